@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The test command: install what is missing, then build and run the whole
+# suite three ways:
+#   1. gcc, -Werror: unit, integration, fuzz-corpus replay, quick benchmarks,
+#      and the freestanding build of kdproto;
+#   2. ASan+UBSan: the same suite under sanitizers;
+#   3. clang, -Werror, libFuzzer: every fuzz target runs for a short while
+#      (KD_FUZZ_SECONDS, default 15) on a copy of its corpus.
+# Exits non-zero on the first failure.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash scripts/deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${KD_FUZZ_SECONDS:-15}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# Run ctest in a build directory, keep its output, and add its counts to the
+# totals printed at the end (ctest exits non-zero on any failure).
+passed=0 failed=0 skipped=0
+run_ctest() {
+	local dir=$1
+	shift
+	local log
+	log=$(mktemp)
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" "$@") | tee "$log"
+	local total nfail nskip
+	total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+	nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$log" | tail -1)
+	nskip=$(grep -c '(Skipped)' "$log" || true)
+	rm -f "$log"
+	passed=$((passed + ${total:-0} - ${nfail:-0} - nskip))
+	failed=$((failed + ${nfail:-0}))
+	skipped=$((skipped + nskip))
+}
+
+step "gcc build (-Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+step "test suite"
+run_ctest build
+
+step "ASan+UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKD_WERROR=ON \
+	-DKD_SANITIZE=address,undefined >/dev/null
+cmake --build build-asan -j"$jobs"
+step "test suite under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	run_ctest build-asan -LE bench
+
+step "clang libFuzzer build (-Werror)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DKD_WERROR=ON -DKD_BUILD_FUZZERS=ON -DKD_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+step "fuzzing each target for ${fuzz_seconds}s"
+for fz in build-fuzz/tests/fuzz_*; do
+	[ -x "$fz" ] || continue
+	name=$(basename "$fz")
+	target=${name#fuzz_}
+	work=$(mktemp -d)
+	cp -r "tests/fuzz/corpus/$target/." "$work/" 2>/dev/null || true
+	echo "--- $name"
+	"$fz" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$work" \
+		2>"$work.log" || { tail -50 "$work.log"; exit 1; }
+	grep -E 'stat::number_of_executed_units' "$work.log" || true
+	rm -rf "$work" "$work.log"
+	passed=$((passed + 1))
+done
+
+step "summary (plain suite, sanitizer suite, fuzzing)"
+echo "openkd: $passed passed, $failed failed, $skipped skipped"
