@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transport implementer API: the versioned driver ops struct, registration,
+ * and the parsed connection-string parameters a driver's open() receives.
+ * Consumers of the library need only <kd/transport.h>.
+ */
+#ifndef KD_SYS_TRANSPORT_H
+#define KD_SYS_TRANSPORT_H
+
+#include <kd/transport.h>
+
+KD_BEGIN_DECLS
+
+#define KD_TRANSPORT_OPS_VERSION 1
+
+/* --- Parsed parameters --- */
+
+/*
+ * One accepted key of a driver.  KD_PARAM_FLAG keys take no value (`pipe`,
+ * `reconnect`); KD_PARAM_VALUE keys need a non-empty one (`port=...`).
+ */
+#define KD_PARAM_FLAG 0x1u
+#define KD_PARAM_VALUE 0x2u
+
+struct kd_param_spec {
+	const char *key;   /* lower case; matched case-insensitively */
+	unsigned int kind; /* KD_PARAM_FLAG or KD_PARAM_VALUE */
+};
+
+/* Limits of the connection-string parser (bounded input, bounded state). */
+#define KD_PARAMS_MAX_TEXT 4096
+#define KD_PARAMS_MAX_ITEMS 32
+#define KD_PARAMS_MAX_NESTING 8
+
+/*
+ * Opaque list of `key[=value]` items parsed from the part of a connection
+ * string after `scheme:`.  Keys compare case-insensitively.  A value written
+ * `@{...}` is kept whole (the text between the braces, nesting included).
+ */
+struct kd_params;
+
+/**
+ * Parse @p text (`port=/dev/ttyS0,baud=115200,pipe`) for @p scheme.
+ * Ownership: *out belongs to the caller; free with kd_params_free().
+ * @return KD_OK; KD_EINVAL with a one-line message naming the bad part;
+ *         KD_ENOMEM.
+ */
+KD_API KD_WARN_UNUSED int kd_params_parse(struct kd_params **out,
+					  const char *scheme, const char *text);
+
+/** Free a parameter list.  NULL-safe. */
+KD_API void kd_params_free(struct kd_params *p);
+
+/**
+ * Reject keys not in @p specs (terminated by a {NULL, 0} entry), values on
+ * flags and flags without values.
+ * @return KD_OK; KD_EINVAL with `unknown option 'bud' for com`,
+ *         `missing value for 'port'` or `option 'pipe' takes no value`.
+ */
+KD_API KD_WARN_UNUSED int kd_params_validate(const struct kd_params *p,
+					     const struct kd_param_spec *specs);
+
+/** The scheme the list was parsed for (borrowed). */
+KD_API const char *kd_params_scheme(const struct kd_params *p);
+
+/** Number of items. */
+KD_API size_t kd_params_count(const struct kd_params *p);
+
+/**
+ * Item @p i: key (as written) and value (NULL for a flag).  Borrowed until
+ * kd_params_free().  @return KD_OK or KD_EINVAL when @p i is out of range.
+ */
+KD_API int kd_params_at(const struct kd_params *p, size_t i,
+			const char **key_out, const char **value_out);
+
+/** True when @p key is present, with or without a value. */
+KD_API bool kd_params_has(const struct kd_params *p, const char *key);
+
+/** Value of @p key, NULL when absent or a flag.  Borrowed. */
+KD_API const char *kd_params_get(const struct kd_params *p, const char *key);
+
+/** True when @p key's value was written as `@{...}`. */
+KD_API bool kd_params_is_nested(const struct kd_params *p, const char *key);
+
+/**
+ * String value of @p key, or @p def when absent.
+ * @return KD_OK; KD_EINVAL when the key is a flag (`missing value for ...`).
+ */
+KD_API KD_WARN_UNUSED int kd_params_get_str(const struct kd_params *p,
+					    const char *key, const char *def,
+					    const char **out);
+
+/**
+ * Unsigned value of @p key (decimal or 0x hex) in [min, max], or @p def when
+ * absent.
+ * @return KD_OK; KD_EINVAL (`value 'x' for 'baud' is not a number`,
+ *         `value 70000 for 'port' out of range (0..65535)`).
+ */
+KD_API KD_WARN_UNUSED int kd_params_get_u32(const struct kd_params *p,
+					    const char *key, uint32_t min,
+					    uint32_t max, uint32_t def,
+					    uint32_t *out);
+
+/** As kd_params_get_u32() for 64-bit values. */
+KD_API KD_WARN_UNUSED int kd_params_get_u64(const struct kd_params *p,
+					    const char *key, uint64_t min,
+					    uint64_t max, uint64_t def,
+					    uint64_t *out);
+
+/** Decimal fraction value of @p key in [min, max] (`drop=0.01`). */
+KD_API KD_WARN_UNUSED int kd_params_get_double(const struct kd_params *p,
+					       const char *key, double min,
+					       double max, double def,
+					       double *out);
+
+/**
+ * Index into @p names (NULL-terminated) of @p key's value, compared
+ * case-insensitively; @p def when absent.
+ * @return KD_OK; KD_EINVAL (`value 'x' for 'dir' must be one of tx, rx`).
+ */
+KD_API KD_WARN_UNUSED int kd_params_get_enum(const struct kd_params *p,
+					     const char *key,
+					     const char *const *names, int def,
+					     int *out);
+
+/* --- Driver ops --- */
+
+/*
+ * Wait handle of a transport: a descriptor that poll() reports readable when
+ * recv() would not block.  (On Windows this would become a HANDLE.)
+ */
+struct kd_wait_handle {
+	int fd;
+};
+
+/*
+ * KD_TRANSPORT_CAP_LAYER: the driver may be opened over a lower transport
+ * (`upper|lower` in a connection string).  Such a driver finds the lower
+ * transport with kd_transport_lower(); the core closes the lower transport
+ * after the upper one's close().
+ */
+#define KD_TRANSPORT_CAP_LAYER 0x10u
+
+struct kd_transport_ops {
+	/* KD_TRANSPORT_OPS_VERSION; registration rejects any other value. */
+	unsigned int version;
+	/*
+	 * Connection-string prefix ("com", "net", "loop"): lower-case letters
+	 * and digits, unique among registered drivers.
+	 */
+	const char *scheme;
+	/*
+	 * KD_TRANSPORT_CAP_*.  A driver that decides between STREAM and
+	 * DATAGRAM per instance sets both here and narrows the instance's
+	 * caps in open() with kd_transport_set_caps().  WAITABLE is set
+	 * exactly when wait_handle is, BREAKIN exactly when break_in is.
+	 */
+	uint32_t caps;
+	/*
+	 * Bytes of driver state.  The core allocates them zeroed in the same
+	 * block as struct kd_transport; reach them with kd_transport_priv().
+	 */
+	size_t priv_size;
+	/*
+	 * Accepted keys, terminated by {NULL, 0}.  The core rejects every
+	 * other key before open() is called, with a message naming it.
+	 */
+	const struct kd_param_spec *keys;
+
+	/*
+	 * Mandatory.  Acquire the channel.  @params is borrowed for the
+	 * duration of the call.  May block (connecting).  On failure the
+	 * driver has already released everything it acquired, has set the
+	 * error detail, and close() is never called.
+	 */
+	int (*open)(struct kd_transport *t, const struct kd_params *params);
+	/*
+	 * Mandatory.  Release everything; called exactly once after a
+	 * successful open(); cannot fail.  Must not close the lower transport.
+	 */
+	void (*close)(struct kd_transport *t);
+	/*
+	 * Mandatory.  Send all @len bytes (STREAM) or one datagram of @len
+	 * bytes (DATAGRAM), or fail.  May block while the channel is full.
+	 * Returns KD_OK, KD_EDISCONNECTED, KD_EBUFS (datagram too large) or
+	 * KD_ERROR with detail.
+	 */
+	int (*send)(struct kd_transport *t, const void *buf, size_t len);
+	/*
+	 * Mandatory.  Wait up to @timeout_ms (0 polls, -1 waits forever) for
+	 * data.  STREAM: return 1..@cap bytes that have arrived.  DATAGRAM:
+	 * return exactly one datagram, KD_EBUFS when it exceeds @cap (the
+	 * datagram is then consumed).  Returns KD_OK with *@len_out set,
+	 * KD_ETIMEOUT, KD_EDISCONNECTED or KD_ERROR with detail.
+	 */
+	int (*recv)(struct kd_transport *t, void *buf, size_t cap,
+		    size_t *len_out, int timeout_ms);
+	/*
+	 * Optional (exactly with KD_TRANSPORT_CAP_WAITABLE).  Report a handle
+	 * that becomes ready when recv() would not block.  Never blocks; the
+	 * handle stays owned by the driver.
+	 */
+	int (*wait_handle)(struct kd_transport *t, struct kd_wait_handle *out);
+	/*
+	 * Optional (exactly with KD_TRANSPORT_CAP_BREAKIN).  Ask the target to
+	 * stop: serial drivers send the single byte 0x62.  May block briefly.
+	 */
+	int (*break_in)(struct kd_transport *t);
+};
+
+/**
+ * Add an out-of-tree driver.  @p ops must stay valid until unregistered.
+ * @return KD_OK; KD_EINVAL (version mismatch, bad scheme, caps and
+ *         pointers disagree); KD_EBUSY (scheme already registered).
+ */
+KD_API KD_WARN_UNUSED int kd_transport_register(
+	const struct kd_transport_ops *ops);
+
+/**
+ * Remove a driver added with kd_transport_register().  Instances already
+ * open keep working.  @return KD_OK or KD_ENOTFOUND (also for built-ins).
+ */
+KD_API int kd_transport_unregister(const char *scheme);
+
+/** The driver state block (priv_size bytes, zeroed before open()). */
+KD_API void *kd_transport_priv(struct kd_transport *t);
+
+/** The transport under a layer, or NULL for a bottom driver.  Borrowed. */
+KD_API struct kd_transport *kd_transport_lower(struct kd_transport *t);
+
+/**
+ * Narrow this instance's caps (from open()).  @p caps must be a subset of
+ * the ops caps with exactly one of STREAM and DATAGRAM.
+ * @return KD_OK or KD_EINVAL.
+ */
+KD_API int kd_transport_set_caps(struct kd_transport *t, uint32_t caps);
+
+/** Record the serial link options parsed by the driver (com). */
+KD_API void kd_transport_set_link_opts(struct kd_transport *t,
+				       const struct kd_transport_link_opts *o);
+
+/** Record the local TCP/UDP port the driver bound (server modes, net). */
+KD_API void kd_transport_set_local_port(struct kd_transport *t,
+					uint16_t port);
+
+/** Record the UDP ports of the host and target sides (net). */
+KD_API void kd_transport_set_udp_ports(struct kd_transport *t,
+				       uint16_t host_port,
+				       uint16_t target_port);
+
+/* Built-in drivers (registered automatically). */
+extern KD_API const struct kd_transport_ops kd_transport_loop;
+extern KD_API const struct kd_transport_ops kd_transport_fault;
+extern KD_API const struct kd_transport_ops kd_transport_pcap;
+extern KD_API const struct kd_transport_ops kd_transport_net;
+
+KD_END_DECLS
+
+#endif /* KD_SYS_TRANSPORT_H */

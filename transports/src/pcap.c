@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcap: capture and replay.  `pcap:file=X|lower` records every byte or
+ * datagram of the transport under it to a pcapng file (written here, see
+ * docs/capture-format.md); `pcap:replay=X[,role=target]` plays back one side
+ * of a capture read with libpcap.
+ */
+#include "transport_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <kd/alloc.h>
+#include <kd/error.h>
+
+#define CAPTURE_DEFAULT_PORT 50000
+#define PCAPNG_SNAPLEN 262144u
+#define MAX_UDP_PAYLOAD (65535u - 20u - 8u)
+#define REPLAY_MAX_UNITS 200000u
+#define REPLAY_MAX_BYTES (64u * 1024u * 1024u)
+#define ETH_HDR 14
+#define IP4_HDR 20
+#define UDP_HDR 8
+#define DIR_HOST_TO_TARGET 0
+#define DIR_TARGET_TO_HOST 1
+
+enum side { SIDE_HOST, SIDE_TARGET };
+
+static const char *const side_names[] = { "host", "target", NULL };
+
+static const struct kd_param_spec pcap_keys[] = {
+	{ "file", KD_PARAM_VALUE },   { "side", KD_PARAM_VALUE },
+	{ "replay", KD_PARAM_VALUE }, { "role", KD_PARAM_VALUE },
+	{ "target", KD_PARAM_VALUE }, { "port", KD_PARAM_VALUE },
+	{ NULL, 0 },
+};
+
+/* One unit of a replayed capture: a datagram or a stream chunk. */
+struct unit {
+	uint8_t *data;
+	size_t len;
+	uint64_t gate; /* peer datagrams (or bytes) sent before it */
+};
+
+struct pcapdrv {
+	bool replay;
+	bool datagram;
+	/* writer */
+	FILE *f;
+	enum side side;
+	uint16_t host_port;
+	uint16_t target_port;
+	uint16_t ip_id;
+	/* replay */
+	struct unit *units; /* only the units this instance plays */
+	size_t n_units;
+	size_t next;
+	size_t next_off;
+	uint64_t peer_sent;
+};
+
+/* --- pcapng writing --- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	kd_put_le32(p, v);
+}
+
+static int write_all(struct pcapdrv *d, const void *buf, size_t len)
+{
+	if (fwrite(buf, 1, len, d->f) != len)
+		return kd_error_set_os(KD_ERROR, errno, "writing capture");
+	return KD_OK;
+}
+
+static int write_headers(struct pcapdrv *d)
+{
+	uint8_t shb[28];
+	uint8_t idb[32];
+
+	put32(shb, 0x0A0D0D0A);
+	put32(shb + 4, sizeof(shb));
+	put32(shb + 8, 0x1A2B3C4D);
+	kd_put_le16(shb + 12, 1);
+	kd_put_le16(shb + 14, 0);
+	kd_put_le64(shb + 16, UINT64_MAX); /* section length unknown */
+	put32(shb + 24, sizeof(shb));
+
+	memset(idb, 0, sizeof(idb));
+	put32(idb, 1);
+	put32(idb + 4, sizeof(idb));
+	kd_put_le16(idb + 8, d->datagram ? 1 /* LINKTYPE_ETHERNET */ :
+					   147 /* LINKTYPE_USER0 */);
+	put32(idb + 12, PCAPNG_SNAPLEN);
+	kd_put_le16(idb + 16, 9); /* if_tsresol */
+	kd_put_le16(idb + 18, 1);
+	idb[20] = 9; /* nanoseconds */
+	/* idb[24..27]: opt_endofopt */
+	put32(idb + 28, sizeof(idb));
+	if (write_all(d, shb, sizeof(shb)) < 0 ||
+	    write_all(d, idb, sizeof(idb)) < 0)
+		return KD_ERROR;
+	return KD_OK;
+}
+
+/* RFC 1071 one's-complement sum over @p len bytes, folded, not inverted. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/*
+ * Build Ethernet + IPv4 + UDP headers for a datagram of @p len bytes going
+ * in direction @p dir, into @p hdr (42 bytes).
+ */
+static void build_frame_headers(struct pcapdrv *d, uint8_t *hdr, int dir,
+				const uint8_t *payload, size_t len)
+{
+	static const uint8_t mac_host[6] = { 2, 0, 0, 0, 0, 1 };
+	static const uint8_t mac_target[6] = { 2, 0, 0, 0, 0, 2 };
+	static const uint8_t ip_host[4] = { 127, 0, 0, 1 };
+	static const uint8_t ip_target[4] = { 127, 0, 0, 2 };
+	bool h2t = dir == DIR_HOST_TO_TARGET;
+	uint8_t *ip = hdr + ETH_HDR;
+	uint8_t *udp = ip + IP4_HDR;
+	uint8_t pseudo[12];
+	uint32_t sum;
+
+	memcpy(hdr, h2t ? mac_target : mac_host, 6);
+	memcpy(hdr + 6, h2t ? mac_host : mac_target, 6);
+	kd_put_be16(hdr + 12, 0x0800);
+
+	ip[0] = 0x45;
+	ip[1] = 0;
+	kd_put_be16(ip + 2, (uint16_t)(IP4_HDR + UDP_HDR + len));
+	kd_put_be16(ip + 4, d->ip_id++);
+	kd_put_be16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 17;
+	kd_put_be16(ip + 10, 0);
+	memcpy(ip + 12, h2t ? ip_host : ip_target, 4);
+	memcpy(ip + 16, h2t ? ip_target : ip_host, 4);
+	kd_put_be16(ip + 10, (uint16_t)~csum_add(0, ip, IP4_HDR));
+
+	kd_put_be16(udp, h2t ? d->host_port : d->target_port);
+	kd_put_be16(udp + 2, h2t ? d->target_port : d->host_port);
+	kd_put_be16(udp + 4, (uint16_t)(UDP_HDR + len));
+	kd_put_be16(udp + 6, 0);
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	kd_put_be16(pseudo + 10, (uint16_t)(UDP_HDR + len));
+	sum = csum_add(0, pseudo, sizeof(pseudo));
+	sum = csum_add(sum, udp, UDP_HDR);
+	/* Sum the payload in pieces that keep 16-bit alignment. */
+	sum = csum_add(sum, payload, len);
+	sum = (uint16_t)~sum;
+	kd_put_be16(udp + 6, sum == 0 ? 0xffff : (uint16_t)sum);
+}
+
+/* Append one Enhanced Packet Block for @p len bytes moving in @p dir. */
+static int record(struct pcapdrv *d, int dir, const uint8_t *buf, size_t len)
+{
+	uint8_t hdr[ETH_HDR + IP4_HDR + UDP_HDR];
+	uint8_t epb[28];
+	uint8_t tail[16];
+	static const uint8_t zeros[4];
+	size_t prefix;
+	size_t caplen;
+	size_t pad;
+	struct timespec ts;
+	uint64_t ns;
+
+	if (d->datagram) {
+		/* Longer cannot be a real UDP datagram: cut it. */
+		if (len > MAX_UDP_PAYLOAD)
+			len = MAX_UDP_PAYLOAD;
+		build_frame_headers(d, hdr, dir, buf, len);
+		prefix = sizeof(hdr);
+	} else {
+		if (len > PCAPNG_SNAPLEN - 1) {
+			int rc = record(d, dir, buf, PCAPNG_SNAPLEN - 1);
+
+			if (rc < 0)
+				return rc;
+			return record(d, dir, buf + PCAPNG_SNAPLEN - 1,
+				      len - (PCAPNG_SNAPLEN - 1));
+		}
+		hdr[0] = (uint8_t)dir;
+		prefix = 1;
+	}
+	caplen = prefix + len;
+	pad = (4 - caplen % 4) % 4;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+
+	put32(epb, 6);
+	put32(epb + 4, (uint32_t)(sizeof(epb) + caplen + pad + sizeof(tail)));
+	put32(epb + 8, 0);
+	put32(epb + 12, (uint32_t)(ns >> 32));
+	put32(epb + 16, (uint32_t)ns);
+	put32(epb + 20, (uint32_t)caplen);
+	put32(epb + 24, (uint32_t)caplen);
+	/* epb_flags (2): bits 0-1 = 1 inbound, 2 outbound, host's view. */
+	kd_put_le16(tail, 2);
+	kd_put_le16(tail + 2, 4);
+	put32(tail + 4, dir == DIR_HOST_TO_TARGET ? 2u : 1u);
+	put32(tail + 8, 0); /* opt_endofopt */
+	put32(tail + 12, (uint32_t)(sizeof(epb) + caplen + pad + sizeof(tail)));
+	if (write_all(d, epb, sizeof(epb)) < 0 ||
+	    write_all(d, hdr, prefix) < 0 || write_all(d, buf, len) < 0 ||
+	    write_all(d, zeros, pad) < 0 ||
+	    write_all(d, tail, sizeof(tail)) < 0)
+		return KD_ERROR;
+	if (fflush(d->f) != 0)
+		return kd_error_set_os(KD_ERROR, errno, "writing capture");
+	return KD_OK;
+}
+
+static int open_writer(struct kd_transport *t, struct pcapdrv *d,
+		       const struct kd_params *params, const char *path)
+{
+	struct kd_transport *lower = kd_transport_lower(t);
+	int side;
+	int rc;
+
+	if (!lower)
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "pcap:file needs a transport under it (pcap:file=X|com:...)");
+	if (kd_params_has(params, "role") || kd_params_has(params, "target") ||
+	    kd_params_has(params, "port"))
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "options 'role', 'target' and 'port' belong to pcap:replay");
+	rc = kd_params_get_enum(params, "side", side_names, SIDE_HOST, &side);
+	if (rc < 0)
+		return rc;
+	d->side = (enum side)side;
+	d->datagram =
+		(kd_transport_caps(lower) & KD_TRANSPORT_CAP_DATAGRAM) != 0;
+	if (kd_transport_udp_ports(lower, &d->host_port, &d->target_port) < 0) {
+		d->host_port = CAPTURE_DEFAULT_PORT;
+		d->target_port = CAPTURE_DEFAULT_PORT;
+	}
+	d->f = fopen(path, "wb");
+	if (!d->f)
+		return kd_error_set_os(errno == ENOENT ? KD_ENOTFOUND :
+							 KD_ERROR,
+				       errno, "cannot create capture '%s'",
+				       path);
+	rc = write_headers(d);
+	if (rc == KD_OK && fflush(d->f) != 0)
+		rc = kd_error_set_os(KD_ERROR, errno, "writing capture");
+	if (rc < 0) {
+		fclose(d->f);
+		d->f = NULL;
+	}
+	return rc;
+}
+
+/* Direction of data this process sends. */
+static int tx_dir(const struct pcapdrv *d)
+{
+	return d->side == SIDE_HOST ? DIR_HOST_TO_TARGET : DIR_TARGET_TO_HOST;
+}
+
+/* --- Capture reading (replay) --- */
+
+struct ipaddr {
+	int family; /* 4 or 6 */
+	uint8_t a[16];
+};
+
+struct udp_view {
+	struct ipaddr src, dst;
+	uint16_t sport, dport;
+	const uint8_t *payload;
+	size_t len;
+};
+
+static bool addr_eq(const struct ipaddr *x, const struct ipaddr *y)
+{
+	return x->family == y->family &&
+	       memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;
+}
+
+/* Parse an IPv4 or IPv6 packet carrying UDP.  False when it is not one. */
+static bool parse_ip(const uint8_t *p, size_t len, struct udp_view *v)
+{
+	size_t hl;
+	size_t total;
+	const uint8_t *udp;
+	size_t ulen;
+
+	if (len < 1)
+		return false;
+	memset(v, 0, sizeof(*v));
+	if ((p[0] >> 4) == 4) {
+		if (len < IP4_HDR)
+			return false;
+		hl = (size_t)(p[0] & 0x0f) * 4;
+		total = kd_get_be16(p + 2);
+		if (hl < IP4_HDR || total < hl || total > len || p[9] != 17)
+			return false;
+		if ((kd_get_be16(p + 6) & 0x3fff) != 0)
+			return false; /* fragment */
+		v->src.family = 4;
+		v->dst.family = 4;
+		memcpy(v->src.a, p + 12, 4);
+		memcpy(v->dst.a, p + 16, 4);
+	} else if ((p[0] >> 4) == 6) {
+		if (len < 40 || p[6] != 17)
+			return false;
+		hl = 40;
+		total = 40 + (size_t)kd_get_be16(p + 4);
+		if (total > len)
+			return false;
+		v->src.family = 6;
+		v->dst.family = 6;
+		memcpy(v->src.a, p + 8, 16);
+		memcpy(v->dst.a, p + 24, 16);
+	} else {
+		return false;
+	}
+	if (total - hl < UDP_HDR)
+		return false;
+	udp = p + hl;
+	ulen = kd_get_be16(udp + 4);
+	if (ulen < UDP_HDR || ulen > total - hl)
+		return false;
+	v->sport = kd_get_be16(udp);
+	v->dport = kd_get_be16(udp + 2);
+	v->payload = udp + UDP_HDR;
+	v->len = ulen - UDP_HDR;
+	return true;
+}
+
+/* Find the IP packet inside a frame of link type @p dlt. */
+static bool parse_frame(int dlt, const uint8_t *p, size_t len,
+			struct udp_view *v)
+{
+	size_t off;
+	uint16_t type;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (len < ETH_HDR)
+			return false;
+		off = 12;
+		type = kd_get_be16(p + off);
+		while ((type == 0x8100 || type == 0x88a8) && off + 6 <= len) {
+			off += 4;
+			type = kd_get_be16(p + off);
+		}
+		if (type != 0x0800 && type != 0x86dd)
+			return false;
+		off += 2;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP:
+		off = 4; /* address family: either byte order, skip it */
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		off = 0;
+		break;
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return false;
+		type = kd_get_be16(p + 14);
+		if (type != 0x0800 && type != 0x86dd)
+			return false;
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			return false;
+		type = kd_get_be16(p);
+		if (type != 0x0800 && type != 0x86dd)
+			return false;
+		off = 20;
+		break;
+	default:
+		return false;
+	}
+	if (off > len)
+		return false;
+	return parse_ip(p + off, len - off, v);
+}
+
+/* Captured unit before it is split by side. */
+struct raw_unit {
+	bool from_target;
+	size_t off; /* into the arena */
+	size_t len;
+};
+
+struct reader {
+	struct raw_unit *u;
+	size_t n;
+	size_t u_cap;
+	uint8_t *arena;
+	size_t used;
+	size_t arena_cap;
+};
+
+/* Grow @p *buf (of @p *cap elements of @p size) to hold @p need. */
+static int grow(void **buf, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+	size_t bytes;
+	void *p;
+
+	if (need <= *cap)
+		return KD_OK;
+	while (n < need)
+		n *= 2;
+	if (!kd_size_mul(&bytes, n, size))
+		return KD_ENOMEM;
+	p = kd_realloc(*buf, bytes);
+	if (!p)
+		return KD_ENOMEM;
+	*buf = p;
+	*cap = n;
+	return KD_OK;
+}
+
+static int add_unit(struct reader *r, bool from_target, const uint8_t *p,
+		    size_t len)
+{
+	int rc;
+
+	if (r->n == REPLAY_MAX_UNITS || len > REPLAY_MAX_BYTES - r->used)
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_CAPTURE,
+				    "capture too large to replay (at most %u packets, %u bytes)",
+				    REPLAY_MAX_UNITS, REPLAY_MAX_BYTES);
+	rc = grow((void **)&r->u, &r->u_cap, r->n + 1, sizeof(*r->u));
+	if (rc == KD_OK)
+		rc = grow((void **)&r->arena, &r->arena_cap, r->used + len, 1);
+	if (rc < 0)
+		return rc;
+	memcpy(r->arena + r->used, p, len);
+	r->u[r->n].from_target = from_target;
+	r->u[r->n].off = r->used;
+	r->u[r->n].len = len;
+	r->used += len;
+	r->n++;
+	return KD_OK;
+}
+
+struct replay_opts {
+	bool have_target;
+	struct ipaddr target;
+	uint32_t port; /* 0 = any */
+};
+
+static int read_capture(pcap_t *pc, const struct replay_opts *o,
+			struct reader *r, bool *datagram_out)
+{
+	static const struct ipaddr ours = { 4, { 127, 0, 0, 2 } };
+	int dlt = pcap_datalink(pc);
+	struct ipaddr target = o->target;
+	bool have_target = o->have_target;
+	bool stream = dlt == DLT_USER0;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	if (!stream && dlt != DLT_EN10MB && dlt != DLT_NULL &&
+	    dlt != DLT_LOOP && dlt != DLT_RAW && dlt != DLT_IPV4 &&
+	    dlt != DLT_IPV6 && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2)
+		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_CAPTURE,
+				    "capture link type %d (%s) cannot be replayed",
+				    dlt,
+				    pcap_datalink_val_to_name(dlt) ?
+					    pcap_datalink_val_to_name(dlt) :
+					    "unknown");
+	for (;;) {
+		struct udp_view v;
+		size_t len;
+
+		rc = pcap_next_ex(pc, &h, &data);
+		if (rc == PCAP_ERROR_BREAK)
+			break;
+		if (rc != 1)
+			return kd_error_set(KD_EPROTO, KD_ERRCLASS_CAPTURE,
+					    "reading capture: %s",
+					    pcap_geterr(pc));
+		len = h->caplen;
+		if (stream) {
+			if (len < 1 || data[0] > DIR_TARGET_TO_HOST)
+				continue;
+			rc = add_unit(r, data[0] == DIR_TARGET_TO_HOST,
+				      data + 1, len - 1);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (!parse_frame(dlt, data, len, &v))
+			continue;
+		if (o->port && v.sport != o->port && v.dport != o->port)
+			continue;
+		if (!have_target) {
+			/* Our own captures put the target at 127.0.0.2. */
+			have_target = true;
+			target = addr_eq(&v.dst, &ours) ? v.dst : v.src;
+		}
+		if (!addr_eq(&v.src, &target) && !addr_eq(&v.dst, &target))
+			continue;
+		rc = add_unit(r, addr_eq(&v.src, &target), v.payload, v.len);
+		if (rc < 0)
+			return rc;
+	}
+	*datagram_out = !stream;
+	return KD_OK;
+}
+
+static void free_units(struct pcapdrv *d)
+{
+	if (d->units) {
+		for (size_t i = 0; i < d->n_units; i++)
+			kd_free(d->units[i].data);
+	}
+	kd_free(d->units);
+	d->units = NULL;
+}
+
+static int parse_replay_opts(const struct kd_params *params,
+			     struct replay_opts *o)
+{
+	const char *s;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = kd_params_get_str(params, "target", NULL, &s);
+	if (rc < 0)
+		return rc;
+	if (s) {
+		o->have_target = true;
+		if (inet_pton(AF_INET, s, o->target.a) == 1)
+			o->target.family = 4;
+		else if (inet_pton(AF_INET6, s, o->target.a) == 1)
+			o->target.family = 6;
+		else
+			return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+					    "value '%s' for 'target' is not an IP address",
+					    s);
+	}
+	return kd_params_get_u32(params, "port", 1, 65535, 0, &o->port);
+}
+
+static int open_replay(struct kd_transport *t, struct pcapdrv *d,
+		       const struct kd_params *params, const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct replay_opts o;
+	struct reader r = { 0 };
+	pcap_t *pc;
+	uint64_t peer = 0;
+	size_t own = 0;
+	int role;
+	int rc;
+
+	if (kd_transport_lower(t))
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "pcap:replay cannot be stacked over another transport");
+	if (kd_params_has(params, "file") || kd_params_has(params, "side"))
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "options 'file' and 'side' belong to pcap:file");
+	rc = kd_params_get_enum(params, "role", side_names, SIDE_TARGET, &role);
+	if (rc == KD_OK)
+		rc = parse_replay_opts(params, &o);
+	if (rc < 0)
+		return rc;
+	errbuf[0] = '\0';
+	pc = pcap_open_offline(path, errbuf);
+	if (!pc)
+		return kd_error_set(errno == ENOENT ? KD_ENOTFOUND : KD_EINVAL,
+				    KD_ERRCLASS_CAPTURE, "cannot read capture: %s",
+				    errbuf);
+	rc = read_capture(pc, &o, &r, &d->datagram);
+	if (rc < 0)
+		goto out;
+	d->units = kd_calloc(r.n ? r.n : 1, sizeof(*d->units));
+	if (!d->units) {
+		rc = KD_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		bool mine = r.u[i].from_target == (role == SIDE_TARGET);
+
+		if (!mine) {
+			peer += d->datagram ? 1 : r.u[i].len;
+			continue;
+		}
+		d->units[own].data = kd_malloc(r.u[i].len ? r.u[i].len : 1);
+		if (!d->units[own].data) {
+			d->n_units = own;
+			free_units(d);
+			rc = KD_ENOMEM;
+			goto out;
+		}
+		memcpy(d->units[own].data, r.arena + r.u[i].off, r.u[i].len);
+		d->units[own].len = r.u[i].len;
+		d->units[own].gate = peer;
+		own++;
+	}
+	d->n_units = own;
+	d->replay = true;
+	rc = kd_transport_set_caps(t, d->datagram ? KD_TRANSPORT_CAP_DATAGRAM :
+						    KD_TRANSPORT_CAP_STREAM |
+						    KD_TRANSPORT_CAP_BREAKIN);
+	if (rc < 0)
+		free_units(d);
+out:
+	kd_free(r.u);
+	kd_free(r.arena);
+	pcap_close(pc);
+	return rc;
+}
+
+/* --- Ops --- */
+
+static int pcapdrv_open(struct kd_transport *t, const struct kd_params *params)
+{
+	struct pcapdrv *d = kd_transport_priv(t);
+	const char *file = kd_params_get(params, "file");
+	const char *replay = kd_params_get(params, "replay");
+
+	if (file && replay)
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "pcap takes either 'file' or 'replay'");
+	if (file)
+		return open_writer(t, d, params, file);
+	if (replay)
+		return open_replay(t, d, params, replay);
+	return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			    "pcap needs 'file=' (record) or 'replay=' (play back)");
+}
+
+static void pcapdrv_close(struct kd_transport *t)
+{
+	struct pcapdrv *d = kd_transport_priv(t);
+
+	if (d->f)
+		fclose(d->f);
+	free_units(d);
+}
+
+static int pcapdrv_send(struct kd_transport *t, const void *buf, size_t len)
+{
+	struct pcapdrv *d = kd_transport_priv(t);
+	int rc;
+
+	if (d->replay) {
+		if (d->datagram && len > MAX_UDP_PAYLOAD)
+			return kd_error_set(KD_EBUFS, KD_ERRCLASS_TRANSPORT,
+					    "datagram of %zu bytes too large",
+					    len);
+		d->peer_sent += d->datagram ? 1 : len;
+		return KD_OK;
+	}
+	rc = kd_transport_send(kd_transport_lower(t), buf, len);
+	if (rc < 0)
+		return rc;
+	return record(d, tx_dir(d), buf, len);
+}
+
+static int replay_recv(struct pcapdrv *d, uint8_t *buf, size_t cap,
+		       size_t *len_out, int timeout_ms)
+{
+	struct unit *u;
+	size_t n;
+
+	if (d->next == d->n_units)
+		return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+				    "end of replayed capture");
+	u = &d->units[d->next];
+	if (d->peer_sent < u->gate) {
+		/* Nothing can change while we wait: act as a silent peer. */
+		if (timeout_ms > 0) {
+			struct timespec ts = { timeout_ms / 1000,
+					       (long)(timeout_ms % 1000) *
+						       1000000L };
+
+			while (nanosleep(&ts, &ts) != 0)
+				;
+		}
+		return KD_ETIMEOUT;
+	}
+	if (d->datagram) {
+		d->next++;
+		if (u->len > cap)
+			return kd_error_set(KD_EBUFS, KD_ERRCLASS_TRANSPORT,
+					    "datagram of %zu bytes, buffer %zu",
+					    u->len, cap);
+		memcpy(buf, u->data, u->len);
+		*len_out = u->len;
+		return KD_OK;
+	}
+	n = u->len - d->next_off;
+	if (n > cap)
+		n = cap;
+	memcpy(buf, u->data + d->next_off, n);
+	d->next_off += n;
+	if (d->next_off == u->len) {
+		d->next++;
+		d->next_off = 0;
+	}
+	*len_out = n;
+	return KD_OK;
+}
+
+static int pcapdrv_recv(struct kd_transport *t, void *buf, size_t cap,
+			size_t *len_out, int timeout_ms)
+{
+	struct pcapdrv *d = kd_transport_priv(t);
+	int rc;
+
+	if (d->replay)
+		return replay_recv(d, buf, cap, len_out, timeout_ms);
+	rc = kd_transport_recv(kd_transport_lower(t), buf, cap, len_out,
+			       timeout_ms);
+	if (rc < 0)
+		return rc;
+	return record(d, !tx_dir(d), buf, *len_out);
+}
+
+static int pcapdrv_wait_handle(struct kd_transport *t,
+			       struct kd_wait_handle *out)
+{
+	int rc;
+
+	rc = kd_transport_wait_fd(kd_transport_lower(t), &out->fd);
+	return rc;
+}
+
+static int pcapdrv_break_in(struct kd_transport *t)
+{
+	static const uint8_t brk = 0x62;
+	struct pcapdrv *d = kd_transport_priv(t);
+	int rc;
+
+	if (d->replay) {
+		d->peer_sent++;
+		return KD_OK;
+	}
+	rc = kd_transport_break_in(kd_transport_lower(t));
+	if (rc < 0)
+		return rc;
+	return record(d, tx_dir(d), &brk, 1);
+}
+
+const struct kd_transport_ops kd_transport_pcap = {
+	.version = KD_TRANSPORT_OPS_VERSION,
+	.scheme = "pcap",
+	.caps = KD_TRANSPORT_CAP_LAYER | KD_TRANSPORT_CAP_STREAM |
+		KD_TRANSPORT_CAP_DATAGRAM | KD_TRANSPORT_CAP_WAITABLE |
+		KD_TRANSPORT_CAP_BREAKIN,
+	.priv_size = sizeof(struct pcapdrv),
+	.keys = pcap_keys,
+	.open = pcapdrv_open,
+	.close = pcapdrv_close,
+	.send = pcapdrv_send,
+	.recv = pcapdrv_recv,
+	.wait_handle = pcapdrv_wait_handle,
+	.break_in = pcapdrv_break_in,
+};
