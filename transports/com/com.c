@@ -124,7 +124,7 @@ static int baud_to_speed(uint32_t baud, speed_t *out)
 static int open_termios(struct com *c, const char *path, uint32_t baud)
 {
 	struct termios tio;
-	speed_t speed;
+	speed_t speed = B115200;
 	int rc;
 
 	rc = baud_to_speed(baud, &speed);
