@@ -107,7 +107,7 @@ static void test_radare2_stream(void **state)
 	struct kd_stream_event ev;
 	struct kd_manipulate req[8], rep;
 	size_t n_req = 0, n_rep = 0, n_acks = 0;
-	uint32_t ack_ids[16];
+	uint32_t ack_ids[16] = { 0 };
 	int sv[2], status;
 	pid_t pid;
 	ssize_t n;
