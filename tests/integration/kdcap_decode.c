@@ -33,6 +33,8 @@ static char out[OUT_CAP];
 #define T2H_REL "kdserial/target-to-host.bin"
 
 /* Run `kdcap ARGS` with stdout and stderr into out[]; return exit code. */
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int run(const char *fmt, ...)
 {
 	char args[8192];

@@ -99,6 +99,8 @@ static const struct kdstub_io fd_io = {
 static struct kdstub g_stub;
 static struct fake_machine g_fake;
 
+static void tprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void tprintf(const char *fmt, ...)
 {
 	char buf[256];
