@@ -781,6 +781,102 @@ static void test_com_reconnect_and_link_opts(void **state)
 	kd_transport_close(c);
 }
 
+/*
+ * reconnect after the peer is lost (WinDbg: "disconnect and reconnect the
+ * pipe if a read/write failure occurs"): a server with `reconnect` accepts
+ * the next peer, a client with `reconnect` connects again, and neither
+ * reports KD_EDISCONNECTED; without it the loss is reported.
+ */
+static void reconnect_case(const char *server_cs, const char *client_cs)
+{
+	struct kd_transport *srv, *c1, *c2;
+	char cs[256];
+	uint8_t buf[8];
+	size_t len;
+	uint16_t port = 0;
+	int rc;
+
+	srv = open_ok("%s", server_cs);
+	if (strstr(client_cs, "ipport=") != NULL) {
+		/* TCP: the client string ends with the server's port. */
+		assert_int_equal(kd_transport_local_port(srv, &port), KD_OK);
+		snprintf(cs, sizeof(cs), "%s%u", client_cs, (unsigned)port);
+	} else {
+		snprintf(cs, sizeof(cs), "%s", client_cs);
+	}
+	/* Server side: first peer comes and goes, the second is accepted. */
+	c1 = open_ok("%s", cs);
+	assert_int_equal(kd_transport_send(c1, "one", 3), KD_OK);
+	recv_exact(srv, buf, 3);
+	assert_memory_equal(buf, "one", 3);
+	kd_transport_close(c1);
+	rc = kd_transport_recv(srv, buf, sizeof(buf), &len, 300);
+	assert_int_equal(rc, KD_ETIMEOUT);
+	c2 = open_ok("%s", cs);
+	assert_int_equal(kd_transport_send(c2, "two", 3), KD_OK);
+	recv_exact(srv, buf, 3);
+	assert_memory_equal(buf, "two", 3);
+	/* And the server answers the new peer. */
+	assert_int_equal(kd_transport_send(srv, "ok", 2), KD_OK);
+	recv_exact(c2, buf, 2);
+	assert_memory_equal(buf, "ok", 2);
+	kd_transport_close(c2);
+	kd_transport_close(srv);
+}
+
+static void test_com_reconnect_after_loss(void **state)
+{
+	char path[256], srv[320], fmt[320];
+	struct kd_transport *s, *c;
+	uint8_t buf[4];
+	size_t len;
+
+	(void)state;
+	if (!kd_transport_available("com"))
+		skip();
+	tmp_path(path, sizeof(path), "recon.sock");
+	snprintf(srv, sizeof(srv), "com:pipe,server,reconnect,port=%s", path);
+	snprintf(fmt, sizeof(fmt), "com:pipe,port=%s", path);
+	reconnect_case(srv, fmt);
+	reconnect_case("com:ipport=0,port=127.0.0.1,server,reconnect",
+		       "com:port=127.0.0.1,ipport=");
+
+	/* Client side: the server restarts; the client reconnects itself. */
+	tmp_path(path, sizeof(path), "recon2.sock");
+	snprintf(srv, sizeof(srv), "com:pipe,server,port=%s", path);
+	snprintf(fmt, sizeof(fmt), "com:pipe,reconnect,port=%s", path);
+	s = open_ok("%s", srv);
+	c = open_ok("%s", fmt);
+	assert_int_equal(kd_transport_send(c, "a", 1), KD_OK);
+	recv_exact(s, buf, 1);
+	kd_transport_close(s);
+	assert_int_equal(kd_transport_recv(c, buf, sizeof(buf), &len, 200),
+			 KD_ETIMEOUT);
+	s = open_ok("%s", srv);
+	/* The client's next call connects to the restarted server. */
+	assert_int_equal(kd_transport_send(c, "c", 1), KD_OK);
+	recv_exact(s, buf, 1);
+	assert_memory_equal(buf, "c", 1);
+	assert_int_equal(kd_transport_send(s, "b", 1), KD_OK);
+	recv_exact(c, buf, 1);
+	assert_memory_equal(buf, "b", 1);
+	kd_transport_close(c);
+	kd_transport_close(s);
+
+	/* Without reconnect the loss is reported. */
+	tmp_path(path, sizeof(path), "recon3.sock");
+	snprintf(srv, sizeof(srv), "com:pipe,server,port=%s", path);
+	snprintf(fmt, sizeof(fmt), "com:pipe,port=%s", path);
+	s = open_ok("%s", srv);
+	c = open_ok("%s", fmt);
+	assert_int_equal(kd_transport_send(c, "a", 1), KD_OK);
+	recv_exact(s, buf, 1);
+	kd_transport_close(c);
+	assert_int_equal(kd_transport_recv(s, buf, sizeof(buf), &len, 1000),
+			 KD_EDISCONNECTED);
+	kd_transport_close(s);
+}
+
 static void test_open_errors(void **state)
 {
 	struct kd_transport *t = (struct kd_transport *)&t;
@@ -903,6 +999,7 @@ int main(void)
 		cmocka_unit_test(test_pcap_stream_replay),
 		cmocka_unit_test(test_pcap_replay_kdnet_sample),
 		cmocka_unit_test(test_com_reconnect_and_link_opts),
+		cmocka_unit_test(test_com_reconnect_after_loss),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_register),
 	};

@@ -38,7 +38,10 @@ struct com {
 	int lfd; /* listening socket of a server until it accepted */
 	struct sp_port *sp;
 	bool unlink_path;
+	bool reconnect; /* re-establish a lost pipe/TCP peer (WinDbg) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char host[256];  /* TCP client: where to reconnect */
+	uint32_t ipport;
 };
 
 static const struct kd_param_spec com_keys[] = {
@@ -428,6 +431,14 @@ static int com_open(struct kd_transport *t, const struct kd_params *params)
 		link.resets = (int)resets;
 	link.reconnect = kd_params_has(params, "reconnect");
 	kd_transport_set_link_opts(t, &link);
+	c->reconnect = link.reconnect;
+	c->ipport = ipport;
+	if (strlen(port) >= sizeof(c->host))
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "value for 'port' is too long");
+	memcpy(c->host, port, strlen(port) + 1);
+	if (pipe && !c->server && strlen(port) < sizeof(c->path))
+		memcpy(c->path, port, strlen(port) + 1);
 
 	if (pipe) {
 		c->mode = COM_PIPE;
@@ -484,10 +495,61 @@ static int accept_peer(struct com *c, int64_t deadline)
 	}
 	if (c->mode == COM_TCP)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	close(c->lfd);
-	c->lfd = -1;
+	if (!c->reconnect) {
+		close(c->lfd);
+		c->lfd = -1;
+	}
 	c->fd = fd;
 	return KD_OK;
+}
+
+/*
+ * The peer went away.  Without `reconnect` that ends the channel.  With it
+ * (WinDbg's "disconnect and reconnect the pipe if a read/write failure
+ * occurs"), a server accepts the next peer and a client connects again,
+ * trying until @p deadline; KD_ETIMEOUT tells the caller to come back.
+ */
+static int connect_again(struct kd_transport *t, struct com *c,
+			 int64_t deadline)
+{
+	for (;;) {
+		int rc;
+
+		if (c->mode == COM_PIPE)
+			rc = open_pipe_client(c, c->path, false);
+		else
+			rc = open_tcp(t, c, c->host, c->ipport, false);
+		if (rc == KD_OK)
+			return KD_OK;
+		if (deadline >= 0 && kd_transport__left_ms(deadline) == 0)
+			return KD_ETIMEOUT;
+		sleep_ms(COM_RETRY_MS);
+	}
+}
+
+/* Make sure there is a peer: accept one (server) or reconnect (client). */
+static int ensure_peer(struct kd_transport *t, struct com *c, int64_t deadline)
+{
+	if (c->fd >= 0)
+		return KD_OK;
+	if (c->server)
+		return accept_peer(c, deadline);
+	if (c->reconnect)
+		return connect_again(t, c, deadline);
+	return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+			    "com peer is gone");
+}
+
+static int peer_lost(struct kd_transport *t, struct com *c, int64_t deadline,
+		     const char *why)
+{
+	if (!c->reconnect || c->mode == COM_DEVICE)
+		return why ? kd_error_set(KD_EDISCONNECTED,
+					  KD_ERRCLASS_TRANSPORT, "%s", why) :
+			     KD_EDISCONNECTED; /* detail already recorded */
+	close(c->fd);
+	c->fd = -1;
+	return ensure_peer(t, c, deadline);
 }
 
 static int com_send(struct kd_transport *t, const void *buf, size_t len)
@@ -496,11 +558,9 @@ static int com_send(struct kd_transport *t, const void *buf, size_t len)
 	const uint8_t *p = buf;
 	int rc;
 
-	if (c->fd < 0) {
-		rc = accept_peer(c, -1);
-		if (rc < 0)
-			return rc;
-	}
+	rc = ensure_peer(t, c, -1);
+	if (rc < 0)
+		return rc;
 	while (len > 0) {
 		ssize_t n;
 
@@ -519,13 +579,19 @@ static int com_send(struct kd_transport *t, const void *buf, size_t len)
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return com_map_error(errno, "poll on", "port");
 			if (pfd.revents & (POLLERR | POLLHUP) &&
-			    !(pfd.revents & POLLOUT))
-				return kd_error_set(KD_EDISCONNECTED,
-						    KD_ERRCLASS_TRANSPORT,
-						    "com peer hung up");
+			    !(pfd.revents & POLLOUT)) {
+				rc = peer_lost(t, c, -1, "com peer hung up");
+				if (rc < 0)
+					return rc;
+			}
 			continue;
 		}
-		return com_map_error(n < 0 ? errno : EIO, "write to", "port");
+		rc = com_map_error(n < 0 ? errno : EIO, "write to", "port");
+		if (rc != KD_EDISCONNECTED)
+			return rc;
+		rc = peer_lost(t, c, -1, NULL);
+		if (rc < 0)
+			return rc;
 	}
 	return KD_OK;
 }
@@ -537,11 +603,9 @@ static int com_recv(struct kd_transport *t, void *buf, size_t cap,
 	int64_t deadline = kd_transport__deadline(timeout_ms);
 	int rc;
 
-	if (c->fd < 0) {
-		rc = accept_peer(c, deadline);
-		if (rc < 0)
-			return rc;
-	}
+	rc = ensure_peer(t, c, deadline);
+	if (rc < 0)
+		return rc;
 	for (;;) {
 		struct pollfd pfd = { c->fd, POLLIN, 0 };
 		ssize_t n;
@@ -558,13 +622,21 @@ static int com_recv(struct kd_transport *t, void *buf, size_t cap,
 			*len_out = (size_t)n;
 			return KD_OK;
 		}
-		if (n == 0)
-			return kd_error_set(KD_EDISCONNECTED,
-					    KD_ERRCLASS_TRANSPORT,
-					    "com peer closed the connection");
+		if (n == 0) {
+			rc = peer_lost(t, c, deadline,
+				       "com peer closed the connection");
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		if (errno == EAGAIN || errno == EINTR)
 			continue;
-		return com_map_error(errno, "read from", "port");
+		rc = com_map_error(errno, "read from", "port");
+		if (rc != KD_EDISCONNECTED)
+			return rc;
+		rc = peer_lost(t, c, deadline, NULL);
+		if (rc < 0)
+			return rc;
 	}
 }
 
