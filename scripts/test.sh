@@ -63,7 +63,7 @@ for fz in build-fuzz/tests/fuzz_*; do
 	work=$(mktemp -d)
 	cp -r "tests/fuzz/corpus/$target/." "$work/" 2>/dev/null || true
 	echo "--- $name"
-	"$fz" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$work" \
+	"$fz" -max_total_time="$fuzz_seconds" -timeout=30 -print_final_stats=1 "$work" \
 		2>"$work.log" || { tail -50 "$work.log"; exit 1; }
 	grep -E 'stat::number_of_executed_units' "$work.log" || true
 	rm -rf "$work" "$work.log"
