@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <kd/alloc.h>
+#include <kd/capture.h>
 #include <kd/error.h>
 
 #define CAPTURE_DEFAULT_PORT 50000
@@ -25,8 +26,8 @@
 #define ETH_HDR 14
 #define IP4_HDR 20
 #define UDP_HDR 8
-#define DIR_HOST_TO_TARGET 0
-#define DIR_TARGET_TO_HOST 1
+#define DIR_HOST_TO_TARGET KD_CAPTURE_DIR_HOST_TO_TARGET
+#define DIR_TARGET_TO_HOST KD_CAPTURE_DIR_TARGET_TO_HOST
 
 enum side { SIDE_HOST, SIDE_TARGET };
 
@@ -94,7 +95,7 @@ static int write_headers(struct pcapdrv *d)
 	put32(idb, 1);
 	put32(idb + 4, sizeof(idb));
 	kd_put_le16(idb + 8, d->datagram ? 1 /* LINKTYPE_ETHERNET */ :
-					   147 /* LINKTYPE_USER0 */);
+					   KD_CAPTURE_LINKTYPE_USER0);
 	put32(idb + 12, PCAPNG_SNAPLEN);
 	kd_put_le16(idb + 16, 9); /* if_tsresol */
 	kd_put_le16(idb + 18, 1);
@@ -280,122 +281,18 @@ struct ipaddr {
 	uint8_t a[16];
 };
 
-struct udp_view {
-	struct ipaddr src, dst;
-	uint16_t sport, dport;
-	const uint8_t *payload;
-	size_t len;
-};
-
 static bool addr_eq(const struct ipaddr *x, const struct ipaddr *y)
 {
 	return x->family == y->family &&
 	       memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;
 }
 
-/* Parse an IPv4 or IPv6 packet carrying UDP.  False when it is not one. */
-static bool parse_ip(const uint8_t *p, size_t len, struct udp_view *v)
+static struct ipaddr ipaddr_of(int family, const uint8_t *a)
 {
-	size_t hl;
-	size_t total;
-	const uint8_t *udp;
-	size_t ulen;
+	struct ipaddr r = { family, { 0 } };
 
-	if (len < 1)
-		return false;
-	memset(v, 0, sizeof(*v));
-	if ((p[0] >> 4) == 4) {
-		if (len < IP4_HDR)
-			return false;
-		hl = (size_t)(p[0] & 0x0f) * 4;
-		total = kd_get_be16(p + 2);
-		if (hl < IP4_HDR || total < hl || total > len || p[9] != 17)
-			return false;
-		if ((kd_get_be16(p + 6) & 0x3fff) != 0)
-			return false; /* fragment */
-		v->src.family = 4;
-		v->dst.family = 4;
-		memcpy(v->src.a, p + 12, 4);
-		memcpy(v->dst.a, p + 16, 4);
-	} else if ((p[0] >> 4) == 6) {
-		if (len < 40 || p[6] != 17)
-			return false;
-		hl = 40;
-		total = 40 + (size_t)kd_get_be16(p + 4);
-		if (total > len)
-			return false;
-		v->src.family = 6;
-		v->dst.family = 6;
-		memcpy(v->src.a, p + 8, 16);
-		memcpy(v->dst.a, p + 24, 16);
-	} else {
-		return false;
-	}
-	if (total - hl < UDP_HDR)
-		return false;
-	udp = p + hl;
-	ulen = kd_get_be16(udp + 4);
-	if (ulen < UDP_HDR || ulen > total - hl)
-		return false;
-	v->sport = kd_get_be16(udp);
-	v->dport = kd_get_be16(udp + 2);
-	v->payload = udp + UDP_HDR;
-	v->len = ulen - UDP_HDR;
-	return true;
-}
-
-/* Find the IP packet inside a frame of link type @p dlt. */
-static bool parse_frame(int dlt, const uint8_t *p, size_t len,
-			struct udp_view *v)
-{
-	size_t off;
-	uint16_t type;
-
-	switch (dlt) {
-	case DLT_EN10MB:
-		if (len < ETH_HDR)
-			return false;
-		off = 12;
-		type = kd_get_be16(p + off);
-		while ((type == 0x8100 || type == 0x88a8) && off + 6 <= len) {
-			off += 4;
-			type = kd_get_be16(p + off);
-		}
-		if (type != 0x0800 && type != 0x86dd)
-			return false;
-		off += 2;
-		break;
-	case DLT_NULL:
-	case DLT_LOOP:
-		off = 4; /* address family: either byte order, skip it */
-		break;
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-		off = 0;
-		break;
-	case DLT_LINUX_SLL:
-		if (len < 16)
-			return false;
-		type = kd_get_be16(p + 14);
-		if (type != 0x0800 && type != 0x86dd)
-			return false;
-		off = 16;
-		break;
-	case DLT_LINUX_SLL2:
-		if (len < 20)
-			return false;
-		type = kd_get_be16(p);
-		if (type != 0x0800 && type != 0x86dd)
-			return false;
-		off = 20;
-		break;
-	default:
-		return false;
-	}
-	if (off > len)
-		return false;
-	return parse_ip(p + off, len - off, v);
+	memcpy(r.a, a, family == 4 ? 4 : 16);
+	return r;
 }
 
 /* Captured unit before it is split by side. */
@@ -471,14 +368,12 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 	int dlt = pcap_datalink(pc);
 	struct ipaddr target = o->target;
 	bool have_target = o->have_target;
-	bool stream = dlt == DLT_USER0;
+	bool stream = dlt == KD_CAPTURE_LINKTYPE_USER0;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
 
-	if (!stream && dlt != DLT_EN10MB && dlt != DLT_NULL &&
-	    dlt != DLT_LOOP && dlt != DLT_RAW && dlt != DLT_IPV4 &&
-	    dlt != DLT_IPV6 && dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2)
+	if (!stream && !kd_capture_link_supported(dlt))
 		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_CAPTURE,
 				    "capture link type %d (%s) cannot be replayed",
 				    dlt,
@@ -486,7 +381,8 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 					    pcap_datalink_val_to_name(dlt) :
 					    "unknown");
 	for (;;) {
-		struct udp_view v;
+		struct kd_capture_udp v;
+		struct ipaddr src, dst;
 		size_t len;
 
 		rc = pcap_next_ex(pc, &h, &data);
@@ -506,18 +402,20 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 				return rc;
 			continue;
 		}
-		if (!parse_frame(dlt, data, len, &v))
+		if (!kd_capture_udp_from_frame(dlt, data, len, &v))
 			continue;
 		if (o->port && v.sport != o->port && v.dport != o->port)
 			continue;
+		src = ipaddr_of(v.family, v.src);
+		dst = ipaddr_of(v.family, v.dst);
 		if (!have_target) {
 			/* Our own captures put the target at 127.0.0.2. */
 			have_target = true;
-			target = addr_eq(&v.dst, &ours) ? v.dst : v.src;
+			target = addr_eq(&dst, &ours) ? dst : src;
 		}
-		if (!addr_eq(&v.src, &target) && !addr_eq(&v.dst, &target))
+		if (!addr_eq(&src, &target) && !addr_eq(&dst, &target))
 			continue;
-		rc = add_unit(r, addr_eq(&v.src, &target), v.payload, v.len);
+		rc = add_unit(r, addr_eq(&src, &target), v.payload, v.len);
 		if (rc < 0)
 			return rc;
 	}
