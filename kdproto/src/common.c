@@ -23,6 +23,7 @@ const char *kd_strerror(int code)
 	case KD_EBUSY: return "KD_EBUSY";
 	case KD_EOVERFLOW: return "KD_EOVERFLOW";
 	case KD_ETRUNC: return "KD_ETRUNC";
+	case KD_EFAULT: return "KD_EFAULT";
 	}
 	return "KD_E?";
 }

@@ -53,6 +53,7 @@ enum kd_error_code {
 	KD_EBUSY = -12,
 	KD_EOVERFLOW = -13,    /* a number does not fit */
 	KD_ETRUNC = -14,       /* input ends before the structure does */
+	KD_EFAULT = -15,       /* target memory not accessible */
 };
 
 /* --- Little-endian and big-endian accessors on byte buffers --- */
