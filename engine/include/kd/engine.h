@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The debugger engine: a session owns one target (a live KD link now, a
+ * crash dump later) and runs WinDbg-syntax commands against it.  All output
+ * goes through one sink so the console, logs and remote clients see the
+ * same text.
+ */
+#ifndef KD_ENGINE_H
+#define KD_ENGINE_H
+
+#include <kd/common.h>
+
+KD_BEGIN_DECLS
+
+struct kd_session;
+
+/* Receives every byte of output, in order.  @p text is not NUL-terminated. */
+typedef void (*kd_output_fn)(void *ctx, const char *text, size_t len);
+
+/*
+ * Asks the user for one line (GetString prompts, `e` without values).
+ * Writes a NUL-terminated line without its newline into @p buf.
+ * Returns KD_OK, or a negative code when no input is available (EOF).
+ */
+typedef int (*kd_input_fn)(void *ctx, const char *prompt, char *buf,
+			   size_t cap);
+
+#define KD_SESSION_OPTS_VERSION 1
+
+/* Zero fields take the defaults named in the comments. */
+struct kd_session_opts {
+	unsigned int version;   /* KD_SESSION_OPTS_VERSION */
+	int request_timeout_ms; /* one request/reply exchange; 5000 */
+	int attach_timeout_ms;  /* sync + first state change; 10000 */
+	bool break_on_connect;  /* -bonc / -b: break in after sync */
+	bool quiet;             /* fewer banners */
+};
+
+#define KD_SESSION_OPTS_INIT { KD_SESSION_OPTS_VERSION, 0, 0, false, false }
+
+KD_API KD_WARN_UNUSED int kd_session_new(struct kd_session **out,
+					 const struct kd_session_opts *opts);
+/** Detach and free.  NULL-safe. */
+KD_API void kd_session_free(struct kd_session *s);
+
+KD_API void kd_session_set_output(struct kd_session *s, kd_output_fn fn,
+				  void *ctx);
+KD_API void kd_session_set_input(struct kd_session *s, kd_input_fn fn,
+				 void *ctx);
+
+/**
+ * Open @p connstr (a `-k` connection string), synchronise and wait for the
+ * target to stop, printing the connection banners.  Blocks at most the
+ * attach timeout (and for ever with `reconnect`/`resets=0`, until
+ * kd_session_interrupt()).
+ */
+KD_API KD_WARN_UNUSED int kd_session_attach(struct kd_session *s,
+					    const char *connstr);
+
+/**
+ * Run one line of commands (`;`-separated).  Returns KD_OK when every
+ * command succeeded, else the first failure (already reported in WinDbg's
+ * words on the output).  A failure never ends the session.
+ */
+KD_API int kd_session_execute(struct kd_session *s, const char *line);
+
+/**
+ * Async-signal-safe: ask a running target to break in (Ctrl+C) and cancel
+ * a long command.  Picked up by the engine's wait loops within ~50 ms.
+ */
+KD_API void kd_session_interrupt(struct kd_session *s);
+
+/** True while the target runs (after `g`), false when it is stopped. */
+KD_API bool kd_session_running(const struct kd_session *s);
+
+/**
+ * With the target running: wait up to @p timeout_ms (-1: until it stops or
+ * kd_session_interrupt()) for it to stop, printing DbgPrint output and the
+ * stop report.  KD_OK when stopped, KD_ETIMEOUT, or a link failure.
+ */
+KD_API int kd_session_wait(struct kd_session *s, int timeout_ms);
+
+/** The prompt: "N: kd> " (multiprocessor) or "kd> ". */
+KD_API const char *kd_session_prompt(struct kd_session *s);
+
+/** True once `q`/`qq` ran. */
+KD_API bool kd_session_quit_requested(const struct kd_session *s);
+
+/** Commands that failed since the session started. */
+KD_API unsigned long kd_session_failures(const struct kd_session *s);
+
+/**
+ * Record a command the user typed: "<prompt><line>" goes to the open log
+ * file only (the console already shows what was typed).
+ */
+KD_API void kd_session_log_command(struct kd_session *s, const char *line);
+
+/** Write text to the session's output (and the log). */
+KD_API void kd_session_print(struct kd_session *s, const char *fmt, ...)
+	KD_PRINTF(2, 3);
+
+KD_END_DECLS
+
+#endif /* KD_ENGINE_H */

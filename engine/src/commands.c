@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command interpreter: splits a line at top-level `;`, finds each
+ * command in the tables of the command files and runs it.  WinDbg's
+ * matching rules: letters name a command and may be followed directly by
+ * its arguments (`dd@rsp`, `lmvm nt`), `.` and `!` commands are whole
+ * words, and `?`, `~`, `$$<` are prefixes.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "engine_int.h"
+
+static const struct kd_command *const kd_tables[] = {
+	kd_cmds_core, kd_cmds_exec, kd_cmds_bp,  kd_cmds_mem,
+	kd_cmds_reg,  kd_cmds_expr, kd_cmds_sym, kd_cmds_misc,
+};
+
+size_t kd_cmd_split(const char *text, const char **next)
+{
+	const char *p = text;
+	char quote = 0;
+	int depth = 0;
+
+	for (; *p; p++) {
+		char ch = *p;
+
+		if (quote) {
+			if (ch == '\\' && p[1] != '\0' && quote == '"')
+				p++;
+			else if (ch == quote)
+				quote = 0;
+			continue;
+		}
+		if (ch == '"' || ch == '\'') {
+			quote = ch;
+		} else if (ch == '{' || ch == '(') {
+			depth++;
+		} else if ((ch == '}' || ch == ')') && depth > 0) {
+			depth--;
+		} else if (ch == ';' && depth == 0) {
+			*next = p + 1;
+			return (size_t)(p - text);
+		}
+	}
+	*next = p;
+	return (size_t)(p - text);
+}
+
+/* Look @p name up exactly. */
+static const struct kd_command *kd_cmd_find(const char *name, size_t len)
+{
+	size_t t;
+
+	for (t = 0; t < KD_ARRAY_SIZE(kd_tables); t++) {
+		const struct kd_command *c;
+
+		for (c = kd_tables[t]; c->name; c++) {
+			if (strlen(c->name) == len &&
+			    strncmp(c->name, name, len) == 0)
+				return c;
+		}
+	}
+	return NULL;
+}
+
+/* The longest KD_CMDF_PREFIX command that @p word starts with. */
+static const struct kd_command *kd_cmd_find_prefix(const char *word,
+						   size_t len)
+{
+	const struct kd_command *best = NULL;
+	size_t best_len = 0;
+	size_t t;
+
+	for (t = 0; t < KD_ARRAY_SIZE(kd_tables); t++) {
+		const struct kd_command *c;
+
+		for (c = kd_tables[t]; c->name; c++) {
+			size_t n = strlen(c->name);
+
+			if (!(c->flags & KD_CMDF_PREFIX) || n > len ||
+			    n <= best_len)
+				continue;
+			if (strncmp(c->name, word, n) == 0) {
+				best = c;
+				best_len = n;
+			}
+		}
+	}
+	return best;
+}
+
+/*
+ * Find the command at the start of @p p (blanks skipped).  *name_len is
+ * the length of the name as matched in the text.
+ */
+static const struct kd_command *kd_cmd_match(const char *p,
+					     size_t *name_len)
+{
+	const struct kd_command *c;
+	size_t n = 0;
+
+	if (p[0] == '$' || p[0] == '?' || p[0] == '~' || p[0] == '*') {
+		/* Symbol-led prefixes: the longest table name that matches. */
+		size_t len = strlen(p);
+
+		c = kd_cmd_find_prefix(p, len);
+		if (c)
+			*name_len = strlen(c->name);
+		return c;
+	}
+	if (p[0] == '.' || p[0] == '!') {
+		n = 1;
+		while (isalnum((unsigned char)p[n]) || p[n] == '_')
+			n++;
+		*name_len = n;
+		return kd_cmd_find(p, n);
+	}
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	if (n == 0)
+		return NULL;
+	c = kd_cmd_find(p, n);
+	if (c) {
+		*name_len = n;
+		return c;
+	}
+	c = kd_cmd_find_prefix(p, n);
+	if (c)
+		*name_len = strlen(c->name);
+	return c;
+}
+
+int kd_cmd_run_one(struct kd_session *s, const char *cmd)
+{
+	const struct kd_command *c;
+	struct kd_cmdctx ctx;
+	const char *p = cmd;
+	char name[64];
+	size_t name_len = 0;
+	int rc;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return KD_OK;
+	c = kd_cmd_match(p, &name_len);
+	if (!c) {
+		if (p[0] == '!') {
+			size_t n = 1;
+
+			while (p[n] && !isspace((unsigned char)p[n]))
+				n++;
+			return kd_fail(s, KD_ENOTFOUND,
+				       "No export %.*s found", (int)(n - 1),
+				       p + 1);
+		}
+		return kd_syntax_error(s, cmd, (size_t)(p - cmd));
+	}
+	if ((c->flags & KD_CMDF_STOPPED) && kd_require_stopped(s) != KD_OK)
+		return KD_EINVAL;
+	if (name_len >= sizeof(name))
+		name_len = sizeof(name) - 1;
+	memcpy(name, p, name_len);
+	name[name_len] = '\0';
+	ctx.line = cmd;
+	ctx.name = name;
+	ctx.args = p + name_len;
+	while (*ctx.args == ' ' || *ctx.args == '\t')
+		ctx.args++;
+	rc = c->fn(s, &ctx);
+	return rc;
+}
+
+/* True when the command at @p p takes the rest of the line. */
+static bool kd_cmd_takes_rest(const char *p)
+{
+	const struct kd_command *c;
+	size_t n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	c = kd_cmd_match(p, &n);
+	return c && (c->flags & KD_CMDF_REST);
+}
+
+int kd_session_execute(struct kd_session *s, const char *line)
+{
+	const char *p = line;
+	int first_rc = KD_OK;
+
+	s->interrupt = 0;
+	while (*p && !s->quit) {
+		const char *next;
+		size_t len;
+		char *one;
+		int rc;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p == '\0')
+			break;
+		if (kd_cmd_takes_rest(p)) {
+			len = strlen(p);
+			next = p + len;
+		} else {
+			len = kd_cmd_split(p, &next);
+		}
+		one = kd_malloc(len + 1);
+		if (!one)
+			return KD_ENOMEM;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		rc = kd_cmd_run_one(s, one);
+		kd_free(one);
+		if (rc < 0) {
+			s->failures++;
+			if (first_rc == KD_OK)
+				first_rc = rc;
+		}
+		if (s->interrupt)
+			break;
+		p = next;
+	}
+	return first_rc;
+}

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Engine internals shared by the session, the targets and the command
+ * files.  Not installed; tests of engine internals include it directly.
+ */
+#ifndef KD_ENGINE_INT_H
+#define KD_ENGINE_INT_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include <kd/alloc.h>
+#include <kd/engine.h>
+#include <kd/error.h>
+#include <kd/proto.h>
+
+/* ------------------------------------------------------------------ */
+/* Targets                                                             */
+/* ------------------------------------------------------------------ */
+
+enum kd_event_kind {
+	KD_EV_NONE = 0,
+	KD_EV_EXCEPTION,  /* breakpoint, single step, fault, break-in */
+	KD_EV_LOAD,       /* module loaded (LoadSymbols) */
+	KD_EV_UNLOAD,
+	KD_EV_COMMAND,    /* CommandString state change */
+};
+
+/* A stop of the target, as the target reported it. */
+struct kd_event {
+	enum kd_event_kind kind;
+	unsigned int cpu;
+	unsigned int ncpus;
+	uint64_t thread;
+	uint64_t pc;
+	uint32_t code;          /* exception code (NTSTATUS) */
+	bool first_chance;
+	unsigned int nparams;
+	uint64_t params[KD_EXCEPTION_MAXIMUM_PARAMETERS];
+	uint64_t dr6, dr7;
+	uint32_t eflags;
+	uint8_t stream[16];     /* instruction bytes at pc */
+	unsigned int stream_len;
+	uint64_t mod_base;      /* KD_EV_LOAD / KD_EV_UNLOAD */
+	uint32_t mod_size;
+	char path[260];
+};
+
+/* How to resume. */
+struct kd_resume {
+	uint32_t status;  /* DBG_CONTINUE (0x10002) or exception not handled */
+	bool trace;       /* single step the current processor */
+	uint64_t dr7;     /* debug control to load on every processor */
+};
+
+struct kd_target;
+
+/*
+ * A target implementation.  Addresses are target virtual addresses on
+ * processor @p cpu (kernel space is shared, so cpu mostly matters for
+ * control space and contexts).  Reads return KD_OK with *done = bytes
+ * read (possibly fewer than asked when memory ends); a target that cannot
+ * read at all returns a negative code.  Unsupported operations are NULL.
+ */
+struct kd_target_ops {
+	const char *name; /* "live", "dump" */
+	int (*read_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
+			    void *buf, size_t len, size_t *done);
+	int (*write_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
+			     const void *buf, size_t len, size_t *done);
+	int (*read_physical)(struct kd_target *t, uint64_t pa, void *buf,
+			     size_t len, size_t *done);
+	int (*write_physical)(struct kd_target *t, uint64_t pa,
+			      const void *buf, size_t len, size_t *done);
+	/* x64 control space: 0 KPCR, 1 KPRCB, 2 KSPECIAL_REGISTERS, 3 thread */
+	int (*read_control)(struct kd_target *t, unsigned cpu, uint64_t sel,
+			    void *buf, size_t len, size_t *done);
+	int (*write_control)(struct kd_target *t, unsigned cpu, uint64_t sel,
+			     const void *buf, size_t len, size_t *done);
+	/* Full x64 CONTEXT (KD_AMD64_CONTEXT_SIZE bytes). */
+	int (*get_context)(struct kd_target *t, unsigned cpu, uint8_t *ctx);
+	int (*set_context)(struct kd_target *t, unsigned cpu,
+			   const uint8_t *ctx);
+	int (*read_msr)(struct kd_target *t, unsigned cpu, uint32_t msr,
+			uint64_t *value);
+	int (*write_msr)(struct kd_target *t, unsigned cpu, uint32_t msr,
+			 uint64_t value);
+	/* Software breakpoints the target keeps (0xCC). */
+	int (*insert_bp)(struct kd_target *t, unsigned cpu, uint64_t va,
+			 uint32_t *handle);
+	int (*remove_bp)(struct kd_target *t, unsigned cpu, uint32_t handle);
+	int (*resume)(struct kd_target *t, unsigned cpu,
+		      const struct kd_resume *how);
+	/* Next stop: KD_OK with *ev, KD_ETIMEOUT, or a link failure.
+	 * DbgPrint text and prompts are handled inside through the session. */
+	int (*wait)(struct kd_target *t, int timeout_ms, struct kd_event *ev);
+	int (*break_in)(struct kd_target *t);
+	/* Make @p cpu current; its stop arrives through wait(). */
+	int (*switch_cpu)(struct kd_target *t, unsigned cpu);
+	int (*reboot)(struct kd_target *t);
+	int (*crash)(struct kd_target *t, unsigned cpu, uint32_t code);
+	void (*close)(struct kd_target *t);
+};
+
+struct kd_target {
+	const struct kd_target_ops *ops;
+	struct kd_session *session; /* for DbgPrint and prompts */
+};
+
+/* ------------------------------------------------------------------ */
+/* Session                                                             */
+/* ------------------------------------------------------------------ */
+
+#define KD_MAX_BPS 32
+#define KD_MAX_HW_BPS 4
+
+enum kd_bp_kind { KD_BP_SOFT = 0, KD_BP_HW };
+
+struct kd_bp {
+	bool used;
+	bool enabled;
+	bool deferred;      /* bu on a name that does not resolve yet */
+	bool inserted;      /* soft: in the target now */
+	bool one_shot;      /* /1 */
+	enum kd_bp_kind kind;
+	char hw_access;     /* 'e' 'r' 'w' 'i' */
+	unsigned int hw_size;
+	unsigned int hw_slot;
+	uint64_t addr;
+	uint32_t handle;    /* target handle while inserted */
+	uint32_t passes;    /* initial pass count (1 by default) */
+	uint32_t passes_left;
+	char *expr;         /* the address text as typed (bu keeps it) */
+	char *command;      /* commands run on a hit, or NULL */
+};
+
+/* Per-processor register state. */
+struct kd_cpu {
+	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
+	bool valid;  /* ctx read since the last stop */
+	bool dirty;  /* must be written before resuming */
+	struct kd_amd64_kspecial ks;
+	bool ks_valid;
+};
+
+/* Memory cache (memcache.c): pages of target memory read during one stop. */
+struct kd_memcache;
+
+/* A loaded module (modules.c). */
+struct kd_module {
+	uint64_t base;
+	uint32_t size;
+	uint32_t timestamp;
+	uint32_t checksum;
+	char name[64];      /* WinDbg module name: "nt", "hal", "simdrv" */
+	char image[64];     /* image file name: "ntoskrnl.exe" */
+	char path[260];     /* full path from the LDR entry */
+	void *syms;         /* symbols.c private: exports, .pdata */
+};
+
+struct kd_session {
+	struct kd_session_opts opts;
+	kd_output_fn out_fn;
+	void *out_ctx;
+	kd_input_fn in_fn;
+	void *in_ctx;
+
+	struct kd_target *target;   /* NULL when dormant */
+	char connstr[512];
+	bool running;
+	bool quit;
+	unsigned long failures;
+	volatile sig_atomic_t interrupt;
+
+	/* What attach learned. */
+	struct kd_version version;
+	bool have_version;
+	struct kd_debugger_data kdbg;
+	uint64_t kdbg_addr;
+	bool have_kdbg;
+	uint64_t session_start;     /* unix ms when attached */
+
+	unsigned int ncpus;
+	unsigned int cpu;           /* current processor */
+	struct kd_cpu *cpus;        /* ncpus entries */
+	struct kd_event last;       /* the stop we are at */
+
+	struct kd_memcache *cache;
+
+	struct kd_module *modules;
+	size_t nmodules;
+	bool modules_valid;
+
+	struct kd_bp bps[KD_MAX_BPS];
+
+	/* Output state owned by output.c */
+	FILE *log;
+	char log_path[512];
+	bool at_line_start;
+	char prompt[32];
+
+	/* No host files, shells or logs (fuzzing): commands that would
+	 * touch them fail with a message. */
+	bool sandbox;
+
+	/* --- cmd_mem.c / cmd_reg.c state (helper "mem" adds fields here) */
+	char last_dcmd[8];          /* last d* form, for a bare `d` */
+	uint64_t next_d;            /* where a bare d continues */
+	bool have_next_d;           /* a d* ran (else d starts at rip) */
+	uint64_t next_phys;         /* where a bare !db/!dd... continues */
+
+	/* --- symbols / disasm / stack state (helper "sym" adds here) */
+	uint64_t next_u;            /* where a bare u continues */
+	uint64_t next_u_rip;        /* rip when next_u was set */
+	void *disasm;               /* capstone handle, kd_modules_free
+				     * closes it */
+
+	/* --- expr state (helper "expr" adds here) */
+	unsigned int radix;         /* `n`: 8, 10 or 16 (0 means 16) */
+	uint64_t pseudo_t[20];      /* $t0..$t19 */
+
+	/* --- cmd_misc.c / scripts state (helper "tool" adds here) */
+	int script_depth;           /* $$< nesting */
+	int ctl_depth;              /* .if / j / .block / script nesting */
+
+	/* --- execution / breakpoints (lead) */
+	int bp_cmd_depth;           /* breakpoint command nesting */
+	bool resume_requested;      /* g/gc inside breakpoint commands */
+	bool stepping;              /* a step command owns the next stop */
+	bool breakin_requested;     /* the next break is our break-in */
+	bool reattach;              /* target restarted: re-read it all */
+	unsigned long prints_seen;  /* DbgPrint messages received */
+	struct kd_temp_bp {
+		uint64_t addr;
+		uint64_t min_sp;    /* stop only when rsp > min_sp (0: any) */
+		unsigned int cpu;   /* stop only on this processor (~0u: any) */
+		uint32_t handle;
+		bool inserted;
+	} temps[12];                /* g addresses, p over calls, gu */
+	unsigned int ntemps;
+};
+
+/* ---- output (output.c) ---- */
+
+void kd_out(struct kd_session *s, const char *fmt, ...) KD_PRINTF(2, 3);
+void kd_out_raw(struct kd_session *s, const char *text, size_t len);
+/* The 64-bit address form WinDbg prints: fffff800`00401000. */
+char *kd_fmt_addr(char buf[18], uint64_t addr);
+/*
+ * Report a failed command the WinDbg way and return @p code (negative):
+ * the text is printed as one line.
+ */
+int kd_fail(struct kd_session *s, int code, const char *fmt, ...)
+	KD_PRINTF(3, 4);
+/*
+ * "       ^ Syntax error in '<line>'" with the caret under @p pos (offset
+ * into @p line), aligned with the prompt.  Returns KD_EINVAL.
+ */
+int kd_syntax_error(struct kd_session *s, const char *line, size_t pos);
+/* "Memory access error at '<text>'".  Returns KD_EFAULT. */
+int kd_memory_error(struct kd_session *s, const char *text);
+/* "Couldn't resolve error at '<text>'".  Returns KD_ENOTFOUND. */
+int kd_resolve_error(struct kd_session *s, const char *text);
+
+/* ---- target access through the session (session.c, memcache.c) ---- */
+
+/* Fails with a printed "no target" style message when dormant/running. */
+int kd_require_stopped(struct kd_session *s);
+
+/* Cached; *done may be short at the end of readable memory. */
+int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf,
+		    size_t len, size_t *done);
+/* All or nothing: KD_OK or KD_EFAULT. */
+int kd_read_virtual_all(struct kd_session *s, uint64_t va, void *buf,
+			size_t len);
+int kd_read_u64(struct kd_session *s, uint64_t va, uint64_t *v);
+int kd_read_u32(struct kd_session *s, uint64_t va, uint32_t *v);
+int kd_write_virtual(struct kd_session *s, uint64_t va, const void *buf,
+		     size_t len, size_t *done);
+int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf,
+		     size_t len, size_t *done);
+int kd_write_physical(struct kd_session *s, uint64_t pa, const void *buf,
+		      size_t len, size_t *done);
+/* Drop every cached page (run, write, reconnect). */
+void kd_cache_invalidate(struct kd_session *s);
+
+/* Registers of processor @p cpu (read on demand, written before resume). */
+int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx);
+int kd_reg_get(struct kd_session *s, int reg, uint64_t *value);
+int kd_reg_set(struct kd_session *s, int reg, uint64_t value);
+int kd_kspecial(struct kd_session *s, unsigned cpu,
+		struct kd_amd64_kspecial **ks);
+
+/* The 64-bit pointer size of the target (8), and whether it is x64. */
+static inline bool kd_is_ptr64(const struct kd_session *s)
+{
+	return !s->have_version ||
+	       (s->version.flags & KD_VERS_FLAG_PTR64) != 0;
+}
+
+/* ---- expressions (expr.c) ---- */
+
+/*
+ * Evaluate one MASM expression at @p text (WinDbg's default radix 16;
+ * 0x 0n 0t 0y prefixes; registers rax/@rax and sub-registers, pseudo
+ * registers $ip $csp $ra $proc $thread $peb; module!symbol, module, and
+ * bare symbols of nt; poi() by() wo() dwo() qwo(); + - * / % << >> & | ^
+ * and or xor not; == != < > <= >=; unary - ~ !; parentheses; `.` = the
+ * current instruction).  Stops at the first character that cannot
+ * continue the expression and sets *end there.  On failure prints
+ * nothing and returns KD_EINVAL (syntax, *end at the bad character),
+ * KD_ENOTFOUND (unknown symbol) or KD_EFAULT (poi on bad memory).
+ */
+int kd_expr_eval(struct kd_session *s, const char *text, const char **end,
+		 uint64_t *value);
+/*
+ * Evaluate with WinDbg's messages on failure (syntax error caret,
+ * "Couldn't resolve error at", "Memory access error at").  @p line is
+ * the whole command line, for the caret.
+ */
+int kd_expr_arg(struct kd_session *s, const char *line, const char **pos,
+		uint64_t *value);
+/*
+ * An address range: `addr`, `addr L count`, `addr L? count`,
+ * `addr endaddr`.  @p unit is the element size (count is in elements);
+ * *count is left as given when only an address is present.  Returns
+ * KD_OK, or a negative code after printing the error.
+ */
+int kd_range_arg(struct kd_session *s, const char *line, const char **pos,
+		 unsigned unit, uint64_t *addr, uint64_t *count,
+		 bool *have_addr);
+/*
+ * Set a user pseudo-register ($t0..$t19, with or without `@`; @p len
+ * bytes of @p name).  KD_OK, KD_ENOTSUP for a read-only pseudo-register
+ * ($ip, $ptrsize...), KD_ENOTFOUND for an unknown name.  Prints nothing.
+ */
+int kd_pseudo_reg_set(struct kd_session *s, const char *name, size_t len,
+		      uint64_t value);
+
+/* ---- symbols and modules (modules.c, symbols.c) ---- */
+
+/* Re-read PsLoadedModuleList (lazy: only when !modules_valid). */
+int kd_modules_load(struct kd_session *s);
+void kd_modules_free(struct kd_session *s);
+struct kd_module *kd_module_by_addr(struct kd_session *s, uint64_t addr);
+struct kd_module *kd_module_by_name(struct kd_session *s, const char *name);
+/* "nt!Sym" / "mod!Sym" / "Sym" (nt then every module) / "mod". */
+int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr);
+/*
+ * Nearest symbol at or before @p addr: "nt!KeWorkerStep+0x12", or
+ * "nt+0x1234" inside a module without a symbol before it.  Returns
+ * KD_ENOTFOUND (buf empty) outside every module.
+ */
+int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf,
+		  size_t cap);
+
+/* ---- disassembly (disasm.c) ---- */
+
+/*
+ * One WinDbg disassembly line for the instruction at @p addr, without the
+ * newline: "fffff800`00401000 4883ec28        sub     rsp,28h".  *len is
+ * the instruction length (1 on undecodable bytes, shown as "???").
+ */
+int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
+		   size_t cap, unsigned *len);
+/* Print "sym:" and the line for the current rip (after r, p, t, stops). */
+void kd_print_current_instruction(struct kd_session *s);
+/* Instruction length and whether it is a call (for p / pc / gu). */
+int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
+		 bool *is_call, bool *is_ret, bool *is_branch);
+
+/* ---- stacks (stack.c) ---- */
+
+struct kd_frame {
+	uint64_t sp;       /* Child-SP */
+	uint64_t ip;       /* Call Site */
+	uint64_t ret;      /* RetAddr */
+	uint64_t args[4];  /* home slots above the return address */
+};
+/* Walk with the x64 unwind data of the loaded images. */
+int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
+		  size_t max, size_t *n);
+
+/* ---- commands (commands.c and the cmd_*.c files) ---- */
+
+struct kd_cmdctx {
+	const char *line;   /* the whole command as typed (for errors) */
+	const char *name;   /* the command name as matched */
+	const char *args;   /* text after the name, leading blanks skipped */
+};
+
+typedef int (*kd_cmd_fn)(struct kd_session *s, struct kd_cmdctx *c);
+
+struct kd_command {
+	const char *name;   /* "db", ".formats", "!pte" */
+	kd_cmd_fn fn;
+	unsigned flags;     /* KD_CMDF_* */
+	const char *help;   /* one line */
+};
+
+#define KD_CMDF_STOPPED 0x1u /* needs a stopped target */
+#define KD_CMDF_PREFIX  0x2u /* may be followed directly by arguments (d*,
+			      * e*, r, ?, ~) */
+#define KD_CMDF_REST    0x4u /* takes the rest of the line, `;` included */
+
+/* Tables, each ended by a { NULL } entry. */
+extern const struct kd_command kd_cmds_core[];   /* commands.c, session.c */
+extern const struct kd_command kd_cmds_exec[];   /* cmd_exec.c */
+extern const struct kd_command kd_cmds_bp[];     /* cmd_bp.c */
+extern const struct kd_command kd_cmds_mem[];    /* cmd_mem.c */
+extern const struct kd_command kd_cmds_reg[];    /* cmd_reg.c */
+extern const struct kd_command kd_cmds_expr[];   /* cmd_expr.c */
+extern const struct kd_command kd_cmds_sym[];    /* cmd_sym.c */
+extern const struct kd_command kd_cmds_misc[];   /* cmd_misc.c */
+
+/*
+ * Split @p text at the next top-level `;` (outside quotes, braces and
+ * parentheses).  Returns the length of the first command; *next points
+ * after the `;` or at the NUL.
+ */
+size_t kd_cmd_split(const char *text, const char **next);
+
+/* Run one command (no top-level `;`). */
+int kd_cmd_run_one(struct kd_session *s, const char *cmd);
+
+/* ---- scripts (cmd_misc.c) ---- */
+
+/* $$<file, $$><file, $$>a<file args: run a script file. */
+int kd_script_run(struct kd_session *s, const char *path, bool block,
+		  int argc, char **argv, bool echo);
+
+/* ---- execution (cmd_exec.c, session.c) ---- */
+
+/* After a stop: refresh state, handle breakpoints, print the report.
+ * Returns true when the session should keep running (bp condition). */
+bool kd_event_stop(struct kd_session *s, const struct kd_event *ev);
+
+/* Internals of cmd_exec.c used by attach.c. */
+void kd_exec_pull_temps(struct kd_session *s);
+bool kd_exec_temp_hit(struct kd_session *s, const struct kd_event *ev);
+bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev);
+bool kd_exec_bp_commands(struct kd_session *s, const char *cmds);
+/* Resume with breakpoints inserted, without waiting. */
+int kd_exec_continue(struct kd_session *s);
+/* Wait (Ctrl+C breaks in) for the running target to stop. */
+int kd_exec_wait(struct kd_session *s);
+/* `~Ns`: make processor @p cpu current (the target switches). */
+int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu);
+
+/* Called by a target while waiting: DbgPrint text, GetString prompts. */
+void kd_target_print(struct kd_session *s, const char *text, size_t len);
+int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
+		     size_t cap);
+
+/* Unix milliseconds, monotonic milliseconds. */
+uint64_t kd_now_ms(void);
+uint64_t kd_mono_ms(void);
+
+#endif /* KD_ENGINE_INT_H */
