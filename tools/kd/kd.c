@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kd: the console kernel debugger.  Reads WinDbg's kd command line,
+ * attaches the engine to the target and runs commands from -cf, -c and
+ * then the console (libedit) or a pipe, until `q` or end of input.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kd/engine.h>
+#include <kd/error.h>
+
+#ifdef KD_HAVE_LIBEDIT
+#include <histedit.h>
+#endif
+
+#ifndef KD_VERSION_STRING
+#define KD_VERSION_STRING "0.0.0"
+#endif
+
+/* Exit status (docs/kd.md). */
+#define KD_EXIT_OK 0
+#define KD_EXIT_FAILED 1  /* a command failed */
+#define KD_EXIT_USAGE 2   /* bad command line, or a mode not there yet */
+#define KD_EXIT_ATTACH 3  /* the target could not be reached in time */
+
+#define KD_BATCH_TIMEOUT_MS 10000
+#define KD_WATCHDOG_GRACE_MS 1000
+
+struct kd_args {
+	const char *connstr;    /* -k */
+	const char *cmds;       /* -c */
+	const char *script;     /* -cf / -cfr */
+	const char *log;        /* -logo / -loga */
+	bool log_append;
+	bool bonc;              /* -bonc, -b */
+	bool quiet;             /* -kqm */
+	bool version;           /* -version */
+	int timeout_ms;         /* --timeout; 0 = default */
+};
+
+static struct kd_session *g_session;
+
+/*
+ * Attach watchdog: the engine bounds attaching by the attach timeout, but
+ * a transport may block longer (a socket that never appears); then the
+ * SIGALRM (or a second Ctrl+C while attaching) ends kd with status 3 and
+ * this message, written with write(2) from the handler.
+ */
+static volatile sig_atomic_t g_attaching;
+static volatile sig_atomic_t g_sigints;
+static char g_attach_msg[768];
+static size_t g_attach_msg_len;
+
+/* Set when the target was lost while running: exit status 1. */
+static bool g_wait_failed;
+
+static void kd_usage(FILE *f)
+{
+	fputs("usage: kd [-k ConnectString] [-c \"cmd; cmd\"] [-cf Script]\n"
+	      "          [-logo LogFile | -loga LogFile] [-bonc]\n"
+	      "          [--timeout MS] [-y SymbolPath] [-v] [-version] "
+	      "[-?]\n"
+	      "\n"
+	      "  -k com:port=/dev/ttyS0,baud=115200   serial line\n"
+	      "  -k com:pipe,port=/path/vm.sock[,reconnect]  VM serial "
+	      "port (unix socket)\n"
+	      "  -k com:ipport=5555,port=127.0.0.1    serial over TCP\n"
+	      "  -k net:port=50000,key=a.b.c.d        KDNET\n"
+	      "  -c \"cmds\"     commands to run after the initial break\n"
+	      "  -cf file      script to run first ($< semantics)\n"
+	      "  -logo file    write a log (overwrite); -loga appends\n"
+	      "  -bonc         break in as soon as the session starts\n"
+	      "  --timeout MS  bound for attaching and each request "
+	      "(default 10000\n"
+	      "                when input is not a terminal)\n"
+	      "  -z, -remote, -server: not supported yet\n"
+	      "\n"
+	      "Exit status: 0 all commands succeeded, 1 a command failed, "
+	      "2 usage error,\n"
+	      "3 the target could not be attached.  See docs/kd.md.\n",
+	      f);
+}
+
+static int kd_usage_error(const char *fmt, ...) KD_PRINTF(1, 2);
+
+static int kd_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("kd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nRun 'kd -?' for the usage.\n", stderr);
+	va_end(ap);
+	return KD_EXIT_USAGE;
+}
+
+/* Options that take a value, and those that are accepted and ignored. */
+static const char *const kd_value_opts[] = {
+	"k", "c", "cf", "cfr", "logo", "loga", "logou", "logau", "y",
+	"i", "srcpath", "z", "timeout", "t", "remote", "server", NULL,
+};
+static const char *const kd_ignored_opts[] = {
+	"v", "n", "myob", "lines", "noshell", "q", "qy", "qs", "qsy", NULL,
+};
+
+static bool kd_in_list(const char *const *list, const char *name)
+{
+	for (; *list; list++) {
+		if (strcasecmp(*list, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int kd_parse_timeout(const char *v, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0' || n <= 0 || n > INT_MAX)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+/*
+ * Parse argv.  Returns -1 to go on, or the exit status to leave with
+ * (after -?, -version, or an error already printed).
+ */
+static int kd_parse_args(int argc, char **argv, struct kd_args *a)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *name, *val = NULL;
+		char buf[32];
+		const char *eq;
+
+		if (arg[0] != '-' && arg[0] != '/')
+			return kd_usage_error("unexpected argument '%s'", arg);
+		name = arg + 1;
+		if (name[0] == '-') /* --timeout, --help */
+			name++;
+		eq = strchr(name, '=');
+		if (eq && (size_t)(eq - name) < sizeof(buf) && arg[1] == '-') {
+			memcpy(buf, name, (size_t)(eq - name));
+			buf[eq - name] = '\0';
+			name = buf;
+			val = eq + 1;
+		}
+		if (strcmp(name, "remote") == 0 ||
+		    strcmp(name, "server") == 0) {
+			if (i != 1)
+				return kd_usage_error("%s must be the first "
+						      "option",
+						      arg);
+			fprintf(stderr, "kd: %s: not supported yet: debugging "
+					"servers and clients come with a "
+					"later issue\n",
+				arg);
+			return KD_EXIT_USAGE;
+		}
+		if (strcmp(name, "?") == 0 || strcasecmp(name, "h") == 0 ||
+		    strcasecmp(name, "help") == 0) {
+			kd_usage(stdout);
+			return KD_EXIT_OK;
+		}
+		if (strcasecmp(name, "version") == 0) {
+			a->version = true;
+			continue;
+		}
+		if (kd_in_list(kd_ignored_opts, name))
+			continue;
+		if (strcasecmp(name, "bonc") == 0 ||
+		    strcasecmp(name, "b") == 0) {
+			a->bonc = true;
+			continue;
+		}
+		if (strcasecmp(name, "kqm") == 0) {
+			a->quiet = true;
+			continue;
+		}
+		if (!kd_in_list(kd_value_opts, name))
+			return kd_usage_error("unknown switch '%s'", arg);
+		if (!val) {
+			if (i + 1 >= argc)
+				return kd_usage_error("%s needs a value", arg);
+			val = argv[++i];
+		}
+		if (strcasecmp(name, "k") == 0) {
+			a->connstr = val;
+		} else if (strcasecmp(name, "c") == 0) {
+			a->cmds = val;
+		} else if (strcasecmp(name, "cf") == 0 ||
+			   strcasecmp(name, "cfr") == 0) {
+			a->script = val;
+		} else if (strncasecmp(name, "log", 3) == 0) {
+			a->log = val;
+			a->log_append = tolower((unsigned char)name[3]) == 'a';
+		} else if (strcasecmp(name, "timeout") == 0) {
+			if (kd_parse_timeout(val, &a->timeout_ms) < 0)
+				return kd_usage_error("bad --timeout '%s' "
+						      "(milliseconds, > 0)",
+						      val);
+		} else if (strcasecmp(name, "z") == 0) {
+			fprintf(stderr, "kd: -z %s: not supported yet: crash "
+					"dumps come with issue 8\n",
+				val);
+			return KD_EXIT_USAGE;
+		}
+		/* -y, -i, -srcpath, -t: accepted, nothing to do yet. */
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Console I/O                                                         */
+/* ------------------------------------------------------------------ */
+
+static void kd_write_stdout(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+}
+
+/* GetString prompts from the target, `e` without values. */
+static int kd_read_stdin(void *ctx, const char *prompt, char *buf,
+			 size_t cap)
+{
+	(void)ctx;
+	if (cap < 2 || cap > INT_MAX)
+		return KD_EINVAL;
+	fputs(prompt, stdout);
+	fflush(stdout);
+	if (!fgets(buf, (int)cap, stdin))
+		return KD_EDISCONNECTED;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return KD_OK;
+}
+
+static void kd_attach_give_up(void)
+{
+	ssize_t r = write(STDERR_FILENO, g_attach_msg, g_attach_msg_len);
+
+	(void)r;
+	_exit(KD_EXIT_ATTACH);
+}
+
+static void kd_on_sigint(int sig)
+{
+	(void)sig;
+	if (g_attaching && g_sigints++ > 0)
+		kd_attach_give_up();
+	if (g_session)
+		kd_session_interrupt(g_session);
+}
+
+static void kd_on_alarm(int sig)
+{
+	(void)sig;
+	if (g_attaching)
+		kd_attach_give_up();
+}
+
+/* Arm (ms > 0) or disarm (0) the attach watchdog. */
+static void kd_watchdog(int ms)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void kd_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kd_on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: blocking reads return */
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = kd_on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static uint64_t kd_mono_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* While the target runs (after `g`), wait for it: input is not read. */
+static void kd_wait_target(struct kd_session *s)
+{
+	while (kd_session_running(s) && !kd_session_quit_requested(s)) {
+		int rc = kd_session_wait(s, -1);
+
+		if (rc == KD_OK || rc == KD_ETIMEOUT)
+			continue;
+		fprintf(stderr, "kd: waiting for the target failed: %s\n",
+			kd_error_message(rc));
+		g_wait_failed = true;
+		return;
+	}
+}
+
+/* Run one typed line; the log gets the prompt and the line. */
+static void kd_run_typed(struct kd_session *s, const char *line)
+{
+	kd_session_log_command(s, line);
+	kd_session_execute(s, line);
+	kd_wait_target(s);
+}
+
+/* Input from a pipe or file: prompt, read a line, run it; nothing else. */
+static void kd_loop_pipe(struct kd_session *s)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		kd_wait_target(s);
+		if (kd_session_quit_requested(s))
+			break;
+		fputs(kd_session_prompt(s), stdout);
+		fflush(stdout);
+		n = getline(&line, &cap, stdin);
+		if (n < 0) {
+			if (errno == EINTR && !feof(stdin)) {
+				clearerr(stdin);
+				fputc('\n', stdout);
+				continue;
+			}
+			fputc('\n', stdout);
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		kd_run_typed(s, line);
+	}
+	free(line);
+}
+
+#ifdef KD_HAVE_LIBEDIT
+static char *kd_el_prompt(EditLine *el)
+{
+	(void)el;
+	return (char *)kd_session_prompt(g_session);
+}
+
+/* The console: libedit line editing, ~/.kd_history, Enter repeats. */
+static void kd_loop_tty(struct kd_session *s)
+{
+	char hist_path[1024] = "";
+	const char *home = getenv("HOME");
+	char *last = NULL;
+	HistEvent ev;
+	History *h;
+	EditLine *el;
+
+	el = el_init("kd", stdin, stdout, stderr);
+	h = history_init();
+	if (!el || !h) {
+		if (el)
+			el_end(el);
+		if (h)
+			history_end(h);
+		kd_loop_pipe(s);
+		return;
+	}
+	history(h, &ev, H_SETSIZE, 1000);
+	history(h, &ev, H_SETUNIQUE, 1);
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_PROMPT, kd_el_prompt);
+	el_set(el, EL_HIST, history, h);
+	if (home && *home)
+		snprintf(hist_path, sizeof(hist_path), "%s/.kd_history", home);
+	if (hist_path[0])
+		history(h, &ev, H_LOAD, hist_path);
+	for (;;) {
+		const char *got;
+		char *line;
+		int count = 0;
+
+		kd_wait_target(s);
+		if (kd_session_quit_requested(s))
+			break;
+		errno = 0;
+		got = el_gets(el, &count);
+		if (!got) {
+			if (count < 0 && errno == EINTR) {
+				fputc('\n', stdout);
+				continue;
+			}
+			fputc('\n', stdout);
+			break;
+		}
+		line = strdup(got);
+		if (!line)
+			break;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0') {
+			/* Enter alone repeats the last command (WinDbg). */
+			free(line);
+			if (last)
+				kd_run_typed(s, last);
+			continue;
+		}
+		history(h, &ev, H_ENTER, line);
+		if (hist_path[0])
+			history(h, &ev, H_SAVE, hist_path);
+		free(last);
+		last = line;
+		kd_run_typed(s, line);
+	}
+	free(last);
+	history_end(h);
+	el_end(el);
+}
+#else
+static void kd_loop_tty(struct kd_session *s)
+{
+	kd_loop_pipe(s);
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Run a command built from @p a and @p b ("$<" + path, ".logopen " ...). */
+static void kd_run_built(struct kd_session *s, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *cmd = malloc(la + lb + 1);
+
+	if (!cmd) {
+		fputs("kd: out of memory\n", stderr);
+		return;
+	}
+	memcpy(cmd, a, la);
+	memcpy(cmd + la, b, lb + 1);
+	kd_session_execute(s, cmd);
+	free(cmd);
+}
+
+int main(int argc, char **argv)
+{
+	struct kd_session_opts opts = KD_SESSION_OPTS_INIT;
+	struct kd_args a;
+	struct kd_session *s;
+	bool tty = isatty(STDIN_FILENO) != 0;
+	int rc, status;
+
+	memset(&a, 0, sizeof(a));
+	rc = kd_parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	if (a.version) {
+		printf("kd (openkd) version %s\n", KD_VERSION_STRING);
+		if (!a.connstr && !a.cmds && !a.script)
+			return KD_EXIT_OK;
+	}
+	if (!a.timeout_ms && !tty)
+		a.timeout_ms = KD_BATCH_TIMEOUT_MS;
+	opts.attach_timeout_ms = a.timeout_ms;
+	opts.request_timeout_ms = a.timeout_ms;
+	opts.break_on_connect = a.bonc;
+	opts.quiet = a.quiet;
+	rc = kd_session_new(&s, &opts);
+	if (rc < 0) {
+		fprintf(stderr, "kd: cannot start a session: %s\n",
+			kd_error_message(rc));
+		return KD_EXIT_FAILED;
+	}
+	g_session = s;
+	kd_session_set_output(s, kd_write_stdout, NULL);
+	kd_session_set_input(s, kd_read_stdin, NULL);
+	kd_install_signals();
+
+	if (a.log) {
+		/* Quoted so blanks and `;` in the name survive. */
+		char *q = malloc(strlen(a.log) + 3);
+
+		if (q) {
+			sprintf(q, "\"%s\"", a.log);
+			kd_run_built(s, a.log_append ? ".logappend " :
+						       ".logopen ",
+				     q);
+			free(q);
+		}
+	}
+	if (a.connstr) {
+		uint64_t t0 = kd_mono_now_ms();
+		int n;
+
+		n = snprintf(g_attach_msg, sizeof(g_attach_msg),
+			     "\nkd: gave up attaching to '%s' after %d ms: "
+			     "the target did not answer\n",
+			     a.connstr, a.timeout_ms + KD_WATCHDOG_GRACE_MS);
+		g_attach_msg_len = n < 0 ? 0 :
+				   (size_t)n < sizeof(g_attach_msg) ?
+						   (size_t)n :
+						   sizeof(g_attach_msg) - 1;
+		g_attaching = 1;
+		if (a.timeout_ms)
+			kd_watchdog(a.timeout_ms + KD_WATCHDOG_GRACE_MS);
+		rc = kd_session_attach(s, a.connstr);
+		kd_watchdog(0);
+		g_attaching = 0;
+		if (rc < 0) {
+			uint64_t waited = kd_mono_now_ms() - t0;
+
+			fprintf(stderr,
+				"kd: could not attach to '%s' (waited %llu "
+				"ms, limit %d ms): %s\n",
+				a.connstr, (unsigned long long)waited,
+				a.timeout_ms ? a.timeout_ms : 10000,
+				kd_error_message(rc));
+			g_session = NULL;
+			kd_session_free(s);
+			return KD_EXIT_ATTACH;
+		}
+	}
+	if (a.script && !kd_session_quit_requested(s))
+		kd_run_built(s, "$<", a.script);
+	if (a.cmds && !kd_session_quit_requested(s)) {
+		kd_session_print(s, "%s%s\n", kd_session_prompt(s), a.cmds);
+		kd_session_execute(s, a.cmds);
+		kd_wait_target(s);
+	}
+	if (!kd_session_quit_requested(s)) {
+		if (tty)
+			kd_loop_tty(s);
+		else
+			kd_loop_pipe(s);
+	}
+	status = kd_session_failures(s) || g_wait_failed ? KD_EXIT_FAILED :
+							    KD_EXIT_OK;
+	g_session = NULL;
+	kd_session_free(s);
+	fflush(stdout);
+	return status;
+}
