@@ -28,15 +28,6 @@ static uint64_t kd_max_bytes(const struct kd_session *s, bool search)
 	return search ? UINT64_MAX : KD_MAX_DISPLAY;
 }
 
-/* "       ^ Range error in '<line>'", caret under the command. */
-static int kd_range_error(struct kd_session *s, const char *line)
-{
-	size_t indent = strlen(kd_session_prompt(s));
-
-	kd_out(s, "%*s^ Range error in '%s'\n", (int)indent, "", line);
-	return KD_EINVAL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Reading with holes                                                  */
 /* ------------------------------------------------------------------ */
@@ -458,7 +449,7 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 	if (count == 0)
 		count = defcount;
 	if (count > kd_max_bytes(s, false) / (f.size ? f.size : 1))
-		return kd_range_error(s, c->line);
+		return kd_range_error(s, c->line, 0);
 	snprintf(s->last_dcmd, sizeof(s->last_dcmd), "%s", form);
 	if (f.kind == 'a' || f.kind == 'u')
 		s->next_d = kd_display_string(s, phys, f.kind == 'u', addr,
@@ -509,7 +500,7 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 	if (count == 0)
 		count = defcount;
 	if (count > kd_max_bytes(s, false) / f.size)
-		return kd_range_error(s, c->line);
+		return kd_range_error(s, c->line, 0);
 	s->next_phys = kd_display(s, &f, true, addr, count);
 	return KD_OK;
 }
@@ -839,7 +830,7 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 	if (*p != '\0' || plen == 0)
 		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
 	if (count > kd_max_bytes(s, true) / size)
-		return kd_range_error(s, c->line);
+		return kd_range_error(s, c->line, 0);
 	total = count * size;
 
 	/* Hits print in the matching display layout. */

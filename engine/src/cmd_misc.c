@@ -528,42 +528,6 @@ static char *kd_script_join(const char *text)
 	return out;
 }
 
-/*
- * Does the command at @p p take the rest of the line (`;` included)?
- * Mirrors the dispatcher's rule for KD_CMDF_REST commands.
- */
-static bool kd_script_rest_cmd(const char *p)
-{
-	static const struct kd_command *const tables[] = {
-		kd_cmds_core, kd_cmds_exec, kd_cmds_bp,  kd_cmds_mem,
-		kd_cmds_reg,  kd_cmds_expr, kd_cmds_sym, kd_cmds_misc,
-	};
-	size_t t;
-
-	p = kd_skip_blanks(p);
-	for (t = 0; t < KD_ARRAY_SIZE(tables); t++) {
-		const struct kd_command *c;
-
-		for (c = tables[t]; c->name; c++) {
-			size_t n = strlen(c->name);
-			unsigned char first = (unsigned char)c->name[0];
-			unsigned char next = (unsigned char)p[n];
-
-			if (!(c->flags & KD_CMDF_REST) ||
-			    strncmp(p, c->name, n) != 0)
-				continue;
-			/* Word commands end where the dispatcher ends them. */
-			if (isalpha(first) && isalpha(next))
-				continue;
-			if ((first == '.' || first == '!') &&
-			    (isalnum(next) || next == '_'))
-				continue;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Echo @p len bytes at @p cmd after the prompt, as WinDbg does. */
 static void kd_script_echo(struct kd_session *s, const char *cmd,
 			   size_t len)
@@ -588,12 +552,7 @@ static int kd_script_line(struct kd_session *s, const char *line, bool echo)
 		size_t len;
 		int rc;
 
-		if (kd_script_rest_cmd(p)) {
-			len = strlen(p);
-			next = p + len;
-		} else {
-			len = kd_cmd_split(p, &next);
-		}
+		len = kd_cmd_next(p, &next);
 		if (kd_skip_blanks(p) < p + len) {
 			kd_script_echo(s, p, len);
 			rc = kd_run_nested_n(s, p, len);

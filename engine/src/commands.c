@@ -184,6 +184,18 @@ static bool kd_cmd_takes_rest(const char *p)
 	return c && (c->flags & KD_CMDF_REST);
 }
 
+size_t kd_cmd_next(const char *text, const char **next)
+{
+	size_t len;
+
+	if (kd_cmd_takes_rest(text)) {
+		len = strlen(text);
+		*next = text + len;
+		return len;
+	}
+	return kd_cmd_split(text, next);
+}
+
 int kd_session_execute(struct kd_session *s, const char *line)
 {
 	const char *p = line;
@@ -200,12 +212,7 @@ int kd_session_execute(struct kd_session *s, const char *line)
 			p++;
 		if (*p == '\0')
 			break;
-		if (kd_cmd_takes_rest(p)) {
-			len = strlen(p);
-			next = p + len;
-		} else {
-			len = kd_cmd_split(p, &next);
-		}
+		len = kd_cmd_next(p, &next);
 		one = kd_malloc(len + 1);
 		if (!one)
 			return KD_ENOMEM;

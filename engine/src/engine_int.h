@@ -257,6 +257,8 @@ int kd_fail(struct kd_session *s, int code, const char *fmt, ...)
  * into @p line), aligned with the prompt.  Returns KD_EINVAL.
  */
 int kd_syntax_error(struct kd_session *s, const char *line, size_t pos);
+/* The same with "Range error" (a range too large, empty or reversed). */
+int kd_range_error(struct kd_session *s, const char *line, size_t pos);
 /* "Memory access error at '<text>'".  Returns KD_EFAULT. */
 int kd_memory_error(struct kd_session *s, const char *text);
 /* "Couldn't resolve error at '<text>'".  Returns KD_ENOTFOUND. */
@@ -419,6 +421,12 @@ extern const struct kd_command kd_cmds_misc[];   /* cmd_misc.c */
  * after the `;` or at the NUL.
  */
 size_t kd_cmd_split(const char *text, const char **next);
+
+/*
+ * The next command of a line: up to the next top-level `;`, or the whole
+ * rest for KD_CMDF_REST commands (`.shell`, `j`, `.if`, `*`).
+ */
+size_t kd_cmd_next(const char *text, const char **next);
 
 /* Run one command (no top-level `;`). */
 int kd_cmd_run_one(struct kd_session *s, const char *cmd);

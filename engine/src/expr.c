@@ -949,22 +949,6 @@ int kd_expr_arg(struct kd_session *s, const char *line, const char **pos,
 	return KD_OK;
 }
 
-/* "       ^ Range error in '<line>'" with the caret at @p at. */
-static int range_error(struct kd_session *s, const char *line,
-		       const char *at)
-{
-	size_t indent = strlen(kd_session_prompt(s)) + line_offset(line, at);
-	size_t len = strlen(line);
-
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
-		len--;
-	if (indent > 200)
-		indent = 200;
-	kd_out(s, "%*s^ Range error in '%.*s'\n", (int)indent, "", (int)len,
-	       line);
-	return KD_EINVAL;
-}
-
 /* True when @p p can start an expression (an end address). */
 static bool expr_can_start(const char *p)
 {
@@ -1026,7 +1010,8 @@ int kd_range_arg(struct kd_session *s, const char *line, const char **pos,
 		}
 		if (endaddr < start) {
 			*pos = p;
-			return range_error(s, line, count_at);
+			return kd_range_error(s, line,
+					      line_offset(line, count_at));
 		}
 		/* WinDbg's end address is inclusive. */
 		n = (endaddr - start) / unit + 1;
@@ -1037,7 +1022,8 @@ int kd_range_arg(struct kd_session *s, const char *line, const char **pos,
 	if (n == 0 ||
 	    (!unchecked && n > RANGE_MAX_BYTES / unit)) {
 		*pos = p;
-		return range_error(s, line, count_at);
+		return kd_range_error(s, line,
+				      line_offset(line, count_at));
 	}
 	*count = n;
 	*pos = p;

@@ -201,7 +201,6 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			   struct kd_manipulate *reply)
 {
 	uint64_t deadline = kd_mono_ms() + (uint64_t)lt->request_timeout_ms;
-	int tries = 0;
 	size_t n;
 	int rc;
 
@@ -223,7 +222,6 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			return rc;
 		if (!reply)
 			return KD_OK;
-		tries++;
 		for (;;) {
 			unsigned type;
 			size_t len;
@@ -261,7 +259,6 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			reply->data = lt->reply_data;
 			return KD_OK;
 		}
-		(void)tries;
 	}
 }
 

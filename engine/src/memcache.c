@@ -19,7 +19,6 @@
 struct kd_memcache_page {
 	uint64_t addr;   /* page address */
 	uint32_t valid;  /* readable bytes from the page start */
-	bool used;
 	uint8_t data[KD_PAGE];
 };
 
@@ -104,7 +103,6 @@ static void kd_memcache_put(struct kd_memcache *c, uint64_t page,
 		return; /* the cache is an optimisation: just do not keep it */
 	p->addr = page;
 	p->valid = valid;
-	p->used = true;
 	if (valid)
 		memcpy(p->data, data, valid);
 	i = kd_slot_of(page);

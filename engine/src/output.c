@@ -89,7 +89,9 @@ int kd_fail(struct kd_session *s, int code, const char *fmt, ...)
 	return code < 0 ? code : KD_EINVAL;
 }
 
-int kd_syntax_error(struct kd_session *s, const char *line, size_t pos)
+/* "<indent>^ <what> in '<line>'" with the caret under @p pos. */
+static int kd_caret_error(struct kd_session *s, const char *what,
+			  const char *line, size_t pos)
 {
 	size_t indent = strlen(kd_session_prompt(s)) + pos;
 	size_t len = strlen(line);
@@ -99,9 +101,19 @@ int kd_syntax_error(struct kd_session *s, const char *line, size_t pos)
 		len--;
 	if (indent > 200)
 		indent = 200;
-	kd_out(s, "%*s^ Syntax error in '%.*s'\n", (int)indent, "",
-	       (int)len, line);
+	kd_out(s, "%*s^ %s in '%.*s'\n", (int)indent, "", what, (int)len,
+	       line);
 	return KD_EINVAL;
+}
+
+int kd_syntax_error(struct kd_session *s, const char *line, size_t pos)
+{
+	return kd_caret_error(s, "Syntax error", line, pos);
+}
+
+int kd_range_error(struct kd_session *s, const char *line, size_t pos)
+{
+	return kd_caret_error(s, "Range error", line, pos);
 }
 
 int kd_memory_error(struct kd_session *s, const char *text)
