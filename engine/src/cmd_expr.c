@@ -40,18 +40,14 @@ static int expr_whole(struct kd_session *s, struct kd_cmdctx *c,
 /* The command list `?` prints without an argument. */
 static void expr_help(struct kd_session *s)
 {
-	static const struct kd_command *const tables[] = {
-		kd_cmds_core, kd_cmds_exec, kd_cmds_bp,  kd_cmds_mem,
-		kd_cmds_reg,  kd_cmds_expr, kd_cmds_sym, kd_cmds_misc,
-	};
 	size_t t;
 
 	kd_out(s, "Commands (expressions are MASM, numbers hex by "
 		  "default):\n");
-	for (t = 0; t < KD_ARRAY_SIZE(tables); t++) {
+	for (t = 0; kd_command_groups[t].table; t++) {
 		const struct kd_command *c;
 
-		for (c = tables[t]; c->name; c++) {
+		for (c = kd_command_groups[t].table; c->name; c++) {
 			kd_out(s, "  %-12s %s\n", c->name,
 			       c->help ? c->help : "");
 		}

@@ -883,36 +883,23 @@ static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 {
-	static const struct {
-		const struct kd_command *table;
-		const char *title;
-	} groups[] = {
-		{ kd_cmds_core, "Session" },
-		{ kd_cmds_exec, "Execution" },
-		{ kd_cmds_bp, "Breakpoints" },
-		{ kd_cmds_mem, "Memory" },
-		{ kd_cmds_reg, "Registers" },
-		{ kd_cmds_expr, "Expressions" },
-		{ kd_cmds_sym, "Symbols, modules, stacks" },
-		{ kd_cmds_misc, "Scripts, logs and control flow" },
-	};
 	const char *want = kd_skip_blanks(c->args);
 	size_t want_len = kd_trimmed_len(want, strlen(want));
 	size_t g;
 	bool any = false;
 
-	for (g = 0; g < KD_ARRAY_SIZE(groups); g++) {
+	for (g = 0; kd_command_groups[g].table; g++) {
 		const struct kd_command *cmd;
 		bool title = false;
 
-		for (cmd = groups[g].table; cmd->name; cmd++) {
+		for (cmd = kd_command_groups[g].table; cmd->name; cmd++) {
 			if (want_len &&
 			    (strlen(cmd->name) < want_len ||
 			     strncmp(cmd->name, want, want_len) != 0))
 				continue;
 			if (!title && !want_len) {
 				kd_out(s, "%s%s:\n", any ? "\n" : "",
-				       groups[g].title);
+				       kd_command_groups[g].title);
 				title = true;
 			}
 			kd_out(s, "  %-14s %s\n", cmd->name,

@@ -11,9 +11,20 @@
 
 #include "engine_int.h"
 
-static const struct kd_command *const kd_tables[] = {
-	kd_cmds_core, kd_cmds_exec, kd_cmds_bp,  kd_cmds_mem,
-	kd_cmds_reg,  kd_cmds_expr, kd_cmds_sym, kd_cmds_misc,
+const struct kd_command_group kd_command_groups[] = {
+	{ kd_cmds_core, "Session" },
+	{ kd_cmds_exec, "Execution" },
+	{ kd_cmds_bp, "Breakpoints" },
+	{ kd_cmds_mem, "Memory" },
+	{ kd_cmds_reg, "Registers" },
+	{ kd_cmds_expr, "Expressions" },
+	{ kd_cmds_sym, "Symbols, modules, stacks" },
+	{ kd_cmds_dump, "Crash dumps" },
+	{ kd_cmds_dumpw, "Writing dumps" },
+	{ kd_cmds_server, "Remote debugging" },
+	{ kd_cmds_kdsrv, "KD connection server" },
+	{ kd_cmds_misc, "Scripts, logs and control flow" },
+	{ NULL, NULL },
 };
 
 size_t kd_cmd_split(const char *text, const char **next)
@@ -52,10 +63,10 @@ static const struct kd_command *kd_cmd_find(const char *name, size_t len)
 {
 	size_t t;
 
-	for (t = 0; t < KD_ARRAY_SIZE(kd_tables); t++) {
+	for (t = 0; kd_command_groups[t].table; t++) {
 		const struct kd_command *c;
 
-		for (c = kd_tables[t]; c->name; c++) {
+		for (c = kd_command_groups[t].table; c->name; c++) {
 			if (strlen(c->name) == len &&
 			    strncmp(c->name, name, len) == 0)
 				return c;
@@ -72,10 +83,10 @@ static const struct kd_command *kd_cmd_find_prefix(const char *word,
 	size_t best_len = 0;
 	size_t t;
 
-	for (t = 0; t < KD_ARRAY_SIZE(kd_tables); t++) {
+	for (t = 0; kd_command_groups[t].table; t++) {
 		const struct kd_command *c;
 
-		for (c = kd_tables[t]; c->name; c++) {
+		for (c = kd_command_groups[t].table; c->name; c++) {
 			size_t n = strlen(c->name);
 
 			if (!(c->flags & KD_CMDF_PREFIX) || n > len ||

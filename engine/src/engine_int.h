@@ -223,6 +223,12 @@ struct kd_session {
 	int script_depth;           /* $$< nesting */
 	int ctl_depth;              /* .if / j / .block / script nesting */
 
+	/* --- crash-dump target (helper "dumpread" adds here) */
+
+	/* --- .dump writer (helper "dumpwrite" adds here) */
+
+	/* --- debugging server / clients / .remote (helper "dbgsrv") */
+
 	/* --- execution / breakpoints (lead) */
 	int bp_cmd_depth;           /* breakpoint command nesting */
 	bool resume_requested;      /* g/gc inside breakpoint commands */
@@ -414,6 +420,17 @@ extern const struct kd_command kd_cmds_reg[];    /* cmd_reg.c */
 extern const struct kd_command kd_cmds_expr[];   /* cmd_expr.c */
 extern const struct kd_command kd_cmds_sym[];    /* cmd_sym.c */
 extern const struct kd_command kd_cmds_misc[];   /* cmd_misc.c */
+extern const struct kd_command kd_cmds_dump[];   /* cmd_dump.c: reading */
+extern const struct kd_command kd_cmds_dumpw[];  /* cmd_dumpw.c: .dump */
+extern const struct kd_command kd_cmds_server[]; /* cmd_server.c */
+extern const struct kd_command kd_cmds_kdsrv[];  /* cmd_kdsrv.c */
+
+/* Every table with its .help title, in lookup order; ends with NULLs. */
+struct kd_command_group {
+	const struct kd_command *table;
+	const char *title;
+};
+extern const struct kd_command_group kd_command_groups[];
 
 /*
  * Split @p text at the next top-level `;` (outside quotes, braces and

@@ -58,6 +58,14 @@ KD_API KD_WARN_UNUSED int kd_session_attach(struct kd_session *s,
 					    const char *connstr);
 
 /**
+ * Open the crash dump @p path as the session's target (`kd -z`), printing
+ * WinDbg's dump banners (type, build, bug check, the vertarget block).
+ * @return KD_OK; the reader's error (already printed as one line).
+ */
+KD_API KD_WARN_UNUSED int kd_session_open_dump(struct kd_session *s,
+					       const char *path);
+
+/**
  * Run one line of commands (`;`-separated).  Returns KD_OK when every
  * command succeeded, else the first failure (already reported in WinDbg's
  * words on the output).  A failure never ends the session.

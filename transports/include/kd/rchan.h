@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Remote channels: the authenticated TCP or TLS connections that openkd's
+ * servers (kdsrv, the debugging server) and their clients talk over.  A
+ * channel carries whole messages (32-bit length prefix, bounded); the
+ * password is proved by challenge and response and never sent.
+ */
+#ifndef KD_RCHAN_H
+#define KD_RCHAN_H
+
+#include <kd/common.h>
+
+KD_BEGIN_DECLS
+
+struct kd_rchan;     /* one connection, either end */
+struct kd_rlistener; /* a server's listening endpoint */
+
+/* Largest message a channel carries (payload bytes). */
+#define KD_RCHAN_MAX_MSG (64u * 1024u)
+
+/* Longest password (WinDbg allows 12 alphanumerics; we allow more). */
+#define KD_RCHAN_MAX_PASSWORD 64
+
+/*
+ * Which application protocol a channel is for, as "NAME/MAJOR".  Both ends
+ * must name the same service and the same major version or the handshake
+ * fails with a clear message on both sides ("tcp:server=h,port=5: that is
+ * a KD connection server (kdsrv), not a debugging server", "protocol
+ * version 2, this client speaks 1").
+ */
+#define KD_RCHAN_SERVICE_KDSRV "kdsrv/1"
+#define KD_RCHAN_SERVICE_DBGSRV "dbgsrv/1"
+
+/*
+ * Open a listener from a server-side transport string (windbg-conventions
+ * §1.4):
+ *   tcp:port=P[:Q][,password=X][,hidden][,ipversion=6]
+ *   tcp:port=P,clicon=HOST[,password=X]      (reverse: dials the client)
+ *   ssl:port=P,cert=FILE.pem,key=FILE.key[,password=X][,hidden]
+ * Keys are case-insensitive.  With a range the first free port is taken.
+ * With clicon= no socket listens: kd_raccept() dials HOST:P instead (once).
+ * @p service is KD_RCHAN_SERVICE_*.
+ * @return KD_OK; KD_EINVAL with kd_error_last() set (bad string, missing
+ *         cert/key, unreadable files); KD_EBUSY (no free port).
+ */
+KD_API KD_WARN_UNUSED int kd_rlisten(struct kd_rlistener **out,
+				     const char *spec, const char *service);
+
+/** Stop listening and free.  NULL-safe.  Accepted channels live on. */
+KD_API void kd_rlistener_close(struct kd_rlistener *l);
+
+/** fd to poll for readability (an incoming connection); -1 for clicon. */
+KD_API int kd_rlistener_fd(const struct kd_rlistener *l);
+
+/** The port actually bound (or dialled with clicon). */
+KD_API unsigned int kd_rlistener_port(const struct kd_rlistener *l);
+
+/** True when the spec said `hidden`. */
+KD_API bool kd_rlistener_hidden(const struct kd_rlistener *l);
+
+/**
+ * The client-side string a user pastes into -remote / server=@{...}, in
+ * WinDbg's capitalised form with the password masked, e.g.
+ * "tcp:Port=5005,Server=HOST,Password=*" ("Port=53:60" for a range that
+ * got 53; "ssl:..." for TLS).  @p host is the name to put in Server=.
+ * @return the length written (truncated to @p cap - 1).
+ */
+KD_API size_t kd_rlistener_describe(const struct kd_rlistener *l,
+				    const char *host, char *buf, size_t cap);
+
+/**
+ * Accept one client: TCP accept (or the clicon dial), TLS handshake for
+ * ssl:, then the hello and challenge-response exchange.  Waits up to
+ * @p timeout_ms for a connection to arrive (-1: forever; 0: poll) and at
+ * most 5 s for a connected peer to finish the handshake.
+ * A peer that fails the password gets the one-line reason, and the failure
+ * is counted per peer address: from the 3rd failure within 60 s that
+ * address is refused for 2^(n-3) seconds (at most 300) before the
+ * challenge is even sent.
+ * @return KD_OK with *out set; KD_ETIMEOUT (nobody came); KD_EAUTH (wrong
+ *         password or throttled peer: no channel, kd_error_last() says
+ *         who and why, for the server's log); KD_EPROTO (garbage, wrong
+ *         service or version; same); KD_EDISCONNECTED.
+ *         Only KD_ETIMEOUT and KD_OK leave nothing to log.
+ */
+KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
+				     struct kd_rchan **out, int timeout_ms);
+
+/**
+ * Connect to a server from a client-side transport string:
+ *   tcp:server=HOST,port=P[,password=X]
+ *   ssl:server=HOST,port=P,ca=FILE.pem[,password=X]   (verifies the
+ *        server's certificate against @c ca and its name against HOST)
+ *   tcp:clicon=HOST,port=P[,password=X]   (reverse: listen on P and wait
+ *        for the server to dial in)
+ * @return KD_OK; KD_EINVAL (bad string); KD_EAUTH (wrong password or TLS
+ *         verification failed); KD_EPROTO (not an openkd server of that
+ *         service, or another protocol version); KD_ETIMEOUT;
+ *         KD_EDISCONNECTED (refused).  kd_error_last() has the sentence.
+ */
+KD_API KD_WARN_UNUSED int kd_rconnect(struct kd_rchan **out, const char *spec,
+				      const char *service, int timeout_ms);
+
+/** Close (TLS close_notify first) and free.  NULL-safe. */
+KD_API void kd_rchan_close(struct kd_rchan *c);
+
+/**
+ * Send one message of @p len bytes (<= KD_RCHAN_MAX_MSG).  Thread-safe
+ * against one concurrent kd_rchan_recv() on the same channel.
+ * @return KD_OK; KD_EINVAL (too long); KD_EDISCONNECTED.
+ */
+KD_API KD_WARN_UNUSED int kd_rchan_send(struct kd_rchan *c, const void *msg,
+					size_t len);
+
+/**
+ * Receive one whole message into @p buf, waiting up to @p timeout_ms
+ * (0 polls, -1 forever).  A length prefix above KD_RCHAN_MAX_MSG or above
+ * @p cap is a protocol error: the channel is unusable afterwards.
+ * @return KD_OK with *len_out set; KD_ETIMEOUT; KD_EPROTO (oversized or
+ *         malformed: disconnect the peer); KD_EDISCONNECTED.
+ */
+KD_API KD_WARN_UNUSED int kd_rchan_recv(struct kd_rchan *c, void *buf,
+					size_t cap, size_t *len_out,
+					int timeout_ms);
+
+/** fd to poll; data may also be buffered (kd_rchan_pending()). */
+KD_API int kd_rchan_fd(const struct kd_rchan *c);
+
+/** True when a whole or partial message is already buffered (TLS). */
+KD_API bool kd_rchan_pending(const struct kd_rchan *c);
+
+/** Peer as "ADDR:PORT" ("127.0.0.1:63141", "[::1]:5005"). */
+KD_API const char *kd_rchan_peer(const struct kd_rchan *c);
+
+/** "tcp" or "ssl". */
+KD_API const char *kd_rchan_proto(const struct kd_rchan *c);
+
+/**
+ * The identity the peer announced in its hello ("MACHINE\\user"), bounded
+ * to 127 characters and printable ASCII; "" when none.
+ */
+KD_API const char *kd_rchan_identity(const struct kd_rchan *c);
+
+KD_END_DECLS
+
+#endif /* KD_RCHAN_H */
