@@ -5,7 +5,7 @@ set -euo pipefail
 
 KD_DEPS=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev binutils
-	libssl-dev libpcap-dev libserialport-dev libcmocka-dev
+	libssl-dev openssl libpcap-dev libserialport-dev libcmocka-dev
 	libcapstone-dev libedit-dev libunicorn-dev tshark
 	gcc-mingw-w64-x86-64
 )
