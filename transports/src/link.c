@@ -5,6 +5,7 @@
  * reliability rules: ACK, RESEND, RESET, retransmission, duplicates.
  */
 #include "transport_int.h"
+#include "packet_int.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct link_rx {
 
 struct kd_link {
 	struct kd_transport *t;
+	const struct kd_packet_ops *pk; /* packet transport: all goes there */
 	struct kd_link_opts o;
 	bool kdnet;
 	struct kd_ids ids;
@@ -488,6 +490,13 @@ int kd_link_open(struct kd_link **out, struct kd_transport *transport,
 		    l->kdnet ? KD_IDS_KDNET : KD_IDS_KDCOM);
 	kd_stream_init(&l->stream);
 	pthread_mutex_init(&l->tx_lock, NULL);
+	l->pk = kd_transport__packet_ops(transport);
+	if (l->pk && l->o.role != KD_LINK_HOST) {
+		pthread_mutex_destroy(&l->tx_lock);
+		kd_free(l);
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				    "a packet transport has only the host role");
+	}
 	*out = l;
 	return KD_OK;
 }
@@ -507,6 +516,8 @@ int kd_link_sync(struct kd_link *l, int timeout_ms)
 	int sent = 0;
 	int rc;
 
+	if (l->pk)
+		return l->pk->sync(l->t, timeout_ms);
 	if (l->o.role != KD_LINK_HOST)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
 				    "only the host role synchronises");
@@ -581,6 +592,8 @@ int kd_link_send(struct kd_link *l, unsigned type, const void *payload,
 	int tries = 0;
 	int rc;
 
+	if (l->pk)
+		return l->pk->send(l->t, type, payload, len);
 	if (type >= 0x10000 || kd_packet_type_is_control(type))
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
 				    "packet type %u cannot be sent as data",
@@ -652,6 +665,9 @@ int kd_link_recv(struct kd_link *l, unsigned *type_out, void *buf,
 	struct link_rx *slot;
 	int rc;
 
+	if (l->pk)
+		return l->pk->recv(l->t, type_out, buf, cap, len_out,
+				   timeout_ms);
 	*len_out = 0;
 	for (;;) {
 		if (l->breakin_pending) {
@@ -680,6 +696,8 @@ int kd_link_recv(struct kd_link *l, unsigned *type_out, void *buf,
 
 int kd_link_break_in(struct kd_link *l)
 {
+	if (l->pk)
+		return l->pk->break_in(l->t);
 	return tx_breakin(l);
 }
 
@@ -699,6 +717,10 @@ int kd_link_restart(struct kd_link *l)
 
 void kd_link_stats(const struct kd_link *l, struct kd_link_stats *out)
 {
+	if (l->pk) {
+		l->pk->stats(l->t, out);
+		return;
+	}
 	*out = l->st;
 	if (!l->kdnet)
 		out->garbage_bytes = kd_stream_stats(&l->stream)->bytes_skipped;
@@ -708,12 +730,25 @@ uint32_t kd_link_events(struct kd_link *l)
 {
 	uint32_t ev = l->events;
 
+	if (l->pk)
+		return l->pk->events(l->t);
 	l->events = 0;
 	return ev;
 }
 
+int kd_link_end_server(struct kd_link *l, char *desc, size_t cap,
+		       int timeout_ms)
+{
+	if (!l->pk || !l->pk->end_server)
+		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
+				    "not a smart client of a KD connection server");
+	return l->pk->end_server(l->t, desc, cap, timeout_ms);
+}
+
 bool kd_link_is_kdnet(const struct kd_link *l)
 {
+	if (l->pk)
+		return l->pk->is_kdnet(l->t);
 	return l->kdnet;
 }
 

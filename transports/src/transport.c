@@ -17,6 +17,9 @@
 #define BAD(...) kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT, __VA_ARGS__)
 
 #define MAX_REGISTERED 16
+
+/* The kdsrv smart-client driver (kdsrv_client.c). */
+extern const struct kd_transport_ops kd_transport_kdsrv;
 #define MAX_CONNSTR (KD_PARAMS_MAX_TEXT * 2)
 
 static const struct kd_transport_ops *const builtin[] = {
@@ -27,6 +30,7 @@ static const struct kd_transport_ops *const builtin[] = {
 	&kd_transport_loop,
 	&kd_transport_fault,
 	&kd_transport_pcap,
+	&kd_transport_kdsrv,
 	NULL,
 };
 

@@ -149,6 +149,18 @@ KD_API void kd_link_stats(const struct kd_link *link,
 /** KD_LINK_EVENT_* bits seen since the last call; clears them. */
 KD_API uint32_t kd_link_events(struct kd_link *link);
 
+/**
+ * Smart client of a KD connection server (`kdsrv:` transport): ask that
+ * server to close every session and exit, and wait up to @p timeout_ms for
+ * its answer.  @p desc (may be NULL) receives the server's description
+ * ("tcp:Port=5005,Server=host").  The link is unusable afterwards.
+ * @return KD_OK; KD_ENOTSUP when the link is not over a kdsrv transport;
+ *         KD_ETIMEOUT; KD_EDISCONNECTED.
+ */
+KD_API KD_WARN_UNUSED int kd_link_end_server(struct kd_link *link,
+					     char *desc, size_t cap,
+					     int timeout_ms);
+
 /** True when the link uses KDNET framing (datagram transport). */
 KD_API bool kd_link_is_kdnet(const struct kd_link *link);
 

@@ -18,6 +18,11 @@ struct kd_transport;
 #define KD_TRANSPORT_CAP_DATAGRAM 0x2u /* one datagram per recv (net) */
 #define KD_TRANSPORT_CAP_WAITABLE 0x4u /* kd_transport_wait_fd() works */
 #define KD_TRANSPORT_CAP_BREAKIN 0x8u  /* kd_transport_break_in() works */
+/*
+ * Carries whole KD packets, not bytes (kdsrv: the link runs on the server);
+ * kd_link_open() hands every link operation to the driver.
+ */
+#define KD_TRANSPORT_CAP_PACKETS 0x20u
 
 /* Stacked transports: `upper|lower`, at most this many levels. */
 #define KD_TRANSPORT_MAX_DEPTH 8

@@ -1,0 +1,944 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KD connection server: accepts smart clients on a remote channel,
+ * opens the transport each asks for, runs the KD link there (host role)
+ * and relays whole KD packets.  A registry of open links refuses a second
+ * client for a channel in use and keeps a link whose client vanished, for
+ * the next client that asks for it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kd/alloc.h>
+#include <kd/error.h>
+#include <kd/kdsrv.h>
+#include <kd/link.h>
+#include <kd/proto/kdsrv.h>
+#include <kd/proto/packet.h>
+#include <kd/rchan.h>
+#include <kd/transport.h>
+
+#define SRV_KEY_MAX 300
+#define SRV_PEER_MAX 64
+#define SRV_DRAIN_MS 50      /* janitor period for links nobody holds */
+#define SRV_POLL_MS 200      /* client loop wake-up with a waitable link */
+#define SRV_BUSY_POLL_MS 2   /* ... and with one that is not */
+#define SRV_OPEN_WAIT_MS 10000 /* a new client must send OPEN by then */
+
+/* One opened target link, attached to a client or waiting for one. */
+struct line {
+	struct line *next;
+	char key[SRV_KEY_MAX];
+	char trans[KD_SRV_MAX_TEXT + 1];
+	struct kd_link *link;
+	bool attached;
+	bool busy;          /* the janitor is draining it */
+	bool kdnet;
+	int request_ms;     /* resync budget after a send time-out */
+	char owner[SRV_PEER_MAX];
+	char since[16];     /* HH:MM:SS the owner took it */
+	time_t idle_since;
+};
+
+struct kd_srv {
+	struct kd_srv_opts o;
+	struct kd_rlistener *l;
+	FILE *log;
+	int stop_pipe[2];   /* readable once the server is ending */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct line *lines;
+	int clients;        /* client threads alive */
+	bool ending;
+	pthread_t janitor;
+	bool janitor_up;
+	char desc[256];
+};
+
+struct client {
+	struct kd_srv *s;
+	struct kd_rchan *ch;
+	struct line *line;
+	char peer[SRV_PEER_MAX];
+	const char *proto;
+	uint64_t packets_in;
+	uint64_t packets_out;
+	/* rate limit: a token bucket of msg_rate tokens per second */
+	double tokens;
+	int64_t last_ms;
+	uint8_t rx[KD_SRV_MSG_MAX];
+	uint8_t tx[KD_SRV_MSG_MAX];
+	uint8_t pkt[KD_SRV_MAX_PAYLOAD];
+};
+
+/* --- logging --- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void clock_text(char *buf, size_t cap, bool date)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, cap, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
+}
+
+static void slog(struct kd_srv *s, const char *fmt, ...) KD_PRINTF(2, 3);
+
+static void slog(struct kd_srv *s, const char *fmt, ...)
+{
+	char when[32], line[1024];
+	va_list ap;
+
+	clock_text(when, sizeof(when), true);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	flockfile(s->log);
+	fprintf(s->log, "%s kdsrv: %s\n", when, line);
+	fflush(s->log);
+	funlockfile(s->log);
+}
+
+/* --- messages to a client --- */
+
+static int put(struct client *c, const struct kd_srv_msg *m)
+{
+	size_t n;
+	int rc;
+
+	rc = kd_srv_msg_encode(c->tx, sizeof(c->tx), &n, m);
+	if (rc < 0)
+		return rc;
+	return kd_rchan_send(c->ch, c->tx, n);
+}
+
+static void put_error(struct client *c, int status, const char *text)
+{
+	struct kd_srv_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = KD_SRV_ERROR;
+	m.status = status < 0 && status >= -1000 ? status : KD_ERROR;
+	m.text = text;
+	m.text_len = (uint32_t)strnlen(text, KD_SRV_MAX_TEXT);
+	(void)put(c, &m);
+}
+
+/* Text for a message: bounded and printable. */
+static void clean_text(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < cap; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[i] = ch >= 0x20 && ch <= 0x7e ? (char)ch : '?';
+	}
+	dst[i] = '\0';
+}
+
+/* --- the registry --- */
+
+static struct line *find_line(struct kd_srv *s, const char *key)
+{
+	for (struct line *l = s->lines; l; l = l->next) {
+		if (strcmp(l->key, key) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+static void unlink_line(struct kd_srv *s, struct line *dead)
+{
+	for (struct line **pp = &s->lines; *pp; pp = &(*pp)->next) {
+		if (*pp == dead) {
+			*pp = dead->next;
+			return;
+		}
+	}
+}
+
+/* Give the line back to the registry (client gone); the link lives on. */
+static void detach_line(struct kd_srv *s, struct line *l)
+{
+	pthread_mutex_lock(&s->lock);
+	l->attached = false;
+	l->owner[0] = '\0';
+	l->idle_since = time(NULL);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Remove and close a line whose transport failed (caller holds it). */
+static void drop_line(struct kd_srv *s, struct line *l)
+{
+	pthread_mutex_lock(&s->lock);
+	unlink_line(s, l);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	kd_link_close(l->link);
+	kd_free(l);
+}
+
+/*
+ * Take the line for @p key for client @p c: a free one left by an earlier
+ * client (same transport string) or a new one.  Fills @p why on refusal.
+ */
+static int take_line(struct client *c, const char *trans, int request_ms,
+		     bool *reused, char *why, size_t cap)
+{
+	struct kd_srv *s = c->s;
+	struct kd_transport *t = NULL;
+	struct line *l, *old = NULL;
+	char key[SRV_KEY_MAX];
+	int rc;
+
+	rc = kd_srv_transport_key(trans, key, sizeof(key));
+	if (rc < 0) {
+		snprintf(why, cap, "bad transport '%.200s': %.150s", trans,
+			 kd_error_message(rc));
+		return rc;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		l = find_line(s, key);
+		if (!l || l->attached || !l->busy)
+			break;
+		pthread_cond_wait(&s->cond, &s->lock);
+	}
+	if (l && l->attached) {
+		snprintf(why, cap, "%s: in use by %s since %s", key, l->owner,
+			 l->since);
+		pthread_mutex_unlock(&s->lock);
+		return KD_EBUSY;
+	}
+	if (l && strcmp(l->trans, trans) == 0) {
+		l->attached = true;
+		l->request_ms = request_ms;
+		snprintf(l->owner, sizeof(l->owner), "%s", c->peer);
+		clock_text(l->since, sizeof(l->since), false);
+		pthread_mutex_unlock(&s->lock);
+		c->line = l;
+		*reused = true;
+		return KD_OK;
+	}
+	if (l) {
+		/* Same channel, other options: close the old link first. */
+		unlink_line(s, l);
+		old = l;
+	}
+	l = kd_calloc(1, sizeof(*l));
+	if (!l) {
+		pthread_mutex_unlock(&s->lock);
+		if (old) {
+			kd_link_close(old->link);
+			kd_free(old);
+		}
+		snprintf(why, cap, "out of memory");
+		return KD_ENOMEM;
+	}
+	snprintf(l->key, sizeof(l->key), "%s", key);
+	snprintf(l->trans, sizeof(l->trans), "%s", trans);
+	l->attached = true;
+	l->request_ms = request_ms;
+	snprintf(l->owner, sizeof(l->owner), "%s", c->peer);
+	clock_text(l->since, sizeof(l->since), false);
+	l->next = s->lines;
+	s->lines = l; /* reserves the key while the transport opens */
+	pthread_mutex_unlock(&s->lock);
+	if (old) {
+		kd_link_close(old->link);
+		kd_free(old);
+	}
+	rc = kd_transport_open(&t, trans);
+	if (rc == KD_OK) {
+		struct kd_link_opts o = KD_LINK_OPTS_INIT;
+
+		o.role = KD_LINK_HOST;
+		rc = kd_link_open(&l->link, t, &o);
+		if (rc < 0)
+			kd_transport_close(t);
+	}
+	if (rc < 0) {
+		snprintf(why, cap, "cannot open %.200s: %.150s", trans,
+			 kd_error_message(rc));
+		pthread_mutex_lock(&s->lock);
+		unlink_line(s, l);
+		pthread_cond_broadcast(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		kd_free(l);
+		return rc;
+	}
+	l->kdnet = kd_link_is_kdnet(l->link);
+	c->line = l;
+	*reused = false;
+	return KD_OK;
+}
+
+/* --- janitor: keep links nobody holds serviced (ACK, drop) --- */
+
+static void *janitor_main(void *arg)
+{
+	struct kd_srv *s = arg;
+	struct pollfd pfd = { .fd = s->stop_pipe[0], .events = POLLIN };
+
+	for (;;) {
+		struct line *l;
+		int prc = poll(&pfd, 1, SRV_DRAIN_MS);
+
+		if (prc > 0 || (prc < 0 && errno != EINTR))
+			break;
+
+		pthread_mutex_lock(&s->lock);
+		for (;;) {
+			time_t now = time(NULL);
+
+			for (l = s->lines; l; l = l->next) {
+				if (!l->attached && !l->busy && l->link)
+					break;
+			}
+			if (!l)
+				break;
+			if (s->o.idle_close_s > 0 &&
+			    now - l->idle_since >= s->o.idle_close_s) {
+				unlink_line(s, l);
+				pthread_mutex_unlock(&s->lock);
+				slog(s, "%s: closed after %d s without a client",
+				     l->key, s->o.idle_close_s);
+				kd_link_close(l->link);
+				kd_free(l);
+				pthread_mutex_lock(&s->lock);
+				continue;
+			}
+			break;
+		}
+		/* Drain every free line once per period. */
+		for (l = s->lines; l; l = l->next) {
+			unsigned type;
+			size_t len;
+			uint8_t buf[KD_SRV_MAX_PAYLOAD];
+			int n = 0;
+
+			if (l->attached || l->busy || !l->link)
+				continue;
+			l->busy = true;
+			pthread_mutex_unlock(&s->lock);
+			while (n++ < 64 &&
+			       kd_link_recv(l->link, &type, buf, sizeof(buf),
+					    &len, 0) == KD_OK)
+				;
+			pthread_mutex_lock(&s->lock);
+			l->busy = false;
+			pthread_cond_broadcast(&s->cond);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
+
+/* --- one client --- */
+
+/* Rate limit: false when the client exceeded its message budget. */
+static bool rate_ok(struct client *c)
+{
+	int64_t t = now_ms();
+	double rate = c->s->o.msg_rate;
+
+	c->tokens += (double)(t - c->last_ms) * rate / 1000.0;
+	if (c->tokens > rate)
+		c->tokens = rate;
+	c->last_ms = t;
+	if (c->tokens < 1.0)
+		return false;
+	c->tokens -= 1.0;
+	return true;
+}
+
+static int relay_packet(struct client *c, unsigned type, size_t len)
+{
+	struct kd_srv_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = KD_SRV_RPACKET;
+	m.pkt_type = (uint16_t)type;
+	m.events = kd_link_events(c->line->link);
+	m.data = c->pkt;
+	m.data_len = (uint32_t)len;
+	c->packets_out++;
+	return put(c, &m);
+}
+
+static int do_send(struct client *c, const struct kd_srv_msg *in)
+{
+	struct kd_link *link = c->line->link;
+	struct kd_srv_msg m;
+	char text[256];
+	int rc;
+
+	c->packets_in++;
+	rc = kd_link_send(link, in->pkt_type, in->data, in->data_len);
+	if (rc == KD_ETIMEOUT) {
+		/* As a direct host does: resynchronise once and retry. */
+		rc = kd_link_sync(link, c->line->request_ms);
+		if (rc == KD_OK)
+			rc = kd_link_send(link, in->pkt_type, in->data,
+					  in->data_len);
+	}
+	if (rc == KD_OK)
+		return KD_OK;
+	clean_text(text, sizeof(text), kd_error_message(rc));
+	memset(&m, 0, sizeof(m));
+	m.type = KD_SRV_SEND_FAILED;
+	m.pkt_type = in->pkt_type;
+	m.status = rc >= -1000 ? rc : KD_ERROR;
+	m.events = kd_link_events(link);
+	m.text = text;
+	m.text_len = (uint32_t)strlen(text);
+	return put(c, &m);
+}
+
+static int do_sync(struct client *c, const struct kd_srv_msg *in)
+{
+	struct kd_srv_msg m;
+	char text[256] = "";
+	int rc;
+
+	rc = kd_link_sync(c->line->link, in->timeout_ms);
+	if (rc < 0)
+		clean_text(text, sizeof(text), kd_error_message(rc));
+	memset(&m, 0, sizeof(m));
+	m.type = KD_SRV_SYNCED;
+	m.seq = in->seq;
+	m.status = rc >= -1000 ? rc : KD_ERROR;
+	m.events = kd_link_events(c->line->link);
+	m.text = text;
+	m.text_len = (uint32_t)strlen(text);
+	return put(c, &m);
+}
+
+static int do_stats(struct client *c, const struct kd_srv_msg *in)
+{
+	struct kd_link_stats st;
+	struct kd_srv_msg m;
+
+	kd_link_stats(c->line->link, &st);
+	memset(&m, 0, sizeof(m));
+	m.type = KD_SRV_STATS_REPLY;
+	m.seq = in->seq;
+	KD_STATIC_ASSERT(sizeof(st) / 8 <= KD_SRV_MAX_COUNTERS,
+			 "link stats fit a STATS reply");
+	m.ncounters = (uint32_t)(sizeof(st) / 8);
+	memcpy(m.counters, &st, sizeof(st));
+	return put(c, &m);
+}
+
+/* Why a session ended, for the log. */
+enum leave {
+	LEAVE_CLOSE,   /* CLOSE message */
+	LEAVE_GONE,    /* EOF or reset */
+	LEAVE_BAD,     /* protocol error: disconnected */
+	LEAVE_END,     /* END: the server ends */
+	LEAVE_STOP,    /* the server ends for another reason */
+	LEAVE_LINK,    /* the target transport failed */
+};
+
+/* Handle one client message.  @return true to keep going. */
+static bool handle(struct client *c, const struct kd_srv_msg *m,
+		   enum leave *why, char *reason, size_t cap)
+{
+	int rc = KD_OK;
+
+	switch (m->type) {
+	case KD_SRV_PACKET:
+		rc = do_send(c, m);
+		break;
+	case KD_SRV_SYNC:
+		rc = do_sync(c, m);
+		break;
+	case KD_SRV_BREAKIN:
+		rc = kd_link_break_in(c->line->link);
+		if (rc < 0) {
+			snprintf(reason, cap, "break-in failed: %s",
+				 kd_error_message(rc));
+			*why = LEAVE_LINK;
+			return false;
+		}
+		return true;
+	case KD_SRV_STATS:
+		rc = do_stats(c, m);
+		break;
+	case KD_SRV_END: {
+		struct kd_srv_msg a;
+
+		memset(&a, 0, sizeof(a));
+		a.type = KD_SRV_ENDED;
+		a.seq = m->seq;
+		a.text = c->s->desc;
+		a.text_len = (uint32_t)strlen(c->s->desc);
+		(void)put(c, &a);
+		*why = LEAVE_END;
+		return false;
+	}
+	case KD_SRV_CLOSE:
+		*why = LEAVE_CLOSE;
+		return false;
+	default:
+		snprintf(reason, cap, "unexpected %s message",
+			 kd_srv_msg_name(m->type));
+		*why = LEAVE_BAD;
+		return false;
+	}
+	if (rc < 0) {
+		*why = LEAVE_GONE;
+		snprintf(reason, cap, "send to client failed");
+		return false;
+	}
+	return true;
+}
+
+/* The relay loop of an attached client.  @return why it ended. */
+static enum leave relay(struct client *c, char *reason, size_t cap)
+{
+	struct kd_link *link = c->line->link;
+	int tfd = -1;
+	enum leave why = LEAVE_GONE;
+
+	if (kd_transport_wait_fd(kd_link_transport(link), &tfd) < 0) {
+		kd_error_clear();
+		tfd = -1;
+	}
+	for (;;) {
+		struct pollfd pfd[3];
+		struct kd_srv_msg m;
+		unsigned type;
+		size_t len = 0;
+		int rc;
+
+		rc = kd_link_recv(link, &type, c->pkt, sizeof(c->pkt), &len,
+				  0);
+		if (rc == KD_OK) {
+			if (relay_packet(c, type, len) < 0) {
+				snprintf(reason, cap, "send to client failed");
+				return LEAVE_GONE;
+			}
+			continue;
+		}
+		if (rc != KD_ETIMEOUT && rc != KD_EBUFS) {
+			snprintf(reason, cap, "target transport failed: %s",
+				 kd_error_message(rc));
+			return LEAVE_LINK;
+		}
+		if (!kd_rchan_pending(c->ch)) {
+			int n = 2;
+
+			pfd[0].fd = kd_rchan_fd(c->ch);
+			pfd[0].events = POLLIN;
+			pfd[1].fd = c->s->stop_pipe[0];
+			pfd[1].events = POLLIN;
+			if (tfd >= 0) {
+				pfd[2].fd = tfd;
+				pfd[2].events = POLLIN;
+				n = 3;
+			}
+			pfd[0].revents = pfd[1].revents = 0;
+			pfd[2].revents = 0;
+			rc = poll(pfd, (nfds_t)n,
+				  tfd >= 0 ? SRV_POLL_MS : SRV_BUSY_POLL_MS);
+			if (rc < 0 && errno != EINTR) {
+				snprintf(reason, cap, "poll: %s",
+					 strerror(errno));
+				return LEAVE_GONE;
+			}
+			if (pfd[1].revents)
+				return LEAVE_STOP;
+			if (!pfd[0].revents)
+				continue;
+		}
+		rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &len, 0);
+		if (rc == KD_ETIMEOUT)
+			continue;
+		if (rc == KD_EDISCONNECTED) {
+			snprintf(reason, cap, "connection closed");
+			return LEAVE_GONE;
+		}
+		if (rc < 0) {
+			snprintf(reason, cap, "channel error: %s",
+				 kd_error_message(rc));
+			return LEAVE_BAD;
+		}
+		if (!rate_ok(c)) {
+			snprintf(reason, cap,
+				 "over the message rate limit (%d/s)",
+				 c->s->o.msg_rate);
+			put_error(c, KD_EBUSY, reason);
+			return LEAVE_BAD;
+		}
+		rc = kd_srv_msg_decode(&m, c->rx, len);
+		if (rc < 0 || !kd_srv_msg_from_client(m.type)) {
+			snprintf(reason, cap,
+				 "malformed %s message (%zu bytes, first 0x%02x): %s",
+				 kd_srv_msg_name(len ? c->rx[0] : 0), len,
+				 len ? c->rx[0] : 0u,
+				 rc < 0 ? kd_strerror(rc) : "server type");
+			put_error(c, KD_EPROTO, reason);
+			return LEAVE_BAD;
+		}
+		if (!handle(c, &m, &why, reason, cap)) {
+			if (why == LEAVE_BAD)
+				put_error(c, KD_EPROTO, reason);
+			return why;
+		}
+	}
+}
+
+/* Wait for the OPEN message of a new client. */
+static int wait_open(struct client *c, struct kd_srv_msg *m, char *reason,
+		     size_t cap)
+{
+	size_t len = 0;
+	int rc;
+
+	rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &len,
+			   SRV_OPEN_WAIT_MS);
+	if (rc < 0) {
+		snprintf(reason, cap, "no OPEN: %s", kd_error_message(rc));
+		return rc;
+	}
+	rc = kd_srv_msg_decode(m, c->rx, len);
+	if (rc < 0 || m->type != KD_SRV_OPEN) {
+		snprintf(reason, cap, "expected OPEN, got %s (%zu bytes%s%s)",
+			 kd_srv_msg_name(len ? c->rx[0] : 0), len,
+			 rc < 0 ? ", " : "", rc < 0 ? kd_strerror(rc) : "");
+		put_error(c, KD_EPROTO, reason);
+		return KD_EPROTO;
+	}
+	if (m->minor > KD_SRV_PROTO_MINOR) {
+		/* Newer clients speak down to us; nothing to refuse yet. */
+		m->minor = KD_SRV_PROTO_MINOR;
+	}
+	return KD_OK;
+}
+
+static void client_end(struct client *c)
+{
+	struct kd_srv *s = c->s;
+
+	kd_rchan_close(c->ch);
+	pthread_mutex_lock(&s->lock);
+	s->clients--;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	kd_free(c);
+}
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	struct kd_srv *s = c->s;
+	struct kd_srv_msg m, a;
+	char trans[KD_SRV_MAX_TEXT + 1];
+	char reason[512] = "", why[400] = "";
+	bool reused = false;
+	enum leave leave;
+	int rc;
+
+	rc = wait_open(c, &m, reason, sizeof(reason));
+	if (rc < 0) {
+		slog(s, "%s (%s): disconnected: %s", c->peer, c->proto,
+		     reason);
+		client_end(c);
+		return NULL;
+	}
+	memcpy(trans, m.text, m.text_len);
+	trans[m.text_len] = '\0';
+	rc = take_line(c, trans, m.timeout_ms < 0 ? 10000 : m.timeout_ms,
+		       &reused, why, sizeof(why));
+	if (rc < 0) {
+		slog(s, "%s (%s): refused %s: %s", c->peer, c->proto, trans,
+		     why);
+		put_error(c, rc, why);
+		client_end(c);
+		return NULL;
+	}
+	memset(&a, 0, sizeof(a));
+	a.type = KD_SRV_OPENED;
+	a.minor = KD_SRV_PROTO_MINOR;
+	a.flags = (c->line->kdnet ? KD_SRV_OPENED_KDNET : 0) |
+		  (reused ? KD_SRV_OPENED_REUSED : 0);
+	a.text = c->line->key;
+	a.text_len = (uint32_t)strlen(c->line->key);
+	slog(s, "%s (%s): session open on %s (%s link%s)", c->peer, c->proto,
+	     trans, c->line->kdnet ? "KDNET" : "KDCOM",
+	     reused ? ", taken over from an earlier client" : "");
+	if (put(c, &a) < 0) {
+		snprintf(reason, sizeof(reason), "connection closed");
+		leave = LEAVE_GONE;
+	} else {
+		leave = relay(c, reason, sizeof(reason));
+	}
+	switch (leave) {
+	case LEAVE_CLOSE:
+		slog(s, "%s (%s): session closed on %s (client left; link kept)",
+		     c->peer, c->proto, trans);
+		break;
+	case LEAVE_GONE:
+		slog(s, "%s (%s): client vanished (%s) after %llu packets "
+			"in, %llu out; %s kept for the next client",
+		     c->peer, c->proto, reason,
+		     (unsigned long long)c->packets_in,
+		     (unsigned long long)c->packets_out, c->line->key);
+		break;
+	case LEAVE_BAD:
+		slog(s, "%s (%s): disconnected: %s; %s kept", c->peer,
+		     c->proto, reason, c->line->key);
+		break;
+	case LEAVE_END:
+		slog(s, "%s (%s): .endpsrv: ending the server", c->peer,
+		     c->proto);
+		break;
+	case LEAVE_STOP:
+		put_error(c, KD_EDISCONNECTED,
+			  "the KD connection server is ending");
+		slog(s, "%s (%s): session closed on %s (server ending)",
+		     c->peer, c->proto, trans);
+		break;
+	case LEAVE_LINK:
+		put_error(c, KD_EDISCONNECTED, reason);
+		slog(s, "%s (%s): %s; %s closed", c->peer, c->proto, reason,
+		     c->line->key);
+		break;
+	}
+	if (leave == LEAVE_LINK)
+		drop_line(s, c->line);
+	else
+		detach_line(s, c->line);
+	if (leave == LEAVE_END)
+		kd_srv_stop(s);
+	client_end(c);
+	return NULL;
+}
+
+/* --- the server --- */
+
+int kd_srv_open(struct kd_srv **out, const struct kd_srv_opts *o)
+{
+	struct kd_srv *s;
+	int rc;
+
+	*out = NULL;
+	if (!o || o->version != KD_SRV_OPTS_VERSION || !o->spec)
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
+				    "kdsrv: bad options");
+	s = kd_calloc(1, sizeof(*s));
+	if (!s)
+		return KD_ENOMEM;
+	s->o = *o;
+	s->log = o->log ? o->log : stderr;
+	if (s->o.max_clients <= 0)
+		s->o.max_clients = KD_SRV_DEF_MAX_CLIENTS;
+	if (s->o.msg_rate <= 0)
+		s->o.msg_rate = KD_SRV_DEF_MSG_RATE;
+	if (pipe2(s->stop_pipe, O_CLOEXEC) < 0) {
+		rc = kd_error_set_os(KD_ERROR, errno, "kdsrv: pipe");
+		kd_free(s);
+		return rc;
+	}
+	rc = kd_rlisten(&s->l, o->spec, KD_RCHAN_SERVICE_KDSRV);
+	if (rc < 0) {
+		close(s->stop_pipe[0]);
+		close(s->stop_pipe[1]);
+		kd_free(s);
+		return rc;
+	}
+	kd_rlistener_describe(s->l, o->host ? o->host : "localhost", s->desc,
+			      sizeof(s->desc));
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	*out = s;
+	return KD_OK;
+}
+
+size_t kd_srv_describe(const struct kd_srv *s, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s", s->desc);
+
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+}
+
+void kd_srv_stop(struct kd_srv *s)
+{
+	static const char one = 1;
+	ssize_t n;
+
+	n = write(s->stop_pipe[1], &one, 1);
+	(void)n;
+}
+
+static bool stopping(struct kd_srv *s)
+{
+	struct pollfd p = { .fd = s->stop_pipe[0], .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static void start_client(struct kd_srv *s, struct kd_rchan *ch)
+{
+	struct client *c;
+	pthread_attr_t attr;
+	pthread_t tid;
+	const char *peer = kd_rchan_peer(ch);
+	const char *proto = kd_rchan_proto(ch);
+	const char *who = kd_rchan_identity(ch);
+
+	pthread_mutex_lock(&s->lock);
+	if (s->clients >= s->o.max_clients) {
+		pthread_mutex_unlock(&s->lock);
+		slog(s, "%s (%s): refused: %d clients already", peer, proto,
+		     s->o.max_clients);
+		{
+			struct client tmp;
+
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.ch = ch;
+			put_error(&tmp, KD_EBUSY,
+				  "too many clients on this KD connection server");
+		}
+		kd_rchan_close(ch);
+		return;
+	}
+	s->clients++;
+	pthread_mutex_unlock(&s->lock);
+	c = kd_calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
+	c->s = s;
+	c->ch = ch;
+	c->proto = proto;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->tokens = s->o.msg_rate;
+	c->last_ms = now_ms();
+	slog(s, "%s (%s): connected%s%s", peer, proto,
+	     who && *who ? " as " : "", who ? who : "");
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, client_main, c) != 0) {
+		pthread_attr_destroy(&attr);
+		kd_free(c);
+		goto fail;
+	}
+	pthread_attr_destroy(&attr);
+	return;
+fail:
+	slog(s, "%s: cannot start a session thread", peer);
+	kd_rchan_close(ch);
+	pthread_mutex_lock(&s->lock);
+	s->clients--;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int kd_srv_run(struct kd_srv *s)
+{
+	int lfd = kd_rlistener_fd(s->l);
+	bool dialled = false; /* clicon: the one reverse connection made */
+	int rc = KD_OK;
+
+	if (pthread_create(&s->janitor, NULL, janitor_main, s) == 0)
+		s->janitor_up = true;
+	slog(s, "listening on %s", s->desc);
+	while (!stopping(s)) {
+		struct kd_rchan *ch = NULL;
+		int wait = 500;
+
+		if (lfd >= 0) {
+			struct pollfd p[2] = {
+				{ .fd = lfd, .events = POLLIN },
+				{ .fd = s->stop_pipe[0], .events = POLLIN },
+			};
+
+			if (poll(p, 2, -1) < 0 && errno != EINTR) {
+				rc = kd_error_set_os(KD_ERROR, errno,
+						     "kdsrv: poll");
+				break;
+			}
+			if (p[1].revents || !p[0].revents)
+				continue;
+			wait = 0;
+		} else if (dialled) {
+			/* clicon serves one client: wait for the end. */
+			struct pollfd p = { .fd = s->stop_pipe[0],
+					    .events = POLLIN };
+
+			(void)poll(&p, 1, -1);
+			continue;
+		}
+		rc = kd_raccept(s->l, &ch, wait);
+		if (rc == KD_OK) {
+			dialled = lfd < 0;
+			start_client(s, ch);
+			continue;
+		}
+		if (rc != KD_ETIMEOUT)
+			slog(s, "refused a connection: %s",
+			     kd_error_message(rc));
+		rc = KD_OK;
+	}
+	slog(s, "ending: closing every session");
+	pthread_mutex_lock(&s->lock);
+	s->ending = true;
+	while (s->clients > 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	if (s->janitor_up) {
+		pthread_join(s->janitor, NULL);
+		s->janitor_up = false;
+	}
+	while (s->lines) {
+		struct line *l = s->lines;
+
+		s->lines = l->next;
+		slog(s, "%s: link closed", l->key);
+		kd_link_close(l->link);
+		kd_free(l);
+	}
+	slog(s, "ended");
+	return rc;
+}
+
+void kd_srv_close(struct kd_srv *s)
+{
+	if (!s)
+		return;
+	if (s->janitor_up) {
+		kd_srv_stop(s);
+		pthread_join(s->janitor, NULL);
+	}
+	while (s->lines) {
+		struct line *l = s->lines;
+
+		s->lines = l->next;
+		kd_link_close(l->link);
+		kd_free(l);
+	}
+	kd_rlistener_close(s->l);
+	close(s->stop_pipe[0]);
+	close(s->stop_pipe[1]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	kd_free(s);
+}
