@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,9 +19,12 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <kd/engine.h>
 #include <kd/error.h>
+
+#include "remote.h"
 
 #ifdef KD_HAVE_LIBEDIT
 #include <histedit.h>
@@ -41,6 +45,7 @@
 
 struct kd_args {
 	const char *connstr;    /* -k */
+	const char *dump;       /* -z */
 	const char *cmds;       /* -c */
 	const char *script;     /* -cf / -cfr */
 	const char *log;        /* -logo / -loga */
@@ -49,6 +54,8 @@ struct kd_args {
 	bool quiet;             /* -kqm */
 	bool version;           /* -version */
 	int timeout_ms;         /* --timeout; 0 = default */
+	const char *server;     /* -server SPEC */
+	const char *remote;     /* -remote SPEC */
 };
 
 static struct kd_session *g_session;
@@ -86,7 +93,11 @@ static void kd_usage(FILE *f)
 	      "  --timeout MS  bound for attaching and each request "
 	      "(default 10000\n"
 	      "                when input is not a terminal)\n"
-	      "  -z, -remote, -server: not supported yet\n"
+	      "  -z file       open a crash dump (MEMORY.DMP) as the target\n"
+	      "  -server tcp:port=P[,password=X]   share the session "
+	      "(first option)\n"
+	      "  -remote tcp:server=H,port=P[,password=X] | relay:NAME\n"
+	      "                join a debugging server (first option)\n"
 	      "\n"
 	      "Exit status: 0 all commands succeeded, 1 a command failed, "
 	      "2 usage error,\n"
@@ -171,11 +182,13 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 				return kd_usage_error("%s must be the first "
 						      "option",
 						      arg);
-			fprintf(stderr, "kd: %s: not supported yet: debugging "
-					"servers and clients come with a "
-					"later issue\n",
-				arg);
-			return KD_EXIT_USAGE;
+			if (i + 1 >= argc)
+				return kd_usage_error("%s needs a value", arg);
+			if (name[0] == 'r')
+				a->remote = argv[++i];
+			else
+				a->server = argv[++i];
+			continue;
 		}
 		if (strcmp(name, "?") == 0 || strcasecmp(name, "h") == 0 ||
 		    strcasecmp(name, "help") == 0) {
@@ -220,10 +233,7 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 						      "(milliseconds, > 0)",
 						      val);
 		} else if (strcasecmp(name, "z") == 0) {
-			fprintf(stderr, "kd: -z %s: not supported yet: crash "
-					"dumps come with issue 8\n",
-				val);
-			return KD_EXIT_USAGE;
+			a->dump = val;
 		}
 		/* -y, -i, -srcpath, -t: accepted, nothing to do yet. */
 	}
@@ -332,42 +342,168 @@ static void kd_wait_target(struct kd_session *s)
 /* Run one typed line; the log gets the prompt and the line. */
 static void kd_run_typed(struct kd_session *s, const char *line)
 {
+	kd_session_echo_local(s, line);
 	kd_session_log_command(s, line);
 	kd_session_execute(s, line);
 	kd_wait_target(s);
 }
 
-/* Input from a pipe or file: prompt, read a line, run it; nothing else. */
+/* Bytes of stdin read ahead of the current line (the pipe loop). */
+struct kd_inbuf {
+	char *buf;
+	size_t len, cap;
+	bool eof;
+};
+
+/* Take one whole line (malloc'd, without its newline) or NULL. */
+static char *kd_inbuf_line(struct kd_inbuf *in)
+{
+	char *nl = in->len ? memchr(in->buf, '\n', in->len) : NULL;
+	size_t n = nl ? (size_t)(nl - in->buf) : in->len;
+	char *line;
+
+	if (!nl && !(in->eof && in->len))
+		return NULL;
+	line = malloc(n + 1);
+	if (!line)
+		return NULL;
+	memcpy(line, in->buf, n);
+	line[n] = '\0';
+	line[strcspn(line, "\r")] = '\0';
+	n = nl ? n + 1 : n;
+	memmove(in->buf, in->buf + n, in->len - n);
+	in->len -= n;
+	return line;
+}
+
+/* Read what stdin has (returns false on EINTR). */
+static bool kd_inbuf_fill(struct kd_inbuf *in)
+{
+	ssize_t r;
+
+	if (in->len + 4096 > in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 8192;
+		char *b = realloc(in->buf, cap);
+
+		if (!b) {
+			in->eof = true;
+			return true;
+		}
+		in->buf = b;
+		in->cap = cap;
+	}
+	r = read(STDIN_FILENO, in->buf + in->len, 4096);
+	if (r < 0 && errno == EINTR)
+		return false;
+	if (r <= 0)
+		in->eof = true;
+	else
+		in->len += (size_t)r;
+	return true;
+}
+
+/*
+ * Input from a pipe or file: prompt, read a line, run it.  While waiting
+ * for the line, commands from debugging-server clients run too.
+ */
 static void kd_loop_pipe(struct kd_session *s)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	struct kd_inbuf in = { NULL, 0, 0, false };
 
 	for (;;) {
-		ssize_t n;
+		char *line;
 
 		kd_wait_target(s);
+		kd_session_service(s, false);
 		if (kd_session_quit_requested(s))
 			break;
 		fputs(kd_session_prompt(s), stdout);
 		fflush(stdout);
-		n = getline(&line, &cap, stdin);
-		if (n < 0) {
-			if (errno == EINTR && !feof(stdin)) {
-				clearerr(stdin);
+		line = kd_inbuf_line(&in);
+		while (!line && !in.eof && !kd_session_quit_requested(s)) {
+			struct pollfd pfd[2] = {
+				{ STDIN_FILENO, POLLIN, 0 },
+				{ kd_session_poll_fd(s), POLLIN, 0 },
+			};
+			int n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, -1);
+
+			if (n < 0 && errno != EINTR)
+				break;
+			if (n < 0) {
+				/* Ctrl+C at the prompt: a fresh prompt. */
 				fputc('\n', stdout);
+				fputs(kd_session_prompt(s), stdout);
+				fflush(stdout);
 				continue;
 			}
-			fputc('\n', stdout);
+			if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN) &&
+			    kd_session_service(s, true) > 0 &&
+			    !kd_session_quit_requested(s)) {
+				fputs(kd_session_prompt(s), stdout);
+				fflush(stdout);
+			}
+			if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+				if (!kd_inbuf_fill(&in)) {
+					fputc('\n', stdout);
+					fputs(kd_session_prompt(s), stdout);
+					fflush(stdout);
+				}
+			}
+			line = kd_inbuf_line(&in);
+		}
+		if (!line) {
+			if (!kd_session_quit_requested(s))
+				fputc('\n', stdout);
 			break;
 		}
-		line[strcspn(line, "\r\n")] = '\0';
 		kd_run_typed(s, line);
+		free(line);
 	}
-	free(line);
+	free(in.buf);
 }
 
 #ifdef KD_HAVE_LIBEDIT
+/*
+ * libedit's character reader: waits on the terminal and on the session's
+ * remote-event fd together, so debugging-server clients are served while
+ * the user edits a line (the line is redrawn after their output).
+ */
+static int kd_el_getc(EditLine *el, wchar_t *wc)
+{
+	static mbstate_t mbs;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ STDIN_FILENO, POLLIN, 0 },
+			{ kd_session_poll_fd(g_session), POLLIN, 0 },
+		};
+		char ch;
+		ssize_t r;
+		size_t n;
+
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, -1) < 0)
+			return -1; /* EINTR: Ctrl+C, el_gets returns */
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
+			if (kd_session_service(g_session, true) > 0)
+				el_set(el, EL_REFRESH);
+			if (kd_session_quit_requested(g_session))
+				return 0;
+			continue;
+		}
+		r = read(STDIN_FILENO, &ch, 1);
+		if (r <= 0)
+			return r == 0 ? 0 : -1;
+		n = mbrtowc(wc, &ch, 1, &mbs);
+		if (n == (size_t)-2)
+			continue; /* more bytes of this character */
+		if (n == (size_t)-1) {
+			memset(&mbs, 0, sizeof(mbs));
+			*wc = (wchar_t)(unsigned char)ch;
+		}
+		return 1;
+	}
+}
+
 static char *kd_el_prompt(EditLine *el)
 {
 	(void)el;
@@ -399,6 +535,7 @@ static void kd_loop_tty(struct kd_session *s)
 	el_set(el, EL_EDITOR, "emacs");
 	el_set(el, EL_PROMPT, kd_el_prompt);
 	el_set(el, EL_HIST, history, h);
+	el_set(el, EL_GETCFN, kd_el_getc);
 	if (home && *home)
 		snprintf(hist_path, sizeof(hist_path), "%s/.kd_history", home);
 	if (hist_path[0])
@@ -409,6 +546,7 @@ static void kd_loop_tty(struct kd_session *s)
 		int count = 0;
 
 		kd_wait_target(s);
+		kd_session_service(s, false);
 		if (kd_session_quit_requested(s))
 			break;
 		errno = 0;
@@ -482,6 +620,9 @@ int main(int argc, char **argv)
 	rc = kd_parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	if (a.remote)
+		return kd_remote_main(a.remote, a.script, a.cmds,
+				      a.timeout_ms);
 	if (a.version) {
 		printf("kd (openkd) version %s\n", KD_VERSION_STRING);
 		if (!a.connstr && !a.cmds && !a.script)
@@ -503,6 +644,11 @@ int main(int argc, char **argv)
 	kd_session_set_output(s, kd_write_stdout, NULL);
 	kd_session_set_input(s, kd_read_stdin, NULL);
 	kd_install_signals();
+	if (a.server && kd_session_server_start(s, a.server) < 0) {
+		g_session = NULL;
+		kd_session_free(s);
+		return KD_EXIT_USAGE;
+	}
 
 	if (a.log) {
 		/* Quoted so blanks and `;` in the name survive. */
@@ -544,6 +690,19 @@ int main(int argc, char **argv)
 				a.timeout_ms ? a.timeout_ms : 10000,
 				kd_error_message(rc));
 			g_session = NULL;
+			kd_session_servers_close(s, NULL);
+			kd_session_free(s);
+			return KD_EXIT_ATTACH;
+		}
+	}
+	if (a.dump && !a.connstr) {
+		rc = kd_session_open_dump(s, a.dump);
+		if (rc < 0) {
+			fprintf(stderr, "kd: could not open the dump '%s': "
+					"%s\n",
+				a.dump, kd_error_message(rc));
+			g_session = NULL;
+			kd_session_servers_close(s, NULL);
 			kd_session_free(s);
 			return KD_EXIT_ATTACH;
 		}
@@ -564,6 +723,7 @@ int main(int argc, char **argv)
 	status = kd_session_failures(s) || g_wait_failed ? KD_EXIT_FAILED :
 							    KD_EXIT_OK;
 	g_session = NULL;
+	kd_session_servers_close(s, NULL);
 	kd_session_free(s);
 	fflush(stdout);
 	return status;

@@ -107,6 +107,58 @@ KD_API void kd_session_log_command(struct kd_session *s, const char *line);
 KD_API void kd_session_print(struct kd_session *s, const char *fmt, ...)
 	KD_PRINTF(2, 3);
 
+/* ---- debugging server (server.c, docs/remote-debugging.md) ---- */
+
+/**
+ * Start a debugging server (`kd -server SPEC`, `.server SPEC`), e.g.
+ * "tcp:port=5005,password=X" or "ssl:port=5005,cert=F,key=K", and print
+ * the "Server started." block.  From then on the session's output goes to
+ * the local output function and to every client.
+ * @return KD_OK or the error (already printed).
+ */
+KD_API KD_WARN_UNUSED int kd_session_server_start(struct kd_session *s,
+						  const char *spec);
+
+/**
+ * Start a `.remote NAME` console relay: a unix socket at
+ * ${XDG_RUNTIME_DIR:-/tmp}/openkd-remote-NAME.sock, mode 0600.
+ */
+KD_API KD_WARN_UNUSED int kd_session_remote_start(struct kd_session *s,
+						  const char *name);
+
+/** The relay socket path of session @p name (KD_EINVAL: bad name). */
+KD_API KD_WARN_UNUSED int kd_session_relay_path(const char *name, char *buf,
+						size_t cap);
+
+/**
+ * fd that is readable while remote events (client lines, connects,
+ * leaves) wait for kd_session_service(); -1 when no server runs.
+ */
+KD_API int kd_session_poll_fd(struct kd_session *s);
+
+/**
+ * On the main thread: run what the clients sent, in arrival order, and
+ * give fresh prompts to clients that saw others' output.  @p at_prompt
+ * says the local console shows its prompt (a newline is printed before
+ * remote text).  Returns 1 when it printed on the local console (then
+ * reprint the local prompt), else 0.
+ */
+KD_API int kd_session_service(struct kd_session *s, bool at_prompt);
+
+/**
+ * A line typed on the local console is about to run: show it to the
+ * clients as "<prompt><line>" (the console already shows it).
+ */
+KD_API void kd_session_echo_local(struct kd_session *s, const char *line);
+
+/**
+ * Stop every server and relay, tell the clients the session ended
+ * (@p reason, NULL for the default sentence) and disconnect them.
+ * Call before kd_session_free().  NULL-safe for a session without one.
+ */
+KD_API void kd_session_servers_close(struct kd_session *s,
+				     const char *reason);
+
 KD_END_DECLS
 
 #endif /* KD_ENGINE_H */
