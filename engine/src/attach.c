@@ -75,6 +75,10 @@ static void kd_print_version_block(struct kd_session *s)
 	bool free_build = (s->version.major_version >> 8) == 0x0F ||
 			  (s->version.major_version & 0xff) == 0x0F;
 
+	if (kd_dump_of_target(s->target)) {
+		kd_dump_version_block(s);
+		return;
+	}
 	kd_out(s, "%s Kernel Version %u %s (%u procs) %s x64\n",
 	       kd_windows_name(build), build,
 	       (s->version.flags & KD_VERS_FLAG_MP) ? "MP" : "UP", s->ncpus,
@@ -518,7 +522,16 @@ fail_quiet:
 
 static int kd_cmd_quit(struct kd_session *s, struct kd_cmdctx *c)
 {
-	(void)c;
+	/* windbg-conventions §2.5: a remote client's `q` leaves the
+	 * session alone; `qq` ends the server. */
+	if (s->remote_cmd && strcmp(c->name, "q") == 0) {
+		kd_out(s, "Exit a remote ntsd/cdb client with Ctrl-b<enter>.\n"
+			  "Exit a remote windbg client with File.Exit "
+			  "(Alt-F4).\n"
+			  "If you really want the server to quit use an extra "
+			  "q, such as 'qq' or 'qqd'.\n");
+		return KD_OK;
+	}
 	s->quit = true;
 	return KD_OK;
 }
@@ -558,6 +571,8 @@ static int kd_cmd_reboot(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	(void)c;
+	if (kd_target_require_run(s, "reboot") < 0)
+		return KD_ENOTSUP;
 	if (!s->target->ops->reboot)
 		return kd_fail(s, KD_ENOTSUP, "This target cannot reboot");
 	rc = s->target->ops->reboot(s->target);
@@ -572,6 +587,8 @@ static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	(void)c;
+	if (kd_target_require_run(s, "crash") < 0)
+		return KD_ENOTSUP;
 	if (!s->target->ops->crash)
 		return kd_fail(s, KD_ENOTSUP, "This target cannot crash");
 	rc = kd_cpus_flush(s);

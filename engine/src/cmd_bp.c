@@ -88,6 +88,8 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 	size_t elen;
 	bool resolved;
 
+	if (kd_target_require_run(s, "set breakpoints in") < 0)
+		return KD_ENOTSUP;
 	memset(&nb, 0, sizeof(nb));
 	/* bp1 addr: an ID glued to the command. */
 	if (isdigit((unsigned char)*p) && c->args == c->line +

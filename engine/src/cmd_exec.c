@@ -292,6 +292,8 @@ static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 	const char *p = c->args;
 	int rc;
 
+	if (kd_target_require_run(s, "resume") < 0)
+		return KD_ENOTSUP;
 	if (s->bp_cmd_depth > 0) {
 		/* Inside breakpoint commands: resume when they are done. */
 		s->resume_requested = true;
@@ -421,6 +423,8 @@ static int kd_cmd_step(struct kd_session *s, struct kd_cmdctx *c)
 	uint64_t count, i;
 	int rc;
 
+	if (kd_target_require_run(s, "step") < 0)
+		return KD_ENOTSUP;
 	rc = kd_count_arg(s, c, &count);
 	if (rc < 0)
 		return rc;
@@ -450,6 +454,8 @@ static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	(void)c;
+	if (kd_target_require_run(s, "step") < 0)
+		return KD_ENOTSUP;
 	for (n = 0; n < KD_STEP_LIMIT; n++) {
 		uint64_t pc = 0;
 		unsigned len;
@@ -483,6 +489,8 @@ static int kd_cmd_gu(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	(void)c;
+	if (kd_target_require_run(s, "resume") < 0)
+		return KD_ENOTSUP;
 	rc = kd_stack_walk(s, s->cpu, f, 2, &n);
 	if (rc < 0 || n < 1 || !f[0].ret)
 		return kd_fail(s, rc < 0 ? rc : KD_ENOTFOUND,

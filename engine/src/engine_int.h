@@ -224,10 +224,14 @@ struct kd_session {
 	int ctl_depth;              /* .if / j / .block / script nesting */
 
 	/* --- crash-dump target (helper "dumpread" adds here) */
+	struct kd_dump *dump;        /* dump target's reader (it owns it) */
 
 	/* --- .dump writer (helper "dumpwrite" adds here) */
 
 	/* --- debugging server / clients / .remote (helper "dbgsrv") */
+	struct kd_srv *srv;          /* server.c; NULL until .server */
+	bool remote_cmd;             /* running a client's line: `q` is
+				      * refused, also inside its scripts */
 
 	/* --- execution / breakpoints (lead) */
 	int bp_cmd_depth;           /* breakpoint command nesting */
@@ -480,5 +484,21 @@ int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 /* Unix milliseconds, monotonic milliseconds. */
 uint64_t kd_now_ms(void);
 uint64_t kd_mono_ms(void);
+
+/* ---- crash-dump target (dump_target.c) ---- */
+
+struct kd_dump;
+/* "Cannot <what> a crash dump target" when the target cannot run. */
+int kd_target_require_run(struct kd_session *s, const char *what);
+/* A target over @p d (the target closes it). */
+int kd_dump_target_new(struct kd_session *s, struct kd_dump *d,
+		       struct kd_target **out);
+/* The reader behind a dump target, or NULL for other targets. */
+struct kd_dump *kd_dump_of_target(struct kd_target *t);
+/* vertarget's block for a dump target (dump time and uptime). */
+void kd_dump_version_block(struct kd_session *s);
+/* Modules from a triage dump's driver list (modules.c falls back to it). */
+int kd_dump_session_modules(struct kd_session *s, struct kd_module **out,
+			    size_t *nout);
 
 #endif /* KD_ENGINE_INT_H */

@@ -174,6 +174,18 @@ int kd_modules_load(struct kd_session *s)
 	if (s->modules_valid)
 		return KD_OK;
 	kd_modules_clear(s);
+	/* Triage dumps carry the driver list instead of the LDR list. */
+	if (kd_dump_session_modules(s, &mods, &n) == KD_OK) {
+		for (steps = 0; steps < n; steps++) {
+			struct kd_module *m = &mods[steps];
+
+			kd_module_name(m->name, sizeof(m->name), m->image,
+				       m->base);
+			if (steps == 0 && strcmp(m->name, "hal") != 0)
+				snprintf(m->name, sizeof(m->name), "nt");
+		}
+		goto sort;
+	}
 	head = kd_module_list_head(s);
 	if (head == 0)
 		return KD_ENOTFOUND;
@@ -244,6 +256,7 @@ int kd_modules_load(struct kd_session *s)
 		n++;
 	}
 	kd_free(seen);
+sort:
 	if (n > 1)
 		qsort(mods, n, sizeof(*mods), kd_module_cmp_base);
 	kd_module_dedup(mods, n);

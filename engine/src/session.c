@@ -81,6 +81,8 @@ void kd_session_free(struct kd_session *s)
 
 	if (!s)
 		return;
+	/* Server threads use the session: stop them first. */
+	kd_session_servers_close(s, NULL);
 	if (s->target && s->target->ops->close)
 		s->target->ops->close(s->target);
 	s->target = NULL;
@@ -188,6 +190,8 @@ int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
 	uint8_t *ctx;
 	int rc = kd_context(s, s->cpu, &ctx);
 
+	if (rc == KD_OK && !s->target->ops->set_context)
+		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
 	if (rc < 0)
 		return rc;
 	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);

@@ -176,7 +176,7 @@ static void test_exit_codes(void **state)
 	const char *fail[] = { "-c", "nosuchcommand; q", NULL };
 	const char *help[] = { "-?", NULL };
 	const char *ver[] = { "-version", NULL };
-	const char *dump[] = { "-z", "MEMORY.DMP", NULL };
+	const char *dump[] = { "-z", "/nonexistent/MEMORY.DMP", NULL };
 	const char *eof[] = { NULL };
 	char *out, *err;
 
@@ -199,9 +199,10 @@ static void test_exit_codes(void **state)
 	assert_int_equal(kp_run(ver, NULL, T_MS, &out, NULL), 0);
 	assert_non_null(strstr(out, "kd (openkd) version "));
 	free(out);
-	assert_int_equal(kp_run(dump, NULL, T_MS, NULL, &err), 2);
-	assert_non_null(strstr(err, "not supported yet: crash dumps come "
-				    "with issue 8"));
+	/* A dump that cannot be opened is "could not attach" (3). */
+	assert_int_equal(kp_run(dump, NULL, T_MS, &out, &err), 3);
+	assert_non_null(strstr(out, "/nonexistent/MEMORY.DMP"));
+	free(out);
 	free(err);
 }
 

@@ -141,6 +141,12 @@ struct kd_dump_write_params {
 	kd_dump_page_fn read_page;
 	kd_dump_progress_fn progress;
 	void *ctx;
+	/*
+	 * Bitmap dumps: false (default) rounds FirstPage up to a page, as
+	 * kernel-written dumps and LeechCore expect; true puts the first
+	 * page right after the bitmap, as WinDbg's .dump does.
+	 */
+	bool bitmap_unaligned;
 };
 
 /**

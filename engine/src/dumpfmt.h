@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Byte offsets and constants of the Windows kernel crash-dump format
+ * (DUMP_HEADER32/64, bitmap and triage headers, KDDEBUGGER_DATA64, CONTEXT
+ * sizes), shared by the dump reader and writer.  Constants only: every
+ * field is read and written with kd_get_le* / kd_put_le* at these offsets.
+ * Facts: ../shared/docs/crashdump-format.md §1-§3.
+ */
+#ifndef KD_DUMPFMT_H
+#define KD_DUMPFMT_H
+
+/* ---- identification (compare as little-endian u32) -------------------- */
+#define KD_DMP_SIG_PAGE 0x45474150u          /* "PAGE" */
+#define KD_DMP_VALID_DUMP 0x504D5544u        /* "DUMP" (32-bit header) */
+#define KD_DMP_VALID_DU64 0x34365544u        /* "DU64" (64-bit header) */
+#define KD_DMP_SIG_SDMP 0x504D4453u          /* "SDMP" bitmap/summary body */
+#define KD_DMP_SIG_FDMP 0x504D4446u          /* "FDMP" bitmap full body */
+#define KD_DMP_SIG_RDMP 0x504D4452u          /* "RDMP" (types 8/9/0xA) */
+#define KD_DMP_SIG_TRGD 0x44475254u          /* "TRGD" triage valid mark */
+#define KD_DMP_SIG_MDMP 0x504D444Du          /* "MDMP" user minidump */
+#define KD_DMP_PAGE_FILL64 0x4547415045474150ull /* "PAGEPAGE" filler */
+
+#define KD_DMP_PAGE_SIZE 0x1000u
+#define KD_DMP_PAGE_SHIFT 12
+
+/* ---- DUMP_HEADER64 (0x2000 bytes) ------------------------------------- */
+#define KD_DMP64_HEADER_SIZE 0x2000u
+#define KD_DMP64_SIGNATURE 0x000
+#define KD_DMP64_VALID_DUMP 0x004
+#define KD_DMP64_MAJOR_VERSION 0x008
+#define KD_DMP64_MINOR_VERSION 0x00C
+#define KD_DMP64_DIRECTORY_TABLE_BASE 0x010
+#define KD_DMP64_PFN_DATABASE 0x018
+#define KD_DMP64_PS_LOADED_MODULE_LIST 0x020
+#define KD_DMP64_PS_ACTIVE_PROCESS_HEAD 0x028
+#define KD_DMP64_MACHINE_IMAGE_TYPE 0x030
+#define KD_DMP64_NUMBER_PROCESSORS 0x034
+#define KD_DMP64_BUGCHECK_CODE 0x038
+#define KD_DMP64_BUGCHECK_PARAM1 0x040  /* 4 x u64 */
+#define KD_DMP64_VERSION_USER 0x060     /* 32 bytes */
+#define KD_DMP64_KD_DEBUGGER_DATA_BLOCK 0x080
+#define KD_DMP64_PHYS_MEM_BLOCK 0x088   /* PHYSICAL_MEMORY_DESCRIPTOR64 */
+#define KD_DMP64_PHYS_MEM_BLOCK_SIZE 700
+#define KD_DMP64_CONTEXT_RECORD 0x348
+#define KD_DMP64_CONTEXT_RECORD_SIZE 3000
+#define KD_DMP64_EXCEPTION 0xF00        /* EXCEPTION_RECORD64 */
+#define KD_DMP64_DUMP_TYPE 0xF98
+#define KD_DMP64_REQUIRED_DUMP_SPACE 0xFA0
+#define KD_DMP64_SYSTEM_TIME 0xFA8
+#define KD_DMP64_COMMENT 0xFB0
+#define KD_DMP64_COMMENT_SIZE 128
+#define KD_DMP64_SYSTEM_UPTIME 0x1030
+#define KD_DMP64_MINIDUMP_FIELDS 0x1038
+#define KD_DMP64_SECONDARY_DATA_STATE 0x103C
+#define KD_DMP64_PRODUCT_TYPE 0x1040
+#define KD_DMP64_SUITE_MASK 0x1044
+#define KD_DMP64_WRITER_STATUS 0x1048
+#define KD_DMP64_KD_SECONDARY_VERSION 0x104D
+#define KD_DMP64_ATTRIBUTES 0x1050
+#define KD_DMP64_BOOT_ID 0x1054
+
+/* PHYSICAL_MEMORY_DESCRIPTOR64 (relative to KD_DMP64_PHYS_MEM_BLOCK) */
+#define KD_DMP64_PMD_NUMBER_OF_RUNS 0x00   /* u32 */
+#define KD_DMP64_PMD_NUMBER_OF_PAGES 0x08  /* u64 */
+#define KD_DMP64_PMD_RUNS 0x10             /* {u64 base, u64 count} */
+#define KD_DMP64_PMD_RUN_SIZE 16
+#define KD_DMP64_PMD_MAX_RUNS 43           /* the 43rd ends at 0x348 */
+
+/* ---- DUMP_HEADER32 (0x1000 bytes) ------------------------------------- */
+#define KD_DMP32_HEADER_SIZE 0x1000u
+#define KD_DMP32_SIGNATURE 0x000
+#define KD_DMP32_VALID_DUMP 0x004
+#define KD_DMP32_MAJOR_VERSION 0x008
+#define KD_DMP32_MINOR_VERSION 0x00C
+#define KD_DMP32_DIRECTORY_TABLE_BASE 0x010
+#define KD_DMP32_PFN_DATABASE 0x014
+#define KD_DMP32_PS_LOADED_MODULE_LIST 0x018
+#define KD_DMP32_PS_ACTIVE_PROCESS_HEAD 0x01C
+#define KD_DMP32_MACHINE_IMAGE_TYPE 0x020
+#define KD_DMP32_NUMBER_PROCESSORS 0x024
+#define KD_DMP32_BUGCHECK_CODE 0x028
+#define KD_DMP32_BUGCHECK_PARAM1 0x02C  /* 4 x u32 */
+#define KD_DMP32_VERSION_USER 0x03C
+#define KD_DMP32_PAE_ENABLED 0x05C      /* u8 */
+#define KD_DMP32_KD_SECONDARY_VERSION 0x05D
+#define KD_DMP32_KD_DEBUGGER_DATA_BLOCK 0x060
+#define KD_DMP32_PHYS_MEM_BLOCK 0x064   /* PHYSICAL_MEMORY_DESCRIPTOR32 */
+#define KD_DMP32_PHYS_MEM_BLOCK_SIZE 700
+#define KD_DMP32_CONTEXT_RECORD 0x320
+#define KD_DMP32_CONTEXT_RECORD_SIZE 1200
+#define KD_DMP32_EXCEPTION 0x7D0        /* EXCEPTION_RECORD32 */
+#define KD_DMP32_COMMENT 0x820
+#define KD_DMP32_COMMENT_SIZE 128
+#define KD_DMP32_ATTRIBUTES 0x8A0
+#define KD_DMP32_BOOT_ID 0x8A4
+#define KD_DMP32_DUMP_TYPE 0xF88
+#define KD_DMP32_MINIDUMP_FIELDS 0xF8C
+#define KD_DMP32_SECONDARY_DATA_STATE 0xF90
+#define KD_DMP32_PRODUCT_TYPE 0xF94
+#define KD_DMP32_SUITE_MASK 0xF98
+#define KD_DMP32_WRITER_STATUS 0xF9C
+#define KD_DMP32_REQUIRED_DUMP_SPACE 0xFA0
+#define KD_DMP32_SYSTEM_UPTIME 0xFB8
+#define KD_DMP32_SYSTEM_TIME 0xFC0
+
+/* PHYSICAL_MEMORY_DESCRIPTOR32 (relative to KD_DMP32_PHYS_MEM_BLOCK) */
+#define KD_DMP32_PMD_NUMBER_OF_RUNS 0x00   /* u32 */
+#define KD_DMP32_PMD_NUMBER_OF_PAGES 0x04  /* u32 */
+#define KD_DMP32_PMD_RUNS 0x08             /* {u32 base, u32 count} */
+#define KD_DMP32_PMD_RUN_SIZE 8
+#define KD_DMP32_PMD_MAX_RUNS 86
+
+/* ---- DUMP_FILE_ATTRIBUTES bits ---------------------------------------- */
+#define KD_DMP_ATTR_HIBER_CRASH 0x001u
+#define KD_DMP_ATTR_DEVICE_POWER_OFF 0x002u
+#define KD_DMP_ATTR_INSUFFICIENT_SIZE 0x004u
+#define KD_DMP_ATTR_KERNEL_TRIAGE 0x008u
+#define KD_DMP_ATTR_LIVE_DUMP 0x010u
+#define KD_DMP_ATTR_OFFLINE 0x020u
+#define KD_DMP_ATTR_FILTER_DUMP 0x040u
+#define KD_DMP_ATTR_EARLY_BOOT 0x080u
+#define KD_DMP_ATTR_ENCRYPTED 0x100u
+#define KD_DMP_ATTR_DECRYPTED 0x200u
+
+/* ---- EXCEPTION_RECORD64 / 32 ------------------------------------------ */
+#define KD_DMP_EXC64_SIZE 0x98
+#define KD_DMP_EXC64_CODE 0x00
+#define KD_DMP_EXC64_FLAGS 0x04
+#define KD_DMP_EXC64_RECORD 0x08
+#define KD_DMP_EXC64_ADDRESS 0x10
+#define KD_DMP_EXC64_NPARAMS 0x18
+#define KD_DMP_EXC64_INFO 0x20          /* 15 x u64 */
+#define KD_DMP_EXC32_SIZE 0x50
+#define KD_DMP_EXC32_CODE 0x00
+#define KD_DMP_EXC32_FLAGS 0x04
+#define KD_DMP_EXC32_RECORD 0x08
+#define KD_DMP_EXC32_ADDRESS 0x0C
+#define KD_DMP_EXC32_NPARAMS 0x10
+#define KD_DMP_EXC32_INFO 0x14          /* 15 x u32 */
+
+/* ---- bitmap body (types 5/6), at the end of the header ---------------- */
+#define KD_DMP_BMP_SIGNATURE 0x00       /* SDMP or FDMP */
+#define KD_DMP_BMP_VALID_DUMP 0x04      /* DUMP */
+#define KD_DMP_BMP_DUMP_OPTIONS 0x08
+#define KD_DMP_BMP_FIRST_PAGE 0x20      /* u64, absolute file offset */
+#define KD_DMP_BMP_TOTAL_PRESENT 0x28   /* u64, set bits */
+#define KD_DMP_BMP_PAGES 0x30           /* u64, bits (PFN span) */
+#define KD_DMP_BMP_BITMAP 0x38          /* ceil(bits / 8) bytes */
+
+/* ---- legacy summary body (type 2) ------------------------------------- */
+#define KD_DMP_SUM_SIGNATURE 0x00
+#define KD_DMP_SUM_VALID_DUMP 0x04
+#define KD_DMP_SUM_DUMP_OPTIONS 0x08
+#define KD_DMP_SUM_HEADER_SIZE 0x0C     /* u32: first page file offset */
+#define KD_DMP_SUM_BITMAP_SIZE 0x10     /* u32: bits */
+#define KD_DMP_SUM_PAGES 0x14           /* u32: set bits */
+#define KD_DMP_SUM_SIZE_OF_BITMAP 0x18
+#define KD_DMP_SUM64_BITMAP 0x28
+#define KD_DMP_SUM32_BITMAP 0x20
+
+/* ---- RDMP body (types 8/9/0xA): recognised, not read ------------------ */
+#define KD_DMP_RDMP_MARKER 0x00         /* u32 0x40 */
+#define KD_DMP_RDMP_SIGNATURE 0x04
+#define KD_DMP_RDMP_VALID_DUMP 0x08
+
+/* ---- TRIAGE_DUMP64 (file 0x2000) / TRIAGE_DUMP32 (file 0x1000) -------- */
+#define KD_DMP_TRI_SERVICE_PACK_BUILD 0x00
+#define KD_DMP_TRI_SIZE_OF_DUMP 0x04
+#define KD_DMP_TRI_VALID_OFFSET 0x08
+#define KD_DMP_TRI_CONTEXT_OFFSET 0x0C
+#define KD_DMP_TRI_EXCEPTION_OFFSET 0x10
+#define KD_DMP_TRI_MM_OFFSET 0x14
+#define KD_DMP_TRI_UNLOADED_DRIVERS_OFFSET 0x18
+#define KD_DMP_TRI_PRCB_OFFSET 0x1C
+#define KD_DMP_TRI_PROCESS_OFFSET 0x20
+#define KD_DMP_TRI_THREAD_OFFSET 0x24
+#define KD_DMP_TRI_CALL_STACK_OFFSET 0x28
+#define KD_DMP_TRI_SIZE_OF_CALL_STACK 0x2C
+#define KD_DMP_TRI_DRIVER_LIST_OFFSET 0x30
+#define KD_DMP_TRI_DRIVER_COUNT 0x34
+#define KD_DMP_TRI_STRING_POOL_OFFSET 0x38
+#define KD_DMP_TRI_STRING_POOL_SIZE 0x3C
+#define KD_DMP_TRI_BROKEN_DRIVER_OFFSET 0x40
+#define KD_DMP_TRI_TRIAGE_OPTIONS 0x44
+#define KD_DMP_TRI_TOP_OF_STACK 0x48    /* u64 (64) / u32 (32) */
+/* 64-bit layout */
+#define KD_DMP_TRI64_DATA_PAGE_ADDRESS 0x60
+#define KD_DMP_TRI64_DATA_PAGE_OFFSET 0x68
+#define KD_DMP_TRI64_DATA_PAGE_SIZE 0x6C
+#define KD_DMP_TRI64_DEBUGGER_DATA_OFFSET 0x70
+#define KD_DMP_TRI64_DEBUGGER_DATA_SIZE 0x74
+#define KD_DMP_TRI64_DATA_BLOCKS_OFFSET 0x78
+#define KD_DMP_TRI64_DATA_BLOCKS_COUNT 0x7C
+#define KD_DMP_TRI64_SIZE 0x80
+/* 32-bit layout */
+#define KD_DMP_TRI32_DATA_PAGE_ADDRESS 0x4C
+#define KD_DMP_TRI32_DATA_PAGE_OFFSET 0x50
+#define KD_DMP_TRI32_DATA_PAGE_SIZE 0x54
+#define KD_DMP_TRI32_DEBUGGER_DATA_OFFSET 0x58
+#define KD_DMP_TRI32_DEBUGGER_DATA_SIZE 0x5C
+#define KD_DMP_TRI32_DATA_BLOCKS_OFFSET 0x60
+#define KD_DMP_TRI32_DATA_BLOCKS_COUNT 0x64
+#define KD_DMP_TRI32_SIZE 0x68
+/* TRIAGE_DATA_BLOCK: u64 VA, u32 file offset, u32 size */
+#define KD_DMP_TRI_BLOCK_SIZE 16
+#define KD_DMP_TRI_BLOCK_VA 0
+#define KD_DMP_TRI_BLOCK_OFFSET 8
+#define KD_DMP_TRI_BLOCK_LEN 12
+/* driver list entry (x64): u32 name offset, pad, KLDR_DATA_TABLE_ENTRY64 */
+#define KD_DMP_TRI64_DRIVER_ENTRY_SIZE 0x90
+#define KD_DMP_TRI64_DRIVER_NAME_OFFSET 0x00
+#define KD_DMP_TRI64_DRIVER_LDR 0x08
+/* TRIAGE_DUMP_* valid-field bits */
+#define KD_DMP_TRI_VALID_CONTEXT 0x001u
+#define KD_DMP_TRI_VALID_EXCEPTION 0x002u
+#define KD_DMP_TRI_VALID_PRCB 0x004u
+#define KD_DMP_TRI_VALID_PROCESS 0x008u
+#define KD_DMP_TRI_VALID_THREAD 0x010u
+#define KD_DMP_TRI_VALID_STACK 0x020u
+#define KD_DMP_TRI_VALID_DRIVER_LIST 0x040u
+#define KD_DMP_TRI_VALID_BROKEN_DRIVER 0x080u
+#define KD_DMP_TRI_VALID_MMINFO 0x100u
+#define KD_DMP_TRI_VALID_DATAPAGE 0x200u
+#define KD_DMP_TRI_VALID_DEBUGGER_DATA 0x400u
+#define KD_DMP_TRI_VALID_DATA_BLOCKS 0x800u
+
+/* ---- KLDR_DATA_TABLE_ENTRY ------------------------------------------- */
+#define KD_LDR64_DLL_BASE 0x30
+#define KD_LDR64_ENTRY_POINT 0x38
+#define KD_LDR64_SIZE_OF_IMAGE 0x40
+#define KD_LDR64_FULL_DLL_NAME 0x48
+#define KD_LDR64_BASE_DLL_NAME 0x58
+#define KD_LDR32_DLL_BASE 0x18
+#define KD_LDR32_ENTRY_POINT 0x1C
+#define KD_LDR32_SIZE_OF_IMAGE 0x20
+#define KD_LDR32_FULL_DLL_NAME 0x24
+#define KD_LDR32_BASE_DLL_NAME 0x2C
+
+/* ---- KDDEBUGGER_DATA64 ("KDBG") --------------------------------------- */
+#define KD_KDBG_OWNER_TAG_VALUE 0x4742444Bu  /* "KDBG" */
+#define KD_KDBG_LIST 0x000
+#define KD_KDBG_OWNER_TAG 0x010
+#define KD_KDBG_SIZE 0x014
+#define KD_KDBG_HEADER_SIZE 0x018
+#define KD_KDBG_KERN_BASE 0x018
+#define KD_KDBG_PS_LOADED_MODULE_LIST 0x048
+#define KD_KDBG_PS_ACTIVE_PROCESS_HEAD 0x050
+#define KD_KDBG_KI_BUGCHECK_DATA 0x088
+#define KD_KDBG_MM_PFN_DATABASE 0x0C0
+#define KD_KDBG_MM_HIGHEST_PHYSICAL_PAGE 0x0F0
+#define KD_KDBG_MM_NUMBER_OF_PHYSICAL_PAGES 0x0F8
+#define KD_KDBG_MM_SYSTEM_RANGE_START 0x1D0
+#define KD_KDBG_NT_BUILD_LAB 0x208
+#define KD_KDBG_KI_PROCESSOR_BLOCK 0x218
+#define KD_KDBG_MM_PHYSICAL_MEMORY_BLOCK 0x270
+#define KD_KDBG_OFFSET_KTHREAD_TEB 0x29A
+#define KD_KDBG_SIZE_EPROCESS 0x2A8
+#define KD_KDBG_OFFSET_EPROCESS_PEB 0x2AA
+#define KD_KDBG_OFFSET_EPROCESS_DTB 0x2AE
+#define KD_KDBG_SIZE_PRCB 0x2B0
+#define KD_KDBG_OFFSET_PRCB_CURRENT_THREAD 0x2B4
+#define KD_KDBG_OFFSET_PRCB_NUMBER 0x2BE
+#define KD_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT 0x2BC
+#define KD_KDBG_OFFSET_PRCB_CONTEXT 0x338
+#define KD_KDBG_PTE_BASE 0x360
+#define KD_KDBG_MIN_SIZE 0x290
+#define KD_KDBG_MAX_SIZE 0x800
+#define KD_KDBG_SIZE_WIN10 0x380
+
+/* ---- CONTEXT records --------------------------------------------------- */
+#define KD_CTX_AMD64_SIZE 0x4D0
+#define KD_CTX_AMD64_FLAGS 0x30
+#define KD_CTX_AMD64_MXCSR 0x34
+#define KD_CTX_AMD64_SEG_CS 0x38
+#define KD_CTX_AMD64_SEG_DS 0x3A
+#define KD_CTX_AMD64_SEG_ES 0x3C
+#define KD_CTX_AMD64_SEG_FS 0x3E
+#define KD_CTX_AMD64_SEG_GS 0x40
+#define KD_CTX_AMD64_SEG_SS 0x42
+#define KD_CTX_AMD64_EFLAGS 0x44
+#define KD_CTX_AMD64_DR0 0x48
+#define KD_CTX_AMD64_DR6 0x68
+#define KD_CTX_AMD64_DR7 0x70
+#define KD_CTX_AMD64_RAX 0x78
+#define KD_CTX_AMD64_RCX 0x80
+#define KD_CTX_AMD64_RDX 0x88
+#define KD_CTX_AMD64_RBX 0x90
+#define KD_CTX_AMD64_RSP 0x98
+#define KD_CTX_AMD64_RBP 0xA0
+#define KD_CTX_AMD64_RSI 0xA8
+#define KD_CTX_AMD64_RDI 0xB0
+#define KD_CTX_AMD64_R8 0xB8             /* R8..R15 consecutive */
+#define KD_CTX_AMD64_RIP 0xF8
+#define KD_CTX_AMD64_FLTSAVE 0x100
+#define KD_CTX_AMD64_XMM0 0x1A0
+#define KD_CTX_AMD64_FLAG_AMD64 0x00100000u
+#define KD_CTX_AMD64_FLAG_CONTROL 0x00000001u
+#define KD_CTX_AMD64_FLAG_INTEGER 0x00000002u
+#define KD_CTX_AMD64_FLAG_SEGMENTS 0x00000004u
+#define KD_CTX_AMD64_FLAG_FLOAT 0x00000008u
+#define KD_CTX_AMD64_FLAG_DEBUG 0x00000010u
+
+#define KD_CTX_X86_SIZE 0x2CC
+#define KD_CTX_ARM64_SIZE 0x390
+
+/* ---- paging --------------------------------------------------------------*/
+#define KD_PTE_VALID 0x001ull
+#define KD_PTE_LARGE 0x080ull            /* PS bit in PDPTE/PDE */
+#define KD_PTE_PROTOTYPE 0x400ull        /* Windows software bit 10 */
+#define KD_PTE_TRANSITION 0x800ull       /* Windows software bit 11 */
+#define KD_PTE64_PFN_MASK 0x0000FFFFFFFFF000ull
+#define KD_PTE64_TRANSITION_PFN_MASK 0x0000DFFFFFFFF000ull /* bit 45 off */
+#define KD_PTE_PAE_PFN_MASK 0x0000003FFFFFF000ull
+
+#endif /* KD_DUMPFMT_H */
