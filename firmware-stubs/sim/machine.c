@@ -516,6 +516,35 @@ static void build_kdbg(struct kdsim *m)
 	vput64(m, k + KD_KDBG_OFF_BLINK, m->kdbg_list_head);
 }
 
+/*
+ * What a crash-dump writer needs from the KDBG: MmPhysicalMemoryBlock (a
+ * pointer variable to a PHYSICAL_MEMORY_DESCRIPTOR64; page 0 and the
+ * legacy hole 0xA0000-0xFFFFF are left out as on a PC), KiBugCheckData,
+ * and where each KPRCB keeps its ProcessorState CONTEXT.  Allocated
+ * after the processors so the pool layout before it is unchanged.
+ */
+#define SIM_KPRCB_PROC_STATE_CONTEXT 0x100
+static void build_kdbg_dump_fields(struct kdsim *m)
+{
+	uint64_t k = m->kdbg, pages = m->phys_size / SIM_PAGE;
+	uint64_t var = pool_alloc(m, 8, 8);
+	uint64_t d = pool_alloc(m, 0x10 + 2 * 16, 8);
+
+	if (!var || !d)
+		return;
+	vput32(m, d, 2);
+	vput64(m, d + 0x08, pages - 0x61);
+	vput64(m, d + 0x10, 0x1);
+	vput64(m, d + 0x18, 0x9F);
+	vput64(m, d + 0x20, 0x100);
+	vput64(m, d + 0x28, pages - 0x100);
+	vput64(m, var, d);
+	vput64(m, k + KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK, var);
+	vput64(m, k + 0x88, kdsim_kernel_export(m, "KiBugCheckData"));
+	vput16(m, k + KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT,
+	       SIM_KPRCB_PROC_STATE_CONTEXT);
+}
+
 static int uc_check(uc_err e, const char *what)
 {
 	if (e == UC_ERR_OK)
@@ -695,11 +724,14 @@ int sim_boot(struct kdsim *m)
 		if (rc < 0)
 			return rc;
 	}
+	build_kdbg_dump_fields(m);
 	m->loaded = -1;
 	m->boots++;
 	sim_update_hw_hook(m);
-	sim_log(m, "booted: %u processors, %u GiB, kernel at %#llx, pml4 %#llx",
-		m->cfg.cpus, m->cfg.mem_gib, (unsigned long long)m->img[0].base,
+	sim_log(m, "booted: %u processors, %llu MiB, kernel at %#llx, "
+		"pml4 %#llx", m->cfg.cpus,
+		(unsigned long long)(m->phys_size >> 20),
+		(unsigned long long)m->img[0].base,
 		(unsigned long long)m->pml4);
 	return KD_OK;
 }
@@ -719,7 +751,9 @@ int kdsim_create(struct kdsim **out, const struct kdsim_config *cfg)
 
 	*out = NULL;
 	if (!cfg || cfg->cpus < 1 || cfg->cpus > KDSIM_MAX_CPUS ||
-	    cfg->mem_gib < 1 || cfg->mem_gib > 1024)
+	    cfg->mem_gib < 1 || cfg->mem_gib > 1024 ||
+	    (cfg->mem_mib && (cfg->mem_mib < KDSIM_MIN_MEM_MIB ||
+			      cfg->mem_mib % 2)))
 		return KD_EINVAL;
 	m = kd_calloc(1, sizeof(*m));
 	if (!m)
@@ -729,7 +763,8 @@ int kdsim_create(struct kdsim **out, const struct kdsim_config *cfg)
 		m->cfg.slice = 20000;
 	snprintf(m->kernel_dir, sizeof(m->kernel_dir), "%s",
 		 cfg->kernel_dir ? cfg->kernel_dir : KDSIM_DEFAULT_KERNEL_DIR);
-	m->phys_size = (uint64_t)cfg->mem_gib << 30;
+	m->phys_size = cfg->mem_mib ? (uint64_t)cfg->mem_mib << 20 :
+				      (uint64_t)cfg->mem_gib << 30;
 	m->pool_pa = m->phys_size - KDSIM_POOL_SIZE;
 	m->phys = mmap(NULL, m->phys_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -34,11 +34,16 @@ struct kdsim_config {
 	uint32_t reboot_after_ms; /* 0 = never */
 	uint32_t slice;           /* instructions per processor turn */
 	bool verbose;
+	/* Memory in MiB instead of mem_gib when non-zero (even, at least
+	 * KDSIM_MIN_MEM_MIB: the 64 MiB kernel window plus the pool). */
+	unsigned int mem_mib;
 };
+
+#define KDSIM_MIN_MEM_MIB 96u
 
 #define KDSIM_CONFIG_INIT                                                  \
 	{ KDSIM_DEFAULT_CPUS, KDSIM_DEFAULT_MEM_GIB, NULL, 2000, 0, 0,       \
-	  0xE2, 0, 20000, false }
+	  0xE2, 0, 20000, false, 0 }
 
 struct kdsim;
 
