@@ -95,19 +95,25 @@ static int dw_prepare_runs(const struct kd_dump_write_params *p,
 		if (s[i].page_count == 0)
 			continue;
 		if (end < s[i].base_page || end > (UINT64_C(1) << 52)) {
+			unsigned long long b = s[i].base_page;
+			unsigned long long c = s[i].page_count;
+			int rc = kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
+					      "dump: run %#llx+%#llx out of "
+					      "range", b, c);
+
 			kd_free(s);
 			kd_free(r);
-			return kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
-					    "dump: run %#llx+%#llx out of range",
-					    (unsigned long long)s[i].base_page,
-					    (unsigned long long)s[i].page_count);
+			return rc;
 		}
 		if (n && s[i].base_page < r[n - 1].base + r[n - 1].count) {
+			unsigned long long b = s[i].base_page;
+			int rc = kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
+					      "dump: overlapping runs at page "
+					      "%#llx", b);
+
 			kd_free(s);
 			kd_free(r);
-			return kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
-					    "dump: overlapping runs at page %#llx",
-					    (unsigned long long)s[i].base_page);
+			return rc;
 		}
 		if (n && s[i].base_page == r[n - 1].base + r[n - 1].count) {
 			r[n - 1].count += s[i].page_count;

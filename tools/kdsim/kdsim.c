@@ -22,6 +22,8 @@
 #include <kdsim/sim.h>
 #include <kdstub/kdstub.h>
 
+#include "dumpserve.h"
+
 #define IO_BUF 8192
 
 static struct {
@@ -261,6 +263,7 @@ static void usage(FILE *f)
 	      "  --pty                       serial on a new pty (path shown)\n"
 	      "  -k net:port=P,key=K,hostip=ADDR  KDNET target\n"
 	      "  --cpus N (1-64, default 4)  --mem-gib N (default 16)\n"
+	      "  --mem-mib N                 memory in MiB (even, >= 96)\n"
 	      "  --kernel DIR                folder of ntoskrnl.exe etc.\n"
 	      "  --drop P --corrupt P        fault injection (probability)\n"
 	      "  --delay-ms N                delay every packet sent by N ms\n"
@@ -269,6 +272,7 @@ static void usage(FILE *f)
 	      "  --reboot-after MS           reboot the machine after MS ms\n"
 	      "  --bugcheck-after MS [--bugcheck-code C]\n"
 	      "  --print-ms MS --loadmod-ms MS  DbgPrint / module load period\n"
+	      "  --dump FILE                 serve a crash dump (x64) instead\n"
 	      "  --seed N -v\n",
 	      f);
 }
@@ -277,6 +281,7 @@ enum {
 	OPT_PTY = 256,
 	OPT_CPUS,
 	OPT_MEM,
+	OPT_MEM_MIB,
 	OPT_KERNEL,
 	OPT_DROP,
 	OPT_CORRUPT,
@@ -291,6 +296,7 @@ enum {
 	OPT_LOADMOD,
 	OPT_SEED,
 	OPT_SLICE,
+	OPT_DUMP,
 };
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -323,6 +329,7 @@ int main(int argc, char **argv)
 		{ "pty", no_argument, NULL, OPT_PTY },
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "mem-gib", required_argument, NULL, OPT_MEM },
+		{ "mem-mib", required_argument, NULL, OPT_MEM_MIB },
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "drop", required_argument, NULL, OPT_DROP },
 		{ "corrupt", required_argument, NULL, OPT_CORRUPT },
@@ -337,12 +344,14 @@ int main(int argc, char **argv)
 		{ "loadmod-ms", required_argument, NULL, OPT_LOADMOD },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "slice", required_argument, NULL, OPT_SLICE },
+		{ "dump", required_argument, NULL, OPT_DUMP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kdsim_config cfg = KDSIM_CONFIG_INIT;
-	const char *k = NULL, *drop = NULL, *corrupt = NULL;
+	const char *k = NULL, *drop = NULL, *corrupt = NULL, *dump = NULL;
+	struct kdsim_dump *ds = NULL;
 	uint32_t delay_ms = 0, seed = 1, v32;
 	char fault[256] = "";
 	char ready[600];
@@ -367,6 +376,11 @@ int main(int argc, char **argv)
 		case OPT_MEM:
 			ok = parse_u32(optarg, 1024, &cfg.mem_gib) &&
 			     cfg.mem_gib >= 1;
+			break;
+		case OPT_MEM_MIB:
+			ok = parse_u32(optarg, 1024u * 1024u, &cfg.mem_mib) &&
+			     cfg.mem_mib >= KDSIM_MIN_MEM_MIB &&
+			     cfg.mem_mib % 2 == 0;
 			break;
 		case OPT_KERNEL:
 			cfg.kernel_dir = optarg;
@@ -413,6 +427,9 @@ int main(int argc, char **argv)
 		case OPT_SLICE:
 			ok = parse_u32(optarg, 100000000, &cfg.slice) &&
 			     cfg.slice >= 1;
+			break;
+		case OPT_DUMP:
+			dump = optarg;
 			break;
 		case 'v':
 			cfg.verbose = true;
@@ -487,7 +504,20 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	rc = kdsim_create(&m, &cfg);
+	if (dump) {
+		char err[256] = "";
+
+		rc = kdsim_dump_open(&ds, dump, cfg.verbose, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "kdsim: cannot serve %s: %s\n", dump,
+				err[0] ? err : kd_error_message(rc));
+			return 1;
+		}
+		cfg.cpus = kdsim_dump_cpus(ds);
+		rc = KD_OK;
+	} else {
+		rc = kdsim_create(&m, &cfg);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "kdsim: cannot create the machine (%d)\n", rc);
 		return 1;
@@ -497,6 +527,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "kdsim: cannot open a pty: %s\n",
 				strerror(errno));
 			kdsim_destroy(m);
+			kdsim_dump_close(ds);
 			return 1;
 		}
 		printf("kdsim ready: com:port=%s cpus=%u\n", ready, cfg.cpus);
@@ -505,6 +536,7 @@ int main(int argc, char **argv)
 
 		if (channel_open() < 0) {
 			kdsim_destroy(m);
+			kdsim_dump_close(ds);
 			return 1;
 		}
 		if (!io.net && strstr(k, "ipport=") &&
@@ -518,11 +550,16 @@ int main(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
-	rc = kdsim_run(m, io.net ? &net_io : &serial_io,
-		       io.net ? net_reopen : NULL, &stop_flag);
+	if (ds)
+		rc = kdsim_dump_serve(ds, io.net ? &net_io : &serial_io,
+				      &stop_flag);
+	else
+		rc = kdsim_run(m, io.net ? &net_io : &serial_io,
+			       io.net ? net_reopen : NULL, &stop_flag);
 	if (rc < 0)
 		fprintf(stderr, "kdsim: stopped on error %d\n", rc);
 	kd_transport_close(io.t);
 	kdsim_destroy(m);
+	kdsim_dump_close(ds);
 	return rc < 0 ? 1 : 0;
 }
