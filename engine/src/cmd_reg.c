@@ -286,6 +286,71 @@ static bool kd_is_regch(char c)
 	return isalnum((unsigned char)c) != 0;
 }
 
+/* `r` on an x86 or ARM64 dump: the machine's own names, read-only. */
+static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	char shown[512];
+	size_t used = 0;
+	int rc = KD_OK;
+
+	shown[0] = '\0';
+	if (*p == '\0')
+		return kd_arch_reg_dump(s);
+	while (*p) {
+		const char *name, *canon;
+		char one[64];
+		unsigned bits = 0;
+		uint64_t v;
+		size_t n = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p == '@')
+			p++;
+		name = p;
+		while (kd_is_regch(name[n]))
+			n++;
+		canon = n ? kd_arch_reg_name(s, name, n) : NULL;
+		if (!canon) {
+			rc = kd_fail(s, KD_ENOTFOUND,
+				     "Bad register error at '%s'", name);
+			break;
+		}
+		p = name + n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '=') {
+			rc = kd_fail(s, KD_ENOTSUP,
+				     "Register %s is read-only here", canon);
+			break;
+		}
+		rc = kd_arch_reg_get(s, s->cpu, name, n, &v, &bits);
+		if (rc < 0) {
+			rc = kd_fail(s, rc, "Unable to get register %s",
+				     canon);
+			break;
+		}
+		snprintf(one, sizeof(one), "%s=%0*llx", canon,
+			 (int)((bits + 3) / 4), (unsigned long long)v);
+		if (used + strlen(one) + 2 < sizeof(shown)) {
+			if (used)
+				shown[used++] = ' ';
+			strcpy(shown + used, one);
+			used += strlen(one);
+		}
+		if (*p && *p != ',' && !kd_is_regch(*p) && *p != '@') {
+			rc = kd_syntax_error(s, c->line, (size_t)(p - c->line));
+			break;
+		}
+	}
+	if (used)
+		kd_out(s, "%s\n", shown);
+	return rc;
+}
+
 /*
  * `r`, `r reg`, `r reg=expr`, several separated by commas or blanks:
  * `r rax, rbx`, `r rax=1, rcx=2`.  A leading `@` is accepted.
@@ -297,6 +362,8 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 	size_t used = 0;
 	int rc = KD_OK;
 
+	if (kd_arch_native(s))
+		return kd_cmd_r_native(s, c);
 	shown[0] = '\0';
 	if (*p == '\0')
 		return kd_reg_dump_all(s);

@@ -723,6 +723,11 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, rc, "Unable to get the stack of processor %u",
 			       s->cpu);
 	}
+	if (kd_arch_is_x86(s)) {
+		kd_stack_print_x86(s, frames, n, o.args, o.call_only);
+		kd_free(frames);
+		return KD_OK;
+	}
 	if (o.call_only)
 		kd_out(s, " # Call Site\n");
 	else

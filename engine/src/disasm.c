@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86-64 disassembly with capstone, printed the way WinDbg prints it:
- * Intel operands without blanks, MASM hex (28h, 0FFFFFFFFh), branch and
- * RIP-relative targets as "nt!Sym+0x12 (fffff800`00401012)".
+ * x86-64, x86 and ARM64 disassembly with capstone, printed the way WinDbg
+ * prints it: Intel operands without blanks, MASM hex (28h, 0FFFFFFFFh),
+ * branch and RIP-relative targets as "nt!Sym+0x12 (fffff800`00401012)".
  */
 #include <ctype.h>
 #include <string.h>
@@ -13,39 +13,71 @@
 
 #define KD_INSN_MAX 16
 
+/* Decoder modes: the session keeps one capstone handle per machine. */
+enum kd_cs_mode { KD_CS_X64 = 0, KD_CS_X86, KD_CS_ARM64, KD_CS_NMODES };
+
+struct kd_cs_set {
+	csh h[KD_CS_NMODES];
+	bool open[KD_CS_NMODES];
+};
+
+static enum kd_cs_mode kd_cs_mode_of(const struct kd_session *s)
+{
+	if (kd_arch_is_arm64(s))
+		return KD_CS_ARM64;
+	if (kd_arch_is_x86(s))
+		return KD_CS_X86;
+	return KD_CS_X64;
+}
+
 /*
- * The session's decoder for 64-bit code with details, opened once (its
- * first use builds capstone's tables); false when unusable.
+ * The session's decoder for the target's code with details, opened once
+ * per machine (its first use builds capstone's tables); false when
+ * unusable.
  */
 static bool kd_cs_open(struct kd_session *s, csh *h)
 {
-	csh *held = s->disasm;
+	struct kd_cs_set *set = s->disasm;
+	enum kd_cs_mode m = kd_cs_mode_of(s);
+	cs_err err;
 
-	if (!held) {
-		held = kd_malloc(sizeof(*held));
-		if (!held)
+	if (!set) {
+		set = kd_calloc(1, sizeof(*set));
+		if (!set)
 			return false;
-		if (cs_open(CS_ARCH_X86, CS_MODE_64, held) != CS_ERR_OK) {
-			kd_free(held);
-			return false;
-		}
-		cs_option(*held, CS_OPT_SYNTAX, CS_OPT_SYNTAX_MASM);
-		cs_option(*held, CS_OPT_UNSIGNED, CS_OPT_ON);
-		cs_option(*held, CS_OPT_DETAIL, CS_OPT_ON);
-		s->disasm = held;
+		s->disasm = set;
 	}
-	*h = *held;
+	if (!set->open[m]) {
+		if (m == KD_CS_ARM64)
+			err = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &set->h[m]);
+		else
+			err = cs_open(CS_ARCH_X86, m == KD_CS_X86 ?
+				      CS_MODE_32 : CS_MODE_64, &set->h[m]);
+		if (err != CS_ERR_OK)
+			return false;
+		if (m != KD_CS_ARM64)
+			cs_option(set->h[m], CS_OPT_SYNTAX,
+				  CS_OPT_SYNTAX_MASM);
+		cs_option(set->h[m], CS_OPT_UNSIGNED, CS_OPT_ON);
+		cs_option(set->h[m], CS_OPT_DETAIL, CS_OPT_ON);
+		set->open[m] = true;
+	}
+	*h = set->h[m];
 	return true;
 }
 
 void kd_disasm_close(struct kd_session *s)
 {
-	csh *held = s->disasm;
+	struct kd_cs_set *set = s->disasm;
+	unsigned i;
 
-	if (!held)
+	if (!set)
 		return;
-	cs_close(held);
-	kd_free(held);
+	for (i = 0; i < KD_CS_NMODES; i++) {
+		if (set->open[i])
+			cs_close(&set->h[i]);
+	}
+	kd_free(set);
 	s->disasm = NULL;
 }
 
@@ -85,7 +117,7 @@ static void kd_fmt_target(struct kd_session *s, uint64_t target, char *out,
 {
 	char sym[256], a[18];
 
-	kd_fmt_addr(a, target);
+	kd_fmt_ptr(s, a, target);
 	if (kd_sym_format(s, target, sym, sizeof(sym)) == KD_OK)
 		snprintf(out, cap, "%s (%s)", sym, a);
 	else
@@ -209,6 +241,79 @@ static void kd_format_insn(struct kd_session *s, const cs_insn *insn,
 	snprintf(ops, opcap, "%s", tmp);
 }
 
+/*
+ * ARM64 operands the WinDbg way: no blank after commas, fp/lr for
+ * x29/x30, upper-case hex digits after "#0x", branch targets with their
+ * symbol.
+ */
+static void kd_format_a64(struct kd_session *s, const cs_insn *insn,
+			  char *ops, size_t opcap)
+{
+	const cs_arm64 *x = insn->detail ? &insn->detail->arm64 : NULL;
+	const char *p = insn->op_str;
+	char tmp[600];
+	size_t o = 0, cut = 0;
+	bool hex = false;
+
+	/* Where a branch's immediate target starts ("#0x..." at the end). */
+	if (x && kd_insn_is_branch(insn) && x->op_count > 0 &&
+	    x->operands[x->op_count - 1].type == ARM64_OP_IMM) {
+		const char *h = strrchr(p, '#');
+
+		if (h)
+			cut = (size_t)(h - p) + 1;
+	}
+	while (*p && o + 4 < sizeof(tmp)) {
+		size_t at = (size_t)(p - insn->op_str);
+		bool word_start = at == 0 || !isalnum((unsigned char)p[-1]);
+
+		if (cut && at + 1 == cut)
+			break;
+		if (p[0] == ',' && p[1] == ' ') {
+			tmp[o++] = ',';
+			p += 2;
+			hex = false;
+			continue;
+		}
+		if (word_start && p[0] == 'x' && p[1] == '2' && p[2] == '9' &&
+		    !isalnum((unsigned char)p[3])) {
+			memcpy(tmp + o, "fp", 2);
+			o += 2;
+			p += 3;
+			continue;
+		}
+		if (word_start && p[0] == 'x' && p[1] == '3' && p[2] == '0' &&
+		    !isalnum((unsigned char)p[3])) {
+			memcpy(tmp + o, "lr", 2);
+			o += 2;
+			p += 3;
+			continue;
+		}
+		if (p[0] == '0' && p[1] == 'x') {
+			tmp[o++] = '0';
+			tmp[o++] = 'x';
+			p += 2;
+			hex = true;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*p))
+			hex = false;
+		tmp[o++] = hex ? (char)toupper((unsigned char)*p) : *p;
+		p++;
+	}
+	tmp[o] = '\0';
+	if (cut)
+		kd_fmt_target(s, (uint64_t)x->operands[x->op_count - 1].imm,
+			      tmp + o, sizeof(tmp) - o);
+	if (opcap == 0)
+		return;
+	o = strlen(tmp);
+	if (o >= opcap)
+		o = opcap - 1;
+	memcpy(ops, tmp, o);
+	ops[o] = '\0';
+}
+
 int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
 		   size_t cap, unsigned *len)
 {
@@ -218,21 +323,29 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
 	size_t got = 0, i, n;
 	csh h;
 	int rc = KD_OK;
+	bool arm64 = kd_arch_is_arm64(s), x86 = kd_arch_is_x86(s);
+	const char *none = x86 ? "??               ???" :
+				 "??              ???";
 
-	*len = 1;
+	*len = arm64 ? 4 : 1;
 	if (cap == 0)
 		return KD_EBUFS;
-	kd_fmt_addr(a, addr);
+	kd_fmt_ptr(s, a, addr);
 	if (!kd_cs_open(s, &h)) {
-		snprintf(line, cap, "%s ??              ???", a);
+		snprintf(line, cap, "%s %s", a, none);
 		return KD_ENOTSUP;
 	}
 	insn = kd_decode(s, h, addr, bytes, &got);
-	if (got == 0) {
-		snprintf(line, cap, "%s ??              ???", a);
+	if (got == 0 || (arm64 && got < 4)) {
+		snprintf(line, cap, "%s %s", a, arm64 ? "???????? ???" : none);
+		if (insn)
+			cs_free(insn, 1);
 		return KD_EFAULT;
 	}
-	if (insn) {
+	if (insn && arm64) {
+		snprintf(mn, sizeof(mn), "%s", insn->mnemonic);
+		kd_format_a64(s, insn, ops, sizeof(ops));
+	} else if (insn) {
 		*len = insn->size;
 		kd_format_insn(s, insn, mn, sizeof(mn), ops, sizeof(ops));
 	} else {
@@ -240,10 +353,26 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
 		ops[0] = '\0';
 		rc = KD_EINVAL;
 	}
+	if (arm64) {
+		/* The instruction word, then the mnemonic in 12 columns. */
+		if (ops[0])
+			snprintf(line, cap, "%s %08x %-11s %s", a,
+				 (unsigned)kd_get_le32(bytes), mn, ops);
+		else
+			snprintf(line, cap, "%s %08x %s", a,
+				 (unsigned)kd_get_le32(bytes), mn);
+		if (insn)
+			cs_free(insn, 1);
+		return rc;
+	}
 	n = insn ? insn->size : 1;
 	for (i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-	if (ops[0])
+	if (x86 && ops[0])
+		snprintf(line, cap, "%s %-16s %-7s %s", a, hex, mn, ops);
+	else if (x86)
+		snprintf(line, cap, "%s %-16s %s", a, hex, mn);
+	else if (ops[0])
 		snprintf(line, cap, "%s %-15s %-7s %s", a, hex, mn, ops);
 	else
 		snprintf(line, cap, "%s %-15s %s", a, hex, mn);
@@ -283,6 +412,8 @@ int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 	if (!insn)
 		return got == 0 ? KD_EFAULT : KD_EINVAL;
 	*len = insn->size;
+	if (kd_arch_is_arm64(s) && strcmp(insn->mnemonic, "ret") == 0)
+		*is_ret = *is_branch = true;
 	for (i = 0; insn->detail && i < insn->detail->groups_count; i++) {
 		switch (insn->detail->groups[i]) {
 		case CS_GRP_CALL:

@@ -74,8 +74,9 @@ static void kd_dt_convert_context(const struct kd_dump_info *in,
 		return;
 	}
 	if (in->machine == KD_DUMP_MACHINE_ARM64 && len >= 0x110) {
-		/* x0..x15 into rax..r15 order is meaningless; keep pc, sp,
-		 * fp and the first arguments where k and r look for them. */
+		/* Only for generic code (pc, sp, frame, return value):
+		 * r, expressions and k read the native CONTEXT. */
+		kd_put_le64(ctx + KD_CTX_AMD64_RAX, kd_get_le64(src + 0x08));
 		kd_put_le64(ctx + KD_CTX_AMD64_RIP, kd_get_le64(src + 0x108));
 		kd_put_le64(ctx + KD_CTX_AMD64_RSP, kd_get_le64(src + 0x100));
 		kd_put_le64(ctx + KD_CTX_AMD64_RBP, kd_get_le64(src + 0xF0));
@@ -119,6 +120,28 @@ static int kd_dt_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 				    "the dump has no context for processor %u",
 				    cpu);
 	kd_dt_convert_context(kd_dump_info(d), raw, len, ctx);
+	return KD_OK;
+}
+
+/* The dump's own CONTEXT of an x86 or ARM64 processor. */
+static int kd_dt_get_native_context(struct kd_target *t, unsigned cpu,
+				    uint8_t *buf, size_t cap, size_t *len)
+{
+	struct kd_dump *d = kd_dt(t)->dump;
+	uint8_t raw[KD_DMP64_CONTEXT_RECORD_SIZE];
+	size_t n = 0;
+	int rc;
+
+	*len = 0;
+	rc = kd_dump_context(d, cpu, raw, sizeof(raw), &n);
+	if (rc < 0)
+		return kd_error_set(rc, KD_ERRCLASS_ENGINE,
+				    "the dump has no context for processor %u",
+				    cpu);
+	if (n > cap)
+		n = cap;
+	memcpy(buf, raw, n);
+	*len = n;
 	return KD_OK;
 }
 
@@ -235,6 +258,7 @@ static const struct kd_target_ops kd_dump_ops = {
 	.read_physical = kd_dt_read_physical,
 	.read_control = kd_dt_read_control,
 	.get_context = kd_dt_get_context,
+	.get_native_context = kd_dt_get_native_context,
 	.wait = kd_dt_wait,
 	.switch_cpu = kd_dt_switch_cpu,
 	.close = kd_dt_close,
@@ -461,8 +485,8 @@ void kd_dump_version_block(struct kd_session *s)
 		kd_out(s, "Built by: %s\n", lab);
 	kd_out(s, "Machine Name:\n");
 	kd_out(s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n",
-	       kd_fmt_addr(a, s->version.kern_base),
-	       kd_fmt_addr(b, in->ps_loaded_module_list));
+	       kd_fmt_ptr(s, a, s->version.kern_base),
+	       kd_fmt_ptr(s, b, in->ps_loaded_module_list));
 	kd_fmt_filetime(when, sizeof(when), in->system_time);
 	kd_out(s, "Debug session time: %s\n", when);
 	kd_fmt_uptime(when, sizeof(when), in->system_uptime);
@@ -500,6 +524,8 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 	s->dump = d;
 	snprintf(s->connstr, sizeof(s->connstr), "dump:%s", path);
 	kd_dump_fill_session(s, d);
+	s->machine = in->machine == KD_DUMP_MACHINE_I386 ||
+		     in->machine == KD_DUMP_MACHINE_ARM64 ? in->machine : 0;
 	s->cpu = kd_dump_crash_cpu(d);
 	if (s->cpu >= s->ncpus)
 		s->cpu = 0;

@@ -79,6 +79,10 @@ struct kd_target_ops {
 			     const void *buf, size_t len, size_t *done);
 	/* Full x64 CONTEXT (KD_AMD64_CONTEXT_SIZE bytes). */
 	int (*get_context)(struct kd_target *t, unsigned cpu, uint8_t *ctx);
+	/* The machine's own CONTEXT (x86 0x2CC, ARM64 0x390 bytes) when
+	 * session->machine is not x64; *len = its size. */
+	int (*get_native_context)(struct kd_target *t, unsigned cpu,
+				  uint8_t *buf, size_t cap, size_t *len);
 	int (*set_context)(struct kd_target *t, unsigned cpu,
 			   const uint8_t *ctx);
 	int (*read_msr)(struct kd_target *t, unsigned cpu, uint32_t msr,
@@ -226,6 +230,10 @@ struct kd_session {
 	/* --- crash-dump target (helper "dumpread" adds here) */
 	struct kd_dump *dump;        /* dump target's reader (it owns it) */
 
+	/* --- target machine (helper "archregs" adds here) */
+	uint32_t machine;            /* KD_DUMP_MACHINE_I386 / _ARM64 for
+				      * such dumps; 0 (x64) otherwise */
+
 	/* --- .dump writer (helper "dumpwrite" adds here) */
 
 	/* --- debugging server / clients / .remote (helper "dbgsrv") */
@@ -310,6 +318,41 @@ static inline bool kd_is_ptr64(const struct kd_session *s)
 	       (s->version.flags & KD_VERS_FLAG_PTR64) != 0;
 }
 
+/* ---- x86 and ARM64 targets (arch.c) ---- */
+
+/* Largest native CONTEXT kept for a non-x64 machine. */
+#define KD_NATIVE_CTX_MAX 0x400
+
+/*
+ * True when the target is an x86 or ARM64 dump: registers come from the
+ * native CONTEXT (the x64 one only carries pc/sp/fp/return for generic
+ * code: KD_AMD64_RIP is the pc, RSP the sp, RBP the frame, RAX x0/eax).
+ */
+bool kd_arch_native(const struct kd_session *s);
+bool kd_arch_is_x86(const struct kd_session *s);
+bool kd_arch_is_arm64(const struct kd_session *s);
+/* The native CONTEXT of @p cpu into @p buf (KD_NATIVE_CTX_MAX bytes). */
+int kd_native_context(struct kd_session *s, unsigned cpu, uint8_t *buf,
+		      size_t *len);
+/*
+ * A native register of the current processor by name (@p len bytes,
+ * any case): KD_OK, KD_ENOTFOUND when the machine has no such register,
+ * or the context read error.
+ */
+int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
+		      uint64_t *value);
+/* Same for processor @p cpu; *bits is the register's width. */
+int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
+		    size_t len, uint64_t *value, unsigned *bits);
+/* The canonical lower-case name of a native register (for `r x`). */
+const char *kd_arch_reg_name(const struct kd_session *s, const char *name,
+			     size_t len);
+/* `r` with no arguments in WinDbg's x86 or ARM64 layout. */
+int kd_arch_reg_dump(struct kd_session *s);
+/* An address at the target's pointer width: 8 hex digits for 32-bit
+ * targets, else kd_fmt_addr()'s fffff800`00401000. */
+char *kd_fmt_ptr(const struct kd_session *s, char buf[18], uint64_t addr);
+
 /* ---- expressions (expr.c) ---- */
 
 /*
@@ -389,9 +432,13 @@ struct kd_frame {
 	uint64_t ret;      /* RetAddr */
 	uint64_t args[4];  /* home slots above the return address */
 };
-/* Walk with the x64 unwind data of the loaded images. */
+/* Walk with the x64 unwind data of the loaded images (x86: the EBP
+ * chain, sp = ChildEBP, args = 3 dwords; ARM64: the fp/lr chain). */
 int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 		  size_t max, size_t *n);
+/* x86 `k` table (ChildEBP RetAddr [Args to Child] site) for @p f. */
+void kd_stack_print_x86(struct kd_session *s, const struct kd_frame *f,
+			size_t n, bool args, bool call_only);
 
 /* ---- commands (commands.c and the cmd_*.c files) ---- */
 

@@ -360,8 +360,18 @@ static int pseudo_get(struct kd_session *s, const char *name, size_t len,
 	if (word_is(name, len, "$retreg") || word_is(name, len, "$retreg64"))
 		return expr_reg(s, KD_AMD64_RAX, v);
 	if (word_is(name, len, "$ra")) {
+		if (kd_arch_is_arm64(s))
+			return kd_arch_reg_value(s, "lr", 2, v) < 0 ? -1 : 0;
 		if (expr_reg(s, KD_AMD64_RSP, &sp) < 0)
 			return -1;
+		if (kd_arch_is_x86(s)) {
+			uint32_t ra;
+
+			if (kd_read_u32(s, sp, &ra) < 0)
+				return -1;
+			*v = ra;
+			return 0;
+		}
 		return kd_read_u64(s, sp, v) < 0 ? -1 : 0;
 	}
 	if (word_is(name, len, "$pcr"))
@@ -435,6 +445,12 @@ static int expr_register(struct expr *e, const char *w, size_t len,
 
 	if (len == 0 || len >= sizeof(name))
 		return -1;
+	/* x86 / ARM64 dumps: the machine's own register names only. */
+	if (kd_arch_native(e->s)) {
+		int rc = kd_arch_reg_value(e->s, w, len, v);
+
+		return rc == KD_OK ? 0 : rc == KD_ENOTFOUND ? -1 : -2;
+	}
 	for (i = 0; i < len; i++)
 		name[i] = (char)tolower((unsigned char)w[i]);
 	name[len] = '\0';

@@ -141,8 +141,10 @@ static void check_kd_fixture(enum kdt_dg_arch arch, const char *machine)
 			 KD_OK);
 	mp = kdt_dumpgen_find(&g, KDT_DG_PAGE);
 	assert_non_null(mp);
-	snprintf(cmd, sizeof(cmd), "da %llx; ~1s; r rip; q",
-		 (unsigned long long)mp->va);
+	snprintf(cmd, sizeof(cmd), "da %llx; ~1s; r %s; q",
+		 (unsigned long long)mp->va,
+		 arch == KDT_DG_X64 ? "rip" : arch == KDT_DG_ARM64 ? "pc" :
+		 "eip");
 	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
 	snprintf(want, sizeof(want), "(%u procs) Free %s", g.ncpus, machine);
 	assert_non_null(strstr(out, want));
@@ -152,6 +154,14 @@ static void check_kd_fixture(enum kdt_dg_arch arch, const char *machine)
 		/* Processor 1's rip from its KPRCB CONTEXT. */
 		snprintf(want, sizeof(want), "rip=%016llx",
 			 (unsigned long long)kd_get_le64(g.ctx[1] + 0xF8));
+		assert_non_null(strstr(out, want));
+	} else if (arch == KDT_DG_ARM64) {
+		snprintf(want, sizeof(want), "pc=%016llx",
+			 (unsigned long long)kd_get_le64(g.ctx[1] + 0x108));
+		assert_non_null(strstr(out, want));
+	} else {
+		snprintf(want, sizeof(want), "eip=%08x",
+			 (unsigned)kd_get_le32(g.ctx[1] + 0xB8));
 		assert_non_null(strstr(out, want));
 	}
 	free(out);

@@ -29,6 +29,7 @@
 #define HUGE_PA 0x40000000ull
 #define HUGE_PRESENT 8u
 #define MISSING_PFN 0x1000u     /* valid PTE, frame not in any run */
+#define DG_CODE_OFF KDT_DG_CODE_OFF /* code at the pc (not x64) */
 
 struct dg_build {
 	struct kdt_dumpgen *g;
@@ -370,6 +371,82 @@ static void dg_kdata(struct kdt_dumpgen *g, uint64_t kva)
 	}
 }
 
+/* ---- code at the pc and a frame chain (x86, PAE, ARM64) --------------- */
+
+/*
+ * 16 bytes of real code at each processor's pc, in data page 0 after the
+ * pattern words the tests check (so `u` shows instructions), and a frame
+ * chain on its stack: x86 EBP frames (ebp -> ebp+0x20 -> ebp+0x40, the
+ * last with a zero return) and ARM64 frame records (fp -> fp+0x40 -> 0).
+ */
+static void dg_code_and_stack(struct kdt_dumpgen *g, uint64_t code_pa,
+			      uint64_t stack_pa, uint64_t kva)
+{
+	static const uint8_t x86[16] = {
+		0x8b, 0x45, 0x08,       /* mov eax,dword ptr [ebp+8] */
+		0x85, 0xc0,             /* test eax,eax */
+		0x74, 0x02,             /* je +2 */
+		0x33, 0xc0,             /* xor eax,eax */
+		0xc9,                   /* leave */
+		0xc2, 0x04, 0x00,       /* ret 4 */
+		0xcc, 0xcc, 0xcc,
+	};
+	static const uint32_t a64[4] = {
+		0xf9400020u,            /* ldr x0,[x1] */
+		0xb4000040u,            /* cbz x0,pc+8 */
+		0xd65f03c0u,            /* ret */
+		0xd43e0000u,            /* brk #0xF000 */
+	};
+	uint64_t prcb_end = (uint64_t)KDATA_PFN * PG + PG +
+			    (uint64_t)g->ncpus * KDT_DG_PRCB_SIZE;
+	unsigned int i, k;
+
+	for (i = 0; i < g->ncpus; i++) {
+		uint8_t *code = dg_ptr(g, code_pa + 0x10u * i);
+		uint64_t spa = stack_pa - 0x100u * i;
+		uint64_t sva = kva + (spa - (uint64_t)KDATA_PFN * PG);
+		uint64_t ret1 = g->kernbase + 0x200 + 0x10u * i;
+		uint64_t ret2 = g->kernbase + 0x300 + 0x10u * i;
+		uint8_t *st = dg_ptr(g, spa);
+
+		if (!code || !st)
+			continue;
+		if (g->arch == KDT_DG_ARM64) {
+			for (k = 0; k < 4; k++)
+				kd_put_le32(code + 4 * k, a64[k]);
+		} else {
+			memcpy(code, x86, sizeof(x86));
+		}
+		/* Leave the KPRCBs (and their CONTEXTs) alone. */
+		if (spa < prcb_end)
+			continue;
+		memset(st, 0, 0xA0);
+		if (g->arch == KDT_DG_ARM64) {
+			/* fp = sp + 0x40 (the CONTEXT says so). */
+			kd_put_le64(st + 0x40, sva + 0x80);
+			kd_put_le64(st + 0x48, ret1);
+			kd_put_le64(st + 0x80, 0);
+			kd_put_le64(st + 0x88, ret2);
+			continue;
+		}
+		/* ebp = esp + 0x20: saved ebp, return address, 3 args. */
+		for (k = 0; k < 3; k++) {
+			uint8_t *f = st + 0x20 + 0x20 * k;
+
+			kd_put_le32(f, k < 2 ? (uint32_t)sva + 0x40 + 0x20 * k :
+					       0);
+			kd_put_le32(f + 4, k == 0 ? (uint32_t)ret1 :
+					   k == 1 ? (uint32_t)ret2 : 0);
+			kd_put_le32(f + 8, 0xA0000001u + 0x10000000u * k +
+					   0x100u * i);
+			kd_put_le32(f + 12, 0xA0000002u + 0x10000000u * k +
+					    0x100u * i);
+			kd_put_le32(f + 16, 0xA0000003u + 0x10000000u * k +
+					    0x100u * i);
+		}
+	}
+}
+
 void kdt_dumpgen_free(struct kdt_dumpgen *g)
 {
 	unsigned int i;
@@ -519,10 +596,17 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 		       m->pa[i] | dg_leaf_bits(g, false, false));
 	}
 	m->npages = KDATA_PAGES;
+	/* x64 keeps its pc at the page start; the others run real code
+	 * at +0x100 (see dg_code_and_stack). */
 	for (i = 0; i < ncpus; i++)
-		dg_context(g, i, g->kernbase + 0x10 * i,
+		dg_context(g, i, g->kernbase + (arch == KDT_DG_X64 ? 0 :
+						DG_CODE_OFF) + 0x10 * i,
 			   kbase + 0x600000 + 0x3F00 - 0x100 * i);
 	dg_kdata(g, m->va);
+	if (arch != KDT_DG_X64)
+		dg_code_and_stack(g, (uint64_t)(DATA_PFN + scatter[0]) * PG +
+				     DG_CODE_OFF,
+				  (uint64_t)KDATA_PFN * PG + 0x3F00, m->va);
 	if (b.err) {
 		kdt_dumpgen_free(g);
 		return b.err;

@@ -82,6 +82,18 @@ struct kdt_dumpgen {
 	bool bitmap_unaligned;            /* write: WinDbg's FirstPage */
 };
 
+/*
+ * x86, PAE and ARM64 fixtures run code: processor i's pc is kernbase +
+ * KDT_DG_CODE_OFF + 0x10 * i, where 16 bytes of real instructions sit
+ * (x86: mov eax,dword ptr [ebp+8]; test; je; xor; leave; ret 4 / ARM64:
+ * ldr x0,[x1]; cbz x0; ret; brk #0xF000), and its stack holds a frame
+ * chain: x86 ebp = esp+0x20 -> +0x40 -> +0x60 (return 0) with return
+ * addresses kernbase+0x200+0x10*i, +0x300+0x10*i and args 0xA0000001..;
+ * ARM64 fp = sp+0x40 -> sp+0x80 -> 0 with saved lr kernbase+0x200+0x10*i
+ * then +0x300+0x10*i.  x64 fixtures keep pc = kernbase + 0x10 * i.
+ */
+#define KDT_DG_CODE_OFF 0x100
+
 /* KDBG layout choices of the fixtures (also what a reader must find). */
 #define KDT_DG_PRCB_CONTEXT_PTR 0x40   /* KPRCB: pointer to CONTEXT */
 #define KDT_DG_PRCB_NUMBER 0x24        /* KPRCB: u8 processor number */
