@@ -14,6 +14,13 @@
 /* x86 CONTEXT (0x2CC bytes). */
 #define X86_EFL 0xC0
 #define X86_CTX_SIZE 0x2CC
+/*
+ * Offsets from X86_SPECIAL name KSPECIAL_REGISTERS fields (Cr0, Cr2, Cr3,
+ * Cr4 at 0, 4, 8, 0xC), read from the KPRCB's ProcessorState rather than
+ * the CONTEXT.
+ */
+#define X86_SPECIAL 0xF000
+#define X86_SPECIAL_CR3 (X86_SPECIAL + 8)
 /* ARM64 CONTEXT (0x390 bytes). */
 #define A64_CPSR 0x04
 #define A64_X0 0x08
@@ -56,6 +63,8 @@ static const struct kd_arch_reg kd_x86_regs[] = {
 	FL("of", 11), FL("df", 10), FL("if", 9), FL("tf", 8), FL("sf", 7),
 	FL("zf", 6), FL("af", 4), FL("pf", 2), FL("cf", 0),
 	{ "iopl", X86_EFL, 4, 12, 2, false },
+	R32("cr0", X86_SPECIAL), R32("cr2", X86_SPECIAL + 4),
+	R32("cr3", X86_SPECIAL_CR3), R32("cr4", X86_SPECIAL + 12),
 };
 
 #define X64(n, o) { n, o, 8, 0, 64, false }
@@ -216,6 +225,39 @@ static uint64_t kd_arch_load(const uint8_t *ctx, const struct kd_arch_reg *r)
 	return r->bits >= 64 ? v : v & ((UINT64_C(1) << r->bits) - 1);
 }
 
+/*
+ * An x86 control register of @p cpu: KiProcessorBlock[cpu] ->
+ * KPRCB + OffsetPrcbProcStateSpecialReg (KDBG) + field.  Without that
+ * offset cr3 falls back to the dump's directory table base.
+ */
+static int kd_x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
+			  uint64_t *value)
+{
+	struct kd_dump *d = kd_dump_of_target(s->target);
+	uint32_t prcb = 0, v = 0;
+	uint64_t kpb, field;
+
+	if (!s->cpus || cpu >= s->ncpus)
+		return KD_EINVAL;
+	if (s->have_kdbg && s->kdbg.ki_processor_block &&
+	    s->kdbg.offset_prcb_proc_state_special_reg) {
+		kpb = (s->kdbg.ki_processor_block + 4ull * cpu) & 0xffffffffu;
+		if (kd_read_u32(s, kpb, &prcb) != KD_OK || prcb == 0)
+			return KD_EFAULT;
+		field = (uint64_t)prcb + (off - X86_SPECIAL) +
+			s->kdbg.offset_prcb_proc_state_special_reg;
+		if (kd_read_u32(s, field, &v) != KD_OK)
+			return KD_EFAULT;
+		*value = v;
+		return KD_OK;
+	}
+	if (off == X86_SPECIAL_CR3 && d) {
+		*value = kd_dump_info(d)->dtb & 0xffffffffu;
+		return KD_OK;
+	}
+	return KD_ENOTFOUND;
+}
+
 int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 		    size_t len, uint64_t *value, unsigned *bits)
 {
@@ -226,6 +268,12 @@ int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 
 	if (!kd_arch_find(s, name, len, &r))
 		return KD_ENOTFOUND;
+	if (kd_arch_is_x86(s) && r.off >= X86_SPECIAL) {
+		rc = kd_x86_special(s, cpu, r.off, value);
+		if (rc == KD_OK && bits)
+			*bits = r.bits;
+		return rc == KD_ENOTFOUND ? KD_EFAULT : rc;
+	}
 	rc = kd_native_context(s, cpu, ctx, &clen);
 	if (rc < 0)
 		return rc;
@@ -239,32 +287,6 @@ int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
 		      uint64_t *value)
 {
 	return kd_arch_reg_get(s, s->cpu, name, len, value, NULL);
-}
-
-/* Two-letter EFLAGS states as `r` shows them (same quirks as x64). */
-static void kd_x86_flag_states(uint32_t efl, char out[24])
-{
-	static const struct {
-		unsigned bit;
-		char clr[3];
-		char set[3];
-	} f[] = {
-		{ 11, "nv", "ov" }, { 10, "up", "dn" }, { 9, "di", "ei" },
-		{ 7, "pl", "ng" }, { 6, "nz", "zr" }, { 4, "na", "ac" },
-		{ 2, "pe", "po" }, { 0, "nc", "cy" },
-	};
-	size_t i;
-	char *p = out;
-
-	for (i = 0; i < KD_ARRAY_SIZE(f); i++) {
-		const char *t = (efl >> f[i].bit) & 1 ? f[i].set : f[i].clr;
-
-		if (i)
-			*p++ = ' ';
-		*p++ = t[0];
-		*p++ = t[1];
-	}
-	*p = '\0';
 }
 
 static void kd_x86_dump(struct kd_session *s, const uint8_t *c)
@@ -292,7 +314,7 @@ static void kd_x86_dump(struct kd_session *s, const uint8_t *c)
 		kd_out(s, "%s=%08x%s", gp[i].name,
 		       (unsigned)kd_get_le32(c + gp[i].off),
 		       i == 5 ? "\n" : " ");
-	kd_x86_flag_states(efl, states);
+	kd_eflags_states(efl, states);
 	kd_out(s, "iopl=%-10u%s\n", (unsigned)((efl >> 12) & 3), states);
 	for (i = 0; i < KD_ARRAY_SIZE(seg); i++)
 		kd_out(s, "%s=%04x%s", seg[i].name,

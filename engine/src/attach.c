@@ -34,7 +34,7 @@ static void kd_fmt_time(char buf[96], size_t cap, uint64_t unix_ms)
 		 (off < 0 ? -off : off) % 60);
 }
 
-static const char *kd_windows_name(unsigned build)
+const char *kd_windows_name(unsigned build)
 {
 	if (build >= 10240)
 		return "Windows 10";

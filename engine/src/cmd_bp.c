@@ -358,7 +358,8 @@ static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
 			if (kd_sym_format(s, b->addr, sym, sizeof(sym)) < 0)
 				sym[0] = '\0';
 			kd_out(s, "%3u %c  %s %s%04x (%04x) %s", i,
-			       b->enabled ? 'e' : 'd', kd_fmt_addr(addr, b->addr),
+			       b->enabled ? 'e' : 'd',
+			       kd_fmt_ptr(s, addr, b->addr),
 			       kind, b->passes_left, b->passes, sym);
 		}
 		if (b->command)

@@ -223,9 +223,11 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "%s\n", desc->text);
 	kd_out(s, "Arguments:\n");
 	for (k = 0; k < 4; k++)
-		kd_out(s, "Arg%u: %016llx%s%s\n", k + 1,
-		       (unsigned long long)bc.p[k], desc ? ", " : "",
-		       desc ? desc->args[k] : "");
+		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1,
+		       kd_is_ptr64(s) ? 16 : 8,
+		       (unsigned long long)(kd_is_ptr64(s) ? bc.p[k] :
+					    bc.p[k] & 0xffffffffu),
+		       desc ? ", " : "", desc ? desc->args[k] : "");
 	kd_out(s, "\nDebugging Details:\n------------------\n\n");
 	kd_out(s, "BUGCHECK_CODE:  %x\n\n", bc.code);
 	for (k = 0; k < 4; k++)
@@ -245,7 +247,7 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "FAULTING_IP: \n");
 		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK)
 			kd_out(s, "%s\n", sym);
-		kd_out(s, "%s\n\n", kd_fmt_addr(a, ip));
+		kd_out(s, "%s\n\n", kd_fmt_ptr(s, a, ip));
 		m = kd_module_by_addr(s, ip);
 	}
 	if (kd_stack_walk(s, s->cpu, frames, KD_ARRAY_SIZE(frames), &n) ==
@@ -257,8 +259,9 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 			    KD_OK)
 				snprintf(sym, sizeof(sym), "0x%llx",
 					 (unsigned long long)frames[i].ip);
-			kd_out(s, "%s %s : %s\n", kd_fmt_addr(a, frames[i].sp),
-			       kd_fmt_addr(b, frames[i].ret), sym);
+			kd_out(s, "%s %s : %s\n",
+			       kd_fmt_ptr(s, a, frames[i].sp),
+			       kd_fmt_ptr(s, b, frames[i].ret), sym);
 		}
 		kd_out(s, "\n");
 	}

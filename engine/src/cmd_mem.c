@@ -157,14 +157,14 @@ static char *kd_fmt_unit(char *p, unsigned size, bool ok, uint64_t v)
 	return p;
 }
 
-static char *kd_fmt_line_addr(char *p, const struct kd_dfmt *f,
-			      uint64_t addr)
+static char *kd_fmt_line_addr(const struct kd_session *s, char *p,
+			      const struct kd_dfmt *f, uint64_t addr)
 {
 	char a[18];
 
 	if (f->bang)
 		return p + sprintf(p, "#%8llx ", (unsigned long long)addr);
-	return p + sprintf(p, "%s  ", kd_fmt_addr(a, addr));
+	return p + sprintf(p, "%s  ", kd_fmt_ptr(s, a, addr));
 }
 
 /*
@@ -179,7 +179,7 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 	char *p = line;
 	unsigned i;
 
-	p = kd_fmt_line_addr(p, f, addr);
+	p = kd_fmt_line_addr(s, p, f, addr);
 	for (i = 0; i < cols; i++) {
 		const uint8_t *e = buf + (size_t)i * f->size;
 		bool eok;
@@ -226,7 +226,7 @@ static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
 	bool eok = kd_all_ok(ok, f->size);
 	uint64_t v = eok ? kd_get_unit(buf, f->size) : 0;
 
-	p = kd_fmt_line_addr(p, f, addr);
+	p = kd_fmt_line_addr(s, p, f, addr);
 	p = kd_fmt_unit(p, f->size, eok, v);
 	if (eok && kd_sym_format(s, v, sym, sizeof(sym)) == KD_OK &&
 	    sym[0] != '\0')
@@ -282,7 +282,7 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys,
 		if (max - shown < n)
 			n = (unsigned)(max - shown);
 		kd_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
-		p += sprintf(p, "%s  ", kd_fmt_addr(a, lineaddr));
+		p += sprintf(p, "%s  ", kd_fmt_ptr(s, a, lineaddr));
 		if (!kd_all_ok(ok, csize)) {
 			/* Nothing readable where the string starts. */
 			memset(p, '?', KD_STR_LINE);
@@ -603,11 +603,11 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 
 		kd_fetch(s, phys, addr, b, ok, size);
 		if (!kd_all_ok(ok, size)) {
-			kd_fmt_addr(a, addr);
+			kd_fmt_ptr(s, a, addr);
 			return kd_memory_error(s, a);
 		}
 		kd_fmt_unit(val, size, true, kd_get_unit(b, size));
-		kd_out(s, "%s %s\n", kd_fmt_addr(a, addr), val);
+		kd_out(s, "%s %s\n", kd_fmt_ptr(s, a, addr), val);
 		rc = s->in_fn(s->in_ctx, "Input> ", in, sizeof(in));
 		if (rc < 0 || in[0] == '\0')
 			break;
@@ -957,7 +957,7 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 			kd_out(s, "\n");
 			rc = kd_fail(s, KD_EFAULT, "Unable to read memory at "
 				     "%s, file is partial",
-				     kd_fmt_addr(a, addr + off));
+				     kd_fmt_ptr(s, a, addr + off));
 			break;
 		}
 		if (fwrite(buf, 1, n, fp) != n) {
@@ -1030,7 +1030,7 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 		}
 		if (kd_write_mem(s, false, addr + off, buf, n) != KD_OK) {
 			kd_out(s, "\n");
-			rc = kd_memory_error(s, kd_fmt_addr(a, addr + off));
+			rc = kd_memory_error(s, kd_fmt_ptr(s, a, addr + off));
 			break;
 		}
 		kd_out(s, ".");

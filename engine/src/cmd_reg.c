@@ -198,8 +198,8 @@ static void kd_regdef_fmt(const struct kd_regdef *d, uint64_t v, char *buf,
 		 (unsigned long long)v);
 }
 
-/* The flags line's two-letter states, in display order. */
-static void kd_flag_states(uint32_t efl, char out[24])
+/* The flags line's two-letter states, in display order (x64 and x86). */
+void kd_eflags_states(uint32_t efl, char out[24])
 {
 	static const struct {
 		unsigned bit;
@@ -271,7 +271,7 @@ static int kd_reg_dump_all(struct kd_session *s)
 		kd_out(s, "%3s=%016llx%s", order[i].name,
 		       (unsigned long long)v[i], last ? "\n" : " ");
 	}
-	kd_flag_states((uint32_t)efl, states);
+	kd_eflags_states((uint32_t)efl, states);
 	kd_out(s, "iopl=%-10u%s\n", (unsigned)((efl >> 12) & 3), states);
 	for (i = 0; i < KD_ARRAY_SIZE(segs); i++)
 		kd_out(s, "%s=%04x%s", segn[i], (unsigned)(sv[i] & 0xffff),

@@ -33,7 +33,7 @@ static void kd_site(struct kd_session *s, uint64_t addr, char *buf,
 
 	if (kd_sym_format(s, addr, buf, cap) == KD_OK)
 		return;
-	snprintf(buf, cap, "0x%s", kd_fmt_addr(a, addr));
+	snprintf(buf, cap, "0x%s", kd_fmt_ptr(s, a, addr));
 }
 
 /* ------------------------------------------------------------------ */
@@ -76,8 +76,8 @@ static void kd_lm_row(struct kd_session *s, struct kd_module *m,
 	char a[18], b[18], when[64];
 	uint32_t ts;
 
-	kd_fmt_addr(a, m->base);
-	kd_fmt_addr(b, m->base + m->size);
+	kd_fmt_ptr(s, a, m->base);
+	kd_fmt_ptr(s, b, m->base + m->size);
 	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status,
 	       o->full_path && m->path[0] ? m->path : m->image);
 	if (!o->verbose)
@@ -167,7 +167,11 @@ static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_lm_parse(s, c, &o);
 	if (rc < 0)
 		return rc;
-	kd_out(s, "start             end                 module name\n");
+	if (kd_is_ptr64(s))
+		kd_out(s, "start             end                 "
+			  "module name\n");
+	else
+		kd_out(s, "start    end        module name\n");
 	rc = kd_modules_load(s);
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
@@ -230,7 +234,7 @@ static void kd_x_print(struct kd_session *s, uint64_t addr,
 		       e->code ? "(<no parameter info>)" :
 				 "= <no type information>");
 	else
-		kd_out(s, "%s %s!%s %s\n", kd_fmt_addr(a, addr), m->name,
+		kd_out(s, "%s %s!%s %s\n", kd_fmt_ptr(s, a, addr), m->name,
 		       e->name,
 		       e->code ? "(<no parameter info>)" :
 				 "= <no type information>");
@@ -362,7 +366,7 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	prev = kd_export_at_or_before(s, m, addr);
 	next = kd_export_after(s, m, addr);
 	paddr = prev ? m->base + prev->rva : m->base;
-	kd_out(s, "(%s)   ", kd_fmt_addr(a, paddr));
+	kd_out(s, "(%s)   ", kd_fmt_ptr(s, a, paddr));
 	if (prev && addr != paddr)
 		kd_out(s, "%s!%s+0x%llx", m->name, prev->name,
 		       (unsigned long long)(addr - paddr));
@@ -374,8 +378,8 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	else
 		kd_out(s, "%s", m->name);
 	if (next)
-		kd_out(s, "   |  (%s)   %s!%s", kd_fmt_addr(b,
-							   m->base + next->rva),
+		kd_out(s, "   |  (%s)   %s!%s",
+		       kd_fmt_ptr(s, b, m->base + next->rva),
 		       m->name, next->name);
 	kd_out(s, "\n");
 	if (prev && addr == paddr && ms) {

@@ -329,19 +329,6 @@ int kd_dump_session_modules(struct kd_session *s, struct kd_module **out,
 
 /* ---- opening ---- */
 
-static const char *kd_dump_windows_name(unsigned build)
-{
-	if (build >= 10240)
-		return "Windows 10";
-	if (build >= 9600)
-		return "Windows 8.1";
-	if (build >= 9200)
-		return "Windows 8";
-	if (build >= 7600)
-		return "Windows 7";
-	return "Windows";
-}
-
 static const char *kd_dump_machine_name(uint32_t m)
 {
 	switch (m) {
@@ -468,7 +455,7 @@ void kd_dump_version_block(struct kd_session *s)
 		return;
 	in = kd_dump_info(d);
 	kd_out(s, "%s Kernel Version %u %s (%u procs) %s %s\n",
-	       kd_dump_windows_name(in->minor), in->minor,
+	       kd_windows_name(in->minor), in->minor,
 	       in->ncpus > 1 ? "MP" : "UP", in->ncpus,
 	       in->major == 0xC ? "Checked" : "Free",
 	       kd_dump_machine_name(in->machine));

@@ -17,6 +17,13 @@
 #define LDR_BASEDLLNAME 0x58
 #define LDR_TIMEDATESTAMP 0x80
 #define LDR_READ_SIZE 0x88
+/* LDR_DATA_TABLE_ENTRY32 (x86 Windows). */
+#define LDR32_DLLBASE 0x18
+#define LDR32_SIZEOFIMAGE 0x20
+#define LDR32_FULLDLLNAME 0x24
+#define LDR32_BASEDLLNAME 0x2C
+#define LDR32_TIMEDATESTAMP 0x44
+#define LDR32_READ_SIZE 0x48
 
 /* Kernel image names WinDbg calls "nt", and HAL names it calls "hal". */
 static const char *const kd_nt_images[] = {
@@ -41,16 +48,17 @@ static bool kd_name_in(const char *name, const char *const *list,
 }
 
 /*
- * Read a UNICODE_STRING at @p va into @p out as ASCII (other characters
- * become '?').  Lengths that are odd, larger than MaximumLength or longer
- * than @p cap allows are cut; an unreadable buffer gives "".
+ * Read a UNICODE_STRING (64-bit layout, or UNICODE_STRING32 when
+ * @p ptr32) into @p out as ASCII (other characters become '?').  Lengths
+ * that are odd, larger than MaximumLength or longer than @p cap allows
+ * are cut; an unreadable buffer gives "".
  */
 static void kd_read_ustr(struct kd_session *s, const uint8_t *us, char *out,
-			 size_t cap)
+			 size_t cap, bool ptr32)
 {
 	uint16_t len = kd_get_le16(us);
 	uint16_t max = kd_get_le16(us + 2);
-	uint64_t buf = kd_get_le64(us + 8);
+	uint64_t buf = ptr32 ? kd_get_le32(us + 4) : kd_get_le64(us + 8);
 	uint8_t raw[2 * 259];
 	size_t n, i, done = 0;
 
@@ -79,7 +87,7 @@ static void kd_read_ustr(struct kd_session *s, const uint8_t *us, char *out,
 
 /* WinDbg's module name for an image file name. */
 static void kd_module_name(char *out, size_t cap, const char *image,
-			   uint64_t base)
+			   uint64_t base, bool ptr32)
 {
 	const char *dot;
 	size_t n;
@@ -93,8 +101,12 @@ static void kd_module_name(char *out, size_t cap, const char *image,
 		return;
 	}
 	if (image[0] == '\0') {
-		snprintf(out, cap, "Unknown_Module_%016llx",
-			 (unsigned long long)base);
+		if (ptr32)
+			snprintf(out, cap, "Unknown_Module_%08x",
+				 (unsigned)(base & 0xffffffffu));
+		else
+			snprintf(out, cap, "Unknown_Module_%016llx",
+				 (unsigned long long)base);
 		return;
 	}
 	dot = strrchr(image, '.');
@@ -154,13 +166,34 @@ void kd_modules_free(struct kd_session *s)
 	kd_disasm_close(s);
 }
 
+/* PsLoadedModuleList; 32-bit targets keep the low half of the
+ * sign-extended KD pointer (entries hold 32-bit links). */
 static uint64_t kd_module_list_head(struct kd_session *s)
 {
+	uint64_t head = 0;
+
 	if (s->have_kdbg && s->kdbg.ps_loaded_module_list)
-		return s->kdbg.ps_loaded_module_list;
-	if (s->have_version)
-		return s->version.ps_loaded_module_list;
-	return 0;
+		head = s->kdbg.ps_loaded_module_list;
+	else if (s->have_version)
+		head = s->version.ps_loaded_module_list;
+	if (!kd_is_ptr64(s))
+		head &= 0xffffffffu;
+	return head;
+}
+
+/* One pointer-sized link at @p va (4 bytes on 32-bit targets). */
+static int kd_read_link(struct kd_session *s, uint64_t va, uint64_t *v,
+			bool ptr32)
+{
+	uint32_t v32;
+	int rc;
+
+	if (!ptr32)
+		return kd_read_u64(s, va, v);
+	rc = kd_read_u32(s, va, &v32);
+	if (rc == KD_OK)
+		*v = v32;
+	return rc;
 }
 
 int kd_modules_load(struct kd_session *s)
@@ -169,6 +202,8 @@ int kd_modules_load(struct kd_session *s)
 	uint64_t *seen = NULL;
 	struct kd_module *mods = NULL;
 	size_t n = 0, cap = 0, steps = 0, seen_cap = 0;
+	bool ptr32 = !kd_is_ptr64(s);
+	size_t esize = ptr32 ? LDR32_READ_SIZE : LDR_READ_SIZE;
 	int rc;
 
 	if (s->modules_valid)
@@ -180,7 +215,7 @@ int kd_modules_load(struct kd_session *s)
 			struct kd_module *m = &mods[steps];
 
 			kd_module_name(m->name, sizeof(m->name), m->image,
-				       m->base);
+				       m->base, ptr32);
 			if (steps == 0 && strcmp(m->name, "hal") != 0)
 				snprintf(m->name, sizeof(m->name), "nt");
 		}
@@ -189,7 +224,7 @@ int kd_modules_load(struct kd_session *s)
 	head = kd_module_list_head(s);
 	if (head == 0)
 		return KD_ENOTFOUND;
-	rc = kd_read_u64(s, head, &link);
+	rc = kd_read_link(s, head, &link, ptr32);
 	if (rc != KD_OK)
 		return KD_EFAULT;
 	while (link != head && link != 0 && steps < KD_MAX_MODULES) {
@@ -203,7 +238,7 @@ int kd_modules_load(struct kd_session *s)
 		}
 		if (i < steps)
 			break; /* a cycle that misses the head */
-		if (kd_read_virtual_all(s, link, e, sizeof(e)) != KD_OK)
+		if (kd_read_virtual_all(s, link, e, esize) != KD_OK)
 			break;
 		if (steps == seen_cap) {
 			size_t ncap = seen_cap ? seen_cap * 2 : 16;
@@ -227,12 +262,23 @@ int kd_modules_load(struct kd_session *s)
 		seen[steps++] = link;
 		m = &mods[n];
 		memset(m, 0, sizeof(*m));
-		m->base = kd_get_le64(e + LDR_DLLBASE);
-		m->size = kd_get_le32(e + LDR_SIZEOFIMAGE);
-		m->timestamp = kd_get_le32(e + LDR_TIMEDATESTAMP);
-		kd_read_ustr(s, e + LDR_FULLDLLNAME, m->path, sizeof(m->path));
-		kd_read_ustr(s, e + LDR_BASEDLLNAME, m->image,
-			     sizeof(m->image));
+		if (ptr32) {
+			m->base = kd_get_le32(e + LDR32_DLLBASE);
+			m->size = kd_get_le32(e + LDR32_SIZEOFIMAGE);
+			m->timestamp = kd_get_le32(e + LDR32_TIMEDATESTAMP);
+			kd_read_ustr(s, e + LDR32_FULLDLLNAME, m->path,
+				     sizeof(m->path), true);
+			kd_read_ustr(s, e + LDR32_BASEDLLNAME, m->image,
+				     sizeof(m->image), true);
+		} else {
+			m->base = kd_get_le64(e + LDR_DLLBASE);
+			m->size = kd_get_le32(e + LDR_SIZEOFIMAGE);
+			m->timestamp = kd_get_le32(e + LDR_TIMEDATESTAMP);
+			kd_read_ustr(s, e + LDR_FULLDLLNAME, m->path,
+				     sizeof(m->path), false);
+			kd_read_ustr(s, e + LDR_BASEDLLNAME, m->image,
+				     sizeof(m->image), false);
+		}
 		if (m->image[0] == '\0') {
 			const char *slash = strrchr(m->path, '\\');
 			const char *fn = slash ? slash + 1 : m->path;
@@ -243,13 +289,15 @@ int kd_modules_load(struct kd_session *s)
 			memcpy(m->image, fn, fl);
 			m->image[fl] = '\0';
 		}
-		link = kd_get_le64(e);
+		link = ptr32 ? kd_get_le32(e) : kd_get_le64(e);
 		/* Entries without an image or with an absurd size are not
 		 * modules a debugger can use. */
 		if (m->base == 0 || m->size == 0 ||
-		    m->base + m->size < m->base)
+		    m->base + m->size < m->base ||
+		    (ptr32 && m->base + m->size > 0x100000000ull))
 			continue;
-		kd_module_name(m->name, sizeof(m->name), m->image, m->base);
+		kd_module_name(m->name, sizeof(m->name), m->image, m->base,
+			       ptr32);
 		/* The first entry is the kernel whatever its file name. */
 		if (steps == 1 && strcmp(m->name, "hal") != 0)
 			snprintf(m->name, sizeof(m->name), "nt");

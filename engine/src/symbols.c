@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Export symbols and unwind tables of loaded modules, read lazily from the
- * PE32+ headers in target memory (never from host files), with every RVA
- * and count bounded by the image size.
+ * PE32 / PE32+ headers in target memory (never from host files), with
+ * every RVA and count bounded by the image size.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +42,8 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 			      struct kd_modsyms *ms)
 {
 	uint8_t h[0x1000];
-	uint32_t lfanew, ndirs, i;
-	uint16_t nsec, optsz;
+	uint32_t lfanew, ndirs, dirs, i;
+	uint16_t nsec, optsz, magic;
 	const uint8_t *fh, *opt;
 	size_t done = 0;
 
@@ -63,8 +63,17 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 	ms->timestamp = kd_get_le32(fh + 4);
 	optsz = kd_get_le16(fh + 16);
 	opt = fh + 20;
-	if (kd_get_le16(opt) != 0x20b || optsz < 112 ||
-	    (size_t)(opt - h) + optsz > done)
+	/* PE32+ (0x20b) data directories start at 112, PE32 (0x10b) at
+	 * 96; the fields before them that matter here are at the same
+	 * offsets in both. */
+	magic = kd_get_le16(opt);
+	if (magic == 0x20b)
+		dirs = 112;
+	else if (magic == 0x10b)
+		dirs = 96;
+	else
+		return KD_EPROTO;
+	if (optsz < dirs || (size_t)(opt - h) + optsz > done)
 		return KD_EPROTO;
 	ms->entry = kd_get_le32(opt + 16);
 	pe->size_of_image = kd_get_le32(opt + 56);
@@ -74,16 +83,17 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 			 pe->size_of_image > mod_size))
 		pe->size_of_image = mod_size;
 	ms->size_of_image = pe->size_of_image;
-	ndirs = kd_get_le32(opt + 108);
-	if (ndirs > (optsz - 112u) / 8)
-		ndirs = (optsz - 112u) / 8;
+	ndirs = kd_get_le32(opt + dirs - 4);
+	if (ndirs > (optsz - dirs) / 8)
+		ndirs = (optsz - dirs) / 8;
 	if (ndirs > 0) {
-		pe->exp_rva = kd_get_le32(opt + 112);
-		pe->exp_size = kd_get_le32(opt + 116);
+		pe->exp_rva = kd_get_le32(opt + dirs);
+		pe->exp_size = kd_get_le32(opt + dirs + 4);
 	}
-	if (ndirs > 3) {
-		pe->exc_rva = kd_get_le32(opt + 112 + 24);
-		pe->exc_size = kd_get_le32(opt + 112 + 28);
+	/* x86 images have no unwind table: .pdata is an x64 thing. */
+	if (ndirs > 3 && magic == 0x20b) {
+		pe->exc_rva = kd_get_le32(opt + dirs + 24);
+		pe->exc_size = kd_get_le32(opt + dirs + 28);
 	}
 	if (!kd_rva_range_ok(pe->size_of_image, pe->exp_rva, pe->exp_size))
 		pe->exp_rva = pe->exp_size = 0;

@@ -3,7 +3,8 @@
  * x86, x86 PAE and ARM64 crash dumps through `kd -z`: WinDbg's register
  * layouts of those machines, native register names in `r` and
  * expressions, 32-bit / ARM64 disassembly, EBP and frame-record stack
- * walks, and `~1s` switching to the second processor's own CONTEXT.
+ * walks, `~1s` switching to the second processor's own CONTEXT, and the
+ * 32-bit module list with a PE32 image's exports (lm, ln, u, x, d*).
  */
 #include "kd_proc.h"
 
@@ -60,6 +61,50 @@ static void want_not(const char *out, const char *text)
 	}
 }
 
+/*
+ * The 32-bit module list: nt (no PE header in the fixture) and the PE32
+ * driver with two exports; every address in 8 hex digits.
+ */
+static void check_x86_modules(const char *out, enum kdt_dg_arch arch)
+{
+	want(out, "start    end        module name\n"
+		  "80400000 80404000   nt         (no symbols)           ");
+	want(out, arch == KDT_DG_X86_PAE ? "ntkrnlpa.exe\n" :
+					    "ntoskrnl.exe\n");
+	want(out, "80500000 80503000   dgdrv      (export symbols)       "
+		  "dgdrv.sys\n");
+	want(out, "    Image path: \\SystemRoot\\system32\\drivers\\"
+		  "dgdrv.sys\n"
+		  "    Image name: dgdrv.sys\n"
+		  "    Timestamp:        Sat Nov 20 10:23:46 2010 (4CE7A1B2)\n"
+		  "    CheckSum:         0000C0DE\n"
+		  "    ImageSize:        00003000\n");
+	want(out, "(80501000)   dgdrv!DgDispatch+0x3   |  (80501010)   "
+		  "dgdrv!DgReset\n");
+	want(out, "(80501010)   dgdrv!DgReset\nExact matches:\n");
+	want(out, "dgdrv!DgDispatch:\n"
+		  "80501000 55               push    ebp\n"
+		  "80501001 8bec             mov     ebp,esp\n"
+		  "80501003 8b4508           mov     eax,dword ptr [ebp+8]\n"
+		  "80501006 5d               pop     ebp\n"
+		  "80501007 c20400           ret     4\n");
+	want(out, "80501000 dgdrv!DgDispatch (<no parameter info>)\n"
+		  "80501010 dgdrv!DgReset (<no parameter info>)\n");
+	want(out, "Evaluate expression: -2142236656 = 80501010\n");
+	/* The PE32 header words: 'MZ' 0x90, e_cp 3, e_lfanew 0x80. */
+	want(out, "80500000  00905a4d 00000003 00000000 00000000\n"
+		  "80500010  00000000 00000000\n");
+	want(out, "80500000  00000003`00905a4d\n");
+	want(out, "80603f20  80603f40\n80603f24  80400200 nt+0x200\n");
+	/* !analyze at the pointer width. */
+	want(out, "Arg1: c0000005, The exception code that was not handled\n"
+		  "Arg2: 80400010, The address that the exception occurred "
+		  "at\n");
+	want(out, "FAULTING_IP: \nnt+0x10\n80400010\n");
+	want(out, "STACK_TEXT:  \n80603e20 80400210 : nt+0x110\n");
+	want(out, "MODULE_NAME: nt\n");
+}
+
 static void check_x86(enum kdt_dg_arch arch, uint32_t type)
 {
 	struct kdt_dumpgen g;
@@ -69,7 +114,12 @@ static void check_x86(enum kdt_dg_arch arch, uint32_t type)
 
 	out = run_fixture(&g, arch, type,
 			  "r; u @eip L2; ub @eip+5 L1; k; kb; r eax, efl, zf; "
-			  "? @eip; ? eax + 1; ? $ip; ~1s; r; r ebp; k; q",
+			  "? @eip; ? eax + 1; ? $ip; r cr0, cr2, cr3, cr4; "
+			  "? @cr3; ~1s; r; r ebp; k; r cr2; "
+			  "lm; lmv m dgdrv; ln 80501003; ln dgdrv!DgReset; "
+			  "u dgdrv!DgDispatch L5; x dgdrv!*; ? dgdrv!DgReset; "
+			  "dd 80500000 L6; dq 80500000 L1; dps 80603f20 L2; "
+			  "!analyze -v; q",
 			  &st);
 	eip0 = kd_get_le32(g.ctx[0] + 0xB8);
 	eip1 = kd_get_le32(g.ctx[1] + 0xB8);
@@ -82,20 +132,21 @@ static void check_x86(enum kdt_dg_arch arch, uint32_t type)
 		  "nv up ei pl nz na pe nc\n"
 		  "cs=0008  ss=0010  ds=0023  es=0023  fs=0030  gs=0000"
 		  "             efl=00000202\n"
+		  "nt+0x100:\n"
 		  "80400100 8b4508           mov     eax,dword ptr [ebp+8]\n");
 	want(out, "80400103 85c0             test    eax,eax\n");
 	/* ub: the instruction before eip+5 is test eax,eax. */
 	want(out, "80400103 85c0             test    eax,eax\n"
 		  " # ChildEBP");
 	want(out, " # ChildEBP RetAddr  \n"
-		  "00 80603f20 80400200 0x80400100\n"
-		  "01 80603f40 80400300 0x80400200\n"
-		  "02 80603f60 00000000 0x80400300\n");
+		  "00 80603f20 80400200 nt+0x100\n"
+		  "01 80603f40 80400300 nt+0x200\n"
+		  "02 80603f60 00000000 nt+0x300\n");
 	want(out, " # ChildEBP RetAddr  Args to Child              \n"
 		  "00 80603f20 80400200 a0000001 a0000002 a0000003 "
-		  "0x80400100\n"
+		  "nt+0x100\n"
 		  "01 80603f40 80400300 b0000001 b0000002 b0000003 "
-		  "0x80400200\n");
+		  "nt+0x200\n");
 	want(out, "eax=10000500 efl=00000202 zf=0\n");
 	want(out, "Evaluate expression: -2143289088 = 80400100\n");
 	want(out, "Evaluate expression: 268436737 = 10000501\n");
@@ -109,13 +160,24 @@ static void check_x86(enum kdt_dg_arch arch, uint32_t type)
 	want(out, "80400110 8b4508           mov     eax,dword ptr [ebp+8]\n");
 	want(out, "ebp=80603e20\n");
 	want(out, "02 80603f60 00000000 c0000001 c0000002 c0000003 "
-		  "0x80400300\n");
-	want(out, "00 80603e20 80400210 0x80400110\n"
-		  "01 80603e40 80400310 0x80400210\n");
+		  "nt+0x300\n");
+	want(out, "00 80603e20 80400210 nt+0x110\n"
+		  "01 80603e40 80400310 nt+0x210\n");
+	check_x86_modules(out, arch);
+	/* Control registers from the KPRCB's special registers. */
+	snprintf(line, sizeof(line),
+		 "cr0=8001003b cr2=c0de0000 cr3=%08x cr4=%08x\n",
+		 (unsigned)g.dtb, arch == KDT_DG_X86_PAE ? 0x6f9u : 0x6d9u);
+	want(out, line);
+	snprintf(line, sizeof(line), "Evaluate expression: %u = %08x\n",
+		 (unsigned)g.dtb, (unsigned)g.dtb);
+	want(out, line);
+	want(out, "cr2=c0de0001\n");
 	/* No x64 registers, no 64-bit addresses. */
 	want_not(out, "rax=");
 	want_not(out, "rip=");
-	want_not(out, "`");
+	want_not(out, "00000000`");
+	want_not(out, "ffffffff`");
 	assert_int_equal(st, 0);
 	free(out);
 	kdt_dumpgen_free(&g);

@@ -22,7 +22,7 @@
 #include "dumpgen.h"
 #include "testsupport.h"
 
-#define T_MS 15000
+#define T_MS 60000 /* generous: .dump /f under ASan on a loaded 2-core VM */
 
 /* The sampled reads: kernel code, pool, page tables (virtual and
  * physical), registers of both processors, stack, modules, a PTE walk. */

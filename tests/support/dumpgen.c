@@ -30,6 +30,8 @@
 #define HUGE_PRESENT 8u
 #define MISSING_PFN 0x1000u     /* valid PTE, frame not in any run */
 #define DG_CODE_OFF KDT_DG_CODE_OFF /* code at the pc (not x64) */
+#define DRV_PFN0 0x50u          /* PE32 module pages: 0x50, 0x52, 0x51 */
+#define LDR_OFF 0x900u          /* KDATA: 32-bit LDR entries, names */
 
 struct dg_build {
 	struct kdt_dumpgen *g;
@@ -368,7 +370,18 @@ static void dg_kdata(struct kdt_dumpgen *g, uint64_t kva)
 		dg_put_ptr(g, pp + KDT_DG_PRCB_CONTEXT_PTR, g->ctx_va[i]);
 		memcpy(pp + KDT_DG_PRCB_PROCSTATE_CONTEXT, g->ctx[i],
 		       g->ctx_len);
+		if (!g->ptr64) {
+			uint8_t *sr = pp + KDT_DG_PRCB_SPECIAL_REG;
+
+			kd_put_le32(sr + 0x0, KDT_DG_X86_CR0);
+			kd_put_le32(sr + 0x4, KDT_DG_X86_CR2 + i);
+			kd_put_le32(sr + 0x8, (uint32_t)g->dtb);
+			kd_put_le32(sr + 0xC, KDT_DG_X86_CR4 |
+					      (g->pae ? 0x20u : 0));
+		}
 	}
+	if (!g->ptr64)
+		kd_put_le16(k + 0x2F2, KDT_DG_PRCB_SPECIAL_REG);
 }
 
 /* ---- code at the pc and a frame chain (x86, PAE, ARM64) --------------- */
@@ -445,6 +458,164 @@ static void dg_code_and_stack(struct kdt_dumpgen *g, uint64_t code_pa,
 					    0x100u * i);
 		}
 	}
+}
+
+/* ---- x86 loaded-module list and a PE32 image --------------------------- */
+
+/* A UNICODE_STRING32 at @p us for @p s, its UTF-16 text at @p k + @p off. */
+static void dg_ustr32(uint8_t *k, uint64_t kva, uint8_t *us, size_t off,
+		      const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i++)
+		kd_put_le16(k + off + 2 * i, (uint8_t)s[i]);
+	kd_put_le16(us, (uint16_t)(2 * n));
+	kd_put_le16(us + 2, (uint16_t)(2 * n + 2));
+	kd_put_le32(us + 4, (uint32_t)(kva + off));
+}
+
+/* One LDR_DATA_TABLE_ENTRY32 at KDATA + @p off. */
+static void dg_ldr32(uint8_t *k, uint64_t kva, size_t off, uint64_t flink,
+		     uint64_t blink, uint64_t base, uint32_t entry,
+		     uint32_t size, uint32_t stamp, const char *full,
+		     const char *name, size_t str_off)
+{
+	uint8_t *e = k + off;
+
+	kd_put_le32(e + 0x00, (uint32_t)flink);
+	kd_put_le32(e + 0x04, (uint32_t)blink);
+	kd_put_le32(e + 0x18, (uint32_t)base);
+	kd_put_le32(e + 0x1C, entry ? (uint32_t)base + entry : 0);
+	kd_put_le32(e + 0x20, size);
+	dg_ustr32(k, kva, e + 0x24, str_off, full);
+	dg_ustr32(k, kva, e + 0x2C, str_off + 0x80, name);
+	kd_put_le32(e + 0x44, stamp);
+}
+
+/* The PE32 image (3 pages, see dumpgen.h) into frames hdr, text, edata. */
+static void dg_pe32(uint8_t *hdr, uint8_t *text, uint8_t *edata,
+		    uint32_t base)
+{
+	static const uint8_t f0[] = {
+		0x55,                   /* push ebp */
+		0x8b, 0xec,             /* mov ebp,esp */
+		0x8b, 0x45, 0x08,       /* mov eax,dword ptr [ebp+8] */
+		0x5d,                   /* pop ebp */
+		0xc2, 0x04, 0x00,       /* ret 4 */
+	};
+	static const uint8_t f1[] = { 0x33, 0xc0, 0xc3 }; /* xor; ret */
+	uint8_t *fh = hdr + 0x84, *opt = hdr + 0x98, *sec = opt + 0xE0;
+	static const struct {
+		char name[8];
+		uint32_t rva, flags;
+	} secs[2] = {
+		{ ".text", 0x1000, 0x60000020u },
+		{ ".edata", 0x2000, 0x40000040u },
+	};
+	unsigned int i;
+
+	memset(hdr, 0, PG);
+	memset(text, 0xcc, PG);
+	memset(edata, 0, PG);
+	hdr[0] = 'M';
+	hdr[1] = 'Z';
+	kd_put_le16(hdr + 0x02, 0x90);
+	kd_put_le16(hdr + 0x04, 3);
+	kd_put_le32(hdr + 0x3C, 0x80);
+	memcpy(hdr + 0x80, "PE\0\0", 4);
+	kd_put_le16(fh + 0, 0x14C);             /* Machine: i386 */
+	kd_put_le16(fh + 2, 2);                 /* NumberOfSections */
+	kd_put_le32(fh + 4, KDT_DG_DRV_TIMESTAMP);
+	kd_put_le16(fh + 16, 0xE0);             /* SizeOfOptionalHeader */
+	kd_put_le16(fh + 18, 0x2102);           /* exe, 32-bit, DLL */
+	kd_put_le16(opt + 0, 0x10B);            /* PE32 */
+	kd_put_le32(opt + 4, PG);               /* SizeOfCode */
+	kd_put_le32(opt + 16, 0x1000);          /* AddressOfEntryPoint */
+	kd_put_le32(opt + 20, 0x1000);          /* BaseOfCode */
+	kd_put_le32(opt + 24, 0x2000);          /* BaseOfData */
+	kd_put_le32(opt + 28, base);            /* ImageBase */
+	kd_put_le32(opt + 32, PG);              /* SectionAlignment */
+	kd_put_le32(opt + 36, 0x200);           /* FileAlignment */
+	kd_put_le16(opt + 40, 6);               /* OS 6.1 */
+	kd_put_le16(opt + 42, 1);
+	kd_put_le16(opt + 48, 6);               /* subsystem 6.1 */
+	kd_put_le16(opt + 50, 1);
+	kd_put_le32(opt + 56, KDT_DG_DRV_SIZE); /* SizeOfImage */
+	kd_put_le32(opt + 60, 0x400);           /* SizeOfHeaders */
+	kd_put_le32(opt + 64, KDT_DG_DRV_CHECKSUM);
+	kd_put_le16(opt + 68, 1);               /* native */
+	kd_put_le32(opt + 92, 16);              /* NumberOfRvaAndSizes */
+	kd_put_le32(opt + 96, 0x2000);          /* export directory */
+	kd_put_le32(opt + 100, 0x80);
+	for (i = 0; i < 2; i++) {
+		uint8_t *sh = sec + 40 * i;
+
+		memcpy(sh, secs[i].name, strlen(secs[i].name));
+		kd_put_le32(sh + 8, i == 0 ? 0x20 : 0x80); /* VirtualSize */
+		kd_put_le32(sh + 12, secs[i].rva);
+		kd_put_le32(sh + 16, 0x200);
+		kd_put_le32(sh + 20, 0x400 + 0x200 * i);
+		kd_put_le32(sh + 36, secs[i].flags);
+	}
+	memcpy(text, f0, sizeof(f0));
+	memcpy(text + 0x10, f1, sizeof(f1));
+	/* IMAGE_EXPORT_DIRECTORY: 2 functions, 2 names (sorted). */
+	kd_put_le32(edata + 4, KDT_DG_DRV_TIMESTAMP);
+	kd_put_le32(edata + 12, 0x2060);        /* Name */
+	kd_put_le32(edata + 16, 1);             /* Base */
+	kd_put_le32(edata + 20, 2);
+	kd_put_le32(edata + 24, 2);
+	kd_put_le32(edata + 28, 0x2028);        /* AddressOfFunctions */
+	kd_put_le32(edata + 32, 0x2030);        /* AddressOfNames */
+	kd_put_le32(edata + 36, 0x2038);        /* AddressOfNameOrdinals */
+	kd_put_le32(edata + 0x28, 0x1000);
+	kd_put_le32(edata + 0x2C, 0x1010);
+	kd_put_le32(edata + 0x30, 0x2040);
+	kd_put_le32(edata + 0x34, 0x2050);
+	kd_put_le16(edata + 0x38, 0);
+	kd_put_le16(edata + 0x3A, 1);
+	memcpy(edata + 0x40, KDT_DG_DRV_EXPORT0,
+	       sizeof(KDT_DG_DRV_EXPORT0));
+	memcpy(edata + 0x50, KDT_DG_DRV_EXPORT1,
+	       sizeof(KDT_DG_DRV_EXPORT1));
+	memcpy(edata + 0x60, KDT_DG_DRV_NAME, sizeof(KDT_DG_DRV_NAME));
+}
+
+/*
+ * PsLoadedModuleList of the 32-bit fixtures: nt at kernbase, then the
+ * PE32 module mapped at kernbase + KDT_DG_DRV_OFF (frames DRV_PFN0...).
+ */
+static void dg_modules32(struct kdt_dumpgen *g, struct dg_build *b,
+			 uint64_t kva)
+{
+	static const unsigned int frame[3] = { 0, 2, 1 };
+	uint8_t *k = dg_ptr(g, (uint64_t)KDATA_PFN * PG);
+	uint64_t head = g->ps_loaded_module_list;
+	uint64_t e0 = kva + LDR_OFF, e1 = kva + LDR_OFF + 0x60;
+	uint64_t drv = g->kernbase + KDT_DG_DRV_OFF;
+	const char *nt = g->pae ? "ntkrnlpa.exe" : "ntoskrnl.exe";
+	char full[64];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		dg_map(b, drv + (uint64_t)i * PG, 0,
+		       (uint64_t)(DRV_PFN0 + frame[i]) * PG |
+			       dg_leaf_bits(g, false, false));
+	dg_pe32(dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[0]) * PG),
+		dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[1]) * PG),
+		dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[2]) * PG),
+		(uint32_t)drv);
+	g->drv_base = drv;
+	kd_put_le32(k + 0x400, (uint32_t)e0);
+	kd_put_le32(k + 0x404, (uint32_t)e1);
+	snprintf(full, sizeof full, "\\SystemRoot\\system32\\%s", nt);
+	dg_ldr32(k, kva, LDR_OFF, e1, head, g->kernbase, 0, KDT_DG_NT_SIZE,
+		 0x4CE78A09u, full, nt, 0xA00);
+	dg_ldr32(k, kva, LDR_OFF + 0x60, head, e0, drv, 0x1000,
+		 KDT_DG_DRV_SIZE, KDT_DG_DRV_TIMESTAMP,
+		 "\\SystemRoot\\system32\\drivers\\" KDT_DG_DRV_NAME,
+		 KDT_DG_DRV_NAME, 0xB00);
 }
 
 void kdt_dumpgen_free(struct kdt_dumpgen *g)
@@ -603,6 +774,8 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 						DG_CODE_OFF) + 0x10 * i,
 			   kbase + 0x600000 + 0x3F00 - 0x100 * i);
 	dg_kdata(g, m->va);
+	if (!big)
+		dg_modules32(g, &b, m->va);
 	if (arch != KDT_DG_X64)
 		dg_code_and_stack(g, (uint64_t)(DATA_PFN + scatter[0]) * PG +
 				     DG_CODE_OFF,

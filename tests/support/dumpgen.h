@@ -80,6 +80,7 @@ struct kdt_dumpgen {
 	unsigned int nruns;
 	uint64_t user_pfn;                /* the KDT_DG_USERONLY frame */
 	bool bitmap_unaligned;            /* write: WinDbg's FirstPage */
+	uint64_t drv_base;                /* x86/PAE: the PE32 module, or 0 */
 };
 
 /*
@@ -94,12 +95,42 @@ struct kdt_dumpgen {
  */
 #define KDT_DG_CODE_OFF 0x100
 
+/*
+ * x86 and PAE fixtures also carry a loaded-module list (32-bit
+ * LDR_DATA_TABLE_ENTRYs in the KDATA page after KiProcessorBlock): "nt"
+ * (ntoskrnl.exe, PAE: ntkrnlpa.exe) at kernbase, KDT_DG_NT_SIZE bytes,
+ * no PE header (the tagged data pages stay as they are), then
+ * KDT_DG_DRV_NAME, a 3-page PE32 image at kernbase + KDT_DG_DRV_OFF:
+ * headers, .text at RVA 0x1000 with exports KDT_DG_DRV_EXPORT0 (RVA
+ * 0x1000: push ebp; mov ebp,esp; mov eax,dword ptr [ebp+8]; pop ebp;
+ * ret 4) and KDT_DG_DRV_EXPORT1 (RVA 0x1010: xor eax,eax; ret), .edata
+ * at RVA 0x2000.  Other machines keep an empty list.
+ */
+#define KDT_DG_NT_SIZE 0x4000u
+#define KDT_DG_DRV_OFF 0x100000u
+#define KDT_DG_DRV_SIZE 0x3000u
+#define KDT_DG_DRV_NAME "dgdrv.sys"
+#define KDT_DG_DRV_EXPORT0 "DgDispatch"
+#define KDT_DG_DRV_EXPORT1 "DgReset"
+#define KDT_DG_DRV_TIMESTAMP 0x4CE7A1B2u
+#define KDT_DG_DRV_CHECKSUM 0x0000C0DEu
+
 /* KDBG layout choices of the fixtures (also what a reader must find). */
 #define KDT_DG_PRCB_CONTEXT_PTR 0x40   /* KPRCB: pointer to CONTEXT */
 #define KDT_DG_PRCB_NUMBER 0x24        /* KPRCB: u8 processor number */
 #define KDT_DG_PRCB_CURRENT_THREAD 0x08
 #define KDT_DG_PRCB_PROCSTATE_CONTEXT 0x100 /* KPRCB: embedded CONTEXT */
 #define KDT_DG_PRCB_SIZE 0x600
+/*
+ * x86 / PAE only: KSPECIAL_REGISTERS after the embedded CONTEXT (KDBG
+ * OffsetPrcbProcStateSpecialReg): Cr0 = KDT_DG_X86_CR0, Cr2 =
+ * KDT_DG_X86_CR2 + processor number, Cr3 = dtb, Cr4 = KDT_DG_X86_CR4
+ * (| 0x20 PAE on PAE fixtures).
+ */
+#define KDT_DG_PRCB_SPECIAL_REG (KDT_DG_PRCB_PROCSTATE_CONTEXT + 0x2CC)
+#define KDT_DG_X86_CR0 0x8001003Bu
+#define KDT_DG_X86_CR2 0xC0DE0000u
+#define KDT_DG_X86_CR4 0x000006D9u
 
 /* Build the image (not written yet).  @p ncpus 1..KDT_DG_MAX_CPUS. */
 int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,

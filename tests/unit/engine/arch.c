@@ -265,6 +265,61 @@ static void test_a64_walk_bounds(void **state)
 	free(f);
 }
 
+/* Output capture for command tests. */
+struct af_out {
+	char buf[4096];
+	size_t len;
+};
+
+static void af_sink(void *ctx, const char *text, size_t len)
+{
+	struct af_out *o = ctx;
+
+	if (len > sizeof(o->buf) - 1 - o->len)
+		len = sizeof(o->buf) - 1 - o->len;
+	memcpy(o->buf + o->len, text, len);
+	o->len += len;
+	o->buf[o->len] = '\0';
+}
+
+/* d* and bl print 8-digit addresses on a 32-bit target; dq values stay
+ * 16 digits. */
+static void test_x86_addr_columns(void **state)
+{
+	struct arch_fake *f = calloc(1, sizeof(*f));
+	struct af_out *o = calloc(1, sizeof(*o));
+	struct kd_session *s;
+	unsigned i;
+
+	(void)state;
+	s = af_session(f, KD_DUMP_MACHINE_I386);
+	kd_session_set_output(s, af_sink, o);
+	for (i = 0; i < 8; i++)
+		kd_put_le32(f->stack + 4 * i, 0x11111111u * (i + 1));
+	s->bps[0].used = true;
+	s->bps[0].enabled = true;
+	s->bps[0].addr = 0x80401000;
+	s->bps[0].passes = 1;
+	s->bps[0].passes_left = 1;
+	assert_int_equal(kd_session_execute(s, "dd 80600000 L6"), KD_OK);
+	assert_int_equal(kd_session_execute(s, "dq 80600000 L1"), KD_OK);
+	assert_int_equal(kd_session_execute(s, "db 80600004 L4"), KD_OK);
+	assert_int_equal(kd_session_execute(s, "dd 80603ff8 L4"), KD_OK);
+	assert_int_equal(kd_session_execute(s, "bl"), KD_OK);
+	assert_string_equal(o->buf,
+		"80600000  11111111 22222222 33333333 44444444\n"
+		"80600010  55555555 66666666\n"
+		"80600000  22222222`11111111\n"
+		"80600004  22 22 22 22"
+		"                                      \"\"\"\"\n"
+		"80603ff8  00000000 00000000 ???????? ????????\n"
+		"  0 e  80401000     0001 (0001) \n");
+	s->bps[0].used = false;
+	af_free(s);
+	free(f);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_a64_names),
 		cmocka_unit_test(test_x86_walk_bounds),
 		cmocka_unit_test(test_a64_walk_bounds),
+		cmocka_unit_test(test_x86_addr_columns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
