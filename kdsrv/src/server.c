@@ -32,6 +32,7 @@
 #define SRV_POLL_MS 200      /* client loop wake-up with a waitable link */
 #define SRV_BUSY_POLL_MS 2   /* ... and with one that is not */
 #define SRV_OPEN_WAIT_MS 10000 /* a new client must send OPEN by then */
+#define SRV_SPARE_THREADS 8  /* handshakes beyond max_clients, to refuse */
 
 /* One opened target link, attached to a client or waiting for one. */
 struct line {
@@ -43,6 +44,7 @@ struct line {
 	bool busy;          /* the janitor is draining it */
 	bool kdnet;
 	int request_ms;     /* resync budget after a send time-out */
+	uint64_t taken;     /* packets handed up to us (see line_rebase) */
 	char owner[SRV_PEER_MAX];
 	char since[16];     /* HH:MM:SS the owner took it */
 	time_t idle_since;
@@ -56,17 +58,20 @@ struct kd_srv {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct line *lines;
-	int clients;        /* client threads alive */
+	int clients;        /* client threads alive (handshakes included) */
+	int sessions;       /* clients past the handshake */
 	bool ending;
 	pthread_t janitor;
 	bool janitor_up;
 	char desc[256];
+	char end_by[96];    /* who ended the server, for the others */
 };
 
 struct client {
 	struct kd_srv *s;
 	struct kd_rchan *ch;
 	struct line *line;
+	bool counted;       /* in s->sessions */
 	char peer[SRV_PEER_MAX];
 	const char *proto;
 	uint64_t packets_in;
@@ -291,6 +296,22 @@ static int take_line(struct client *c, const char *trans, int request_ms,
 	return KD_OK;
 }
 
+/*
+ * Packets the link holds = its count of packets handed up (queued) minus
+ * `taken`.  The base is set whenever kd_link_recv() said "nothing"
+ * (KD_ETIMEOUT: its queue is empty then); each packet it returns after
+ * that adds one.  kd_link_sync() may drop queued packets: the difference
+ * then overstates until the next KD_ETIMEOUT, which only costs one
+ * needless kd_link_recv(); it never understates.
+ */
+static void line_rebase(struct line *l)
+{
+	struct kd_link_stats st;
+
+	kd_link_stats(l->link, &st);
+	l->taken = st.packets_received;
+}
+
 /* --- janitor: keep links nobody holds serviced (ACK, drop) --- */
 
 static void *janitor_main(void *arg)
@@ -339,10 +360,16 @@ static void *janitor_main(void *arg)
 				continue;
 			l->busy = true;
 			pthread_mutex_unlock(&s->lock);
-			while (n++ < 64 &&
-			       kd_link_recv(l->link, &type, buf, sizeof(buf),
-					    &len, 0) == KD_OK)
-				;
+			while (n++ < 64) {
+				int r = kd_link_recv(l->link, &type, buf,
+						     sizeof(buf), &len, 0);
+
+				if (r == KD_ETIMEOUT)
+					line_rebase(l);
+				if (r != KD_OK && r != KD_EBUFS)
+					break;
+				l->taken++;
+			}
 			pthread_mutex_lock(&s->lock);
 			l->busy = false;
 			pthread_cond_broadcast(&s->cond);
@@ -512,53 +539,79 @@ static bool handle(struct client *c, const struct kd_srv_msg *m,
 	return true;
 }
 
+/*
+ * True when the link may hold a packet already read from the target (one
+ * that came with the ACK of ours): its count of packets handed up is
+ * ahead of what we took (line_rebase()).  Saves a poll() per request.
+ */
+static bool link_queued(struct line *l)
+{
+	struct kd_link_stats st;
+
+	kd_link_stats(l->link, &st);
+	return st.packets_received > l->taken;
+}
+
 /* The relay loop of an attached client.  @return why it ended. */
 static enum leave relay(struct client *c, char *reason, size_t cap)
 {
 	struct kd_link *link = c->line->link;
 	int tfd = -1;
 	enum leave why = LEAVE_GONE;
+	struct pollfd pfd[3];
+	nfds_t npfd = 2;
+	bool look = true;
 
 	if (kd_transport_wait_fd(kd_link_transport(link), &tfd) < 0) {
 		kd_error_clear();
 		tfd = -1;
 	}
+	/* Built once: the client, the server's stop pipe, the target. */
+	pfd[0].fd = kd_rchan_fd(c->ch);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = c->s->stop_pipe[0];
+	pfd[1].events = POLLIN;
+	pfd[2].fd = tfd;
+	pfd[2].events = POLLIN;
+	if (tfd >= 0)
+		npfd = 3;
 	for (;;) {
-		struct pollfd pfd[3];
 		struct kd_srv_msg m;
 		unsigned type;
 		size_t len = 0;
 		int rc;
 
-		rc = kd_link_recv(link, &type, c->pkt, sizeof(c->pkt), &len,
-				  0);
-		if (rc == KD_OK) {
-			if (relay_packet(c, type, len) < 0) {
-				snprintf(reason, cap, "send to client failed");
-				return LEAVE_GONE;
+		/*
+		 * Ask the link when the target's fd was readable, when the
+		 * link already holds a packet, or always without an fd.
+		 */
+		if (look || tfd < 0 || link_queued(c->line)) {
+			look = false;
+			rc = kd_link_recv(link, &type, c->pkt, sizeof(c->pkt),
+					  &len, 0);
+			if (rc == KD_OK || rc == KD_EBUFS)
+				c->line->taken++;
+			else if (rc == KD_ETIMEOUT)
+				line_rebase(c->line);
+			if (rc == KD_OK) {
+				if (relay_packet(c, type, len) < 0) {
+					snprintf(reason, cap,
+						 "send to client failed");
+					return LEAVE_GONE;
+				}
+				continue;
 			}
-			continue;
-		}
-		if (rc != KD_ETIMEOUT && rc != KD_EBUFS) {
-			snprintf(reason, cap, "target transport failed: %s",
-				 kd_error_message(rc));
-			return LEAVE_LINK;
+			if (rc != KD_ETIMEOUT && rc != KD_EBUFS) {
+				snprintf(reason, cap,
+					 "target transport failed: %s",
+					 kd_error_message(rc));
+				return LEAVE_LINK;
+			}
 		}
 		if (!kd_rchan_pending(c->ch)) {
-			int n = 2;
-
-			pfd[0].fd = kd_rchan_fd(c->ch);
-			pfd[0].events = POLLIN;
-			pfd[1].fd = c->s->stop_pipe[0];
-			pfd[1].events = POLLIN;
-			if (tfd >= 0) {
-				pfd[2].fd = tfd;
-				pfd[2].events = POLLIN;
-				n = 3;
-			}
 			pfd[0].revents = pfd[1].revents = 0;
 			pfd[2].revents = 0;
-			rc = poll(pfd, (nfds_t)n,
+			rc = poll(pfd, npfd,
 				  tfd >= 0 ? SRV_POLL_MS : SRV_BUSY_POLL_MS);
 			if (rc < 0 && errno != EINTR) {
 				snprintf(reason, cap, "poll: %s",
@@ -567,6 +620,9 @@ static enum leave relay(struct client *c, char *reason, size_t cap)
 			}
 			if (pfd[1].revents)
 				return LEAVE_STOP;
+			/* Target data, or a quiet while: the link's turn. */
+			if (rc == 0 || pfd[2].revents)
+				look = true;
 			if (!pfd[0].revents)
 				continue;
 		}
@@ -611,11 +667,30 @@ static enum leave relay(struct client *c, char *reason, size_t cap)
 static int wait_open(struct client *c, struct kd_srv_msg *m, char *reason,
 		     size_t cap)
 {
+	int64_t deadline = now_ms() + SRV_OPEN_WAIT_MS;
 	size_t len = 0;
-	int rc;
+	int rc = KD_ETIMEOUT;
 
-	rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &len,
-			   SRV_OPEN_WAIT_MS);
+	/* Wait for OPEN, or for the server to end meanwhile. */
+	while (now_ms() < deadline) {
+		struct pollfd p[2] = {
+			{ .fd = kd_rchan_fd(c->ch), .events = POLLIN },
+			{ .fd = c->s->stop_pipe[0], .events = POLLIN },
+		};
+
+		if (!kd_rchan_pending(c->ch) &&
+		    poll(p, 2, (int)(deadline - now_ms())) < 0 &&
+		    errno != EINTR)
+			break;
+		if (p[1].revents) {
+			rc = kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_SERVER,
+					  "the server is ending");
+			break;
+		}
+		rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &len, 0);
+		if (rc != KD_ETIMEOUT)
+			break;
+	}
 	if (rc < 0) {
 		snprintf(reason, cap, "no OPEN: %s", kd_error_message(rc));
 		return rc;
@@ -642,6 +717,8 @@ static void client_end(struct client *c)
 	kd_rchan_close(c->ch);
 	pthread_mutex_lock(&s->lock);
 	s->clients--;
+	if (c->counted)
+		s->sessions--;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	kd_free(c);
@@ -652,12 +729,42 @@ static void *client_main(void *arg)
 	struct client *c = arg;
 	struct kd_srv *s = c->s;
 	struct kd_srv_msg m, a;
-	char trans[KD_SRV_MAX_TEXT + 1];
+	char asked[KD_SRV_MAX_TEXT + 1], trans[KD_SRV_MAX_TEXT + 1];
 	char reason[512] = "", why[400] = "";
 	bool reused = false;
 	enum leave leave;
 	int rc;
 
+	/* The handshake runs here, so a silent peer delays nobody else. */
+	rc = kd_rchan_handshake(s->l, c->ch);
+	if (rc < 0) {
+		slog(s, "refused a connection: %s", kd_error_message(rc));
+		client_end(c);
+		return NULL;
+	}
+	c->proto = kd_rchan_proto(c->ch);
+	{
+		const char *who = kd_rchan_identity(c->ch);
+		bool full;
+
+		pthread_mutex_lock(&s->lock);
+		full = s->sessions >= s->o.max_clients;
+		if (!full) {
+			s->sessions++;
+			c->counted = true;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (full) {
+			slog(s, "%s (%s): refused: %d clients already",
+			     c->peer, c->proto, s->o.max_clients);
+			put_error(c, KD_EBUSY,
+				  "too many clients on this KD connection server");
+			client_end(c);
+			return NULL;
+		}
+		slog(s, "%s (%s): connected%s%s", c->peer, c->proto,
+		     who && *who ? " as " : "", who ? who : "");
+	}
 	rc = wait_open(c, &m, reason, sizeof(reason));
 	if (rc < 0) {
 		slog(s, "%s (%s): disconnected: %s", c->peer, c->proto,
@@ -665,8 +772,19 @@ static void *client_main(void *arg)
 		client_end(c);
 		return NULL;
 	}
-	memcpy(trans, m.text, m.text_len);
-	trans[m.text_len] = '\0';
+	memcpy(asked, m.text, m.text_len);
+	asked[m.text_len] = '\0';
+	/* Parameters left out come from this machine's environment. */
+	rc = kd_srv_trans_defaults(asked, trans, sizeof(trans));
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "bad transport '%.200s': %.150s",
+			 asked, kd_error_message(rc));
+		slog(s, "%s (%s): refused %s: %s", c->peer, c->proto, asked,
+		     why);
+		put_error(c, rc, why);
+		client_end(c);
+		return NULL;
+	}
 	rc = take_line(c, trans, m.timeout_ms < 0 ? 10000 : m.timeout_ms,
 		       &reused, why, sizeof(why));
 	if (rc < 0) {
@@ -711,13 +829,25 @@ static void *client_main(void *arg)
 	case LEAVE_END:
 		slog(s, "%s (%s): .endpsrv: ending the server", c->peer,
 		     c->proto);
+		pthread_mutex_lock(&s->lock);
+		snprintf(s->end_by, sizeof(s->end_by), ".endpsrv from %s",
+			 c->peer);
+		pthread_mutex_unlock(&s->lock);
 		break;
-	case LEAVE_STOP:
-		put_error(c, KD_EDISCONNECTED,
-			  "the KD connection server is ending");
+	case LEAVE_STOP: {
+		char text[512];
+
+		/* Told at once: the client's watcher prints it. */
+		pthread_mutex_lock(&s->lock);
+		snprintf(text, sizeof(text),
+			 "SERVER ENDING: the KD connection server %.250s is ending%s%.95s",
+			 s->desc, s->end_by[0] ? ", " : "", s->end_by);
+		pthread_mutex_unlock(&s->lock);
+		put_error(c, KD_EDISCONNECTED, text);
 		slog(s, "%s (%s): session closed on %s (server ending)",
 		     c->peer, c->proto, trans);
 		break;
+	}
 	case LEAVE_LINK:
 		put_error(c, KD_EDISCONNECTED, reason);
 		slog(s, "%s (%s): %s; %s closed", c->peer, c->proto, reason,
@@ -797,28 +927,24 @@ static bool stopping(struct kd_srv *s)
 	return poll(&p, 1, 0) > 0;
 }
 
+/*
+ * A TCP connection came (not yet authenticated): its own thread runs the
+ * handshake and the session.  Beyond max_clients a few threads more may
+ * run handshakes, to tell those clients why they are refused; past that
+ * the connection is closed at once.
+ */
 static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 {
 	struct client *c;
 	pthread_attr_t attr;
 	pthread_t tid;
 	const char *peer = kd_rchan_peer(ch);
-	const char *proto = kd_rchan_proto(ch);
-	const char *who = kd_rchan_identity(ch);
 
 	pthread_mutex_lock(&s->lock);
-	if (s->clients >= s->o.max_clients) {
+	if (s->clients >= s->o.max_clients + SRV_SPARE_THREADS) {
 		pthread_mutex_unlock(&s->lock);
-		slog(s, "%s (%s): refused: %d clients already", peer, proto,
-		     s->o.max_clients);
-		{
-			struct client tmp;
-
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.ch = ch;
-			put_error(&tmp, KD_EBUSY,
-				  "too many clients on this KD connection server");
-		}
+		slog(s, "%s: refused: %d clients and handshakes already",
+		     peer, s->clients);
 		kd_rchan_close(ch);
 		return;
 	}
@@ -829,12 +955,10 @@ static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 		goto fail;
 	c->s = s;
 	c->ch = ch;
-	c->proto = proto;
+	c->proto = kd_rchan_proto(ch);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->tokens = s->o.msg_rate;
 	c->last_ms = now_ms();
-	slog(s, "%s (%s): connected%s%s", peer, proto,
-	     who && *who ? " as " : "", who ? who : "");
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&tid, &attr, client_main, c) != 0) {
@@ -860,7 +984,8 @@ int kd_srv_run(struct kd_srv *s)
 
 	if (pthread_create(&s->janitor, NULL, janitor_main, s) == 0)
 		s->janitor_up = true;
-	slog(s, "listening on %s", s->desc);
+	slog(s, "listening on %s%s", s->desc,
+	     kd_rlistener_hidden(s->l) ? " (hidden: not announced)" : "");
 	while (!stopping(s)) {
 		struct kd_rchan *ch = NULL;
 		int wait = 500;
@@ -887,7 +1012,7 @@ int kd_srv_run(struct kd_srv *s)
 			(void)poll(&p, 1, -1);
 			continue;
 		}
-		rc = kd_raccept(s->l, &ch, wait);
+		rc = kd_raccept_conn(s->l, &ch, wait);
 		if (rc == KD_OK) {
 			dialled = lfd < 0;
 			start_client(s, ch);

@@ -32,7 +32,10 @@ static void usage(FILE *f)
 	      "             tcp:port=P,clicon=HOST[,password=X]\n"
 	      "             ssl:port=P,cert=FILE.pem,key=FILE.key[,password=X]\n"
 	      "Clients: kd -k kdsrv:server=@{tcp:server=HOST,port=P},"
-	      "trans=@{com:...|net:...}\n",
+	      "trans=@{com:...|net:...}\n"
+	      "Left out of trans=: com: port= from _NT_DEBUG_PORT, baud= from\n"
+	      "  _NT_DEBUG_BAUD_RATE; net: port= from OPENKD_KDNET_PORT, key=\n"
+	      "  from OPENKD_KDNET_KEY (this machine's environment)\n",
 	      f);
 }
 

@@ -4,13 +4,20 @@
  * server runs the KD link next to the target; this driver carries whole KD
  * packets over a remote channel (kd/rchan.h) and is driven by the link
  * through its packet ops (packet_int.h).  Sends do not wait for the
- * target's ACK: a failure comes back later and surfaces on a recv.
+ * target's ACK: a failure comes back later and surfaces on a recv.  A
+ * watcher thread reads the channel while the session is idle, so that a
+ * server that ends is reported at once, not at the next command.
  */
 #include "transport_int.h"
 #include "packet_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,11 +31,19 @@
 #define KDSRVC_OPEN_MS 30000     /* the server opening the transport */
 #define KDSRVC_REQUEST_MS 5000   /* server-side resync budget per send */
 #define KDSRVC_SLACK_MS 3000     /* added to a sync's own bound */
+#define KDSRVC_IDLE_MS 300       /* the watcher reads after this quiet */
 
 struct kdsrvc {
 	const struct kd_packet_ops *pk; /* first: see packet_int.h */
 	struct kd_rchan *ch;
 	pthread_mutex_t tx_lock;        /* channel sends, tx buffer */
+	pthread_mutex_t rx_lock;        /* channel reads, stash */
+	_Atomic int64_t active_ms;      /* last send or receive */
+	pthread_t watcher;
+	bool watcher_up;
+	int wake[2];                    /* tells the watcher to stop */
+	bool watch_gone;                /* the watcher saw the channel end */
+	size_t stash_len;               /* a message the watcher read */
 	uint32_t seq;
 	uint32_t events;
 	bool kdnet;
@@ -39,6 +54,7 @@ struct kdsrvc {
 	struct kd_link_stats st;
 	uint8_t tx[KD_SRV_MSG_MAX];
 	uint8_t rx[KD_SRV_MSG_MAX];
+	uint8_t stash[KD_SRV_MSG_MAX];
 };
 
 static const struct kd_param_spec kdsrvc_keys[] = {
@@ -66,6 +82,7 @@ static int put(struct kdsrvc *c, const struct kd_srv_msg *m)
 
 	if (c->dead)
 		return gone(c);
+	atomic_store(&c->active_ms, kd_transport__now_ms());
 	pthread_mutex_lock(&c->tx_lock);
 	rc = kd_srv_msg_encode(c->tx, sizeof(c->tx), &n, m);
 	if (rc == KD_OK)
@@ -89,7 +106,21 @@ static int get(struct kdsrvc *c, struct kd_srv_msg *m, int timeout_ms)
 
 	if (c->dead)
 		return gone(c);
-	rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &n, timeout_ms);
+	pthread_mutex_lock(&c->rx_lock);
+	atomic_store(&c->active_ms, kd_transport__now_ms());
+	if (c->stash_len) {
+		n = c->stash_len;
+		memcpy(c->rx, c->stash, n);
+		c->stash_len = 0;
+		rc = KD_OK;
+	} else if (c->watch_gone) {
+		rc = KD_EDISCONNECTED;
+	} else {
+		rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &n,
+				   timeout_ms);
+	}
+	atomic_store(&c->active_ms, kd_transport__now_ms());
+	pthread_mutex_unlock(&c->rx_lock);
 	if (rc == KD_ETIMEOUT)
 		return rc;
 	if (rc == KD_EDISCONNECTED)
@@ -138,6 +169,109 @@ static void mask_spec(char *out, size_t cap, const char *spec)
 	out[o] = '\0';
 }
 
+/* Sleep up to @p ms unless told to stop.  @return true to stop. */
+static bool watch_nap(struct kdsrvc *c, int ms)
+{
+	struct pollfd p = { .fd = c->wake[0], .events = POLLIN };
+
+	return poll(&p, 1, ms) > 0;
+}
+
+/*
+ * The watcher: while nothing sends or receives for KDSRVC_IDLE_MS, wait
+ * for the channel to become readable and read one message into the stash
+ * (get() takes it from there).  An ERROR from the server (it is ending,
+ * or the link failed) is printed at once; the session learns it at its
+ * next request as before.
+ */
+static void *watch_main(void *arg)
+{
+	struct kdsrvc *c = arg;
+
+	for (;;) {
+		int64_t quiet = kd_transport__now_ms() -
+				atomic_load(&c->active_ms);
+		struct pollfd p[2] = {
+			{ .fd = c->wake[0], .events = POLLIN },
+			{ .fd = kd_rchan_fd(c->ch), .events = POLLIN },
+		};
+		struct kd_srv_msg m;
+		size_t n = 0;
+		int rc;
+
+		if (quiet < KDSRVC_IDLE_MS) {
+			if (watch_nap(c, (int)(KDSRVC_IDLE_MS - quiet)))
+				return NULL;
+			continue;
+		}
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			return NULL;
+		if (p[0].revents)
+			return NULL;
+		if (!p[1].revents)
+			continue;
+		if (pthread_mutex_trylock(&c->rx_lock) != 0) {
+			/* A request is reading: its answer is its own. */
+			if (watch_nap(c, 50))
+				return NULL;
+			continue;
+		}
+		if (c->stash_len || c->watch_gone) {
+			pthread_mutex_unlock(&c->rx_lock);
+			if (watch_nap(c, 200))
+				return NULL;
+			continue;
+		}
+		rc = kd_rchan_recv(c->ch, c->stash, sizeof(c->stash), &n, 0);
+		if (rc == KD_OK)
+			c->stash_len = n;
+		else if (rc != KD_ETIMEOUT)
+			c->watch_gone = true;
+		pthread_mutex_unlock(&c->rx_lock);
+		if (rc == KD_OK && kd_srv_msg_decode(&m, c->stash, n) == KD_OK &&
+		    m.type == KD_SRV_ERROR) {
+			fprintf(stderr, "\nkdsrv %s: %.*s\n", c->server,
+				(int)m.text_len, m.text);
+			fflush(stderr);
+		} else if (rc != KD_OK && rc != KD_ETIMEOUT) {
+			fprintf(stderr,
+				"\nKD connection server %s went away\n",
+				c->server);
+			fflush(stderr);
+		}
+	}
+}
+
+static void watch_start(struct kdsrvc *c)
+{
+	atomic_store(&c->active_ms, kd_transport__now_ms());
+	if (pipe2(c->wake, O_CLOEXEC) < 0) {
+		c->wake[0] = c->wake[1] = -1;
+		return;
+	}
+	c->watcher_up = pthread_create(&c->watcher, NULL, watch_main, c) == 0;
+	if (!c->watcher_up) {
+		close(c->wake[0]);
+		close(c->wake[1]);
+		c->wake[0] = c->wake[1] = -1;
+	}
+}
+
+static void watch_stop(struct kdsrvc *c)
+{
+	static const char one = 1;
+
+	if (!c->watcher_up)
+		return;
+	if (write(c->wake[1], &one, 1) < 0) {
+		/* The pipe is ours and empty: cannot fail. */
+	}
+	pthread_join(c->watcher, NULL);
+	c->watcher_up = false;
+	close(c->wake[0]);
+	close(c->wake[1]);
+}
+
 static int kdsrvc_open(struct kd_transport *t, const struct kd_params *p)
 {
 	struct kdsrvc *c = priv(t);
@@ -159,6 +293,7 @@ static int kdsrvc_open(struct kd_transport *t, const struct kd_params *p)
 	if (rc < 0)
 		return rc;
 	pthread_mutex_init(&c->tx_lock, NULL);
+	pthread_mutex_init(&c->rx_lock, NULL);
 	memset(&m, 0, sizeof(m));
 	m.type = KD_SRV_OPEN;
 	m.minor = KD_SRV_PROTO_MINOR;
@@ -180,10 +315,12 @@ static int kdsrvc_open(struct kd_transport *t, const struct kd_params *p)
 	if (rc < 0) {
 		kd_rchan_close(c->ch);
 		pthread_mutex_destroy(&c->tx_lock);
+		pthread_mutex_destroy(&c->rx_lock);
 		return rc;
 	}
 	c->kdnet = (m.flags & KD_SRV_OPENED_KDNET) != 0;
 	c->dead = false;
+	watch_start(c);
 	return KD_OK;
 }
 
@@ -192,6 +329,7 @@ static void kdsrvc_close(struct kd_transport *t)
 	struct kdsrvc *c = priv(t);
 	struct kd_srv_msg m;
 
+	watch_stop(c);
 	if (!c->dead) {
 		memset(&m, 0, sizeof(m));
 		m.type = KD_SRV_CLOSE;
@@ -199,6 +337,7 @@ static void kdsrvc_close(struct kd_transport *t)
 	}
 	kd_rchan_close(c->ch);
 	pthread_mutex_destroy(&c->tx_lock);
+	pthread_mutex_destroy(&c->rx_lock);
 }
 
 static int kdsrvc_raw(struct kd_transport *t)

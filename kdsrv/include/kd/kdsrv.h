@@ -66,6 +66,24 @@ KD_API void kd_srv_close(struct kd_srv *s);
 KD_API KD_WARN_UNUSED int kd_srv_transport_key(const char *trans, char *buf,
 					       size_t cap);
 
+/**
+ * Fill the parameters a client left out of its transport string from
+ * kdsrv's own environment (windbg-conventions §1.6: `trans=@{com:}`):
+ *   com: port=  from _NT_DEBUG_PORT        (e.g. /dev/ttyS0, or a socket
+ *                                            path with `com:pipe`)
+ *   com: baud=  from _NT_DEBUG_BAUD_RATE   (serial devices only, not
+ *                                            with pipe or ipport)
+ *   net: port=  from OPENKD_KDNET_PORT     (openkd's own names)
+ *   net: key=   from OPENKD_KDNET_KEY
+ * Given parameters always win; unset variables leave the string as it is
+ * (the transport then names what is missing).
+ * @return KD_OK with the string in @p buf; KD_EINVAL (unparsable string,
+ *         or a variable holding ',', '@', '{', '}', '|', blanks or more
+ *         than 200 bytes); KD_EBUFS.
+ */
+KD_API KD_WARN_UNUSED int kd_srv_trans_defaults(const char *trans, char *buf,
+						size_t cap);
+
 KD_END_DECLS
 
 #endif /* KD_KDSRV_H */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -475,6 +476,149 @@ static void test_silent_peer(void **state)
 	pthread_join(th, NULL);
 	close(lfd);
 	kd_rchan__handshake_ms = 5000;
+	kd_rlistener_close(l);
+}
+
+/*
+ * The accept split: kd_raccept_conn() returns at once although the peer
+ * is silent; a good client accepted after it is served while the silent
+ * one's kd_rchan_handshake() still waits in its own thread; that one
+ * then fails alone.
+ */
+struct hs_job {
+	struct kd_rlistener *l;
+	struct kd_rchan *c;
+	int rc;
+	char msg[256];
+	pthread_t th;
+};
+
+static void *hs_main(void *arg)
+{
+	struct hs_job *j = arg;
+
+	j->rc = kd_rchan_handshake(j->l, j->c);
+	snprintf(j->msg, sizeof(j->msg), "%s", kd_error_last()->message);
+	return NULL;
+}
+
+static void test_accept_split(void **state)
+{
+	struct kd_rlistener *l = listen_ok("", KDSRV);
+	struct kd_rchan *silent = NULL, *good = NULL;
+	struct hs_job j;
+	uint8_t in[8];
+	size_t n = 0;
+	int64_t t0;
+	pid_t pid;
+	int fd, st;
+
+	(void)state;
+	kd_rchan__handshake_ms = 1500;
+	assert_int_equal(kd_rchan_handshake(NULL, NULL), KD_EINVAL);
+	fd = raw_connect(kd_rlistener_port(l));
+	t0 = mono_ms();
+	assert_int_equal(kd_raccept_conn(l, &silent, 2000), KD_OK);
+	assert_true(mono_ms() - t0 < 500);
+	assert_non_null(strstr(kd_rchan_peer(silent), "127.0.0.1:"));
+	memset(&j, 0, sizeof(j));
+	j.l = l;
+	j.c = silent;
+	assert_int_equal(pthread_create(&j.th, NULL, hs_main, &j), 0);
+
+	/* A good client (another process), served meanwhile. */
+	t0 = mono_ms();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct kd_rchan *cc = NULL;
+		uint8_t m[3] = { 1, 2, 3 };
+
+		if (connect_to(&cc, kd_rlistener_port(l), "", KDSRV) !=
+			    KD_OK ||
+		    kd_rchan_send(cc, m, sizeof(m)) != KD_OK)
+			_exit(1);
+		kd_rchan_close(cc);
+		_exit(0);
+	}
+	assert_int_equal(kd_raccept_conn(l, &good, 2000), KD_OK);
+	assert_int_equal(kd_rchan_handshake(l, good), KD_OK);
+	assert_int_equal(kd_rchan_recv(good, in, sizeof(in), &n, 2000), KD_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(in[2], 3);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* Served well before the silent peer's handshake limit. */
+	assert_true(mono_ms() - t0 < 1200);
+	kd_rchan_close(good);
+
+	pthread_join(j.th, NULL);
+	assert_int_equal(j.rc, KD_EPROTO);
+	assert_non_null(strstr(j.msg, ": no client hello within 1500 ms"));
+	kd_rchan_close(silent);
+	close(fd);
+	kd_rchan__handshake_ms = 5000;
+	kd_rlistener_close(l);
+}
+
+/*
+ * Many messages of varied sizes in one burst: they arrive packed in few
+ * reads, are taken from the receive buffer by offset, and the partial
+ * frame at the buffer's end is moved to the front when room runs out.
+ */
+static void test_burst(void **state)
+{
+	struct kd_rlistener *l = listen_ok("", KDSRV);
+	struct kd_rchan *c = NULL, *acc = NULL;
+	static uint8_t out[KD_RCHAN_MAX_MSG], in[KD_RCHAN_MAX_MSG];
+	static const size_t sizes[] = { 1, 7, 4000, 0, 60000, 3, 65536,
+					12345, 2, 4014, 40000, 9 };
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned int port = kd_rlistener_port(l);
+
+		if (connect_to(&c, port, "", KDSRV) != KD_OK)
+			_exit(1);
+		for (int r = 0; r < 20; r++) {
+			for (size_t i = 0; i < KD_ARRAY_SIZE(sizes); i++) {
+				size_t len = sizes[i];
+
+				for (size_t b = 0; b < len; b++)
+					out[b] = (uint8_t)(b * 13 + i + r);
+				if (kd_rchan_send(c, out, len) != KD_OK)
+					_exit(2);
+			}
+		}
+		kd_rchan_close(c);
+		_exit(0);
+	}
+	assert_int_equal(kd_raccept(l, &acc, 5000), KD_OK);
+	/* Let the sender fill the socket so reads come back full. */
+	usleep(200000);
+	for (int r = 0; r < 20; r++) {
+		for (size_t i = 0; i < KD_ARRAY_SIZE(sizes); i++) {
+			size_t len = sizes[i], n = (size_t)-1;
+
+			assert_int_equal(kd_rchan_recv(acc, in, sizeof(in), &n,
+						       5000),
+					 KD_OK);
+			assert_int_equal(n, len);
+			for (size_t b = 0; b < len; b++) {
+				if (in[b] != (uint8_t)(b * 13 + i + r))
+					fail_msg("round %d message %zu byte "
+						 "%zu differs", r, i, b);
+			}
+		}
+	}
+	assert_false(kd_rchan_pending(acc));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	kd_rchan_close(acc);
 	kd_rlistener_close(l);
 }
 
@@ -1167,6 +1311,8 @@ int main(void)
 		cmocka_unit_test(test_passwords),
 		cmocka_unit_test(test_wrong_service),
 		cmocka_unit_test(test_silent_peer),
+		cmocka_unit_test(test_accept_split),
+		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_not_openkd),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_rate_limit),

@@ -87,6 +87,26 @@ KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
 				     struct kd_rchan **out, int timeout_ms);
 
 /**
+ * kd_raccept() in two steps, so that a server's accept loop never waits
+ * for a slow or silent peer: kd_raccept_conn() takes the next TCP
+ * connection (or makes the clicon dial) and returns at once with a
+ * channel that is not usable yet (kd_rchan_peer() is); the thread that
+ * serves that peer then runs kd_rchan_handshake() (TLS, hello,
+ * challenge and response, at most 5 s) and closes the channel itself when
+ * it fails.  The listener must outlive every handshake in progress.
+ * kd_raccept_conn() returns what kd_raccept() does before the handshake
+ * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM); kd_rchan_handshake()
+ * returns KD_OK or what kd_raccept() does for a failed handshake
+ * (KD_EAUTH, KD_EPROTO (also a peer that said nothing in time),
+ * KD_EDISCONNECTED) with kd_error_last() set for the log.
+ */
+KD_API KD_WARN_UNUSED int kd_raccept_conn(struct kd_rlistener *l,
+					  struct kd_rchan **out,
+					  int timeout_ms);
+KD_API KD_WARN_UNUSED int kd_rchan_handshake(struct kd_rlistener *l,
+					     struct kd_rchan *c);
+
+/**
  * Connect to a server from a client-side transport string:
  *   tcp:server=HOST,port=P[,password=X]
  *   ssl:server=HOST,port=P,ca=FILE.pem[,password=X]   (verifies the
