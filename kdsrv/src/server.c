@@ -715,6 +715,7 @@ static void client_end(struct client *c)
 	struct kd_srv *s = c->s;
 
 	kd_rchan_close(c->ch);
+	kd_rchan_thread_done();
 	pthread_mutex_lock(&s->lock);
 	s->clients--;
 	if (c->counted)

@@ -1293,6 +1293,11 @@ const char *kd_rchan_identity(const struct kd_rchan *c)
 	return c ? c->identity : "";
 }
 
+void kd_rchan_thread_done(void)
+{
+	OPENSSL_thread_stop();
+}
+
 void kd_rchan_close(struct kd_rchan *c)
 {
 	if (!c)

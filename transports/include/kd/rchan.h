@@ -121,6 +121,13 @@ KD_API KD_WARN_UNUSED int kd_rchan_handshake(struct kd_rlistener *l,
 KD_API KD_WARN_UNUSED int kd_rconnect(struct kd_rchan **out, const char *spec,
 				      const char *service, int timeout_ms);
 
+/**
+ * Free the calling thread's OpenSSL state (DRBG, error queue).  A detached
+ * thread that used channels calls it last, before it tells anyone it is
+ * done, so a process that exits right after finds nothing left over.
+ */
+KD_API void kd_rchan_thread_done(void);
+
 /** Close (TLS close_notify first) and free.  NULL-safe. */
 KD_API void kd_rchan_close(struct kd_rchan *c);
 
