@@ -45,10 +45,15 @@ int kd_rchan__handshake_ms = 5000;
 #define SPEC_SHOW_MAX 256
 
 /* Failed-password throttling (see kd_raccept() in kd/rchan.h). */
-#define THROTTLE_SLOTS 16
+#define THROTTLE_SLOTS 256   /* per-address records, least recent reused */
 #define THROTTLE_WINDOW_MS 60000
 #define THROTTLE_FREE 2      /* failures allowed before blocking */
 #define THROTTLE_MAX_S 300
+#define GOOD_SLOTS 64        /* addresses that proved the password */
+
+/* Admission of handshakes (see kd_raccept_conn() in kd/rchan.h). */
+#define PENDING_MAX KD_RCHAN_PENDING_MAX
+#define PENDING_PER_ADDR KD_RCHAN_PENDING_PER_ADDR
 
 /* ------------------------------------------------------------------ */
 /* Handshake messages (pure)                                           */
@@ -355,13 +360,31 @@ struct kd_rchan {
 	uint8_t *tbuf;           /* FRAME_MAX bytes */
 	char peer[64];
 	char identity[KD_RCHAN_IDENTITY_MAX + 1];
+	/* A handshake in progress on a listener (its lock). */
+	struct kd_rlistener *pend_l;  /* NULL once out of the list */
+	struct kd_rchan *pend_prev, *pend_next;
+	char group[48];               /* peer address, IPv6 to its /64 */
+	bool cut;                     /* cut to make room for others */
 };
 
+/*
+ * One throttle state machine: per peer address, and one more for every
+ * address that has not proved the password yet, so that rotating source
+ * addresses buys no more guesses than one address gets.  `inflight`
+ * counts the attempts admitted and not yet judged, so parallel
+ * connections buy none either.
+ */
 struct throttle {
 	char addr[48];
 	unsigned int failures;
+	unsigned int inflight;
 	int64_t window_start;
 	int64_t blocked_until;
+	int64_t last_use;
+};
+
+struct goodaddr {
+	char addr[48];
 	int64_t last_use;
 };
 
@@ -379,8 +402,13 @@ struct kd_rlistener {
 	int family;              /* for clicon: AF_UNSPEC, AF_INET6 */
 	uint8_t key[32];
 	char service[KD_RCHAN_SERVICE_MAX + 1];
-	pthread_mutex_t lock;    /* the throttle table */
+	pthread_mutex_t lock;    /* the tables below */
 	struct throttle tab[THROTTLE_SLOTS];
+	struct throttle agg;     /* addresses not in good[] */
+	struct goodaddr good[GOOD_SLOTS];
+	struct kd_rchan *pend_head, *pend_tail; /* oldest first */
+	unsigned int npend;
+	unsigned long long ncut;
 };
 
 /* Parsed connection string, either side. */
@@ -1293,6 +1321,8 @@ const char *kd_rchan_identity(const struct kd_rchan *c)
 	return c ? c->identity : "";
 }
 
+static bool pend_done(struct kd_rchan *c);
+
 void kd_rchan_thread_done(void)
 {
 	OPENSSL_thread_stop();
@@ -1302,6 +1332,7 @@ void kd_rchan_close(struct kd_rchan *c)
 {
 	if (!c)
 		return;
+	(void)pend_done(c);
 	if (c->ssl) {
 		struct pipe_guard g;
 
@@ -1588,7 +1619,7 @@ static int send_verdict(struct kd_rchan *c, unsigned status, const char *why,
 	return send_frame(c, buf, n, deadline);
 }
 
-/* --- Throttle table --- */
+/* --- Throttle tables --- */
 
 static struct throttle *throttle_find(struct kd_rlistener *l,
 				      const char *addr, bool create)
@@ -1601,7 +1632,7 @@ static struct throttle *throttle_find(struct kd_rlistener *l,
 	}
 	if (!create)
 		return NULL;
-	/* An empty slot, else the one least recently used. */
+	/* An empty slot, else the least recently used one not in use. */
 	for (int i = 0; i < THROTTLE_SLOTS; i++) {
 		struct throttle *t = &l->tab[i];
 
@@ -1609,43 +1640,67 @@ static struct throttle *throttle_find(struct kd_rlistener *l,
 			slot = t;
 			break;
 		}
+		if (t->inflight)
+			continue;
 		if (!slot || t->last_use < slot->last_use)
 			slot = t;
 	}
+	if (!slot)
+		return NULL; /* every slot judging an attempt: refuse */
 	memset(slot, 0, sizeof(*slot));
 	snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
 	return slot;
 }
 
-/* Seconds @p addr remains blocked (0: not blocked). */
-static int throttle_check(struct kd_rlistener *l, const char *addr,
-			  unsigned int *failures)
+static bool good_has(struct kd_rlistener *l, const char *addr)
 {
-	struct throttle *t;
-	int64_t now = now_ms();
-	int left = 0;
-
-	pthread_mutex_lock(&l->lock);
-	t = throttle_find(l, addr, false);
-	if (t && t->blocked_until > now) {
-		left = (int)((t->blocked_until - now + 999) / 1000);
-		*failures = t->failures;
+	for (int i = 0; i < GOOD_SLOTS; i++) {
+		if (l->good[i].addr[0] && strcmp(l->good[i].addr, addr) == 0)
+			return true;
 	}
-	pthread_mutex_unlock(&l->lock);
-	return left;
+	return false;
 }
 
-static void throttle_fail(struct kd_rlistener *l, const char *addr)
+static void good_add(struct kd_rlistener *l, const char *addr, int64_t now)
 {
-	struct throttle *t;
-	int64_t now = now_ms();
+	struct goodaddr *slot = NULL;
 
-	pthread_mutex_lock(&l->lock);
-	t = throttle_find(l, addr, true);
-	if (t->failures == 0 || now - t->window_start > THROTTLE_WINDOW_MS) {
-		t->failures = 0;
-		t->window_start = now;
+	for (int i = 0; i < GOOD_SLOTS; i++) {
+		struct goodaddr *g = &l->good[i];
+
+		if (g->addr[0] && strcmp(g->addr, addr) == 0) {
+			slot = g;
+			break;
+		}
+		if (!slot || (slot->addr[0] &&
+			      (!g->addr[0] || g->last_use < slot->last_use)))
+			slot = g;
 	}
+	snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+	slot->last_use = now;
+}
+
+/*
+ * Seconds @p t keeps refusing attempts (0: one may start now).  Past the
+ * free failures only one attempt is judged at a time, as if they came
+ * one after another.
+ */
+static int throttle_wait(struct throttle *t, int64_t now)
+{
+	if (now - t->window_start > THROTTLE_WINDOW_MS &&
+	    t->blocked_until <= now && !t->inflight)
+		t->failures = 0;
+	if (t->blocked_until > now)
+		return (int)((t->blocked_until - now + 999) / 1000);
+	if (t->failures + t->inflight > THROTTLE_FREE && t->inflight)
+		return 1;
+	return 0;
+}
+
+static void throttle_count(struct throttle *t, int64_t now)
+{
+	if (t->failures == 0)
+		t->window_start = now;
 	t->failures++;
 	t->last_use = now;
 	if (t->failures > THROTTLE_FREE) {
@@ -1659,18 +1714,231 @@ static void throttle_fail(struct kd_rlistener *l, const char *addr)
 		/* A block outlives the counting window. */
 		t->window_start = now;
 	}
+}
+
+/* An attempt admitted by throttle_admit(), judged by throttle_judge(). */
+struct throttle_ticket {
+	bool mine;      /* holds an attempt of its address */
+	bool shared;    /* ... and one of the shared count */
+	char addr[48];
+};
+
+/*
+ * Admit a password attempt from @p addr, or say for how many seconds it
+ * is refused (*why: "" for its own count, else the shared one's words).
+ */
+static int throttle_admit(struct kd_rlistener *l, const char *addr,
+			  struct throttle_ticket *tk, unsigned int *failures,
+			  const char **why)
+{
+	int64_t now = now_ms();
+	struct throttle *t;
+	bool known;
+	int left;
+
+	memset(tk, 0, sizeof(*tk));
+	snprintf(tk->addr, sizeof(tk->addr), "%s", addr);
+	*why = "";
+	pthread_mutex_lock(&l->lock);
+	t = throttle_find(l, addr, true);
+	if (!t) {
+		pthread_mutex_unlock(&l->lock);
+		*failures = 0;
+		return 1;
+	}
+	t->last_use = now;
+	left = throttle_wait(t, now);
+	*failures = t->failures;
+	known = good_has(l, addr);
+	if (left == 0 && !known) {
+		left = throttle_wait(&l->agg, now);
+		if (left) {
+			*failures = l->agg.failures;
+			*why = " from addresses new to this server";
+		}
+	}
+	if (left == 0) {
+		t->inflight++;
+		tk->mine = true;
+		if (!known) {
+			l->agg.inflight++;
+			tk->shared = true;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return left;
+}
+
+/* The attempt of @p tk: 1 right password, 0 wrong, -1 never judged. */
+static void throttle_judge(struct kd_rlistener *l,
+			   struct throttle_ticket *tk, int verdict)
+{
+	const char *addr = tk->addr;
+	int64_t now = now_ms();
+	struct throttle *t;
+
+	if (!tk->mine)
+		return;
+	pthread_mutex_lock(&l->lock);
+	t = throttle_find(l, addr, false);
+	if (t && t->inflight)
+		t->inflight--;
+	if (tk->shared && l->agg.inflight)
+		l->agg.inflight--;
+	if (verdict == 0) {
+		if (t)
+			throttle_count(t, now);
+		if (tk->shared)
+			throttle_count(&l->agg, now);
+	} else if (verdict > 0) {
+		if (t) {
+			unsigned int busy = t->inflight;
+
+			memset(t, 0, sizeof(*t));
+			snprintf(t->addr, sizeof(t->addr), "%s", addr);
+			t->inflight = busy;
+			t->last_use = now;
+		}
+		good_add(l, addr, now);
+	}
+	pthread_mutex_unlock(&l->lock);
+	tk->mine = tk->shared = false;
+}
+
+/* --- Admission of handshakes --- */
+
+/* The address a peer is counted by: IPv4 as is, IPv6 by its /64. */
+static void peer_group(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	snprintf(buf, cap, "?");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			memset(&in6->sin6_addr.s6_addr[8], 0, 8);
+	}
+	addr_text((struct sockaddr *)&ss, buf, cap, false);
+}
+
+static void pend_unlink(struct kd_rlistener *l, struct kd_rchan *c)
+{
+	if (c->pend_prev)
+		c->pend_prev->pend_next = c->pend_next;
+	else
+		l->pend_head = c->pend_next;
+	if (c->pend_next)
+		c->pend_next->pend_prev = c->pend_prev;
+	else
+		l->pend_tail = c->pend_prev;
+	c->pend_prev = c->pend_next = NULL;
+	c->pend_l = NULL;
+	l->npend--;
+}
+
+/* Cut @p c's handshake (lock held): its reads and writes fail at once. */
+static void pend_cut(struct kd_rlistener *l, struct kd_rchan *c)
+{
+	c->cut = true;
+	(void)shutdown(c->fd, SHUT_RDWR);
+	pend_unlink(l, c);
+	l->ncut++;
+}
+
+/* Register @p c's handshake, cutting another one to make room. */
+static void pend_add(struct kd_rlistener *l, struct kd_rchan *c)
+{
+	struct kd_rchan *victim = NULL, *p;
+	unsigned int same = 0;
+
+	peer_group(c->fd, c->group, sizeof(c->group));
+	pthread_mutex_lock(&l->lock);
+	for (p = l->pend_head; p; p = p->pend_next) {
+		if (strcmp(p->group, c->group) == 0 && same++ == 0)
+			victim = p; /* its oldest */
+	}
+	if (same < PENDING_PER_ADDR)
+		victim = NULL;
+	if (!victim && l->npend >= PENDING_MAX) {
+		unsigned int most = 0;
+
+		/* The oldest of the address with the most in progress. */
+		for (p = l->pend_head; p; p = p->pend_next) {
+			unsigned int n = 0;
+
+			for (struct kd_rchan *q = l->pend_head; q;
+			     q = q->pend_next)
+				n += strcmp(q->group, p->group) == 0;
+			if (n > most) {
+				most = n;
+				victim = p;
+			}
+		}
+	}
+	if (victim)
+		pend_cut(l, victim);
+	c->pend_l = l;
+	c->pend_prev = l->pend_tail;
+	if (l->pend_tail)
+		l->pend_tail->pend_next = c;
+	else
+		l->pend_head = c;
+	l->pend_tail = c;
+	l->npend++;
 	pthread_mutex_unlock(&l->lock);
 }
 
-static void throttle_ok(struct kd_rlistener *l, const char *addr)
+/* Take @p c out of its listener's list; true when it had been cut. */
+static bool pend_done(struct kd_rchan *c)
 {
-	struct throttle *t;
+	struct kd_rlistener *l = c->pend_l;
+	bool cut;
 
+	if (!l)
+		return c->cut;
 	pthread_mutex_lock(&l->lock);
-	t = throttle_find(l, addr, false);
-	if (t)
-		memset(t, 0, sizeof(*t));
+	if (c->pend_l)
+		pend_unlink(l, c);
+	cut = c->cut;
 	pthread_mutex_unlock(&l->lock);
+	return cut;
+}
+
+unsigned int kd_rlistener_cut_pending(struct kd_rlistener *l)
+{
+	unsigned int n = 0;
+
+	if (!l)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	while (l->pend_head) {
+		pend_cut(l, l->pend_head);
+		n++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+unsigned int kd_rlistener_pending(struct kd_rlistener *l,
+				  unsigned long long *cut)
+{
+	unsigned int n;
+
+	if (!l) {
+		if (cut)
+			*cut = 0;
+		return 0;
+	}
+	pthread_mutex_lock(&l->lock);
+	n = l->npend;
+	if (cut)
+		*cut = l->ncut;
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }
 
 static void peer_addr(const struct kd_rchan *c, char *buf, size_t cap)
@@ -1684,8 +1952,12 @@ static void peer_addr(const struct kd_rchan *c, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
-/* Server side of the handshake on connected @p c. */
-static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
+/*
+ * Server side of the handshake on connected @p c; a password attempt it
+ * makes is left in @p tk for the caller to judge.
+ */
+static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c,
+			    struct throttle_ticket *tk)
 {
 	int64_t deadline = now_ms() + kd_rchan__handshake_ms;
 	struct kd_rchan_shello sh;
@@ -1694,7 +1966,7 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	uint8_t proof[KD_RCHAN_PROOF_LEN];
 	char addr[48], who[200], why[KD_RCHAN_REASON_MAX + 1];
 	unsigned int version = 0, failures = 0;
-	const char *perr = NULL;
+	const char *perr = NULL, *whose = "";
 	size_t n;
 	int left, rc;
 
@@ -1704,14 +1976,17 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 			return rc;
 	}
 	peer_addr(c, addr, sizeof(addr));
-	left = l->has_password ? throttle_check(l, addr, &failures) : 0;
+	left = l->has_password ? throttle_admit(l, addr, tk, &failures,
+						&whose) :
+				 0;
 	if (left > 0) {
 		snprintf(why, sizeof(why),
-			 "too many failed passwords; try again in %d s", left);
+			 "too many failed passwords%s; try again in %d s",
+			 whose, left);
 		(void)send_verdict(c, KD_RCHAN_THROTTLED, why, NULL, deadline);
 		return kd_error_set(KD_EAUTH, KD_ERRCLASS_SERVER,
-				    "%s: refused after %u failed passwords (throttled for %d s more)",
-				    c->peer, failures, left);
+				    "%s: refused after %u failed passwords%s (throttled for %d s more)",
+				    c->peer, failures, whose, left);
 	}
 	memset(&sh, 0, sizeof(sh));
 	sh.flags = l->has_password ? KD_RCHAN_SF_PASSWORD : 0;
@@ -1772,7 +2047,7 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 
 		kd_rchan__proof(l->key, sh.nonce, ch.nonce, l->service, proof);
 		if (!given || CRYPTO_memcmp(proof, ch.proof, sizeof(proof))) {
-			throttle_fail(l, addr);
+			throttle_judge(l, tk, 0);
 			(void)send_verdict(c, KD_RCHAN_DENIED, given ?
 				"wrong password (0x80004005)" :
 				"this server requires a password (0x80004005)",
@@ -1782,7 +2057,7 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 					    "wrong password" :
 					    "no password given");
 		}
-		throttle_ok(l, addr);
+		throttle_judge(l, tk, 1);
 		kd_rchan__proof(l->key, ch.nonce, sh.nonce, l->service, proof);
 		rc = send_verdict(c, KD_RCHAN_OK, "", proof, deadline);
 	} else {
@@ -1970,6 +2245,16 @@ void kd_rlistener_close(struct kd_rlistener *l)
 	kd_free(l);
 }
 
+void kd_rlistener_stop_listening(struct kd_rlistener *l)
+{
+	if (l && l->fd >= 0) {
+		close(l->fd);
+		l->fd = -1;
+	}
+	if (l)
+		l->clicon_done = true; /* a clicon server dials no more */
+}
+
 int kd_rlistener_fd(const struct kd_rlistener *l)
 {
 	return l ? l->fd : -1;
@@ -2061,17 +2346,29 @@ int kd_raccept_conn(struct kd_rlistener *l, struct kd_rchan **out,
 		close(fd);
 		return KD_ENOMEM;
 	}
+	pend_add(l, c);
 	*out = c;
 	return KD_OK;
 }
 
 int kd_rchan_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 {
+	struct throttle_ticket tk;
 	int rc;
 
 	if (!l || !c)
 		return KD_EINVAL;
-	rc = server_handshake(l, c);
+	memset(&tk, 0, sizeof(tk));
+	rc = server_handshake(l, c, &tk);
+	/* Ended before the proof was judged: it cost no guess. */
+	throttle_judge(l, &tk, -1);
+	if (pend_done(c)) {
+		unsigned int n = kd_rlistener_pending(l, NULL);
+
+		return kd_error_set(KD_EPROTO, KD_ERRCLASS_SERVER,
+				    "%s: handshake cut to make room (%u others in progress, at most %u per address)",
+				    c->peer, n, PENDING_PER_ADDR);
+	}
 	if (rc == KD_ETIMEOUT) {
 		char msg[sizeof(kd_error_last()->message)];
 

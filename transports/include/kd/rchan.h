@@ -31,6 +31,10 @@ struct kd_rlistener; /* a server's listening endpoint */
 #define KD_RCHAN_SERVICE_KDSRV "kdsrv/1"
 #define KD_RCHAN_SERVICE_DBGSRV "dbgsrv/1"
 
+/* Handshakes one listener runs at once: in all, and per peer address. */
+#define KD_RCHAN_PENDING_MAX 64
+#define KD_RCHAN_PENDING_PER_ADDR 8
+
 /*
  * Open a listener from a server-side transport string (windbg-conventions
  * §1.4):
@@ -76,7 +80,12 @@ KD_API size_t kd_rlistener_describe(const struct kd_rlistener *l,
  * A peer that fails the password gets the one-line reason, and the failure
  * is counted per peer address: from the 3rd failure within 60 s that
  * address is refused for 2^(n-3) seconds (at most 300) before the
- * challenge is even sent.
+ * challenge is even sent.  Every address that has not proved the
+ * password before also shares one more such count, so guesses from
+ * rotating addresses come no faster than from one; the last 64 addresses
+ * that proved it are judged by their own count only, so an attack from
+ * elsewhere does not lock them out.  Attempts in flight count as
+ * failures until judged, so parallel connections gain nothing either.
  * @return KD_OK with *out set; KD_ETIMEOUT (nobody came); KD_EAUTH (wrong
  *         password or throttled peer: no channel, kd_error_last() says
  *         who and why, for the server's log); KD_EPROTO (garbage, wrong
@@ -94,6 +103,12 @@ KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
  * serves that peer then runs kd_rchan_handshake() (TLS, hello,
  * challenge and response, at most 5 s) and closes the channel itself when
  * it fails.  The listener must outlive every handshake in progress.
+ * Admission: at most KD_RCHAN_PENDING_MAX handshakes run at once, and
+ * KD_RCHAN_PENDING_PER_ADDR per peer address (an IPv6 address counts by
+ * its /64).  A connection past either limit is still taken: room is made
+ * by cutting the oldest handshake of the address that has the most in
+ * progress, so silent connections from some addresses never keep a
+ * client from another address out, and one address only crowds itself.
  * kd_raccept_conn() returns what kd_raccept() does before the handshake
  * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM); kd_rchan_handshake()
  * returns KD_OK or what kd_raccept() does for a failed handshake
@@ -105,6 +120,23 @@ KD_API KD_WARN_UNUSED int kd_raccept_conn(struct kd_rlistener *l,
 					  int timeout_ms);
 KD_API KD_WARN_UNUSED int kd_rchan_handshake(struct kd_rlistener *l,
 					     struct kd_rchan *c);
+
+/**
+ * Cut every handshake in progress on @p l (their kd_rchan_handshake()
+ * fails at once), so a server that is ending need not wait for them.
+ * @return how many were cut.
+ */
+KD_API unsigned int kd_rlistener_cut_pending(struct kd_rlistener *l);
+
+/**
+ * Stop taking connections on @p l: its socket closes (the port is free
+ * again) while handshakes in progress go on; kd_rlistener_close() later.
+ */
+KD_API void kd_rlistener_stop_listening(struct kd_rlistener *l);
+
+/** Handshakes in progress on @p l, and how many were cut for room. */
+KD_API unsigned int kd_rlistener_pending(struct kd_rlistener *l,
+					 unsigned long long *cut);
 
 /**
  * Connect to a server from a client-side transport string:
