@@ -65,9 +65,10 @@ struct srv_client {
 	int fd;                   /* SRV_RELAY: connected socket */
 	char ident[256];          /* "HOST\user (tcp 127.0.0.1:5)" */
 	pthread_t rd, wr;
-	bool rd_started, wr_started;
+	bool rd_started, wr_started; /* valid once set_up (under lock) */
 	pthread_cond_t cv;
 	/* under lock */
+	bool set_up;              /* the starter is done with it */
 	struct srv_out *ohead, *otail;
 	size_t obytes;
 	bool dead;                /* both threads stop */
@@ -104,6 +105,11 @@ struct kd_srv {
 	struct srv_client *clients[KD_SRV_MAX_CLIENTS]; /* under lock */
 	unsigned int nclients;
 	struct srv_item *qhead, *qtail;                  /* under lock */
+	unsigned int handshakes;  /* handshake threads alive (under lock) */
+	pthread_cond_t hs_cv;     /* ... signalled as each one ends */
+	bool accepting;           /* new clients are listed (under lock) */
+	int64_t refuse_window;    /* refusal log limiter (under lock) */
+	unsigned int refuse_logged, refuse_quiet;
 	unsigned int next_id;
 	/* main thread only */
 	struct srv_client *current; /* whose command runs now */
@@ -624,6 +630,9 @@ static void srv_client_destroy(struct srv_client *c)
 	c->dead = true;
 	srv_shutdown_fd(c);
 	pthread_cond_broadcast(&c->cv);
+	/* Its starter may still be storing the thread handles. */
+	while (!c->set_up)
+		pthread_cond_wait(&c->cv, &v->lock);
 	pthread_mutex_unlock(&v->lock);
 	if (c->rd_started)
 		pthread_join(c->rd, NULL);
@@ -638,12 +647,22 @@ static void srv_client_destroy(struct srv_client *c)
 	kd_free(c);
 }
 
-/* Add a new client and start its threads (listener thread). */
+/*
+ * Add a new client and start its threads (a listener or handshake
+ * thread).  Once listed, the client belongs to the main thread, which
+ * frees it when its GONE item comes; that may be before this function
+ * has stored the thread handles, so srv_client_destroy() waits for
+ * set_up, which is set last, under the lock.
+ */
 static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 			   struct kd_rchan *ch, int fd, const char *ident)
 {
 	struct srv_client *c = kd_calloc(1, sizeof(*c));
-	bool full;
+	pthread_t rd, wr;
+	bool full, closing, rd_ok, wr_ok;
+
+	memset(&rd, 0, sizeof(rd));
+	memset(&wr, 0, sizeof(wr));
 
 	if (!c) {
 		if (ch)
@@ -660,12 +679,18 @@ static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 	pthread_cond_init(&c->cv, NULL);
 	c->last_active = kd_now_ms();
 	pthread_mutex_lock(&v->lock);
+	closing = !v->accepting;
 	full = v->nclients >= KD_SRV_MAX_CLIENTS;
-	if (!full) {
+	if (!full && !closing) {
 		c->id = v->next_id++;
 		v->clients[v->nclients++] = c;
 	}
 	pthread_mutex_unlock(&v->lock);
+	if (closing) {
+		c->set_up = true;
+		srv_client_destroy(c);
+		return;
+	}
 	if (full) {
 		char msg[300];
 
@@ -688,6 +713,7 @@ static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 				usleep(1000);
 		}
 		c->dead = true;
+		c->set_up = true;
 		srv_client_destroy(c);
 		return;
 	}
@@ -695,13 +721,21 @@ static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 	pthread_mutex_lock(&v->lock);
 	srv_push(v, IT_CONNECTED, c, NULL);
 	pthread_mutex_unlock(&v->lock);
-	c->wr_started = pthread_create(&c->wr, NULL, srv_writer, c) == 0;
-	c->rd_started =
-		pthread_create(&c->rd, NULL,
+	wr_ok = pthread_create(&wr, NULL, srv_writer, c) == 0;
+	rd_ok = pthread_create(&rd, NULL,
 			       kind == SRV_RCHAN ? srv_reader_rchan :
 						   srv_reader_relay,
 			       c) == 0;
-	if (!c->rd_started) {
+	pthread_mutex_lock(&v->lock);
+	c->wr = wr;
+	c->rd = rd;
+	c->wr_started = wr_ok;
+	c->rd_started = rd_ok;
+	c->set_up = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&v->lock);
+	/* From here on c may be gone: only the main thread touches it. */
+	if (!rd_ok) {
 		srv_set_reason(c, "no thread for it");
 		srv_reader_done(c);
 	}
@@ -726,6 +760,122 @@ static void srv_log(struct kd_srv *v, const char *fmt, ...)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/*
+ * Log a refused connection, at most SRV_REFUSE_LOG lines per
+ * SRV_REFUSE_WINDOW_MS and then one line that counts the rest, so a flood
+ * of bad connections cannot flood the console.
+ */
+#define SRV_REFUSE_LOG 5u
+#define SRV_REFUSE_WINDOW_MS 10000
+
+static void srv_log_refusal(struct kd_srv *v, unsigned int id,
+			    const char *why)
+{
+	int64_t now = (int64_t)kd_mono_ms();
+	unsigned int quiet = 0;
+	bool say;
+
+	pthread_mutex_lock(&v->lock);
+	if (now - v->refuse_window >= SRV_REFUSE_WINDOW_MS) {
+		quiet = v->refuse_quiet;
+		v->refuse_window = now;
+		v->refuse_logged = 0;
+		v->refuse_quiet = 0;
+	}
+	say = v->refuse_logged < SRV_REFUSE_LOG;
+	if (say)
+		v->refuse_logged++;
+	else
+		v->refuse_quiet++;
+	pthread_mutex_unlock(&v->lock);
+	if (quiet)
+		srv_log(v, "Server refused %u more connections in the last "
+			   "%d s (not shown)\n",
+			quiet, SRV_REFUSE_WINDOW_MS / 1000);
+	if (say)
+		srv_log(v, "Server %u refused a client: %s\n", id, why);
+}
+
+struct srv_handshake {
+	struct srv_listener *L;
+	struct kd_rchan *ch;
+};
+
+/*
+ * One connection's handshake, in a thread of its own so that a slow or
+ * silent peer holds up nobody (the listener admits at most
+ * KD_RCHAN_PENDING_MAX of them and cuts the oldest to make room).
+ */
+static void *srv_handshake_main(void *arg)
+{
+	struct srv_handshake *h = arg;
+	struct srv_listener *L = h->L;
+	struct kd_srv *v = L->srv;
+	struct kd_rchan *ch = h->ch;
+	char ident[256];
+	int rc;
+
+	kd_free(h);
+	kd_error_clear();
+	rc = kd_rchan_handshake(L->l, ch);
+	if (rc < 0) {
+		char why[sizeof(kd_error_last()->message)];
+
+		snprintf(why, sizeof(why), "%s",
+			 kd_error_last()->message[0] ?
+				 kd_error_last()->message :
+				 kd_error_message(rc));
+		kd_rchan_close(ch);
+		srv_log_refusal(v, L->id, why);
+	} else {
+		/* The identity is printable ASCII (checked by the parser). */
+		snprintf(ident, sizeof(ident), "%s (%s %s)",
+			 kd_rchan_identity(ch)[0] ? kd_rchan_identity(ch) :
+						     "unknown\\unknown",
+			 kd_rchan_proto(ch), kd_rchan_peer(ch));
+		srv_client_add(v, SRV_RCHAN, ch, -1, ident);
+	}
+	kd_rchan_thread_done();
+	pthread_mutex_lock(&v->lock);
+	v->handshakes--;
+	pthread_cond_broadcast(&v->hs_cv);
+	pthread_mutex_unlock(&v->lock);
+	return NULL;
+}
+
+static void srv_start_handshake(struct srv_listener *L, struct kd_rchan *ch)
+{
+	struct kd_srv *v = L->srv;
+	struct srv_handshake *h = kd_malloc(sizeof(*h));
+	pthread_attr_t attr;
+	pthread_t th;
+	bool ok = false;
+
+	if (h) {
+		h->L = L;
+		h->ch = ch;
+		pthread_mutex_lock(&v->lock);
+		v->handshakes++;
+		pthread_mutex_unlock(&v->lock);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256u << 10);
+		ok = pthread_create(&th, &attr, srv_handshake_main, h) == 0;
+		pthread_attr_destroy(&attr);
+		if (!ok) {
+			pthread_mutex_lock(&v->lock);
+			v->handshakes--;
+			pthread_cond_broadcast(&v->hs_cv);
+			pthread_mutex_unlock(&v->lock);
+			kd_free(h);
+		}
+	}
+	if (!ok) {
+		kd_rchan_close(ch);
+		srv_log_refusal(v, L->id, "no thread for its handshake");
+	}
+}
+
 static void *srv_listen_rchan(void *arg)
 {
 	struct srv_listener *L = arg;
@@ -734,7 +884,6 @@ static void *srv_listen_rchan(void *arg)
 	for (;;) {
 		struct kd_rchan *ch = NULL;
 		enum srv_state st;
-		char ident[256];
 		bool stop;
 		int fd, rc;
 
@@ -757,28 +906,23 @@ static void *srv_listen_rchan(void *arg)
 		pthread_mutex_unlock(&v->lock);
 		if (st == SRV_DISABLED) {
 			/* The next connection attempt ends it (WinDbg). */
-			kd_rlistener_close(L->l);
+			kd_rlistener_stop_listening(L->l);
 			pthread_mutex_lock(&v->lock);
-			L->l = NULL;
 			L->state = SRV_GONE;
 			pthread_mutex_unlock(&v->lock);
 			break;
 		}
-		rc = kd_raccept(L->l, &ch, fd >= 0 ? 0 : SRV_POLL_MS);
+		rc = kd_raccept_conn(L->l, &ch, fd >= 0 ? 0 : SRV_POLL_MS);
 		if (rc == KD_ETIMEOUT)
 			continue;
 		if (rc < 0) {
-			srv_log(v, "Server %u refused a client: %s\n", L->id,
-				kd_error_last()->message[0] ?
-					kd_error_last()->message :
-					kd_error_message(rc));
+			srv_log_refusal(v, L->id,
+					kd_error_last()->message[0] ?
+						kd_error_last()->message :
+						kd_error_message(rc));
 			continue;
 		}
-		snprintf(ident, sizeof(ident), "%s (%s %s)",
-			 kd_rchan_identity(ch)[0] ? kd_rchan_identity(ch) :
-						     "unknown\\unknown",
-			 kd_rchan_proto(ch), kd_rchan_peer(ch));
-		srv_client_add(v, SRV_RCHAN, ch, -1, ident);
+		srv_start_handshake(L, ch);
 	}
 	return NULL;
 }
@@ -846,6 +990,8 @@ static struct kd_srv *srv_get(struct kd_session *s)
 		return NULL;
 	}
 	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->hs_cv, NULL);
+	v->accepting = true;
 	v->s = s;
 	if (gethostname(v->host, sizeof(v->host)) < 0 || !v->host[0])
 		snprintf(v->host, sizeof(v->host), "localhost");
@@ -1334,6 +1480,9 @@ void kd_session_servers_close(struct kd_session *s, const char *reason)
 	if (!reason)
 		reason = "The debugging session has ended.";
 	/* Stop accepting. */
+	pthread_mutex_lock(&v->lock);
+	v->accepting = false;
+	pthread_mutex_unlock(&v->lock);
 	for (i = 0; i < v->nservers + v->nrelays; i++) {
 		struct srv_listener *L = i < v->nservers ?
 						 v->servers[i] :
@@ -1350,6 +1499,19 @@ void kd_session_servers_close(struct kd_session *s, const char *reason)
 
 		if (L->started)
 			pthread_join(L->th, NULL);
+		L->started = false;
+		kd_rlistener_cut_pending(L->l);
+	}
+	/* Handshakes use their listener: let them end first. */
+	pthread_mutex_lock(&v->lock);
+	while (v->handshakes)
+		pthread_cond_wait(&v->hs_cv, &v->lock);
+	pthread_mutex_unlock(&v->lock);
+	for (i = 0; i < v->nservers + v->nrelays; i++) {
+		struct srv_listener *L = i < v->nservers ?
+						 v->servers[i] :
+						 v->relays[i - v->nservers];
+
 		if (L->l)
 			kd_rlistener_close(L->l);
 		if (L->ufd >= 0 && L->kind == SRV_RELAY) {
@@ -1394,6 +1556,7 @@ void kd_session_servers_close(struct kd_session *s, const char *reason)
 	s->out_ctx = v->local_ctx;
 	close(v->ev[0]);
 	close(v->ev[1]);
+	pthread_cond_destroy(&v->hs_cv);
 	pthread_mutex_destroy(&v->lock);
 	kd_free(v);
 	s->srv = NULL;
