@@ -1155,16 +1155,38 @@ bool kd_srv_relay_name_ok(const char *name)
 	return name[0] != '.';
 }
 
+/*
+ * The relay sockets live in a directory only their user can enter:
+ * $XDG_RUNTIME_DIR/openkd (that directory is the user's by the XDG spec)
+ * or, without it, ${TMPDIR:-/tmp}/openkd-UID.  In a shared /tmp another
+ * user could create that directory first, so both ends check that it is
+ * a real directory, owned by us, closed to everyone else.
+ */
+static int srv_relay_dir(char *buf, size_t cap)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (xdg && *xdg == '/')
+		n = snprintf(buf, cap, "%s/openkd", xdg);
+	else
+		n = snprintf(buf, cap, "%s/openkd-%u",
+			     tmp && *tmp == '/' ? tmp : "/tmp",
+			     (unsigned)geteuid());
+	return n < 0 || (size_t)n >= cap ? KD_EOVERFLOW : KD_OK;
+}
+
 int kd_srv_relay_path(const char *name, char *buf, size_t cap)
 {
-	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char dir[128];
 	int n;
 
 	if (!kd_srv_relay_name_ok(name))
 		return KD_EINVAL;
-	if (!dir || !*dir)
-		dir = "/tmp";
-	n = snprintf(buf, cap, "%s/openkd-remote-%s.sock", dir, name);
+	if (srv_relay_dir(dir, sizeof(dir)) < 0)
+		return KD_EOVERFLOW;
+	n = snprintf(buf, cap, "%s/remote-%s.sock", dir, name);
 	if (n < 0 || (size_t)n >= cap ||
 	    (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return KD_EOVERFLOW;
@@ -1176,12 +1198,91 @@ int kd_session_relay_path(const char *name, char *buf, size_t cap)
 	return kd_srv_relay_path(name, buf, cap);
 }
 
+int kd_srv_relay_dir_check(bool create, char *why, size_t cap)
+{
+	char dir[128];
+	struct stat st;
+
+	if (srv_relay_dir(dir, sizeof(dir)) < 0) {
+		snprintf(why, cap, "the relay directory name is too long");
+		return KD_EOVERFLOW;
+	}
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, cap, "cannot create %s: %s", dir,
+			 strerror(errno));
+		return KD_ERROR;
+	}
+	if (lstat(dir, &st) < 0) {
+		snprintf(why, cap, "%s: %s", dir, strerror(errno));
+		return KD_ENOTFOUND;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, cap, "%s is not a directory; refusing it", dir);
+		return KD_EAUTH;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(why, cap,
+			 "%s belongs to uid %u, not to uid %u; refusing it "
+			 "(someone else may be waiting to read your session)",
+			 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return KD_EAUTH;
+	}
+	if (st.st_mode & 077) {
+		snprintf(why, cap,
+			 "%s is open to other users (mode %03o); refusing it",
+			 dir, (unsigned)(st.st_mode & 0777));
+		return KD_EAUTH;
+	}
+	return KD_OK;
+}
+
+int kd_session_relay_connect(const char *name, char *why, size_t cap)
+{
+	struct sockaddr_un sa;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char path[sizeof(sa.sun_path)];
+	int fd, rc;
+
+	rc = kd_srv_relay_path(name, path, sizeof(path));
+	if (rc < 0) {
+		snprintf(why, cap, "bad relay session name '%s'", name);
+		return rc;
+	}
+	rc = kd_srv_relay_dir_check(false, why, cap);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, cap, "socket: %s", strerror(errno));
+		return KD_ERROR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(why, cap, "%s: %s", path, strerror(errno));
+		close(fd);
+		return KD_EDISCONNECTED;
+	}
+	/* Whoever listens there must be us. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    cred.uid != geteuid()) {
+		snprintf(why, cap,
+			 "%s is served by uid %u, not by uid %u; refusing it",
+			 path, (unsigned)cred.uid, (unsigned)geteuid());
+		close(fd);
+		return KD_EAUTH;
+	}
+	return fd;
+}
+
 int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 {
 	struct sockaddr_un sa;
 	struct srv_listener *L;
 	struct kd_srv *v;
-	char path[108];
+	char path[108], why[300];
 	mode_t old;
 	int fd, rc;
 
@@ -1195,6 +1296,9 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 		return kd_fail(s, rc, "Session name '%s' makes too long a "
 				      "socket path",
 			       name);
+	rc = kd_srv_relay_dir_check(true, why, sizeof(why));
+	if (rc < 0)
+		return kd_fail(s, rc, ".remote: %s", why);
 	v = srv_get(s);
 	if (!v)
 		return KD_ENOMEM;

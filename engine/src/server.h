@@ -30,7 +30,12 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name);
 /* True when @p name is a usable relay name ([A-Za-z0-9_.-], 1..48). */
 bool kd_srv_relay_name_ok(const char *name);
 
-/* ${XDG_RUNTIME_DIR:-/tmp}/openkd-remote-NAME.sock into @p buf. */
+/* $XDG_RUNTIME_DIR/openkd/remote-NAME.sock (without it,
+ * ${TMPDIR:-/tmp}/openkd-UID/remote-NAME.sock) into @p buf. */
 int kd_srv_relay_path(const char *name, char *buf, size_t cap);
+
+/* The relay directory is ours and closed to others (@p create: make it,
+ * mode 0700, when missing); else KD_E* with the sentence in @p why. */
+int kd_srv_relay_dir_check(bool create, char *why, size_t cap);
 
 #endif /* KD_SERVER_H */

@@ -664,7 +664,7 @@ static void relay(void **state)
 	setenv("XDG_RUNTIME_DIR", t.dir, 1);
 	rt_start(&t, "tcp", NULL);
 	out = cmd(&t.srv, ".remote kdtest");
-	snprintf(path, sizeof(path), "%s/openkd-remote-kdtest.sock", t.dir);
+	snprintf(path, sizeof(path), "%s/openkd/remote-kdtest.sock", t.dir);
 	assert_non_null(strstr(out, path));
 	assert_non_null(strstr(out, "kd -remote relay:kdtest"));
 	free(out);
@@ -698,6 +698,11 @@ static void relay(void **state)
 	rt_stop(&t);
 	/* The socket goes with the session. */
 	assert_int_not_equal(stat(path, &st), 0);
+	/* ... in a directory only its user can enter. */
+	snprintf(path, sizeof(path), "%s/openkd", t.dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	rmdir(path);
 	rmdir(t.dir);
 	unsetenv("XDG_RUNTIME_DIR");
 }

@@ -459,24 +459,14 @@ static bool rc_write_all(int fd, const char *p, size_t len)
 
 static int rc_relay(const char *name, struct rc_lines *q)
 {
-	struct sockaddr_un sa;
 	struct rc_in in = { NULL, 0, 0, false };
-	char path[sizeof(sa.sun_path)];
+	char why[400];
 	int fd;
 
-	if (kd_session_relay_path(name, path, sizeof(path)) < 0) {
-		fprintf(stderr, "kd: bad relay session name '%s'\n", name);
-		return RC_EXIT_FAILED;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "kd: cannot attach to session '%s' (%s): %s\n",
-			name, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = kd_session_relay_connect(name, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "kd: cannot attach to session '%s': %s\n",
+			name, why);
 		return RC_EXIT_FAILED;
 	}
 	for (;;) {

@@ -120,8 +120,11 @@ KD_API KD_WARN_UNUSED int kd_session_server_start(struct kd_session *s,
 						  const char *spec);
 
 /**
- * Start a `.remote NAME` console relay: a unix socket at
- * ${XDG_RUNTIME_DIR:-/tmp}/openkd-remote-NAME.sock, mode 0600.
+ * Start a `.remote NAME` console relay: a unix socket, mode 0600, at
+ * $XDG_RUNTIME_DIR/openkd/remote-NAME.sock or, without XDG_RUNTIME_DIR,
+ * ${TMPDIR:-/tmp}/openkd-UID/remote-NAME.sock; the directory is created
+ * mode 0700 and refused when it belongs to another user or is open to
+ * others.
  */
 KD_API KD_WARN_UNUSED int kd_session_remote_start(struct kd_session *s,
 						  const char *name);
@@ -129,6 +132,15 @@ KD_API KD_WARN_UNUSED int kd_session_remote_start(struct kd_session *s,
 /** The relay socket path of session @p name (KD_EINVAL: bad name). */
 KD_API KD_WARN_UNUSED int kd_session_relay_path(const char *name, char *buf,
 						size_t cap);
+
+/**
+ * Connect to the relay socket of session @p name, checking first that its
+ * directory is ours and closed to others, and then that the process that
+ * listens runs as our user.  @return the connected fd, or KD_E* with the
+ * reason in @p why.
+ */
+KD_API KD_WARN_UNUSED int kd_session_relay_connect(const char *name,
+						   char *why, size_t cap);
 
 /**
  * fd that is readable while remote events (client lines, connects,

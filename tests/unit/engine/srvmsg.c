@@ -238,7 +238,7 @@ static void commands_dormant(void **state)
 {
 	struct kd_session *s;
 	struct cap c;
-	char path[128];
+	char path[128], want[128];
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
@@ -277,11 +277,14 @@ static void commands_dormant(void **state)
 	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
 	assert_int_equal(kd_session_relay_path("abc", path, sizeof(path)),
 			 KD_OK);
-	assert_string_equal(path, "/run/user/1000/openkd-remote-abc.sock");
+	assert_string_equal(path, "/run/user/1000/openkd/remote-abc.sock");
 	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("TMPDIR");
 	assert_int_equal(kd_session_relay_path("abc", path, sizeof(path)),
 			 KD_OK);
-	assert_string_equal(path, "/tmp/openkd-remote-abc.sock");
+	snprintf(want, sizeof(want), "/tmp/openkd-%u/remote-abc.sock",
+		 (unsigned)geteuid());
+	assert_string_equal(path, want);
 	assert_int_equal(kd_session_relay_path("a/b", path, sizeof(path)),
 			 KD_EINVAL);
 	assert_int_equal(kd_session_relay_path("", path, sizeof(path)),
