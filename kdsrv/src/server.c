@@ -32,7 +32,7 @@
 #define SRV_POLL_MS 200      /* client loop wake-up with a waitable link */
 #define SRV_BUSY_POLL_MS 2   /* ... and with one that is not */
 #define SRV_OPEN_WAIT_MS 10000 /* a new client must send OPEN by then */
-#define SRV_SPARE_THREADS 8  /* handshakes beyond max_clients, to refuse */
+#define SRV_SPARE_THREADS 8  /* cut handshakes still winding down */
 
 /* One opened target link, attached to a client or waiting for one. */
 struct line {
@@ -930,9 +930,12 @@ static bool stopping(struct kd_srv *s)
 
 /*
  * A TCP connection came (not yet authenticated): its own thread runs the
- * handshake and the session.  Beyond max_clients a few threads more may
- * run handshakes, to tell those clients why they are refused; past that
- * the connection is closed at once.
+ * handshake and the session.  Handshakes are counted apart from
+ * sessions: the listener admits at most KD_RCHAN_PENDING_MAX of them and
+ * cuts the oldest to make room, so silent connections never take the
+ * places of authenticated clients.  A few more threads may be alive
+ * while cut handshakes wind down; past that a connection is closed at
+ * once.
  */
 static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 {
@@ -942,10 +945,13 @@ static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 	const char *peer = kd_rchan_peer(ch);
 
 	pthread_mutex_lock(&s->lock);
-	if (s->clients >= s->o.max_clients + SRV_SPARE_THREADS) {
+	if (s->clients - s->sessions >=
+	    KD_RCHAN_PENDING_MAX + SRV_SPARE_THREADS) {
+		int n = s->clients - s->sessions;
+
 		pthread_mutex_unlock(&s->lock);
-		slog(s, "%s: refused: %d clients and handshakes already",
-		     peer, s->clients);
+		slog(s, "%s: refused: %d handshakes in progress already",
+		     peer, n);
 		kd_rchan_close(ch);
 		return;
 	}
@@ -1025,6 +1031,8 @@ int kd_srv_run(struct kd_srv *s)
 		rc = KD_OK;
 	}
 	slog(s, "ending: closing every session");
+	/* Handshakes in progress end at once rather than time out. */
+	(void)kd_rlistener_cut_pending(s->l);
 	pthread_mutex_lock(&s->lock);
 	s->ending = true;
 	while (s->clients > 0)
