@@ -38,6 +38,7 @@
 #include "rchan_int.h"
 
 int kd_rchan__handshake_ms = 5000;
+_Thread_local const char *kd_rchan__source_ipv4;
 
 /* Sends wait at most this long for a peer that stopped reading. */
 #define SEND_LIMIT_MS 30000
@@ -50,6 +51,13 @@ int kd_rchan__handshake_ms = 5000;
 #define THROTTLE_FREE 2      /* failures allowed before blocking */
 #define THROTTLE_MAX_S 300
 #define GOOD_SLOTS 64        /* addresses that proved the password */
+
+/*
+ * Connections the kernel queues before we accept them: a flood of new
+ * connections must not overflow it, or genuine clients' SYNs are dropped
+ * and retried only a second later.
+ */
+#define LISTEN_BACKLOG 512
 
 /* Admission of handshakes (see kd_raccept_conn() in kd/rchan.h). */
 #define PENDING_MAX KD_RCHAN_PENDING_MAX
@@ -370,14 +378,11 @@ struct kd_rchan {
 /*
  * One throttle state machine: per peer address, and one more for every
  * address that has not proved the password yet, so that rotating source
- * addresses buys no more guesses than one address gets.  `inflight`
- * counts the attempts admitted and not yet judged, so parallel
- * connections buy none either.
+ * addresses buys no more guesses than one address gets.
  */
 struct throttle {
 	char addr[48];
 	unsigned int failures;
-	unsigned int inflight;
 	int64_t window_start;
 	int64_t blocked_until;
 	int64_t last_use;
@@ -795,7 +800,7 @@ static int listen_on(unsigned int port, int family)
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 				 sizeof(one));
 		if (bind(fd, (struct sockaddr *)&ss, sl) == 0 &&
-		    listen(fd, 16) == 0)
+		    listen(fd, LISTEN_BACKLOG) == 0)
 			return fd;
 		err = errno;
 		close(fd);
@@ -919,6 +924,19 @@ static int dial(const char *host, unsigned int port, int family,
 		if (fd < 0) {
 			err = errno;
 			continue;
+		}
+		if (kd_rchan__source_ipv4 && ai->ai_family == AF_INET) {
+			struct sockaddr_in src;
+
+			memset(&src, 0, sizeof(src));
+			src.sin_family = AF_INET;
+			if (inet_pton(AF_INET, kd_rchan__source_ipv4,
+				      &src.sin_addr) != 1 ||
+			    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+				err = errno ? errno : EINVAL;
+				close(fd);
+				continue;
+			}
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
 			freeaddrinfo(res);
@@ -1640,13 +1658,9 @@ static struct throttle *throttle_find(struct kd_rlistener *l,
 			slot = t;
 			break;
 		}
-		if (t->inflight)
-			continue;
 		if (!slot || t->last_use < slot->last_use)
 			slot = t;
 	}
-	if (!slot)
-		return NULL; /* every slot judging an attempt: refuse */
 	memset(slot, 0, sizeof(*slot));
 	snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
 	return slot;
@@ -1680,20 +1694,13 @@ static void good_add(struct kd_rlistener *l, const char *addr, int64_t now)
 	slot->last_use = now;
 }
 
-/*
- * Seconds @p t keeps refusing attempts (0: one may start now).  Past the
- * free failures only one attempt is judged at a time, as if they came
- * one after another.
- */
-static int throttle_wait(struct throttle *t, int64_t now)
+/* Seconds @p t refuses attempts (0: none), its window restarted. */
+static int throttle_left(struct throttle *t, int64_t now)
 {
-	if (now - t->window_start > THROTTLE_WINDOW_MS &&
-	    t->blocked_until <= now && !t->inflight)
-		t->failures = 0;
 	if (t->blocked_until > now)
 		return (int)((t->blocked_until - now + 999) / 1000);
-	if (t->failures + t->inflight > THROTTLE_FREE && t->inflight)
-		return 1;
+	if (now - t->window_start > THROTTLE_WINDOW_MS)
+		t->failures = 0;
 	return 0;
 }
 
@@ -1716,93 +1723,82 @@ static void throttle_count(struct throttle *t, int64_t now)
 	}
 }
 
-/* An attempt admitted by throttle_admit(), judged by throttle_judge(). */
-struct throttle_ticket {
-	bool mine;      /* holds an attempt of its address */
-	bool shared;    /* ... and one of the shared count */
-	char addr[48];
-};
+/*
+ * Seconds attempts from @p addr are refused (lock held): its own count,
+ * then, for an address that has not proved the password, the shared one
+ * (*whose says so).
+ */
+static int throttle_blocked(struct kd_rlistener *l, const char *addr,
+			    int64_t now, struct throttle **own,
+			    unsigned int *failures, const char **whose)
+{
+	struct throttle *t = throttle_find(l, addr, true);
+	int left;
+
+	*own = t;
+	*whose = "";
+	*failures = 0;
+	if (!t)
+		return 1; /* no room to count it: refuse for now */
+	t->last_use = now;
+	left = throttle_left(t, now);
+	*failures = t->failures;
+	if (left == 0 && !good_has(l, addr)) {
+		left = throttle_left(&l->agg, now);
+		if (left) {
+			*failures = l->agg.failures;
+			*whose = " from addresses new to this server";
+		}
+	}
+	return left;
+}
+
+/* Before the challenge: seconds @p addr is refused (0: go on). */
+static int throttle_check(struct kd_rlistener *l, const char *addr,
+			  unsigned int *failures, const char **whose)
+{
+	struct throttle *t;
+	int left;
+
+	pthread_mutex_lock(&l->lock);
+	left = throttle_blocked(l, addr, now_ms(), &t, failures, whose);
+	pthread_mutex_unlock(&l->lock);
+	return left;
+}
 
 /*
- * Admit a password attempt from @p addr, or say for how many seconds it
- * is refused (*why: "" for its own count, else the shared one's words).
+ * Judge a password attempt whose proof was @p right, atomically with the
+ * check: an attempt that finds its address (or the shared count) blocked
+ * is refused unjudged, so parallel connections that all got a challenge
+ * before the first failure was counted learn nothing more than one would.
+ * @return seconds refused (nothing judged), or 0 (judged and counted).
  */
-static int throttle_admit(struct kd_rlistener *l, const char *addr,
-			  struct throttle_ticket *tk, unsigned int *failures,
-			  const char **why)
+static int throttle_attempt(struct kd_rlistener *l, const char *addr,
+			    bool right, unsigned int *failures,
+			    const char **whose)
 {
 	int64_t now = now_ms();
 	struct throttle *t;
 	bool known;
 	int left;
 
-	memset(tk, 0, sizeof(*tk));
-	snprintf(tk->addr, sizeof(tk->addr), "%s", addr);
-	*why = "";
 	pthread_mutex_lock(&l->lock);
-	t = throttle_find(l, addr, true);
-	if (!t) {
-		pthread_mutex_unlock(&l->lock);
-		*failures = 0;
-		return 1;
-	}
-	t->last_use = now;
-	left = throttle_wait(t, now);
-	*failures = t->failures;
-	known = good_has(l, addr);
-	if (left == 0 && !known) {
-		left = throttle_wait(&l->agg, now);
-		if (left) {
-			*failures = l->agg.failures;
-			*why = " from addresses new to this server";
-		}
-	}
+	left = throttle_blocked(l, addr, now, &t, failures, whose);
 	if (left == 0) {
-		t->inflight++;
-		tk->mine = true;
-		if (!known) {
-			l->agg.inflight++;
-			tk->shared = true;
+		known = good_has(l, addr);
+		if (right) {
+			memset(t, 0, sizeof(*t));
+			snprintf(t->addr, sizeof(t->addr), "%s", addr);
+			t->last_use = now;
+			good_add(l, addr, now);
+		} else {
+			throttle_count(t, now);
+			if (!known)
+				throttle_count(&l->agg, now);
 		}
 	}
 	pthread_mutex_unlock(&l->lock);
 	return left;
-}
-
-/* The attempt of @p tk: 1 right password, 0 wrong, -1 never judged. */
-static void throttle_judge(struct kd_rlistener *l,
-			   struct throttle_ticket *tk, int verdict)
-{
-	const char *addr = tk->addr;
-	int64_t now = now_ms();
-	struct throttle *t;
-
-	if (!tk->mine)
-		return;
-	pthread_mutex_lock(&l->lock);
-	t = throttle_find(l, addr, false);
-	if (t && t->inflight)
-		t->inflight--;
-	if (tk->shared && l->agg.inflight)
-		l->agg.inflight--;
-	if (verdict == 0) {
-		if (t)
-			throttle_count(t, now);
-		if (tk->shared)
-			throttle_count(&l->agg, now);
-	} else if (verdict > 0) {
-		if (t) {
-			unsigned int busy = t->inflight;
-
-			memset(t, 0, sizeof(*t));
-			snprintf(t->addr, sizeof(t->addr), "%s", addr);
-			t->inflight = busy;
-			t->last_use = now;
-		}
-		good_add(l, addr, now);
-	}
-	pthread_mutex_unlock(&l->lock);
-	tk->mine = tk->shared = false;
 }
 
 /* --- Admission of handshakes --- */
@@ -1952,12 +1948,8 @@ static void peer_addr(const struct kd_rchan *c, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
-/*
- * Server side of the handshake on connected @p c; a password attempt it
- * makes is left in @p tk for the caller to judge.
- */
-static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c,
-			    struct throttle_ticket *tk)
+/* Server side of the handshake on connected @p c. */
+static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 {
 	int64_t deadline = now_ms() + kd_rchan__handshake_ms;
 	struct kd_rchan_shello sh;
@@ -1976,8 +1968,7 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c,
 			return rc;
 	}
 	peer_addr(c, addr, sizeof(addr));
-	left = l->has_password ? throttle_admit(l, addr, tk, &failures,
-						&whose) :
+	left = l->has_password ? throttle_check(l, addr, &failures, &whose) :
 				 0;
 	if (left > 0) {
 		snprintf(why, sizeof(why),
@@ -2044,10 +2035,23 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c,
 	}
 	if (l->has_password) {
 		bool given = ch.flags & KD_RCHAN_CF_PROOF;
+		bool right;
 
 		kd_rchan__proof(l->key, sh.nonce, ch.nonce, l->service, proof);
-		if (!given || CRYPTO_memcmp(proof, ch.proof, sizeof(proof))) {
-			throttle_judge(l, tk, 0);
+		right = given &&
+			CRYPTO_memcmp(proof, ch.proof, sizeof(proof)) == 0;
+		left = throttle_attempt(l, addr, right, &failures, &whose);
+		if (left > 0) {
+			snprintf(why, sizeof(why),
+				 "too many failed passwords%s; try again in %d s",
+				 whose, left);
+			(void)send_verdict(c, KD_RCHAN_THROTTLED, why, NULL,
+					   deadline);
+			return kd_error_set(KD_EAUTH, KD_ERRCLASS_SERVER,
+					    "%s: refused after %u failed passwords%s (throttled for %d s more)",
+					    who, failures, whose, left);
+		}
+		if (!right) {
 			(void)send_verdict(c, KD_RCHAN_DENIED, given ?
 				"wrong password (0x80004005)" :
 				"this server requires a password (0x80004005)",
@@ -2057,7 +2061,6 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c,
 					    "wrong password" :
 					    "no password given");
 		}
-		throttle_judge(l, tk, 1);
 		kd_rchan__proof(l->key, ch.nonce, sh.nonce, l->service, proof);
 		rc = send_verdict(c, KD_RCHAN_OK, "", proof, deadline);
 	} else {
@@ -2353,15 +2356,11 @@ int kd_raccept_conn(struct kd_rlistener *l, struct kd_rchan **out,
 
 int kd_rchan_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 {
-	struct throttle_ticket tk;
 	int rc;
 
 	if (!l || !c)
 		return KD_EINVAL;
-	memset(&tk, 0, sizeof(tk));
-	rc = server_handshake(l, c, &tk);
-	/* Ended before the proof was judged: it cost no guess. */
-	throttle_judge(l, &tk, -1);
+	rc = server_handshake(l, c);
 	if (pend_done(c)) {
 		unsigned int n = kd_rlistener_pending(l, NULL);
 

@@ -84,8 +84,9 @@ KD_API size_t kd_rlistener_describe(const struct kd_rlistener *l,
  * password before also shares one more such count, so guesses from
  * rotating addresses come no faster than from one; the last 64 addresses
  * that proved it are judged by their own count only, so an attack from
- * elsewhere does not lock them out.  Attempts in flight count as
- * failures until judged, so parallel connections gain nothing either.
+ * elsewhere does not lock them out.  The check is made again, under
+ * the same lock, when the proof is judged and counted, so parallel
+ * connections that all got a challenge gain nothing either.
  * @return KD_OK with *out set; KD_ETIMEOUT (nobody came); KD_EAUTH (wrong
  *         password or throttled peer: no channel, kd_error_last() says
  *         who and why, for the server's log); KD_EPROTO (garbage, wrong
