@@ -115,4 +115,11 @@ void kd_rchan__proof(const uint8_t key[32], const uint8_t *first,
  */
 extern int kd_rchan__handshake_ms;
 
+/*
+ * Test hook: when set (this thread only), client connections bind to this
+ * IPv4 address first, so a test can come from many loopback addresses
+ * (127.0.0.0/8) the way clients of many hosts do.
+ */
+extern _Thread_local const char *kd_rchan__source_ipv4;
+
 #endif /* KD_RCHAN_INT_H */
