@@ -402,6 +402,7 @@ struct kd_rlistener {
 	unsigned int port;
 	unsigned int port_hi;
 	SSL_CTX *ctx;
+	char bound[64];          /* the address it listens on; "" for all */
 	char *clicon;            /* host to dial, or NULL */
 	bool clicon_done;
 	int family;              /* for clicon: AF_UNSPEC, AF_INET6 */
@@ -426,6 +427,7 @@ struct rspec {
 	int family;              /* AF_UNSPEC, AF_INET, AF_INET6 */
 	const char *password;    /* NULL: none */
 	const char *server;
+	const char *bind;        /* listener: NULL loopback, "*" all */
 	const char *clicon;
 	const char *cert;
 	const char *key;
@@ -551,6 +553,7 @@ static const struct kd_param_spec server_keys[] = {
 	{ "hidden", KD_PARAM_FLAG },    { "clicon", KD_PARAM_VALUE },
 	{ "ipversion", KD_PARAM_VALUE }, { "icfenable", KD_PARAM_FLAG },
 	{ "cert", KD_PARAM_VALUE },     { "key", KD_PARAM_VALUE },
+	{ "bind", KD_PARAM_VALUE },
 	{ NULL, 0 },
 };
 
@@ -634,6 +637,7 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 	s->hidden = kd_params_has(s->params, "hidden");
 	s->clicon = kd_params_get(s->params, "clicon");
 	s->server = kd_params_get(s->params, "server");
+	s->bind = kd_params_get(s->params, "bind");
 	/* WinDbg accepts a leading double backslash: server=\\HOST. */
 	if (s->server && s->server[0] == '\\' && s->server[1] == '\\')
 		s->server += 2;
@@ -752,31 +756,78 @@ static int wait_fd(int fd, short events, int timeout_ms)
  * says otherwise (falling back to IPv4 where there is no IPv6).
  * @return fd, or -errno.
  */
-static int listen_on(unsigned int port, int family)
+/*
+ * The address a listener binds (@p ss, @p sl) for @p where: NULL is the
+ * loopback (::1 for ipversion=6, else 127.0.0.1), "*" every interface
+ * (dual-stack where it can), anything else an address or host name.
+ */
+static int bind_addr(const char *where, int family, int try,
+		     struct sockaddr_storage *ss, socklen_t *sl)
 {
-	int fams[2];
-	int nf = 0;
+	memset(ss, 0, sizeof(*ss));
+	if (!where || strcmp(where, "*") == 0) {
+		bool v6 = family == AF_INET6 ||
+			  (family == AF_UNSPEC && where && try == 0);
+
+		if (try > (family == AF_UNSPEC && where ? 1 : 0))
+			return -1;
+		if (v6) {
+			struct sockaddr_in6 *in6 = (void *)ss;
+
+			in6->sin6_family = AF_INET6;
+			in6->sin6_addr = where ? in6addr_any : in6addr_loopback;
+			*sl = sizeof(*in6);
+		} else {
+			struct sockaddr_in *in = (void *)ss;
+
+			in->sin_family = AF_INET;
+			in->sin_addr.s_addr =
+				htonl(where ? INADDR_ANY : INADDR_LOOPBACK);
+			*sl = sizeof(*in);
+		}
+		return 0;
+	} else {
+		struct addrinfo hints, *res = NULL, *ai;
+		int i = 0;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = family;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if (getaddrinfo(where, NULL, &hints, &res) != 0)
+			return -2;
+		for (ai = res; ai && i < try; ai = ai->ai_next)
+			i++;
+		if (!ai || ai->ai_addrlen > sizeof(*ss)) {
+			freeaddrinfo(res);
+			return -1;
+		}
+		memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+		*sl = (socklen_t)ai->ai_addrlen;
+		freeaddrinfo(res);
+		return 0;
+	}
+}
+
+static int listen_on(unsigned int port, int family, const char *where)
+{
 	int err = EAFNOSUPPORT;
 
-	if (family == AF_INET6 || family == AF_UNSPEC)
-		fams[nf++] = AF_INET6;
-	if (family == AF_INET || family == AF_UNSPEC)
-		fams[nf++] = AF_INET;
-	for (int i = 0; i < nf; i++) {
+	for (int i = 0;; i++) {
 		struct sockaddr_storage ss;
-		socklen_t sl;
+		socklen_t sl = 0;
 		int one = 1;
-		int fd;
+		int fd, rc = bind_addr(where, family, i, &ss, &sl);
 
-		memset(&ss, 0, sizeof(ss));
-		if (fams[i] == AF_INET6) {
+		if (rc == -2)
+			return -EADDRNOTAVAIL;
+		if (rc < 0)
+			break;
+		if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *in6 = (void *)&ss;
 			int v6only = family == AF_INET6 ? 1 : 0;
 
-			in6->sin6_family = AF_INET6;
-			in6->sin6_addr = in6addr_any;
 			in6->sin6_port = htons((uint16_t)port);
-			sl = sizeof(*in6);
 			fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC |
 					      SOCK_NONBLOCK, 0);
 			if (fd >= 0)
@@ -786,10 +837,7 @@ static int listen_on(unsigned int port, int family)
 		} else {
 			struct sockaddr_in *in = (void *)&ss;
 
-			in->sin_family = AF_INET;
-			in->sin_addr.s_addr = htonl(INADDR_ANY);
 			in->sin_port = htons((uint16_t)port);
-			sl = sizeof(*in);
 			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
 					     SOCK_NONBLOCK, 0);
 		}
@@ -816,7 +864,7 @@ static int listen_range(const struct rspec *s, unsigned int *got)
 	int fd = -EADDRINUSE;
 
 	for (unsigned int p = s->port; p <= s->port_hi; p++) {
-		fd = listen_on(p, s->family);
+		fd = listen_on(p, s->family, s->bind);
 		if (fd >= 0) {
 			*got = p;
 			return fd;
@@ -829,6 +877,9 @@ static int listen_range(const struct rspec *s, unsigned int *got)
 				s->port_hi);
 	if (fd == -EADDRINUSE)
 		return spec_err(s, KD_EBUSY, "port %u is in use", s->port);
+	if (fd == -EADDRNOTAVAIL)
+		return spec_err(s, KD_EINVAL, "bind=%s: not an address of "
+				"this machine", s->bind);
 	return spec_err(s, KD_EINVAL, "cannot listen: %s", strerror(-fd));
 }
 
@@ -2204,6 +2255,11 @@ int kd_rlisten(struct kd_rlistener **out, const char *spec,
 	l->port = s.port;
 	l->port_hi = s.port_hi;
 	l->family = s.family;
+	if (!s.bind)
+		snprintf(l->bound, sizeof(l->bound), "%s",
+			 s.family == AF_INET6 ? "::1" : "127.0.0.1");
+	else if (strcmp(s.bind, "*") != 0)
+		snprintf(l->bound, sizeof(l->bound), "%s", s.bind);
 	snprintf(l->service, sizeof(l->service), "%s", service);
 	if (s.password) {
 		l->has_password = true;
@@ -2294,7 +2350,8 @@ size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,
 			     port, l->has_password ? ",Password=*" : "");
 	else
 		n = snprintf(buf, cap, "%s:Port=%s,Server=%s%s",
-			     l->tls ? "ssl" : "tcp", port, host ? host : "",
+			     l->tls ? "ssl" : "tcp", port,
+			     l->bound[0] ? l->bound : host ? host : "",
 			     l->has_password ? ",Password=*" : "");
 	if (n < 0)
 		return 0;

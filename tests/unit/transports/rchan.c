@@ -225,6 +225,24 @@ static int raw_connect(unsigned int port)
 	return fd;
 }
 
+/* A TCP connection to @p ip:@p port, or -1 when it is refused. */
+static int dial_ip(const char *ip, unsigned int port)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void raw_send(int fd, const void *p, size_t len)
 {
 	uint8_t hdr[4] = { (uint8_t)len, (uint8_t)(len >> 8),
@@ -771,6 +789,45 @@ static void test_ipv6(void **state)
 	kd_rlistener_close(l);
 }
 
+/*
+ * A listener binds the loopback (127.0.0.1) unless bind= names another
+ * address or every interface ("*"); a bad address is refused.
+ */
+static void test_bind(void **state)
+{
+	struct kd_rlistener *a = NULL, *b = NULL;
+	unsigned lo = port_base + 300;
+	char spec[128];
+	int fd;
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", lo, lo + 9);
+	assert_int_equal(kd_rlisten(&a, spec, KDSRV), KD_OK);
+	fd = dial_ip("127.0.0.2", kd_rlistener_port(a));
+	assert_true(fd < 0);
+	fd = dial_ip("127.0.0.1", kd_rlistener_port(a));
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,bind=*", lo, lo + 9);
+	assert_int_equal(kd_rlisten(&b, spec, KDSRV), KD_OK);
+	fd = dial_ip("127.0.0.2", kd_rlistener_port(b));
+	assert_true(fd >= 0);
+	close(fd);
+	kd_rlistener_close(b);
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,bind=127.0.0.3", lo,
+		 lo + 9);
+	assert_int_equal(kd_rlisten(&b, spec, KDSRV), KD_OK);
+	fd = dial_ip("127.0.0.3", kd_rlistener_port(b));
+	assert_true(fd >= 0);
+	close(fd);
+	kd_rlistener_close(b);
+	snprintf(spec, sizeof(spec), "tcp:port=%u,bind=192.0.2.77", lo + 20);
+	assert_int_equal(kd_rlisten(&b, spec, KDSRV), KD_EINVAL);
+	assert_non_null(strstr(kd_error_last()->message,
+			       "not an address of this machine"));
+	kd_rlistener_close(a);
+}
+
 static void test_port_range(void **state)
 {
 	struct kd_rlistener *a = NULL, *b = NULL, *x = NULL;
@@ -778,10 +835,10 @@ static void test_port_range(void **state)
 	char spec[128], want[128], got[128];
 
 	(void)state;
-	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", lo, lo + 9);
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,bind=*", lo, lo + 9);
 	assert_int_equal(kd_rlisten(&a, spec, KDSRV), KD_OK);
 	assert_int_equal(kd_rlistener_port(a), lo);
-	snprintf(spec, sizeof(spec), "TCP:Port=%u:%u,Password=abc,Hidden",
+	snprintf(spec, sizeof(spec), "TCP:Port=%u:%u,Password=abc,Hidden,Bind=*",
 		 lo, lo + 9);
 	assert_int_equal(kd_rlisten(&b, spec, KDSRV), KD_OK);
 	assert_int_equal(kd_rlistener_port(b), lo + 1);
@@ -812,9 +869,16 @@ static void test_port_range(void **state)
 	assert_string_equal(kd_error_last()->message, want);
 	/* Single port: describe shows it alone. */
 	kd_rlistener_close(a);
-	snprintf(spec, sizeof(spec), "tcp:port=%u", lo);
+	snprintf(spec, sizeof(spec), "tcp:port=%u,bind=*", lo);
 	assert_int_equal(kd_rlisten(&a, spec, DBGSRV), KD_OK);
 	snprintf(want, sizeof(want), "tcp:Port=%u,Server=h", lo);
+	kd_rlistener_describe(a, "h", got, sizeof(got));
+	assert_string_equal(got, want);
+	kd_rlistener_close(a);
+	/* Bound to the loopback (the default): Server= says where. */
+	snprintf(spec, sizeof(spec), "tcp:port=%u", lo);
+	assert_int_equal(kd_rlisten(&a, spec, DBGSRV), KD_OK);
+	snprintf(want, sizeof(want), "tcp:Port=%u,Server=127.0.0.1", lo);
 	kd_rlistener_describe(a, "h", got, sizeof(got));
 	assert_string_equal(got, want);
 	kd_rlistener_close(a);
@@ -961,7 +1025,7 @@ static void test_tls(void **state)
 	l = tls_listen(",password=pw");
 	kd_rlistener_describe(l, "localhost", got, sizeof(got));
 	snprintf(want, sizeof(want),
-		 "ssl:Port=%u:%u,Server=localhost,Password=*",
+		 "ssl:Port=%u:%u,Server=127.0.0.1,Password=*",
 		 kd_rlistener_port(l), port_base + 239);
 	assert_string_equal(got, want);
 	/* By IP address and by name. */
@@ -1007,7 +1071,8 @@ static void test_tls_wrong_ca(void **state)
 	(void)state;
 	if (!have_tls)
 		skip();
-	l = tls_listen("");
+	/* Every interface: the name check below dials it as 127.0.0.2. */
+	l = tls_listen(",bind=*");
 	srv_start(&s, l, false);
 	snprintf(spec, sizeof(spec),
 		 "ssl:server=127.0.0.1,port=%u,ca=%s/other.pem",
@@ -1317,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_clicon),
 		cmocka_unit_test(test_tls),

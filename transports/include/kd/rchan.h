@@ -38,10 +38,13 @@ struct kd_rlistener; /* a server's listening endpoint */
 /*
  * Open a listener from a server-side transport string (windbg-conventions
  * §1.4):
- *   tcp:port=P[:Q][,password=X][,hidden][,ipversion=6]
+ *   tcp:port=P[:Q][,password=X][,hidden][,ipversion=6][,bind=ADDR|*]
  *   tcp:port=P,clicon=HOST[,password=X]      (reverse: dials the client)
- *   ssl:port=P,cert=FILE.pem,key=FILE.key[,password=X][,hidden]
+ *   ssl:port=P,cert=FILE.pem,key=FILE.key[,password=X][,hidden][,bind=..]
  * Keys are case-insensitive.  With a range the first free port is taken.
+ * A listener takes the loopback only (127.0.0.1; ::1 with ipversion=6)
+ * unless bind= names an address of this machine or "*" (every
+ * interface): nothing is reachable from the network by accident.
  * With clicon= no socket listens: kd_raccept() dials HOST:P instead (once).
  * @p service is KD_RCHAN_SERVICE_*.
  * @return KD_OK; KD_EINVAL with kd_error_last() set (bad string, missing
@@ -66,7 +69,9 @@ KD_API bool kd_rlistener_hidden(const struct kd_rlistener *l);
  * The client-side string a user pastes into -remote / server=@{...}, in
  * WinDbg's capitalised form with the password masked, e.g.
  * "tcp:Port=5005,Server=HOST,Password=*" ("Port=53:60" for a range that
- * got 53; "ssl:..." for TLS).  @p host is the name to put in Server=.
+ * got 53; "ssl:..." for TLS).  @p host is the name to put in Server=
+ * when the listener takes every interface (bind=*); otherwise Server= is
+ * the address it is bound to (127.0.0.1 by default).
  * @return the length written (truncated to @p cap - 1).
  */
 KD_API size_t kd_rlistener_describe(const struct kd_rlistener *l,
