@@ -250,13 +250,14 @@ static void test_wrong_key(void **state)
 	} while (rc == KD_ETIMEOUT && now_ms() - t0 < 5000);
 	assert_int_equal(rc, KD_EAUTH);
 	assert_true(now_ms() - t0 < 2000);
-	snprintf(want, sizeof(want), "3 datagrams from [::ffff:127.0.0.1]:%u",
+	/* Before any session one OFFER under another key is enough. */
+	snprintf(want, sizeof(want), "1 datagram from 127.0.0.1:%u failed",
 		 local_port(t));
 	if (!strstr(kd_error_last()->message, want) ||
 	    !strstr(kd_error_last()->message, "failed authentication: wrong key?"))
 		fail_msg("message: %s (wanted '%s')", kd_error_last()->message,
 			 want);
-	assert_int_equal(stats(h).auth_failures, 3);
+	assert_int_equal(stats(h).auth_failures, 1);
 	assert_int_equal(stats(h).sessions, 0);
 	assert_false(kd_transport_net_connected(h));
 	kd_transport_close(t);

@@ -41,9 +41,12 @@
  *   dropped and counted.  Control sequence numbers are not checked.
  * - Any new authentic OFFER with a fresh nonce starts a fresh session (the
  *   target rebooted); data sequence numbers restart at 1 on both sides.
- * - Wrong key: after 3 OFFER-sized datagrams (or 2 or more datagrams over
- *   auth_ms) fail authentication with none succeeding, recv() returns
- *   KD_EAUTH "N datagrams from A failed authentication: wrong key?".
+ * - Wrong key: after 3 OFFER-sized datagrams (only 1 before the first
+ *   session) or 2 or more datagrams over auth_ms fail authentication with
+ *   none from the peer's side succeeding, recv() returns KD_EAUTH "N
+ *   datagrams from A failed authentication: wrong key?"; send() waiting
+ *   for a session says the same instead of "no KDNET target" when any
+ *   datagram failed.  IPv4 peers are printed as a.b.c.d:port.
  * - The 12-byte ping is absorbed by the host and counted (stats.pings); the
  *   target role sends it after the RESPONSE with the host's IPv4 address
  *   (0 for IPv6).  A break-in (0x62) reaches the target role's recv() as a
@@ -137,8 +140,16 @@ static void addr_str(const struct sockaddr *sa, char *buf, size_t cap)
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 		port = ntohs(in6->sin6_port);
+		/* The dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d;
+		 * print them the way the user typed them. */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+				  sizeof(ip));
+			snprintf(buf, cap, "%s:%u", ip, port);
+			return;
+		}
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 		snprintf(buf, cap, "[%s]:%u", ip, port);
 	} else {
 		snprintf(buf, cap, "(unknown address)");
@@ -489,13 +500,14 @@ int kd_net__input(struct kd_net_drv *d, const uint8_t *dg, size_t len,
 		d->st.malformed++;
 		return 0;
 	}
-	d->bad_run = 0;
-	d->bad_offers = 0;
 	if (f.from_debugger == !d->target_role) {
-		/* Our own direction: reflected or looped back. */
+		/* Our own direction: reflected or looped back.  It says
+		 * nothing about the peer's key, so the wrong-key run goes on. */
 		d->st.malformed++;
 		return 0;
 	}
+	d->bad_run = 0;
+	d->bad_offers = 0;
 	if (f.channel == KD_NET_CHANNEL_CONTROL)
 		return input_control(d, &f, from, fromlen);
 	if (d->have_peer && from && !same_addr(from, (void *)&d->peer)) {
@@ -529,23 +541,39 @@ int kd_net__input(struct kd_net_drv *d, const uint8_t *dg, size_t len,
 	return 1;
 }
 
-/* KD_EAUTH with the one-line diagnosis once the wrong-key bound is hit. */
+/* The one-line wrong-key diagnosis (KD_EAUTH); starts a new run. */
+static int wrong_key(struct kd_net_drv *d)
+{
+	uint64_t n = d->bad_run;
+
+	d->bad_run = 0;
+	d->bad_offers = 0;
+	return kd_error_set(KD_EAUTH, KD_ERRCLASS_CRYPTO,
+			    "%llu datagram%s from %s failed authentication: wrong key?",
+			    (unsigned long long)n, n == 1 ? "" : "s",
+			    d->bad_from);
+}
+
+/* KD_EAUTH once the wrong-key bound is hit, else KD_OK. */
 static int check_wrong_key(struct kd_net_drv *d)
 {
 	int64_t age;
 	uint64_t n = d->bad_run;
+	/*
+	 * Before the first session an OFFER that fails authentication is a
+	 * target offering under another key: say so at once, as the attach
+	 * bound (10 s by default, often less) holds only one to three OFFERs
+	 * at Windows' 3 s period.  Once a session has worked, a reboot with
+	 * a new key must repeat itself before the session is given up.
+	 */
+	uint64_t offers = d->st.sessions ? NET_AUTH_OFFERS : 1;
 
 	if (n == 0)
 		return KD_OK;
 	age = kd_transport__now_ms() - d->bad_since;
-	if (d->bad_offers < NET_AUTH_OFFERS &&
-	    !(n >= 2 && age >= (int64_t)d->auth_ms))
+	if (d->bad_offers < offers && !(n >= 2 && age >= (int64_t)d->auth_ms))
 		return KD_OK;
-	d->bad_run = 0;
-	d->bad_offers = 0;
-	return kd_error_set(KD_EAUTH, KD_ERRCLASS_CRYPTO,
-			    "%llu datagrams from %s failed authentication: wrong key?",
-			    (unsigned long long)n, d->bad_from);
+	return wrong_key(d);
 }
 
 /* Periodic sends while no session: OFFERs (target), pokes (target=). */
@@ -912,6 +940,9 @@ static int wait_session(struct kd_net_drv *d)
 	if (d->up)
 		return KD_OK;
 	rc = pump(d, NULL, 0, &n, NET_CONNECT_MS, true);
+	/* Datagrams came but none authenticated: that is the news. */
+	if (rc == KD_ETIMEOUT && d->bad_run > 0)
+		return wrong_key(d);
 	if (rc == KD_ETIMEOUT)
 		return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
 				    d->target_role ?
