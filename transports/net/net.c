@@ -106,6 +106,10 @@ struct kd_net_drv {
 	int64_t bad_since;
 	char bad_from[NET_ADDR_STR];
 	struct kd_net_stats st;
+	/* wire tap: our address towards the last peer looked up */
+	struct sockaddr_storage tap_peer;
+	struct kd_wire_addr tap_local;
+	bool have_tap_local;
 	uint8_t rx[NET_RX_CAP];
 	uint8_t plain[KD_NET_MAX_DATAGRAM];
 	uint8_t tx[KD_NET_MAX_DATAGRAM];
@@ -214,6 +218,97 @@ bad:
 			    2 * KD_NET_NONCE_SIZE);
 }
 
+/* --- wire tap --- */
+
+static void wire_addr(const struct sockaddr *sa, struct kd_wire_addr *w)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
+					    0, 0, 0, 0, 0xff, 0xff };
+	struct kd_net_addr a;
+
+	memset(w, 0, sizeof(*w));
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return;
+	to_kd_addr(sa, &a);
+	w->port = a.port;
+	if (memcmp(a.ip, mapped, sizeof(mapped)) == 0) {
+		w->family = 4;
+		memcpy(w->ip, a.ip + 12, 4);
+	} else {
+		w->family = 6;
+		memcpy(w->ip, a.ip, 16);
+	}
+}
+
+static bool wire_addr_unspecified(const struct kd_wire_addr *w)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(w->ip, zero, w->family == 4 ? 4 : 16) == 0;
+}
+
+/*
+ * This end's address towards @p peer as it appears on the wire: the bound
+ * one, or, bound to the wildcard, the source address the kernel's route to
+ * the peer picks (a connected scratch socket tells it without sending).
+ * Remembered for the last peer: the tap runs once per datagram.
+ */
+static void tap_local_for(struct kd_net_drv *d, const struct sockaddr *peer,
+			  socklen_t peer_len, struct kd_wire_addr *out)
+{
+	struct sockaddr_storage self;
+	socklen_t len = sizeof(self);
+	int fd;
+
+	if (d->have_tap_local &&
+	    same_addr(peer, (const struct sockaddr *)&d->tap_peer)) {
+		*out = d->tap_local;
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	if (getsockname(d->fd, (struct sockaddr *)&self, &len) < 0)
+		return;
+	wire_addr((struct sockaddr *)&self, out);
+	if (wire_addr_unspecified(out)) {
+		fd = socket(peer->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		len = sizeof(self);
+		if (fd >= 0 && connect(fd, peer, peer_len) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&self, &len) == 0) {
+			struct kd_wire_addr r;
+
+			wire_addr((struct sockaddr *)&self, &r);
+			out->family = r.family;
+			memcpy(out->ip, r.ip, sizeof(out->ip));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (peer_len <= sizeof(d->tap_peer)) {
+		memcpy(&d->tap_peer, peer, peer_len);
+		d->tap_local = *out;
+		d->have_tap_local = true;
+	}
+}
+
+/* Show one datagram to the tap above (KD_TRANSPORT_CAP_WIRETAP). */
+static void tap(struct kd_net_drv *d, bool outbound, const uint8_t *buf,
+		size_t len, const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct kd_wire_datagram dg;
+	struct kd_wire_addr self, other;
+
+	if (!d->t || !d->t->tap || !peer)
+		return;
+	tap_local_for(d, peer, peer_len, &self);
+	wire_addr(peer, &other);
+	dg.outbound = outbound;
+	dg.src = outbound ? self : other;
+	dg.dst = outbound ? other : self;
+	dg.data = buf;
+	dg.len = len;
+	kd_transport_wire_tap(d->t, &dg);
+}
+
 /* Send one already encoded datagram to the peer. */
 static int send_raw(struct kd_net_drv *d, const uint8_t *buf, size_t len)
 {
@@ -234,6 +329,8 @@ static int send_raw(struct kd_net_drv *d, const uint8_t *buf, size_t len)
 				    "net: short datagram sent (%zd of %zu)", n,
 				    len);
 	d->st.dgrams_out++;
+	tap(d, true, buf, len, (const struct sockaddr *)&d->peer,
+	    d->peer_len);
 	return KD_OK;
 }
 
@@ -642,6 +739,9 @@ static int pump(struct kd_net_drv *d, uint8_t *buf, size_t cap,
 			return net_map_error(errno, "recvfrom");
 		}
 		/* MSG_TRUNC: n is the real size; rx holds one byte more. */
+		tap(d, false, d->rx,
+		    (size_t)n > sizeof(d->rx) ? sizeof(d->rx) : (size_t)n,
+		    (struct sockaddr *)&from, fromlen);
 		rc = kd_net__input(d, d->rx,
 				   (size_t)n > sizeof(d->rx) ? sizeof(d->rx) :
 							       (size_t)n,
@@ -895,7 +995,8 @@ static int net_open(struct kd_transport *t, const struct kd_params *p)
 		rc = net_map_error(errno, "getsockname");
 	if (rc == KD_OK && d->target_role)
 		rc = kd_transport_set_caps(t, KD_TRANSPORT_CAP_DATAGRAM |
-						      KD_TRANSPORT_CAP_WAITABLE);
+						      KD_TRANSPORT_CAP_WAITABLE |
+						      KD_TRANSPORT_CAP_WIRETAP);
 	if (rc < 0) {
 		if (d->fd >= 0)
 			close(d->fd);
@@ -1000,7 +1101,7 @@ const struct kd_transport_ops kd_transport_net = {
 	.version = KD_TRANSPORT_OPS_VERSION,
 	.scheme = "net",
 	.caps = KD_TRANSPORT_CAP_DATAGRAM | KD_TRANSPORT_CAP_WAITABLE |
-		KD_TRANSPORT_CAP_BREAKIN,
+		KD_TRANSPORT_CAP_BREAKIN | KD_TRANSPORT_CAP_WIRETAP,
 	.priv_size = sizeof(struct kd_net_drv),
 	.keys = net_keys,
 	.open = net_open,
