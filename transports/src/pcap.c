@@ -58,6 +58,7 @@ struct pcapdrv {
 	/* writer */
 	FILE *f;
 	bool wire;          /* the lower driver feeds us its wire traffic */
+	int wire_errno;     /* a tapped datagram could not be written */
 	bool have_lock;
 	pthread_mutex_t lock; /* send and recv record from two threads */
 	enum side side;
@@ -310,7 +311,8 @@ static int record(struct pcapdrv *d, int dir, const uint8_t *buf, size_t len)
 /*
  * The lower driver's wire traffic (net): each datagram as it was sent or
  * received, with its real addresses.  A write error cannot be returned from
- * here; it is kept in the error detail and the capture stops growing.
+ * here: it is kept, and every later send and receive through the layer
+ * fails with it, as they do when recording KD packets fails.
  */
 static void wire_tap(void *ctx, const struct kd_wire_datagram *dg)
 {
@@ -325,6 +327,7 @@ static void wire_tap(void *ctx, const struct kd_wire_datagram *dg)
 		prefix = build_frame_headers(d, hdr, dir, &dg->src, &dg->dst,
 					     dg->data, len);
 		if (write_epb(d, dir, hdr, prefix, dg->data, len) < 0) {
+			d->wire_errno = errno ? errno : EIO;
 			fclose(d->f);
 			d->f = NULL;
 		}
@@ -644,6 +647,21 @@ out:
 
 /* --- Ops --- */
 
+/* After a lower operation: the wire capture's write error, if any. */
+static int wire_status(struct pcapdrv *d, int rc)
+{
+	int e;
+
+	if (rc < 0)
+		return rc;
+	lock(d);
+	e = d->wire_errno;
+	unlock(d);
+	if (e)
+		return kd_error_set_os(KD_ERROR, e, "writing capture");
+	return rc;
+}
+
 static int pcapdrv_open(struct kd_transport *t, const struct kd_params *params)
 {
 	struct pcapdrv *d = kd_transport_priv(t);
@@ -694,7 +712,7 @@ static int pcapdrv_send(struct kd_transport *t, const void *buf, size_t len)
 	}
 	rc = kd_transport_send(kd_transport_lower(t), buf, len);
 	if (rc < 0 || d->wire)
-		return rc;
+		return wire_status(d, rc);
 	return record(d, tx_dir(d), buf, len);
 }
 
@@ -754,7 +772,7 @@ static int pcapdrv_recv(struct kd_transport *t, void *buf, size_t cap,
 	rc = kd_transport_recv(kd_transport_lower(t), buf, cap, len_out,
 			       timeout_ms);
 	if (rc < 0 || d->wire)
-		return rc;
+		return wire_status(d, rc);
 	return record(d, !tx_dir(d), buf, *len_out);
 }
 
@@ -779,7 +797,7 @@ static int pcapdrv_break_in(struct kd_transport *t)
 	}
 	rc = kd_transport_break_in(kd_transport_lower(t));
 	if (rc < 0 || d->wire)
-		return rc;
+		return wire_status(d, rc);
 	return record(d, tx_dir(d), &brk, 1);
 }
 
