@@ -252,6 +252,10 @@ struct wire_check {
 	uint16_t host_port;
 	uint16_t target_port; /* learnt from the first datagram */
 	unsigned int n;
+	/* what the target sent, in order */
+	uint8_t **t_data;
+	size_t *t_len;
+	size_t t_n, t_cap;
 };
 
 /* Every frame: UDP over IPv4 loopback between the two real ports, MDBG. */
@@ -276,7 +280,62 @@ static int wire_frame(void *arg, const struct kdt_udp *u)
 	if (u->len < 4 || memcmp(u->data, "MDBG", 4) != 0)
 		fail_msg("frame %u: not a KDNET datagram", u->frame);
 	w->n++;
+	if (u->sport == w->target_port) {
+		if (w->t_n == w->t_cap) {
+			w->t_cap = w->t_cap ? w->t_cap * 2 : 64;
+			w->t_data = realloc(w->t_data,
+					    w->t_cap * sizeof(*w->t_data));
+			w->t_len = realloc(w->t_len,
+					   w->t_cap * sizeof(*w->t_len));
+			assert_true(w->t_data && w->t_len);
+		}
+		w->t_data[w->t_n] = malloc(u->len);
+		assert_non_null(w->t_data[w->t_n]);
+		memcpy(w->t_data[w->t_n], u->data, u->len);
+		w->t_len[w->t_n++] = u->len;
+	}
 	return 0;
+}
+
+/*
+ * `pcap:replay=` of kd's own loopback capture, role=target, plays exactly
+ * the target's datagrams although both ends share 127.0.0.1: the target
+ * is told apart by its port.  The replay releases each one after the
+ * host datagrams before it, so a stand-in host sends one per timeout.
+ */
+static void replay_check(const char *wire, struct wire_check *w)
+{
+	char cs[256];
+	struct kd_transport *rep = NULL;
+	uint8_t buf[8192];
+	size_t got = 0, n = 0;
+	int rounds = 0;
+	int rc;
+
+	snprintf(cs, sizeof(cs), "pcap:replay=%s,role=target", wire);
+	assert_int_equal(kd_transport_open(&rep, cs), KD_OK);
+	for (;;) {
+		assert_true(++rounds < 100000);
+		rc = kd_transport_recv(rep, buf, sizeof(buf), &n, 0);
+		if (rc == KD_EDISCONNECTED)
+			break;
+		if (rc == KD_ETIMEOUT) {
+			assert_int_equal(kd_transport_send(rep, "h", 1), KD_OK);
+			continue;
+		}
+		assert_int_equal(rc, KD_OK);
+		assert_true(got < w->t_n);
+		assert_int_equal(n, w->t_len[got]);
+		assert_memory_equal(buf, w->t_data[got], n);
+		got++;
+	}
+	assert_int_equal(got, w->t_n);
+	assert_true(got > 0 && got < w->n);
+	kd_transport_close(rep);
+	for (size_t i = 0; i < w->t_n; i++)
+		free(w->t_data[i]);
+	free(w->t_data);
+	free(w->t_len);
 }
 
 static bool have_tshark(void)
@@ -446,6 +505,7 @@ static void test_capture_decoded(void **state)
 		assert_non_null(strstr(json, want));
 	}
 	tshark_check(wire, &w);
+	replay_check(wire, &w);
 
 	sigs_free(&said.dir[0]);
 	sigs_free(&said.dir[1]);

@@ -486,6 +486,8 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 	int dlt = pcap_datalink(pc);
 	struct ipaddr target = o->target;
 	bool have_target = o->have_target;
+	bool same_host = false;
+	uint16_t target_port = 0;
 	bool stream = dlt == KD_CAPTURE_LINKTYPE_USER0;
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -530,10 +532,22 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 			/* Our own captures put the target at 127.0.0.2. */
 			have_target = true;
 			target = addr_eq(&dst, &ours) ? dst : src;
+			/*
+			 * Both ends on one host (kd's own capture of the wire
+			 * on loopback): the first sender's port is the
+			 * target's, as a KDNET session starts with its OFFER.
+			 */
+			if (addr_eq(&src, &dst)) {
+				same_host = true;
+				target_port = v.sport;
+			}
 		}
 		if (!addr_eq(&src, &target) && !addr_eq(&dst, &target))
 			continue;
-		rc = add_unit(r, addr_eq(&src, &target), v.payload, v.len);
+		rc = add_unit(r,
+			      addr_eq(&src, &target) &&
+				      (!same_host || v.sport == target_port),
+			      v.payload, v.len);
 		if (rc < 0)
 			return rc;
 	}
