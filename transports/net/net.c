@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -106,7 +107,12 @@ struct kd_net_drv {
 	int64_t bad_since;
 	char bad_from[NET_ADDR_STR];
 	struct kd_net_stats st;
-	/* wire tap: our address towards the last peer looked up */
+	/*
+	 * wire tap: our address towards the last peer looked up.  send() and
+	 * recv() may run in two threads at once, so the cache has a lock.
+	 */
+	pthread_mutex_t tap_lock;
+	bool have_tap_lock;
 	struct sockaddr_storage tap_peer;
 	struct kd_wire_addr tap_local;
 	bool have_tap_local;
@@ -297,9 +303,11 @@ static void tap(struct kd_net_drv *d, bool outbound, const uint8_t *buf,
 	struct kd_wire_datagram dg;
 	struct kd_wire_addr self, other;
 
-	if (!d->t || !d->t->tap || !peer)
+	if (!d->t || !d->t->tap || !peer || !d->have_tap_lock)
 		return;
+	pthread_mutex_lock(&d->tap_lock);
 	tap_local_for(d, peer, peer_len, &self);
+	pthread_mutex_unlock(&d->tap_lock);
 	wire_addr(peer, &other);
 	dg.outbound = outbound;
 	dg.src = outbound ? self : other;
@@ -997,6 +1005,13 @@ static int net_open(struct kd_transport *t, const struct kd_params *p)
 		rc = kd_transport_set_caps(t, KD_TRANSPORT_CAP_DATAGRAM |
 						      KD_TRANSPORT_CAP_WAITABLE |
 						      KD_TRANSPORT_CAP_WIRETAP);
+	if (rc == KD_OK) {
+		if (pthread_mutex_init(&d->tap_lock, NULL) == 0)
+			d->have_tap_lock = true;
+		else
+			rc = kd_error_set(KD_ENOMEM, KD_ERRCLASS_TRANSPORT,
+					  "net: cannot create a lock");
+	}
 	if (rc < 0) {
 		if (d->fd >= 0)
 			close(d->fd);
@@ -1027,6 +1042,8 @@ static void net_close(struct kd_transport *t)
 
 	if (d->fd >= 0)
 		close(d->fd);
+	if (d->have_tap_lock)
+		pthread_mutex_destroy(&d->tap_lock);
 	kd_net_session_free(d->s);
 	kd_net_wipe(d->plain, sizeof(d->plain));
 	kd_net_wipe(d->rx, sizeof(d->rx));
