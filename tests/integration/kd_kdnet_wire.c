@@ -5,7 +5,8 @@
  * encrypted datagrams, which kdcap decodes with the key into the very KD
  * packets the session moved (recorded at the same time by a second pcap
  * layer above, at KD-packet level), and whose UDP framing tshark accepts; a
- * wrong key is reported as such within the attach bound.
+ * wrong key is reported as such within the attach bound.  The same layer
+ * over a serial channel still records the byte stream kdcap decodes.
  */
 #include "kdsim_client.h"
 #include "kd_proc.h"
@@ -517,10 +518,58 @@ static void test_capture_decoded(void **state)
 	rmdir(dir);
 }
 
+/* kd over serial with a pcap layer: kdcap finds the session in it. */
+static void test_serial_capture(void **state)
+{
+	char sock[128], k[160], host[800], cmd[1024], dir[] =
+		"/tmp/openkd-sercap-XXXXXX";
+	char path[128];
+	const char *simargs[] = { "-k", k, "--cpus", "1", "--print-ms", "0",
+				  NULL };
+	const char *kdargs[] = { "-k", host, "-c", "db fffff800`00400000 L20",
+				 NULL };
+	struct kc sim;
+	char *out = NULL, *kerr = NULL, *json;
+	int st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/serial.pcapng", dir);
+	snprintf(sock, sizeof(sock), "%s/kd.sock", dir);
+	snprintf(k, sizeof(k), "com:pipe,port=%s", sock);
+	kc_spawn(&sim, simargs);
+	snprintf(host, sizeof(host), "pcap:file=%s|%s", path,
+		 sim.host_connstr);
+	st = kp_run(kdargs, NULL, T_MS, &out, &kerr);
+	kc_stop(&sim);
+	if (st != 0 || !strstr(out, "4d 5a 90 00"))
+		fail_msg("kd exited %d\nstdout:\n%s\nstderr:\n%s", st, out,
+			 kerr);
+	free(out);
+	free(kerr);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/tools/kdcap/kdcap' decode '%s' --json",
+		 getenv("KD_BUILD_DIR") ? getenv("KD_BUILD_DIR") : KD_BUILD_DIR,
+		 path);
+	json = run_cmd(cmd, &st);
+	if (st != 0 || !strstr(json, "\"checksum_bad\":0,\"bad_packets\":0") ||
+	    !strstr(json, "\"read_errors\":0") ||
+	    !strstr(json, "\"dir\":\"H>T\",\"type\":\"KD_STATE_MANIPULATE\"") ||
+	    !strstr(json, "\"api\":\"ReadVirtualMemory\",\"addr\":"
+			  "\"fffff80000400000\"") ||
+	    !strstr(json, "\"type\":\"KD_STATE_CHANGE64\""))
+		fail_msg("kdcap exited %d:\n%s", st, json);
+	free(json);
+	unlink(path);
+	unlink(sock);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capture_decoded),
+		cmocka_unit_test(test_serial_capture),
 		cmocka_unit_test(test_wrong_key),
 	};
 
