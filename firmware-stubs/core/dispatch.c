@@ -112,12 +112,95 @@ static size_t do_get_context(struct kdstub *s, struct kd_manipulate *m)
 	return reply(s, m, KD_STATUS_SUCCESS, KDSTUB_CONTEXT_SIZE);
 }
 
+/* A run of CONTEXT bytes one ContextFlags group covers (x64). */
+struct ctx_range {
+	uint16_t off;
+	uint16_t len;
+};
+
+/*
+ * What each ContextFlags group of an x64 CONTEXT covers (kd-protocol.md
+ * §2.10): CONTROL is SegCs, EFlags, SegSs, Rsp and Rip; INTEGER the other
+ * general registers; SEGMENTS Ds, Es, Fs, Gs; FLOATING_POINT MxCsr and the
+ * FXSAVE image (x87, XMM0-15); DEBUG_REGISTERS Dr0-3, Dr6, Dr7.
+ */
+static const struct {
+	uint32_t flag;
+	struct ctx_range r[3];
+} ctx_groups[] = {
+	{ KD_CONTEXT_CONTROL,
+	  { { KD_AMD64_CTX_OFF_CS, 2 },
+	    { KD_AMD64_CTX_OFF_SS, 6 }, /* SegSs, EFlags */
+	    { KD_AMD64_CTX_OFF_RSP, 8 } } },
+	{ KD_CONTEXT_CONTROL, { { KD_AMD64_CTX_OFF_RIP, 8 } } },
+	{ KD_CONTEXT_INTEGER,
+	  { { KD_AMD64_CTX_OFF_RAX, 0x20 }, /* Rax, Rcx, Rdx, Rbx */
+	    { KD_AMD64_CTX_OFF_RBP, 0x58 } } }, /* Rbp .. R15 */
+	{ KD_CONTEXT_SEGMENTS, { { KD_AMD64_CTX_OFF_DS, 8 } } },
+	{ KD_CONTEXT_FLOATING_POINT,
+	  { { KD_AMD64_CTX_OFF_MXCSR, 4 },
+	    { KD_AMD64_CTX_OFF_FLTSAVE, 0x200 } } },
+	{ KD_CONTEXT_DEBUG_REGISTERS, { { KD_AMD64_CTX_OFF_DR0, 0x30 } } },
+};
+
+/*
+ * A SetContext shorter than the full CONTEXT, as Windows takes it: only the
+ * groups the CONTEXT's own ContextFlags name are applied (the request's
+ * ContextFlags field is junk, kd-protocol.md §2.3), so the CONTEXT must
+ * reach the end of the last of them; the rest of the processor's state is
+ * kept.  Without the x64 bit nothing would apply, and that is refused
+ * rather than silently ignored.  Returns 0 or -1.
+ */
+static int merge_short_context(struct kdstub *s, const struct kd_manipulate *m)
+{
+	uint32_t flags;
+	size_t need = KD_AMD64_CTX_OFF_FLAGS + 4;
+	size_t i, j;
+
+	if (m->data_len < need)
+		return -1;
+	flags = kd_get_le32(m->data + KD_AMD64_CTX_OFF_FLAGS);
+	if ((flags & KD_CONTEXT_AMD64) != KD_CONTEXT_AMD64)
+		return -1;
+	for (i = 0; i < KD_ARRAY_SIZE(ctx_groups); i++) {
+		if (!(flags & ctx_groups[i].flag))
+			continue;
+		for (j = 0; j < KD_ARRAY_SIZE(ctx_groups[i].r); j++) {
+			const struct ctx_range *r = &ctx_groups[i].r[j];
+
+			if (r->len && (size_t)r->off + r->len > need)
+				need = (size_t)r->off + r->len;
+		}
+	}
+	if (m->data_len < need ||
+	    s->ops->get_context(s->ctx, m->processor, s->scratch) != 0)
+		return -1;
+	for (i = 0; i < KD_ARRAY_SIZE(ctx_groups); i++) {
+		if (!(flags & ctx_groups[i].flag))
+			continue;
+		for (j = 0; j < KD_ARRAY_SIZE(ctx_groups[i].r); j++) {
+			const struct ctx_range *r = &ctx_groups[i].r[j];
+
+			memcpy(s->scratch + r->off, m->data + r->off, r->len);
+		}
+	}
+	return 0;
+}
+
 static size_t do_set_context(struct kdstub *s, struct kd_manipulate *m)
 {
+	const uint8_t *ctx = m->data;
+
 	/* Windows refuses a SetContext before any GetContext in a stop. */
-	if (!valid_proc(s, m->processor) || !s->context_fetched ||
-	    m->data_len < KDSTUB_CONTEXT_SIZE ||
-	    s->ops->set_context(s->ctx, m->processor, m->data) != 0)
+	if (!valid_proc(s, m->processor) || !s->context_fetched)
+		return reply(s, m, KD_STATUS_UNSUCCESSFUL, 0);
+	/* A full CONTEXT is taken whole, as it always was. */
+	if (m->data_len < KDSTUB_CONTEXT_SIZE) {
+		if (merge_short_context(s, m) != 0)
+			return reply(s, m, KD_STATUS_UNSUCCESSFUL, 0);
+		ctx = s->scratch;
+	}
+	if (s->ops->set_context(s->ctx, m->processor, ctx) != 0)
 		return reply(s, m, KD_STATUS_UNSUCCESSFUL, 0);
 	return reply(s, m, KD_STATUS_SUCCESS, 0);
 }

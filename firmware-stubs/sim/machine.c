@@ -466,6 +466,12 @@ static void build_processes(struct kdsim *m)
 		char name[15] = { 0 };
 
 		vput16(m, e, 3); /* DISPATCHER_HEADER.Type = ProcessObject */
+		/* Empty lists are self-linked, never zero, as in Windows:
+		 * a walker that follows its rules takes zero for corrupt. */
+		list_init(m, e + SIM_DISP_WAIT_LIST);
+		list_init(m, e + SIM_KPROC_PROFILE_LIST);
+		list_init(m, e + SIM_KPROC_THREAD_LIST);
+		list_init(m, e + SIM_EPROC_THREAD_LIST);
 		vput64(m, e + SIM_EPROC_DTB, m->pml4);
 		vput64(m, e + SIM_EPROC_PID, procs[i].pid);
 		strncpy(name, procs[i].name, sizeof(name) - 1);
@@ -606,6 +612,13 @@ static int reset_cpu(struct kdsim *m, unsigned int i, uint64_t system)
 	vput64(m, c->kprcb + SIMABI_KPRCB_CURRENT_THREAD, c->kthread);
 	vput32(m, c->kprcb + SIMABI_KPRCB_NUMBER, i);
 	vput16(m, c->kthread, 6); /* DISPATCHER_HEADER.Type = ThreadObject */
+	list_init(m, c->kthread + SIM_DISP_WAIT_LIST);
+	/* The processor's thread belongs to System (KTHREAD.Process): on
+	 * both of its thread lists, as PspInsertThread puts a thread. */
+	list_insert_tail(m, system + SIM_KPROC_THREAD_LIST,
+			 c->kthread + SIM_KTHREAD_THREAD_LIST_ENTRY);
+	list_insert_tail(m, system + SIM_EPROC_THREAD_LIST,
+			 c->kthread + SIM_ETHREAD_THREAD_LIST_ENTRY);
 	vput64(m, c->kthread + SIM_KTHREAD_INITIAL_STACK, c->stack_top);
 	vput64(m, c->kthread + SIM_KTHREAD_STACK_LIMIT, stack);
 	vput64(m, c->kthread + SIM_KTHREAD_STACK_BASE, c->stack_top);

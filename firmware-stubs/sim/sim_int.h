@@ -27,11 +27,23 @@
 #define SIM_EPROC_PID 0x440
 #define SIM_EPROC_LINKS 0x448
 #define SIM_EPROC_NAME 0x5A8
-#define SIM_KTHREAD_SIZE 0x600
+#define SIM_KTHREAD_SIZE 0x600 /* the whole ETHREAD kdsim lays out */
 #define SIM_KTHREAD_INITIAL_STACK 0x28
 #define SIM_KTHREAD_STACK_LIMIT 0x30
 #define SIM_KTHREAD_STACK_BASE 0x38
 #define SIM_KTHREAD_PROCESS 0x220
+/*
+ * LIST_ENTRY heads Windows initialises self-linked (Flink = Blink = &head)
+ * while empty: DISPATCHER_HEADER.WaitListHead of every dispatcher object,
+ * KPROCESS.ProfileListHead and .ThreadListHead, EPROCESS.ThreadListHead;
+ * and the entries that put a thread on its process's two thread lists.
+ */
+#define SIM_DISP_WAIT_LIST 0x08
+#define SIM_KPROC_PROFILE_LIST 0x18
+#define SIM_KPROC_THREAD_LIST 0x30
+#define SIM_EPROC_THREAD_LIST 0x5E0
+#define SIM_KTHREAD_THREAD_LIST_ENTRY 0x2F8
+#define SIM_ETHREAD_THREAD_LIST_ENTRY 0x4E8
 #define SIM_KPCR_GDT 0x00
 #define SIM_KPCR_TSS 0x08
 #define SIM_KPCR_IDT 0x38

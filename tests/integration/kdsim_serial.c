@@ -504,6 +504,47 @@ static void test_set_context(void **state)
 	assert_int_equal(r.return_status, KD_STATUS_SUCCESS);
 }
 
+/*
+ * A SetContext of only the CONTROL and INTEGER groups (0x100 bytes, as
+ * Windows accepts): R15 lands in the CPU, Dr7 outside the groups stays.
+ */
+static void test_set_context_short(void **state)
+{
+	uint8_t ctx[KD_AMD64_CONTEXT_SIZE], again[KD_AMD64_CONTEXT_SIZE];
+	struct kd_manipulate m, r;
+	uint64_t old, dr7;
+
+	(void)state;
+	kc_get_context(&g, g.cur_proc, ctx);
+	old = kc_reg(ctx, KD_AMD64_R15);
+	dr7 = kd_get_le64(ctx + KD_AMD64_CTX_OFF_DR7);
+	kd_put_le32(ctx + KD_AMD64_CTX_OFF_FLAGS,
+		    KD_CONTEXT_AMD64 | KD_CONTEXT_CONTROL | KD_CONTEXT_INTEGER);
+	kd_put_le64(ctx + KD_AMD64_CTX_OFF_R15, 0x5A5A0000F00Dull);
+	kd_put_le64(ctx + KD_AMD64_CTX_OFF_DR7, 0x455);
+	kc_init_req(&m, KD_API_SET_CONTEXT, g.cur_proc);
+	kc_request(&g, &m, ctx, KD_AMD64_CTX_OFF_FLTSAVE, &r);
+	assert_int_equal(r.return_status, KD_STATUS_SUCCESS);
+	kc_get_context(&g, g.cur_proc, again);
+	assert_true(kc_reg(again, KD_AMD64_R15) == 0x5A5A0000F00Dull);
+	assert_true(kd_get_le64(again + KD_AMD64_CTX_OFF_DR7) == dr7);
+	/* Too short for FLOATING_POINT: refused, R15 unchanged. */
+	kd_put_le32(ctx + KD_AMD64_CTX_OFF_FLAGS,
+		    KD_CONTEXT_AMD64 | KD_CONTEXT_INTEGER |
+			    KD_CONTEXT_FLOATING_POINT);
+	kd_put_le64(ctx + KD_AMD64_CTX_OFF_R15, 1);
+	kc_request(&g, &m, ctx, KD_AMD64_CTX_OFF_FLTSAVE, &r);
+	assert_int_equal(r.return_status, KD_STATUS_UNSUCCESSFUL);
+	kc_get_context(&g, g.cur_proc, again);
+	assert_true(kc_reg(again, KD_AMD64_R15) == 0x5A5A0000F00Dull);
+	/* Put R15 back. */
+	kd_put_le32(ctx + KD_AMD64_CTX_OFF_FLAGS,
+		    KD_CONTEXT_AMD64 | KD_CONTEXT_INTEGER);
+	kd_put_le64(ctx + KD_AMD64_CTX_OFF_R15, old);
+	kc_request(&g, &m, ctx, KD_AMD64_CTX_OFF_RIP, &r);
+	assert_int_equal(r.return_status, KD_STATUS_SUCCESS);
+}
+
 /* WriteVirtual lands in the physical page the page tables name. */
 static void test_write_virtual(void **state)
 {
@@ -625,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_single_step),
 		cmocka_unit_test(test_breakin_running),
 		cmocka_unit_test(test_set_context),
+		cmocka_unit_test(test_set_context_short),
 		cmocka_unit_test(test_write_virtual),
 		cmocka_unit_test(test_hw_breakpoint),
 		cmocka_unit_test(test_switch_processor),

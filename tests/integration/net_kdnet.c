@@ -23,6 +23,7 @@
 #include <kd/error.h>
 #include <kd/net_crypto.h>
 #include <kd/proto/kdnet.h>
+#include <kd/sys/transport.h>
 #include <kd/transport.h>
 
 #include "pcap_udp.h"
@@ -250,17 +251,151 @@ static void test_wrong_key(void **state)
 	} while (rc == KD_ETIMEOUT && now_ms() - t0 < 5000);
 	assert_int_equal(rc, KD_EAUTH);
 	assert_true(now_ms() - t0 < 2000);
-	snprintf(want, sizeof(want), "3 datagrams from [::ffff:127.0.0.1]:%u",
+	/* Before any session one OFFER under another key is enough. */
+	snprintf(want, sizeof(want), "1 datagram from 127.0.0.1:%u failed",
 		 local_port(t));
 	if (!strstr(kd_error_last()->message, want) ||
 	    !strstr(kd_error_last()->message, "failed authentication: wrong key?"))
 		fail_msg("message: %s (wanted '%s')", kd_error_last()->message,
 			 want);
-	assert_int_equal(stats(h).auth_failures, 3);
+	assert_int_equal(stats(h).auth_failures, 1);
 	assert_int_equal(stats(h).sessions, 0);
 	assert_false(kd_transport_net_connected(h));
 	kd_transport_close(t);
 	kd_transport_close(h);
+}
+
+/*
+ * Once a session has worked, one stray OFFER under another key does not end
+ * it: a second target offering with the wrong key is reported after three.
+ */
+static void test_wrong_key_after_session(void **state)
+{
+	struct kd_transport *h = open_ok("net:port=0,key=1.2.3.4");
+	struct kd_transport *t, *bad;
+	uint8_t buf[64];
+	size_t n = 0;
+	int64_t t0;
+	int rc;
+	char want[64];
+
+	(void)state;
+	t = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=127.0.0.1,offer_ms=100",
+		    local_port(h));
+	handshake(h, t);
+	bad = open_ok("net:role=target,port=%u,key=1.2.3.5,hostip=127.0.0.1,offer_ms=100",
+		      local_port(h));
+	t0 = now_ms();
+	do {
+		expect_nothing(bad, 0);
+		rc = kd_transport_recv(h, buf, sizeof(buf), &n, 50);
+	} while (rc == KD_ETIMEOUT && now_ms() - t0 < 5000);
+	assert_int_equal(rc, KD_EAUTH);
+	snprintf(want, sizeof(want), "3 datagrams from 127.0.0.1:%u failed",
+		 local_port(bad));
+	if (!strstr(kd_error_last()->message, want))
+		fail_msg("message: %s (wanted '%s')", kd_error_last()->message,
+			 want);
+	assert_int_equal(stats(h).auth_failures, 3);
+	assert_true(kd_transport_net_connected(h));
+	kd_transport_close(bad);
+	kd_transport_close(t);
+	kd_transport_close(h);
+}
+
+/* --- the pcap layer over net records the wire (IPv6 here) --- */
+
+struct wire_walk {
+	struct kd_net_session *obs; /* a passive observer with the key */
+	uint16_t host_port, target_port;
+	unsigned int n, authentic, data;
+};
+
+static int wire_datagram(void *arg, const struct kdt_udp *u)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	struct wire_walk *w = arg;
+	uint8_t plain[KD_NET_MAX_DATAGRAM];
+	struct kd_net_frame f;
+
+	w->n++;
+	if (u->family != 6 || memcmp(u->src, lo6, 16) != 0 ||
+	    memcmp(u->dst, lo6, 16) != 0)
+		fail_msg("frame %u: not [::1] -> [::1]", u->frame);
+	if (!((u->sport == w->host_port && u->dport == w->target_port) ||
+	      (u->dport == w->host_port && u->sport == w->target_port)))
+		fail_msg("frame %u: ports %u -> %u", u->frame, u->sport,
+			 u->dport);
+	if (kd_net_session_decode(w->obs, u->data, u->len, plain,
+				  sizeof(plain), &f) != 0)
+		fail_msg("frame %u: %s", u->frame, kd_error_last()->message);
+	w->authentic++;
+	/* From the debugger's direction the control frame is the RESPONSE. */
+	if (f.channel == KD_NET_CHANNEL_CONTROL && f.from_debugger)
+		assert_int_equal(kd_net_session_accept_response(w->obs,
+								f.payload,
+								f.payload_len),
+				 0);
+	if (f.channel == KD_NET_CHANNEL_DATA)
+		w->data++;
+	return 0;
+}
+
+static void no_tap(void *ctx, const struct kd_wire_datagram *dg)
+{
+	(void)ctx;
+	(void)dg;
+}
+
+static void test_pcap_records_wire(void **state)
+{
+	char path[] = "/tmp/openkd-wire-XXXXXX";
+	struct kd_transport *h, *t;
+	struct kd_net_stats sh;
+	struct wire_walk w = { 0 };
+	uint8_t pkt[300];
+	unsigned int skipped = 0;
+	char err[256];
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	h = open_ok("pcap:file=%s|net:port=0,key=1.2.3.4", path);
+	/* The tap is the bottom driver's, and it has only one. */
+	assert_int_equal(kd_transport_set_wire_tap(h, no_tap, NULL),
+			 KD_ENOTSUP);
+	assert_int_equal(kd_transport_set_wire_tap(kd_transport_lower(h),
+						   no_tap, NULL),
+			 KD_EBUSY);
+	t = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=::1,offer_ms=100",
+		    local_port(h));
+	handshake(h, t);
+	fill(pkt, sizeof(pkt), 7);
+	assert_int_equal(kd_transport_send(h, pkt, sizeof(pkt)), KD_OK);
+	expect_kd(t, pkt, sizeof(pkt));
+	assert_int_equal(kd_transport_send(t, pkt, 40), KD_OK);
+	expect_kd(h, pkt, 40);
+	assert_int_equal(kd_transport_break_in(h), KD_OK);
+	sh = stats(h);
+	w.host_port = local_port(h);
+	w.target_port = local_port(t);
+	kd_transport_close(t);
+	kd_transport_close(h);
+
+	assert_int_equal(kd_net_session_new(&w.obs, "1.2.3.4"), 0);
+	assert_int_equal(kdt_pcap_udp_foreach(path, 0, wire_datagram, &w,
+					      &skipped, err, sizeof(err)),
+			 0);
+	kd_net_session_free(w.obs);
+	unlink(path);
+	/* Every datagram the host moved, each one authentic. */
+	assert_int_equal(skipped, 0);
+	assert_int_equal(w.n, sh.dgrams_in + sh.dgrams_out);
+	assert_int_equal(w.authentic, w.n);
+	/* ping, two KD packets and the break-in on the data channel */
+	assert_int_equal(w.data, 4);
 }
 
 /* --- a relay socket between target and host: capture and resend --- */
@@ -766,6 +901,8 @@ int main(void)
 		cmocka_unit_test(test_handshake_v6),
 		cmocka_unit_test(test_reboot),
 		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_wrong_key_after_session),
+		cmocka_unit_test(test_pcap_records_wire),
 		cmocka_unit_test(test_replay_dropped),
 		cmocka_unit_test(test_malformed_dropped),
 		cmocka_unit_test(test_host_initiated),

@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,9 +42,12 @@
  *   dropped and counted.  Control sequence numbers are not checked.
  * - Any new authentic OFFER with a fresh nonce starts a fresh session (the
  *   target rebooted); data sequence numbers restart at 1 on both sides.
- * - Wrong key: after 3 OFFER-sized datagrams (or 2 or more datagrams over
- *   auth_ms) fail authentication with none succeeding, recv() returns
- *   KD_EAUTH "N datagrams from A failed authentication: wrong key?".
+ * - Wrong key: after 3 OFFER-sized datagrams (only 1 before the first
+ *   session) or 2 or more datagrams over auth_ms fail authentication with
+ *   none from the peer's side succeeding, recv() returns KD_EAUTH "N
+ *   datagrams from A failed authentication: wrong key?"; send() waiting
+ *   for a session says the same instead of "no KDNET target" when any
+ *   datagram failed.  IPv4 peers are printed as a.b.c.d:port.
  * - The 12-byte ping is absorbed by the host and counted (stats.pings); the
  *   target role sends it after the RESPONSE with the host's IPv4 address
  *   (0 for IPv6).  A break-in (0x62) reaches the target role's recv() as a
@@ -103,6 +107,15 @@ struct kd_net_drv {
 	int64_t bad_since;
 	char bad_from[NET_ADDR_STR];
 	struct kd_net_stats st;
+	/*
+	 * wire tap: our address towards the last peer looked up.  send() and
+	 * recv() may run in two threads at once, so the cache has a lock.
+	 */
+	pthread_mutex_t tap_lock;
+	bool have_tap_lock;
+	struct sockaddr_storage tap_peer;
+	struct kd_wire_addr tap_local;
+	bool have_tap_local;
 	uint8_t rx[NET_RX_CAP];
 	uint8_t plain[KD_NET_MAX_DATAGRAM];
 	uint8_t tx[KD_NET_MAX_DATAGRAM];
@@ -137,8 +150,16 @@ static void addr_str(const struct sockaddr *sa, char *buf, size_t cap)
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 		port = ntohs(in6->sin6_port);
+		/* The dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d;
+		 * print them the way the user typed them. */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+				  sizeof(ip));
+			snprintf(buf, cap, "%s:%u", ip, port);
+			return;
+		}
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 		snprintf(buf, cap, "[%s]:%u", ip, port);
 	} else {
 		snprintf(buf, cap, "(unknown address)");
@@ -203,6 +224,99 @@ bad:
 			    2 * KD_NET_NONCE_SIZE);
 }
 
+/* --- wire tap --- */
+
+static void wire_addr(const struct sockaddr *sa, struct kd_wire_addr *w)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
+					    0, 0, 0, 0, 0xff, 0xff };
+	struct kd_net_addr a;
+
+	memset(w, 0, sizeof(*w));
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return;
+	to_kd_addr(sa, &a);
+	w->port = a.port;
+	if (memcmp(a.ip, mapped, sizeof(mapped)) == 0) {
+		w->family = 4;
+		memcpy(w->ip, a.ip + 12, 4);
+	} else {
+		w->family = 6;
+		memcpy(w->ip, a.ip, 16);
+	}
+}
+
+static bool wire_addr_unspecified(const struct kd_wire_addr *w)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(w->ip, zero, w->family == 4 ? 4 : 16) == 0;
+}
+
+/*
+ * This end's address towards @p peer as it appears on the wire: the bound
+ * one, or, bound to the wildcard, the source address the kernel's route to
+ * the peer picks (a connected scratch socket tells it without sending).
+ * Remembered for the last peer: the tap runs once per datagram.
+ */
+static void tap_local_for(struct kd_net_drv *d, const struct sockaddr *peer,
+			  socklen_t peer_len, struct kd_wire_addr *out)
+{
+	struct sockaddr_storage self;
+	socklen_t len = sizeof(self);
+	int fd;
+
+	if (d->have_tap_local &&
+	    same_addr(peer, (const struct sockaddr *)&d->tap_peer)) {
+		*out = d->tap_local;
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	if (getsockname(d->fd, (struct sockaddr *)&self, &len) < 0)
+		return;
+	wire_addr((struct sockaddr *)&self, out);
+	if (wire_addr_unspecified(out)) {
+		fd = socket(peer->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		len = sizeof(self);
+		if (fd >= 0 && connect(fd, peer, peer_len) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&self, &len) == 0) {
+			struct kd_wire_addr r;
+
+			wire_addr((struct sockaddr *)&self, &r);
+			out->family = r.family;
+			memcpy(out->ip, r.ip, sizeof(out->ip));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (peer_len <= sizeof(d->tap_peer)) {
+		memcpy(&d->tap_peer, peer, peer_len);
+		d->tap_local = *out;
+		d->have_tap_local = true;
+	}
+}
+
+/* Show one datagram to the tap above (KD_TRANSPORT_CAP_WIRETAP). */
+static void tap(struct kd_net_drv *d, bool outbound, const uint8_t *buf,
+		size_t len, const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct kd_wire_datagram dg;
+	struct kd_wire_addr self, other;
+
+	if (!d->t || !d->t->tap || !peer || !d->have_tap_lock)
+		return;
+	pthread_mutex_lock(&d->tap_lock);
+	tap_local_for(d, peer, peer_len, &self);
+	pthread_mutex_unlock(&d->tap_lock);
+	wire_addr(peer, &other);
+	dg.outbound = outbound;
+	dg.src = outbound ? self : other;
+	dg.dst = outbound ? other : self;
+	dg.data = buf;
+	dg.len = len;
+	kd_transport_wire_tap(d->t, &dg);
+}
+
 /* Send one already encoded datagram to the peer. */
 static int send_raw(struct kd_net_drv *d, const uint8_t *buf, size_t len)
 {
@@ -223,6 +337,8 @@ static int send_raw(struct kd_net_drv *d, const uint8_t *buf, size_t len)
 				    "net: short datagram sent (%zd of %zu)", n,
 				    len);
 	d->st.dgrams_out++;
+	tap(d, true, buf, len, (const struct sockaddr *)&d->peer,
+	    d->peer_len);
 	return KD_OK;
 }
 
@@ -489,13 +605,14 @@ int kd_net__input(struct kd_net_drv *d, const uint8_t *dg, size_t len,
 		d->st.malformed++;
 		return 0;
 	}
-	d->bad_run = 0;
-	d->bad_offers = 0;
 	if (f.from_debugger == !d->target_role) {
-		/* Our own direction: reflected or looped back. */
+		/* Our own direction: reflected or looped back.  It says
+		 * nothing about the peer's key, so the wrong-key run goes on. */
 		d->st.malformed++;
 		return 0;
 	}
+	d->bad_run = 0;
+	d->bad_offers = 0;
 	if (f.channel == KD_NET_CHANNEL_CONTROL)
 		return input_control(d, &f, from, fromlen);
 	if (d->have_peer && from && !same_addr(from, (void *)&d->peer)) {
@@ -529,23 +646,39 @@ int kd_net__input(struct kd_net_drv *d, const uint8_t *dg, size_t len,
 	return 1;
 }
 
-/* KD_EAUTH with the one-line diagnosis once the wrong-key bound is hit. */
+/* The one-line wrong-key diagnosis (KD_EAUTH); starts a new run. */
+static int wrong_key(struct kd_net_drv *d)
+{
+	uint64_t n = d->bad_run;
+
+	d->bad_run = 0;
+	d->bad_offers = 0;
+	return kd_error_set(KD_EAUTH, KD_ERRCLASS_CRYPTO,
+			    "%llu datagram%s from %s failed authentication: wrong key?",
+			    (unsigned long long)n, n == 1 ? "" : "s",
+			    d->bad_from);
+}
+
+/* KD_EAUTH once the wrong-key bound is hit, else KD_OK. */
 static int check_wrong_key(struct kd_net_drv *d)
 {
 	int64_t age;
 	uint64_t n = d->bad_run;
+	/*
+	 * Before the first session an OFFER that fails authentication is a
+	 * target offering under another key: say so at once, as the attach
+	 * bound (10 s by default, often less) holds only one to three OFFERs
+	 * at Windows' 3 s period.  Once a session has worked, a reboot with
+	 * a new key must repeat itself before the session is given up.
+	 */
+	uint64_t offers = d->st.sessions ? NET_AUTH_OFFERS : 1;
 
 	if (n == 0)
 		return KD_OK;
 	age = kd_transport__now_ms() - d->bad_since;
-	if (d->bad_offers < NET_AUTH_OFFERS &&
-	    !(n >= 2 && age >= (int64_t)d->auth_ms))
+	if (d->bad_offers < offers && !(n >= 2 && age >= (int64_t)d->auth_ms))
 		return KD_OK;
-	d->bad_run = 0;
-	d->bad_offers = 0;
-	return kd_error_set(KD_EAUTH, KD_ERRCLASS_CRYPTO,
-			    "%llu datagrams from %s failed authentication: wrong key?",
-			    (unsigned long long)n, d->bad_from);
+	return wrong_key(d);
 }
 
 /* Periodic sends while no session: OFFERs (target), pokes (target=). */
@@ -614,6 +747,9 @@ static int pump(struct kd_net_drv *d, uint8_t *buf, size_t cap,
 			return net_map_error(errno, "recvfrom");
 		}
 		/* MSG_TRUNC: n is the real size; rx holds one byte more. */
+		tap(d, false, d->rx,
+		    (size_t)n > sizeof(d->rx) ? sizeof(d->rx) : (size_t)n,
+		    (struct sockaddr *)&from, fromlen);
 		rc = kd_net__input(d, d->rx,
 				   (size_t)n > sizeof(d->rx) ? sizeof(d->rx) :
 							       (size_t)n,
@@ -867,7 +1003,15 @@ static int net_open(struct kd_transport *t, const struct kd_params *p)
 		rc = net_map_error(errno, "getsockname");
 	if (rc == KD_OK && d->target_role)
 		rc = kd_transport_set_caps(t, KD_TRANSPORT_CAP_DATAGRAM |
-						      KD_TRANSPORT_CAP_WAITABLE);
+						      KD_TRANSPORT_CAP_WAITABLE |
+						      KD_TRANSPORT_CAP_WIRETAP);
+	if (rc == KD_OK) {
+		if (pthread_mutex_init(&d->tap_lock, NULL) == 0)
+			d->have_tap_lock = true;
+		else
+			rc = kd_error_set(KD_ENOMEM, KD_ERRCLASS_TRANSPORT,
+					  "net: cannot create a lock");
+	}
 	if (rc < 0) {
 		if (d->fd >= 0)
 			close(d->fd);
@@ -898,6 +1042,8 @@ static void net_close(struct kd_transport *t)
 
 	if (d->fd >= 0)
 		close(d->fd);
+	if (d->have_tap_lock)
+		pthread_mutex_destroy(&d->tap_lock);
 	kd_net_session_free(d->s);
 	kd_net_wipe(d->plain, sizeof(d->plain));
 	kd_net_wipe(d->rx, sizeof(d->rx));
@@ -912,6 +1058,9 @@ static int wait_session(struct kd_net_drv *d)
 	if (d->up)
 		return KD_OK;
 	rc = pump(d, NULL, 0, &n, NET_CONNECT_MS, true);
+	/* Datagrams came but none authenticated: that is the news. */
+	if (rc == KD_ETIMEOUT && d->bad_run > 0)
+		return wrong_key(d);
 	if (rc == KD_ETIMEOUT)
 		return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
 				    d->target_role ?
@@ -969,7 +1118,7 @@ const struct kd_transport_ops kd_transport_net = {
 	.version = KD_TRANSPORT_OPS_VERSION,
 	.scheme = "net",
 	.caps = KD_TRANSPORT_CAP_DATAGRAM | KD_TRANSPORT_CAP_WAITABLE |
-		KD_TRANSPORT_CAP_BREAKIN,
+		KD_TRANSPORT_CAP_BREAKIN | KD_TRANSPORT_CAP_WIRETAP,
 	.priv_size = sizeof(struct kd_net_drv),
 	.keys = net_keys,
 	.open = net_open,

@@ -2,14 +2,17 @@
 /*
  * pcap: capture and replay.  `pcap:file=X|lower` records every byte or
  * datagram of the transport under it to a pcapng file (written here, see
- * docs/capture-format.md); `pcap:replay=X[,role=target]` plays back one side
- * of a capture read with libpcap.
+ * docs/capture-format.md); over a driver that shows its wire traffic
+ * (KD_TRANSPORT_CAP_WIRETAP: net) it records the datagrams as they cross the
+ * wire instead, with their real addresses.  `pcap:replay=X[,role=target]`
+ * plays back one side of a capture read with libpcap.
  */
 #include "transport_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +28,9 @@
 #define REPLAY_MAX_BYTES (64u * 1024u * 1024u)
 #define ETH_HDR 14
 #define IP4_HDR 20
+#define IP6_HDR 40
 #define UDP_HDR 8
+#define FRAME_HDR_MAX (ETH_HDR + IP6_HDR + UDP_HDR)
 #define DIR_HOST_TO_TARGET KD_CAPTURE_DIR_HOST_TO_TARGET
 #define DIR_TARGET_TO_HOST KD_CAPTURE_DIR_TARGET_TO_HOST
 
@@ -52,6 +57,10 @@ struct pcapdrv {
 	bool datagram;
 	/* writer */
 	FILE *f;
+	bool wire;          /* the lower driver feeds us its wire traffic */
+	int wire_errno;     /* a tapped datagram could not be written */
+	bool have_lock;
+	pthread_mutex_t lock; /* send and recv record from two threads */
 	enum side side;
 	uint16_t host_port;
 	uint16_t target_port;
@@ -65,6 +74,12 @@ struct pcapdrv {
 };
 
 /* --- pcapng writing --- */
+
+/* Direction of data this process sends. */
+static int tx_dir(const struct pcapdrv *d)
+{
+	return d->side == SIDE_HOST ? DIR_HOST_TO_TARGET : DIR_TARGET_TO_HOST;
+}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -120,88 +135,104 @@ static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
+static void put_ip6(uint8_t *out, const struct kd_wire_addr *a)
+{
+	if (a->family == 4) {
+		/* An IPv4 end in an IPv6 frame: its ::ffff: form. */
+		memset(out, 0, 10);
+		out[10] = 0xff;
+		out[11] = 0xff;
+		memcpy(out + 12, a->ip, 4);
+	} else {
+		memcpy(out, a->ip, 16);
+	}
+}
+
 /*
- * Build Ethernet + IPv4 + UDP headers for a datagram of @p len bytes going
- * in direction @p dir, into @p hdr (42 bytes).
+ * Build Ethernet + IPv4 (both ends IPv4) or IPv6 + UDP headers with valid
+ * checksums for a datagram of @p len bytes from @p src to @p dst, going in
+ * direction @p dir (it picks the MAC addresses), into @p hdr.
+ * @return the header length.
  */
-static void build_frame_headers(struct pcapdrv *d, uint8_t *hdr, int dir,
-				const uint8_t *payload, size_t len)
+static size_t build_frame_headers(struct pcapdrv *d, uint8_t *hdr, int dir,
+				  const struct kd_wire_addr *src,
+				  const struct kd_wire_addr *dst,
+				  const uint8_t *payload, size_t len)
 {
 	static const uint8_t mac_host[6] = { 2, 0, 0, 0, 0, 1 };
 	static const uint8_t mac_target[6] = { 2, 0, 0, 0, 0, 2 };
-	static const uint8_t ip_host[4] = { 127, 0, 0, 1 };
-	static const uint8_t ip_target[4] = { 127, 0, 0, 2 };
 	bool h2t = dir == DIR_HOST_TO_TARGET;
+	bool v4 = src->family == 4 && dst->family == 4;
 	uint8_t *ip = hdr + ETH_HDR;
-	uint8_t *udp = ip + IP4_HDR;
-	uint8_t pseudo[12];
+	uint8_t *udp = ip + (v4 ? IP4_HDR : IP6_HDR);
+	uint8_t pseudo[40];
+	size_t pseudo_len;
 	uint32_t sum;
 
 	memcpy(hdr, h2t ? mac_target : mac_host, 6);
 	memcpy(hdr + 6, h2t ? mac_host : mac_target, 6);
-	kd_put_be16(hdr + 12, 0x0800);
+	kd_put_be16(hdr + 12, v4 ? 0x0800 : 0x86DD);
 
-	ip[0] = 0x45;
-	ip[1] = 0;
-	kd_put_be16(ip + 2, (uint16_t)(IP4_HDR + UDP_HDR + len));
-	kd_put_be16(ip + 4, d->ip_id++);
-	kd_put_be16(ip + 6, 0x4000); /* DF */
-	ip[8] = 64;
-	ip[9] = 17;
-	kd_put_be16(ip + 10, 0);
-	memcpy(ip + 12, h2t ? ip_host : ip_target, 4);
-	memcpy(ip + 16, h2t ? ip_target : ip_host, 4);
-	kd_put_be16(ip + 10, (uint16_t)~csum_add(0, ip, IP4_HDR));
+	if (v4) {
+		ip[0] = 0x45;
+		ip[1] = 0;
+		kd_put_be16(ip + 2, (uint16_t)(IP4_HDR + UDP_HDR + len));
+		kd_put_be16(ip + 4, d->ip_id++);
+		kd_put_be16(ip + 6, 0x4000); /* DF */
+		ip[8] = 64;
+		ip[9] = 17;
+		kd_put_be16(ip + 10, 0);
+		memcpy(ip + 12, src->ip, 4);
+		memcpy(ip + 16, dst->ip, 4);
+		kd_put_be16(ip + 10, (uint16_t)~csum_add(0, ip, IP4_HDR));
+		memcpy(pseudo, ip + 12, 8);
+		pseudo[8] = 0;
+		pseudo[9] = 17;
+		kd_put_be16(pseudo + 10, (uint16_t)(UDP_HDR + len));
+		pseudo_len = 12;
+	} else {
+		kd_put_be16(ip, 0x6000); /* version 6, no class or flow */
+		kd_put_be16(ip + 2, 0);
+		kd_put_be16(ip + 4, (uint16_t)(UDP_HDR + len));
+		ip[6] = 17;
+		ip[7] = 64;
+		put_ip6(ip + 8, src);
+		put_ip6(ip + 24, dst);
+		memcpy(pseudo, ip + 8, 32);
+		kd_put_be16(pseudo + 32, 0);
+		kd_put_be16(pseudo + 34, (uint16_t)(UDP_HDR + len));
+		memset(pseudo + 36, 0, 3);
+		pseudo[39] = 17;
+		pseudo_len = 40;
+	}
 
-	kd_put_be16(udp, h2t ? d->host_port : d->target_port);
-	kd_put_be16(udp + 2, h2t ? d->target_port : d->host_port);
+	kd_put_be16(udp, src->port);
+	kd_put_be16(udp + 2, dst->port);
 	kd_put_be16(udp + 4, (uint16_t)(UDP_HDR + len));
 	kd_put_be16(udp + 6, 0);
-	memcpy(pseudo, ip + 12, 8);
-	pseudo[8] = 0;
-	pseudo[9] = 17;
-	kd_put_be16(pseudo + 10, (uint16_t)(UDP_HDR + len));
-	sum = csum_add(0, pseudo, sizeof(pseudo));
+	sum = csum_add(0, pseudo, pseudo_len);
 	sum = csum_add(sum, udp, UDP_HDR);
-	/* Sum the payload in pieces that keep 16-bit alignment. */
 	sum = csum_add(sum, payload, len);
 	sum = (uint16_t)~sum;
 	kd_put_be16(udp + 6, sum == 0 ? 0xffff : (uint16_t)sum);
+	return (size_t)(udp + UDP_HDR - hdr);
 }
 
-/* Append one Enhanced Packet Block for @p len bytes moving in @p dir. */
-static int record(struct pcapdrv *d, int dir, const uint8_t *buf, size_t len)
+/*
+ * Append one Enhanced Packet Block: @p prefix bytes of @p hdr, then @p len
+ * bytes of @p buf, moving in @p dir.  Called with the lock held.
+ */
+static int write_epb(struct pcapdrv *d, int dir, const uint8_t *hdr,
+		     size_t prefix, const uint8_t *buf, size_t len)
 {
-	uint8_t hdr[ETH_HDR + IP4_HDR + UDP_HDR];
 	uint8_t epb[28];
 	uint8_t tail[16];
 	static const uint8_t zeros[4];
-	size_t prefix;
-	size_t caplen;
-	size_t pad;
+	size_t caplen = prefix + len;
+	size_t pad = (4 - caplen % 4) % 4;
 	struct timespec ts;
 	uint64_t ns;
 
-	if (d->datagram) {
-		/* Longer cannot be a real UDP datagram: cut it. */
-		if (len > MAX_UDP_PAYLOAD)
-			len = MAX_UDP_PAYLOAD;
-		build_frame_headers(d, hdr, dir, buf, len);
-		prefix = sizeof(hdr);
-	} else {
-		if (len > PCAPNG_SNAPLEN - 1) {
-			int rc = record(d, dir, buf, PCAPNG_SNAPLEN - 1);
-
-			if (rc < 0)
-				return rc;
-			return record(d, dir, buf + PCAPNG_SNAPLEN - 1,
-				      len - (PCAPNG_SNAPLEN - 1));
-		}
-		hdr[0] = (uint8_t)dir;
-		prefix = 1;
-	}
-	caplen = prefix + len;
-	pad = (4 - caplen % 4) % 4;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
@@ -226,6 +257,82 @@ static int record(struct pcapdrv *d, int dir, const uint8_t *buf, size_t len)
 	if (fflush(d->f) != 0)
 		return kd_error_set_os(KD_ERROR, errno, "writing capture");
 	return KD_OK;
+}
+
+static void lock(struct pcapdrv *d)
+{
+	if (d->have_lock)
+		pthread_mutex_lock(&d->lock);
+}
+
+static void unlock(struct pcapdrv *d)
+{
+	if (d->have_lock)
+		pthread_mutex_unlock(&d->lock);
+}
+
+/* Record @p len bytes moving in @p dir through this layer. */
+static int record(struct pcapdrv *d, int dir, const uint8_t *buf, size_t len)
+{
+	uint8_t hdr[FRAME_HDR_MAX];
+	size_t prefix;
+	int rc;
+
+	if (!d->datagram && len > PCAPNG_SNAPLEN - 1) {
+		rc = record(d, dir, buf, PCAPNG_SNAPLEN - 1);
+		if (rc < 0)
+			return rc;
+		return record(d, dir, buf + PCAPNG_SNAPLEN - 1,
+			      len - (PCAPNG_SNAPLEN - 1));
+	}
+	lock(d);
+	if (d->datagram) {
+		/* Addresses of our own making: see capture-format.md. */
+		struct kd_wire_addr host = { 4, { 127, 0, 0, 1 },
+					     d->host_port };
+		struct kd_wire_addr target = { 4, { 127, 0, 0, 2 },
+					       d->target_port };
+		bool h2t = dir == DIR_HOST_TO_TARGET;
+
+		/* Longer cannot be a real UDP datagram: cut it. */
+		if (len > MAX_UDP_PAYLOAD)
+			len = MAX_UDP_PAYLOAD;
+		prefix = build_frame_headers(d, hdr, dir, h2t ? &host : &target,
+					     h2t ? &target : &host, buf, len);
+	} else {
+		hdr[0] = (uint8_t)dir;
+		prefix = 1;
+	}
+	rc = write_epb(d, dir, hdr, prefix, buf, len);
+	unlock(d);
+	return rc;
+}
+
+/*
+ * The lower driver's wire traffic (net): each datagram as it was sent or
+ * received, with its real addresses.  A write error cannot be returned from
+ * here: it is kept, and every later send and receive through the layer
+ * fails with it, as they do when recording KD packets fails.
+ */
+static void wire_tap(void *ctx, const struct kd_wire_datagram *dg)
+{
+	struct pcapdrv *d = ctx;
+	uint8_t hdr[FRAME_HDR_MAX];
+	int dir = dg->outbound ? tx_dir(d) : !tx_dir(d);
+	size_t len = dg->len > MAX_UDP_PAYLOAD ? MAX_UDP_PAYLOAD : dg->len;
+	size_t prefix;
+
+	lock(d);
+	if (d->f) {
+		prefix = build_frame_headers(d, hdr, dir, &dg->src, &dg->dst,
+					     dg->data, len);
+		if (write_epb(d, dir, hdr, prefix, dg->data, len) < 0) {
+			d->wire_errno = errno ? errno : EIO;
+			fclose(d->f);
+			d->f = NULL;
+		}
+	}
+	unlock(d);
 }
 
 static int open_writer(struct kd_transport *t, struct pcapdrv *d,
@@ -261,17 +368,28 @@ static int open_writer(struct kd_transport *t, struct pcapdrv *d,
 	rc = write_headers(d);
 	if (rc == KD_OK && fflush(d->f) != 0)
 		rc = kd_error_set_os(KD_ERROR, errno, "writing capture");
+	if (rc == KD_OK && pthread_mutex_init(&d->lock, NULL) != 0)
+		rc = kd_error_set(KD_ENOMEM, KD_ERRCLASS_TRANSPORT,
+				  "pcap: cannot create a lock");
 	if (rc < 0) {
 		fclose(d->f);
 		d->f = NULL;
+		return rc;
 	}
-	return rc;
-}
-
-/* Direction of data this process sends. */
-static int tx_dir(const struct pcapdrv *d)
-{
-	return d->side == SIDE_HOST ? DIR_HOST_TO_TARGET : DIR_TARGET_TO_HOST;
+	d->have_lock = true;
+	/* Over net: the encrypted datagrams on the wire, not KD packets. */
+	if (kd_transport_caps(lower) & KD_TRANSPORT_CAP_WIRETAP) {
+		rc = kd_transport_set_wire_tap(lower, wire_tap, d);
+		if (rc < 0) {
+			pthread_mutex_destroy(&d->lock);
+			d->have_lock = false;
+			fclose(d->f);
+			d->f = NULL;
+			return rc;
+		}
+		d->wire = true;
+	}
+	return KD_OK;
 }
 
 /* --- Capture reading (replay) --- */
@@ -368,6 +486,8 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 	int dlt = pcap_datalink(pc);
 	struct ipaddr target = o->target;
 	bool have_target = o->have_target;
+	bool same_host = false;
+	uint16_t target_port = 0;
 	bool stream = dlt == KD_CAPTURE_LINKTYPE_USER0;
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -412,10 +532,22 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 			/* Our own captures put the target at 127.0.0.2. */
 			have_target = true;
 			target = addr_eq(&dst, &ours) ? dst : src;
+			/*
+			 * Both ends on one host (kd's own capture of the wire
+			 * on loopback): the first sender's port is the
+			 * target's, as a KDNET session starts with its OFFER.
+			 */
+			if (addr_eq(&src, &dst)) {
+				same_host = true;
+				target_port = v.sport;
+			}
 		}
 		if (!addr_eq(&src, &target) && !addr_eq(&dst, &target))
 			continue;
-		rc = add_unit(r, addr_eq(&src, &target), v.payload, v.len);
+		rc = add_unit(r,
+			      addr_eq(&src, &target) &&
+				      (!same_host || v.sport == target_port),
+			      v.payload, v.len);
 		if (rc < 0)
 			return rc;
 	}
@@ -529,6 +661,21 @@ out:
 
 /* --- Ops --- */
 
+/* After a lower operation: the wire capture's write error, if any. */
+static int wire_status(struct pcapdrv *d, int rc)
+{
+	int e;
+
+	if (rc < 0)
+		return rc;
+	lock(d);
+	e = d->wire_errno;
+	unlock(d);
+	if (e)
+		return kd_error_set_os(KD_ERROR, e, "writing capture");
+	return rc;
+}
+
 static int pcapdrv_open(struct kd_transport *t, const struct kd_params *params)
 {
 	struct pcapdrv *d = kd_transport_priv(t);
@@ -550,8 +697,17 @@ static void pcapdrv_close(struct kd_transport *t)
 {
 	struct pcapdrv *d = kd_transport_priv(t);
 
+	if (d->wire) {
+		/* Removing cannot fail: the lower has the capability. */
+		int rc = kd_transport_set_wire_tap(kd_transport_lower(t), NULL,
+						   NULL);
+
+		(void)rc;
+	}
 	if (d->f)
 		fclose(d->f);
+	if (d->have_lock)
+		pthread_mutex_destroy(&d->lock);
 	free_units(d);
 }
 
@@ -569,8 +725,8 @@ static int pcapdrv_send(struct kd_transport *t, const void *buf, size_t len)
 		return KD_OK;
 	}
 	rc = kd_transport_send(kd_transport_lower(t), buf, len);
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || d->wire)
+		return wire_status(d, rc);
 	return record(d, tx_dir(d), buf, len);
 }
 
@@ -629,8 +785,8 @@ static int pcapdrv_recv(struct kd_transport *t, void *buf, size_t cap,
 		return replay_recv(d, buf, cap, len_out, timeout_ms);
 	rc = kd_transport_recv(kd_transport_lower(t), buf, cap, len_out,
 			       timeout_ms);
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || d->wire)
+		return wire_status(d, rc);
 	return record(d, !tx_dir(d), buf, *len_out);
 }
 
@@ -654,8 +810,8 @@ static int pcapdrv_break_in(struct kd_transport *t)
 		return KD_OK;
 	}
 	rc = kd_transport_break_in(kd_transport_lower(t));
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || d->wire)
+		return wire_status(d, rc);
 	return record(d, tx_dir(d), &brk, 1);
 }
 

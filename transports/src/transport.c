@@ -527,6 +527,29 @@ int kd_transport_set_caps(struct kd_transport *t, uint32_t caps)
 	return KD_OK;
 }
 
+int kd_transport_set_wire_tap(struct kd_transport *t, kd_wire_tap_fn fn,
+			      void *ctx)
+{
+	if (!(t->caps & KD_TRANSPORT_CAP_WIRETAP))
+		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
+				    "transport '%s' cannot show its wire traffic",
+				    t->ops->scheme);
+	if (fn && t->tap)
+		return kd_error_set(KD_EBUSY, KD_ERRCLASS_TRANSPORT,
+				    "transport '%s' already feeds a wire tap",
+				    t->ops->scheme);
+	t->tap = fn;
+	t->tap_ctx = fn ? ctx : NULL;
+	return KD_OK;
+}
+
+void kd_transport_wire_tap(struct kd_transport *t,
+			   const struct kd_wire_datagram *dg)
+{
+	if (t && t->tap)
+		t->tap(t->tap_ctx, dg);
+}
+
 void kd_transport_set_link_opts(struct kd_transport *t,
 				const struct kd_transport_link_opts *o)
 {

@@ -29,6 +29,8 @@ struct kd_transport {
 	uint16_t local_port;
 	uint16_t udp_host_port;
 	uint16_t udp_target_port;
+	kd_wire_tap_fn tap; /* KD_TRANSPORT_CAP_WIRETAP drivers */
+	void *tap_ctx;
 	void *priv;
 };
 

@@ -141,6 +141,17 @@ struct kd_wait_handle {
  */
 #define KD_TRANSPORT_CAP_LAYER 0x10u
 
+/*
+ * KD_TRANSPORT_CAP_WIRETAP: the driver shows every datagram it sends or
+ * receives *on the wire* (net: the encrypted, authenticated KDNET datagrams
+ * with their UDP addresses, handshake and pings included) to a tap that the
+ * layer directly above installs with kd_transport_set_wire_tap().  A capture
+ * layer uses it to record the real traffic instead of the KD packets that
+ * pass through it.  The bit belongs to the bottom instance only; layers never
+ * inherit it.
+ */
+#define KD_TRANSPORT_CAP_WIRETAP 0x40u
+
 struct kd_transport_ops {
 	/* KD_TRANSPORT_OPS_VERSION; registration rejects any other value. */
 	unsigned int version;
@@ -247,6 +258,46 @@ KD_API void kd_transport_set_local_port(struct kd_transport *t,
 KD_API void kd_transport_set_udp_ports(struct kd_transport *t,
 				       uint16_t host_port,
 				       uint16_t target_port);
+
+/* --- Wire tap (KD_TRANSPORT_CAP_WIRETAP) --- */
+
+/* A UDP endpoint as it appears on the wire; IPv4 also for ::ffff:a.b.c.d. */
+struct kd_wire_addr {
+	int family;     /* 4 or 6; 0 = unknown */
+	uint8_t ip[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;
+};
+
+/* One datagram seen by the driver; everything is borrowed for the call. */
+struct kd_wire_datagram {
+	bool outbound; /* sent by this end (else received) */
+	struct kd_wire_addr src;
+	struct kd_wire_addr dst;
+	const uint8_t *data; /* the UDP payload */
+	size_t len;          /* its real length (received: up to the cap) */
+};
+
+/*
+ * Called by the driver for every datagram, in the thread that moved it: a
+ * send and a receive may call it at the same time.  Must not call back into
+ * the transport.
+ */
+typedef void (*kd_wire_tap_fn)(void *ctx, const struct kd_wire_datagram *dg);
+
+/**
+ * Install @p fn (NULL removes the tap) on @p t itself, which must have
+ * KD_TRANSPORT_CAP_WIRETAP.  Install it before traffic flows and remove it
+ * before @p t is closed or used by another thread.
+ * @return KD_OK; KD_ENOTSUP (no such capability); KD_EBUSY (another tap
+ *         is installed).
+ */
+KD_API KD_WARN_UNUSED int kd_transport_set_wire_tap(struct kd_transport *t,
+						    kd_wire_tap_fn fn,
+						    void *ctx);
+
+/** Drivers: hand @p dg to the installed tap, if any. */
+KD_API void kd_transport_wire_tap(struct kd_transport *t,
+				  const struct kd_wire_datagram *dg);
 
 /* Built-in drivers (registered automatically). */
 extern KD_API const struct kd_transport_ops kd_transport_loop;
