@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <kd/textsafe.h>
 #include <kd/transport.h>
 
 #include "engine_int.h"
@@ -301,16 +302,35 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 	return false;
 }
 
+/*
+ * DbgPrint text is the target's: shown with control bytes escaped
+ * (kd/textsafe.h), so it cannot drive the terminal, a log viewer or a
+ * debugging-server client.
+ */
 void kd_target_print(struct kd_session *s, const char *text, size_t len)
 {
-	kd_out_raw(s, text, len);
+	char buf[1024];
+
+	while (len > 0) {
+		size_t used = 0;
+		size_t n = kd_text_escape(buf, sizeof(buf), text, len, &used);
+
+		if (used == 0)
+			break;
+		kd_out_raw(s, buf, n);
+		text += used;
+		len -= used;
+	}
 	s->prints_seen++;
 }
 
 int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 		     size_t cap)
 {
-	kd_out(s, "%s", prompt);
+	char shown[512 * KD_TEXT_ESCAPE_MAX + 1];
+
+	kd_text_escape(shown, sizeof(shown), prompt, strlen(prompt), NULL);
+	kd_out(s, "%s", shown);
 	if (!s->in_fn)
 		return KD_ENOTSUP;
 	return s->in_fn(s->in_ctx, "", buf, cap);
