@@ -452,7 +452,7 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 {
 	struct kd_transport *t = NULL;
 	struct kd_event ev;
-	char port[256], ip[64];
+	char port[256], ip[64], shown[1024];
 	bool net = strncasecmp(connstr, "net:", 4) == 0;
 	uint64_t t0 = kd_mono_ms();
 	int rc;
@@ -466,7 +466,8 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	}
 	rc = kd_transport_open(&t, connstr);
 	if (rc < 0)
-		return kd_fail(s, rc, "Failed to open %s: %s", connstr,
+		return kd_fail(s, rc, "Failed to open %s: %s",
+			       kd_text_redact(shown, sizeof(shown), connstr),
 			       kd_error_message(rc));
 	if (!net && kd_conn_param(connstr, "port", port, sizeof(port))) {
 		if (kd_conn_param(connstr, "ipport", ip, sizeof(ip)))
@@ -531,7 +532,8 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	}
 	return KD_OK;
 fail:
-	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s", connstr,
+	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s",
+		kd_text_redact(shown, sizeof(shown), connstr),
 		s->opts.attach_timeout_ms,
 		rc == KD_ETIMEOUT ? "the target did not answer" :
 				    kd_error_message(rc));
