@@ -136,25 +136,28 @@ static bool password_at(const char *start, const char *p)
 }
 
 /*
- * End of the value at @p v: a nested `@{...}` value ends after its '}';
- * a plain one at ',', '|', the end, or (inside a nested value, @p depth
- * > 0) the '}' that closes it.  Unbalanced text runs to the end: better
+ * End of the value at @p v: a plain one at ',', '|', the end, or
+ * (inside a nested value, @p depth > 0) the '}' that closes it; a
+ * `@{...}` one after its '}' and anything up to such an end.  Unbalanced text runs to the end: better
  * too much hidden than a password shown.
  */
 static const char *value_end(const char *v, int depth)
 {
 	if (v[0] == '@' && v[1] == '{') {
 		int d = 0;
+		const char *p;
 
-		for (const char *p = v; *p; p++) {
+		for (p = v; *p; p++) {
 			if (p[0] == '@' && p[1] == '{') {
 				d++;
 				p++;
 			} else if (*p == '}' && --d == 0) {
-				return p + 1;
+				break;
 			}
 		}
-		return v + strlen(v);
+		if (!*p)
+			return p;
+		v = p + 1; /* text after the '}' (malformed): hidden too */
 	}
 	while (*v && *v != ',' && *v != '|' && !(depth > 0 && *v == '}'))
 		v++;
