@@ -258,27 +258,59 @@ static bool value_ok(const char *scheme, const char *key, const char *v,
 	return false;
 }
 
-/* One part of the client's string against one part of a pattern. */
+/*
+ * One part of the client's string against one part of a pattern.  On a
+ * mismatch @p close says how near it came (for the message): 0 another
+ * transport, 100 - N with N options amiss, 200 the same options with
+ * another value.
+ */
 static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
-		   char *why, size_t cap)
+		   char *why, size_t cap, int *close)
 {
 	size_t n = kd_params_count(pat->p);
+	int odd = 0;
 
+	*close = 0;
 	if (strcmp(req->scheme, pat->scheme) != 0) {
 		snprintf(why, cap, "'%s:' is not '%s:'", req->scheme,
 			 pat->scheme);
 		return false;
 	}
-	/* Everything the pattern names must be there and match. */
+	/* Everything the pattern names must be there ... */
+	for (size_t i = 0; i < n; i++) {
+		const char *k, *pv;
+
+		if (kd_params_at(pat->p, i, &k, &pv) < 0)
+			return false;
+		if (!kd_params_has(req->p, k)) {
+			if (!odd++)
+				snprintf(why, cap, "'%s' is missing", k);
+		}
+	}
+	/* ... the client may add only tuning options ... */
+	for (size_t i = 0; i < kd_params_count(req->p); i++) {
+		const char *k, *rv;
+
+		if (kd_params_at(req->p, i, &k, &rv) < 0)
+			return false;
+		if (!kd_params_has(pat->p, k) &&
+		    !in_table(tuning, req->scheme, k)) {
+			if (!odd++)
+				snprintf(why, cap,
+					 "option '%.32s' is not allowed", k);
+		}
+	}
+	/* The fewer options amiss, the nearer (KD_PARAMS_MAX_ITEMS each). */
+	*close = 100 - odd;
+	if (odd)
+		return false;
+	*close = 200;
+	/* ... and every value must match. */
 	for (size_t i = 0; i < n; i++) {
 		const char *k, *pv, *rv;
 
 		if (kd_params_at(pat->p, i, &k, &pv) < 0)
 			return false;
-		if (!kd_params_has(req->p, k)) {
-			snprintf(why, cap, "'%s' is missing", k);
-			return false;
-		}
 		rv = kd_params_get(req->p, k);
 		if (!pv != !rv) {
 			snprintf(why, cap, pv ? "'%s' needs a value" :
@@ -288,7 +320,6 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 		if (pv && !value_ok(req->scheme, k, rv, pv, why, cap))
 			return false;
 	}
-	/* ... and the client may add only tuning options. */
 	n = kd_params_count(req->p);
 	for (size_t i = 0; i < n; i++) {
 		const char *k, *rv;
@@ -297,10 +328,6 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 			return false;
 		if (kd_params_has(pat->p, k))
 			continue;
-		if (!in_table(tuning, req->scheme, k)) {
-			snprintf(why, cap, "option '%.32s' is not allowed", k);
-			return false;
-		}
 		if (rv && in_table(numeric, req->scheme, k) &&
 		    !value_ok(req->scheme, k, rv, "*", why, cap))
 			return false;
@@ -513,6 +540,7 @@ static int check(const struct kd_srv_policy *p, const char *trans,
 	struct pol_seg req[KD_TRANSPORT_MAX_DEPTH];
 	char diff[600] = "", first[600] = "";
 	const struct pol_pattern *near = NULL;
+	int best = -1;
 	size_t nreq;
 	int rc;
 
@@ -525,17 +553,21 @@ static int check(const struct kd_srv_policy *p, const char *trans,
 	for (size_t i = 0; i < p->count; i++) {
 		const struct pol_pattern *pt = p->pat[i];
 		bool ok = pt->nseg == nreq;
+		int close = 0, score = 0;
 
-		for (size_t k = 0; ok && k < nreq; k++)
-			ok = seg_ok(&req[k], &pt->seg[k], diff, sizeof(diff));
+		for (size_t k = 0; ok && k < nreq; k++) {
+			ok = seg_ok(&req[k], &pt->seg[k], diff, sizeof(diff),
+				    &close);
+			score = (int)k * 1000 + close;
+		}
 		if (ok) {
 			free_segs(req, nreq);
 			return KD_OK;
 		}
-		/* Remember the first pattern of the same shape, to say why. */
-		if (!near && pt->nseg == nreq &&
-		    strcmp(pt->seg[nreq - 1].scheme,
-			   req[nreq - 1].scheme) == 0) {
+		/* The nearest pattern of the same shape says why. */
+		if (pt->nseg == nreq && score > best &&
+		    (nreq > 1 || close > 0)) {
+			best = score;
 			near = pt;
 			snprintf(first, sizeof(first), "%s", diff);
 		}
