@@ -61,7 +61,7 @@ static size_t keep_len(const unsigned char *s, size_t i, size_t n)
 		return 1;
 	/* CR LF is a line end; a lone CR would overwrite the line. */
 	if (c == '\r' && i + 1 < n && s[i + 1] == '\n')
-		return 1;
+		return 2; /* one unit: a piece never ends between them */
 	if (c >= 0x80)
 		return utf8_len(s + i, n - i);
 	return 0;
