@@ -1068,7 +1068,6 @@ int kd_srv_run(struct kd_srv *s)
 				     kd_error_message(rc));
 		rc = KD_OK;
 	}
-	refusal_summary(s, kd_loglimit_flush(&s->refusals, true));
 	slog(s, "ending: closing every session");
 	pthread_mutex_lock(&s->lock);
 	s->ending = true;
@@ -1087,6 +1086,8 @@ int kd_srv_run(struct kd_srv *s)
 		kd_link_close(l->link);
 		kd_free(l);
 	}
+	/* Handshakes end above: their refusals are counted by now. */
+	refusal_summary(s, kd_loglimit_flush(&s->refusals, true));
 	slog(s, "ended");
 	return rc;
 }
