@@ -92,6 +92,38 @@ static void free_segs(struct pol_seg *seg, size_t n)
 		kd_params_free(seg[i].p);
 }
 
+/* Parse one part "scheme[:options]" of @p len bytes into @p seg. */
+static int parse_part(const char *start, size_t len, struct pol_seg *seg,
+		      const char *what, size_t part)
+{
+	char opts[KD_PARAMS_MAX_TEXT + 1];
+	const char *colon = memchr(start, ':', len);
+	size_t sl = colon ? (size_t)(colon - start) : len;
+
+	if (sl == 0 || sl > POL_SCHEME_MAX)
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
+				    "%s: no transport name in part %zu", what,
+				    part);
+	for (size_t i = 0; i < sl; i++) {
+		char c = start[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
+					    "%s: bad transport name in part %zu",
+					    what, part);
+		seg->scheme[i] = c;
+	}
+	seg->scheme[sl] = '\0';
+	opts[0] = '\0';
+	if (colon) {
+		memcpy(opts, colon + 1, len - sl - 1);
+		opts[len - sl - 1] = '\0';
+	}
+	return kd_params_parse(&seg->p, seg->scheme, opts);
+}
+
 /*
  * Split @p s at top-level '|' as transport.c does and parse each part.
  * @p what names the string in messages ("pattern", "transport").
@@ -109,6 +141,8 @@ static int parse_chain(const char *s, struct pol_seg *seg, size_t *nseg,
 				    "%s too long (at most %d bytes)", what,
 				    KD_PARAMS_MAX_TEXT);
 	for (const char *p = s;; p++) {
+		int rc;
+
 		if (p[0] == '@' && p[1] == '{') {
 			depth++;
 			p++;
@@ -118,60 +152,21 @@ static int parse_chain(const char *s, struct pol_seg *seg, size_t *nseg,
 			depth--;
 			continue;
 		}
-		if ((*p == '|' && depth == 0) || *p == '\0') {
-			const char *colon;
-			size_t len = (size_t)(p - start), sl;
-			char opts[KD_PARAMS_MAX_TEXT + 1];
-			int rc;
-
-			if (n == KD_TRANSPORT_MAX_DEPTH) {
-				free_segs(seg, n);
-				return kd_error_set(KD_EINVAL,
-						    KD_ERRCLASS_SERVER,
-						    "%s: too many layers", what);
-			}
-			colon = memchr(start, ':', len);
-			sl = colon ? (size_t)(colon - start) : len;
-			if (sl == 0 || sl > POL_SCHEME_MAX) {
-				free_segs(seg, n);
-				return kd_error_set(KD_EINVAL,
-						    KD_ERRCLASS_SERVER,
-						    "%s: no transport name in part %zu",
-						    what, n + 1);
-			}
-			for (size_t i = 0; i < sl; i++) {
-				char c = start[i];
-
-				if (c >= 'A' && c <= 'Z')
-					c = (char)(c - 'A' + 'a');
-				if (!((c >= 'a' && c <= 'z') ||
-				      (c >= '0' && c <= '9'))) {
-					free_segs(seg, n);
-					return kd_error_set(KD_EINVAL,
-							    KD_ERRCLASS_SERVER,
-							    "%s: bad transport name in part %zu",
-							    what, n + 1);
-				}
-				seg[n].scheme[i] = c;
-			}
-			seg[n].scheme[sl] = '\0';
-			opts[0] = '\0';
-			if (colon) {
-				size_t ol = len - sl - 1;
-
-				memcpy(opts, colon + 1, ol);
-				opts[ol] = '\0';
-			}
-			rc = kd_params_parse(&seg[n].p, seg[n].scheme, opts);
-			if (rc < 0) {
-				free_segs(seg, n);
-				return rc;
-			}
-			n++;
-			if (*p == '\0')
-				break;
-			start = p + 1;
+		if (*p != '\0' && (*p != '|' || depth > 0))
+			continue;
+		rc = n == KD_TRANSPORT_MAX_DEPTH ?
+			     kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
+					  "%s: too many layers", what) :
+			     parse_part(start, (size_t)(p - start), &seg[n],
+					what, n + 1);
+		if (rc < 0) {
+			free_segs(seg, n);
+			return rc;
 		}
+		n++;
+		if (*p == '\0')
+			break;
+		start = p + 1;
 	}
 	*nseg = n;
 	return KD_OK;

@@ -67,7 +67,7 @@ struct kd_srv {
 	bool janitor_up;
 	char desc[256];
 	char end_by[96];    /* who ended the server, for the others */
-	struct kd_loglimit refusals; /* "refused ..." lines: a flood is summarised */
+	struct kd_loglimit refusals; /* "refused" lines: floods summarised */
 };
 
 struct client {

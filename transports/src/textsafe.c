@@ -138,8 +138,9 @@ static bool password_at(const char *start, const char *p)
 /*
  * End of the value at @p v: a plain one at ',', '|', the end, or
  * (inside a nested value, @p depth > 0) the '}' that closes it; a
- * `@{...}` one after its '}' and anything up to such an end.  Unbalanced text runs to the end: better
- * too much hidden than a password shown.
+ * `@{...}` one after its '}' and anything up to such an end.
+ * Unbalanced text runs to the end: better too much hidden than a
+ * password shown.
  */
 static const char *value_end(const char *v, int depth)
 {
