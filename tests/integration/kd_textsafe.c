@@ -5,7 +5,8 @@
  *   - kdsim's DbgPrint format string is overwritten through kd (`eb`)
  *     with a title change, a screen clear and a lone CR; the target then
  *     prints it by itself, and kd's console and its .logopen file show
- *     `\x1b]0;...` escaped, without one raw ESC byte;
+ *     `\x1b]0;...` escaped, without one raw ESC byte; so does a `kd
+ *     -remote` client of a `kd -server` on that target;
  *   - a hostile debugging server (this test, over the real remote
  *     channel) sends output full of escapes and 8-bit CSI to `kd
  *     -remote`, which shows them escaped.
@@ -51,15 +52,43 @@ static char *slurp(const char *path)
 	return ks_log(&tmp);
 }
 
+/* Overwrite the status DbgPrint's format string (kd @p p is stopped). */
+static void poison_dbgprint(struct kp *p)
+{
+	char line[256], addr[32] = "", *out;
+	const char *at;
+
+	out = cmd(p, "s -a fffff800`00400000 L200000 \"kdsim: cpu\"");
+	/* A line of its own, after any notice the console printed first. */
+	at = strstr(out, "fffff800`");
+	if (!at || sscanf(at, "%31[0-9a-f`]", addr) != 1 ||
+	    strlen(addr) != 17)
+		fail_msg("search printed:\n%s\nall:\n%s\nstderr:\n%s", out,
+			 p->out.data ? p->out.data : "",
+			 p->err.data ? p->err.data : "");
+	free(out);
+	snprintf(line, sizeof(line), "eb %s " EVIL_BYTES, addr);
+	free(cmd(p, line));
+}
+
+/* Pump @p p until its stdout holds @p needle or T_MS passed. */
+static bool wait_out(struct kp *p, const char *needle)
+{
+	uint64_t t0 = kp_now_ms();
+
+	while (kp_now_ms() - t0 < T_MS &&
+	       !(p->out.data && strstr(p->out.data, needle)))
+		kp_pump(p, 100);
+	return p->out.data && strstr(p->out.data, needle);
+}
+
 static void test_dbgprint_escaped(void **state)
 {
-	char sock[96], k[160], logf[128], line[256], *out, *banner, *log;
+	char sock[96], k[160], logf[128], line[256], *banner, *log;
 	const char *sargs[] = { "-k", k, "--print-ms", "100", NULL };
 	const char *kargs[] = { "-k", k, "-bonc", NULL };
-	char addr[32] = "";
 	struct kc sim;
 	struct kp p;
-	uint64_t t0;
 
 	(void)state;
 	snprintf(sock, sizeof(sock), "/tmp/openkd-textsafe-%d.sock",
@@ -75,22 +104,13 @@ static void test_dbgprint_escaped(void **state)
 	assert_non_null(banner);
 	free(banner);
 
-	/* Where the status DbgPrint's format string is. */
-	out = cmd(&p, "s -a fffff800`00400000 L200000 \"kdsim: cpu\"");
-	if (sscanf(out, " %31[0-9a-f`]", addr) != 1 || strlen(addr) < 17)
-		fail_msg("search printed:\n%s", out);
-	free(out);
-	snprintf(line, sizeof(line), "eb %s " EVIL_BYTES, addr);
-	free(cmd(&p, line));
+	poison_dbgprint(&p);
 	snprintf(line, sizeof(line), ".logopen %s", logf);
 	free(cmd(&p, line));
 
 	/* The target prints it by itself every 100 ms. */
 	assert_true(kp_send(&p, "g\n"));
-	t0 = kp_now_ms();
-	while (kp_now_ms() - t0 < T_MS &&
-	       !(p.out.data && strstr(p.out.data, EVIL_SHOWN "0 iteration ")))
-		kp_pump(&p, 100);
+	(void)wait_out(&p, EVIL_SHOWN "0 iteration ");
 	kp_interrupt(&p);
 	banner = kp_wait_prompt(&p, T_MS);
 	assert_non_null(banner);
@@ -113,6 +133,64 @@ static void test_dbgprint_escaped(void **state)
 	kc_stop(&sim);
 	unlink(sock);
 	unlink(logf);
+}
+
+/*
+ * The same DbgPrint through `kd -server`: a `kd -remote` client sees it
+ * escaped (the server's engine escapes it once for every output).
+ */
+static void test_dbgprint_escaped_to_remote_client(void **state)
+{
+	char sock[96], k[160], spec[64], cs[96], *banner;
+	const char *sargs[] = { "-k", k, "--print-ms", "100", NULL };
+	const char *kargs[] = { "-server", spec, "-k", k, "-bonc", NULL };
+	const char *cargs[] = { "-remote", cs, NULL };
+	unsigned base = ks_port_base() + 750;
+	const char *at;
+	struct kc sim;
+	struct kp srv, cli;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "/tmp/openkd-textsafe-%d-r.sock",
+		 (int)getpid());
+	unlink(sock);
+	snprintf(k, sizeof(k), "com:pipe,port=%s", sock);
+	kc_spawn(&sim, sargs);
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", base, base + 40);
+	kp_start(&srv, kargs);
+	srv.marker = 9000;
+	banner = kp_wait_prompt(&srv, T_MS);
+	assert_non_null(banner);
+	at = strstr(banner, ":Port=");
+	assert_non_null(at);
+	snprintf(cs, sizeof(cs), "tcp:server=127.0.0.1,port=%lu",
+		 strtoul(at + 6, NULL, 10));
+	free(banner);
+	kp_start(&cli, cargs);
+	banner = kp_wait_prompt(&cli, T_MS);
+	assert_non_null(banner);
+	free(banner);
+	/* The server console announces the client first. */
+	assert_true(wait_out(&srv, " connected at "));
+	poison_dbgprint(&srv);
+	assert_true(kp_send(&srv, "g\n"));
+	if (!wait_out(&cli, EVIL_SHOWN "0 iteration "))
+		fail_msg("the client saw no escaped DbgPrint:\n%s",
+			 cli.out.data ? cli.out.data : "");
+	kp_interrupt(&srv);
+	banner = kp_wait_prompt(&srv, T_MS);
+	assert_non_null(banner);
+	free(banner);
+	assert_null(memchr(cli.out.data, 0x1b, cli.out.len));
+	assert_null(memchr(srv.out.data, 0x1b, srv.out.len));
+	kp_send(&cli, "\x02"); /* Ctrl+B: detach */
+	(void)kp_finish(&cli, T_MS);
+	kp_send(&srv, "q\n");
+	(void)kp_finish(&srv, T_MS);
+	kp_free(&cli);
+	kp_free(&srv);
+	kc_stop(&sim);
+	unlink(sock);
 }
 
 /* A hostile debugging server: output with escapes, then the end. */
@@ -191,6 +269,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dbgprint_escaped),
+		cmocka_unit_test(test_dbgprint_escaped_to_remote_client),
 		cmocka_unit_test(test_hostile_debugging_server),
 	};
 
