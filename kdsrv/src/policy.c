@@ -527,6 +527,36 @@ int kd_srv_policy_load(struct kd_srv_policy *p, const char *path)
 	return rc;
 }
 
+size_t kd_srv_policy_describe(const struct kd_srv_policy *p, char *buf,
+			      size_t cap)
+{
+	size_t o = 0;
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	if (!p) {
+		snprintf(buf, cap, "the default list (net:, com: serial "
+				   "devices, the environment's ports)");
+		return strlen(buf);
+	}
+	if (p->count == 0) {
+		snprintf(buf, cap, "nothing");
+		return strlen(buf);
+	}
+	for (size_t i = 0; i < p->count && o + 1 < cap; i++) {
+		int n = snprintf(buf + o, cap - o, "%s%s", i ? " ; " : "",
+				 p->pat[i]->text);
+
+		if (n < 0 || (size_t)n >= cap - o) {
+			o = cap - 1;
+			break;
+		}
+		o += (size_t)n;
+	}
+	return o;
+}
+
 /* --- the check --- */
 
 static int check(const struct kd_srv_policy *p, const char *trans,

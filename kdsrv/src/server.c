@@ -1031,6 +1031,12 @@ int kd_srv_run(struct kd_srv *s)
 		s->janitor_up = true;
 	slog(s, "listening on %s%s", s->desc,
 	     kd_rlistener_hidden(s->l) ? " (hidden: not announced)" : "");
+	{
+		char allowed[600];
+
+		kd_srv_policy_describe(s->o.policy, allowed, sizeof(allowed));
+		slog(s, "clients may open: %s", allowed);
+	}
 	while (!stopping(s)) {
 		struct kd_rchan *ch = NULL;
 		int wait = 500;

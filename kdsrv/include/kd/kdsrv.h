@@ -130,6 +130,13 @@ KD_API KD_WARN_UNUSED int kd_srv_policy_add_text(struct kd_srv_policy *p,
 KD_API KD_WARN_UNUSED int kd_srv_policy_load(struct kd_srv_policy *p,
 					     const char *path);
 
+/**
+ * The list for a log line: the patterns separated by " ; ", "nothing",
+ * or (@p p NULL) a note on the default.  @return its length.
+ */
+KD_API size_t kd_srv_policy_describe(const struct kd_srv_policy *p,
+				     char *buf, size_t cap);
+
 /** Patterns in the list. */
 KD_API size_t kd_srv_policy_count(const struct kd_srv_policy *p);
 

@@ -161,6 +161,7 @@ static void test_kdsrv_policy__lists(void **state)
 	};
 	static const char *const nothing[] = { "none", NULL };
 	struct kd_srv_policy *p;
+	char why[300];
 
 	(void)state;
 	p = policy(only_pipe);
@@ -168,6 +169,11 @@ static void test_kdsrv_policy__lists(void **state)
 	refused(p, "net:port=50000,key=1.2.3.4", "'net:' is not allowed");
 	kd_srv_policy_free(p);
 	p = policy(with_default);
+	kd_srv_policy_describe(p, why, sizeof(why));
+	if (strncmp(why, "com:pipe,port=/run/vm/*.sock ; net: ; ", 38) != 0)
+		fail_msg("described as '%s'", why);
+	kd_srv_policy_describe(p, why, 20);
+	assert_int_equal(strlen(why), 19);
 	allowed(p, "net:port=50000,key=1.2.3.4");
 	allowed(p, "com:pipe,port=/run/vm/a.sock");
 	kd_srv_policy_free(p);
@@ -179,6 +185,8 @@ static void test_kdsrv_policy__lists(void **state)
 	kd_srv_policy_free(p);
 	p = policy(nothing);
 	refused(p, "net:port=50000,key=1.2.3.4", "no transport is allowed");
+	kd_srv_policy_describe(p, why, sizeof(why));
+	assert_string_equal(why, "nothing");
 	kd_srv_policy_free(p);
 }
 
