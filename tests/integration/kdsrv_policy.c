@@ -324,6 +324,7 @@ static void test_refusal_flood_is_summarised(void **state)
 		struct sockaddr_in a;
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		static const char junk[] = "GET / HTTP/1.0\r\n\r\n";
+		struct linger lg = { 1, 0 };
 
 		memset(&a, 0, sizeof(a));
 		a.sin_family = AF_INET;
@@ -334,6 +335,9 @@ static void test_refusal_flood_is_summarised(void **state)
 					 sizeof(a)), 0);
 		if (send(fd, junk, sizeof(junk) - 1, MSG_NOSIGNAL) < 0)
 			fail_msg("send: %s", strerror(errno));
+		/* Reset, not FIN: no TIME_WAIT left on a port another
+		 * test may want to listen on. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(fd);
 	}
 	/*
