@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <kd/textsafe.h>
 #include <kd/transport.h>
 
 #include "engine_int.h"
@@ -301,16 +302,35 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 	return false;
 }
 
+/*
+ * DbgPrint text is the target's: shown with control bytes escaped
+ * (kd/textsafe.h), so it cannot drive the terminal, a log viewer or a
+ * debugging-server client.
+ */
 void kd_target_print(struct kd_session *s, const char *text, size_t len)
 {
-	kd_out_raw(s, text, len);
+	char buf[1024];
+
+	while (len > 0) {
+		size_t used = 0;
+		size_t n = kd_text_escape(buf, sizeof(buf), text, len, &used);
+
+		if (used == 0)
+			break;
+		kd_out_raw(s, buf, n);
+		text += used;
+		len -= used;
+	}
 	s->prints_seen++;
 }
 
 int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 		     size_t cap)
 {
-	kd_out(s, "%s", prompt);
+	char shown[512 * KD_TEXT_ESCAPE_MAX + 1];
+
+	kd_text_escape(shown, sizeof(shown), prompt, strlen(prompt), NULL);
+	kd_out(s, "%s", shown);
 	if (!s->in_fn)
 		return KD_ENOTSUP;
 	return s->in_fn(s->in_ctx, "", buf, cap);
@@ -432,7 +452,7 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 {
 	struct kd_transport *t = NULL;
 	struct kd_event ev;
-	char port[256], ip[64];
+	char port[256], ip[64], shown[1024];
 	bool net = strncasecmp(connstr, "net:", 4) == 0;
 	uint64_t t0 = kd_mono_ms();
 	int rc;
@@ -446,7 +466,8 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	}
 	rc = kd_transport_open(&t, connstr);
 	if (rc < 0)
-		return kd_fail(s, rc, "Failed to open %s: %s", connstr,
+		return kd_fail(s, rc, "Failed to open %s: %s",
+			       kd_text_redact(shown, sizeof(shown), connstr),
 			       kd_error_message(rc));
 	if (!net && kd_conn_param(connstr, "port", port, sizeof(port))) {
 		if (kd_conn_param(connstr, "ipport", ip, sizeof(ip)))
@@ -511,7 +532,8 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	}
 	return KD_OK;
 fail:
-	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s", connstr,
+	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s",
+		kd_text_redact(shown, sizeof(shown), connstr),
 		s->opts.attach_timeout_ms,
 		rc == KD_ETIMEOUT ? "the target did not answer" :
 				    kd_error_message(rc));

@@ -21,9 +21,11 @@
 #include <kd/error.h>
 #include <kd/kdsrv.h>
 #include <kd/link.h>
+#include <kd/loglimit.h>
 #include <kd/proto/kdsrv.h>
 #include <kd/proto/packet.h>
 #include <kd/rchan.h>
+#include <kd/textsafe.h>
 #include <kd/transport.h>
 
 #define SRV_KEY_MAX 300
@@ -65,6 +67,7 @@ struct kd_srv {
 	bool janitor_up;
 	char desc[256];
 	char end_by[96];    /* who ended the server, for the others */
+	struct kd_loglimit refusals; /* "refused" lines: floods summarised */
 };
 
 struct client {
@@ -103,21 +106,55 @@ static void clock_text(char *buf, size_t cap, bool date)
 	strftime(buf, cap, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
 }
 
+static void vslog(struct kd_srv *s, const char *fmt, va_list ap)
+{
+	char when[32], line[1024], safe[1024];
+
+	clock_text(when, sizeof(when), true);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Lines quote clients' text: no terminal escapes into the log. */
+	kd_text_escape(safe, sizeof(safe), line, strlen(line), NULL);
+	flockfile(s->log);
+	fprintf(s->log, "%s kdsrv: %s\n", when, safe);
+	fflush(s->log);
+	funlockfile(s->log);
+}
+
 static void slog(struct kd_srv *s, const char *fmt, ...) KD_PRINTF(2, 3);
 
 static void slog(struct kd_srv *s, const char *fmt, ...)
 {
-	char when[32], line[1024];
 	va_list ap;
 
-	clock_text(when, sizeof(when), true);
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vslog(s, fmt, ap);
 	va_end(ap);
-	flockfile(s->log);
-	fprintf(s->log, "%s kdsrv: %s\n", when, line);
-	fflush(s->log);
-	funlockfile(s->log);
+}
+
+static void refusal_summary(struct kd_srv *s, unsigned long held)
+{
+	if (held)
+		slog(s, "%lu more refusals in the last %d s (not logged one "
+			"by one)",
+		     held, kd_loglimit_window_s(&s->refusals));
+}
+
+/* A refusal line: a few per window, the rest summarised (loglimit.h). */
+static void slog_refused(struct kd_srv *s, const char *fmt, ...)
+	KD_PRINTF(2, 3);
+
+static void slog_refused(struct kd_srv *s, const char *fmt, ...)
+{
+	unsigned long held;
+	bool write = kd_loglimit_allow(&s->refusals, &held);
+	va_list ap;
+
+	refusal_summary(s, held);
+	if (!write)
+		return;
+	va_start(ap, fmt);
+	vslog(s, fmt, ap);
+	va_end(ap);
 }
 
 /* --- messages to a client --- */
@@ -325,6 +362,7 @@ static void *janitor_main(void *arg)
 
 		if (prc > 0 || (prc < 0 && errno != EINTR))
 			break;
+		refusal_summary(s, kd_loglimit_flush(&s->refusals, false));
 
 		pthread_mutex_lock(&s->lock);
 		for (;;) {
@@ -739,7 +777,8 @@ static void *client_main(void *arg)
 	/* The handshake runs here, so a silent peer delays nobody else. */
 	rc = kd_rchan_handshake(s->l, c->ch);
 	if (rc < 0) {
-		slog(s, "refused a connection: %s", kd_error_message(rc));
+		slog_refused(s, "refused a connection: %s",
+			     kd_error_message(rc));
 		client_end(c);
 		return NULL;
 	}
@@ -756,7 +795,7 @@ static void *client_main(void *arg)
 		}
 		pthread_mutex_unlock(&s->lock);
 		if (full) {
-			slog(s, "%s (%s): refused: %d clients already",
+			slog_refused(s, "%s (%s): refused: %d clients already",
 			     c->peer, c->proto, s->o.max_clients);
 			put_error(c, KD_EBUSY,
 				  "too many clients on this KD connection server");
@@ -777,11 +816,14 @@ static void *client_main(void *arg)
 	asked[m.text_len] = '\0';
 	/* Parameters left out come from this machine's environment. */
 	rc = kd_srv_trans_defaults(asked, trans, sizeof(trans));
-	if (rc < 0) {
+	if (rc < 0)
 		snprintf(why, sizeof(why), "bad transport '%.200s': %.150s",
 			 asked, kd_error_message(rc));
-		slog(s, "%s (%s): refused %s: %s", c->peer, c->proto, asked,
-		     why);
+	else /* the operator's --allow list (policy.c) */
+		rc = kd_srv_policy_check(s->o.policy, trans, why, sizeof(why));
+	if (rc < 0) {
+		slog_refused(s, "%s (%s): refused %s: %s", c->peer, c->proto,
+			     asked, why);
 		put_error(c, rc, why);
 		client_end(c);
 		return NULL;
@@ -789,8 +831,8 @@ static void *client_main(void *arg)
 	rc = take_line(c, trans, m.timeout_ms < 0 ? 10000 : m.timeout_ms,
 		       &reused, why, sizeof(why));
 	if (rc < 0) {
-		slog(s, "%s (%s): refused %s: %s", c->peer, c->proto, trans,
-		     why);
+		slog_refused(s, "%s (%s): refused %s: %s", c->peer, c->proto,
+			     trans, why);
 		put_error(c, rc, why);
 		client_end(c);
 		return NULL;
@@ -901,6 +943,8 @@ int kd_srv_open(struct kd_srv **out, const struct kd_srv_opts *o)
 			      sizeof(s->desc));
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	kd_loglimit_init(&s->refusals, KD_LOGLIMIT_DEF_BURST,
+			 KD_LOGLIMIT_DEF_WINDOW_MS);
 	*out = s;
 	return KD_OK;
 }
@@ -950,8 +994,8 @@ static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 		int n = s->clients - s->sessions;
 
 		pthread_mutex_unlock(&s->lock);
-		slog(s, "%s: refused: %d handshakes in progress already",
-		     peer, n);
+		slog_refused(s, "%s: refused: %d handshakes in progress already",
+			     peer, n);
 		kd_rchan_close(ch);
 		return;
 	}
@@ -993,6 +1037,12 @@ int kd_srv_run(struct kd_srv *s)
 		s->janitor_up = true;
 	slog(s, "listening on %s%s", s->desc,
 	     kd_rlistener_hidden(s->l) ? " (hidden: not announced)" : "");
+	{
+		char allowed[600];
+
+		kd_srv_policy_describe(s->o.policy, allowed, sizeof(allowed));
+		slog(s, "clients may open: %s", allowed);
+	}
 	while (!stopping(s)) {
 		struct kd_rchan *ch = NULL;
 		int wait = 500;
@@ -1026,8 +1076,8 @@ int kd_srv_run(struct kd_srv *s)
 			continue;
 		}
 		if (rc != KD_ETIMEOUT)
-			slog(s, "refused a connection: %s",
-			     kd_error_message(rc));
+			slog_refused(s, "refused a connection: %s",
+				     kd_error_message(rc));
 		rc = KD_OK;
 	}
 	slog(s, "ending: closing every session");
@@ -1050,6 +1100,8 @@ int kd_srv_run(struct kd_srv *s)
 		kd_link_close(l->link);
 		kd_free(l);
 	}
+	/* Handshakes end above: their refusals are counted by now. */
+	refusal_summary(s, kd_loglimit_flush(&s->refusals, true));
 	slog(s, "ended");
 	return rc;
 }
@@ -1074,5 +1126,6 @@ void kd_srv_close(struct kd_srv *s)
 	close(s->stop_pipe[1]);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
+	kd_loglimit_destroy(&s->refusals);
 	kd_free(s);
 }

@@ -289,7 +289,7 @@ static void compare_com(const struct kc *sim, const char *direct,
 		if (ks_wait(srv, 5000) != 0)
 			kc_die("kdsrv did not end cleanly");
 		ks_stop(srv);
-		if (!ks_start(srv, spec, NULL))
+		if (!ks_start(srv, spec, ks_allow_pipes("benchkdsrv", NULL)))
 			kc_die("kdsrv did not restart");
 	}
 	report(what, total, direct_us, relay_us, &cc);
@@ -375,7 +375,7 @@ int main(int argc, char **argv)
 		 nport + 1);
 	kc_spawn(&nsim2, args);
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", base, base + 50);
-	if (!ks_start(&srv, spec, NULL))
+	if (!ks_start(&srv, spec, ks_allow_pipes("benchkdsrv", NULL)))
 		kc_die("kdsrv did not start");
 
 	compare_com(&sim, sim.host_connstr, &srv, spec, trans,

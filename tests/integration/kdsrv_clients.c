@@ -162,7 +162,7 @@ static int setup(void **state)
 		kc_spawn(&R.sim[i], args);
 	}
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", base, base + 100);
-	assert_true(ks_start(&R.srv, spec, NULL));
+	assert_true(ks_start(&R.srv, spec, ks_allow_pipes("kdsrv", NULL)));
 	snprintf(R.ref, sizeof(R.ref), "/tmp/openkd-kdsrv-%d-ref.bin",
 		 (int)getpid());
 	snprintf(R.got, sizeof(R.got), "/tmp/openkd-kdsrv-%d-got.bin",

@@ -148,7 +148,7 @@ static void test_silent_peers_do_not_block(void **state)
 
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", R.base, R.base + 40);
-	assert_true(ks_start(&s, spec, NULL));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvopt", NULL)));
 	for (int i = 0; i < 3; i++)
 		fd[i] = dial_silent(s.port);
 	snprintf(srvs, sizeof(srvs), "tcp:server=127.0.0.1,port=%u", s.port);
@@ -251,7 +251,7 @@ static void test_endpsrv_tells_idle_clients(void **state)
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", R.base + 81,
 		 R.base + 120);
-	assert_true(ks_start(&s, spec, NULL));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvopt", NULL)));
 	snprintf(srvs, sizeof(srvs), "tcp:server=127.0.0.1,port=%u", s.port);
 	start_kd(&a, ka, sizeof(ka), srvs, R.com[0].host_connstr);
 	start_kd(&b, kb, sizeof(kb), srvs, R.com[1].host_connstr);
@@ -292,7 +292,7 @@ static void test_clicon(void **state)
 	kp_start(&p, args);
 	kp_pump(&p, 300);
 	snprintf(spec, sizeof(spec), "tcp:port=%u,clicon=127.0.0.1", port);
-	assert_true(ks_start(&s, spec, NULL));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvopt", NULL)));
 	assert_non_null(strstr(s.ready, "tcp:Clicon="));
 	banner = kp_wait_prompt(&p, T_MS);
 	if (!banner)
@@ -317,7 +317,7 @@ static void test_hidden(void **state)
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,hidden", R.base + 122,
 		 R.base + 149);
-	assert_true(ks_start(&s, spec, NULL));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvopt", NULL)));
 	assert_true(ks_log_wait(&s, "(hidden: not announced)", 2000));
 	snprintf(srvs, sizeof(srvs), "tcp:server=127.0.0.1,port=%u", s.port);
 	start_kd(&p, k, sizeof(k), srvs, R.com[1].host_connstr);

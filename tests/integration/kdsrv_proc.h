@@ -123,6 +123,32 @@ static inline bool ks_start(struct ks *k, const char *spec,
 	return false;
 }
 
+/*
+ * kdsrv opens only what its operator allows (docs/security.md): the
+ * extra arguments that allow the unix sockets a test made as
+ * /tmp/openkd-<tag>-<pid>...sock (`com:pipe`) plus the default list
+ * (KDNET on unprivileged ports), then @p more (NULL-terminated, may be
+ * NULL).  Static storage: valid until the next call.
+ */
+static inline const char *const *ks_allow_pipes(const char *tag,
+						 const char *const *more)
+{
+	static char pattern[160];
+	static const char *argv[24];
+	int n = 0;
+
+	snprintf(pattern, sizeof(pattern),
+		 "com:pipe,port=/tmp/openkd-%s-%d*.sock", tag, (int)getpid());
+	argv[n++] = "--allow";
+	argv[n++] = pattern;
+	argv[n++] = "--allow";
+	argv[n++] = "default";
+	for (int i = 0; more && more[i] && n < 23; i++)
+		argv[n++] = more[i];
+	argv[n] = NULL;
+	return argv;
+}
+
 /* Wait up to @p ms for kdsrv to exit: its status, 128+sig, -1 on time-out. */
 static inline int ks_wait(struct ks *k, int ms)
 {

@@ -82,7 +82,7 @@ static void test_password(void **state)
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=Sesame42",
 		 base, base + 50);
-	assert_true(ks_start(&s, spec, NULL));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvsec", NULL)));
 	assert_non_null(strstr(s.ready, "Password=*"));
 	assert_null(strstr(s.ready, "Sesame42"));
 	/* Wrong password: refused, and the log says who and why. */
@@ -152,7 +152,7 @@ static void test_tls(void **state)
 	snprintf(spec, sizeof(spec),
 		 "ssl:port=%u:%u,cert=%s/srv.pem,key=%s/srv.key", base,
 		 base + 50, g_dir, g_dir);
-	assert_true(ks_start(&s, spec, NULL));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvsec", NULL)));
 	assert_non_null(strstr(s.ready, "ssl:"));
 	snprintf(server, sizeof(server),
 		 "ssl:server=127.0.0.1,port=%u,ca=%s/srv.pem", s.port, g_dir);
@@ -279,7 +279,7 @@ static void test_fuzzed_clients(void **state)
 
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", base, base + 50);
-	assert_true(ks_start(&s, spec, extra));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvsec", extra)));
 	snprintf(server, sizeof(server), "tcp:server=127.0.0.1,port=%u",
 		 s.port);
 	snprintf(trans, sizeof(trans), "com:pipe,port=%s", g_sock);

@@ -23,6 +23,7 @@
 
 #include <kd/engine.h>
 #include <kd/error.h>
+#include <kd/textsafe.h>
 
 #include "remote.h"
 
@@ -664,12 +665,15 @@ int main(int argc, char **argv)
 	}
 	if (a.connstr) {
 		uint64_t t0 = kd_mono_now_ms();
+		char shown[1024];
 		int n;
 
+		/* kdsrv:server=@{...,password=X}: never shown. */
+		kd_text_redact(shown, sizeof(shown), a.connstr);
 		n = snprintf(g_attach_msg, sizeof(g_attach_msg),
 			     "\nkd: gave up attaching to '%s' after %d ms: "
 			     "the target did not answer\n",
-			     a.connstr, a.timeout_ms + KD_WATCHDOG_GRACE_MS);
+			     shown, a.timeout_ms + KD_WATCHDOG_GRACE_MS);
 		g_attach_msg_len = n < 0 ? 0 :
 				   (size_t)n < sizeof(g_attach_msg) ?
 						   (size_t)n :
@@ -686,7 +690,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"kd: could not attach to '%s' (waited %llu "
 				"ms, limit %d ms): %s\n",
-				a.connstr, (unsigned long long)waited,
+				shown, (unsigned long long)waited,
 				a.timeout_ms ? a.timeout_ms : 10000,
 				kd_error_message(rc));
 			g_session = NULL;

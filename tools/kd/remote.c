@@ -22,6 +22,7 @@
 #include <kd/error.h>
 #include <kd/rchan.h>
 #include <kd/srvmsg.h>
+#include <kd/textsafe.h>
 
 #include "remote.h"
 
@@ -183,34 +184,72 @@ static bool rc_lines_detach(const struct rc_lines *q)
 	return false;
 }
 
-/* The connection string with the password shown as '*'. */
-static void rc_mask(const char *spec, char *buf, size_t cap)
+/*
+ * What the server (or the relay peer) sends, shown with control bytes
+ * escaped (kd/textsafe.h): a hostile server must not drive this terminal
+ * (title, screen, answer-back queries that type into kd).  A UTF-8
+ * sequence or CR LF cut between two messages is held back until the next
+ * one.  The one escape let through is the exact screen clear `.cls`
+ * sends, a whole message of its own.
+ */
+static unsigned char rc_held[4];
+static size_t rc_nheld;
+
+/* Bytes at the end of @p s that may start a sequence not yet complete. */
+static size_t rc_tail(const unsigned char *s, size_t n)
 {
-	size_t o = 0;
-	const char *p = spec;
+	size_t k;
 
-	while (*p && o + 1 < cap) {
-		if (strncasecmp(p, "password=", 9) == 0 &&
-		    (p == spec || p[-1] == ',' || p[-1] == ':')) {
-			size_t i;
+	if (n && s[n - 1] == '\r')
+		return 1;
+	for (k = 1; k <= 3 && k <= n; k++) {
+		unsigned char c = s[n - k];
 
-			for (i = 0; i < 9 && o + 1 < cap; i++)
-				buf[o++] = p[i];
-			if (o + 1 < cap)
-				buf[o++] = '*';
-			p += 9;
-			while (*p && *p != ',')
-				p++;
+		if ((c & 0xc0) == 0x80)
 			continue;
-		}
-		buf[o++] = *p++;
+		if ((c >= 0xc2 && c <= 0xdf && k < 2) ||
+		    (c >= 0xe0 && c <= 0xef && k < 3) ||
+		    (c >= 0xf0 && c <= 0xf4 && k < 4))
+			return k;
+		return 0;
 	}
-	buf[o] = '\0';
+	return 0;
 }
 
 static void rc_out(const char *text, size_t len)
 {
-	fwrite(text, 1, len, stdout);
+	static const char cls[] = "\033[H\033[2J";
+	unsigned char *all;
+	char buf[4096];
+	size_t n, hold, at = 0;
+
+	if (len == sizeof(cls) - 1 && memcmp(text, cls, len) == 0 &&
+	    !rc_nheld) {
+		fwrite(text, 1, len, stdout);
+		fflush(stdout);
+		return;
+	}
+	all = malloc(rc_nheld + len + 1);
+	if (!all)
+		return;
+	memcpy(all, rc_held, rc_nheld);
+	memcpy(all + rc_nheld, text, len);
+	n = rc_nheld + len;
+	hold = len ? rc_tail(all, n) : 0;
+	n -= hold;
+	rc_nheld = hold;
+	memcpy(rc_held, all + n, hold);
+	while (at < n) {
+		size_t used = 0;
+		size_t w = kd_text_escape(buf, sizeof(buf), all + at, n - at,
+					  &used);
+
+		if (!used)
+			break;
+		fwrite(buf, 1, w, stdout);
+		at += used;
+	}
+	free(all);
 	fflush(stdout);
 }
 
@@ -505,6 +544,7 @@ static int rc_relay(const char *name, struct rc_lines *q)
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
 			rc_read_stdin(&in, q);
 	}
+	rc_out("", 0); /* what was held back for a next piece */
 	close(fd);
 	free(in.buf);
 	return RC_EXIT_OK;
@@ -538,7 +578,7 @@ int kd_remote_main(const char *spec, const char *script, const char *cmds,
 		rc_lines_free(&q);
 		return status;
 	}
-	rc_mask(spec, shown, sizeof(shown));
+	kd_text_redact(shown, sizeof(shown), spec);
 	memset(&r, 0, sizeof(r));
 	r.buf = malloc(KD_SRVMSG_MAX_MSG);
 	if (!r.buf) {

@@ -14,6 +14,7 @@
 
 #include <kd/error.h>
 #include <kd/kdsrv.h>
+#include <kd/textsafe.h>
 
 static struct kd_srv *g_srv;
 
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: kdsrv -t TRANSPORT [-l LOGFILE] [--max-clients N]\n"
 	      "             [--msg-rate N] [--idle-close SECONDS] [--host NAME]\n"
+	      "             [--allow PATTERN]... [--allow-file FILE]...\n"
 	      "  TRANSPORT: tcp:port=P[:Q][,password=X][,hidden]\n"
 	      "             tcp:port=P,clicon=HOST[,password=X]\n"
 	      "             ssl:port=P,cert=FILE.pem,key=FILE.key[,password=X]\n"
@@ -35,7 +37,15 @@ static void usage(FILE *f)
 	      "trans=@{com:...|net:...}\n"
 	      "Left out of trans=: com: port= from _NT_DEBUG_PORT, baud= from\n"
 	      "  _NT_DEBUG_BAUD_RATE; net: port= from OPENKD_KDNET_PORT, key=\n"
-	      "  from OPENKD_KDNET_KEY (this machine's environment)\n",
+	      "  from OPENKD_KDNET_KEY (this machine's environment)\n"
+	      "What clients may open (trans=): the --allow patterns, e.g.\n"
+	      "  --allow 'net:port=50000..50099' --allow "
+	      "'com:pipe,port=/run/vm/*.sock'\n"
+	      "  (FILE: one pattern a line, # comments; 'default' adds the\n"
+	      "  built-in list).  Without any: net: (host role, ports\n"
+	      "  1024-65535), com: serial devices /dev/ttyS*, ttyUSB*,\n"
+	      "  ttyACM*, and the ports this environment names.  See\n"
+	      "  docs/security.md.\n",
 	      f);
 }
 
@@ -55,8 +65,9 @@ static int number(const char *opt, const char *v, int min, int max)
 int main(int argc, char **argv)
 {
 	struct kd_srv_opts o = { KD_SRV_OPTS_VERSION, NULL, NULL, NULL, 0, 0,
-				 0 };
-	char host[256], desc[300];
+				 0, NULL };
+	char host[256], desc[300], shown[600];
+	struct kd_srv_policy *policy = NULL;
 	struct sigaction sa;
 	FILE *log = NULL;
 	int rc;
@@ -89,20 +100,39 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--host") == 0 && v) {
 			o.host = v;
 			i++;
+		} else if ((strcmp(a, "--allow") == 0 ||
+			    strcmp(a, "--allow-file") == 0) && v) {
+			if (!policy && kd_srv_policy_new(&policy) < 0) {
+				fputs("kdsrv: out of memory\n", stderr);
+				return 2;
+			}
+			rc = a[7] ? kd_srv_policy_load(policy, v) :
+				    kd_srv_policy_add(policy, v);
+			if (rc < 0) {
+				fprintf(stderr, "kdsrv: %s '%s': %s\n", a, v,
+					kd_error_message(rc));
+				kd_srv_policy_free(policy);
+				return 2;
+			}
+			i++;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 ||
 			   strcmp(a, "-?") == 0) {
 			usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "kdsrv: unknown argument '%s'\n", a);
+			fprintf(stderr, "kdsrv: unknown argument '%s'\n",
+				kd_text_redact(shown, sizeof(shown), a));
 			usage(stderr);
+			kd_srv_policy_free(policy);
 			return 2;
 		}
 	}
 	if (!o.spec) {
 		usage(stderr);
+		kd_srv_policy_free(policy);
 		return 2;
 	}
+	o.policy = policy;
 	if (!o.host) {
 		if (gethostname(host, sizeof(host)) < 0)
 			snprintf(host, sizeof(host), "localhost");
@@ -112,8 +142,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = kd_srv_open(&g_srv, &o);
 	if (rc < 0) {
-		fprintf(stderr, "kdsrv: cannot listen on %s: %s\n", o.spec,
+		/* Never the password: the spec is shown with it masked. */
+		fprintf(stderr, "kdsrv: cannot listen on %s: %s\n",
+			kd_text_redact(shown, sizeof(shown), o.spec),
 			kd_error_message(rc));
+		kd_srv_policy_free(policy);
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -127,6 +160,7 @@ int main(int argc, char **argv)
 	rc = kd_srv_run(g_srv);
 	kd_srv_close(g_srv);
 	g_srv = NULL;
+	kd_srv_policy_free(policy);
 	if (log)
 		fclose(log);
 	if (rc < 0) {

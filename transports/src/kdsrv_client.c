@@ -26,6 +26,7 @@
 #include <kd/proto/kdsrv.h>
 #include <kd/proto/packet.h>
 #include <kd/rchan.h>
+#include <kd/textsafe.h>
 
 #define KDSRVC_CONNECT_MS 10000  /* channel connect and handshake */
 #define KDSRVC_OPEN_MS 30000     /* the server opening the transport */
@@ -62,6 +63,17 @@ static const struct kd_param_spec kdsrvc_keys[] = {
 	{ "trans", KD_PARAM_VALUE },
 	{ NULL, 0 },
 };
+
+/*
+ * A server's text made safe to show (kd/textsafe.h): a hostile or broken
+ * kdsrv must not reach the user's terminal with escapes.
+ */
+static const char *shown(char *buf, size_t cap, const char *text,
+			 uint32_t len)
+{
+	kd_text_escape(buf, cap, text, len, NULL);
+	return buf;
+}
 
 static struct kdsrvc *priv(struct kd_transport *t)
 {
@@ -138,11 +150,14 @@ static int get(struct kdsrvc *c, struct kd_srv_msg *m, int timeout_ms)
 				    c->server, n ? c->rx[0] : 0u, n);
 	}
 	if (m->type == KD_SRV_ERROR) {
+		char text[KD_SRV_MAX_TEXT * KD_TEXT_ESCAPE_MAX + 1];
+
 		c->dead = true;
 		return kd_error_set(m->status < 0 ? m->status :
 						    KD_EDISCONNECTED,
-				    KD_ERRCLASS_SERVER, "kdsrv: %.*s",
-				    (int)m->text_len, m->text);
+				    KD_ERRCLASS_SERVER, "kdsrv: %s",
+				    shown(text, sizeof(text), m->text,
+					  m->text_len));
 	}
 	c->events |= m->events;
 	return KD_OK;
@@ -230,8 +245,11 @@ static void *watch_main(void *arg)
 		pthread_mutex_unlock(&c->rx_lock);
 		if (rc == KD_OK && kd_srv_msg_decode(&m, c->stash, n) == KD_OK &&
 		    m.type == KD_SRV_ERROR) {
-			fprintf(stderr, "\nkdsrv %s: %.*s\n", c->server,
-				(int)m.text_len, m.text);
+			char text[KD_SRV_MAX_TEXT * KD_TEXT_ESCAPE_MAX + 1];
+
+			fprintf(stderr, "\nkdsrv %s: %s\n", c->server,
+				shown(text, sizeof(text), m.text,
+				      m.text_len));
 			fflush(stderr);
 		} else if (rc != KD_OK && rc != KD_ETIMEOUT) {
 			fprintf(stderr,
@@ -427,9 +445,15 @@ static int pk_recv(struct kd_transport *t, unsigned *type_out, void *buf,
 		if (rc < 0)
 			return rc;
 		if (m.type == KD_SRV_SEND_FAILED) {
+			static const char pre[] = "kdsrv: ";
+
+			KD_STATIC_ASSERT(sizeof(c->pending_msg) > sizeof(pre),
+					 "room for the text");
 			c->pending_rc = m.status;
-			snprintf(c->pending_msg, sizeof(c->pending_msg),
-				 "kdsrv: %.*s", (int)m.text_len, m.text);
+			memcpy(c->pending_msg, pre, sizeof(pre));
+			kd_text_escape(c->pending_msg + sizeof(pre) - 1,
+				       sizeof(c->pending_msg) - sizeof(pre) + 1,
+				       m.text, m.text_len, NULL);
 			continue;
 		}
 		if (m.type != KD_SRV_RPACKET)
@@ -493,9 +517,13 @@ static int pk_sync(struct kd_transport *t, int timeout_ms)
 	if (rc < 0)
 		return rc;
 	c->pending_rc = 0;
-	if (a.status < 0)
-		return kd_error_set(a.status, KD_ERRCLASS_SERVER, "kdsrv: %.*s",
-				    (int)a.text_len, a.text);
+	if (a.status < 0) {
+		char text[KD_SRV_MAX_TEXT * KD_TEXT_ESCAPE_MAX + 1];
+
+		return kd_error_set(a.status, KD_ERRCLASS_SERVER, "kdsrv: %s",
+				    shown(text, sizeof(text), a.text,
+					  a.text_len));
+	}
 	return KD_OK;
 }
 
@@ -532,7 +560,7 @@ static int pk_end_server(struct kd_transport *t, char *desc, size_t cap,
 		return rc;
 	if (desc && cap) {
 		if (a.text_len)
-			snprintf(desc, cap, "%.*s", (int)a.text_len, a.text);
+			kd_text_escape(desc, cap, a.text, a.text_len, NULL);
 		else
 			snprintf(desc, cap, "%s", c->server);
 	}

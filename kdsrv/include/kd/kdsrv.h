@@ -15,6 +15,7 @@
 KD_BEGIN_DECLS
 
 struct kd_srv;
+struct kd_srv_policy;
 
 #define KD_SRV_OPTS_VERSION 1
 
@@ -30,6 +31,9 @@ struct kd_srv_opts {
 	int max_clients;      /* 0: KD_SRV_DEF_MAX_CLIENTS */
 	int msg_rate;         /* 0: KD_SRV_DEF_MSG_RATE; burst of one second */
 	int idle_close_s;     /* close a link nobody took this long; 0 never */
+	/* what clients may open; NULL: the built-in default (see
+	 * kd_srv_policy_check); not copied: keep it until kd_srv_close */
+	const struct kd_srv_policy *policy;
 };
 
 /**
@@ -83,6 +87,71 @@ KD_API KD_WARN_UNUSED int kd_srv_transport_key(const char *trans, char *buf,
  */
 KD_API KD_WARN_UNUSED int kd_srv_trans_defaults(const char *trans, char *buf,
 						size_t cap);
+
+/*
+ * The transports kdsrv opens for its clients (docs/security.md, "kdsrv
+ * policy").  A pattern is a transport string whose values are globs
+ * (fnmatch, '/' and a leading '.' matched only literally) or, for a
+ * number, `lo..hi`:
+ *   net:port=50000..50099          com:pipe,port=/run/vm/kd-?.sock
+ * A client's string matches a pattern when it has the same layers
+ * (`a|b`) with the same transport names, every option the pattern names
+ * (flags as flags, values matching), and no other option except the
+ * tuning ones (com: baud, resets, reconnect; net: key, auth_ms).  Numbers
+ * must be plain decimal; a path with a ".." component never matches.
+ * "default" adds the built-in list: `net:` and `net:port=1024..65535`
+ * (host role only), `com:port=/dev/ttyS[0-9]*`, `/dev/ttyUSB[0-9]*`,
+ * `/dev/ttyACM[0-9]*`, and the ports kdsrv's environment names
+ * (_NT_DEBUG_PORT, also with `pipe`; OPENKD_KDNET_PORT).  "none" adds
+ * nothing.
+ */
+
+/** An empty list (allows nothing until patterns are added). */
+KD_API KD_WARN_UNUSED int kd_srv_policy_new(struct kd_srv_policy **out);
+
+/**
+ * Add one pattern, "default" or "none".
+ * @return KD_OK; KD_EINVAL (unparsable, or more than 256 patterns, with
+ *         kd_error_last() saying why); KD_ENOMEM.
+ */
+KD_API KD_WARN_UNUSED int kd_srv_policy_add(struct kd_srv_policy *p,
+					    const char *pattern);
+
+/**
+ * Add the patterns of a policy text: one a line, blanks around ignored,
+ * empty lines and lines starting with '#' skipped.  Messages name
+ * @p origin and the line.
+ */
+KD_API KD_WARN_UNUSED int kd_srv_policy_add_text(struct kd_srv_policy *p,
+						 const char *text, size_t len,
+						 const char *origin);
+
+/** kd_srv_policy_add_text() of a file (at most 256 KiB). */
+KD_API KD_WARN_UNUSED int kd_srv_policy_load(struct kd_srv_policy *p,
+					     const char *path);
+
+/**
+ * The list for a log line: the patterns separated by " ; ", "nothing",
+ * or (@p p NULL) a note on the default.  @return its length.
+ */
+KD_API size_t kd_srv_policy_describe(const struct kd_srv_policy *p,
+				     char *buf, size_t cap);
+
+/** Patterns in the list. */
+KD_API size_t kd_srv_policy_count(const struct kd_srv_policy *p);
+
+/**
+ * May a client open @p trans (after kd_srv_trans_defaults())?  @p p NULL
+ * means the built-in default.  On refusal @p why gets a one-line reason.
+ * @return KD_OK; KD_EAUTH (not allowed); KD_EINVAL (not a transport
+ *         string); KD_ENOMEM.
+ */
+KD_API KD_WARN_UNUSED int kd_srv_policy_check(const struct kd_srv_policy *p,
+					      const char *trans, char *why,
+					      size_t cap);
+
+/** NULL-safe. */
+KD_API void kd_srv_policy_free(struct kd_srv_policy *p);
 
 KD_END_DECLS
 
