@@ -22,8 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kd/loglimit.h>
 #include <kd/rchan.h>
 #include <kd/srvmsg.h>
+#include <kd/textsafe.h>
 
 #include "server.h"
 
@@ -108,8 +110,7 @@ struct kd_srv {
 	unsigned int handshakes;  /* handshake threads alive (under lock) */
 	pthread_cond_t hs_cv;     /* ... signalled as each one ends */
 	bool accepting;           /* new clients are listed (under lock) */
-	int64_t refuse_window;    /* refusal log limiter (under lock) */
-	unsigned int refuse_logged, refuse_quiet;
+	struct kd_loglimit refusals; /* refused connections' log lines */
 	unsigned int next_id;
 	/* main thread only */
 	struct srv_client *current; /* whose command runs now */
@@ -761,37 +762,20 @@ static void srv_log(struct kd_srv *v, const char *fmt, ...)
 }
 
 /*
- * Log a refused connection, at most SRV_REFUSE_LOG lines per
- * SRV_REFUSE_WINDOW_MS and then one line that counts the rest, so a flood
- * of bad connections cannot flood the console.
+ * Log a refused connection, at most KD_LOGLIMIT_DEF_BURST lines per 10 s
+ * and then one line that counts the rest, so a flood of bad connections
+ * cannot flood the console.
  */
-#define SRV_REFUSE_LOG 5u
-#define SRV_REFUSE_WINDOW_MS 10000
-
 static void srv_log_refusal(struct kd_srv *v, unsigned int id,
 			    const char *why)
 {
-	int64_t now = (int64_t)kd_mono_ms();
-	unsigned int quiet = 0;
-	bool say;
+	unsigned long held = 0;
+	bool say = kd_loglimit_allow(&v->refusals, &held);
 
-	pthread_mutex_lock(&v->lock);
-	if (now - v->refuse_window >= SRV_REFUSE_WINDOW_MS) {
-		quiet = v->refuse_quiet;
-		v->refuse_window = now;
-		v->refuse_logged = 0;
-		v->refuse_quiet = 0;
-	}
-	say = v->refuse_logged < SRV_REFUSE_LOG;
-	if (say)
-		v->refuse_logged++;
-	else
-		v->refuse_quiet++;
-	pthread_mutex_unlock(&v->lock);
-	if (quiet)
-		srv_log(v, "Server refused %u more connections in the last "
-			   "%d s (not shown)\n",
-			quiet, SRV_REFUSE_WINDOW_MS / 1000);
+	if (held)
+		srv_log(v, "Server refused %lu more connections in the last "
+			   "%d s (not shown one by one)\n",
+			held, kd_loglimit_window_s(&v->refusals));
 	if (say)
 		srv_log(v, "Server %u refused a client: %s\n", id, why);
 }
@@ -991,6 +975,8 @@ static struct kd_srv *srv_get(struct kd_session *s)
 	}
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->hs_cv, NULL);
+	kd_loglimit_init(&v->refusals, KD_LOGLIMIT_DEF_BURST,
+			 KD_LOGLIMIT_DEF_WINDOW_MS);
 	v->accepting = true;
 	v->s = s;
 	if (gethostname(v->host, sizeof(v->host)) < 0 || !v->host[0])
@@ -1030,10 +1016,12 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 	kd_error_clear();
 	rc = kd_rlisten(&L->l, spec, KD_RCHAN_SERVICE_DBGSRV);
 	if (rc < 0) {
+		char shown[512];
+
 		kd_free(L);
 		return kd_fail(s, rc, "Unable to start the server with '%s': "
 				      "%s",
-			       spec,
+			       kd_text_redact(shown, sizeof(shown), spec),
 			       kd_error_last()->message[0] ?
 				       kd_error_last()->message :
 				       kd_error_message(rc));
@@ -1661,6 +1649,7 @@ void kd_session_servers_close(struct kd_session *s, const char *reason)
 	close(v->ev[0]);
 	close(v->ev[1]);
 	pthread_cond_destroy(&v->hs_cv);
+	kd_loglimit_destroy(&v->refusals);
 	pthread_mutex_destroy(&v->lock);
 	kd_free(v);
 	s->srv = NULL;

@@ -338,7 +338,7 @@ static void soak_kdsrv(int phase_ms, int rounds)
 	}
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=%s", base,
 		 base + 50, PASSWORD);
-	if (!ks_start(&srv, spec, NULL))
+	if (!ks_start(&srv, spec, ks_allow_pipes("soak", NULL)))
 		kc_die("kdsrv did not start");
 	for (int i = 0; i < CLIENTS; i++) {
 		char via[1280];
