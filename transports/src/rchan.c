@@ -561,6 +561,7 @@ static const struct kd_param_spec client_keys[] = {
 	{ "server", KD_PARAM_VALUE },   { "port", KD_PARAM_VALUE },
 	{ "password", KD_PARAM_VALUE }, { "clicon", KD_PARAM_VALUE },
 	{ "ipversion", KD_PARAM_VALUE }, { "ca", KD_PARAM_VALUE },
+	{ "bind", KD_PARAM_VALUE }, /* with clicon: where to wait */
 	{ NULL, 0 },
 };
 
@@ -648,6 +649,9 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 		if (s->clicon && s->range)
 			return spec_err(s, KD_EINVAL,
 					"with clicon= the server takes one port, not a range");
+		if (s->clicon && s->bind)
+			return spec_err(s, KD_EINVAL,
+					"a clicon= server dials out: bind= is for listeners");
 		if (!s->tls && (s->cert || s->key))
 			return spec_err(s, KD_EINVAL,
 					"cert= and key= are for ssl:, not tcp:");
@@ -668,6 +672,9 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 		if (!s->server && !s->clicon)
 			return spec_err(s, KD_EINVAL,
 					"server= (or clicon=) is required");
+		if (s->bind && !s->clicon)
+			return spec_err(s, KD_EINVAL,
+					"bind= is for a client that waits (clicon=)");
 		if (!s->tls && s->ca)
 			return spec_err(s, KD_EINVAL,
 					"ca= is for ssl:, not tcp:");

@@ -149,8 +149,9 @@ KD_API unsigned int kd_rlistener_pending(struct kd_rlistener *l,
  *   tcp:server=HOST,port=P[,password=X]
  *   ssl:server=HOST,port=P,ca=FILE.pem[,password=X]   (verifies the
  *        server's certificate against @c ca and its name against HOST)
- *   tcp:clicon=HOST,port=P[,password=X]   (reverse: listen on P and wait
- *        for the server to dial in)
+ *   tcp:clicon=HOST,port=P[,password=X][,bind=ADDR|*]   (reverse: listen
+ *        on P, on the loopback unless bind= says otherwise, and wait for
+ *        the server HOST to dial in)
  * @return KD_OK; KD_EINVAL (bad string); KD_EAUTH (wrong password or TLS
  *         verification failed); KD_EPROTO (not an openkd server of that
  *         service, or another protocol version); KD_ETIMEOUT;
