@@ -10,8 +10,8 @@
  *
  * Figures: the genuine clients' throughput in each hostile phase against
  * the quiet phase before it (goal >= 0.8), min/median/max over the
- * rounds; the server's RSS, descriptors and threads before the first
- * hostile phase and after the last (flat).  --quick: short phases, 2
+ * rounds; the server's RSS before the first hostile phase, after it and
+ * after the last (flat once warm), descriptors and threads (flat).  --quick: short phases, 2
  * rounds (what ctest runs).
  */
 #define _GNU_SOURCE
@@ -24,6 +24,7 @@
 #include "../integration/kd_proc.h"
 #include "../integration/kdsim_client.h"
 #include "../integration/kdsrv_proc.h"
+#include "../integration/peer_tools.h"
 
 #include <kd/rchan.h>
 
@@ -39,53 +40,15 @@ static uint64_t now_ms(void)
 	return kp_now_ms();
 }
 
-static long proc_status(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, n) == 0 && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static long proc_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	long n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 struct figures {
 	long rss_kb, fds, threads;
 };
 
 static void sample(pid_t pid, struct figures *f)
 {
-	f->rss_kb = proc_status(pid, "VmRSS");
-	f->fds = proc_fds(pid);
-	f->threads = proc_status(pid, "Threads");
+	f->rss_kb = pt_status(pid, "VmRSS");
+	f->fds = pt_fds(pid);
+	f->threads = pt_status(pid, "Threads");
 }
 
 /* ------------------------------------------------------------------ */
@@ -100,28 +63,6 @@ struct hostile {
 	unsigned long made;  /* connections made while on */
 	pthread_t th;
 };
-
-static int tcp_from(const char *src, unsigned port)
-{
-	struct sockaddr_in a, b;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	inet_pton(AF_INET, src, &a.sin_addr);
-	memset(&b, 0, sizeof(b));
-	b.sin_family = AF_INET;
-	b.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, "127.0.0.1", &b.sin_addr);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    connect(fd, (struct sockaddr *)&b, sizeof(b)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static void rst_close(int fd)
 {
@@ -157,14 +98,14 @@ static void *hostile_main(void *arg)
 		snprintf(src, sizeof(src), "127.0.3.%u", 2 + n % 200);
 		switch (n++ % 4) {
 		case 0: /* silent, held until its place is needed */
-			fd = tcp_from(src, h->port);
+			fd = pt_tcp_from(src, h->port);
 			if (held[slot] >= 0)
 				close(held[slot]);
 			held[slot] = fd;
 			slot = (slot + 1) % HELD;
 			break;
 		case 1: /* reset at once */
-			fd = tcp_from(src, h->port);
+			fd = pt_tcp_from(src, h->port);
 			if (fd >= 0)
 				rst_close(fd);
 			break;
@@ -185,7 +126,7 @@ static void *hostile_main(void *arg)
 			static const char junk[] =
 				"GET / HTTP/1.0\r\n\r\n\xff\xfe\x00KDRC\x01";
 
-			fd = tcp_from(src, h->port);
+			fd = pt_tcp_from(src, h->port);
 			if (fd >= 0) {
 				(void)send(fd, junk, sizeof(junk),
 					   MSG_NOSIGNAL);
@@ -237,7 +178,7 @@ static void phases(const char *what, struct work *w, struct hostile *h,
 		   void *ctx)
 {
 	double ratio[8];
-	struct figures before, after;
+	struct figures before, warm, after;
 	unsigned long made = 0;
 
 	for (int r = 0; r < rounds; r++) {
@@ -261,6 +202,8 @@ static void phases(const char *what, struct work *w, struct hostile *h,
 		t2 = now_ms();
 		h->on = false;
 		made += h->made;
+		if (r == 0)
+			sample(server, &warm);
 		ratio[r] = ((double)(h1 - h0) / (double)(t2 - t1)) /
 			   ((double)(q1 - q0) / (double)(t1 - t0));
 		printf("  %s round %d: quiet %.1f/s, hostile %.1f/s "
@@ -278,10 +221,11 @@ static void phases(const char *what, struct work *w, struct hostile *h,
 	       "against quiet, min/median/max %.3f/%.3f/%.3f (goal >= 0.8); "
 	       "%lu hostile connections\n",
 	       what, ratio[0], ratio[rounds / 2], ratio[rounds - 1], made);
-	printf("%s: server RSS %ld -> %ld KiB, fds %ld -> %ld, threads "
-	       "%ld -> %ld\n",
-	       what, before.rss_kb, after.rss_kb, before.fds, after.fds,
-	       before.threads, after.threads);
+	printf("%s: server RSS %ld KiB before the first hostile phase, %ld "
+	       "after it, %ld after the last; fds %ld -> %ld, threads %ld -> "
+	       "%ld\n",
+	       what, before.rss_kb, warm.rss_kb, after.rss_kb, before.fds,
+	       after.fds, before.threads, after.threads);
 }
 
 /* ------------------------------------------------------------------ */

@@ -19,6 +19,7 @@
 #include "kdsim_client.h"
 #include "kd_proc.h"
 #include "kdsrv_proc.h"
+#include "peer_tools.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -140,73 +141,8 @@ static uint64_t genuine_remote(struct dsrv *d)
 }
 
 /* ------------------------------------------------------------------ */
-/* Process figures from /proc                                          */
-/* ------------------------------------------------------------------ */
-
-static long proc_status(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, n) == 0 && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static long proc_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	long n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* ------------------------------------------------------------------ */
 /* Attackers                                                           */
 /* ------------------------------------------------------------------ */
-
-/* A plain TCP connection from @p src to 127.0.0.1:@p port, or -1. */
-static int tcp_from(const char *src, unsigned port)
-{
-	struct sockaddr_in a, b;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	inet_pton(AF_INET, src, &a.sin_addr);
-	memset(&b, 0, sizeof(b));
-	b.sin_family = AF_INET;
-	b.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, "127.0.0.1", &b.sin_addr);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    connect(fd, (struct sockaddr *)&b, sizeof(b)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 #define SILENT 500
 
@@ -234,7 +170,7 @@ static void *flood_main(void *arg)
 
 		snprintf(src, sizeof(src), "127.0.%u.%u", 2 + i / 8 / 250,
 			 2 + (i / 8) % 250);
-		fds[i] = tcp_from(src, f->port);
+		fds[i] = pt_tcp_from(src, f->port);
 		f->opened += fds[i] >= 0;
 	}
 	f->filled = true;
@@ -246,7 +182,7 @@ static void *flood_main(void *arg)
 			close(fds[i]);
 		snprintf(src, sizeof(src), "127.0.%u.%u", 2 + i / 8 / 250,
 			 2 + (i / 8) % 250);
-		fds[i] = tcp_from(src, f->port);
+		fds[i] = pt_tcp_from(src, f->port);
 		f->renewed++;
 		usleep(1000);
 	}
@@ -577,9 +513,9 @@ struct sample {
 
 static void sample(pid_t pid, struct sample *s)
 {
-	s->rss_kb = proc_status(pid, "VmRSS");
-	s->fds = proc_fds(pid);
-	s->threads = proc_status(pid, "Threads");
+	s->rss_kb = pt_status(pid, "VmRSS");
+	s->fds = pt_fds(pid);
+	s->threads = pt_status(pid, "Threads");
 }
 
 /* Run @p n authenticated connections in two threads, pumping kd. */
