@@ -253,7 +253,10 @@ static int take_line(struct client *c, const char *trans, int request_ms,
 
 	rc = kd_srv_transport_key(trans, key, sizeof(key));
 	if (rc < 0) {
-		snprintf(why, cap, "bad transport '%.200s': %.150s", trans,
+		char shown[KD_SRV_MAX_TEXT + 1];
+
+		snprintf(why, cap, "bad transport '%.200s': %.150s",
+			 kd_text_redact(shown, sizeof(shown), trans),
 			 kd_error_message(rc));
 		return rc;
 	}
@@ -318,7 +321,10 @@ static int take_line(struct client *c, const char *trans, int request_ms,
 			kd_transport_close(t);
 	}
 	if (rc < 0) {
-		snprintf(why, cap, "cannot open %.200s: %.150s", trans,
+		char shown[KD_SRV_MAX_TEXT + 1];
+
+		snprintf(why, cap, "cannot open %.200s: %.150s",
+			 kd_text_redact(shown, sizeof(shown), trans),
 			 kd_error_message(rc));
 		pthread_mutex_lock(&s->lock);
 		unlink_line(s, l);
@@ -769,6 +775,7 @@ static void *client_main(void *arg)
 	struct kd_srv *s = c->s;
 	struct kd_srv_msg m, a;
 	char asked[KD_SRV_MAX_TEXT + 1], trans[KD_SRV_MAX_TEXT + 1];
+	char shown[KD_SRV_MAX_TEXT + 1];
 	char reason[512] = "", why[400] = "";
 	bool reused = false;
 	enum leave leave;
@@ -814,6 +821,8 @@ static void *client_main(void *arg)
 	}
 	memcpy(asked, m.text, m.text_len);
 	asked[m.text_len] = '\0';
+	/* The log never shows a KDNET key (nor a password). */
+	kd_text_redact(shown, sizeof(shown), asked);
 	/* Parameters left out come from this machine's environment. */
 	rc = kd_srv_trans_defaults(asked, trans, sizeof(trans));
 	if (rc < 0)
@@ -823,16 +832,17 @@ static void *client_main(void *arg)
 		rc = kd_srv_policy_check(s->o.policy, trans, why, sizeof(why));
 	if (rc < 0) {
 		slog_refused(s, "%s (%s): refused %s: %s", c->peer, c->proto,
-			     asked, why);
+			     shown, why);
 		put_error(c, rc, why);
 		client_end(c);
 		return NULL;
 	}
+	kd_text_redact(shown, sizeof(shown), trans);
 	rc = take_line(c, trans, m.timeout_ms < 0 ? 10000 : m.timeout_ms,
 		       &reused, why, sizeof(why));
 	if (rc < 0) {
 		slog_refused(s, "%s (%s): refused %s: %s", c->peer, c->proto,
-			     trans, why);
+			     shown, why);
 		put_error(c, rc, why);
 		client_end(c);
 		return NULL;
@@ -845,7 +855,7 @@ static void *client_main(void *arg)
 	a.text = c->line->key;
 	a.text_len = (uint32_t)strlen(c->line->key);
 	slog(s, "%s (%s): session open on %s (%s link%s)", c->peer, c->proto,
-	     trans, c->line->kdnet ? "KDNET" : "KDCOM",
+	     shown, c->line->kdnet ? "KDNET" : "KDCOM",
 	     reused ? ", taken over from an earlier client" : "");
 	if (put(c, &a) < 0) {
 		snprintf(reason, sizeof(reason), "connection closed");
@@ -856,7 +866,7 @@ static void *client_main(void *arg)
 	switch (leave) {
 	case LEAVE_CLOSE:
 		slog(s, "%s (%s): session closed on %s (client left; link kept)",
-		     c->peer, c->proto, trans);
+		     c->peer, c->proto, shown);
 		break;
 	case LEAVE_GONE:
 		slog(s, "%s (%s): client vanished (%s) after %llu packets "
@@ -888,7 +898,7 @@ static void *client_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		put_error(c, KD_EDISCONNECTED, text);
 		slog(s, "%s (%s): session closed on %s (server ending)",
-		     c->peer, c->proto, trans);
+		     c->peer, c->proto, shown);
 		break;
 	}
 	case LEAVE_LINK:

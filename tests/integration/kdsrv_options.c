@@ -230,7 +230,7 @@ static void test_trans_from_environment(void **state)
 	if (!strstr(log, buf))
 		fail_msg("no '%s' in the log:\n%s", buf, log);
 	snprintf(buf, sizeof(buf),
-		 "session open on net:port=%u,key=5.6.7.8 (KDNET", R.net_port);
+		 "session open on net:port=%u,key=* (KDNET", R.net_port);
 	if (!strstr(log, buf))
 		fail_msg("no '%s' in the log:\n%s", buf, log);
 	free(log);

@@ -117,22 +117,42 @@ bool kd_text_is_safe(const void *src, size_t len)
 	return true;
 }
 
-/* True when @p p starts a `password=` option of the string at @p start. */
-static bool password_at(const char *start, const char *p)
+/*
+ * Length of the secret option's name (with '=') that starts at @p p of
+ * the string at @p start, or 0: `password=` anywhere, and a KDNET
+ * `key=` (@p net: the transport of this part of the string is net:).
+ */
+static size_t secret_at(const char *start, const char *p, bool net)
 {
-	static const char key[] = "password=";
+	static const char *const names[] = { "password=", "key=" };
 
 	if (p != start && p[-1] != ',' && p[-1] != ':' && p[-1] != '{')
-		return false;
-	for (size_t i = 0; i < sizeof(key) - 1; i++) {
-		char c = p[i];
+		return 0;
+	for (size_t k = 0; k < 2; k++) {
+		const char *key = names[k];
+		size_t i;
 
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != key[i])
-			return false;
+		if (k == 1 && !net)
+			break;
+		for (i = 0; key[i]; i++) {
+			char c = p[i];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != key[i])
+				break;
+		}
+		if (!key[i])
+			return i;
 	}
-	return true;
+	return 0;
+}
+
+/* True when the part of a string at @p p names the net: transport. */
+static bool part_is_net(const char *p)
+{
+	return (p[0] == 'n' || p[0] == 'N') && (p[1] == 'e' || p[1] == 'E') &&
+	       (p[2] == 't' || p[2] == 'T') && p[3] == ':';
 }
 
 /*
@@ -165,33 +185,43 @@ static const char *value_end(const char *v, int depth)
 	return v;
 }
 
+#define REDACT_DEPTH 16
+
 char *kd_text_redact(char *dst, size_t cap, const char *spec)
 {
 	const char *p = spec;
-	size_t o = 0;
+	size_t o = 0, n;
 	int depth = 0;
+	bool net[REDACT_DEPTH]; /* per nesting level: a net: part */
 
 	if (cap == 0)
 		return dst;
+	net[0] = p && part_is_net(p);
 	while (p && *p && o + 1 < cap) {
-		if (password_at(spec, p)) {
-			const char *end = value_end(p + 9, depth);
+		n = secret_at(spec, p, net[depth < REDACT_DEPTH ? depth :
+							   REDACT_DEPTH - 1]);
+		if (n) {
+			const char *end = value_end(p + n, depth);
 
-			if (o + 11 > cap)
-				break; /* no room for all of "password=*" */
-			memcpy(dst + o, p, 9);
-			o += 9;
+			if (o + n + 2 > cap)
+				break; /* no room for all of "name=*" */
+			memcpy(dst + o, p, n);
+			o += n;
 			dst[o++] = '*';
 			p = end;
 			continue;
 		}
 		if (p[0] == '@' && p[1] == '{') {
 			depth++;
+			if (depth < REDACT_DEPTH)
+				net[depth] = part_is_net(p + 2);
 			if (o + 2 >= cap)
 				break;
 			dst[o++] = *p++;
 		} else if (*p == '}' && depth > 0) {
 			depth--;
+		} else if (*p == '|' && depth < REDACT_DEPTH) {
+			net[depth] = part_is_net(p + 1);
 		}
 		dst[o++] = *p++;
 	}

@@ -115,6 +115,14 @@ static void test_textsafe__redact(void **state)
 	red("tcp:port=1,password=a}b", "tcp:port=1,password=*");
 	red("tcp:port=1,mypassword=x", "tcp:port=1,mypassword=x");
 	red("tcp:port=1,password=ab|c", "tcp:port=1,password=*|c");
+	/* The KDNET key is a secret too; an ssl: key= is a file. */
+	red("net:port=50000,key=1.2.3.4", "net:port=50000,key=*");
+	red("NET:Key=1.2.3.4,port=5", "NET:Key=*,port=5");
+	red("pcap:file=a|net:port=1,key=1.2.3.4", "pcap:file=a|net:port=1,key=*");
+	red("kdsrv:server=@{ssl:port=1,key=s.key},trans=@{net:port=1,key=w.x.y.z}",
+	    "kdsrv:server=@{ssl:port=1,key=s.key},trans=@{net:port=1,key=*}");
+	red("com:port=/dev/ttyS0,key=x", "com:port=/dev/ttyS0,key=x");
+	red("net:port=1,monkey=x", "net:port=1,monkey=x");
 	/* Truncated output never holds part of a password. */
 	kd_text_redact(small, sizeof(small), "tcp:p=1,password=Sesame42");
 	assert_null(strstr(small, "Ses"));

@@ -3,8 +3,8 @@
  * Text from peers and secrets in connection strings, made safe to show:
  * kd_text_escape() turns the bytes a target (DbgPrint) or a remote peer
  * sent into text a terminal, a log or a client cannot be steered by;
- * kd_text_redact() hides `password=` values in a connection string before
- * it is printed or logged.  docs/security.md says what is escaped and why.
+ * kd_text_redact() hides `password=` values and KDNET keys in a
+ * connection string before it is printed or logged.  docs/security.md says what is escaped and why.
  */
 #ifndef KD_TEXTSAFE_H
 #define KD_TEXTSAFE_H
@@ -36,9 +36,10 @@ KD_API bool kd_text_is_safe(const void *src, size_t len);
 
 /**
  * Copy connection string @p spec to @p dst with the value of every
- * `password=` option (any case, at any nesting depth, `@{...}` values
- * included) replaced by `*`.  Truncates to @p cap; never leaves part of
- * a password.
+ * `password=` option, and of every `key=` option of a `net:` part (the
+ * KDNET key), replaced by `*` (any case, at any nesting depth, `@{...}`
+ * values included; `key=FILE` of ssl: is a path and stays).  Truncates
+ * to @p cap; never leaves part of a secret.
  * @return @p dst.
  */
 KD_API char *kd_text_redact(char *dst, size_t cap, const char *spec);
