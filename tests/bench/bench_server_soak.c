@@ -3,7 +3,7 @@
  * Soak: the servers under a flood of hostile connections while genuine
  * clients work.  (1) kdsrv with 4 smart clients, each reading memory of
  * its own kdsim through it; (2) `kd -server` with 4 `kd -remote` clients
- * running `db` in turn on the shared session.  Quiet and hostile phases
+ * running `dd` on pages not read yet, in turn on the shared session.  Quiet and hostile phases
  * alternate; in a hostile phase a thread opens ~1,000 connections a
  * second from rotating loopback addresses (127.0.3.x): silent ones held
  * open, handshakes reset at once, wrong passwords, garbage.
@@ -333,18 +333,28 @@ static void soak_kdsrv(int phase_ms, int rounds)
 struct remote {
 	struct kp p;
 	struct work *w;
+	unsigned first;       /* its first page */
 	pthread_t th;
 };
 
 static void *remote_main(void *arg)
 {
 	struct remote *r = arg;
+	unsigned i = r->first;
 
 	while (!r->w->stop) {
-		char *out = kp_cmd(&r->p, "db fffff800`00400000 L1000",
-				   30000);
+		/* A page not read yet in this stop (16 MiB round: more than
+		 * the memory cache holds), so each command reads the target;
+		 * one line of output, so the shared console stays small. */
+		uint64_t va = BASE_VA + (uint64_t)(i++ % 4096) * 0x1000;
+		char c[64], want[32];
+		char *out;
 
-		if (!out || !strstr(out, "fffff800`00400ff0"))
+		snprintf(c, sizeof(c), "dd %llx L4", (unsigned long long)va);
+		snprintf(want, sizeof(want), "%08x`%08x",
+			 (unsigned)(va >> 32), (unsigned)va);
+		out = kp_cmd(&r->p, c, 30000);
+		if (!out || !strstr(out, want))
 			kc_die("a genuine client's command failed: %s",
 			       out ? out : "(no answer)");
 		free(out);
@@ -405,6 +415,7 @@ static void soak_dbgsrv(int phase_ms, int rounds)
 
 		memset(&rm[i], 0, sizeof(rm[i]));
 		rm[i].w = &w;
+		rm[i].first = (unsigned)i * 1024;
 		kp_start(&rm[i].p, rargs);
 		rm[i].p.marker = 1000u * (unsigned)(i + 1);
 		out = kp_wait_prompt(&rm[i].p, 30000);
@@ -422,7 +433,7 @@ static void soak_dbgsrv(int phase_ms, int rounds)
 	h.service = KD_RCHAN_SERVICE_DBGSRV;
 	if (pthread_create(&h.th, NULL, hostile_main, &h))
 		kc_die("no thread");
-	phases("kd -server (4 kd -remote clients running db ... L1000)", &w,
+	phases("kd -server (4 kd -remote clients running dd on fresh pages)", &w,
 	       &h, srv.pid, phase_ms, rounds, kp_pump_fn, &srv);
 	h.quit = true;
 	pthread_join(h.th, NULL);
