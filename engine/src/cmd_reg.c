@@ -338,8 +338,9 @@ static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
 		if (used + strlen(one) + 2 < sizeof(shown)) {
 			if (used)
 				shown[used++] = ' ';
-			strcpy(shown + used, one);
-			used += strlen(one);
+			used += (size_t)snprintf(shown + used,
+						 sizeof(shown) - used, "%s",
+						 one);
 		}
 		if (*p && *p != ',' && !kd_is_regch(*p) && *p != '@') {
 			rc = kd_syntax_error(s, c->line, (size_t)(p - c->line));
@@ -432,8 +433,9 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 			if (used + strlen(one) + 2 < sizeof(shown)) {
 				if (used)
 					shown[used++] = ' ';
-				strcpy(shown + used, one);
-				used += strlen(one);
+				used += (size_t)snprintf(shown + used,
+							 sizeof(shown) - used,
+							 "%s", one);
 			}
 		}
 		while (*p == ' ' || *p == '\t')

@@ -336,7 +336,7 @@ static int group_setup(void **state)
 		fputs("kd is not built: skipped\n", stderr);
 		exit(77);
 	}
-	strcpy(g_dir, "/tmp/kd_auto_XXXXXX");
+	snprintf(g_dir, sizeof(g_dir), "/tmp/kd_auto_XXXXXX");
 	assert_non_null(mkdtemp(g_dir));
 	return 0;
 }

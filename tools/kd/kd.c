@@ -653,10 +653,11 @@ int main(int argc, char **argv)
 
 	if (a.log) {
 		/* Quoted so blanks and `;` in the name survive. */
-		char *q = malloc(strlen(a.log) + 3);
+		size_t qn = strlen(a.log) + 3;
+		char *q = malloc(qn);
 
 		if (q) {
-			sprintf(q, "\"%s\"", a.log);
+			snprintf(q, qn, "\"%s\"", a.log);
 			kd_run_built(s, a.log_append ? ".logappend " :
 						       ".logopen ",
 				     q);

@@ -41,7 +41,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(kd_session_new(&f->s, NULL), KD_OK);
 	kd_session_set_output(f->s, capture, f);
-	strcpy(f->dir, "/tmp/kd_misc_XXXXXX");
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kd_misc_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	*state = f;
 	return 0;
@@ -187,15 +187,17 @@ static void test_block_and_nesting(void **state)
 {
 	struct fix *f = *state;
 	char line[2048] = "";
+	size_t n = 0;
 	int i;
 
 	assert_int_equal(run(f, ".block { .echo in; .echo side }"), KD_OK);
 	assert_string_equal(f->out, "in\nside\n");
 	for (i = 0; i < 80; i++)
-		strcat(line, ".block {");
-	strcat(line, ".echo deep");
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ".block {");
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ".echo deep");
 	for (i = 0; i < 80; i++)
-		strcat(line, "}");
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "}");
+	assert_true(n < sizeof(line));
 	assert_true(run(f, line) < 0);
 	assert_non_null(strstr(f->out, "Command nesting is too deep"));
 	assert_null(strstr(f->out, "deep\n"));
