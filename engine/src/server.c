@@ -1414,6 +1414,7 @@ static void srv_handle(struct kd_srv *v, struct srv_item *it)
 {
 	struct kd_session *s = v->s;
 	struct srv_client *c = it->c;
+	char shown[KD_SRVMSG_MAX_LINE + 1];
 	char when[32];
 	bool dead;
 
@@ -1439,12 +1440,13 @@ static void srv_handle(struct kd_srv *v, struct srv_item *it)
 		pthread_mutex_unlock(&v->lock);
 		if (dead || !c->joined)
 			return;
+		/* Others see what it typed, a password in it masked. */
+		kd_text_redact(shown, sizeof(shown), it->text);
 		if (it->kind == IT_EXIT)
 			srv_emitf(v, c, "%s issued: .remote_exit %s\n",
-				  c->ident, it->text);
+				  c->ident, shown);
 		else if (it->text[strspn(it->text, " \t")] != '\0')
-			srv_emitf(v, c, "%s issued: %s\n", c->ident,
-				  it->text);
+			srv_emitf(v, c, "%s issued: %s\n", c->ident, shown);
 		v->current = c;
 		c->prompt_shown = false;
 		c->disturbed = false;
@@ -1536,12 +1538,16 @@ int kd_session_service(struct kd_session *s, bool at_prompt)
 void kd_session_echo_local(struct kd_session *s, const char *line)
 {
 	struct kd_srv *v = s->srv;
+	char shown[KD_SRVMSG_MAX_LINE + 1];
 	const char *p;
 	unsigned int i;
 
 	if (!v)
 		return;
 	p = kd_session_prompt(s);
+	/* Clients see what was typed, a password in it masked. */
+	kd_text_redact(shown, sizeof(shown), line);
+	line = shown;
 	pthread_mutex_lock(&v->lock);
 	for (i = 0; i < v->nclients; i++) {
 		struct srv_client *c = v->clients[i];

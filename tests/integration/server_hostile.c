@@ -677,6 +677,41 @@ static void relay_squatted(void **state)
 	unsetenv("TMPDIR");
 }
 
+/* What a client typed reaches the others with its password masked. */
+static void issued_line_masked(void **state)
+{
+	char cs[256], *out;
+	const char *args[] = { "-remote", cs, NULL };
+	struct dsrv d;
+	struct kp c;
+	uint64_t end;
+
+	(void)state;
+	dsrv_start(&d, NULL);
+	snprintf(cs, sizeof(cs), "tcp:server=127.0.0.1,port=%u,password=%s",
+		 d.port, PASSWORD);
+	kp_start(&c, args);
+	c.marker = 300;
+	out = kp_wait_prompt(&c, T_MS);
+	assert_non_null(out);
+	free(out);
+	out = kp_cmd(&c, ".echo tcp:port=1,password=Leak7", T_MS);
+	assert_non_null(out);
+	free(out);
+	end = kp_now_ms() + T_MS;
+	while (!(d.kd.out.data &&
+		 strstr(d.kd.out.data, "issued: .echo tcp:port=1,password=*")) &&
+	       kp_now_ms() < end)
+		kp_pump(&d.kd, 50);
+	assert_non_null(strstr(d.kd.out.data,
+			       "issued: .echo tcp:port=1,password=*\n"));
+	assert_null(strstr(d.kd.out.data, "issued: .echo tcp:port=1,password=L"));
+	kp_send(&c, ".remote_exit\n");
+	assert_int_equal(kp_finish(&c, T_MS), 0);
+	kp_free(&c);
+	dsrv_stop(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +721,7 @@ int main(void)
 		cmocka_unit_test(throttle_rotation),
 		cmocka_unit_test(memory_flat),
 		cmocka_unit_test(relay_squatted),
+		cmocka_unit_test(issued_line_masked),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
