@@ -613,6 +613,8 @@ int kd_live_open(struct kd_session *s, struct kd_transport *transport,
 	o.role = KD_LINK_HOST;
 	rc = kd_link_open(&lt->link, transport, &o);
 	if (rc < 0) {
+		/* On failure the transport is still ours (kd/link.h). */
+		kd_transport_close(transport);
 		kd_free(lt);
 		return rc;
 	}

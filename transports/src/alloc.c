@@ -32,6 +32,11 @@ void kd_alloc_fail_after(long n, bool persistent)
 	fail_persistent = persistent;
 }
 
+bool kd_alloc_fail_pending(void)
+{
+	return fail_countdown >= 0 && !fail_persistent;
+}
+
 void *kd_malloc(size_t len)
 {
 	if (should_fail())

@@ -28,6 +28,13 @@ KD_API void kd_wipe(void *p, size_t len);
  */
 KD_API void kd_alloc_fail_after(long n, bool persistent);
 
+/**
+ * Test hook: true while a one-shot failure armed by kd_alloc_fail_after()
+ * has not happened yet, i.e. the code under test made fewer allocations
+ * than the count: an OOM loop has then reached every allocation.
+ */
+KD_API bool kd_alloc_fail_pending(void);
+
 /** Overflow-checked size arithmetic: false on overflow. */
 static inline bool kd_size_add(size_t *out, size_t a, size_t b)
 {
