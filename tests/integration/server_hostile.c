@@ -501,10 +501,16 @@ static void throttle_rotation(void **state)
 	(void)state;
 	one = guesses(1, 1, false);
 	many = guesses(64, 8, true);
-	/* The same state machine judges both: the same count, give or take
-	 * an attempt that straddles a block's end. */
+	/*
+	 * The same state machine judges both.  In GUESS_MS (4 s) it judges
+	 * at most 3 at once, then one as each block (1 s, 2 s, 4 s) ends:
+	 * 5, or 6 with an attempt that straddles a block's end.  A loaded
+	 * machine only makes fewer.  (The old table of 16 addresses let 64
+	 * rotating ones have thousands judged.)
+	 */
 	assert_true(one >= 3);
-	assert_true(many <= one + 1);
+	assert_true(one <= 6);
+	assert_true(many <= 6);
 }
 
 /* ------------------------------------------------------------------ */
@@ -572,8 +578,8 @@ static void memory_flat(void **state)
 	assert_int_equal(b.fds, a.fds);
 	assert_int_equal(b.threads, a.threads);
 	/* ASan's quarantine holds freed memory on purpose. */
-	if (!UNDER_ASAN)
-		assert_true(b.rss_kb - a.rss_kb < 1024);
+	if (!UNDER_ASAN) /* the old code: +6.8 MiB here */
+		assert_true(b.rss_kb - a.rss_kb < 2048);
 	dsrv_stop(&d);
 }
 
