@@ -68,15 +68,16 @@ if [ ! -d "$build/$component" ]; then
 	exit 2
 fi
 
-# One nm over every object: "object:value type name" lines.  CMake names the
+# nm over every object: "object:value type name" lines.  CMake names the
 # object of src/foo.c "CMakeFiles/<target>.dir/src/foo.c.o".
-objs=$(find "$build/$component" -path '*/CMakeFiles/*.dir/*' -name '*.o' | LC_ALL=C sort)
-if [ -z "$objs" ]; then
+objects() {
+	find "$build/$component" -path '*/CMakeFiles/*.dir/*' -name '*.o' -print0
+}
+if [ "$(objects | tr -cd '\0' | wc -c)" -eq 0 ]; then
 	echo "callgraph: no object files under $build/$component: build the tree first" >&2
 	exit 2
 fi
-# shellcheck disable=SC2086
-nm -o $objs | python3 -c '
+objects | LC_ALL=C sort -z | xargs -0 nm -o | python3 -c '
 import re, signal, sys
 
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under | head

@@ -69,7 +69,12 @@ if [ ! -f "$root/CMakeLists.txt" ]; then
 	echo "depcheck: $root is not a source tree (no CMakeLists.txt)" >&2
 	exit 2
 fi
-[ -n "$allow" ] || allow=$root/scripts/depcheck.allow
+if [ -z "$allow" ]; then
+	allow=$root/scripts/depcheck.allow
+elif [ ! -e "$allow" ]; then
+	echo "depcheck: no exceptions file $allow" >&2
+	exit 2
+fi
 
 exec python3 - "$root" "$allow" "$all" <<'PYEOF'
 import os, re, sys

@@ -210,6 +210,10 @@ run 1
 has "kd_srv -> kd_engine"
 hasnt "Traceback"
 
+# An exceptions file asked for by name must be there.
+run 2 --allow "$tmp/missing.allow"
+has "no exceptions file"
+
 # Not a tree at all.
 "$script" "$tmp/nowhere" >"$out" 2>&1 && bad "depcheck passed on a missing tree"
 has "is not a source tree"
