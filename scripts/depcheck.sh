@@ -20,8 +20,9 @@
 #     folders (a private header); quoted includes are resolved relative to
 #     the file, then in the include folders of its targets, angle includes
 #     in those folders, then in every include/ folder of the tree;
-#   - a CMake target adds an include folder of such a component, or one
-#     outside another component's include/ folders;
+#   - a CMake target (target_include_directories) or folder
+#     (include_directories) adds an include folder of such a component, or
+#     one outside another component's include/ folders;
 #   - a CMake target links (target_link_libraries) a target of a component
 #     its own may not use, or another component's internal target (one that
 #     exports include folders outside include/).
@@ -36,7 +37,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '4,36s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,37s/^# \{0,1\}//p' "$0" >&2
 	exit "${1:-2}"
 }
 
@@ -219,6 +220,7 @@ targets = {}    # name -> {"dir", "comp", "incs": [(scope, path, where)]}
 aliases = {}    # alias -> name
 links = []      # (target, item, where)
 tincs = []      # (target, scope, path, where)
+dincs = {}      # folder -> [(path, where)] of include_directories()
 cmake_dirs = {} # folder -> [target names defined there]
 SCOPES = {"PUBLIC", "PRIVATE", "INTERFACE"}
 LINK_WORDS = SCOPES | {"LINK_PUBLIC", "LINK_PRIVATE", "LINK_INTERFACE_LIBRARIES",
@@ -256,6 +258,15 @@ for dp, dns, fns in os.walk(root):
 					continue
 				d = os.path.realpath(os.path.join(cdir, d))
 				tincs.append((t, scope, d, where))
+		elif name == "include_directories":
+			# Folder-wide: every target here and below compiles with it.
+			for a in args:
+				if a in ("SYSTEM", "BEFORE", "AFTER"):
+					continue
+				d = expand(a, cdir)
+				if d is not None:
+					d = os.path.realpath(os.path.join(cdir, d))
+					dincs.setdefault(cdir, []).append((d, where))
 		elif name == "target_link_libraries" and args:
 			t = expand(args[0], cdir)
 			if t is None:
@@ -348,6 +359,12 @@ for comp in ALLOWED:
 				dirs = []
 				for t in cmake_dirs.get(d, []):
 					dirs += [x for x in search_dirs(t) if x not in dirs]
+				up = d
+				while up.startswith(root):
+					dirs += [x for x, _ in dincs.get(up, []) if x not in dirs]
+					if up == root:
+						break
+					up = os.path.dirname(up)
 				dir_search[d] = dirs
 			with open(path, encoding="utf-8", errors="replace") as f:
 				lines = f.read().split("\n")
@@ -402,6 +419,21 @@ for t in sorted(targets):
 			why = "%s is an internal target of %s" % (item, other)
 		if why:
 			violation(t, item, "%s: %s" % (where, why))
+
+for cdir in sorted(dincs):
+	comp = component_of(cdir)
+	if comp is None or comp in UNCHECKED:
+		continue
+	for d, where in dincs[cdir]:
+		other = component_of(d)
+		if other is None or other == comp:
+			continue
+		why = judge(comp, other)
+		if why is None and not is_public(d):
+			why = "include folder inside %s but outside its include/" % other
+		if why:
+			violation(rel(os.path.join(cdir, "CMakeLists.txt")), rel(d) + "/",
+				  "%s: %s" % (where, why))
 
 # --- exceptions ----------------------------------------------------------------
 

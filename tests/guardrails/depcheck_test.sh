@@ -179,6 +179,15 @@ has "kd_engine -> transports/src/  [engine/CMakeLists.txt:4: include folder insi
 rm -rf "$tree"
 cp -r "$tmp/clean" "$tree"
 
+# The same through a folder-wide include_directories().
+echo '#include "dump_int.h"' >>"$tree/tools/kd/kd.c"
+echo 'include_directories(../../engine/src)' >>"$tree/tools/kd/CMakeLists.txt"
+run 1
+has "tools/kd/kd.c -> engine/src/dump_int.h  [tools/kd/kd.c:3: private header of engine"
+has "tools/kd/CMakeLists.txt -> engine/src/  [tools/kd/CMakeLists.txt:3: include folder inside engine but outside its include/]"
+rm -rf "$tree"
+cp -r "$tmp/clean" "$tree"
+
 # A tool linking the engine's internals, and a lower layer reaching up.
 sed -i 's|PRIVATE kd::engine kd::srv|PRIVATE kd::engine_internal kd::srv|' \
 	"$tree/tools/kd/CMakeLists.txt"
