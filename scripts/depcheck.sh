@@ -129,6 +129,8 @@ for name in sorted(os.listdir(root)):
 	p = os.path.join(root, name)
 	if not os.path.isdir(p) or name in NOT_COMPONENTS or is_build_dir(name):
 		continue
+	if os.path.exists(os.path.join(p, "CMakeCache.txt")):
+		continue  # a build folder by another name
 	if name in ALLOWED or name in UNCHECKED:
 		continue
 	for dp, dns, fns in os.walk(p):
@@ -137,6 +139,9 @@ for name in sorted(os.listdir(root)):
 			     "add it to the table in scripts/depcheck.sh" % name)
 
 # --- CMake: a small reader of command invocations --------------------------
+
+BRACKET_COMMENT = re.compile(r"#\[(=*)\[")
+COMMAND = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
 
 def cmake_commands(path):
 	"""(name, [args], line) for every command of a CMakeLists.txt."""
@@ -149,7 +154,7 @@ def cmake_commands(path):
 			line += 1
 			i += 1
 		elif c == "#":
-			m = re.match(r"#\[(=*)\[", text[i:])
+			m = BRACKET_COMMENT.match(text, i)
 			if m:
 				end = text.find("]" + m.group(1) + "]", i)
 				end = n if end < 0 else end + len(m.group(1)) + 2
@@ -159,7 +164,7 @@ def cmake_commands(path):
 			line += text.count("\n", i, end)
 			i = end
 		else:
-			m = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(").match(text, i)
+			m = COMMAND.match(text, i)
 			if not m:
 				i += 1
 				continue

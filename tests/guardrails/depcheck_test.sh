@@ -89,6 +89,10 @@ add_library(kd_srv STATIC src/server.c)
 add_library(kd::srv ALIAS kd_srv)
 target_include_directories(kd_srv PUBLIC include PRIVATE src)
 target_link_libraries(kd_srv PUBLIC kd::transports kd::proto)
+# commented out: target_link_libraries(kd_srv PRIVATE kd::engine)
+#[[ also out:
+target_link_libraries(kd_srv PRIVATE kd::engine)
+]]
 X
 put kdsrv/include/kd/kdsrv.h <<<'/* kdsrv */'
 put kdsrv/src/server.c <<'X'
@@ -211,6 +215,12 @@ put hosted/src/alloc.c <<<'/* new */'
 run 2
 has "hosted/ holds code but is not a component depcheck knows"
 rm -rf "$tree/hosted"
+
+# A build folder by any name is not code of the tree.
+put out/CMakeCache.txt <<<'# a build'
+put out/CMakeFiles/3.25/CompilerIdC/CMakeCCompilerId.c <<<'int main(void);'
+run 0
+rm -rf "$tree/out"
 
 # A CMakeLists.txt cut short does not crash the reader.
 printf 'target_link_libraries(kd_srv PRIVATE kd::engine "unterminated\n' \
