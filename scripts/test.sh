@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command: install what is missing, then build and run the whole
-# suite three ways:
+# The test command: install what is missing, check the dependencies between
+# components (scripts/depcheck.sh), then build and run the whole suite
+# three ways:
 #   1. gcc, -Werror: unit, integration, fuzz-corpus replay, quick benchmarks,
-#      and the freestanding build of kdproto;
+#      and the freestanding build of kdproto; after the build, the
+#      engine's call-graph cycles (scripts/callgraph.sh, information only);
 #   2. ASan+UBSan: the same suite under sanitizers;
 #   3. clang, -Werror, libFuzzer: every fuzz target runs for a short while
 #      (KD_FUZZ_SECONDS, default 15) on a copy of its corpus.
@@ -36,9 +38,14 @@ run_ctest() {
 	skipped=$((skipped + nskip))
 }
 
+step "dependency check between components"
+bash scripts/depcheck.sh
+
 step "gcc build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
+step "engine call graph (information)"
+bash scripts/callgraph.sh build engine || echo "callgraph: no report (status $?)"
 step "test suite"
 run_ctest build
 
