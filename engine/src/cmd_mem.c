@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "engine_int.h"
@@ -124,47 +125,58 @@ struct kd_dfmt {
 	bool bang;       /* !db style: "#    1000 " addresses */
 };
 
-/* One value, or its unreadable form, appended at @p p. */
-static char *kd_fmt_unit(char *p, unsigned size, bool ok, uint64_t v)
+/*
+ * Append printf output at @p p, never past @p end (the byte after the
+ * buffer); returns where the text ends, truncated if it did not fit.
+ */
+static char *kd_put(char *p, char *end, const char *fmt, ...)
+	KD_PRINTF(3, 4);
+
+static char *kd_put(char *p, char *end, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p >= end)
+		return p;
+	va_start(ap, fmt);
+	n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return p;
+	return (size_t)n < (size_t)(end - p) ? p + n : end - 1;
+}
+
+/* One value, or its unreadable form, appended at @p p (up to @p end). */
+static char *kd_fmt_unit(char *p, char *end, unsigned size, bool ok,
+			 uint64_t v)
 {
 	switch (size) {
 	case 1:
-		if (ok)
-			p += sprintf(p, "%02x", (unsigned)v);
-		else
-			p += sprintf(p, "??");
-		break;
+		return ok ? kd_put(p, end, "%02x", (unsigned)v) :
+			    kd_put(p, end, "??");
 	case 2:
-		if (ok)
-			p += sprintf(p, "%04x", (unsigned)v);
-		else
-			p += sprintf(p, "????");
-		break;
+		return ok ? kd_put(p, end, "%04x", (unsigned)v) :
+			    kd_put(p, end, "????");
 	case 4:
-		if (ok)
-			p += sprintf(p, "%08x", (unsigned)v);
-		else
-			p += sprintf(p, "????????");
-		break;
+		return ok ? kd_put(p, end, "%08x", (unsigned)v) :
+			    kd_put(p, end, "????????");
 	default:
-		if (ok)
-			p += sprintf(p, "%08x`%08x", (unsigned)(v >> 32),
-				     (unsigned)(v & 0xffffffffu));
-		else
-			p += sprintf(p, "????????`????????");
-		break;
+		return ok ? kd_put(p, end, "%08x`%08x", (unsigned)(v >> 32),
+				   (unsigned)(v & 0xffffffffu)) :
+			    kd_put(p, end, "????????`????????");
 	}
-	return p;
 }
 
 static char *kd_fmt_line_addr(const struct kd_session *s, char *p,
-			      const struct kd_dfmt *f, uint64_t addr)
+			      char *end, const struct kd_dfmt *f,
+			      uint64_t addr)
 {
 	char a[18];
 
 	if (f->bang)
-		return p + sprintf(p, "#%8llx ", (unsigned long long)addr);
-	return p + sprintf(p, "%s  ", kd_fmt_ptr(s, a, addr));
+		return kd_put(p, end, "#%8llx ", (unsigned long long)addr);
+	return kd_put(p, end, "%s  ", kd_fmt_ptr(s, a, addr));
 }
 
 /*
@@ -175,11 +187,12 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 			  unsigned n)
 {
 	char line[64 * 20 + 64 * 8 + 64];
+	char *end = line + sizeof(line);
 	unsigned cols = f->cols;
 	char *p = line;
 	unsigned i;
 
-	p = kd_fmt_line_addr(s, p, f, addr);
+	p = kd_fmt_line_addr(s, p, end, f, addr);
 	for (i = 0; i < cols; i++) {
 		const uint8_t *e = buf + (size_t)i * f->size;
 		bool eok;
@@ -198,7 +211,7 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 			*p++ = (f->size == 1 && cols == 16 && i == 8) ?
 			       '-' : ' ';
 		eok = kd_all_ok(ok + (size_t)i * f->size, f->size);
-		p = kd_fmt_unit(p, f->size, eok,
+		p = kd_fmt_unit(p, end, f->size, eok,
 				eok ? kd_get_unit(e, f->size) : 0);
 	}
 	if (f->ascii) {
@@ -226,8 +239,8 @@ static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
 	bool eok = kd_all_ok(ok, f->size);
 	uint64_t v = eok ? kd_get_unit(buf, f->size) : 0;
 
-	p = kd_fmt_line_addr(s, p, f, addr);
-	p = kd_fmt_unit(p, f->size, eok, v);
+	p = kd_fmt_line_addr(s, p, line + sizeof(line) - 2, f, addr);
+	p = kd_fmt_unit(p, line + sizeof(line) - 2, f->size, eok, v);
 	if (eok && kd_sym_format(s, v, sym, sizeof(sym)) == KD_OK &&
 	    sym[0] != '\0')
 		p += snprintf(p, sizeof(line) - (size_t)(p - line) - 2,
@@ -282,7 +295,8 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys,
 		if (max - shown < n)
 			n = (unsigned)(max - shown);
 		kd_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
-		p += sprintf(p, "%s  ", kd_fmt_ptr(s, a, lineaddr));
+		p = kd_put(p, line + sizeof(line), "%s  ",
+			   kd_fmt_ptr(s, a, lineaddr));
 		if (!kd_all_ok(ok, csize)) {
 			/* Nothing readable where the string starts. */
 			memset(p, '?', KD_STR_LINE);
@@ -606,7 +620,8 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 			kd_fmt_ptr(s, a, addr);
 			return kd_memory_error(s, a);
 		}
-		kd_fmt_unit(val, size, true, kd_get_unit(b, size));
+		kd_fmt_unit(val, val + sizeof(val), size, true,
+			    kd_get_unit(b, size));
 		kd_out(s, "%s %s\n", kd_fmt_ptr(s, a, addr), val);
 		rc = s->in_fn(s->in_ctx, "Input> ", in, sizeof(in));
 		if (rc < 0 || in[0] == '\0')
