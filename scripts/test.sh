@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: install what is missing, check the dependencies between
-# components (scripts/depcheck.sh), then build and run the whole suite
-# three ways:
+# components (scripts/depcheck.sh), lint the sources (scripts/lint.sh), then
+# build and run the whole suite three ways:
 #   1. gcc, -Werror: unit, integration, fuzz-corpus replay, quick benchmarks,
 #      and the freestanding build of kdproto; after the build, the
 #      engine's call-graph cycles (scripts/callgraph.sh, information only);
@@ -40,6 +40,8 @@ run_ctest() {
 
 step "dependency check between components"
 bash scripts/depcheck.sh
+step "source lint (banned calls, public headers alone)"
+bash scripts/lint.sh
 
 step "gcc build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
