@@ -64,6 +64,8 @@ struct kd_target;
  */
 struct kd_target_ops {
 	const char *name; /* "live", "dump" */
+	/* Reads are as cheap as a copy (a mapped dump): no memory cache. */
+	bool uncached;
 	int (*read_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
 			    void *buf, size_t len, size_t *done);
 	int (*write_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
