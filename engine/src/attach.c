@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <kd/link.h>
 #include <kd/transport.h>
 
 #include "engine_int.h"
@@ -609,7 +610,39 @@ static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 	return kd_wait_stop(s, s->opts.attach_timeout_ms);
 }
 
+/* .kdlink: the link's counters, for checking a noisy or slow connection. */
+static int kd_cmd_kdlink(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_link *link = s->target ? kd_live_link(s->target) : NULL;
+	struct kd_link_stats st;
+	uint64_t stray = 0, resent = 0;
+
+	(void)c;
+	if (!link)
+		return kd_fail(s, KD_ENOTSUP, "No live KD connection");
+	kd_link_stats(link, &st);
+	(void)kd_live_counters(s->target, &stray, &resent);
+	kd_out(s, "packets sent         %llu\n",
+	       (unsigned long long)st.packets_sent);
+	kd_out(s, "packets received     %llu\n",
+	       (unsigned long long)st.packets_received);
+	kd_out(s, "retransmissions      %llu\n",
+	       (unsigned long long)st.retransmissions);
+	kd_out(s, "requests asked again %llu\n", (unsigned long long)resent);
+	kd_out(s, "stray replies        %llu\n", (unsigned long long)stray);
+	kd_out(s, "duplicates           %llu\n",
+	       (unsigned long long)st.duplicates);
+	kd_out(s, "bad packets          %llu\n",
+	       (unsigned long long)(st.bad_checksums + st.bad_trailers +
+				    st.bad_lengths + st.bad_headers));
+	kd_out(s, "resyncs              %llu\n",
+	       (unsigned long long)st.resyncs);
+	return KD_OK;
+}
+
 const struct kd_command kd_cmds_core[] = {
+	{ ".kdlink", kd_cmd_kdlink, 0,
+	  "show the KD link's counters (resends, stray replies...)" },
 	{ "q", kd_cmd_quit, 0, "quit (the target stays as it is)" },
 	{ "qq", kd_cmd_quit, 0, "quit" },
 	{ "vertarget", kd_cmd_vertarget, KD_CMDF_STOPPED,

@@ -6,6 +6,15 @@
  * reply), state changes are de-duplicated (a target re-sends its pending
  * report after a RESET), DebugIO prints are streamed to the session as they
  * arrive and GetString prompts are answered from the session's input.
+ *
+ * A reply answers a request only when it echoes the request's own fields
+ * (API number, address and count, processor, handle, MSR: the target
+ * echoes the request structure, kd-protocol.md §2.1).  A re-sent request
+ * may be answered twice; the late answer matches no later request (or, for
+ * the same fields at the same stop, carries the same bytes) and is dropped
+ * and counted.  A request that fails without the target saying no is
+ * reported to the running command (kd_target_failed), so it is never shown
+ * as unreadable memory or an empty list.
  */
 #include <string.h>
 
@@ -29,6 +38,8 @@ struct kd_live {
 	struct kd_event pending;
 	bool have_pending;
 	bool reconnected;   /* the target restarted since last asked */
+	uint64_t stray_replies; /* replies that matched no request */
+	uint64_t resent;        /* requests asked again after silence */
 	uint8_t rx[KD_PACKET_MAX_RECV];
 	uint8_t tx[KD_PACKET_MAX_SEND];
 	uint8_t reply_data[KD_PACKET_MAX_RECV];
@@ -192,6 +203,109 @@ static int kd_live_send(struct kd_live *lt, unsigned type, const void *buf,
 	return rc;
 }
 
+/* "ReadVirtualMemory of 0x1000 bytes at fffff800`00401000" and the like. */
+static const char *kd_live_describe(const struct kd_manipulate *m,
+				    char *buf, size_t cap)
+{
+	const char *name = kd_manipulate_api_name(m->api);
+
+	switch (m->api) {
+	case KD_API_READ_VIRTUAL_MEMORY:
+	case KD_API_WRITE_VIRTUAL_MEMORY:
+	case KD_API_READ_PHYSICAL_MEMORY:
+	case KD_API_WRITE_PHYSICAL_MEMORY:
+	case KD_API_READ_CONTROL_SPACE:
+	case KD_API_WRITE_CONTROL_SPACE:
+		snprintf(buf, cap, "%s of 0x%x bytes at %08x`%08x", name,
+			 m->u.mem.transfer_count,
+			 (unsigned)(m->u.mem.address >> 32),
+			 (unsigned)m->u.mem.address);
+		break;
+	default:
+		snprintf(buf, cap, "%s on processor %u", name, m->processor);
+		break;
+	}
+	return buf;
+}
+
+static bool kd_live_is_mem(uint32_t api)
+{
+	return api == KD_API_READ_VIRTUAL_MEMORY ||
+	       api == KD_API_WRITE_VIRTUAL_MEMORY ||
+	       api == KD_API_READ_PHYSICAL_MEMORY ||
+	       api == KD_API_WRITE_PHYSICAL_MEMORY ||
+	       api == KD_API_READ_CONTROL_SPACE ||
+	       api == KD_API_WRITE_CONTROL_SPACE;
+}
+
+/*
+ * Whether @p r answers @p m: the same API and the request's own fields
+ * echoed back.  Only fields the protocol echoes are compared (output
+ * fields such as ActualBytesRead are checked for sense instead).
+ */
+static bool kd_live_answers(const struct kd_manipulate *m,
+			    const struct kd_manipulate *r)
+{
+	if (r->api != m->api)
+		return false;
+	if (kd_live_is_mem(m->api)) {
+		bool rd = m->api == KD_API_READ_VIRTUAL_MEMORY ||
+			  m->api == KD_API_READ_PHYSICAL_MEMORY ||
+			  m->api == KD_API_READ_CONTROL_SPACE;
+
+		if (r->u.mem.address != m->u.mem.address ||
+		    r->u.mem.transfer_count != m->u.mem.transfer_count ||
+		    r->u.mem.actual_count > m->u.mem.transfer_count)
+			return false;
+		/* A read's bytes follow the structure: all of them. */
+		if (rd && r->return_status == KD_STATUS_SUCCESS &&
+		    r->data_len < r->u.mem.actual_count)
+			return false;
+		/* Control space is per processor. */
+		if ((m->api == KD_API_READ_CONTROL_SPACE ||
+		     m->api == KD_API_WRITE_CONTROL_SPACE) &&
+		    r->processor != m->processor)
+			return false;
+		return true;
+	}
+	switch (m->api) {
+	case KD_API_GET_CONTEXT:
+	case KD_API_SET_CONTEXT:
+		return r->processor == m->processor;
+	case KD_API_WRITE_BREAKPOINT:
+		return r->u.write_bp.address == m->u.write_bp.address;
+	case KD_API_RESTORE_BREAKPOINT:
+		return r->u.restore_bp_handle == m->u.restore_bp_handle;
+	case KD_API_READ_MSR:
+		return r->u.msr.msr == m->u.msr.msr;
+	case KD_API_WRITE_MSR:
+		return r->u.msr.msr == m->u.msr.msr &&
+		       r->u.msr.low == m->u.msr.low &&
+		       r->u.msr.high == m->u.msr.high;
+	default:
+		return true; /* GetVersion and the like: nothing to echo */
+	}
+}
+
+/* Record a failed request for the running command; returns @p rc. */
+static int kd_live_fail(struct kd_live *lt, int rc)
+{
+	return kd_target_failed(lt->base.session, rc);
+}
+
+/* The same, naming the request and keeping the link's own reason. */
+static int kd_live_fail_why(struct kd_live *lt, const struct kd_manipulate *m,
+			    int rc)
+{
+	char why[sizeof(((struct kd_error *)0)->message)];
+	char what[96];
+
+	/* Copied first: kd_error_set() writes over the message it prints. */
+	snprintf(why, sizeof(why), "%s", kd_error_message(rc));
+	return kd_live_fail(lt, kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s: %s",
+		kd_live_describe(m, what, sizeof(what)), why));
+}
+
 /*
  * One manipulate request.  With @p reply NULL nothing is awaited (resume
  * forms).  The reply's data (if any) is copied to lt->reply_data.
@@ -201,25 +315,35 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			   struct kd_manipulate *reply)
 {
 	uint64_t deadline = kd_mono_ms() + (uint64_t)lt->request_timeout_ms;
+	char what[96];
+	bool again = false;
 	size_t n;
 	int rc;
 
+	/* The running command already lost a request: do not wait again. */
+	rc = kd_target_failure(lt->base.session);
+	if (rc < 0)
+		return rc;
 	m->machine = KD_MACHINE_AMD64;
 	m->return_status = KD_STATUS_PENDING;
 	rc = kd_manipulate_encode(lt->tx, sizeof(lt->tx), &n, m, data,
 				  data_len);
 	if (rc < 0)
-		return rc;
+		return kd_live_fail(lt, rc);
 	if (lt->have_pending)
-		return kd_error_set(KD_EAGAIN, KD_ERRCLASS_ENGINE,
-				    "the target reported a new stop");
+		return kd_live_fail(lt, kd_error_set(KD_EAGAIN,
+			KD_ERRCLASS_ENGINE, "%s: the target reported a new stop",
+			kd_live_describe(m, what, sizeof(what))));
 	for (;;) {
 		uint64_t now;
 
+		if (again)
+			lt->resent++;
+		again = true;
 		rc = kd_live_send(lt, KD_PACKET_TYPE_STATE_MANIPULATE, lt->tx,
 				  n);
 		if (rc < 0)
-			return rc;
+			return kd_live_fail_why(lt, m, rc);
 		if (!reply)
 			return KD_OK;
 		for (;;) {
@@ -229,11 +353,11 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 
 			now = kd_mono_ms();
 			if (now >= deadline)
-				return kd_error_set(
+				return kd_live_fail(lt, kd_error_set(
 					KD_ETIMEOUT, KD_ERRCLASS_ENGINE,
-					"no reply to %s from the target in %d ms",
-					kd_manipulate_api_name(m->api),
-					lt->request_timeout_ms);
+					"%s: no reply from the target in %d ms",
+					kd_live_describe(m, what, sizeof(what)),
+					lt->request_timeout_ms));
 			/* Ask again after a second of silence. */
 			wait = (int)(deadline - now);
 			if (wait > 1000)
@@ -244,15 +368,19 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			if (rc == KD_ETIMEOUT)
 				break;
 			if (rc < 0)
-				return rc;
+				return kd_live_fail_why(lt, m, rc);
 			if (type == KD_PACKET_TYPE_STATE_CHANGE64)
-				return kd_error_set(
+				return kd_live_fail(lt, kd_error_set(
 					KD_EAGAIN, KD_ERRCLASS_ENGINE,
-					"the target reported a new stop");
-			if (kd_manipulate_decode(reply, lt->rx, len) < 0)
+					"%s: the target reported a new stop",
+					kd_live_describe(m, what, sizeof(what))));
+			if (kd_manipulate_decode(reply, lt->rx, len) < 0 ||
+			    !kd_live_answers(m, reply)) {
+				/* A late answer to an earlier try or an
+				 * earlier request: never this one's. */
+				lt->stray_replies++;
 				continue;
-			if (reply->api != m->api)
-				continue; /* a late reply to an earlier try */
+			}
 			if (reply->data_len > sizeof(lt->reply_data))
 				reply->data_len = sizeof(lt->reply_data);
 			memcpy(lt->reply_data, reply->data, reply->data_len);
@@ -656,6 +784,15 @@ int kd_live_version(struct kd_target *t, unsigned cpu, struct kd_version *v)
 	if (rc == KD_OK)
 		*v = r.u.version;
 	return rc;
+}
+
+int kd_live_counters(struct kd_target *t, uint64_t *stray, uint64_t *resent)
+{
+	if (!t || t->ops != &kd_live_ops)
+		return KD_ENOTSUP;
+	*stray = kd_live_of(t)->stray_replies;
+	*resent = kd_live_of(t)->resent;
+	return KD_OK;
 }
 
 int kd_live_sync(struct kd_target *t, int timeout_ms)
