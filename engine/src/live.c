@@ -40,6 +40,7 @@ struct kd_live {
 	bool reconnected;   /* the target restarted since last asked */
 	uint64_t stray_replies; /* replies that matched no request */
 	uint64_t resent;        /* requests asked again after silence */
+	bool in_request;        /* kd_live_request is waiting for a reply */
 	uint8_t rx[KD_PACKET_MAX_RECV];
 	uint8_t tx[KD_PACKET_MAX_SEND];
 	uint8_t reply_data[KD_PACKET_MAX_RECV];
@@ -153,7 +154,14 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 	events = kd_link_events(lt->link);
 	if (events & KD_LINK_EVENT_RESYNC) {
 		lt->reconnected = true;
-		lt->have_sc = false;
+		/*
+		 * While a request waits, the target is stopped and answering:
+		 * a SYNC-bit packet then follows our own RESET on a noisy
+		 * line, and a state change re-sent with it is the stop we
+		 * are at, not a new one that would abort the request.
+		 */
+		if (!lt->in_request)
+			lt->have_sc = false;
 	}
 	if (rc < 0)
 		return rc;
@@ -310,9 +318,9 @@ static int kd_live_fail_why(struct kd_live *lt, const struct kd_manipulate *m,
  * One manipulate request.  With @p reply NULL nothing is awaited (resume
  * forms).  The reply's data (if any) is copied to lt->reply_data.
  */
-static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
-			   const void *data, size_t data_len,
-			   struct kd_manipulate *reply)
+static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
+				const void *data, size_t data_len,
+				struct kd_manipulate *reply)
 {
 	uint64_t deadline = kd_mono_ms() + (uint64_t)lt->request_timeout_ms;
 	char what[96];
@@ -388,6 +396,18 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			return KD_OK;
 		}
 	}
+}
+
+static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
+			   const void *data, size_t data_len,
+			   struct kd_manipulate *reply)
+{
+	int rc;
+
+	lt->in_request = reply != NULL;
+	rc = kd_live_request_once(lt, m, data, data_len, reply);
+	lt->in_request = false;
+	return rc;
 }
 
 static void kd_live_init_req(struct kd_manipulate *m, uint32_t api,
