@@ -41,6 +41,7 @@ struct kd_live {
 	uint64_t stray_replies; /* replies that matched no request */
 	uint64_t resent;        /* requests asked again after silence */
 	bool in_request;        /* kd_live_request is waiting for a reply */
+	int resend_ms;          /* silence before a request is asked again */
 	uint8_t rx[KD_PACKET_MAX_RECV];
 	uint8_t tx[KD_PACKET_MAX_SEND];
 	uint8_t reply_data[KD_PACKET_MAX_RECV];
@@ -366,10 +367,11 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 					"%s: no reply from the target in %d ms",
 					kd_live_describe(m, what, sizeof(what)),
 					lt->request_timeout_ms));
-			/* Ask again after a second of silence. */
+			/* Ask again after a second of silence (a quarter of
+			 * a shorter request bound: several tries fit). */
 			wait = (int)(deadline - now);
-			if (wait > 1000)
-				wait = 1000;
+			if (wait > lt->resend_ms)
+				wait = lt->resend_ms;
 			rc = kd_live_pump(lt, wait, &type, &len);
 			if (rc == KD_EAGAIN)
 				continue;
@@ -767,6 +769,11 @@ int kd_live_open(struct kd_session *s, struct kd_transport *transport,
 	lt->base.ops = &kd_live_ops;
 	lt->base.session = s;
 	lt->request_timeout_ms = s->opts.request_timeout_ms;
+	lt->resend_ms = lt->request_timeout_ms / 4;
+	if (lt->resend_ms > 1000)
+		lt->resend_ms = 1000;
+	if (lt->resend_ms < 50)
+		lt->resend_ms = 50;
 	*out = &lt->base;
 	return KD_OK;
 }
