@@ -128,15 +128,27 @@ static void kd_load_kdbg(struct kd_session *s)
 	s->have_kdbg = true;
 }
 
+#define KD_MAX_CPUS 256u /* processors kd keeps state for */
+
+/* The processor count kd uses for a target that reports @p n. */
+static unsigned kd_ncpus_used(unsigned n)
+{
+	return n == 0 ? 1 : n > KD_MAX_CPUS ? KD_MAX_CPUS : n;
+}
+
 /* The target stopped for the first time (attach or after a reboot). */
 static int kd_attach_stopped(struct kd_session *s, const struct kd_event *ev)
 {
 	char when[96];
 	int rc;
 
-	s->ncpus = ev->ncpus ? ev->ncpus : 1;
-	if (s->ncpus > 256)
-		s->ncpus = 256;
+	s->ncpus = kd_ncpus_used(ev->ncpus);
+	if (s->ncpus != ev->ncpus) {
+		/* Windows runs at most 2048 logical processors; a count
+		 * past what kd keeps is a target bug, shown, not hidden. */
+		kd_out(s, "WARNING: the target reports %u processors; kd "
+			  "uses %u\n", ev->ncpus, s->ncpus);
+	}
 	s->cpu = ev->cpu < s->ncpus ? ev->cpu : 0;
 	kd_free(s->cpus);
 	s->cpus = kd_calloc(s->ncpus, sizeof(*s->cpus));
@@ -360,7 +372,8 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 		if (s->interrupt)
 			s->breakin_requested = true;
 		s->interrupt = 0;
-		if (s->reattach || !s->cpus || ev.ncpus != s->ncpus) {
+		if (s->reattach || !s->cpus ||
+		    kd_ncpus_used(ev.ncpus) != s->ncpus) {
 			s->reattach = false;
 			kd_session_reset_target_state(s);
 			s->running = true;
@@ -433,7 +446,7 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 {
 	struct kd_transport *t = NULL;
 	struct kd_event ev;
-	char port[256], ip[64];
+	char port[256], ip[64], why[200];
 	bool net = strncasecmp(connstr, "net:", 4) == 0;
 	uint64_t t0 = kd_mono_ms();
 	int rc;
@@ -512,10 +525,16 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	}
 	return KD_OK;
 fail:
+	/* Why, as precisely as known: what the target sent that was
+	 * refused beats a bare time-out.  Kept as the error detail too, for
+	 * the caller's own message (kd's stderr line). */
+	if (rc != KD_ETIMEOUT)
+		snprintf(why, sizeof(why), "%s", kd_error_message(rc));
+	else if (kd_live_explain(s->target, why, sizeof(why)) == 0)
+		snprintf(why, sizeof(why), "the target did not answer");
 	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s", connstr,
-		s->opts.attach_timeout_ms,
-		rc == KD_ETIMEOUT ? "the target did not answer" :
-				    kd_error_message(rc));
+		s->opts.attach_timeout_ms, why);
+	(void)kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s", why);
 fail_quiet:
 	s->target->ops->close(s->target);
 	s->target = NULL;

@@ -42,6 +42,10 @@ struct kd_live {
 	uint64_t resent;        /* requests asked again after silence */
 	bool in_request;        /* kd_live_request is waiting for a reply */
 	int resend_ms;          /* silence before a request is asked again */
+	/* State changes that did not decode: dropped, but never silently
+	 * (an attach that times out says what the target sent instead). */
+	uint64_t bad_sc;
+	char bad_sc_why[128];
 	uint8_t rx[KD_PACKET_MAX_RECV];
 	uint8_t tx[KD_PACKET_MAX_SEND];
 	uint8_t reply_data[KD_PACKET_MAX_RECV];
@@ -104,6 +108,21 @@ static int kd_live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
 		return KD_EPROTO;
 	}
 	return KD_OK;
+}
+
+/* Remember why the state change in lt->rx (@p len bytes) was dropped. */
+static void kd_live_bad_sc(struct kd_live *lt, size_t len)
+{
+	uint32_t state = len >= 4 ? kd_get_le32(lt->rx) : 0;
+
+	lt->bad_sc++;
+	if (len < KD_SC_SIZE)
+		snprintf(lt->bad_sc_why, sizeof(lt->bad_sc_why),
+			 "%zu bytes, shorter than DBGKD_ANY_WAIT_STATE_CHANGE "
+			 "(%u)", len, (unsigned)KD_SC_SIZE);
+	else
+		snprintf(lt->bad_sc_why, sizeof(lt->bad_sc_why),
+			 "unknown NewState 0x%08x", state);
 }
 
 /* Answer a GetString prompt from the session's input. */
@@ -184,8 +203,10 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 		if (lt->have_sc && *len == lt->sc_len &&
 		    memcmp(lt->rx, lt->sc_raw, *len) == 0)
 			return KD_EAGAIN; /* the same stop, re-sent */
-		if (kd_live_event(&ev, lt->rx, *len) < 0)
+		if (kd_live_event(&ev, lt->rx, *len) < 0) {
+			kd_live_bad_sc(lt, *len);
 			return KD_EAGAIN;
+		}
 		memcpy(lt->sc_raw, lt->rx, *len);
 		lt->sc_len = *len;
 		lt->have_sc = true;
@@ -198,14 +219,23 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 	return KD_EAGAIN; /* file I/O, trace I/O: not used by kdsim */
 }
 
-/* Send a packet; on an ACK time-out re-synchronise once and retry. */
+/*
+ * Send a packet; on an ACK time-out re-synchronise once and retry, the
+ * re-synchronisation bounded by what is left of @p deadline (the link's own
+ * tries are bounded to about one request time-out at open).
+ */
 static int kd_live_send(struct kd_live *lt, unsigned type, const void *buf,
-			size_t len)
+			size_t len, uint64_t deadline)
 {
 	int rc = kd_link_send(lt->link, type, buf, len);
 
 	if (rc == KD_ETIMEOUT) {
-		rc = kd_link_sync(lt->link, lt->request_timeout_ms);
+		uint64_t now = kd_mono_ms();
+		int left = now < deadline ? (int)(deadline - now) : 0;
+
+		if (left < lt->resend_ms)
+			left = lt->resend_ms; /* one RESET at least */
+		rc = kd_link_sync(lt->link, left);
 		if (rc == KD_OK)
 			rc = kd_link_send(lt->link, type, buf, len);
 	}
@@ -350,7 +380,7 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 			lt->resent++;
 		again = true;
 		rc = kd_live_send(lt, KD_PACKET_TYPE_STATE_MANIPULATE, lt->tx,
-				  n);
+				  n, deadline);
 		if (rc < 0)
 			return kd_live_fail_why(lt, m, rc);
 		if (!reply)
@@ -361,12 +391,21 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 			int wait;
 
 			now = kd_mono_ms();
-			if (now >= deadline)
+			if (now >= deadline) {
+				char why[200];
+
+				/* Say what came instead, if anything. */
+				if (kd_live_explain(&lt->base, why + 2,
+						    sizeof(why) - 2))
+					memcpy(why, "; ", 2);
+				else
+					why[0] = '\0';
 				return kd_live_fail(lt, kd_error_set(
 					KD_ETIMEOUT, KD_ERRCLASS_ENGINE,
-					"%s: no reply from the target in %d ms",
+					"%s: no reply from the target in %d ms%s",
 					kd_live_describe(m, what, sizeof(what)),
-					lt->request_timeout_ms));
+					lt->request_timeout_ms, why));
+			}
 			/* Ask again after a second of silence (a quarter of
 			 * a shorter request bound: several tries fit). */
 			wait = (int)(deadline - now);
@@ -761,6 +800,13 @@ int kd_live_open(struct kd_session *s, struct kd_transport *transport,
 		return KD_ENOMEM;
 	}
 	o.role = KD_LINK_HOST;
+	/* A send that is never ACKed gives up in about one request bound
+	 * (the link's default is 20 tries of 500 ms: 10 s). */
+	o.max_tries = s->opts.request_timeout_ms / 500;
+	if (o.max_tries < 4)
+		o.max_tries = 4;
+	if (o.max_tries > 20)
+		o.max_tries = 20;
 	rc = kd_link_open(&lt->link, transport, &o);
 	if (rc < 0) {
 		kd_free(lt);
@@ -820,6 +866,36 @@ int kd_live_counters(struct kd_target *t, uint64_t *stray, uint64_t *resent)
 	*stray = kd_live_of(t)->stray_replies;
 	*resent = kd_live_of(t)->resent;
 	return KD_OK;
+}
+
+size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
+{
+	struct kd_link_stats st;
+	struct kd_live *lt;
+	size_t n = 0;
+	int w;
+
+	if (cap)
+		buf[0] = '\0';
+	if (!t || t->ops != &kd_live_ops || cap == 0)
+		return 0;
+	lt = kd_live_of(t);
+	if (lt->bad_sc) {
+		w = snprintf(buf, cap, "the target sent %llu malformed state "
+			     "change(s) (the last: %s)",
+			     (unsigned long long)lt->bad_sc, lt->bad_sc_why);
+		n = w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
+	}
+	kd_link_stats(lt->link, &st);
+	if (st.bad_lengths && n + 2 < cap) {
+		w = snprintf(buf + n, cap - n, "%s%llu packet(s) longer than "
+			     "%u bytes refused", n ? "; " : "the target sent ",
+			     (unsigned long long)st.bad_lengths,
+			     (unsigned)KD_PACKET_MAX_RECV);
+		if (w > 0)
+			n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;
+	}
+	return n;
 }
 
 int kd_live_sync(struct kd_target *t, int timeout_ms)
