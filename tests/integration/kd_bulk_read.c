@@ -36,6 +36,7 @@
 #define MAX_TRANSFER 3944u       /* KD_MAX_TRANSFER: one request */
 
 static char dir[128];
+static int cmd_ms = T_MS;        /* wait for one command's output */
 static uint8_t *relay_ref;       /* fault-free read at RELAY_VA */
 static size_t relay_ref_len;
 
@@ -61,7 +62,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 
 static char *cmd(struct kp *k, const char *c)
 {
-	char *out = kp_cmd(k, c, T_MS);
+	char *out = kp_cmd(k, c, cmd_ms);
 
 	if (!out)
 		fail_msg("kd did not answer '%s'; stdout:\n%s\nstderr:\n%s", c,
@@ -365,6 +366,8 @@ static void test_noise(void **state)
 	simargs[8] = "--drop";
 	snprintf(k, sizeof(k), "com:pipe,port=%s/noise.sock", dir);
 	kc_spawn(&sim, simargs);
+	/* About 2 minutes per 16 MiB at these rates: wait well past it. */
+	cmd_ms = (int)(len >> 20) * 30000 + T_MS;
 	for (i = 0; i < runs; i++) {
 		uint64_t t0 = kp_now_ms();
 		uint8_t *b;
@@ -377,6 +380,7 @@ static void test_noise(void **state)
 		fprintf(stderr, "noise run %u: %zu MiB in %llu ms\n", i + 1,
 			len >> 20, (unsigned long long)(kp_now_ms() - t0));
 	}
+	cmd_ms = T_MS;
 	kc_stop(&sim);
 	free(ref);
 }
