@@ -442,6 +442,9 @@ static const char *kd_conn_param(const char *connstr, const char *key,
 	return NULL;
 }
 
+/* Silence at attach after which the target is asked again for its stop. */
+#define KD_ATTACH_RESYNC_MS 2000
+
 int kd_session_attach(struct kd_session *s, const char *connstr)
 {
 	struct kd_transport *t = NULL;
@@ -502,10 +505,31 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 		left = s->opts.attach_timeout_ms - (int)(now - t0);
 		if (left < 50)
 			left = 50;
+		if (left > KD_ATTACH_RESYNC_MS)
+			left = KD_ATTACH_RESYNC_MS;
 		rc = s->target->ops->wait(s->target, left, &ev);
 		(void)kd_live_take_reconnected(s->target);
-		if (rc == KD_ETIMEOUT)
+		if (rc == KD_ETIMEOUT) {
+			/*
+			 * A stopped target re-sends its stop after a RESET;
+			 * on a noisy line that copy can be lost while we
+			 * still synchronise, and nothing else would make it
+			 * come again.  Ask again, as WinDbg keeps doing.
+			 */
+			now = kd_mono_ms();
+			if (now - t0 + KD_ATTACH_RESYNC_MS / 2 <
+			    (uint64_t)s->opts.attach_timeout_ms) {
+				/* Leave room: the bound is the user's. */
+				int more = s->opts.attach_timeout_ms -
+					   (int)(now - t0) -
+					   KD_ATTACH_RESYNC_MS / 4;
+
+				(void)kd_live_sync(s->target,
+						   more < KD_ATTACH_RESYNC_MS ?
+						   more : KD_ATTACH_RESYNC_MS);
+			}
 			continue;
+		}
 		if (rc < 0)
 			goto fail;
 		if (s->interrupt)
