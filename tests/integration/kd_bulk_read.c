@@ -264,9 +264,10 @@ static void relay_reads(struct kp *k, const char *what)
 }
 
 /* Delay one received unit in 2,000 past the re-send interval (a quarter
- * of --timeout), duplicate one in 500. */
-#define RELAY_TIMEOUT "1200"
-#define RELAY_FAULTS "fault:seed=%u,dup=0.002,delay=0.0005,delay_ms=400," \
+ * of --timeout: 500 ms), duplicate one in 500.  The request bound leaves
+ * room for two delays in one request on a loaded machine. */
+#define RELAY_TIMEOUT "2000"
+#define RELAY_FAULTS "fault:seed=%u,dup=0.002,delay=0.0005,delay_ms=600," \
 		     "dir=rx|%s"
 
 static void test_relay_tcp(void **state)
