@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <kd/link.h>
 #include <kd/textsafe.h>
 #include <kd/transport.h>
 
@@ -128,15 +129,27 @@ static void kd_load_kdbg(struct kd_session *s)
 	s->have_kdbg = true;
 }
 
+#define KD_MAX_CPUS 256u /* processors kd keeps state for */
+
+/* The processor count kd uses for a target that reports @p n. */
+static unsigned kd_ncpus_used(unsigned n)
+{
+	return n == 0 ? 1 : n > KD_MAX_CPUS ? KD_MAX_CPUS : n;
+}
+
 /* The target stopped for the first time (attach or after a reboot). */
 static int kd_attach_stopped(struct kd_session *s, const struct kd_event *ev)
 {
 	char when[96];
 	int rc;
 
-	s->ncpus = ev->ncpus ? ev->ncpus : 1;
-	if (s->ncpus > 256)
-		s->ncpus = 256;
+	s->ncpus = kd_ncpus_used(ev->ncpus);
+	if (s->ncpus != ev->ncpus) {
+		/* Windows runs at most 2048 logical processors; a count
+		 * past what kd keeps is a target bug, shown, not hidden. */
+		kd_out(s, "WARNING: the target reports %u processors; kd "
+			  "uses %u\n", ev->ncpus, s->ncpus);
+	}
 	s->cpu = ev->cpu < s->ncpus ? ev->cpu : 0;
 	kd_free(s->cpus);
 	s->cpus = kd_calloc(s->ncpus, sizeof(*s->cpus));
@@ -379,7 +392,8 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 		if (s->interrupt)
 			s->breakin_requested = true;
 		s->interrupt = 0;
-		if (s->reattach || !s->cpus || ev.ncpus != s->ncpus) {
+		if (s->reattach || !s->cpus ||
+		    kd_ncpus_used(ev.ncpus) != s->ncpus) {
 			s->reattach = false;
 			kd_session_reset_target_state(s);
 			s->running = true;
@@ -448,11 +462,14 @@ static const char *kd_conn_param(const char *connstr, const char *key,
 	return NULL;
 }
 
+/* Silence at attach after which the target is asked again for its stop. */
+#define KD_ATTACH_RESYNC_MS 2000
+
 int kd_session_attach(struct kd_session *s, const char *connstr)
 {
 	struct kd_transport *t = NULL;
 	struct kd_event ev;
-	char port[256], ip[64], shown[1024];
+	char port[256], ip[64], shown[1024], why[200];
 	bool net = strncasecmp(connstr, "net:", 4) == 0;
 	uint64_t t0 = kd_mono_ms();
 	int rc;
@@ -509,10 +526,31 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 		left = s->opts.attach_timeout_ms - (int)(now - t0);
 		if (left < 50)
 			left = 50;
+		if (left > KD_ATTACH_RESYNC_MS)
+			left = KD_ATTACH_RESYNC_MS;
 		rc = s->target->ops->wait(s->target, left, &ev);
 		(void)kd_live_take_reconnected(s->target);
-		if (rc == KD_ETIMEOUT)
+		if (rc == KD_ETIMEOUT) {
+			/*
+			 * A stopped target re-sends its stop after a RESET;
+			 * on a noisy line that copy can be lost while we
+			 * still synchronise, and nothing else would make it
+			 * come again.  Ask again, as WinDbg keeps doing.
+			 */
+			now = kd_mono_ms();
+			if (now - t0 + KD_ATTACH_RESYNC_MS / 2 <
+			    (uint64_t)s->opts.attach_timeout_ms) {
+				/* Leave room: the bound is the user's. */
+				int more = s->opts.attach_timeout_ms -
+					   (int)(now - t0) -
+					   KD_ATTACH_RESYNC_MS / 4;
+
+				(void)kd_live_sync(s->target,
+						   more < KD_ATTACH_RESYNC_MS ?
+						   more : KD_ATTACH_RESYNC_MS);
+			}
 			continue;
+		}
 		if (rc < 0)
 			goto fail;
 		if (s->interrupt)
@@ -532,11 +570,17 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	}
 	return KD_OK;
 fail:
+	/* Why, as precisely as known: what the target sent that was
+	 * refused beats a bare time-out.  Kept as the error detail too, for
+	 * the caller's own message (kd's stderr line). */
+	if (rc != KD_ETIMEOUT)
+		snprintf(why, sizeof(why), "%s", kd_error_message(rc));
+	else if (kd_live_explain(s->target, why, sizeof(why)) == 0)
+		snprintf(why, sizeof(why), "the target did not answer");
 	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s",
 		kd_text_redact(shown, sizeof(shown), connstr),
-		s->opts.attach_timeout_ms,
-		rc == KD_ETIMEOUT ? "the target did not answer" :
-				    kd_error_message(rc));
+		s->opts.attach_timeout_ms, why);
+	(void)kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s", why);
 fail_quiet:
 	s->target->ops->close(s->target);
 	s->target = NULL;
@@ -631,7 +675,39 @@ static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 	return kd_wait_stop(s, s->opts.attach_timeout_ms);
 }
 
+/* .kdlink: the link's counters, for checking a noisy or slow connection. */
+static int kd_cmd_kdlink(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_link *link = s->target ? kd_live_link(s->target) : NULL;
+	struct kd_link_stats st;
+	uint64_t stray = 0, resent = 0;
+
+	(void)c;
+	if (!link)
+		return kd_fail(s, KD_ENOTSUP, "No live KD connection");
+	kd_link_stats(link, &st);
+	(void)kd_live_counters(s->target, &stray, &resent);
+	kd_out(s, "packets sent         %llu\n",
+	       (unsigned long long)st.packets_sent);
+	kd_out(s, "packets received     %llu\n",
+	       (unsigned long long)st.packets_received);
+	kd_out(s, "retransmissions      %llu\n",
+	       (unsigned long long)st.retransmissions);
+	kd_out(s, "requests asked again %llu\n", (unsigned long long)resent);
+	kd_out(s, "stray replies        %llu\n", (unsigned long long)stray);
+	kd_out(s, "duplicates           %llu\n",
+	       (unsigned long long)st.duplicates);
+	kd_out(s, "bad packets          %llu\n",
+	       (unsigned long long)(st.bad_checksums + st.bad_trailers +
+				    st.bad_lengths + st.bad_headers));
+	kd_out(s, "resyncs              %llu\n",
+	       (unsigned long long)st.resyncs);
+	return KD_OK;
+}
+
 const struct kd_command kd_cmds_core[] = {
+	{ ".kdlink", kd_cmd_kdlink, 0,
+	  "show the KD link's counters (resends, stray replies...)" },
 	{ "q", kd_cmd_quit, 0, "quit (the target stays as it is)" },
 	{ "qq", kd_cmd_quit, 0, "quit" },
 	{ "vertarget", kd_cmd_vertarget, KD_CMDF_STOPPED,

@@ -50,7 +50,9 @@ static void kd_fetch(struct kd_session *s, bool phys, uint64_t addr,
 		size_t skip;
 		int rc;
 
-		if (s->interrupt)
+		/* A failed request is no unreadable memory: stop, the
+		 * command reports it (kd_target_failed). */
+		if (s->interrupt || s->target_err)
 			break;
 		if (phys)
 			rc = kd_read_physical(s, a, buf + off, want, &done);
@@ -262,6 +264,8 @@ static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
 		size_t nb = (size_t)n * f->size;
 
 		kd_fetch(s, phys, addr, buf, ok, nb);
+		if (s->target_err)
+			break; /* never `??` for bytes the target did not refuse */
 		if (f->sym)
 			kd_print_sym_line(s, f, addr, buf, ok);
 		else
@@ -295,6 +299,8 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys,
 		if (max - shown < n)
 			n = (unsigned)(max - shown);
 		kd_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
+		if (s->target_err)
+			break;
 		p = kd_put(p, line + sizeof(line), "%s  ",
 			   kd_fmt_ptr(s, a, lineaddr));
 		if (!kd_all_ok(ok, csize)) {
@@ -866,7 +872,8 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		kd_free(ok);
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
 	}
-	for (off = 0; off < total && !s->interrupt; off += KD_SEARCH_CHUNK) {
+	for (off = 0; off < total && !s->interrupt && !s->target_err;
+	     off += KD_SEARCH_CHUNK) {
 		uint64_t span = total - off;
 		size_t win, pos, scan;
 

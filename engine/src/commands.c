@@ -142,13 +142,33 @@ static const struct kd_command *kd_cmd_match(const char *p,
 	return c;
 }
 
+/*
+ * The line for a request that failed without the target saying no, in
+ * WinDbg's words: Win32 error 0n1460 is ERROR_TIMEOUT ("the timeout
+ * period expired"); anything else is the generic E_FAIL.  @p why is the
+ * reason the link or the live target gave.
+ */
+static const char *kd_request_error_text(int code, const char *why,
+					 char *buf, size_t cap)
+{
+	if (code == KD_ETIMEOUT)
+		snprintf(buf, cap, "Target request failed - Win32 error "
+			 "0n1460 (timeout): %s", why);
+	else
+		snprintf(buf, cap, "Target request failed - HRESULT "
+			 "0x80004005 (%s): %s", kd_strerror(code), why);
+	return buf;
+}
+
 int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 {
 	const struct kd_command *c;
 	struct kd_cmdctx ctx;
 	const char *p = cmd;
 	char name[64];
+	char ebuf[320];
 	size_t name_len = 0;
+	int saved_err;
 	int rc;
 
 	while (*p == ' ' || *p == '\t')
@@ -179,7 +199,18 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	ctx.args = p + name_len;
 	while (*ctx.args == ' ' || *ctx.args == '\t')
 		ctx.args++;
+	saved_err = s->target_err;
+	s->target_err = 0;
+	s->cmd_depth++;
 	rc = c->fn(s, &ctx);
+	s->cmd_depth--;
+	if (s->target_err) {
+		/* Nothing the target did not say is shown as data: the
+		 * command stopped where the request failed; say why. */
+		rc = kd_fail(s, s->target_err, "%s", kd_request_error_text(
+			s->target_err, s->target_err_msg, ebuf, sizeof(ebuf)));
+	}
+	s->target_err = saved_err;
 	return rc;
 }
 

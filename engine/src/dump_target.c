@@ -254,6 +254,7 @@ static void kd_dt_close(struct kd_target *t)
 
 static const struct kd_target_ops kd_dump_ops = {
 	.name = "dump",
+	.uncached = true,
 	.read_virtual = kd_dt_read_virtual,
 	.read_physical = kd_dt_read_physical,
 	.read_control = kd_dt_read_control,

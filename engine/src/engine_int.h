@@ -64,6 +64,8 @@ struct kd_target;
  */
 struct kd_target_ops {
 	const char *name; /* "live", "dump" */
+	/* Reads are as cheap as a copy (a mapped dump): no memory cache. */
+	bool uncached;
 	int (*read_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
 			    void *buf, size_t len, size_t *done);
 	int (*write_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
@@ -256,6 +258,13 @@ struct kd_session {
 		bool inserted;
 	} temps[12];                /* g addresses, p over calls, gu */
 	unsigned int ntemps;
+
+	/* --- loud failures: the first target request that failed (timed
+	 * out, link lost...) while a command ran.  The command prints it and
+	 * fails; the rest of its requests fail at once (session.c). */
+	unsigned int cmd_depth;     /* commands running (nesting) */
+	int target_err;             /* 0, or the KD_E* of that failure */
+	char target_err_msg[256];
 };
 
 /* ---- output (output.c) ---- */
@@ -301,6 +310,16 @@ int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf,
 		     size_t len, size_t *done);
 int kd_write_physical(struct kd_session *s, uint64_t pa, const void *buf,
 		      size_t len, size_t *done);
+/*
+ * A request to the target failed without the target saying no (time-out,
+ * link failure, a new stop in the middle): remember it for the running
+ * command, which then reports it and fails (kd_cmd_run_one).  The last
+ * kd_error text is the reason.  Returns @p rc.
+ */
+int kd_target_failed(struct kd_session *s, int rc);
+/* The failure recorded for the running command, as kd_error_set() would
+ * report it again (KD_OK when none). */
+int kd_target_failure(struct kd_session *s);
 /* Drop every cached page (run, write, reconnect). */
 void kd_cache_invalidate(struct kd_session *s);
 

@@ -6,6 +6,15 @@
  * reply), state changes are de-duplicated (a target re-sends its pending
  * report after a RESET), DebugIO prints are streamed to the session as they
  * arrive and GetString prompts are answered from the session's input.
+ *
+ * A reply answers a request only when it echoes the request's own fields
+ * (API number, address and count, processor, handle, MSR: the target
+ * echoes the request structure, kd-protocol.md §2.1).  A re-sent request
+ * may be answered twice; the late answer matches no later request (or, for
+ * the same fields at the same stop, carries the same bytes) and is dropped
+ * and counted.  A request that fails without the target saying no is
+ * reported to the running command (kd_target_failed), so it is never shown
+ * as unreadable memory or an empty list.
  */
 #include <string.h>
 
@@ -29,6 +38,14 @@ struct kd_live {
 	struct kd_event pending;
 	bool have_pending;
 	bool reconnected;   /* the target restarted since last asked */
+	uint64_t stray_replies; /* replies that matched no request */
+	uint64_t resent;        /* requests asked again after silence */
+	bool in_request;        /* kd_live_request is waiting for a reply */
+	int resend_ms;          /* silence before a request is asked again */
+	/* State changes that did not decode: dropped, but never silently
+	 * (an attach that times out says what the target sent instead). */
+	uint64_t bad_sc;
+	char bad_sc_why[128];
 	uint8_t rx[KD_PACKET_MAX_RECV];
 	uint8_t tx[KD_PACKET_MAX_SEND];
 	uint8_t reply_data[KD_PACKET_MAX_RECV];
@@ -93,6 +110,21 @@ static int kd_live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
 	return KD_OK;
 }
 
+/* Remember why the state change in lt->rx (@p len bytes) was dropped. */
+static void kd_live_bad_sc(struct kd_live *lt, size_t len)
+{
+	uint32_t state = len >= 4 ? kd_get_le32(lt->rx) : 0;
+
+	lt->bad_sc++;
+	if (len < KD_SC_SIZE)
+		snprintf(lt->bad_sc_why, sizeof(lt->bad_sc_why),
+			 "%zu bytes, shorter than DBGKD_ANY_WAIT_STATE_CHANGE "
+			 "(%u)", len, (unsigned)KD_SC_SIZE);
+	else
+		snprintf(lt->bad_sc_why, sizeof(lt->bad_sc_why),
+			 "unknown NewState 0x%08x", state);
+}
+
 /* Answer a GetString prompt from the session's input. */
 static int kd_live_get_string(struct kd_live *lt, const struct kd_debug_io *io)
 {
@@ -142,7 +174,14 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 	events = kd_link_events(lt->link);
 	if (events & KD_LINK_EVENT_RESYNC) {
 		lt->reconnected = true;
-		lt->have_sc = false;
+		/*
+		 * While a request waits, the target is stopped and answering:
+		 * a SYNC-bit packet then follows our own RESET on a noisy
+		 * line, and a state change re-sent with it is the stop we
+		 * are at, not a new one that would abort the request.
+		 */
+		if (!lt->in_request)
+			lt->have_sc = false;
 	}
 	if (rc < 0)
 		return rc;
@@ -164,8 +203,10 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 		if (lt->have_sc && *len == lt->sc_len &&
 		    memcmp(lt->rx, lt->sc_raw, *len) == 0)
 			return KD_EAGAIN; /* the same stop, re-sent */
-		if (kd_live_event(&ev, lt->rx, *len) < 0)
+		if (kd_live_event(&ev, lt->rx, *len) < 0) {
+			kd_live_bad_sc(lt, *len);
 			return KD_EAGAIN;
+		}
 		memcpy(lt->sc_raw, lt->rx, *len);
 		lt->sc_len = *len;
 		lt->have_sc = true;
@@ -178,48 +219,170 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 	return KD_EAGAIN; /* file I/O, trace I/O: not used by kdsim */
 }
 
-/* Send a packet; on an ACK time-out re-synchronise once and retry. */
+/*
+ * Send a packet; on an ACK time-out re-synchronise once and retry, the
+ * re-synchronisation bounded by what is left of @p deadline (the link's own
+ * tries are bounded to about one request time-out at open).
+ */
 static int kd_live_send(struct kd_live *lt, unsigned type, const void *buf,
-			size_t len)
+			size_t len, uint64_t deadline)
 {
 	int rc = kd_link_send(lt->link, type, buf, len);
 
 	if (rc == KD_ETIMEOUT) {
-		rc = kd_link_sync(lt->link, lt->request_timeout_ms);
+		uint64_t now = kd_mono_ms();
+		int left = now < deadline ? (int)(deadline - now) : 0;
+
+		if (left < lt->resend_ms)
+			left = lt->resend_ms; /* one RESET at least */
+		rc = kd_link_sync(lt->link, left);
 		if (rc == KD_OK)
 			rc = kd_link_send(lt->link, type, buf, len);
 	}
 	return rc;
 }
 
+/* "ReadVirtualMemory of 0x1000 bytes at fffff800`00401000" and the like. */
+static const char *kd_live_describe(const struct kd_manipulate *m,
+				    char *buf, size_t cap)
+{
+	const char *name = kd_manipulate_api_name(m->api);
+
+	switch (m->api) {
+	case KD_API_READ_VIRTUAL_MEMORY:
+	case KD_API_WRITE_VIRTUAL_MEMORY:
+	case KD_API_READ_PHYSICAL_MEMORY:
+	case KD_API_WRITE_PHYSICAL_MEMORY:
+	case KD_API_READ_CONTROL_SPACE:
+	case KD_API_WRITE_CONTROL_SPACE:
+		snprintf(buf, cap, "%s of 0x%x bytes at %08x`%08x", name,
+			 m->u.mem.transfer_count,
+			 (unsigned)(m->u.mem.address >> 32),
+			 (unsigned)m->u.mem.address);
+		break;
+	default:
+		snprintf(buf, cap, "%s on processor %u", name, m->processor);
+		break;
+	}
+	return buf;
+}
+
+static bool kd_live_is_mem(uint32_t api)
+{
+	return api == KD_API_READ_VIRTUAL_MEMORY ||
+	       api == KD_API_WRITE_VIRTUAL_MEMORY ||
+	       api == KD_API_READ_PHYSICAL_MEMORY ||
+	       api == KD_API_WRITE_PHYSICAL_MEMORY ||
+	       api == KD_API_READ_CONTROL_SPACE ||
+	       api == KD_API_WRITE_CONTROL_SPACE;
+}
+
+/*
+ * Whether @p r answers @p m: the same API and the request's own fields
+ * echoed back.  Only fields the protocol echoes are compared (output
+ * fields such as ActualBytesRead are checked for sense instead).
+ */
+static bool kd_live_answers(const struct kd_manipulate *m,
+			    const struct kd_manipulate *r)
+{
+	if (r->api != m->api)
+		return false;
+	if (kd_live_is_mem(m->api)) {
+		bool rd = m->api == KD_API_READ_VIRTUAL_MEMORY ||
+			  m->api == KD_API_READ_PHYSICAL_MEMORY ||
+			  m->api == KD_API_READ_CONTROL_SPACE;
+
+		if (r->u.mem.address != m->u.mem.address ||
+		    r->u.mem.transfer_count != m->u.mem.transfer_count ||
+		    r->u.mem.actual_count > m->u.mem.transfer_count)
+			return false;
+		/* A read's bytes follow the structure: all of them. */
+		if (rd && r->return_status == KD_STATUS_SUCCESS &&
+		    r->data_len < r->u.mem.actual_count)
+			return false;
+		/* Control space is per processor. */
+		if ((m->api == KD_API_READ_CONTROL_SPACE ||
+		     m->api == KD_API_WRITE_CONTROL_SPACE) &&
+		    r->processor != m->processor)
+			return false;
+		return true;
+	}
+	switch (m->api) {
+	case KD_API_GET_CONTEXT:
+	case KD_API_SET_CONTEXT:
+		return r->processor == m->processor;
+	case KD_API_WRITE_BREAKPOINT:
+		return r->u.write_bp.address == m->u.write_bp.address;
+	case KD_API_RESTORE_BREAKPOINT:
+		return r->u.restore_bp_handle == m->u.restore_bp_handle;
+	case KD_API_READ_MSR:
+		return r->u.msr.msr == m->u.msr.msr;
+	case KD_API_WRITE_MSR:
+		return r->u.msr.msr == m->u.msr.msr &&
+		       r->u.msr.low == m->u.msr.low &&
+		       r->u.msr.high == m->u.msr.high;
+	default:
+		return true; /* GetVersion and the like: nothing to echo */
+	}
+}
+
+/* Record a failed request for the running command; returns @p rc. */
+static int kd_live_fail(struct kd_live *lt, int rc)
+{
+	return kd_target_failed(lt->base.session, rc);
+}
+
+/* The same, naming the request and keeping the link's own reason. */
+static int kd_live_fail_why(struct kd_live *lt, const struct kd_manipulate *m,
+			    int rc)
+{
+	char why[sizeof(((struct kd_error *)0)->message)];
+	char what[96];
+
+	/* Copied first: kd_error_set() writes over the message it prints. */
+	snprintf(why, sizeof(why), "%s", kd_error_message(rc));
+	return kd_live_fail(lt, kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s: %s",
+		kd_live_describe(m, what, sizeof(what)), why));
+}
+
 /*
  * One manipulate request.  With @p reply NULL nothing is awaited (resume
  * forms).  The reply's data (if any) is copied to lt->reply_data.
  */
-static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
-			   const void *data, size_t data_len,
-			   struct kd_manipulate *reply)
+static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
+				const void *data, size_t data_len,
+				struct kd_manipulate *reply)
 {
 	uint64_t deadline = kd_mono_ms() + (uint64_t)lt->request_timeout_ms;
+	char what[96];
+	bool again = false;
 	size_t n;
 	int rc;
 
+	/* The running command already lost a request: do not wait again. */
+	rc = kd_target_failure(lt->base.session);
+	if (rc < 0)
+		return rc;
 	m->machine = KD_MACHINE_AMD64;
 	m->return_status = KD_STATUS_PENDING;
 	rc = kd_manipulate_encode(lt->tx, sizeof(lt->tx), &n, m, data,
 				  data_len);
 	if (rc < 0)
-		return rc;
+		return kd_live_fail(lt, rc);
 	if (lt->have_pending)
-		return kd_error_set(KD_EAGAIN, KD_ERRCLASS_ENGINE,
-				    "the target reported a new stop");
+		return kd_live_fail(lt, kd_error_set(KD_EAGAIN,
+			KD_ERRCLASS_ENGINE, "%s: the target reported a new stop",
+			kd_live_describe(m, what, sizeof(what))));
 	for (;;) {
 		uint64_t now;
 
+		if (again)
+			lt->resent++;
+		again = true;
 		rc = kd_live_send(lt, KD_PACKET_TYPE_STATE_MANIPULATE, lt->tx,
-				  n);
+				  n, deadline);
 		if (rc < 0)
-			return rc;
+			return kd_live_fail_why(lt, m, rc);
 		if (!reply)
 			return KD_OK;
 		for (;;) {
@@ -228,31 +391,45 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			int wait;
 
 			now = kd_mono_ms();
-			if (now >= deadline)
-				return kd_error_set(
+			if (now >= deadline) {
+				char why[200];
+
+				/* Say what came instead, if anything. */
+				if (kd_live_explain(&lt->base, why + 2,
+						    sizeof(why) - 2))
+					memcpy(why, "; ", 2);
+				else
+					why[0] = '\0';
+				return kd_live_fail(lt, kd_error_set(
 					KD_ETIMEOUT, KD_ERRCLASS_ENGINE,
-					"no reply to %s from the target in %d ms",
-					kd_manipulate_api_name(m->api),
-					lt->request_timeout_ms);
-			/* Ask again after a second of silence. */
+					"%s: no reply from the target in %d ms%s",
+					kd_live_describe(m, what, sizeof(what)),
+					lt->request_timeout_ms, why));
+			}
+			/* Ask again after a second of silence (a quarter of
+			 * a shorter request bound: several tries fit). */
 			wait = (int)(deadline - now);
-			if (wait > 1000)
-				wait = 1000;
+			if (wait > lt->resend_ms)
+				wait = lt->resend_ms;
 			rc = kd_live_pump(lt, wait, &type, &len);
 			if (rc == KD_EAGAIN)
 				continue;
 			if (rc == KD_ETIMEOUT)
 				break;
 			if (rc < 0)
-				return rc;
+				return kd_live_fail_why(lt, m, rc);
 			if (type == KD_PACKET_TYPE_STATE_CHANGE64)
-				return kd_error_set(
+				return kd_live_fail(lt, kd_error_set(
 					KD_EAGAIN, KD_ERRCLASS_ENGINE,
-					"the target reported a new stop");
-			if (kd_manipulate_decode(reply, lt->rx, len) < 0)
+					"%s: the target reported a new stop",
+					kd_live_describe(m, what, sizeof(what))));
+			if (kd_manipulate_decode(reply, lt->rx, len) < 0 ||
+			    !kd_live_answers(m, reply)) {
+				/* A late answer to an earlier try or an
+				 * earlier request: never this one's. */
+				lt->stray_replies++;
 				continue;
-			if (reply->api != m->api)
-				continue; /* a late reply to an earlier try */
+			}
 			if (reply->data_len > sizeof(lt->reply_data))
 				reply->data_len = sizeof(lt->reply_data);
 			memcpy(lt->reply_data, reply->data, reply->data_len);
@@ -260,6 +437,18 @@ static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
 			return KD_OK;
 		}
 	}
+}
+
+static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
+			   const void *data, size_t data_len,
+			   struct kd_manipulate *reply)
+{
+	int rc;
+
+	lt->in_request = reply != NULL;
+	rc = kd_live_request_once(lt, m, data, data_len, reply);
+	lt->in_request = false;
+	return rc;
 }
 
 static void kd_live_init_req(struct kd_manipulate *m, uint32_t api,
@@ -611,6 +800,13 @@ int kd_live_open(struct kd_session *s, struct kd_transport *transport,
 		return KD_ENOMEM;
 	}
 	o.role = KD_LINK_HOST;
+	/* A send that is never ACKed gives up in about one request bound
+	 * (the link's default is 20 tries of 500 ms: 10 s). */
+	o.max_tries = s->opts.request_timeout_ms / 500;
+	if (o.max_tries < 4)
+		o.max_tries = 4;
+	if (o.max_tries > 20)
+		o.max_tries = 20;
 	rc = kd_link_open(&lt->link, transport, &o);
 	if (rc < 0) {
 		/* On failure the transport is still ours (kd/link.h). */
@@ -621,6 +817,11 @@ int kd_live_open(struct kd_session *s, struct kd_transport *transport,
 	lt->base.ops = &kd_live_ops;
 	lt->base.session = s;
 	lt->request_timeout_ms = s->opts.request_timeout_ms;
+	lt->resend_ms = lt->request_timeout_ms / 4;
+	if (lt->resend_ms > 1000)
+		lt->resend_ms = 1000;
+	if (lt->resend_ms < 50)
+		lt->resend_ms = 50;
 	*out = &lt->base;
 	return KD_OK;
 }
@@ -658,6 +859,45 @@ int kd_live_version(struct kd_target *t, unsigned cpu, struct kd_version *v)
 	if (rc == KD_OK)
 		*v = r.u.version;
 	return rc;
+}
+
+int kd_live_counters(struct kd_target *t, uint64_t *stray, uint64_t *resent)
+{
+	if (!t || t->ops != &kd_live_ops)
+		return KD_ENOTSUP;
+	*stray = kd_live_of(t)->stray_replies;
+	*resent = kd_live_of(t)->resent;
+	return KD_OK;
+}
+
+size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
+{
+	struct kd_link_stats st;
+	struct kd_live *lt;
+	size_t n = 0;
+	int w;
+
+	if (cap)
+		buf[0] = '\0';
+	if (!t || t->ops != &kd_live_ops || cap == 0)
+		return 0;
+	lt = kd_live_of(t);
+	if (lt->bad_sc) {
+		w = snprintf(buf, cap, "the target sent %llu malformed state "
+			     "change(s) (the last: %s)",
+			     (unsigned long long)lt->bad_sc, lt->bad_sc_why);
+		n = w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
+	}
+	kd_link_stats(lt->link, &st);
+	if (st.bad_lengths && n + 2 < cap) {
+		w = snprintf(buf + n, cap - n, "%s%llu packet(s) longer than "
+			     "%u bytes refused", n ? "; " : "the target sent ",
+			     (unsigned long long)st.bad_lengths,
+			     (unsigned)KD_PACKET_MAX_RECV);
+		if (w > 0)
+			n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;
+	}
+	return n;
 }
 
 int kd_live_sync(struct kd_target *t, int timeout_ms)

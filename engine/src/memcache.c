@@ -4,7 +4,12 @@
  * for one stop (dropped when the target runs and on every write), and the
  * read/write entry points.  A miss reads the whole run of missing pages in
  * one target call, which the live target turns into maximum-size requests;
- * reads of more than KD_MEMCACHE_BYPASS bytes go straight to the target.
+ * reads of KD_MEMCACHE_BYPASS bytes or more go straight to the target, and
+ * so does every read of a target that asks for it (a dump is already in
+ * memory: a cache in front of it only copies).
+ *
+ * The cache is emptied only before a fill, never in the middle of one:
+ * the page a read is about to copy is always still there.
  */
 #include <string.h>
 
@@ -90,17 +95,18 @@ static struct kd_memcache_page *kd_memcache_find(struct kd_memcache *c,
 	return NULL;
 }
 
-static void kd_memcache_put(struct kd_memcache *c, uint64_t page,
-			    const uint8_t *data, uint32_t valid)
+/* Keep one page; the caller made room (kd_memcache_fill). */
+static int kd_memcache_put(struct kd_memcache *c, uint64_t page,
+			   const uint8_t *data, uint32_t valid)
 {
 	struct kd_memcache_page *p;
 	size_t i;
 
 	if (c->npages >= KD_MEMCACHE_MAX_PAGES)
-		kd_memcache_clear(c);
+		return KD_ENOMEM; /* no room was made: a bug, not silence */
 	p = kd_malloc(sizeof(*p));
 	if (!p)
-		return; /* the cache is an optimisation: just do not keep it */
+		return KD_ENOMEM;
 	p->addr = page;
 	p->valid = valid;
 	if (valid)
@@ -110,6 +116,7 @@ static void kd_memcache_put(struct kd_memcache *c, uint64_t page,
 		i = (i + 1) & (KD_MEMCACHE_SLOTS - 1);
 	c->slots[i] = p;
 	c->npages++;
+	return KD_OK;
 }
 
 /* Read the run of missing pages starting at @p page, up to @p last. */
@@ -130,6 +137,13 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page,
 	}
 	if (pages == 0)
 		return KD_OK;
+	/*
+	 * Make room for the whole run now.  Dropping pages later, between
+	 * two puts of this run, could drop the very page the caller copies
+	 * next (the bug that cut 16 MiB reads short at 960 KiB).
+	 */
+	if (c->npages + pages > KD_MEMCACHE_MAX_PAGES)
+		kd_memcache_clear(c);
 	c->stats.reads++;
 	c->stats.misses += pages;
 	rc = s->target->ops->read_virtual(s->target, s->cpu, page, c->run,
@@ -143,7 +157,10 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page,
 		if (done > off)
 			valid = (uint32_t)(done - off > KD_PAGE ? KD_PAGE :
 							       done - off);
-		kd_memcache_put(c, page + off, c->run + off, valid);
+		rc = kd_memcache_put(c, page + off, c->run + off, valid);
+		if (rc < 0)
+			return kd_error_set(rc, KD_ERRCLASS_ENGINE,
+					    "out of memory for the memory cache");
 		if (valid < KD_PAGE)
 			break; /* the rest is unknown: not negative-cached */
 	}
@@ -164,7 +181,7 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf,
 				    "no target memory to read");
 	if (len == 0)
 		return KD_OK;
-	if (len > KD_MEMCACHE_BYPASS || !c) {
+	if (len >= KD_MEMCACHE_BYPASS || !c || s->target->ops->uncached) {
 		if (c)
 			c->stats.bypass++;
 		return s->target->ops->read_virtual(s->target, s->cpu, va,
@@ -190,8 +207,11 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf,
 				return got ? KD_OK : rc;
 			}
 			p = kd_memcache_find(c, page);
-			if (!p)
-				break; /* could not allocate: give up short */
+			if (!p) {
+				/* The target answered nothing for this
+				 * page without failing: it is unreadable. */
+				break;
+			}
 		} else {
 			c->stats.hits++;
 		}

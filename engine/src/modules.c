@@ -226,7 +226,7 @@ int kd_modules_load(struct kd_session *s)
 		return KD_ENOTFOUND;
 	rc = kd_read_link(s, head, &link, ptr32);
 	if (rc != KD_OK)
-		return KD_EFAULT;
+		return s->target_err ? kd_target_failure(s) : KD_EFAULT;
 	while (link != head && link != 0 && steps < KD_MAX_MODULES) {
 		uint8_t e[LDR_READ_SIZE];
 		struct kd_module *m;
@@ -304,6 +304,12 @@ int kd_modules_load(struct kd_session *s)
 		n++;
 	}
 	kd_free(seen);
+	if (s->target_err) {
+		/* The walk was cut by a failed request, not by the list:
+		 * keep nothing, the next command reads it again. */
+		kd_free(mods);
+		return kd_target_failure(s);
+	}
 sort:
 	if (n > 1)
 		qsort(mods, n, sizeof(*mods), kd_module_cmp_base);

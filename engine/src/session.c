@@ -259,6 +259,28 @@ void kd_cpus_invalidate(struct kd_session *s)
 	}
 }
 
+/* ---- failed requests ---- */
+
+int kd_target_failed(struct kd_session *s, int rc)
+{
+	if (rc >= 0)
+		rc = KD_ERROR;
+	if (s->cmd_depth == 0 || s->target_err)
+		return rc; /* attach reports its own; the first one counts */
+	s->target_err = rc;
+	snprintf(s->target_err_msg, sizeof(s->target_err_msg), "%s",
+		 kd_error_message(rc));
+	return rc;
+}
+
+int kd_target_failure(struct kd_session *s)
+{
+	if (!s->target_err)
+		return KD_OK;
+	return kd_error_set(s->target_err, KD_ERRCLASS_ENGINE, "%s",
+			    s->target_err_msg);
+}
+
 /* ---- memory ---- */
 
 int kd_read_virtual_all(struct kd_session *s, uint64_t va, void *buf,

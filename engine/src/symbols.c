@@ -374,7 +374,9 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 		if (rc == KD_OK)
 			rc = prc;
 	}
-	if (rc == KD_ENOMEM) {
+	if (rc == KD_ENOMEM || s->target_err) {
+		/* Out of memory, or a request failed (not the image): keep
+		 * nothing, so the next command reads the symbols again. */
 		m->syms = ms;
 		kd_modsyms_free(m);
 		return NULL;
