@@ -107,6 +107,9 @@ static void clock_text(char *buf, size_t cap, bool date)
 }
 
 static void vslog(struct kd_srv *s, const char *fmt, va_list ap)
+	KD_PRINTF(2, 0);
+
+static void vslog(struct kd_srv *s, const char *fmt, va_list ap)
 {
 	char when[32], line[1024], safe[1024];
 
