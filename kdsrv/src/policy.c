@@ -125,48 +125,34 @@ static int parse_part(const char *start, size_t len, struct pol_seg *seg,
 }
 
 /*
- * Split @p s at top-level '|' as transport.c does and parse each part.
- * @p what names the string in messages ("pattern", "transport").
+ * Split @p s into its layers with the transports' own splitter (so the
+ * policy sees exactly what kd_transport_open() would open) and parse
+ * each part.  @p what names the string in messages ("pattern",
+ * "transport").
  */
 static int parse_chain(const char *s, struct pol_seg *seg, size_t *nseg,
 		       const char *what)
 {
-	const char *start = s;
+	struct kd_conn_part parts[KD_TRANSPORT_MAX_DEPTH];
 	size_t n = 0;
-	int depth = 0;
+	int rc;
 
 	*nseg = 0;
 	if (strlen(s) > KD_PARAMS_MAX_TEXT)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
 				    "%s too long (at most %d bytes)", what,
 				    KD_PARAMS_MAX_TEXT);
-	for (const char *p = s;; p++) {
-		int rc;
-
-		if (p[0] == '@' && p[1] == '{') {
-			depth++;
-			p++;
-			continue;
-		}
-		if (*p == '}' && depth > 0) {
-			depth--;
-			continue;
-		}
-		if (*p != '\0' && (*p != '|' || depth > 0))
-			continue;
-		rc = n == KD_TRANSPORT_MAX_DEPTH ?
-			     kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
-					  "%s: too many layers", what) :
-			     parse_part(start, (size_t)(p - start), &seg[n],
-					what, n + 1);
+	rc = kd_transport_split(s, parts, &n);
+	if (rc < 0)
+		return kd_error_set(rc, KD_ERRCLASS_SERVER, "%s: %s", what,
+				    kd_error_last()->message);
+	for (size_t i = 0; i < n; i++) {
+		rc = parse_part(parts[i].text, parts[i].len, &seg[i], what,
+				i + 1);
 		if (rc < 0) {
-			free_segs(seg, n);
+			free_segs(seg, i);
 			return rc;
 		}
-		n++;
-		if (*p == '\0')
-			break;
-		start = p + 1;
 	}
 	*nseg = n;
 	return KD_OK;

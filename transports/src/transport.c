@@ -182,16 +182,12 @@ bool kd_transport_available(const char *scheme)
 
 /* --- Connection strings --- */
 
-struct segment {
-	const char *text; /* "scheme[:options]" */
-	size_t len;
-};
 
 /*
  * Split @p s at top-level '|' (not inside `@{...}`) into at most
  * KD_TRANSPORT_MAX_DEPTH segments.
  */
-static int split(const char *s, struct segment *segs, size_t *n_out)
+static int split(const char *s, struct kd_conn_part *segs, size_t *n_out)
 {
 	size_t n = 0;
 	int depth = 0;
@@ -231,11 +227,21 @@ static int split(const char *s, struct segment *segs, size_t *n_out)
 	return KD_OK;
 }
 
+int kd_transport_split(const char *connstr,
+		       struct kd_conn_part parts[KD_TRANSPORT_MAX_DEPTH],
+		       size_t *n)
+{
+	*n = 0;
+	if (!connstr)
+		return BAD("no connection string");
+	return split(connstr, parts, n);
+}
+
 /*
  * Resolve a segment's driver and parse its options.  *params_out is set on
  * success and must be freed by the caller.
  */
-static int resolve(const struct segment *seg,
+static int resolve(const struct kd_conn_part *seg,
 		   const struct kd_transport_ops **ops_out,
 		   struct kd_params **params_out)
 {
@@ -309,7 +315,7 @@ static void close_until(struct kd_transport *t, struct kd_transport *stop)
 	}
 }
 
-static int open_one(struct kd_transport **out, const struct segment *seg,
+static int open_one(struct kd_transport **out, const struct kd_conn_part *seg,
 		    struct kd_transport *lower)
 {
 	const struct kd_transport_ops *ops;
@@ -373,7 +379,7 @@ out:
 static int open_chain(struct kd_transport **out, const char *connstr,
 		      struct kd_transport *base)
 {
-	struct segment segs[KD_TRANSPORT_MAX_DEPTH];
+	struct kd_conn_part segs[KD_TRANSPORT_MAX_DEPTH];
 	struct kd_transport *cur = base;
 	size_t n;
 	int rc;
@@ -413,7 +419,7 @@ int kd_transport_open_over_take(struct kd_transport **out,
 
 int kd_transport_check(const char *connstr)
 {
-	struct segment segs[KD_TRANSPORT_MAX_DEPTH];
+	struct kd_conn_part segs[KD_TRANSPORT_MAX_DEPTH];
 	size_t n;
 	int rc;
 

@@ -45,6 +45,23 @@ struct kd_params;
  * @return KD_OK; KD_EINVAL with a one-line message naming the bad part;
  *         KD_ENOMEM.
  */
+/* One layer of a connection string: "scheme[:options]", not terminated. */
+struct kd_conn_part {
+	const char *text;
+	size_t len;
+};
+
+/**
+ * Split @p connstr into its layers at every '|' outside `@{...}`, top
+ * first, exactly as kd_transport_open() reads it (so a check of the
+ * layers, such as kdsrv's policy, sees what would be opened).
+ * @return KD_OK with *n layers; KD_EINVAL (empty string or layer, too
+ *         long, more than KD_TRANSPORT_MAX_DEPTH layers).
+ */
+KD_API KD_WARN_UNUSED int kd_transport_split(
+	const char *connstr, struct kd_conn_part parts[KD_TRANSPORT_MAX_DEPTH],
+	size_t *n);
+
 KD_API KD_WARN_UNUSED int kd_params_parse(struct kd_params **out,
 					  const char *scheme, const char *text);
 
