@@ -1787,20 +1787,20 @@ static void throttle_count(struct throttle *t, int64_t now)
  * (*whose says so).
  */
 static int throttle_blocked(struct kd_rlistener *l, const char *addr,
-			    int64_t now, struct throttle **own,
+			    int64_t now, bool create, struct throttle **own,
 			    unsigned int *failures, const char **whose)
 {
-	struct throttle *t = throttle_find(l, addr, true);
-	int left;
+	struct throttle *t = throttle_find(l, addr, create);
+	int left = 0;
 
 	*own = t;
 	*whose = "";
 	*failures = 0;
-	if (!t)
-		return 1; /* no room to count it: refuse for now */
-	t->last_use = now;
-	left = throttle_left(t, now);
-	*failures = t->failures;
+	if (t) {
+		t->last_use = now;
+		left = throttle_left(t, now);
+		*failures = t->failures;
+	}
 	if (left == 0 && !good_has(l, addr)) {
 		left = throttle_left(&l->agg, now);
 		if (left) {
@@ -1818,8 +1818,10 @@ static int throttle_check(struct kd_rlistener *l, const char *addr,
 	struct throttle *t;
 	int left;
 
+	/* Only a look: an address gets a record when it is judged. */
 	pthread_mutex_lock(&l->lock);
-	left = throttle_blocked(l, addr, now_ms(), &t, failures, whose);
+	left = throttle_blocked(l, addr, now_ms(), false, &t, failures,
+				whose);
 	pthread_mutex_unlock(&l->lock);
 	return left;
 }
@@ -1841,7 +1843,7 @@ static int throttle_attempt(struct kd_rlistener *l, const char *addr,
 	int left;
 
 	pthread_mutex_lock(&l->lock);
-	left = throttle_blocked(l, addr, now, &t, failures, whose);
+	left = throttle_blocked(l, addr, now, true, &t, failures, whose);
 	if (left == 0) {
 		known = good_has(l, addr);
 		if (right) {
