@@ -414,7 +414,6 @@ struct kd_rlistener {
 	struct goodaddr good[GOOD_SLOTS];
 	struct kd_rchan *pend_head, *pend_tail; /* oldest first */
 	unsigned int npend;
-	unsigned long long ncut;
 };
 
 /* Parsed connection string, either side. */
@@ -1902,7 +1901,6 @@ static void pend_cut(struct kd_rlistener *l, struct kd_rchan *c)
 	c->cut = true;
 	(void)shutdown(c->fd, SHUT_RDWR);
 	pend_unlink(l, c);
-	l->ncut++;
 }
 
 /* Register @p c's handshake, cutting another one to make room. */
@@ -1979,20 +1977,13 @@ unsigned int kd_rlistener_cut_pending(struct kd_rlistener *l)
 	return n;
 }
 
-unsigned int kd_rlistener_pending(struct kd_rlistener *l,
-				  unsigned long long *cut)
+/* Handshakes in progress on @p l. */
+static unsigned int pend_count(struct kd_rlistener *l)
 {
 	unsigned int n;
 
-	if (!l) {
-		if (cut)
-			*cut = 0;
-		return 0;
-	}
 	pthread_mutex_lock(&l->lock);
 	n = l->npend;
-	if (cut)
-		*cut = l->ncut;
 	pthread_mutex_unlock(&l->lock);
 	return n;
 }
@@ -2428,7 +2419,7 @@ int kd_rchan_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 		return KD_EINVAL;
 	rc = server_handshake(l, c);
 	if (pend_done(c)) {
-		unsigned int n = kd_rlistener_pending(l, NULL);
+		unsigned int n = pend_count(l);
 
 		return kd_error_set(KD_EPROTO, KD_ERRCLASS_SERVER,
 				    "%s: handshake cut to make room (%u others in progress, at most %u per address)",

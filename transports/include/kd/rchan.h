@@ -140,10 +140,6 @@ KD_API unsigned int kd_rlistener_cut_pending(struct kd_rlistener *l);
  */
 KD_API void kd_rlistener_stop_listening(struct kd_rlistener *l);
 
-/** Handshakes in progress on @p l, and how many were cut for room. */
-KD_API unsigned int kd_rlistener_pending(struct kd_rlistener *l,
-					 unsigned long long *cut);
-
 /**
  * Connect to a server from a client-side transport string:
  *   tcp:server=HOST,port=P[,password=X]
