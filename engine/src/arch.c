@@ -37,43 +37,102 @@ struct kd_arch_reg {
 	uint8_t size;
 	uint8_t shift;
 	uint8_t bits;
-	bool flag;   /* one EFLAGS bit: shown as one digit */
+	bool flag; /* one EFLAGS bit: shown as one digit */
 };
 
-#define R32(n, o) { n, o, 4, 0, 32, false }
-#define R16(n, o) { n, o, 4, 0, 16, false }
-#define R8(n, o, sh) { n, o, 4, sh, 8, false }
-#define FL(n, b) { n, X86_EFL, 4, b, 1, true }
+#define R32(n, o)                     \
+	{                             \
+		n, o, 4, 0, 32, false \
+	}
+#define R16(n, o)                     \
+	{                             \
+		n, o, 4, 0, 16, false \
+	}
+#define R8(n, o, sh)                  \
+	{                             \
+		n, o, 4, sh, 8, false \
+	}
+#define FL(n, b)                          \
+	{                                 \
+		n, X86_EFL, 4, b, 1, true \
+	}
 
 static const struct kd_arch_reg kd_x86_regs[] = {
-	R32("eax", 0xB0), R32("ebx", 0xA4), R32("ecx", 0xAC),
-	R32("edx", 0xA8), R32("esi", 0xA0), R32("edi", 0x9C),
-	R32("eip", 0xB8), R32("esp", 0xC4), R32("ebp", 0xB4),
-	R32("efl", X86_EFL), R32("eflags", X86_EFL),
-	R16("cs", 0xBC), R16("ss", 0xC8), R16("ds", 0x98), R16("es", 0x94),
-	R16("fs", 0x90), R16("gs", 0x8C),
-	R32("dr0", 0x04), R32("dr1", 0x08), R32("dr2", 0x0C),
-	R32("dr3", 0x10), R32("dr6", 0x14), R32("dr7", 0x18),
-	R16("ax", 0xB0), R16("bx", 0xA4), R16("cx", 0xAC), R16("dx", 0xA8),
-	R16("si", 0xA0), R16("di", 0x9C), R16("ip", 0xB8), R16("sp", 0xC4),
-	R16("bp", 0xB4), R16("fl", X86_EFL),
-	R8("al", 0xB0, 0), R8("bl", 0xA4, 0), R8("cl", 0xAC, 0),
-	R8("dl", 0xA8, 0), R8("ah", 0xB0, 8), R8("bh", 0xA4, 8),
-	R8("ch", 0xAC, 8), R8("dh", 0xA8, 8),
-	FL("of", 11), FL("df", 10), FL("if", 9), FL("tf", 8), FL("sf", 7),
-	FL("zf", 6), FL("af", 4), FL("pf", 2), FL("cf", 0),
+	R32("eax", 0xB0),
+	R32("ebx", 0xA4),
+	R32("ecx", 0xAC),
+	R32("edx", 0xA8),
+	R32("esi", 0xA0),
+	R32("edi", 0x9C),
+	R32("eip", 0xB8),
+	R32("esp", 0xC4),
+	R32("ebp", 0xB4),
+	R32("efl", X86_EFL),
+	R32("eflags", X86_EFL),
+	R16("cs", 0xBC),
+	R16("ss", 0xC8),
+	R16("ds", 0x98),
+	R16("es", 0x94),
+	R16("fs", 0x90),
+	R16("gs", 0x8C),
+	R32("dr0", 0x04),
+	R32("dr1", 0x08),
+	R32("dr2", 0x0C),
+	R32("dr3", 0x10),
+	R32("dr6", 0x14),
+	R32("dr7", 0x18),
+	R16("ax", 0xB0),
+	R16("bx", 0xA4),
+	R16("cx", 0xAC),
+	R16("dx", 0xA8),
+	R16("si", 0xA0),
+	R16("di", 0x9C),
+	R16("ip", 0xB8),
+	R16("sp", 0xC4),
+	R16("bp", 0xB4),
+	R16("fl", X86_EFL),
+	R8("al", 0xB0, 0),
+	R8("bl", 0xA4, 0),
+	R8("cl", 0xAC, 0),
+	R8("dl", 0xA8, 0),
+	R8("ah", 0xB0, 8),
+	R8("bh", 0xA4, 8),
+	R8("ch", 0xAC, 8),
+	R8("dh", 0xA8, 8),
+	FL("of", 11),
+	FL("df", 10),
+	FL("if", 9),
+	FL("tf", 8),
+	FL("sf", 7),
+	FL("zf", 6),
+	FL("af", 4),
+	FL("pf", 2),
+	FL("cf", 0),
 	{ "iopl", X86_EFL, 4, 12, 2, false },
-	R32("cr0", X86_SPECIAL), R32("cr2", X86_SPECIAL + 4),
-	R32("cr3", X86_SPECIAL_CR3), R32("cr4", X86_SPECIAL + 12),
+	R32("cr0", X86_SPECIAL),
+	R32("cr2", X86_SPECIAL + 4),
+	R32("cr3", X86_SPECIAL_CR3),
+	R32("cr4", X86_SPECIAL + 12),
 };
 
-#define X64(n, o) { n, o, 8, 0, 64, false }
-#define W32(n, o) { n, o, 8, 0, 32, false }
+#define X64(n, o)                     \
+	{                             \
+		n, o, 8, 0, 64, false \
+	}
+#define W32(n, o)                     \
+	{                             \
+		n, o, 8, 0, 32, false \
+	}
 
 static const struct kd_arch_reg kd_a64_named[] = {
-	X64("fp", A64_FP), X64("lr", A64_LR), X64("sp", A64_SP),
-	X64("pc", A64_PC), X64("x29", A64_FP), X64("x30", A64_LR),
-	W32("w29", A64_FP), W32("w30", A64_LR),
+	X64("fp", A64_FP),
+	X64("lr", A64_LR),
+	X64("sp", A64_SP),
+	X64("pc", A64_PC),
+	X64("x29", A64_FP),
+	X64("x30", A64_LR),
+	W32("w29", A64_FP),
+	W32("w30", A64_LR),
 	{ "psr", A64_CPSR, 4, 0, 32, false },
 	{ "cpsr", A64_CPSR, 4, 0, 32, false },
 	{ "nf", A64_CPSR, 4, 31, 1, true },
@@ -146,16 +205,16 @@ static bool kd_a64_numbered(const char *name, size_t len,
 			    struct kd_arch_reg *out)
 {
 	static const char *const xn[29] = {
-		"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9",
-		"x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18",
-		"x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27",
-		"x28",
+		"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",	 "x7",
+		"x8",  "x9",  "x10", "x11", "x12", "x13", "x14", "x15",
+		"x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23",
+		"x24", "x25", "x26", "x27", "x28",
 	};
 	static const char *const wn[29] = {
-		"w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9",
-		"w10", "w11", "w12", "w13", "w14", "w15", "w16", "w17", "w18",
-		"w19", "w20", "w21", "w22", "w23", "w24", "w25", "w26", "w27",
-		"w28",
+		"w0",  "w1",  "w2",  "w3",  "w4",  "w5",  "w6",	 "w7",
+		"w8",  "w9",  "w10", "w11", "w12", "w13", "w14", "w15",
+		"w16", "w17", "w18", "w19", "w20", "w21", "w22", "w23",
+		"w24", "w25", "w26", "w27", "w28",
 	};
 	unsigned n = 0;
 	size_t i;

@@ -65,7 +65,8 @@ static void kd_build_lab(struct kd_session *s, char *buf, size_t cap)
 	for (i = 0; i < done; i++) {
 		if (buf[i] == '\0')
 			break;
-		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
+		if ((unsigned char)buf[i] < 0x20 ||
+		    (unsigned char)buf[i] > 0x7e)
 			buf[i] = '?';
 	}
 }
@@ -114,14 +115,12 @@ static void kd_load_kdbg(struct kd_session *s)
 	s->have_kdbg = false;
 	if (!s->version.debugger_data_list)
 		return;
-	if (kd_read_u64(s, s->version.debugger_data_list, &flink) < 0 ||
-	    !flink)
+	if (kd_read_u64(s, s->version.debugger_data_list, &flink) < 0 || !flink)
 		return;
 	/* The block is shorter than the buffer on older builds and in
 	 * triage dumps (0x340-0x380 bytes): a short read is fine as long as
 	 * it holds what the block's own Size says. */
-	if (kd_read_virtual(s, flink, buf, sizeof(buf), &done) < 0 &&
-	    done == 0)
+	if (kd_read_virtual(s, flink, buf, sizeof(buf), &done) < 0 && done == 0)
 		return;
 	if (kd_debugger_data_decode(&s->kdbg, buf, done) < 0)
 		return;
@@ -147,8 +146,10 @@ static int kd_attach_stopped(struct kd_session *s, const struct kd_event *ev)
 	if (s->ncpus != ev->ncpus) {
 		/* Windows runs at most 2048 logical processors; a count
 		 * past what kd keeps is a target bug, shown, not hidden. */
-		kd_out(s, "WARNING: the target reports %u processors; kd "
-			  "uses %u\n", ev->ncpus, s->ncpus);
+		kd_out(s,
+		       "WARNING: the target reports %u processors; kd "
+		       "uses %u\n",
+		       ev->ncpus, s->ncpus);
 	}
 	s->cpu = ev->cpu < s->ncpus ? ev->cpu : 0;
 	kd_free(s->cpus);
@@ -199,12 +200,14 @@ static void kd_print_banner_box(struct kd_session *s)
 	};
 	size_t i;
 
-	kd_out(s, "%s\n", "*****************************************"
-			  "**************************************");
+	kd_out(s, "%s\n",
+	       "*****************************************"
+	       "**************************************");
 	for (i = 0; i < KD_ARRAY_SIZE(lines); i++)
 		kd_out(s, "*%-77s*\n", lines[i][0] ? lines[i] : "");
-	kd_out(s, "%s\n", "*****************************************"
-			  "**************************************");
+	kd_out(s, "%s\n",
+	       "*****************************************"
+	       "**************************************");
 }
 
 static const char *kd_exception_name(uint32_t code)
@@ -365,8 +368,9 @@ static void kd_print_shutdown(struct kd_session *s)
  */
 static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 {
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
-					     kd_mono_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = timeout_ms < 0 ?
+				    UINT64_MAX :
+				    kd_mono_ms() + (uint64_t)timeout_ms;
 
 	while (s->running) {
 		struct kd_event ev;
@@ -504,8 +508,10 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 		uint16_t hp = 0, tp = 0;
 
 		if (kd_transport_udp_ports(t, &hp, &tp) == KD_OK)
-			kd_out(s, "Connected to target on port %u on local "
-				  "port %u\n", tp, hp);
+			kd_out(s,
+			       "Connected to target on port %u on local "
+			       "port %u\n",
+			       tp, hp);
 	}
 	s->running = true;
 	if (s->opts.break_on_connect) {
@@ -547,7 +553,8 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 
 				(void)kd_live_sync(s->target,
 						   more < KD_ATTACH_RESYNC_MS ?
-						   more : KD_ATTACH_RESYNC_MS);
+							   more :
+							   KD_ATTACH_RESYNC_MS);
 			}
 			continue;
 		}
@@ -663,8 +670,9 @@ static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, KD_ENOTSUP, "This target cannot crash");
 	rc = kd_cpus_flush(s);
 	if (rc == KD_OK)
-		rc = s->target->ops->crash(s->target, s->cpu,
-					   KD_BUGCHECK_MANUALLY_INITIATED_CRASH);
+		rc = s->target->ops->crash(
+			s->target, s->cpu,
+			KD_BUGCHECK_MANUALLY_INITIATED_CRASH);
 	if (rc < 0)
 		return kd_fail(s, rc, ".crash failed: %s",
 			       kd_error_message(rc));

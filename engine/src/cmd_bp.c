@@ -64,8 +64,8 @@ static size_t kd_expr_len(const char *p)
 	size_t n = 0;
 	int depth = 0;
 
-	while (p[n] && (depth > 0 || (p[n] != ' ' && p[n] != '\t' &&
-				      p[n] != '"'))) {
+	while (p[n] &&
+	       (depth > 0 || (p[n] != ' ' && p[n] != '\t' && p[n] != '"'))) {
 		if (p[n] == '(')
 			depth++;
 		else if (p[n] == ')' && depth > 0)
@@ -92,8 +92,9 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		return KD_ENOTSUP;
 	memset(&nb, 0, sizeof(nb));
 	/* bp1 addr: an ID glued to the command. */
-	if (isdigit((unsigned char)*p) && c->args == c->line +
-	    (strstr(c->line, c->name) - c->line) + strlen(c->name)) {
+	if (isdigit((unsigned char)*p) &&
+	    c->args == c->line + (strstr(c->line, c->name) - c->line) +
+			       strlen(c->name)) {
 		id = (int)strtoul(p, (char **)&p, 10);
 		if (id >= KD_MAX_BPS)
 			return kd_fail(s, KD_EINVAL,
@@ -115,8 +116,9 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 				       "Data breakpoint size must be 1, 2, 4 "
 				       "or 8");
 		if (access == 'e' && size != 1)
-			return kd_fail(s, KD_EINVAL,
-				       "Execution breakpoints must have size 1");
+			return kd_fail(
+				s, KD_EINVAL,
+				"Execution breakpoints must have size 1");
 		nb.kind = KD_BP_HW;
 		nb.hw_access = access;
 		nb.hw_size = size;
@@ -149,8 +151,9 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		if (!resolved && !is_bu) {
 			kd_out(s, "Couldn't resolve error at '%.*s'\n",
 			       (int)elen, start);
-			kd_out(s, "Bp expression '%.*s' could not be resolved, "
-				  "adding deferred bp\n",
+			kd_out(s,
+			       "Bp expression '%.*s' could not be resolved, "
+			       "adding deferred bp\n",
 			       (int)elen, start);
 		}
 		nb.expr = kd_malloc(elen + 1);
@@ -205,7 +208,8 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 			kd_free(cmd);
 			return kd_fail(s, KD_EBUSY,
 				       "Too many data breakpoints for "
-				       "processor %u!", s->cpu);
+				       "processor %u!",
+				       s->cpu);
 		}
 		nb.hw_slot = slot;
 	}
@@ -308,8 +312,9 @@ static int kd_id_list(struct kd_session *s, struct kd_cmdctx *c,
 		any = true;
 	}
 	if (!any)
-		return kd_fail(s, KD_EINVAL, "Breakpoint ID list expected: "
-					     "* or IDs");
+		return kd_fail(s, KD_EINVAL,
+			       "Breakpoint ID list expected: "
+			       "* or IDs");
 	return KD_OK;
 }
 
@@ -350,7 +355,8 @@ static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
 			snprintf(kind, sizeof(kind), "%c %u ", b->hw_access,
 				 b->hw_size);
 		if (b->deferred) {
-			kd_out(s, "%3u %c%c                  %s%04x (%04x) (%s)",
+			kd_out(s,
+			       "%3u %c%c                  %s%04x (%04x) (%s)",
 			       i, b->enabled ? 'e' : 'd', 'u', kind,
 			       b->passes_left, b->passes,
 			       b->expr ? b->expr : "");
@@ -359,8 +365,8 @@ static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
 				sym[0] = '\0';
 			kd_out(s, "%3u %c  %s %s%04x (%04x) %s", i,
 			       b->enabled ? 'e' : 'd',
-			       kd_fmt_ptr(s, addr, b->addr),
-			       kind, b->passes_left, b->passes, sym);
+			       kd_fmt_ptr(s, addr, b->addr), kind,
+			       b->passes_left, b->passes, sym);
 		}
 		if (b->command)
 			kd_out(s, " \"%s\"", b->command);

@@ -27,71 +27,105 @@ struct kd_bugcheck_desc {
 };
 
 static const struct kd_bugcheck_desc kd_bugchecks[] = {
-	{ 0x0A, "IRQL_NOT_LESS_OR_EQUAL",
+	{ 0x0A,
+	  "IRQL_NOT_LESS_OR_EQUAL",
 	  "Kernel-mode code touched pageable or invalid memory at a raised "
 	  "IRQL.",
-	  { "memory referenced", "IRQL", "bitfield: bit 0 write, bit 3 "
-	    "execute", "address which referenced memory" }, 4 },
-	{ 0x1E, "KMODE_EXCEPTION_NOT_HANDLED",
+	  { "memory referenced", "IRQL",
+	    "bitfield: bit 0 write, bit 3 "
+	    "execute",
+	    "address which referenced memory" },
+	  4 },
+	{ 0x1E,
+	  "KMODE_EXCEPTION_NOT_HANDLED",
 	  "A kernel-mode exception was not handled.",
 	  { "The exception code that was not handled",
 	    "The address that the exception occurred at",
-	    "Parameter 0 of the exception",
-	    "Parameter 1 of the exception" }, 2 },
-	{ 0x3B, "SYSTEM_SERVICE_EXCEPTION",
+	    "Parameter 0 of the exception", "Parameter 1 of the exception" },
+	  2 },
+	{ 0x3B,
+	  "SYSTEM_SERVICE_EXCEPTION",
 	  "An exception happened while executing a system service routine.",
-	  { "Exception code", "Address of the instruction which caused the "
-	    "exception", "Address of the context record", "zero" }, 2 },
-	{ 0x50, "PAGE_FAULT_IN_NONPAGED_AREA",
+	  { "Exception code",
+	    "Address of the instruction which caused the "
+	    "exception",
+	    "Address of the context record", "zero" },
+	  2 },
+	{ 0x50,
+	  "PAGE_FAULT_IN_NONPAGED_AREA",
 	  "Invalid system memory was referenced.",
 	  { "memory referenced", "value 0 = read, 1 = write, 2 = execute",
 	    "If non-zero, the instruction address which referenced the bad "
-	    "memory address", "reserved" }, 3 },
-	{ 0x7E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED",
+	    "memory address",
+	    "reserved" },
+	  3 },
+	{ 0x7E,
+	  "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED",
 	  "A system thread raised an exception that no handler caught; the "
 	  "exception address usually points at the guilty driver.",
 	  { "The exception code that was not handled",
 	    "The address that the exception occurred at",
-	    "Exception Record Address", "Context Record Address" }, 2 },
-	{ 0x1000007E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M",
+	    "Exception Record Address", "Context Record Address" },
+	  2 },
+	{ 0x1000007E,
+	  "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M",
 	  "A system thread raised an exception that no handler caught; the "
 	  "exception address usually points at the guilty driver.",
 	  { "The exception code that was not handled",
 	    "The address that the exception occurred at",
-	    "Exception Record Address", "Context Record Address" }, 2 },
-	{ 0x9F, "DRIVER_POWER_STATE_FAILURE",
+	    "Exception Record Address", "Context Record Address" },
+	  2 },
+	{ 0x9F,
+	  "DRIVER_POWER_STATE_FAILURE",
 	  "A driver left a power request pending or in an inconsistent "
 	  "state.",
-	  { "subcode", "see subcode", "see subcode", "see subcode" }, 0 },
-	{ 0xD1, "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
+	  { "subcode", "see subcode", "see subcode", "see subcode" },
+	  0 },
+	{ 0xD1,
+	  "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
 	  "A driver touched pageable or invalid memory at a raised IRQL.",
-	  { "memory referenced", "IRQL", "value 0 = read, 1 = write, 8 = "
-	    "execute", "address which referenced memory" }, 4 },
-	{ 0xE2, "MANUALLY_INITIATED_CRASH",
+	  { "memory referenced", "IRQL",
+	    "value 0 = read, 1 = write, 8 = "
+	    "execute",
+	    "address which referenced memory" },
+	  4 },
+	{ 0xE2,
+	  "MANUALLY_INITIATED_CRASH",
 	  "The user deliberately started a crash dump from the debugger or "
 	  "the keyboard.",
-	  { "not used", "not used", "not used", "not used" }, 0 },
-	{ 0xEF, "CRITICAL_PROCESS_DIED",
+	  { "not used", "not used", "not used", "not used" },
+	  0 },
+	{ 0xEF,
+	  "CRITICAL_PROCESS_DIED",
 	  "A process or thread the system needs to run has ended.",
 	  { "Process object", "If 0, a process died; if 1, a thread",
-	    "reserved", "reserved" }, 0 },
-	{ 0x133, "DPC_WATCHDOG_VIOLATION",
+	    "reserved", "reserved" },
+	  0 },
+	{ 0x133,
+	  "DPC_WATCHDOG_VIOLATION",
 	  "A DPC ran too long, or the processor spent too long at DISPATCH "
 	  "level or above.",
-	  { "0: a single DPC exceeded its time; 1: the total did",
-	    "time count", "time limit", "reserved" }, 0 },
-	{ 0x139, "KERNEL_SECURITY_CHECK_FAILURE",
+	  { "0: a single DPC exceeded its time; 1: the total did", "time count",
+	    "time limit", "reserved" },
+	  0 },
+	{ 0x139,
+	  "KERNEL_SECURITY_CHECK_FAILURE",
 	  "The kernel found corrupted critical data (a stack buffer "
 	  "overrun or a broken list).",
 	  { "type of corruption", "Address of the trap frame",
-	    "Address of the exception record", "reserved" }, 0 },
-	{ 0x161, "LIVE_SYSTEM_DUMP",
+	    "Address of the exception record", "reserved" },
+	  0 },
+	{ 0x161,
+	  "LIVE_SYSTEM_DUMP",
 	  "A dump was taken of a running system; nothing crashed.",
-	  { "reserved", "reserved", "reserved", "reserved" }, 0 },
-	{ 0x5454414D, "OPENKD_TEST_BUGCHECK",
+	  { "reserved", "reserved", "reserved", "reserved" },
+	  0 },
+	{ 0x5454414D,
+	  "OPENKD_TEST_BUGCHECK",
 	  "Code 0x5454414D is not a Windows bug check: a test or tool "
 	  "wrote it.",
-	  { "not known", "not known", "not known", "not known" }, 0 },
+	  { "not known", "not known", "not known", "not known" },
+	  0 },
 };
 
 static const struct kd_bugcheck_desc *kd_bugcheck_find(uint32_t code)
@@ -140,7 +174,8 @@ static int kd_cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
 
 	(void)c;
 	if (kd_get_bugcheck(s, &bc) != KD_OK)
-		return kd_fail(s, KD_ENOTFOUND, "Unable to read the bug check "
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to read the bug check "
 			       "data (KiBugcheckData)");
 	kd_out(s, "Bugcheck code %08X\n", bc.code);
 	for (i = 0; i < 4; i++) {
@@ -192,8 +227,9 @@ static bool kd_process_name(struct kd_session *s, char *out, size_t cap)
 
 static void kd_stars(struct kd_session *s)
 {
-	kd_out(s, "%s\n", "*****************************************"
-			  "**************************************");
+	kd_out(s, "%s\n",
+	       "*****************************************"
+	       "**************************************");
 }
 
 static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
@@ -209,7 +245,8 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 
 	(void)c;
 	if (kd_get_bugcheck(s, &bc) != KD_OK || bc.code == 0)
-		return kd_fail(s, KD_ENOTFOUND, "The target did not stop in a "
+		return kd_fail(s, KD_ENOTFOUND,
+			       "The target did not stop in a "
 			       "bug check: nothing to analyze");
 	desc = kd_bugcheck_find(bc.code);
 	kd_stars(s);
@@ -223,10 +260,10 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "%s\n", desc->text);
 	kd_out(s, "Arguments:\n");
 	for (k = 0; k < 4; k++)
-		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1,
-		       kd_is_ptr64(s) ? 16 : 8,
-		       (unsigned long long)(kd_is_ptr64(s) ? bc.p[k] :
-					    bc.p[k] & 0xffffffffu),
+		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1, kd_is_ptr64(s) ? 16 : 8,
+		       (unsigned long long)(kd_is_ptr64(s) ?
+						    bc.p[k] :
+						    bc.p[k] & 0xffffffffu),
 		       desc ? ", " : "", desc ? desc->args[k] : "");
 	kd_out(s, "\nDebugging Details:\n------------------\n\n");
 	kd_out(s, "BUGCHECK_CODE:  %x\n\n", bc.code);
@@ -237,8 +274,7 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		ip = bc.p[desc->ip_arg - 1];
 	if (!ip)
 		(void)kd_reg_get(s, KD_AMD64_RIP, &ip);
-	if ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E ||
-	    bc.code == 0x3B)
+	if ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E || bc.code == 0x3B)
 		kd_out(s, "EXCEPTION_CODE_STR:  %x\n\n",
 		       (unsigned)(bc.p[0] & 0xffffffffu));
 	if (kd_process_name(s, pname, sizeof(pname)))
@@ -275,11 +311,15 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 			   bc.code == 0x3B);
 
 		if (av)
-			kd_out(s, "FAILURE_BUCKET_ID:  AV_%s!unknown_function"
-				  "\n\n", m->name);
+			kd_out(s,
+			       "FAILURE_BUCKET_ID:  AV_%s!unknown_function"
+			       "\n\n",
+			       m->name);
 		else
-			kd_out(s, "FAILURE_BUCKET_ID:  0x%X_%s!unknown_function"
-				  "\n\n", bc.code & 0xFFFFFFF, m->name);
+			kd_out(s,
+			       "FAILURE_BUCKET_ID:  0x%X_%s!unknown_function"
+			       "\n\n",
+			       bc.code & 0xFFFFFFF, m->name);
 	} else {
 		kd_out(s, "FAILURE_BUCKET_ID:  0x%X_unknown_module\n\n",
 		       bc.code & 0xFFFFFFF);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define DW_PAGE 4096u
-#define DW_PREFETCH_PAGES 64u   /* 256 KiB per physical read request */
+#define DW_PREFETCH_PAGES 64u /* 256 KiB per physical read request */
 #define DW_MAX_RUNS 1024u
 #define DW_LIVE_SYSTEM_DUMP 0x161u
 #define DW_KUSER_INTERRUPT_TIME 0xFFFFF78000000008ull
@@ -33,18 +33,18 @@ struct dw_overlay {
 
 struct dw_live {
 	struct kd_session *s;
-	uint8_t *pf;              /* prefetch buffer */
-	uint64_t pf_pfn;          /* first pfn in pf */
-	unsigned int pf_n;        /* pages in pf */
-	uint8_t *pf_ok;           /* per page: read completely */
-	uint8_t *keep;            /* bitmap of kept pfns (/k), else NULL */
+	uint8_t *pf;	   /* prefetch buffer */
+	uint64_t pf_pfn;   /* first pfn in pf */
+	unsigned int pf_n; /* pages in pf */
+	uint8_t *pf_ok;	   /* per page: read completely */
+	uint8_t *keep;	   /* bitmap of kept pfns (/k), else NULL */
 	uint64_t keep_bits;
 	const struct kd_dump_run *runs;
 	unsigned int nruns;
 	struct dw_overlay *ov;
 	unsigned int nov;
-	uint64_t failed;          /* pages that could not be read */
-	int link_rc;              /* a link failure: abort */
+	uint64_t failed; /* pages that could not be read */
+	int link_rc;	 /* a link failure: abort */
 	unsigned int last_pct;
 	bool cancelled;
 };
@@ -96,7 +96,8 @@ static void dw_prefetch(struct dw_live *w, uint64_t pfn)
 
 		if (kd_read_physical(w->s, (pfn + i) * DW_PAGE,
 				     w->pf + (size_t)i * DW_PAGE, DW_PAGE,
-				     &d1) >= 0 && d1 == DW_PAGE)
+				     &d1) >= 0 &&
+		    d1 == DW_PAGE)
 			w->pf_ok[i] = 1;
 	}
 }
@@ -165,26 +166,30 @@ static int dw_read_runs(struct kd_session *s, struct kd_dump_run **out,
 	*out = NULL;
 	*nout = 0;
 	if (!s->have_kdbg || !s->kdbg.mm_physical_memory_block)
-		return kd_fail(s, KD_ENOTFOUND, "Unable to find the physical "
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to find the physical "
 			       "memory runs (KDBG MmPhysicalMemoryBlock is "
 			       "not set)");
-	if (kd_read_u64(s, s->kdbg.mm_physical_memory_block, &ptr) < 0 ||
-	    !ptr)
-		return kd_fail(s, KD_EFAULT, "Unable to read "
-			       "nt!MmPhysicalMemoryBlock at %#llx",
-			       (unsigned long long)
-			       s->kdbg.mm_physical_memory_block);
+	if (kd_read_u64(s, s->kdbg.mm_physical_memory_block, &ptr) < 0 || !ptr)
+		return kd_fail(
+			s, KD_EFAULT,
+			"Unable to read "
+			"nt!MmPhysicalMemoryBlock at %#llx",
+			(unsigned long long)s->kdbg.mm_physical_memory_block);
 	if (!p64)
 		ptr &= 0xFFFFFFFFull;
 	if (kd_read_virtual_all(s, ptr, hdr, hsz) < 0)
-		return kd_fail(s, KD_EFAULT, "Unable to read the physical "
+		return kd_fail(s, KD_EFAULT,
+			       "Unable to read the physical "
 			       "memory descriptor at %#llx",
 			       (unsigned long long)ptr);
 	n = kd_get_le32(hdr);
 	npages = p64 ? kd_get_le64(hdr + 8) : kd_get_le32(hdr + 4);
 	if (n == 0 || n > DW_MAX_RUNS)
-		return kd_fail(s, KD_EPROTO, "The physical memory descriptor "
-			       "has %u runs", n);
+		return kd_fail(s, KD_EPROTO,
+			       "The physical memory descriptor "
+			       "has %u runs",
+			       n);
 	buf = kd_malloc(n * rsz);
 	r = kd_calloc(n, sizeof(*r));
 	if (!buf || !r) {
@@ -195,7 +200,8 @@ static int dw_read_runs(struct kd_session *s, struct kd_dump_run **out,
 	if (kd_read_virtual_all(s, ptr + hsz, buf, n * rsz) < 0) {
 		kd_free(buf);
 		kd_free(r);
-		return kd_fail(s, KD_EFAULT, "Unable to read the physical "
+		return kd_fail(s, KD_EFAULT,
+			       "Unable to read the physical "
 			       "memory runs at %#llx",
 			       (unsigned long long)(ptr + hsz));
 	}
@@ -237,8 +243,8 @@ static void dw_bugcheck(struct kd_session *s, struct kd_dump_write_params *p)
 }
 
 /* Queue a CONTEXT at virtual @p va: split per page after translation. */
-static int dw_add_overlay(struct kd_session *s, struct dw_live *w,
-			  uint64_t va, const uint8_t *ctx, uint32_t len)
+static int dw_add_overlay(struct kd_session *s, struct dw_live *w, uint64_t va,
+			  const uint8_t *ctx, uint32_t len)
 {
 	uint32_t off = 0;
 
@@ -278,8 +284,8 @@ static unsigned int dw_prcb_contexts(struct kd_session *s, struct dw_live *w)
 	if (!s->have_kdbg || !s->kdbg.ki_processor_block)
 		return 0;
 	oemb = s->kdbg.offset_prcb_proc_state_context;
-	if (kd_read_virtual_all(s, s->kdbg_addr +
-				KD_KDBG_OFFSET_PRCB_CONTEXT, b, 2) == KD_OK &&
+	if (kd_read_virtual_all(s, s->kdbg_addr + KD_KDBG_OFFSET_PRCB_CONTEXT,
+				b, 2) == KD_OK &&
 	    s->kdbg.size > KD_KDBG_OFFSET_PRCB_CONTEXT + 2)
 		optr = kd_get_le16(b);
 	if (!oemb && !optr)
@@ -290,16 +296,17 @@ static unsigned int dw_prcb_contexts(struct kd_session *s, struct dw_live *w)
 		bool ok = false;
 
 		if (kd_read_u64(s, s->kdbg.ki_processor_block + 8ull * i,
-				&prcb) < 0 || !prcb)
+				&prcb) < 0 ||
+		    !prcb)
 			continue;
 		if (kd_context(s, i, &ctx) < 0 || !ctx)
 			continue;
 		if (oemb && dw_add_overlay(s, w, prcb + oemb, ctx,
 					   KD_AMD64_CONTEXT_SIZE) == KD_OK)
 			ok = true;
-		if (optr && kd_read_u64(s, prcb + optr, &cva) == KD_OK &&
-		    cva && dw_add_overlay(s, w, cva, ctx,
-					  KD_AMD64_CONTEXT_SIZE) == KD_OK)
+		if (optr && kd_read_u64(s, prcb + optr, &cva) == KD_OK && cva &&
+		    dw_add_overlay(s, w, cva, ctx, KD_AMD64_CONTEXT_SIZE) ==
+			    KD_OK)
 			ok = true;
 		nok += ok;
 	}
@@ -457,7 +464,8 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 			if (*q == '"') {
 				e = strchr(q + 1, '"');
 				if (!e)
-					return kd_syntax_error(s, c->line,
+					return kd_syntax_error(
+						s, c->line,
 						(size_t)(q - c->line));
 				q++;
 			} else {
@@ -472,9 +480,11 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 			comment[n] = 0;
 			p = *e == '"' ? e + 1 : e;
 		} else if (*o == 'm' || *o == 'b' || *o == 'u') {
-			return kd_fail(s, KD_ENOTSUP, ".dump /%c is not "
+			return kd_fail(s, KD_ENOTSUP,
+				       ".dump /%c is not "
 				       "supported: use /f (full) or /k "
-				       "(kernel)", *o);
+				       "(kernel)",
+				       *o);
 		} else {
 			return kd_syntax_error(s, c->line,
 					       (size_t)(o - c->line));
@@ -485,18 +495,22 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 		p = dw_skip(p);
 	}
 	if (!ctype)
-		return kd_fail(s, KD_ENOTSUP, "Small (mini) kernel dumps are "
+		return kd_fail(s, KD_ENOTSUP,
+			       "Small (mini) kernel dumps are "
 			       "not supported: use .dump /f or .dump /k");
 	if (dw_file_arg(p, path, sizeof(path)) < 0)
 		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP, ".dump is disabled here");
 	if (kd_dump_of_target(s->target))
-		return kd_fail(s, KD_ENOTSUP, "Writing a dump of a dump "
+		return kd_fail(s, KD_ENOTSUP,
+			       "Writing a dump of a dump "
 			       "target is not supported");
 	if (!overwrite && stat(path, &st) == 0)
-		return kd_fail(s, KD_EBUSY, "Dump file %s already exists, "
-			       "use /o to overwrite it", path);
+		return kd_fail(s, KD_EBUSY,
+			       "Dump file %s already exists, "
+			       "use /o to overwrite it",
+			       path);
 	memset(&w, 0, sizeof(w));
 	memset(&wp, 0, sizeof(wp));
 	w.s = s;
@@ -509,18 +523,22 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_kspecial(s, s->cpu, &ks);
 	if (rc < 0 || !ks) {
 		kd_free(runs);
-		return kd_fail(s, rc < 0 ? rc : KD_ERROR, "Unable to read the "
+		return kd_fail(s, rc < 0 ? rc : KD_ERROR,
+			       "Unable to read the "
 			       "special registers (CR3)");
 	}
 	rc = kd_context(s, s->cpu, &ctx);
 	if (rc < 0 || !ctx) {
 		kd_free(runs);
-		return kd_fail(s, rc < 0 ? rc : KD_ERROR, "Unable to read the "
-			       "registers of processor %u", s->cpu);
+		return kd_fail(s, rc < 0 ? rc : KD_ERROR,
+			       "Unable to read the "
+			       "registers of processor %u",
+			       s->cpu);
 	}
 	wp.version = KD_DUMP_WRITE_PARAMS_VERSION;
 	wp.type = ctype == 'f' ? KD_DUMP_FULL :
-		  active ? KD_DUMP_BITMAP_FULL : KD_DUMP_BITMAP_KERNEL;
+		  active       ? KD_DUMP_BITMAP_FULL :
+				 KD_DUMP_BITMAP_KERNEL;
 	wp.ptr64 = kd_is_ptr64(s);
 	wp.machine = s->version.machine_type;
 	wp.major = s->version.major_version & 0xFF;
@@ -554,14 +572,18 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 	/* kd_context() may have switched buffers: take the current one. */
 	rc = kd_context(s, s->cpu, &ctx);
 	if (rc < 0 || !ctx) {
-		rc = kd_fail(s, KD_ERROR, "Unable to read the registers of "
-			     "processor %u", s->cpu);
+		rc = kd_fail(s, KD_ERROR,
+			     "Unable to read the registers of "
+			     "processor %u",
+			     s->cpu);
 		goto out;
 	}
 	wp.context = ctx;
 	if (nctx < s->ncpus && s->ncpus > 1)
-		kd_out(s, "WARNING: %u of %u processor contexts could be put "
-			  "in their KPRCB\n", nctx, s->ncpus);
+		kd_out(s,
+		       "WARNING: %u of %u processor contexts could be put "
+		       "in their KPRCB\n",
+		       nctx, s->ncpus);
 	w.pf = kd_malloc((size_t)DW_PREFETCH_PAGES * DW_PAGE);
 	w.pf_ok = kd_malloc(DW_PREFETCH_PAGES);
 	if (!w.pf || !w.pf_ok) {
@@ -573,29 +595,34 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 	if (ctype == 'k' && !active) {
 		rc = dw_kernel_pages(s, &w, ks->cr3);
 		if (rc < 0) {
-			rc = kd_fail(s, rc, "Unable to walk the kernel page "
-				     "tables: %s", kd_error_message(rc));
+			rc = kd_fail(s, rc,
+				     "Unable to walk the kernel page "
+				     "tables: %s",
+				     kd_error_message(rc));
 			goto out;
 		}
 		wp.keep_page = dw_keep;
 	}
 	kd_out(s, "Creating %s - %s\n", path,
 	       ctype == 'f' ? "Full kernel dump" :
-	       active ? "Active kernel and user dump" :
-			"Kernel summary dump");
+	       active	    ? "Active kernel and user dump" :
+			      "Kernel summary dump");
 	t0 = kd_mono_ms();
 	rc = kd_dump_write(path, &wp);
 	if (rc == KD_OK && w.link_rc < 0)
 		rc = w.link_rc;
 	if (w.cancelled) {
 		s->interrupt = 0;
-		rc = kd_fail(s, KD_EAGAIN, "Dump creation was cancelled, %s "
-			     "removed", path);
+		rc = kd_fail(s, KD_EAGAIN,
+			     "Dump creation was cancelled, %s "
+			     "removed",
+			     path);
 		goto out;
 	}
 	if (w.link_rc < 0) {
 		(void)unlink(path);
-		rc = kd_fail(s, w.link_rc, "Dump creation failed: the target "
+		rc = kd_fail(s, w.link_rc,
+			     "Dump creation failed: the target "
 			     "stopped answering (%s)",
 			     kd_error_message(w.link_rc));
 		goto out;
@@ -606,8 +633,10 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 		goto out;
 	}
 	if (w.failed)
-		kd_out(s, "WARNING: %llu pages could not be read and were "
-			  "%s\n", (unsigned long long)w.failed,
+		kd_out(s,
+		       "WARNING: %llu pages could not be read and were "
+		       "%s\n",
+		       (unsigned long long)w.failed,
 		       ctype == 'f' ? "written as zeros" : "left out");
 	if (stat(path, &st) == 0 && kd_mono_ms() > t0)
 		kd_out(s, "Wrote %llu bytes in %.1f s\n",

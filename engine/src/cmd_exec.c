@@ -51,8 +51,7 @@ bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev)
 			continue;
 		if (t->cpu != ~0u && t->cpu != ev->cpu)
 			return true; /* another processor passing by */
-		if (t->min_sp &&
-		    kd_reg_get(s, KD_AMD64_RSP, &rsp) == KD_OK &&
+		if (t->min_sp && kd_reg_get(s, KD_AMD64_RSP, &rsp) == KD_OK &&
 		    rsp <= t->min_sp)
 			return true; /* a deeper frame: keep going */
 	}
@@ -109,10 +108,14 @@ static uint64_t kd_hw_dr7(struct kd_session *s)
 
 		if (!b->used || !b->enabled || b->kind != KD_BP_HW)
 			continue;
-		rw = b->hw_access == 'e' ? 0 : b->hw_access == 'w' ? 1 :
-		     b->hw_access == 'i' ? 2 : 3;
-		len = b->hw_size == 1 ? 0 : b->hw_size == 2 ? 1 :
-		      b->hw_size == 8 ? 2 : 3;
+		rw = b->hw_access == 'e' ? 0 :
+		     b->hw_access == 'w' ? 1 :
+		     b->hw_access == 'i' ? 2 :
+					   3;
+		len = b->hw_size == 1 ? 0 :
+		      b->hw_size == 2 ? 1 :
+		      b->hw_size == 8 ? 2 :
+					3;
 		dr7 |= 1ull << (b->hw_slot * 2);
 		dr7 |= (rw | len << 2) << (16 + b->hw_slot * 4);
 	}
@@ -122,8 +125,8 @@ static uint64_t kd_hw_dr7(struct kd_session *s)
 /* Load Dr0-3 and Dr7 into every processor's context. */
 static int kd_hw_load(struct kd_session *s, uint64_t dr7)
 {
-	static const int dregs[4] = { KD_AMD64_DR0, KD_AMD64_DR1,
-				      KD_AMD64_DR2, KD_AMD64_DR3 };
+	static const int dregs[4] = { KD_AMD64_DR0, KD_AMD64_DR1, KD_AMD64_DR2,
+				      KD_AMD64_DR3 };
 	unsigned cpu, i;
 	int rc;
 
@@ -180,8 +183,9 @@ static int kd_step_raw(struct kd_session *s, struct kd_event *ev)
 		rc = s->target->ops->wait(s->target, s->opts.request_timeout_ms,
 					  ev);
 		if (rc < 0)
-			return kd_fail(s, rc, "The target did not finish the "
-					      "step: %s",
+			return kd_fail(s, rc,
+				       "The target did not finish the "
+				       "step: %s",
 				       kd_error_message(rc));
 		if (ev->kind == KD_EV_EXCEPTION)
 			return KD_OK;
@@ -235,8 +239,9 @@ int kd_exec_continue(struct kd_session *s)
 		rc = s->target->ops->insert_bp(s->target, s->cpu, b->addr,
 					       &b->handle);
 		if (rc < 0) {
-			kd_out(s, "Unable to insert breakpoint %u at %llx, "
-				  "disabled\n",
+			kd_out(s,
+			       "Unable to insert breakpoint %u at %llx, "
+			       "disabled\n",
 			       i, (unsigned long long)b->addr);
 			b->enabled = false;
 			continue;
@@ -465,8 +470,8 @@ static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot read the registers");
 		if (n > 0 &&
-		    kd_insn_info(s, pc, &len, &is_call, &is_ret,
-				 &is_branch) == KD_OK &&
+		    kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) ==
+			    KD_OK &&
 		    is_call)
 			return kd_step_report(s, true);
 		rc = (over && n == 0) ? kd_step_over_one(s, &plain) :
@@ -513,9 +518,10 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
 	int rc;
 
 	if (cpu >= s->ncpus)
-		return kd_fail(s, KD_EINVAL, "Processor %u does not exist: "
-					     "the target has %u", cpu,
-			       s->ncpus);
+		return kd_fail(s, KD_EINVAL,
+			       "Processor %u does not exist: "
+			       "the target has %u",
+			       cpu, s->ncpus);
 	if (cpu == s->cpu)
 		return KD_OK;
 	if (!s->target->ops->switch_cpu)
@@ -525,8 +531,8 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
 	if (rc == KD_OK)
 		rc = s->target->ops->switch_cpu(s->target, cpu);
 	if (rc < 0)
-		return kd_fail(s, rc, "Cannot switch to processor %u: %s",
-			       cpu, kd_error_message(rc));
+		return kd_fail(s, rc, "Cannot switch to processor %u: %s", cpu,
+			       kd_error_message(rc));
 	kd_mark_running(s);
 	for (;;) {
 		rc = s->target->ops->wait(s->target, s->opts.request_timeout_ms,
@@ -549,7 +555,8 @@ const struct kd_command kd_cmds_exec[] = {
 	{ "gc", kd_cmd_g, KD_CMDF_STOPPED, "go from a conditional breakpoint" },
 	{ "gh", kd_cmd_g, KD_CMDF_STOPPED, "go, exception handled" },
 	{ "gn", kd_cmd_g, KD_CMDF_STOPPED, "go, exception not handled" },
-	{ "gu", kd_cmd_gu, KD_CMDF_STOPPED, "go up: run to the return address" },
+	{ "gu", kd_cmd_gu, KD_CMDF_STOPPED,
+	  "go up: run to the return address" },
 	{ "p", kd_cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "step over [count]" },
 	{ "pr", kd_cmd_step, KD_CMDF_STOPPED, "step over, no registers" },

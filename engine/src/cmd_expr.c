@@ -23,8 +23,7 @@ static const char *const kd_expr_month[] = {
 };
 
 /* Evaluate the whole argument text; anything left over is an error. */
-static int expr_whole(struct kd_session *s, struct kd_cmdctx *c,
-		      uint64_t *v)
+static int expr_whole(struct kd_session *s, struct kd_cmdctx *c, uint64_t *v)
 {
 	const char *p = c->args;
 	int rc;
@@ -131,8 +130,7 @@ static bool fmt_local_time(char *buf, size_t cap, int64_t secs, int ms,
 
 	if ((int64_t)t != secs || !localtime_r(&t, &tm))
 		return false;
-	if (tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11)
+	if (tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
 		return false;
 	if (!with_ms) {
 		snprintf(buf, cap, "%s %s %2d %02d:%02d:%02d %d",
@@ -144,10 +142,9 @@ static bool fmt_local_time(char *buf, size_t cap, int64_t secs, int ms,
 	off = tm.tm_gmtoff / 60;
 	snprintf(buf, cap,
 		 "%s %s %2d %02d:%02d:%02d.%03d %d (UTC %c %ld:%02ld)",
-		 kd_expr_wday[tm.tm_wday], kd_expr_month[tm.tm_mon],
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms,
-		 tm.tm_year + 1900, off < 0 ? '-' : '+', labs(off) / 60,
-		 labs(off) % 60);
+		 kd_expr_wday[tm.tm_wday], kd_expr_month[tm.tm_mon], tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, ms, tm.tm_year + 1900,
+		 off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return true;
 }
 
@@ -259,8 +256,7 @@ static int cmd_radix(struct kd_session *s, struct kd_cmdctx *c)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p != '\0' || (base != 8 && base != 10 && base != 16))
-		return kd_syntax_error(s, c->line,
-				       (size_t)(c->args - c->line));
+		return kd_syntax_error(s, c->line, (size_t)(c->args - c->line));
 	s->radix = base;
 	return KD_OK;
 }

@@ -92,20 +92,32 @@ static bool kd_all_ok(const bool *ok, size_t n)
 static uint64_t kd_get_unit(const uint8_t *b, unsigned size)
 {
 	switch (size) {
-	case 1: return b[0];
-	case 2: return kd_get_le16(b);
-	case 4: return kd_get_le32(b);
-	default: return kd_get_le64(b);
+	case 1:
+		return b[0];
+	case 2:
+		return kd_get_le16(b);
+	case 4:
+		return kd_get_le32(b);
+	default:
+		return kd_get_le64(b);
 	}
 }
 
 static void kd_put_unit(uint8_t *b, unsigned size, uint64_t v)
 {
 	switch (size) {
-	case 1: b[0] = (uint8_t)v; break;
-	case 2: kd_put_le16(b, (uint16_t)v); break;
-	case 4: kd_put_le32(b, (uint32_t)v); break;
-	default: kd_put_le64(b, v); break;
+	case 1:
+		b[0] = (uint8_t)v;
+		break;
+	case 2:
+		kd_put_le16(b, (uint16_t)v);
+		break;
+	case 4:
+		kd_put_le32(b, (uint32_t)v);
+		break;
+	default:
+		kd_put_le64(b, v);
+		break;
 	}
 }
 
@@ -119,20 +131,19 @@ static char kd_ascii(uint8_t c)
 /* ------------------------------------------------------------------ */
 
 struct kd_dfmt {
-	char kind;       /* 'b' 'w' 'd' 'q' 'a' 'u' */
-	unsigned size;   /* element size */
-	unsigned cols;   /* elements per line */
-	bool ascii;      /* db, dc: ASCII column */
-	bool sym;        /* dds, dqs, dps */
-	bool bang;       /* !db style: "#    1000 " addresses */
+	char kind;     /* 'b' 'w' 'd' 'q' 'a' 'u' */
+	unsigned size; /* element size */
+	unsigned cols; /* elements per line */
+	bool ascii;    /* db, dc: ASCII column */
+	bool sym;      /* dds, dqs, dps */
+	bool bang;     /* !db style: "#    1000 " addresses */
 };
 
 /*
  * Append printf output at @p p, never past @p end (the byte after the
  * buffer); returns where the text ends, truncated if it did not fit.
  */
-static char *kd_put(char *p, char *end, const char *fmt, ...)
-	KD_PRINTF(3, 4);
+static char *kd_put(char *p, char *end, const char *fmt, ...) KD_PRINTF(3, 4);
 
 static char *kd_put(char *p, char *end, const char *fmt, ...)
 {
@@ -150,8 +161,7 @@ static char *kd_put(char *p, char *end, const char *fmt, ...)
 }
 
 /* One value, or its unreadable form, appended at @p p (up to @p end). */
-static char *kd_fmt_unit(char *p, char *end, unsigned size, bool ok,
-			 uint64_t v)
+static char *kd_fmt_unit(char *p, char *end, unsigned size, bool ok, uint64_t v)
 {
 	switch (size) {
 	case 1:
@@ -170,9 +180,8 @@ static char *kd_fmt_unit(char *p, char *end, unsigned size, bool ok,
 	}
 }
 
-static char *kd_fmt_line_addr(const struct kd_session *s, char *p,
-			      char *end, const struct kd_dfmt *f,
-			      uint64_t addr)
+static char *kd_fmt_line_addr(const struct kd_session *s, char *p, char *end,
+			      const struct kd_dfmt *f, uint64_t addr)
 {
 	char a[18];
 
@@ -210,8 +219,8 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 			continue;
 		}
 		if (i > 0)
-			*p++ = (f->size == 1 && cols == 16 && i == 8) ?
-			       '-' : ' ';
+			*p++ = (f->size == 1 && cols == 16 && i == 8) ? '-' :
+									' ';
 		eok = kd_all_ok(ok + (size_t)i * f->size, f->size);
 		p = kd_fmt_unit(p, end, f->size, eok,
 				eok ? kd_get_unit(e, f->size) : 0);
@@ -232,8 +241,7 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 
 /* dds / dqs / dps: "addr  value symbol" one per line. */
 static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
-			      uint64_t addr, const uint8_t *buf,
-			      const bool *ok)
+			      uint64_t addr, const uint8_t *buf, const bool *ok)
 {
 	char line[128 + 256];
 	char sym[256];
@@ -245,8 +253,8 @@ static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
 	p = kd_fmt_unit(p, line + sizeof(line) - 2, f->size, eok, v);
 	if (eok && kd_sym_format(s, v, sym, sizeof(sym)) == KD_OK &&
 	    sym[0] != '\0')
-		p += snprintf(p, sizeof(line) - (size_t)(p - line) - 2,
-			      " %s", sym);
+		p += snprintf(p, sizeof(line) - (size_t)(p - line) - 2, " %s",
+			      sym);
 	*p++ = '\n';
 	kd_out_raw(s, line, (size_t)(p - line));
 }
@@ -280,8 +288,8 @@ static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
  * da / du: strings up to @p max characters, 48 a line, stopping at a NUL
  * or unreadable memory.  Returns the address after the string.
  */
-static uint64_t kd_display_string(struct kd_session *s, bool phys,
-				  bool wide, uint64_t addr, uint64_t max)
+static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
+				  uint64_t addr, uint64_t max)
 {
 	unsigned csize = wide ? 2 : 1;
 	char line[KD_STR_LINE + 32];
@@ -403,8 +411,8 @@ static bool kd_dform(const struct kd_session *s, const char *form,
 		*f = (struct kd_dfmt){ 'q', 8, 2, false, false, false };
 		*defcount = 16;
 	} else if (strcmp(form, "dp") == 0) {
-		*f = (struct kd_dfmt){ 'q', psize, 16 / psize, false, false,
-				       false };
+		*f = (struct kd_dfmt){ 'q',   psize, 16 / psize,
+				       false, false, false };
 		*defcount = 128 / psize;
 	} else if (strcmp(form, "dds") == 0) {
 		*f = (struct kd_dfmt){ 'd', 4, 1, false, true, false };
@@ -511,8 +519,7 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 			p++;
 	}
 	count = defcount;
-	rc = kd_range_arg(s, c->line, &p, f.size, &addr, &count,
-			  &have_addr);
+	rc = kd_range_arg(s, c->line, &p, f.size, &addr, &count, &have_addr);
 	if (rc < 0)
 		return rc;
 	if (!have_addr)
@@ -642,8 +649,8 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 }
 
 /* A "string" argument: returns its length, *pos after the quote. */
-static int kd_quoted(struct kd_session *s, const char *line,
-		     const char **pos, const char **text, size_t *len)
+static int kd_quoted(struct kd_session *s, const char *line, const char **pos,
+		     const char **text, size_t *len)
 {
 	const char *p = *pos;
 	const char *close;
@@ -742,12 +749,23 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_enter_string(s, c, p, phys, true, form[1] == 'z',
 				       addr);
 	switch (form[1]) {
-	case 'b': size = 1; break;
-	case 'w': size = 2; break;
-	case 'd': size = 4; break;
-	case 'q': size = 8; break;
-	case 'p': size = kd_is_ptr64(s) ? 8 : 4; break;
-	default: return kd_syntax_error(s, c->line, 0);
+	case 'b':
+		size = 1;
+		break;
+	case 'w':
+		size = 2;
+		break;
+	case 'd':
+		size = 4;
+		break;
+	case 'q':
+		size = 8;
+		break;
+	case 'p':
+		size = kd_is_ptr64(s) ? 8 : 4;
+		break;
+	default:
+		return kd_syntax_error(s, c->line, 0);
 	}
 	if (*p == '\0')
 		return kd_enter_interactive(s, c->line, phys, size, addr);
@@ -785,10 +803,18 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
 	}
 	switch (kind) {
-	case 'w': size = 2; break;
-	case 'd': size = 4; break;
-	case 'q': size = 8; break;
-	default: size = 1; break;
+	case 'w':
+		size = 2;
+		break;
+	case 'd':
+		size = 4;
+		break;
+	case 'q':
+		size = 8;
+		break;
+	default:
+		size = 1;
+		break;
 	}
 	rc = kd_range_arg(s, c->line, &p, size, &addr, &count, &have_addr);
 	if (rc < 0)
@@ -880,7 +906,8 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		if (span < plen)
 			break;
 		scan = span - plen + 1 < KD_SEARCH_CHUNK ?
-		       (size_t)(span - plen + 1) : KD_SEARCH_CHUNK;
+			       (size_t)(span - plen + 1) :
+			       KD_SEARCH_CHUNK;
 		win = scan + plen - 1;
 		kd_fetch(s, false, addr + off, buf, ok, win);
 		for (pos = 0; pos < scan; pos += step) {
@@ -902,8 +929,8 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 #define KD_FILE_CHUNK 0x10000u
 
 /* A file name: "quoted" or up to the next blank. */
-static int kd_file_arg(struct kd_session *s, const char *line,
-		       const char **pos, char *out, size_t cap)
+static int kd_file_arg(struct kd_session *s, const char *line, const char **pos,
+		       char *out, size_t cap)
 {
 	const char *p = *pos;
 	size_t n = 0;
@@ -967,8 +994,8 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "Writing %llx bytes", (unsigned long long)count);
 	rc = KD_OK;
 	for (off = 0; off < count; off += KD_FILE_CHUNK) {
-		size_t n = count - off < KD_FILE_CHUNK ?
-			   (size_t)(count - off) : KD_FILE_CHUNK;
+		size_t n = count - off < KD_FILE_CHUNK ? (size_t)(count - off) :
+							 KD_FILE_CHUNK;
 
 		if (s->interrupt) {
 			kd_out(s, "\n");
@@ -977,7 +1004,8 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 		}
 		if (kd_read_virtual_all(s, addr + off, buf, n) != KD_OK) {
 			kd_out(s, "\n");
-			rc = kd_fail(s, KD_EFAULT, "Unable to read memory at "
+			rc = kd_fail(s, KD_EFAULT,
+				     "Unable to read memory at "
 				     "%s, file is partial",
 				     kd_fmt_ptr(s, a, addr + off));
 			break;
@@ -1042,8 +1070,8 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "Reading %llx bytes", (unsigned long long)count);
 	rc = KD_OK;
 	for (off = 0; off < count; off += KD_FILE_CHUNK) {
-		size_t n = count - off < KD_FILE_CHUNK ?
-			   (size_t)(count - off) : KD_FILE_CHUNK;
+		size_t n = count - off < KD_FILE_CHUNK ? (size_t)(count - off) :
+							 KD_FILE_CHUNK;
 
 		if (fread(buf, 1, n, fp) != n) {
 			kd_out(s, "\n");
@@ -1074,7 +1102,8 @@ static int kd_current_dirbase(struct kd_session *s, uint64_t *dirbase)
 	int rc = kd_kspecial(s, s->cpu, &ks);
 
 	if (rc < 0)
-		return kd_fail(s, rc, "Unable to read the special registers "
+		return kd_fail(s, rc,
+			       "Unable to read the special registers "
 			       "(CR3)");
 	*dirbase = ks->cr3;
 	return KD_OK;
@@ -1109,8 +1138,10 @@ static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	rc = kd_pt_walk(s, dirbase, va, &w);
 	if (rc == KD_EFAULT && w.nlevels == 0)
-		return kd_fail(s, rc, "Unable to read the PXE at physical "
-			       "%llx", (unsigned long long)w.entry_pa[0]);
+		return kd_fail(s, rc,
+			       "Unable to read the PXE at physical "
+			       "%llx",
+			       (unsigned long long)w.entry_pa[0]);
 	kd_out(s, "%43sVA %016llx\n", "", (unsigned long long)va);
 	for (i = 0; i < w.nlevels; i++) {
 		uint64_t e = w.entry[i];
@@ -1122,8 +1153,7 @@ static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 				       (unsigned long long)w.entry_pa[i], pad);
 		n2 += (size_t)snprintf(l2 + n2, sizeof(l2) - n2,
 				       "contains %016llX%s",
-				       (unsigned long long)e,
-				       last ? "" : "  ");
+				       (unsigned long long)e, last ? "" : "  ");
 		if (e & KD_PTE_P) {
 			char fl[12];
 			char pfn[24];
@@ -1144,22 +1174,22 @@ static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 		n3 += (size_t)snprintf(l3 + n3, sizeof(l3) - n3,
 				       "LARGE PAGE pfn %llx",
 				       (unsigned long long)(w.pa >> 12));
-	kd_out(s, "%.*s\n%.*s\n%.*s\n", (int)n1, l1, (int)n2, l2, (int)n3,
-	       l3);
+	kd_out(s, "%.*s\n%.*s\n%.*s\n", (int)n1, l1, (int)n2, l2, (int)n3, l3);
 	if (rc == KD_EFAULT)
-		return kd_fail(s, rc, "Unable to read the %s at physical %llx",
-			       lvl[w.nlevels < KD_PT_LEVELS ? w.nlevels : 3],
-			       (unsigned long long)
-			       w.entry_pa[w.nlevels < KD_PT_LEVELS ?
-					  w.nlevels : 3]);
+		return kd_fail(
+			s, rc, "Unable to read the %s at physical %llx",
+			lvl[w.nlevels < KD_PT_LEVELS ? w.nlevels : 3],
+			(unsigned long long)w
+				.entry_pa[w.nlevels < KD_PT_LEVELS ? w.nlevels :
+								     3]);
 	return KD_OK;
 }
 
 /* !vtop DirBase VA (DirBase 0: the current processor's CR3). */
 static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 {
-	static const char *const lvl[KD_PT_LEVELS] = { "PML4E", "PDPE",
-						       "PDE", "PTE" };
+	static const char *const lvl[KD_PT_LEVELS] = { "PML4E", "PDPE", "PDE",
+						       "PTE" };
 	const char *p = c->args;
 	struct kd_pt_walk w;
 	uint64_t dirbase = 0, va = 0;
@@ -1198,9 +1228,10 @@ static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc == KD_OK) {
 		kd_out(s, "Amd64VtoP: %sapped phys %s\n",
 		       w.large ? "Large page m" : "M", kd_fmt_addr(a, w.pa));
-		kd_out(s, "Virtual address %llx translates to physical "
-		       "address %llx.\n", (unsigned long long)va,
-		       (unsigned long long)w.pa);
+		kd_out(s,
+		       "Virtual address %llx translates to physical "
+		       "address %llx.\n",
+		       (unsigned long long)va, (unsigned long long)w.pa);
 		return KD_OK;
 	}
 	if (rc == KD_ENOTFOUND)
@@ -1209,16 +1240,29 @@ static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 	else
 		kd_out(s, "Amd64VtoP: unable to read %s at %s\n",
 		       lvl[w.nlevels < KD_PT_LEVELS ? w.nlevels : 3],
-		       kd_fmt_addr(a, w.entry_pa[w.nlevels < KD_PT_LEVELS ?
-						  w.nlevels : 3]));
-	return kd_fail(s, rc, "Virtual address %llx translation fails, "
-		       "error 0x%X.", (unsigned long long)va,
+		       kd_fmt_addr(
+			       a,
+			       w.entry_pa[w.nlevels < KD_PT_LEVELS ? w.nlevels :
+								     3]));
+	return kd_fail(s, rc,
+		       "Virtual address %llx translation fails, "
+		       "error 0x%X.",
+		       (unsigned long long)va,
 		       rc == KD_ENOTFOUND ? 0xD0000147u : 0xC0000005u);
 }
 
-#define KD_DCMD(n, h) { n, kd_cmd_d, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h }
-#define KD_ECMD(n, h) { n, kd_cmd_e, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h }
-#define KD_PCMD(n, h) { n, kd_cmd_bang_d, KD_CMDF_STOPPED, h }
+#define KD_DCMD(n, h)                                            \
+	{                                                        \
+		n, kd_cmd_d, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
+	}
+#define KD_ECMD(n, h)                                            \
+	{                                                        \
+		n, kd_cmd_e, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
+	}
+#define KD_PCMD(n, h)                                \
+	{                                            \
+		n, kd_cmd_bang_d, KD_CMDF_STOPPED, h \
+	}
 
 const struct kd_command kd_cmds_mem[] = {
 	KD_DCMD("d", "d [range]: repeat the last d* form"),

@@ -166,8 +166,7 @@ static int kd_run_nested(struct kd_session *s, const char *text)
  * run already counted some (failures above @p before) one is taken back
  * and kd_session_failures() counts each failed command once.
  */
-static int kd_nested_result(struct kd_session *s, unsigned long before,
-			    int rc)
+static int kd_nested_result(struct kd_session *s, unsigned long before, int rc)
 {
 	if (rc < 0 && s->failures > before)
 		s->failures--;
@@ -256,16 +255,14 @@ static int kd_log_stamp(const char *path, char *out, size_t cap)
 	stem = (size_t)(dot - path);
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
-	n = snprintf(out, cap,
-		     "%.*s_%04x_%04d-%02d-%02d_%02d-%02d-%02d-%03d%s",
+	n = snprintf(out, cap, "%.*s_%04x_%04d-%02d-%02d_%02d-%02d-%02d-%03d%s",
 		     (int)stem, path, (unsigned)getpid() & 0xffffu,
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), dot);
 	return n < 0 || (size_t)n >= cap ? KD_EOVERFLOW : KD_OK;
 }
 
-static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c,
-		       bool append)
+static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 {
 	const char *p = kd_skip_blanks(c->args);
 	bool stamp = false;
@@ -365,8 +362,7 @@ static int kd_cmd_logfile(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 /* Read a whole script file (bounded) into a NUL-terminated heap buffer. */
-static int kd_script_read(struct kd_session *s, const char *path,
-			  char **out)
+static int kd_script_read(struct kd_session *s, const char *path, char **out)
 {
 	FILE *f;
 	char *buf;
@@ -514,9 +510,9 @@ static char *kd_script_join(const char *text)
 
 		if (!kd_script_line_skips(p, tl)) {
 			if (len > 0)
-				out[len++] =
-					kd_script_line_continues(p, tl) ? ' '
-									: ';';
+				out[len++] = kd_script_line_continues(p, tl) ?
+						     ' ' :
+						     ';';
 			memcpy(out + len, p, tl);
 			len += tl;
 		}
@@ -529,8 +525,7 @@ static char *kd_script_join(const char *text)
 }
 
 /* Echo @p len bytes at @p cmd after the prompt, as WinDbg does. */
-static void kd_script_echo(struct kd_session *s, const char *cmd,
-			   size_t len)
+static void kd_script_echo(struct kd_session *s, const char *cmd, size_t len)
 {
 	const char *p = kd_skip_blanks(cmd);
 
@@ -564,8 +559,8 @@ static int kd_script_line(struct kd_session *s, const char *line, bool echo)
 	return first;
 }
 
-int kd_script_run(struct kd_session *s, const char *path, bool block,
-		  int argc, char **argv, bool echo)
+int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
+		  char **argv, bool echo)
 {
 	char *text = NULL, *work, *p;
 	int rc, first = KD_OK;

@@ -26,8 +26,7 @@ static const char *kd_skip_blanks(const char *p)
 }
 
 /* The symbol text of @p addr for a Call Site column ("0x" + address). */
-static void kd_site(struct kd_session *s, uint64_t addr, char *buf,
-		    size_t cap)
+static void kd_site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 {
 	char a[18];
 
@@ -44,7 +43,7 @@ struct kd_lm_opts {
 	bool verbose;
 	bool sort_name;
 	bool full_path;
-	const char *pattern;    /* module name pattern or NULL */
+	const char *pattern; /* module name pattern or NULL */
 	char pat_buf[128];
 	bool have_addr;
 	uint64_t addr;
@@ -71,8 +70,8 @@ static void kd_lm_row(struct kd_session *s, struct kd_module *m,
 		      const struct kd_lm_opts *o)
 {
 	struct kd_modsyms *ms = kd_module_syms(s, m);
-	const char *status = (ms && ms->status == KD_OK) ?
-			     "(export symbols)" : "(no symbols)";
+	const char *status = (ms && ms->status == KD_OK) ? "(export symbols)" :
+							   "(no symbols)";
 	char a[18], b[18], when[64];
 	uint32_t ts;
 
@@ -128,7 +127,8 @@ static int kd_lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 				while (q[n] && q[n] != ' ' && q[n] != '\t')
 					n++;
 				if (n == 0 || n >= sizeof(o->pat_buf))
-					return kd_syntax_error(s, c->line,
+					return kd_syntax_error(
+						s, c->line,
 						(size_t)(q - c->line));
 				memcpy(o->pat_buf, q, n);
 				o->pat_buf[n] = '\0';
@@ -281,8 +281,8 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 			return kd_syntax_error(s, c->line,
 					       (size_t)(p - c->line));
 		snprintf(modpat, sizeof(modpat), "%.*s", (int)(bang - p), p);
-		snprintf(sympat, sizeof(sympat), "%.*s",
-			 (int)(end - bang - 1), bang + 1);
+		snprintf(sympat, sizeof(sympat), "%.*s", (int)(end - bang - 1),
+			 bang + 1);
 		if (sympat[0] == '\0')
 			snprintf(sympat, sizeof(sympat), "*");
 	} else {
@@ -379,8 +379,8 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "%s", m->name);
 	if (next)
 		kd_out(s, "   |  (%s)   %s!%s",
-		       kd_fmt_ptr(s, b, m->base + next->rva),
-		       m->name, next->name);
+		       kd_fmt_ptr(s, b, m->base + next->rva), m->name,
+		       next->name);
 	kd_out(s, "\n");
 	if (prev && addr == paddr && ms) {
 		size_t i;
@@ -409,9 +409,9 @@ static bool kd_count_follows(const char *p)
  * `[addr] [L count | endaddr]`.  Count is in instructions; *end is set
  * (inclusive) for the end-address form.
  */
-static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c,
-		     bool *have_addr, uint64_t *addr, uint64_t *count,
-		     bool *have_end, uint64_t *end)
+static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
+		     uint64_t *addr, uint64_t *count, bool *have_end,
+		     uint64_t *end)
 {
 	const char *p = kd_skip_blanks(c->args);
 	int rc;
@@ -477,8 +477,8 @@ static size_t kd_sym_base_len(const char *sym)
  * (inclusive) when @p have_end.  Labels where the symbol changes.
  * Returns the address after the last one.
  */
-static uint64_t kd_u_print(struct kd_session *s, uint64_t addr,
-			   uint64_t count, bool have_end, uint64_t end)
+static uint64_t kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
+			   bool have_end, uint64_t end)
 {
 	char sym[256], last[256], line[512];
 	uint64_t i;
@@ -552,8 +552,7 @@ static size_t kd_decode_run(struct kd_session *s, uint64_t from, uint64_t to,
 }
 
 /* Where `ub` starts so that @p count instructions end at @p addr. */
-static uint64_t kd_ub_start(struct kd_session *s, uint64_t addr,
-			    uint64_t count)
+static uint64_t kd_ub_start(struct kd_session *s, uint64_t addr, uint64_t count)
 {
 	uint64_t starts[512];
 	const struct kd_rtfunc *rf;
@@ -659,9 +658,9 @@ static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 struct kd_k_opts {
-	bool args;     /* b, v */
+	bool args;	/* b, v */
 	bool call_only; /* c */
-	bool sizes;    /* f */
+	bool sizes;	/* f */
 };
 
 static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
@@ -735,11 +734,13 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 	if (o.call_only)
 		kd_out(s, " # Call Site\n");
 	else
-		kd_out(s, " # %sChild-SP          RetAddr               %s"
-			  "Call Site\n",
+		kd_out(s,
+		       " # %sChild-SP          RetAddr               %s"
+		       "Call Site\n",
 		       o.sizes ? "  Memory  " : "",
 		       o.args ? ": Args to Child                              "
-				"                             : " : "");
+				"                             : " :
+				"");
 	for (i = 0; i < n && !s->interrupt; i++) {
 		const struct kd_frame *f = &frames[i];
 		char site[256], sp[18], ret[18], mem[16];

@@ -76,8 +76,7 @@ static const struct kd_command *kd_cmd_find(const char *name, size_t len)
 }
 
 /* The longest KD_CMDF_PREFIX command that @p word starts with. */
-static const struct kd_command *kd_cmd_find_prefix(const char *word,
-						   size_t len)
+static const struct kd_command *kd_cmd_find_prefix(const char *word, size_t len)
 {
 	const struct kd_command *best = NULL;
 	size_t best_len = 0;
@@ -105,8 +104,7 @@ static const struct kd_command *kd_cmd_find_prefix(const char *word,
  * Find the command at the start of @p p (blanks skipped).  *name_len is
  * the length of the name as matched in the text.
  */
-static const struct kd_command *kd_cmd_match(const char *p,
-					     size_t *name_len)
+static const struct kd_command *kd_cmd_match(const char *p, size_t *name_len)
 {
 	const struct kd_command *c;
 	size_t n = 0;
@@ -148,15 +146,19 @@ static const struct kd_command *kd_cmd_match(const char *p,
  * period expired"); anything else is the generic E_FAIL.  @p why is the
  * reason the link or the live target gave.
  */
-static const char *kd_request_error_text(int code, const char *why,
-					 char *buf, size_t cap)
+static const char *kd_request_error_text(int code, const char *why, char *buf,
+					 size_t cap)
 {
 	if (code == KD_ETIMEOUT)
-		snprintf(buf, cap, "Target request failed - Win32 error "
-			 "0n1460 (timeout): %s", why);
+		snprintf(buf, cap,
+			 "Target request failed - Win32 error "
+			 "0n1460 (timeout): %s",
+			 why);
 	else
-		snprintf(buf, cap, "Target request failed - HRESULT "
-			 "0x80004005 (%s): %s", kd_strerror(code), why);
+		snprintf(buf, cap,
+			 "Target request failed - HRESULT "
+			 "0x80004005 (%s): %s",
+			 kd_strerror(code), why);
 	return buf;
 }
 
@@ -182,9 +184,8 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 
 			while (p[n] && !isspace((unsigned char)p[n]))
 				n++;
-			return kd_fail(s, KD_ENOTFOUND,
-				       "No export %.*s found", (int)(n - 1),
-				       p + 1);
+			return kd_fail(s, KD_ENOTFOUND, "No export %.*s found",
+				       (int)(n - 1), p + 1);
 		}
 		return kd_syntax_error(s, cmd, (size_t)(p - cmd));
 	}
@@ -207,8 +208,10 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	if (s->target_err) {
 		/* Nothing the target did not say is shown as data: the
 		 * command stopped where the request failed; say why. */
-		rc = kd_fail(s, s->target_err, "%s", kd_request_error_text(
-			s->target_err, s->target_err_msg, ebuf, sizeof(ebuf)));
+		rc = kd_fail(s, s->target_err, "%s",
+			     kd_request_error_text(s->target_err,
+						   s->target_err_msg, ebuf,
+						   sizeof(ebuf)));
 	}
 	s->target_err = saved_err;
 	return rc;

@@ -14,7 +14,12 @@
 #define KD_INSN_MAX 16
 
 /* Decoder modes: the session keeps one capstone handle per machine. */
-enum kd_cs_mode { KD_CS_X64 = 0, KD_CS_X86, KD_CS_ARM64, KD_CS_NMODES };
+enum kd_cs_mode {
+	KD_CS_X64 = 0,
+	KD_CS_X86,
+	KD_CS_ARM64,
+	KD_CS_NMODES
+};
 
 struct kd_cs_set {
 	csh h[KD_CS_NMODES];
@@ -51,13 +56,13 @@ static bool kd_cs_open(struct kd_session *s, csh *h)
 		if (m == KD_CS_ARM64)
 			err = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &set->h[m]);
 		else
-			err = cs_open(CS_ARCH_X86, m == KD_CS_X86 ?
-				      CS_MODE_32 : CS_MODE_64, &set->h[m]);
+			err = cs_open(CS_ARCH_X86,
+				      m == KD_CS_X86 ? CS_MODE_32 : CS_MODE_64,
+				      &set->h[m]);
 		if (err != CS_ERR_OK)
 			return false;
 		if (m != KD_CS_ARM64)
-			cs_option(set->h[m], CS_OPT_SYNTAX,
-				  CS_OPT_SYNTAX_MASM);
+			cs_option(set->h[m], CS_OPT_SYNTAX, CS_OPT_SYNTAX_MASM);
 		cs_option(set->h[m], CS_OPT_UNSIGNED, CS_OPT_ON);
 		cs_option(set->h[m], CS_OPT_DETAIL, CS_OPT_ON);
 		set->open[m] = true;
@@ -136,8 +141,9 @@ static void kd_compact_ops(const char *in, char *out, size_t cap)
 			p += 2;
 			continue;
 		}
-		if (p[0] == ' ' && (p[1] == '+' || p[1] == '-' ||
-				    p[1] == '*') && p[2] == ' ') {
+		if (p[0] == ' ' &&
+		    (p[1] == '+' || p[1] == '-' || p[1] == '*') &&
+		    p[2] == ' ') {
 			out[o++] = p[1];
 			p += 3;
 			continue;
@@ -179,8 +185,7 @@ static void kd_rip_relative(struct kd_session *s, const char *ops,
 		return;
 	}
 	kd_fmt_target(s, target, t, sizeof(t));
-	snprintf(out, cap, "%.*s[%s]%s", (int)(open - ops), ops, t,
-		 close + 1);
+	snprintf(out, cap, "%.*s[%s]%s", (int)(open - ops), ops, t, close + 1);
 }
 
 static bool kd_insn_is_branch(const cs_insn *insn)
@@ -198,8 +203,8 @@ static bool kd_insn_is_branch(const cs_insn *insn)
 }
 
 /* Mnemonic and operands of @p insn in WinDbg's words. */
-static void kd_format_insn(struct kd_session *s, const cs_insn *insn,
-			   char *mn, size_t mncap, char *ops, size_t opcap)
+static void kd_format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
+			   size_t mncap, char *ops, size_t opcap)
 {
 	const cs_x86 *x = insn->detail ? &insn->detail->x86 : NULL;
 	char tmp[300];
@@ -246,8 +251,8 @@ static void kd_format_insn(struct kd_session *s, const cs_insn *insn,
  * x29/x30, upper-case hex digits after "#0x", branch targets with their
  * symbol.
  */
-static void kd_format_a64(struct kd_session *s, const cs_insn *insn,
-			  char *ops, size_t opcap)
+static void kd_format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
+			  size_t opcap)
 {
 	const cs_arm64 *x = insn->detail ? &insn->detail->arm64 : NULL;
 	const char *p = insn->op_str;
@@ -314,8 +319,8 @@ static void kd_format_a64(struct kd_session *s, const cs_insn *insn,
 	ops[o] = '\0';
 }
 
-int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
-		   size_t cap, unsigned *len)
+int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
+		   unsigned *len)
 {
 	uint8_t bytes[KD_INSN_MAX];
 	char a[18], hex[2 * KD_INSN_MAX + 1], mn[32], ops[320];
@@ -324,8 +329,7 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
 	csh h;
 	int rc = KD_OK;
 	bool arm64 = kd_arch_is_arm64(s), x86 = kd_arch_is_x86(s);
-	const char *none = x86 ? "??               ???" :
-				 "??              ???";
+	const char *none = x86 ? "??               ???" : "??              ???";
 
 	*len = arm64 ? 4 : 1;
 	if (cap == 0)

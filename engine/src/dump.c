@@ -23,10 +23,14 @@
 #include "dump_int.h"
 
 #define KD_DUMP_MAX_WARNINGS 16
-#define KD_DUMP_MAX_PFN (1ull << 40)     /* 4 EiB of physical memory */
+#define KD_DUMP_MAX_PFN (1ull << 40) /* 4 EiB of physical memory */
 #define KD_DUMP_MAX_BLOCKS (1u << 22)
 
-enum kd_dump_index { KD_IDX_NONE = 0, KD_IDX_RUNS, KD_IDX_BITMAP };
+enum kd_dump_index {
+	KD_IDX_NONE = 0,
+	KD_IDX_RUNS,
+	KD_IDX_BITMAP
+};
 
 struct kd_dump_run_ix {
 	uint64_t base, count, file_off;
@@ -40,17 +44,17 @@ struct kd_dump {
 	int fd;
 	const uint8_t *map;
 	uint64_t size;
-	uint8_t hdr[KD_DMP64_HEADER_SIZE];  /* zero-padded header copy */
+	uint8_t hdr[KD_DMP64_HEADER_SIZE]; /* zero-padded header copy */
 	uint32_t hdr_size;
 	struct kd_dump_info info;
 	char *warn[KD_DUMP_MAX_WARNINGS];
 	unsigned int nwarn;
 
 	enum kd_dump_index index;
-	struct kd_dump_run_ix *runs;        /* sorted by base */
+	struct kd_dump_run_ix *runs; /* sorted by base */
 	size_t nruns;
-	uint64_t *bits;                     /* bitmap words (tail masked) */
-	uint64_t *rank;                     /* set bits before each word */
+	uint64_t *bits; /* bitmap words (tail masked) */
+	uint64_t *rank; /* set bits before each word */
 	uint64_t nbits;
 	uint64_t first_page;
 
@@ -61,11 +65,11 @@ struct kd_dump {
 	uint64_t tri_drv_off;
 	uint32_t tri_drv_count;
 
-	uint8_t kdbg[KD_KDBG_MAX_SIZE];     /* decoded block copy */
+	uint8_t kdbg[KD_KDBG_MAX_SIZE]; /* decoded block copy */
 	uint32_t kdbg_len;
-	uint32_t ctx_off;                   /* header CONTEXT file offset */
+	uint32_t ctx_off; /* header CONTEXT file offset */
 	uint32_t ctx_size;
-	int crash_cpu;                      /* -1: not known yet */
+	int crash_cpu; /* -1: not known yet */
 };
 
 /* ---- small helpers ---- */
@@ -138,8 +142,10 @@ static void kd_dump_index_runs(struct kd_dump *d)
 		return;
 	}
 	if (nruns > maxr) {
-		kd_dump_warnf(d, "NumberOfRuns %u is more than the header "
-				 "holds (%u): using %u", nruns, maxr, maxr);
+		kd_dump_warnf(d,
+			      "NumberOfRuns %u is more than the header "
+			      "holds (%u): using %u",
+			      nruns, maxr, maxr);
 		nruns = maxr;
 	}
 	d->runs = kd_calloc(nruns ? nruns : 1, sizeof(*d->runs));
@@ -163,8 +169,9 @@ static void kd_dump_index_runs(struct kd_dump *d)
 			continue;
 		if (base >= KD_DUMP_MAX_PFN || count > KD_DUMP_MAX_PFN - base ||
 		    count > (UINT64_MAX - off) / KD_DMP_PAGE_SIZE) {
-			kd_dump_warnf(d, "run %zu (base %#llx, %#llx pages) "
-					 "is out of range: ignored from here",
+			kd_dump_warnf(d,
+				      "run %zu (base %#llx, %#llx pages) "
+				      "is out of range: ignored from here",
 				      i, (unsigned long long)base,
 				      (unsigned long long)count);
 			break;
@@ -179,24 +186,27 @@ static void kd_dump_index_runs(struct kd_dump *d)
 	d->nruns = n;
 	qsort(d->runs, n, sizeof(*d->runs), kd_run_cmp);
 	for (i = 1; i < n; i++) {
-		if (d->runs[i].base < d->runs[i - 1].base + d->runs[i - 1].count)
-		{
-			kd_dump_warnf(d, "runs overlap at page %#llx: the first "
-					 "one wins",
+		if (d->runs[i].base <
+		    d->runs[i - 1].base + d->runs[i - 1].count) {
+			kd_dump_warnf(d,
+				      "runs overlap at page %#llx: the first "
+				      "one wins",
 				      (unsigned long long)d->runs[i].base);
 			break;
 		}
 	}
 	if (declared != total)
-		kd_dump_warnf(d, "NumberOfPages %#llx disagrees with the runs "
-				 "(%#llx pages)",
+		kd_dump_warnf(d,
+			      "NumberOfPages %#llx disagrees with the runs "
+			      "(%#llx pages)",
 			      (unsigned long long)declared,
 			      (unsigned long long)total);
 	d->info.pages = total;
 	if (off > d->size) {
 		d->info.truncated = true;
-		kd_dump_warnf(d, "the file is truncated: the runs need %#llx "
-				 "bytes, the file has %#llx",
+		kd_dump_warnf(d,
+			      "the file is truncated: the runs need %#llx "
+			      "bytes, the file has %#llx",
 			      (unsigned long long)off,
 			      (unsigned long long)d->size);
 	}
@@ -218,8 +228,9 @@ static void kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
 	avail = body + bmp_off <= d->size ? (d->size - body - bmp_off) : 0;
 	if ((nbits + 7) / 8 > avail) {
 		d->info.truncated = true;
-		kd_dump_warnf(d, "the bitmap is truncated: %#llx bits "
-				 "declared, %#llx in the file",
+		kd_dump_warnf(d,
+			      "the bitmap is truncated: %#llx bits "
+			      "declared, %#llx in the file",
 			      (unsigned long long)nbits,
 			      (unsigned long long)(avail * 8));
 		nbits = avail * 8;
@@ -247,16 +258,18 @@ static void kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
 	d->nbits = nbits;
 	d->first_page = first;
 	if (count != present)
-		kd_dump_warnf(d, "the bitmap has %#llx pages set but the "
-				 "header says %#llx",
+		kd_dump_warnf(d,
+			      "the bitmap has %#llx pages set but the "
+			      "header says %#llx",
 			      (unsigned long long)count,
 			      (unsigned long long)present);
 	d->info.pages = count;
 	if (first > d->size || count > (d->size - first) / KD_DMP_PAGE_SIZE) {
 		need = first + count * KD_DMP_PAGE_SIZE;
 		d->info.truncated = true;
-		kd_dump_warnf(d, "the file is truncated: the pages need %#llx "
-				 "bytes, the file has %#llx",
+		kd_dump_warnf(d,
+			      "the file is truncated: the pages need %#llx "
+			      "bytes, the file has %#llx",
 			      (unsigned long long)need,
 			      (unsigned long long)d->size);
 	}
@@ -277,8 +290,9 @@ static int kd_dump_parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 	sig = kd_get_le32(b);
 	if ((sig != KD_DMP_SIG_SDMP && sig != KD_DMP_SIG_FDMP) ||
 	    kd_get_le32(b + 4) != KD_DMP_VALID_DUMP) {
-		kd_set_err(err, errlen, "bitmap dump without an SDMP/FDMP "
-					"body signature");
+		kd_set_err(err, errlen,
+			   "bitmap dump without an SDMP/FDMP "
+			   "body signature");
 		return KD_EPROTO;
 	}
 	kd_dump_index_bitmap(d, body, KD_DMP_BMP_BITMAP,
@@ -302,8 +316,9 @@ static int kd_dump_parse_summary(struct kd_dump *d, char *err, size_t errlen)
 	}
 	if (kd_get_le32(b) != KD_DMP_SIG_SDMP ||
 	    kd_get_le32(b + 4) != KD_DMP_VALID_DUMP) {
-		kd_set_err(err, errlen, "summary dump without an SDMP body "
-					"signature");
+		kd_set_err(err, errlen,
+			   "summary dump without an SDMP body "
+			   "signature");
 		return KD_EPROTO;
 	}
 	kd_dump_index_bitmap(d, body, boff,
@@ -363,8 +378,8 @@ const uint8_t *kd_dump_page(const struct kd_dump *d, uint64_t pfn)
 	return off == UINT64_MAX ? NULL : d->map + off;
 }
 
-int kd_dump_read_physical(struct kd_dump *d, uint64_t pa, void *buf,
-			  size_t len, size_t *done)
+int kd_dump_read_physical(struct kd_dump *d, uint64_t pa, void *buf, size_t len,
+			  size_t *done)
 {
 	uint8_t *out = buf;
 	size_t got = 0;
@@ -474,8 +489,7 @@ static int kd_tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va,
 	return KD_OK;
 }
 
-static int kd_tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va,
-		     uint64_t *pa)
+static int kd_tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 {
 	uint32_t pde, pte;
 
@@ -498,8 +512,7 @@ static int kd_tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va,
 	return KD_EFAULT;
 }
 
-static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va,
-		     uint64_t *pa)
+static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 {
 	uint64_t e;
 
@@ -507,8 +520,9 @@ static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va,
 	if (kd_phys_u64(d, (dtb & 0xffffffe0ull) + 8u * (va >> 30), &e) ||
 	    !(e & 1u))
 		return KD_EFAULT;
-	if (kd_phys_u64(d, (e & KD_PTE_PAE_PFN_MASK) +
-				   8u * ((va >> 21) & 0x1ff), &e) ||
+	if (kd_phys_u64(d,
+			(e & KD_PTE_PAE_PFN_MASK) + 8u * ((va >> 21) & 0x1ff),
+			&e) ||
 	    !(e & 1u))
 		return KD_EFAULT;
 	if (e & KD_PTE_LARGE) {
@@ -516,8 +530,9 @@ static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va,
 		      (va & 0x1fffffull);
 		return KD_OK;
 	}
-	if (kd_phys_u64(d, (e & KD_PTE_PAE_PFN_MASK) +
-				   8u * ((va >> 12) & 0x1ff), &e))
+	if (kd_phys_u64(d,
+			(e & KD_PTE_PAE_PFN_MASK) + 8u * ((va >> 12) & 0x1ff),
+			&e))
 		return KD_EFAULT;
 	if ((e & 1u) || (e & 0xC01u) == 0x800u) {
 		*pa = (e & KD_PTE_PAE_PFN_MASK) | (va & 0xfffull);
@@ -590,14 +605,15 @@ static int kd_vb_cmp(const void *a, const void *b)
 	return x->va < y->va ? -1 : x->va > y->va;
 }
 
-static void kd_vb_add(struct kd_dump *d, size_t cap, uint64_t va,
-		      uint64_t off, uint64_t size)
+static void kd_vb_add(struct kd_dump *d, size_t cap, uint64_t va, uint64_t off,
+		      uint64_t size)
 {
 	if (size == 0 || d->nvb >= cap)
 		return;
 	if (off > d->size || size > d->size - off) {
-		kd_dump_warnf(d, "triage block at %#llx (%#llx bytes) runs "
-				 "past the end of the file",
+		kd_dump_warnf(d,
+			      "triage block at %#llx (%#llx bytes) runs "
+			      "past the end of the file",
 			      (unsigned long long)off,
 			      (unsigned long long)size);
 		if (off >= d->size)
@@ -695,8 +711,8 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 {
 	bool p64 = d->info.ptr64;
 	uint64_t t = d->hdr_size;
-	const uint8_t *th = kd_dump_at(d, t, p64 ? KD_DMP_TRI64_SIZE :
-						   KD_DMP_TRI32_SIZE);
+	const uint8_t *th = kd_dump_at(
+		d, t, p64 ? KD_DMP_TRI64_SIZE : KD_DMP_TRI32_SIZE);
 	uint32_t dbg_off, dbg_size, blk_off, blk_count, valid;
 	uint32_t cs_off, cs_size, prcb, proc, thr;
 	uint64_t tos, cap, i;
@@ -712,8 +728,10 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	valid = kd_get_le32(th + KD_DMP_TRI_VALID_OFFSET);
 	if (!kd_dump_at(d, valid, 4) ||
 	    kd_get_le32(d->map + valid) != KD_DMP_SIG_TRGD)
-		kd_dump_warnf(d, "the triage dump is not marked valid (no "
-				 "TRGD at %#x)", valid);
+		kd_dump_warnf(d,
+			      "the triage dump is not marked valid (no "
+			      "TRGD at %#x)",
+			      valid);
 	dbg_off = kd_get_le32(th + (p64 ? KD_DMP_TRI64_DEBUGGER_DATA_OFFSET :
 					  KD_DMP_TRI32_DEBUGGER_DATA_OFFSET));
 	dbg_size = kd_get_le32(th + (p64 ? KD_DMP_TRI64_DEBUGGER_DATA_SIZE :
@@ -738,8 +756,10 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	}
 	if (blk_count > d->size / KD_DMP_TRI_BLOCK_SIZE ||
 	    blk_count > KD_DUMP_MAX_BLOCKS) {
-		kd_dump_warnf(d, "DataBlocksCount %u does not fit in the "
-				 "file", blk_count);
+		kd_dump_warnf(d,
+			      "DataBlocksCount %u does not fit in the "
+			      "file",
+			      blk_count);
 		blk_count = 0;
 	}
 	cap = (uint64_t)blk_count + 8;
@@ -765,8 +785,9 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 				KD_DMP_TRI_BLOCK_SIZE);
 
 			if (!b) {
-				kd_dump_warnf(d, "the data block table ends "
-						 "at block %llu of %u",
+				kd_dump_warnf(d,
+					      "the data block table ends "
+					      "at block %llu of %u",
 					      (unsigned long long)i, blk_count);
 				break;
 			}
@@ -780,9 +801,10 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		uint64_t dpa = kd_get_le64(th + KD_DMP_TRI64_DATA_PAGE_ADDRESS);
 
 		if (dpa)
-			kd_vb_add(d, (size_t)cap, dpa,
-				  kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_OFFSET),
-				  kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_SIZE));
+			kd_vb_add(
+				d, (size_t)cap, dpa,
+				kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_OFFSET),
+				kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_SIZE));
 	}
 	kd_vb_finish(d);
 
@@ -823,9 +845,9 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		if (prcb && d->kdbg_len >= KD_KDBG_MIN_SIZE &&
 		    kd_dump_at(d, prcb, sizes[0])) {
 			uint16_t onum = kd_kdbg16(d,
-					KD_KDBG_OFFSET_PRCB_NUMBER);
-			uint16_t othr = kd_kdbg16(d,
-					KD_KDBG_OFFSET_PRCB_CURRENT_THREAD);
+						  KD_KDBG_OFFSET_PRCB_NUMBER);
+			uint16_t othr = kd_kdbg16(
+				d, KD_KDBG_OFFSET_PRCB_CURRENT_THREAD);
 			uint16_t oproc = kd_kdbg16(d, 0x2A0);
 			uint64_t kpb = kd_kdbg64(d, KD_KDBG_KI_PROCESSOR_BLOCK);
 			uint64_t thva = 0, prva = 0, prcbva = 0;
@@ -881,16 +903,16 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 
 /* ---- virtual reads ---- */
 
-int kd_dump_read_virtual(struct kd_dump *d, uint64_t va, void *buf,
-			 size_t len, size_t *done)
+int kd_dump_read_virtual(struct kd_dump *d, uint64_t va, void *buf, size_t len,
+			 size_t *done)
 {
 	uint8_t *out = buf;
 	size_t got = 0;
 
 	if (d->info.type == KD_DUMP_TRIAGE) {
 		while (got < len) {
-			const struct kd_dump_vblock *b =
-				kd_vb_find(d, va + got);
+			const struct kd_dump_vblock *b = kd_vb_find(d,
+								    va + got);
 			uint64_t in, n;
 
 			if (!b)
@@ -1014,8 +1036,8 @@ static bool kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
 			    img[j + 6] != 0)
 				continue;
 			e = kd_riprel(img + j + 2, kbase + j + 7);
-			for (k = j + 7; k + 7 <= isize && k < j + 0x100 &&
-					nm < 2; k++) {
+			for (k = j + 7;
+			     k + 7 <= isize && k < j + 0x100 && nm < 2; k++) {
 				if ((img[k] & 0xFB) == 0x48 &&
 				    img[k + 1] == 0x8B &&
 				    (img[k + 2] & 0xC7) == 0x05) {
@@ -1047,8 +1069,9 @@ static void kd_dump_load_kdbg(struct kd_dump *d)
 		return;
 	(void)kd_dump_read_virtual(d, d->info.kdbg, buf, sizeof(buf), &got);
 	if (got < KD_KDBG_HEADER_SIZE) {
-		kd_dump_warnf(d, "the debugger data block at %#llx is not in "
-				 "the dump",
+		kd_dump_warnf(d,
+			      "the debugger data block at %#llx is not in "
+			      "the dump",
 			      (unsigned long long)d->info.kdbg);
 		return;
 	}
@@ -1066,22 +1089,25 @@ static void kd_dump_load_kdbg(struct kd_dump *d)
 			kd_dump_kdbg_decode(tmp, sizeof(tmp), n, a, e);
 			if (kd_get_le32(tmp + KD_KDBG_OWNER_TAG) ==
 			    KD_KDBG_OWNER_TAG_VALUE) {
-				kd_dump_kdbg_decode(buf, got & ~(size_t)7, n,
-						    a, e);
+				kd_dump_kdbg_decode(buf, got & ~(size_t)7, n, a,
+						    e);
 				d->info.kdbg_encoded = true;
 			}
 		}
 	}
 	if (kd_get_le32(buf + KD_KDBG_OWNER_TAG) != KD_KDBG_OWNER_TAG_VALUE) {
-		kd_dump_warnf(d, "the debugger data block at %#llx has no "
-				 "KDBG tag (encoded, keys not found)",
+		kd_dump_warnf(d,
+			      "the debugger data block at %#llx has no "
+			      "KDBG tag (encoded, keys not found)",
 			      (unsigned long long)d->info.kdbg);
 		return;
 	}
 	size = kd_get_le32(buf + KD_KDBG_SIZE);
 	if (size < KD_KDBG_MIN_SIZE || size > KD_KDBG_MAX_SIZE) {
-		kd_dump_warnf(d, "the debugger data block size %#x is out of "
-				 "range", size);
+		kd_dump_warnf(d,
+			      "the debugger data block size %#x is out of "
+			      "range",
+			      size);
 		if (size > KD_KDBG_MAX_SIZE)
 			size = KD_KDBG_MAX_SIZE;
 	}
@@ -1115,8 +1141,8 @@ static uint32_t kd_dump_ctx_size(const struct kd_dump *d)
 
 /* CONTEXT of @p cpu from its KPRCB: a pointer (OffsetPrcbContext) or the
  * embedded ProcessorState context (OffsetPrcbProcStateContext). */
-static int kd_dump_prcb_context(struct kd_dump *d, unsigned cpu,
-				uint8_t *out, uint32_t size)
+static int kd_dump_prcb_context(struct kd_dump *d, unsigned cpu, uint8_t *out,
+				uint32_t size)
 {
 	uint64_t kpb = kd_kdbg64(d, KD_KDBG_KI_PROCESSOR_BLOCK);
 	uint64_t prcb = 0, cva = 0;
@@ -1124,14 +1150,13 @@ static int kd_dump_prcb_context(struct kd_dump *d, unsigned cpu,
 	uint16_t oemb = kd_kdbg16(d, KD_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT);
 	unsigned psz = d->info.ptr64 ? 8u : 4u;
 
-	if (!kpb || kd_vread_u64(d, kpb + (uint64_t)psz * cpu, &prcb) ||
-	    !prcb)
+	if (!kpb || kd_vread_u64(d, kpb + (uint64_t)psz * cpu, &prcb) || !prcb)
 		return KD_ENOTFOUND;
 	if (optr && kd_vread_u64(d, prcb + optr, &cva) == KD_OK && cva &&
 	    kd_dump_read_virtual(d, cva, out, size, NULL) == KD_OK)
 		return KD_OK;
-	if (oemb && kd_dump_read_virtual(d, prcb + oemb, out, size, NULL) ==
-			    KD_OK)
+	if (oemb &&
+	    kd_dump_read_virtual(d, prcb + oemb, out, size, NULL) == KD_OK)
 		return KD_OK;
 	return KD_ENOTFOUND;
 }
@@ -1151,9 +1176,11 @@ static void kd_dump_find_crash_cpu(struct kd_dump *d)
 		if (kd_dump_prcb_context(d, i, c, size) != KD_OK)
 			continue;
 		if (kd_get_le64(c + KD_CTX_AMD64_RSP) ==
-			    kd_get_le64(d->map + d->ctx_off + KD_CTX_AMD64_RSP) &&
+			    kd_get_le64(d->map + d->ctx_off +
+					KD_CTX_AMD64_RSP) &&
 		    kd_get_le64(c + KD_CTX_AMD64_RIP) ==
-			    kd_get_le64(d->map + d->ctx_off + KD_CTX_AMD64_RIP)) {
+			    kd_get_le64(d->map + d->ctx_off +
+					KD_CTX_AMD64_RIP)) {
 			d->crash_cpu = (int)i;
 			return;
 		}
@@ -1166,8 +1193,8 @@ unsigned int kd_dump_crash_cpu(struct kd_dump *d)
 	return (unsigned)d->crash_cpu;
 }
 
-int kd_dump_context(struct kd_dump *d, unsigned int cpu, void *buf,
-		    size_t cap, size_t *len_out)
+int kd_dump_context(struct kd_dump *d, unsigned int cpu, void *buf, size_t cap,
+		    size_t *len_out)
 {
 	uint32_t size = kd_dump_ctx_size(d);
 	int rc;
@@ -1202,8 +1229,9 @@ int kd_dump_triage_driver(const struct kd_dump *d, unsigned int i,
 	if (d->info.type != KD_DUMP_TRIAGE || !d->info.ptr64 ||
 	    i >= d->tri_drv_count || cap == 0)
 		return KD_ENOTFOUND;
-	e = kd_dump_at(d, d->tri_drv_off +
-				  (uint64_t)i * KD_DMP_TRI64_DRIVER_ENTRY_SIZE,
+	e = kd_dump_at(d,
+		       d->tri_drv_off +
+			       (uint64_t)i * KD_DMP_TRI64_DRIVER_ENTRY_SIZE,
 		       KD_DMP_TRI64_DRIVER_ENTRY_SIZE);
 	if (!e)
 		return KD_ENOTFOUND;
@@ -1236,8 +1264,7 @@ unsigned int kd_dump_triage_driver_count(const struct kd_dump *d)
 	return d->info.type == KD_DUMP_TRIAGE ? d->tri_drv_count : 0;
 }
 
-int kd_dump_exception(const struct kd_dump *d, uint32_t *code,
-		      uint64_t *addr)
+int kd_dump_exception(const struct kd_dump *d, uint32_t *code, uint64_t *addr)
 {
 	if (d->info.ptr64) {
 		*code = h32(d, KD_DMP64_EXCEPTION + KD_DMP_EXC64_CODE);
@@ -1259,21 +1286,24 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 	size_t i;
 
 	if (d->size < 8) {
-		kd_set_err(err, errlen, "the file is too small for a dump "
-					"header");
+		kd_set_err(err, errlen,
+			   "the file is too small for a dump "
+			   "header");
 		return KD_EPROTO;
 	}
 	sig = kd_get_le32(d->map);
 	valid = kd_get_le32(d->map + 4);
 	if (sig == KD_DMP_SIG_MDMP) {
-		kd_set_err(err, errlen, "a user-mode minidump (MDMP), not a "
-					"kernel dump");
+		kd_set_err(err, errlen,
+			   "a user-mode minidump (MDMP), not a "
+			   "kernel dump");
 		return KD_ENOTSUP;
 	}
 	if (sig != KD_DMP_SIG_PAGE ||
 	    (valid != KD_DMP_VALID_DU64 && valid != KD_DMP_VALID_DUMP)) {
-		kd_set_err(err, errlen, "not a kernel dump (no PAGEDU64 or "
-					"PAGEDUMP signature)");
+		kd_set_err(err, errlen,
+			   "not a kernel dump (no PAGEDU64 or "
+			   "PAGEDUMP signature)");
 		return KD_EPROTO;
 	}
 	in->ptr64 = valid == KD_DMP_VALID_DU64;
@@ -1281,8 +1311,9 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 	memcpy(d->hdr, d->map, d->size < d->hdr_size ? d->size : d->hdr_size);
 	if (d->size < d->hdr_size) {
 		in->truncated = true;
-		kd_dump_warnf(d, "the file is truncated: it ends inside the "
-				 "%#x-byte header (%#llx bytes)",
+		kd_dump_warnf(d,
+			      "the file is truncated: it ends inside the "
+			      "%#x-byte header (%#llx bytes)",
 			      d->hdr_size, (unsigned long long)d->size);
 	}
 	in->file_size = d->size;
@@ -1291,16 +1322,16 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 		in->minor = h32(d, KD_DMP64_MINOR_VERSION);
 		in->dtb = h64(d, KD_DMP64_DIRECTORY_TABLE_BASE);
 		in->pfn_database = h64(d, KD_DMP64_PFN_DATABASE);
-		in->ps_loaded_module_list =
-			h64(d, KD_DMP64_PS_LOADED_MODULE_LIST);
-		in->ps_active_process_head =
-			h64(d, KD_DMP64_PS_ACTIVE_PROCESS_HEAD);
+		in->ps_loaded_module_list = h64(d,
+						KD_DMP64_PS_LOADED_MODULE_LIST);
+		in->ps_active_process_head = h64(
+			d, KD_DMP64_PS_ACTIVE_PROCESS_HEAD);
 		in->machine = h32(d, KD_DMP64_MACHINE_IMAGE_TYPE);
 		in->ncpus = h32(d, KD_DMP64_NUMBER_PROCESSORS);
 		in->bugcheck_code = h32(d, KD_DMP64_BUGCHECK_CODE);
 		for (i = 0; i < 4; i++)
-			in->bugcheck_params[i] =
-				h64(d, KD_DMP64_BUGCHECK_PARAM1 + 8 * i);
+			in->bugcheck_params[i] = h64(
+				d, KD_DMP64_BUGCHECK_PARAM1 + 8 * i);
 		in->kdbg = h64(d, KD_DMP64_KD_DEBUGGER_DATA_BLOCK);
 		in->type = h32(d, KD_DMP64_DUMP_TYPE);
 		in->required_size = h64(d, KD_DMP64_REQUIRED_DUMP_SPACE);
@@ -1314,16 +1345,16 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 		in->minor = h32(d, KD_DMP32_MINOR_VERSION);
 		in->dtb = h32(d, KD_DMP32_DIRECTORY_TABLE_BASE);
 		in->pfn_database = h32(d, KD_DMP32_PFN_DATABASE);
-		in->ps_loaded_module_list =
-			h32(d, KD_DMP32_PS_LOADED_MODULE_LIST);
-		in->ps_active_process_head =
-			h32(d, KD_DMP32_PS_ACTIVE_PROCESS_HEAD);
+		in->ps_loaded_module_list = h32(d,
+						KD_DMP32_PS_LOADED_MODULE_LIST);
+		in->ps_active_process_head = h32(
+			d, KD_DMP32_PS_ACTIVE_PROCESS_HEAD);
 		in->machine = h32(d, KD_DMP32_MACHINE_IMAGE_TYPE);
 		in->ncpus = h32(d, KD_DMP32_NUMBER_PROCESSORS);
 		in->bugcheck_code = h32(d, KD_DMP32_BUGCHECK_CODE);
 		for (i = 0; i < 4; i++)
-			in->bugcheck_params[i] =
-				h32(d, KD_DMP32_BUGCHECK_PARAM1 + 4 * i);
+			in->bugcheck_params[i] = h32(
+				d, KD_DMP32_BUGCHECK_PARAM1 + 4 * i);
 		in->pae = d->hdr[KD_DMP32_PAE_ENABLED] == 1;
 		in->kdbg = h32(d, KD_DMP32_KD_DEBUGGER_DATA_BLOCK);
 		in->type = h32(d, KD_DMP32_DUMP_TYPE);
@@ -1349,13 +1380,16 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 	}
 	in->comment[i] = '\0';
 	if (attr != KD_DMP_SIG_PAGE && (attr & KD_DMP_ATTR_ENCRYPTED)) {
-		kd_set_err(err, errlen, "the dump's page data is encrypted "
-					"(EncryptedDumpData attribute)");
+		kd_set_err(err, errlen,
+			   "the dump's page data is encrypted "
+			   "(EncryptedDumpData attribute)");
 		return KD_ENOTSUP;
 	}
 	if (in->ncpus == 0 || in->ncpus > 4096) {
-		kd_dump_warnf(d, "NumberProcessors %u is out of range: using "
-				 "1", in->ncpus);
+		kd_dump_warnf(d,
+			      "NumberProcessors %u is out of range: using "
+			      "1",
+			      in->ncpus);
 		in->ncpus = 1;
 	}
 	if (in->machine != KD_DUMP_MACHINE_AMD64 &&
@@ -1435,8 +1469,9 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 	case 8:
 	case 9:
 	case 10:
-		kd_set_err(err, errlen, "RDMP dump bodies (DumpType 8-10) are "
-					"not supported");
+		kd_set_err(err, errlen,
+			   "RDMP dump bodies (DumpType 8-10) are "
+			   "not supported");
 		rc = KD_ENOTSUP;
 		break;
 	default:

@@ -10,8 +10,7 @@
 #include <kd/dump.h>
 
 /* Add a warning (printf-style; at most 16 are kept). */
-void kd_dump_warnf(struct kd_dump *d, const char *fmt, ...)
-	KD_PRINTF(2, 3);
+void kd_dump_warnf(struct kd_dump *d, const char *fmt, ...) KD_PRINTF(2, 3);
 /* The 4 KiB page @p pfn inside the mapping, or NULL when absent. */
 const uint8_t *kd_dump_page(const struct kd_dump *d, uint64_t pfn);
 /* The decoded KDDEBUGGER_DATA64 copy (length 0: none). */
@@ -27,7 +26,6 @@ int kd_dump_triage_driver(const struct kd_dump *d, unsigned int i,
 			  uint64_t *base, uint32_t *size, char *name,
 			  size_t cap);
 /* Exception record code and address of the header. */
-int kd_dump_exception(const struct kd_dump *d, uint32_t *code,
-		      uint64_t *addr);
+int kd_dump_exception(const struct kd_dump *d, uint32_t *code, uint64_t *addr);
 
 #endif /* KD_DUMP_INT_H */

@@ -17,7 +17,7 @@
 struct kd_dump_target {
 	struct kd_target base;
 	struct kd_dump *dump;
-	unsigned int pending_cpu;   /* ~Ns: the processor wait() reports */
+	unsigned int pending_cpu; /* ~Ns: the processor wait() reports */
 	bool pending;
 };
 
@@ -52,8 +52,7 @@ static int kd_dt_read_physical(struct kd_target *t, uint64_t pa, void *buf,
 
 /* Convert the dump's CONTEXT into the engine's x64 CONTEXT layout. */
 static void kd_dt_convert_context(const struct kd_dump_info *in,
-				  const uint8_t *src, size_t len,
-				  uint8_t *ctx)
+				  const uint8_t *src, size_t len, uint8_t *ctx)
 {
 	static const struct {
 		uint16_t from, to;
@@ -70,7 +69,8 @@ static void kd_dt_convert_context(const struct kd_dump_info *in,
 	if (in->machine == KD_DUMP_MACHINE_AMD64 ||
 	    (in->ptr64 && in->machine != KD_DUMP_MACHINE_ARM64)) {
 		memcpy(ctx, src,
-		       len < KD_AMD64_CONTEXT_SIZE ? len : KD_AMD64_CONTEXT_SIZE);
+		       len < KD_AMD64_CONTEXT_SIZE ? len :
+						     KD_AMD64_CONTEXT_SIZE);
 		return;
 	}
 	if (in->machine == KD_DUMP_MACHINE_ARM64 && len >= 0x110) {
@@ -155,17 +155,16 @@ static int kd_dt_prcb(struct kd_target *t, unsigned cpu, uint64_t *prcb)
 
 	if (!s->have_kdbg || !s->kdbg.ki_processor_block)
 		return KD_ENOTFOUND;
-	if (kd_dump_read_virtual(d, s->kdbg.ki_processor_block +
-					    (uint64_t)psz * cpu,
-				 b, psz, NULL) != KD_OK)
+	if (kd_dump_read_virtual(
+		    d, s->kdbg.ki_processor_block + (uint64_t)psz * cpu, b, psz,
+		    NULL) != KD_OK)
 		return KD_ENOTFOUND;
 	*prcb = psz == 8 ? kd_get_le64(b) : kd_get_le32(b);
 	return *prcb ? KD_OK : KD_ENOTFOUND;
 }
 
-static int kd_dt_read_control(struct kd_target *t, unsigned cpu,
-			      uint64_t sel, void *buf, size_t len,
-			      size_t *done)
+static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
+			      void *buf, size_t len, size_t *done)
 {
 	struct kd_session *s = t->session;
 	struct kd_dump *d = kd_dt(t)->dump;
@@ -179,12 +178,13 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu,
 
 		memset(&ks, 0, sizeof(ks));
 		/* The processor state saved in the KPRCB, if present. */
-		if (s->have_kdbg && s->kdbg.offset_prcb_proc_state_special_reg &&
+		if (s->have_kdbg &&
+		    s->kdbg.offset_prcb_proc_state_special_reg &&
 		    kd_dt_prcb(t, cpu, &prcb) == KD_OK &&
-		    kd_dump_read_virtual(d, prcb +
-					 s->kdbg.offset_prcb_proc_state_special_reg,
-					 out, KD_AMD64_KSPECIAL_SIZE_OLD,
-					 NULL) == KD_OK)
+		    kd_dump_read_virtual(
+			    d,
+			    prcb + s->kdbg.offset_prcb_proc_state_special_reg,
+			    out, KD_AMD64_KSPECIAL_SIZE_OLD, NULL) == KD_OK)
 			(void)kd_amd64_kspecial_decode(
 				&ks, out, KD_AMD64_KSPECIAL_SIZE_OLD);
 		/* Translation always uses the dump's own directory base. */
@@ -196,12 +196,12 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu,
 		if (kd_dt_prcb(t, cpu, &prcb) != KD_OK)
 			return KD_ENOTFOUND;
 		if (sel == 0)
-			v = prcb - 0x180;       /* KPCR.Prcb */
+			v = prcb - 0x180; /* KPCR.Prcb */
 		else if (sel == 1)
 			v = prcb;
-		else if (kd_dump_read_virtual(d, prcb +
-					 s->kdbg.offset_prcb_current_thread,
-					 out, 8, NULL) == KD_OK)
+		else if (kd_dump_read_virtual(
+				 d, prcb + s->kdbg.offset_prcb_current_thread,
+				 out, 8, NULL) == KD_OK)
 			v = kd_get_le64(out);
 		else
 			return KD_ENOTFOUND;
@@ -225,8 +225,7 @@ static int kd_dt_switch_cpu(struct kd_target *t, unsigned cpu)
 	return KD_OK;
 }
 
-static int kd_dt_wait(struct kd_target *t, int timeout_ms,
-		      struct kd_event *ev)
+static int kd_dt_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
 {
 	struct kd_dump_target *dt = kd_dt(t);
 	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
@@ -378,7 +377,8 @@ static void kd_fmt_uptime(char *buf, size_t cap, uint64_t t100)
 		 (unsigned long long)(sec / 86400u),
 		 (unsigned long long)(sec / 3600u % 24u),
 		 (unsigned long long)(sec / 60u % 60u),
-		 (unsigned long long)(sec % 60u), (unsigned long long)(ms % 1000u));
+		 (unsigned long long)(sec % 60u),
+		 (unsigned long long)(ms % 1000u));
 }
 
 static void kd_dump_fill_session(struct kd_session *s, struct kd_dump *d)
@@ -466,7 +466,8 @@ void kd_dump_version_block(struct kd_session *s)
 					   sizeof(lab) - 1, &done);
 	lab[done] = '\0';
 	for (i = 0; i < done && lab[i]; i++) {
-		if ((unsigned char)lab[i] < 0x20 || (unsigned char)lab[i] > 0x7e)
+		if ((unsigned char)lab[i] < 0x20 ||
+		    (unsigned char)lab[i] > 0x7e)
 			lab[i] = '?';
 	}
 	if (lab[0])
@@ -513,7 +514,9 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 	snprintf(s->connstr, sizeof(s->connstr), "dump:%s", path);
 	kd_dump_fill_session(s, d);
 	s->machine = in->machine == KD_DUMP_MACHINE_I386 ||
-		     in->machine == KD_DUMP_MACHINE_ARM64 ? in->machine : 0;
+				     in->machine == KD_DUMP_MACHINE_ARM64 ?
+			     in->machine :
+			     0;
 	s->cpu = kd_dump_crash_cpu(d);
 	if (s->cpu >= s->ncpus)
 		s->cpu = 0;

@@ -34,12 +34,12 @@ struct dw {
 	const char *path;
 	int fd;
 	uint8_t *buf;
-	unsigned int nbuf;      /* pages in buf */
-	uint64_t buf_off;       /* file offset of buf[0] */
-	uint64_t done, total;   /* pages handed to the callback */
+	unsigned int nbuf;    /* pages in buf */
+	uint64_t buf_off;     /* file offset of buf[0] */
+	uint64_t done, total; /* pages handed to the callback */
 	uint8_t *bitmap;
 	uint64_t present;
-	uint64_t end;           /* file size so far */
+	uint64_t end; /* file size so far */
 };
 
 static int dw_cmp_run(const void *a, const void *b)
@@ -99,7 +99,8 @@ static int dw_prepare_runs(const struct kd_dump_write_params *p,
 			unsigned long long c = s[i].page_count;
 			int rc = kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
 					      "dump: run %#llx+%#llx out of "
-					      "range", b, c);
+					      "range",
+					      b, c);
 
 			kd_free(s);
 			kd_free(r);
@@ -109,7 +110,8 @@ static int dw_prepare_runs(const struct kd_dump_write_params *p,
 			unsigned long long b = s[i].base_page;
 			int rc = kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
 					      "dump: overlapping runs at page "
-					      "%#llx", b);
+					      "%#llx",
+					      b);
 
 			kd_free(s);
 			kd_free(r);
@@ -146,7 +148,8 @@ static int dw_prepare_runs(const struct kd_dump_write_params *p,
 			return KD_ENOMEM;
 		}
 		for (i = 1; i < n; i++)
-			gaps[i - 1] = r[i].base - (r[i - 1].base + r[i - 1].count);
+			gaps[i - 1] = r[i].base -
+				      (r[i - 1].base + r[i - 1].count);
 		qsort(gaps, n - 1, sizeof *gaps, dw_cmp_u64);
 		limit = gaps[n - max - 1];
 		ties = 0;
@@ -185,8 +188,8 @@ static int dw_io_error(struct dw *w, int err, const char *what)
 		return kd_error_set(KD_ERROR, KD_ERRCLASS_DUMP,
 				    "dump: %s %s: disk full (%s)", what,
 				    w->path, strerror(err));
-	return kd_error_set(KD_ERROR, KD_ERRCLASS_DUMP, "dump: %s %s: %s",
-			    what, w->path, strerror(err));
+	return kd_error_set(KD_ERROR, KD_ERRCLASS_DUMP, "dump: %s %s: %s", what,
+			    w->path, strerror(err));
 }
 
 static int dw_pwrite_all(struct dw *w, const uint8_t *data, size_t len,
@@ -232,8 +235,8 @@ static int dw_flush(struct dw *w)
 			continue;
 		}
 		j = i + 1;
-		while (j < w->nbuf && !dw_page_zero(w->buf + (size_t)j *
-							 DW_PAGE))
+		while (j < w->nbuf &&
+		       !dw_page_zero(w->buf + (size_t)j * DW_PAGE))
 			j++;
 		rc = dw_pwrite_all(w, w->buf + (size_t)i * DW_PAGE,
 				   (size_t)(j - i) * DW_PAGE,
@@ -342,7 +345,8 @@ static void dw_header64(uint8_t *h, const struct kd_dump_write_params *p,
 	kd_put_le32(h + KD_DMP64_MINOR_VERSION, p->minor);
 	kd_put_le64(h + KD_DMP64_DIRECTORY_TABLE_BASE, p->dtb);
 	kd_put_le64(h + KD_DMP64_PFN_DATABASE, p->pfn_database);
-	kd_put_le64(h + KD_DMP64_PS_LOADED_MODULE_LIST, p->ps_loaded_module_list);
+	kd_put_le64(h + KD_DMP64_PS_LOADED_MODULE_LIST,
+		    p->ps_loaded_module_list);
 	kd_put_le64(h + KD_DMP64_PS_ACTIVE_PROCESS_HEAD,
 		    p->ps_active_process_head);
 	kd_put_le32(h + KD_DMP64_MACHINE_IMAGE_TYPE, p->machine);
@@ -449,11 +453,13 @@ static int dw_check(const struct kd_dump_write_params *p)
 	if (p->ptr64 && p->pae)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
 				    "dump: PAE is a 32-bit header flag");
-	ctxmax = p->ptr64 ? KD_DMP64_CONTEXT_RECORD_SIZE : KD_DMP32_CONTEXT_RECORD_SIZE;
+	ctxmax = p->ptr64 ? KD_DMP64_CONTEXT_RECORD_SIZE :
+			    KD_DMP32_CONTEXT_RECORD_SIZE;
 	if (p->context_len > ctxmax || (p->context_len && !p->context))
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_DUMP,
 				    "dump: CONTEXT of %zu bytes does not fit "
-				    "(at most %zu)", p->context_len, ctxmax);
+				    "(at most %zu)",
+				    p->context_len, ctxmax);
 	return KD_OK;
 }
 
@@ -517,7 +523,8 @@ int kd_dump_write(const char *path, const struct kd_dump_write_params *p)
 		bmbytes = span / 8;
 		first = hsize + KD_DMP_BMP_BITMAP + bmbytes;
 		if (!p->bitmap_unaligned)
-			first = (first + DW_PAGE - 1) & ~(uint64_t)(DW_PAGE - 1);
+			first = (first + DW_PAGE - 1) &
+				~(uint64_t)(DW_PAGE - 1);
 	} else {
 		first = hsize;
 	}
@@ -579,8 +586,8 @@ int kd_dump_write(const char *path, const struct kd_dump_write_params *p)
 		uint8_t *b = hdr + hsize;
 
 		memset(b, 0, KD_DMP_BMP_BITMAP);
-		memcpy(b + KD_DMP_BMP_SIGNATURE, p->type == KD_DUMP_BITMAP_FULL ?
-		       "FDMP" : "SDMP", 4);
+		memcpy(b + KD_DMP_BMP_SIGNATURE,
+		       p->type == KD_DUMP_BITMAP_FULL ? "FDMP" : "SDMP", 4);
 		memcpy(b + KD_DMP_BMP_VALID_DUMP, "DUMP", 4);
 		kd_put_le64(b + KD_DMP_BMP_FIRST_PAGE, first);
 		kd_put_le64(b + KD_DMP_BMP_TOTAL_PRESENT, w.present);

@@ -10,14 +10,14 @@
 #define KD_DUMPFMT_H
 
 /* ---- identification (compare as little-endian u32) -------------------- */
-#define KD_DMP_SIG_PAGE 0x45474150u          /* "PAGE" */
-#define KD_DMP_VALID_DUMP 0x504D5544u        /* "DUMP" (32-bit header) */
-#define KD_DMP_VALID_DU64 0x34365544u        /* "DU64" (64-bit header) */
-#define KD_DMP_SIG_SDMP 0x504D4453u          /* "SDMP" bitmap/summary body */
-#define KD_DMP_SIG_FDMP 0x504D4446u          /* "FDMP" bitmap full body */
-#define KD_DMP_SIG_RDMP 0x504D4452u          /* "RDMP" (types 8/9/0xA) */
-#define KD_DMP_SIG_TRGD 0x44475254u          /* "TRGD" triage valid mark */
-#define KD_DMP_SIG_MDMP 0x504D444Du          /* "MDMP" user minidump */
+#define KD_DMP_SIG_PAGE 0x45474150u   /* "PAGE" */
+#define KD_DMP_VALID_DUMP 0x504D5544u /* "DUMP" (32-bit header) */
+#define KD_DMP_VALID_DU64 0x34365544u /* "DU64" (64-bit header) */
+#define KD_DMP_SIG_SDMP 0x504D4453u   /* "SDMP" bitmap/summary body */
+#define KD_DMP_SIG_FDMP 0x504D4446u   /* "FDMP" bitmap full body */
+#define KD_DMP_SIG_RDMP 0x504D4452u   /* "RDMP" (types 8/9/0xA) */
+#define KD_DMP_SIG_TRGD 0x44475254u   /* "TRGD" triage valid mark */
+#define KD_DMP_SIG_MDMP 0x504D444Du   /* "MDMP" user minidump */
 #define KD_DMP_PAGE_FILL64 0x4547415045474150ull /* "PAGEPAGE" filler */
 
 #define KD_DMP_PAGE_SIZE 0x1000u
@@ -36,14 +36,14 @@
 #define KD_DMP64_MACHINE_IMAGE_TYPE 0x030
 #define KD_DMP64_NUMBER_PROCESSORS 0x034
 #define KD_DMP64_BUGCHECK_CODE 0x038
-#define KD_DMP64_BUGCHECK_PARAM1 0x040  /* 4 x u64 */
-#define KD_DMP64_VERSION_USER 0x060     /* 32 bytes */
+#define KD_DMP64_BUGCHECK_PARAM1 0x040 /* 4 x u64 */
+#define KD_DMP64_VERSION_USER 0x060    /* 32 bytes */
 #define KD_DMP64_KD_DEBUGGER_DATA_BLOCK 0x080
-#define KD_DMP64_PHYS_MEM_BLOCK 0x088   /* PHYSICAL_MEMORY_DESCRIPTOR64 */
+#define KD_DMP64_PHYS_MEM_BLOCK 0x088 /* PHYSICAL_MEMORY_DESCRIPTOR64 */
 #define KD_DMP64_PHYS_MEM_BLOCK_SIZE 700
 #define KD_DMP64_CONTEXT_RECORD 0x348
 #define KD_DMP64_CONTEXT_RECORD_SIZE 3000
-#define KD_DMP64_EXCEPTION 0xF00        /* EXCEPTION_RECORD64 */
+#define KD_DMP64_EXCEPTION 0xF00 /* EXCEPTION_RECORD64 */
 #define KD_DMP64_DUMP_TYPE 0xF98
 #define KD_DMP64_REQUIRED_DUMP_SPACE 0xFA0
 #define KD_DMP64_SYSTEM_TIME 0xFA8
@@ -60,11 +60,11 @@
 #define KD_DMP64_BOOT_ID 0x1054
 
 /* PHYSICAL_MEMORY_DESCRIPTOR64 (relative to KD_DMP64_PHYS_MEM_BLOCK) */
-#define KD_DMP64_PMD_NUMBER_OF_RUNS 0x00   /* u32 */
-#define KD_DMP64_PMD_NUMBER_OF_PAGES 0x08  /* u64 */
-#define KD_DMP64_PMD_RUNS 0x10             /* {u64 base, u64 count} */
+#define KD_DMP64_PMD_NUMBER_OF_RUNS 0x00  /* u32 */
+#define KD_DMP64_PMD_NUMBER_OF_PAGES 0x08 /* u64 */
+#define KD_DMP64_PMD_RUNS 0x10		  /* {u64 base, u64 count} */
 #define KD_DMP64_PMD_RUN_SIZE 16
-#define KD_DMP64_PMD_MAX_RUNS 43           /* the 43rd ends at 0x348 */
+#define KD_DMP64_PMD_MAX_RUNS 43 /* the 43rd ends at 0x348 */
 
 /* ---- DUMP_HEADER32 (0x1000 bytes) ------------------------------------- */
 #define KD_DMP32_HEADER_SIZE 0x1000u
@@ -79,16 +79,16 @@
 #define KD_DMP32_MACHINE_IMAGE_TYPE 0x020
 #define KD_DMP32_NUMBER_PROCESSORS 0x024
 #define KD_DMP32_BUGCHECK_CODE 0x028
-#define KD_DMP32_BUGCHECK_PARAM1 0x02C  /* 4 x u32 */
+#define KD_DMP32_BUGCHECK_PARAM1 0x02C /* 4 x u32 */
 #define KD_DMP32_VERSION_USER 0x03C
-#define KD_DMP32_PAE_ENABLED 0x05C      /* u8 */
+#define KD_DMP32_PAE_ENABLED 0x05C /* u8 */
 #define KD_DMP32_KD_SECONDARY_VERSION 0x05D
 #define KD_DMP32_KD_DEBUGGER_DATA_BLOCK 0x060
-#define KD_DMP32_PHYS_MEM_BLOCK 0x064   /* PHYSICAL_MEMORY_DESCRIPTOR32 */
+#define KD_DMP32_PHYS_MEM_BLOCK 0x064 /* PHYSICAL_MEMORY_DESCRIPTOR32 */
 #define KD_DMP32_PHYS_MEM_BLOCK_SIZE 700
 #define KD_DMP32_CONTEXT_RECORD 0x320
 #define KD_DMP32_CONTEXT_RECORD_SIZE 1200
-#define KD_DMP32_EXCEPTION 0x7D0        /* EXCEPTION_RECORD32 */
+#define KD_DMP32_EXCEPTION 0x7D0 /* EXCEPTION_RECORD32 */
 #define KD_DMP32_COMMENT 0x820
 #define KD_DMP32_COMMENT_SIZE 128
 #define KD_DMP32_ATTRIBUTES 0x8A0
@@ -104,9 +104,9 @@
 #define KD_DMP32_SYSTEM_TIME 0xFC0
 
 /* PHYSICAL_MEMORY_DESCRIPTOR32 (relative to KD_DMP32_PHYS_MEM_BLOCK) */
-#define KD_DMP32_PMD_NUMBER_OF_RUNS 0x00   /* u32 */
-#define KD_DMP32_PMD_NUMBER_OF_PAGES 0x04  /* u32 */
-#define KD_DMP32_PMD_RUNS 0x08             /* {u32 base, u32 count} */
+#define KD_DMP32_PMD_NUMBER_OF_RUNS 0x00  /* u32 */
+#define KD_DMP32_PMD_NUMBER_OF_PAGES 0x04 /* u32 */
+#define KD_DMP32_PMD_RUNS 0x08		  /* {u32 base, u32 count} */
 #define KD_DMP32_PMD_RUN_SIZE 8
 #define KD_DMP32_PMD_MAX_RUNS 86
 
@@ -129,37 +129,37 @@
 #define KD_DMP_EXC64_RECORD 0x08
 #define KD_DMP_EXC64_ADDRESS 0x10
 #define KD_DMP_EXC64_NPARAMS 0x18
-#define KD_DMP_EXC64_INFO 0x20          /* 15 x u64 */
+#define KD_DMP_EXC64_INFO 0x20 /* 15 x u64 */
 #define KD_DMP_EXC32_SIZE 0x50
 #define KD_DMP_EXC32_CODE 0x00
 #define KD_DMP_EXC32_FLAGS 0x04
 #define KD_DMP_EXC32_RECORD 0x08
 #define KD_DMP_EXC32_ADDRESS 0x0C
 #define KD_DMP_EXC32_NPARAMS 0x10
-#define KD_DMP_EXC32_INFO 0x14          /* 15 x u32 */
+#define KD_DMP_EXC32_INFO 0x14 /* 15 x u32 */
 
 /* ---- bitmap body (types 5/6), at the end of the header ---------------- */
-#define KD_DMP_BMP_SIGNATURE 0x00       /* SDMP or FDMP */
-#define KD_DMP_BMP_VALID_DUMP 0x04      /* DUMP */
+#define KD_DMP_BMP_SIGNATURE 0x00  /* SDMP or FDMP */
+#define KD_DMP_BMP_VALID_DUMP 0x04 /* DUMP */
 #define KD_DMP_BMP_DUMP_OPTIONS 0x08
-#define KD_DMP_BMP_FIRST_PAGE 0x20      /* u64, absolute file offset */
-#define KD_DMP_BMP_TOTAL_PRESENT 0x28   /* u64, set bits */
-#define KD_DMP_BMP_PAGES 0x30           /* u64, bits (PFN span) */
-#define KD_DMP_BMP_BITMAP 0x38          /* ceil(bits / 8) bytes */
+#define KD_DMP_BMP_FIRST_PAGE 0x20    /* u64, absolute file offset */
+#define KD_DMP_BMP_TOTAL_PRESENT 0x28 /* u64, set bits */
+#define KD_DMP_BMP_PAGES 0x30	      /* u64, bits (PFN span) */
+#define KD_DMP_BMP_BITMAP 0x38	      /* ceil(bits / 8) bytes */
 
 /* ---- legacy summary body (type 2) ------------------------------------- */
 #define KD_DMP_SUM_SIGNATURE 0x00
 #define KD_DMP_SUM_VALID_DUMP 0x04
 #define KD_DMP_SUM_DUMP_OPTIONS 0x08
-#define KD_DMP_SUM_HEADER_SIZE 0x0C     /* u32: first page file offset */
-#define KD_DMP_SUM_BITMAP_SIZE 0x10     /* u32: bits */
-#define KD_DMP_SUM_PAGES 0x14           /* u32: set bits */
+#define KD_DMP_SUM_HEADER_SIZE 0x0C /* u32: first page file offset */
+#define KD_DMP_SUM_BITMAP_SIZE 0x10 /* u32: bits */
+#define KD_DMP_SUM_PAGES 0x14	    /* u32: set bits */
 #define KD_DMP_SUM_SIZE_OF_BITMAP 0x18
 #define KD_DMP_SUM64_BITMAP 0x28
 #define KD_DMP_SUM32_BITMAP 0x20
 
 /* ---- RDMP body (types 8/9/0xA): recognised, not read ------------------ */
-#define KD_DMP_RDMP_MARKER 0x00         /* u32 0x40 */
+#define KD_DMP_RDMP_MARKER 0x00 /* u32 0x40 */
 #define KD_DMP_RDMP_SIGNATURE 0x04
 #define KD_DMP_RDMP_VALID_DUMP 0x08
 
@@ -182,7 +182,7 @@
 #define KD_DMP_TRI_STRING_POOL_SIZE 0x3C
 #define KD_DMP_TRI_BROKEN_DRIVER_OFFSET 0x40
 #define KD_DMP_TRI_TRIAGE_OPTIONS 0x44
-#define KD_DMP_TRI_TOP_OF_STACK 0x48    /* u64 (64) / u32 (32) */
+#define KD_DMP_TRI_TOP_OF_STACK 0x48 /* u64 (64) / u32 (32) */
 /* 64-bit layout */
 #define KD_DMP_TRI64_DATA_PAGE_ADDRESS 0x60
 #define KD_DMP_TRI64_DATA_PAGE_OFFSET 0x68
@@ -237,7 +237,7 @@
 #define KD_LDR32_BASE_DLL_NAME 0x2C
 
 /* ---- KDDEBUGGER_DATA64 ("KDBG") --------------------------------------- */
-#define KD_KDBG_OWNER_TAG_VALUE 0x4742444Bu  /* "KDBG" */
+#define KD_KDBG_OWNER_TAG_VALUE 0x4742444Bu /* "KDBG" */
 #define KD_KDBG_LIST 0x000
 #define KD_KDBG_OWNER_TAG 0x010
 #define KD_KDBG_SIZE 0x014
@@ -289,7 +289,7 @@
 #define KD_CTX_AMD64_RBP 0xA0
 #define KD_CTX_AMD64_RSI 0xA8
 #define KD_CTX_AMD64_RDI 0xB0
-#define KD_CTX_AMD64_R8 0xB8             /* R8..R15 consecutive */
+#define KD_CTX_AMD64_R8 0xB8 /* R8..R15 consecutive */
 #define KD_CTX_AMD64_RIP 0xF8
 #define KD_CTX_AMD64_FLTSAVE 0x100
 #define KD_CTX_AMD64_XMM0 0x1A0
@@ -305,9 +305,9 @@
 
 /* ---- paging --------------------------------------------------------------*/
 #define KD_PTE_VALID 0x001ull
-#define KD_PTE_LARGE 0x080ull            /* PS bit in PDPTE/PDE */
-#define KD_PTE_PROTOTYPE 0x400ull        /* Windows software bit 10 */
-#define KD_PTE_TRANSITION 0x800ull       /* Windows software bit 11 */
+#define KD_PTE_LARGE 0x080ull	   /* PS bit in PDPTE/PDE */
+#define KD_PTE_PROTOTYPE 0x400ull  /* Windows software bit 10 */
+#define KD_PTE_TRANSITION 0x800ull /* Windows software bit 11 */
 #define KD_PTE64_PFN_MASK 0x0000FFFFFFFFF000ull
 #define KD_PTE64_TRANSITION_PFN_MASK 0x0000DFFFFFFFF000ull /* bit 45 off */
 #define KD_PTE_PAE_PFN_MASK 0x0000003FFFFFF000ull

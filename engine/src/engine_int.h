@@ -20,10 +20,10 @@
 
 enum kd_event_kind {
 	KD_EV_NONE = 0,
-	KD_EV_EXCEPTION,  /* breakpoint, single step, fault, break-in */
-	KD_EV_LOAD,       /* module loaded (LoadSymbols) */
+	KD_EV_EXCEPTION, /* breakpoint, single step, fault, break-in */
+	KD_EV_LOAD,	 /* module loaded (LoadSymbols) */
 	KD_EV_UNLOAD,
-	KD_EV_COMMAND,    /* CommandString state change */
+	KD_EV_COMMAND, /* CommandString state change */
 };
 
 /* A stop of the target, as the target reported it. */
@@ -33,24 +33,24 @@ struct kd_event {
 	unsigned int ncpus;
 	uint64_t thread;
 	uint64_t pc;
-	uint32_t code;          /* exception code (NTSTATUS) */
+	uint32_t code; /* exception code (NTSTATUS) */
 	bool first_chance;
 	unsigned int nparams;
 	uint64_t params[KD_EXCEPTION_MAXIMUM_PARAMETERS];
 	uint64_t dr6, dr7;
 	uint32_t eflags;
-	uint8_t stream[16];     /* instruction bytes at pc */
+	uint8_t stream[16]; /* instruction bytes at pc */
 	unsigned int stream_len;
-	uint64_t mod_base;      /* KD_EV_LOAD / KD_EV_UNLOAD */
+	uint64_t mod_base; /* KD_EV_LOAD / KD_EV_UNLOAD */
 	uint32_t mod_size;
 	char path[260];
 };
 
 /* How to resume. */
 struct kd_resume {
-	uint32_t status;  /* DBG_CONTINUE (0x10002) or exception not handled */
-	bool trace;       /* single step the current processor */
-	uint64_t dr7;     /* debug control to load on every processor */
+	uint32_t status; /* DBG_CONTINUE (0x10002) or exception not handled */
+	bool trace;	 /* single step the current processor */
+	uint64_t dr7;	 /* debug control to load on every processor */
 };
 
 struct kd_target;
@@ -72,8 +72,8 @@ struct kd_target_ops {
 			     const void *buf, size_t len, size_t *done);
 	int (*read_physical)(struct kd_target *t, uint64_t pa, void *buf,
 			     size_t len, size_t *done);
-	int (*write_physical)(struct kd_target *t, uint64_t pa,
-			      const void *buf, size_t len, size_t *done);
+	int (*write_physical)(struct kd_target *t, uint64_t pa, const void *buf,
+			      size_t len, size_t *done);
 	/* x64 control space: 0 KPCR, 1 KPRCB, 2 KSPECIAL_REGISTERS, 3 thread */
 	int (*read_control)(struct kd_target *t, unsigned cpu, uint64_t sel,
 			    void *buf, size_t len, size_t *done);
@@ -120,31 +120,34 @@ struct kd_target {
 #define KD_MAX_BPS 32
 #define KD_MAX_HW_BPS 4
 
-enum kd_bp_kind { KD_BP_SOFT = 0, KD_BP_HW };
+enum kd_bp_kind {
+	KD_BP_SOFT = 0,
+	KD_BP_HW
+};
 
 struct kd_bp {
 	bool used;
 	bool enabled;
-	bool deferred;      /* bu on a name that does not resolve yet */
-	bool inserted;      /* soft: in the target now */
-	bool one_shot;      /* /1 */
+	bool deferred; /* bu on a name that does not resolve yet */
+	bool inserted; /* soft: in the target now */
+	bool one_shot; /* /1 */
 	enum kd_bp_kind kind;
-	char hw_access;     /* 'e' 'r' 'w' 'i' */
+	char hw_access; /* 'e' 'r' 'w' 'i' */
 	unsigned int hw_size;
 	unsigned int hw_slot;
 	uint64_t addr;
-	uint32_t handle;    /* target handle while inserted */
-	uint32_t passes;    /* initial pass count (1 by default) */
+	uint32_t handle; /* target handle while inserted */
+	uint32_t passes; /* initial pass count (1 by default) */
 	uint32_t passes_left;
-	char *expr;         /* the address text as typed (bu keeps it) */
-	char *command;      /* commands run on a hit, or NULL */
+	char *expr;    /* the address text as typed (bu keeps it) */
+	char *command; /* commands run on a hit, or NULL */
 };
 
 /* Per-processor register state. */
 struct kd_cpu {
 	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
-	bool valid;  /* ctx read since the last stop */
-	bool dirty;  /* must be written before resuming */
+	bool valid; /* ctx read since the last stop */
+	bool dirty; /* must be written before resuming */
 	struct kd_amd64_kspecial ks;
 	bool ks_valid;
 };
@@ -158,10 +161,10 @@ struct kd_module {
 	uint32_t size;
 	uint32_t timestamp;
 	uint32_t checksum;
-	char name[64];      /* WinDbg module name: "nt", "hal", "simdrv" */
-	char image[64];     /* image file name: "ntoskrnl.exe" */
-	char path[260];     /* full path from the LDR entry */
-	void *syms;         /* symbols.c private: exports, .pdata */
+	char name[64];	/* WinDbg module name: "nt", "hal", "simdrv" */
+	char image[64]; /* image file name: "ntoskrnl.exe" */
+	char path[260]; /* full path from the LDR entry */
+	void *syms;	/* symbols.c private: exports, .pdata */
 };
 
 struct kd_session {
@@ -171,7 +174,7 @@ struct kd_session {
 	kd_input_fn in_fn;
 	void *in_ctx;
 
-	struct kd_target *target;   /* NULL when dormant */
+	struct kd_target *target; /* NULL when dormant */
 	char connstr[512];
 	bool running;
 	bool quit;
@@ -184,12 +187,12 @@ struct kd_session {
 	struct kd_debugger_data kdbg;
 	uint64_t kdbg_addr;
 	bool have_kdbg;
-	uint64_t session_start;     /* unix ms when attached */
+	uint64_t session_start; /* unix ms when attached */
 
 	unsigned int ncpus;
-	unsigned int cpu;           /* current processor */
-	struct kd_cpu *cpus;        /* ncpus entries */
-	struct kd_event last;       /* the stop we are at */
+	unsigned int cpu;     /* current processor */
+	struct kd_cpu *cpus;  /* ncpus entries */
+	struct kd_event last; /* the stop we are at */
 
 	struct kd_memcache *cache;
 
@@ -210,60 +213,60 @@ struct kd_session {
 	bool sandbox;
 
 	/* --- cmd_mem.c / cmd_reg.c state (helper "mem" adds fields here) */
-	char last_dcmd[8];          /* last d* form, for a bare `d` */
-	uint64_t next_d;            /* where a bare d continues */
-	bool have_next_d;           /* a d* ran (else d starts at rip) */
-	uint64_t next_phys;         /* where a bare !db/!dd... continues */
+	char last_dcmd[8];  /* last d* form, for a bare `d` */
+	uint64_t next_d;    /* where a bare d continues */
+	bool have_next_d;   /* a d* ran (else d starts at rip) */
+	uint64_t next_phys; /* where a bare !db/!dd... continues */
 
 	/* --- symbols / disasm / stack state (helper "sym" adds here) */
-	uint64_t next_u;            /* where a bare u continues */
-	uint64_t next_u_rip;        /* rip when next_u was set */
-	void *disasm;               /* capstone handle, kd_modules_free
+	uint64_t next_u;     /* where a bare u continues */
+	uint64_t next_u_rip; /* rip when next_u was set */
+	void *disasm;	     /* capstone handle, kd_modules_free
 				     * closes it */
 
 	/* --- expr state (helper "expr" adds here) */
-	unsigned int radix;         /* `n`: 8, 10 or 16 (0 means 16) */
-	uint64_t pseudo_t[20];      /* $t0..$t19 */
+	unsigned int radix;    /* `n`: 8, 10 or 16 (0 means 16) */
+	uint64_t pseudo_t[20]; /* $t0..$t19 */
 
 	/* --- cmd_misc.c / scripts state (helper "tool" adds here) */
-	int script_depth;           /* $$< nesting */
-	int ctl_depth;              /* .if / j / .block / script nesting */
+	int script_depth; /* $$< nesting */
+	int ctl_depth;	  /* .if / j / .block / script nesting */
 
 	/* --- crash-dump target (helper "dumpread" adds here) */
-	struct kd_dump *dump;        /* dump target's reader (it owns it) */
+	struct kd_dump *dump; /* dump target's reader (it owns it) */
 
 	/* --- target machine (helper "archregs" adds here) */
-	uint32_t machine;            /* KD_DUMP_MACHINE_I386 / _ARM64 for
+	uint32_t machine; /* KD_DUMP_MACHINE_I386 / _ARM64 for
 				      * such dumps; 0 (x64) otherwise */
 
 	/* --- .dump writer (helper "dumpwrite" adds here) */
 
 	/* --- debugging server / clients / .remote (helper "dbgsrv") */
-	struct kd_srv *srv;          /* server.c; NULL until .server */
-	bool remote_cmd;             /* running a client's line: `q` is
+	struct kd_srv *srv; /* server.c; NULL until .server */
+	bool remote_cmd;    /* running a client's line: `q` is
 				      * refused, also inside its scripts */
 
 	/* --- execution / breakpoints (lead) */
-	int bp_cmd_depth;           /* breakpoint command nesting */
-	bool resume_requested;      /* g/gc inside breakpoint commands */
-	bool stepping;              /* a step command owns the next stop */
-	bool breakin_requested;     /* the next break is our break-in */
-	bool reattach;              /* target restarted: re-read it all */
-	unsigned long prints_seen;  /* DbgPrint messages received */
+	int bp_cmd_depth;	   /* breakpoint command nesting */
+	bool resume_requested;	   /* g/gc inside breakpoint commands */
+	bool stepping;		   /* a step command owns the next stop */
+	bool breakin_requested;	   /* the next break is our break-in */
+	bool reattach;		   /* target restarted: re-read it all */
+	unsigned long prints_seen; /* DbgPrint messages received */
 	struct kd_temp_bp {
 		uint64_t addr;
-		uint64_t min_sp;    /* stop only when rsp > min_sp (0: any) */
-		unsigned int cpu;   /* stop only on this processor (~0u: any) */
+		uint64_t min_sp;  /* stop only when rsp > min_sp (0: any) */
+		unsigned int cpu; /* stop only on this processor (~0u: any) */
 		uint32_t handle;
 		bool inserted;
-	} temps[12];                /* g addresses, p over calls, gu */
+	} temps[12]; /* g addresses, p over calls, gu */
 	unsigned int ntemps;
 
 	/* --- loud failures: the first target request that failed (timed
 	 * out, link lost...) while a command ran.  The command prints it and
 	 * fails; the rest of its requests fail at once (session.c). */
-	unsigned int cmd_depth;     /* commands running (nesting) */
-	int target_err;             /* 0, or the KD_E* of that failure */
+	unsigned int cmd_depth; /* commands running (nesting) */
+	int target_err;		/* 0, or the KD_E* of that failure */
 	char target_err_msg[256];
 };
 
@@ -297,8 +300,8 @@ int kd_resolve_error(struct kd_session *s, const char *text);
 int kd_require_stopped(struct kd_session *s);
 
 /* Cached; *done may be short at the end of readable memory. */
-int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf,
-		    size_t len, size_t *done);
+int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
+		    size_t *done);
 /* All or nothing: KD_OK or KD_EFAULT. */
 int kd_read_virtual_all(struct kd_session *s, uint64_t va, void *buf,
 			size_t len);
@@ -306,8 +309,8 @@ int kd_read_u64(struct kd_session *s, uint64_t va, uint64_t *v);
 int kd_read_u32(struct kd_session *s, uint64_t va, uint32_t *v);
 int kd_write_virtual(struct kd_session *s, uint64_t va, const void *buf,
 		     size_t len, size_t *done);
-int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf,
-		     size_t len, size_t *done);
+int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf, size_t len,
+		     size_t *done);
 int kd_write_physical(struct kd_session *s, uint64_t pa, const void *buf,
 		      size_t len, size_t *done);
 /*
@@ -333,8 +336,7 @@ int kd_kspecial(struct kd_session *s, unsigned cpu,
 /* The 64-bit pointer size of the target (8), and whether it is x64. */
 static inline bool kd_is_ptr64(const struct kd_session *s)
 {
-	return !s->have_version ||
-	       (s->version.flags & KD_VERS_FLAG_PTR64) != 0;
+	return !s->have_version || (s->version.flags & KD_VERS_FLAG_PTR64) != 0;
 }
 
 /* ---- x86 and ARM64 targets (arch.c) ---- */
@@ -425,8 +427,7 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr);
  * "nt+0x1234" inside a module without a symbol before it.  Returns
  * KD_ENOTFOUND (buf empty) outside every module.
  */
-int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf,
-		  size_t cap);
+int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
 
 /* ---- disassembly (disasm.c) ---- */
 
@@ -435,8 +436,8 @@ int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf,
  * newline: "fffff800`00401000 4883ec28        sub     rsp,28h".  *len is
  * the instruction length (1 on undecodable bytes, shown as "???").
  */
-int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line,
-		   size_t cap, unsigned *len);
+int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
+		   unsigned *len);
 /* Print "sym:" and the line for the current rip (after r, p, t, stops). */
 void kd_print_current_instruction(struct kd_session *s);
 /* Instruction length and whether it is a call (for p / pc / gu). */
@@ -446,10 +447,10 @@ int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 /* ---- stacks (stack.c) ---- */
 
 struct kd_frame {
-	uint64_t sp;       /* Child-SP */
-	uint64_t ip;       /* Call Site */
-	uint64_t ret;      /* RetAddr */
-	uint64_t args[4];  /* home slots above the return address */
+	uint64_t sp;	  /* Child-SP */
+	uint64_t ip;	  /* Call Site */
+	uint64_t ret;	  /* RetAddr */
+	uint64_t args[4]; /* home slots above the return address */
 };
 /* Walk with the x64 unwind data of the loaded images (x86: the EBP
  * chain, sp = ChildEBP, args = 3 dwords; ARM64: the fp/lr chain). */
@@ -462,38 +463,39 @@ void kd_stack_print_x86(struct kd_session *s, const struct kd_frame *f,
 /* ---- commands (commands.c and the cmd_*.c files) ---- */
 
 struct kd_cmdctx {
-	const char *line;   /* the whole command as typed (for errors) */
-	const char *name;   /* the command name as matched */
-	const char *args;   /* text after the name, leading blanks skipped */
+	const char *line; /* the whole command as typed (for errors) */
+	const char *name; /* the command name as matched */
+	const char *args; /* text after the name, leading blanks skipped */
 };
 
 typedef int (*kd_cmd_fn)(struct kd_session *s, struct kd_cmdctx *c);
 
 struct kd_command {
-	const char *name;   /* "db", ".formats", "!pte" */
+	const char *name; /* "db", ".formats", "!pte" */
 	kd_cmd_fn fn;
-	unsigned flags;     /* KD_CMDF_* */
-	const char *help;   /* one line */
+	unsigned flags;	  /* KD_CMDF_* */
+	const char *help; /* one line */
 };
 
 #define KD_CMDF_STOPPED 0x1u /* needs a stopped target */
-#define KD_CMDF_PREFIX  0x2u /* may be followed directly by arguments (d*,
+#define KD_CMDF_PREFIX \
+	0x2u		  /* may be followed directly by arguments (d*,
 			      * e*, r, ?, ~) */
-#define KD_CMDF_REST    0x4u /* takes the rest of the line, `;` included */
+#define KD_CMDF_REST 0x4u /* takes the rest of the line, `;` included */
 
 /* Tables, each ended by a { NULL } entry. */
-extern const struct kd_command kd_cmds_core[];   /* commands.c, session.c */
-extern const struct kd_command kd_cmds_exec[];   /* cmd_exec.c */
-extern const struct kd_command kd_cmds_bp[];     /* cmd_bp.c */
-extern const struct kd_command kd_cmds_mem[];    /* cmd_mem.c */
-extern const struct kd_command kd_cmds_reg[];    /* cmd_reg.c */
-extern const struct kd_command kd_cmds_expr[];   /* cmd_expr.c */
-extern const struct kd_command kd_cmds_sym[];    /* cmd_sym.c */
-extern const struct kd_command kd_cmds_misc[];   /* cmd_misc.c */
-extern const struct kd_command kd_cmds_dump[];   /* cmd_dump.c: reading */
-extern const struct kd_command kd_cmds_dumpw[];  /* cmd_dumpw.c: .dump */
+extern const struct kd_command kd_cmds_core[];	 /* commands.c, session.c */
+extern const struct kd_command kd_cmds_exec[];	 /* cmd_exec.c */
+extern const struct kd_command kd_cmds_bp[];	 /* cmd_bp.c */
+extern const struct kd_command kd_cmds_mem[];	 /* cmd_mem.c */
+extern const struct kd_command kd_cmds_reg[];	 /* cmd_reg.c */
+extern const struct kd_command kd_cmds_expr[];	 /* cmd_expr.c */
+extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
+extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
+extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
+extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
 extern const struct kd_command kd_cmds_server[]; /* cmd_server.c */
-extern const struct kd_command kd_cmds_kdsrv[];  /* cmd_kdsrv.c */
+extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
 
 /* Every table with its .help title, in lookup order; ends with NULLs. */
 struct kd_command_group {
@@ -521,8 +523,8 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd);
 /* ---- scripts (cmd_misc.c) ---- */
 
 /* $$<file, $$><file, $$>a<file args: run a script file. */
-int kd_script_run(struct kd_session *s, const char *path, bool block,
-		  int argc, char **argv, bool echo);
+int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
+		  char **argv, bool echo);
 
 /* ---- execution (cmd_exec.c, session.c) ---- */
 

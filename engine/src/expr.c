@@ -19,11 +19,11 @@
 
 enum expr_err {
 	EXPR_OK = 0,
-	EXPR_SYNTAX,   /* caret at err_at */
-	EXPR_RESOLVE,  /* unknown symbol: "Couldn't resolve error at" */
-	EXPR_MEMORY,   /* "Memory access error at" */
-	EXPR_DIVZERO,  /* "Divide by zero error at" */
-	EXPR_BADREG,   /* "Bad register error at" */
+	EXPR_SYNTAX,  /* caret at err_at */
+	EXPR_RESOLVE, /* unknown symbol: "Couldn't resolve error at" */
+	EXPR_MEMORY,  /* "Memory access error at" */
+	EXPR_DIVZERO, /* "Divide by zero error at" */
+	EXPR_BADREG,  /* "Bad register error at" */
 };
 
 struct expr {
@@ -37,14 +37,26 @@ struct expr {
 /* Binary operators, lowest precedence level first. */
 enum {
 	OP_NONE = 0,
-	OP_OR, OP_XOR, OP_AND,
-	OP_EQ, OP_NE, OP_LT, OP_GT, OP_LE, OP_GE,
-	OP_SHL, OP_SHR, OP_SAR,
-	OP_ADD, OP_SUB,
-	OP_MUL, OP_DIV, OP_MOD,
+	OP_OR,
+	OP_XOR,
+	OP_AND,
+	OP_EQ,
+	OP_NE,
+	OP_LT,
+	OP_GT,
+	OP_LE,
+	OP_GE,
+	OP_SHL,
+	OP_SHR,
+	OP_SAR,
+	OP_ADD,
+	OP_SUB,
+	OP_MUL,
+	OP_DIV,
+	OP_MOD,
 };
 
-#define LEVEL_OR  0
+#define LEVEL_OR 0
 #define LEVEL_XOR 1
 #define LEVEL_AND 2
 #define LEVEL_CMP 3
@@ -62,40 +74,39 @@ struct subreg {
 };
 
 static const struct subreg kd_subregs[] = {
-	{ "eax", KD_AMD64_RAX, 0, 32 }, { "ecx", KD_AMD64_RCX, 0, 32 },
-	{ "edx", KD_AMD64_RDX, 0, 32 }, { "ebx", KD_AMD64_RBX, 0, 32 },
-	{ "esp", KD_AMD64_RSP, 0, 32 }, { "ebp", KD_AMD64_RBP, 0, 32 },
-	{ "esi", KD_AMD64_RSI, 0, 32 }, { "edi", KD_AMD64_RDI, 0, 32 },
-	{ "eip", KD_AMD64_RIP, 0, 32 },
-	{ "r8d", KD_AMD64_R8, 0, 32 },   { "r9d", KD_AMD64_R9, 0, 32 },
-	{ "r10d", KD_AMD64_R10, 0, 32 }, { "r11d", KD_AMD64_R11, 0, 32 },
-	{ "r12d", KD_AMD64_R12, 0, 32 }, { "r13d", KD_AMD64_R13, 0, 32 },
-	{ "r14d", KD_AMD64_R14, 0, 32 }, { "r15d", KD_AMD64_R15, 0, 32 },
-	{ "ax", KD_AMD64_RAX, 0, 16 }, { "cx", KD_AMD64_RCX, 0, 16 },
-	{ "dx", KD_AMD64_RDX, 0, 16 }, { "bx", KD_AMD64_RBX, 0, 16 },
-	{ "sp", KD_AMD64_RSP, 0, 16 }, { "bp", KD_AMD64_RBP, 0, 16 },
-	{ "si", KD_AMD64_RSI, 0, 16 }, { "di", KD_AMD64_RDI, 0, 16 },
-	{ "ip", KD_AMD64_RIP, 0, 16 },
-	{ "r8w", KD_AMD64_R8, 0, 16 },   { "r9w", KD_AMD64_R9, 0, 16 },
+	{ "eax", KD_AMD64_RAX, 0, 32 },	 { "ecx", KD_AMD64_RCX, 0, 32 },
+	{ "edx", KD_AMD64_RDX, 0, 32 },	 { "ebx", KD_AMD64_RBX, 0, 32 },
+	{ "esp", KD_AMD64_RSP, 0, 32 },	 { "ebp", KD_AMD64_RBP, 0, 32 },
+	{ "esi", KD_AMD64_RSI, 0, 32 },	 { "edi", KD_AMD64_RDI, 0, 32 },
+	{ "eip", KD_AMD64_RIP, 0, 32 },	 { "r8d", KD_AMD64_R8, 0, 32 },
+	{ "r9d", KD_AMD64_R9, 0, 32 },	 { "r10d", KD_AMD64_R10, 0, 32 },
+	{ "r11d", KD_AMD64_R11, 0, 32 }, { "r12d", KD_AMD64_R12, 0, 32 },
+	{ "r13d", KD_AMD64_R13, 0, 32 }, { "r14d", KD_AMD64_R14, 0, 32 },
+	{ "r15d", KD_AMD64_R15, 0, 32 }, { "ax", KD_AMD64_RAX, 0, 16 },
+	{ "cx", KD_AMD64_RCX, 0, 16 },	 { "dx", KD_AMD64_RDX, 0, 16 },
+	{ "bx", KD_AMD64_RBX, 0, 16 },	 { "sp", KD_AMD64_RSP, 0, 16 },
+	{ "bp", KD_AMD64_RBP, 0, 16 },	 { "si", KD_AMD64_RSI, 0, 16 },
+	{ "di", KD_AMD64_RDI, 0, 16 },	 { "ip", KD_AMD64_RIP, 0, 16 },
+	{ "r8w", KD_AMD64_R8, 0, 16 },	 { "r9w", KD_AMD64_R9, 0, 16 },
 	{ "r10w", KD_AMD64_R10, 0, 16 }, { "r11w", KD_AMD64_R11, 0, 16 },
 	{ "r12w", KD_AMD64_R12, 0, 16 }, { "r13w", KD_AMD64_R13, 0, 16 },
 	{ "r14w", KD_AMD64_R14, 0, 16 }, { "r15w", KD_AMD64_R15, 0, 16 },
-	{ "al", KD_AMD64_RAX, 0, 8 },  { "cl", KD_AMD64_RCX, 0, 8 },
-	{ "dl", KD_AMD64_RDX, 0, 8 },  { "bl", KD_AMD64_RBX, 0, 8 },
-	{ "spl", KD_AMD64_RSP, 0, 8 }, { "bpl", KD_AMD64_RBP, 0, 8 },
-	{ "sil", KD_AMD64_RSI, 0, 8 }, { "dil", KD_AMD64_RDI, 0, 8 },
-	{ "r8b", KD_AMD64_R8, 0, 8 },   { "r9b", KD_AMD64_R9, 0, 8 },
-	{ "r10b", KD_AMD64_R10, 0, 8 }, { "r11b", KD_AMD64_R11, 0, 8 },
-	{ "r12b", KD_AMD64_R12, 0, 8 }, { "r13b", KD_AMD64_R13, 0, 8 },
-	{ "r14b", KD_AMD64_R14, 0, 8 }, { "r15b", KD_AMD64_R15, 0, 8 },
-	{ "ah", KD_AMD64_RAX, 8, 8 }, { "ch", KD_AMD64_RCX, 8, 8 },
-	{ "dh", KD_AMD64_RDX, 8, 8 }, { "bh", KD_AMD64_RBX, 8, 8 },
+	{ "al", KD_AMD64_RAX, 0, 8 },	 { "cl", KD_AMD64_RCX, 0, 8 },
+	{ "dl", KD_AMD64_RDX, 0, 8 },	 { "bl", KD_AMD64_RBX, 0, 8 },
+	{ "spl", KD_AMD64_RSP, 0, 8 },	 { "bpl", KD_AMD64_RBP, 0, 8 },
+	{ "sil", KD_AMD64_RSI, 0, 8 },	 { "dil", KD_AMD64_RDI, 0, 8 },
+	{ "r8b", KD_AMD64_R8, 0, 8 },	 { "r9b", KD_AMD64_R9, 0, 8 },
+	{ "r10b", KD_AMD64_R10, 0, 8 },	 { "r11b", KD_AMD64_R11, 0, 8 },
+	{ "r12b", KD_AMD64_R12, 0, 8 },	 { "r13b", KD_AMD64_R13, 0, 8 },
+	{ "r14b", KD_AMD64_R14, 0, 8 },	 { "r15b", KD_AMD64_R15, 0, 8 },
+	{ "ah", KD_AMD64_RAX, 8, 8 },	 { "ch", KD_AMD64_RCX, 8, 8 },
+	{ "dh", KD_AMD64_RDX, 8, 8 },	 { "bh", KD_AMD64_RBX, 8, 8 },
 };
 
 /* Kernel structure offsets of the target (Windows 10 19041 x64). */
-#define KTHREAD_PROCESS_OFF      0x220
-#define EPROCESS_PEB_OFF         0x550
-#define EPROCESS_PID_OFF         0x440
+#define KTHREAD_PROCESS_OFF 0x220
+#define EPROCESS_PEB_OFF 0x550
+#define EPROCESS_PID_OFF 0x440
 
 static bool expr_word_char(char ch)
 {
@@ -226,8 +237,8 @@ static bool expr_target_ok(struct kd_session *s)
 	return s->target != NULL && !s->running;
 }
 
-static int expr_read(struct expr *e, uint64_t va, unsigned size,
-		     bool physical, uint64_t *out)
+static int expr_read(struct expr *e, uint64_t va, unsigned size, bool physical,
+		     uint64_t *out)
 {
 	uint8_t buf[8];
 	size_t done = 0;
@@ -269,8 +280,7 @@ static int expr_reg(struct kd_session *s, int reg, uint64_t *v)
 }
 
 /* An address from x64 control space (0 KPCR, 1 KPRCB, 3 KTHREAD). */
-static int expr_control_addr(struct kd_session *s, uint64_t sel,
-			     uint64_t *v)
+static int expr_control_addr(struct kd_session *s, uint64_t sel, uint64_t *v)
 {
 	uint8_t buf[8];
 	size_t done = 0;
@@ -385,7 +395,7 @@ static int pseudo_get(struct kd_session *s, const char *name, size_t len,
 	if (word_is(name, len, "$peb") || word_is(name, len, "$tpid")) {
 		uint64_t proc;
 		uint64_t off = word_is(name, len, "$peb") ? EPROCESS_PEB_OFF :
-							   EPROCESS_PID_OFF;
+							    EPROCESS_PID_OFF;
 
 		if (expr_process(s, &proc) < 0)
 			return -1;
@@ -435,8 +445,7 @@ int kd_pseudo_reg_set(struct kd_session *s, const char *name, size_t len,
 
 /* A register or sub-register named by @p w; -1 when there is none, -2
  * when it exists but cannot be read now. */
-static int expr_register(struct expr *e, const char *w, size_t len,
-			 uint64_t *v)
+static int expr_register(struct expr *e, const char *w, size_t len, uint64_t *v)
 {
 	struct kd_amd64_kspecial *ks = NULL;
 	char name[16];
@@ -470,12 +479,11 @@ static int expr_register(struct expr *e, const char *w, size_t len,
 				     full & ((UINT64_C(1) << r->bits) - 1);
 		return 0;
 	}
-	if (strcmp(name, "cr0") && strcmp(name, "cr2") &&
-	    strcmp(name, "cr3") && strcmp(name, "cr4") &&
-	    strcmp(name, "cr8") && strcmp(name, "gdtr") &&
-	    strcmp(name, "idtr") && strcmp(name, "gdtl") &&
-	    strcmp(name, "idtl") && strcmp(name, "tr") &&
-	    strcmp(name, "ldtr"))
+	if (strcmp(name, "cr0") && strcmp(name, "cr2") && strcmp(name, "cr3") &&
+	    strcmp(name, "cr4") && strcmp(name, "cr8") &&
+	    strcmp(name, "gdtr") && strcmp(name, "idtr") &&
+	    strcmp(name, "gdtl") && strcmp(name, "idtl") &&
+	    strcmp(name, "tr") && strcmp(name, "ldtr"))
 		return -1;
 	if (!expr_target_ok(e->s) || kd_kspecial(e->s, e->s->cpu, &ks) < 0 ||
 	    !ks)
@@ -576,8 +584,20 @@ static int parse_word(struct expr *e, uint64_t *v)
 
 /* Unary operator words: the read size (1..8) of a memory one, or 0. */
 enum {
-	U_NONE = 0, U_NOT, U_HI, U_LOW, U_BY, U_WO, U_DWO, U_QWO, U_POI,
-	U_PBY, U_PWO, U_PDWO, U_PQWO, U_PPOI,
+	U_NONE = 0,
+	U_NOT,
+	U_HI,
+	U_LOW,
+	U_BY,
+	U_WO,
+	U_DWO,
+	U_QWO,
+	U_POI,
+	U_PBY,
+	U_PWO,
+	U_PDWO,
+	U_PQWO,
+	U_PPOI,
 };
 
 static int unary_word(const char *w, size_t len)
@@ -586,10 +606,10 @@ static int unary_word(const char *w, size_t len)
 		const char *name;
 		int op;
 	} words[] = {
-		{ "not", U_NOT },    { "hi", U_HI },       { "low", U_LOW },
-		{ "by", U_BY },      { "wo", U_WO },       { "dwo", U_DWO },
-		{ "qwo", U_QWO },    { "poi", U_POI },     { "$pby", U_PBY },
-		{ "$pwo", U_PWO },   { "$pdwo", U_PDWO },  { "$pqwo", U_PQWO },
+		{ "not", U_NOT },    { "hi", U_HI },	  { "low", U_LOW },
+		{ "by", U_BY },	     { "wo", U_WO },	  { "dwo", U_DWO },
+		{ "qwo", U_QWO },    { "poi", U_POI },	  { "$pby", U_PBY },
+		{ "$pwo", U_PWO },   { "$pdwo", U_PDWO }, { "$pqwo", U_PQWO },
 		{ "$ppoi", U_PPOI },
 	};
 	size_t i;
@@ -638,7 +658,7 @@ static int parse_unary(struct expr *e, uint64_t *v)
 		op = unary_word(e->p, len);
 	if (op != U_NONE) {
 		static const unsigned sizes[] = {
-			[U_BY] = 1, [U_WO] = 2, [U_DWO] = 4, [U_QWO] = 8,
+			[U_BY] = 1,  [U_WO] = 2,  [U_DWO] = 4,	[U_QWO] = 8,
 			[U_PBY] = 1, [U_PWO] = 2, [U_PDWO] = 4, [U_PQWO] = 8,
 		};
 		unsigned size;
@@ -864,8 +884,8 @@ static int parse_binary(struct expr *e, int level, uint64_t *v)
 	}
 }
 
-static int expr_run(struct kd_session *s, const char *text,
-		    struct expr *e, uint64_t *value)
+static int expr_run(struct kd_session *s, const char *text, struct expr *e,
+		    uint64_t *value)
 {
 	uint64_t v = 0;
 
@@ -971,8 +991,8 @@ static bool expr_can_start(const char *p)
 	char ch = *p;
 
 	return isalnum((unsigned char)ch) || ch == '_' || ch == '@' ||
-	       ch == '$' || ch == '(' || ch == '-' || ch == '+' ||
-	       ch == '~' || ch == '.' || (ch == '!' && p[1] != '=');
+	       ch == '$' || ch == '(' || ch == '-' || ch == '+' || ch == '~' ||
+	       ch == '.' || (ch == '!' && p[1] != '=');
 }
 
 int kd_range_arg(struct kd_session *s, const char *line, const char **pos,
@@ -1035,11 +1055,9 @@ int kd_range_arg(struct kd_session *s, const char *line, const char **pos,
 		*pos = p;
 		return KD_OK;
 	}
-	if (n == 0 ||
-	    (!unchecked && n > RANGE_MAX_BYTES / unit)) {
+	if (n == 0 || (!unchecked && n > RANGE_MAX_BYTES / unit)) {
 		*pos = p;
-		return kd_range_error(s, line,
-				      line_offset(line, count_at));
+		return kd_range_error(s, line, line_offset(line, count_at));
 	}
 	*count = n;
 	*pos = p;

@@ -37,11 +37,11 @@ struct kd_live {
 	/* A new state change that arrived while waiting for a reply. */
 	struct kd_event pending;
 	bool have_pending;
-	bool reconnected;   /* the target restarted since last asked */
+	bool reconnected;	/* the target restarted since last asked */
 	uint64_t stray_replies; /* replies that matched no request */
-	uint64_t resent;        /* requests asked again after silence */
-	bool in_request;        /* kd_live_request is waiting for a reply */
-	int resend_ms;          /* silence before a request is asked again */
+	uint64_t resent;	/* requests asked again after silence */
+	bool in_request;	/* kd_live_request is waiting for a reply */
+	int resend_ms;		/* silence before a request is asked again */
 	/* State changes that did not decode: dropped, but never silently
 	 * (an attach that times out says what the target sent instead). */
 	uint64_t bad_sc;
@@ -119,7 +119,8 @@ static void kd_live_bad_sc(struct kd_live *lt, size_t len)
 	if (len < KD_SC_SIZE)
 		snprintf(lt->bad_sc_why, sizeof(lt->bad_sc_why),
 			 "%zu bytes, shorter than DBGKD_ANY_WAIT_STATE_CHANGE "
-			 "(%u)", len, (unsigned)KD_SC_SIZE);
+			 "(%u)",
+			 len, (unsigned)KD_SC_SIZE);
 	else
 		snprintf(lt->bad_sc_why, sizeof(lt->bad_sc_why),
 			 "unknown NewState 0x%08x", state);
@@ -137,8 +138,7 @@ static int kd_live_get_string(struct kd_live *lt, const struct kd_debug_io *io)
 
 	memcpy(prompt, io->text, n);
 	prompt[n] = '\0';
-	rc = kd_target_prompt(lt->base.session, prompt, answer,
-			      sizeof(answer));
+	rc = kd_target_prompt(lt->base.session, prompt, answer, sizeof(answer));
 	if (rc < 0)
 		answer[0] = '\0';
 	len = strlen(answer);
@@ -191,8 +191,8 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 		if (kd_debug_io_decode(&io, lt->rx, *len) < 0)
 			return KD_EAGAIN;
 		if (io.api == KD_DEBUG_IO_PRINT_STRING)
-			kd_target_print(lt->base.session,
-					(const char *)io.text, io.text_len);
+			kd_target_print(lt->base.session, (const char *)io.text,
+					io.text_len);
 		else if (io.api == KD_DEBUG_IO_GET_STRING)
 			kd_live_get_string(lt, &io);
 		return KD_EAGAIN;
@@ -243,8 +243,8 @@ static int kd_live_send(struct kd_live *lt, unsigned type, const void *buf,
 }
 
 /* "ReadVirtualMemory of 0x1000 bytes at fffff800`00401000" and the like. */
-static const char *kd_live_describe(const struct kd_manipulate *m,
-				    char *buf, size_t cap)
+static const char *kd_live_describe(const struct kd_manipulate *m, char *buf,
+				    size_t cap)
 {
 	const char *name = kd_manipulate_api_name(m->api);
 
@@ -341,8 +341,9 @@ static int kd_live_fail_why(struct kd_live *lt, const struct kd_manipulate *m,
 
 	/* Copied first: kd_error_set() writes over the message it prints. */
 	snprintf(why, sizeof(why), "%s", kd_error_message(rc));
-	return kd_live_fail(lt, kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s: %s",
-		kd_live_describe(m, what, sizeof(what)), why));
+	return kd_live_fail(
+		lt, kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s: %s",
+				 kd_live_describe(m, what, sizeof(what)), why));
 }
 
 /*
@@ -370,9 +371,11 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 	if (rc < 0)
 		return kd_live_fail(lt, rc);
 	if (lt->have_pending)
-		return kd_live_fail(lt, kd_error_set(KD_EAGAIN,
-			KD_ERRCLASS_ENGINE, "%s: the target reported a new stop",
-			kd_live_describe(m, what, sizeof(what))));
+		return kd_live_fail(
+			lt,
+			kd_error_set(KD_EAGAIN, KD_ERRCLASS_ENGINE,
+				     "%s: the target reported a new stop",
+				     kd_live_describe(m, what, sizeof(what))));
 	for (;;) {
 		uint64_t now;
 
@@ -400,11 +403,14 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 					memcpy(why, "; ", 2);
 				else
 					why[0] = '\0';
-				return kd_live_fail(lt, kd_error_set(
-					KD_ETIMEOUT, KD_ERRCLASS_ENGINE,
-					"%s: no reply from the target in %d ms%s",
-					kd_live_describe(m, what, sizeof(what)),
-					lt->request_timeout_ms, why));
+				return kd_live_fail(
+					lt,
+					kd_error_set(
+						KD_ETIMEOUT, KD_ERRCLASS_ENGINE,
+						"%s: no reply from the target in %d ms%s",
+						kd_live_describe(m, what,
+								 sizeof(what)),
+						lt->request_timeout_ms, why));
 			}
 			/* Ask again after a second of silence (a quarter of
 			 * a shorter request bound: several tries fit). */
@@ -419,10 +425,13 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 			if (rc < 0)
 				return kd_live_fail_why(lt, m, rc);
 			if (type == KD_PACKET_TYPE_STATE_CHANGE64)
-				return kd_live_fail(lt, kd_error_set(
-					KD_EAGAIN, KD_ERRCLASS_ENGINE,
-					"%s: the target reported a new stop",
-					kd_live_describe(m, what, sizeof(what))));
+				return kd_live_fail(
+					lt,
+					kd_error_set(
+						KD_EAGAIN, KD_ERRCLASS_ENGINE,
+						"%s: the target reported a new stop",
+						kd_live_describe(m, what,
+								 sizeof(what))));
 			if (kd_manipulate_decode(reply, lt->rx, len) < 0 ||
 			    !kd_live_answers(m, reply)) {
 				/* A late answer to an earlier try or an
@@ -461,8 +470,8 @@ static void kd_live_init_req(struct kd_manipulate *m, uint32_t api,
 
 /* Read or write memory-like spaces in KD_MAX_TRANSFER pieces. */
 static int kd_live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
-			uint64_t addr, void *rbuf, const void *wbuf,
-			size_t len, size_t *done)
+			uint64_t addr, void *rbuf, const void *wbuf, size_t len,
+			size_t *done)
 {
 	struct kd_live *lt = kd_live_of(t);
 	size_t total = 0;
@@ -479,9 +488,9 @@ static int kd_live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
 		kd_live_init_req(&m, api, cpu);
 		m.u.mem.address = addr + total;
 		m.u.mem.transfer_count = chunk;
-		rc = kd_live_request(lt, &m,
-				     wbuf ? (const uint8_t *)wbuf + total : NULL,
-				     wbuf ? chunk : 0, &r);
+		rc = kd_live_request(
+			lt, &m, wbuf ? (const uint8_t *)wbuf + total : NULL,
+			wbuf ? chunk : 0, &r);
 		if (rc < 0)
 			break;
 		if (r.return_status != KD_STATUS_SUCCESS)
@@ -503,39 +512,36 @@ static int kd_live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
 	return total == 0 && rc < 0 ? rc : KD_OK;
 }
 
-static int kd_live_read_virtual(struct kd_target *t, unsigned cpu,
-				uint64_t va, void *buf, size_t len,
-				size_t *done)
+static int kd_live_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
+				void *buf, size_t len, size_t *done)
 {
 	return kd_live_xfer(t, KD_API_READ_VIRTUAL_MEMORY, cpu, va, buf, NULL,
 			    len, done);
 }
 
-static int kd_live_write_virtual(struct kd_target *t, unsigned cpu,
-				 uint64_t va, const void *buf, size_t len,
-				 size_t *done)
+static int kd_live_write_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
+				 const void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_VIRTUAL_MEMORY, cpu, va, NULL,
-			    buf, len, done);
+	return kd_live_xfer(t, KD_API_WRITE_VIRTUAL_MEMORY, cpu, va, NULL, buf,
+			    len, done);
 }
 
-static int kd_live_read_physical(struct kd_target *t, uint64_t pa,
-				 void *buf, size_t len, size_t *done)
+static int kd_live_read_physical(struct kd_target *t, uint64_t pa, void *buf,
+				 size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_READ_PHYSICAL_MEMORY,
-			    t->session->cpu, pa, buf, NULL, len, done);
+	return kd_live_xfer(t, KD_API_READ_PHYSICAL_MEMORY, t->session->cpu, pa,
+			    buf, NULL, len, done);
 }
 
 static int kd_live_write_physical(struct kd_target *t, uint64_t pa,
 				  const void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_PHYSICAL_MEMORY,
-			    t->session->cpu, pa, NULL, buf, len, done);
+	return kd_live_xfer(t, KD_API_WRITE_PHYSICAL_MEMORY, t->session->cpu,
+			    pa, NULL, buf, len, done);
 }
 
-static int kd_live_read_control(struct kd_target *t, unsigned cpu,
-				uint64_t sel, void *buf, size_t len,
-				size_t *done)
+static int kd_live_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
+				void *buf, size_t len, size_t *done)
 {
 	return kd_live_xfer(t, KD_API_READ_CONTROL_SPACE, cpu, sel, buf, NULL,
 			    len, done);
@@ -545,8 +551,8 @@ static int kd_live_write_control(struct kd_target *t, unsigned cpu,
 				 uint64_t sel, const void *buf, size_t len,
 				 size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_CONTROL_SPACE, cpu, sel, NULL,
-			    buf, len, done);
+	return kd_live_xfer(t, KD_API_WRITE_CONTROL_SPACE, cpu, sel, NULL, buf,
+			    len, done);
 }
 
 static int kd_live_status(struct kd_manipulate *r, const char *what)
@@ -557,8 +563,7 @@ static int kd_live_status(struct kd_manipulate *r, const char *what)
 			    "%s failed: status %08x", what, r->return_status);
 }
 
-static int kd_live_get_context(struct kd_target *t, unsigned cpu,
-			       uint8_t *ctx)
+static int kd_live_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 {
 	struct kd_live *lt = kd_live_of(t);
 	struct kd_manipulate m, r;
@@ -648,8 +653,7 @@ static int kd_live_insert_bp(struct kd_target *t, unsigned cpu, uint64_t va,
 	return KD_OK;
 }
 
-static int kd_live_remove_bp(struct kd_target *t, unsigned cpu,
-			     uint32_t handle)
+static int kd_live_remove_bp(struct kd_target *t, unsigned cpu, uint32_t handle)
 {
 	struct kd_live *lt = kd_live_of(t);
 	struct kd_manipulate m, r;
@@ -683,8 +687,9 @@ static int kd_live_wait(struct kd_target *t, int timeout_ms,
 			struct kd_event *ev)
 {
 	struct kd_live *lt = kd_live_of(t);
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
-					     kd_mono_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = timeout_ms < 0 ?
+				    UINT64_MAX :
+				    kd_mono_ms() + (uint64_t)timeout_ms;
 	bool broke = false;
 
 	for (;;) {
@@ -883,15 +888,18 @@ size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
 		return 0;
 	lt = kd_live_of(t);
 	if (lt->bad_sc) {
-		w = snprintf(buf, cap, "the target sent %llu malformed state "
+		w = snprintf(buf, cap,
+			     "the target sent %llu malformed state "
 			     "change(s) (the last: %s)",
 			     (unsigned long long)lt->bad_sc, lt->bad_sc_why);
 		n = w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
 	}
 	kd_link_stats(lt->link, &st);
 	if (st.bad_lengths && n + 2 < cap) {
-		w = snprintf(buf + n, cap - n, "%s%llu packet(s) longer than "
-			     "%u bytes refused", n ? "; " : "the target sent ",
+		w = snprintf(buf + n, cap - n,
+			     "%s%llu packet(s) longer than "
+			     "%u bytes refused",
+			     n ? "; " : "the target sent ",
 			     (unsigned long long)st.bad_lengths,
 			     (unsigned)KD_PACKET_MAX_RECV);
 		if (w > 0)

@@ -16,14 +16,14 @@
 #include "memcache.h"
 
 #define KD_PAGE 4096u
-#define KD_MEMCACHE_SLOTS 512u      /* hash slots; half used at most */
-#define KD_MEMCACHE_MAX_PAGES 256u  /* ~1 MiB, WinDbg's default size */
-#define KD_MEMCACHE_RUN 16u         /* pages read per miss, at most */
+#define KD_MEMCACHE_SLOTS 512u	   /* hash slots; half used at most */
+#define KD_MEMCACHE_MAX_PAGES 256u /* ~1 MiB, WinDbg's default size */
+#define KD_MEMCACHE_RUN 16u	   /* pages read per miss, at most */
 #define KD_MEMCACHE_BYPASS (64u * 1024u)
 
 struct kd_memcache_page {
-	uint64_t addr;   /* page address */
-	uint32_t valid;  /* readable bytes from the page start */
+	uint64_t addr;	/* page address */
+	uint32_t valid; /* readable bytes from the page start */
 	uint8_t data[KD_PAGE];
 };
 
@@ -120,8 +120,7 @@ static int kd_memcache_put(struct kd_memcache *c, uint64_t page,
 }
 
 /* Read the run of missing pages starting at @p page, up to @p last. */
-static int kd_memcache_fill(struct kd_session *s, uint64_t page,
-			    uint64_t last)
+static int kd_memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
 {
 	struct kd_memcache *c = s->cache;
 	uint64_t end = page;
@@ -156,19 +155,20 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page,
 
 		if (done > off)
 			valid = (uint32_t)(done - off > KD_PAGE ? KD_PAGE :
-							       done - off);
+								  done - off);
 		rc = kd_memcache_put(c, page + off, c->run + off, valid);
 		if (rc < 0)
-			return kd_error_set(rc, KD_ERRCLASS_ENGINE,
-					    "out of memory for the memory cache");
+			return kd_error_set(
+				rc, KD_ERRCLASS_ENGINE,
+				"out of memory for the memory cache");
 		if (valid < KD_PAGE)
 			break; /* the rest is unknown: not negative-cached */
 	}
 	return KD_OK;
 }
 
-int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf,
-		    size_t len, size_t *done)
+int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
+		    size_t *done)
 {
 	struct kd_memcache *c = s->cache;
 	uint8_t *out = buf;
@@ -184,8 +184,8 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf,
 	if (len >= KD_MEMCACHE_BYPASS || !c || s->target->ops->uncached) {
 		if (c)
 			c->stats.bypass++;
-		return s->target->ops->read_virtual(s->target, s->cpu, va,
-						    buf, len, done);
+		return s->target->ops->read_virtual(s->target, s->cpu, va, buf,
+						    len, done);
 	}
 	while (got < len) {
 		uint64_t addr = va + got;

@@ -6,10 +6,10 @@
 #include "engine_int.h"
 
 struct kd_memcache_stats {
-	uint64_t hits;       /* pages served from the cache */
-	uint64_t misses;     /* pages read from the target */
-	uint64_t reads;      /* target read calls */
-	uint64_t bypass;     /* large reads that skipped the cache */
+	uint64_t hits;	 /* pages served from the cache */
+	uint64_t misses; /* pages read from the target */
+	uint64_t reads;	 /* target read calls */
+	uint64_t bypass; /* large reads that skipped the cache */
 };
 
 struct kd_memcache *kd_memcache_new(void);

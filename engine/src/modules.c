@@ -27,16 +27,15 @@
 
 /* Kernel image names WinDbg calls "nt", and HAL names it calls "hal". */
 static const char *const kd_nt_images[] = {
-	"ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe",
-	"ntkrla57.exe",
+	"ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe",
+	"ntkrpamp.exe", "ntkrla57.exe",
 };
 static const char *const kd_hal_images[] = {
-	"hal.dll", "halmacpi.dll", "halacpi.dll", "halaacpi.dll",
-	"halapic.dll", "halmps.dll", "halsp.dll", "halx86.dll",
+	"hal.dll",     "halmacpi.dll", "halacpi.dll", "halaacpi.dll",
+	"halapic.dll", "halmps.dll",   "halsp.dll",   "halx86.dll",
 };
 
-static bool kd_name_in(const char *name, const char *const *list,
-		       size_t n)
+static bool kd_name_in(const char *name, const char *const *list, size_t n)
 {
 	size_t i;
 

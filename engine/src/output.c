@@ -101,8 +101,7 @@ static int kd_caret_error(struct kd_session *s, const char *what,
 		len--;
 	if (indent > 200)
 		indent = 200;
-	kd_out(s, "%*s^ %s in '%.*s'\n", (int)indent, "", what, (int)len,
-	       line);
+	kd_out(s, "%*s^ %s in '%.*s'\n", (int)indent, "", what, (int)len, line);
 	return KD_EINVAL;
 }
 

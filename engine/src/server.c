@@ -32,8 +32,15 @@
 #define SRV_POLL_MS 200
 #define SRV_FLUSH_MS 2000
 
-enum srv_kind { SRV_RCHAN = 0, SRV_RELAY };
-enum srv_state { SRV_ACTIVE = 0, SRV_DISABLED, SRV_GONE };
+enum srv_kind {
+	SRV_RCHAN = 0,
+	SRV_RELAY
+};
+enum srv_state {
+	SRV_ACTIVE = 0,
+	SRV_DISABLED,
+	SRV_GONE
+};
 
 struct kd_srv;
 
@@ -41,13 +48,13 @@ struct srv_listener {
 	struct kd_srv *srv;
 	enum srv_kind kind;
 	unsigned int id;
-	enum srv_state state;     /* under lock */
-	bool stop;                /* under lock */
-	struct kd_rlistener *l;   /* SRV_RCHAN */
-	int ufd;                  /* SRV_RELAY: listening unix socket */
+	enum srv_state state;	/* under lock */
+	bool stop;		/* under lock */
+	struct kd_rlistener *l; /* SRV_RCHAN */
+	int ufd;		/* SRV_RELAY: listening unix socket */
 	char name[KD_SRV_MAX_RELAY_NAME + 1];
 	char path[108];
-	char desc[320];           /* client string, password masked */
+	char desc[320]; /* client string, password masked */
 	pthread_t th;
 	bool started;
 };
@@ -63,29 +70,35 @@ struct srv_client {
 	struct kd_srv *srv;
 	enum srv_kind kind;
 	unsigned int id;
-	struct kd_rchan *ch;      /* SRV_RCHAN */
-	int fd;                   /* SRV_RELAY: connected socket */
-	char ident[256];          /* "HOST\user (tcp 127.0.0.1:5)" */
+	struct kd_rchan *ch; /* SRV_RCHAN */
+	int fd;		     /* SRV_RELAY: connected socket */
+	char ident[256];     /* "HOST\user (tcp 127.0.0.1:5)" */
 	pthread_t rd, wr;
 	bool rd_started, wr_started; /* valid once set_up (under lock) */
 	pthread_cond_t cv;
 	/* under lock */
-	bool set_up;              /* the starter is done with it */
+	bool set_up; /* the starter is done with it */
 	struct srv_out *ohead, *otail;
 	size_t obytes;
-	bool dead;                /* both threads stop */
-	bool wr_done;             /* the writer has ended */
-	bool ended;               /* ENDED queued: nothing after it */
-	unsigned int ahead;       /* lines queued, not yet run */
-	uint64_t last_active;     /* unix ms */
-	char reason[200];         /* why it was dropped, "" when it left */
+	bool dead;	      /* both threads stop */
+	bool wr_done;	      /* the writer has ended */
+	bool ended;	      /* ENDED queued: nothing after it */
+	unsigned int ahead;   /* lines queued, not yet run */
+	uint64_t last_active; /* unix ms */
+	char reason[200];     /* why it was dropped, "" when it left */
 	/* main thread only */
-	bool joined;              /* announced: gets output */
-	bool prompt_shown;        /* its prompt is the last thing it got */
-	bool disturbed;           /* got others' output since its prompt */
+	bool joined;	   /* announced: gets output */
+	bool prompt_shown; /* its prompt is the last thing it got */
+	bool disturbed;	   /* got others' output since its prompt */
 };
 
-enum srv_item_kind { IT_CONNECTED, IT_LINE, IT_EXIT, IT_GONE, IT_LOG };
+enum srv_item_kind {
+	IT_CONNECTED,
+	IT_LINE,
+	IT_EXIT,
+	IT_GONE,
+	IT_LOG
+};
 
 struct srv_item {
 	struct srv_item *next;
@@ -99,23 +112,23 @@ struct kd_srv {
 	kd_output_fn local_fn;
 	void *local_ctx;
 	pthread_mutex_t lock;
-	int ev[2];                /* readable while the queue is not empty */
+	int ev[2]; /* readable while the queue is not empty */
 	struct srv_listener *servers[KD_SRV_MAX_SERVERS];
 	unsigned int nservers;
 	struct srv_listener *relays[KD_SRV_MAX_RELAYS];
 	unsigned int nrelays;
 	struct srv_client *clients[KD_SRV_MAX_CLIENTS]; /* under lock */
 	unsigned int nclients;
-	struct srv_item *qhead, *qtail;                  /* under lock */
-	unsigned int handshakes;  /* handshake threads alive (under lock) */
-	pthread_cond_t hs_cv;     /* ... signalled as each one ends */
-	bool accepting;           /* new clients are listed (under lock) */
+	struct srv_item *qhead, *qtail; /* under lock */
+	unsigned int handshakes;     /* handshake threads alive (under lock) */
+	pthread_cond_t hs_cv;	     /* ... signalled as each one ends */
+	bool accepting;		     /* new clients are listed (under lock) */
 	struct kd_loglimit refusals; /* refused connections' log lines */
 	unsigned int next_id;
 	/* main thread only */
 	struct srv_client *current; /* whose command runs now */
-	bool local_prompt;          /* the console shows its prompt */
-	bool local_printed;         /* service printed on the console */
+	bool local_prompt;	    /* the console shows its prompt */
+	bool local_printed;	    /* service printed on the console */
 	bool closing;
 	char host[64];
 };
@@ -418,8 +431,9 @@ static void *srv_reader_rchan(void *arg)
 		if (rc < 0) {
 			char r[200];
 
-			snprintf(r, sizeof(r), "it sent a malformed message "
-					       "(%s)",
+			snprintf(r, sizeof(r),
+				 "it sent a malformed message "
+				 "(%s)",
 				 why ? why : "?");
 			srv_set_reason(c, r);
 			break;
@@ -435,8 +449,8 @@ static void *srv_reader_rchan(void *arg)
 			break;
 		memcpy(line, m.text, m.len);
 		line[m.len] = '\0';
-		if (!srv_take_line(c, m.type == KD_SRVMSG_EXIT ? IT_EXIT :
-								 IT_LINE,
+		if (!srv_take_line(c,
+				   m.type == KD_SRVMSG_EXIT ? IT_EXIT : IT_LINE,
 				   line))
 			break;
 	}
@@ -524,19 +538,18 @@ static bool srv_send_msg(struct srv_client *c, unsigned int type,
 {
 	size_t n = 0;
 
-	if (kd_srvmsg_encode(buf, KD_SRVMSG_MAX_MSG, type, text, len, &n) <
-	    0)
+	if (kd_srvmsg_encode(buf, KD_SRVMSG_MAX_MSG, type, text, len, &n) < 0)
 		return true; /* unencodable (cannot happen): skip it */
 	return kd_rchan_send(c->ch, buf, n) == KD_OK;
 }
 
 /* Send @p len bytes of output, in chunks, NUL bytes shown as '?'. */
-static bool srv_send_output(struct srv_client *c, const char *text,
-			    size_t len, uint8_t *buf, char *tmp)
+static bool srv_send_output(struct srv_client *c, const char *text, size_t len,
+			    uint8_t *buf, char *tmp)
 {
 	while (len) {
 		size_t n = len < KD_SRVMSG_MAX_OUTPUT ? len :
-							 KD_SRVMSG_MAX_OUTPUT;
+							KD_SRVMSG_MAX_OUTPUT;
 		size_t i;
 
 		for (i = 0; i < n; i++)
@@ -766,15 +779,15 @@ static void srv_log(struct kd_srv *v, const char *fmt, ...)
  * and then one line that counts the rest, so a flood of bad connections
  * cannot flood the console.
  */
-static void srv_log_refusal(struct kd_srv *v, unsigned int id,
-			    const char *why)
+static void srv_log_refusal(struct kd_srv *v, unsigned int id, const char *why)
 {
 	unsigned long held = 0;
 	bool say = kd_loglimit_allow(&v->refusals, &held);
 
 	if (held)
-		srv_log(v, "Server refused %lu more connections in the last "
-			   "%d s (not shown one by one)\n",
+		srv_log(v,
+			"Server refused %lu more connections in the last "
+			"%d s (not shown one by one)\n",
 			held, kd_loglimit_window_s(&v->refusals));
 	if (say)
 		srv_log(v, "Server %u refused a client: %s\n", id, why);
@@ -815,7 +828,7 @@ static void *srv_handshake_main(void *arg)
 		/* The identity is printable ASCII (checked by the parser). */
 		snprintf(ident, sizeof(ident), "%s (%s %s)",
 			 kd_rchan_identity(ch)[0] ? kd_rchan_identity(ch) :
-						     "unknown\\unknown",
+						    "unknown\\unknown",
 			 kd_rchan_proto(ch), kd_rchan_peer(ch));
 		srv_client_add(v, SRV_RCHAN, ch, -1, ident);
 	}
@@ -1000,8 +1013,9 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 
 	v = srv_get(s);
 	if (!v)
-		return kd_fail(s, KD_ENOMEM, "Unable to start the server: "
-					     "out of memory");
+		return kd_fail(s, KD_ENOMEM,
+			       "Unable to start the server: "
+			       "out of memory");
 	if (v->nservers >= KD_SRV_MAX_SERVERS)
 		return kd_fail(s, KD_EBUSY,
 			       "Unable to start the server: %u servers were "
@@ -1019,8 +1033,9 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 		char shown[512];
 
 		kd_free(L);
-		return kd_fail(s, rc, "Unable to start the server with '%s': "
-				      "%s",
+		return kd_fail(s, rc,
+			       "Unable to start the server with '%s': "
+			       "%s",
 			       kd_text_redact(shown, sizeof(shown), spec),
 			       kd_error_last()->message[0] ?
 				       kd_error_last()->message :
@@ -1031,8 +1046,9 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 	if (pthread_create(&L->th, NULL, srv_listen_rchan, L) != 0) {
 		kd_rlistener_close(L->l);
 		kd_free(L);
-		return kd_fail(s, KD_ENOMEM, "Unable to start the server: "
-					     "no thread");
+		return kd_fail(s, KD_ENOMEM,
+			       "Unable to start the server: "
+			       "no thread");
 	}
 	L->started = true;
 	v->servers[v->nservers++] = L;
@@ -1281,8 +1297,9 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 			       name, KD_SRV_MAX_RELAY_NAME);
 	rc = kd_srv_relay_path(name, path, sizeof(path));
 	if (rc < 0)
-		return kd_fail(s, rc, "Session name '%s' makes too long a "
-				      "socket path",
+		return kd_fail(s, rc,
+			       "Session name '%s' makes too long a "
+			       "socket path",
 			       name);
 	rc = kd_srv_relay_dir_check(true, why, sizeof(why));
 	if (rc < 0)
@@ -1342,8 +1359,9 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 	}
 	L->started = true;
 	v->relays[v->nrelays++] = L;
-	kd_out(s, "Remote session '%s' started on %s\n"
-		  "Attach with: kd -remote relay:%s\n",
+	kd_out(s,
+	       "Remote session '%s' started on %s\n"
+	       "Attach with: kd -remote relay:%s\n",
 	       name, path, name);
 	return KD_OK;
 }

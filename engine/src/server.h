@@ -12,8 +12,8 @@
 #define KD_SRV_MAX_SERVERS 16u
 #define KD_SRV_MAX_CLIENTS 32u
 #define KD_SRV_MAX_RELAYS 8u
-#define KD_SRV_MAX_AHEAD 32u            /* lines a client may queue */
-#define KD_SRV_MAX_OUTQ (8u << 20)      /* bytes queued for one client */
+#define KD_SRV_MAX_AHEAD 32u	   /* lines a client may queue */
+#define KD_SRV_MAX_OUTQ (8u << 20) /* bytes queued for one client */
 #define KD_SRV_MAX_RELAY_NAME 48u
 
 /* .server SPEC: start a debugging server and print every client line. */

@@ -33,8 +33,8 @@ int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
 	*out = NULL;
 	if (opts && opts->version != KD_SESSION_OPTS_VERSION)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_ENGINE,
-				   "session options version %u unknown",
-				   opts->version);
+				    "session options version %u unknown",
+				    opts->version);
 	s = kd_calloc(1, sizeof(*s));
 	if (!s)
 		return KD_ENOMEM;
@@ -215,8 +215,8 @@ int kd_kspecial(struct kd_session *s, unsigned cpu,
 		if (!s->target->ops->read_control)
 			return KD_ENOTSUP;
 		rc = s->target->ops->read_control(s->target, cpu,
-						  KD_AMD64_CS_KSPECIAL,
-						  buf, sizeof(buf), &done);
+						  KD_AMD64_CS_KSPECIAL, buf,
+						  sizeof(buf), &done);
 		if (rc < 0)
 			return rc;
 		rc = kd_amd64_kspecial_decode(&c->ks, buf, done);
@@ -314,8 +314,8 @@ int kd_read_u32(struct kd_session *s, uint64_t va, uint32_t *v)
 	return rc;
 }
 
-int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf,
-		     size_t len, size_t *done)
+int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf, size_t len,
+		     size_t *done)
 {
 	*done = 0;
 	if (!s->target)

@@ -132,8 +132,7 @@ int kd_srvmsg_decode(const uint8_t *buf, size_t len, bool from_client,
 		return kd_srvmsg_bad(why, "message shorter than its header",
 				     KD_ETRUNC);
 	if (buf[0] != KD_SRVMSG_VERSION)
-		return kd_srvmsg_bad(why, "unknown message version",
-				     KD_EPROTO);
+		return kd_srvmsg_bad(why, "unknown message version", KD_EPROTO);
 	type = buf[1];
 	if (buf[2] != 0 || buf[3] != 0)
 		return kd_srvmsg_bad(why, "reserved header bytes not zero",

@@ -71,8 +71,8 @@ static int kd_apply_unwind(struct kd_session *s, uint64_t base,
 	uint64_t frame_base;
 	size_t need, i;
 
-	if (depth > KD_UNWIND_MAX_CHAIN ||
-	    unwind_rva > size_of_image || size_of_image - unwind_rva < 4)
+	if (depth > KD_UNWIND_MAX_CHAIN || unwind_rva > size_of_image ||
+	    size_of_image - unwind_rva < 4)
 		return KD_EPROTO;
 	if (kd_read_virtual_all(s, base + unwind_rva, ui, 4) != KD_OK)
 		return KD_EFAULT;
@@ -209,8 +209,8 @@ static bool kd_try_epilog(struct kd_session *s, struct kd_uctx *c)
 		}
 		if (p >= done)
 			return false;
-		if ((b[p] & 0xf8) == 0x58 && (rex == 0 || rex == 0x40 ||
-						   rex == 0x41)) {
+		if ((b[p] & 0xf8) == 0x58 &&
+		    (rex == 0 || rex == 0x40 || rex == 0x41)) {
 			r = (uint8_t)((b[p] & 7) | ((rex & 1) << 3));
 			if (kd_read_u64(s, rsp, &v) != KD_OK)
 				return false;

@@ -12,8 +12,8 @@
 struct kd_export {
 	uint32_t rva;
 	uint16_t ordinal;
-	bool code;          /* in an executable section */
-	const char *name;   /* points into kd_modsyms.names */
+	bool code;	  /* in an executable section */
+	const char *name; /* points into kd_modsyms.names */
 };
 
 /* One .pdata entry (RVAs). */
@@ -25,15 +25,15 @@ struct kd_rtfunc {
 
 /* What symbols.c caches per module (struct kd_module.syms). */
 struct kd_modsyms {
-	int status;               /* KD_OK, or why the image was unreadable */
-	uint32_t size_of_image;   /* from the optional header */
-	uint32_t timestamp;       /* file header */
-	uint32_t checksum;        /* optional header */
-	uint32_t entry;           /* AddressOfEntryPoint */
+	int status;		   /* KD_OK, or why the image was unreadable */
+	uint32_t size_of_image;	   /* from the optional header */
+	uint32_t timestamp;	   /* file header */
+	uint32_t checksum;	   /* optional header */
+	uint32_t entry;		   /* AddressOfEntryPoint */
 	struct kd_export *exports; /* sorted by rva, then by name */
 	size_t nexports;
-	char *names;              /* every export name, NUL-separated */
-	struct kd_rtfunc *pdata;  /* sorted by begin */
+	char *names;		 /* every export name, NUL-separated */
+	struct kd_rtfunc *pdata; /* sorted by begin */
 	size_t npdata;
 };
 

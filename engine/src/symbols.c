@@ -79,8 +79,8 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 	pe->size_of_image = kd_get_le32(opt + 56);
 	ms->checksum = kd_get_le32(opt + 64);
 	/* The loader's SizeOfImage bounds everything when it is smaller. */
-	if (mod_size && (pe->size_of_image == 0 ||
-			 pe->size_of_image > mod_size))
+	if (mod_size &&
+	    (pe->size_of_image == 0 || pe->size_of_image > mod_size))
 		pe->size_of_image = mod_size;
 	ms->size_of_image = pe->size_of_image;
 	ndirs = kd_get_le32(opt + dirs - 4);
@@ -334,8 +334,7 @@ static int kd_load_pdata(struct kd_session *s, uint64_t base,
 		uint32_t e = kd_get_le32(raw + 12 * i + 4);
 		uint32_t u = kd_get_le32(raw + 12 * i + 8);
 
-		if (b >= e || e > pe->size_of_image ||
-		    u >= pe->size_of_image)
+		if (b >= e || e > pe->size_of_image || u >= pe->size_of_image)
 			continue;
 		if (n > 0 && b < rf[n - 1].begin)
 			sorted = false;
@@ -551,8 +550,7 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr)
 	return KD_ENOTFOUND;
 }
 
-int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf,
-		  size_t cap)
+int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 {
 	const struct kd_export *e;
 	struct kd_module *m;

@@ -21,8 +21,8 @@ KD_STATIC_ASSERT(KDSTUB_KSPECIAL_SIZE <= KDSTUB_CONTEXT_SIZE,
 #define PAGE_SIZE_4K 0x1000ull
 #define KERNEL_SPACE_START 0xFFFF800000000000ull
 
-static size_t reply(struct kdstub *s, struct kd_manipulate *m,
-		    uint32_t status, size_t data_len)
+static size_t reply(struct kdstub *s, struct kd_manipulate *m, uint32_t status,
+		    size_t data_len)
 {
 	size_t n = 0;
 
@@ -67,15 +67,15 @@ static size_t do_read_memory(struct kdstub *s, struct kd_manipulate *m,
 		r = s->ops->read_physical(s->ctx, m->u.mem.address, DATA(s),
 					  count, caching, &done);
 	else if (!physical)
-		r = s->ops->read_virtual(s->ctx, s->cur_proc,
-					 m->u.mem.address, DATA(s), count,
-					 &done);
+		r = s->ops->read_virtual(s->ctx, s->cur_proc, m->u.mem.address,
+					 DATA(s), count, &done);
 	if (r != 0 && r != KD_ETRUNC && done == count)
 		done = 0;
 	done = clamp_done(done, count);
 	m->u.mem.actual_count = done;
-	return reply(s, m, done == count && r == 0 ? KD_STATUS_SUCCESS :
-						      KD_STATUS_UNSUCCESSFUL,
+	return reply(s, m,
+		     done == count && r == 0 ? KD_STATUS_SUCCESS :
+					       KD_STATUS_UNSUCCESSFUL,
 		     done);
 }
 
@@ -91,15 +91,16 @@ static size_t do_write_memory(struct kdstub *s, struct kd_manipulate *m,
 	if (n > m->data_len)
 		n = (uint32_t)m->data_len;
 	if (physical && s->ops->write_physical)
-		r = s->ops->write_physical(s->ctx, m->u.mem.address, m->data,
-					   n, caching, &done);
+		r = s->ops->write_physical(s->ctx, m->u.mem.address, m->data, n,
+					   caching, &done);
 	else if (!physical)
-		r = s->ops->write_virtual(s->ctx, s->cur_proc,
-					  m->u.mem.address, m->data, n, &done);
+		r = s->ops->write_virtual(s->ctx, s->cur_proc, m->u.mem.address,
+					  m->data, n, &done);
 	done = clamp_done(done, n);
 	m->u.mem.actual_count = done;
-	return reply(s, m, r == 0 && done == count ? KD_STATUS_SUCCESS :
-						      KD_STATUS_UNSUCCESSFUL,
+	return reply(s, m,
+		     r == 0 && done == count ? KD_STATUS_SUCCESS :
+					       KD_STATUS_UNSUCCESSFUL,
 		     0);
 }
 
@@ -134,7 +135,7 @@ static const struct {
 	    { KD_AMD64_CTX_OFF_RSP, 8 } } },
 	{ KD_CONTEXT_CONTROL, { { KD_AMD64_CTX_OFF_RIP, 8 } } },
 	{ KD_CONTEXT_INTEGER,
-	  { { KD_AMD64_CTX_OFF_RAX, 0x20 }, /* Rax, Rcx, Rdx, Rbx */
+	  { { KD_AMD64_CTX_OFF_RAX, 0x20 },	/* Rax, Rcx, Rdx, Rbx */
 	    { KD_AMD64_CTX_OFF_RBP, 0x58 } } }, /* Rbp .. R15 */
 	{ KD_CONTEXT_SEGMENTS, { { KD_AMD64_CTX_OFF_DS, 8 } } },
 	{ KD_CONTEXT_FLOATING_POINT,
@@ -267,12 +268,14 @@ static size_t do_write_bp(struct kdstub *s, struct kd_manipulate *m)
 		if (!s->bps[i].used)
 			bp = &s->bps[i];
 	if (!bp ||
-	    s->ops->read_virtual(s->ctx, s->cur_proc, addr, &orig, 1,
-				 &done) != 0 || done != 1)
+	    s->ops->read_virtual(s->ctx, s->cur_proc, addr, &orig, 1, &done) !=
+		    0 ||
+	    done != 1)
 		return reply(s, m, KD_STATUS_UNSUCCESSFUL, 0);
 	done = 0;
-	if (s->ops->write_virtual(s->ctx, s->cur_proc, addr, &int3, 1,
-				  &done) != 0 || done != 1)
+	if (s->ops->write_virtual(s->ctx, s->cur_proc, addr, &int3, 1, &done) !=
+		    0 ||
+	    done != 1)
 		return reply(s, m, KD_STATUS_UNSUCCESSFUL, 0);
 	patched(s, addr);
 	bp->used = true;
@@ -297,8 +300,10 @@ static size_t do_restore_bp(struct kdstub *s, struct kd_manipulate *m)
 				  &bp->original, 1, &done);
 	patched(s, bp->address);
 	bp->used = false;
-	return reply(s, m, r == 0 && done == 1 ? KD_STATUS_SUCCESS :
-						  KD_STATUS_UNSUCCESSFUL, 0);
+	return reply(s, m,
+		     r == 0 && done == 1 ? KD_STATUS_SUCCESS :
+					   KD_STATUS_UNSUCCESSFUL,
+		     0);
 }
 
 static int do_continue2(struct kdstub *s, struct kd_manipulate *m,
@@ -396,11 +401,13 @@ static uint32_t io_access(struct kdstub *s, bool write, uint64_t port,
 	if (st != KD_STATUS_SUCCESS)
 		return st;
 	if (write)
-		r = s->ops->io_write ? s->ops->io_write(s->ctx, port, size,
-							*value) : KD_ENOTSUP;
+		r = s->ops->io_write ?
+			    s->ops->io_write(s->ctx, port, size, *value) :
+			    KD_ENOTSUP;
 	else
-		r = s->ops->io_read ? s->ops->io_read(s->ctx, port, size,
-						      value) : KD_ENOTSUP;
+		r = s->ops->io_read ?
+			    s->ops->io_read(s->ctx, port, size, value) :
+			    KD_ENOTSUP;
 	return r == 0 ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL;
 }
 
@@ -505,8 +512,8 @@ static size_t do_search(struct kdstub *s, struct kd_manipulate *m)
 		want = left < KDSTUB_SEARCH_CHUNK ? (uint32_t)left :
 						    KDSTUB_SEARCH_CHUNK;
 		got = 0;
-		(void)s->ops->read_virtual(s->ctx, s->cur_proc, pos,
-					   s->scratch, want, &got);
+		(void)s->ops->read_virtual(s->ctx, s->cur_proc, pos, s->scratch,
+					   want, &got);
 		got = clamp_done(got, want);
 		at = find(s->scratch, got, m->data, plen);
 		if (at < got) {
@@ -554,17 +561,17 @@ static size_t do_fill(struct kdstub *s, struct kd_manipulate *m)
 						  x->address + total,
 						  s->scratch, chunk, &done);
 		else
-			r = s->ops->write_physical(s->ctx, x->address + total,
-						   s->scratch, chunk,
-						   KD_PHYS_CACHE_DEFAULT,
-						   &done);
+			r = s->ops->write_physical(
+				s->ctx, x->address + total, s->scratch, chunk,
+				KD_PHYS_CACHE_DEFAULT, &done);
 		total += clamp_done(done, chunk);
 		if (r != 0 || done < chunk)
 			break;
 	}
 	x->length = total;
-	return reply(s, m, total == m->u.fill.length ? KD_STATUS_SUCCESS :
-						       KD_STATUS_UNSUCCESSFUL,
+	return reply(s, m,
+		     total == m->u.fill.length ? KD_STATUS_SUCCESS :
+						 KD_STATUS_UNSUCCESSFUL,
 		     0);
 }
 
@@ -582,7 +589,8 @@ static size_t do_query(struct kdstub *s, struct kd_manipulate *m)
 			return reply(s, m, KD_STATUS_UNSUCCESSFUL, 0);
 	} else {
 		space = x->address >= KERNEL_SPACE_START ?
-				KD_QUERY_SPACE_KERNEL : KD_QUERY_SPACE_PROCESS;
+				KD_QUERY_SPACE_KERNEL :
+				KD_QUERY_SPACE_PROCESS;
 		flags = KD_QUERY_FLAG_READ | KD_QUERY_FLAG_WRITE |
 			KD_QUERY_FLAG_EXECUTE;
 	}

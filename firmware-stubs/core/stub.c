@@ -260,8 +260,7 @@ int kdstub_report_load_symbols(struct kdstub *s, uint16_t proc,
 	return r;
 }
 
-int kdstub_print(struct kdstub *s, uint16_t proc, const char *text,
-		 size_t len)
+int kdstub_print(struct kdstub *s, uint16_t proc, const char *text, size_t len)
 {
 	struct kd_debug_io io;
 	size_t n;

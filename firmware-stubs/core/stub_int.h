@@ -10,16 +10,16 @@
 
 /* What one poll of the carrier produced. */
 enum kdstub_rx {
-	KDSTUB_RX_NONE = 0,   /* nothing complete yet */
-	KDSTUB_RX_PACKET,     /* s->rx_hdr and s->rx hold a valid packet */
-	KDSTUB_RX_BREAKIN,    /* 0x62 byte or KDNET break-in packet */
-	KDSTUB_RX_BAD,        /* a damaged packet: answer RESEND */
+	KDSTUB_RX_NONE = 0, /* nothing complete yet */
+	KDSTUB_RX_PACKET,   /* s->rx_hdr and s->rx hold a valid packet */
+	KDSTUB_RX_BREAKIN,  /* 0x62 byte or KDNET break-in packet */
+	KDSTUB_RX_BAD,	    /* a damaged packet: answer RESEND */
 };
 
 /* What waiting for a host packet produced. */
 enum kdstub_wait {
 	KDSTUB_WAIT_PACKET = 0, /* the wanted data packet is in s->rx */
-	KDSTUB_WAIT_RESEND,     /* RESET/RESEND/break-in: report again */
+	KDSTUB_WAIT_RESEND,	/* RESET/RESEND/break-in: report again */
 };
 
 int kdstub_link_poll(struct kdstub *s);

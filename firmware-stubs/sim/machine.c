@@ -333,10 +333,10 @@ static int load_pe(struct kdsim *m, const char *name, struct sim_image *img)
 	}
 	rc = kdsim_pe_parse(&pe, d, len, &why);
 	off = pe.image_base - KDSIM_KERNEL_WINDOW_VA;
-	if (rc == KD_OK && (pe.image_base < KDSIM_KERNEL_WINDOW_VA ||
-			    off >= KDSIM_KERNEL_WINDOW_SIZE ||
-			    off + pe.size_of_image >
-				    KDSIM_KERNEL_WINDOW_SIZE)) {
+	if (rc == KD_OK &&
+	    (pe.image_base < KDSIM_KERNEL_WINDOW_VA ||
+	     off >= KDSIM_KERNEL_WINDOW_SIZE ||
+	     off + pe.size_of_image > KDSIM_KERNEL_WINDOW_SIZE)) {
 		why = "ImageBase outside kdsim's kernel window";
 		rc = KD_EPROTO;
 	}
@@ -649,7 +649,7 @@ static int reset_cpu(struct kdsim *m, unsigned int i, uint64_t system)
 		static const int zero_regs[] = {
 			UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RDX,
 			UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP,
-			UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10,
+			UC_X86_REG_R8,	UC_X86_REG_R9,	UC_X86_REG_R10,
 			UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13,
 			UC_X86_REG_R14, UC_X86_REG_R15,
 		};
@@ -712,8 +712,8 @@ int sim_boot(struct kdsim *m)
 	if (rc < 0)
 		return rc;
 	m->ps_loaded_module_list = kdsim_kernel_export(m, "PsLoadedModuleList");
-	m->ps_active_process_head =
-		kdsim_kernel_export(m, "PsActiveProcessHead");
+	m->ps_active_process_head = kdsim_kernel_export(m,
+							"PsActiveProcessHead");
 	m->kdbg = kdsim_kernel_export(m, "KdDebuggerDataBlock");
 	m->kdbg_list_head = kdsim_kernel_export(m, "KdpDebuggerDataListHead");
 	m->bp_with_status = kdsim_kernel_export(m, "DbgBreakPointWithStatus");
@@ -741,9 +741,10 @@ int sim_boot(struct kdsim *m)
 	m->loaded = -1;
 	m->boots++;
 	sim_update_hw_hook(m);
-	sim_log(m, "booted: %u processors, %llu MiB, kernel at %#llx, "
-		"pml4 %#llx", m->cfg.cpus,
-		(unsigned long long)(m->phys_size >> 20),
+	sim_log(m,
+		"booted: %u processors, %llu MiB, kernel at %#llx, "
+		"pml4 %#llx",
+		m->cfg.cpus, (unsigned long long)(m->phys_size >> 20),
 		(unsigned long long)m->img[0].base,
 		(unsigned long long)m->pml4);
 	return KD_OK;
@@ -765,8 +766,8 @@ int kdsim_create(struct kdsim **out, const struct kdsim_config *cfg)
 	*out = NULL;
 	if (!cfg || cfg->cpus < 1 || cfg->cpus > KDSIM_MAX_CPUS ||
 	    cfg->mem_gib < 1 || cfg->mem_gib > 1024 ||
-	    (cfg->mem_mib && (cfg->mem_mib < KDSIM_MIN_MEM_MIB ||
-			      cfg->mem_mib % 2)))
+	    (cfg->mem_mib &&
+	     (cfg->mem_mib < KDSIM_MIN_MEM_MIB || cfg->mem_mib % 2)))
 		return KD_EINVAL;
 	m = kd_calloc(1, sizeof(*m));
 	if (!m)

@@ -413,8 +413,8 @@ static int p_query_memory(void *ctx, uint16_t proc, uint64_t addr,
 	(void)sim_translate(m, addr, &ok);
 	if (!ok)
 		return KD_ENOTFOUND;
-	*space = addr >= 0xFFFF800000000000ull ? KD_QUERY_SPACE_KERNEL
-					       : KD_QUERY_SPACE_PROCESS;
+	*space = addr >= 0xFFFF800000000000ull ? KD_QUERY_SPACE_KERNEL :
+						 KD_QUERY_SPACE_PROCESS;
 	*flags = KD_QUERY_FLAG_READ | KD_QUERY_FLAG_WRITE |
 		 KD_QUERY_FLAG_EXECUTE;
 	return KD_OK;

@@ -354,8 +354,8 @@ static void handle_event(struct kdsim *m, int cpu, bool stepped)
 		fprintf(stderr, "kdsim: cpu %d: fault %u (%s) at %#llx\n", cpu,
 			ev.intno, uc_strerror(ev.err), (unsigned long long)rip);
 		report(m, cpu,
-		       ev.intno == 6 ? STATUS_ILLEGAL_INSTRUCTION
-				     : STATUS_ACCESS_VIOLATION,
+		       ev.intno == 6 ? STATUS_ILLEGAL_INSTRUCTION :
+				       STATUS_ACCESS_VIOLATION,
 		       rip, ev.intno == 14 ? 2 : 0, p);
 		/* No exception dispatch in this kernel: the CPU stops. */
 		m->cpu[cpu].halted = true;
@@ -440,8 +440,9 @@ static void arm_timers(struct kdsim *m, struct run_state *st)
 	st->next_print = t + m->cfg.print_ms;
 	st->next_loadmod = t + m->cfg.loadmod_ms;
 	st->next_slot = 0;
-	st->bugcheck_at =
-		m->cfg.bugcheck_after_ms ? t + m->cfg.bugcheck_after_ms : 0;
+	st->bugcheck_at = m->cfg.bugcheck_after_ms ?
+				  t + m->cfg.bugcheck_after_ms :
+				  0;
 }
 
 int kdsim_run(struct kdsim *m, const struct kdstub_io *io, int (*reopen)(void),
@@ -455,8 +456,9 @@ int kdsim_run(struct kdsim *m, const struct kdstub_io *io, int (*reopen)(void),
 	st.io = io;
 	st.reopen = reopen;
 	arm_timers(m, &st);
-	st.reboot_at =
-		m->cfg.reboot_after_ms ? now_ms() + m->cfg.reboot_after_ms : 0;
+	st.reboot_at = m->cfg.reboot_after_ms ?
+			       now_ms() + m->cfg.reboot_after_ms :
+			       0;
 	rc = start_stub(m, &st);
 	if (rc < 0)
 		return rc;

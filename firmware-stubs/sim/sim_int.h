@@ -52,9 +52,9 @@
 enum sim_event_kind {
 	SIM_EV_NONE = 0,
 	SIM_EV_BREAKPOINT, /* int3 (rip rewound to the 0xCC) */
-	SIM_EV_SERVICE,    /* int 0x2d */
-	SIM_EV_HWBP,       /* DR0-3 execute breakpoint */
-	SIM_EV_FAULT,      /* other interrupt or emulation error */
+	SIM_EV_SERVICE,	   /* int 0x2d */
+	SIM_EV_HWBP,	   /* DR0-3 execute breakpoint */
+	SIM_EV_FAULT,	   /* other interrupt or emulation error */
 };
 
 struct sim_event {
@@ -82,8 +82,8 @@ struct sim_cpu {
 	struct kd_amd64_kspecial ks; /* shadow control/special registers */
 	uint64_t msr_lstar, msr_star, msr_cstar, msr_sfmask;
 	bool halted;
-	bool step;      /* trace flag: run exactly one instruction */
-	bool skip_hw;   /* resume past a DR execute breakpoint once */
+	bool step;    /* trace flag: run exactly one instruction */
+	bool skip_hw; /* resume past a DR execute breakpoint once */
 	uint32_t cmd, cmd_arg;
 };
 
@@ -97,7 +97,7 @@ struct kdsim {
 	uint64_t pool_pa;
 	uint64_t pool_next;
 	uc_engine *uc;
-	int loaded;      /* processor whose state is in the engine; -1 none */
+	int loaded; /* processor whose state is in the engine; -1 none */
 	bool hw_hook_on;
 	uc_hook hw_hook;
 	struct sim_cpu cpu[KDSIM_MAX_CPUS];

@@ -48,7 +48,7 @@ static const struct reg_desc amd64_regs[KD_AMD64_REG_COUNT] = {
 	[KD_AMD64_DR7] = { "dr7", KD_AMD64_CTX_OFF_DR7, 8 },
 	[KD_AMD64_MXCSR] = { "mxcsr", KD_AMD64_CTX_OFF_MXCSR, 4 },
 	[KD_AMD64_CONTEXT_FLAGS] = { "contextflags", KD_AMD64_CTX_OFF_FLAGS,
-	                             4 },
+				     4 },
 };
 
 static char ascii_lower(char c)
@@ -98,10 +98,8 @@ int kd_amd64_reg_layout(int reg, size_t *offset, size_t *width)
 	return KD_OK;
 }
 
-int kd_amd64_context_get(const uint8_t *ctx,
-                         size_t len,
-                         int reg,
-                         uint64_t *value)
+int kd_amd64_context_get(const uint8_t *ctx, size_t len, int reg,
+			 uint64_t *value)
 {
 	const struct reg_desc *d;
 
@@ -141,9 +139,8 @@ int kd_amd64_context_set(uint8_t *ctx, size_t len, int reg, uint64_t value)
 
 /* --- x64 KSPECIAL_REGISTERS --- */
 
-int kd_amd64_kspecial_decode(struct kd_amd64_kspecial *out,
-                             const uint8_t *buf,
-                             size_t len)
+int kd_amd64_kspecial_decode(struct kd_amd64_kspecial *out, const uint8_t *buf,
+			     size_t len)
 {
 	const uint8_t *p = buf;
 
@@ -171,11 +168,11 @@ int kd_amd64_kspecial_decode(struct kd_amd64_kspecial *out,
 	out->mxcsr = kd_get_le32(p + KD_KSPEC_OFF_MXCSR);
 	out->debug_control = kd_get_le64(p + KD_KSPEC_OFF_DEBUG_CONTROL);
 	out->last_branch_to_rip = kd_get_le64(p + KD_KSPEC_OFF_LAST_BRANCH_TO);
-	out->last_branch_from_rip =
-	        kd_get_le64(p + KD_KSPEC_OFF_LAST_BRANCH_FROM);
+	out->last_branch_from_rip = kd_get_le64(p +
+						KD_KSPEC_OFF_LAST_BRANCH_FROM);
 	out->last_exception_to_rip = kd_get_le64(p + KD_KSPEC_OFF_LAST_EXC_TO);
-	out->last_exception_from_rip =
-	        kd_get_le64(p + KD_KSPEC_OFF_LAST_EXC_FROM);
+	out->last_exception_from_rip = kd_get_le64(p +
+						   KD_KSPEC_OFF_LAST_EXC_FROM);
 	out->cr8 = kd_get_le64(p + KD_KSPEC_OFF_CR8);
 	out->msr_gs_base = kd_get_le64(p + KD_KSPEC_OFF_MSR_GS_BASE);
 	out->msr_gs_swap = kd_get_le64(p + KD_KSPEC_OFF_MSR_GS_SWAP);
@@ -190,10 +187,8 @@ int kd_amd64_kspecial_decode(struct kd_amd64_kspecial *out,
 	return KD_OK;
 }
 
-int kd_amd64_kspecial_encode(uint8_t *buf,
-                             size_t cap,
-                             size_t *len_out,
-                             const struct kd_amd64_kspecial *ks)
+int kd_amd64_kspecial_encode(uint8_t *buf, size_t cap, size_t *len_out,
+			     const struct kd_amd64_kspecial *ks)
 {
 	uint8_t *p = buf;
 	size_t n;
@@ -224,10 +219,10 @@ int kd_amd64_kspecial_encode(uint8_t *buf,
 	kd_put_le64(p + KD_KSPEC_OFF_DEBUG_CONTROL, ks->debug_control);
 	kd_put_le64(p + KD_KSPEC_OFF_LAST_BRANCH_TO, ks->last_branch_to_rip);
 	kd_put_le64(p + KD_KSPEC_OFF_LAST_BRANCH_FROM,
-	            ks->last_branch_from_rip);
+		    ks->last_branch_from_rip);
 	kd_put_le64(p + KD_KSPEC_OFF_LAST_EXC_TO, ks->last_exception_to_rip);
 	kd_put_le64(p + KD_KSPEC_OFF_LAST_EXC_FROM,
-	            ks->last_exception_from_rip);
+		    ks->last_exception_from_rip);
 	kd_put_le64(p + KD_KSPEC_OFF_CR8, ks->cr8);
 	kd_put_le64(p + KD_KSPEC_OFF_MSR_GS_BASE, ks->msr_gs_base);
 	kd_put_le64(p + KD_KSPEC_OFF_MSR_GS_SWAP, ks->msr_gs_swap);
@@ -255,9 +250,8 @@ static uint16_t lim16(const uint8_t *p, size_t lim, size_t off)
 	return off + 2 <= lim ? kd_get_le16(p + off) : 0;
 }
 
-int kd_debugger_data_decode(struct kd_debugger_data *out,
-                            const uint8_t *buf,
-                            size_t len)
+int kd_debugger_data_decode(struct kd_debugger_data *out, const uint8_t *buf,
+			    size_t len)
 {
 	const uint8_t *p = buf;
 	size_t lim;
@@ -277,46 +271,46 @@ int kd_debugger_data_decode(struct kd_debugger_data *out,
 	out->valid_len = lim;
 
 	out->kern_base = lim64(p, lim, KD_KDBG_OFF_KERN_BASE);
-	out->breakpoint_with_status =
-	        lim64(p, lim, KD_KDBG_OFF_BREAKPOINT_WITH_STATUS);
+	out->breakpoint_with_status = lim64(p, lim,
+					    KD_KDBG_OFF_BREAKPOINT_WITH_STATUS);
 	out->saved_context = lim64(p, lim, KD_KDBG_OFF_SAVED_CONTEXT);
 	out->pae_enabled = lim16(p, lim, KD_KDBG_OFF_PAE_ENABLED);
-	out->ps_loaded_module_list =
-	        lim64(p, lim, KD_KDBG_OFF_PS_LOADED_MODULE_LIST);
-	out->ps_active_process_head =
-	        lim64(p, lim, KD_KDBG_OFF_PS_ACTIVE_PROCESS_HEAD);
+	out->ps_loaded_module_list = lim64(p, lim,
+					   KD_KDBG_OFF_PS_LOADED_MODULE_LIST);
+	out->ps_active_process_head = lim64(p, lim,
+					    KD_KDBG_OFF_PS_ACTIVE_PROCESS_HEAD);
 	out->psp_cid_table = lim64(p, lim, KD_KDBG_OFF_PSP_CID_TABLE);
-	out->obp_root_directory_object =
-	        lim64(p, lim, KD_KDBG_OFF_OBP_ROOT_DIRECTORY_OBJECT);
+	out->obp_root_directory_object = lim64(
+		p, lim, KD_KDBG_OFF_OBP_ROOT_DIRECTORY_OBJECT);
 	out->mm_pfn_database = lim64(p, lim, KD_KDBG_OFF_MM_PFN_DATABASE);
 	out->mm_page_size = lim64(p, lim, KD_KDBG_OFF_MM_PAGE_SIZE);
-	out->mm_highest_user_address =
-	        lim64(p, lim, KD_KDBG_OFF_MM_HIGHEST_USER_ADDRESS);
-	out->mm_system_range_start =
-	        lim64(p, lim, KD_KDBG_OFF_MM_SYSTEM_RANGE_START);
-	out->kd_print_circular_buffer =
-	        lim64(p, lim, KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER);
+	out->mm_highest_user_address = lim64(
+		p, lim, KD_KDBG_OFF_MM_HIGHEST_USER_ADDRESS);
+	out->mm_system_range_start = lim64(p, lim,
+					   KD_KDBG_OFF_MM_SYSTEM_RANGE_START);
+	out->kd_print_circular_buffer = lim64(
+		p, lim, KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER);
 	out->nt_build_lab = lim64(p, lim, KD_KDBG_OFF_NT_BUILD_LAB);
 	out->ki_processor_block = lim64(p, lim, KD_KDBG_OFF_KI_PROCESSOR_BLOCK);
 	out->cm_nt_csd_version = lim64(p, lim, KD_KDBG_OFF_CM_NT_CSD_VERSION);
-	out->mm_physical_memory_block =
-	        lim64(p, lim, KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK);
+	out->mm_physical_memory_block = lim64(
+		p, lim, KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK);
 	out->size_eprocess = lim16(p, lim, KD_KDBG_OFF_SIZE_EPROCESS);
-	out->offset_eprocess_peb =
-	        lim16(p, lim, KD_KDBG_OFF_OFFSET_EPROCESS_PEB);
-	out->offset_eprocess_directory_table_base =
-	        lim16(p, lim, KD_KDBG_OFF_OFFSET_EPROCESS_DTB);
-	out->offset_prcb_current_thread =
-	        lim16(p, lim, KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD);
-	out->offset_prcb_proc_state_context =
-	        lim16(p, lim, KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT);
-	out->kd_print_circular_buffer_ptr =
-	        lim64(p, lim, KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER_PTR);
-	out->kd_print_buffer_size =
-	        lim64(p, lim, KD_KDBG_OFF_KD_PRINT_BUFFER_SIZE);
+	out->offset_eprocess_peb = lim16(p, lim,
+					 KD_KDBG_OFF_OFFSET_EPROCESS_PEB);
+	out->offset_eprocess_directory_table_base = lim16(
+		p, lim, KD_KDBG_OFF_OFFSET_EPROCESS_DTB);
+	out->offset_prcb_current_thread = lim16(
+		p, lim, KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD);
+	out->offset_prcb_proc_state_context = lim16(
+		p, lim, KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT);
+	out->kd_print_circular_buffer_ptr = lim64(
+		p, lim, KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER_PTR);
+	out->kd_print_buffer_size = lim64(p, lim,
+					  KD_KDBG_OFF_KD_PRINT_BUFFER_SIZE);
 	out->ke_loader_block = lim64(p, lim, KD_KDBG_OFF_KE_LOADER_BLOCK);
-	out->offset_prcb_proc_state_special_reg =
-	        lim16(p, lim, KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_SPECIAL_REG);
+	out->offset_prcb_proc_state_special_reg = lim16(
+		p, lim, KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_SPECIAL_REG);
 	out->pte_base = lim64(p, lim, KD_KDBG_OFF_PTE_BASE);
 	return KD_OK;
 }

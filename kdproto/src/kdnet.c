@@ -21,8 +21,7 @@ static int key_fail(struct kd_net_key_error *err, uint8_t *key,
 			"invalid character in key component (base 36: 0-9, a-z)",
 		[KD_NET_KEY_TOO_LONG] =
 			"key component longer than 13 base-36 digits",
-		[KD_NET_KEY_OVERFLOW] =
-			"key component does not fit in 64 bits",
+		[KD_NET_KEY_OVERFLOW] = "key component does not fit in 64 bits",
 		[KD_NET_KEY_COMPONENTS_BAD] =
 			"key must have exactly four components w.x.y.z",
 	};
@@ -70,8 +69,8 @@ int kd_net_key_parse(const char *s, size_t len, uint8_t key[KD_NET_KEY_SIZE],
 		uint64_t v = 0;
 
 		if (comp >= KD_NET_KEY_COMPONENTS)
-			return key_fail(err, key, KD_NET_KEY_COMPONENTS_BAD,
-					i, comp, 0);
+			return key_fail(err, key, KD_NET_KEY_COMPONENTS_BAD, i,
+					comp, 0);
 		while (i < len && s[i] != '.') {
 			int d = base36_digit(s[i]);
 
@@ -336,8 +335,7 @@ int kd_net_offer_parse(const uint8_t *payload, size_t len,
 		       struct kd_net_offer *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (len < KD_NET_OFFER_MIN_PAYLOAD ||
-	    payload[1] != KD_NET_CTRL_OFFER)
+	if (len < KD_NET_OFFER_MIN_PAYLOAD || payload[1] != KD_NET_CTRL_OFFER)
 		return KD_EPROTO;
 	o->format = payload[0];
 	memcpy(o->nonce, payload + 2, KD_NET_NONCE_SIZE);

@@ -107,8 +107,7 @@ static bool timeout_ok(int32_t t)
 /* Packet types that may travel as data (no control types, no 0). */
 static bool data_type_ok(uint16_t t)
 {
-	return t > 0 && t < KD_PACKET_TYPE_MAX &&
-	       !kd_packet_type_is_control(t);
+	return t > 0 && t < KD_PACKET_TYPE_MAX && !kd_packet_type_is_control(t);
 }
 
 /* Which variable part a type has: 't' text, 'd' data, 'c' counters. */
@@ -156,8 +155,8 @@ static bool fields_ok(const struct kd_srv_msg *m)
 	case KD_SRV_STATS_REPLY:
 		return m->ncounters <= KD_SRV_MAX_COUNTERS;
 	case KD_SRV_OPENED:
-		return (m->flags & ~(KD_SRV_OPENED_KDNET |
-				     KD_SRV_OPENED_REUSED)) == 0;
+		return (m->flags &
+			~(KD_SRV_OPENED_KDNET | KD_SRV_OPENED_REUSED)) == 0;
 	default:
 		return fixed_size(m->type) != 0;
 	}

@@ -166,14 +166,12 @@ CHECK_OFF(struct m_manipulate, u.c2a.status, KD_MANIP_CONT_OFF_STATUS);
 CHECK_OFF(struct m_manipulate, u.c2a.status, KD_MANIP_CONT2_OFF_STATUS);
 CHECK_OFF(struct m_manipulate, u.c2a.trace, KD_MANIP_CONT2_OFF_TRACE);
 CHECK_OFF(struct m_manipulate, u.c2a.dr7, KD_MANIP_CONT2_AMD64_OFF_DR7);
-CHECK_OFF(struct m_manipulate,
-          u.c2a.sym_start,
-          KD_MANIP_CONT2_AMD64_OFF_SYM_START);
+CHECK_OFF(struct m_manipulate, u.c2a.sym_start,
+	  KD_MANIP_CONT2_AMD64_OFF_SYM_START);
 CHECK_OFF(struct m_manipulate, u.c2a.sym_end, KD_MANIP_CONT2_AMD64_OFF_SYM_END);
 CHECK_OFF(struct m_manipulate, u.c2x.dr7, KD_MANIP_CONT2_X86_OFF_DR7);
-CHECK_OFF(struct m_manipulate,
-          u.c2x.sym_start,
-          KD_MANIP_CONT2_X86_OFF_SYM_START);
+CHECK_OFF(struct m_manipulate, u.c2x.sym_start,
+	  KD_MANIP_CONT2_X86_OFF_SYM_START);
 CHECK_OFF(struct m_manipulate, u.c2x.sym_end, KD_MANIP_CONT2_X86_OFF_SYM_END);
 CHECK_OFF(struct m_manipulate, u.io.address, KD_MANIP_IO_OFF_ADDRESS);
 CHECK_OFF(struct m_manipulate, u.io.size, KD_MANIP_IO_OFF_SIZE);
@@ -316,9 +314,8 @@ CHECK_OFF(struct m_state_change, pc, KD_SC_OFF_PC);
 CHECK_OFF(struct m_state_change, u, KD_SC_OFF_UNION);
 CHECK_OFF(struct m_state_change, control, KD_SC_OFF_CONTROL);
 CHECK_OFF(struct m_state_change, u.exc.record, KD_SC_EXC_OFF_RECORD);
-CHECK_OFF(struct m_state_change,
-          u.exc.first_chance,
-          KD_SC_EXC_OFF_FIRST_CHANCE);
+CHECK_OFF(struct m_state_change, u.exc.first_chance,
+	  KD_SC_EXC_OFF_FIRST_CHANCE);
 CHECK_OFF(struct m_exception_record64, code, KD_EXCREC_OFF_CODE);
 CHECK_OFF(struct m_exception_record64, flags, KD_EXCREC_OFF_FLAGS);
 CHECK_OFF(struct m_exception_record64, record, KD_EXCREC_OFF_RECORD);
@@ -338,9 +335,8 @@ CHECK_OFF(struct m_state_change, control.amd64.dr6, KD_SC_AMD64_OFF_DR6);
 CHECK_OFF(struct m_state_change, control.amd64.dr7, KD_SC_AMD64_OFF_DR7);
 CHECK_OFF(struct m_state_change, control.amd64.eflags, KD_SC_AMD64_OFF_EFLAGS);
 CHECK_OFF(struct m_state_change, control.amd64.count, KD_SC_AMD64_OFF_COUNT);
-CHECK_OFF(struct m_state_change,
-          control.amd64.report_flags,
-          KD_SC_AMD64_OFF_REPORT_FLAGS);
+CHECK_OFF(struct m_state_change, control.amd64.report_flags,
+	  KD_SC_AMD64_OFF_REPORT_FLAGS);
 CHECK_OFF(struct m_state_change, control.amd64.stream, KD_SC_AMD64_OFF_STREAM);
 CHECK_OFF(struct m_state_change, control.amd64.cs, KD_SC_AMD64_OFF_CS);
 CHECK_OFF(struct m_state_change, control.amd64.ds, KD_SC_AMD64_OFF_DS);
@@ -349,9 +345,8 @@ CHECK_OFF(struct m_state_change, control.amd64.fs, KD_SC_AMD64_OFF_FS);
 CHECK_OFF(struct m_state_change, control.x86.dr6, KD_SC_X86_OFF_DR6);
 CHECK_OFF(struct m_state_change, control.x86.dr7, KD_SC_X86_OFF_DR7);
 CHECK_OFF(struct m_state_change, control.x86.count, KD_SC_X86_OFF_COUNT);
-CHECK_OFF(struct m_state_change,
-          control.x86.report_flags,
-          KD_SC_X86_OFF_REPORT_FLAGS);
+CHECK_OFF(struct m_state_change, control.x86.report_flags,
+	  KD_SC_X86_OFF_REPORT_FLAGS);
 CHECK_OFF(struct m_state_change, control.x86.stream, KD_SC_X86_OFF_STREAM);
 CHECK_OFF(struct m_state_change, control.x86.cs, KD_SC_X86_OFF_CS);
 CHECK_OFF(struct m_state_change, control.x86.ds, KD_SC_X86_OFF_DS);
@@ -409,13 +404,11 @@ CHECK_OFF(struct m_file_io, api, KD_FILE_IO_OFF_API);
 CHECK_OFF(struct m_file_io, status, KD_FILE_IO_OFF_STATUS);
 CHECK_OFF(struct m_file_io, u, KD_FILE_IO_OFF_UNION);
 CHECK_OFF(struct m_file_io, u.create.access, KD_FILE_IO_CREATE_OFF_ACCESS);
-CHECK_OFF(struct m_file_io,
-          u.create.attributes,
-          KD_FILE_IO_CREATE_OFF_ATTRIBUTES);
+CHECK_OFF(struct m_file_io, u.create.attributes,
+	  KD_FILE_IO_CREATE_OFF_ATTRIBUTES);
 CHECK_OFF(struct m_file_io, u.create.share, KD_FILE_IO_CREATE_OFF_SHARE);
-CHECK_OFF(struct m_file_io,
-          u.create.disposition,
-          KD_FILE_IO_CREATE_OFF_DISPOSITION);
+CHECK_OFF(struct m_file_io, u.create.disposition,
+	  KD_FILE_IO_CREATE_OFF_DISPOSITION);
 CHECK_OFF(struct m_file_io, u.create.options, KD_FILE_IO_CREATE_OFF_OPTIONS);
 CHECK_OFF(struct m_file_io, u.create.handle, KD_FILE_IO_CREATE_OFF_HANDLE);
 CHECK_OFF(struct m_file_io, u.create.length, KD_FILE_IO_CREATE_OFF_LENGTH);
@@ -448,9 +441,8 @@ struct m_control_request {
 
 CHECK_SIZE(struct m_control_request, KD_CONTROL_REQUEST_SIZE);
 CHECK_OFF(struct m_control_request, api, KD_CONTROL_REQUEST_OFF_API);
-CHECK_OFF(struct m_control_request,
-          bp_number,
-          KD_CONTROL_REQUEST_OFF_BP_NUMBER);
+CHECK_OFF(struct m_control_request, bp_number,
+	  KD_CONTROL_REQUEST_OFF_BP_NUMBER);
 CHECK_OFF(struct m_control_request, result, KD_CONTROL_REQUEST_OFF_RESULT);
 
 /* --- x64 CONTEXT --- */
@@ -540,22 +532,17 @@ CHECK_OFF(struct m_amd64_context, flt.float_registers, KD_AMD64_CTX_OFF_ST0);
 CHECK_OFF(struct m_amd64_context, flt.xmm[0], KD_AMD64_CTX_OFF_XMM0);
 CHECK_OFF(struct m_amd64_context, flt.xmm[15], KD_AMD64_CTX_OFF_XMM15);
 CHECK_OFF(struct m_amd64_context, vector, KD_AMD64_CTX_OFF_VECTOR);
-CHECK_OFF(struct m_amd64_context,
-          vector_control,
-          KD_AMD64_CTX_OFF_VECTOR_CONTROL);
-CHECK_OFF(struct m_amd64_context,
-          debug_control,
-          KD_AMD64_CTX_OFF_DEBUG_CONTROL);
-CHECK_OFF(struct m_amd64_context,
-          last_branch_to,
-          KD_AMD64_CTX_OFF_LAST_BRANCH_TO);
-CHECK_OFF(struct m_amd64_context,
-          last_branch_from,
-          KD_AMD64_CTX_OFF_LAST_BRANCH_FROM);
+CHECK_OFF(struct m_amd64_context, vector_control,
+	  KD_AMD64_CTX_OFF_VECTOR_CONTROL);
+CHECK_OFF(struct m_amd64_context, debug_control,
+	  KD_AMD64_CTX_OFF_DEBUG_CONTROL);
+CHECK_OFF(struct m_amd64_context, last_branch_to,
+	  KD_AMD64_CTX_OFF_LAST_BRANCH_TO);
+CHECK_OFF(struct m_amd64_context, last_branch_from,
+	  KD_AMD64_CTX_OFF_LAST_BRANCH_FROM);
 CHECK_OFF(struct m_amd64_context, last_exc_to, KD_AMD64_CTX_OFF_LAST_EXC_TO);
-CHECK_OFF(struct m_amd64_context,
-          last_exc_from,
-          KD_AMD64_CTX_OFF_LAST_EXC_FROM);
+CHECK_OFF(struct m_amd64_context, last_exc_from,
+	  KD_AMD64_CTX_OFF_LAST_EXC_FROM);
 KD_STATIC_ASSERT(KD_AMD64_CTX_VECTOR_COUNT == 26, "vector count");
 
 /* --- x86 CONTEXT (winnt.h i386 layout) --- */
@@ -610,7 +597,7 @@ CHECK_OFF(struct m_x86_context, esp, KD_X86_CTX_OFF_ESP);
 CHECK_OFF(struct m_x86_context, ss, KD_X86_CTX_OFF_SS);
 CHECK_OFF(struct m_x86_context, extended, KD_X86_CTX_OFF_EXTENDED);
 KD_STATIC_ASSERT(KD_X86_CONTROL_OFF_KSPECIAL == KD_X86_CONTEXT_SIZE,
-                 "x86 KSPECIAL_REGISTERS follow the CONTEXT");
+		 "x86 KSPECIAL_REGISTERS follow the CONTEXT");
 
 /* --- x64 KSPECIAL_REGISTERS --- */
 
@@ -677,7 +664,7 @@ CHECK_OFF(struct m_kspecial, msr_cstar, KD_KSPEC_OFF_MSR_CSTAR);
 CHECK_OFF(struct m_kspecial, msr_syscall_mask, KD_KSPEC_OFF_MSR_SYSCALL_MASK);
 CHECK_OFF(struct m_kspecial, xcr0, KD_KSPEC_OFF_XCR0);
 KD_STATIC_ASSERT(KD_KSPEC_OFF_XCR0 == KD_AMD64_KSPECIAL_SIZE_OLD,
-                 "older KSPECIAL_REGISTERS end where Xcr0 starts");
+		 "older KSPECIAL_REGISTERS end where Xcr0 starts");
 
 /*
  * --- KDDEBUGGER_DATA64 header and the fields of §2.12 ---
@@ -745,67 +732,53 @@ CHECK_OFF(struct m_kdbg, owner_tag, KD_KDBG_OFF_OWNER_TAG);
 CHECK_OFF(struct m_kdbg, size, KD_KDBG_OFF_SIZE);
 CHECK_OFF(struct m_kdbg, kern_base, KD_KDBG_OFF_KERN_BASE);
 CHECK_OFF(struct m_kdbg, kern_base, KD_KDBG_HEADER_SIZE);
-CHECK_OFF(struct m_kdbg,
-          breakpoint_with_status,
-          KD_KDBG_OFF_BREAKPOINT_WITH_STATUS);
+CHECK_OFF(struct m_kdbg, breakpoint_with_status,
+	  KD_KDBG_OFF_BREAKPOINT_WITH_STATUS);
 CHECK_OFF(struct m_kdbg, saved_context, KD_KDBG_OFF_SAVED_CONTEXT);
 CHECK_OFF(struct m_kdbg, th_callback_stack, KD_KDBG_OFF_TH_CALLBACK_STACK);
 CHECK_OFF(struct m_kdbg, next_callback, KD_KDBG_OFF_NEXT_CALLBACK);
 CHECK_OFF(struct m_kdbg, frame_pointer, KD_KDBG_OFF_FRAME_POINTER);
 CHECK_OFF(struct m_kdbg, pae_enabled, KD_KDBG_OFF_PAE_ENABLED);
 CHECK_OFF(struct m_kdbg, ki_call_user_mode, KD_KDBG_OFF_KI_CALL_USER_MODE);
-CHECK_OFF(struct m_kdbg,
-          ke_user_callback_dispatcher,
-          KD_KDBG_OFF_KE_USER_CALLBACK_DISPATCHER);
-CHECK_OFF(struct m_kdbg,
-          ps_loaded_module_list,
-          KD_KDBG_OFF_PS_LOADED_MODULE_LIST);
-CHECK_OFF(struct m_kdbg,
-          ps_active_process_head,
-          KD_KDBG_OFF_PS_ACTIVE_PROCESS_HEAD);
+CHECK_OFF(struct m_kdbg, ke_user_callback_dispatcher,
+	  KD_KDBG_OFF_KE_USER_CALLBACK_DISPATCHER);
+CHECK_OFF(struct m_kdbg, ps_loaded_module_list,
+	  KD_KDBG_OFF_PS_LOADED_MODULE_LIST);
+CHECK_OFF(struct m_kdbg, ps_active_process_head,
+	  KD_KDBG_OFF_PS_ACTIVE_PROCESS_HEAD);
 CHECK_OFF(struct m_kdbg, psp_cid_table, KD_KDBG_OFF_PSP_CID_TABLE);
-CHECK_OFF(struct m_kdbg,
-          obp_root_directory_object,
-          KD_KDBG_OFF_OBP_ROOT_DIRECTORY_OBJECT);
+CHECK_OFF(struct m_kdbg, obp_root_directory_object,
+	  KD_KDBG_OFF_OBP_ROOT_DIRECTORY_OBJECT);
 CHECK_OFF(struct m_kdbg, mm_pfn_database, KD_KDBG_OFF_MM_PFN_DATABASE);
 CHECK_OFF(struct m_kdbg, mm_page_size, KD_KDBG_OFF_MM_PAGE_SIZE);
-CHECK_OFF(struct m_kdbg,
-          mm_highest_user_address,
-          KD_KDBG_OFF_MM_HIGHEST_USER_ADDRESS);
-CHECK_OFF(struct m_kdbg,
-          mm_system_range_start,
-          KD_KDBG_OFF_MM_SYSTEM_RANGE_START);
-CHECK_OFF(struct m_kdbg,
-          kd_print_circular_buffer,
-          KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER);
+CHECK_OFF(struct m_kdbg, mm_highest_user_address,
+	  KD_KDBG_OFF_MM_HIGHEST_USER_ADDRESS);
+CHECK_OFF(struct m_kdbg, mm_system_range_start,
+	  KD_KDBG_OFF_MM_SYSTEM_RANGE_START);
+CHECK_OFF(struct m_kdbg, kd_print_circular_buffer,
+	  KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER);
 CHECK_OFF(struct m_kdbg, nt_build_lab, KD_KDBG_OFF_NT_BUILD_LAB);
 CHECK_OFF(struct m_kdbg, ki_processor_block, KD_KDBG_OFF_KI_PROCESSOR_BLOCK);
 CHECK_OFF(struct m_kdbg, cm_nt_csd_version, KD_KDBG_OFF_CM_NT_CSD_VERSION);
-CHECK_OFF(struct m_kdbg,
-          mm_physical_memory_block,
-          KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK);
+CHECK_OFF(struct m_kdbg, mm_physical_memory_block,
+	  KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK);
 CHECK_OFF(struct m_kdbg, size_eprocess, KD_KDBG_OFF_SIZE_EPROCESS);
 CHECK_OFF(struct m_kdbg, offset_eprocess_peb, KD_KDBG_OFF_OFFSET_EPROCESS_PEB);
 CHECK_OFF(struct m_kdbg, offset_eprocess_dtb, KD_KDBG_OFF_OFFSET_EPROCESS_DTB);
-CHECK_OFF(struct m_kdbg,
-          offset_prcb_current_thread,
-          KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD);
-CHECK_OFF(struct m_kdbg,
-          offset_prcb_proc_state_context,
-          KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT);
-CHECK_OFF(struct m_kdbg,
-          kd_print_circular_buffer_ptr,
-          KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER_PTR);
-CHECK_OFF(struct m_kdbg,
-          kd_print_buffer_size,
-          KD_KDBG_OFF_KD_PRINT_BUFFER_SIZE);
+CHECK_OFF(struct m_kdbg, offset_prcb_current_thread,
+	  KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD);
+CHECK_OFF(struct m_kdbg, offset_prcb_proc_state_context,
+	  KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT);
+CHECK_OFF(struct m_kdbg, kd_print_circular_buffer_ptr,
+	  KD_KDBG_OFF_KD_PRINT_CIRCULAR_BUFFER_PTR);
+CHECK_OFF(struct m_kdbg, kd_print_buffer_size,
+	  KD_KDBG_OFF_KD_PRINT_BUFFER_SIZE);
 CHECK_OFF(struct m_kdbg, ke_loader_block, KD_KDBG_OFF_KE_LOADER_BLOCK);
-CHECK_OFF(struct m_kdbg,
-          offset_prcb_proc_state_special_reg,
-          KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_SPECIAL_REG);
+CHECK_OFF(struct m_kdbg, offset_prcb_proc_state_special_reg,
+	  KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_SPECIAL_REG);
 CHECK_OFF(struct m_kdbg, pte_base, KD_KDBG_OFF_PTE_BASE);
 
 /* --- Limits --- */
 
 KD_STATIC_ASSERT(KD_MAX_TRANSFER == 4000 - KD_MANIP_SIZE,
-                 "read clamp is the max payload minus the manipulate header");
+		 "read clamp is the max payload minus the manipulate header");

@@ -12,12 +12,8 @@
  * Copy trailing data after a fixed header.  The source may alias @p out
  * (a caller building a reply in place), hence memmove.
  */
-static int put_trailer(uint8_t *out,
-                       size_t cap,
-                       size_t hdr,
-                       const void *data,
-                       size_t data_len,
-                       size_t *len_out)
+static int put_trailer(uint8_t *out, size_t cap, size_t hdr, const void *data,
+		       size_t data_len, size_t *len_out)
 {
 	if (data_len > 0 && !data)
 		return KD_EINVAL;
@@ -51,10 +47,10 @@ int kd_version_decode(struct kd_version *out, const uint8_t *buf, size_t len)
 	out->simulation = buf[KD_VERSION_OFF_SIMULATION];
 	out->unused = kd_get_le16(buf + KD_VERSION_OFF_UNUSED);
 	out->kern_base = kd_get_le64(buf + KD_VERSION_OFF_KERN_BASE);
-	out->ps_loaded_module_list =
-	        kd_get_le64(buf + KD_VERSION_OFF_MODULE_LIST);
-	out->debugger_data_list =
-	        kd_get_le64(buf + KD_VERSION_OFF_DEBUGGER_DATA);
+	out->ps_loaded_module_list = kd_get_le64(buf +
+						 KD_VERSION_OFF_MODULE_LIST);
+	out->debugger_data_list = kd_get_le64(buf +
+					      KD_VERSION_OFF_DEBUGGER_DATA);
 	return KD_OK;
 }
 
@@ -94,10 +90,10 @@ static void manip_decode_union(struct kd_manipulate *m, const uint8_t *p)
 	case KD_API_READ_PHYSICAL_MEMORY:
 	case KD_API_WRITE_PHYSICAL_MEMORY:
 		m->u.mem.address = kd_get_le64(p + KD_MANIP_MEM_OFF_ADDRESS);
-		m->u.mem.transfer_count =
-		        kd_get_le32(p + KD_MANIP_MEM_OFF_COUNT);
-		m->u.mem.actual_count =
-		        kd_get_le32(p + KD_MANIP_MEM_OFF_ACTUAL);
+		m->u.mem.transfer_count = kd_get_le32(p +
+						      KD_MANIP_MEM_OFF_COUNT);
+		m->u.mem.actual_count = kd_get_le32(p +
+						    KD_MANIP_MEM_OFF_ACTUAL);
 		break;
 	case KD_API_GET_CONTEXT:
 	case KD_API_SET_CONTEXT:
@@ -105,49 +101,49 @@ static void manip_decode_union(struct kd_manipulate *m, const uint8_t *p)
 		break;
 	case KD_API_GET_CONTEXT_EX:
 	case KD_API_SET_CONTEXT_EX:
-		m->u.context_ex.offset =
-		        kd_get_le32(p + KD_MANIP_CTXEX_OFF_OFFSET);
-		m->u.context_ex.byte_count =
-		        kd_get_le32(p + KD_MANIP_CTXEX_OFF_COUNT);
-		m->u.context_ex.bytes_copied =
-		        kd_get_le32(p + KD_MANIP_CTXEX_OFF_COPIED);
+		m->u.context_ex.offset = kd_get_le32(p +
+						     KD_MANIP_CTXEX_OFF_OFFSET);
+		m->u.context_ex.byte_count = kd_get_le32(
+			p + KD_MANIP_CTXEX_OFF_COUNT);
+		m->u.context_ex.bytes_copied = kd_get_le32(
+			p + KD_MANIP_CTXEX_OFF_COPIED);
 		break;
 	case KD_API_WRITE_BREAKPOINT:
-		m->u.write_bp.address =
-		        kd_get_le64(p + KD_MANIP_WBP_OFF_ADDRESS);
+		m->u.write_bp.address = kd_get_le64(p +
+						    KD_MANIP_WBP_OFF_ADDRESS);
 		m->u.write_bp.handle = kd_get_le32(p + KD_MANIP_WBP_OFF_HANDLE);
 		break;
 	case KD_API_RESTORE_BREAKPOINT:
-		m->u.restore_bp_handle =
-		        kd_get_le32(p + KD_MANIP_RBP_OFF_HANDLE);
+		m->u.restore_bp_handle = kd_get_le32(p +
+						     KD_MANIP_RBP_OFF_HANDLE);
 		break;
 	case KD_API_WRITE_BREAKPOINT_EX:
 	case KD_API_RESTORE_BREAKPOINT_EX:
 		m->u.bp_ex.count = kd_get_le32(p + KD_MANIP_BPEX_OFF_COUNT);
-		m->u.bp_ex.continue_status =
-		        kd_get_le32(p + KD_MANIP_BPEX_OFF_STATUS);
+		m->u.bp_ex.continue_status = kd_get_le32(
+			p + KD_MANIP_BPEX_OFF_STATUS);
 		break;
 	case KD_API_CONTINUE:
-		m->u.continue_status =
-		        kd_get_le32(p + KD_MANIP_CONT_OFF_STATUS);
+		m->u.continue_status = kd_get_le32(p +
+						   KD_MANIP_CONT_OFF_STATUS);
 		break;
 	case KD_API_CONTINUE2:
-		m->u.continue2.continue_status =
-		        kd_get_le32(p + KD_MANIP_CONT2_OFF_STATUS);
-		m->u.continue2.trace_flag =
-		        kd_get_le32(p + KD_MANIP_CONT2_OFF_TRACE);
-		m->u.continue2.amd64.dr7 =
-		        kd_get_le64(p + KD_MANIP_CONT2_AMD64_OFF_DR7);
-		m->u.continue2.amd64.symbol_start =
-		        kd_get_le64(p + KD_MANIP_CONT2_AMD64_OFF_SYM_START);
-		m->u.continue2.amd64.symbol_end =
-		        kd_get_le64(p + KD_MANIP_CONT2_AMD64_OFF_SYM_END);
-		m->u.continue2.x86.dr7 =
-		        kd_get_le32(p + KD_MANIP_CONT2_X86_OFF_DR7);
-		m->u.continue2.x86.symbol_start =
-		        kd_get_le32(p + KD_MANIP_CONT2_X86_OFF_SYM_START);
-		m->u.continue2.x86.symbol_end =
-		        kd_get_le32(p + KD_MANIP_CONT2_X86_OFF_SYM_END);
+		m->u.continue2.continue_status = kd_get_le32(
+			p + KD_MANIP_CONT2_OFF_STATUS);
+		m->u.continue2.trace_flag = kd_get_le32(
+			p + KD_MANIP_CONT2_OFF_TRACE);
+		m->u.continue2.amd64.dr7 = kd_get_le64(
+			p + KD_MANIP_CONT2_AMD64_OFF_DR7);
+		m->u.continue2.amd64.symbol_start = kd_get_le64(
+			p + KD_MANIP_CONT2_AMD64_OFF_SYM_START);
+		m->u.continue2.amd64.symbol_end = kd_get_le64(
+			p + KD_MANIP_CONT2_AMD64_OFF_SYM_END);
+		m->u.continue2.x86.dr7 = kd_get_le32(
+			p + KD_MANIP_CONT2_X86_OFF_DR7);
+		m->u.continue2.x86.symbol_start = kd_get_le32(
+			p + KD_MANIP_CONT2_X86_OFF_SYM_START);
+		m->u.continue2.x86.symbol_end = kd_get_le32(
+			p + KD_MANIP_CONT2_X86_OFF_SYM_END);
 		break;
 	case KD_API_READ_IO_SPACE:
 	case KD_API_WRITE_IO_SPACE:
@@ -158,17 +154,17 @@ static void manip_decode_union(struct kd_manipulate *m, const uint8_t *p)
 	case KD_API_READ_IO_SPACE_EX:
 	case KD_API_WRITE_IO_SPACE_EX:
 		m->u.io_ex.data_size = kd_get_le32(p + KD_MANIP_IOX_OFF_SIZE);
-		m->u.io_ex.interface_type =
-		        kd_get_le32(p + KD_MANIP_IOX_OFF_INTERFACE);
+		m->u.io_ex.interface_type = kd_get_le32(
+			p + KD_MANIP_IOX_OFF_INTERFACE);
 		m->u.io_ex.bus_number = kd_get_le32(p + KD_MANIP_IOX_OFF_BUS);
-		m->u.io_ex.address_space =
-		        kd_get_le32(p + KD_MANIP_IOX_OFF_SPACE);
+		m->u.io_ex.address_space = kd_get_le32(p +
+						       KD_MANIP_IOX_OFF_SPACE);
 		m->u.io_ex.address = kd_get_le64(p + KD_MANIP_IOX_OFF_ADDRESS);
 		m->u.io_ex.data_value = kd_get_le32(p + KD_MANIP_IOX_OFF_VALUE);
 		break;
 	case KD_API_GET_VERSION:
 		(void)kd_version_decode(&m->u.version, p + KD_MANIP_VERSION_OFF,
-		                        KD_VERSION_SIZE);
+					KD_VERSION_SIZE);
 		break;
 	case KD_API_READ_MSR:
 	case KD_API_WRITE_MSR:
@@ -177,27 +173,27 @@ static void manip_decode_union(struct kd_manipulate *m, const uint8_t *p)
 		m->u.msr.high = kd_get_le32(p + KD_MANIP_MSR_OFF_HIGH);
 		break;
 	case KD_API_SEARCH_MEMORY:
-		m->u.search.address =
-		        kd_get_le64(p + KD_MANIP_SEARCH_OFF_ADDRESS);
-		m->u.search.length =
-		        kd_get_le64(p + KD_MANIP_SEARCH_OFF_LENGTH);
-		m->u.search.pattern_length =
-		        kd_get_le32(p + KD_MANIP_SEARCH_OFF_PATTERN);
+		m->u.search.address = kd_get_le64(p +
+						  KD_MANIP_SEARCH_OFF_ADDRESS);
+		m->u.search.length = kd_get_le64(p +
+						 KD_MANIP_SEARCH_OFF_LENGTH);
+		m->u.search.pattern_length = kd_get_le32(
+			p + KD_MANIP_SEARCH_OFF_PATTERN);
 		break;
 	case KD_API_FILL_MEMORY:
 		m->u.fill.address = kd_get_le64(p + KD_MANIP_FILL_OFF_ADDRESS);
 		m->u.fill.length = kd_get_le32(p + KD_MANIP_FILL_OFF_LENGTH);
 		m->u.fill.flags = kd_get_le16(p + KD_MANIP_FILL_OFF_FLAGS);
-		m->u.fill.pattern_length =
-		        kd_get_le16(p + KD_MANIP_FILL_OFF_PATTERN);
+		m->u.fill.pattern_length = kd_get_le16(
+			p + KD_MANIP_FILL_OFF_PATTERN);
 		break;
 	case KD_API_QUERY_MEMORY:
-		m->u.query.address =
-		        kd_get_le64(p + KD_MANIP_QUERY_OFF_ADDRESS);
-		m->u.query.reserved =
-		        kd_get_le64(p + KD_MANIP_QUERY_OFF_RESERVED);
-		m->u.query.address_space =
-		        kd_get_le32(p + KD_MANIP_QUERY_OFF_SPACE);
+		m->u.query.address = kd_get_le64(p +
+						 KD_MANIP_QUERY_OFF_ADDRESS);
+		m->u.query.reserved = kd_get_le64(p +
+						  KD_MANIP_QUERY_OFF_RESERVED);
+		m->u.query.address_space = kd_get_le32(
+			p + KD_MANIP_QUERY_OFF_SPACE);
 		m->u.query.flags = kd_get_le32(p + KD_MANIP_QUERY_OFF_FLAGS);
 		break;
 	case KD_API_GET_BUS_DATA:
@@ -231,7 +227,7 @@ static void manip_encode_union(const struct kd_manipulate *m, uint8_t *p)
 	case KD_API_WRITE_PHYSICAL_MEMORY:
 		kd_put_le64(p + KD_MANIP_MEM_OFF_ADDRESS, m->u.mem.address);
 		kd_put_le32(p + KD_MANIP_MEM_OFF_COUNT,
-		            m->u.mem.transfer_count);
+			    m->u.mem.transfer_count);
 		kd_put_le32(p + KD_MANIP_MEM_OFF_ACTUAL, m->u.mem.actual_count);
 		break;
 	case KD_API_GET_CONTEXT:
@@ -241,49 +237,49 @@ static void manip_encode_union(const struct kd_manipulate *m, uint8_t *p)
 	case KD_API_GET_CONTEXT_EX:
 	case KD_API_SET_CONTEXT_EX:
 		kd_put_le32(p + KD_MANIP_CTXEX_OFF_OFFSET,
-		            m->u.context_ex.offset);
+			    m->u.context_ex.offset);
 		kd_put_le32(p + KD_MANIP_CTXEX_OFF_COUNT,
-		            m->u.context_ex.byte_count);
+			    m->u.context_ex.byte_count);
 		kd_put_le32(p + KD_MANIP_CTXEX_OFF_COPIED,
-		            m->u.context_ex.bytes_copied);
+			    m->u.context_ex.bytes_copied);
 		break;
 	case KD_API_WRITE_BREAKPOINT:
 		kd_put_le64(p + KD_MANIP_WBP_OFF_ADDRESS,
-		            m->u.write_bp.address);
+			    m->u.write_bp.address);
 		kd_put_le32(p + KD_MANIP_WBP_OFF_HANDLE, m->u.write_bp.handle);
 		break;
 	case KD_API_RESTORE_BREAKPOINT:
 		kd_put_le32(p + KD_MANIP_RBP_OFF_HANDLE,
-		            m->u.restore_bp_handle);
+			    m->u.restore_bp_handle);
 		break;
 	case KD_API_WRITE_BREAKPOINT_EX:
 	case KD_API_RESTORE_BREAKPOINT_EX:
 		kd_put_le32(p + KD_MANIP_BPEX_OFF_COUNT, m->u.bp_ex.count);
 		kd_put_le32(p + KD_MANIP_BPEX_OFF_STATUS,
-		            m->u.bp_ex.continue_status);
+			    m->u.bp_ex.continue_status);
 		break;
 	case KD_API_CONTINUE:
 		kd_put_le32(p + KD_MANIP_CONT_OFF_STATUS, m->u.continue_status);
 		break;
 	case KD_API_CONTINUE2:
 		kd_put_le32(p + KD_MANIP_CONT2_OFF_STATUS,
-		            m->u.continue2.continue_status);
+			    m->u.continue2.continue_status);
 		kd_put_le32(p + KD_MANIP_CONT2_OFF_TRACE,
-		            m->u.continue2.trace_flag);
+			    m->u.continue2.trace_flag);
 		if (x86) {
 			kd_put_le32(p + KD_MANIP_CONT2_X86_OFF_DR7,
-			            m->u.continue2.x86.dr7);
+				    m->u.continue2.x86.dr7);
 			kd_put_le32(p + KD_MANIP_CONT2_X86_OFF_SYM_START,
-			            m->u.continue2.x86.symbol_start);
+				    m->u.continue2.x86.symbol_start);
 			kd_put_le32(p + KD_MANIP_CONT2_X86_OFF_SYM_END,
-			            m->u.continue2.x86.symbol_end);
+				    m->u.continue2.x86.symbol_end);
 		} else {
 			kd_put_le64(p + KD_MANIP_CONT2_AMD64_OFF_DR7,
-			            m->u.continue2.amd64.dr7);
+				    m->u.continue2.amd64.dr7);
 			kd_put_le64(p + KD_MANIP_CONT2_AMD64_OFF_SYM_START,
-			            m->u.continue2.amd64.symbol_start);
+				    m->u.continue2.amd64.symbol_start);
 			kd_put_le64(p + KD_MANIP_CONT2_AMD64_OFF_SYM_END,
-			            m->u.continue2.amd64.symbol_end);
+				    m->u.continue2.amd64.symbol_end);
 		}
 		break;
 	case KD_API_READ_IO_SPACE:
@@ -296,16 +292,16 @@ static void manip_encode_union(const struct kd_manipulate *m, uint8_t *p)
 	case KD_API_WRITE_IO_SPACE_EX:
 		kd_put_le32(p + KD_MANIP_IOX_OFF_SIZE, m->u.io_ex.data_size);
 		kd_put_le32(p + KD_MANIP_IOX_OFF_INTERFACE,
-		            m->u.io_ex.interface_type);
+			    m->u.io_ex.interface_type);
 		kd_put_le32(p + KD_MANIP_IOX_OFF_BUS, m->u.io_ex.bus_number);
 		kd_put_le32(p + KD_MANIP_IOX_OFF_SPACE,
-		            m->u.io_ex.address_space);
+			    m->u.io_ex.address_space);
 		kd_put_le64(p + KD_MANIP_IOX_OFF_ADDRESS, m->u.io_ex.address);
 		kd_put_le32(p + KD_MANIP_IOX_OFF_VALUE, m->u.io_ex.data_value);
 		break;
 	case KD_API_GET_VERSION:
 		(void)kd_version_encode(p + KD_MANIP_VERSION_OFF,
-		                        KD_VERSION_SIZE, &m->u.version);
+					KD_VERSION_SIZE, &m->u.version);
 		break;
 	case KD_API_READ_MSR:
 	case KD_API_WRITE_MSR:
@@ -315,24 +311,24 @@ static void manip_encode_union(const struct kd_manipulate *m, uint8_t *p)
 		break;
 	case KD_API_SEARCH_MEMORY:
 		kd_put_le64(p + KD_MANIP_SEARCH_OFF_ADDRESS,
-		            m->u.search.address);
+			    m->u.search.address);
 		kd_put_le64(p + KD_MANIP_SEARCH_OFF_LENGTH, m->u.search.length);
 		kd_put_le32(p + KD_MANIP_SEARCH_OFF_PATTERN,
-		            m->u.search.pattern_length);
+			    m->u.search.pattern_length);
 		break;
 	case KD_API_FILL_MEMORY:
 		kd_put_le64(p + KD_MANIP_FILL_OFF_ADDRESS, m->u.fill.address);
 		kd_put_le32(p + KD_MANIP_FILL_OFF_LENGTH, m->u.fill.length);
 		kd_put_le16(p + KD_MANIP_FILL_OFF_FLAGS, m->u.fill.flags);
 		kd_put_le16(p + KD_MANIP_FILL_OFF_PATTERN,
-		            m->u.fill.pattern_length);
+			    m->u.fill.pattern_length);
 		break;
 	case KD_API_QUERY_MEMORY:
 		kd_put_le64(p + KD_MANIP_QUERY_OFF_ADDRESS, m->u.query.address);
 		kd_put_le64(p + KD_MANIP_QUERY_OFF_RESERVED,
-		            m->u.query.reserved);
+			    m->u.query.reserved);
 		kd_put_le32(p + KD_MANIP_QUERY_OFF_SPACE,
-		            m->u.query.address_space);
+			    m->u.query.address_space);
 		kd_put_le32(p + KD_MANIP_QUERY_OFF_FLAGS, m->u.query.flags);
 		break;
 	case KD_API_GET_BUS_DATA:
@@ -351,9 +347,8 @@ static void manip_encode_union(const struct kd_manipulate *m, uint8_t *p)
 	}
 }
 
-int kd_manipulate_decode(struct kd_manipulate *out,
-                         const uint8_t *payload,
-                         size_t len)
+int kd_manipulate_decode(struct kd_manipulate *out, const uint8_t *payload,
+			 size_t len)
 {
 	if (!out || (!payload && len > 0))
 		return KD_EINVAL;
@@ -361,8 +356,8 @@ int kd_manipulate_decode(struct kd_manipulate *out,
 	if (len < KD_MANIP_SIZE)
 		return KD_ETRUNC;
 	out->api = kd_get_le32(payload + KD_MANIP_OFF_API);
-	out->processor_level =
-	        kd_get_le16(payload + KD_MANIP_OFF_PROCESSOR_LEVEL);
+	out->processor_level = kd_get_le16(payload +
+					   KD_MANIP_OFF_PROCESSOR_LEVEL);
 	out->processor = kd_get_le16(payload + KD_MANIP_OFF_PROCESSOR);
 	out->return_status = kd_get_le32(payload + KD_MANIP_OFF_RETURN_STATUS);
 	out->padding = kd_get_le32(payload + KD_MANIP_OFF_RETURN_STATUS + 4);
@@ -373,12 +368,9 @@ int kd_manipulate_decode(struct kd_manipulate *out,
 	return KD_OK;
 }
 
-int kd_manipulate_encode(uint8_t *out,
-                         size_t cap,
-                         size_t *len_out,
-                         const struct kd_manipulate *m,
-                         const void *data,
-                         size_t data_len)
+int kd_manipulate_encode(uint8_t *out, size_t cap, size_t *len_out,
+			 const struct kd_manipulate *m, const void *data,
+			 size_t data_len)
 {
 	int rc;
 
@@ -432,13 +424,12 @@ static void sc_decode_strings(struct kd_state_change *sc)
 		rest = name_len < n ? n - name_len - 1 : 0;
 		sc->u.command_string.command = x + (n - rest);
 		sc->u.command_string.command_len =
-		        rest ? bounded_strlen(x + (n - rest), rest) : 0;
+			rest ? bounded_strlen(x + (n - rest), rest) : 0;
 	}
 }
 
-int kd_state_change_decode(struct kd_state_change *out,
-                           const uint8_t *payload,
-                           size_t len)
+int kd_state_change_decode(struct kd_state_change *out, const uint8_t *payload,
+			   size_t len)
 {
 	const uint8_t *p = payload;
 	uint32_t state;
@@ -469,33 +460,33 @@ int kd_state_change_decode(struct kd_state_change *out,
 		r->flags = kd_get_le32(q + KD_EXCREC_OFF_FLAGS);
 		r->record = kd_get_le64(q + KD_EXCREC_OFF_RECORD);
 		r->address = kd_get_le64(q + KD_EXCREC_OFF_ADDRESS);
-		r->number_parameters =
-		        kd_get_le32(q + KD_EXCREC_OFF_NUM_PARAMS);
+		r->number_parameters = kd_get_le32(q +
+						   KD_EXCREC_OFF_NUM_PARAMS);
 		for (size_t i = 0; i < KD_EXCEPTION_MAXIMUM_PARAMETERS; i++)
-			r->information[i] =
-			        kd_get_le64(q + KD_EXCREC_OFF_INFO + 8 * i);
-		out->u.exception.first_chance =
-		        kd_get_le32(p + KD_SC_EXC_OFF_FIRST_CHANCE);
+			r->information[i] = kd_get_le64(q + KD_EXCREC_OFF_INFO +
+							8 * i);
+		out->u.exception.first_chance = kd_get_le32(
+			p + KD_SC_EXC_OFF_FIRST_CHANCE);
 	} else if (state == KD_STATE_LOAD_SYMBOLS) {
-		out->u.load_symbols.path_name_length =
-		        kd_get_le32(p + KD_SC_LS_OFF_PATH_LEN);
-		out->u.load_symbols.base_of_dll =
-		        kd_get_le64(p + KD_SC_LS_OFF_BASE);
-		out->u.load_symbols.process_id =
-		        kd_get_le64(p + KD_SC_LS_OFF_PROCESS_ID);
-		out->u.load_symbols.checksum =
-		        kd_get_le32(p + KD_SC_LS_OFF_CHECKSUM);
-		out->u.load_symbols.size_of_image =
-		        kd_get_le32(p + KD_SC_LS_OFF_SIZE);
+		out->u.load_symbols.path_name_length = kd_get_le32(
+			p + KD_SC_LS_OFF_PATH_LEN);
+		out->u.load_symbols.base_of_dll = kd_get_le64(
+			p + KD_SC_LS_OFF_BASE);
+		out->u.load_symbols.process_id = kd_get_le64(
+			p + KD_SC_LS_OFF_PROCESS_ID);
+		out->u.load_symbols.checksum = kd_get_le32(
+			p + KD_SC_LS_OFF_CHECKSUM);
+		out->u.load_symbols.size_of_image = kd_get_le32(
+			p + KD_SC_LS_OFF_SIZE);
 		out->u.load_symbols.unload_symbols = p[KD_SC_LS_OFF_UNLOAD];
 	} else if (state == KD_STATE_COMMAND_STRING) {
-		out->u.command_string.flags =
-		        kd_get_le32(p + KD_SC_CMD_OFF_FLAGS);
-		out->u.command_string.reserved1 =
-		        kd_get_le32(p + KD_SC_CMD_OFF_RESERVED1);
+		out->u.command_string.flags = kd_get_le32(p +
+							  KD_SC_CMD_OFF_FLAGS);
+		out->u.command_string.reserved1 = kd_get_le32(
+			p + KD_SC_CMD_OFF_RESERVED1);
 		for (size_t i = 0; i < 7; i++)
 			out->u.command_string.reserved2[i] = kd_get_le64(
-			        p + KD_SC_CMD_OFF_RESERVED2 + 8 * i);
+				p + KD_SC_CMD_OFF_RESERVED2 + 8 * i);
 	}
 	sc_decode_strings(out);
 
@@ -558,12 +549,9 @@ static void sc_encode_control(const struct kd_state_change *sc, uint8_t *p)
 	}
 }
 
-int kd_state_change_encode(uint8_t *out,
-                           size_t cap,
-                           size_t *len_out,
-                           const struct kd_state_change *sc,
-                           const void *extra,
-                           size_t extra_len)
+int kd_state_change_encode(uint8_t *out, size_t cap, size_t *len_out,
+			   const struct kd_state_change *sc, const void *extra,
+			   size_t extra_len)
 {
 	uint8_t *p = out;
 	uint32_t state;
@@ -596,29 +584,29 @@ int kd_state_change_encode(uint8_t *out,
 		kd_put_le32(q + KD_EXCREC_OFF_NUM_PARAMS, r->number_parameters);
 		for (size_t i = 0; i < KD_EXCEPTION_MAXIMUM_PARAMETERS; i++)
 			kd_put_le64(q + KD_EXCREC_OFF_INFO + 8 * i,
-			            r->information[i]);
+				    r->information[i]);
 		kd_put_le32(p + KD_SC_EXC_OFF_FIRST_CHANCE,
-		            sc->u.exception.first_chance);
+			    sc->u.exception.first_chance);
 	} else if (state == KD_STATE_LOAD_SYMBOLS) {
 		kd_put_le32(p + KD_SC_LS_OFF_PATH_LEN,
-		            sc->u.load_symbols.path_name_length);
+			    sc->u.load_symbols.path_name_length);
 		kd_put_le64(p + KD_SC_LS_OFF_BASE,
-		            sc->u.load_symbols.base_of_dll);
+			    sc->u.load_symbols.base_of_dll);
 		kd_put_le64(p + KD_SC_LS_OFF_PROCESS_ID,
-		            sc->u.load_symbols.process_id);
+			    sc->u.load_symbols.process_id);
 		kd_put_le32(p + KD_SC_LS_OFF_CHECKSUM,
-		            sc->u.load_symbols.checksum);
+			    sc->u.load_symbols.checksum);
 		kd_put_le32(p + KD_SC_LS_OFF_SIZE,
-		            sc->u.load_symbols.size_of_image);
+			    sc->u.load_symbols.size_of_image);
 		p[KD_SC_LS_OFF_UNLOAD] = sc->u.load_symbols.unload_symbols;
 	} else if (state == KD_STATE_COMMAND_STRING) {
 		kd_put_le32(p + KD_SC_CMD_OFF_FLAGS,
-		            sc->u.command_string.flags);
+			    sc->u.command_string.flags);
 		kd_put_le32(p + KD_SC_CMD_OFF_RESERVED1,
-		            sc->u.command_string.reserved1);
+			    sc->u.command_string.reserved1);
 		for (size_t i = 0; i < 7; i++)
 			kd_put_le64(p + KD_SC_CMD_OFF_RESERVED2 + 8 * i,
-			            sc->u.command_string.reserved2[i]);
+				    sc->u.command_string.reserved2[i]);
 	}
 	sc_encode_control(sc, p);
 	return KD_OK;
@@ -626,9 +614,8 @@ int kd_state_change_encode(uint8_t *out,
 
 /* --- DBGKD_DEBUG_IO --- */
 
-int kd_debug_io_decode(struct kd_debug_io *out,
-                       const uint8_t *payload,
-                       size_t len)
+int kd_debug_io_decode(struct kd_debug_io *out, const uint8_t *payload,
+		       size_t len)
 {
 	if (!out || (!payload && len > 0))
 		return KD_EINVAL;
@@ -636,8 +623,8 @@ int kd_debug_io_decode(struct kd_debug_io *out,
 	if (len < KD_DEBUG_IO_SIZE)
 		return KD_ETRUNC;
 	out->api = kd_get_le32(payload + KD_DEBUG_IO_OFF_API);
-	out->processor_level =
-	        kd_get_le16(payload + KD_DEBUG_IO_OFF_PROCESSOR_LEVEL);
+	out->processor_level = kd_get_le16(payload +
+					   KD_DEBUG_IO_OFF_PROCESSOR_LEVEL);
 	out->processor = kd_get_le16(payload + KD_DEBUG_IO_OFF_PROCESSOR);
 	out->length = kd_get_le32(payload + KD_DEBUG_IO_OFF_LENGTH);
 	out->read_length = kd_get_le32(payload + KD_DEBUG_IO_OFF_READ_LENGTH);
@@ -646,12 +633,9 @@ int kd_debug_io_decode(struct kd_debug_io *out,
 	return KD_OK;
 }
 
-int kd_debug_io_encode(uint8_t *out,
-                       size_t cap,
-                       size_t *len_out,
-                       const struct kd_debug_io *io,
-                       const void *text,
-                       size_t text_len)
+int kd_debug_io_encode(uint8_t *out, size_t cap, size_t *len_out,
+		       const struct kd_debug_io *io, const void *text,
+		       size_t text_len)
 {
 	int rc;
 
@@ -670,9 +654,8 @@ int kd_debug_io_encode(uint8_t *out,
 
 /* --- DBGKD_FILE_IO --- */
 
-int kd_file_io_decode(struct kd_file_io *out,
-                      const uint8_t *payload,
-                      size_t len)
+int kd_file_io_decode(struct kd_file_io *out, const uint8_t *payload,
+		      size_t len)
 {
 	const uint8_t *p = payload;
 
@@ -686,20 +669,20 @@ int kd_file_io_decode(struct kd_file_io *out,
 	memcpy(out->raw, p + KD_FILE_IO_OFF_UNION, sizeof(out->raw));
 	switch (out->api) {
 	case KD_FILE_IO_CREATE:
-		out->u.create.desired_access =
-		        kd_get_le32(p + KD_FILE_IO_CREATE_OFF_ACCESS);
-		out->u.create.file_attributes =
-		        kd_get_le32(p + KD_FILE_IO_CREATE_OFF_ATTRIBUTES);
-		out->u.create.share_access =
-		        kd_get_le32(p + KD_FILE_IO_CREATE_OFF_SHARE);
-		out->u.create.create_disposition =
-		        kd_get_le32(p + KD_FILE_IO_CREATE_OFF_DISPOSITION);
-		out->u.create.create_options =
-		        kd_get_le32(p + KD_FILE_IO_CREATE_OFF_OPTIONS);
-		out->u.create.handle =
-		        kd_get_le64(p + KD_FILE_IO_CREATE_OFF_HANDLE);
-		out->u.create.length =
-		        kd_get_le64(p + KD_FILE_IO_CREATE_OFF_LENGTH);
+		out->u.create.desired_access = kd_get_le32(
+			p + KD_FILE_IO_CREATE_OFF_ACCESS);
+		out->u.create.file_attributes = kd_get_le32(
+			p + KD_FILE_IO_CREATE_OFF_ATTRIBUTES);
+		out->u.create.share_access = kd_get_le32(
+			p + KD_FILE_IO_CREATE_OFF_SHARE);
+		out->u.create.create_disposition = kd_get_le32(
+			p + KD_FILE_IO_CREATE_OFF_DISPOSITION);
+		out->u.create.create_options = kd_get_le32(
+			p + KD_FILE_IO_CREATE_OFF_OPTIONS);
+		out->u.create.handle = kd_get_le64(
+			p + KD_FILE_IO_CREATE_OFF_HANDLE);
+		out->u.create.length = kd_get_le64(
+			p + KD_FILE_IO_CREATE_OFF_LENGTH);
 		break;
 	case KD_FILE_IO_READ:
 	case KD_FILE_IO_WRITE:
@@ -708,8 +691,8 @@ int kd_file_io_decode(struct kd_file_io *out,
 		out->u.rw.length = kd_get_le32(p + KD_FILE_IO_RW_OFF_LENGTH);
 		break;
 	case KD_FILE_IO_CLOSE:
-		out->u.close.handle =
-		        kd_get_le64(p + KD_FILE_IO_CLOSE_OFF_HANDLE);
+		out->u.close.handle = kd_get_le64(p +
+						  KD_FILE_IO_CLOSE_OFF_HANDLE);
 		break;
 	default:
 		break;
@@ -719,12 +702,9 @@ int kd_file_io_decode(struct kd_file_io *out,
 	return KD_OK;
 }
 
-int kd_file_io_encode(uint8_t *out,
-                      size_t cap,
-                      size_t *len_out,
-                      const struct kd_file_io *io,
-                      const void *data,
-                      size_t data_len)
+int kd_file_io_encode(uint8_t *out, size_t cap, size_t *len_out,
+		      const struct kd_file_io *io, const void *data,
+		      size_t data_len)
 {
 	uint8_t *p = out;
 	int rc;
@@ -740,19 +720,19 @@ int kd_file_io_encode(uint8_t *out,
 	switch (io->api) {
 	case KD_FILE_IO_CREATE:
 		kd_put_le32(p + KD_FILE_IO_CREATE_OFF_ACCESS,
-		            io->u.create.desired_access);
+			    io->u.create.desired_access);
 		kd_put_le32(p + KD_FILE_IO_CREATE_OFF_ATTRIBUTES,
-		            io->u.create.file_attributes);
+			    io->u.create.file_attributes);
 		kd_put_le32(p + KD_FILE_IO_CREATE_OFF_SHARE,
-		            io->u.create.share_access);
+			    io->u.create.share_access);
 		kd_put_le32(p + KD_FILE_IO_CREATE_OFF_DISPOSITION,
-		            io->u.create.create_disposition);
+			    io->u.create.create_disposition);
 		kd_put_le32(p + KD_FILE_IO_CREATE_OFF_OPTIONS,
-		            io->u.create.create_options);
+			    io->u.create.create_options);
 		kd_put_le64(p + KD_FILE_IO_CREATE_OFF_HANDLE,
-		            io->u.create.handle);
+			    io->u.create.handle);
 		kd_put_le64(p + KD_FILE_IO_CREATE_OFF_LENGTH,
-		            io->u.create.length);
+			    io->u.create.length);
 		break;
 	case KD_FILE_IO_READ:
 	case KD_FILE_IO_WRITE:
@@ -762,7 +742,7 @@ int kd_file_io_encode(uint8_t *out,
 		break;
 	case KD_FILE_IO_CLOSE:
 		kd_put_le64(p + KD_FILE_IO_CLOSE_OFF_HANDLE,
-		            io->u.close.handle);
+			    io->u.close.handle);
 		break;
 	default:
 		break;
@@ -772,9 +752,8 @@ int kd_file_io_encode(uint8_t *out,
 
 /* --- DBGKD_TRACE_IO --- */
 
-int kd_trace_io_decode(struct kd_trace_io *out,
-                       const uint8_t *payload,
-                       size_t len)
+int kd_trace_io_decode(struct kd_trace_io *out, const uint8_t *payload,
+		       size_t len)
 {
 	if (!out || (!payload && len > 0))
 		return KD_EINVAL;
@@ -782,8 +761,8 @@ int kd_trace_io_decode(struct kd_trace_io *out,
 	if (len < KD_TRACE_IO_SIZE)
 		return KD_ETRUNC;
 	out->api = kd_get_le32(payload + KD_TRACE_IO_OFF_API);
-	out->processor_level =
-	        kd_get_le16(payload + KD_TRACE_IO_OFF_PROCESSOR_LEVEL);
+	out->processor_level = kd_get_le16(payload +
+					   KD_TRACE_IO_OFF_PROCESSOR_LEVEL);
 	out->processor = kd_get_le16(payload + KD_TRACE_IO_OFF_PROCESSOR);
 	memcpy(out->raw, payload + KD_TRACE_IO_OFF_LENGTH, sizeof(out->raw));
 	out->length_of_data = kd_get_le32(payload + KD_TRACE_IO_OFF_LENGTH);
@@ -792,12 +771,9 @@ int kd_trace_io_decode(struct kd_trace_io *out,
 	return KD_OK;
 }
 
-int kd_trace_io_encode(uint8_t *out,
-                       size_t cap,
-                       size_t *len_out,
-                       const struct kd_trace_io *io,
-                       const void *data,
-                       size_t data_len)
+int kd_trace_io_encode(uint8_t *out, size_t cap, size_t *len_out,
+		       const struct kd_trace_io *io, const void *data,
+		       size_t data_len)
 {
 	int rc;
 
@@ -817,8 +793,7 @@ int kd_trace_io_encode(uint8_t *out,
 /* --- DBGKD_CONTROL_REQUEST --- */
 
 int kd_control_request_decode(struct kd_control_request *out,
-                              const uint8_t *payload,
-                              size_t len)
+			      const uint8_t *payload, size_t len)
 {
 	if (!out || (!payload && len > 0))
 		return KD_EINVAL;
@@ -826,16 +801,14 @@ int kd_control_request_decode(struct kd_control_request *out,
 	if (len < KD_CONTROL_REQUEST_SIZE)
 		return KD_ETRUNC;
 	out->api = kd_get_le32(payload + KD_CONTROL_REQUEST_OFF_API);
-	out->breakpoint_number =
-	        kd_get_le32(payload + KD_CONTROL_REQUEST_OFF_BP_NUMBER);
+	out->breakpoint_number = kd_get_le32(payload +
+					     KD_CONTROL_REQUEST_OFF_BP_NUMBER);
 	out->result = kd_get_le32(payload + KD_CONTROL_REQUEST_OFF_RESULT);
 	return KD_OK;
 }
 
-int kd_control_request_encode(uint8_t *out,
-                              size_t cap,
-                              size_t *len_out,
-                              const struct kd_control_request *req)
+int kd_control_request_encode(uint8_t *out, size_t cap, size_t *len_out,
+			      const struct kd_control_request *req)
 {
 	if (!out || !req)
 		return KD_EINVAL;
@@ -843,7 +816,7 @@ int kd_control_request_encode(uint8_t *out,
 		return KD_EBUFS;
 	kd_put_le32(out + KD_CONTROL_REQUEST_OFF_API, req->api);
 	kd_put_le32(out + KD_CONTROL_REQUEST_OFF_BP_NUMBER,
-	            req->breakpoint_number);
+		    req->breakpoint_number);
 	kd_put_le32(out + KD_CONTROL_REQUEST_OFF_RESULT, req->result);
 	if (len_out)
 		*len_out = KD_CONTROL_REQUEST_SIZE;

@@ -12,18 +12,10 @@ KD_STATIC_ASSERT(KD_PACKET_MAX_SEND <= KD_PACKET_MAX_RECV,
 KD_STATIC_ASSERT(KD_PACKET_MAX_RECV <= UINT16_MAX, "count is 16 bits");
 
 static const char *const type_names[] = {
-	"UNUSED",
-	"KD_STATE_CHANGE32",
-	"KD_STATE_MANIPULATE",
-	"KD_DEBUG_IO",
-	"KD_ACKNOWLEDGE",
-	"KD_RESEND",
-	"KD_RESET",
-	"KD_STATE_CHANGE64",
-	"KD_POLL_BREAKIN",
-	"KD_TRACE_IO",
-	"KD_CONTROL_REQUEST",
-	"KD_FILE_IO",
+	"UNUSED",	   "KD_STATE_CHANGE32",	 "KD_STATE_MANIPULATE",
+	"KD_DEBUG_IO",	   "KD_ACKNOWLEDGE",	 "KD_RESEND",
+	"KD_RESET",	   "KD_STATE_CHANGE64",	 "KD_POLL_BREAKIN",
+	"KD_TRACE_IO",	   "KD_CONTROL_REQUEST", "KD_FILE_IO",
 	"PACKET_TYPE_MAX",
 };
 
@@ -98,13 +90,8 @@ void kd_packet_header_decode(struct kd_packet_header *h, const uint8_t *in)
 	h->checksum = kd_get_le32(in + 12);
 }
 
-int kd_packet_build(uint8_t *out,
-		    size_t cap,
-		    size_t *len_out,
-		    unsigned type,
-		    uint32_t id,
-		    const void *payload,
-		    size_t payload_len,
+int kd_packet_build(uint8_t *out, size_t cap, size_t *len_out, unsigned type,
+		    uint32_t id, const void *payload, size_t payload_len,
 		    bool with_trailer)
 {
 	struct kd_packet_header h;
@@ -132,11 +119,8 @@ int kd_packet_build(uint8_t *out,
 	return 0;
 }
 
-int kd_packet_build_control(uint8_t *out,
-			    size_t cap,
-			    size_t *len_out,
-			    unsigned type,
-			    uint32_t id)
+int kd_packet_build_control(uint8_t *out, size_t cap, size_t *len_out,
+			    unsigned type, uint32_t id)
 {
 	struct kd_packet_header h;
 
@@ -155,8 +139,7 @@ int kd_packet_build_control(uint8_t *out,
 	return 0;
 }
 
-static int decode_fail(struct kd_packet_view *out,
-		       enum kd_packet_fault fault,
+static int decode_fail(struct kd_packet_view *out, enum kd_packet_fault fault,
 		       int code)
 {
 	out->fault = fault;

@@ -51,8 +51,7 @@ static void discard(struct kd_stream *s, size_t n)
 }
 
 /* Fill the common part of an event and reset the per-event counters. */
-static void emit(struct kd_stream *s,
-		 struct kd_stream_event *ev,
+static void emit(struct kd_stream *s, struct kd_stream_event *ev,
 		 enum kd_stream_event_kind kind)
 {
 	ev->kind = kind;
@@ -62,8 +61,7 @@ static void emit(struct kd_stream *s,
 	s->skipped = 0;
 }
 
-static void emit_bad(struct kd_stream *s,
-		     struct kd_stream_event *ev,
+static void emit_bad(struct kd_stream *s, struct kd_stream_event *ev,
 		     enum kd_packet_fault reason)
 {
 	emit(s, ev, KD_STREAM_EVENT_BAD_PACKET);
@@ -103,9 +101,7 @@ static void emit_packet(struct kd_stream *s, struct kd_stream_event *ev)
  * Hunt over @p buf.  Returns bytes consumed; stops after a full leader
  * (state HEADER) or a break-in byte (event emitted).
  */
-static size_t hunt(struct kd_stream *s,
-		   const uint8_t *buf,
-		   size_t len,
+static size_t hunt(struct kd_stream *s, const uint8_t *buf, size_t len,
 		   struct kd_stream_event *ev)
 {
 	size_t i;
@@ -162,8 +158,7 @@ static void header_done(struct kd_stream *s, struct kd_stream_event *ev)
 }
 
 /* The trailer position has a byte: validate the data packet. */
-static size_t trailer(struct kd_stream *s,
-		      uint8_t b,
+static size_t trailer(struct kd_stream *s, uint8_t b,
 		      struct kd_stream_event *ev)
 {
 	if (b != KD_PACKET_TRAILER) {
@@ -182,9 +177,7 @@ static size_t trailer(struct kd_stream *s,
 	return 1;
 }
 
-size_t kd_stream_feed(struct kd_stream *s,
-		      const uint8_t *buf,
-		      size_t len,
+size_t kd_stream_feed(struct kd_stream *s, const uint8_t *buf, size_t len,
 		      struct kd_stream_event *ev)
 {
 	size_t used = 0;

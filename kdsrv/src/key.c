@@ -182,9 +182,10 @@ int kd_srv_trans_defaults(const char *trans, char *buf, size_t cap)
 		if (!v)
 			continue;
 		if (!env_value_ok(v)) {
-			rc = kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
-					  "%s on the kdsrv machine is not a usable %s= value",
-					  d->var, d->key);
+			rc = kd_error_set(
+				KD_EINVAL, KD_ERRCLASS_SERVER,
+				"%s on the kdsrv machine is not a usable %s= value",
+				d->var, d->key);
 			break;
 		}
 		rc = append(buf, cap, &o, any ? "," : "", d->key);

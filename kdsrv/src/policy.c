@@ -20,7 +20,7 @@
 #include <kd/kdsrv.h>
 #include <kd/sys/transport.h>
 
-#define POL_SCHEME_MAX 15      /* as the transport registry */
+#define POL_SCHEME_MAX 15 /* as the transport registry */
 #define POL_MAX_PATTERNS 256
 #define POL_LINE_MAX 2048
 #define POL_FILE_MAX (256 * 1024)
@@ -51,14 +51,14 @@ struct tuning {
 };
 
 static const struct tuning tuning[] = {
-	{ "com", "baud" }, { "com", "resets" }, { "com", "reconnect" },
+	{ "com", "baud" }, { "com", "resets" },	 { "com", "reconnect" },
 	{ "net", "key" },  { "net", "auth_ms" }, { NULL, NULL },
 };
 
 /* Options whose values are numbers: compared in canonical decimal. */
 static const struct tuning numeric[] = {
-	{ "com", "baud" },    { "com", "ipport" },   { "com", "resets" },
-	{ "net", "port" },    { "net", "auth_ms" },  { "net", "offer_ms" },
+	{ "com", "baud" },	{ "com", "ipport" },  { "com", "resets" },
+	{ "net", "port" },	{ "net", "auth_ms" }, { "net", "offer_ms" },
 	{ "net", "localport" }, { NULL, NULL },
 };
 
@@ -110,9 +110,10 @@ static int parse_part(const char *start, size_t len, struct pol_seg *seg,
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-			return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
-					    "%s: bad transport name in part %zu",
-					    what, part);
+			return kd_error_set(
+				KD_EINVAL, KD_ERRCLASS_SERVER,
+				"%s: bad transport name in part %zu", what,
+				part);
 		seg->scheme[i] = c;
 	}
 	seg->scheme[sl] = '\0';
@@ -215,9 +216,10 @@ static bool value_ok(const char *scheme, const char *key, const char *v,
 
 	if (in_table(numeric, scheme, key)) {
 		if (!decimal(v, &n)) {
-			snprintf(why, cap,
-				 "%s=%.64s: numbers must be written in plain decimal",
-				 key, v);
+			snprintf(
+				why, cap,
+				"%s=%.64s: numbers must be written in plain decimal",
+				key, v);
 			return false;
 		}
 		if (range(pat, &lo, &hi)) {
@@ -294,8 +296,10 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 			return false;
 		rv = kd_params_get(req->p, k);
 		if (!pv != !rv) {
-			snprintf(why, cap, pv ? "'%s' needs a value" :
-						"'%s' takes no value", k);
+			snprintf(why, cap,
+				 pv ? "'%s' needs a value" :
+				      "'%s' takes no value",
+				 k);
 			return false;
 		}
 		if (pv && !value_ok(req->scheme, k, rv, pv, why, cap))
@@ -451,20 +455,21 @@ int kd_srv_policy_add_text(struct kd_srv_policy *p, const char *text,
 		if (i < len)
 			i++;
 		lineno++;
-		while (start < end && (text[start] == ' ' ||
-				       text[start] == '\t'))
+		while (start < end &&
+		       (text[start] == ' ' || text[start] == '\t'))
 			start++;
-		while (end > start && (text[end - 1] == ' ' ||
-				       text[end - 1] == '\t' ||
-				       text[end - 1] == '\r'))
+		while (end > start &&
+		       (text[end - 1] == ' ' || text[end - 1] == '\t' ||
+			text[end - 1] == '\r'))
 			end--;
 		n = end - start;
 		if (n == 0 || text[start] == '#')
 			continue;
 		if (n > POL_LINE_MAX)
-			return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
-					    "%.200s:%zu: line longer than %d bytes",
-					    origin, lineno, POL_LINE_MAX);
+			return kd_error_set(
+				KD_EINVAL, KD_ERRCLASS_SERVER,
+				"%.200s:%zu: line longer than %d bytes", origin,
+				lineno, POL_LINE_MAX);
 		if (memchr(text + start, '\0', n))
 			return kd_error_set(KD_EINVAL, KD_ERRCLASS_SERVER,
 					    "%.200s:%zu: NUL byte", origin,
@@ -475,8 +480,7 @@ int kd_srv_policy_add_text(struct kd_srv_policy *p, const char *text,
 		if (rc < 0) {
 			char msg[300];
 
-			snprintf(msg, sizeof(msg), "%s",
-				 kd_error_message(rc));
+			snprintf(msg, sizeof(msg), "%s", kd_error_message(rc));
 			return kd_error_set(rc, KD_ERRCLASS_SERVER,
 					    "%.200s:%zu: %s", origin, lineno,
 					    msg);
@@ -522,8 +526,9 @@ size_t kd_srv_policy_describe(const struct kd_srv_policy *p, char *buf,
 		return 0;
 	buf[0] = '\0';
 	if (!p) {
-		snprintf(buf, cap, "the default list (net:, com: serial "
-				   "devices, the environment's ports)");
+		snprintf(buf, cap,
+			 "the default list (net:, com: serial "
+			 "devices, the environment's ports)");
 		return strlen(buf);
 	}
 	if (p->count == 0) {
@@ -545,8 +550,8 @@ size_t kd_srv_policy_describe(const struct kd_srv_policy *p, char *buf,
 
 /* --- the check --- */
 
-static int check(const struct kd_srv_policy *p, const char *trans,
-		 char *why, size_t cap)
+static int check(const struct kd_srv_policy *p, const char *trans, char *why,
+		 size_t cap)
 {
 	struct pol_seg req[KD_TRANSPORT_MAX_DEPTH];
 	char diff[600] = "", first[600] = "";
@@ -584,14 +589,17 @@ static int check(const struct kd_srv_policy *p, const char *trans,
 		}
 	}
 	if (p->count == 0)
-		snprintf(why, cap, "refused by policy: no transport is allowed");
-	else if (near)
-		snprintf(why, cap, "refused by policy: %s (nearest rule %.200s)",
-			 first, near->text);
-	else if (nreq > 1)
 		snprintf(why, cap,
-			 "refused by policy: layered transports ('%s|...') are not allowed",
-			 req[0].scheme);
+			 "refused by policy: no transport is allowed");
+	else if (near)
+		snprintf(why, cap,
+			 "refused by policy: %s (nearest rule %.200s)", first,
+			 near->text);
+	else if (nreq > 1)
+		snprintf(
+			why, cap,
+			"refused by policy: layered transports ('%s|...') are not allowed",
+			req[0].scheme);
 	else
 		snprintf(why, cap,
 			 "refused by policy: transport '%s:' is not allowed",

@@ -30,11 +30,11 @@
 
 #define SRV_KEY_MAX 300
 #define SRV_PEER_MAX 64
-#define SRV_DRAIN_MS 50      /* janitor period for links nobody holds */
-#define SRV_POLL_MS 200      /* client loop wake-up with a waitable link */
-#define SRV_BUSY_POLL_MS 2   /* ... and with one that is not */
+#define SRV_DRAIN_MS 50	       /* janitor period for links nobody holds */
+#define SRV_POLL_MS 200	       /* client loop wake-up with a waitable link */
+#define SRV_BUSY_POLL_MS 2     /* ... and with one that is not */
 #define SRV_OPEN_WAIT_MS 10000 /* a new client must send OPEN by then */
-#define SRV_SPARE_THREADS 8  /* cut handshakes still winding down */
+#define SRV_SPARE_THREADS 8    /* cut handshakes still winding down */
 
 /* One opened target link, attached to a client or waiting for one. */
 struct line {
@@ -43,12 +43,12 @@ struct line {
 	char trans[KD_SRV_MAX_TEXT + 1];
 	struct kd_link *link;
 	bool attached;
-	bool busy;          /* the janitor is draining it */
+	bool busy; /* the janitor is draining it */
 	bool kdnet;
-	int request_ms;     /* resync budget after a send time-out */
-	uint64_t taken;     /* packets handed up to us (see line_rebase) */
+	int request_ms; /* resync budget after a send time-out */
+	uint64_t taken; /* packets handed up to us (see line_rebase) */
 	char owner[SRV_PEER_MAX];
-	char since[16];     /* HH:MM:SS the owner took it */
+	char since[16]; /* HH:MM:SS the owner took it */
 	time_t idle_since;
 };
 
@@ -56,17 +56,17 @@ struct kd_srv {
 	struct kd_srv_opts o;
 	struct kd_rlistener *l;
 	FILE *log;
-	int stop_pipe[2];   /* readable once the server is ending */
+	int stop_pipe[2]; /* readable once the server is ending */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct line *lines;
-	int clients;        /* client threads alive (handshakes included) */
-	int sessions;       /* clients past the handshake */
+	int clients;  /* client threads alive (handshakes included) */
+	int sessions; /* clients past the handshake */
 	bool ending;
 	pthread_t janitor;
 	bool janitor_up;
 	char desc[256];
-	char end_by[96];    /* who ended the server, for the others */
+	char end_by[96];	     /* who ended the server, for the others */
 	struct kd_loglimit refusals; /* "refused" lines: floods summarised */
 };
 
@@ -74,7 +74,7 @@ struct client {
 	struct kd_srv *s;
 	struct kd_rchan *ch;
 	struct line *line;
-	bool counted;       /* in s->sessions */
+	bool counted; /* in s->sessions */
 	char peer[SRV_PEER_MAX];
 	const char *proto;
 	uint64_t packets_in;
@@ -137,8 +137,9 @@ static void slog(struct kd_srv *s, const char *fmt, ...)
 static void refusal_summary(struct kd_srv *s, unsigned long held)
 {
 	if (held)
-		slog(s, "%lu more refusals in the last %d s (not logged one "
-			"by one)",
+		slog(s,
+		     "%lu more refusals in the last %d s (not logged one "
+		     "by one)",
 		     held, kd_loglimit_window_s(&s->refusals));
 }
 
@@ -387,7 +388,8 @@ static void *janitor_main(void *arg)
 			    now - l->idle_since >= s->o.idle_close_s) {
 				unlink_line(s, l);
 				pthread_mutex_unlock(&s->lock);
-				slog(s, "%s: closed after %d s without a client",
+				slog(s,
+				     "%s: closed after %d s without a client",
 				     l->key, s->o.idle_close_s);
 				kd_link_close(l->link);
 				kd_free(l);
@@ -524,12 +526,12 @@ static int do_stats(struct client *c, const struct kd_srv_msg *in)
 
 /* Why a session ended, for the log. */
 enum leave {
-	LEAVE_CLOSE,   /* CLOSE message */
-	LEAVE_GONE,    /* EOF or reset */
-	LEAVE_BAD,     /* protocol error: disconnected */
-	LEAVE_END,     /* END: the server ends */
-	LEAVE_STOP,    /* the server ends for another reason */
-	LEAVE_LINK,    /* the target transport failed */
+	LEAVE_CLOSE, /* CLOSE message */
+	LEAVE_GONE,  /* EOF or reset */
+	LEAVE_BAD,   /* protocol error: disconnected */
+	LEAVE_END,   /* END: the server ends */
+	LEAVE_STOP,  /* the server ends for another reason */
+	LEAVE_LINK,  /* the target transport failed */
 };
 
 /* Handle one client message.  @return true to keep going. */
@@ -694,11 +696,12 @@ static enum leave relay(struct client *c, char *reason, size_t cap)
 		}
 		rc = kd_srv_msg_decode(&m, c->rx, len);
 		if (rc < 0 || !kd_srv_msg_from_client(m.type)) {
-			snprintf(reason, cap,
-				 "malformed %s message (%zu bytes, first 0x%02x): %s",
-				 kd_srv_msg_name(len ? c->rx[0] : 0), len,
-				 len ? c->rx[0] : 0u,
-				 rc < 0 ? kd_strerror(rc) : "server type");
+			snprintf(
+				reason, cap,
+				"malformed %s message (%zu bytes, first 0x%02x): %s",
+				kd_srv_msg_name(len ? c->rx[0] : 0), len,
+				len ? c->rx[0] : 0u,
+				rc < 0 ? kd_strerror(rc) : "server type");
 			put_error(c, KD_EPROTO, reason);
 			return LEAVE_BAD;
 		}
@@ -806,9 +809,10 @@ static void *client_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (full) {
 			slog_refused(s, "%s (%s): refused: %d clients already",
-			     c->peer, c->proto, s->o.max_clients);
-			put_error(c, KD_EBUSY,
-				  "too many clients on this KD connection server");
+				     c->peer, c->proto, s->o.max_clients);
+			put_error(
+				c, KD_EBUSY,
+				"too many clients on this KD connection server");
 			client_end(c);
 			return NULL;
 		}
@@ -817,8 +821,7 @@ static void *client_main(void *arg)
 	}
 	rc = wait_open(c, &m, reason, sizeof(reason));
 	if (rc < 0) {
-		slog(s, "%s (%s): disconnected: %s", c->peer, c->proto,
-		     reason);
+		slog(s, "%s (%s): disconnected: %s", c->peer, c->proto, reason);
 		client_end(c);
 		return NULL;
 	}
@@ -868,19 +871,21 @@ static void *client_main(void *arg)
 	}
 	switch (leave) {
 	case LEAVE_CLOSE:
-		slog(s, "%s (%s): session closed on %s (client left; link kept)",
+		slog(s,
+		     "%s (%s): session closed on %s (client left; link kept)",
 		     c->peer, c->proto, shown);
 		break;
 	case LEAVE_GONE:
-		slog(s, "%s (%s): client vanished (%s) after %llu packets "
-			"in, %llu out; %s kept for the next client",
+		slog(s,
+		     "%s (%s): client vanished (%s) after %llu packets "
+		     "in, %llu out; %s kept for the next client",
 		     c->peer, c->proto, reason,
 		     (unsigned long long)c->packets_in,
 		     (unsigned long long)c->packets_out, c->line->key);
 		break;
 	case LEAVE_BAD:
-		slog(s, "%s (%s): disconnected: %s; %s kept", c->peer,
-		     c->proto, reason, c->line->key);
+		slog(s, "%s (%s): disconnected: %s; %s kept", c->peer, c->proto,
+		     reason, c->line->key);
 		break;
 	case LEAVE_END:
 		slog(s, "%s (%s): .endpsrv: ending the server", c->peer,
@@ -895,9 +900,10 @@ static void *client_main(void *arg)
 
 		/* Told at once: the client's watcher prints it. */
 		pthread_mutex_lock(&s->lock);
-		snprintf(text, sizeof(text),
-			 "SERVER ENDING: the KD connection server %.250s is ending%s%.95s",
-			 s->desc, s->end_by[0] ? ", " : "", s->end_by);
+		snprintf(
+			text, sizeof(text),
+			"SERVER ENDING: the KD connection server %.250s is ending%s%.95s",
+			s->desc, s->end_by[0] ? ", " : "", s->end_by);
 		pthread_mutex_unlock(&s->lock);
 		put_error(c, KD_EDISCONNECTED, text);
 		slog(s, "%s (%s): session closed on %s (server ending)",
@@ -1007,7 +1013,8 @@ static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 		int n = s->clients - s->sessions;
 
 		pthread_mutex_unlock(&s->lock);
-		slog_refused(s, "%s: refused: %d handshakes in progress already",
+		slog_refused(s,
+			     "%s: refused: %d handshakes in progress already",
 			     peer, n);
 		kd_rchan_close(ch);
 		return;

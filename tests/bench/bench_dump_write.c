@@ -53,7 +53,8 @@ static uint64_t read_runs(struct kd_session *s, uint64_t mem_bytes,
 		for (pa = runs[r][0]; pa < runs[r][1] && total < limit;
 		     pa += CHUNK) {
 			size_t n = runs[r][1] - pa < CHUNK ?
-					   (size_t)(runs[r][1] - pa) : CHUNK;
+					   (size_t)(runs[r][1] - pa) :
+					   CHUNK;
 			size_t done = 0;
 
 			if (kd_read_physical(s, pa, buf, n, &done) != KD_OK ||
@@ -66,8 +67,8 @@ static uint64_t read_runs(struct kd_session *s, uint64_t mem_bytes,
 	return total;
 }
 
-static void run(const char *label, const char *const *simargs,
-		const char *host, unsigned int mem_mib, uint64_t ceil_limit)
+static void run(const char *label, const char *const *simargs, const char *host,
+		unsigned int mem_mib, uint64_t ceil_limit)
 {
 	struct kd_session_opts o = KD_SESSION_OPTS_INIT;
 	struct kd_session *s;
@@ -147,12 +148,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (kd_transport_available("net")) {
-		snprintf(k, sizeof(k), "net:port=%d,key=1.2.3.4,hostip="
-			 "127.0.0.1,offer_ms=100", port);
+		snprintf(k, sizeof(k),
+			 "net:port=%d,key=1.2.3.4,hostip="
+			 "127.0.0.1,offer_ms=100",
+			 port);
 		snprintf(host, sizeof(host), "net:port=%d,key=1.2.3.4", port);
 		{
-			const char *args[] = { "-k", k, "--print-ms", "0",
-					       "--cpus", "2", "--mem-mib", mib,
+			const char *args[] = { "-k",	 k,   "--print-ms", "0",
+					       "--cpus", "2", "--mem-mib",  mib,
 					       NULL };
 
 			run("kdnet loopback", args, host, mem_mib,
@@ -163,11 +166,13 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	if (!quick) {
-		snprintf(k, sizeof(k), "com:pipe,port=/tmp/openkd-bench-dw-%d"
-			 ".sock", (int)getpid());
+		snprintf(k, sizeof(k),
+			 "com:pipe,port=/tmp/openkd-bench-dw-%d"
+			 ".sock",
+			 (int)getpid());
 		{
-			const char *args[] = { "-k", k, "--print-ms", "0",
-					       "--cpus", "2", "--mem-mib", mib,
+			const char *args[] = { "-k",	 k,   "--print-ms", "0",
+					       "--cpus", "2", "--mem-mib",  mib,
 					       NULL };
 
 			run("serial unix socket", args, NULL, mem_mib,

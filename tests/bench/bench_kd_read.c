@@ -53,8 +53,8 @@ static double ceiling_mbps(const char *const *args, const char *host,
 		size_t n = total - off < KD_MAX_TRANSFER ? total - off :
 							   KD_MAX_TRANSFER;
 
-		if (kc_read(&c, KD_API_READ_VIRTUAL_MEMORY,
-			    KERNEL_WINDOW + off, buf, (uint32_t)n) != n)
+		if (kc_read(&c, KD_API_READ_VIRTUAL_MEMORY, KERNEL_WINDOW + off,
+			    buf, (uint32_t)n) != n)
 			kc_die("ceiling read at +%zx failed", off);
 	}
 	dt = now_s() - t0;
@@ -101,8 +101,8 @@ static double engine_mbps(const char *const *args, const char *host,
 	return (double)total / dt / 1e6;
 }
 
-static void run(const char *label, const char *const *args,
-		const char *host, size_t total)
+static void run(const char *label, const char *const *args, const char *host,
+		size_t total)
 {
 	double attach_ms = 0;
 	double ceil = ceiling_mbps(args, host, total);

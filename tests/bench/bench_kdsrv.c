@@ -166,8 +166,8 @@ static void *pump_dir(void *arg)
 
 struct proxy {
 	int lfd;
-	unsigned port;      /* where clients connect */
-	unsigned upstream;  /* kdsrv */
+	unsigned port;	   /* where clients connect */
+	unsigned upstream; /* kdsrv */
 	int delay_ms;
 	struct pipe_dir up, down;
 };
@@ -192,9 +192,11 @@ static void *proxy_main(void *arg)
 		kc_die("proxy: connect: %s", strerror(errno));
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	px->up = (struct pipe_dir){ .from = cfd, .to = sfd,
+	px->up = (struct pipe_dir){ .from = cfd,
+				    .to = sfd,
 				    .delay_ms = px->delay_ms };
-	px->down = (struct pipe_dir){ .from = sfd, .to = cfd,
+	px->down = (struct pipe_dir){ .from = sfd,
+				      .to = cfd,
 				      .delay_ms = px->delay_ms };
 	pthread_create(&t1, NULL, pump_dir, &px->up);
 	pthread_create(&t2, NULL, pump_dir, &px->down);
@@ -269,7 +271,8 @@ static void compare_com(const struct kc *sim, const char *direct,
 			direct_us = t;
 		snprintf(via, sizeof(via),
 			 "kdsrv:server=@{tcp:server=127.0.0.1,port=%u},"
-			 "trans=@{%s}", srv->port, trans);
+			 "trans=@{%s}",
+			 srv->port, trans);
 		attach(&c, via);
 		s0 = cpu_ns(sim->pid);
 		v0 = cpu_ns(srv->pid);
@@ -390,7 +393,7 @@ int main(int argc, char **argv)
 	kc_stop(&nsim2);
 	{
 		/* A target slower than loopback: each unit sent 1 ms late. */
-		const char *sargs[] = { "-k", k, "--print-ms", "0",
+		const char *sargs[] = { "-k",	      k,   "--print-ms", "0",
 					"--delay-ms", "1", NULL };
 		char sock2[96], trans2[160];
 		struct kc slow;

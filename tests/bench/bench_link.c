@@ -25,11 +25,11 @@
 #include <kd/proto/packet.h>
 #include <kd/transport.h>
 
-#define REQ_LEN 56           /* a DBGKD_MANIPULATE_STATE64 request */
+#define REQ_LEN 56 /* a DBGKD_MANIPULATE_STATE64 request */
 #define SMALL_REPLY 56
-#define BULK_DATA 3944       /* §1.9: largest read a target answers */
+#define BULK_DATA 3944 /* §1.9: largest read a target answers */
 #define BULK_REPLY (56 + BULK_DATA)
-#define SERIAL_CEILING 4122  /* 73 + 16 + 4017 + 16 wire bytes */
+#define SERIAL_CEILING 4122 /* 73 + 16 + 4017 + 16 wire bytes */
 #define STOP 0xFF
 
 static double now_s(void)
@@ -184,9 +184,8 @@ struct bare {
 
 static void bare_init(struct bare *b, uint8_t dir)
 {
-	static const uint8_t key[32] = { 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
-					 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0,
-					 4 };
+	static const uint8_t key[32] = { 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0,
+					 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 4 };
 	uint8_t hkey[32];
 	OSSL_PARAM p[2];
 	int i;
@@ -270,7 +269,7 @@ static int bare_open(struct bare *b, const uint8_t *dg, size_t len,
 struct bare_srv {
 	int fd;
 	size_t reply_kd; /* KD packet bytes of each reply */
-	bool acks;       /* KD's pattern: ACK every data datagram */
+	bool acks;	 /* KD's pattern: ACK every data datagram */
 };
 
 static void *bare_server(void *arg)
@@ -286,8 +285,8 @@ static void *bare_server(void *arg)
 	memset(kd, 0x5A, sizeof(kd));
 	for (;;) {
 		pl = sizeof(peer);
-		n = recvfrom(s->fd, dg, sizeof(dg), 0,
-			     (struct sockaddr *)&peer, &pl);
+		n = recvfrom(s->fd, dg, sizeof(dg), 0, (struct sockaddr *)&peer,
+			     &pl);
 		if (n < 22 || bare_open(&b, dg, (size_t)n, body) != 0)
 			continue;
 		if (body[8] == STOP)
@@ -307,8 +306,7 @@ static void *bare_server(void *arg)
 	return NULL;
 }
 
-static double bare_run(size_t req_kd, size_t reply_kd, bool acks,
-		       double secs)
+static double bare_run(size_t req_kd, size_t reply_kd, bool acks, double secs)
 {
 	static uint8_t kd[8192], dg[8192], body[8192];
 	struct bare_srv s = { -1, reply_kd, acks };
@@ -418,24 +416,25 @@ static void bench_kdnet(double secs)
 	ls = lb = bs = bb = as = ab = 0;
 	for (r = 0; r < ROUNDS; r++) {
 		ls = best(ls, link_run(l, 0, secs / ROUNDS, SMALL_REPLY));
-		bs = best(bs, bare_run(kd_req, KD_PACKET_HEADER_SIZE +
-						       SMALL_REPLY,
-				       false, secs / ROUNDS));
-		as = best(as, bare_run(kd_req, KD_PACKET_HEADER_SIZE +
-						       SMALL_REPLY,
-				       true, secs / ROUNDS));
+		bs = best(bs,
+			  bare_run(kd_req, KD_PACKET_HEADER_SIZE + SMALL_REPLY,
+				   false, secs / ROUNDS));
+		as = best(as,
+			  bare_run(kd_req, KD_PACKET_HEADER_SIZE + SMALL_REPLY,
+				   true, secs / ROUNDS));
 		lb = best(lb, link_run(l, 1, secs / ROUNDS, BULK_REPLY));
-		bb = best(bb, bare_run(kd_req, KD_PACKET_HEADER_SIZE +
-						       BULK_REPLY,
-				       false, secs / ROUNDS));
-		ab = best(ab, bare_run(kd_req, KD_PACKET_HEADER_SIZE +
-						       BULK_REPLY,
-				       true, secs / ROUNDS));
+		bb = best(bb,
+			  bare_run(kd_req, KD_PACKET_HEADER_SIZE + BULK_REPLY,
+				   false, secs / ROUNDS));
+		ab = best(ab,
+			  bare_run(kd_req, KD_PACKET_HEADER_SIZE + BULK_REPLY,
+				   true, secs / ROUNDS));
 	}
 	stop_target(l, th);
 	kd_link_close(l);
-	printf("kdnet link over %s\n", udp ? "UDP loopback (net driver)" :
-		"loop datagrams (net driver absent: not comparable)");
+	printf("kdnet link over %s\n",
+	       udp ? "UDP loopback (net driver)" :
+		     "loop datagrams (net driver absent: not comparable)");
 	printf("kdnet small (%d/%d-byte payloads): link %.0f exchanges/s, "
 	       "bare UDP+AES+HMAC %.0f/s, ratio %.3f; bare with KD's two "
 	       "ACK datagrams %.0f/s, ratio %.3f\n",

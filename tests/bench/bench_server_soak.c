@@ -58,9 +58,9 @@ static void sample(pid_t pid, struct figures *f)
 struct hostile {
 	unsigned port;
 	const char *service;
-	volatile bool on;    /* attacking now */
+	volatile bool on; /* attacking now */
 	volatile bool quit;
-	unsigned long made;  /* connections made while on */
+	unsigned long made; /* connections made while on */
 	pthread_t th;
 };
 
@@ -163,7 +163,7 @@ static int cmp_d(const void *a, const void *b)
 }
 
 struct work {
-	volatile unsigned long done;  /* units of work, all clients */
+	volatile unsigned long done; /* units of work, all clients */
 	volatile bool stop;
 };
 
@@ -333,7 +333,7 @@ static void soak_kdsrv(int phase_ms, int rounds)
 struct remote {
 	struct kp p;
 	struct work *w;
-	unsigned first;       /* its first page */
+	unsigned first; /* its first page */
 	pthread_t th;
 };
 
@@ -351,8 +351,8 @@ static void *remote_main(void *arg)
 		char *out;
 
 		snprintf(c, sizeof(c), "dd %llx L4", (unsigned long long)va);
-		snprintf(want, sizeof(want), "%08x`%08x",
-			 (unsigned)(va >> 32), (unsigned)va);
+		snprintf(want, sizeof(want), "%08x`%08x", (unsigned)(va >> 32),
+			 (unsigned)va);
 		out = kp_cmd(&r->p, c, 30000);
 		if (!out || !strstr(out, want))
 			kc_die("a genuine client's command failed: %s",
@@ -433,8 +433,8 @@ static void soak_dbgsrv(int phase_ms, int rounds)
 	h.service = KD_RCHAN_SERVICE_DBGSRV;
 	if (pthread_create(&h.th, NULL, hostile_main, &h))
 		kc_die("no thread");
-	phases("kd -server (4 kd -remote clients running dd on fresh pages)", &w,
-	       &h, srv.pid, phase_ms, rounds, kp_pump_fn, &srv);
+	phases("kd -server (4 kd -remote clients running dd on fresh pages)",
+	       &w, &h, srv.pid, phase_ms, rounds, kp_pump_fn, &srv);
 	h.quit = true;
 	pthread_join(h.th, NULL);
 	w.stop = true;

@@ -68,8 +68,8 @@ static int fz_read_physical(struct kd_target *t, uint64_t pa, void *buf,
 	return fz_read_virtual(t, 0, FZ_MEM_BASE + pa, buf, len, done);
 }
 
-static int fz_write_physical(struct kd_target *t, uint64_t pa,
-			     const void *buf, size_t len, size_t *done)
+static int fz_write_physical(struct kd_target *t, uint64_t pa, const void *buf,
+			     size_t len, size_t *done)
 {
 	return fz_write_virtual(t, 0, FZ_MEM_BASE + pa, buf, len, done);
 }
@@ -112,8 +112,7 @@ static int fz_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 	return KD_OK;
 }
 
-static int fz_set_context(struct kd_target *t, unsigned cpu,
-			  const uint8_t *ctx)
+static int fz_set_context(struct kd_target *t, unsigned cpu, const uint8_t *ctx)
 {
 	(void)cpu;
 	memcpy(((struct fz_target *)t)->ctx, ctx, KD_AMD64_CONTEXT_SIZE);

@@ -47,12 +47,8 @@ static void check_event(const struct kd_stream_event *ev)
 }
 
 /* mode 0: whole buffer; 1: one byte at a time; 2: sizes from @p sizes. */
-static void run(const uint8_t *buf,
-		size_t len,
-		int mode,
-		const uint8_t *sizes,
-		size_t nsizes,
-		struct run *out)
+static void run(const uint8_t *buf, size_t len, int mode, const uint8_t *sizes,
+		size_t nsizes, struct run *out)
 {
 	size_t off = 0, k = 0;
 
@@ -102,8 +98,7 @@ static void run(const uint8_t *buf,
 
 static void same(const struct run *a, const struct run *b)
 {
-	if (a->n != b->n ||
-	    memcmp(a->r, b->r, a->n * sizeof(a->r[0])) != 0 ||
+	if (a->n != b->n || memcmp(a->r, b->r, a->n * sizeof(a->r[0])) != 0 ||
 	    memcmp(&a->stats, &b->stats, sizeof(a->stats)) != 0)
 		abort();
 }

@@ -112,8 +112,8 @@ static void offer_round_trip(const uint8_t *d, size_t n)
 	if (kd_net_offer_build(&o, buf, sizeof(buf), &len) != 0 ||
 	    kd_net_offer_parse(buf, len, &p) != 0 ||
 	    memcmp(o.nonce, p.nonce, sizeof(o.nonce)) != 0 ||
-	    (o.have_addrs && (o.target.port != p.target.port ||
-			      o.last.port != p.last.port)))
+	    (o.have_addrs &&
+	     (o.target.port != p.target.port || o.last.port != p.last.port)))
 		abort();
 }
 

@@ -57,8 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (reply_len && reply_len < KD_MANIP_SIZE)
 			abort();
-		if (reply_len && len >= 4 &&
-		    memcmp(stub.out, data, 4) != 0)
+		if (reply_len && len >= 4 && memcmp(stub.out, data, 4) != 0)
 			abort(); /* the reply echoes the ApiNumber */
 		if (kdstub_check_invariants(&stub) != 0)
 			abort();

@@ -41,8 +41,8 @@ static int fz_open(struct kd_transport *t, const struct kd_params *p)
 {
 	(void)p;
 	return kd_transport_set_caps(t, script_datagram ?
-					       KD_TRANSPORT_CAP_DATAGRAM :
-					       KD_TRANSPORT_CAP_STREAM);
+						KD_TRANSPORT_CAP_DATAGRAM :
+						KD_TRANSPORT_CAP_STREAM);
 }
 
 static void fz_close(struct kd_transport *t)
@@ -187,9 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = kd_link_send(l, KD_PACKET_TYPE_STATE_MANIPULATE, req,
 				  sizeof(req));
 	for (rounds = 0; rounds < 10000; rounds++) {
-		rc = kd_link_recv(l, &type, buf, (data[0] & 0x10) ? 64 :
-							     sizeof(buf),
-				  &len, 0);
+		rc = kd_link_recv(l, &type, buf,
+				  (data[0] & 0x10) ? 64 : sizeof(buf), &len, 0);
 		if (rc == KD_EBUFS)
 			continue;
 		if (rc != KD_OK)

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kd_manipulate_decode(&m, data, size) == KD_OK) {
 		(void)kd_manipulate_api_name(m.api);
 		check(kd_manipulate_encode(out, sizeof(out), &n, &m, m.data,
-		                           m.data_len) == KD_OK);
+					   m.data_len) == KD_OK);
 		check(n == size);
 		/* Same machine shape: the bytes come back unchanged. */
 		check(memcmp(out, data, size) == 0);
@@ -56,28 +56,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((sc.new_state & ~KD_STATE_ALTERNATE) ==
 		    KD_STATE_COMMAND_STRING)
 			check(sc.u.command_string.name_len +
-			              sc.u.command_string.command_len <=
+				      sc.u.command_string.command_len <=
 			      sc.extra_len);
 		sc.machine = size & 1 ? KD_MACHINE_I386 : KD_MACHINE_AMD64;
 		check(kd_state_change_encode(out, sizeof(out), &n, &sc,
-		                             sc.extra, sc.extra_len) == KD_OK);
+					     sc.extra, sc.extra_len) == KD_OK);
 		check(n == size && memcmp(out, data, size) == 0);
 		check(kd_state_change_decode(&sc2, out, n) == KD_OK);
 		check(sc2.new_state == sc.new_state);
 	}
 	if (kd_debug_io_decode(&dio, data, size) == KD_OK) {
 		check(kd_debug_io_encode(out, sizeof(out), &n, &dio, dio.text,
-		                         dio.text_len) == KD_OK);
+					 dio.text_len) == KD_OK);
 		check(n == size && memcmp(out, data, size) == 0);
 	}
 	if (kd_file_io_decode(&fio, data, size) == KD_OK) {
 		check(kd_file_io_encode(out, sizeof(out), &n, &fio, fio.data,
-		                        fio.data_len) == KD_OK);
+					fio.data_len) == KD_OK);
 		check(n == size && memcmp(out, data, size) == 0);
 	}
 	if (kd_trace_io_decode(&tio, data, size) == KD_OK) {
 		check(kd_trace_io_encode(out, sizeof(out), &n, &tio, tio.data,
-		                         tio.data_len) == KD_OK);
+					 tio.data_len) == KD_OK);
 		check(n == size && memcmp(out, data, size) == 0);
 	}
 	if (kd_control_request_decode(&cr, data, size) == KD_OK) {

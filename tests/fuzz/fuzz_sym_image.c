@@ -103,8 +103,19 @@ static void build_ldr(struct ffake *f, uint32_t size, uint16_t namelen,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const cmds[] = {
-		"lm", "lmv", "x *!*", "ln @rip", "k", "kb", "kf 20", "u",
-		"ub", "uf @rip", "u @rip L20", ".reload", "ln fffff80000400000",
+		"lm",
+		"lmv",
+		"x *!*",
+		"ln @rip",
+		"k",
+		"kb",
+		"kf 20",
+		"u",
+		"ub",
+		"uf @rip",
+		"u @rip L20",
+		".reload",
+		"ln fffff80000400000",
 	};
 	struct kd_session *s = NULL;
 	struct ffake f;

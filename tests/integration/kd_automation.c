@@ -18,8 +18,7 @@
 
 static char g_dir[64];
 
-static void put_file(const char *name, const char *text, char *path,
-		     size_t cap)
+static void put_file(const char *name, const char *text, char *path, size_t cap)
 {
 	FILE *fp;
 
@@ -69,8 +68,9 @@ static void test_cf_script(void **state)
 	char *out;
 
 	(void)state;
-	put_file("start.txt", "$$ start-up script\n.echo from script\n"
-			      ".if (3 > 2) { .echo branch }\nq\n",
+	put_file("start.txt",
+		 "$$ start-up script\n.echo from script\n"
+		 ".if (3 > 2) { .echo branch }\nq\n",
 		 path, sizeof(path));
 	assert_int_equal(kp_run(args, ".echo never\n", T_MS, &out, NULL), 0);
 	assert_non_null(strstr(out, "kd> $$ start-up script\n"
@@ -110,11 +110,11 @@ static void test_logs(void **state)
 	(void)state;
 	snprintf(log, sizeof(log), "%s/session.log", g_dir);
 	snprintf(log2, sizeof(log2), "%s/second.log", g_dir);
-	snprintf(cmd, sizeof(cmd), ".echo in-first; .logopen %s; "
-				   ".echo in-second; .logclose",
+	snprintf(cmd, sizeof(cmd),
+		 ".echo in-first; .logopen %s; "
+		 ".echo in-second; .logclose",
 		 log2);
-	assert_int_equal(kp_run(args, ".echo typed\nq\n", T_MS, &out, NULL),
-			 0);
+	assert_int_equal(kp_run(args, ".echo typed\nq\n", T_MS, &out, NULL), 0);
 	text = slurp(log);
 	assert_true(strncmp(text, "Opened log file '", 17) == 0);
 	assert_non_null(strstr(text, "in-first\n"));
@@ -129,8 +129,7 @@ static void test_logs(void **state)
 	/* -loga appends; typed commands are logged after the prompt. */
 	args[0] = "-loga";
 	snprintf(cmd, sizeof(cmd), ".echo appended");
-	assert_int_equal(kp_run(args, ".echo typed\nq\n", T_MS, &out, NULL),
-			 0);
+	assert_int_equal(kp_run(args, ".echo typed\nq\n", T_MS, &out, NULL), 0);
 	text = slurp(log);
 	assert_non_null(strstr(text, "in-first\n"));
 	assert_non_null(strstr(text, "appended\n"));
@@ -154,8 +153,9 @@ static void test_pipe_session(void **state)
 	o = kp_cmd(&k, ".echo hello", T_MS);
 	assert_string_equal(o, "hello\n");
 	free(o);
-	o = kp_cmd(&k, ".if (0) { .echo a } .elsif (1) { .echo b } "
-		       ".else { .echo c }",
+	o = kp_cmd(&k,
+		   ".if (0) { .echo a } .elsif (1) { .echo b } "
+		   ".else { .echo c }",
 		   T_MS);
 	assert_string_equal(o, "b\n");
 	free(o);
@@ -256,13 +256,13 @@ static void test_attached_session(void **state)
 	assert_non_null(o);
 	assert_true(strncmp(o, "rip=fffff800", 12) == 0);
 	free(o);
-	o = kp_cmd(&k, "j (@rip > 0xfffff80000000000) '.echo kernel' ; "
-		       "'.echo user'",
+	o = kp_cmd(&k,
+		   "j (@rip > 0xfffff80000000000) '.echo kernel' ; "
+		   "'.echo user'",
 		   T_MS);
 	assert_string_equal(o, "kernel\n");
 	free(o);
-	o = kp_cmd(&k, ".if (@rip == 0) { .echo zero } .else { r rip }",
-		   T_MS);
+	o = kp_cmd(&k, ".if (@rip == 0) { .echo zero } .else { r rip }", T_MS);
 	assert_true(strncmp(o, "rip=fffff800", 12) == 0);
 	free(o);
 	assert_int_equal(kp_finish(&k, T_MS), 0);
@@ -273,7 +273,8 @@ static void test_attached_batch(void **state)
 {
 	char path[256];
 	const char *args[] = { "--timeout", "10000", "-k", g_sim.host_connstr,
-			       "-cf", path, "-c", "r rip; q", NULL };
+			       "-cf",	    path,    "-c", "r rip; q",
+			       NULL };
 	char *out;
 
 	(void)state;

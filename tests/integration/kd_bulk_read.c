@@ -29,15 +29,15 @@
 #define BULK_VA 0xfffff80000100000ull
 #define BULK_LEN (16u << 20)
 #define PIECE (64u * 1024u)
-#define CACHED_PIECE 0xf000u     /* under the cache's bypass size */
+#define CACHED_PIECE 0xf000u /* under the cache's bypass size */
 #define CACHED_SPAN (2u << 20)
 #define RELAY_VA 0xfffff80000000000ull
 #define RELAY_REQUESTS 10000u
-#define MAX_TRANSFER 3944u       /* KD_MAX_TRANSFER: one request */
+#define MAX_TRANSFER 3944u /* KD_MAX_TRANSFER: one request */
 
 static char dir[128];
-static int cmd_ms = T_MS;        /* wait for one command's output */
-static uint8_t *relay_ref;       /* fault-free read at RELAY_VA */
+static int cmd_ms = T_MS;  /* wait for one command's output */
+static uint8_t *relay_ref; /* fault-free read at RELAY_VA */
 static size_t relay_ref_len;
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -122,8 +122,9 @@ static void assert_same(const uint8_t *a, const uint8_t *b, size_t len,
 	for (i = 0; i < len; i++) {
 		if (a[i] != b[i])
 			fail_msg("%s: byte at %llx differs (%02x, expected "
-				 "%02x)", what, (unsigned long long)(va + i),
-				 b[i], a[i]);
+				 "%02x)",
+				 what, (unsigned long long)(va + i), b[i],
+				 a[i]);
 	}
 }
 
@@ -141,7 +142,8 @@ static uint8_t *check_bulk(struct kp *k, const char *what)
 	}
 	for (off = 0; off < CACHED_SPAN; off += CACHED_PIECE) {
 		size_t n = CACHED_SPAN - off < CACHED_PIECE ?
-			   CACHED_SPAN - off : CACHED_PIECE;
+				   CACHED_SPAN - off :
+				   CACHED_PIECE;
 		uint8_t *p = writemem(k, "cached.bin", BULK_VA + off, n);
 
 		assert_same(whole + off, p, n, what, BULK_VA + off);
@@ -155,8 +157,9 @@ static uint8_t *check_bulk(struct kp *k, const char *what)
 static void test_bulk_serial(void **state)
 {
 	char k[200], dump[200], line[256];
-	const char *simargs[] = { "-k", k, "--mem-mib", "96", "--cpus", "2",
-				  "--print-ms", "0", NULL };
+	const char *simargs[] = { "-k",		k,	  "--mem-mib",
+				  "96",		"--cpus", "2",
+				  "--print-ms", "0",	  NULL };
 	struct kc sim;
 	struct kp kd;
 	const char *kdargs[] = { "-k", sim.host_connstr, NULL };
@@ -198,16 +201,19 @@ static int kdnet_port(int salt)
 static void test_bulk_kdnet(void **state)
 {
 	char k[200], host[200];
-	const char *simargs[] = { "-k", k, "--mem-mib", "96", "--cpus", "2",
-				  "--print-ms", "0", NULL };
+	const char *simargs[] = { "-k",		k,	  "--mem-mib",
+				  "96",		"--cpus", "2",
+				  "--print-ms", "0",	  NULL };
 	const char *kdargs[] = { "-k", host, NULL };
 	int port = kdnet_port(1);
 	struct kc sim;
 	struct kp kd;
 
 	(void)state;
-	snprintf(k, sizeof(k), "net:port=%d,key=1.2.3.4,hostip=127.0.0.1,"
-		 "offer_ms=200", port);
+	snprintf(k, sizeof(k),
+		 "net:port=%d,key=1.2.3.4,hostip=127.0.0.1,"
+		 "offer_ms=200",
+		 port);
 	snprintf(host, sizeof(host), "net:port=%d,key=1.2.3.4", port);
 	kc_spawn(&sim, simargs);
 	start_kd(&kd, kdargs);
@@ -276,14 +282,17 @@ static void relay_reads(struct kp *k, const char *what)
  * of --timeout: 500 ms), duplicate one in 500.  The request bound leaves
  * room for two delays in one request on a loaded machine. */
 #define RELAY_TIMEOUT "2000"
-#define RELAY_FAULTS "fault:seed=%u,dup=0.002,delay=0.0005,delay_ms=600," \
-		     "dir=rx|%s"
+#define RELAY_FAULTS                                         \
+	"fault:seed=%u,dup=0.002,delay=0.0005,delay_ms=600," \
+	"dir=rx|%s"
 
 static void test_relay_tcp(void **state)
 {
-	const char *simargs[] = { "-k", "com:ipport=0,port=127.0.0.1",
-				  "--mem-mib", "96", "--cpus", "2",
-				  "--print-ms", "0", NULL };
+	const char *simargs[] = { "-k",		"com:ipport=0,port=127.0.0.1",
+				  "--mem-mib",	"96",
+				  "--cpus",	"2",
+				  "--print-ms", "0",
+				  NULL };
 	char relay[600];
 	const char *cleanargs[] = { "-k", NULL, NULL };
 	const char *kdargs[] = { "--timeout", RELAY_TIMEOUT, "-k", relay,
@@ -314,8 +323,9 @@ static void test_relay_tcp(void **state)
 static void test_relay_kdnet(void **state)
 {
 	char k[200], relay[600], host[200];
-	const char *simargs[] = { "-k", k, "--mem-mib", "96", "--cpus", "2",
-				  "--print-ms", "0", NULL };
+	const char *simargs[] = { "-k",		k,	  "--mem-mib",
+				  "96",		"--cpus", "2",
+				  "--print-ms", "0",	  NULL };
 	const char *kdargs[] = { "--timeout", RELAY_TIMEOUT, "-k", relay,
 				 NULL };
 	int port = kdnet_port(2);
@@ -325,8 +335,10 @@ static void test_relay_kdnet(void **state)
 	(void)state;
 	if (!relay_ref)
 		skip();
-	snprintf(k, sizeof(k), "net:port=%d,key=1.2.3.4,hostip=127.0.0.1,"
-		 "offer_ms=200", port);
+	snprintf(k, sizeof(k),
+		 "net:port=%d,key=1.2.3.4,hostip=127.0.0.1,"
+		 "offer_ms=200",
+		 port);
 	snprintf(host, sizeof(host), "net:port=%d,key=1.2.3.4", port);
 	snprintf(relay, sizeof(relay), RELAY_FAULTS, 5u, host);
 	kc_spawn(&sim, simargs);
@@ -350,9 +362,10 @@ static unsigned env_uint(const char *name, unsigned def, unsigned max)
 static void test_noise(void **state)
 {
 	char k[200];
-	const char *simargs[] = { "-k", k, "--mem-mib", "96", "--cpus", "2",
-				  "--print-ms", "0", "--drop", "0.01",
-				  "--corrupt", "0.01", "--seed", "11", NULL };
+	const char *simargs[] = { "-k",	    k,	    "--mem-mib",  "96",
+				  "--cpus", "2",    "--print-ms", "0",
+				  "--drop", "0.01", "--corrupt",  "0.01",
+				  "--seed", "11",   NULL };
 	const char *cleanargs[] = { "-k", k, NULL };
 	unsigned runs = env_uint("KD_NOISE_RUNS", 1, 100);
 	size_t len = (size_t)env_uint("KD_NOISE_MIB", 2, 16) << 20;

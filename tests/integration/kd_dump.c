@@ -143,8 +143,9 @@ static void check_kd_fixture(enum kdt_dg_arch arch, const char *machine)
 	assert_non_null(mp);
 	snprintf(cmd, sizeof(cmd), "da %llx; ~1s; r %s; q",
 		 (unsigned long long)mp->va,
-		 arch == KDT_DG_X64 ? "rip" : arch == KDT_DG_ARM64 ? "pc" :
-		 "eip");
+		 arch == KDT_DG_X64   ? "rip" :
+		 arch == KDT_DG_ARM64 ? "pc" :
+					"eip");
 	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
 	snprintf(want, sizeof(want), "(%u procs) Free %s", g.ncpus, machine);
 	assert_non_null(strstr(out, want));

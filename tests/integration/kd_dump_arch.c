@@ -46,8 +46,8 @@ static char *run_fixture(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 static void want(const char *out, const char *text)
 {
 	if (!strstr(out, text)) {
-		fprintf(stderr, "missing:\n%s\n--- in kd output:\n%s\n",
-			text, out);
+		fprintf(stderr, "missing:\n%s\n--- in kd output:\n%s\n", text,
+			out);
 		fail();
 	}
 }
@@ -69,8 +69,7 @@ static void check_x86_modules(const char *out, enum kdt_dg_arch arch)
 {
 	want(out, "start    end        module name\n"
 		  "80400000 80404000   nt         (no symbols)           ");
-	want(out, arch == KDT_DG_X86_PAE ? "ntkrnlpa.exe\n" :
-					    "ntoskrnl.exe\n");
+	want(out, arch == KDT_DG_X86_PAE ? "ntkrnlpa.exe\n" : "ntoskrnl.exe\n");
 	want(out, "80500000 80503000   dgdrv      (export symbols)       "
 		  "dgdrv.sys\n");
 	want(out, "    Image path: \\SystemRoot\\system32\\drivers\\"
@@ -155,7 +154,8 @@ static void check_x86(enum kdt_dg_arch arch, uint32_t type)
 		 "eax=20000501 ebx=20000201 ecx=20000401 edx=20000301 "
 		 "esi=20000101 edi=20000001\n"
 		 "eip=%08x esp=80603e00 ebp=80603e20 iopl=0         "
-		 "nv up ei pl nz na pe nc\n", eip1);
+		 "nv up ei pl nz na pe nc\n",
+		 eip1);
 	want(out, line);
 	want(out, "80400110 8b4508           mov     eax,dword ptr [ebp+8]\n");
 	want(out, "ebp=80603e20\n");
@@ -227,18 +227,16 @@ static void test_arm64(void **state)
 			  &st);
 	assert_int_equal(kd_get_le64(g.ctx[0] + 0x108),
 			 g.kernbase + KDT_DG_CODE_OFF);
-	want(out,
-	     " x0=1000000000000000   x1=1000000000000100"
-	     "   x2=1000000000000200   x3=1000000000000300\n"
-	     " x4=1000000000000400   x5=1000000000000500"
-	     "   x6=1000000000000600   x7=1000000000000700\n"
-	     " x8=1000000000000800   x9=1000000000000900"
-	     "  x10=1000000000000a00  x11=1000000000000b00\n");
-	want(out,
-	     "x28=1000000000001c00   fp=fffff80000603f40"
-	     "   lr=fffff80000400140   sp=fffff80000603f00\n"
-	     " pc=fffff80000400100  psr=000003c5 ---- EL1\n"
-	     "fffff800`00400100 f9400020 ldr         x0,[x1]\n");
+	want(out, " x0=1000000000000000   x1=1000000000000100"
+		  "   x2=1000000000000200   x3=1000000000000300\n"
+		  " x4=1000000000000400   x5=1000000000000500"
+		  "   x6=1000000000000600   x7=1000000000000700\n"
+		  " x8=1000000000000800   x9=1000000000000900"
+		  "  x10=1000000000000a00  x11=1000000000000b00\n");
+	want(out, "x28=1000000000001c00   fp=fffff80000603f40"
+		  "   lr=fffff80000400140   sp=fffff80000603f00\n"
+		  " pc=fffff80000400100  psr=000003c5 ---- EL1\n"
+		  "fffff800`00400100 f9400020 ldr         x0,[x1]\n");
 	want(out, "fffff800`00400104 b4000040 cbz         "
 		  "x0,fffff800`0040010c\n"
 		  "fffff800`00400108 d65f03c0 ret\n"

@@ -102,8 +102,9 @@ static off_t file_size(const char *p)
 static void test_write_live(void **state)
 {
 	char sock[160], k[200];
-	const char *simargs[] = { "-k", k, "--mem-mib", "96", "--cpus", "2",
-				  "--print-ms", "0", NULL };
+	const char *simargs[] = { "-k",		k,	  "--mem-mib",
+				  "96",		"--cpus", "2",
+				  "--print-ms", "0",	  NULL };
 	struct kc sim;
 	struct kp kd;
 	char *out, line[256];
@@ -144,8 +145,10 @@ static void test_write_live(void **state)
 	/* WinDbg's rule: an existing file needs /o. */
 	snprintf(line, sizeof(line), ".dump /f %s", full_path);
 	out = cmd(&kd, line);
-	snprintf(line, sizeof(line), "Dump file %s already exists, use /o "
-		 "to overwrite it", full_path);
+	snprintf(line, sizeof(line),
+		 "Dump file %s already exists, use /o "
+		 "to overwrite it",
+		 full_path);
 	if (!strstr(out, line))
 		fail_msg(".dump on an existing file printed:\n%s", out);
 	assert_null(strstr(out, "Creating"));
@@ -227,8 +230,10 @@ static void check_served(bool kdnet)
 	if (!have_dumps)
 		skip();
 	if (kdnet) {
-		snprintf(k, sizeof(k), "net:port=%d,key=1.2.3.4,hostip="
-			 "127.0.0.1,offer_ms=200", port);
+		snprintf(k, sizeof(k),
+			 "net:port=%d,key=1.2.3.4,hostip="
+			 "127.0.0.1,offer_ms=200",
+			 port);
 		snprintf(host, sizeof(host), "net:port=%d,key=1.2.3.4", port);
 	} else {
 		snprintf(k, sizeof(k), "com:pipe,port=%s/served.sock", dir);
@@ -353,11 +358,11 @@ static void check_fixture(enum kdt_dg_arch arch, uint32_t type,
 	assert_non_null(mp);
 	assert_true(mp->npages >= 2);
 	for (pg = 0; pg < 2; pg++)
-		n += snprintf(cmds + n, sizeof(cmds) - (size_t)n,
-			      "db %llx L10; dq %llx L1; ",
-			      (unsigned long long)(mp->va + pg * 4096ull),
-			      (unsigned long long)(mp->va + pg * 4096ull +
-						   0x40));
+		n += snprintf(
+			cmds + n, sizeof(cmds) - (size_t)n,
+			"db %llx L10; dq %llx L1; ",
+			(unsigned long long)(mp->va + pg * 4096ull),
+			(unsigned long long)(mp->va + pg * 4096ull + 0x40));
 	snprintf(cmds + n, sizeof(cmds) - (size_t)n, "q");
 	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
 	if (!strstr(out, banner_want))
@@ -370,11 +375,13 @@ static void check_fixture(enum kdt_dg_arch arch, uint32_t type,
 		for (i = 0; i < 16; i++)
 			m += snprintf(want + m, sizeof(want) - (size_t)m,
 				      "%02x%s", (uint8_t)mp->tag[i],
-				      i == 7 ? "-" : i == 15 ? "" : " ");
+				      i == 7  ? "-" :
+				      i == 15 ? "" :
+						" ");
 		if (!strstr(out, want))
 			fail_msg("page %u: no '%s' in:\n%s", pg, want, out);
-		snprintf(want, sizeof(want), "%08x`%08x",
-			 (unsigned)(w >> 32), (unsigned)w);
+		snprintf(want, sizeof(want), "%08x`%08x", (unsigned)(w >> 32),
+			 (unsigned)w);
 		if (!strstr(out, want))
 			fail_msg("page %u: no '%s' in:\n%s", pg, want, out);
 	}
@@ -424,8 +431,7 @@ static void test_served_refusals(void **state)
 
 static void test_fixtures(void **state)
 {
-	static const uint32_t types[] = { KD_DUMP_FULL,
-					  KD_DUMP_BITMAP_KERNEL };
+	static const uint32_t types[] = { KD_DUMP_FULL, KD_DUMP_BITMAP_KERNEL };
 	size_t t;
 
 	(void)state;

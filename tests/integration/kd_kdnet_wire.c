@@ -51,10 +51,10 @@ static int free_udp_port(void)
 static void test_wrong_key(void **state)
 {
 	char k[160], host[160];
-	const char *simargs[] = { "-k", k, "--cpus", "1", "--print-ms", "0",
-				  NULL };
-	const char *kdargs[] = { "-k", host, "--timeout", "6000", "-c", "r",
-				 NULL };
+	const char *simargs[] = { "-k",		k,   "--cpus", "1",
+				  "--print-ms", "0", NULL };
+	const char *kdargs[] = { "-k", host, "--timeout", "6000",
+				 "-c", "r",  NULL };
 	struct kc sim;
 	char *out = NULL, *err = NULL;
 	int port = free_udp_port();
@@ -138,13 +138,15 @@ static int kd_level_packet(void *arg, const struct kdt_udp *u)
 		return 0;
 	}
 	if (kd_packet_decode(u->data, u->len, &v) != 0)
-		fail_msg("KD-level capture: frame %u is no KD packet", u->frame);
+		fail_msg("KD-level capture: frame %u is no KD packet",
+			 u->frame);
 	tn = kd_packet_type_name(v.hdr.type);
 	if (v.hdr.type == KD_PACKET_TYPE_STATE_MANIPULATE && !t2h &&
 	    v.payload_len >= 28 &&
 	    kd_get_le32(v.payload) == KD_API_READ_VIRTUAL_MEMORY)
 		sigs_add(s, "%s id=%08x api=%s addr=%016llx len=0x%x", tn,
-			 v.hdr.id, kd_manipulate_api_name(kd_get_le32(v.payload)),
+			 v.hdr.id,
+			 kd_manipulate_api_name(kd_get_le32(v.payload)),
 			 (unsigned long long)kd_get_le64(v.payload + 16),
 			 kd_get_le32(v.payload + 24));
 	else if (v.hdr.type == KD_PACKET_TYPE_STATE_MANIPULATE &&
@@ -157,8 +159,7 @@ static int kd_level_packet(void *arg, const struct kdt_udp *u)
 }
 
 /* "key":"value" or "key":number of a kdcap --json line, into @p buf. */
-static bool json_field(const char *line, const char *key, char *buf,
-		       size_t cap)
+static bool json_field(const char *line, const char *key, char *buf, size_t cap)
 {
 	char pat[64];
 	const char *p;
@@ -403,8 +404,8 @@ static void test_capture_decoded(void **state)
 {
 	char k[160], host[512], dir[] = "/tmp/openkd-kdnetcap-XXXXXX";
 	char kdlevel[128], wire[128], cmd[1024], err[256], want[128];
-	const char *simargs[] = { "-k", k, "--cpus", "1", "--print-ms", "0",
-				  NULL };
+	const char *simargs[] = { "-k",		k,   "--cpus", "1",
+				  "--print-ms", "0", NULL };
 	/* Known requests: the kernel's MZ header, a pool quadword, rip. */
 	const char *kdargs[] = { "-k", host, "-c",
 				 "db fffff800`00400000 L20; "
@@ -438,8 +439,9 @@ static void test_capture_decoded(void **state)
 	free(kerr);
 
 	/* kdcap: every datagram authenticated, the handshake decoded. */
-	snprintf(cmd, sizeof(cmd), "'%s/tools/kdcap/kdcap' decode '%s' "
-				   "--key " KEY " --json",
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/tools/kdcap/kdcap' decode '%s' "
+		 "--key " KEY " --json",
 		 getenv("KD_BUILD_DIR") ? getenv("KD_BUILD_DIR") : KD_BUILD_DIR,
 		 wire);
 	json = run_cmd(cmd, &st);
@@ -521,11 +523,11 @@ static void test_capture_decoded(void **state)
 /* kd over serial with a pcap layer: kdcap finds the session in it. */
 static void test_serial_capture(void **state)
 {
-	char sock[128], k[160], host[800], cmd[1024], dir[] =
-		"/tmp/openkd-sercap-XXXXXX";
+	char sock[128], k[160], host[800], cmd[1024],
+		dir[] = "/tmp/openkd-sercap-XXXXXX";
 	char path[128];
-	const char *simargs[] = { "-k", k, "--cpus", "1", "--print-ms", "0",
-				  NULL };
+	const char *simargs[] = { "-k",		k,   "--cpus", "1",
+				  "--print-ms", "0", NULL };
 	const char *kdargs[] = { "-k", host, "-c", "db fffff800`00400000 L20",
 				 NULL };
 	struct kc sim;
@@ -538,8 +540,7 @@ static void test_serial_capture(void **state)
 	snprintf(sock, sizeof(sock), "%s/kd.sock", dir);
 	snprintf(k, sizeof(k), "com:pipe,port=%s", sock);
 	kc_spawn(&sim, simargs);
-	snprintf(host, sizeof(host), "pcap:file=%s|%s", path,
-		 sim.host_connstr);
+	snprintf(host, sizeof(host), "pcap:file=%s|%s", path, sim.host_connstr);
 	st = kp_run(kdargs, NULL, T_MS, &out, &kerr);
 	kc_stop(&sim);
 	if (st != 0 || !strstr(out, "4d 5a 90 00"))
@@ -547,8 +548,7 @@ static void test_serial_capture(void **state)
 			 kerr);
 	free(out);
 	free(kerr);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s/tools/kdcap/kdcap' decode '%s' --json",
+	snprintf(cmd, sizeof(cmd), "'%s/tools/kdcap/kdcap' decode '%s' --json",
 		 getenv("KD_BUILD_DIR") ? getenv("KD_BUILD_DIR") : KD_BUILD_DIR,
 		 path);
 	json = run_cmd(cmd, &st);

@@ -39,7 +39,8 @@ static char *cmd(struct live *l, const char *c)
 
 	if (!out)
 		fail_msg("kd did not answer '%s'; stdout so far:\n%s\nstderr:"
-			 "\n%s", c, l->kd.out.data ? l->kd.out.data : "",
+			 "\n%s",
+			 c, l->kd.out.data ? l->kd.out.data : "",
 			 l->kd.err.data ? l->kd.err.data : "");
 	return out;
 }
@@ -62,9 +63,10 @@ static void start(struct live *l, bool kdnet, const char *cpus)
 
 	memset(l, 0, sizeof(*l));
 	if (kdnet) {
-		snprintf(k, sizeof(k),
-			 "net:port=%d,key=1.2.3.4,hostip=127.0.0.1,offer_ms=200",
-			 port);
+		snprintf(
+			k, sizeof(k),
+			"net:port=%d,key=1.2.3.4,hostip=127.0.0.1,offer_ms=200",
+			port);
 		snprintf(host, sizeof(host), "net:port=%d,key=1.2.3.4", port);
 	} else {
 		snprintf(l->sock, sizeof(l->sock), "/tmp/openkd-kdlive-%d.sock",
@@ -72,8 +74,8 @@ static void start(struct live *l, bool kdnet, const char *cpus)
 		snprintf(k, sizeof(k), "com:pipe,port=%s", l->sock);
 	}
 	{
-		const char *args[] = { "-k", k, "--print-ms", "0", "--cpus",
-				       cpus, NULL };
+		const char *args[] = { "-k",	 k,    "--print-ms", "0",
+				       "--cpus", cpus, NULL };
 
 		kc_spawn(&l->sim, args);
 	}
@@ -93,11 +95,11 @@ static void start(struct live *l, bool kdnet, const char *cpus)
 		assert_non_null(strstr(banner, "Opened /tmp/openkd-kdlive-"));
 	}
 	assert_non_null(strstr(banner, "Waiting to reconnect..."));
-	assert_non_null(strstr(banner,
-			       "Connected to Windows 10 19041 x64 target at ("));
+	assert_non_null(strstr(
+		banner, "Connected to Windows 10 19041 x64 target at ("));
 	assert_non_null(strstr(banner, "), ptr64 TRUE"));
-	assert_non_null(strstr(banner,
-			       "Kernel Debugger connection established."));
+	assert_non_null(
+		strstr(banner, "Kernel Debugger connection established."));
 	assert_non_null(strstr(banner, "Kernel Version 19041 MP ("));
 	assert_non_null(strstr(banner, "Kernel base = 0xfffff800`00400000 "
 				       "PsLoadedModuleList = 0xfffff800`"));
@@ -124,13 +126,15 @@ static void session(bool kdnet)
 	uint64_t call_at, rsp_in;
 
 	start(&l, kdnet, "2");
-	expect(&l, "vertarget", "Windows 10 Kernel Version 19041 MP (2 procs) "
-				"Free x64");
+	expect(&l, "vertarget",
+	       "Windows 10 Kernel Version 19041 MP (2 procs) "
+	       "Free x64");
 
 	/* A breakpoint on real code, listed, hit. */
 	expect(&l, "bp nt!KeWorkerStep", "");
-	expect(&l, "bl", "e  fffff800`004014a0     0001 (0001) "
-			 "nt!KeWorkerStep");
+	expect(&l, "bl",
+	       "e  fffff800`004014a0     0001 (0001) "
+	       "nt!KeWorkerStep");
 	out = cmd(&l, "g");
 	assert_non_null(strstr(out, "Breakpoint 0 hit"));
 	assert_non_null(strstr(out, "nt!KeWorkerStep:\nfffff800`004014a0 53 "));

@@ -32,12 +32,22 @@ static char dir[128];
 static void test_stall(void **state)
 {
 	char k[200];
-	const char *simargs[] = { "-k", k, "--cpus", "2", "--print-ms", "0",
-				  "--stall-after", "40", "--stall-ms",
-				  "30000", NULL };
+	const char *simargs[] = { "-k",
+				  k,
+				  "--cpus",
+				  "2",
+				  "--print-ms",
+				  "0",
+				  "--stall-after",
+				  "40",
+				  "--stall-ms",
+				  "30000",
+				  NULL };
 	struct kc sim;
-	const char *kdargs[] = { "--timeout", "3000", "-k", sim.host_connstr,
-				 "-c", "db nt L4000; r rip; lm", NULL };
+	const char *kdargs[] = { "--timeout", "3000",
+				 "-k",	      sim.host_connstr,
+				 "-c",	      "db nt L4000; r rip; lm",
+				 NULL };
 	char *out = NULL, *err = NULL;
 	int st;
 
@@ -58,7 +68,12 @@ static void test_stall(void **state)
 
 /* ---- the hostile target ---------------------------------------------- */
 
-enum hostile { SHORT_SC, BAD_STATE, OVERSIZE, MANY_CPUS };
+enum hostile {
+	SHORT_SC,
+	BAD_STATE,
+	OVERSIZE,
+	MANY_CPUS
+};
 
 /* A breakpoint stop on processor 0 reporting @p ncpus processors. */
 static size_t stop_packet(uint8_t *buf, size_t cap, uint32_t ncpus)
@@ -105,8 +120,8 @@ static void send_oversize(struct kd_transport *t, size_t len)
 }
 
 /* Answer a manipulate request: GetVersion truthfully, the rest "no". */
-static void answer(struct kd_link *l, struct kd_transport *t,
-		   enum hostile how, const uint8_t *req, size_t len)
+static void answer(struct kd_link *l, struct kd_transport *t, enum hostile how,
+		   const uint8_t *req, size_t len)
 {
 	struct kd_manipulate m;
 	uint8_t out[4000];
@@ -138,7 +153,7 @@ static void answer(struct kd_link *l, struct kd_transport *t,
 	m.machine = KD_MACHINE_AMD64;
 	if (kd_manipulate_encode(out, sizeof(out), &n, &m, NULL, 0) == KD_OK &&
 	    kd_link_send(l, KD_PACKET_TYPE_STATE_MANIPULATE, out, n) ==
-	    KD_EDISCONNECTED)
+		    KD_EDISCONNECTED)
 		_exit(0);
 }
 
@@ -190,12 +205,10 @@ static void hostile_target(const char *sock, enum hostile how)
 }
 
 /* Run kd against a hostile target; returns kd's exit status. */
-static int against(enum hostile how, const char *cmds, char **out,
-		   char **err)
+static int against(enum hostile how, const char *cmds, char **out, char **err)
 {
 	char sock[200], cs[256];
-	const char *args[] = { "--timeout", "3000", "-k", cs, "-c", cmds,
-			       NULL };
+	const char *args[] = { "--timeout", "3000", "-k", cs, "-c", cmds, NULL };
 	pid_t pid;
 	int st, i;
 
@@ -229,7 +242,8 @@ static void expect_attach_error(enum hostile how, const char *what,
 	if (st != 3 || !strstr(err, what) || !strstr(err, also) ||
 	    !strstr(out, what) || !strstr(out, also))
 		fail_msg("exit %d, expected 3 and '%s'; stdout:\n%s\n"
-			 "stderr:\n%s", st, what, out, err);
+			 "stderr:\n%s",
+			 st, what, out, err);
 	free(out);
 	free(err);
 }
@@ -253,9 +267,10 @@ static void test_unknown_state(void **state)
 static void test_oversize_reply(void **state)
 {
 	(void)state;
-	expect_attach_error(OVERSIZE, "GetVersion on processor 0: no reply "
-				      "from the target in 3000 ms; the target "
-				      "sent ",
+	expect_attach_error(OVERSIZE,
+			    "GetVersion on processor 0: no reply "
+			    "from the target in 3000 ms; the target "
+			    "sent ",
 			    "longer than 4096 bytes refused");
 }
 

@@ -38,19 +38,19 @@
 #include <unistd.h>
 
 struct kp_buf {
-	char *data;  /* NUL-terminated */
+	char *data; /* NUL-terminated */
 	size_t len, cap;
 };
 
 struct kp {
 	pid_t pid;
-	int in_fd;           /* kd's stdin (we write), -1 once closed */
-	int out_fd, err_fd;  /* kd's stdout / stderr, -1 at EOF */
-	struct kp_buf out;   /* all stdout so far */
-	struct kp_buf err;   /* all stderr so far */
-	size_t pos;          /* stdout consumed by kp_wait_prompt/kp_cmd */
-	unsigned marker;     /* next .echo marker number */
-	int status;          /* exit status once reaped, else -1 */
+	int in_fd;	    /* kd's stdin (we write), -1 once closed */
+	int out_fd, err_fd; /* kd's stdout / stderr, -1 at EOF */
+	struct kp_buf out;  /* all stdout so far */
+	struct kp_buf err;  /* all stderr so far */
+	size_t pos;	    /* stdout consumed by kp_wait_prompt/kp_cmd */
+	unsigned marker;    /* next .echo marker number */
+	int status;	    /* exit status once reaped, else -1 */
 };
 
 static inline uint64_t kp_now_ms(void)
@@ -211,8 +211,7 @@ static inline size_t kp_prompt_before(const char *b, size_t end)
  * Length of the prompt kd printed last in [start, end) (it need not
  * start a line: a command without output leaves "kd> kd> "), or 0.
  */
-static inline size_t kp_prompt_suffix(const char *b, size_t start,
-				      size_t end)
+static inline size_t kp_prompt_suffix(const char *b, size_t start, size_t end)
 {
 	size_t i, j;
 
@@ -288,8 +287,8 @@ static inline char *kp_cmd(struct kp *p, const char *cmd, int timeout_ms)
 	char *r;
 
 	snprintf(mark, sizeof(mark), "KPMARK_%u", p->marker++);
-	if (!kp_send(p, cmd) || !kp_send(p, "\n.echo ") ||
-	    !kp_send(p, mark) || !kp_send(p, "\n"))
+	if (!kp_send(p, cmd) || !kp_send(p, "\n.echo ") || !kp_send(p, mark) ||
+	    !kp_send(p, "\n"))
 		return NULL;
 	for (;;) {
 		const char *m = p->out.len > p->pos ?
@@ -346,7 +345,7 @@ static inline int kp_finish(struct kp *p, int timeout_ms)
 		if (w == p->pid) {
 			p->pid = -1;
 			p->status = WIFEXITED(st) ? WEXITSTATUS(st) :
-				    128 + WTERMSIG(st);
+						    128 + WTERMSIG(st);
 			break;
 		}
 		if (kp_now_ms() >= end) {

@@ -24,9 +24,9 @@ struct rt {
 	struct kc sim;
 	struct kp srv;
 	char sock[128];
-	char dir[128];     /* temp dir: certs, scripts, XDG_RUNTIME_DIR */
+	char dir[128]; /* temp dir: certs, scripts, XDG_RUNTIME_DIR */
 	unsigned port;
-	char proto[8];     /* "tcp" / "ssl" */
+	char proto[8]; /* "tcp" / "ssl" */
 	char password[32];
 };
 
@@ -105,8 +105,8 @@ static void rt_start(struct rt *t, const char *proto, const char *extra)
 {
 	char spec[512], k[200];
 	const char *sargs[] = { "-k", k, "--print-ms", "0", NULL };
-	const char *kargs[] = { "-server", spec, "-k", t->sim.host_connstr,
-				"-bonc", NULL };
+	const char *kargs[] = { "-server",	     spec,    "-k",
+				t->sim.host_connstr, "-bonc", NULL };
 	unsigned lo = 30000 + (unsigned)(getpid() % 3000) * 10;
 	const char *p;
 	char *banner;
@@ -154,8 +154,7 @@ static void client(struct rt *t, struct kp *c, unsigned marker_base,
 	const char *args[] = { "-remote", cs, NULL };
 	char *out;
 
-	rt_connstr(t, cs, sizeof(cs), t->password[0] ? t->password : NULL,
-		   0);
+	rt_connstr(t, cs, sizeof(cs), t->password[0] ? t->password : NULL, 0);
 	if (extra_connstr)
 		strncat(cs, extra_connstr, sizeof(cs) - strlen(cs) - 1);
 	kp_start(c, args);
@@ -196,8 +195,8 @@ static void three_clients(void **state)
 	struct rt t;
 	struct kp a, b, c, d;
 	char *out, *local, *seen;
-	const char *cmds[] = { "r", "u nt!KeWorkerStep L4", "dq @rsp L4",
-			       "lm", "k" };
+	const char *cmds[] = { "r", "u nt!KeWorkerStep L4", "dq @rsp L4", "lm",
+			       "k" };
 	size_t i;
 	int st;
 
@@ -303,13 +302,12 @@ static void three_clients(void **state)
 
 	/* `q` from a client is refused (§2.5), the session goes on. */
 	out = cmd(&b, "q");
-	assert_string_equal(out,
-			    "Exit a remote ntsd/cdb client with "
-			    "Ctrl-b<enter>.\n"
-			    "Exit a remote windbg client with File.Exit "
-			    "(Alt-F4).\n"
-			    "If you really want the server to quit use an "
-			    "extra q, such as 'qq' or 'qqd'.\n");
+	assert_string_equal(out, "Exit a remote ntsd/cdb client with "
+				 "Ctrl-b<enter>.\n"
+				 "Exit a remote windbg client with File.Exit "
+				 "(Alt-F4).\n"
+				 "If you really want the server to quit use an "
+				 "extra q, such as 'qq' or 'qqd'.\n");
 	free(wait_text(&a, last_mark(&b)));
 	free(wait_text(&c, last_mark(&b)));
 	free(wait_text(&t.srv, last_mark(&b)));
@@ -356,7 +354,8 @@ static void three_clients(void **state)
 		st = kp_run(args, "r\n", T_MS, &sout, &err);
 		if (st != 1)
 			fail_msg("refused client: status %d, out:\n%s\nerr:"
-				 "\n%s", st, sout, err);
+				 "\n%s",
+				 st, sout, err);
 		free(sout);
 		assert_non_null(strstr(err, "kd: cannot connect to '"));
 		assert_non_null(strstr(err, "password=*"));
@@ -554,16 +553,16 @@ static void fuzzed_stream(void **state)
 			break;
 		case 1: /* a line with a control character */
 			assert_int_equal(kd_srvmsg_encode(msg, sizeof(msg),
-							  KD_SRVMSG_LINE,
-							  "r", 1, &n),
+							  KD_SRVMSG_LINE, "r",
+							  1, &n),
 					 KD_OK);
 			msg[8] = 0x1b;
 			raw_send(ch, msg, n);
 			break;
 		case 2: /* server message type from a client */
 			assert_int_equal(kd_srvmsg_encode(msg, sizeof(msg),
-							  KD_SRVMSG_LINE,
-							  "r", 1, &n),
+							  KD_SRVMSG_LINE, "r",
+							  1, &n),
 					 KD_OK);
 			msg[1] = KD_SRVMSG_OUTPUT;
 			raw_send(ch, msg, n);
@@ -586,16 +585,16 @@ static void fuzzed_stream(void **state)
 			break;
 		case 4: /* length field lies */
 			assert_int_equal(kd_srvmsg_encode(msg, sizeof(msg),
-							  KD_SRVMSG_LINE,
-							  "r", 1, &n),
+							  KD_SRVMSG_LINE, "r",
+							  1, &n),
 					 KD_OK);
 			msg[4] = 9;
 			raw_send(ch, msg, n);
 			break;
 		default: /* mutated valid messages */
 			assert_int_equal(kd_srvmsg_encode(msg, sizeof(msg),
-							  KD_SRVMSG_LINE,
-							  "? 1", 3, &n),
+							  KD_SRVMSG_LINE, "? 1",
+							  3, &n),
 					 KD_OK);
 			for (k = 0; k < 4; k++)
 				msg[(unsigned)rand_r(&seed) % n] ^=
@@ -639,8 +638,8 @@ static void fuzzed_stream(void **state)
 	free(out);
 	out = cmd(&t.srv, ".clients");
 	assert_non_null(strstr(out, ", last active "));
-	assert_null(strstr(strstr(out, ", last active ") + 1,
-			   ", last active "));
+	assert_null(
+		strstr(strstr(out, ", last active ") + 1, ", last active "));
 	free(out);
 	assert_int_equal(dropped, 8);
 	kp_send(&a, "\x02\n");

@@ -61,8 +61,7 @@ static void poison_dbgprint(struct kp *p)
 	out = cmd(p, "s -a fffff800`00400000 L200000 \"kdsim: cpu\"");
 	/* A line of its own, after any notice the console printed first. */
 	at = strstr(out, "fffff800`");
-	if (!at || sscanf(at, "%31[0-9a-f`]", addr) != 1 ||
-	    strlen(addr) != 17)
+	if (!at || sscanf(at, "%31[0-9a-f`]", addr) != 1 || strlen(addr) != 17)
 		fail_msg("search printed:\n%s\nall:\n%s\nstderr:\n%s", out,
 			 p->out.data ? p->out.data : "",
 			 p->err.data ? p->err.data : "");
@@ -122,7 +121,8 @@ static void test_dbgprint_escaped(void **state)
 		fail_msg("no escaped DbgPrint; stdout ends:\n%s",
 			 p.out.data && p.out.len > 1500 ?
 				 p.out.data + p.out.len - 1500 :
-				 p.out.data ? p.out.data : "");
+			 p.out.data ? p.out.data :
+				      "");
 	assert_null(memchr(p.out.data, 0x1b, p.out.len));
 	assert_true(!p.err.data || !memchr(p.err.data, 0x1b, p.err.len));
 	log = slurp(logf);
@@ -205,8 +205,7 @@ static int send_msg(struct kd_rchan *ch, unsigned type, const char *text)
 	size_t n;
 	int rc;
 
-	rc = kd_srvmsg_encode(buf, sizeof(buf), type, text, strlen(text),
-			      &n);
+	rc = kd_srvmsg_encode(buf, sizeof(buf), type, text, strlen(text), &n);
 	return rc < 0 ? rc : kd_rchan_send(ch, buf, n);
 }
 

@@ -173,8 +173,9 @@ static void check_version_independently(const char *path)
 		if (ev.kind != KD_STREAM_EVENT_PACKET ||
 		    ev.hdr.type != KD_PACKET_TYPE_STATE_MANIPULATE)
 			continue;
-		assert_int_equal(kd_manipulate_decode(&m, ev.payload,
-						      ev.payload_len), 0);
+		assert_int_equal(
+			kd_manipulate_decode(&m, ev.payload, ev.payload_len),
+			0);
 		if (m.api != KD_API_GET_VERSION)
 			continue;
 		assert_int_equal(m.u.version.protocol_version, 6);

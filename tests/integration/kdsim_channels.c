@@ -58,8 +58,10 @@ static void test_tcp(void **state)
 /* A host that leaves and a second host that attaches to the same port. */
 static void test_tcp_reattach(void **state)
 {
-	const char *args[] = { "-k", "com:ipport=0,port=127.0.0.1", "--cpus",
-			       "1", "--print-ms", "0", NULL };
+	const char *args[] = { "-k",	     "com:ipport=0,port=127.0.0.1",
+			       "--cpus",     "1",
+			       "--print-ms", "0",
+			       NULL };
 	struct kc c;
 
 	(void)state;
@@ -76,9 +78,7 @@ static void test_tcp_reattach(void **state)
 
 static void test_pty(void **state)
 {
-	const char *args[] = {
-		"--pty", "--cpus", "1", "--print-ms", "0", NULL
-	};
+	const char *args[] = { "--pty", "--cpus", "1", "--print-ms", "0", NULL };
 	struct kc c;
 
 	(void)state;
@@ -92,9 +92,7 @@ static void test_pty(void **state)
 static void test_kdnet(void **state)
 {
 	char k[128], host[128];
-	const char *args[] = {
-		"-k", k, "--cpus", "2", "--print-ms", "0", NULL
-	};
+	const char *args[] = { "-k", k, "--cpus", "2", "--print-ms", "0", NULL };
 	struct kc c;
 	int port = 40000 + (int)(getpid() % 20000);
 

@@ -214,10 +214,10 @@ static inline unsigned kc_recv(struct kc *c, int timeout_ms)
 
 			if (kd_debug_io_decode(&io, c->buf, c->len) == KD_OK &&
 			    io.api == KD_DEBUG_IO_PRINT_STRING) {
-				size_t room =
-					sizeof(c->prints) - 1 - c->prints_len;
-				size_t n =
-					io.text_len < room ? io.text_len : room;
+				size_t room = sizeof(c->prints) - 1 -
+					      c->prints_len;
+				size_t n = io.text_len < room ? io.text_len :
+								room;
 
 				memcpy(c->prints + c->prints_len, io.text, n);
 				c->prints_len += n;

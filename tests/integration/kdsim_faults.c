@@ -130,8 +130,15 @@ static void test_delay_stall(void **state)
 static void reboot_case(bool kdnet, bool api)
 {
 	char k[128], host[128];
-	const char *args[] = { "-k", k, "--print-ms", "0", "--cpus", "2",
-			       api ? NULL : "--reboot-after", "800", NULL };
+	const char *args[] = { "-k",
+			       k,
+			       "--print-ms",
+			       "0",
+			       "--cpus",
+			       "2",
+			       api ? NULL : "--reboot-after",
+			       "800",
+			       NULL };
 	struct kc c;
 	const char *first;
 	uint64_t t0 = ms_now();

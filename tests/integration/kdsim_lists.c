@@ -108,8 +108,8 @@ static void expect_empty(const char *expr)
 static void test_lists(void **state)
 {
 	char sock[128], k[160], expr[256];
-	const char *simargs[] = { "-k", k, "--cpus", "2", "--print-ms", "0",
-				  NULL };
+	const char *simargs[] = { "-k",		k,   "--cpus", "2",
+				  "--print-ms", "0", NULL };
 	const char *kdargs[] = { "-k", NULL, NULL };
 	struct kc sim;
 	uint64_t thread[2], links, head, at, f, b, f2, b2;

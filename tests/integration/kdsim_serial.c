@@ -243,9 +243,9 @@ static void test_more_apis(void **state)
 	 * KPRCB.CurrentThread read from memory. */
 	kc_read(&g, KD_API_READ_CONTROL_SPACE, KD_AMD64_CS_PCR, b, 8);
 	kpcr = kd_get_le64(b);
-	assert_int_equal(kc_read(&g, KD_API_READ_CONTROL_SPACE,
-				 KD_AMD64_CS_PRCB, b, 8),
-			 8);
+	assert_int_equal(
+		kc_read(&g, KD_API_READ_CONTROL_SPACE, KD_AMD64_CS_PRCB, b, 8),
+		8);
 	assert_true(kd_get_le64(b) == kc_read64(&g, kpcr + 0x20));
 	assert_int_equal(kc_read(&g, KD_API_READ_CONTROL_SPACE,
 				 KD_AMD64_CS_THREAD, b, 8),

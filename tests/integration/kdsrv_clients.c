@@ -41,8 +41,10 @@ static struct rig R;
 
 static void kd_args_for(int i, char *k, size_t cap)
 {
-	snprintf(k, cap, "kdsrv:server=@{tcp:server=127.0.0.1,port=%u},"
-		 "trans=@{%s}", R.srv.port, R.trans[i]);
+	snprintf(k, cap,
+		 "kdsrv:server=@{tcp:server=127.0.0.1,port=%u},"
+		 "trans=@{%s}",
+		 R.srv.port, R.trans[i]);
 }
 
 static void start_client(struct kp *p, int i)
@@ -140,8 +142,8 @@ static int setup(void **state)
 	memset(&R, 0, sizeof(R));
 	for (int i = 0; i < NSIM; i++) {
 		char k[160], cpus[8];
-		const char *args[] = { "-k", k, "--print-ms", "0", "--cpus",
-				       cpus, NULL };
+		const char *args[] = { "-k",	 k,    "--print-ms", "0",
+				       "--cpus", cpus, NULL };
 
 		snprintf(cpus, sizeof(cpus), "%d", 2 + i % 3);
 		if (i % 2 == 0) {
@@ -157,7 +159,8 @@ static int setup(void **state)
 
 			snprintf(k, sizeof(k),
 				 "net:port=%u,key=1.2.3.4,hostip=127.0.0.1,"
-				 "offer_ms=200", port);
+				 "offer_ms=200",
+				 port);
 			snprintf(R.trans[i], sizeof(R.trans[i]),
 				 "net:port=%u,key=1.2.3.4", port);
 		}
@@ -278,9 +281,10 @@ static void test_kdsrv_clients(void **state)
 		kill(killed.pid, SIGKILL);
 		kp_finish(&killed, T_MS);
 		kp_free(&killed);
-		for (int i = 0; i < 250 && count(R.srv.log,
-						 "client vanished") <=
-						   vanished_before; i++)
+		for (int i = 0;
+		     i < 250 &&
+		     count(R.srv.log, "client vanished") <= vanished_before;
+		     i++)
 			usleep(20000);
 		log = ks_log(&R.srv);
 		for (p = log; (p = strstr(p, "client vanished")) != NULL; p++)
@@ -293,9 +297,10 @@ static void test_kdsrv_clients(void **state)
 			break;
 		}
 		if (attempt == 3)
-			fail_msg("never killed mid-transfer (last: %lu packets, "
-				 "read took %llu ms):\n%s", in,
-				 (unsigned long long)ref_ms, log);
+			fail_msg(
+				"never killed mid-transfer (last: %lu packets, "
+				"read took %llu ms):\n%s",
+				in, (unsigned long long)ref_ms, log);
 		free(log);
 		wait_us = in < 300 ? wait_us * 2 : wait_us / 3;
 	}
@@ -303,8 +308,8 @@ static void test_kdsrv_clients(void **state)
 
 	/* The next client takes the link over and reads the same bytes. */
 	start_client(&R.kd[0], 0);
-	assert_true(ks_log_wait(&R.srv, "taken over from an earlier client",
-				2000));
+	assert_true(
+		ks_log_wait(&R.srv, "taken over from an earlier client", 2000));
 	snprintf(line, sizeof(line), ".writemem %s " BASE " " BIG, R.got);
 	out = cmd(&R.kd[0], line);
 	free(out);
@@ -328,7 +333,8 @@ static void test_kdsrv_clients(void **state)
 			fail_msg("client %d exit %d; stdout:\n%s\nstderr:\n%s",
 				 i, st,
 				 R.kd[i].out.data ?
-					 R.kd[i].out.data + R.kd[i].pos : "",
+					 R.kd[i].out.data + R.kd[i].pos :
+					 "",
 				 R.kd[i].err.data ? R.kd[i].err.data : "");
 	}
 }

@@ -26,9 +26,9 @@
 #define T_MS 15000
 
 struct rig {
-	struct kc com[2];       /* serial over unix sockets */
+	struct kc com[2]; /* serial over unix sockets */
 	char sock[2][96];
-	struct kc net;          /* KDNET */
+	struct kc net; /* KDNET */
 	unsigned net_port;
 	unsigned base;
 };
@@ -40,8 +40,8 @@ static void spawn_com(int i)
 	char k[160];
 	const char *args[] = { "-k", k, "--print-ms", "0", NULL };
 
-	snprintf(R.sock[i], sizeof(R.sock[i]), "/tmp/openkd-kdsrvopt-%d-%d.sock",
-		 (int)getpid(), i);
+	snprintf(R.sock[i], sizeof(R.sock[i]),
+		 "/tmp/openkd-kdsrvopt-%d-%d.sock", (int)getpid(), i);
 	unlink(R.sock[i]);
 	snprintf(k, sizeof(k), "com:pipe,port=%s", R.sock[i]);
 	kc_spawn(&R.com[i], args);
@@ -187,19 +187,20 @@ static void test_trans_from_environment(void **state)
 	assert_int_equal(kd_srv_trans_defaults("com:", buf, sizeof(buf)),
 			 KD_OK);
 	assert_string_equal(buf, "com:port=/dev/ttyS3,baud=57600");
-	assert_int_equal(kd_srv_trans_defaults("COM:baud=9600", buf,
-					       sizeof(buf)), KD_OK);
+	assert_int_equal(
+		kd_srv_trans_defaults("COM:baud=9600", buf, sizeof(buf)),
+		KD_OK);
 	assert_string_equal(buf, "COM:baud=9600,port=/dev/ttyS3");
 	assert_int_equal(kd_srv_trans_defaults("com:pipe", buf, sizeof(buf)),
 			 KD_OK);
 	assert_string_equal(buf, "com:pipe,port=/dev/ttyS3");
-	assert_int_equal(kd_srv_trans_defaults("net:port=7", buf,
-					       sizeof(buf)), KD_OK);
+	assert_int_equal(kd_srv_trans_defaults("net:port=7", buf, sizeof(buf)),
+			 KD_OK);
 	assert_string_equal(buf, "net:port=7,key=1.2.3.4");
-	assert_int_equal(kd_srv_trans_defaults("fault:seed=2|com", buf,
-					       sizeof(buf)), KD_OK);
-	assert_string_equal(buf,
-			    "fault:seed=2|com:port=/dev/ttyS3,baud=57600");
+	assert_int_equal(
+		kd_srv_trans_defaults("fault:seed=2|com", buf, sizeof(buf)),
+		KD_OK);
+	assert_string_equal(buf, "fault:seed=2|com:port=/dev/ttyS3,baud=57600");
 	setenv("_NT_DEBUG_PORT", "x,ipport=1", 1);
 	assert_int_equal(kd_srv_trans_defaults("com:", buf, sizeof(buf)),
 			 KD_EINVAL);
@@ -229,8 +230,8 @@ static void test_trans_from_environment(void **state)
 		 R.sock[1]);
 	if (!strstr(log, buf))
 		fail_msg("no '%s' in the log:\n%s", buf, log);
-	snprintf(buf, sizeof(buf),
-		 "session open on net:port=%u,key=* (KDNET", R.net_port);
+	snprintf(buf, sizeof(buf), "session open on net:port=%u,key=* (KDNET",
+		 R.net_port);
 	if (!strstr(log, buf))
 		fail_msg("no '%s' in the log:\n%s", buf, log);
 	free(log);
@@ -262,8 +263,9 @@ static void test_endpsrv_tells_idle_clients(void **state)
 	while (kp_now_ms() - t0 < 3000 &&
 	       !(a.err.data && strstr(a.err.data, "SERVER ENDING")))
 		kp_pump(&a, 100);
-	if (!a.err.data || !strstr(a.err.data, "SERVER ENDING: the KD "
-					       "connection server tcp:Port=") ||
+	if (!a.err.data ||
+	    !strstr(a.err.data, "SERVER ENDING: the KD "
+				"connection server tcp:Port=") ||
 	    !strstr(a.err.data, "is ending, .endpsrv from 127.0.0.1:"))
 		fail_msg("idle client A was not told; stderr:\n%s",
 			 a.err.data ? a.err.data : "");

@@ -232,8 +232,9 @@ static void test_allow_file(void **state)
 	snprintf(path, sizeof(path), "%s/allow.conf", g_dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "# test policy\n\n  com:pipe,port=/tmp/openkd-kdsrvpol-"
-		   "%d*.sock\n",
+	fprintf(f,
+		"# test policy\n\n  com:pipe,port=/tmp/openkd-kdsrvpol-"
+		"%d*.sock\n",
 		(int)getpid());
 	fclose(f);
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", g_base + 41,
@@ -276,8 +277,8 @@ static void test_no_password_when_port_in_use(void **state)
 	lfd = listen_local(&port);
 	snprintf(errf, sizeof(errf), "%s/listen-err.txt", g_dir);
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -t tcp:port=%u,PassWord=Sesame42 >'%s' 2>&1",
-		 ks_path(), port, errf);
+		 "'%s' -t tcp:port=%u,PassWord=Sesame42 >'%s' 2>&1", ks_path(),
+		 port, errf);
 	rc = system(cmd);
 	close(lfd);
 	assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
@@ -288,8 +289,9 @@ static void test_no_password_when_port_in_use(void **state)
 		fail_msg("kdsrv said:\n%s", txt);
 	free(txt);
 	/* An unknown argument holding a password is masked as well. */
-	snprintf(cmd, sizeof(cmd), "'%s' tcp:port=1,password=Sesame42 >'%s' 2>&1",
-		 ks_path(), errf);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' tcp:port=1,password=Sesame42 >'%s' 2>&1", ks_path(),
+		 errf);
 	rc = system(cmd);
 	assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
 	txt = ks_log(&tmp);
@@ -331,8 +333,8 @@ static void test_refusal_flood_is_summarised(void **state)
 		a.sin_port = htons((uint16_t)s.port);
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		assert_true(fd >= 0);
-		assert_int_equal(connect(fd, (struct sockaddr *)&a,
-					 sizeof(a)), 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)),
+				 0);
 		if (send(fd, junk, sizeof(junk) - 1, MSG_NOSIGNAL) < 0)
 			fail_msg("send: %s", strerror(errno));
 		/* Reset, not FIN: no TIME_WAIT left on a port another
@@ -385,7 +387,8 @@ struct hostile {
 static void *hostile_main(void *arg)
 {
 	static const char evil[] = "\x1b]0;pwned\x07\x1b[2J\x1b[Hfake\r"
-				   "kd> \x9b" "31m";
+				   "kd> \x9b"
+				   "31m";
 	struct hostile *h = arg;
 	struct kd_rchan *ch = NULL;
 	uint8_t buf[KD_SRV_MSG_MAX];
@@ -428,8 +431,7 @@ static void test_hostile_server_text_escaped(void **state)
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", g_base + 121,
 		 g_base + 160);
-	assert_int_equal(kd_rlisten(&h.l, spec, KD_RCHAN_SERVICE_KDSRV),
-			 KD_OK);
+	assert_int_equal(kd_rlisten(&h.l, spec, KD_RCHAN_SERVICE_KDSRV), KD_OK);
 	assert_int_equal(pthread_create(&tid, NULL, hostile_main, &h), 0);
 	st = client(kd_rlistener_port(h.l), "com:", "q\n", &out, &err);
 	pthread_join(tid, NULL);

@@ -23,9 +23,9 @@
 struct ks {
 	pid_t pid;
 	int out_fd;
-	unsigned port;       /* the port kdsrv took */
-	char ready[512];     /* text after "kdsrv ready: " */
-	char log[256];       /* its -l file */
+	unsigned port;	 /* the port kdsrv took */
+	char ready[512]; /* text after "kdsrv ready: " */
+	char log[256];	 /* its -l file */
 };
 
 /* Path of the kdsrv binary of this build; NULL when it is not built. */
@@ -136,7 +136,7 @@ static inline bool ks_start(struct ks *k, const char *spec,
  * NULL).  Static storage: valid until the next call.
  */
 static inline const char *const *ks_allow_pipes(const char *tag,
-						 const char *const *more)
+						const char *const *more)
 {
 	static char pattern[160];
 	static const char *argv[24];
@@ -196,8 +196,7 @@ static inline char *ks_log(const struct ks *k)
 }
 
 /* Wait up to @p ms until the log contains @p needle. */
-static inline bool ks_log_wait(const struct ks *k, const char *needle,
-			       int ms)
+static inline bool ks_log_wait(const struct ks *k, const char *needle, int ms)
 {
 	for (int i = 0; i < ms / 20 + 1; i++) {
 		char *l = ks_log(k);

@@ -61,8 +61,7 @@ static int teardown(void **state)
 }
 
 /* Run a one-shot smart client; returns its exit status. */
-static int client(const char *server, const char *input, char **out,
-		  char **err)
+static int client(const char *server, const char *input, char **out, char **err)
 {
 	char k[600];
 	const char *args[] = { "-k", k, "-bonc", NULL };
@@ -80,8 +79,8 @@ static void test_password(void **state)
 	int st;
 
 	(void)state;
-	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=Sesame42",
-		 base, base + 50);
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=Sesame42", base,
+		 base + 50);
 	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvsec", NULL)));
 	assert_non_null(strstr(s.ready, "Password=*"));
 	assert_null(strstr(s.ready, "Sesame42"));
@@ -165,8 +164,7 @@ static void test_tls(void **state)
 	assert_true(ks_log_wait(&s, "(ssl): session open on com:pipe", 2000));
 	/* A client that trusts another certificate refuses the server. */
 	snprintf(server, sizeof(server),
-		 "ssl:server=127.0.0.1,port=%u,ca=%s/other.pem", s.port,
-		 g_dir);
+		 "ssl:server=127.0.0.1,port=%u,ca=%s/other.pem", s.port, g_dir);
 	st = client(server, "q\n", &out, &err);
 	assert_int_not_equal(st, 0);
 	if (!strstr(err, "verif") && !strstr(out, "verif"))
@@ -242,8 +240,7 @@ static void open_session(struct kd_rchan *ch, const char *trans)
 	m.text_len = (uint32_t)strlen(trans);
 	assert_int_equal(kd_srv_msg_encode(buf, sizeof(buf), &n, &m), KD_OK);
 	assert_int_equal(kd_rchan_send(ch, buf, n), KD_OK);
-	assert_int_equal(kd_rchan_recv(ch, buf, sizeof(buf), &n, T_MS),
-			 KD_OK);
+	assert_int_equal(kd_rchan_recv(ch, buf, sizeof(buf), &n, T_MS), KD_OK);
 	assert_int_equal(kd_srv_msg_decode(&m, buf, n), KD_OK);
 	assert_int_equal(m.type, KD_SRV_OPENED);
 }
@@ -288,9 +285,9 @@ static void test_fuzzed_clients(void **state)
 		uint8_t buf[256];
 		size_t n;
 
-		assert_int_equal(kd_rconnect(&ch, server,
-					     KD_RCHAN_SERVICE_KDSRV, T_MS),
-				 KD_OK);
+		assert_int_equal(
+			kd_rconnect(&ch, server, KD_RCHAN_SERVICE_KDSRV, T_MS),
+			KD_OK);
 		/* Half before OPEN, half inside an open session. */
 		if (conn % 2)
 			open_session(ch, trans);
@@ -312,9 +309,9 @@ static void test_fuzzed_clients(void **state)
 		struct kd_rchan *ch = NULL;
 		static const uint8_t brk[2] = { KD_SRV_BREAKIN, 0 };
 
-		assert_int_equal(kd_rconnect(&ch, server,
-					     KD_RCHAN_SERVICE_KDSRV, T_MS),
-				 KD_OK);
+		assert_int_equal(
+			kd_rconnect(&ch, server, KD_RCHAN_SERVICE_KDSRV, T_MS),
+			KD_OK);
 		open_session(ch, trans);
 		for (int i = 0; i < 3000; i++) {
 			if (kd_rchan_send(ch, brk, sizeof(brk)) < 0)
@@ -325,8 +322,8 @@ static void test_fuzzed_clients(void **state)
 			fail_msg("flood not dropped; log:\n%s", log);
 		}
 		kd_rchan_close(ch);
-		assert_true(ks_log_wait(&s, "over the message rate limit",
-					2000));
+		assert_true(
+			ks_log_wait(&s, "over the message rate limit", 2000));
 	}
 	/* Nothing else was affected: a good client debugs the target. */
 	st = client(server, "vertarget\ndq nt!KeWorkerStep L1\nq\n", &out,

@@ -113,8 +113,7 @@ static void test_radare2_stream(void **state)
 	ssize_t n;
 
 	(void)state;
-	kdt_require_shared(path, sizeof(path),
-			   "kdserial/host-to-target.bin");
+	kdt_require_shared(path, sizeof(path), "kdserial/host-to-target.bin");
 	in = kdt_read_file(path, &in_len);
 	assert_non_null(in);
 
@@ -127,7 +126,9 @@ static void test_radare2_stream(void **state)
 		    ev.hdr.type == KD_PACKET_TYPE_STATE_MANIPULATE &&
 		    n_req < 8) {
 			assert_int_equal(kd_manipulate_decode(&req[n_req],
-					 ev.payload, ev.payload_len), 0);
+							      ev.payload,
+							      ev.payload_len),
+					 0);
 			n_req++;
 		}
 	}
@@ -195,7 +196,8 @@ static void test_radare2_stream(void **state)
 				 KD_PACKET_TYPE_STATE_MANIPULATE);
 		assert_true(n_rep < n_req);
 		assert_int_equal(kd_manipulate_decode(&rep, g_out[i].payload,
-						      g_out[i].len), 0);
+						      g_out[i].len),
+				 0);
 		assert_int_equal(rep.api, req[n_rep].api);
 		if (rep.api == KD_API_GET_VERSION) {
 			assert_int_equal(rep.return_status, KD_STATUS_SUCCESS);

@@ -183,8 +183,8 @@ static int target_main(int fd)
 	tprintf("resets=%u", g_stub.stats.resets_received);
 
 	/* 4: DbgPrompt. */
-	if (kdstub_prompt(&g_stub, 0, "kd> ", 4, answer, sizeof(answer),
-			  &n) != 0)
+	if (kdstub_prompt(&g_stub, 0, "kd> ", 4, answer, sizeof(answer), &n) !=
+	    0)
 		return 15;
 	tprintf("prompt=[%.*s]", (int)n, answer);
 
@@ -267,8 +267,8 @@ static void host_control(struct host *h, unsigned type, uint32_t id)
 	uint8_t pkt[16];
 	size_t n;
 
-	assert_int_equal(kd_packet_build_control(pkt, sizeof(pkt), &n, type,
-						 id), 0);
+	assert_int_equal(
+		kd_packet_build_control(pkt, sizeof(pkt), &n, type, id), 0);
 	host_write(h, pkt, n);
 }
 
@@ -297,8 +297,7 @@ static void host_data(struct host *h, unsigned type)
 	assert_int_equal(h->hdr.type, type);
 }
 
-static void host_send(struct host *h, unsigned type, const void *p,
-		      size_t len)
+static void host_send(struct host *h, unsigned type, const void *p, size_t len)
 {
 	size_t n;
 
@@ -332,8 +331,9 @@ static void manip(struct kd_manipulate *m, const void *data, size_t dlen,
 {
 	size_t n;
 
-	assert_int_equal(kd_manipulate_encode(g_req, sizeof(g_req), &n, m,
-					      data, dlen), 0);
+	assert_int_equal(
+		kd_manipulate_encode(g_req, sizeof(g_req), &n, m, data, dlen),
+		0);
 	host_send(&H, KD_PACKET_TYPE_STATE_MANIPULATE, g_req, n);
 	host_data(&H, KD_PACKET_TYPE_STATE_MANIPULATE);
 	assert_int_equal(kd_manipulate_decode(rep, H.payload, H.plen), 0);
@@ -345,8 +345,8 @@ static void manip_noreply(struct kd_manipulate *m)
 {
 	size_t n;
 
-	assert_int_equal(kd_manipulate_encode(g_req, sizeof(g_req), &n, m,
-					      NULL, 0), 0);
+	assert_int_equal(
+		kd_manipulate_encode(g_req, sizeof(g_req), &n, m, NULL, 0), 0);
 	host_send(&H, KD_PACKET_TYPE_STATE_MANIPULATE, g_req, n);
 }
 
@@ -654,7 +654,8 @@ static void check_misc(const struct fake_machine *ref)
 	assert_int_equal(r.u.version.secondary_version, 2);
 	assert_int_equal(r.u.version.machine_type, KD_MACHINE_AMD64);
 	assert_int_equal(r.u.version.flags, KD_VERS_FLAG_MP |
-			 KD_VERS_FLAG_DATA | KD_VERS_FLAG_PTR64);
+						    KD_VERS_FLAG_DATA |
+						    KD_VERS_FLAG_PTR64);
 	assert_int_equal(r.u.version.max_packet_type, 12);
 	assert_true(r.u.version.kern_base == FAKE_VBASE);
 	assert_true(r.u.version.ps_loaded_module_list == FAKE_MODLIST);
@@ -735,7 +736,8 @@ static void check_short_request(void)
 	id = kd_ids_send(&H.ids);
 	assert_int_equal(kd_packet_build(H.tx, sizeof(H.tx), &n,
 					 KD_PACKET_TYPE_STATE_MANIPULATE, id,
-					 shortreq, sizeof(shortreq), true), 0);
+					 shortreq, sizeof(shortreq), true),
+			 0);
 	host_write(&H, H.tx, n);
 	assert_int_equal(host_next(&H, 5000), 1);
 	assert_int_equal(H.hdr.leader, KD_PACKET_LEADER_CONTROL);
@@ -780,8 +782,8 @@ static void host_main(int fd)
 	assert_memory_equal(sc.amd64.instruction_stream, ref.mem + 0x400, 16);
 	assert_int_equal(sc.amd64.seg_cs, 0x10);
 	assert_int_equal(sc.amd64.eflags, 0x202);
-	assert_int_equal(sc.amd64.report_flags, KD_REPORT_INCLUDES_SEGS |
-			 KD_REPORT_STANDARD_CS);
+	assert_int_equal(sc.amd64.report_flags,
+			 KD_REPORT_INCLUDES_SEGS | KD_REPORT_STANDARD_CS);
 
 	check_short_request();
 	check_memory_apis(&ref);
@@ -852,8 +854,8 @@ static void host_main(int fd)
 	assert_memory_equal(io.text, "kd> ", 4);
 	assert_int_equal(io.read_length, 64);
 	io.read_length = 2;
-	assert_int_equal(kd_debug_io_encode(g_req, sizeof(g_req), &n, &io,
-					    "g\n", 2), 0);
+	assert_int_equal(
+		kd_debug_io_encode(g_req, sizeof(g_req), &n, &io, "g\n", 2), 0);
 	host_send(&H, KD_PACKET_TYPE_DEBUG_IO, g_req, n);
 	expect_print("prompt=[g\n]");
 

@@ -160,9 +160,8 @@ static void raw_send_control(int fd, unsigned type, uint32_t id)
 	uint8_t pkt[KD_PACKET_HEADER_SIZE];
 	size_t n;
 
-	assert_int_equal(kd_packet_build_control(pkt, sizeof(pkt), &n, type,
-						 id),
-			 KD_OK);
+	assert_int_equal(
+		kd_packet_build_control(pkt, sizeof(pkt), &n, type, id), KD_OK);
 	write_all(fd, pkt, n);
 }
 
@@ -549,10 +548,8 @@ static void test_kdcom_fault_10000(void **state)
 	(void)state;
 	sock_path(path, sizeof(path));
 	snprintf(hcs, sizeof(hcs),
-		 FAULTS "seed=11,dir=tx|com:pipe,server,port=%s",
-		 path);
-	snprintf(tcs, sizeof(tcs),
-		 FAULTS "seed=12,dir=tx|com:pipe,port=%s",
+		 FAULTS "seed=11,dir=tx|com:pipe,server,port=%s", path);
+	snprintf(tcs, sizeof(tcs), FAULTS "seed=12,dir=tx|com:pipe,port=%s",
 		 path);
 	l = link_over(hcs, KD_LINK_HOST, FAST_ACK_MS, 100);
 	assert_non_null(l);
@@ -592,8 +589,8 @@ struct tthread {
 static void *target_thread(void *arg)
 {
 	struct tthread *tt = arg;
-	struct kd_link *l = link_over(tt->connstr, KD_LINK_TARGET,
-				      FAST_ACK_MS, 100);
+	struct kd_link *l = link_over(tt->connstr, KD_LINK_TARGET, FAST_ACK_MS,
+				      100);
 
 	tt->rc = KD_ERROR;
 	if (!l)
@@ -625,12 +622,12 @@ static void test_kdnet_fault_10000(void **state)
 		l = link_over(FAULTS "seed=21,dir=tx|net:port=0,key=1.2.3.4",
 			      KD_LINK_HOST, FAST_ACK_MS, 100);
 		assert_non_null(l);
-		assert_int_equal(kd_transport_local_port(kd_link_transport(l),
-							 &port),
-				 KD_OK);
+		assert_int_equal(
+			kd_transport_local_port(kd_link_transport(l), &port),
+			KD_OK);
 		snprintf(tcs, sizeof(tcs),
 			 FAULTS "seed=22,dir=tx|net:role=target,port=%u,"
-			 "key=1.2.3.4,hostip=127.0.0.1,offer_ms=100",
+				"key=1.2.3.4,hostip=127.0.0.1,offer_ms=100",
 			 port);
 	} else {
 		snprintf(hcs, sizeof(hcs),
@@ -886,9 +883,9 @@ static void test_kdcom_target_reboot(void **state)
 					      KD_PACKET_TYPE_STATE_MANIPULATE,
 					      req, 8),
 				 KD_OK);
-		assert_int_equal(kd_link_recv(l, &type, buf, sizeof(buf),
-					      &len, 3000),
-				 KD_OK);
+		assert_int_equal(
+			kd_link_recv(l, &type, buf, sizeof(buf), &len, 3000),
+			KD_OK);
 		assert_int_equal(len, 12);
 	}
 	/* The host's ids are now 0x80800001 both ways; the target reboots. */
@@ -982,9 +979,9 @@ static void test_timeouts(void **state)
 			 KD_ETIMEOUT);
 	assert_true(now_ms() - t0 >= 140 && now_ms() - t0 < 1000);
 	t0 = now_ms();
-	assert_int_equal(kd_link_send(l, KD_PACKET_TYPE_STATE_MANIPULATE, buf,
-				      56),
-			 KD_ETIMEOUT);
+	assert_int_equal(
+		kd_link_send(l, KD_PACKET_TYPE_STATE_MANIPULATE, buf, 56),
+		KD_ETIMEOUT);
 	/* 3 sends, 100 ms apart each. */
 	assert_true(now_ms() - t0 >= 290 && now_ms() - t0 < 1500);
 	kd_link_stats(l, &st);

@@ -138,8 +138,9 @@ static void run_handshake(const char *hostip)
 	uint8_t pkt[1000], big[KD_NET_MAX_PAYLOAD + 1];
 	struct kd_net_stats sh, stt;
 
-	t = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=%s,offer_ms=100",
-		    local_port(h), hostip);
+	t = open_ok(
+		"net:role=target,port=%u,key=1.2.3.4,hostip=%s,offer_ms=100",
+		local_port(h), hostip);
 	assert_false(kd_transport_net_connected(h));
 	assert_int_equal(kd_transport_net_data_key(h, pkt), KD_ENOTFOUND);
 	handshake(h, t);
@@ -198,8 +199,9 @@ static void test_reboot(void **state)
 	uint8_t k1[32], k2[32], pkt[40];
 
 	(void)state;
-	t = open_ok("net:role=target,port=%u,key=A.B.C.D,hostip=127.0.0.1,offer_ms=50",
-		    local_port(h));
+	t = open_ok(
+		"net:role=target,port=%u,key=A.B.C.D,hostip=127.0.0.1,offer_ms=50",
+		local_port(h));
 	handshake(h, t);
 	assert_same_keys(h, t, k1);
 	fill(pkt, sizeof(pkt), 7);
@@ -241,8 +243,9 @@ static void test_wrong_key(void **state)
 	char want[64];
 
 	(void)state;
-	t = open_ok("net:role=target,port=%u,key=1.2.3.5,hostip=127.0.0.1,offer_ms=100",
-		    local_port(h));
+	t = open_ok(
+		"net:role=target,port=%u,key=1.2.3.5,hostip=127.0.0.1,offer_ms=100",
+		local_port(h));
 	t0 = now_ms();
 	/* The target offers while the host listens; nothing authenticates. */
 	do {
@@ -255,7 +258,8 @@ static void test_wrong_key(void **state)
 	snprintf(want, sizeof(want), "1 datagram from 127.0.0.1:%u failed",
 		 local_port(t));
 	if (!strstr(kd_error_last()->message, want) ||
-	    !strstr(kd_error_last()->message, "failed authentication: wrong key?"))
+	    !strstr(kd_error_last()->message,
+		    "failed authentication: wrong key?"))
 		fail_msg("message: %s (wanted '%s')", kd_error_last()->message,
 			 want);
 	assert_int_equal(stats(h).auth_failures, 1);
@@ -280,11 +284,13 @@ static void test_wrong_key_after_session(void **state)
 	char want[64];
 
 	(void)state;
-	t = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=127.0.0.1,offer_ms=100",
-		    local_port(h));
+	t = open_ok(
+		"net:role=target,port=%u,key=1.2.3.4,hostip=127.0.0.1,offer_ms=100",
+		local_port(h));
 	handshake(h, t);
-	bad = open_ok("net:role=target,port=%u,key=1.2.3.5,hostip=127.0.0.1,offer_ms=100",
-		      local_port(h));
+	bad = open_ok(
+		"net:role=target,port=%u,key=1.2.3.5,hostip=127.0.0.1,offer_ms=100",
+		local_port(h));
 	t0 = now_ms();
 	do {
 		expect_nothing(bad, 0);
@@ -326,15 +332,14 @@ static int wire_datagram(void *arg, const struct kdt_udp *u)
 	      (u->dport == w->host_port && u->sport == w->target_port)))
 		fail_msg("frame %u: ports %u -> %u", u->frame, u->sport,
 			 u->dport);
-	if (kd_net_session_decode(w->obs, u->data, u->len, plain,
-				  sizeof(plain), &f) != 0)
+	if (kd_net_session_decode(w->obs, u->data, u->len, plain, sizeof(plain),
+				  &f) != 0)
 		fail_msg("frame %u: %s", u->frame, kd_error_last()->message);
 	w->authentic++;
 	/* From the debugger's direction the control frame is the RESPONSE. */
 	if (f.channel == KD_NET_CHANNEL_CONTROL && f.from_debugger)
-		assert_int_equal(kd_net_session_accept_response(w->obs,
-								f.payload,
-								f.payload_len),
+		assert_int_equal(kd_net_session_accept_response(
+					 w->obs, f.payload, f.payload_len),
 				 0);
 	if (f.channel == KD_NET_CHANNEL_DATA)
 		w->data++;
@@ -366,11 +371,12 @@ static void test_pcap_records_wire(void **state)
 	/* The tap is the bottom driver's, and it has only one. */
 	assert_int_equal(kd_transport_set_wire_tap(h, no_tap, NULL),
 			 KD_ENOTSUP);
-	assert_int_equal(kd_transport_set_wire_tap(kd_transport_lower(h),
-						   no_tap, NULL),
-			 KD_EBUSY);
-	t = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=::1,offer_ms=100",
-		    local_port(h));
+	assert_int_equal(
+		kd_transport_set_wire_tap(kd_transport_lower(h), no_tap, NULL),
+		KD_EBUSY);
+	t = open_ok(
+		"net:role=target,port=%u,key=1.2.3.4,hostip=::1,offer_ms=100",
+		local_port(h));
 	handshake(h, t);
 	fill(pkt, sizeof(pkt), 7);
 	assert_int_equal(kd_transport_send(h, pkt, sizeof(pkt)), KD_OK);
@@ -477,8 +483,7 @@ static int relay_pump(struct relay *r)
 }
 
 /* A datagram the host sent to the relay, without forwarding it. */
-static bool relay_pending(struct relay *r, uint8_t *buf, size_t cap,
-			  size_t *n)
+static bool relay_pending(struct relay *r, uint8_t *buf, size_t cap, size_t *n)
 {
 	struct pollfd pfd = { r->fd, POLLIN, 0 };
 	ssize_t got;
@@ -493,8 +498,8 @@ static bool relay_pending(struct relay *r, uint8_t *buf, size_t cap,
 
 static void relay_inject(struct relay *r, const void *buf, size_t len)
 {
-	assert_int_equal(sendto(r->fd, buf, len, 0,
-				(struct sockaddr *)&r->host, sizeof(r->host)),
+	assert_int_equal(sendto(r->fd, buf, len, 0, (struct sockaddr *)&r->host,
+				sizeof(r->host)),
 			 (ssize_t)len);
 }
 
@@ -504,8 +509,9 @@ static void relayed_pair(struct relay *r, struct kd_transport **h,
 {
 	*h = open_ok("net:port=0,key=1.2.3.4");
 	relay_open(r, local_port(*h));
-	*t = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=127.0.0.1,offer_ms=1000",
-		     relay_port(r));
+	*t = open_ok(
+		"net:role=target,port=%u,key=1.2.3.4,hostip=127.0.0.1,offer_ms=1000",
+		relay_port(r));
 	for (int i = 0; i < 50; i++) {
 		if (kd_transport_net_connected(*h) &&
 		    kd_transport_net_connected(*t))
@@ -590,16 +596,18 @@ static void test_malformed_dropped(void **state)
 	memcpy(dg, r.last_from_host, r.last_from_host_len);
 	dlen = r.last_from_host_len;
 
-	relay_inject(&r, "abc", 3);                 /* too short */
-	relay_inject(&r, "XDBG\x04\x00" "0123456789abcdef0123456789abcdef",
-		     38);                               /* bad magic */
-	relay_inject(&r, dg, dlen - 5);             /* not 16-aligned */
+	relay_inject(&r, "abc", 3); /* too short */
+	relay_inject(&r,
+		     "XDBG\x04\x00"
+		     "0123456789abcdef0123456789abcdef",
+		     38);		/* bad magic */
+	relay_inject(&r, dg, dlen - 5); /* not 16-aligned */
 	memset(big, 0, sizeof(big));
 	memcpy(big, "MDBG\x04\x00", 6);
-	relay_inject(&r, big, sizeof(big));         /* oversize */
-	relay_inject(&r, dg, 6);                    /* header only */
-	relay_inject(&r, dg, dlen);                 /* our own direction */
-	dg[dlen - 1] ^= 1;                          /* tag flipped */
+	relay_inject(&r, big, sizeof(big)); /* oversize */
+	relay_inject(&r, dg, 6);	    /* header only */
+	relay_inject(&r, dg, dlen);	    /* our own direction */
+	dg[dlen - 1] ^= 1;		    /* tag flipped */
 	relay_inject(&r, dg, dlen);
 	expect_nothing(h, 200);
 	st = stats(h);
@@ -664,18 +672,20 @@ static void test_host_initiated(void **state)
 	memset(&o, 0, sizeof(o));
 	o.format = 1;
 	memset(o.nonce, 0x5a, sizeof(o.nonce));
-	assert_int_equal(kd_net_offer_build(&o, payload, sizeof(payload),
-					    &plen),
-			 KD_OK);
-	f = (struct kd_net_frame){ .version = 4, .channel = 1, .seq = 9,
-				   .payload = payload, .payload_len = plen };
+	assert_int_equal(
+		kd_net_offer_build(&o, payload, sizeof(payload), &plen), KD_OK);
+	f = (struct kd_net_frame){ .version = 4,
+				   .channel = 1,
+				   .seq = 9,
+				   .payload = payload,
+				   .payload_len = plen };
 	assert_int_equal(kd_net_session_encode(s, &f, dg, sizeof(dg), &elen),
 			 KD_OK);
 	a.sin_port = htons(port);
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(sendto(fd, dg, elen, 0, (struct sockaddr *)&a,
-				sizeof(a)),
-			 (ssize_t)elen);
+	assert_int_equal(
+		sendto(fd, dg, elen, 0, (struct sockaddr *)&a, sizeof(a)),
+		(ssize_t)elen);
 	expect_nothing(h, 100);
 	assert_int_equal(stats(h).sessions, 1);
 	for (;;) {
@@ -691,9 +701,9 @@ static void test_host_initiated(void **state)
 	assert_int_equal(f.seq, 9);
 	assert_int_equal(f.payload[1], KD_NET_CTRL_RESPONSE);
 	assert_memory_equal(f.payload + 2, o.nonce, 32);
-	assert_int_equal(kd_net_session_accept_response(s, f.payload,
-							f.payload_len),
-			 KD_OK);
+	assert_int_equal(
+		kd_net_session_accept_response(s, f.payload, f.payload_len),
+		KD_OK);
 	{
 		uint8_t k1[32], k2[32];
 
@@ -742,13 +752,13 @@ static int cap_walk(void *arg, const struct kdt_udp *u)
 		    kd_net_control_type(f.payload, f.payload_len) ==
 			    KD_NET_CTRL_RESPONSE) {
 			memcpy(c->nonce, f.payload + 34, 32);
-			assert_int_equal(kd_net_session_accept_response(
-						 c->s, f.payload,
-						 f.payload_len),
-					 KD_OK);
-			assert_int_equal(kd_net_session_data_key(c->s,
-								 c->data_key),
-					 KD_OK);
+			assert_int_equal(
+				kd_net_session_accept_response(c->s, f.payload,
+							       f.payload_len),
+				KD_OK);
+			assert_int_equal(
+				kd_net_session_data_key(c->s, c->data_key),
+				KD_OK);
 			c->have_key = true;
 		}
 		return 0;
@@ -837,19 +847,19 @@ static void test_capture_replay(void **state)
 		if (next_host < c.n_host) {
 			struct kd_net_frame f;
 
-			assert_int_equal(kd_net_session_decode(
-						 c.s, c.host_dg[next_host],
-						 c.host_len[next_host], plain,
-						 sizeof(plain), &f),
-					 KD_OK);
+			assert_int_equal(
+				kd_net_session_decode(c.s, c.host_dg[next_host],
+						      c.host_len[next_host],
+						      plain, sizeof(plain), &f),
+				KD_OK);
 			if (kd_net_is_breakin(f.payload, f.payload_len))
 				assert_int_equal(kd_transport_break_in(h),
 						 KD_OK);
 			else
-				assert_int_equal(kd_transport_send(
-							 h, f.payload,
-							 f.payload_len),
-						 KD_OK);
+				assert_int_equal(
+					kd_transport_send(h, f.payload,
+							  f.payload_len),
+					KD_OK);
 		}
 	}
 	assert_int_equal(got_kd, c.n_kd);
@@ -859,8 +869,9 @@ static void test_capture_replay(void **state)
 	assert_int_equal(stats(h).auth_failures + stats(h).malformed +
 				 stats(h).replays,
 			 0);
-	print_message("capture replay: %zu target KD packets decoded, %zu host datagrams byte-identical\n",
-		      got_kd, next_host);
+	print_message(
+		"capture replay: %zu target KD packets decoded, %zu host datagrams byte-identical\n",
+		got_kd, next_host);
 	kd_transport_close(rep);
 	kd_transport_close(h);
 	close(r.fd);
@@ -882,15 +893,18 @@ static void test_open_errors(void **state)
 	assert_int_equal(kd_transport_open(&t, "net:port=0,key=1.2.3"),
 			 KD_EINVAL);
 	assert_non_null(strstr(kd_error_last()->message, "key"));
-	assert_int_equal(kd_transport_open(&t, "net:port=0,key=1.2.3.4,nonce=12"),
-			 KD_EINVAL);
+	assert_int_equal(
+		kd_transport_open(&t, "net:port=0,key=1.2.3.4,nonce=12"),
+		KD_EINVAL);
 	assert_int_equal(kd_transport_open(&t, "net:role=target,key=1.2.3.4"),
 			 KD_EINVAL);
 	assert_non_null(strstr(kd_error_last()->message, "hostip"));
-	assert_int_equal(kd_transport_open(&t, "net:port=0,key=1.2.3.4,offer_ms=5"),
-			 KD_EINVAL);
-	assert_int_equal(kd_transport_open(&t, "net:port=0,key=1.2.3.4,bogus=1"),
-			 KD_EINVAL);
+	assert_int_equal(
+		kd_transport_open(&t, "net:port=0,key=1.2.3.4,offer_ms=5"),
+		KD_EINVAL);
+	assert_int_equal(
+		kd_transport_open(&t, "net:port=0,key=1.2.3.4,bogus=1"),
+		KD_EINVAL);
 	assert_null(t);
 }
 

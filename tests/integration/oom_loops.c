@@ -32,8 +32,8 @@ typedef int (*subject_fn)(void *ctx);
  * failure is never reached.  @p must_fail: every failure point must make
  * @p f fail (parsers); else a success despite it is counted and shown.
  */
-static void oom_loop(const char *name, subject_fn f, void *ctx,
-		     bool must_fail, long max)
+static void oom_loop(const char *name, subject_fn f, void *ctx, bool must_fail,
+		     long max)
 {
 	long n, survived = 0;
 	int rc, again = 0;
@@ -54,8 +54,8 @@ static void oom_loop(const char *name, subject_fn f, void *ctx,
 		}
 		again = 0;
 		if (getenv("KD_OOM_VERBOSE"))
-			fprintf(stderr, "%s: n=%ld rc=%d pending=%d %s\n", name, n,
-				rc, kd_alloc_fail_pending(),
+			fprintf(stderr, "%s: n=%ld rc=%d pending=%d %s\n", name,
+				n, rc, kd_alloc_fail_pending(),
 				kd_error_last()->message);
 		if (kd_alloc_fail_pending()) {
 			kd_alloc_fail_after(-1, false);

@@ -66,8 +66,8 @@ static void dsrv_start(struct dsrv *d, const char *extra)
 {
 	char spec[256], k[200];
 	const char *sargs[] = { "-k", k, "--print-ms", "0", NULL };
-	const char *kargs[] = { "-server", spec, "-k", d->sim.host_connstr,
-				"-bonc", NULL };
+	const char *kargs[] = { "-server",	     spec,    "-k",
+				d->sim.host_connstr, "-bonc", NULL };
 	unsigned lo = 31000 + (unsigned)(getpid() % 2000) * 10;
 	const char *p;
 	char *banner;
@@ -78,8 +78,8 @@ static void dsrv_start(struct dsrv *d, const char *extra)
 	snprintf(k, sizeof(k), "com:pipe,port=%s", d->sock);
 	unlink(d->sock);
 	kc_spawn(&d->sim, sargs);
-	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=%s%s", lo,
-		 lo + 9, PASSWORD, extra ? extra : "");
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=%s%s", lo, lo + 9,
+		 PASSWORD, extra ? extra : "");
 	kp_start(&d->kd, kargs);
 	d->kd.marker = 9000;
 	banner = kp_wait_prompt(&d->kd, T_MS);
@@ -150,7 +150,7 @@ struct flood {
 	unsigned port;
 	volatile bool stop;
 	volatile bool filled;
-	unsigned opened;          /* of the first SILENT */
+	unsigned opened; /* of the first SILENT */
 	volatile unsigned long renewed;
 	pthread_t th;
 };
@@ -253,8 +253,8 @@ static void *churn_main(void *arg)
 		if (c->reset) {
 			struct linger lg = { 1, 0 };
 
-			(void)setsockopt(kd_rchan_fd(ch), SOL_SOCKET,
-					 SO_LINGER, &lg, sizeof(lg));
+			(void)setsockopt(kd_rchan_fd(ch), SOL_SOCKET, SO_LINGER,
+					 &lg, sizeof(lg));
 		}
 		kd_rchan_close(ch);
 	}
@@ -276,9 +276,8 @@ static void connect_reset_race(void **state)
 		c[i].cycles = per;
 		c[i].reset = true;
 		c[i].src = "127.0.0.1";
-		assert_int_equal(pthread_create(&c[i].th, NULL, churn_main,
-						&c[i]),
-				 0);
+		assert_int_equal(
+			pthread_create(&c[i].th, NULL, churn_main, &c[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		/* Keep the server's console drained while they run. */
@@ -452,9 +451,8 @@ static unsigned guesses(unsigned addrs, unsigned threads, bool genuine)
 		/* 127.0.0.1 proves the password before the attack. */
 		struct kd_rchan *ch = NULL;
 
-		assert_int_equal(chan_from(&ch, "127.0.0.1", k.port,
-					   PASSWORD, KD_RCHAN_SERVICE_KDSRV,
-					   T_MS),
+		assert_int_equal(chan_from(&ch, "127.0.0.1", k.port, PASSWORD,
+					   KD_RCHAN_SERVICE_KDSRV, T_MS),
 				 KD_OK);
 		kd_rchan_close(ch);
 	}
@@ -464,9 +462,8 @@ static unsigned guesses(unsigned addrs, unsigned threads, bool genuine)
 		g[i].first = 10 + i * (addrs / threads);
 		g[i].count = addrs / threads ? addrs / threads : 1;
 		g[i].until = kp_now_ms() + GUESS_MS;
-		assert_int_equal(pthread_create(&g[i].th, NULL, guesser_main,
-						&g[i]),
-				 0);
+		assert_int_equal(
+			pthread_create(&g[i].th, NULL, guesser_main, &g[i]), 0);
 	}
 	if (genuine) {
 		struct kd_rchan *ch = NULL;
@@ -538,9 +535,8 @@ static void connections(struct dsrv *d, unsigned n)
 		c[i].port = d->port;
 		c[i].cycles = n / 2;
 		c[i].src = "127.0.0.1";
-		assert_int_equal(pthread_create(&c[i].th, NULL, churn_main,
-						&c[i]),
-				 0);
+		assert_int_equal(
+			pthread_create(&c[i].th, NULL, churn_main, &c[i]), 0);
 	}
 	for (int i = 0; i < 2; i++) {
 		while (pthread_tryjoin_np(c[i].th, NULL) != 0)
@@ -610,7 +606,8 @@ static pid_t squatter(const char *dir, const char *sock, int ready)
 		memset(&sa, 0, sizeof(sa));
 		sa.sun_family = AF_UNIX;
 		memcpy(sa.sun_path, sock, strlen(sock) + 1);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		if (fd < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 		    listen(fd, 4) < 0)
 			_exit(4);
 		if (write(ready, &b, 1) != 1)
@@ -706,12 +703,14 @@ static void issued_line_masked(void **state)
 	free(out);
 	end = kp_now_ms() + T_MS;
 	while (!(d.kd.out.data &&
-		 strstr(d.kd.out.data, "issued: .echo tcp:port=1,password=*")) &&
+		 strstr(d.kd.out.data,
+			"issued: .echo tcp:port=1,password=*")) &&
 	       kp_now_ms() < end)
 		kp_pump(&d.kd, 50);
-	assert_non_null(strstr(d.kd.out.data,
-			       "issued: .echo tcp:port=1,password=*\n"));
-	assert_null(strstr(d.kd.out.data, "issued: .echo tcp:port=1,password=L"));
+	assert_non_null(
+		strstr(d.kd.out.data, "issued: .echo tcp:port=1,password=*\n"));
+	assert_null(
+		strstr(d.kd.out.data, "issued: .echo tcp:port=1,password=L"));
 	kp_send(&c, ".remote_exit\n");
 	assert_int_equal(kp_finish(&c, T_MS), 0);
 	kp_free(&c);

@@ -72,9 +72,8 @@ static void recv_exact(struct kd_transport *t, uint8_t *buf, size_t len)
 	size_t got = 0;
 
 	if (kd_transport_caps(t) & KD_TRANSPORT_CAP_DATAGRAM) {
-		assert_int_equal(kd_transport_recv(t, buf, len + 16, &got,
-						   5000),
-				 KD_OK);
+		assert_int_equal(
+			kd_transport_recv(t, buf, len + 16, &got, 5000), KD_OK);
 		assert_int_equal(got, len);
 		return;
 	}
@@ -172,11 +171,11 @@ typedef int (*pair_open_fn)(struct pair *p);
 
 struct pair {
 	const char *name;
-	const char *needs;  /* scheme that must be available, or NULL */
+	const char *needs; /* scheme that must be available, or NULL */
 	pair_open_fn open;
 	void (*after)(struct pair *p); /* extra checks after a case, or NULL */
-	char file[256];     /* capture written by the pair, if any */
-	size_t max_unit;    /* largest datagram the pair carries, 0 = any */
+	char file[256];		       /* capture written by the pair, if any */
+	size_t max_unit;     /* largest datagram the pair carries, 0 = any */
 	bool connectionless; /* no way to see the peer leave (UDP) */
 	struct kd_transport *a, *b;
 	bool checked; /* the after() check ran once already */
@@ -233,8 +232,9 @@ static int open_tcp(struct pair *p)
 
 static int open_fault0(struct pair *p)
 {
-	p->a = open_ok("fault:seed=9,drop=0,corrupt=0,dup=0,delay=0,truncate=0|loop:name=cf%d",
-		       counter);
+	p->a = open_ok(
+		"fault:seed=9,drop=0,corrupt=0,dup=0,delay=0,truncate=0|loop:name=cf%d",
+		counter);
 	p->b = open_ok("loop:name=cf%d", counter);
 	return 0;
 }
@@ -265,8 +265,9 @@ static int open_net(struct pair *p, const char *hostip)
 
 	p->a = open_ok("net:port=0,key=1.2.3.4");
 	assert_int_equal(kd_transport_local_port(p->a, &port), KD_OK);
-	p->b = open_ok("net:role=target,port=%u,key=1.2.3.4,hostip=%s,offer_ms=100",
-		       port, hostip);
+	p->b = open_ok(
+		"net:role=target,port=%u,key=1.2.3.4,hostip=%s,offer_ms=100",
+		port, hostip);
 	for (int i = 0; i < 100; i++) {
 		uint8_t buf[16];
 		size_t n;
@@ -274,12 +275,12 @@ static int open_net(struct pair *p, const char *hostip)
 		if (kd_transport_net_connected(p->a) &&
 		    kd_transport_net_connected(p->b))
 			return 0;
-		assert_int_equal(kd_transport_recv(p->a, buf, sizeof(buf), &n,
-						   20),
-				 KD_ETIMEOUT);
-		assert_int_equal(kd_transport_recv(p->b, buf, sizeof(buf), &n,
-						   20),
-				 KD_ETIMEOUT);
+		assert_int_equal(
+			kd_transport_recv(p->a, buf, sizeof(buf), &n, 20),
+			KD_ETIMEOUT);
+		assert_int_equal(
+			kd_transport_recv(p->b, buf, sizeof(buf), &n, 20),
+			KD_ETIMEOUT);
 	}
 	fail_msg("no KDNET session");
 	return -1;
@@ -305,9 +306,10 @@ static void check_tshark(struct pair *p)
 		print_message("tshark not installed: capture check skipped\n");
 		return;
 	}
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r '%s' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -Y 'ip.checksum.status==0 || udp.checksum.status==0 || _ws.malformed || _ws.expert.severity>=error' 2>/dev/null | grep -q .",
-		 p->file);
+	snprintf(
+		cmd, sizeof(cmd),
+		"tshark -r '%s' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -Y 'ip.checksum.status==0 || udp.checksum.status==0 || _ws.malformed || _ws.expert.severity>=error' 2>/dev/null | grep -q .",
+		p->file);
 	st = system(cmd);
 	assert_int_not_equal(WEXITSTATUS(st), 0); /* no bad frame listed */
 	snprintf(cmd, sizeof(cmd), "tshark -r '%s' >/dev/null 2>&1", p->file);
@@ -322,13 +324,17 @@ static struct pair pairs[] = {
 	{ .name = "com-unix", .needs = "com", .open = open_unix },
 	{ .name = "com-tcp", .needs = "com", .open = open_tcp },
 	{ .name = "fault0-loop", .open = open_fault0 },
-	{ .name = "pcap-loop", .open = open_pcap_stream,
+	{ .name = "pcap-loop", .open = open_pcap_stream, .after = check_tshark },
+	{ .name = "pcap-loop-datagram",
+	  .open = open_pcap_dgram,
 	  .after = check_tshark },
-	{ .name = "pcap-loop-datagram", .open = open_pcap_dgram,
-	  .after = check_tshark },
-	{ .name = "net-ipv4", .open = open_net4, .max_unit = 4112,
+	{ .name = "net-ipv4",
+	  .open = open_net4,
+	  .max_unit = 4112,
 	  .connectionless = true },
-	{ .name = "net-ipv6", .open = open_net6, .max_unit = 4112,
+	{ .name = "net-ipv6",
+	  .open = open_net6,
+	  .max_unit = 4112,
 	  .connectionless = true },
 };
 
@@ -362,7 +368,8 @@ static int pair_teardown(void **state)
 
 static void echo(struct pair *p, size_t len)
 {
-	uint8_t *out = malloc(len), *in = malloc(len + 16), *back = malloc(len + 16);
+	uint8_t *out = malloc(len), *in = malloc(len + 16),
+		*back = malloc(len + 16);
 
 	if (p->max_unit && len > p->max_unit) {
 		/* Larger than one KD packet over KDNET: refused, not cut. */
@@ -492,9 +499,10 @@ static void test_fault_drops(void **state)
 		got++;
 	}
 	assert_int_equal(kd_transport_fault_stats(a, &st), KD_OK);
-	print_message("fault drop=0.3 seed=7: units %llu dropped %llu received %u\n",
-		      (unsigned long long)st.tx.units,
-		      (unsigned long long)st.tx.dropped, got);
+	print_message(
+		"fault drop=0.3 seed=7: units %llu dropped %llu received %u\n",
+		(unsigned long long)st.tx.units,
+		(unsigned long long)st.tx.dropped, got);
 	assert_int_equal(st.tx.units, 200);
 	assert_int_equal(st.tx.units - st.tx.dropped, got);
 	assert_true(st.tx.dropped > 30 && st.tx.dropped < 90);
@@ -524,7 +532,8 @@ static void test_fault_corrupt_dup_rx(void **state)
 
 	(void)state;
 	memset(ref, 0x5a, sizeof(ref));
-	a = open_ok("fault:seed=11,corrupt=0.25,dup=0.2,dir=rx|loop:name=fcd,datagram");
+	a = open_ok(
+		"fault:seed=11,corrupt=0.25,dup=0.2,dir=rx|loop:name=fcd,datagram");
 	b = open_ok("loop:name=fcd,datagram");
 	for (unsigned int i = 0; i < 100; i++)
 		assert_int_equal(kd_transport_send(b, ref, sizeof(ref)), KD_OK);
@@ -535,10 +544,11 @@ static void test_fault_corrupt_dup_rx(void **state)
 			differ++;
 	}
 	assert_int_equal(kd_transport_fault_stats(a, &st), KD_OK);
-	print_message("fault rx: units %llu corrupted %llu duplicated %llu received %u\n",
-		      (unsigned long long)st.rx.units,
-		      (unsigned long long)st.rx.corrupted,
-		      (unsigned long long)st.rx.duplicated, got);
+	print_message(
+		"fault rx: units %llu corrupted %llu duplicated %llu received %u\n",
+		(unsigned long long)st.rx.units,
+		(unsigned long long)st.rx.corrupted,
+		(unsigned long long)st.rx.duplicated, got);
 	assert_int_equal(st.rx.units, 100);
 	assert_int_equal(got, 100 + st.rx.duplicated);
 	assert_true(st.rx.corrupted > 0 && st.rx.duplicated > 0);
@@ -607,12 +617,15 @@ static void test_pcap_roundtrip(void **state)
 	assert_int_equal(kd_transport_send(a, "h22", 3), KD_OK);
 	assert_int_equal(kd_transport_send(a, "h333", 4), KD_OK);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(kd_transport_recv(b, buf, sizeof(buf), &n, 1000),
-				 KD_OK);
+		assert_int_equal(
+			kd_transport_recv(b, buf, sizeof(buf), &n, 1000),
+			KD_OK);
 	assert_int_equal(kd_transport_send(b, "t1", 2), KD_OK);
 	assert_int_equal(kd_transport_send(b, "t22", 3), KD_OK);
-	assert_int_equal(kd_transport_recv(a, buf, sizeof(buf), &n, 1000), KD_OK);
-	assert_int_equal(kd_transport_recv(a, buf, sizeof(buf), &n, 1000), KD_OK);
+	assert_int_equal(kd_transport_recv(a, buf, sizeof(buf), &n, 1000),
+			 KD_OK);
+	assert_int_equal(kd_transport_recv(a, buf, sizeof(buf), &n, 1000),
+			 KD_OK);
 	assert_int_equal(kd_transport_send(a, "h4", 2), KD_OK);
 	kd_transport_close(a);
 	kd_transport_close(b);
@@ -695,7 +708,8 @@ static void test_pcap_replay_kdnet_sample(void **state)
 
 	(void)state;
 	if (kdt_shared_path(path, sizeof(path),
-			    "kdnet/r2-host_relay-target_key-1.2.3.4.pcapng") < 0)
+			    "kdnet/r2-host_relay-target_key-1.2.3.4.pcapng") <
+	    0)
 		skip();
 	snprintf(cs, sizeof(cs), "pcap:replay=%s,role=target", path);
 	assert_int_equal(kd_transport_open(&r, cs), KD_OK);
@@ -887,11 +901,13 @@ static void test_open_errors(void **state)
 	assert_int_equal(kd_transport_open(&t, "cmo:port=/dev/null"),
 			 KD_EINVAL);
 	assert_null(t);
-	assert_string_equal(kd_error_last()->message, "unknown transport 'cmo'");
+	assert_string_equal(kd_error_last()->message,
+			    "unknown transport 'cmo'");
 	assert_int_equal(kd_transport_open(&t, "loop:name=e1|loop:name=e2"),
 			 KD_EINVAL);
-	assert_string_equal(kd_error_last()->message,
-			    "transport 'loop' cannot be stacked over another one");
+	assert_string_equal(
+		kd_error_last()->message,
+		"transport 'loop' cannot be stacked over another one");
 	assert_int_equal(kd_transport_open(&t, "fault:drop=0.1"), KD_EINVAL);
 	assert_int_equal(kd_transport_open(&t, "fault:drop=2|loop:name=e3"),
 			 KD_EINVAL);
@@ -900,12 +916,14 @@ static void test_open_errors(void **state)
 	assert_int_equal(kd_transport_open(&t, "pcap:replay=/nonexistent.pcap"),
 			 KD_ENOTFOUND);
 	if (kd_transport_available("com")) {
-		assert_int_equal(kd_transport_open(&t, "com:port=/dev/ttyS0,bud=9600"),
-				 KD_EINVAL);
+		assert_int_equal(
+			kd_transport_open(&t, "com:port=/dev/ttyS0,bud=9600"),
+			KD_EINVAL);
 		assert_string_equal(kd_error_last()->message,
 				    "unknown option 'bud' for com");
-		assert_int_equal(kd_transport_open(&t, "com:pipe,port=/nonexistent/x"),
-				 KD_ENOTFOUND);
+		assert_int_equal(
+			kd_transport_open(&t, "com:pipe,port=/nonexistent/x"),
+			KD_ENOTFOUND);
 		assert_int_equal(kd_transport_open(&t, "com:port=/dev/null"),
 				 KD_EINVAL);
 		assert_string_equal(kd_error_last()->message,
@@ -980,17 +998,17 @@ struct case_def {
 };
 
 static const struct case_def cases[] = {
-	{ "echo_1", test_echo_1 },     { "echo_100", test_echo_100 },
-	{ "echo_4122", test_echo_4122 }, { "timeout", test_timeout },
-	{ "break_in", test_break_in }, { "wait_fd", test_wait_fd },
+	{ "echo_1", test_echo_1 },	   { "echo_100", test_echo_100 },
+	{ "echo_4122", test_echo_4122 },   { "timeout", test_timeout },
+	{ "break_in", test_break_in },	   { "wait_fd", test_wait_fd },
 	{ "peer_close", test_peer_close },
 };
 
 int main(void)
 {
 	static char names[KD_ARRAY_SIZE(pairs) * KD_ARRAY_SIZE(cases)][64];
-	struct CMUnitTest tests[KD_ARRAY_SIZE(pairs) * KD_ARRAY_SIZE(cases) +
-				16];
+	struct CMUnitTest
+		tests[KD_ARRAY_SIZE(pairs) * KD_ARRAY_SIZE(cases) + 16];
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_fault_drops),
 		cmocka_unit_test(test_fault_corrupt_dup_rx),
@@ -1012,7 +1030,8 @@ int main(void)
 		return 1;
 	}
 	if (kd_transport_register(&ptym_ops) != KD_OK) {
-		fprintf(stderr, "register ptym: %s\n", kd_error_last()->message);
+		fprintf(stderr, "register ptym: %s\n",
+			kd_error_last()->message);
 		return 1;
 	}
 	for (size_t p = 0; p < KD_ARRAY_SIZE(pairs); p++) {

@@ -16,22 +16,22 @@
 #define PG 4096u
 
 /* Physical layout shared by every architecture. */
-#define RUN0_PAGES 0x100u       /* PFN 0..0xFF */
-#define PT_FIRST_PFN 0x01u      /* page tables grow from here */
+#define RUN0_PAGES 0x100u  /* PFN 0..0xFF */
+#define PT_FIRST_PFN 0x01u /* page tables grow from here */
 #define PT_LAST_PFN 0x1Fu
-#define DATA_PFN 0x20u          /* 4 KiB data pages 0x20..0x23 */
+#define DATA_PFN 0x20u /* 4 KiB data pages 0x20..0x23 */
 #define TRANS_PFN 0x30u
 #define USER_PFN 0x38u
-#define KDATA_PFN 0x40u         /* 4 pages: KDBG, then KPRCBs */
+#define KDATA_PFN 0x40u /* 4 pages: KDBG, then KPRCBs */
 #define KDATA_PAGES 4u
-#define LARGE_PA 0x800000ull    /* 4 MiB aligned: fits x86 and PAE */
+#define LARGE_PA 0x800000ull /* 4 MiB aligned: fits x86 and PAE */
 #define LARGE_PRESENT 16u
 #define HUGE_PA 0x40000000ull
 #define HUGE_PRESENT 8u
-#define MISSING_PFN 0x1000u     /* valid PTE, frame not in any run */
+#define MISSING_PFN 0x1000u	    /* valid PTE, frame not in any run */
 #define DG_CODE_OFF KDT_DG_CODE_OFF /* code at the pc (not x64) */
-#define DRV_PFN0 0x50u          /* PE32 module pages: 0x50, 0x52, 0x51 */
-#define LDR_OFF 0x900u          /* KDATA: 32-bit LDR entries, names */
+#define DRV_PFN0 0x50u		    /* PE32 module pages: 0x50, 0x52, 0x51 */
+#define LDR_OFF 0x900u		    /* KDATA: 32-bit LDR entries, names */
 
 struct dg_build {
 	struct kdt_dumpgen *g;
@@ -131,8 +131,7 @@ static uint64_t dg_table_bits(const struct kdt_dumpgen *g, bool user)
 	return user ? 0x67 : 0x63;
 }
 
-static uint64_t dg_leaf_bits(const struct kdt_dumpgen *g, bool user,
-			     bool large)
+static uint64_t dg_leaf_bits(const struct kdt_dumpgen *g, bool user, bool large)
 {
 	if (g->arch == KDT_DG_ARM64)
 		return large ? 0x701 : 0x703; /* AF | SH inner | block/page */
@@ -215,8 +214,10 @@ static void dg_map(struct dg_build *b, uint64_t va, unsigned int leaf_level,
 		}
 		table = e & mask;
 	}
-	dg_set_entry(g, table, (unsigned int)(va >> shifts[lev]) &
-		     ((1u << bits[lev]) - 1), esz, entry);
+	dg_set_entry(g, table,
+		     (unsigned int)(va >> shifts[lev]) &
+			     ((1u << bits[lev]) - 1),
+		     esz, entry);
 }
 
 static struct kdt_dg_map *dg_add_map(struct kdt_dumpgen *g,
@@ -273,7 +274,7 @@ static void dg_context(struct kdt_dumpgen *g, unsigned int cpu, uint64_t pc,
 			kd_put_le64(c + 0x78 + 8 * i, tagv + 0x100 * i + cpu);
 		kd_put_le64(c + 0x98, sp);
 		kd_put_le64(c + 0xF8, pc);
-		kd_put_le16(c + 0x100, 0x27F);  /* FltSave.ControlWord */
+		kd_put_le16(c + 0x100, 0x27F);	/* FltSave.ControlWord */
 		kd_put_le32(c + 0x118, 0x1F80); /* FltSave.MxCsr */
 		kd_put_le32(c + 0x11C, 0xFFFF);
 		g->ctx_len = 0x4D0;
@@ -282,8 +283,8 @@ static void dg_context(struct kdt_dumpgen *g, unsigned int cpu, uint64_t pc,
 		kd_put_le32(c + 0x04, 0x000003C5u);
 		for (i = 0; i < 29; i++)
 			kd_put_le64(c + 8 + 8 * i, tagv + 0x100 * i + cpu);
-		kd_put_le64(c + 0xF0, sp + 0x40);  /* Fp */
-		kd_put_le64(c + 0xF8, pc + 0x40);  /* Lr */
+		kd_put_le64(c + 0xF0, sp + 0x40); /* Fp */
+		kd_put_le64(c + 0xF8, pc + 0x40); /* Lr */
 		kd_put_le64(c + 0x100, sp);
 		kd_put_le64(c + 0x108, pc);
 		g->ctx_len = 0x390;
@@ -291,11 +292,11 @@ static void dg_context(struct kdt_dumpgen *g, unsigned int cpu, uint64_t pc,
 		uint32_t t32 = 0x10000000u * (cpu + 1);
 
 		kd_put_le32(c + 0x00, 0x0001001Fu);
-		kd_put_le32(c + 0x8C, 0);       /* SegGs */
-		kd_put_le32(c + 0x90, 0x30);    /* SegFs */
+		kd_put_le32(c + 0x8C, 0);    /* SegGs */
+		kd_put_le32(c + 0x90, 0x30); /* SegFs */
 		kd_put_le32(c + 0x94, 0x23);
 		kd_put_le32(c + 0x98, 0x23);
-		for (i = 0; i < 6; i++)          /* Edi..Eax */
+		for (i = 0; i < 6; i++) /* Edi..Eax */
 			kd_put_le32(c + 0x9C + 4 * i, t32 + 0x100 * i + cpu);
 		kd_put_le32(c + 0xB4, (uint32_t)sp + 0x20); /* Ebp */
 		kd_put_le32(c + 0xB8, (uint32_t)pc);
@@ -376,8 +377,8 @@ static void dg_kdata(struct kdt_dumpgen *g, uint64_t kva)
 			kd_put_le32(sr + 0x0, KDT_DG_X86_CR0);
 			kd_put_le32(sr + 0x4, KDT_DG_X86_CR2 + i);
 			kd_put_le32(sr + 0x8, (uint32_t)g->dtb);
-			kd_put_le32(sr + 0xC, KDT_DG_X86_CR4 |
-					      (g->pae ? 0x20u : 0));
+			kd_put_le32(sr + 0xC,
+				    KDT_DG_X86_CR4 | (g->pae ? 0x20u : 0));
 		}
 	}
 	if (!g->ptr64)
@@ -396,19 +397,19 @@ static void dg_code_and_stack(struct kdt_dumpgen *g, uint64_t code_pa,
 			      uint64_t stack_pa, uint64_t kva)
 {
 	static const uint8_t x86[16] = {
-		0x8b, 0x45, 0x08,       /* mov eax,dword ptr [ebp+8] */
-		0x85, 0xc0,             /* test eax,eax */
-		0x74, 0x02,             /* je +2 */
-		0x33, 0xc0,             /* xor eax,eax */
-		0xc9,                   /* leave */
-		0xc2, 0x04, 0x00,       /* ret 4 */
+		0x8b, 0x45, 0x08, /* mov eax,dword ptr [ebp+8] */
+		0x85, 0xc0,	  /* test eax,eax */
+		0x74, 0x02,	  /* je +2 */
+		0x33, 0xc0,	  /* xor eax,eax */
+		0xc9,		  /* leave */
+		0xc2, 0x04, 0x00, /* ret 4 */
 		0xcc, 0xcc, 0xcc,
 	};
 	static const uint32_t a64[4] = {
-		0xf9400020u,            /* ldr x0,[x1] */
-		0xb4000040u,            /* cbz x0,pc+8 */
-		0xd65f03c0u,            /* ret */
-		0xd43e0000u,            /* brk #0xF000 */
+		0xf9400020u, /* ldr x0,[x1] */
+		0xb4000040u, /* cbz x0,pc+8 */
+		0xd65f03c0u, /* ret */
+		0xd43e0000u, /* brk #0xF000 */
 	};
 	uint64_t prcb_end = (uint64_t)KDATA_PFN * PG + PG +
 			    (uint64_t)g->ncpus * KDT_DG_PRCB_SIZE;
@@ -449,13 +450,14 @@ static void dg_code_and_stack(struct kdt_dumpgen *g, uint64_t code_pa,
 			kd_put_le32(f, k < 2 ? (uint32_t)sva + 0x40 + 0x20 * k :
 					       0);
 			kd_put_le32(f + 4, k == 0 ? (uint32_t)ret1 :
-					   k == 1 ? (uint32_t)ret2 : 0);
-			kd_put_le32(f + 8, 0xA0000001u + 0x10000000u * k +
-					   0x100u * i);
-			kd_put_le32(f + 12, 0xA0000002u + 0x10000000u * k +
-					    0x100u * i);
-			kd_put_le32(f + 16, 0xA0000003u + 0x10000000u * k +
-					    0x100u * i);
+					   k == 1 ? (uint32_t)ret2 :
+						    0);
+			kd_put_le32(f + 8,
+				    0xA0000001u + 0x10000000u * k + 0x100u * i);
+			kd_put_le32(f + 12,
+				    0xA0000002u + 0x10000000u * k + 0x100u * i);
+			kd_put_le32(f + 16,
+				    0xA0000003u + 0x10000000u * k + 0x100u * i);
 		}
 	}
 }
@@ -494,15 +496,14 @@ static void dg_ldr32(uint8_t *k, uint64_t kva, size_t off, uint64_t flink,
 }
 
 /* The PE32 image (3 pages, see dumpgen.h) into frames hdr, text, edata. */
-static void dg_pe32(uint8_t *hdr, uint8_t *text, uint8_t *edata,
-		    uint32_t base)
+static void dg_pe32(uint8_t *hdr, uint8_t *text, uint8_t *edata, uint32_t base)
 {
 	static const uint8_t f0[] = {
-		0x55,                   /* push ebp */
-		0x8b, 0xec,             /* mov ebp,esp */
-		0x8b, 0x45, 0x08,       /* mov eax,dword ptr [ebp+8] */
-		0x5d,                   /* pop ebp */
-		0xc2, 0x04, 0x00,       /* ret 4 */
+		0x55,		  /* push ebp */
+		0x8b, 0xec,	  /* mov ebp,esp */
+		0x8b, 0x45, 0x08, /* mov eax,dword ptr [ebp+8] */
+		0x5d,		  /* pop ebp */
+		0xc2, 0x04, 0x00, /* ret 4 */
 	};
 	static const uint8_t f1[] = { 0x33, 0xc0, 0xc3 }; /* xor; ret */
 	uint8_t *fh = hdr + 0x84, *opt = hdr + 0x98, *sec = opt + 0xE0;
@@ -524,29 +525,29 @@ static void dg_pe32(uint8_t *hdr, uint8_t *text, uint8_t *edata,
 	kd_put_le16(hdr + 0x04, 3);
 	kd_put_le32(hdr + 0x3C, 0x80);
 	memcpy(hdr + 0x80, "PE\0\0", 4);
-	kd_put_le16(fh + 0, 0x14C);             /* Machine: i386 */
-	kd_put_le16(fh + 2, 2);                 /* NumberOfSections */
+	kd_put_le16(fh + 0, 0x14C); /* Machine: i386 */
+	kd_put_le16(fh + 2, 2);	    /* NumberOfSections */
 	kd_put_le32(fh + 4, KDT_DG_DRV_TIMESTAMP);
-	kd_put_le16(fh + 16, 0xE0);             /* SizeOfOptionalHeader */
-	kd_put_le16(fh + 18, 0x2102);           /* exe, 32-bit, DLL */
-	kd_put_le16(opt + 0, 0x10B);            /* PE32 */
-	kd_put_le32(opt + 4, PG);               /* SizeOfCode */
-	kd_put_le32(opt + 16, 0x1000);          /* AddressOfEntryPoint */
-	kd_put_le32(opt + 20, 0x1000);          /* BaseOfCode */
-	kd_put_le32(opt + 24, 0x2000);          /* BaseOfData */
-	kd_put_le32(opt + 28, base);            /* ImageBase */
-	kd_put_le32(opt + 32, PG);              /* SectionAlignment */
-	kd_put_le32(opt + 36, 0x200);           /* FileAlignment */
-	kd_put_le16(opt + 40, 6);               /* OS 6.1 */
+	kd_put_le16(fh + 16, 0xE0);    /* SizeOfOptionalHeader */
+	kd_put_le16(fh + 18, 0x2102);  /* exe, 32-bit, DLL */
+	kd_put_le16(opt + 0, 0x10B);   /* PE32 */
+	kd_put_le32(opt + 4, PG);      /* SizeOfCode */
+	kd_put_le32(opt + 16, 0x1000); /* AddressOfEntryPoint */
+	kd_put_le32(opt + 20, 0x1000); /* BaseOfCode */
+	kd_put_le32(opt + 24, 0x2000); /* BaseOfData */
+	kd_put_le32(opt + 28, base);   /* ImageBase */
+	kd_put_le32(opt + 32, PG);     /* SectionAlignment */
+	kd_put_le32(opt + 36, 0x200);  /* FileAlignment */
+	kd_put_le16(opt + 40, 6);      /* OS 6.1 */
 	kd_put_le16(opt + 42, 1);
-	kd_put_le16(opt + 48, 6);               /* subsystem 6.1 */
+	kd_put_le16(opt + 48, 6); /* subsystem 6.1 */
 	kd_put_le16(opt + 50, 1);
 	kd_put_le32(opt + 56, KDT_DG_DRV_SIZE); /* SizeOfImage */
-	kd_put_le32(opt + 60, 0x400);           /* SizeOfHeaders */
+	kd_put_le32(opt + 60, 0x400);		/* SizeOfHeaders */
 	kd_put_le32(opt + 64, KDT_DG_DRV_CHECKSUM);
-	kd_put_le16(opt + 68, 1);               /* native */
-	kd_put_le32(opt + 92, 16);              /* NumberOfRvaAndSizes */
-	kd_put_le32(opt + 96, 0x2000);          /* export directory */
+	kd_put_le16(opt + 68, 1);      /* native */
+	kd_put_le32(opt + 92, 16);     /* NumberOfRvaAndSizes */
+	kd_put_le32(opt + 96, 0x2000); /* export directory */
 	kd_put_le32(opt + 100, 0x80);
 	for (i = 0; i < 2; i++) {
 		uint8_t *sh = sec + 40 * i;
@@ -562,23 +563,21 @@ static void dg_pe32(uint8_t *hdr, uint8_t *text, uint8_t *edata,
 	memcpy(text + 0x10, f1, sizeof(f1));
 	/* IMAGE_EXPORT_DIRECTORY: 2 functions, 2 names (sorted). */
 	kd_put_le32(edata + 4, KDT_DG_DRV_TIMESTAMP);
-	kd_put_le32(edata + 12, 0x2060);        /* Name */
-	kd_put_le32(edata + 16, 1);             /* Base */
+	kd_put_le32(edata + 12, 0x2060); /* Name */
+	kd_put_le32(edata + 16, 1);	 /* Base */
 	kd_put_le32(edata + 20, 2);
 	kd_put_le32(edata + 24, 2);
-	kd_put_le32(edata + 28, 0x2028);        /* AddressOfFunctions */
-	kd_put_le32(edata + 32, 0x2030);        /* AddressOfNames */
-	kd_put_le32(edata + 36, 0x2038);        /* AddressOfNameOrdinals */
+	kd_put_le32(edata + 28, 0x2028); /* AddressOfFunctions */
+	kd_put_le32(edata + 32, 0x2030); /* AddressOfNames */
+	kd_put_le32(edata + 36, 0x2038); /* AddressOfNameOrdinals */
 	kd_put_le32(edata + 0x28, 0x1000);
 	kd_put_le32(edata + 0x2C, 0x1010);
 	kd_put_le32(edata + 0x30, 0x2040);
 	kd_put_le32(edata + 0x34, 0x2050);
 	kd_put_le16(edata + 0x38, 0);
 	kd_put_le16(edata + 0x3A, 1);
-	memcpy(edata + 0x40, KDT_DG_DRV_EXPORT0,
-	       sizeof(KDT_DG_DRV_EXPORT0));
-	memcpy(edata + 0x50, KDT_DG_DRV_EXPORT1,
-	       sizeof(KDT_DG_DRV_EXPORT1));
+	memcpy(edata + 0x40, KDT_DG_DRV_EXPORT0, sizeof(KDT_DG_DRV_EXPORT0));
+	memcpy(edata + 0x50, KDT_DG_DRV_EXPORT1, sizeof(KDT_DG_DRV_EXPORT1));
 	memcpy(edata + 0x60, KDT_DG_DRV_NAME, sizeof(KDT_DG_DRV_NAME));
 }
 
@@ -604,16 +603,15 @@ static void dg_modules32(struct kdt_dumpgen *g, struct dg_build *b,
 			       dg_leaf_bits(g, false, false));
 	dg_pe32(dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[0]) * PG),
 		dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[1]) * PG),
-		dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[2]) * PG),
-		(uint32_t)drv);
+		dg_ptr(g, (uint64_t)(DRV_PFN0 + frame[2]) * PG), (uint32_t)drv);
 	g->drv_base = drv;
 	kd_put_le32(k + 0x400, (uint32_t)e0);
 	kd_put_le32(k + 0x404, (uint32_t)e1);
 	snprintf(full, sizeof full, "\\SystemRoot\\system32\\%s", nt);
 	dg_ldr32(k, kva, LDR_OFF, e1, head, g->kernbase, 0, KDT_DG_NT_SIZE,
 		 0x4CE78A09u, full, nt, 0xA00);
-	dg_ldr32(k, kva, LDR_OFF + 0x60, head, e0, drv, 0x1000,
-		 KDT_DG_DRV_SIZE, KDT_DG_DRV_TIMESTAMP,
+	dg_ldr32(k, kva, LDR_OFF + 0x60, head, e0, drv, 0x1000, KDT_DG_DRV_SIZE,
+		 KDT_DG_DRV_TIMESTAMP,
 		 "\\SystemRoot\\system32\\drivers\\" KDT_DG_DRV_NAME,
 		 KDT_DG_DRV_NAME, 0xB00);
 }
@@ -661,9 +659,9 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 	g->ncpus = ncpus;
 	g->ptr64 = big;
 	g->pae = arch == KDT_DG_X86_PAE;
-	g->machine = arch == KDT_DG_X64 ? KD_DUMP_MACHINE_AMD64 :
+	g->machine = arch == KDT_DG_X64	  ? KD_DUMP_MACHINE_AMD64 :
 		     arch == KDT_DG_ARM64 ? KD_DUMP_MACHINE_ARM64 :
-		     KD_DUMP_MACHINE_I386;
+					    KD_DUMP_MACHINE_I386;
 	g->build = arch == KDT_DG_ARM64 ? 22000 : big ? 19041 : 7601;
 	g->bugcheck_code = 0x1E;
 	g->bugcheck_params[0] = 0xC0000005;
@@ -708,8 +706,7 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 	if (trans_bits) {
 		snprintf(tag, sizeof tag, "dumpgen %s transition",
 			 dg_arch_name(arch));
-		m = dg_add_map(g, KDT_DG_TRANSITION, kbase + 0x404000, PG,
-			       tag);
+		m = dg_add_map(g, KDT_DG_TRANSITION, kbase + 0x404000, PG, tag);
 		m->pa[0] = (uint64_t)TRANS_PFN * PG;
 		m->npages = 1;
 		dg_fill_data(g, m->pa[0], tag);
@@ -725,8 +722,7 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 	dg_map(&b, m->va, 0, m->pa[0] | dg_leaf_bits(g, false, false));
 
 	/* Large page: 4 MiB on x86, 2 MiB elsewhere; 16 pages present. */
-	snprintf(tag, sizeof tag, "dumpgen %s large",
-		 dg_arch_name(arch));
+	snprintf(tag, sizeof tag, "dumpgen %s large", dg_arch_name(arch));
 	m = dg_add_map(g, KDT_DG_LARGE, kbase + 0x800000,
 		       (uint64_t)LARGE_PRESENT * PG, tag);
 	for (i = 0; i < LARGE_PRESENT && i < KDT_DG_MAX_PAGES; i++)
@@ -749,8 +745,7 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 		dg_map(&b, m->va, 2, HUGE_PA | dg_leaf_bits(g, false, true));
 	}
 
-	snprintf(tag, sizeof tag, "dumpgen %s user",
-		 dg_arch_name(arch));
+	snprintf(tag, sizeof tag, "dumpgen %s user", dg_arch_name(arch));
 	m = dg_add_map(g, KDT_DG_USERONLY, uva, PG, tag);
 	m->pa[0] = (uint64_t)USER_PFN * PG;
 	m->npages = 1;
@@ -770,16 +765,18 @@ int kdt_dumpgen_build(struct kdt_dumpgen *g, enum kdt_dg_arch arch,
 	/* x64 keeps its pc at the page start; the others run real code
 	 * at +0x100 (see dg_code_and_stack). */
 	for (i = 0; i < ncpus; i++)
-		dg_context(g, i, g->kernbase + (arch == KDT_DG_X64 ? 0 :
-						DG_CODE_OFF) + 0x10 * i,
+		dg_context(g, i,
+			   g->kernbase +
+				   (arch == KDT_DG_X64 ? 0 : DG_CODE_OFF) +
+				   0x10 * i,
 			   kbase + 0x600000 + 0x3F00 - 0x100 * i);
 	dg_kdata(g, m->va);
 	if (!big)
 		dg_modules32(g, &b, m->va);
 	if (arch != KDT_DG_X64)
-		dg_code_and_stack(g, (uint64_t)(DATA_PFN + scatter[0]) * PG +
-				     DG_CODE_OFF,
-				  (uint64_t)KDATA_PFN * PG + 0x3F00, m->va);
+		dg_code_and_stack(
+			g, (uint64_t)(DATA_PFN + scatter[0]) * PG + DG_CODE_OFF,
+			(uint64_t)KDATA_PFN * PG + 0x3F00, m->va);
 	if (b.err) {
 		kdt_dumpgen_free(g);
 		return b.err;
@@ -882,8 +879,7 @@ void kdt_dumpgen_big_page(const struct kdt_dg_big *b, uint64_t pfn,
 
 		for (i = 0; i < 512; i++)
 			kd_put_le64(page + 8 * i, (t * 512 + i) * PG | 0x63);
-	} else if (pfn >= b->first_data_pfn &&
-		   pfn % b->dense_every == 0) {
+	} else if (pfn >= b->first_data_pfn && pfn % b->dense_every == 0) {
 		for (i = 0; i < PG; i += 8)
 			kd_put_le64(page + i, kdt_dumpgen_word(pfn * PG + i));
 	}

@@ -14,21 +14,21 @@
 
 enum kdt_dg_arch {
 	KDT_DG_X64,
-	KDT_DG_X86,      /* 2-level, 4 MiB large pages */
-	KDT_DG_X86_PAE,  /* PDPT + 2 levels, 2 MiB large pages */
-	KDT_DG_ARM64,    /* 4 KiB granule, 4 levels, 2 MiB / 1 GiB blocks */
+	KDT_DG_X86,	/* 2-level, 4 MiB large pages */
+	KDT_DG_X86_PAE, /* PDPT + 2 levels, 2 MiB large pages */
+	KDT_DG_ARM64,	/* 4 KiB granule, 4 levels, 2 MiB / 1 GiB blocks */
 };
 
 /* What a mapping exercises in the translation. */
 enum kdt_dg_kind {
-	KDT_DG_PAGE,       /* ordinary 4 KiB page(s), scattered frames */
-	KDT_DG_LARGE,      /* 2 MiB (x64/PAE/ARM64) or 4 MiB (x86) page */
-	KDT_DG_HUGE,       /* 1 GiB page (x64, ARM64) */
-	KDT_DG_TRANSITION, /* x64/x86 PTE: valid clear, transition bit set */
-	KDT_DG_KDATA,      /* the KDBG / KPRCB / CONTEXT page(s) */
-	KDT_DG_NOT_PRESENT,/* PTE is zero: translation must fail */
-	KDT_DG_MISSING,    /* PTE valid but the frame is not in the dump */
-	KDT_DG_USERONLY,   /* data page a kernel bitmap dump leaves out */
+	KDT_DG_PAGE,	    /* ordinary 4 KiB page(s), scattered frames */
+	KDT_DG_LARGE,	    /* 2 MiB (x64/PAE/ARM64) or 4 MiB (x86) page */
+	KDT_DG_HUGE,	    /* 1 GiB page (x64, ARM64) */
+	KDT_DG_TRANSITION,  /* x64/x86 PTE: valid clear, transition bit set */
+	KDT_DG_KDATA,	    /* the KDBG / KPRCB / CONTEXT page(s) */
+	KDT_DG_NOT_PRESENT, /* PTE is zero: translation must fail */
+	KDT_DG_MISSING,	    /* PTE valid but the frame is not in the dump */
+	KDT_DG_USERONLY,    /* data page a kernel bitmap dump leaves out */
 };
 
 /*
@@ -42,8 +42,8 @@ struct kdt_dg_map {
 	enum kdt_dg_kind kind;
 	uint64_t va;
 	uint64_t len;
-	unsigned int npages;              /* pages described in pa[] */
-	uint64_t pa[KDT_DG_MAX_PAGES];    /* physical address of each page */
+	unsigned int npages;	       /* pages described in pa[] */
+	uint64_t pa[KDT_DG_MAX_PAGES]; /* physical address of each page */
 	char tag[32];
 };
 
@@ -54,23 +54,23 @@ struct kdt_dg_map {
 
 struct kdt_dg_run {
 	uint64_t base_page, page_count;
-	uint8_t *mem;                     /* page_count * 4096 bytes */
+	uint8_t *mem; /* page_count * 4096 bytes */
 };
 
 struct kdt_dumpgen {
 	enum kdt_dg_arch arch;
-	uint32_t machine;                 /* KD_DUMP_MACHINE_* */
+	uint32_t machine; /* KD_DUMP_MACHINE_* */
 	bool ptr64, pae;
 	uint32_t build;
 	unsigned int ncpus;
 	uint64_t dtb;
-	uint64_t kdbg;                    /* VA of the KDBG block */
+	uint64_t kdbg; /* VA of the KDBG block */
 	uint64_t kernbase;
 	uint64_t ps_loaded_module_list, ps_active_process_head;
 	uint64_t ki_processor_block;
 	uint32_t bugcheck_code;
 	uint64_t bugcheck_params[4];
-	size_t ctx_len;                   /* CONTEXT size of the machine */
+	size_t ctx_len; /* CONTEXT size of the machine */
 	uint8_t ctx[KDT_DG_MAX_CPUS][KDT_DG_CTX_MAX];
 	uint64_t ctx_va[KDT_DG_MAX_CPUS]; /* where each CPU's CONTEXT lives */
 	uint64_t prcb_va[KDT_DG_MAX_CPUS];
@@ -78,9 +78,9 @@ struct kdt_dumpgen {
 	unsigned int nmaps;
 	struct kdt_dg_run runs[KDT_DG_MAX_RUNS];
 	unsigned int nruns;
-	uint64_t user_pfn;                /* the KDT_DG_USERONLY frame */
-	bool bitmap_unaligned;            /* write: WinDbg's FirstPage */
-	uint64_t drv_base;                /* x86/PAE: the PE32 module, or 0 */
+	uint64_t user_pfn;     /* the KDT_DG_USERONLY frame */
+	bool bitmap_unaligned; /* write: WinDbg's FirstPage */
+	uint64_t drv_base;     /* x86/PAE: the PE32 module, or 0 */
 };
 
 /*
@@ -116,8 +116,8 @@ struct kdt_dumpgen {
 #define KDT_DG_DRV_CHECKSUM 0x0000C0DEu
 
 /* KDBG layout choices of the fixtures (also what a reader must find). */
-#define KDT_DG_PRCB_CONTEXT_PTR 0x40   /* KPRCB: pointer to CONTEXT */
-#define KDT_DG_PRCB_NUMBER 0x24        /* KPRCB: u8 processor number */
+#define KDT_DG_PRCB_CONTEXT_PTR 0x40 /* KPRCB: pointer to CONTEXT */
+#define KDT_DG_PRCB_NUMBER 0x24	     /* KPRCB: u8 processor number */
 #define KDT_DG_PRCB_CURRENT_THREAD 0x08
 #define KDT_DG_PRCB_PROCSTATE_CONTEXT 0x100 /* KPRCB: embedded CONTEXT */
 #define KDT_DG_PRCB_SIZE 0x600
@@ -166,7 +166,7 @@ struct kdt_dg_big {
 	uint64_t mem_bytes;
 	unsigned int dense_every;
 	uint64_t dtb;
-	uint64_t first_data_pfn;   /* frames below hold the page tables */
+	uint64_t first_data_pfn; /* frames below hold the page tables */
 };
 int kdt_dumpgen_write_big(const char *path, uint64_t mem_bytes,
 			  unsigned int dense_every, uint32_t type,

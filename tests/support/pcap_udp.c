@@ -109,8 +109,7 @@ static int udp_from_ethertype(uint16_t type, const uint8_t *p, size_t len,
 	return -1;
 }
 
-int kdt_udp_from_link(int dlt, const uint8_t *p, size_t len,
-		      struct kdt_udp *u)
+int kdt_udp_from_link(int dlt, const uint8_t *p, size_t len, struct kdt_udp *u)
 {
 	uint16_t type;
 	size_t off;
@@ -150,8 +149,8 @@ int kdt_udp_from_link(int dlt, const uint8_t *p, size_t len,
 	case DLT_LINUX_SLL:
 		if (len < 16)
 			return -1;
-		return udp_from_ethertype(kd_get_be16(p + 14), p + 16,
-					  len - 16, u);
+		return udp_from_ethertype(kd_get_be16(p + 14), p + 16, len - 16,
+					  u);
 #ifdef DLT_LINUX_SLL2
 	case DLT_LINUX_SLL2:
 		if (len < 20)
@@ -205,10 +204,11 @@ int kdt_pcap_udp_foreach(const char *path, uint16_t port, kdt_udp_fn fn,
 	}
 	dlt = pcap_datalink(pc);
 	if (!dlt_supported(dlt)) {
-		snprintf(err, errcap, "%s: unsupported link type %d (%s)",
-			 path, dlt, pcap_datalink_val_to_name(dlt) ?
-					    pcap_datalink_val_to_name(dlt) :
-					    "?");
+		snprintf(err, errcap, "%s: unsupported link type %d (%s)", path,
+			 dlt,
+			 pcap_datalink_val_to_name(dlt) ?
+				 pcap_datalink_val_to_name(dlt) :
+				 "?");
 		pcap_close(pc);
 		return -1;
 	}

@@ -11,13 +11,13 @@
 
 /* One UDP datagram; pointers are valid only during the callback. */
 struct kdt_udp {
-	unsigned int frame;   /* 1-based record number in the file */
-	int family;           /* 4 or 6 */
-	uint8_t src[16];      /* IPv4 in the first 4 bytes */
+	unsigned int frame; /* 1-based record number in the file */
+	int family;	    /* 4 or 6 */
+	uint8_t src[16];    /* IPv4 in the first 4 bytes */
 	uint8_t dst[16];
 	uint16_t sport;
 	uint16_t dport;
-	const uint8_t *data;  /* UDP payload */
+	const uint8_t *data; /* UDP payload */
 	size_t len;
 };
 
@@ -40,7 +40,6 @@ int kdt_pcap_udp_foreach(const char *path, uint16_t port, kdt_udp_fn fn,
  * payload.  Returns 0 and fills @p u (frame left 0), or -1 when the record
  * is not a complete, unfragmented UDP datagram.
  */
-int kdt_udp_from_link(int dlt, const uint8_t *p, size_t len,
-		      struct kdt_udp *u);
+int kdt_udp_from_link(int dlt, const uint8_t *p, size_t len, struct kdt_udp *u);
 
 #endif /* KD_TEST_PCAP_UDP_H */

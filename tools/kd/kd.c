@@ -37,26 +37,26 @@
 
 /* Exit status (docs/kd.md). */
 #define KD_EXIT_OK 0
-#define KD_EXIT_FAILED 1  /* a command failed */
-#define KD_EXIT_USAGE 2   /* bad command line, or a mode not there yet */
-#define KD_EXIT_ATTACH 3  /* the target could not be reached in time */
+#define KD_EXIT_FAILED 1 /* a command failed */
+#define KD_EXIT_USAGE 2	 /* bad command line, or a mode not there yet */
+#define KD_EXIT_ATTACH 3 /* the target could not be reached in time */
 
 #define KD_BATCH_TIMEOUT_MS 10000
 #define KD_WATCHDOG_GRACE_MS 1000
 
 struct kd_args {
-	const char *connstr;    /* -k */
-	const char *dump;       /* -z */
-	const char *cmds;       /* -c */
-	const char *script;     /* -cf / -cfr */
-	const char *log;        /* -logo / -loga */
+	const char *connstr; /* -k */
+	const char *dump;    /* -z */
+	const char *cmds;    /* -c */
+	const char *script;  /* -cf / -cfr */
+	const char *log;     /* -logo / -loga */
 	bool log_append;
-	bool bonc;              /* -bonc, -b */
-	bool quiet;             /* -kqm */
-	bool version;           /* -version */
-	int timeout_ms;         /* --timeout; 0 = default */
-	const char *server;     /* -server SPEC */
-	const char *remote;     /* -remote SPEC */
+	bool bonc;	    /* -bonc, -b */
+	bool quiet;	    /* -kqm */
+	bool version;	    /* -version */
+	int timeout_ms;	    /* --timeout; 0 = default */
+	const char *server; /* -server SPEC */
+	const char *remote; /* -remote SPEC */
 };
 
 static struct kd_session *g_session;
@@ -122,8 +122,9 @@ static int kd_usage_error(const char *fmt, ...)
 
 /* Options that take a value, and those that are accepted and ignored. */
 static const char *const kd_value_opts[] = {
-	"k", "c", "cf", "cfr", "logo", "loga", "logou", "logau", "y",
-	"i", "srcpath", "z", "timeout", "t", "remote", "server", NULL,
+	"k",	   "c",	    "cf",     "cfr",	"logo",	   "loga",
+	"logou",   "logau", "y",      "i",	"srcpath", "z",
+	"timeout", "t",	    "remote", "server", NULL,
 };
 static const char *const kd_ignored_opts[] = {
 	"v", "n", "myob", "lines", "noshell", "q", "qy", "qs", "qsy", NULL,
@@ -253,8 +254,7 @@ static void kd_write_stdout(void *ctx, const char *text, size_t len)
 }
 
 /* GetString prompts from the target, `e` without values. */
-static int kd_read_stdin(void *ctx, const char *prompt, char *buf,
-			 size_t cap)
+static int kd_read_stdin(void *ctx, const char *prompt, char *buf, size_t cap)
 {
 	(void)ctx;
 	if (cap < 2 || cap > INT_MAX)
@@ -622,8 +622,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (a.remote)
-		return kd_remote_main(a.remote, a.script, a.cmds,
-				      a.timeout_ms);
+		return kd_remote_main(a.remote, a.script, a.cmds, a.timeout_ms);
 	if (a.version) {
 		printf("kd (openkd) version %s\n", KD_VERSION_STRING);
 		if (!a.connstr && !a.cmds && !a.script)
@@ -658,8 +657,8 @@ int main(int argc, char **argv)
 
 		if (q) {
 			snprintf(q, qn, "\"%s\"", a.log);
-			kd_run_built(s, a.log_append ? ".logappend " :
-						       ".logopen ",
+			kd_run_built(s,
+				     a.log_append ? ".logappend " : ".logopen ",
 				     q);
 			free(q);
 		}
@@ -677,8 +676,8 @@ int main(int argc, char **argv)
 			     shown, a.timeout_ms + KD_WATCHDOG_GRACE_MS);
 		g_attach_msg_len = n < 0 ? 0 :
 				   (size_t)n < sizeof(g_attach_msg) ?
-						   (size_t)n :
-						   sizeof(g_attach_msg) - 1;
+					   (size_t)n :
+					   sizeof(g_attach_msg) - 1;
 		g_attaching = 1;
 		if (a.timeout_ms)
 			kd_watchdog(a.timeout_ms + KD_WATCHDOG_GRACE_MS);
@@ -703,8 +702,9 @@ int main(int argc, char **argv)
 	if (a.dump && !a.connstr) {
 		rc = kd_session_open_dump(s, a.dump);
 		if (rc < 0) {
-			fprintf(stderr, "kd: could not open the dump '%s': "
-					"%s\n",
+			fprintf(stderr,
+				"kd: could not open the dump '%s': "
+				"%s\n",
 				a.dump, kd_error_message(rc));
 			g_session = NULL;
 			kd_session_servers_close(s, NULL);
@@ -726,7 +726,7 @@ int main(int argc, char **argv)
 			kd_loop_pipe(s);
 	}
 	status = kd_session_failures(s) || g_wait_failed ? KD_EXIT_FAILED :
-							    KD_EXIT_OK;
+							   KD_EXIT_OK;
 	g_session = NULL;
 	kd_session_servers_close(s, NULL);
 	kd_session_free(s);

@@ -260,7 +260,7 @@ static void rc_out(const char *text, size_t len)
 struct rc {
 	struct kd_rchan *ch;
 	uint8_t *buf;
-	bool awaiting;      /* a line was sent, its prompt not back yet */
+	bool awaiting; /* a line was sent, its prompt not back yet */
 	bool at_line_start;
 };
 
@@ -269,8 +269,8 @@ static bool rc_send(struct rc *r, unsigned int type, const char *text,
 {
 	size_t n;
 
-	if (kd_srvmsg_encode(r->buf, KD_SRVMSG_MAX_MSG, type, text, len,
-			     &n) < 0)
+	if (kd_srvmsg_encode(r->buf, KD_SRVMSG_MAX_MSG, type, text, len, &n) <
+	    0)
 		return true;
 	return kd_rchan_send(r->ch, r->buf, n) == KD_OK;
 }
@@ -285,8 +285,9 @@ static int rc_on_message(struct rc *r, const uint8_t *msg, size_t len)
 	const char *why = NULL;
 
 	if (kd_srvmsg_decode(msg, len, false, &m, &why) < 0) {
-		fprintf(stderr, "kd: the server sent a malformed message "
-				"(%s)\n",
+		fprintf(stderr,
+			"kd: the server sent a malformed message "
+			"(%s)\n",
 			why ? why : "?");
 		return -1;
 	}
@@ -345,8 +346,9 @@ static bool rc_line_ok(const char *line)
 		unsigned char ch = (unsigned char)line[i];
 
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-			fprintf(stderr, "kd: line with control character "
-					"0x%02x not sent\n",
+			fprintf(stderr,
+				"kd: line with control character "
+				"0x%02x not sent\n",
 				ch);
 			return false;
 		}
@@ -374,8 +376,7 @@ static int rc_wait_end(struct rc *r)
 		if (rc <= 0)
 			return rc < 0 ? RC_EXIT_FAILED : RC_EXIT_OK;
 	}
-	fputs("kd: the server did not confirm .remote_exit; leaving\n",
-	      stderr);
+	fputs("kd: the server did not confirm .remote_exit; leaving\n", stderr);
 	return RC_EXIT_OK;
 }
 
@@ -504,8 +505,8 @@ static int rc_relay(const char *name, struct rc_lines *q)
 
 	fd = kd_session_relay_connect(name, why, sizeof(why));
 	if (fd < 0) {
-		fprintf(stderr, "kd: cannot attach to session '%s': %s\n",
-			name, why);
+		fprintf(stderr, "kd: cannot attach to session '%s': %s\n", name,
+			why);
 		return RC_EXIT_FAILED;
 	}
 	for (;;) {
@@ -516,9 +517,9 @@ static int rc_relay(const char *name, struct rc_lines *q)
 
 		for (line = rc_lines_take(q); line; line = rc_lines_take(q)) {
 			bool bye = strchr(line, 0x02) != NULL;
-			bool ok = bye || (rc_write_all(fd, line,
-						       strlen(line)) &&
-					  rc_write_all(fd, "\n", 1));
+			bool ok = bye ||
+				  (rc_write_all(fd, line, strlen(line)) &&
+				   rc_write_all(fd, "\n", 1));
 
 			free(line);
 			if (bye || !ok) {
@@ -590,9 +591,8 @@ int kd_remote_main(const char *spec, const char *script, const char *cmds,
 			 timeout_ms > 0 ? timeout_ms : 10000);
 	if (rc < 0) {
 		fprintf(stderr, "kd: cannot connect to '%s': %s\n", shown,
-			kd_error_last()->message[0] ?
-				kd_error_last()->message :
-				kd_error_message(rc));
+			kd_error_last()->message[0] ? kd_error_last()->message :
+						      kd_error_message(rc));
 		free(r.buf);
 		rc_lines_free(&q);
 		return RC_EXIT_FAILED;

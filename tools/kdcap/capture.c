@@ -27,7 +27,8 @@ bool kdcap_is_pcap(const uint8_t *p, size_t len)
 
 static bool dlt_supported(int dlt)
 {
-	return dlt == KD_CAPTURE_LINKTYPE_USER0 || kd_capture_link_supported(dlt);
+	return dlt == KD_CAPTURE_LINKTYPE_USER0 ||
+	       kd_capture_link_supported(dlt);
 }
 
 int kdcap_read_pcap(struct kdcap_dec *d, FILE *f, const char *name)
@@ -54,9 +55,10 @@ int kdcap_read_pcap(struct kdcap_dec *d, FILE *f, const char *name)
 	dlt = pcap_datalink(pc);
 	if (!dlt_supported(dlt)) {
 		kdcap_dec_error(d, "%s: unsupported link type %d (%s)", name,
-				dlt, pcap_datalink_val_to_name(dlt) ?
-					     pcap_datalink_val_to_name(dlt) :
-					     "unknown");
+				dlt,
+				pcap_datalink_val_to_name(dlt) ?
+					pcap_datalink_val_to_name(dlt) :
+					"unknown");
 		pcap_close(pc);
 		return KD_EPROTO;
 	}
@@ -111,15 +113,16 @@ int kdcap_read_pcap(struct kdcap_dec *d, FILE *f, const char *name)
 		}
 	}
 	if (not_udp)
-		fprintf(d->err, "kdcap: %s: %" PRIu64
+		fprintf(d->err,
+			"kdcap: %s: %" PRIu64
 			" record(s) without a KD payload skipped\n",
 			name, not_udp);
 	pcap_close(pc);
 	return rc;
 }
 
-void kdcap_read_raw(struct kdcap_dec *d, enum kdcap_dir dir,
-		    const uint8_t *p, size_t len)
+void kdcap_read_raw(struct kdcap_dec *d, enum kdcap_dir dir, const uint8_t *p,
+		    size_t len)
 {
 	kdcap_dec_stream(d, dir, UINT64_MAX, 0, p, len);
 }

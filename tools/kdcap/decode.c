@@ -546,7 +546,7 @@ static void decode_kd(struct kdcap_dec *d, uint64_t ts, uint64_t off,
 
 static void fmt_ip(const uint8_t ip[16], char *buf, size_t cap)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0,
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0,	0,
 					      0, 0, 0, 0, 0xff, 0xff };
 
 	if (memcmp(ip, v4mapped, 12) == 0) {
@@ -656,8 +656,7 @@ static void decode_data(struct kdcap_dec *d, uint64_t ts, enum kdcap_dir dir,
 	if (f->payload_len >= KD_PACKET_HEADER_SIZE &&
 	    v.fault != KD_PACKET_FAULT_LEADER) {
 		kd_packet_header_decode(&h, f->payload);
-		decode_kd(d, ts, 0, dir, &h,
-			  f->payload + KD_PACKET_HEADER_SIZE,
+		decode_kd(d, ts, 0, dir, &h, f->payload + KD_PACKET_HEADER_SIZE,
 			  f->payload_len - KD_PACKET_HEADER_SIZE, v.fault);
 		return;
 	}
@@ -668,8 +667,8 @@ static void decode_data(struct kdcap_dec *d, uint64_t ts, enum kdcap_dir dir,
 	line_end(d);
 }
 
-void kdcap_dec_datagram(struct kdcap_dec *d, uint64_t ts_ns,
-			const uint8_t *p, size_t len)
+void kdcap_dec_datagram(struct kdcap_dec *d, uint64_t ts_ns, const uint8_t *p,
+			size_t len)
 {
 	static uint8_t plain[PLAIN_CAP];
 	struct kd_net_frame f;
@@ -684,8 +683,9 @@ void kdcap_dec_datagram(struct kdcap_dec *d, uint64_t ts_ns,
 	d->st.datagrams++;
 	if (!d->net) {
 		if (!d->st.need_key)
-			kdcap_dec_error(d, "this is a KDNET capture: "
-				       "--key w.x.y.z is needed to decrypt it");
+			kdcap_dec_error(
+				d, "this is a KDNET capture: "
+				   "--key w.x.y.z is needed to decrypt it");
 		d->st.need_key = true;
 		return;
 	}
@@ -758,8 +758,8 @@ void kdcap_dec_stream(struct kdcap_dec *d, enum kdcap_dir dir, uint64_t ts_ns,
 
 /* --- Set-up, summary --- */
 
-int kdcap_dec_init(struct kdcap_dec *d, FILE *out, FILE *err,
-		   const char *key, bool json)
+int kdcap_dec_init(struct kdcap_dec *d, FILE *out, FILE *err, const char *key,
+		   bool json)
 {
 	memset(d, 0, sizeof(*d));
 	d->out = out;
@@ -805,8 +805,10 @@ void kdcap_dec_summary(struct kdcap_dec *d)
 
 	for (size_t i = 0; i < KD_ARRAY_SIZE(d->stream); i++)
 		if (kd_stream_in_packet(&d->stream[i]))
-			kdcap_dec_error(d, "%s stream ends inside a packet "
-				       "(truncated input)", dir_names[i]);
+			kdcap_dec_error(d,
+					"%s stream ends inside a packet "
+					"(truncated input)",
+					dir_names[i]);
 
 	if (d->json) {
 		fprintf(d->out,
@@ -825,9 +827,9 @@ void kdcap_dec_summary(struct kdcap_dec *d)
 				",\"kdnet\":{\"datagrams\":%" PRIu64
 				",\"authenticated\":%" PRIu64
 				",\"auth_failures\":%" PRIu64
-				",\"malformed\":%" PRIu64
-				",\"offers\":%" PRIu64 ",\"responses\":%" PRIu64
-				",\"pings\":%" PRIu64 ",\"data_key\":%s}",
+				",\"malformed\":%" PRIu64 ",\"offers\":%" PRIu64
+				",\"responses\":%" PRIu64 ",\"pings\":%" PRIu64
+				",\"data_key\":%s}",
 				s->datagrams, s->authenticated,
 				s->auth_failures, s->malformed, s->offers,
 				s->responses, s->pings,
@@ -843,8 +845,7 @@ void kdcap_dec_summary(struct kdcap_dec *d)
 			"packets %" PRIu64 " (data %" PRIu64
 			", control %" PRIu64 ")\n",
 			s->packets, s->data_packets, s->control_packets);
-		fprintf(d->out,
-			"checksums ok %" PRIu64 " bad %" PRIu64 "\n",
+		fprintf(d->out, "checksums ok %" PRIu64 " bad %" PRIu64 "\n",
 			s->checksum_ok, s->checksum_bad);
 		fprintf(d->out,
 			"errors bad_packets %" PRIu64 " read_errors %" PRIu64
@@ -879,7 +880,8 @@ void kdcap_dec_summary(struct kdcap_dec *d)
 	    !s->auth_failures)
 		fprintf(d->err, "kdcap: no KD packets found\n");
 	else if (s->garbage_bytes)
-		fprintf(d->err, "kdcap: %" PRIu64
+		fprintf(d->err,
+			"kdcap: %" PRIu64
 			" garbage byte(s) skipped between packets\n",
 			s->garbage_bytes);
 }

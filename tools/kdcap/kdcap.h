@@ -18,7 +18,7 @@
 #define KDCAP_EXIT_OK 0
 #define KDCAP_EXIT_DECODE 1 /* unreadable input or nothing decoded */
 #define KDCAP_EXIT_USAGE 2
-#define KDCAP_EXIT_AUTH 3   /* KDNET datagrams failed authentication */
+#define KDCAP_EXIT_AUTH 3 /* KDNET datagrams failed authentication */
 
 /* Largest raw serial file read into memory. */
 #define KDCAP_MAX_RAW_FILE (64u * 1024u * 1024u)
@@ -40,25 +40,25 @@ struct kdcap_count {
 
 struct kdcap_stats {
 	/* KDNET */
-	uint64_t datagrams;     /* UDP datagrams carrying MDBG */
+	uint64_t datagrams; /* UDP datagrams carrying MDBG */
 	uint64_t authenticated;
 	uint64_t auth_failures;
-	uint64_t malformed;     /* bad MDBG framing or unsupported version */
-	uint64_t other_udp;     /* UDP datagrams that are not KDNET */
+	uint64_t malformed; /* bad MDBG framing or unsupported version */
+	uint64_t other_udp; /* UDP datagrams that are not KDNET */
 	uint64_t offers, responses, pings, kdnet_breakins, control_other;
-	bool data_key;          /* derived from a RESPONSE */
-	bool need_key;          /* KDNET seen without --key */
+	bool data_key; /* derived from a RESPONSE */
+	bool need_key; /* KDNET seen without --key */
 	/* KD packets, any carrier */
-	uint64_t packets;       /* well-framed KD packets (bad checksum too) */
+	uint64_t packets; /* well-framed KD packets (bad checksum too) */
 	uint64_t data_packets;
 	uint64_t control_packets;
 	uint64_t checksum_ok;
 	uint64_t checksum_bad;
-	uint64_t bad_packets;   /* bad length, trailer, truncated */
-	uint64_t breakins;      /* serial break-in bytes + KDNET break-ins */
+	uint64_t bad_packets;	/* bad length, trailer, truncated */
+	uint64_t breakins;	/* serial break-in bytes + KDNET break-ins */
 	uint64_t garbage_bytes; /* serial bytes skipped while hunting */
-	uint64_t records;       /* pcap records read */
-	uint64_t read_errors;   /* truncated or unreadable input */
+	uint64_t records;	/* pcap records read */
+	uint64_t read_errors;	/* truncated or unreadable input */
 	struct kdcap_count by_type[KDCAP_MAX_NAMES];
 	size_t n_types;
 	struct kdcap_count by_api[KDCAP_MAX_NAMES];
@@ -85,15 +85,15 @@ struct kdcap_dec {
  * (`w.x.y.z`, may be NULL) enables KDNET decryption.
  * @return 0; KD_EINVAL bad key (message written to @p err); KD_ENOMEM.
  */
-int kdcap_dec_init(struct kdcap_dec *d, FILE *out, FILE *err,
-		   const char *key, bool json);
+int kdcap_dec_init(struct kdcap_dec *d, FILE *out, FILE *err, const char *key,
+		   bool json);
 
 /** Release what kdcap_dec_init() took. */
 void kdcap_dec_free(struct kdcap_dec *d);
 
 /** One UDP payload captured at @p ts_ns (ns since the epoch). */
-void kdcap_dec_datagram(struct kdcap_dec *d, uint64_t ts_ns,
-			const uint8_t *p, size_t len);
+void kdcap_dec_datagram(struct kdcap_dec *d, uint64_t ts_ns, const uint8_t *p,
+			size_t len);
 
 /**
  * Serial bytes going in @p dir.  @p ts_ns is the capture time, or
@@ -127,8 +127,8 @@ bool kdcap_is_pcap(const uint8_t *p, size_t len);
 int kdcap_read_pcap(struct kdcap_dec *d, FILE *f, const char *name);
 
 /** Feed a whole raw serial stream going in @p dir. */
-void kdcap_read_raw(struct kdcap_dec *d, enum kdcap_dir dir,
-		    const uint8_t *p, size_t len);
+void kdcap_read_raw(struct kdcap_dec *d, enum kdcap_dir dir, const uint8_t *p,
+		    size_t len);
 
 /**
  * Write a synthetic session through the transport stack into @p path:

@@ -40,9 +40,10 @@ static uint8_t *read_raw(struct kdcap_dec *d, FILE *f, const char *name,
 			uint8_t *nb;
 
 			if (cap >= KDCAP_MAX_RAW_FILE) {
-				kdcap_dec_error(d, "%s: larger than %u bytes, "
-					       "only the start is decoded",
-					       name, KDCAP_MAX_RAW_FILE);
+				kdcap_dec_error(d,
+						"%s: larger than %u bytes, "
+						"only the start is decoded",
+						name, KDCAP_MAX_RAW_FILE);
 				break;
 			}
 			cap *= 2;
@@ -126,13 +127,14 @@ static int cmd_decode(int argc, char **argv)
 		rewind(fp[i]);
 	}
 	if (nfiles == 1 && !pcap[0])
-		fprintf(stderr, "kdcap: %s: one raw serial stream: direction "
+		fprintf(stderr,
+			"kdcap: %s: one raw serial stream: direction "
 			"unknown (give FILE2 for the other direction)\n",
 			files[0]);
 	else if (nfiles == 2 && !pcap[0] && !pcap[1])
 		fprintf(stderr, "kdcap: raw streams carry no time: byte "
-			"offsets shown, host->target first, then "
-			"target->host\n");
+				"offsets shown, host->target first, then "
+				"target->host\n");
 	for (int i = 0; i < nfiles; i++) {
 		if (pcap[i]) {
 			kdcap_read_pcap(d, fp[i], files[i]);
@@ -140,8 +142,8 @@ static int cmd_decode(int argc, char **argv)
 			size_t len = 0;
 			uint8_t *buf = read_raw(d, fp[i], files[i], &len);
 			enum kdcap_dir dir = nfiles == 1 ? KDCAP_DIR_UNKNOWN :
-					     i == 0	  ? KDCAP_DIR_H2T :
-							    KDCAP_DIR_T2H;
+					     i == 0	 ? KDCAP_DIR_H2T :
+							   KDCAP_DIR_T2H;
 
 			fclose(fp[i]);
 			if (buf)
@@ -179,9 +181,10 @@ static int cmd_synth(int argc, char **argv)
 		}
 	}
 	if (kind < 0 || (kind == 1 && !key)) {
-		fprintf(stderr, kind == 1 ?
-			"kdcap: synth --kdnet needs --key w.x.y.z\n" :
-			"kdcap: synth needs --kdnet OUT or --serial OUT\n");
+		fprintf(stderr,
+			kind == 1 ?
+				"kdcap: synth --kdnet needs --key w.x.y.z\n" :
+				"kdcap: synth needs --kdnet OUT or --serial OUT\n");
 		return KDCAP_EXIT_USAGE;
 	}
 	if (kdcap_synth(out, kind == 1, key, stderr) < 0)
@@ -195,8 +198,8 @@ int main(int argc, char **argv)
 		return cmd_decode(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "synth") == 0)
 		return cmd_synth(argc - 2, argv + 2);
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "--help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
 		return KDCAP_EXIT_OK;
 	}

@@ -43,7 +43,7 @@ struct end {
 	bool host;
 	struct kd_ids ids;
 	struct kd_net_session *net; /* NULL for serial */
-	uint64_t seq;               /* next data-channel sequence number */
+	uint64_t seq;		    /* next data-channel sequence number */
 	struct kd_stream stream;
 	uint8_t rx[BUF_CAP];
 	size_t rx_off, rx_len;
@@ -85,7 +85,8 @@ static int send_raw(struct end *e, const uint8_t *buf, size_t len)
 	if (!e->net) {
 		rc = kd_transport_send(e->t, buf, len);
 		return rc < 0 ? fail(rc, "%s send: %s", e->who,
-				     kd_error_last()->message) : 0;
+				     kd_error_last()->message) :
+				0;
 	}
 	memset(&f, 0, sizeof(f));
 	f.version = KDNET_VERSION;
@@ -99,7 +100,8 @@ static int send_raw(struct end *e, const uint8_t *buf, size_t len)
 		return fail(rc, "%s: KDNET encode failed", e->who);
 	rc = kd_transport_send(e->t, dg, n);
 	return rc < 0 ? fail(rc, "%s send: %s", e->who,
-			     kd_error_last()->message) : 0;
+			     kd_error_last()->message) :
+			0;
 }
 
 /* Receive one decrypted datagram of @p channel into @p f / @p plain. */
@@ -280,8 +282,7 @@ static void syn_context(uint8_t *ctx)
 				     KD_CONTEXT_INTEGER | KD_CONTEXT_SEGMENTS);
 	kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, KD_AMD64_RIP,
 			     SYN_BREAK_PC);
-	kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, KD_AMD64_RSP,
-			     SYN_RSP);
+	kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, KD_AMD64_RSP, SYN_RSP);
 	kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, KD_AMD64_CS, 0x10);
 	kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, KD_AMD64_SS, 0x18);
 	kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, KD_AMD64_EFLAGS,
@@ -346,8 +347,7 @@ static int round_trip(struct end *host, struct end *target,
 	rc = kd_manipulate_encode(buf, sizeof(buf), &n, m, NULL, 0);
 	if (rc < 0)
 		return fail(rc, "host: cannot encode request");
-	rc = exchange(host, target, KD_PACKET_TYPE_STATE_MANIPULATE, buf, n,
-		      u);
+	rc = exchange(host, target, KD_PACKET_TYPE_STATE_MANIPULATE, buf, n, u);
 	if (rc == 0)
 		rc = target_answer(u, buf, sizeof(buf), &n);
 	if (rc == 0)

@@ -21,7 +21,7 @@
 
 /* KDDEBUGGER_DATA64 fields kdproto's layout.h does not name. */
 #define DS_KDBG_OFF_PCR_CONTAINED_PRCB 0x2E6 /* u16 */
-#define DS_AMD64_PCR_PRCB 0x180              /* KPCR.Prcb on x64 */
+#define DS_AMD64_PCR_PRCB 0x180		     /* KPCR.Prcb on x64 */
 #define DS_KDBG_COPY_MAX 0x800
 /* SetContext compares from MxCsr on, skipping Dr0-Dr3, Dr6, Dr7. */
 #define DS_CTX_CMP_FROM (KD_AMD64_CTX_OFF_FLAGS + 4)
@@ -41,11 +41,11 @@ struct kdsim_dump {
 	unsigned int ncpus;
 	unsigned int crash_cpu;
 	uint64_t kern_base;
-	uint64_t list_head;     /* GetVersion DebuggerDataList, 0: none */
-	uint64_t kpb;           /* KiProcessorBlock, 0: unknown */
-	uint16_t off_thread;    /* KPRCB.CurrentThread */
-	uint16_t off_special;   /* KPRCB.ProcessorState.SpecialRegisters */
-	uint16_t off_pcr_prcb;  /* KPCR.Prcb */
+	uint64_t list_head;    /* GetVersion DebuggerDataList, 0: none */
+	uint64_t kpb;	       /* KiProcessorBlock, 0: unknown */
+	uint16_t off_thread;   /* KPRCB.CurrentThread */
+	uint16_t off_special;  /* KPRCB.ProcessorState.SpecialRegisters */
+	uint16_t off_pcr_prcb; /* KPCR.Prcb */
 	struct ds_overlay ov[2];
 	unsigned int nov;
 	uint64_t refused_writes;
@@ -68,8 +68,8 @@ static void ds_log(const struct kdsim_dump *ds, const char *fmt, ...)
 }
 
 /* Read @p len bytes at @p va: overlays first, then the dump. */
-static int ds_vread(struct kdsim_dump *ds, uint64_t va, void *buf,
-		    uint32_t len, uint32_t *done)
+static int ds_vread(struct kdsim_dump *ds, uint64_t va, void *buf, uint32_t len,
+		    uint32_t *done)
 {
 	uint8_t *out = buf;
 	uint32_t pos = 0;
@@ -272,8 +272,8 @@ static int p_control_address(void *ctx, uint16_t proc, unsigned selector,
 		*addr = prcb;
 		return KD_OK;
 	case KD_AMD64_CS_THREAD:
-		return ds_vread64(ds, prcb + ds->off_thread, addr) ? KD_OK
-								   : KD_EFAULT;
+		return ds_vread64(ds, prcb + ds->off_thread, addr) ? KD_OK :
+								     KD_EFAULT;
 	default:
 		return KD_EINVAL;
 	}
@@ -306,8 +306,8 @@ static int p_query_memory(void *ctx, uint16_t proc, uint64_t addr,
 	(void)proc;
 	if (ds_vread(ds, addr, &b, 1, &done) != KD_OK)
 		return KD_ENOTFOUND;
-	*space = addr >= 0xFFFF800000000000ull ? KD_QUERY_SPACE_KERNEL
-					       : KD_QUERY_SPACE_PROCESS;
+	*space = addr >= 0xFFFF800000000000ull ? KD_QUERY_SPACE_KERNEL :
+						 KD_QUERY_SPACE_PROCESS;
 	*flags = KD_QUERY_FLAG_READ;
 	return KD_OK;
 }
@@ -403,8 +403,8 @@ static void ds_setup_kdbg(struct kdsim_dump *ds)
 		ds->off_thread = kd_get_le16(
 			blk + KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD);
 	if (len >= DS_KDBG_OFF_PCR_CONTAINED_PRCB + 2)
-		ds->off_pcr_prcb =
-			kd_get_le16(blk + DS_KDBG_OFF_PCR_CONTAINED_PRCB);
+		ds->off_pcr_prcb = kd_get_le16(blk +
+					       DS_KDBG_OFF_PCR_CONTAINED_PRCB);
 	if (len >= KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_SPECIAL_REG + 2)
 		ds->off_special = kd_get_le16(
 			blk + KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_SPECIAL_REG);
@@ -505,8 +505,9 @@ int kdsim_dump_serve(struct kdsim_dump *ds, const struct kdstub_io *io,
 	if (kd_dump_exception(ds->d, &code, &addr) == KD_OK && addr)
 		ds_log(ds, "dump exception record: code %#x at %#llx", code,
 		       (unsigned long long)addr);
-	ds_log(ds, "serving dump: %u processor(s), bug check %#x, "
-		   "stopped on processor %u",
+	ds_log(ds,
+	       "serving dump: %u processor(s), bug check %#x, "
+	       "stopped on processor %u",
 	       ds->ncpus, ds->info->bugcheck_code, ds->crash_cpu);
 	rec.number_parameters = 1;
 	while (!*stop) {
@@ -516,9 +517,8 @@ int kdsim_dump_serve(struct kdsim_dump *ds, const struct kdstub_io *io,
 		if (stops++ > 0)
 			ds_log(ds, "a dump cannot run: reporting the same "
 				   "stop again");
-		rc = kdstub_report_exception(&ds->stub,
-					     (uint16_t)ds->crash_cpu, &rec,
-					     true, &r);
+		rc = kdstub_report_exception(&ds->stub, (uint16_t)ds->crash_cpu,
+					     &rec, true, &r);
 		if (rc < 0)
 			return rc;
 		/* Switches are answered from the processor asked for. */

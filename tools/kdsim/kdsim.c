@@ -134,8 +134,8 @@ static void ser_flush(void)
 		size_t off = 0;
 
 		while (off < io.tx_len) {
-			ssize_t n =
-				write(io.pty_fd, io.tx + off, io.tx_len - off);
+			ssize_t n = write(io.pty_fd, io.tx + off,
+					  io.tx_len - off);
 
 			if (n > 0) {
 				off += (size_t)n;
@@ -488,8 +488,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		snprintf(io.base, sizeof(io.base), "%s%s", k,
-			 io.net ? (strstr(k, "role=") ? "" : ",role=target")
-				: (strstr(k, "server") ? "" : ",server"));
+			 io.net ? (strstr(k, "role=") ? "" : ",role=target") :
+				  (strstr(k, "server") ? "" : ",server"));
 		snprintf(io.connstr, sizeof(io.connstr), "%s%s%s", fault,
 			 fault[0] ? "|" : "", io.base);
 		if (!io.net && strstr(k, "pipe") && strstr(k, "port=")) {

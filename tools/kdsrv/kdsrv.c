@@ -64,8 +64,9 @@ static int number(const char *opt, const char *v, int min, int max)
 
 int main(int argc, char **argv)
 {
-	struct kd_srv_opts o = { KD_SRV_OPTS_VERSION, NULL, NULL, NULL, 0, 0,
-				 0, NULL };
+	struct kd_srv_opts o = {
+		KD_SRV_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0, NULL
+	};
 	char host[256], desc[300], shown[600];
 	struct kd_srv_policy *policy = NULL;
 	struct sigaction sa;
@@ -101,7 +102,8 @@ int main(int argc, char **argv)
 			o.host = v;
 			i++;
 		} else if ((strcmp(a, "--allow") == 0 ||
-			    strcmp(a, "--allow-file") == 0) && v) {
+			    strcmp(a, "--allow-file") == 0) &&
+			   v) {
 			if (!policy && kd_srv_policy_new(&policy) < 0) {
 				fputs("kdsrv: out of memory\n", stderr);
 				return 2;

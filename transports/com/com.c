@@ -29,26 +29,34 @@
 #define COM_RETRY_MS 100
 #define COM_BREAKIN_BYTE 0x62 /* kd-protocol.md 1.8 */
 
-enum com_mode { COM_DEVICE, COM_PIPE, COM_TCP };
+enum com_mode {
+	COM_DEVICE,
+	COM_PIPE,
+	COM_TCP
+};
 
 struct com {
 	enum com_mode mode;
 	bool server;
-	int fd;  /* data channel; -1 until a server accepted its peer */
+	int fd;	 /* data channel; -1 until a server accepted its peer */
 	int lfd; /* listening socket of a server until it accepted */
 	struct sp_port *sp;
 	bool unlink_path;
 	bool reconnect; /* re-establish a lost pipe/TCP peer (WinDbg) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char host[256];  /* TCP client: where to reconnect */
+	char host[256]; /* TCP client: where to reconnect */
 	uint32_t ipport;
 };
 
 static const struct kd_param_spec com_keys[] = {
-	{ "port", KD_PARAM_VALUE },    { "baud", KD_PARAM_VALUE },
-	{ "pipe", KD_PARAM_FLAG },     { "ipport", KD_PARAM_VALUE },
-	{ "server", KD_PARAM_FLAG },   { "resets", KD_PARAM_VALUE },
-	{ "reconnect", KD_PARAM_FLAG }, { "modem", KD_PARAM_FLAG },
+	{ "port", KD_PARAM_VALUE },
+	{ "baud", KD_PARAM_VALUE },
+	{ "pipe", KD_PARAM_FLAG },
+	{ "ipport", KD_PARAM_VALUE },
+	{ "server", KD_PARAM_FLAG },
+	{ "resets", KD_PARAM_VALUE },
+	{ "reconnect", KD_PARAM_FLAG },
+	{ "modem", KD_PARAM_FLAG },
 	{ NULL, 0 },
 };
 
@@ -107,8 +115,8 @@ static int baud_to_speed(uint32_t baud, speed_t *out)
 		uint32_t baud;
 		speed_t speed;
 	} map[] = {
-		{ 1200, B1200 },     { 2400, B2400 },     { 4800, B4800 },
-		{ 9600, B9600 },     { 19200, B19200 },   { 38400, B38400 },
+		{ 1200, B1200 },     { 2400, B2400 },	  { 4800, B4800 },
+		{ 9600, B9600 },     { 19200, B19200 },	  { 38400, B38400 },
 		{ 57600, B57600 },   { 115200, B115200 }, { 230400, B230400 },
 		{ 460800, B460800 }, { 921600, B921600 },
 	};
@@ -279,8 +287,8 @@ static int open_pipe_server(struct com *c, const char *path)
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		stale = probe >= 0 && lstat(path, &st) == 0 &&
 			S_ISSOCK(st.st_mode) &&
-			connect(probe, (struct sockaddr *)&sa,
-				sizeof(sa)) < 0 &&
+			connect(probe, (struct sockaddr *)&sa, sizeof(sa)) <
+				0 &&
 			errno == ECONNREFUSED;
 		if (probe >= 0)
 			close(probe);
@@ -343,8 +351,8 @@ static int open_tcp(struct kd_transport *t, struct com *c, const char *host,
 			if (c->server) {
 				setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 					   sizeof(one));
-				if (bind(fd, ai->ai_addr,
-					 ai->ai_addrlen) == 0 &&
+				if (bind(fd, ai->ai_addr, ai->ai_addrlen) ==
+					    0 &&
 				    listen(fd, 1) == 0 &&
 				    set_nonblock(fd) == 0) {
 					c->lfd = fd;
@@ -365,9 +373,9 @@ static int open_tcp(struct kd_transport *t, struct com *c, const char *host,
 		if (c->fd >= 0 || c->lfd >= 0)
 			break;
 		if (c->server || !reconnect || !retryable(err))
-			return com_map_error(err, c->server ?
-							  "cannot listen on" :
-							  "cannot connect to",
+			return com_map_error(err,
+					     c->server ? "cannot listen on" :
+							 "cannot connect to",
 					     host);
 		sleep_ms(COM_RETRY_MS);
 	}
@@ -377,8 +385,10 @@ static int open_tcp(struct kd_transport *t, struct com *c, const char *host,
 
 		if (getsockname(c->lfd, (struct sockaddr *)&ss, &sl) == 0) {
 			uint16_t p = ss.ss_family == AF_INET6 ?
-				ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-				ntohs(((struct sockaddr_in *)&ss)->sin_port);
+					     ntohs(((struct sockaddr_in6 *)&ss)
+							   ->sin6_port) :
+					     ntohs(((struct sockaddr_in *)&ss)
+							   ->sin_port);
 
 			kd_transport_set_local_port(t, p);
 		}
@@ -405,8 +415,9 @@ static int com_open(struct kd_transport *t, const struct kd_params *params)
 		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
 				    "com:modem is not supported");
 	if (pipe && tcp)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "options 'pipe' and 'ipport' exclude each other");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"options 'pipe' and 'ipport' exclude each other");
 	if (c->server && !pipe && !tcp)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
 				    "option 'server' needs 'pipe' or 'ipport'");
@@ -489,8 +500,7 @@ static int accept_peer(struct com *c, int64_t deadline)
 		fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0)
 			break;
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			return com_map_error(errno, "accept on", "listener");
 	}
 	if (c->mode == COM_TCP)

@@ -56,10 +56,10 @@
  *   data sequence numbers restart at 1, as after a real reboot.
  */
 #define NET_DEFAULT_OFFER_MS 3000 /* Windows offers every ~3 s (§3.1) */
-#define NET_POKE_MS 500           /* target=HOST: host pokes every ~0.5 s */
-#define NET_AUTH_MS 10000         /* wrong key reported after this long */
-#define NET_AUTH_OFFERS 3         /* ... or after this many OFFER-sized */
-#define NET_CONNECT_MS 10000      /* send() waits this long for a session */
+#define NET_POKE_MS 500		  /* target=HOST: host pokes every ~0.5 s */
+#define NET_AUTH_MS 10000	  /* wrong key reported after this long */
+#define NET_AUTH_OFFERS 3	  /* ... or after this many OFFER-sized */
+#define NET_CONNECT_MS 10000	  /* send() waits this long for a session */
 #define NET_RECENT_NONCES 8
 #define NET_RX_CAP (KD_NET_MAX_DATAGRAM + 1)
 #define NET_ADDR_STR 64
@@ -81,29 +81,29 @@ struct kd_net_drv {
 	uint16_t local_port;
 	bool target_role;
 	struct kd_net_session *s;
-	uint8_t version;       /* version byte we send */
+	uint8_t version; /* version byte we send */
 	/* the peer: learnt from the OFFER (host) or configured (target) */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	bool have_peer;
-	bool fixed_peer;       /* target= (host) / hostip= (target) */
-	bool up;               /* data key installed for the current session */
-	uint64_t tx_seq;       /* next data-channel sequence to send */
-	uint64_t rx_seq;       /* last data-channel sequence accepted */
+	bool fixed_peer; /* target= (host) / hostip= (target) */
+	bool up;	 /* data key installed for the current session */
+	uint64_t tx_seq; /* next data-channel sequence to send */
+	uint64_t rx_seq; /* last data-channel sequence accepted */
 	uint8_t recent[NET_RECENT_NONCES][KD_NET_NONCE_SIZE];
 	size_t n_recent;
-	bool have_nonce;       /* nonce= (tests) */
+	bool have_nonce; /* nonce= (tests) */
 	uint8_t nonce[KD_NET_NONCE_SIZE];
 	/* target role */
 	uint32_t offer_ms;
-	int64_t next_offer;    /* also the host's next poke */
-	uint64_t ctrl_seq;     /* sequence of our last OFFER */
+	int64_t next_offer; /* also the host's next poke */
+	uint64_t ctrl_seq;  /* sequence of our last OFFER */
 	uint8_t my_nonce[KD_NET_NONCE_SIZE];
-	uint32_t host_ipv4;    /* for the ping, 0 for IPv6 */
+	uint32_t host_ipv4; /* for the ping, 0 for IPv6 */
 	/* wrong-key detection */
 	uint32_t auth_ms;
-	uint64_t bad_run;      /* failures since the last good datagram */
-	uint64_t bad_offers;   /* OFFER-sized ones among them */
+	uint64_t bad_run;    /* failures since the last good datagram */
+	uint64_t bad_offers; /* OFFER-sized ones among them */
 	int64_t bad_since;
 	char bad_from[NET_ADDR_STR];
 	struct kd_net_stats st;
@@ -228,7 +228,7 @@ bad:
 
 static void wire_addr(const struct sockaddr *sa, struct kd_wire_addr *w)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff };
 	struct kd_net_addr a;
 
@@ -337,8 +337,7 @@ static int send_raw(struct kd_net_drv *d, const uint8_t *buf, size_t len)
 				    "net: short datagram sent (%zd of %zu)", n,
 				    len);
 	d->st.dgrams_out++;
-	tap(d, true, buf, len, (const struct sockaddr *)&d->peer,
-	    d->peer_len);
+	tap(d, true, buf, len, (const struct sockaddr *)&d->peer, d->peer_len);
 	return KD_OK;
 }
 
@@ -467,8 +466,8 @@ static int target_offer(struct kd_net_drv *d)
 	rc = kd_net_offer_build(&o, payload, sizeof(payload), &plen);
 	d->ctrl_seq++;
 	if (rc == KD_OK)
-		rc = send_frame(d, KD_NET_CHANNEL_CONTROL, d->ctrl_seq,
-				payload, plen);
+		rc = send_frame(d, KD_NET_CHANNEL_CONTROL, d->ctrl_seq, payload,
+				plen);
 	d->next_offer = kd_transport__now_ms() + d->offer_ms;
 	if (rc == KD_OK)
 		d->st.offers++;
@@ -624,9 +623,8 @@ int kd_net__input(struct kd_net_drv *d, const uint8_t *dg, size_t len,
 		return 0;
 	}
 	d->rx_seq = f.seq;
-	if (!d->target_role &&
-	    kd_net_ping_parse(f.payload, f.payload_len, &(uint32_t){ 0 }) ==
-		    0) {
+	if (!d->target_role && kd_net_ping_parse(f.payload, f.payload_len,
+						 &(uint32_t){ 0 }) == 0) {
 		d->st.pings++;
 		return 0;
 	}
@@ -653,10 +651,10 @@ static int wrong_key(struct kd_net_drv *d)
 
 	d->bad_run = 0;
 	d->bad_offers = 0;
-	return kd_error_set(KD_EAUTH, KD_ERRCLASS_CRYPTO,
-			    "%llu datagram%s from %s failed authentication: wrong key?",
-			    (unsigned long long)n, n == 1 ? "" : "s",
-			    d->bad_from);
+	return kd_error_set(
+		KD_EAUTH, KD_ERRCLASS_CRYPTO,
+		"%llu datagram%s from %s failed authentication: wrong key?",
+		(unsigned long long)n, n == 1 ? "" : "s", d->bad_from);
 }
 
 /* KD_EAUTH once the wrong-key bound is hit, else KD_OK. */
@@ -697,8 +695,8 @@ static int tick(struct kd_net_drv *d)
  * Receive and handle datagrams until a KD packet arrives (1), @p stop_up and
  * a session exists (0), or @p timeout_ms passes (KD_ETIMEOUT).
  */
-static int pump(struct kd_net_drv *d, uint8_t *buf, size_t cap,
-		size_t *len_out, int timeout_ms, bool stop_up)
+static int pump(struct kd_net_drv *d, uint8_t *buf, size_t cap, size_t *len_out,
+		int timeout_ms, bool stop_up)
 {
 	int64_t deadline = kd_transport__deadline(timeout_ms);
 	unsigned int late = 0;
@@ -750,11 +748,10 @@ static int pump(struct kd_net_drv *d, uint8_t *buf, size_t cap,
 		tap(d, false, d->rx,
 		    (size_t)n > sizeof(d->rx) ? sizeof(d->rx) : (size_t)n,
 		    (struct sockaddr *)&from, fromlen);
-		rc = kd_net__input(d, d->rx,
-				   (size_t)n > sizeof(d->rx) ? sizeof(d->rx) :
-							       (size_t)n,
-				   (struct sockaddr *)&from, fromlen, buf, cap,
-				   len_out);
+		rc = kd_net__input(
+			d, d->rx,
+			(size_t)n > sizeof(d->rx) ? sizeof(d->rx) : (size_t)n,
+			(struct sockaddr *)&from, fromlen, buf, cap, len_out);
 		if (rc != 0)
 			return rc;
 		note_ports(d);
@@ -822,8 +819,8 @@ static int bind_socket(struct kd_net_drv *d, const struct sockaddr *sa,
 
 	if (fd < 0)
 		return net_map_error(errno, "socket");
-	if (dual && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-			       sizeof(off)) < 0) {
+	if (dual &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0) {
 		close(fd);
 		return net_map_error(errno, "IPV6_V6ONLY");
 	}
@@ -850,8 +847,9 @@ static int open_host(struct kd_net_drv *d, const struct kd_params *p,
 	int rc;
 
 	if (kd_params_has(p, "offer_ms") || kd_params_has(p, "localport"))
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "net: 'offer_ms' and 'localport' belong to role=target");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"net: 'offer_ms' and 'localport' belong to role=target");
 	if (nonce) {
 		rc = hex_nonce(nonce, d->nonce);
 		if (rc < 0)
@@ -889,12 +887,12 @@ static int open_host(struct kd_net_drv *d, const struct kd_params *p,
 		socklen_t self_len = sizeof(self);
 		uint16_t tport = port;
 
-		if (getsockname(d->fd, (struct sockaddr *)&self, &self_len) <
-		    0)
+		if (getsockname(d->fd, (struct sockaddr *)&self, &self_len) < 0)
 			return net_map_error(errno, "getsockname");
 		if (tport == 0)
-			return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-					    "net: 'target=' needs a port other than 0");
+			return kd_error_set(
+				KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				"net: 'target=' needs a port other than 0");
 		rc = resolve(target, tport,
 			     self.ss_family == AF_INET ? AF_INET : AF_UNSPEC,
 			     &d->peer, &d->peer_len, "target");
@@ -919,19 +917,21 @@ static int open_target(struct kd_net_drv *d, const struct kd_params *p,
 	int rc;
 
 	if (!hostip)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "net: role=target needs 'hostip=' (the debugger's address)");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"net: role=target needs 'hostip=' (the debugger's address)");
 	if (kd_params_has(p, "target") || kd_params_has(p, "nonce"))
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "net: 'target' and 'nonce' belong to the host role");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"net: 'target' and 'nonce' belong to the host role");
 	if (port == 0)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "net: role=target needs the debugger's 'port='");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"net: role=target needs the debugger's 'port='");
 	rc = kd_params_get_u32(p, "offer_ms", 10, 60000, NET_DEFAULT_OFFER_MS,
 			       &d->offer_ms);
 	if (rc == KD_OK)
-		rc = kd_params_get_u32(p, "localport", 0, 65535, 0,
-				       &localport);
+		rc = kd_params_get_u32(p, "localport", 0, 65535, 0, &localport);
 	if (rc == KD_OK)
 		rc = resolve(hostip, port, AF_UNSPEC, &d->peer, &d->peer_len,
 			     "hostip");
@@ -948,10 +948,12 @@ static int open_target(struct kd_net_drv *d, const struct kd_params *p,
 	memset(&self, 0, sizeof(self));
 	self.ss_family = d->peer.ss_family;
 	if (self.ss_family == AF_INET) {
-		((struct sockaddr_in *)&self)->sin_port = htons((uint16_t)localport);
+		((struct sockaddr_in *)&self)->sin_port = htons(
+			(uint16_t)localport);
 		self_len = sizeof(struct sockaddr_in);
 	} else {
-		((struct sockaddr_in6 *)&self)->sin6_port = htons((uint16_t)localport);
+		((struct sockaddr_in6 *)&self)->sin6_port = htons(
+			(uint16_t)localport);
 		self_len = sizeof(struct sockaddr_in6);
 	}
 	rc = bind_socket(d, (struct sockaddr *)&self, self_len, false);
@@ -979,8 +981,8 @@ static int net_open(struct kd_transport *t, const struct kd_params *p)
 	d->version = KD_NET_VERSION_4;
 	rc = kd_params_get_enum(p, "role", role_names, 0, &role);
 	if (rc == KD_OK)
-		rc = kd_params_get_u32(p, "port", 0, 65535,
-				       KD_NET_DEFAULT_PORT, &port);
+		rc = kd_params_get_u32(p, "port", 0, 65535, KD_NET_DEFAULT_PORT,
+				       &port);
 	if (rc == KD_OK)
 		rc = kd_params_get_u32(p, "auth_ms", 100, 600000, NET_AUTH_MS,
 				       &d->auth_ms);
@@ -1002,9 +1004,10 @@ static int net_open(struct kd_transport *t, const struct kd_params *p)
 	    getsockname(d->fd, (struct sockaddr *)&self, &self_len) < 0)
 		rc = net_map_error(errno, "getsockname");
 	if (rc == KD_OK && d->target_role)
-		rc = kd_transport_set_caps(t, KD_TRANSPORT_CAP_DATAGRAM |
-						      KD_TRANSPORT_CAP_WAITABLE |
-						      KD_TRANSPORT_CAP_WIRETAP);
+		rc = kd_transport_set_caps(t,
+					   KD_TRANSPORT_CAP_DATAGRAM |
+						   KD_TRANSPORT_CAP_WAITABLE |
+						   KD_TRANSPORT_CAP_WIRETAP);
 	if (rc == KD_OK) {
 		if (pthread_mutex_init(&d->tap_lock, NULL) == 0)
 			d->have_tap_lock = true;
@@ -1024,10 +1027,9 @@ static int net_open(struct kd_transport *t, const struct kd_params *p)
 		to_kd_addr((struct sockaddr *)&self, &a);
 		d->local_port = a.port;
 		kd_transport_set_local_port(t, a.port);
-		kd_transport_set_udp_ports(t, d->target_role ? (uint16_t)port :
-							       a.port,
-					   d->target_role ? a.port :
-							    (uint16_t)port);
+		kd_transport_set_udp_ports(
+			t, d->target_role ? (uint16_t)port : a.port,
+			d->target_role ? a.port : (uint16_t)port);
 	}
 	if (d->fixed_peer)
 		note_ports(d);
@@ -1062,10 +1064,11 @@ static int wait_session(struct kd_net_drv *d)
 	if (rc == KD_ETIMEOUT && d->bad_run > 0)
 		return wrong_key(d);
 	if (rc == KD_ETIMEOUT)
-		return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
-				    d->target_role ?
-					    "net: no debugger answered our OFFERs" :
-					    "net: no KDNET target has connected");
+		return kd_error_set(
+			KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+			d->target_role ?
+				"net: no debugger answered our OFFERs" :
+				"net: no KDNET target has connected");
 	return rc;
 }
 
@@ -1075,10 +1078,10 @@ static int net_send(struct kd_transport *t, const void *buf, size_t len)
 	int rc;
 
 	if (len == 0 || len > KD_NET_MAX_PAYLOAD)
-		return kd_error_set(len ? KD_EBUFS : KD_EINVAL,
-				    KD_ERRCLASS_TRANSPORT,
-				    "net: a KD packet of %zu bytes cannot be sent (1..%d)",
-				    len, KD_NET_MAX_PAYLOAD);
+		return kd_error_set(
+			len ? KD_EBUFS : KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"net: a KD packet of %zu bytes cannot be sent (1..%d)",
+			len, KD_NET_MAX_PAYLOAD);
 	rc = wait_session(d);
 	if (rc < 0)
 		return rc;

@@ -83,8 +83,7 @@ static int ossl_cbc(struct ossl_crypto *oc, enum kd_net_slot slot, bool enc,
 	int outl = 0, finl = 0;
 
 	if ((slot != KD_NET_SLOT_CONTROL && slot != KD_NET_SLOT_DATA) ||
-	    !oc->keyed[slot] || len % KD_NET_BLOCK_SIZE != 0 ||
-	    len > INT_MAX)
+	    !oc->keyed[slot] || len % KD_NET_BLOCK_SIZE != 0 || len > INT_MAX)
 		return KD_EINVAL;
 	cx = enc ? oc->enc[slot] : oc->dec[slot];
 	/* NULL cipher and key: keep the key schedule, change only the IV. */
@@ -109,8 +108,8 @@ static int ossl_decrypt(void *ctx, enum kd_net_slot slot, const uint8_t *iv,
 	return ossl_cbc(ctx, slot, false, iv, in, out, len);
 }
 
-static int ossl_hmac(void *ctx, const uint8_t *a, size_t alen,
-		     const uint8_t *b, size_t blen, uint8_t *out)
+static int ossl_hmac(void *ctx, const uint8_t *a, size_t alen, const uint8_t *b,
+		     size_t blen, uint8_t *out)
 {
 	struct ossl_crypto *oc = ctx;
 	size_t outl = 0;
@@ -234,23 +233,26 @@ int kd_net_key_from_string(const char *s, uint8_t key[KD_NET_KEY_SIZE])
 	switch (err.problem) {
 	case KD_NET_KEY_BAD_DIGIT:
 		if (err.ch >= 0x20 && err.ch < 0x7f)
-			return kd_error_set(rc, KD_ERRCLASS_CRYPTO,
-					    "bad KDNET key: component %u: %s: '%c' at offset %zu",
-					    err.component + 1, err.message,
-					    err.ch, err.pos);
-		return kd_error_set(rc, KD_ERRCLASS_CRYPTO,
-				    "bad KDNET key: component %u: %s: byte 0x%02x at offset %zu",
-				    err.component + 1, err.message,
-				    (unsigned int)(unsigned char)err.ch,
-				    err.pos);
+			return kd_error_set(
+				rc, KD_ERRCLASS_CRYPTO,
+				"bad KDNET key: component %u: %s: '%c' at offset %zu",
+				err.component + 1, err.message, err.ch,
+				err.pos);
+		return kd_error_set(
+			rc, KD_ERRCLASS_CRYPTO,
+			"bad KDNET key: component %u: %s: byte 0x%02x at offset %zu",
+			err.component + 1, err.message,
+			(unsigned int)(unsigned char)err.ch, err.pos);
 	case KD_NET_KEY_COMPONENTS_BAD:
-		return kd_error_set(rc, KD_ERRCLASS_CRYPTO,
-				    "bad KDNET key: %s (found %u or more at offset %zu)",
-				    err.message, err.component, err.pos);
+		return kd_error_set(
+			rc, KD_ERRCLASS_CRYPTO,
+			"bad KDNET key: %s (found %u or more at offset %zu)",
+			err.message, err.component, err.pos);
 	default:
-		return kd_error_set(rc, KD_ERRCLASS_CRYPTO,
-				    "bad KDNET key: component %u: %s (offset %zu)",
-				    err.component + 1, err.message, err.pos);
+		return kd_error_set(
+			rc, KD_ERRCLASS_CRYPTO,
+			"bad KDNET key: component %u: %s (offset %zu)",
+			err.component + 1, err.message, err.pos);
 	}
 }
 
@@ -328,8 +330,9 @@ int kd_net_session_decode(const struct kd_net_session *s, const uint8_t *dgram,
 
 	/* KD_ERROR comes from OpenSSL, whose detail is already recorded. */
 	if (rc != 0 && rc != KD_ERROR)
-		kd_error_set(rc, rc == KD_EAUTH ? KD_ERRCLASS_CRYPTO :
-						  KD_ERRCLASS_PROTO,
+		kd_error_set(rc,
+			     rc == KD_EAUTH ? KD_ERRCLASS_CRYPTO :
+					      KD_ERRCLASS_PROTO,
 			     "KDNET: %s", f->why);
 	return rc;
 }

@@ -57,9 +57,8 @@ static long ip_offset(int dlt, const uint8_t *p, size_t len)
 			return -1;
 		off = 12;
 		type = kd_get_be16(p + off);
-		for (int i = 0; i < MAX_VLAN_TAGS &&
-				(type == ETHERTYPE_VLAN ||
-				 type == ETHERTYPE_QINQ);
+		for (int i = 0; i < MAX_VLAN_TAGS && (type == ETHERTYPE_VLAN ||
+						      type == ETHERTYPE_QINQ);
 		     i++) {
 			off += 4;
 			if (off + 2 > len)

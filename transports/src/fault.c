@@ -12,15 +12,24 @@
 #include <kd/alloc.h>
 #include <kd/error.h>
 
-enum fault_dir { DIR_BOTH, DIR_TX, DIR_RX, DIR_NONE };
+enum fault_dir {
+	DIR_BOTH,
+	DIR_TX,
+	DIR_RX,
+	DIR_NONE
+};
 
 static const char *const dir_names[] = { "both", "tx", "rx", "none", NULL };
 
 static const struct kd_param_spec fault_keys[] = {
-	{ "seed", KD_PARAM_VALUE },     { "drop", KD_PARAM_VALUE },
-	{ "corrupt", KD_PARAM_VALUE },  { "dup", KD_PARAM_VALUE },
-	{ "delay", KD_PARAM_VALUE },    { "delay_ms", KD_PARAM_VALUE },
-	{ "truncate", KD_PARAM_VALUE }, { "dir", KD_PARAM_VALUE },
+	{ "seed", KD_PARAM_VALUE },
+	{ "drop", KD_PARAM_VALUE },
+	{ "corrupt", KD_PARAM_VALUE },
+	{ "dup", KD_PARAM_VALUE },
+	{ "delay", KD_PARAM_VALUE },
+	{ "delay_ms", KD_PARAM_VALUE },
+	{ "truncate", KD_PARAM_VALUE },
+	{ "dir", KD_PARAM_VALUE },
 	{ NULL, 0 },
 };
 
@@ -108,8 +117,9 @@ static int fault_open(struct kd_transport *t, const struct kd_params *params)
 	int rc;
 
 	if (!kd_transport_lower(t))
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "fault needs a transport under it (fault:...|loop:...)");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"fault needs a transport under it (fault:...|loop:...)");
 	rc = kd_params_get_u64(params, "seed", 0, UINT64_MAX, 1, &seed);
 	if (rc == KD_OK)
 		rc = kd_params_get_double(params, "drop", 0, 1, 0, &f->p_drop);
@@ -290,8 +300,7 @@ static int fault_break_in(struct kd_transport *t)
 	return kd_transport_break_in(kd_transport_lower(t));
 }
 
-int kd_transport_fault_stats(struct kd_transport *t,
-			     struct kd_fault_stats *out)
+int kd_transport_fault_stats(struct kd_transport *t, struct kd_fault_stats *out)
 {
 	for (; t; t = kd_transport_lower(t)) {
 		if (strcmp(kd_transport_scheme(t), "fault") == 0) {

@@ -28,30 +28,30 @@
 #include <kd/rchan.h>
 #include <kd/textsafe.h>
 
-#define KDSRVC_CONNECT_MS 10000  /* channel connect and handshake */
-#define KDSRVC_OPEN_MS 30000     /* the server opening the transport */
-#define KDSRVC_REQUEST_MS 5000   /* server-side resync budget per send */
-#define KDSRVC_SLACK_MS 3000     /* added to a sync's own bound */
-#define KDSRVC_IDLE_MS 300       /* the watcher reads after this quiet */
+#define KDSRVC_CONNECT_MS 10000 /* channel connect and handshake */
+#define KDSRVC_OPEN_MS 30000	/* the server opening the transport */
+#define KDSRVC_REQUEST_MS 5000	/* server-side resync budget per send */
+#define KDSRVC_SLACK_MS 3000	/* added to a sync's own bound */
+#define KDSRVC_IDLE_MS 300	/* the watcher reads after this quiet */
 
 struct kdsrvc {
 	const struct kd_packet_ops *pk; /* first: see packet_int.h */
 	struct kd_rchan *ch;
-	pthread_mutex_t tx_lock;        /* channel sends, tx buffer */
-	pthread_mutex_t rx_lock;        /* channel reads, stash */
-	_Atomic int64_t active_ms;      /* last send or receive */
+	pthread_mutex_t tx_lock;   /* channel sends, tx buffer */
+	pthread_mutex_t rx_lock;   /* channel reads, stash */
+	_Atomic int64_t active_ms; /* last send or receive */
 	pthread_t watcher;
 	bool watcher_up;
-	int wake[2];                    /* tells the watcher to stop */
-	bool watch_gone;                /* the watcher saw the channel end */
-	size_t stash_len;               /* a message the watcher read */
+	int wake[2];	  /* tells the watcher to stop */
+	bool watch_gone;  /* the watcher saw the channel end */
+	size_t stash_len; /* a message the watcher read */
 	uint32_t seq;
 	uint32_t events;
 	bool kdnet;
 	bool dead;
-	int pending_rc;                 /* a send failure not yet reported */
+	int pending_rc; /* a send failure not yet reported */
 	char pending_msg[200];
-	char server[256];               /* server spec, password masked */
+	char server[256]; /* server spec, password masked */
 	struct kd_link_stats st;
 	uint8_t tx[KD_SRV_MSG_MAX];
 	uint8_t rx[KD_SRV_MSG_MAX];
@@ -68,8 +68,7 @@ static const struct kd_param_spec kdsrvc_keys[] = {
  * A server's text made safe to show (kd/textsafe.h): a hostile or broken
  * kdsrv must not reach the user's terminal with escapes.
  */
-static const char *shown(char *buf, size_t cap, const char *text,
-			 uint32_t len)
+static const char *shown(char *buf, size_t cap, const char *text, uint32_t len)
 {
 	kd_text_escape(buf, cap, text, len, NULL);
 	return buf;
@@ -128,8 +127,7 @@ static int get(struct kdsrvc *c, struct kd_srv_msg *m, int timeout_ms)
 	} else if (c->watch_gone) {
 		rc = KD_EDISCONNECTED;
 	} else {
-		rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &n,
-				   timeout_ms);
+		rc = kd_rchan_recv(c->ch, c->rx, sizeof(c->rx), &n, timeout_ms);
 	}
 	atomic_store(&c->active_ms, kd_transport__now_ms());
 	pthread_mutex_unlock(&c->rx_lock);
@@ -145,19 +143,19 @@ static int get(struct kdsrvc *c, struct kd_srv_msg *m, int timeout_ms)
 	rc = kd_srv_msg_decode(m, c->rx, n);
 	if (rc < 0 || kd_srv_msg_from_client(m->type)) {
 		c->dead = true;
-		return kd_error_set(KD_EPROTO, KD_ERRCLASS_SERVER,
-				    "malformed message from kdsrv %s (type 0x%02x, %zu bytes)",
-				    c->server, n ? c->rx[0] : 0u, n);
+		return kd_error_set(
+			KD_EPROTO, KD_ERRCLASS_SERVER,
+			"malformed message from kdsrv %s (type 0x%02x, %zu bytes)",
+			c->server, n ? c->rx[0] : 0u, n);
 	}
 	if (m->type == KD_SRV_ERROR) {
 		char text[KD_SRV_MAX_TEXT * KD_TEXT_ESCAPE_MAX + 1];
 
 		c->dead = true;
-		return kd_error_set(m->status < 0 ? m->status :
-						    KD_EDISCONNECTED,
-				    KD_ERRCLASS_SERVER, "kdsrv: %s",
-				    shown(text, sizeof(text), m->text,
-					  m->text_len));
+		return kd_error_set(
+			m->status < 0 ? m->status : KD_EDISCONNECTED,
+			KD_ERRCLASS_SERVER, "kdsrv: %s",
+			shown(text, sizeof(text), m->text, m->text_len));
 	}
 	c->events |= m->events;
 	return KD_OK;
@@ -243,17 +241,16 @@ static void *watch_main(void *arg)
 		else if (rc != KD_ETIMEOUT)
 			c->watch_gone = true;
 		pthread_mutex_unlock(&c->rx_lock);
-		if (rc == KD_OK && kd_srv_msg_decode(&m, c->stash, n) == KD_OK &&
+		if (rc == KD_OK &&
+		    kd_srv_msg_decode(&m, c->stash, n) == KD_OK &&
 		    m.type == KD_SRV_ERROR) {
 			char text[KD_SRV_MAX_TEXT * KD_TEXT_ESCAPE_MAX + 1];
 
 			fprintf(stderr, "\nkdsrv %s: %s\n", c->server,
-				shown(text, sizeof(text), m.text,
-				      m.text_len));
+				shown(text, sizeof(text), m.text, m.text_len));
 			fflush(stderr);
 		} else if (rc != KD_OK && rc != KD_ETIMEOUT) {
-			fprintf(stderr,
-				"\nKD connection server %s went away\n",
+			fprintf(stderr, "\nKD connection server %s went away\n",
 				c->server);
 			fflush(stderr);
 		}
@@ -299,8 +296,9 @@ static int kdsrvc_open(struct kd_transport *t, const struct kd_params *p)
 	int rc;
 
 	if (!server || !trans)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "kdsrv needs server=@{...} and trans=@{...}");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"kdsrv needs server=@{...} and trans=@{...}");
 	if (strlen(trans) > KD_SRV_MAX_TEXT)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
 				    "kdsrv: trans= longer than %u bytes",
@@ -365,8 +363,7 @@ static int kdsrvc_raw(struct kd_transport *t)
 			    "kdsrv carries whole KD packets: use a KD link");
 }
 
-static int kdsrvc_send_raw(struct kd_transport *t, const void *buf,
-			   size_t len)
+static int kdsrvc_send_raw(struct kd_transport *t, const void *buf, size_t len)
 {
 	(void)buf;
 	(void)len;
@@ -399,8 +396,8 @@ static int pk_break_in(struct kd_transport *t)
 	return rc;
 }
 
-static int pk_send(struct kd_transport *t, unsigned type,
-		   const void *payload, size_t len)
+static int pk_send(struct kd_transport *t, unsigned type, const void *payload,
+		   size_t len)
 {
 	struct kdsrvc *c = priv(t);
 	struct kd_srv_msg m;
@@ -489,11 +486,11 @@ static int transact(struct kdsrvc *c, struct kd_srv_msg *req, uint8_t want,
 	for (;;) {
 		rc = get(c, ans, kd_transport__left_ms(deadline));
 		if (rc == KD_ETIMEOUT)
-			return kd_error_set(KD_ETIMEOUT, KD_ERRCLASS_SERVER,
-					    "kdsrv %s did not answer %s in %d ms",
-					    c->server,
-					    kd_srv_msg_name(req->type),
-					    timeout_ms);
+			return kd_error_set(
+				KD_ETIMEOUT, KD_ERRCLASS_SERVER,
+				"kdsrv %s did not answer %s in %d ms",
+				c->server, kd_srv_msg_name(req->type),
+				timeout_ms);
 		if (rc < 0)
 			return rc;
 		if (ans->type == want && ans->seq == req->seq)
@@ -511,7 +508,8 @@ static int pk_sync(struct kd_transport *t, int timeout_ms)
 	m.type = KD_SRV_SYNC;
 	m.timeout_ms = timeout_ms < 0 ? -1 :
 		       timeout_ms > KD_SRV_MAX_TIMEOUT_MS ?
-		       KD_SRV_MAX_TIMEOUT_MS : timeout_ms;
+					KD_SRV_MAX_TIMEOUT_MS :
+					timeout_ms;
 	rc = transact(c, &m, KD_SRV_SYNCED, &a,
 		      timeout_ms < 0 ? -1 : m.timeout_ms + KDSRVC_SLACK_MS);
 	if (rc < 0)
@@ -520,9 +518,9 @@ static int pk_sync(struct kd_transport *t, int timeout_ms)
 	if (a.status < 0) {
 		char text[KD_SRV_MAX_TEXT * KD_TEXT_ESCAPE_MAX + 1];
 
-		return kd_error_set(a.status, KD_ERRCLASS_SERVER, "kdsrv: %s",
-				    shown(text, sizeof(text), a.text,
-					  a.text_len));
+		return kd_error_set(
+			a.status, KD_ERRCLASS_SERVER, "kdsrv: %s",
+			shown(text, sizeof(text), a.text, a.text_len));
 	}
 	return KD_OK;
 }

@@ -19,13 +19,13 @@
 #include <kd/proto/stream.h>
 #include <kd/transport.h>
 
-#define LINK_QUEUE 8                /* data packets kept for recv */
-#define LINK_DEF_ACK_MS 500         /* WinDbg resent after ~0.49 s (§3.6) */
-#define LINK_DEF_TRIES 20           /* KdpDefaultRetries (§1.10) */
-#define LINK_DEF_BYTE_MS 1000       /* VirtualBox waits 1 s mid-packet */
-#define LINK_DEF_RESET_MS 1000      /* WinDbg RESETs about once a second */
+#define LINK_QUEUE 8	       /* data packets kept for recv */
+#define LINK_DEF_ACK_MS 500    /* WinDbg resent after ~0.49 s (§3.6) */
+#define LINK_DEF_TRIES 20      /* KdpDefaultRetries (§1.10) */
+#define LINK_DEF_BYTE_MS 1000  /* VirtualBox waits 1 s mid-packet */
+#define LINK_DEF_RESET_MS 1000 /* WinDbg RESETs about once a second */
 #define LINK_DEF_RESETS 8
-#define LINK_KDNET_WINDOW 64        /* largest forward jump of a KDNET id */
+#define LINK_KDNET_WINDOW 64 /* largest forward jump of a KDNET id */
 #define LINK_IN_CAP (KD_PACKET_HEADER_SIZE + KD_PACKET_MAX_RECV + 64)
 #define LINK_OUT_CAP (KD_PACKET_HEADER_SIZE + KD_PACKET_MAX_SEND + 1)
 
@@ -48,9 +48,9 @@ struct kd_link {
 	/* Set by the dispatcher for the waiting call. */
 	bool got_ack;
 	bool got_resend;
-	bool got_reset;  /* our pending packet must go again with a new id */
+	bool got_reset; /* our pending packet must go again with a new id */
 	bool got_resync;
-	bool syncing;    /* kd_link_sync(): drop data, wait for RESET */
+	bool syncing; /* kd_link_sync(): drop data, wait for RESET */
 	bool sync_done;
 	bool breakin_pending;
 	bool have_suspect;
@@ -352,8 +352,8 @@ static void feed_datagram(struct kd_link *l, size_t len)
 		on_breakin(l);
 		return;
 	}
-	if (len == KD_NET_PING_SIZE && kd_net_ping_parse(l->in, len,
-							 &ipv4) == KD_OK) {
+	if (len == KD_NET_PING_SIZE &&
+	    kd_net_ping_parse(l->in, len, &ipv4) == KD_OK) {
 		l->st.pings_received++;
 		return;
 	}
@@ -483,8 +483,8 @@ int kd_link_open(struct kd_link **out, struct kd_transport *transport,
 		l->o.resets = topts.resets >= 0 ? topts.resets :
 						  LINK_DEF_RESETS;
 	}
-	l->kdnet = (kd_transport_caps(transport) &
-		    KD_TRANSPORT_CAP_DATAGRAM) != 0;
+	l->kdnet = (kd_transport_caps(transport) & KD_TRANSPORT_CAP_DATAGRAM) !=
+		   0;
 	kd_ids_init(&l->ids,
 		    l->o.role == KD_LINK_HOST ? KD_IDS_HOST : KD_IDS_TARGET,
 		    l->kdnet ? KD_IDS_KDNET : KD_IDS_KDCOM);
@@ -494,8 +494,9 @@ int kd_link_open(struct kd_link **out, struct kd_transport *transport,
 	if (l->pk && l->o.role != KD_LINK_HOST) {
 		pthread_mutex_destroy(&l->tx_lock);
 		kd_free(l);
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "a packet transport has only the host role");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"a packet transport has only the host role");
 	}
 	*out = l;
 	return KD_OK;
@@ -658,8 +659,8 @@ static int too_small(unsigned len, size_t cap)
 			    "packet of %u bytes, buffer %zu", len, cap);
 }
 
-int kd_link_recv(struct kd_link *l, unsigned *type_out, void *buf,
-		 size_t cap, size_t *len_out, int timeout_ms)
+int kd_link_recv(struct kd_link *l, unsigned *type_out, void *buf, size_t cap,
+		 size_t *len_out, int timeout_ms)
 {
 	int64_t deadline = kd_transport__deadline(timeout_ms);
 	struct link_rx *slot;
@@ -740,8 +741,9 @@ int kd_link_end_server(struct kd_link *l, char *desc, size_t cap,
 		       int timeout_ms)
 {
 	if (!l->pk || !l->pk->end_server)
-		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
-				    "not a smart client of a KD connection server");
+		return kd_error_set(
+			KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
+			"not a smart client of a KD connection server");
 	return l->pk->end_server(l->t, desc, cap, timeout_ms);
 }
 

@@ -170,11 +170,12 @@ static int loop_open(struct kd_transport *t, const struct kd_params *params)
 			       LOOP_DEFAULT_SIZE, &size);
 	if (rc < 0)
 		return rc;
-	rc = kd_transport_set_caps(t, datagram ? KD_TRANSPORT_CAP_DATAGRAM |
-						   KD_TRANSPORT_CAP_WAITABLE :
-						   KD_TRANSPORT_CAP_STREAM |
-						   KD_TRANSPORT_CAP_WAITABLE |
-						   KD_TRANSPORT_CAP_BREAKIN);
+	rc = kd_transport_set_caps(
+		t,
+		datagram ?
+			KD_TRANSPORT_CAP_DATAGRAM | KD_TRANSPORT_CAP_WAITABLE :
+			KD_TRANSPORT_CAP_STREAM | KD_TRANSPORT_CAP_WAITABLE |
+				KD_TRANSPORT_CAP_BREAKIN);
 	if (rc < 0)
 		return rc;
 
@@ -247,8 +248,8 @@ static int loop_send(struct kd_transport *t, const void *buf, size_t len)
 	const uint8_t *p = buf;
 	int rc = KD_OK;
 
-	if (ch->datagram && (len > LOOP_MAX_DATAGRAM ||
-			     len + LOOP_HDR > q->cap))
+	if (ch->datagram &&
+	    (len > LOOP_MAX_DATAGRAM || len + LOOP_HDR > q->cap))
 		return kd_error_set(KD_EBUFS, KD_ERRCLASS_TRANSPORT,
 				    "datagram of %zu bytes too large for loop",
 				    len);

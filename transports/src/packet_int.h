@@ -30,8 +30,8 @@ struct kd_packet_ops {
 };
 
 /* The packet ops of @p t, or NULL when it is not a packet transport. */
-static inline const struct kd_packet_ops *
-kd_transport__packet_ops(struct kd_transport *t)
+static inline const struct kd_packet_ops *kd_transport__packet_ops(
+	struct kd_transport *t)
 {
 	if (!(kd_transport_caps(t) & KD_TRANSPORT_CAP_PACKETS))
 		return NULL;

@@ -138,8 +138,7 @@ static int parse_item(struct kd_params *p, char **cursor)
 		char *end = nested_end(s + 2);
 
 		if (!end)
-			return BAD("unterminated '@{' in value of '%s'",
-				   key);
+			return BAD("unterminated '@{' in value of '%s'", key);
 		*end = '\0';
 		it->value = s + 2;
 		it->nested = true;
@@ -151,7 +150,8 @@ static int parse_item(struct kd_params *p, char **cursor)
 		it->value = s;
 		while (*s != ',' && *s != '\0') {
 			if (s[0] == '@' && s[1] == '{')
-				return BAD("'@{' must start the value of '%s'", key);
+				return BAD("'@{' must start the value of '%s'",
+					   key);
 			s++;
 		}
 	}
@@ -304,8 +304,8 @@ static int value_of(const struct kd_params *p, const char *key,
 	return 1;
 }
 
-int kd_params_get_u64(const struct kd_params *p, const char *key,
-		      uint64_t min, uint64_t max, uint64_t def, uint64_t *out)
+int kd_params_get_u64(const struct kd_params *p, const char *key, uint64_t min,
+		      uint64_t max, uint64_t def, uint64_t *out)
 {
 	const struct kd_param *it;
 	unsigned long long v;
@@ -327,17 +327,17 @@ int kd_params_get_u64(const struct kd_params *p, const char *key,
 		return BAD("value '%s' for '%s' is not a number", it->value,
 			   it->key);
 	if (errno == ERANGE || v < min || v > max)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "value %s for '%s' out of range (%llu..%llu)",
-				    it->value, it->key,
-				    (unsigned long long)min,
-				    (unsigned long long)max);
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"value %s for '%s' out of range (%llu..%llu)",
+			it->value, it->key, (unsigned long long)min,
+			(unsigned long long)max);
 	*out = v;
 	return KD_OK;
 }
 
-int kd_params_get_u32(const struct kd_params *p, const char *key,
-		      uint32_t min, uint32_t max, uint32_t def, uint32_t *out)
+int kd_params_get_u32(const struct kd_params *p, const char *key, uint32_t min,
+		      uint32_t max, uint32_t def, uint32_t *out)
 {
 	uint64_t v;
 	int rc;
@@ -349,8 +349,8 @@ int kd_params_get_u32(const struct kd_params *p, const char *key,
 	return KD_OK;
 }
 
-int kd_params_get_double(const struct kd_params *p, const char *key,
-			 double min, double max, double def, double *out)
+int kd_params_get_double(const struct kd_params *p, const char *key, double min,
+			 double max, double def, double *out)
 {
 	const struct kd_param *it;
 	const char *s;

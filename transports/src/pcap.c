@@ -34,14 +34,20 @@
 #define DIR_HOST_TO_TARGET KD_CAPTURE_DIR_HOST_TO_TARGET
 #define DIR_TARGET_TO_HOST KD_CAPTURE_DIR_TARGET_TO_HOST
 
-enum side { SIDE_HOST, SIDE_TARGET };
+enum side {
+	SIDE_HOST,
+	SIDE_TARGET
+};
 
 static const char *const side_names[] = { "host", "target", NULL };
 
 static const struct kd_param_spec pcap_keys[] = {
-	{ "file", KD_PARAM_VALUE },   { "side", KD_PARAM_VALUE },
-	{ "replay", KD_PARAM_VALUE }, { "role", KD_PARAM_VALUE },
-	{ "target", KD_PARAM_VALUE }, { "port", KD_PARAM_VALUE },
+	{ "file", KD_PARAM_VALUE },
+	{ "side", KD_PARAM_VALUE },
+	{ "replay", KD_PARAM_VALUE },
+	{ "role", KD_PARAM_VALUE },
+	{ "target", KD_PARAM_VALUE },
+	{ "port", KD_PARAM_VALUE },
 	{ NULL, 0 },
 };
 
@@ -57,8 +63,8 @@ struct pcapdrv {
 	bool datagram;
 	/* writer */
 	FILE *f;
-	bool wire;          /* the lower driver feeds us its wire traffic */
-	int wire_errno;     /* a tapped datagram could not be written */
+	bool wire;	/* the lower driver feeds us its wire traffic */
+	int wire_errno; /* a tapped datagram could not be written */
 	bool have_lock;
 	pthread_mutex_t lock; /* send and recv record from two threads */
 	enum side side;
@@ -288,9 +294,11 @@ static int record(struct pcapdrv *d, int dir, const uint8_t *buf, size_t len)
 	lock(d);
 	if (d->datagram) {
 		/* Addresses of our own making: see capture-format.md. */
-		struct kd_wire_addr host = { 4, { 127, 0, 0, 1 },
+		struct kd_wire_addr host = { 4,
+					     { 127, 0, 0, 1 },
 					     d->host_port };
-		struct kd_wire_addr target = { 4, { 127, 0, 0, 2 },
+		struct kd_wire_addr target = { 4,
+					       { 127, 0, 0, 2 },
 					       d->target_port };
 		bool h2t = dir == DIR_HOST_TO_TARGET;
 
@@ -343,28 +351,29 @@ static int open_writer(struct kd_transport *t, struct pcapdrv *d,
 	int rc;
 
 	if (!lower)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "pcap:file needs a transport under it (pcap:file=X|com:...)");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"pcap:file needs a transport under it (pcap:file=X|com:...)");
 	if (kd_params_has(params, "role") || kd_params_has(params, "target") ||
 	    kd_params_has(params, "port"))
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "options 'role', 'target' and 'port' belong to pcap:replay");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"options 'role', 'target' and 'port' belong to pcap:replay");
 	rc = kd_params_get_enum(params, "side", side_names, SIDE_HOST, &side);
 	if (rc < 0)
 		return rc;
 	d->side = (enum side)side;
-	d->datagram =
-		(kd_transport_caps(lower) & KD_TRANSPORT_CAP_DATAGRAM) != 0;
+	d->datagram = (kd_transport_caps(lower) & KD_TRANSPORT_CAP_DATAGRAM) !=
+		      0;
 	if (kd_transport_udp_ports(lower, &d->host_port, &d->target_port) < 0) {
 		d->host_port = CAPTURE_DEFAULT_PORT;
 		d->target_port = CAPTURE_DEFAULT_PORT;
 	}
 	d->f = fopen(path, "wb");
 	if (!d->f)
-		return kd_error_set_os(errno == ENOENT ? KD_ENOTFOUND :
-							 KD_ERROR,
-				       errno, "cannot create capture '%s'",
-				       path);
+		return kd_error_set_os(
+			errno == ENOENT ? KD_ENOTFOUND : KD_ERROR, errno,
+			"cannot create capture '%s'", path);
 	rc = write_headers(d);
 	if (rc == KD_OK && fflush(d->f) != 0)
 		rc = kd_error_set_os(KD_ERROR, errno, "writing capture");
@@ -456,9 +465,10 @@ static int add_unit(struct reader *r, bool from_target, const uint8_t *p,
 	int rc;
 
 	if (r->n == REPLAY_MAX_UNITS || len > REPLAY_MAX_BYTES - r->used)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_CAPTURE,
-				    "capture too large to replay (at most %u packets, %u bytes)",
-				    REPLAY_MAX_UNITS, REPLAY_MAX_BYTES);
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_CAPTURE,
+			"capture too large to replay (at most %u packets, %u bytes)",
+			REPLAY_MAX_UNITS, REPLAY_MAX_BYTES);
 	rc = grow((void **)&r->u, &r->u_cap, r->n + 1, sizeof(*r->u));
 	if (rc == KD_OK)
 		rc = grow((void **)&r->arena, &r->arena_cap, r->used + len, 1);
@@ -494,12 +504,12 @@ static int read_capture(pcap_t *pc, const struct replay_opts *o,
 	int rc;
 
 	if (!stream && !kd_capture_link_supported(dlt))
-		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_CAPTURE,
-				    "capture link type %d (%s) cannot be replayed",
-				    dlt,
-				    pcap_datalink_val_to_name(dlt) ?
-					    pcap_datalink_val_to_name(dlt) :
-					    "unknown");
+		return kd_error_set(
+			KD_ENOTSUP, KD_ERRCLASS_CAPTURE,
+			"capture link type %d (%s) cannot be replayed", dlt,
+			pcap_datalink_val_to_name(dlt) ?
+				pcap_datalink_val_to_name(dlt) :
+				"unknown");
 	for (;;) {
 		struct kd_capture_udp v;
 		struct ipaddr src, dst;
@@ -582,9 +592,10 @@ static int parse_replay_opts(const struct kd_params *params,
 		else if (inet_pton(AF_INET6, s, o->target.a) == 1)
 			o->target.family = 6;
 		else
-			return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-					    "value '%s' for 'target' is not an IP address",
-					    s);
+			return kd_error_set(
+				KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+				"value '%s' for 'target' is not an IP address",
+				s);
 	}
 	return kd_params_get_u32(params, "port", 1, 65535, 0, &o->port);
 }
@@ -602,11 +613,13 @@ static int open_replay(struct kd_transport *t, struct pcapdrv *d,
 	int rc;
 
 	if (kd_transport_lower(t))
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "pcap:replay cannot be stacked over another transport");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"pcap:replay cannot be stacked over another transport");
 	if (kd_params_has(params, "file") || kd_params_has(params, "side"))
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "options 'file' and 'side' belong to pcap:file");
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"options 'file' and 'side' belong to pcap:file");
 	rc = kd_params_get_enum(params, "role", side_names, SIDE_TARGET, &role);
 	if (rc == KD_OK)
 		rc = parse_replay_opts(params, &o);
@@ -616,8 +629,8 @@ static int open_replay(struct kd_transport *t, struct pcapdrv *d,
 	pc = pcap_open_offline(path, errbuf);
 	if (!pc)
 		return kd_error_set(errno == ENOENT ? KD_ENOTFOUND : KD_EINVAL,
-				    KD_ERRCLASS_CAPTURE, "cannot read capture: %s",
-				    errbuf);
+				    KD_ERRCLASS_CAPTURE,
+				    "cannot read capture: %s", errbuf);
 	rc = read_capture(pc, &o, &r, &d->datagram);
 	if (rc < 0)
 		goto out;
@@ -647,9 +660,10 @@ static int open_replay(struct kd_transport *t, struct pcapdrv *d,
 	}
 	d->n_units = own;
 	d->replay = true;
-	rc = kd_transport_set_caps(t, d->datagram ? KD_TRANSPORT_CAP_DATAGRAM :
-						    KD_TRANSPORT_CAP_STREAM |
-						    KD_TRANSPORT_CAP_BREAKIN);
+	rc = kd_transport_set_caps(t, d->datagram ?
+					      KD_TRANSPORT_CAP_DATAGRAM :
+					      KD_TRANSPORT_CAP_STREAM |
+						      KD_TRANSPORT_CAP_BREAKIN);
 	if (rc < 0)
 		free_units(d);
 out:
@@ -689,8 +703,9 @@ static int pcapdrv_open(struct kd_transport *t, const struct kd_params *params)
 		return open_writer(t, d, params, file);
 	if (replay)
 		return open_replay(t, d, params, replay);
-	return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-			    "pcap needs 'file=' (record) or 'replay=' (play back)");
+	return kd_error_set(
+		KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+		"pcap needs 'file=' (record) or 'replay=' (play back)");
 }
 
 static void pcapdrv_close(struct kd_transport *t)

@@ -46,11 +46,11 @@ _Thread_local const char *kd_rchan__source_ipv4;
 #define SPEC_SHOW_MAX 256
 
 /* Failed-password throttling (see kd_raccept() in kd/rchan.h). */
-#define THROTTLE_SLOTS 256   /* per-address records, least recent reused */
+#define THROTTLE_SLOTS 256 /* per-address records, least recent reused */
 #define THROTTLE_WINDOW_MS 60000
-#define THROTTLE_FREE 2      /* failures allowed before blocking */
+#define THROTTLE_FREE 2 /* failures allowed before blocking */
 #define THROTTLE_MAX_S 300
-#define GOOD_SLOTS 64        /* addresses that proved the password */
+#define GOOD_SLOTS 64 /* addresses that proved the password */
 
 /*
  * Connections the kernel queues before we accept them: a flood of new
@@ -241,8 +241,7 @@ int kd_rchan__parse_shello(const uint8_t *buf, size_t len,
 		return KD_EPROTO;
 	}
 	m->flags = buf[6];
-	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX,
-		     false)) {
+	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX, false)) {
 		*why = "bad service name in server hello";
 		return KD_EPROTO;
 	}
@@ -270,8 +269,7 @@ int kd_rchan__parse_chello(const uint8_t *buf, size_t len,
 		return KD_EPROTO;
 	}
 	m->flags = buf[6];
-	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX,
-		     false)) {
+	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX, false)) {
 		*why = "bad service name in client hello";
 		return KD_EPROTO;
 	}
@@ -357,22 +355,22 @@ void kd_rchan__proof(const uint8_t key[32], const uint8_t *first,
 struct kd_rchan {
 	int fd;
 	SSL *ssl;
-	SSL_CTX *ctx;            /* owned (client side) or NULL */
+	SSL_CTX *ctx;		  /* owned (client side) or NULL */
 	pthread_mutex_t ssl_lock; /* SSL object; never held while polling */
 	pthread_mutex_t send_lock;
-	bool broken;             /* a framing error: refuse further recv */
-	bool drained;            /* the last read emptied the socket */
-	size_t rhead;            /* unread bytes start at rbuf + rhead */
-	size_t rlen;             /* ... and are rlen long */
-	uint8_t *rbuf;           /* FRAME_MAX bytes */
-	uint8_t *tbuf;           /* FRAME_MAX bytes */
+	bool broken;   /* a framing error: refuse further recv */
+	bool drained;  /* the last read emptied the socket */
+	size_t rhead;  /* unread bytes start at rbuf + rhead */
+	size_t rlen;   /* ... and are rlen long */
+	uint8_t *rbuf; /* FRAME_MAX bytes */
+	uint8_t *tbuf; /* FRAME_MAX bytes */
 	char peer[64];
 	char identity[KD_RCHAN_IDENTITY_MAX + 1];
 	/* A handshake in progress on a listener (its lock). */
-	struct kd_rlistener *pend_l;  /* NULL once out of the list */
+	struct kd_rlistener *pend_l; /* NULL once out of the list */
 	struct kd_rchan *pend_prev, *pend_next;
-	char group[48];               /* peer address, IPv6 to its /64 */
-	bool cut;                     /* cut to make room for others */
+	char group[48]; /* peer address, IPv6 to its /64 */
+	bool cut;	/* cut to make room for others */
 };
 
 /*
@@ -402,15 +400,15 @@ struct kd_rlistener {
 	unsigned int port;
 	unsigned int port_hi;
 	SSL_CTX *ctx;
-	char bound[64];          /* the address it listens on; "" for all */
-	char *clicon;            /* host to dial, or NULL */
+	char bound[64]; /* the address it listens on; "" for all */
+	char *clicon;	/* host to dial, or NULL */
 	bool clicon_done;
-	int family;              /* for clicon: AF_UNSPEC, AF_INET6 */
+	int family; /* for clicon: AF_UNSPEC, AF_INET6 */
 	uint8_t key[32];
 	char service[KD_RCHAN_SERVICE_MAX + 1];
-	pthread_mutex_t lock;    /* the tables below */
+	pthread_mutex_t lock; /* the tables below */
 	struct throttle tab[THROTTLE_SLOTS];
-	struct throttle agg;     /* addresses not in good[] */
+	struct throttle agg; /* addresses not in good[] */
 	struct goodaddr good[GOOD_SLOTS];
 	struct kd_rchan *pend_head, *pend_tail; /* oldest first */
 	unsigned int npend;
@@ -423,10 +421,10 @@ struct rspec {
 	unsigned int port;
 	unsigned int port_hi;
 	bool range;
-	int family;              /* AF_UNSPEC, AF_INET, AF_INET6 */
-	const char *password;    /* NULL: none */
+	int family;	      /* AF_UNSPEC, AF_INET, AF_INET6 */
+	const char *password; /* NULL: none */
 	const char *server;
-	const char *bind;        /* listener: NULL loopback, "*" all */
+	const char *bind; /* listener: NULL loopback, "*" all */
 	const char *clicon;
 	const char *cert;
 	const char *key;
@@ -548,18 +546,20 @@ static int parse_port(struct rspec *s, const char *v)
 }
 
 static const struct kd_param_spec server_keys[] = {
-	{ "port", KD_PARAM_VALUE },     { "password", KD_PARAM_VALUE },
-	{ "hidden", KD_PARAM_FLAG },    { "clicon", KD_PARAM_VALUE },
+	{ "port", KD_PARAM_VALUE },	 { "password", KD_PARAM_VALUE },
+	{ "hidden", KD_PARAM_FLAG },	 { "clicon", KD_PARAM_VALUE },
 	{ "ipversion", KD_PARAM_VALUE }, { "icfenable", KD_PARAM_FLAG },
-	{ "cert", KD_PARAM_VALUE },     { "key", KD_PARAM_VALUE },
-	{ "bind", KD_PARAM_VALUE },
-	{ NULL, 0 },
+	{ "cert", KD_PARAM_VALUE },	 { "key", KD_PARAM_VALUE },
+	{ "bind", KD_PARAM_VALUE },	 { NULL, 0 },
 };
 
 static const struct kd_param_spec client_keys[] = {
-	{ "server", KD_PARAM_VALUE },   { "port", KD_PARAM_VALUE },
-	{ "password", KD_PARAM_VALUE }, { "clicon", KD_PARAM_VALUE },
-	{ "ipversion", KD_PARAM_VALUE }, { "ca", KD_PARAM_VALUE },
+	{ "server", KD_PARAM_VALUE },
+	{ "port", KD_PARAM_VALUE },
+	{ "password", KD_PARAM_VALUE },
+	{ "clicon", KD_PARAM_VALUE },
+	{ "ipversion", KD_PARAM_VALUE },
+	{ "ca", KD_PARAM_VALUE },
 	{ "bind", KD_PARAM_VALUE }, /* with clicon: where to wait */
 	{ NULL, 0 },
 };
@@ -589,8 +589,7 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 	colon = strchr(spec, ':');
 	n = colon ? (size_t)(colon - spec) : 0;
 	if (!colon || n >= sizeof(scheme))
-		return spec_err(s, KD_EINVAL,
-				"expected tcp:... or ssl:...");
+		return spec_err(s, KD_EINVAL, "expected tcp:... or ssl:...");
 	memcpy(scheme, spec, n);
 	scheme[n] = '\0';
 	if (kd_transport__strcaseeq(scheme, "ssl"))
@@ -628,9 +627,8 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 					"ipversion must be 4 or 6");
 	}
 	s->password = kd_params_get(s->params, "password");
-	if (s->password &&
-	    (strlen(s->password) > KD_RCHAN_MAX_PASSWORD ||
-	     !printable(s->password, strlen(s->password))))
+	if (s->password && (strlen(s->password) > KD_RCHAN_MAX_PASSWORD ||
+			    !printable(s->password, strlen(s->password))))
 		return spec_err(s, KD_EINVAL,
 				"password must be 1-%d printable characters",
 				KD_RCHAN_MAX_PASSWORD);
@@ -646,14 +644,17 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 	s->ca = kd_params_get(s->params, "ca");
 	if (server) {
 		if (s->clicon && s->range)
-			return spec_err(s, KD_EINVAL,
-					"with clicon= the server takes one port, not a range");
+			return spec_err(
+				s, KD_EINVAL,
+				"with clicon= the server takes one port, not a range");
 		if (s->clicon && s->bind)
-			return spec_err(s, KD_EINVAL,
-					"a clicon= server dials out: bind= is for listeners");
+			return spec_err(
+				s, KD_EINVAL,
+				"a clicon= server dials out: bind= is for listeners");
 		if (!s->tls && (s->cert || s->key))
-			return spec_err(s, KD_EINVAL,
-					"cert= and key= are for ssl:, not tcp:");
+			return spec_err(
+				s, KD_EINVAL,
+				"cert= and key= are for ssl:, not tcp:");
 		if (s->tls && (!s->cert || !s->key))
 			return spec_err(s, KD_EINVAL,
 					"ssl: needs cert=FILE and key=FILE");
@@ -672,22 +673,25 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 			return spec_err(s, KD_EINVAL,
 					"server= (or clicon=) is required");
 		if (s->bind && !s->clicon)
-			return spec_err(s, KD_EINVAL,
-					"bind= is for a client that waits (clicon=)");
+			return spec_err(
+				s, KD_EINVAL,
+				"bind= is for a client that waits (clicon=)");
 		if (!s->tls && s->ca)
 			return spec_err(s, KD_EINVAL,
 					"ca= is for ssl:, not tcp:");
 		if (s->tls && !s->ca)
-			return spec_err(s, KD_EINVAL,
-					"ssl: needs ca=FILE (the CA certificate to verify the server with)");
+			return spec_err(
+				s, KD_EINVAL,
+				"ssl: needs ca=FILE (the CA certificate to verify the server with)");
 		if (s->tls) {
 			rc = check_file(s, "ca", s->ca);
 			if (rc < 0)
 				return rc;
 		}
 		if (s->server && s->range)
-			return spec_err(s, KD_EINVAL,
-					"a client connects to one port, not a range");
+			return spec_err(
+				s, KD_EINVAL,
+				"a client connects to one port, not a range");
 	}
 	return KD_OK;
 }
@@ -787,8 +791,8 @@ static int bind_addr(const char *where, int family, int try,
 			struct sockaddr_in *in = (void *)ss;
 
 			in->sin_family = AF_INET;
-			in->sin_addr.s_addr =
-				htonl(where ? INADDR_ANY : INADDR_LOOPBACK);
+			in->sin_addr.s_addr = htonl(where ? INADDR_ANY :
+							    INADDR_LOOPBACK);
 			*sl = sizeof(*in);
 		}
 		return 0;
@@ -834,18 +838,19 @@ static int listen_on(unsigned int port, int family, const char *where)
 			int v6only = family == AF_INET6 ? 1 : 0;
 
 			in6->sin6_port = htons((uint16_t)port);
-			fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC |
-					      SOCK_NONBLOCK, 0);
+			fd = socket(AF_INET6,
+				    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				    0);
 			if (fd >= 0)
-				(void)setsockopt(fd, IPPROTO_IPV6,
-						 IPV6_V6ONLY, &v6only,
-						 sizeof(v6only));
+				(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+						 &v6only, sizeof(v6only));
 		} else {
 			struct sockaddr_in *in = (void *)&ss;
 
 			in->sin_port = htons((uint16_t)port);
-			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-					     SOCK_NONBLOCK, 0);
+			fd = socket(AF_INET,
+				    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				    0);
 		}
 		if (fd < 0) {
 			err = errno;
@@ -884,8 +889,10 @@ static int listen_range(const struct rspec *s, unsigned int *got)
 	if (fd == -EADDRINUSE)
 		return spec_err(s, KD_EBUSY, "port %u is in use", s->port);
 	if (fd == -EADDRNOTAVAIL)
-		return spec_err(s, KD_EINVAL, "bind=%s: not an address of "
-				"this machine", s->bind);
+		return spec_err(s, KD_EINVAL,
+				"bind=%s: not an address of "
+				"this machine",
+				s->bind);
 	return spec_err(s, KD_EINVAL, "cannot listen: %s", strerror(-fd));
 }
 
@@ -952,8 +959,7 @@ static bool from_host(int fd, const char *host)
  * Dial @p host:@p port within @p timeout_ms.  fd or KD_E* with
  * kd_error_last() set ("connection refused" = KD_EDISCONNECTED).
  */
-static int dial(const char *host, unsigned int port, int family,
-		int timeout_ms)
+static int dial(const char *host, unsigned int port, int family, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
 	char pstr[8];
@@ -972,8 +978,8 @@ static int dial(const char *host, unsigned int port, int family,
 				    "cannot resolve '%s': %s", host,
 				    gai_strerror(rc));
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-						       SOCK_NONBLOCK,
+		int fd = socket(ai->ai_family,
+				ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 				ai->ai_protocol);
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
@@ -989,7 +995,8 @@ static int dial(const char *host, unsigned int port, int family,
 			src.sin_family = AF_INET;
 			if (inet_pton(AF_INET, kd_rchan__source_ipv4,
 				      &src.sin_addr) != 1 ||
-			    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+			    bind(fd, (struct sockaddr *)&src, sizeof(src)) <
+				    0) {
 				err = errno ? errno : EINVAL;
 				close(fd);
 				continue;
@@ -1124,10 +1131,9 @@ static int write_all(struct kd_rchan *c, const uint8_t *p, size_t len,
 			if (e == SSL_ERROR_WANT_READ)
 				want = POLLIN;
 			else if (e != SSL_ERROR_WANT_WRITE)
-				return kd_error_set(KD_EDISCONNECTED,
-						    KD_ERRCLASS_TRANSPORT,
-						    "%s: TLS connection lost",
-						    c->peer);
+				return kd_error_set(
+					KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+					"%s: TLS connection lost", c->peer);
 		} else {
 			n = send(c->fd, p, len, MSG_NOSIGNAL);
 			if (n > 0) {
@@ -1145,10 +1151,9 @@ static int write_all(struct kd_rchan *c, const uint8_t *p, size_t len,
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
-			return kd_error_set(KD_EDISCONNECTED,
-					    KD_ERRCLASS_TRANSPORT,
-					    "%s: peer stopped reading",
-					    c->peer);
+			return kd_error_set(
+				KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+				"%s: peer stopped reading", c->peer);
 	}
 	return KD_OK;
 }
@@ -1188,8 +1193,8 @@ static int send_plain(struct kd_rchan *c, const void *msg, size_t len,
 			return rc;
 		done = 4;
 	}
-	return write_all(c, (const uint8_t *)msg + (done - 4),
-			 len - (done - 4), deadline);
+	return write_all(c, (const uint8_t *)msg + (done - 4), len - (done - 4),
+			 deadline);
 }
 
 static int send_frame(struct kd_rchan *c, const void *msg, size_t len,
@@ -1264,15 +1269,13 @@ static int fill(struct kd_rchan *c, int64_t deadline)
 			if (e == SSL_ERROR_WANT_WRITE)
 				want = POLLOUT;
 			else if (e == SSL_ERROR_ZERO_RETURN)
-				return kd_error_set(KD_EDISCONNECTED,
-						    KD_ERRCLASS_TRANSPORT,
-						    "%s closed the connection",
-						    c->peer);
+				return kd_error_set(
+					KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+					"%s closed the connection", c->peer);
 			else if (e != SSL_ERROR_WANT_READ)
-				return kd_error_set(KD_EDISCONNECTED,
-						    KD_ERRCLASS_TRANSPORT,
-						    "%s: TLS connection lost",
-						    c->peer);
+				return kd_error_set(
+					KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+					"%s: TLS connection lost", c->peer);
 		} else {
 			n = recv(c->fd, c->rbuf + c->rhead + c->rlen, room, 0);
 			if (n > 0) {
@@ -1282,10 +1285,9 @@ static int fill(struct kd_rchan *c, int64_t deadline)
 			}
 			c->drained = false;
 			if (n == 0)
-				return kd_error_set(KD_EDISCONNECTED,
-						    KD_ERRCLASS_TRANSPORT,
-						    "%s closed the connection",
-						    c->peer);
+				return kd_error_set(
+					KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+					"%s closed the connection", c->peer);
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -1315,14 +1317,14 @@ static int recv_frame(struct kd_rchan *c, void *buf, size_t cap,
 			uint32_t n = kd_get_le32(f);
 
 			size_t lim = cap < KD_RCHAN_MAX_MSG ? cap :
-							    KD_RCHAN_MAX_MSG;
+							      KD_RCHAN_MAX_MSG;
 
 			if (n > lim) {
 				c->broken = true;
-				return kd_error_set(KD_EPROTO,
-						    KD_ERRCLASS_PROTO,
-						    "%s: message of %u bytes exceeds the limit of %zu",
-						    c->peer, n, lim);
+				return kd_error_set(
+					KD_EPROTO, KD_ERRCLASS_PROTO,
+					"%s: message of %u bytes exceeds the limit of %zu",
+					c->peer, n, lim);
 			}
 			if (c->rlen >= 4 + (size_t)n) {
 				if (n)
@@ -1344,9 +1346,10 @@ int kd_rchan_send(struct kd_rchan *c, const void *msg, size_t len)
 	if (!c || (len && !msg))
 		return KD_EINVAL;
 	if (len > KD_RCHAN_MAX_MSG)
-		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
-				    "message of %zu bytes exceeds the limit of %u",
-				    len, KD_RCHAN_MAX_MSG);
+		return kd_error_set(
+			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
+			"message of %zu bytes exceeds the limit of %u", len,
+			KD_RCHAN_MAX_MSG);
 	return send_frame(c, msg, len, now_ms() + SEND_LIMIT_MS);
 }
 
@@ -1451,7 +1454,7 @@ static void ssl_reason(char *buf, size_t cap, const char *def)
 static SSL_CTX *tls_ctx(bool server)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() :
-					   TLS_client_method());
+					    TLS_client_method());
 
 	if (!ctx)
 		return NULL;
@@ -1570,29 +1573,31 @@ static int tls_handshake(struct kd_rchan *c, const char *who, SSL_CTX *ctx,
 			long v = SSL_get_verify_result(c->ssl);
 
 			if (host && v != X509_V_OK) {
-				const char *vs = X509_verify_cert_error_string(v);
+				const char *vs = X509_verify_cert_error_string(
+					v);
 
 				ERR_clear_error();
-				return kd_error_set(KD_EAUTH,
-						    KD_ERRCLASS_CRYPTO,
-						    "%s: TLS certificate verification failed: %s",
-						    who, vs);
+				return kd_error_set(
+					KD_EAUTH, KD_ERRCLASS_CRYPTO,
+					"%s: TLS certificate verification failed: %s",
+					who, vs);
 			}
-			ssl_reason(why, sizeof(why),
-				   "connection closed during the TLS handshake");
-			return kd_error_set(host ? KD_EAUTH : KD_EPROTO,
-					    KD_ERRCLASS_CRYPTO,
-					    "%s: TLS handshake failed: %s",
-					    who, why);
+			ssl_reason(
+				why, sizeof(why),
+				"connection closed during the TLS handshake");
+			return kd_error_set(
+				host ? KD_EAUTH : KD_EPROTO, KD_ERRCLASS_CRYPTO,
+				"%s: TLS handshake failed: %s", who, why);
 		}
 		rc = wait_fd(c->fd, want, min_left(deadline));
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
-			return kd_error_set(host ? KD_ETIMEOUT : KD_EPROTO,
-					    KD_ERRCLASS_CRYPTO,
-					    "%s: TLS handshake not completed within %d ms",
-					    who, kd_rchan__handshake_ms);
+			return kd_error_set(
+				host ? KD_ETIMEOUT : KD_EPROTO,
+				KD_ERRCLASS_CRYPTO,
+				"%s: TLS handshake not completed within %d ms",
+				who, kd_rchan__handshake_ms);
 	}
 }
 
@@ -1661,16 +1666,16 @@ static int hs_recv(struct kd_rchan *c, const char *who, uint8_t *buf,
 
 	if (rc == KD_ETIMEOUT)
 		return kd_error_set(KD_ETIMEOUT, KD_ERRCLASS_PROTO,
-				    "%s: no %s within %d ms", who,
-				    waiting_for, kd_rchan__handshake_ms);
+				    "%s: no %s within %d ms", who, waiting_for,
+				    kd_rchan__handshake_ms);
 	if (rc == KD_EPROTO)
 		return kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO,
 				    "%s: not an openkd remote channel (bad %s)",
 				    who, waiting_for);
 	if (rc == KD_EDISCONNECTED)
-		return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_PROTO,
-				    "%s: connection closed during the handshake",
-				    who);
+		return kd_error_set(
+			KD_EDISCONNECTED, KD_ERRCLASS_PROTO,
+			"%s: connection closed during the handshake", who);
 	return rc;
 }
 
@@ -1696,8 +1701,8 @@ static int send_verdict(struct kd_rchan *c, unsigned status, const char *why,
 
 /* --- Throttle tables --- */
 
-static struct throttle *throttle_find(struct kd_rlistener *l,
-				      const char *addr, bool create)
+static struct throttle *throttle_find(struct kd_rlistener *l, const char *addr,
+				      bool create)
 {
 	struct throttle *slot = NULL;
 
@@ -1819,8 +1824,7 @@ static int throttle_check(struct kd_rlistener *l, const char *addr,
 
 	/* Only a look: an address gets a record when it is judged. */
 	pthread_mutex_lock(&l->lock);
-	left = throttle_blocked(l, addr, now_ms(), false, &t, failures,
-				whose);
+	left = throttle_blocked(l, addr, now_ms(), false, &t, failures, whose);
 	pthread_mutex_unlock(&l->lock);
 	return left;
 }
@@ -2019,16 +2023,16 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 			return rc;
 	}
 	peer_addr(c, addr, sizeof(addr));
-	left = l->has_password ? throttle_check(l, addr, &failures, &whose) :
-				 0;
+	left = l->has_password ? throttle_check(l, addr, &failures, &whose) : 0;
 	if (left > 0) {
 		snprintf(why, sizeof(why),
 			 "too many failed passwords%s; try again in %d s",
 			 whose, left);
 		(void)send_verdict(c, KD_RCHAN_THROTTLED, why, NULL, deadline);
-		return kd_error_set(KD_EAUTH, KD_ERRCLASS_SERVER,
-				    "%s: refused after %u failed passwords%s (throttled for %d s more)",
-				    c->peer, failures, whose, left);
+		return kd_error_set(
+			KD_EAUTH, KD_ERRCLASS_SERVER,
+			"%s: refused after %u failed passwords%s (throttled for %d s more)",
+			c->peer, failures, whose, left);
 	}
 	memset(&sh, 0, sizeof(sh));
 	sh.flags = l->has_password ? KD_RCHAN_SF_PASSWORD : 0;
@@ -2066,12 +2070,11 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 
 		service_words(l->service, mine, sizeof(mine));
 		service_words(ch.service, theirs, sizeof(theirs));
-		snprintf(why, sizeof(why), "this is %s, not %s", mine,
-			 theirs);
+		snprintf(why, sizeof(why), "this is %s, not %s", mine, theirs);
 		(void)send_verdict(c, KD_RCHAN_MISMATCH, why, NULL, deadline);
 		return kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO,
-				    "%s: client wants %s (%s), this is %s",
-				    who, theirs, ch.service, l->service);
+				    "%s: client wants %s (%s), this is %s", who,
+				    theirs, ch.service, l->service);
 	}
 	case 2:
 		snprintf(why, sizeof(why),
@@ -2093,24 +2096,26 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 			CRYPTO_memcmp(proof, ch.proof, sizeof(proof)) == 0;
 		left = throttle_attempt(l, addr, right, &failures, &whose);
 		if (left > 0) {
-			snprintf(why, sizeof(why),
-				 "too many failed passwords%s; try again in %d s",
-				 whose, left);
+			snprintf(
+				why, sizeof(why),
+				"too many failed passwords%s; try again in %d s",
+				whose, left);
 			(void)send_verdict(c, KD_RCHAN_THROTTLED, why, NULL,
 					   deadline);
-			return kd_error_set(KD_EAUTH, KD_ERRCLASS_SERVER,
-					    "%s: refused after %u failed passwords%s (throttled for %d s more)",
-					    who, failures, whose, left);
+			return kd_error_set(
+				KD_EAUTH, KD_ERRCLASS_SERVER,
+				"%s: refused after %u failed passwords%s (throttled for %d s more)",
+				who, failures, whose, left);
 		}
 		if (!right) {
-			(void)send_verdict(c, KD_RCHAN_DENIED, given ?
-				"wrong password (0x80004005)" :
-				"this server requires a password (0x80004005)",
+			(void)send_verdict(
+				c, KD_RCHAN_DENIED,
+				given ? "wrong password (0x80004005)" :
+					"this server requires a password (0x80004005)",
 				NULL, deadline);
-			return kd_error_set(KD_EAUTH, KD_ERRCLASS_SERVER,
-					    "%s: %s", who, given ?
-					    "wrong password" :
-					    "no password given");
+			return kd_error_set(
+				KD_EAUTH, KD_ERRCLASS_SERVER, "%s: %s", who,
+				given ? "wrong password" : "no password given");
 		}
 		kd_rchan__proof(l->key, ch.nonce, sh.nonce, l->service, proof);
 		rc = send_verdict(c, KD_RCHAN_OK, "", proof, deadline);
@@ -2142,16 +2147,17 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 		rc = kd_rchan__parse_verdict(buf, n, &v, &version, &perr);
 		if (rc == KD_OK && v.status != KD_RCHAN_OK)
 			return kd_error_set(v.status == KD_RCHAN_MISMATCH ?
-						    KD_EPROTO : KD_EAUTH,
+						    KD_EPROTO :
+						    KD_EAUTH,
 					    KD_ERRCLASS_PROTO,
-					    "%s: refused: %s", where,
-					    v.reason);
+					    "%s: refused: %s", where, v.reason);
 	}
 	rc = kd_rchan__parse_shello(buf, n, &sh, &version, &perr);
 	if (rc == KD_ENOTSUP)
-		return kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO,
-				    "%s: remote channel version %u, this client speaks %u",
-				    where, version, KD_RCHAN_VERSION);
+		return kd_error_set(
+			KD_EPROTO, KD_ERRCLASS_PROTO,
+			"%s: remote channel version %u, this client speaks %u",
+			where, version, KD_RCHAN_VERSION);
 	if (rc < 0)
 		return kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO, "%s: %s",
 				    where, perr);
@@ -2183,10 +2189,11 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 					  "%s: that is %s, not %s", where,
 					  theirs, mine);
 		else
-			rc = kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO,
-					  "%s: protocol version %s, this client speaks %s",
-					  where, service_major(sh.service),
-					  service_major(service));
+			rc = kd_error_set(
+				KD_EPROTO, KD_ERRCLASS_PROTO,
+				"%s: protocol version %s, this client speaks %s",
+				where, service_major(sh.service),
+				service_major(service));
 		goto out;
 	}
 	rc = hs_recv(c, where, buf, &n, deadline, "verdict");
@@ -2194,24 +2201,24 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 		goto out;
 	rc = kd_rchan__parse_verdict(buf, n, &v, &version, &perr);
 	if (rc < 0) {
-		rc = kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO, "%s: %s",
-				  where, perr ? perr : "bad verdict");
+		rc = kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO, "%s: %s", where,
+				  perr ? perr : "bad verdict");
 		goto out;
 	}
 	if (v.status != KD_RCHAN_OK) {
 		rc = kd_error_set(v.status == KD_RCHAN_MISMATCH ? KD_EPROTO :
 								  KD_EAUTH,
-				  KD_ERRCLASS_PROTO, "%s: %s", where,
-				  v.reason);
+				  KD_ERRCLASS_PROTO, "%s: %s", where, v.reason);
 		goto out;
 	}
 	if (sh.flags & KD_RCHAN_SF_PASSWORD) {
 		kd_rchan__proof(key, ch.nonce, sh.nonce, service, proof);
 		if (!(v.flags & KD_RCHAN_VF_PROOF) ||
 		    CRYPTO_memcmp(proof, v.proof, sizeof(proof)) != 0) {
-			rc = kd_error_set(KD_EAUTH, KD_ERRCLASS_PROTO,
-					  "%s: the server did not prove it knows the password",
-					  where);
+			rc = kd_error_set(
+				KD_EAUTH, KD_ERRCLASS_PROTO,
+				"%s: the server did not prove it knows the password",
+				where);
 			goto out;
 		}
 	}
@@ -2225,8 +2232,7 @@ out:
 /* Listener                                                            */
 /* ------------------------------------------------------------------ */
 
-int kd_rlisten(struct kd_rlistener **out, const char *spec,
-	       const char *service)
+int kd_rlisten(struct kd_rlistener **out, const char *spec, const char *service)
 {
 	struct kd_rlistener *l = NULL;
 	struct rspec s;
@@ -2236,8 +2242,7 @@ int kd_rlisten(struct kd_rlistener **out, const char *spec,
 	rc = parse_spec(&s, spec, true);
 	if (rc < 0)
 		goto fail;
-	if (!service || !service[0] ||
-	    strlen(service) > KD_RCHAN_SERVICE_MAX ||
+	if (!service || !service[0] || strlen(service) > KD_RCHAN_SERVICE_MAX ||
 	    !printable(service, strlen(service))) {
 		rc = spec_err(&s, KD_EINVAL, "bad service name");
 		goto fail;
@@ -2346,12 +2351,14 @@ size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,
 		snprintf(port, sizeof(port), "%u", l->port);
 	if (l->clicon)
 		n = snprintf(buf, cap, "%s:Clicon=%s,Port=%s%s",
-			     l->tls ? "ssl" : "tcp", host ? host : "",
-			     port, l->has_password ? ",Password=*" : "");
+			     l->tls ? "ssl" : "tcp", host ? host : "", port,
+			     l->has_password ? ",Password=*" : "");
 	else
 		n = snprintf(buf, cap, "%s:Port=%s,Server=%s%s",
 			     l->tls ? "ssl" : "tcp", port,
-			     l->bound[0] ? l->bound : host ? host : "",
+			     l->bound[0] ? l->bound :
+			     host	 ? host :
+					   "",
 			     l->has_password ? ",Password=*" : "");
 	if (n < 0)
 		return 0;
@@ -2364,9 +2371,10 @@ static int clicon_dial(struct kd_rlistener *l, int timeout_ms)
 	int64_t deadline = kd_transport__deadline(timeout_ms);
 
 	if (l->clicon_done)
-		return kd_error_set(KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
-				    "clicon=%s,port=%u: a clicon server dials its client once",
-				    l->clicon, l->port);
+		return kd_error_set(
+			KD_EDISCONNECTED, KD_ERRCLASS_TRANSPORT,
+			"clicon=%s,port=%u: a clicon server dials its client once",
+			l->clicon, l->port);
 	for (;;) {
 		int left = min_left(deadline);
 		int fd = dial(l->clicon, l->port, l->family,
@@ -2421,9 +2429,10 @@ int kd_rchan_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	if (pend_done(c)) {
 		unsigned int n = pend_count(l);
 
-		return kd_error_set(KD_EPROTO, KD_ERRCLASS_SERVER,
-				    "%s: handshake cut to make room (%u others in progress, at most %u per address)",
-				    c->peer, n, PENDING_PER_ADDR);
+		return kd_error_set(
+			KD_EPROTO, KD_ERRCLASS_SERVER,
+			"%s: handshake cut to make room (%u others in progress, at most %u per address)",
+			c->peer, n, PENDING_PER_ADDR);
 	}
 	if (rc == KD_ETIMEOUT) {
 		char msg[sizeof(kd_error_last()->message)];
@@ -2497,8 +2506,7 @@ int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 	rc = parse_spec(&s, spec, false);
 	if (rc < 0)
 		goto fail;
-	if (!service || !service[0] ||
-	    strlen(service) > KD_RCHAN_SERVICE_MAX ||
+	if (!service || !service[0] || strlen(service) > KD_RCHAN_SERVICE_MAX ||
 	    !printable(service, strlen(service))) {
 		rc = spec_err(&s, KD_EINVAL, "bad service name");
 		goto fail;
@@ -2521,8 +2529,8 @@ int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 
 			snprintf(msg, sizeof(msg), "%s",
 				 kd_error_last()->message);
-			rc = kd_error_set(fd, KD_ERRCLASS_TRANSPORT,
-					  "%s: %s", where, msg);
+			rc = kd_error_set(fd, KD_ERRCLASS_TRANSPORT, "%s: %s",
+					  where, msg);
 			goto fail;
 		}
 	} else {
@@ -2555,18 +2563,17 @@ int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 	kd_params_free(s.params);
 	*out = c;
 	return KD_OK;
-fail:
-	{
-		char msg[sizeof(kd_error_last()->message)];
-		int code = kd_error_last()->code;
-		enum kd_error_class k = kd_error_last()->klass;
+fail : {
+	char msg[sizeof(kd_error_last()->message)];
+	int code = kd_error_last()->code;
+	enum kd_error_class k = kd_error_last()->klass;
 
-		snprintf(msg, sizeof(msg), "%s", kd_error_last()->message);
-		kd_rchan_close(c);
-		SSL_CTX_free(ctx);
-		kd_params_free(s.params);
-		if (code == rc)
-			kd_error_set(rc, k, "%s", msg);
-	}
+	snprintf(msg, sizeof(msg), "%s", kd_error_last()->message);
+	kd_rchan_close(c);
+	SSL_CTX_free(ctx);
+	kd_params_free(s.params);
+	if (code == rc)
+		kd_error_set(rc, k, "%s", msg);
+}
 	return rc;
 }

@@ -16,7 +16,7 @@
 #define KD_RCHAN_VERSION 1u
 #define KD_RCHAN_NONCE_LEN 32u
 #define KD_RCHAN_PROOF_LEN 32u
-#define KD_RCHAN_SERVICE_MAX 31u  /* "name/major" */
+#define KD_RCHAN_SERVICE_MAX 31u /* "name/major" */
 #define KD_RCHAN_IDENTITY_MAX 127u
 #define KD_RCHAN_REASON_MAX 200u
 
@@ -28,23 +28,23 @@
 /* Server hello flags. */
 #define KD_RCHAN_SF_PASSWORD 0x01u /* a password is required */
 /* Client hello flags. */
-#define KD_RCHAN_CF_PROOF 0x01u    /* a proof follows the nonce */
+#define KD_RCHAN_CF_PROOF 0x01u /* a proof follows the nonce */
 /* Verdict flags. */
-#define KD_RCHAN_VF_PROOF 0x01u    /* the server's proof follows */
+#define KD_RCHAN_VF_PROOF 0x01u /* the server's proof follows */
 
 /* Verdict status (byte 6). */
 enum kd_rchan_status {
 	KD_RCHAN_OK = 0,
-	KD_RCHAN_DENIED = 1,    /* wrong or missing password */
-	KD_RCHAN_MISMATCH = 2,  /* other service or protocol version */
+	KD_RCHAN_DENIED = 1,	/* wrong or missing password */
+	KD_RCHAN_MISMATCH = 2,	/* other service or protocol version */
 	KD_RCHAN_THROTTLED = 3, /* too many failures from this address */
 	KD_RCHAN_STATUS_MAX = 3,
 };
 
 /* Largest encoded handshake message (the client hello). */
-#define KD_RCHAN_HS_MAX (8u + KD_RCHAN_SERVICE_MAX + 1u + \
-			 KD_RCHAN_IDENTITY_MAX + KD_RCHAN_NONCE_LEN + \
-			 KD_RCHAN_PROOF_LEN)
+#define KD_RCHAN_HS_MAX                                           \
+	(8u + KD_RCHAN_SERVICE_MAX + 1u + KD_RCHAN_IDENTITY_MAX + \
+	 KD_RCHAN_NONCE_LEN + KD_RCHAN_PROOF_LEN)
 
 struct kd_rchan_shello {
 	unsigned int flags;

@@ -198,8 +198,9 @@ char *kd_text_redact(char *dst, size_t cap, const char *spec)
 		return dst;
 	net[0] = p && part_is_net(p);
 	while (p && *p && o + 1 < cap) {
-		n = secret_at(spec, p, net[depth < REDACT_DEPTH ? depth :
-							   REDACT_DEPTH - 1]);
+		n = secret_at(
+			spec, p,
+			net[depth < REDACT_DEPTH ? depth : REDACT_DEPTH - 1]);
 		if (n) {
 			const char *end = value_end(p + n, depth);
 

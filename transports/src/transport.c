@@ -26,12 +26,8 @@ static const struct kd_transport_ops *const builtin[] = {
 #if KD_WITH_COM
 	&kd_transport_com,
 #endif
-	&kd_transport_net,
-	&kd_transport_loop,
-	&kd_transport_fault,
-	&kd_transport_pcap,
-	&kd_transport_kdsrv,
-	NULL,
+	&kd_transport_net,  &kd_transport_loop,	 &kd_transport_fault,
+	&kd_transport_pcap, &kd_transport_kdsrv, NULL,
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -116,10 +112,10 @@ int kd_transport_register(const struct kd_transport_ops *ops)
 			   ops->version,
 			   (unsigned int)KD_TRANSPORT_OPS_VERSION);
 	if (!scheme_valid(ops->scheme))
-		return BAD("invalid driver scheme (lower-case letters and digits, at most %d)",
-			   KD_TRANSPORT_SCHEME_MAX);
-	if (!ops->open || !ops->close || !ops->send || !ops->recv ||
-	    !ops->keys)
+		return BAD(
+			"invalid driver scheme (lower-case letters and digits, at most %d)",
+			KD_TRANSPORT_SCHEME_MAX);
+	if (!ops->open || !ops->close || !ops->send || !ops->recv || !ops->keys)
 		return BAD("driver '%s' lacks a mandatory member", ops->scheme);
 	if (!(ops->caps & KD_TRANSPORT_CAP_WAITABLE) != !ops->wait_handle)
 		return BAD("driver '%s': WAITABLE and wait_handle disagree",
@@ -182,7 +178,6 @@ bool kd_transport_available(const char *scheme)
 
 /* --- Connection strings --- */
 
-
 /*
  * Split @p s at top-level '|' (not inside `@{...}`) into at most
  * KD_TRANSPORT_MAX_DEPTH segments.
@@ -211,10 +206,12 @@ static int split(const char *s, struct kd_conn_part *segs, size_t *n_out)
 		}
 		if ((*p == '|' && depth == 0) || *p == '\0') {
 			if (n == KD_TRANSPORT_MAX_DEPTH)
-				return BAD("too many stacked transports (at most %d)",
-					   KD_TRANSPORT_MAX_DEPTH);
+				return BAD(
+					"too many stacked transports (at most %d)",
+					KD_TRANSPORT_MAX_DEPTH);
 			if (p == start)
-				return BAD("empty transport in connection string");
+				return BAD(
+					"empty transport in connection string");
 			segs[n].text = start;
 			segs[n].len = (size_t)(p - start);
 			n++;
@@ -348,10 +345,9 @@ static int open_one(struct kd_transport **out, const struct kd_conn_part *seg,
 	t->lower = lower;
 	t->link.resets = -1;
 	if (lower) {
-		t->caps = (lower->caps & kinds) |
-			  (ops->caps & lower->caps &
-			   (KD_TRANSPORT_CAP_WAITABLE |
-			    KD_TRANSPORT_CAP_BREAKIN));
+		t->caps = (lower->caps & kinds) | (ops->caps & lower->caps &
+						   (KD_TRANSPORT_CAP_WAITABLE |
+						    KD_TRANSPORT_CAP_BREAKIN));
 	} else {
 		t->caps = ops->caps & ~KD_TRANSPORT_CAP_LAYER;
 	}
@@ -365,8 +361,9 @@ static int open_one(struct kd_transport **out, const struct kd_conn_part *seg,
 		t->lower = NULL;
 		ops->close(t);
 		kd_free(t);
-		rc = BAD("driver '%s' left its instance neither stream nor datagram",
-			 ops->scheme);
+		rc = BAD(
+			"driver '%s' left its instance neither stream nor datagram",
+			ops->scheme);
 		goto out;
 	}
 	*out = t;
@@ -409,8 +406,8 @@ int kd_transport_open(struct kd_transport **out, const char *connstr)
 	return open_chain(out, connstr, NULL);
 }
 
-int kd_transport_open_over_take(struct kd_transport **out,
-				const char *connstr, struct kd_transport *lower)
+int kd_transport_open_over_take(struct kd_transport **out, const char *connstr,
+				struct kd_transport *lower)
 {
 	if (!lower)
 		return BAD("no lower transport");
@@ -437,8 +434,9 @@ int kd_transport_check(const char *connstr)
 		if (rc < 0)
 			return rc;
 		if (i + 1 < n && !(ops->caps & KD_TRANSPORT_CAP_LAYER))
-			return BAD("transport '%s' cannot be stacked over another one",
-				   ops->scheme);
+			return BAD(
+				"transport '%s' cannot be stacked over another one",
+				ops->scheme);
 	}
 	return KD_OK;
 }
@@ -537,9 +535,10 @@ int kd_transport_set_wire_tap(struct kd_transport *t, kd_wire_tap_fn fn,
 			      void *ctx)
 {
 	if (!(t->caps & KD_TRANSPORT_CAP_WIRETAP))
-		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
-				    "transport '%s' cannot show its wire traffic",
-				    t->ops->scheme);
+		return kd_error_set(
+			KD_ENOTSUP, KD_ERRCLASS_TRANSPORT,
+			"transport '%s' cannot show its wire traffic",
+			t->ops->scheme);
 	if (fn && t->tap)
 		return kd_error_set(KD_EBUSY, KD_ERRCLASS_TRANSPORT,
 				    "transport '%s' already feeds a wire tap",

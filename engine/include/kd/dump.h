@@ -31,24 +31,24 @@ enum kd_dump_type {
 
 /* What the header (and the decoded debugger data block) says. */
 struct kd_dump_info {
-	uint32_t type;          /* enum kd_dump_type (raw value if unknown) */
-	bool ptr64;             /* PAGEDU64 */
-	bool pae;               /* 32-bit header PaeEnabled */
-	uint32_t machine;       /* KD_DUMP_MACHINE_* */
-	uint32_t major, minor;  /* 0xF/0xC, build number */
+	uint32_t type;	       /* enum kd_dump_type (raw value if unknown) */
+	bool ptr64;	       /* PAGEDU64 */
+	bool pae;	       /* 32-bit header PaeEnabled */
+	uint32_t machine;      /* KD_DUMP_MACHINE_* */
+	uint32_t major, minor; /* 0xF/0xC, build number */
 	uint32_t ncpus;
-	uint64_t dtb;           /* DirectoryTableBase as stored */
+	uint64_t dtb; /* DirectoryTableBase as stored */
 	uint64_t pfn_database, ps_loaded_module_list, ps_active_process_head;
-	uint64_t kdbg;          /* KdDebuggerDataBlock VA (0: none) */
-	bool kdbg_encoded;      /* the block was encoded and got decoded */
+	uint64_t kdbg;	   /* KdDebuggerDataBlock VA (0: none) */
+	bool kdbg_encoded; /* the block was encoded and got decoded */
 	uint32_t bugcheck_code;
 	uint64_t bugcheck_params[4];
-	uint64_t system_time;   /* FILETIME */
+	uint64_t system_time;	/* FILETIME */
 	uint64_t system_uptime; /* 100 ns */
-	uint64_t file_size;     /* bytes on disk */
+	uint64_t file_size;	/* bytes on disk */
 	uint64_t required_size; /* bytes the header says the dump needs */
-	uint64_t pages;         /* physical pages present */
-	bool truncated;         /* the file ends before its pages do */
+	uint64_t pages;		/* physical pages present */
+	bool truncated;		/* the file ends before its pages do */
 	char comment[129];
 };
 
@@ -118,9 +118,9 @@ struct kd_dump_run {
 #define KD_DUMP_WRITE_PARAMS_VERSION 1
 
 struct kd_dump_write_params {
-	unsigned int version;   /* KD_DUMP_WRITE_PARAMS_VERSION */
-	uint32_t type;          /* KD_DUMP_FULL, _BITMAP_FULL, _BITMAP_KERNEL */
-	bool ptr64;             /* false: 32-bit header (x86) */
+	unsigned int version; /* KD_DUMP_WRITE_PARAMS_VERSION */
+	uint32_t type;	      /* KD_DUMP_FULL, _BITMAP_FULL, _BITMAP_KERNEL */
+	bool ptr64;	      /* false: 32-bit header (x86) */
 	bool pae;
 	uint32_t machine;
 	uint32_t major, minor;
@@ -129,7 +129,7 @@ struct kd_dump_write_params {
 	uint64_t ps_active_process_head, kdbg;
 	uint32_t bugcheck_code; /* 0x161 LIVE_SYSTEM_DUMP for live targets */
 	uint64_t bugcheck_params[4];
-	const void *context;    /* CONTEXT of the current processor */
+	const void *context; /* CONTEXT of the current processor */
 	size_t context_len;
 	uint64_t system_time, system_uptime;
 	const char *comment;

@@ -29,14 +29,17 @@ typedef int (*kd_input_fn)(void *ctx, const char *prompt, char *buf,
 
 /* Zero fields take the defaults named in the comments. */
 struct kd_session_opts {
-	unsigned int version;   /* KD_SESSION_OPTS_VERSION */
+	unsigned int version;	/* KD_SESSION_OPTS_VERSION */
 	int request_timeout_ms; /* one request/reply exchange; 5000 */
-	int attach_timeout_ms;  /* sync + first state change; 10000 */
-	bool break_on_connect;  /* -bonc / -b: break in after sync */
-	bool quiet;             /* fewer banners */
+	int attach_timeout_ms;	/* sync + first state change; 10000 */
+	bool break_on_connect;	/* -bonc / -b: break in after sync */
+	bool quiet;		/* fewer banners */
 };
 
-#define KD_SESSION_OPTS_INIT { KD_SESSION_OPTS_VERSION, 0, 0, false, false }
+#define KD_SESSION_OPTS_INIT                                \
+	{                                                   \
+		KD_SESSION_OPTS_VERSION, 0, 0, false, false \
+	}
 
 KD_API KD_WARN_UNUSED int kd_session_new(struct kd_session **out,
 					 const struct kd_session_opts *opts);
@@ -139,8 +142,8 @@ KD_API KD_WARN_UNUSED int kd_session_relay_path(const char *name, char *buf,
  * listens runs as our user.  @return the connected fd, or KD_E* with the
  * reason in @p why.
  */
-KD_API KD_WARN_UNUSED int kd_session_relay_connect(const char *name,
-						   char *why, size_t cap);
+KD_API KD_WARN_UNUSED int kd_session_relay_connect(const char *name, char *why,
+						   size_t cap);
 
 /**
  * fd that is readable while remote events (client lines, connects,
@@ -168,8 +171,7 @@ KD_API void kd_session_echo_local(struct kd_session *s, const char *line);
  * (@p reason, NULL for the default sentence) and disconnect them.
  * Call before kd_session_free().  NULL-safe for a session without one.
  */
-KD_API void kd_session_servers_close(struct kd_session *s,
-				     const char *reason);
+KD_API void kd_session_servers_close(struct kd_session *s, const char *reason);
 
 KD_END_DECLS
 

@@ -30,14 +30,14 @@ KD_BEGIN_DECLS
 
 enum kd_srvmsg_type {
 	/* client -> server */
-	KD_SRVMSG_LINE = 0x01,   /* a typed command line */
+	KD_SRVMSG_LINE = 0x01,	 /* a typed command line */
 	KD_SRVMSG_DETACH = 0x02, /* Ctrl+B: leave now, no text */
-	KD_SRVMSG_EXIT = 0x03,   /* .remote_exit: final commands, then leave */
-	KD_SRVMSG_BREAK = 0x04,  /* Ctrl+C: break in, no text */
+	KD_SRVMSG_EXIT = 0x03,	 /* .remote_exit: final commands, then leave */
+	KD_SRVMSG_BREAK = 0x04,	 /* Ctrl+C: break in, no text */
 	/* server -> client */
 	KD_SRVMSG_OUTPUT = 0x81, /* session output text */
 	KD_SRVMSG_PROMPT = 0x82, /* the prompt: ready for the next line */
-	KD_SRVMSG_ENDED = 0x83,  /* the session ended or you were dropped */
+	KD_SRVMSG_ENDED = 0x83,	 /* the session ended or you were dropped */
 };
 
 /* A decoded message; @c text points into the decoded buffer. */

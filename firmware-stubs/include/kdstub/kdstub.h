@@ -87,14 +87,14 @@ struct kdstub_platform_ops {
 	uint32_t (*processor_count)(void *ctx);
 
 	/* Mandatory: virtual memory in @proc's address space. */
-	int (*read_virtual)(void *ctx, uint16_t proc, uint64_t addr,
-			    void *buf, uint32_t len, uint32_t *done);
+	int (*read_virtual)(void *ctx, uint16_t proc, uint64_t addr, void *buf,
+			    uint32_t len, uint32_t *done);
 	int (*write_virtual)(void *ctx, uint16_t proc, uint64_t addr,
 			     const void *buf, uint32_t len, uint32_t *done);
 
 	/* Optional: physical memory; @caching is KD_PHYS_* (a hint). */
-	int (*read_physical)(void *ctx, uint64_t addr, void *buf,
-			     uint32_t len, uint32_t caching, uint32_t *done);
+	int (*read_physical)(void *ctx, uint64_t addr, void *buf, uint32_t len,
+			     uint32_t caching, uint32_t *done);
 	int (*write_physical)(void *ctx, uint64_t addr, const void *buf,
 			      uint32_t len, uint32_t caching, uint32_t *done);
 
@@ -179,8 +179,8 @@ enum kdstub_resume_kind {
 	 * processor @processor; it reports STATUS_WAKE_SYSTEM_DEBUGGER.
 	 */
 	KDSTUB_RESUME_SWITCH,
-	KDSTUB_RESUME_REBOOT,    /* Reboot: ops->reboot() returned */
-	KDSTUB_RESUME_BUGCHECK,  /* CauseBugCheck: bug-check 0xE2 now */
+	KDSTUB_RESUME_REBOOT,	/* Reboot: ops->reboot() returned */
+	KDSTUB_RESUME_BUGCHECK, /* CauseBugCheck: bug-check 0xE2 now */
 	/* A losable report (LoadSymbols) went unacknowledged: no debugger. */
 	KDSTUB_RESUME_LOST,
 };
@@ -188,32 +188,32 @@ enum kdstub_resume_kind {
 struct kdstub_resume {
 	enum kdstub_resume_kind kind;
 	uint32_t continue_status; /* ContinueStatus the host sent */
-	uint16_t processor;       /* SWITCH: the CPU to report from */
-	bool trace;               /* Continue2 trace flag (already applied) */
-	bool dr7_set;             /* Continue2 carried Dr7 (already applied) */
+	uint16_t processor;	  /* SWITCH: the CPU to report from */
+	bool trace;		  /* Continue2 trace flag (already applied) */
+	bool dr7_set;		  /* Continue2 carried Dr7 (already applied) */
 	uint64_t dr7;
 };
 
 /* A module load or unload to report (DBGKD_LOAD_SYMBOLS64). */
 struct kdstub_load_symbols {
 	uint64_t base_of_dll;
-	uint64_t process_id;  /* (uint64_t)-1 for boot images */
+	uint64_t process_id; /* (uint64_t)-1 for boot images */
 	uint32_t checksum;
 	uint32_t size_of_image;
 	bool unload;
-	const char *path;     /* ANSI, need not be NUL-terminated */
-	size_t path_len;      /* bytes of @path without a NUL */
+	const char *path; /* ANSI, need not be NUL-terminated */
+	size_t path_len;  /* bytes of @path without a NUL */
 };
 
 struct kdstub_stats {
-	uint32_t packets_sent;       /* data packets, first transmissions */
-	uint32_t retransmissions;    /* resends after RESEND or timeout */
-	uint32_t packets_received;   /* valid data packets accepted */
-	uint32_t duplicates;         /* data packets ACKed but discarded */
-	uint32_t bad_packets;        /* answered with RESEND */
+	uint32_t packets_sent;	   /* data packets, first transmissions */
+	uint32_t retransmissions;  /* resends after RESEND or timeout */
+	uint32_t packets_received; /* valid data packets accepted */
+	uint32_t duplicates;	   /* data packets ACKed but discarded */
+	uint32_t bad_packets;	   /* answered with RESEND */
 	uint32_t resets_received;
-	uint32_t give_ups;           /* losable packets dropped (§1.10) */
-	uint32_t requests;           /* manipulate requests handled */
+	uint32_t give_ups;	     /* losable packets dropped (§1.10) */
+	uint32_t requests;	     /* manipulate requests handled */
 	uint32_t unknown_requests;   /* answered STATUS_NOT_IMPLEMENTED */
 	uint32_t malformed_requests; /* too short or inconsistent */
 	uint32_t breakins;
@@ -234,24 +234,24 @@ struct kdstub {
 	const struct kdstub_io *io;
 	const struct kdstub_platform_ops *ops;
 	void *ctx;
-	bool packet_mode;       /* io has send_packet/recv_packet */
-	bool debugger_present;  /* cleared when a losable send gave up */
-	bool breakin_pending;   /* 0x62 seen, not yet reported */
-	bool context_fetched;   /* a GetContext(Ex) happened in this stop */
+	bool packet_mode;      /* io has send_packet/recv_packet */
+	bool debugger_present; /* cleared when a losable send gave up */
+	bool breakin_pending;  /* 0x62 seen, not yet reported */
+	bool context_fetched;  /* a GetContext(Ex) happened in this stop */
 	bool in_debugger;
-	uint16_t cur_proc;      /* the CPU that reported this stop */
+	uint16_t cur_proc;	 /* the CPU that reported this stop */
 	uint32_t ack_timeout_ms; /* tunable; KDSTUB_ACK_TIMEOUT_MS */
-	long poll_limit;         /* tunable; KDSTUB_POLL_LIMIT */
-	uint32_t retries;        /* tunable; KDSTUB_RETRIES */
-	uint64_t search_max;     /* tunable; KDSTUB_SEARCH_MAX */
+	long poll_limit;	 /* tunable; KDSTUB_POLL_LIMIT */
+	uint32_t retries;	 /* tunable; KDSTUB_RETRIES */
+	uint64_t search_max;	 /* tunable; KDSTUB_SEARCH_MAX */
 	struct kd_ids ids;
 	struct kd_stream stream;
 	struct kdstub_stats stats;
 	struct kdstub_breakpoint bps[KDSTUB_MAX_BREAKPOINTS];
-	uint32_t retries_left;   /* refilled only by an ACK (§1.10) */
-	int held;                /* byte to feed the parser again, or -1 */
-	uint64_t rx_mark_ms;     /* when the last byte of a packet arrived */
-	long rx_idle;            /* empty polls since then */
+	uint32_t retries_left; /* refilled only by an ACK (§1.10) */
+	int held;	       /* byte to feed the parser again, or -1 */
+	uint64_t rx_mark_ms;   /* when the last byte of a packet arrived */
+	long rx_idle;	       /* empty polls since then */
 	/* Last data packet sent, for retransmission (header+payload+0xAA). */
 	uint8_t tx[KD_PACKET_HEADER_SIZE + KDSTUB_MAX_SEND + 1];
 	size_t tx_len;
@@ -278,10 +278,8 @@ struct kdstub {
  * @return 0; KD_EINVAL for a missing mandatory member or a driver with
  *         neither getc/putc nor send_packet/recv_packet; the init error.
  */
-KD_API int kdstub_init(struct kdstub *s,
-		       const struct kdstub_io *io,
-		       const struct kdstub_platform_ops *ops,
-		       void *ctx);
+KD_API int kdstub_init(struct kdstub *s, const struct kdstub_io *io,
+		       const struct kdstub_platform_ops *ops, void *ctx);
 
 /**
  * Register @io as the driver of @s (kdstub_init does it).
@@ -303,16 +301,14 @@ KD_API int kdstub_unregister_io(struct kdstub *s, const struct kdstub_io *io);
  * recursion.
  * @return 0 with @out filled; KD_EINVAL for a bad argument.
  */
-KD_API int kdstub_report_exception(struct kdstub *s,
-				   uint16_t proc,
+KD_API int kdstub_report_exception(struct kdstub *s, uint16_t proc,
 				   const struct kd_exception_record *rec,
 				   bool first_chance,
 				   struct kdstub_resume *out);
 
 /** After KDSTUB_RESUME_SWITCH: report STATUS_WAKE_SYSTEM_DEBUGGER from
  *  @proc (at its current Rip) and run the loop again. */
-KD_API int kdstub_report_switch(struct kdstub *s,
-				uint16_t proc,
+KD_API int kdstub_report_switch(struct kdstub *s, uint16_t proc,
 				struct kdstub_resume *out);
 
 /**
@@ -320,8 +316,7 @@ KD_API int kdstub_report_switch(struct kdstub *s,
  * Losable: when the host does not acknowledge within the retry budget the
  * stub declares the debugger absent and returns KDSTUB_RESUME_LOST.
  */
-KD_API int kdstub_report_load_symbols(struct kdstub *s,
-				      uint16_t proc,
+KD_API int kdstub_report_load_symbols(struct kdstub *s, uint16_t proc,
 				      const struct kdstub_load_symbols *ls,
 				      struct kdstub_resume *out);
 
@@ -329,17 +324,16 @@ KD_API int kdstub_report_load_symbols(struct kdstub *s,
  * DbgPrint: send @len bytes (truncated to fit one packet) as PrintString.
  * @return 0 when acknowledged; KD_ETIMEOUT when dropped (no debugger).
  */
-KD_API int kdstub_print(struct kdstub *s, uint16_t proc,
-			const char *text, size_t len);
+KD_API int kdstub_print(struct kdstub *s, uint16_t proc, const char *text,
+			size_t len);
 
 /**
  * DbgPrompt: send @prompt as GetString and wait (forever) for the host's
  * answer; copies min(answer, @cap) bytes to @buf and sets *len.
  * @return 0; KD_EINVAL for a bad argument.
  */
-KD_API int kdstub_prompt(struct kdstub *s, uint16_t proc,
-			 const char *prompt, size_t prompt_len,
-			 char *buf, size_t cap, size_t *len);
+KD_API int kdstub_prompt(struct kdstub *s, uint16_t proc, const char *prompt,
+			 size_t prompt_len, char *buf, size_t cap, size_t *len);
 
 /**
  * Call while the target runs: drains the carrier and returns true once a
@@ -367,11 +361,8 @@ enum kdstub_dispatch_result {
 	KDSTUB_DISPATCH_RESEND = 2,
 };
 
-KD_API int kdstub_dispatch(struct kdstub *s,
-			   const uint8_t *req,
-			   size_t len,
-			   size_t *reply_len,
-			   struct kdstub_resume *resume);
+KD_API int kdstub_dispatch(struct kdstub *s, const uint8_t *req, size_t len,
+			   size_t *reply_len, struct kdstub_resume *resume);
 
 /** Handle of the breakpoint at @addr, or 0; for platforms and tests. */
 KD_API uint32_t kdstub_breakpoint_at(const struct kdstub *s, uint64_t addr);

@@ -117,8 +117,8 @@ static u64 format(char *buf, u64 cap, const char *fmt, va_list ap)
 			buf[pos++] = (char)va_arg(ap, int);
 			break;
 		case 'd': {
-			long long sv = longs ? va_arg(ap, long long)
-					     : va_arg(ap, int);
+			long long sv = longs ? va_arg(ap, long long) :
+					       va_arg(ap, int);
 
 			if (sv < 0) {
 				buf[pos++] = '-';
@@ -286,8 +286,8 @@ EXPORT __attribute__((noreturn)) void KiSystemStartup(u32 cpu)
 		write_prcb_ticks(read_prcb_ticks() + 1);
 		cmd = sim_in(SIMABI_PORT_COMMAND);
 		if (cmd == SIMABI_CMD_PRINT)
-			DbgPrint("kdsim: cpu %u iteration %llu acc %llx\n",
-				 cpu, i, acc);
+			DbgPrint("kdsim: cpu %u iteration %llu acc %llx\n", cpu,
+				 i, acc);
 		else if (cmd == SIMABI_CMD_BUGCHECK)
 			KeBugCheckEx(sim_in(SIMABI_PORT_ARG), 0, 0, 0, 0);
 		else if (cmd == SIMABI_CMD_LOADMOD)

@@ -60,8 +60,7 @@ int kdsim_pe_parse(struct kdsim_pe *out, const uint8_t *d, size_t len,
 	out->checksum = kd_get_le32(d + pe + 24 + 64);
 	if (out->image_base & 0xFFF)
 		return bad(why, "ImageBase not page aligned");
-	if (out->size_of_image == 0 ||
-	    out->size_of_image > KDSIM_PE_MAX_IMAGE)
+	if (out->size_of_image == 0 || out->size_of_image > KDSIM_PE_MAX_IMAGE)
 		return bad(why, "SizeOfImage out of range");
 	if (out->size_of_headers > len ||
 	    out->size_of_headers > out->size_of_image ||

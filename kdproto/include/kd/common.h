@@ -39,21 +39,21 @@ KD_BEGIN_DECLS
  */
 enum kd_error_code {
 	KD_OK = 0,
-	KD_ERROR = -1,         /* details in kd_error_last() */
+	KD_ERROR = -1, /* details in kd_error_last() */
 	KD_ENOMEM = -2,
-	KD_EINVAL = -3,        /* bad argument or malformed user input */
+	KD_EINVAL = -3, /* bad argument or malformed user input */
 	KD_ETIMEOUT = -4,
-	KD_EAGAIN = -5,        /* would block; wait and retry */
-	KD_EBUFS = -6,         /* caller buffer too small */
-	KD_EPROTO = -7,        /* malformed or unexpected packet */
+	KD_EAGAIN = -5,	       /* would block; wait and retry */
+	KD_EBUFS = -6,	       /* caller buffer too small */
+	KD_EPROTO = -7,	       /* malformed or unexpected packet */
 	KD_EDISCONNECTED = -8, /* the peer or channel went away */
-	KD_EAUTH = -9,         /* KDNET key or MAC mismatch, bad password */
+	KD_EAUTH = -9,	       /* KDNET key or MAC mismatch, bad password */
 	KD_ENOTSUP = -10,
 	KD_ENOTFOUND = -11,
 	KD_EBUSY = -12,
-	KD_EOVERFLOW = -13,    /* a number does not fit */
-	KD_ETRUNC = -14,       /* input ends before the structure does */
-	KD_EFAULT = -15,       /* target memory not accessible */
+	KD_EOVERFLOW = -13, /* a number does not fit */
+	KD_ETRUNC = -14,    /* input ends before the structure does */
+	KD_EFAULT = -15,    /* target memory not accessible */
 };
 
 /* --- Little-endian and big-endian accessors on byte buffers --- */
@@ -65,8 +65,8 @@ static inline uint16_t kd_get_le16(const uint8_t *p)
 
 static inline uint32_t kd_get_le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
 }
 
 static inline uint64_t kd_get_le64(const uint8_t *p)

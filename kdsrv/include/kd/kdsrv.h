@@ -27,9 +27,9 @@ struct kd_srv_opts {
 	unsigned int version; /* KD_SRV_OPTS_VERSION */
 	const char *spec;     /* -t string: tcp:port=P[,password=X]... */
 	const char *host;     /* name for Server= in the description */
-	FILE *log;            /* connection log; NULL: stderr */
+	FILE *log;	      /* connection log; NULL: stderr */
 	int max_clients;      /* 0: KD_SRV_DEF_MAX_CLIENTS */
-	int msg_rate;         /* 0: KD_SRV_DEF_MSG_RATE; burst of one second */
+	int msg_rate;	      /* 0: KD_SRV_DEF_MSG_RATE; burst of one second */
 	int idle_close_s;     /* close a link nobody took this long; 0 never */
 	/* what clients may open; NULL: the built-in default (see
 	 * kd_srv_policy_check); not copied: keep it until kd_srv_close */
@@ -134,8 +134,8 @@ KD_API KD_WARN_UNUSED int kd_srv_policy_load(struct kd_srv_policy *p,
  * The list for a log line: the patterns separated by " ; ", "nothing",
  * or (@p p NULL) a note on the default.  @return its length.
  */
-KD_API size_t kd_srv_policy_describe(const struct kd_srv_policy *p,
-				     char *buf, size_t cap);
+KD_API size_t kd_srv_policy_describe(const struct kd_srv_policy *p, char *buf,
+				     size_t cap);
 
 /** Patterns in the list. */
 KD_API size_t kd_srv_policy_count(const struct kd_srv_policy *p);

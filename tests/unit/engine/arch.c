@@ -24,19 +24,18 @@ struct arch_fake {
 	struct kd_target t;
 	uint8_t ctx[KD_NATIVE_CTX_MAX];
 	size_t ctx_len;
-	uint64_t base;             /* where stack[] is mapped */
+	uint64_t base; /* where stack[] is mapped */
 	uint8_t stack[STACK_LEN];
 };
 
-static int af_read(struct kd_target *t, unsigned cpu, uint64_t va,
-		   void *buf, size_t len, size_t *done)
+static int af_read(struct kd_target *t, unsigned cpu, uint64_t va, void *buf,
+		   size_t len, size_t *done)
 {
 	struct arch_fake *f = (struct arch_fake *)t;
 	size_t n = 0;
 
 	(void)cpu;
-	while (n < len && va + n >= f->base &&
-	       va + n - f->base < STACK_LEN) {
+	while (n < len && va + n >= f->base && va + n - f->base < STACK_LEN) {
 		((uint8_t *)buf)[n] = f->stack[va + n - f->base];
 		n++;
 	}
@@ -86,8 +85,8 @@ static struct kd_session *af_session(struct arch_fake *f, uint32_t machine)
 	s->ncpus = 1;
 	s->cpus = kd_calloc(1, sizeof(*s->cpus));
 	s->have_version = true;
-	s->version.flags = machine == KD_DUMP_MACHINE_I386 ?
-			   0 : KD_VERS_FLAG_PTR64;
+	s->version.flags = machine == KD_DUMP_MACHINE_I386 ? 0 :
+							     KD_VERS_FLAG_PTR64;
 	s->machine = machine;
 	return s;
 }
@@ -108,9 +107,9 @@ static void test_x86_names(void **state)
 
 	(void)state;
 	s = af_session(f, KD_DUMP_MACHINE_I386);
-	kd_put_le32(f->ctx + 0xB0, 0x12345678);  /* Eax */
-	kd_put_le32(f->ctx + 0xC0, 0x3246);      /* EFlags: IOPL 3, ZF */
-	kd_put_le32(f->ctx + 0x90, 0x30);        /* SegFs */
+	kd_put_le32(f->ctx + 0xB0, 0x12345678); /* Eax */
+	kd_put_le32(f->ctx + 0xC0, 0x3246);	/* EFlags: IOPL 3, ZF */
+	kd_put_le32(f->ctx + 0x90, 0x30);	/* SegFs */
 	assert_true(kd_arch_native(s));
 	assert_true(kd_arch_is_x86(s));
 	assert_int_equal(kd_arch_reg_get(s, 0, "EAX", 3, &v, &bits), KD_OK);
@@ -154,8 +153,8 @@ static void test_a64_names(void **state)
 	s = af_session(f, KD_DUMP_MACHINE_ARM64);
 	kd_put_le64(f->ctx + 0x08 + 8 * 28, 0x2828282828282828ull);
 	kd_put_le64(f->ctx + 0x08 + 8 * 3, 0x1111222233334444ull);
-	kd_put_le64(f->ctx + 0xF0, 0xfffff80000601000ull);   /* Fp */
-	kd_put_le32(f->ctx + 0x04, 0x60000005);               /* Cpsr */
+	kd_put_le64(f->ctx + 0xF0, 0xfffff80000601000ull); /* Fp */
+	kd_put_le32(f->ctx + 0x04, 0x60000005);		   /* Cpsr */
 	assert_true(kd_arch_is_arm64(s));
 	assert_int_equal(kd_arch_reg_get(s, 0, "x28", 3, &v, &bits), KD_OK);
 	assert_true(v == 0x2828282828282828ull && bits == 64);
@@ -192,8 +191,8 @@ static void test_x86_walk_bounds(void **state)
 
 	(void)state;
 	s = af_session(f, KD_DUMP_MACHINE_I386);
-	kd_put_le32(f->ctx + 0xB8, 0x80400000);          /* Eip */
-	kd_put_le32(f->ctx + 0xB4, (uint32_t)STACK_VA);  /* Ebp */
+	kd_put_le32(f->ctx + 0xB8, 0x80400000);		/* Eip */
+	kd_put_le32(f->ctx + 0xB4, (uint32_t)STACK_VA); /* Ebp */
 	/* [ebp] = ebp: a loop. */
 	kd_put_le32(f->stack, (uint32_t)STACK_VA);
 	kd_put_le32(f->stack + 4, 0x80400100);
@@ -233,10 +232,10 @@ static void test_a64_walk_bounds(void **state)
 	(void)state;
 	s = af_session(f, KD_DUMP_MACHINE_ARM64);
 	f->base = 0xfffff80000600000ull;
-	kd_put_le64(f->ctx + 0x108, 0xfffff80000400000ull);  /* Pc */
-	kd_put_le64(f->ctx + 0x100, f->base + 0x100);        /* Sp */
-	kd_put_le64(f->ctx + 0xF0, f->base + 0x200);         /* Fp */
-	kd_put_le64(f->ctx + 0xF8, 0xfffff80000400400ull);   /* Lr */
+	kd_put_le64(f->ctx + 0x108, 0xfffff80000400000ull); /* Pc */
+	kd_put_le64(f->ctx + 0x100, f->base + 0x100);	    /* Sp */
+	kd_put_le64(f->ctx + 0xF0, f->base + 0x200);	    /* Fp */
+	kd_put_le64(f->ctx + 0xF8, 0xfffff80000400400ull);  /* Lr */
 	/* fp -> fp + 0x40 -> fp (loop). */
 	kd_put_le64(f->stack + 0x200, f->base + 0x240);
 	kd_put_le64(f->stack + 0x208, 0xfffff80000400500ull);
@@ -307,13 +306,13 @@ static void test_x86_addr_columns(void **state)
 	assert_int_equal(kd_session_execute(s, "dd 80603ff8 L4"), KD_OK);
 	assert_int_equal(kd_session_execute(s, "bl"), KD_OK);
 	assert_string_equal(o->buf,
-		"80600000  11111111 22222222 33333333 44444444\n"
-		"80600010  55555555 66666666\n"
-		"80600000  22222222`11111111\n"
-		"80600004  22 22 22 22"
-		"                                      \"\"\"\"\n"
-		"80603ff8  00000000 00000000 ???????? ????????\n"
-		"  0 e  80401000     0001 (0001) \n");
+			    "80600000  11111111 22222222 33333333 44444444\n"
+			    "80600010  55555555 66666666\n"
+			    "80600000  22222222`11111111\n"
+			    "80600004  22 22 22 22"
+			    "                                      \"\"\"\"\n"
+			    "80603ff8  00000000 00000000 ???????? ????????\n"
+			    "  0 e  80401000     0001 (0001) \n");
 	s->bps[0].used = false;
 	af_free(s);
 	free(f);

@@ -166,11 +166,9 @@ static void test_j(void **state)
 	assert_string_equal(f->out, "a\n");
 	assert_int_equal(run(f, "j 0 '.echo a' ; '.echo b'"), KD_OK);
 	assert_string_equal(f->out, "b\n");
-	assert_int_equal(run(f, "j (1==0) .echo a ; .echo b; .echo c"),
-			 KD_OK);
+	assert_int_equal(run(f, "j (1==0) .echo a ; .echo b; .echo c"), KD_OK);
 	assert_string_equal(f->out, "b\nc\n");
-	assert_int_equal(run(f, "j (1==1) .echo a ; .echo b; .echo c"),
-			 KD_OK);
+	assert_int_equal(run(f, "j (1==1) .echo a ; .echo b; .echo c"), KD_OK);
 	assert_string_equal(f->out, "a\n");
 	assert_int_equal(run(f, "j 1 '.echo a;.echo c' ; '.echo b'; "
 				".echo after"),
@@ -287,8 +285,7 @@ static void test_script_failures(void **state)
 	assert_non_null(strstr(f->out, "Syntax error in 'bogus_cmd_1'"));
 	assert_int_equal(kd_session_failures(f->s), 2);
 
-	assert_int_equal(run(f, "$$</nonexistent/kd/script.txt"),
-			 KD_ENOTFOUND);
+	assert_int_equal(run(f, "$$</nonexistent/kd/script.txt"), KD_ENOTFOUND);
 	assert_non_null(strstr(f->out, "Unable to open script file "
 				       "'/nonexistent/kd/script.txt'"));
 	assert_int_equal(kd_session_failures(f->s), 3);

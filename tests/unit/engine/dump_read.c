@@ -158,14 +158,16 @@ static void test_triage_sample(void **state)
 			 KD_ENOTFOUND);
 	assert_int_equal(kd_dump_context(d, 0, buf, 16, &len), KD_EBUFS);
 	/* The stack copy is readable from TopOfStack. */
-	assert_int_equal(kd_dump_read_virtual(d, 0xffff850429892120ull, k, 8,
-					      &len), KD_OK);
+	assert_int_equal(
+		kd_dump_read_virtual(d, 0xffff850429892120ull, k, 8, &len),
+		KD_OK);
 	/* No page tables in a triage dump. */
 	assert_int_equal(kd_dump_translate(d, 0, in->kdbg, &pa), KD_EFAULT);
 	/* Driver list: 151 entries, the kernel first. */
 	assert_int_equal(kd_dump_triage_driver_count(d), 151);
-	assert_int_equal(kd_dump_triage_driver(d, 0, &base, &size, name,
-					       sizeof(name)), KD_OK);
+	assert_int_equal(
+		kd_dump_triage_driver(d, 0, &base, &size, name, sizeof(name)),
+		KD_OK);
 	assert_string_equal(name, "\\SystemRoot\\system32\\ntoskrnl.exe");
 	assert_true(base == 0xfffff8047ba00000ull);
 	assert_int_equal(kd_dump_exception(d, &code, &addr), KD_OK);
@@ -191,8 +193,9 @@ static void test_truncated_full_header(void **state)
 	assert_true(has_warning(d, "truncated"));
 	assert_true(in->file_size == 16384);
 	/* A page past the end reads as missing, not garbage. */
-	assert_int_equal(kd_dump_read_physical(d, 0x7fff000, b, sizeof(b),
-					       &done), KD_EFAULT);
+	assert_int_equal(
+		kd_dump_read_physical(d, 0x7fff000, b, sizeof(b), &done),
+		KD_EFAULT);
 	assert_int_equal(done, 0);
 	kd_dump_close(d);
 }
@@ -219,8 +222,9 @@ static void test_bad_signature(void **state)
 	m.len = 5;
 	assert_int_equal(kd_dump_open(&d, img_write(&m), err, sizeof(err)),
 			 KD_EPROTO);
-	assert_int_equal(kd_dump_open(&d, "/nonexistent/x.dmp", err,
-				      sizeof(err)), KD_ENOTFOUND);
+	assert_int_equal(
+		kd_dump_open(&d, "/nonexistent/x.dmp", err, sizeof(err)),
+		KD_ENOTFOUND);
 	free(m.b);
 	unlink(g_path);
 }
@@ -237,9 +241,9 @@ static void test_runs_past_eof(void **state)
 	(void)state;
 	img_init(&m, true, KD_DUMP_FULL);
 	img_runs64(&m, runs, 2, 2);
-	memset(m.b + 0x2000 + 3 * PG, 0x33, PG);   /* pfn 3 */
-	memset(m.b + 0x2000 + 4 * PG, 0x44, PG);   /* pfn 0x10 */
-	m.len = 0x2000 + 5 * PG + 100;              /* cut in pfn 0x11 */
+	memset(m.b + 0x2000 + 3 * PG, 0x33, PG); /* pfn 3 */
+	memset(m.b + 0x2000 + 4 * PG, 0x44, PG); /* pfn 0x10 */
+	m.len = 0x2000 + 5 * PG + 100;		 /* cut in pfn 0x11 */
 	assert_int_equal(kd_dump_open(&d, img_write(&m), err, sizeof(err)),
 			 KD_OK);
 	assert_true(kd_dump_info(d)->truncated);
@@ -263,8 +267,7 @@ static void test_runs_past_eof(void **state)
 
 static void test_huge_counts(void **state)
 {
-	static const uint64_t runs[2][2] = { { 0, 1 },
-					     { 0x100, 1ull << 50 } };
+	static const uint64_t runs[2][2] = { { 0, 1 }, { 0x100, 1ull << 50 } };
 	struct img m;
 	struct kd_dump *d = NULL;
 	char err[128];
@@ -356,7 +359,8 @@ static void test_bitmap(void **state)
 	assert_true(kd_dump_info(d)->pages == 5);
 	for (i = 0; i < 5; i++) {
 		assert_int_equal(kd_dump_read_physical(d, pfns[i] * PG + 100, b,
-						       8, &done), KD_OK);
+						       8, &done),
+				 KD_OK);
 		assert_int_equal(b[0], pfns[i] & 0xff);
 	}
 	assert_int_equal(kd_dump_read_physical(d, 2 * PG, b, 8, &done),
@@ -428,8 +432,7 @@ static void test_translate_x64(void **state)
 	put_pte(&m, 0x4000 + 16, 0x0000000500000000ull | 0x80);
 	kd_put_le64(m.b + 0x2000 + 0x10000 + 0x18, 0x1111222233334444ull);
 	kd_put_le64(m.b + 0x2000 + 0x11000 + 0x20, 0x5555666677778888ull);
-	kd_put_le64(m.b + 0x2000 + 0x200000 + 0x12345,
-		    0x9999aaaabbbbccccull);
+	kd_put_le64(m.b + 0x2000 + 0x200000 + 0x12345, 0x9999aaaabbbbccccull);
 	assert_int_equal(kd_dump_open(&d, img_write(&m), err, sizeof(err)),
 			 KD_OK);
 	assert_int_equal(kd_dump_translate(d, 0, va + 0x18, &pa), KD_OK);
@@ -452,8 +455,9 @@ static void test_translate_x64(void **state)
 			 KD_OK);
 	assert_true(kd_get_le64(b) == 0x9999aaaabbbbccccull);
 	/* 1 GiB page: translates, the frame is not in the dump. */
-	assert_int_equal(kd_dump_translate(d, 0, va + 0x40000000 + 0x1234567,
-					   &pa), KD_OK);
+	assert_int_equal(
+		kd_dump_translate(d, 0, va + 0x40000000 + 0x1234567, &pa),
+		KD_OK);
 	assert_true(pa == 0x41234567);
 	assert_int_equal(kd_dump_read_virtual(d, va + 0x41234567, b, 8, &done),
 			 KD_EFAULT);
@@ -509,7 +513,7 @@ static void test_x86_header(void **state)
 	kd_put_le64(body + 0x6020 + 8 * (va >> 30), 0x7000 | 1);
 	kd_put_le64(body + 0x7000 + 8 * ((va >> 21) & 0x1ff), 0x8000 | 3);
 	kd_put_le64(body + 0x8000 + 8 * ((va >> 12) & 0x1ff),
-		    0x9000 | 0x800);  /* transition */
+		    0x9000 | 0x800); /* transition */
 	assert_int_equal(kd_dump_open(&d, img_write(&m), err, sizeof(err)),
 			 KD_OK);
 	assert_true(kd_dump_info(d)->pae);
@@ -593,16 +597,16 @@ static void check_fixture(enum kdt_dg_arch arch, uint32_t type)
 		if (mp->kind == KDT_DG_MISSING ||
 		    (mp->kind == KDT_DG_USERONLY &&
 		     type == KD_DUMP_BITMAP_KERNEL)) {
-			assert_int_equal(kd_dump_read_virtual(d, mp->va, got,
-							      8, &done),
-					 KD_EFAULT);
+			assert_int_equal(
+				kd_dump_read_virtual(d, mp->va, got, 8, &done),
+				KD_EFAULT);
 			continue;
 		}
 		assert_int_equal(kd_dump_read_virtual(d, mp->va, got,
 						      sizeof(got), &done),
 				 KD_OK);
-		assert_true(kdt_dumpgen_phys(&g, mp->pa[0], want,
-					     sizeof(want)));
+		assert_true(
+			kdt_dumpgen_phys(&g, mp->pa[0], want, sizeof(want)));
 		assert_memory_equal(got, want, sizeof(want));
 		assert_string_equal((const char *)got, mp->tag);
 	}
@@ -610,8 +614,8 @@ static void check_fixture(enum kdt_dg_arch arch, uint32_t type)
 		uint8_t ctx[0x4D0];
 		size_t len = 0;
 
-		assert_int_equal(kd_dump_context(d, cpu, ctx, sizeof(ctx),
-						 &len), KD_OK);
+		assert_int_equal(
+			kd_dump_context(d, cpu, ctx, sizeof(ctx), &len), KD_OK);
 		assert_int_equal(len, g.ctx_len);
 		assert_memory_equal(ctx, g.ctx[cpu], g.ctx_len);
 	}

@@ -88,11 +88,11 @@ static void test_full64_header(void **state)
 	assert_int_equal(kd_get_le32(f + 0x30), 0x8664);
 	assert_int_equal(kd_get_le32(f + 0x34), 2);
 	assert_int_equal(kd_get_le32(f + 0x38), 0x1E);
-	assert_page_fill(f + 0x3C, 4);            /* padding stays PAGE */
+	assert_page_fill(f + 0x3C, 4); /* padding stays PAGE */
 	assert_int_equal(kd_get_le64(f + 0x40), 0xC0000005);
 	assert_int_equal(kd_get_le64(f + 0x48), 0xFFFFF80000400010ull);
 	assert_int_equal(kd_get_le64(f + 0x58), 0xDEAD);
-	assert_page_fill(f + 0x60, 32);           /* VersionUser */
+	assert_page_fill(f + 0x60, 32); /* VersionUser */
 	assert_int_equal(kd_get_le64(f + 0x80), g.kdbg);
 	/* PHYSICAL_MEMORY_DESCRIPTOR64 */
 	assert_int_equal(kd_get_le32(f + 0x88), 3);
@@ -104,7 +104,7 @@ static void test_full64_header(void **state)
 	assert_int_equal(kd_get_le64(f + 0xB0), 16);
 	assert_int_equal(kd_get_le64(f + 0xB8), 0x40000);
 	assert_int_equal(kd_get_le64(f + 0xC0), 8);
-	assert_page_fill(f + 0xC8, 16);           /* unused run slot */
+	assert_page_fill(f + 0xC8, 16); /* unused run slot */
 	/* CONTEXT: its own 0x4D0 bytes, PAGE after it */
 	assert_memory_equal(f + 0x348, g.ctx[0], 0x4D0);
 	assert_page_fill(f + 0x348 + 0x4D0, 16);
@@ -116,8 +116,8 @@ static void test_full64_header(void **state)
 	assert_int_equal(kd_get_le64(f + 0xFA8), 0x01DA000000000000ull);
 	assert_string_equal((const char *)f + 0xFB0, "openkd dumpgen fixture");
 	assert_int_equal(kd_get_le64(f + 0x1030), 36000000000ull);
-	assert_page_fill(f + 0x1040, 8);          /* ProductType, SuiteMask */
-	assert_page_fill(f + 0x1050, 4);          /* Attributes: unset */
+	assert_page_fill(f + 0x1040, 8); /* ProductType, SuiteMask */
+	assert_page_fill(f + 0x1050, 4); /* Attributes: unset */
 	assert_page_fill(f + 0x1FF0, 16);
 	/* Body: runs packed back to back from 0x2000. */
 	assert_true(kdt_dumpgen_phys(&g, 0x20000, pg, sizeof pg));
@@ -127,8 +127,8 @@ static void test_full64_header(void **state)
 	assert_memory_equal(f + 0x2000 + 0x100 * 4096, pg, 4096);
 	assert_true(kdt_dumpgen_phys(&g, 0x40007000, pg, sizeof pg));
 	assert_memory_equal(f + 0x2000 + (0x110 + 7) * 4096, pg, 4096);
-	assert_memory_equal(f + 0x2000 + (0x110 + 7) * 4096,
-			    "dumpgen x64 huge", 16);
+	assert_memory_equal(f + 0x2000 + (0x110 + 7) * 4096, "dumpgen x64 huge",
+			    16);
 	unlink(path);
 	free(f);
 	kdt_dumpgen_free(&g);
@@ -153,9 +153,10 @@ static void test_full64_vs_real_header(void **state)
 	unsigned int i, n;
 	struct stat st;
 	static const size_t same[][2] = {
-		{ 0x000, 0x3C }, { 0x40, 0x20 }, { 0x80, 8 }, { 0x88, 4 },
-		{ 0x90, 8 }, { 0x348, 0x4D0 }, { 0xF00, 0x1C },
-		{ 0xF98, 4 }, { 0xFA0, 8 }, { 0xFA8, 8 },
+		{ 0x000, 0x3C }, { 0x40, 0x20 }, { 0x80, 8 },
+		{ 0x88, 4 },	 { 0x90, 8 },	 { 0x348, 0x4D0 },
+		{ 0xF00, 0x1C }, { 0xF98, 4 },	 { 0xFA0, 8 },
+		{ 0xFA8, 8 },
 	};
 
 	(void)state;
@@ -199,8 +200,7 @@ static void test_full64_vs_real_header(void **state)
 	assert_true((uint64_t)st.st_blocks * 512 < 1024 * 1024);
 	f = head(path, 0x2000);
 	for (i = 0; i < KD_ARRAY_SIZE(same); i++)
-		assert_memory_equal(f + same[i][0], r + same[i][0],
-				    same[i][1]);
+		assert_memory_equal(f + same[i][0], r + same[i][0], same[i][1]);
 	/* Fields neither writer set read PAGE in both. */
 	assert_memory_equal(f + 0x3C, r + 0x3C, 4);
 	assert_memory_equal(f + 0x60, r + 0x60, 0x20);
@@ -245,8 +245,8 @@ static void check_bitmap(const struct kdt_dumpgen *g, uint32_t type,
 	if (g->bitmap_unaligned)
 		assert_int_equal(first, hsize + 0x38 + bits / 8);
 	else
-		assert_int_equal(first, (hsize + 0x38 + bits / 8 + 4095) &
-				 ~4095ull);
+		assert_int_equal(first,
+				 (hsize + 0x38 + bits / 8 + 4095) & ~4095ull);
 	present = kd_get_le64(b + 0x28);
 	want_present = 0x100 + 16 + (g->ptr64 ? 8 : 0);
 	if (type == KD_DUMP_BITMAP_KERNEL)
@@ -305,8 +305,10 @@ static void test_hdr32(void **state)
 
 	(void)state;
 	for (pae = 0; pae < 2; pae++) {
-		assert_int_equal(kdt_dumpgen_build(&g, pae ? KDT_DG_X86_PAE :
-						   KDT_DG_X86, 2), KD_OK);
+		assert_int_equal(
+			kdt_dumpgen_build(&g, pae ? KDT_DG_X86_PAE : KDT_DG_X86,
+					  2),
+			KD_OK);
 		tpath(path, sizeof path, "full32.dmp");
 		assert_int_equal(kdt_dumpgen_write(&g, path, KD_DUMP_FULL),
 				 KD_OK);
@@ -355,7 +357,7 @@ static void test_hdr32(void **state)
 
 struct seen {
 	uint64_t calls;
-	uint64_t bad;   /* callback asked for a page outside the runs */
+	uint64_t bad; /* callback asked for a page outside the runs */
 	uint64_t cancel_after;
 	uint64_t progress_calls;
 };
@@ -370,7 +372,8 @@ static const struct kd_dump_run *many_runs(unsigned int *n)
 		r[i].base_page = base;
 		r[i].page_count = 1 + i % 3;
 		/* gaps 1..7 pages, and one big gap of 1000 pages */
-		base += r[i].page_count + 1 + (i * 7) % 7 + (i == 50 ? 1000 : 0);
+		base += r[i].page_count + 1 + (i * 7) % 7 +
+			(i == 50 ? 1000 : 0);
 	}
 	*n = 100;
 	return r;
@@ -419,7 +422,7 @@ static void test_merge_runs(void **state)
 		p.type = KD_DUMP_FULL;
 		p.ptr64 = width;
 		p.machine = width ? KD_DUMP_MACHINE_AMD64 :
-			    KD_DUMP_MACHINE_I386;
+				    KD_DUMP_MACHINE_I386;
 		p.runs = r;
 		p.nruns = n;
 		p.read_page = tagged_page;
@@ -456,11 +459,11 @@ static void test_merge_runs(void **state)
 				for (i = 0; i < n; i++)
 					if (pfn >= r[i].base_page &&
 					    pfn < r[i].base_page +
-						  r[i].page_count)
+							    r[i].page_count)
 						in = true;
 				if (in)
-					assert_int_equal(v, pfn |
-						0x5000000000000000ull);
+					assert_int_equal(
+						v, pfn | 0x5000000000000000ull);
 				else
 					assert_int_equal(v, 0);
 				off += 4096;
@@ -553,8 +556,7 @@ static void test_io_error(void **state)
 	p.nruns = 1;
 	p.read_page = seen_page;
 	/* Cannot create. */
-	assert_int_equal(kd_dump_write("/nonexistent-dir/x.dmp", &p),
-			 KD_ERROR);
+	assert_int_equal(kd_dump_write("/nonexistent-dir/x.dmp", &p), KD_ERROR);
 	assert_non_null(strstr(kd_error_last()->message, "/nonexistent-dir"));
 	/* The file-size limit plays a full disk. */
 	tpath(path, sizeof path, "full.dmp");
@@ -647,14 +649,15 @@ static void round_trip(enum kdt_dg_arch arch, uint32_t type, bool unaligned)
 	assert_int_equal(in->bugcheck_code, 0x1E);
 	assert_int_equal(in->bugcheck_params[0], 0xC0000005);
 	assert_false(in->truncated);
-	assert_int_equal(in->pages, 0x100 + 16 + (g.ptr64 ? 8 : 0) -
-			 (type == KD_DUMP_BITMAP_KERNEL ? 1 : 0));
+	assert_int_equal(in->pages,
+			 0x100 + 16 + (g.ptr64 ? 8 : 0) -
+				 (type == KD_DUMP_BITMAP_KERNEL ? 1 : 0));
 	/* Physical: one page of each run. */
 	for (i = 0; i < g.nruns; i++) {
 		pa = (g.runs[i].base_page + g.runs[i].page_count - 1) * 4096;
 		assert_true(kdt_dumpgen_phys(&g, pa, want, 4096));
-		assert_int_equal(kd_dump_read_physical(d, pa, got, 4096,
-						       &done), KD_OK);
+		assert_int_equal(kd_dump_read_physical(d, pa, got, 4096, &done),
+				 KD_OK);
 		assert_memory_equal(got, want, 4096);
 	}
 	/* Virtual: every mapping reads (or fails) as built. */
@@ -675,9 +678,9 @@ static void round_trip(enum kdt_dg_arch arch, uint32_t type, bool unaligned)
 			if (type == KD_DUMP_BITMAP_KERNEL) {
 				assert_int_equal(rc, KD_EFAULT);
 				/* translation works, the data is not there */
-				assert_int_equal(kd_dump_translate(d, 0, m->va,
-								   &pa0),
-						 KD_OK);
+				assert_int_equal(
+					kd_dump_translate(d, 0, m->va, &pa0),
+					KD_OK);
 				assert_int_equal(pa0, m->pa[0]);
 				break;
 			}
@@ -686,12 +689,15 @@ static void round_trip(enum kdt_dg_arch arch, uint32_t type, bool unaligned)
 			break;
 		default:
 			for (k = 0; k < m->npages && k < 4; k++) {
-				assert_int_equal(kd_dump_translate(d, 0,
-					m->va + k * 4096ull + 0x123, &pa0),
+				assert_int_equal(
+					kd_dump_translate(d, 0,
+							  m->va + k * 4096ull +
+								  0x123,
+							  &pa0),
 					KD_OK);
 				assert_int_equal(pa0, m->pa[k] + 0x123);
-				assert_true(kdt_dumpgen_phys(&g, m->pa[k],
-					want + k * 4096, 4096));
+				assert_true(kdt_dumpgen_phys(
+					&g, m->pa[k], want + k * 4096, 4096));
 			}
 			rc = kd_dump_read_virtual(d, m->va, got, k * 4096,
 						  &done);
@@ -762,7 +768,8 @@ static void test_big_sparse(void **state)
 	(void)state;
 	tpath(path, sizeof path, "big.dmp");
 	assert_int_equal(kdt_dumpgen_write_big(path, 64ull << 20, 16,
-					       KD_DUMP_BITMAP_FULL, &b), KD_OK);
+					       KD_DUMP_BITMAP_FULL, &b),
+			 KD_OK);
 	assert_int_equal(stat(path, &st), 0);
 	/* 64 MiB: 16384 bits = 2 KiB bitmap, FirstPage page aligned */
 	assert_int_equal((uint64_t)st.st_size, 0x3000 + (64ull << 20));
@@ -772,9 +779,10 @@ static void test_big_sparse(void **state)
 	assert_int_equal(kd_dump_open(&d, path, err, sizeof err), KD_OK);
 	for (pfn = b.first_data_pfn; pfn < b.first_data_pfn + 64; pfn += 7) {
 		kdt_dumpgen_big_page(&b, pfn, want);
-		assert_int_equal(kd_dump_read_virtual(d, KDT_DG_BIG_VA +
-						      pfn * 4096, got, 4096,
-						      &done), KD_OK);
+		assert_int_equal(
+			kd_dump_read_virtual(d, KDT_DG_BIG_VA + pfn * 4096, got,
+					     4096, &done),
+			KD_OK);
 		assert_memory_equal(got, want, 4096);
 	}
 	kd_dump_close(d);

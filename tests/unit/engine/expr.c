@@ -33,7 +33,7 @@ struct fake {
 	struct kd_target t;
 	uint8_t mem[MEM_SIZE];
 	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
-	uint8_t *image;      /* ntoskrnl.exe laid out by sections, or NULL */
+	uint8_t *image; /* ntoskrnl.exe laid out by sections, or NULL */
 	uint64_t image_base;
 	uint32_t image_size;
 };
@@ -337,8 +337,7 @@ static void test_expr__numbers(void **state)
 	assert_int_equal(ev(e, "0y101"), 5);
 	assert_int_equal(ev(e, "10h"), 0x10);
 	assert_int_equal(ev(e, "0ah"), 0xa);
-	assert_true(ev(e, "fffff800`00401000") ==
-		    UINT64_C(0xfffff80000401000));
+	assert_true(ev(e, "fffff800`00401000") == UINT64_C(0xfffff80000401000));
 	assert_true(ev(e, "0xffffffff`ffffffff") == UINT64_MAX);
 	assert_int_equal(ev(e, "  42  "), 0x42);
 	/* A word that is hexadecimal is a number even if it could be a
@@ -501,7 +500,7 @@ static void test_expr__registers(void **state)
 	assert_true(ev(e, ".") == UINT64_C(0xfffff80000401000));
 	assert_true(ev(e, ".+5") == UINT64_C(0xfffff80000401005));
 	assert_true(ev(e, "rax+rbx") == UINT64_C(0x1122334455667788) +
-						 UINT64_C(0xfedcba9876543210));
+						UINT64_C(0xfedcba9876543210));
 	/* Control registers through KSPECIAL. */
 	assert_int_equal(ev(e, "cr0"), 0x80050033);
 	assert_true(ev(e, "cr3") == CR3_VALUE);
@@ -530,11 +529,9 @@ static void test_expr__pseudo(void **state)
 	assert_int_equal(ev(e, "$t0"), 0);
 	assert_int_equal(kd_pseudo_reg_set(e->s, "$t0", 3, 0x1234), KD_OK);
 	assert_int_equal(kd_pseudo_reg_set(e->s, "@$t19", 5, 7), KD_OK);
-	assert_int_equal(kd_pseudo_reg_set(e->s, "$t20", 4, 7),
-			 KD_ENOTFOUND);
+	assert_int_equal(kd_pseudo_reg_set(e->s, "$t20", 4, 7), KD_ENOTFOUND);
 	assert_int_equal(kd_pseudo_reg_set(e->s, "$ip", 3, 7), KD_ENOTSUP);
-	assert_int_equal(kd_pseudo_reg_set(e->s, "$nope", 5, 7),
-			 KD_ENOTFOUND);
+	assert_int_equal(kd_pseudo_reg_set(e->s, "$nope", 5, 7), KD_ENOTFOUND);
 	assert_int_equal(ev(e, "@$t0+$t19"), 0x123b);
 	assert_int_equal(ev_err(e, "$nope", NULL), KD_ENOTFOUND);
 	assert_string_equal(run(e, "? @$nope+1"),
@@ -548,8 +545,7 @@ static void test_expr__memory(void **state)
 	assert_true(ev(e, "poi(rsp)") == UINT64_C(0xfffff80000402345));
 	assert_true(ev(e, "poi(rsp+8)") == MEM_BASE + 0x100);
 	assert_true(ev(e, "poi(poi(rsp+8))") == UINT64_C(0x0807060504030201));
-	assert_true(ev(e, "poi rsp+8") ==
-		    UINT64_C(0xfffff80000402345) + 8);
+	assert_true(ev(e, "poi rsp+8") == UINT64_C(0xfffff80000402345) + 8);
 	assert_true(ev(e, "qwo(@rsp+8)") == MEM_BASE + 0x100);
 	assert_int_equal(ev(e, "dwo(fffff800`10000100)"), 0x04030201);
 	assert_int_equal(ev(e, "wo(fffff800`10000101)"), 0x0302);
@@ -560,10 +556,8 @@ static void test_expr__memory(void **state)
 	assert_int_equal(ev_err(e, "poi(0)", NULL), KD_EFAULT);
 	/* The last readable dword, then one byte beyond. */
 	assert_int_equal(ev(e, "dwo(fffff800`1000fffc)"), 0);
-	assert_int_equal(ev_err(e, "dwo(fffff800`1000fffd)", NULL),
-			 KD_EFAULT);
-	assert_string_equal(run(e, "? poi(0)"),
-			    "Memory access error at ')'\n");
+	assert_int_equal(ev_err(e, "dwo(fffff800`1000fffd)", NULL), KD_EFAULT);
+	assert_string_equal(run(e, "? poi(0)"), "Memory access error at ')'\n");
 	assert_string_equal(run(e, "? poi(0)+5"),
 			    "Memory access error at ')+5'\n");
 }
@@ -593,8 +587,7 @@ static void test_expr__messages(void **state)
 			    "        ^ Syntax error in '? 1+'\n");
 	assert_string_equal(run(e, "? (1"),
 			    "        ^ Syntax error in '? (1'\n");
-	assert_string_equal(run(e, "? 1/0"),
-			    "Divide by zero error at '0'\n");
+	assert_string_equal(run(e, "? 1/0"), "Divide by zero error at '0'\n");
 	assert_string_equal(run(e, "? 5 % (3-3)"),
 			    "Divide by zero error at '(3-3)'\n");
 	assert_string_equal(run(e, "? foo+1"),
@@ -612,8 +605,7 @@ static void test_expr__messages(void **state)
 	e->s->ncpus = 1;
 	/* A dormant session: registers fail cleanly. */
 	e->s->target = NULL;
-	assert_string_equal(run(e, "? rax"),
-			    "Bad register error at 'rax'\n");
+	assert_string_equal(run(e, "? rax"), "Bad register error at 'rax'\n");
 	assert_string_equal(run(e, "? poi(10)"),
 			    "Memory access error at ')'\n");
 	assert_string_equal(run(e, "? 2*3"),
@@ -626,7 +618,8 @@ static void test_expr__formats(void **state)
 	struct env *e = *state;
 
 	/* The value of the WinDbg documentation's example, in UTC. */
-	assert_string_equal(run(e, ".formats 1c407e62"),
+	assert_string_equal(
+		run(e, ".formats 1c407e62"),
 		"Evaluate expression:\n"
 		"  Hex:     00000000`1c407e62\n"
 		"  Decimal: 473988706\n"
@@ -638,7 +631,8 @@ static void test_expr__formats(void **state)
 		"  Time:    Mon Jan  7 23:31:46 1985\n"
 		"  Float:   low 6.36908e-022 high 0\n"
 		"  Double:  2.34182e-315\n");
-	assert_string_equal(run(e, ".formats 57724231h"),
+	assert_string_equal(
+		run(e, ".formats 57724231h"),
 		"Evaluate expression:\n"
 		"  Hex:     00000000`57724231\n"
 		"  Decimal: 1467105841\n"
@@ -651,7 +645,8 @@ static void test_expr__formats(void **state)
 		"  Float:   low 2.66366e+014 high 0\n"
 		"  Double:  7.24847e-315\n");
 	/* CR0-like value: a 32-bit number past 2038 is not a CRT time. */
-	assert_string_equal(run(e, ".formats 80050031"),
+	assert_string_equal(
+		run(e, ".formats 80050031"),
 		"Evaluate expression:\n"
 		"  Hex:     00000000`80050031\n"
 		"  Decimal: 2147811377\n"
@@ -664,7 +659,8 @@ static void test_expr__formats(void **state)
 		"  Float:   low -4.59246e-040 high 0\n"
 		"  Double:  1.06116e-314\n");
 	/* 64-bit values are FILETIMEs (with milliseconds). */
-	assert_string_equal(run(e, ".formats 01d2b4ef`0d6c2a8b"),
+	assert_string_equal(
+		run(e, ".formats 01d2b4ef`0d6c2a8b"),
 		"Evaluate expression:\n"
 		"  Hex:     01d2b4ef`0d6c2a8b\n"
 		"  Decimal: 131366277962541707\n"
@@ -676,7 +672,8 @@ static void test_expr__formats(void **state)
 		"  Time:    Fri Apr 14 07:16:36.254 2017 (UTC + 0:00)\n"
 		"  Float:   low 7.27743e-031 high 7.74014e-038\n"
 		"  Double:  6.98334e-300\n");
-	assert_string_equal(run(e, ".formats -1"),
+	assert_string_equal(
+		run(e, ".formats -1"),
 		"Evaluate expression:\n"
 		"  Hex:     ffffffff`ffffffff\n"
 		"  Decimal: -1\n"
@@ -688,7 +685,8 @@ static void test_expr__formats(void **state)
 		"  Time:    ***** Invalid FILETIME\n"
 		"  Float:   low -1.#QNAN high -1.#QNAN\n"
 		"  Double:  -1.#QNAN\n");
-	assert_string_equal(run(e, ".formats 7f800000"),
+	assert_string_equal(
+		run(e, ".formats 7f800000"),
 		"Evaluate expression:\n"
 		"  Hex:     00000000`7f800000\n"
 		"  Decimal: 2139095040\n"

@@ -32,8 +32,8 @@ static int setup(void **state)
 {
 	struct fake_env *e = fake_env_new();
 	struct fake_target *f = e->f;
-	static const uint8_t mz[16] = { 0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0,
-					4, 0, 0, 0, 0xff, 0xff, 0, 0 };
+	static const uint8_t mz[16] = { 0x4d, 0x5a, 0x90, 0, 3,	   0,	 0, 0,
+					4,    0,    0,	  0, 0xff, 0xff, 0, 0 };
 	uint8_t *d, *ph;
 	size_t i;
 
@@ -140,13 +140,11 @@ static void test_engine_mem__defaults_and_repeat(void **state)
 	assert_int_equal(count_lines(out), 8);
 	out = fake_run(e, "dp fffff800`00401000");
 	assert_int_equal(count_lines(out), 8);
-	assert_memory_equal(out, "fffff800`00401000  00000003`00905a4d ",
-			    37);
+	assert_memory_equal(out, "fffff800`00401000  00000003`00905a4d ", 37);
 	/* d after dq keeps the dq layout and continues. */
 	fake_run(e, "dq fffff800`00401000 L2");
 	out = fake_run(e, "d");
-	assert_memory_equal(out, "fffff800`00401010  17161514`13121110 ",
-			    37);
+	assert_memory_equal(out, "fffff800`00401010  17161514`13121110 ", 37);
 	out = fake_run(e, "dw fffff800`00401000");
 	assert_int_equal(count_lines(out), 8);
 }
@@ -165,7 +163,7 @@ static void test_engine_mem__start_at_rip(void **state)
 	/* Too much for a sandboxed session: WinDbg's range error. */
 	out = fake_run(e, "db fffff800`00401000 L?200000");
 	assert_string_equal(out, "    ^ Range error in "
-			    "'db fffff800`00401000 L?200000'\n");
+				 "'db fffff800`00401000 L?200000'\n");
 	assert_int_equal(e->rc, KD_EINVAL);
 	fake_run(e, "s -b 0 L?1000000 1");
 	assert_int_equal(e->rc, KD_EINVAL);
@@ -205,13 +203,11 @@ static void test_engine_mem__dps(void **state)
 	const char *nl;
 
 	/* Value first; a symbol may follow when the symbols resolve. */
-	assert_memory_equal(out, "fffff800`00401380  fffff800`00401000",
-			    36);
+	assert_memory_equal(out, "fffff800`00401380  fffff800`00401000", 36);
 	assert_true(out[36] == '\n' || out[36] == ' ');
 	nl = strchr(out, '\n');
 	assert_non_null(nl);
-	assert_memory_equal(nl + 1, "fffff800`00401388  00000000`00001234",
-			    36);
+	assert_memory_equal(nl + 1, "fffff800`00401388  00000000`00001234", 36);
 	assert_string_equal(fake_run(e, "dds fffff800`00402000 L1"),
 			    "fffff800`00402000  ????????\n");
 }
@@ -352,8 +348,8 @@ static void test_engine_mem__pte(void **state)
 	struct fake_env *e = *state;
 
 	assert_string_equal(
-		fake_run(e, "!pte fffff800`00401abc"),
-		PTE_HDR "VA fffff80000401abc\n"
+		fake_run(e, "!pte fffff800`00401abc"), PTE_HDR
+		"VA fffff80000401abc\n"
 		"PXE at 0000000000100F80    PPE at 0000000000101000    "
 		"PDE at 0000000000102010    PTE at 0000000000103008\n"
 		"contains 0000000000101063  contains 0000000000102063  "
@@ -363,21 +359,21 @@ static void test_engine_mem__pte(void **state)
 	assert_string_equal(
 		fake_run(e, "!pte fffff800`00654321"),
 		PTE_HDR "VA fffff80000654321\n"
-		"PXE at 0000000000100F80    PPE at 0000000000101000    "
-		"PDE at 0000000000102018\n"
-		"contains 0000000000101063  contains 0000000000102063  "
-		"contains 00000000004001E3\n"
-		"pfn 101       ---DA--KWEV  pfn 102       ---DA--KWEV  "
-		"pfn 400       -GLDA--KWEV  LARGE PAGE pfn 454\n");
+			"PXE at 0000000000100F80    PPE at 0000000000101000    "
+			"PDE at 0000000000102018\n"
+			"contains 0000000000101063  contains 0000000000102063  "
+			"contains 00000000004001E3\n"
+			"pfn 101       ---DA--KWEV  pfn 102       ---DA--KWEV  "
+			"pfn 400       -GLDA--KWEV  LARGE PAGE pfn 454\n");
 	assert_string_equal(
 		fake_run(e, "!pte fffff800`00800000"),
 		PTE_HDR "VA fffff80000800000\n"
-		"PXE at 0000000000100F80    PPE at 0000000000101000    "
-		"PDE at 0000000000102020\n"
-		"contains 0000000000101063  contains 0000000000102063  "
-		"contains 0000000000000000\n"
-		"pfn 101       ---DA--KWEV  pfn 102       ---DA--KWEV  "
-		"not valid\n");
+			"PXE at 0000000000100F80    PPE at 0000000000101000    "
+			"PDE at 0000000000102020\n"
+			"contains 0000000000101063  contains 0000000000102063  "
+			"contains 0000000000000000\n"
+			"pfn 101       ---DA--KWEV  pfn 102       ---DA--KWEV  "
+			"not valid\n");
 	assert_int_equal(e->rc, KD_OK);
 }
 

@@ -71,9 +71,8 @@ static int fake_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
 			       done);
 }
 
-static int fake_write_virtual(struct kd_target *t, unsigned cpu,
-			      uint64_t va, const void *buf, size_t len,
-			      size_t *done)
+static int fake_write_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
+			      const void *buf, size_t len, size_t *done)
 {
 	struct fake_target *f = (struct fake_target *)t;
 
@@ -90,7 +89,8 @@ static int fake_read_physical(struct kd_target *t, uint64_t pa, void *buf,
 
 	if (pa < FAKE_PHYS_SIZE)
 		n = FAKE_PHYS_SIZE - (size_t)pa < len ?
-		    FAKE_PHYS_SIZE - (size_t)pa : len;
+			    FAKE_PHYS_SIZE - (size_t)pa :
+			    len;
 	memcpy(buf, f->phys + (n ? pa : 0), n);
 	*done = n;
 	return n ? KD_OK : KD_EFAULT;
@@ -104,15 +104,15 @@ static int fake_write_physical(struct kd_target *t, uint64_t pa,
 
 	if (pa < FAKE_PHYS_SIZE)
 		n = FAKE_PHYS_SIZE - (size_t)pa < len ?
-		    FAKE_PHYS_SIZE - (size_t)pa : len;
+			    FAKE_PHYS_SIZE - (size_t)pa :
+			    len;
 	memcpy(f->phys + (n ? pa : 0), buf, n);
 	*done = n;
 	return n ? KD_OK : KD_EFAULT;
 }
 
-static int fake_read_control(struct kd_target *t, unsigned cpu,
-			     uint64_t sel, void *buf, size_t len,
-			     size_t *done)
+static int fake_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
+			     void *buf, size_t len, size_t *done)
 {
 	struct fake_target *f = (struct fake_target *)t;
 
@@ -122,8 +122,7 @@ static int fake_read_control(struct kd_target *t, unsigned cpu,
 	return kd_amd64_kspecial_encode(buf, len, done, &f->ks);
 }
 
-static int fake_get_context(struct kd_target *t, unsigned cpu,
-			    uint8_t *ctx)
+static int fake_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 {
 	(void)cpu;
 	memcpy(ctx, ((struct fake_target *)t)->ctx, KD_AMD64_CONTEXT_SIZE);

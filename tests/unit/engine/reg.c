@@ -62,10 +62,10 @@ static int setup(void **state)
 	size_t i;
 
 	for (i = 0; i < KD_ARRAY_SIZE(sample); i++)
-		assert_int_equal(kd_amd64_context_set(e->f->ctx,
-						      KD_AMD64_CONTEXT_SIZE,
-						      sample[i].reg,
-						      sample[i].v), KD_OK);
+		assert_int_equal(
+			kd_amd64_context_set(e->f->ctx, KD_AMD64_CONTEXT_SIZE,
+					     sample[i].reg, sample[i].v),
+			KD_OK);
 	e->f->ks.cr0 = 0x80050033;
 	e->f->ks.cr3 = 0x1aa000;
 	e->f->ks.cr4 = 0x350ef8;
@@ -261,14 +261,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(n) cmocka_unit_test_setup_teardown(n, setup, teardown)
-		T(test_engine_reg__layout),
-		T(test_engine_reg__flags_line),
-		T(test_engine_reg__single),
-		T(test_engine_reg__special),
-		T(test_engine_reg__set),
-		T(test_engine_reg__errors),
-		T(test_engine_reg__tilde),
-		T(test_engine_reg__triage_context),
+		T(test_engine_reg__layout), T(test_engine_reg__flags_line),
+		T(test_engine_reg__single), T(test_engine_reg__special),
+		T(test_engine_reg__set),    T(test_engine_reg__errors),
+		T(test_engine_reg__tilde),  T(test_engine_reg__triage_context),
 #undef T
 	};
 

@@ -22,8 +22,9 @@ static uint8_t buf[KD_SRVMSG_MAX_MSG + 16];
 
 static void layout(void **state)
 {
-	static const uint8_t want[] = { 0x01, 0x01, 0x00, 0x00, 0x05, 0x00,
-					0x00, 0x00, 'r', ' ', 'r', 'i', 'p' };
+	static const uint8_t want[] = { 0x01, 0x01, 0x00, 0x00, 0x05,
+					0x00, 0x00, 0x00, 'r',	' ',
+					'r',  'i',  'p' };
 	struct kd_srvmsg m;
 	size_t n = 0;
 
@@ -77,22 +78,20 @@ static void roundtrip_all_types(void **state)
 		const char *why = "x";
 
 		assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf),
-						  cases[i].type,
-						  cases[i].text, len, &n),
+						  cases[i].type, cases[i].text,
+						  len, &n),
 				 KD_OK);
 		assert_int_equal(n, KD_SRVMSG_HDR + len);
-		assert_int_equal(kd_srvmsg_decode(buf, n,
-						  cases[i].from_client, &m,
-						  &why),
+		assert_int_equal(kd_srvmsg_decode(buf, n, cases[i].from_client,
+						  &m, &why),
 				 KD_OK);
 		assert_null(why);
 		assert_int_equal(m.type, cases[i].type);
 		assert_int_equal(m.len, len);
 		assert_memory_equal(m.text, cases[i].text, len);
 		/* The other direction refuses it. */
-		assert_int_equal(kd_srvmsg_decode(buf, n,
-						  !cases[i].from_client, &m,
-						  &why),
+		assert_int_equal(kd_srvmsg_decode(buf, n, !cases[i].from_client,
+						  &m, &why),
 				 KD_EPROTO);
 		assert_non_null(why);
 	}
@@ -108,12 +107,12 @@ static void encode_bounds(void **state)
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);
 	/* Lines: 4096 bytes fit, 4097 do not. */
-	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), KD_SRVMSG_LINE,
-					  big, KD_SRVMSG_MAX_LINE, &n),
+	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), KD_SRVMSG_LINE, big,
+					  KD_SRVMSG_MAX_LINE, &n),
 			 KD_OK);
 	assert_int_equal(n, KD_SRVMSG_HDR + KD_SRVMSG_MAX_LINE);
-	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), KD_SRVMSG_LINE,
-					  big, KD_SRVMSG_MAX_LINE + 1, &n),
+	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), KD_SRVMSG_LINE, big,
+					  KD_SRVMSG_MAX_LINE + 1, &n),
 			 KD_EINVAL);
 	assert_int_equal(n, 0);
 	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), KD_SRVMSG_OUTPUT,
@@ -144,12 +143,11 @@ static void encode_bounds(void **state)
 	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), 0x05, "", 0, &n),
 			 KD_EINVAL);
 	/* Buffer too small. */
-	assert_int_equal(kd_srvmsg_encode(buf, 7, KD_SRVMSG_BREAK, NULL, 0,
-					  &n),
+	assert_int_equal(kd_srvmsg_encode(buf, 7, KD_SRVMSG_BREAK, NULL, 0, &n),
 			 KD_EBUFS);
-	assert_int_equal(kd_srvmsg_encode(buf, 10, KD_SRVMSG_LINE, "abc", 3,
-					  &n),
-			 KD_EBUFS);
+	assert_int_equal(
+		kd_srvmsg_encode(buf, 10, KD_SRVMSG_LINE, "abc", 3, &n),
+		KD_EBUFS);
 	/* UTF-8 passes in lines. */
 	assert_int_equal(kd_srvmsg_encode(buf, sizeof(buf), KD_SRVMSG_LINE,
 					  ".echo \xc3\xa9t\xc3\xa9", 10, &n),
@@ -164,9 +162,9 @@ static void decode_rejects(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(kd_srvmsg_encode(b, sizeof(b), KD_SRVMSG_LINE, "r",
-					  1, &n),
-			 KD_OK);
+	assert_int_equal(
+		kd_srvmsg_encode(b, sizeof(b), KD_SRVMSG_LINE, "r", 1, &n),
+		KD_OK);
 	assert_int_equal(n, 9);
 	/* Truncated header and text. */
 	assert_int_equal(kd_srvmsg_decode(b, 7, true, &m, &why), KD_ETRUNC);
@@ -209,10 +207,10 @@ static void decode_rejects(void **state)
 	buf[1] = KD_SRVMSG_LINE;
 	buf[2] = buf[3] = 0;
 	kd_put_le32(buf + 4, KD_SRVMSG_MAX_LINE + 1);
-	assert_int_equal(kd_srvmsg_decode(buf, KD_SRVMSG_HDR +
-						       KD_SRVMSG_MAX_LINE + 1,
-					  true, &m, &why),
-			 KD_EPROTO);
+	assert_int_equal(
+		kd_srvmsg_decode(buf, KD_SRVMSG_HDR + KD_SRVMSG_MAX_LINE + 1,
+				 true, &m, &why),
+		KD_EPROTO);
 	assert_string_equal(why, "command line too long");
 	assert_int_equal(m.len, 0);
 }

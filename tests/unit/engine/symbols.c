@@ -41,8 +41,8 @@ struct fake {
 	uint64_t rip;
 };
 
-static int fake_read(struct kd_target *t, unsigned cpu, uint64_t va,
-		     void *buf, size_t len, size_t *done)
+static int fake_read(struct kd_target *t, unsigned cpu, uint64_t va, void *buf,
+		     size_t len, size_t *done)
 {
 	struct fake *f = (struct fake *)t;
 	size_t got = 0;
@@ -119,14 +119,14 @@ struct img_export {
 };
 
 struct image {
-	const char *file;      /* "ntoskrnl.exe" */
-	const char *modname;   /* WinDbg's name */
+	const char *file;    /* "ntoskrnl.exe" */
+	const char *modname; /* WinDbg's name */
 	uint8_t *raw;
 	size_t raw_len;
 	uint64_t base;
 	uint32_t size;
 	uint32_t timestamp;
-	uint8_t *mapped;       /* SizeOfImage bytes */
+	uint8_t *mapped; /* SizeOfImage bytes */
 	struct img_export exp[256];
 	unsigned nexp;
 };
@@ -142,8 +142,14 @@ static const char *const img_names[] = {
 static struct image imgs[NIMG];
 static char objdump_path[] = "/usr/bin/objdump";
 
-static uint32_t rd32(const uint8_t *p) { return kd_get_le32(p); }
-static uint16_t rd16(const uint8_t *p) { return kd_get_le16(p); }
+static uint32_t rd32(const uint8_t *p)
+{
+	return kd_get_le32(p);
+}
+static uint16_t rd16(const uint8_t *p)
+{
+	return kd_get_le16(p);
+}
 
 /* Map the file's headers and sections into img->mapped. */
 static void image_map(struct image *img)
@@ -387,8 +393,7 @@ static const char *run(struct env *e, const char *cmd, int want_rc)
 }
 
 /* The @p n-th line (0-based) of @p text, copied into @p buf. */
-static const char *line_of(const char *text, unsigned n, char *buf,
-			   size_t cap)
+static const char *line_of(const char *text, unsigned n, char *buf, size_t cap)
 {
 	const char *p = text;
 	size_t len;
@@ -445,8 +450,9 @@ static void test_module_list(void **state)
 		assert_int_equal(m->timestamp, imgs[i].timestamp);
 		assert_string_equal(m->image, imgs[i].file);
 		assert_ptr_equal(kd_module_by_addr(e->s, imgs[i].base + 5), m);
-		assert_ptr_equal(kd_module_by_addr(e->s,
-			imgs[i].base + imgs[i].size - 1), m);
+		assert_ptr_equal(kd_module_by_addr(
+					 e->s, imgs[i].base + imgs[i].size - 1),
+				 m);
 	}
 	assert_null(kd_module_by_addr(e->s, imgs[0].base - 1));
 	assert_null(kd_module_by_addr(e->s, imgs[0].base + imgs[0].size));
@@ -464,19 +470,21 @@ static void test_lm(void **state)
 	char line[256], want[256];
 	unsigned i;
 
-	assert_string_equal(line_of(out, 0, line, sizeof(line)),
+	assert_string_equal(
+		line_of(out, 0, line, sizeof(line)),
 		"start             end                 module name");
 	assert_int_equal(count_lines(out), 1 + NIMG);
 	/* Sorted by address; the kdsim images are loaded in this order. */
 	for (i = 0; i < NIMG; i++) {
 		snprintf(want, sizeof(want), "%s %s   %-10s %-22s %s",
 			 fmt_addr(imgs[i].base),
-			 fmt_addr(imgs[i].base + imgs[i].size),
-			 imgs[i].modname, "(export symbols)", imgs[i].file);
+			 fmt_addr(imgs[i].base + imgs[i].size), imgs[i].modname,
+			 "(export symbols)", imgs[i].file);
 		assert_string_equal(line_of(out, i + 1, line, sizeof(line)),
 				    want);
 	}
-	assert_string_equal(line_of(out, 1, line, sizeof(line)) + 17 + 1 + 17,
+	assert_string_equal(
+		line_of(out, 1, line, sizeof(line)) + 17 + 1 + 17,
 		"   nt         (export symbols)       ntoskrnl.exe");
 
 	out = run(e, "lm m s*", KD_OK);
@@ -485,11 +493,11 @@ static void test_lm(void **state)
 	assert_non_null(strstr(out, "   simnet     (export symbols)"));
 
 	out = run(e, "lmvm nt", KD_OK);
-	assert_non_null(strstr(out,
-		"   nt         (export symbols)       ntoskrnl.exe\n"
-		"    Loaded symbol image file: ntoskrnl.exe\n"
-		"    Image path: \\SystemRoot\\system32\\ntoskrnl.exe\n"
-		"    Image name: ntoskrnl.exe\n"));
+	assert_non_null(strstr(
+		out, "   nt         (export symbols)       ntoskrnl.exe\n"
+		     "    Loaded symbol image file: ntoskrnl.exe\n"
+		     "    Image path: \\SystemRoot\\system32\\ntoskrnl.exe\n"
+		     "    Image name: ntoskrnl.exe\n"));
 	snprintf(want, sizeof(want), "    ImageSize:        %08X\n",
 		 imgs[0].size);
 	assert_non_null(strstr(out, want));
@@ -504,8 +512,8 @@ static void test_lm(void **state)
 	assert_non_null(strstr(out, "    Image name: hal.dll\n"));
 	out = run(e, "lmsm", KD_OK);
 	assert_non_null(strstr(line_of(out, 1, line, sizeof(line)), " hal "));
-	assert_non_null(strstr(line_of(out, 5, line, sizeof(line)),
-			       " simnet "));
+	assert_non_null(
+		strstr(line_of(out, 5, line, sizeof(line)), " simnet "));
 	run(e, "lm q", KD_EINVAL);
 	run(e, "lm m", KD_EINVAL);
 }
@@ -563,15 +571,16 @@ static void test_exports_both_ways(void **state)
 			assert_int_equal(kd_sym_lookup(e->s, name, &addr),
 					 KD_OK);
 			assert_int_equal(addr, va);
-			assert_int_equal(kd_sym_format(e->s, va, sym,
-						       sizeof(sym)), KD_OK);
+			assert_int_equal(
+				kd_sym_format(e->s, va, sym, sizeof(sym)),
+				KD_OK);
 			bang = strchr(sym, '!');
 			assert_non_null(bang);
 			assert_int_equal(bang - sym, strlen(img->modname));
 			assert_memory_equal(sym, img->modname, bang - sym);
 			/* Aliases share an address: any of them is right. */
-			assert_true(rva_has_name(img, img->exp[j].rva,
-						 bang + 1));
+			assert_true(
+				rva_has_name(img, img->exp[j].rva, bang + 1));
 			total++;
 		}
 	}
@@ -593,8 +602,9 @@ static void test_sym_format_offsets(void **state)
 	assert_int_equal(kd_sym_format(e->s, ke, sym, sizeof(sym)), KD_OK);
 	assert_string_equal(sym, "nt!KeWorkerStep");
 	/* Before the first export: module+offset; the base: the module. */
-	assert_int_equal(kd_sym_format(e->s, imgs[0].base + 0x10, sym,
-				       sizeof(sym)), KD_OK);
+	assert_int_equal(
+		kd_sym_format(e->s, imgs[0].base + 0x10, sym, sizeof(sym)),
+		KD_OK);
 	assert_string_equal(sym, "nt+0x10");
 	assert_int_equal(kd_sym_format(e->s, imgs[0].base, sym, sizeof(sym)),
 			 KD_OK);
@@ -674,8 +684,9 @@ static void test_x_and_ln(void **state)
 	assert_string_equal(out, want);
 	out = run(e, "ln nt!KeWorkerStep", KD_OK);
 	assert_non_null(strstr(out, "   nt!KeWorkerStep   |  ("));
-	assert_non_null(strstr(out, "\nExact matches:\n"
-		"    nt!KeWorkerStep (<no parameter info>)\n"));
+	assert_non_null(strstr(out,
+			       "\nExact matches:\n"
+			       "    nt!KeWorkerStep (<no parameter info>)\n"));
 	out = run(e, "ln 1000", KD_OK);
 	assert_string_equal(out, "");
 }
@@ -705,8 +716,8 @@ static void test_disasm_layout(void **state)
 	assert_string_equal(line, want);
 	assert_int_equal(len, 1);
 	assert_int_equal(strstr(line, "push") - line, 34);
-	assert_int_equal(kd_disasm_line(e->s, ke + 1, line, sizeof(line),
-					&len), KD_OK);
+	assert_int_equal(kd_disasm_line(e->s, ke + 1, line, sizeof(line), &len),
+			 KD_OK);
 	snprintf(want, sizeof(want), "%s 4883ec20        sub     rsp,20h",
 		 fmt_addr(ke + 1));
 	assert_string_equal(line, want);
@@ -719,15 +730,18 @@ static void test_disasm_layout(void **state)
 			break;
 	}
 	assert_true(off < 0x60);
-	assert_int_equal(kd_disasm_line(e->s, ke + off, line, sizeof(line),
-					&len), KD_OK);
-	snprintf(want, sizeof(want), "%s %02x%02x%02x%02x%02x      call    "
-		 "nt!RtlComputeCrc32 (%s)", fmt_addr(ke + off), code[off],
-		 code[off + 1], code[off + 2], code[off + 3], code[off + 4],
-		 fmt_addr(crc));
+	assert_int_equal(
+		kd_disasm_line(e->s, ke + off, line, sizeof(line), &len),
+		KD_OK);
+	snprintf(want, sizeof(want),
+		 "%s %02x%02x%02x%02x%02x      call    "
+		 "nt!RtlComputeCrc32 (%s)",
+		 fmt_addr(ke + off), code[off], code[off + 1], code[off + 2],
+		 code[off + 3], code[off + 4], fmt_addr(crc));
 	assert_string_equal(line, want);
-	assert_int_equal(kd_insn_info(e->s, ke + off, &len, &call, &ret,
-				      &branch), KD_OK);
+	assert_int_equal(
+		kd_insn_info(e->s, ke + off, &len, &call, &ret, &branch),
+		KD_OK);
 	assert_int_equal(len, 5);
 	assert_true(call);
 	assert_false(ret);
@@ -737,8 +751,8 @@ static void test_disasm_layout(void **state)
 	assert_false(call || ret || branch);
 
 	/* Unreadable memory. */
-	assert_int_equal(kd_disasm_line(e->s, 0x1000, line, sizeof(line),
-					&len), KD_EFAULT);
+	assert_int_equal(kd_disasm_line(e->s, 0x1000, line, sizeof(line), &len),
+			 KD_EFAULT);
 	assert_string_equal(line, "00000000`00001000 ??              ???");
 	assert_int_equal(len, 1);
 }
@@ -824,9 +838,11 @@ static void compare_with_objdump(struct env *e, const struct image *img,
 
 	kdt_build_path(path, sizeof(path), "firmware-stubs/sim/kernel/");
 	strncat(path, img->file, sizeof(path) - strlen(path) - 1);
-	snprintf(cmd, sizeof(cmd), "%s -d -M intel -w --start-address=0x%llx "
-		 "--stop-address=0x%llx '%s'", objdump_path,
-		 (unsigned long long)from, (unsigned long long)to, path);
+	snprintf(cmd, sizeof(cmd),
+		 "%s -d -M intel -w --start-address=0x%llx "
+		 "--stop-address=0x%llx '%s'",
+		 objdump_path, (unsigned long long)from, (unsigned long long)to,
+		 path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(buf, sizeof(buf), p)) {
@@ -847,7 +863,9 @@ static void compare_with_objdump(struct env *e, const struct image *img,
 		snprintf(hexb, sizeof(hexb), "%s", tab1 + 1);
 		for (q = hexb; *q; q++)
 			nb += isxdigit((unsigned char)q[0]) &&
-			      isxdigit((unsigned char)q[1]) ? (q++, 1) : 0;
+					      isxdigit((unsigned char)q[1]) ?
+				      (q++, 1) :
+				      0;
 		buf[strcspn(tab2 + 1, "\n") + (size_t)(tab2 + 1 - buf)] = '\0';
 		hash = strstr(tab2 + 1, "    #");
 		if (hash)
@@ -855,8 +873,9 @@ static void compare_with_objdump(struct env *e, const struct image *img,
 		ops[0] = '\0';
 		mn[0] = '\0';
 		sscanf(tab2 + 1, "%31s %255[^\n]", mn, ops);
-		assert_int_equal(kd_disasm_line(e->s, a, ours, sizeof(ours),
-						&len), KD_OK);
+		assert_int_equal(
+			kd_disasm_line(e->s, a, ours, sizeof(ours), &len),
+			KD_OK);
 		assert_int_equal(len, nb);
 		/* Mnemonic at column 34 unless the bytes overflow their
 		 * field; operands follow it. */
@@ -887,7 +906,9 @@ static void test_disasm_vs_objdump(void **state)
 {
 	struct env *e = *state;
 	static const char *const funcs[] = {
-		"KeWorkerStep", "RtlFibonacci", "RtlComputeCrc32",
+		"KeWorkerStep",
+		"RtlFibonacci",
+		"RtlComputeCrc32",
 		"KiSystemStartup",
 	};
 	unsigned i, checked = 0;
@@ -937,8 +958,9 @@ static void test_u_commands(void **state)
 				strtoull(l2 + 9, NULL, 16);
 		uint64_t first;
 
-		assert_int_equal(kd_disasm_line(e->s, last, want, sizeof(want),
-						&len), KD_OK);
+		assert_int_equal(
+			kd_disasm_line(e->s, last, want, sizeof(want), &len),
+			KD_OK);
 		line_of(out, 1, line, sizeof(line));
 		first = strtoull(line, NULL, 16) << 32 |
 			strtoull(line + 9, NULL, 16);
@@ -949,7 +971,8 @@ static void test_u_commands(void **state)
 	}
 	/* u addr L count. */
 	out = run(e, "u nt!KeWorkerStep L2", KD_OK);
-	snprintf(want, sizeof(want), "nt!KeWorkerStep:\n"
+	snprintf(want, sizeof(want),
+		 "nt!KeWorkerStep:\n"
 		 "%s 53              push    rbx\n"
 		 "%s 4883ec20        sub     rsp,20h\n",
 		 fmt_addr(ke), fmt_addr(ke + 1));
@@ -1039,8 +1062,7 @@ static void build_stack(struct env *e, struct synth *y)
 	y->ke = imgs[0].base + img_export_rva(&imgs[0], "KeWorkerStep");
 	y->crc = imgs[0].base + img_export_rva(&imgs[0], "RtlComputeCrc32");
 	y->kss = imgs[0].base + img_export_rva(&imgs[0], "KiSystemStartup");
-	fs_ke = prolog_frame(imgs[0].mapped + (y->ke - imgs[0].base),
-			     &pushes);
+	fs_ke = prolog_frame(imgs[0].mapped + (y->ke - imgs[0].base), &pushes);
 	assert_int_equal(pushes, 1);
 	fs_kss = prolog_frame(imgs[0].mapped + (y->kss - imgs[0].base),
 			      &pushes);
@@ -1173,19 +1195,20 @@ static void test_k_commands(void **state)
 	assert_int_equal(count_lines(out), 2);
 
 	out = run(e, "kb", KD_OK);
-	assert_string_equal(line_of(out, 0, line, sizeof(line)),
+	assert_string_equal(
+		line_of(out, 0, line, sizeof(line)),
 		" # Child-SP          RetAddr               : Args to Child"
 		"                                                           "
 		": Call Site");
 	kd_sym_format(e->s, y.ret0, site, sizeof(site));
-	snprintf(want, sizeof(want), "01 %s %s     : 00000000`000000a0 "
+	snprintf(want, sizeof(want),
+		 "01 %s %s     : 00000000`000000a0 "
 		 "00000000`000000a1 00000000`000000a2 00000000`000000a3 : %s",
 		 fmt_addr(y.sp1), fmt_addr(y.ret1), site);
 	assert_string_equal(line_of(out, 2, line, sizeof(line)), want);
 	/* The columns line up: the Call Site colon over the rows'. */
-	assert_int_equal(strrchr(line_of(out, 0, line, sizeof(line)), ':') -
-			 line, 117);
-
+	assert_int_equal(
+		strrchr(line_of(out, 0, line, sizeof(line)), ':') - line, 117);
 }
 
 static void test_kc_layout(void **state)
@@ -1253,8 +1276,9 @@ static void test_bad_pe_headers(void **state)
 	kd_put_le32(e->f.r[1].data + 0x3c, 0x7ffffff0u);
 	assert_int_equal(kd_sym_lookup(e->s, "nt!KeWorkerStep", &addr),
 			 KD_ENOTFOUND);
-	assert_int_equal(kd_sym_format(e->s, imgs[0].base + 0x1234, sym,
-				       sizeof(sym)), KD_OK);
+	assert_int_equal(
+		kd_sym_format(e->s, imgs[0].base + 0x1234, sym, sizeof(sym)),
+		KD_OK);
 	assert_string_equal(sym, "nt+0x1234");
 	out = run(e, "lm", KD_OK);
 	assert_non_null(strstr(out, "   hal        (no symbols)           "
@@ -1274,8 +1298,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sym_format_offsets, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_x_and_ln, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_x_and_ln, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disasm_layout, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_disasm_vs_objdump, setup,

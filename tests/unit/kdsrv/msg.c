@@ -19,7 +19,8 @@ static void test_open_bytes(void **state)
 {
 	static const uint8_t want[] = {
 		0x01, 0x00, 0x00, 0x00, 0x88, 0x13, 0x00, 0x00, /* 5000 ms */
-		0x0a, 0x00, 'n', 'e', 't', ':', 'p', 'o', 'r', 't', '=', '1',
+		0x0a, 0x00, 'n',  'e',	't',  ':',  'p',  'o',
+		'r',  't',  '=',  '1',
 	};
 	struct kd_srv_msg m, d;
 	uint8_t buf[64];
@@ -65,8 +66,8 @@ static void test_packet_bytes(void **state)
 		0x03, 0x00, 0x02, 0x00, 0x03, 0x00, 0xaa, 0xbb, 0xcc,
 	};
 	static const uint8_t rwant[] = {
-		0x83, 0x00, 0x07, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00,
-		0x5a,
+		0x83, 0x00, 0x07, 0x00, 0x02, 0x00,
+		0x00, 0x00, 0x01, 0x00, 0x5a,
 	};
 	static const uint8_t payload[] = { 0xaa, 0xbb, 0xcc };
 	struct kd_srv_msg m, d;
@@ -185,22 +186,27 @@ static void test_transport_key(void **state)
 
 	(void)state;
 	assert_int_equal(kd_srv_transport_key("net:port=50000,key=1.2.3.4", k,
-					      sizeof(k)), KD_OK);
+					      sizeof(k)),
+			 KD_OK);
 	assert_string_equal(k, "net:port=50000");
-	assert_int_equal(kd_srv_transport_key("NET:key=9.9.9.9,Port=50000",
-					      k, sizeof(k)), KD_OK);
+	assert_int_equal(kd_srv_transport_key("NET:key=9.9.9.9,Port=50000", k,
+					      sizeof(k)),
+			 KD_OK);
 	assert_string_equal(k, "net:port=50000");
-	assert_int_equal(kd_srv_transport_key(
-				 "com:pipe,port=/tmp/a.sock,resets=0", k,
-				 sizeof(k)), KD_OK);
+	assert_int_equal(
+		kd_srv_transport_key("com:pipe,port=/tmp/a.sock,resets=0", k,
+				     sizeof(k)),
+		KD_OK);
 	assert_string_equal(k, "com:port=/tmp/a.sock");
 	assert_int_equal(kd_srv_transport_key("com:ipport=5555,port=127.0.0.1",
-					      k, sizeof(k)), KD_OK);
+					      k, sizeof(k)),
+			 KD_OK);
 	assert_string_equal(k, "com:port=127.0.0.1,ipport=5555");
 	/* stacked: the bottom driver names the channel */
-	assert_int_equal(kd_srv_transport_key(
-				 "fault:drop=0.1,seed=3|loop:name=x", k,
-				 sizeof(k)), KD_OK);
+	assert_int_equal(
+		kd_srv_transport_key("fault:drop=0.1,seed=3|loop:name=x", k,
+				     sizeof(k)),
+		KD_OK);
 	assert_string_equal(k, "loop:name=x");
 	assert_int_equal(kd_srv_transport_key("", k, sizeof(k)), KD_EINVAL);
 	assert_int_equal(kd_srv_transport_key(":port=1", k, sizeof(k)),

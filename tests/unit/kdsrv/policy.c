@@ -99,7 +99,9 @@ static void test_kdsrv_policy__default(void **state)
 static void test_kdsrv_policy__bypass_spellings(void **state)
 {
 	static const char *const pats[] = {
-		"com:pipe,port=/run/vm/*.sock", "net:port=50000..50009", NULL,
+		"com:pipe,port=/run/vm/*.sock",
+		"net:port=50000..50009",
+		NULL,
 	};
 	struct kd_srv_policy *p = policy(pats);
 
@@ -110,10 +112,8 @@ static void test_kdsrv_policy__bypass_spellings(void **state)
 	allowed(p, "com:pipe,port=@{/run/vm/a,b.sock}");
 	allowed(p, "net:port=50009,key=1.2.3.4");
 	/* Case of the transport or keys changes nothing. */
-	refused(p, "PCAP:file=/tmp/x|com:pipe,port=/run/vm/a.sock",
-		"layered");
-	refused(p, "Pcap:file=/tmp/x|COM:pipe,port=/run/vm/a.sock",
-		"layered");
+	refused(p, "PCAP:file=/tmp/x|com:pipe,port=/run/vm/a.sock", "layered");
+	refused(p, "Pcap:file=/tmp/x|COM:pipe,port=/run/vm/a.sock", "layered");
 	/* Blanks are not trimmed: they make another name. */
 	refused(p, " com:pipe,port=/run/vm/a.sock", "");
 	refused(p, "com :pipe,port=/run/vm/a.sock", "");
@@ -122,8 +122,7 @@ static void test_kdsrv_policy__bypass_spellings(void **state)
 	refused(p, "com:pipe,port=@{/run/vm/a.sock|pcap:file=/tmp/x}",
 		"does not match");
 	/* ... and a '|' outside one is a layer. */
-	refused(p, "com:pipe,port=/run/vm/a.sock|pcap:file=/tmp/x",
-		"layered");
+	refused(p, "com:pipe,port=/run/vm/a.sock|pcap:file=/tmp/x", "layered");
 	/* Duplicate keys, in any case: the transports' parser says no. */
 	refused(p, "com:pipe,port=/run/vm/a.sock,PORT=/etc/x", "duplicate");
 	refused(p, "com:pipe,pipe,port=/run/vm/a.sock", "duplicate");
@@ -151,13 +150,17 @@ static void test_kdsrv_policy__bypass_spellings(void **state)
 static void test_kdsrv_policy__lists(void **state)
 {
 	static const char *const only_pipe[] = {
-		"com:pipe,port=/run/vm/*.sock", NULL,
+		"com:pipe,port=/run/vm/*.sock",
+		NULL,
 	};
 	static const char *const with_default[] = {
-		"com:pipe,port=/run/vm/*.sock", "default", NULL,
+		"com:pipe,port=/run/vm/*.sock",
+		"default",
+		NULL,
 	};
 	static const char *const layered[] = {
-		"pcap:file=/var/log/kd/*.pcap|com:port=/dev/ttyS[0-9]", NULL,
+		"pcap:file=/var/log/kd/*.pcap|com:port=/dev/ttyS[0-9]",
+		NULL,
 	};
 	static const char *const nothing[] = { "none", NULL };
 	struct kd_srv_policy *p;
@@ -210,11 +213,10 @@ static void test_kdsrv_policy__environment(void **state)
 /* Policy files: one pattern a line, comments, errors name the line. */
 static void test_kdsrv_policy__text_and_file(void **state)
 {
-	static const char text[] =
-		"# kdsrv policy\n"
-		"\n"
-		"  com:pipe,port=/run/vm/*.sock  \r\n"
-		"\tnet:port=50000..50001\n";
+	static const char text[] = "# kdsrv policy\n"
+				   "\n"
+				   "  com:pipe,port=/run/vm/*.sock  \r\n"
+				   "\tnet:port=50000..50001\n";
 	char path[] = "/tmp/openkd-policy-XXXXXX";
 	struct kd_srv_policy *p = NULL;
 	FILE *f;
@@ -226,13 +228,12 @@ static void test_kdsrv_policy__text_and_file(void **state)
 			 KD_OK);
 	assert_int_equal(kd_srv_policy_count(p), 2);
 	allowed(p, "net:port=50001,key=1.2.3.4");
-	assert_int_equal(kd_srv_policy_add_text(p, "net:port=1\ncom:a=@{\n",
-						20, "f.conf"),
+	assert_int_equal(kd_srv_policy_add_text(p, "net:port=1\ncom:a=@{\n", 20,
+						"f.conf"),
 			 KD_EINVAL);
 	if (!strstr(kd_error_last()->message, "f.conf:2:"))
 		fail_msg("message: %s", kd_error_last()->message);
-	assert_int_equal(kd_srv_policy_add(p, "com:port=a,port=b"),
-			 KD_EINVAL);
+	assert_int_equal(kd_srv_policy_add(p, "com:port=a,port=b"), KD_EINVAL);
 	assert_int_equal(kd_srv_policy_add(p, "c!m:port=a"), KD_EINVAL);
 	kd_srv_policy_free(p);
 

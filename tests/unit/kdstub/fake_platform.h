@@ -19,10 +19,10 @@
 #define FAKE_BUILD 19041
 #define FAKE_MODLIST (FAKE_VBASE + 0x2000)
 #define FAKE_KDBG_LIST (FAKE_VBASE + 0x2100)
-#define FAKE_PCR(p) (0xFFFFF80000100000ull + (uint64_t)(p) * 0x1000)
+#define FAKE_PCR(p) (0xFFFFF80000100000ull + (uint64_t)(p)*0x1000)
 #define FAKE_PRCB(p) (FAKE_PCR(p) + 0x180)
-#define FAKE_THREAD(p) (0xFFFFF80000200000ull + (uint64_t)(p) * 0x800)
-#define FAKE_RIP(p) (FAKE_VBASE + 0x400 + (uint64_t)(p) * 0x10)
+#define FAKE_THREAD(p) (0xFFFFF80000200000ull + (uint64_t)(p)*0x800)
+#define FAKE_RIP(p) (FAKE_VBASE + 0x400 + (uint64_t)(p)*0x10)
 #define FAKE_MSR_LSTAR 0xC0000082u
 #define FAKE_SEARCH_AT 0x3000u
 #define FAKE_SEARCH_PAT "KDSTUB!!"
@@ -56,12 +56,12 @@ static inline void fake_init(struct fake_machine *f)
 	memcpy(f->mem + FAKE_SEARCH_AT, FAKE_SEARCH_PAT, 8);
 	for (p = 0; p < FAKE_CPUS; p++) {
 		kd_put_le32(f->ctx[p] + 0x30, KD_CONTEXT_AMD64_FULL);
-		kd_put_le16(f->ctx[p] + 0x38, 0x10);          /* SegCs */
-		kd_put_le16(f->ctx[p] + 0x42, 0x18);          /* SegSs */
-		kd_put_le32(f->ctx[p] + 0x44, 0x202);         /* EFlags */
-		kd_put_le64(f->ctx[p] + 0x78, 0x1111 * (p + 1)); /* Rax */
+		kd_put_le16(f->ctx[p] + 0x38, 0x10);		    /* SegCs */
+		kd_put_le16(f->ctx[p] + 0x42, 0x18);		    /* SegSs */
+		kd_put_le32(f->ctx[p] + 0x44, 0x202);		    /* EFlags */
+		kd_put_le64(f->ctx[p] + 0x78, 0x1111 * (p + 1));    /* Rax */
 		kd_put_le64(f->ctx[p] + 0x98, FAKE_VBASE + 0x3F00); /* Rsp */
-		kd_put_le64(f->ctx[p] + 0xF8, FAKE_RIP(p));   /* Rip */
+		kd_put_le64(f->ctx[p] + 0xF8, FAKE_RIP(p));	    /* Rip */
 		for (i = 0; i < KDSTUB_KSPECIAL_SIZE; i++)
 			f->ks[p][i] = (uint8_t)(i + p);
 		kd_put_le64(f->ks[p] + 0x10, 0x1AD000 + p * 0x1000); /* Cr3 */
@@ -72,8 +72,8 @@ static inline void fake_init(struct fake_machine *f)
 }
 
 /* Offset of [addr, addr+len) clipped to the mapped window; bytes avail. */
-static inline uint32_t fake_window(uint64_t addr, uint64_t base,
-				   uint32_t len, size_t *off)
+static inline uint32_t fake_window(uint64_t addr, uint64_t base, uint32_t len,
+				   size_t *off)
 {
 	uint64_t o;
 
@@ -90,9 +90,9 @@ static inline uint32_t fake_cpus(void *c)
 	return FAKE_CPUS;
 }
 
-static inline int fake_rw(struct fake_machine *f, uint64_t base,
-			  uint64_t addr, void *rbuf, const void *wbuf,
-			  uint32_t len, uint32_t *done)
+static inline int fake_rw(struct fake_machine *f, uint64_t base, uint64_t addr,
+			  void *rbuf, const void *wbuf, uint32_t len,
+			  uint32_t *done)
 {
 	size_t off = 0;
 	uint32_t n = fake_window(addr, base, len, &off);
@@ -166,8 +166,7 @@ static inline int fake_get_kspecial(void *c, uint16_t proc, uint8_t *regs)
 	return 0;
 }
 
-static inline int fake_set_kspecial(void *c, uint16_t proc,
-				    const uint8_t *regs)
+static inline int fake_set_kspecial(void *c, uint16_t proc, const uint8_t *regs)
 {
 	struct fake_machine *f = c;
 

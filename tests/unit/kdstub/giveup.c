@@ -74,8 +74,8 @@ static size_t drain_ids(int fd, uint32_t *ids, size_t cap)
 		if (got <= 0)
 			break;
 		for (off = 0; off < (size_t)got;) {
-			used = kd_stream_feed(&st, buf + off,
-					      (size_t)got - off, &ev);
+			used = kd_stream_feed(&st, buf + off, (size_t)got - off,
+					      &ev);
 			off += used;
 			if (ev.kind == KD_STREAM_EVENT_PACKET && n < cap &&
 			    ev.hdr.type == KD_PACKET_TYPE_DEBUG_IO)

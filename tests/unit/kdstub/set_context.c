@@ -55,9 +55,9 @@ static uint32_t request(uint32_t api, uint16_t proc, const uint8_t *data,
 	m.processor = proc;
 	if (api == KD_API_SET_CONTEXT)
 		m.u.context_flags = 0xCCCCCCCC; /* junk, as WinDbg sends */
-	assert_int_equal(kd_manipulate_encode(req, sizeof(req), &n, &m, data,
-					      len),
-			 KD_OK);
+	assert_int_equal(
+		kd_manipulate_encode(req, sizeof(req), &n, &m, data, len),
+		KD_OK);
 	assert_int_equal(kdstub_dispatch(&stub, req, n, &reply_len, &res),
 			 KDSTUB_DISPATCH_NEXT);
 	assert_true(reply_len >= KD_MANIP_SIZE);
@@ -116,8 +116,8 @@ static void test_short_control_integer(void **state)
 	(void)state;
 	assert_int_equal(request(KD_API_GET_CONTEXT, 1, NULL, 0),
 			 KD_STATUS_SUCCESS);
-	image(c, sizeof(c), 1, KD_CONTEXT_AMD64 | KD_CONTEXT_CONTROL |
-			    KD_CONTEXT_INTEGER);
+	image(c, sizeof(c), 1,
+	      KD_CONTEXT_AMD64 | KD_CONTEXT_CONTROL | KD_CONTEXT_INTEGER);
 	kd_put_le64(c + KD_AMD64_CTX_OFF_RAX, 0x1122334455667788ull);
 	kd_put_le64(c + KD_AMD64_CTX_OFF_R15, 0xF15);
 	kd_put_le64(c + KD_AMD64_CTX_OFF_RIP, FAKE_VBASE + 0x777);
@@ -178,8 +178,9 @@ static void test_too_short_for_flags(void **state)
 	(void)state;
 	assert_int_equal(request(KD_API_GET_CONTEXT, 1, NULL, 0),
 			 KD_STATUS_SUCCESS);
-	image(c, sizeof(c), 1, KD_CONTEXT_AMD64 | KD_CONTEXT_INTEGER |
-			    KD_CONTEXT_FLOATING_POINT);
+	image(c, sizeof(c), 1,
+	      KD_CONTEXT_AMD64 | KD_CONTEXT_INTEGER |
+		      KD_CONTEXT_FLOATING_POINT);
 	kd_put_le64(c + KD_AMD64_CTX_OFF_RAX, 0x99);
 	assert_int_equal(request(KD_API_SET_CONTEXT, 1, c, 0x100),
 			 KD_STATUS_UNSUCCESSFUL);

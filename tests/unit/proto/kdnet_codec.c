@@ -110,17 +110,17 @@ static void round_trip(struct fixture *fx, uint8_t channel, size_t plen,
 	f.seq = seq;
 	f.payload = payload;
 	f.payload_len = plen;
-	assert_int_equal(kd_net_encode(&fx->codec, &f, out, KD_NET_MAX_DATAGRAM,
-				       &len),
-			 0);
+	assert_int_equal(
+		kd_net_encode(&fx->codec, &f, out, KD_NET_MAX_DATAGRAM, &len),
+		0);
 	assert_int_equal(len, kd_net_encoded_size(plen));
 	assert_int_equal((len - 22) % 16, 0);
 	assert_true(len - 22 - 8 - plen < 16);
 	assert_memory_equal(out, "MDBG\x02", 5);
 	assert_int_equal(out[5], channel);
-	assert_int_equal(kd_net_decode(&fx->codec, out, len, plain,
-				       KD_NET_MAX_BODY, &g),
-			 0);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, out, len, plain, KD_NET_MAX_BODY, &g),
+		0);
 	assert_int_equal(g.channel, channel);
 	assert_int_equal(g.seq, seq);
 	assert_int_equal(g.from_debugger, dbg);
@@ -128,9 +128,8 @@ static void round_trip(struct fixture *fx, uint8_t channel, size_t plen,
 	if (plen)
 		assert_memory_equal(g.payload, payload, plen);
 	/* In place: plaintext over the ciphertext. */
-	assert_int_equal(kd_net_decode(&fx->codec, out, len, out + 6,
-				       len - 6, &g),
-			 0);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, out, len, out + 6, len - 6, &g), 0);
 	assert_int_equal(g.payload_len, plen);
 	if (plen)
 		assert_memory_equal(g.payload, payload, plen);
@@ -174,17 +173,17 @@ static void test_proto_kdnet_codec__channel_keys_differ(void **state)
 	assert_int_equal(len, 38);
 	/* Relabel as control: decrypts under the wrong key, tag fails. */
 	out[5] = KD_NET_CHANNEL_CONTROL;
-	assert_int_equal(kd_net_decode(&fx->codec, out, len, plain,
-				       sizeof(plain), &g),
-			 KD_EAUTH);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, out, len, plain, sizeof(plain), &g),
+		KD_EAUTH);
 	assert_string_equal(g.why, "tag mismatch (wrong key?)");
 	/* Plaintext of a failed datagram is not left behind. */
 	for (size_t i = 0; i < 16; i++)
 		assert_int_equal(plain[i], 0);
 	out[5] = KD_NET_CHANNEL_DATA;
-	assert_int_equal(kd_net_decode(&fx->codec, out, len, plain,
-				       sizeof(plain), &g),
-			 0);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, out, len, plain, sizeof(plain), &g),
+		0);
 	assert_true(kd_net_is_breakin(g.payload, g.payload_len));
 	assert_int_equal(g.pad, 7);
 }
@@ -208,8 +207,7 @@ static void test_proto_kdnet_codec__tamper(void **state)
 			if (i >= 6)
 				assert_int_equal(rc, KD_EAUTH);
 			else
-				assert_true(rc == KD_EAUTH ||
-					    rc == KD_EPROTO ||
+				assert_true(rc == KD_EAUTH || rc == KD_EPROTO ||
 					    rc == KD_ENOTSUP);
 			assert_non_null(g.why);
 		}
@@ -308,9 +306,9 @@ static void test_proto_kdnet_codec__bad_pad(void **state)
 					 plain, d + 6, 16),
 			 0);
 	memcpy(d + 22, mac, 16);
-	assert_int_equal(kd_net_decode(&fx->codec, d, 38, plain,
-				       sizeof(plain), &g),
-			 KD_EPROTO);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, d, 38, plain, sizeof(plain), &g),
+		KD_EPROTO);
 	assert_string_equal(g.why, "pad longer than the body");
 	/* Pad 8 is exactly the body: an empty payload, accepted. */
 	memset(plain, 0, 16);
@@ -320,9 +318,8 @@ static void test_proto_kdnet_codec__bad_pad(void **state)
 					 plain, d + 6, 16),
 			 0);
 	memcpy(d + 22, mac, 16);
-	assert_int_equal(kd_net_decode(&fx->codec, d, 38, plain,
-				       sizeof(plain), &g),
-			 0);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, d, 38, plain, sizeof(plain), &g), 0);
 	assert_int_equal(g.payload_len, 0);
 	assert_true(g.from_debugger);
 }
@@ -410,10 +407,10 @@ static void test_proto_kdnet_codec__response_and_data_key(void **state)
 	size_t len;
 	/* SHA-256(key 1.2.3.4 ‖ this payload), computed with Python. */
 	static const uint8_t want_dk[32] = {
-		0x67, 0x68, 0xd3, 0x66, 0x69, 0x17, 0xb9, 0xf4, 0x8a, 0x63,
-		0x60, 0xe2, 0xb3, 0xd2, 0x72, 0x27, 0xc9, 0xc9, 0x4c, 0x25,
-		0x7c, 0x3b, 0xa4, 0x5b, 0xa9, 0x2e, 0x36, 0x4c, 0x70, 0xea,
-		0xb3, 0xb7,
+		0x67, 0x68, 0xd3, 0x66, 0x69, 0x17, 0xb9, 0xf4,
+		0x8a, 0x63, 0x60, 0xe2, 0xb3, 0xd2, 0x72, 0x27,
+		0xc9, 0xc9, 0x4c, 0x25, 0x7c, 0x3b, 0xa4, 0x5b,
+		0xa9, 0x2e, 0x36, 0x4c, 0x70, 0xea, 0xb3, 0xb7,
 	};
 
 	for (int i = 0; i < 32; i++) {
@@ -435,13 +432,12 @@ static void test_proto_kdnet_codec__response_and_data_key(void **state)
 	assert_memory_equal(q.target_nonce, r.target_nonce, 32);
 	assert_memory_equal(q.debugger_nonce, r.debugger_nonce, 32);
 	assert_int_equal(kd_net_response_parse(buf, 321, &q), KD_EPROTO);
-	assert_int_equal(kd_net_derive_data_key(&fx->crypto, fx->ck, buf, len,
-						dk),
-			 0);
+	assert_int_equal(
+		kd_net_derive_data_key(&fx->crypto, fx->ck, buf, len, dk), 0);
 	assert_memory_equal(dk, want_dk, 32);
-	assert_int_equal(kd_net_derive_data_key(&fx->crypto, fx->ck, buf, 323,
-						dk),
-			 KD_EPROTO);
+	assert_int_equal(
+		kd_net_derive_data_key(&fx->crypto, fx->ck, buf, 323, dk),
+		KD_EPROTO);
 	buf[1] = 1;
 	assert_int_equal(kd_net_response_parse(buf, len, &q), KD_EPROTO);
 }
@@ -480,9 +476,8 @@ static void test_proto_kdnet_codec__session_handshake(void **state)
 	assert_false(kd_net_session_has_data_key(host));
 	/* The target (the fixture codec) offers. */
 	memset(o.nonce, 0x42, 32);
-	assert_int_equal(kd_net_offer_build(&o, payload, sizeof(payload),
-					    &plen),
-			 0);
+	assert_int_equal(
+		kd_net_offer_build(&o, payload, sizeof(payload), &plen), 0);
 	f.version = 4;
 	f.channel = KD_NET_CHANNEL_CONTROL;
 	f.seq = 9;
@@ -491,20 +486,19 @@ static void test_proto_kdnet_codec__session_handshake(void **state)
 	assert_int_equal(kd_net_encode(&fx->codec, &f, dg, sizeof(dg), &len),
 			 0);
 	assert_int_equal(len, 6 + KD_NET_OFFER_BODY_SIZE + 16);
-	assert_int_equal(kd_net_session_decode(host, dg, len, plain,
-					       sizeof(plain), &g),
-			 0);
+	assert_int_equal(
+		kd_net_session_decode(host, dg, len, plain, sizeof(plain), &g),
+		0);
 	assert_int_equal(kd_net_session_respond(host, &g, resp, 100, &rlen),
 			 KD_EBUFS);
-	assert_int_equal(kd_net_session_respond(host, &g, resp, sizeof(resp),
-						&rlen),
-			 0);
+	assert_int_equal(
+		kd_net_session_respond(host, &g, resp, sizeof(resp), &rlen), 0);
 	assert_true(kd_net_session_has_data_key(host));
 	assert_int_equal(rlen, 6 + KD_NET_RESPONSE_BODY_SIZE + 16);
 	/* The target decodes the RESPONSE and derives the same key. */
-	assert_int_equal(kd_net_decode(&fx->codec, resp, rlen, plain,
-				       sizeof(plain), &g),
-			 0);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, resp, rlen, plain, sizeof(plain), &g),
+		0);
 	assert_int_equal(g.seq, 9);
 	assert_true(g.from_debugger);
 	assert_int_equal(g.pad, 6);
@@ -526,22 +520,21 @@ static void test_proto_kdnet_codec__session_handshake(void **state)
 	f.payload_len = 1;
 	assert_int_equal(kd_net_session_encode(host, &f, dg, sizeof(dg), &len),
 			 0);
-	assert_int_equal(kd_net_decode(&fx->codec, dg, len, plain,
-				       sizeof(plain), &g),
-			 0);
+	assert_int_equal(
+		kd_net_decode(&fx->codec, dg, len, plain, sizeof(plain), &g),
+		0);
 	assert_true(kd_net_is_breakin(g.payload, g.payload_len));
 	/* Responding to a RESPONSE is refused. */
-	assert_int_equal(kd_net_decode(&fx->codec, resp, rlen, plain,
-				       sizeof(plain), &g),
-			 0);
-	assert_int_equal(kd_net_session_respond(host, &g, dg, sizeof(dg),
-						&len),
+	assert_int_equal(
+		kd_net_decode(&fx->codec, resp, rlen, plain, sizeof(plain), &g),
+		0);
+	assert_int_equal(kd_net_session_respond(host, &g, dg, sizeof(dg), &len),
 			 KD_EPROTO);
 	/* Session decode failures carry a message. */
 	dg[10] ^= 1;
-	assert_int_equal(kd_net_session_decode(host, dg, 38, plain,
-					       sizeof(plain), &g),
-			 KD_EAUTH);
+	assert_int_equal(
+		kd_net_session_decode(host, dg, 38, plain, sizeof(plain), &g),
+		KD_EAUTH);
 	assert_string_equal(kd_error_last()->message,
 			    "KDNET: tag mismatch (wrong key?)");
 	kd_net_session_free(host);
@@ -561,8 +554,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_proto_kdnet_codec__malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_proto_kdnet_codec__bad_pad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proto_kdnet_codec__bad_pad,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_proto_kdnet_codec__encode_errors, setup, teardown),
 		cmocka_unit_test(test_proto_kdnet_codec__offer),

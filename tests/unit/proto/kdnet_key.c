@@ -96,8 +96,7 @@ static void test_proto_kdnet_key__overflow(void **state)
 	assert_int_equal(e.problem, KD_NET_KEY_OVERFLOW);
 	assert_int_equal(e.component, 1);
 	assert_int_equal(e.pos, 14);
-	assert_string_equal(e.message,
-			    "key component does not fit in 64 bits");
+	assert_string_equal(e.message, "key component does not fit in 64 bits");
 	for (int i = 0; i < 32; i++)
 		assert_int_equal(key[i], 0);
 	assert_int_equal(parse("1.2.3.zzzzzzzzzzzzz", key, &e), KD_EOVERFLOW);

@@ -166,8 +166,7 @@ static void test_proto_kdserial_sample__target_to_host(void **state)
  * are exactly the ACKs found, in order, in the other direction.
  */
 static void check_acks(const struct trace *data_dir,
-		       const struct trace *ack_dir,
-		       enum kd_ids_role receiver)
+		       const struct trace *ack_dir, enum kd_ids_role receiver)
 {
 	struct kd_ids ids;
 	uint32_t want[MAX_EV];
@@ -189,8 +188,7 @@ static void check_acks(const struct trace *data_dir,
 		kd_ids_on_data(&ids, e->hdr.id, &rx);
 		assert_true(rx.accept);
 		assert_true(rx.send_ack);
-		assert_int_equal(rx.ack_id,
-				 e->hdr.id & ~KD_PACKET_ID_SYNC);
+		assert_int_equal(rx.ack_id, e->hdr.id & ~KD_PACKET_ID_SYNC);
 		want[nwant++] = rx.ack_id;
 	}
 	for (size_t i = 0; i < ack_dir->n; i++) {

@@ -69,7 +69,7 @@ static void test_proto_layout__documented_offsets(void **state)
 	assert_int_equal(KD_AMD64_CTX_OFF_LAST_EXC_FROM, 0x4C8);
 	assert_int_equal(KD_X86_CTX_OFF_EIP, 0xB8);
 	assert_int_equal(KD_X86_CTX_OFF_EXTENDED + KD_X86_CTX_EXTENDED_SIZE,
-	                 KD_X86_CONTEXT_SIZE);
+			 KD_X86_CONTEXT_SIZE);
 	assert_int_equal(KD_X86_CONTROL_OFF_KSPECIAL, 0x2CC);
 	assert_int_equal(KD_KSPEC_OFF_GDTR_LIMIT, 0x56);
 	assert_int_equal(KD_KSPEC_OFF_IDTR_BASE, 0x68);
@@ -80,7 +80,7 @@ static void test_proto_layout__documented_offsets(void **state)
 	assert_int_equal(KD_KDBG_OFF_PTE_BASE, 0x360);
 	/* 'KDBG' on the wire is 4B 44 42 47. */
 	assert_int_equal(KD_KDBG_TAG,
-	                 (uint32_t)('K' | 'D' << 8 | 'B' << 16 | 'G' << 24));
+			 (uint32_t)('K' | 'D' << 8 | 'B' << 16 | 'G' << 24));
 }
 
 static void test_proto_layout__constants(void **state)
@@ -109,7 +109,7 @@ static void test_proto_layout__constants(void **state)
 static void test_proto_layout__sample_sizes(void **state)
 {
 	static const char *files[] = { "kdserial/target-to-host.bin",
-		                       "kdserial/host-to-target.bin" };
+				       "kdserial/host-to-target.bin" };
 	int seen_manip = 0, seen_sc = 0, seen_dio = 0;
 
 	(void)state;
@@ -139,7 +139,7 @@ static void test_proto_layout__sample_sizes(void **state)
 			} else if (type == 3) {
 				assert_true(n >= KD_DEBUG_IO_SIZE);
 				assert_int_equal(kd_get_le32(b + i + 16 + 8),
-				                 n - KD_DEBUG_IO_SIZE);
+						 n - KD_DEBUG_IO_SIZE);
 				seen_dio++;
 			}
 			i += 16 + (size_t)n + 1;

@@ -32,8 +32,8 @@ static struct sample t2h, h2t;
  * u16 type and u16 ByteCount at offsets 4 and 6, payload at 16.  Control
  * packets ("iiii", 16 bytes) and stray bytes are skipped.
  */
-static const uint8_t *
-find_packet(const struct sample *s, uint16_t type, int nth, size_t *len)
+static const uint8_t *find_packet(const struct sample *s, uint16_t type,
+				  int nth, size_t *len)
 {
 	size_t i = 0;
 
@@ -125,8 +125,8 @@ static void test_proto_manipulate__sample_get_version(void **state)
 
 	/* Re-encoding reproduces kdd's bytes exactly, padding included. */
 	assert_int_equal(kd_manipulate_encode(out, sizeof(out), &n, &m, m.data,
-	                                      m.data_len),
-	                 KD_OK);
+					      m.data_len),
+			 KD_OK);
 	assert_int_equal(n, len);
 	assert_memory_equal(out, p, len);
 }
@@ -166,8 +166,8 @@ static void test_proto_manipulate__sample_read_virtual(void **state)
 		assert_ptr_equal(m.data, p + 56);
 
 		assert_int_equal(kd_manipulate_encode(out, sizeof(out), &n, &m,
-		                                      m.data, m.data_len),
-		                 KD_OK);
+						      m.data, m.data_len),
+				 KD_OK);
 		assert_int_equal(n, len);
 		assert_memory_equal(out, p, len);
 	}
@@ -194,7 +194,7 @@ static void test_proto_manipulate__sample_state_change(void **state)
 	assert_int_equal(sc.program_counter, 0x1000);
 	assert_int_equal(sc.u.exception.record.code, KD_STATUS_BREAKPOINT);
 	assert_string_equal(kd_ntstatus_name(sc.u.exception.record.code),
-	                    "STATUS_BREAKPOINT");
+			    "STATUS_BREAKPOINT");
 	assert_int_equal(sc.u.exception.record.flags, 0);
 	assert_int_equal(sc.u.exception.record.address, 0x1000);
 	assert_int_equal(sc.u.exception.record.number_parameters, 0);
@@ -205,7 +205,7 @@ static void test_proto_manipulate__sample_state_change(void **state)
 	assert_int_equal(sc.x86.dr7, 0xC7C6C5C4u);
 	assert_int_equal(sc.x86.instruction_count, 0x24);
 	assert_int_equal(kd_report_stream_len(sc.x86.instruction_count),
-	                 KD_MAXSTREAM);
+			 KD_MAXSTREAM);
 	assert_int_equal(sc.x86.instruction_stream[0], 0xCC); /* int3 */
 	assert_int_equal(sc.x86.instruction_stream[1], 0x90);
 	/* The same bytes read with the AMD64 shape. */
@@ -214,23 +214,23 @@ static void test_proto_manipulate__sample_state_change(void **state)
 
 	/* Both shapes re-encode byte-identically. */
 	sc.machine = KD_MACHINE_I386;
-	assert_int_equal(kd_state_change_encode(out, sizeof(out), &n, &sc, NULL,
-	                                        0),
-	                 KD_OK);
+	assert_int_equal(
+		kd_state_change_encode(out, sizeof(out), &n, &sc, NULL, 0),
+		KD_OK);
 	assert_int_equal(n, 240);
 	assert_memory_equal(out, p, 240);
 	sc.machine = KD_MACHINE_AMD64;
 	memset(out, 0, sizeof(out));
-	assert_int_equal(kd_state_change_encode(out, sizeof(out), &n, &sc, NULL,
-	                                        0),
-	                 KD_OK);
+	assert_int_equal(
+		kd_state_change_encode(out, sizeof(out), &n, &sc, NULL, 0),
+		KD_OK);
 	assert_memory_equal(out, p, 240);
 }
 
 static void test_proto_manipulate__sample_debug_io(void **state)
 {
 	static const char first[] =
-	        "[kdd: connected to fake flat-RAM guest]\r\n";
+		"[kdd: connected to fake flat-RAM guest]\r\n";
 	static const char second[] = "[kdd: unknown OS @0x0]\r\n";
 	struct kd_debug_io io;
 	const uint8_t *p;
@@ -247,8 +247,8 @@ static void test_proto_manipulate__sample_debug_io(void **state)
 	assert_int_equal(io.text_len, sizeof(first) - 1);
 	assert_memory_equal(io.text, first, sizeof(first) - 1);
 	assert_int_equal(kd_debug_io_encode(out, sizeof(out), &n, &io, io.text,
-	                                    io.text_len),
-	                 KD_OK);
+					    io.text_len),
+			 KD_OK);
 	assert_int_equal(n, len);
 	assert_memory_equal(out, p, len);
 
@@ -261,17 +261,14 @@ static void test_proto_manipulate__sample_debug_io(void **state)
 
 /* --- Synthetic round trips against documented offsets --- */
 
-static void roundtrip(const struct kd_manipulate *m,
-                      const uint8_t *data,
-                      size_t data_len,
-                      uint8_t *out,
-                      size_t cap,
-                      struct kd_manipulate *back)
+static void roundtrip(const struct kd_manipulate *m, const uint8_t *data,
+		      size_t data_len, uint8_t *out, size_t cap,
+		      struct kd_manipulate *back)
 {
 	size_t n = 0;
 
 	assert_int_equal(kd_manipulate_encode(out, cap, &n, m, data, data_len),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(n, KD_MANIP_SIZE + data_len);
 	assert_int_equal(kd_manipulate_decode(back, out, n), KD_OK);
 	assert_int_equal(back->api, m->api);
@@ -477,7 +474,7 @@ static void test_proto_manipulate__get_version_encode(void **state)
 	m.u.version.protocol_version = 6;
 	m.u.version.secondary_version = 2;
 	m.u.version.flags = KD_VERS_FLAG_MP | KD_VERS_FLAG_DATA |
-	                    KD_VERS_FLAG_PTR64;
+			    KD_VERS_FLAG_PTR64;
 	m.u.version.machine_type = KD_MACHINE_AMD64;
 	m.u.version.max_packet_type = 12;
 	m.u.version.max_state_change = 3;
@@ -519,8 +516,8 @@ static void test_proto_manipulate__unknown_api(void **state)
 	/* A target echoes it back with STATUS_NOT_IMPLEMENTED. */
 	m.return_status = KD_STATUS_NOT_IMPLEMENTED;
 	assert_int_equal(kd_manipulate_encode(out, sizeof(out), &n, &m, m.data,
-	                                      m.data_len),
-	                 KD_OK);
+					      m.data_len),
+			 KD_OK);
 	assert_int_equal(kd_get_le32(out + 8), 0xC0000002u);
 	assert_memory_equal(out + 12, buf + 12, sizeof(buf) - 12);
 }
@@ -538,18 +535,18 @@ static void test_proto_manipulate__errors(void **state)
 	assert_int_equal(kd_manipulate_decode(&m, NULL, 56), KD_EINVAL);
 	m.api = KD_API_READ_VIRTUAL_MEMORY;
 	assert_int_equal(kd_manipulate_encode(buf, 55, &n, &m, NULL, 0),
-	                 KD_EBUFS);
+			 KD_EBUFS);
 	assert_int_equal(kd_manipulate_encode(buf, 60, &n, &m, buf, 5),
-	                 KD_EBUFS);
+			 KD_EBUFS);
 	assert_int_equal(kd_manipulate_encode(buf, 60, &n, &m, NULL, 4),
-	                 KD_EINVAL);
+			 KD_EINVAL);
 	assert_int_equal(n, 12345);
 	assert_int_equal(kd_manipulate_encode(buf, 60, &n, &m, buf, 4), KD_OK);
 	assert_int_equal(n, 60);
 	/* SIZE_MAX data cannot overflow the capacity check. */
-	assert_int_equal(kd_manipulate_encode(buf, sizeof(buf), &n, &m, buf,
-	                                      (size_t)-1),
-	                 KD_EBUFS);
+	assert_int_equal(
+		kd_manipulate_encode(buf, sizeof(buf), &n, &m, buf, (size_t)-1),
+		KD_EBUFS);
 }
 
 static void test_proto_manipulate__data_aliases_output(void **state)
@@ -564,9 +561,9 @@ static void test_proto_manipulate__data_aliases_output(void **state)
 	m.api = KD_API_READ_VIRTUAL_MEMORY;
 	m.u.mem.transfer_count = 8;
 	m.u.mem.actual_count = 8;
-	assert_int_equal(kd_manipulate_encode(buf, sizeof(buf), &n, &m,
-	                                      buf + 56, 8),
-	                 KD_OK);
+	assert_int_equal(
+		kd_manipulate_encode(buf, sizeof(buf), &n, &m, buf + 56, 8),
+		KD_OK);
 	assert_memory_equal(buf + 56, "abcdefgh", 8);
 }
 
@@ -593,8 +590,8 @@ static void test_proto_manipulate__load_symbols(void **state)
 	sc.amd64.instruction_count = 1;
 	sc.amd64.instruction_stream[0] = 0xCC;
 	assert_int_equal(kd_state_change_encode(out, sizeof(out), &n, &sc,
-	                                        "winload.efi", 12),
-	                 KD_OK);
+						"winload.efi", 12),
+			 KD_OK);
 	assert_int_equal(n, 252);
 	assert_int_equal(kd_get_le32(out), 0x3031);
 	assert_int_equal(kd_get_le32(out + 32), 12);
@@ -635,8 +632,8 @@ static void test_proto_manipulate__command_string(void **state)
 	sc.u.command_string.flags = 0;
 	sc.u.command_string.reserved2[6] = 0x77;
 	assert_int_equal(kd_state_change_encode(out, sizeof(out), &n, &sc,
-	                                        extra, sizeof(extra) - 1),
-	                 KD_OK);
+						extra, sizeof(extra) - 1),
+			 KD_OK);
 	assert_int_equal(kd_get_le32(out), 0x00013032);
 	assert_int_equal(kd_get_le64(out + 88), 0x77);
 	assert_int_equal(kd_state_change_decode(&b, out, n), KD_OK);
@@ -649,7 +646,7 @@ static void test_proto_manipulate__command_string(void **state)
 
 	/* Unterminated name: the command is empty, nothing read past it. */
 	assert_int_equal(kd_state_change_decode(&b, out, KD_SC_SIZE + 3),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(b.u.command_string.name_len, 3);
 	assert_int_equal(b.u.command_string.command_len, 0);
 }
@@ -675,9 +672,9 @@ static void test_proto_manipulate__exception_roundtrip(void **state)
 	sc.amd64.dr6 = 0x4000;
 	sc.amd64.dr7 = 0x400;
 	sc.amd64.eflags = 0x346;
-	assert_int_equal(kd_state_change_encode(out, sizeof(out), &n, &sc,
-	                                        "ReactOS", 7),
-	                 KD_OK);
+	assert_int_equal(
+		kd_state_change_encode(out, sizeof(out), &n, &sc, "ReactOS", 7),
+		KD_OK);
 	assert_int_equal(n, 247);
 	assert_int_equal(kd_get_le32(out + 32), 0x80000004u);
 	assert_int_equal(kd_get_le32(out + 56), 2);
@@ -688,7 +685,7 @@ static void test_proto_manipulate__exception_roundtrip(void **state)
 	assert_int_equal(kd_get_le32(out + 208), 0x346);
 	assert_int_equal(kd_state_change_decode(&b, out, n), KD_OK);
 	assert_memory_equal(&b.u.exception.record, &sc.u.exception.record,
-	                    sizeof(sc.u.exception.record));
+			    sizeof(sc.u.exception.record));
 	assert_int_equal(b.thread, sc.thread);
 	assert_int_equal(b.extra_len, 7); /* extra bytes accepted, exposed */
 	assert_memory_equal(b.extra, "ReactOS", 7);
@@ -707,7 +704,7 @@ static void test_proto_manipulate__get_string(void **state)
 	io.length = 3;
 	io.read_length = 2;
 	assert_int_equal(kd_debug_io_encode(out, sizeof(out), &n, &io, "ok", 2),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(n, 18);
 	assert_int_equal(kd_get_le32(out), 0x3231);
 	assert_int_equal(kd_get_le32(out + 12), 2);
@@ -716,14 +713,14 @@ static void test_proto_manipulate__get_string(void **state)
 	assert_memory_equal(b.text, "ok", 2);
 	assert_int_equal(kd_debug_io_decode(&b, out, 15), KD_ETRUNC);
 	assert_int_equal(kd_debug_io_encode(out, 17, &n, &io, "ok", 2),
-	                 KD_EBUFS);
+			 KD_EBUFS);
 }
 
 static void test_proto_manipulate__file_io(void **state)
 {
 	/* "\a.sys" in UTF-16LE with its NUL. */
 	static const uint8_t name[] = { '\\', 0,   'a', 0,   '.', 0, 's',
-		                        0,    'y', 0,   's', 0,   0, 0 };
+					0,    'y', 0,	's', 0,	  0, 0 };
 	struct kd_file_io io = { 0 }, b;
 	uint8_t out[KD_FILE_IO_SIZE + sizeof(name)];
 	size_t n;
@@ -736,8 +733,8 @@ static void test_proto_manipulate__file_io(void **state)
 	io.u.create.create_disposition = 1;
 	io.u.create.create_options = 0x20;
 	assert_int_equal(kd_file_io_encode(out, sizeof(out), &n, &io, name,
-	                                   sizeof(name)),
-	                 KD_OK);
+					   sizeof(name)),
+			 KD_OK);
 	assert_int_equal(n, 78);
 	assert_int_equal(kd_get_le32(out), 0x3430);
 	assert_int_equal(kd_get_le32(out + 8), 0x80100000);
@@ -751,7 +748,7 @@ static void test_proto_manipulate__file_io(void **state)
 	b.status = KD_STATUS_NO_SUCH_FILE;
 	b.u.create.handle = 0;
 	assert_int_equal(kd_file_io_encode(out, sizeof(out), &n, &b, NULL, 0),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(n, 64);
 	assert_int_equal(kd_get_le32(out + 4), 0xC000000Fu);
 
@@ -761,7 +758,7 @@ static void test_proto_manipulate__file_io(void **state)
 	io.u.rw.offset = 0x1000;
 	io.u.rw.length = 0x200;
 	assert_int_equal(kd_file_io_encode(out, sizeof(out), &n, &io, NULL, 0),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(kd_get_le64(out + 8), 0x55);
 	assert_int_equal(kd_get_le64(out + 16), 0x1000);
 	assert_int_equal(kd_get_le32(out + 24), 0x200);
@@ -772,7 +769,7 @@ static void test_proto_manipulate__file_io(void **state)
 	io.api = KD_FILE_IO_CLOSE;
 	io.u.close.handle = 0x55;
 	assert_int_equal(kd_file_io_encode(out, sizeof(out), &n, &io, NULL, 0),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(kd_file_io_decode(&b, out, n), KD_OK);
 	assert_int_equal(b.u.close.handle, 0x55);
 	assert_int_equal(kd_file_io_decode(&b, out, 63), KD_ETRUNC);
@@ -789,9 +786,9 @@ static void test_proto_manipulate__trace_and_control(void **state)
 	t.api = KD_TRACE_IO_PRINT_TRACE;
 	t.processor = 1;
 	t.length_of_data = 4;
-	assert_int_equal(kd_trace_io_encode(out, sizeof(out), &n, &t,
-	                                    "\1\2\3\4", 4),
-	                 KD_OK);
+	assert_int_equal(
+		kd_trace_io_encode(out, sizeof(out), &n, &t, "\1\2\3\4", 4),
+		KD_OK);
 	assert_int_equal(n, 68);
 	assert_int_equal(kd_get_le32(out), 0x3330);
 	assert_int_equal(kd_get_le16(out + 6), 1);
@@ -805,7 +802,7 @@ static void test_proto_manipulate__trace_and_control(void **state)
 	c.breakpoint_number = 3;
 	c.result = 1;
 	assert_int_equal(kd_control_request_encode(out, sizeof(out), &n, &c),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(n, 12);
 	assert_int_equal(kd_get_le32(out), 0x4300);
 	assert_int_equal(kd_get_le32(out + 4), 3);
@@ -832,28 +829,28 @@ static void test_proto_manipulate__amd64_context(void **state)
 		if (width < 8)
 			val &= (1ull << (8 * width)) - 1;
 		assert_int_equal(kd_amd64_context_set(ctx, sizeof(ctx), r, val),
-		                 KD_OK);
+				 KD_OK);
 		assert_int_equal(kd_amd64_context_get(ctx, sizeof(ctx), r, &v),
-		                 KD_OK);
+				 KD_OK);
 		assert_int_equal(v, val);
 		assert_int_equal(kd_amd64_reg_lookup(kd_amd64_reg_name(r)), r);
 	}
 	/* Documented offsets (§2.10). */
 	assert_int_equal(kd_get_le64(ctx + 0x078),
-	                 0x0102030405060708ull + KD_AMD64_RAX);
+			 0x0102030405060708ull + KD_AMD64_RAX);
 	assert_int_equal(kd_get_le64(ctx + 0x0F8),
-	                 0x0102030405060708ull + KD_AMD64_RIP);
+			 0x0102030405060708ull + KD_AMD64_RIP);
 	assert_int_equal(kd_get_le64(ctx + 0x098),
-	                 0x0102030405060708ull + KD_AMD64_RSP);
+			 0x0102030405060708ull + KD_AMD64_RSP);
 	assert_int_equal(kd_get_le64(ctx + 0x0F0),
-	                 0x0102030405060708ull + KD_AMD64_R15);
+			 0x0102030405060708ull + KD_AMD64_R15);
 	assert_int_equal(kd_get_le64(ctx + 0x070),
-	                 0x0102030405060708ull + KD_AMD64_DR7);
+			 0x0102030405060708ull + KD_AMD64_DR7);
 	assert_int_equal(kd_get_le32(ctx + 0x044),
-	                 0x05060708u + KD_AMD64_EFLAGS);
+			 0x05060708u + KD_AMD64_EFLAGS);
 	assert_int_equal(kd_get_le16(ctx + 0x038), 0x0708 + KD_AMD64_CS);
 	assert_int_equal(kd_get_le32(ctx + 0x030),
-	                 0x05060708u + KD_AMD64_CONTEXT_FLAGS);
+			 0x05060708u + KD_AMD64_CONTEXT_FLAGS);
 
 	assert_int_equal(kd_amd64_reg_lookup("RIP"), KD_AMD64_RIP);
 	assert_int_equal(kd_amd64_reg_lookup("EFlags"), KD_AMD64_EFLAGS);
@@ -863,15 +860,15 @@ static void test_proto_manipulate__amd64_context(void **state)
 	assert_int_equal(kd_amd64_reg_lookup(NULL), KD_ENOTFOUND);
 	assert_null(kd_amd64_reg_name(KD_AMD64_REG_COUNT));
 	assert_null(kd_amd64_reg_name(-1));
-	assert_int_equal(kd_amd64_context_set(ctx, sizeof(ctx), KD_AMD64_CS,
-	                                      0x10000),
-	                 KD_EOVERFLOW);
+	assert_int_equal(
+		kd_amd64_context_set(ctx, sizeof(ctx), KD_AMD64_CS, 0x10000),
+		KD_EOVERFLOW);
 	assert_int_equal(kd_amd64_context_get(ctx, 1231, KD_AMD64_RAX, &v),
-	                 KD_ETRUNC);
+			 KD_ETRUNC);
 	assert_int_equal(kd_amd64_context_set(ctx, 1231, KD_AMD64_RAX, 0),
-	                 KD_ETRUNC);
+			 KD_ETRUNC);
 	assert_int_equal(kd_amd64_context_get(ctx, sizeof(ctx), 99, &v),
-	                 KD_EINVAL);
+			 KD_EINVAL);
 }
 
 static void test_proto_manipulate__kspecial(void **state)
@@ -896,7 +893,7 @@ static void test_proto_manipulate__kspecial(void **state)
 	ks.xcr0 = 7;
 	ks.has_xcr0 = true;
 	assert_int_equal(kd_amd64_kspecial_encode(out, sizeof(out), &n, &ks),
-	                 KD_OK);
+			 KD_OK);
 	assert_int_equal(n, 0xE0);
 	assert_int_equal(kd_get_le64(out + 0x10), 0x1AD000);
 	assert_int_equal(kd_get_le64(out + 0x48), 0x400);
@@ -919,7 +916,7 @@ static void test_proto_manipulate__kspecial(void **state)
 	assert_int_equal(b.msr_syscall_mask, 0x4700);
 	assert_int_equal(kd_amd64_kspecial_decode(&b, out, 0xD7), KD_ETRUNC);
 	assert_int_equal(kd_amd64_kspecial_encode(out, 0xDF, &n, &ks),
-	                 KD_EBUFS);
+			 KD_EBUFS);
 }
 
 static void test_proto_manipulate__debugger_data(void **state)
@@ -970,11 +967,11 @@ static void test_proto_manipulate__debugger_data(void **state)
 	assert_int_equal(kd_debugger_data_decode(&d, blk, 0x17), KD_ETRUNC);
 	kd_put_le32(blk + 0x14, 0x10);
 	assert_int_equal(kd_debugger_data_decode(&d, blk, sizeof(blk)),
-	                 KD_EPROTO);
+			 KD_EPROTO);
 	kd_put_le32(blk + 0x14, 0x340);
 	blk[0x10] = 'X'; /* an encoded block */
 	assert_int_equal(kd_debugger_data_decode(&d, blk, sizeof(blk)),
-	                 KD_EPROTO);
+			 KD_EPROTO);
 }
 
 int main(void)

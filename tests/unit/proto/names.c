@@ -16,7 +16,7 @@ static void test_proto_names__manipulate(void **state)
 {
 	(void)state;
 	assert_string_equal(kd_manipulate_api_name(0x3130),
-	                    "ReadVirtualMemory");
+			    "ReadVirtualMemory");
 	assert_string_equal(kd_manipulate_api_name(0x313C), "Continue2");
 	assert_string_equal(kd_manipulate_api_name(0x3146), "GetVersion");
 	assert_string_equal(kd_manipulate_api_name(0x3160), "SetContextEx");
@@ -40,7 +40,7 @@ static void test_proto_names__state_and_io(void **state)
 	assert_string_equal(kd_state_change_name(0x3031), "LoadSymbols");
 	assert_string_equal(kd_state_change_name(0x3032), "CommandString");
 	assert_string_equal(kd_state_change_name(0x3030 | KD_STATE_ALTERNATE),
-	                    "Exception");
+			    "Exception");
 	assert_null(kd_state_change_name(0x3033));
 	assert_string_equal(kd_debug_io_api_name(0x3230), "PrintString");
 	assert_string_equal(kd_debug_io_api_name(0x3231), "GetString");
@@ -51,9 +51,9 @@ static void test_proto_names__state_and_io(void **state)
 	assert_string_equal(kd_trace_io_api_name(0x3330), "PrintTrace");
 	assert_null(kd_trace_io_api_name(0x3331));
 	assert_string_equal(kd_control_request_name(0x4300),
-	                    "RequestHardwareBp");
+			    "RequestHardwareBp");
 	assert_string_equal(kd_control_request_name(0x4301),
-	                    "ReleaseHardwareBp");
+			    "ReleaseHardwareBp");
 	assert_null(kd_control_request_name(0x4302));
 	assert_string_equal(kd_api_name(0x3431), "ReadFile");
 	assert_string_equal(kd_api_name(0x3231), "GetString");
@@ -69,7 +69,7 @@ static void test_proto_names__ntstatus(void **state)
 	assert_string_equal(kd_ntstatus_name(0x103), "STATUS_PENDING");
 	assert_string_equal(kd_ntstatus_name(0x00010002), "DBG_CONTINUE");
 	assert_string_equal(kd_ntstatus_name(0xC000000Fu),
-	                    "STATUS_NO_SUCH_FILE");
+			    "STATUS_NO_SUCH_FILE");
 	assert_string_equal(kd_ntstatus_name(0xC0000225u), "STATUS_NOT_FOUND");
 	assert_null(kd_ntstatus_name(0xC0000005u));
 }

@@ -140,24 +140,24 @@ static void test_proto_packet__build_errors(void **state)
 	size_t len = 12345;
 
 	(void)state;
-	assert_int_equal(kd_packet_build(out, 72, &len, 2, 0, payload, 56,
-					 true),
-			 KD_EBUFS);
+	assert_int_equal(
+		kd_packet_build(out, 72, &len, 2, 0, payload, 56, true),
+		KD_EBUFS);
 	assert_int_equal(len, 12345);
-	assert_int_equal(kd_packet_build(out, sizeof(out), &len, 2, 0,
-					 payload, 4001, true),
+	assert_int_equal(kd_packet_build(out, sizeof(out), &len, 2, 0, payload,
+					 4001, true),
 			 KD_EINVAL);
-	assert_int_equal(kd_packet_build(out, sizeof(out), &len, 2, 0,
-					 payload, 4000, true),
+	assert_int_equal(kd_packet_build(out, sizeof(out), &len, 2, 0, payload,
+					 4000, true),
 			 0);
 	assert_int_equal(len, 4017);
 	assert_int_equal(kd_packet_build(out, sizeof(out), &len,
 					 KD_PACKET_TYPE_ACKNOWLEDGE, 0, payload,
 					 4, true),
 			 KD_EINVAL);
-	assert_int_equal(kd_packet_build(out, sizeof(out), &len, 2, 0, NULL,
-					 4, true),
-			 KD_EINVAL);
+	assert_int_equal(
+		kd_packet_build(out, sizeof(out), &len, 2, 0, NULL, 4, true),
+		KD_EINVAL);
 }
 
 static void test_proto_packet__build_control(void **state)
@@ -193,9 +193,8 @@ static void test_proto_packet__decode(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + 3);
-	assert_int_equal(kd_packet_build(buf, sizeof(buf), &len, 7,
-					 0x80000002u, payload, sizeof(payload),
-					 false),
+	assert_int_equal(kd_packet_build(buf, sizeof(buf), &len, 7, 0x80000002u,
+					 payload, sizeof(payload), false),
 			 0);
 	assert_int_equal(kd_packet_decode(buf, len, &v), 0);
 	assert_int_equal(v.fault, KD_PACKET_FAULT_NONE);
@@ -253,9 +252,9 @@ static void test_proto_packet__decode_control(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(kd_packet_build_control(buf, sizeof(buf), &len, 6,
-						 0x80000060u),
-			 0);
+	assert_int_equal(
+		kd_packet_build_control(buf, sizeof(buf), &len, 6, 0x80000060u),
+		0);
 	assert_int_equal(kd_packet_decode(buf, len, &v), 0);
 	assert_int_equal(v.hdr.leader, KD_PACKET_LEADER_CONTROL);
 	assert_int_equal(v.hdr.type, KD_PACKET_TYPE_RESET);
@@ -265,8 +264,8 @@ static void test_proto_packet__decode_control(void **state)
 	assert_int_equal(kd_packet_decode(buf, 17, &v), KD_EPROTO);
 
 	/* The 12-byte KDNET ping (8 zero bytes + IPv4) is not a packet. */
-	static const uint8_t ping[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-					  0x01, 0x02, 0xA8, 0xC0 };
+	static const uint8_t ping[12] = { 0, 0, 0,    0,    0,	  0,
+					  0, 0, 0x01, 0x02, 0xA8, 0xC0 };
 	assert_int_equal(kd_packet_decode(ping, sizeof(ping), &v), KD_ETRUNC);
 	assert_int_equal(kd_packet_decode(NULL, 0, &v), KD_ETRUNC);
 }

@@ -60,10 +60,7 @@ static void record(struct log *lg, const struct kd_stream_event *ev)
  * Parse @p buf cut into chunks: chunk = 0 means whole buffer, 1 byte at a
  * time, otherwise sizes from a seeded PRNG up to @p chunk.
  */
-static void parse(const uint8_t *buf,
-		  size_t len,
-		  size_t chunk,
-		  unsigned seed,
+static void parse(const uint8_t *buf, size_t len, size_t chunk, unsigned seed,
 		  struct log *lg)
 {
 	struct kd_stream *s = malloc(sizeof(*s));
@@ -130,9 +127,9 @@ static size_t put_data(uint8_t *out, unsigned type, uint32_t id, size_t n,
 
 	for (size_t i = 0; i < n; i++)
 		payload[i] = (uint8_t)(fill + i);
-	assert_int_equal(kd_packet_build(out, 5000, &len, type, id, payload, n,
-					 true),
-			 0);
+	assert_int_equal(
+		kd_packet_build(out, 5000, &len, type, id, payload, n, true),
+		0);
 	return len;
 }
 
@@ -182,8 +179,8 @@ static void test_proto_stream__clean_sequence(void **state)
 static void test_proto_stream__garbage_between(void **state)
 {
 	/* 0x30 0x30 0x69 breaks runs; 0x30 x3 then 0x41 too. */
-	static const uint8_t junk1[] = { 0x00, 0x41, 0x30, 0x30, 0x69,
-					 0x69, 0x69, 0xFF };
+	static const uint8_t junk1[] = { 0x00, 0x41, 0x30, 0x30,
+					 0x69, 0x69, 0x69, 0xFF };
 	static const uint8_t junk2[] = { 0x30, 0x30, 0x30, 0x41 };
 	static uint8_t buf[2000];
 	static struct log lg;
@@ -388,8 +385,8 @@ static void test_proto_stream__random_noise(void **state)
 			 * Noise biased towards leader and break-in bytes, with
 			 * a 0x00 after every three so no run of four forms.
 			 */
-			static const uint8_t pick[] = { 0x30, 0x69, 0x62, 0xAA,
-							0x00, 0x17 };
+			static const uint8_t pick[] = { 0x30, 0x69, 0x62,
+							0xAA, 0x00, 0x17 };
 			size_t k = (size_t)rand() % 12;
 
 			for (size_t i = 0; i < k; i++) {
@@ -410,8 +407,7 @@ static void test_proto_stream__random_noise(void **state)
 			n_good++;
 		} else {
 			len += put_data(buf + len, 2, (uint32_t)rand(),
-					(size_t)rand() % 1500,
-					(uint8_t)rand());
+					(size_t)rand() % 1500, (uint8_t)rand());
 			n_good++;
 		}
 	}

@@ -48,7 +48,7 @@ struct walk {
 	unsigned int datagrams;
 	unsigned int auth_failed;
 	unsigned int other_failed;
-	unsigned int per[2][2];     /* [channel][from_debugger] */
+	unsigned int per[2][2]; /* [channel][from_debugger] */
 	unsigned int offers, responses;
 	unsigned int kd_data, kd_control, pings, breakins, bad_kd;
 	unsigned int versions_seen; /* bitmask of version bytes */
@@ -109,8 +109,8 @@ static int on_udp(void *arg, const struct kdt_udp *u)
 		w->max_len = (unsigned int)u->len;
 	assert_int_equal(u->sport, 50000);
 	assert_int_equal(u->dport, 50000);
-	rc = kd_net_session_decode(w->s, u->data, u->len, plain,
-				   sizeof(plain), &f);
+	rc = kd_net_session_decode(w->s, u->data, u->len, plain, sizeof(plain),
+				   &f);
 	if (rc == KD_EAUTH) {
 		w->auth_failed++;
 		return 0;
@@ -138,19 +138,18 @@ static int on_udp(void *arg, const struct kdt_udp *u)
 		} else if (type == KD_NET_CTRL_RESPONSE && f.from_debugger) {
 			struct kd_net_response r;
 
-			assert_int_equal(kd_net_response_parse(f.payload,
-							       f.payload_len,
-							       &r),
+			assert_int_equal(kd_net_response_parse(
+						 f.payload, f.payload_len, &r),
 					 0);
 			assert_int_equal(w->offers, 1);
 			assert_memory_equal(r.target_nonce, w->offer.nonce,
 					    KD_NET_NONCE_SIZE);
 			assert_int_equal(f.pad, 6);
 			w->response_seq = f.seq;
-			assert_int_equal(kd_net_session_accept_response(
-						 w->s, f.payload,
-						 f.payload_len),
-					 0);
+			assert_int_equal(
+				kd_net_session_accept_response(w->s, f.payload,
+							       f.payload_len),
+				0);
 			w->responses++;
 		}
 		return 0;
@@ -174,8 +173,8 @@ static void walk_file(struct walk *w, const char *path, const char *key)
 
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(kd_net_session_new(&w->s, key), 0);
-	if (kdt_pcap_udp_foreach(path, KD_NET_DEFAULT_PORT, on_udp, w,
-				 &skipped, err, sizeof(err)) != 0)
+	if (kdt_pcap_udp_foreach(path, KD_NET_DEFAULT_PORT, on_udp, w, &skipped,
+				 err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(skipped, 0);
 }

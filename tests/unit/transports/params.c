@@ -43,7 +43,8 @@ static void check_fails(const char *connstr, const char *msg)
 
 static void test_transports_params__items(void **state)
 {
-	struct kd_params *p = parse_ok("Port=/dev/ttyS0,BAUD=115200,pipe,reconnect");
+	struct kd_params *p = parse_ok(
+		"Port=/dev/ttyS0,BAUD=115200,pipe,reconnect");
 	const char *k, *v;
 	uint32_t baud;
 
@@ -64,7 +65,8 @@ static void test_transports_params__items(void **state)
 	assert_int_equal(kd_params_get_u32(p, "baud", 50, 4000000, 9600, &baud),
 			 KD_OK);
 	assert_int_equal(baud, 115200);
-	assert_int_equal(kd_params_get_u32(p, "resets", 0, 10, 7, &baud), KD_OK);
+	assert_int_equal(kd_params_get_u32(p, "resets", 0, 10, 7, &baud),
+			 KD_OK);
 	assert_int_equal(baud, 7);
 	kd_params_free(p);
 
@@ -106,7 +108,8 @@ static void test_transports_params__getters(void **state)
 	(void)state;
 	assert_int_equal(kd_params_get_u32(p, "n", 0, 100, 0, &u), KD_OK);
 	assert_int_equal(u, 16);
-	assert_int_equal(kd_params_get_u32(p, "big", 0, 65535, 0, &u), KD_EINVAL);
+	assert_int_equal(kd_params_get_u32(p, "big", 0, 65535, 0, &u),
+			 KD_EINVAL);
 	assert_string_equal(kd_error_last()->message,
 			    "value 70000 for 'big' out of range (0..65535)");
 	assert_int_equal(kd_params_get_u32(p, "word", 0, 10, 0, &u), KD_EINVAL);
@@ -116,7 +119,8 @@ static void test_transports_params__getters(void **state)
 	assert_string_equal(kd_error_last()->message,
 			    "value '-1' for 'neg' is not a number");
 	assert_int_equal(kd_params_get_u32(p, "flag", 0, 10, 0, &u), KD_EINVAL);
-	assert_string_equal(kd_error_last()->message, "missing value for 'flag'");
+	assert_string_equal(kd_error_last()->message,
+			    "missing value for 'flag'");
 	assert_int_equal(kd_params_get_u64(p, "seed", 0, UINT64_MAX, 0, &u64),
 			 KD_OK);
 	assert_true(u64 == UINT64_MAX);
@@ -125,16 +129,19 @@ static void test_transports_params__getters(void **state)
 	assert_int_equal(kd_params_get_double(p, "g", 0, 1, 0, &d), KD_EINVAL);
 	assert_string_equal(kd_error_last()->message,
 			    "value 1.5 for 'g' out of range (0..1)");
-	assert_int_equal(kd_params_get_double(p, "e", 0, 1e9, 0, &d), KD_EINVAL);
+	assert_int_equal(kd_params_get_double(p, "e", 0, 1e9, 0, &d),
+			 KD_EINVAL);
 	assert_string_equal(kd_error_last()->message,
 			    "value '1e3' for 'e' is not a number");
-	assert_int_equal(kd_params_get_double(p, "absent", 0, 1, 0.5, &d), KD_OK);
+	assert_int_equal(kd_params_get_double(p, "absent", 0, 1, 0.5, &d),
+			 KD_OK);
 	assert_true(d == 0.5);
 	assert_int_equal(kd_params_get_enum(p, "dir", dirs, 0, &e), KD_OK);
 	assert_int_equal(e, 2);
 	assert_int_equal(kd_params_get_enum(p, "word", dirs, 0, &e), KD_EINVAL);
-	assert_string_equal(kd_error_last()->message,
-			    "value 'abc' for 'word' must be one of both, tx, rx");
+	assert_string_equal(
+		kd_error_last()->message,
+		"value 'abc' for 'word' must be one of both, tx, rx");
 	assert_int_equal(kd_params_get_str(p, "flag", NULL, &s), KD_EINVAL);
 	assert_int_equal(kd_params_get_str(p, "word", NULL, &s), KD_OK);
 	assert_string_equal(s, "abc");
@@ -154,8 +161,10 @@ static void test_transports_params__syntax_errors(void **state)
 	parse_fails("po rt=x", "invalid character ' ' in option name");
 	parse_fails("p\x01=x", "invalid byte 0x01 in option name");
 	parse_fails("=x", "invalid character '=' in option name");
-	parse_fails("server=@{tcp:port=1", "unterminated '@{' in value of 'server'");
-	parse_fails("server=@{a}b", "unexpected text after '}' in value of 'server'");
+	parse_fails("server=@{tcp:port=1",
+		    "unterminated '@{' in value of 'server'");
+	parse_fails("server=@{a}b",
+		    "unexpected text after '}' in value of 'server'");
 	parse_fails("server=a@{b}", "'@{' must start the value of 'server'");
 	parse_fails("a=@{@{@{@{@{@{@{@{@{x}}}}}}}}}",
 		    "unterminated '@{' in value of 'a'");
@@ -173,7 +182,8 @@ static void test_transports_params__syntax_errors(void **state)
 		static char longs[KD_PARAMS_MAX_TEXT + 10];
 
 		memset(longs, 'a', sizeof(longs) - 1);
-		parse_fails(longs, "options too long (4105 bytes, at most 4096)");
+		parse_fails(longs,
+			    "options too long (4105 bytes, at most 4096)");
 	}
 }
 
@@ -197,7 +207,8 @@ static void test_transports_params__validate(void **state)
 	kd_params_free(p);
 	p = parse_ok("port");
 	assert_int_equal(kd_params_validate(p, specs), KD_EINVAL);
-	assert_string_equal(kd_error_last()->message, "missing value for 'port'");
+	assert_string_equal(kd_error_last()->message,
+			    "missing value for 'port'");
 	kd_params_free(p);
 	p = parse_ok("pipe=1");
 	assert_int_equal(kd_params_validate(p, specs), KD_EINVAL);
@@ -212,8 +223,10 @@ static void test_transports_params__connstr(void **state)
 	assert_int_equal(kd_transport_check("loop:name=a"), KD_OK);
 	assert_int_equal(kd_transport_check("loop"), KD_OK);
 	assert_int_equal(kd_transport_check("Loop:NAME=a,Datagram"), KD_OK);
-	assert_int_equal(kd_transport_check("fault:drop=0.01,seed=7|pcap:file=x|loop:name=a"),
-			 KD_OK);
+	assert_int_equal(
+		kd_transport_check(
+			"fault:drop=0.01,seed=7|pcap:file=x|loop:name=a"),
+		KD_OK);
 	check_fails("", "empty connection string");
 	check_fails("cmo:port=1", "unknown transport 'cmo'");
 	check_fails("c-m:port=1", "unknown transport 'c-m'");
@@ -229,13 +242,16 @@ static void test_transports_params__connstr(void **state)
 	check_fails("fault|fault|fault|fault|fault|fault|fault|fault|loop",
 		    "too many stacked transports (at most 8)");
 	if (kd_transport_available("com")) {
-		assert_int_equal(kd_transport_check("com:pipe,port=/tmp/x,resets=0,reconnect"),
-				 KD_OK);
+		assert_int_equal(
+			kd_transport_check(
+				"com:pipe,port=/tmp/x,resets=0,reconnect"),
+			KD_OK);
 		check_fails("com:port=/dev/ttyS0,bud=9600",
 			    "unknown option 'bud' for com");
 		check_fails("com:port", "missing value for 'port'");
 		check_fails("com:port=", "missing value for 'port'");
-		check_fails("com:pipe=1,port=x", "option 'pipe' takes no value");
+		check_fails("com:pipe=1,port=x",
+			    "option 'pipe' takes no value");
 	}
 }
 

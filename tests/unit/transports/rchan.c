@@ -82,8 +82,7 @@ static void *srv_main(void *arg)
 	snprintf(s->msg, sizeof(s->msg), "%s", kd_error_last()->message);
 	if (s->rc != KD_OK)
 		return NULL;
-	snprintf(s->identity, sizeof(s->identity), "%s",
-		 kd_rchan_identity(c));
+	snprintf(s->identity, sizeof(s->identity), "%s", kd_rchan_identity(c));
 	snprintf(s->proto, sizeof(s->proto), "%s", kd_rchan_proto(c));
 	while (s->echo) {
 		size_t n;
@@ -110,8 +109,8 @@ static void srv_join(struct srv *s)
 	pthread_join(s->th, NULL);
 }
 
-static int connect_to(struct kd_rchan **c, unsigned int port,
-		      const char *tail, const char *svc)
+static int connect_to(struct kd_rchan **c, unsigned int port, const char *tail,
+		      const char *svc)
 {
 	char spec[512];
 
@@ -203,8 +202,7 @@ static void test_pending_and_small_cap(void **state)
 	/* The three bytes were read: they are buffered, so pending. */
 	assert_true(kd_rchan_pending(c));
 	/* And the channel stays unusable. */
-	assert_int_equal(kd_rchan_recv(c, buf, sizeof(buf), &n, 0),
-			 KD_EPROTO);
+	assert_int_equal(kd_rchan_recv(c, buf, sizeof(buf), &n, 0), KD_EPROTO);
 	kd_rchan_close(c);
 	srv_join(&s);
 	kd_rlistener_close(l);
@@ -328,8 +326,8 @@ static void test_oversized_prefix_rejected(void **state)
 	struct kd_rlistener *l = listen_ok("", KDSRV);
 	struct kd_rchan *c = NULL;
 	static uint8_t buf[KD_RCHAN_MAX_MSG];
-	struct raw_peer p = { kd_rlistener_port(l), KDSRV,
-			      KD_RCHAN_MAX_MSG + 1, 0 };
+	struct raw_peer p = { kd_rlistener_port(l), KDSRV, KD_RCHAN_MAX_MSG + 1,
+			      0 };
 	size_t n = 0;
 
 	(void)state;
@@ -338,8 +336,9 @@ static void test_oversized_prefix_rejected(void **state)
 	assert_string_equal(kd_rchan_identity(c), "RAW\\tester");
 	assert_int_equal(kd_rchan_recv(c, buf, sizeof(buf), &n, 5000),
 			 KD_EPROTO);
-	assert_non_null(strstr(kd_error_last()->message,
-			       "message of 65537 bytes exceeds the limit of 65536"));
+	assert_non_null(
+		strstr(kd_error_last()->message,
+		       "message of 65537 bytes exceeds the limit of 65536"));
 	kd_rchan_close(c);
 	pthread_join(p.th, NULL);
 	/* 0xffffffff as well (no allocation from the prefix). */
@@ -395,9 +394,10 @@ static void test_passwords(void **state)
 	/* No password. */
 	srv_start(&s, l, false);
 	assert_int_equal(connect_to(&c, port, "", KDSRV), KD_EAUTH);
-	snprintf(want, sizeof(want),
-		 "tcp:server=127.0.0.1,port=%u: this server requires a password (0x80004005)",
-		 port);
+	snprintf(
+		want, sizeof(want),
+		"tcp:server=127.0.0.1,port=%u: this server requires a password (0x80004005)",
+		port);
 	assert_string_equal(kd_error_last()->message, want);
 	srv_join(&s);
 	assert_int_equal(s.rc, KD_EAUTH);
@@ -416,26 +416,29 @@ static void test_wrong_service(void **state)
 	(void)state;
 	srv_start(&s, l, false);
 	assert_int_equal(connect_to(&c, port, "", DBGSRV), KD_EPROTO);
-	snprintf(want, sizeof(want),
-		 "tcp:server=127.0.0.1,port=%u: that is a KD connection server (kdsrv), not a debugging server",
-		 port);
+	snprintf(
+		want, sizeof(want),
+		"tcp:server=127.0.0.1,port=%u: that is a KD connection server (kdsrv), not a debugging server",
+		port);
 	assert_string_equal(kd_error_last()->message, want);
 	srv_join(&s);
 	assert_int_equal(s.rc, KD_EPROTO);
-	assert_non_null(strstr(s.msg,
-			       ": client wants a debugging server (dbgsrv/1), this is kdsrv/1"));
+	assert_non_null(strstr(
+		s.msg,
+		": client wants a debugging server (dbgsrv/1), this is kdsrv/1"));
 
 	/* Same service, other major version. */
 	srv_start(&s, l, false);
 	assert_int_equal(connect_to(&c, port, "", "kdsrv/2"), KD_EPROTO);
-	snprintf(want, sizeof(want),
-		 "tcp:server=127.0.0.1,port=%u: protocol version 1, this client speaks 2",
-		 port);
+	snprintf(
+		want, sizeof(want),
+		"tcp:server=127.0.0.1,port=%u: protocol version 1, this client speaks 2",
+		port);
 	assert_string_equal(kd_error_last()->message, want);
 	srv_join(&s);
 	assert_int_equal(s.rc, KD_EPROTO);
-	assert_non_null(strstr(s.msg,
-			       ": client speaks kdsrv/2, this server kdsrv/1"));
+	assert_non_null(
+		strstr(s.msg, ": client speaks kdsrv/2, this server kdsrv/1"));
 	kd_rlistener_close(l);
 }
 
@@ -552,8 +555,7 @@ static void test_accept_split(void **state)
 		struct kd_rchan *cc = NULL;
 		uint8_t m[3] = { 1, 2, 3 };
 
-		if (connect_to(&cc, kd_rlistener_port(l), "", KDSRV) !=
-			    KD_OK ||
+		if (connect_to(&cc, kd_rlistener_port(l), "", KDSRV) != KD_OK ||
 		    kd_rchan_send(cc, m, sizeof(m)) != KD_OK)
 			_exit(1);
 		kd_rchan_close(cc);
@@ -589,8 +591,8 @@ static void test_burst(void **state)
 	struct kd_rlistener *l = listen_ok("", KDSRV);
 	struct kd_rchan *c = NULL, *acc = NULL;
 	static uint8_t out[KD_RCHAN_MAX_MSG], in[KD_RCHAN_MAX_MSG];
-	static const size_t sizes[] = { 1, 7, 4000, 0, 60000, 3, 65536,
-					12345, 2, 4014, 40000, 9 };
+	static const size_t sizes[] = { 1,     7,     4000, 0,	  60000, 3,
+					65536, 12345, 2,    4014, 40000, 9 };
 	pid_t pid;
 	int st;
 
@@ -622,14 +624,15 @@ static void test_burst(void **state)
 		for (size_t i = 0; i < KD_ARRAY_SIZE(sizes); i++) {
 			size_t len = sizes[i], n = (size_t)-1;
 
-			assert_int_equal(kd_rchan_recv(acc, in, sizeof(in), &n,
-						       5000),
-					 KD_OK);
+			assert_int_equal(
+				kd_rchan_recv(acc, in, sizeof(in), &n, 5000),
+				KD_OK);
 			assert_int_equal(n, len);
 			for (size_t b = 0; b < len; b++) {
 				if (in[b] != (uint8_t)(b * 13 + i + r))
 					fail_msg("round %d message %zu byte "
-						 "%zu differs", r, i, b);
+						 "%zu differs",
+						 r, i, b);
 			}
 		}
 	}
@@ -678,9 +681,10 @@ static void test_not_openkd(void **state)
 	assert_int_equal(pthread_create(&th, NULL, garbage_server, &lfd), 0);
 	assert_int_equal(connect_to(&c, ntohs(a.sin_port), "", KDSRV),
 			 KD_EPROTO);
-	snprintf(want, sizeof(want),
-		 "tcp:server=127.0.0.1,port=%u: not an openkd remote channel (bad server hello)",
-		 ntohs(a.sin_port));
+	snprintf(
+		want, sizeof(want),
+		"tcp:server=127.0.0.1,port=%u: not an openkd remote channel (bad server hello)",
+		ntohs(a.sin_port));
 	assert_string_equal(kd_error_last()->message, want);
 	pthread_join(th, NULL);
 	close(lfd);
@@ -696,9 +700,10 @@ static void test_refused(void **state)
 	(void)state;
 	kd_rlistener_close(l);
 	assert_int_equal(connect_to(&c, port, "", KDSRV), KD_EDISCONNECTED);
-	snprintf(want, sizeof(want),
-		 "tcp:server=127.0.0.1,port=%u: 127.0.0.1:%u: Connection refused",
-		 port, port);
+	snprintf(
+		want, sizeof(want),
+		"tcp:server=127.0.0.1,port=%u: 127.0.0.1:%u: Connection refused",
+		port, port);
 	assert_string_equal(kd_error_last()->message, want);
 }
 
@@ -723,16 +728,17 @@ static void test_rate_limit(void **state)
 	/* From the 3rd failure: refused for 1 s before any challenge, even
 	 * with the right password (the refusal replaces the server hello). */
 	srv_start(&s, l, false);
-	assert_int_equal(connect_to(&c, port, ",password=pw", KDSRV),
-			 KD_EAUTH);
-	snprintf(want, sizeof(want),
-		 "tcp:server=127.0.0.1,port=%u: refused: too many failed passwords; try again in 1 s",
-		 port);
+	assert_int_equal(connect_to(&c, port, ",password=pw", KDSRV), KD_EAUTH);
+	snprintf(
+		want, sizeof(want),
+		"tcp:server=127.0.0.1,port=%u: refused: too many failed passwords; try again in 1 s",
+		port);
 	assert_string_equal(kd_error_last()->message, want);
 	srv_join(&s);
 	assert_int_equal(s.rc, KD_EAUTH);
-	assert_non_null(strstr(s.msg,
-			       ": refused after 3 failed passwords (throttled for 1 s more)"));
+	assert_non_null(strstr(
+		s.msg,
+		": refused after 3 failed passwords (throttled for 1 s more)"));
 	/* After the block: the right password works and clears the count. */
 	usleep(1100 * 1000);
 	srv_start(&s, l, true);
@@ -742,8 +748,7 @@ static void test_rate_limit(void **state)
 	assert_int_equal(s.rc, KD_OK);
 	/* The 4th failure in a window now starts at one again: no block. */
 	srv_start(&s, l, false);
-	assert_int_equal(connect_to(&c, port, ",password=x", KDSRV),
-			 KD_EAUTH);
+	assert_int_equal(connect_to(&c, port, ",password=x", KDSRV), KD_EAUTH);
 	srv_join(&s);
 	srv_start(&s, l, true);
 	assert_int_equal(connect_to(&c, port, ",password=pw", KDSRV), KD_OK);
@@ -773,8 +778,8 @@ static void test_ipv6(void **state)
 		 kd_rlistener_port(l));
 	if (kd_rconnect(&c, spec, KDSRV, 2000) != KD_OK) {
 		/* No IPv6 loopback here: unblock the server and skip. */
-		assert_int_equal(connect_to(&c, kd_rlistener_port(l), "",
-					    KDSRV), KD_OK);
+		assert_int_equal(
+			connect_to(&c, kd_rlistener_port(l), "", KDSRV), KD_OK);
 		kd_rchan_close(c);
 		srv_join(&s);
 		kd_rlistener_close(l);
@@ -838,8 +843,8 @@ static void test_port_range(void **state)
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,bind=*", lo, lo + 9);
 	assert_int_equal(kd_rlisten(&a, spec, KDSRV), KD_OK);
 	assert_int_equal(kd_rlistener_port(a), lo);
-	snprintf(spec, sizeof(spec), "TCP:Port=%u:%u,Password=abc,Hidden,Bind=*",
-		 lo, lo + 9);
+	snprintf(spec, sizeof(spec),
+		 "TCP:Port=%u:%u,Password=abc,Hidden,Bind=*", lo, lo + 9);
 	assert_int_equal(kd_rlisten(&b, spec, KDSRV), KD_OK);
 	assert_int_equal(kd_rlistener_port(b), lo + 1);
 	assert_true(kd_rlistener_hidden(b));
@@ -849,8 +854,8 @@ static void test_port_range(void **state)
 		 lo + 9);
 	kd_rlistener_describe(a, "myhost", got, sizeof(got));
 	assert_string_equal(got, want);
-	snprintf(want, sizeof(want),
-		 "tcp:Port=%u:%u,Server=myhost,Password=*", lo + 1, lo + 9);
+	snprintf(want, sizeof(want), "tcp:Port=%u:%u,Server=myhost,Password=*",
+		 lo + 1, lo + 9);
 	assert_int_equal(kd_rlistener_describe(b, "myhost", got, sizeof(got)),
 			 strlen(want));
 	assert_string_equal(got, want);
@@ -924,10 +929,10 @@ static void test_clicon(void **state)
 	memset(&cc, 0, sizeof(cc));
 	snprintf(cc.spec, sizeof(cc.spec),
 		 "tcp:clicon=127.0.0.1,port=%u,password=pw", port);
-	assert_int_equal(pthread_create(&cc.th, NULL, clicon_client_main,
-					&cc), 0);
-	snprintf(spec, sizeof(spec),
-		 "tcp:port=%u,clicon=127.0.0.1,password=pw", port);
+	assert_int_equal(pthread_create(&cc.th, NULL, clicon_client_main, &cc),
+			 0);
+	snprintf(spec, sizeof(spec), "tcp:port=%u,clicon=127.0.0.1,password=pw",
+		 port);
 	assert_int_equal(kd_rlisten(&l, spec, DBGSRV), KD_OK);
 	assert_int_equal(kd_rlistener_fd(l), -1);
 	assert_int_equal(kd_rlistener_port(l), port);
@@ -1078,9 +1083,10 @@ static void test_tls_wrong_ca(void **state)
 		 "ssl:server=127.0.0.1,port=%u,ca=%s/other.pem",
 		 kd_rlistener_port(l), tls_dir);
 	assert_int_equal(kd_rconnect(&c, spec, KDSRV, 5000), KD_EAUTH);
-	snprintf(want, sizeof(want),
-		 "ssl:server=127.0.0.1,port=%u: TLS certificate verification failed: self-signed certificate",
-		 kd_rlistener_port(l));
+	snprintf(
+		want, sizeof(want),
+		"ssl:server=127.0.0.1,port=%u: TLS certificate verification failed: self-signed certificate",
+		kd_rlistener_port(l));
 	assert_string_equal(kd_error_last()->message, want);
 	srv_join(&s);
 	assert_int_equal(s.rc, KD_EPROTO);
@@ -1092,9 +1098,10 @@ static void test_tls_wrong_ca(void **state)
 		 "ssl:server=127.0.0.2,port=%u,ca=%s/cert.pem",
 		 kd_rlistener_port(l), tls_dir);
 	assert_int_equal(kd_rconnect(&c, spec, KDSRV, 5000), KD_EAUTH);
-	snprintf(want, sizeof(want),
-		 "ssl:server=127.0.0.2,port=%u: TLS certificate verification failed: IP address mismatch",
-		 kd_rlistener_port(l));
+	snprintf(
+		want, sizeof(want),
+		"ssl:server=127.0.0.2,port=%u: TLS certificate verification failed: IP address mismatch",
+		kd_rlistener_port(l));
 	assert_string_equal(kd_error_last()->message, want);
 	srv_join(&s);
 	/* A silent peer on a TLS listener: the TLS handshake has the same
@@ -1129,8 +1136,8 @@ static void test_tls_clicon(void **state)
 	memset(&cc, 0, sizeof(cc));
 	snprintf(cc.spec, sizeof(cc.spec),
 		 "ssl:clicon=localhost,port=%u,ca=%s/cert.pem", port, tls_dir);
-	assert_int_equal(pthread_create(&cc.th, NULL, clicon_client_main,
-					&cc), 0);
+	assert_int_equal(pthread_create(&cc.th, NULL, clicon_client_main, &cc),
+			 0);
 	snprintf(spec, sizeof(spec),
 		 "ssl:port=%u,clicon=localhost,cert=%s/cert.pem,key=%s/key.pem",
 		 port, tls_dir, tls_dir);
@@ -1236,8 +1243,9 @@ static void test_bad_strings(void **state)
 		   "tcp:port=60:50: port range 60:50 is backwards");
 	bad_server("tcp:password=x", KD_EINVAL,
 		   "tcp:password=*: port= is required");
-	bad_server("tcp:port=5,bogus=1,password=hunter2", KD_EINVAL,
-		   "tcp:port=5,bogus=1,password=*: unknown option 'bogus' for tcp");
+	bad_server(
+		"tcp:port=5,bogus=1,password=hunter2", KD_EINVAL,
+		"tcp:port=5,bogus=1,password=*: unknown option 'bogus' for tcp");
 	bad_server("tcp:port=5,hidden=1", KD_EINVAL,
 		   "tcp:port=5,hidden=1: option 'hidden' takes no value");
 	bad_server("udp:port=5", KD_EINVAL,
@@ -1245,38 +1253,49 @@ static void test_bad_strings(void **state)
 	bad_server("port=5", KD_EINVAL, "port=5: expected tcp:... or ssl:...");
 	bad_server("tcp:port=5,ipversion=5", KD_EINVAL,
 		   "tcp:port=5,ipversion=5: ipversion must be 4 or 6");
-	bad_server("tcp:port=5:9,clicon=h", KD_EINVAL,
-		   "tcp:port=5:9,clicon=h: with clicon= the server takes one port, not a range");
+	bad_server(
+		"tcp:port=5:9,clicon=h", KD_EINVAL,
+		"tcp:port=5:9,clicon=h: with clicon= the server takes one port, not a range");
 	bad_server("ssl:port=5", KD_EINVAL,
 		   "ssl:port=5: ssl: needs cert=FILE and key=FILE");
-	bad_server("ssl:port=5,cert=/nonexistent/c.pem,key=/nonexistent/k",
-		   KD_EINVAL,
-		   "ssl:port=5,cert=/nonexistent/c.pem,key=/nonexistent/k: cannot read cert file '/nonexistent/c.pem': No such file or directory");
-	bad_server("tcp:port=5,cert=a,key=b", KD_EINVAL,
-		   "tcp:port=5,cert=a,key=b: cert= and key= are for ssl:, not tcp:");
-	bad_server("tcp:port=5,password=0123456789012345678901234567890123456789012345678901234567890123456789",
-		   KD_EINVAL,
-		   "tcp:port=5,password=*: password must be 1-64 printable characters");
-	bad_client("tcp:port=5", "tcp:port=5: server= (or clicon=) is required");
-	bad_client("tcp:server=h,clicon=h,port=5",
-		   "tcp:server=h,clicon=h,port=5: give server= or clicon=, not both");
-	bad_client("tcp:server=h,port=5,hidden",
-		   "tcp:server=h,port=5,hidden: unknown option 'hidden' for tcp");
-	bad_client("tcp:server=h,port=5:9",
-		   "tcp:server=h,port=5:9: a client connects to one port, not a range");
-	bad_client("ssl:server=h,port=5",
-		   "ssl:server=h,port=5: ssl: needs ca=FILE (the CA certificate to verify the server with)");
-	bad_client("tcp:server=no-such-host.invalid,port=5",
-		   "tcp:server=no-such-host.invalid,port=5: cannot resolve 'no-such-host.invalid': Name or service not known");
+	bad_server(
+		"ssl:port=5,cert=/nonexistent/c.pem,key=/nonexistent/k",
+		KD_EINVAL,
+		"ssl:port=5,cert=/nonexistent/c.pem,key=/nonexistent/k: cannot read cert file '/nonexistent/c.pem': No such file or directory");
+	bad_server(
+		"tcp:port=5,cert=a,key=b", KD_EINVAL,
+		"tcp:port=5,cert=a,key=b: cert= and key= are for ssl:, not tcp:");
+	bad_server(
+		"tcp:port=5,password=0123456789012345678901234567890123456789012345678901234567890123456789",
+		KD_EINVAL,
+		"tcp:port=5,password=*: password must be 1-64 printable characters");
+	bad_client("tcp:port=5",
+		   "tcp:port=5: server= (or clicon=) is required");
+	bad_client(
+		"tcp:server=h,clicon=h,port=5",
+		"tcp:server=h,clicon=h,port=5: give server= or clicon=, not both");
+	bad_client(
+		"tcp:server=h,port=5,hidden",
+		"tcp:server=h,port=5,hidden: unknown option 'hidden' for tcp");
+	bad_client(
+		"tcp:server=h,port=5:9",
+		"tcp:server=h,port=5:9: a client connects to one port, not a range");
+	bad_client(
+		"ssl:server=h,port=5",
+		"ssl:server=h,port=5: ssl: needs ca=FILE (the CA certificate to verify the server with)");
+	bad_client(
+		"tcp:server=no-such-host.invalid,port=5",
+		"tcp:server=no-such-host.invalid,port=5: cannot resolve 'no-such-host.invalid': Name or service not known");
 	if (have_tls) {
 		char spec[256], want[640];
 
 		snprintf(spec, sizeof(spec),
 			 "ssl:port=5,cert=%s/cert.pem,key=%s/other.key",
 			 tls_dir, tls_dir);
-		snprintf(want, sizeof(want),
-			 "%s: key '%s/other.key' does not match cert '%s/cert.pem'",
-			 spec, tls_dir, tls_dir);
+		snprintf(
+			want, sizeof(want),
+			"%s: key '%s/other.key' does not match cert '%s/cert.pem'",
+			spec, tls_dir, tls_dir);
 		bad_server(spec, KD_EINVAL, want);
 	}
 }

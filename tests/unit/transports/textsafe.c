@@ -27,8 +27,8 @@ static void esc(const char *in, size_t len, const char *want)
 	assert_int_equal(n, strlen(out));
 	if (strcmp(out, want) != 0)
 		fail_msg("escaped to '%s', want '%s'", out, want);
-	assert_int_equal(kd_text_is_safe(in, len), strcmp(in, want) == 0 &&
-							   strlen(in) == len);
+	assert_int_equal(kd_text_is_safe(in, len),
+			 strcmp(in, want) == 0 && strlen(in) == len);
 }
 
 #define ESC(in, want) esc(in, sizeof(in) - 1, want)
@@ -46,8 +46,12 @@ static void test_textsafe__escape(void **state)
 	ESC("a\0b", "a\\x00b");
 	ESC("\x7f\x01\x1f", "\\x7f\\x01\\x1f");
 	/* 8-bit C1 (CSI 0x9b), raw or UTF-8 encoded (U+009B). */
-	ESC("\x9b" "31m", "\\x9b31m");
-	ESC("\xc2\x9b" "31m", "\\xc2\\x9b31m");
+	ESC("\x9b"
+	    "31m",
+	    "\\x9b31m");
+	ESC("\xc2\x9b"
+	    "31m",
+	    "\\xc2\\x9b31m");
 	/* Good UTF-8 stays: NBSP, e-acute, euro, an emoji. */
 	ESC("\xc2\xa0\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
 	    "\xc2\xa0\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
@@ -76,8 +80,7 @@ static void test_textsafe__pieces(void **state)
 	assert_string_equal(out, "ab");
 	assert_int_equal(used, 2);
 	while (at < sizeof(in) - 1) {
-		n = kd_text_escape(out, 6, in + at, sizeof(in) - 1 - at,
-				   &used);
+		n = kd_text_escape(out, 6, in + at, sizeof(in) - 1 - at, &used);
 		assert_true(used > 0);
 		strncat(all, out, sizeof(all) - strlen(all) - 1);
 		at += used;
@@ -118,7 +121,8 @@ static void test_textsafe__redact(void **state)
 	/* The KDNET key is a secret too; an ssl: key= is a file. */
 	red("net:port=50000,key=1.2.3.4", "net:port=50000,key=*");
 	red("NET:Key=1.2.3.4,port=5", "NET:Key=*,port=5");
-	red("pcap:file=a|net:port=1,key=1.2.3.4", "pcap:file=a|net:port=1,key=*");
+	red("pcap:file=a|net:port=1,key=1.2.3.4",
+	    "pcap:file=a|net:port=1,key=*");
 	red("kdsrv:server=@{ssl:port=1,key=s.key},trans=@{net:port=1,key=w.x.y.z}",
 	    "kdsrv:server=@{ssl:port=1,key=s.key},trans=@{net:port=1,key=*}");
 	red("com:port=/dev/ttyS0,key=x", "com:port=/dev/ttyS0,key=x");

@@ -21,7 +21,7 @@ KD_BEGIN_DECLS
 
 /* A UDP datagram found in a frame; views point into the frame. */
 struct kd_capture_udp {
-	int family;      /* 4 or 6 */
+	int family;	 /* 4 or 6 */
 	uint8_t src[16]; /* IPv4 uses the first 4 bytes */
 	uint8_t dst[16];
 	uint16_t sport, dport;
@@ -42,8 +42,8 @@ KD_API bool kd_capture_link_supported(int dlt);
  * what was captured.
  * @return true and @p out filled, or false when the frame carries none.
  */
-KD_API bool kd_capture_udp_from_frame(int dlt, const uint8_t *frame,
-				      size_t len, struct kd_capture_udp *out);
+KD_API bool kd_capture_udp_from_frame(int dlt, const uint8_t *frame, size_t len,
+				      struct kd_capture_udp *out);
 
 KD_END_DECLS
 

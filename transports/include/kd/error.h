@@ -23,9 +23,9 @@ enum kd_error_class {
 };
 
 struct kd_error {
-	int code;                  /* KD_E* */
+	int code; /* KD_E* */
 	enum kd_error_class klass;
-	char message[256];         /* one line, no trailing newline */
+	char message[256]; /* one line, no trailing newline */
 };
 
 /**

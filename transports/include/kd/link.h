@@ -17,17 +17,17 @@ struct kd_link;
 
 enum kd_link_role {
 	KD_LINK_HOST = 0, /* the debugger */
-	KD_LINK_TARGET,   /* the debuggee side: tests, kdsim, kdsrv relays */
+	KD_LINK_TARGET,	  /* the debuggee side: tests, kdsim, kdsrv relays */
 };
 
 #define KD_LINK_OPTS_VERSION 1
 
 /* Zero or negative fields take the defaults named in the comments. */
 struct kd_link_opts {
-	unsigned int version;  /* KD_LINK_OPTS_VERSION */
+	unsigned int version; /* KD_LINK_OPTS_VERSION */
 	enum kd_link_role role;
 	int ack_timeout_ms;    /* wait for an ACK before resending; 500 */
-	int max_tries;         /* sends of one packet before KD_ETIMEOUT; 20 */
+	int max_tries;	       /* sends of one packet before KD_ETIMEOUT; 20 */
 	int byte_timeout_ms;   /* KDCOM: quiet mid-packet, then RESEND; 1000 */
 	int reset_interval_ms; /* sync: time between RESETs; 1000 */
 	/*
@@ -37,35 +37,38 @@ struct kd_link_opts {
 	int resets;
 };
 
-#define KD_LINK_OPTS_INIT { KD_LINK_OPTS_VERSION, KD_LINK_HOST, 0, 0, 0, 0, -1 }
+#define KD_LINK_OPTS_INIT                                          \
+	{                                                          \
+		KD_LINK_OPTS_VERSION, KD_LINK_HOST, 0, 0, 0, 0, -1 \
+	}
 
 /* Counters since kd_link_open(). */
 struct kd_link_stats {
-	uint64_t packets_sent;      /* distinct data packets sent */
-	uint64_t packets_received;  /* new data packets handed up */
-	uint64_t retransmissions;   /* data packets sent again */
-	uint64_t ack_timeouts;      /* waits for an ACK that ran out */
+	uint64_t packets_sent;	   /* distinct data packets sent */
+	uint64_t packets_received; /* new data packets handed up */
+	uint64_t retransmissions;  /* data packets sent again */
+	uint64_t ack_timeouts;	   /* waits for an ACK that ran out */
 	uint64_t acks_sent;
-	uint64_t acks_received;     /* ACKs that acknowledged our packet */
-	uint64_t stale_acks;        /* ACKs with an unexpected id, ignored */
-	uint64_t resends_sent;      /* RESEND answers to bad packets */
+	uint64_t acks_received; /* ACKs that acknowledged our packet */
+	uint64_t stale_acks;	/* ACKs with an unexpected id, ignored */
+	uint64_t resends_sent;	/* RESEND answers to bad packets */
 	uint64_t resends_received;
 	uint64_t resets_sent;
 	uint64_t resets_received;
-	uint64_t resyncs;           /* KDCOM SYNC-bit packets: peer restarted */
-	uint64_t duplicates;        /* repeated data packets, ACKed, dropped */
+	uint64_t resyncs;    /* KDCOM SYNC-bit packets: peer restarted */
+	uint64_t duplicates; /* repeated data packets, ACKed, dropped */
 	uint64_t bad_checksums;
 	uint64_t bad_trailers;
-	uint64_t bad_lengths;       /* count too large or datagram malformed */
-	uint64_t bad_headers;       /* impossible type or id: RESEND */
-	uint64_t byte_timeouts;     /* KDCOM packets cut off mid-way */
-	uint64_t garbage_bytes;     /* KDCOM noise skipped between packets */
+	uint64_t bad_lengths;	/* count too large or datagram malformed */
+	uint64_t bad_headers;	/* impossible type or id: RESEND */
+	uint64_t byte_timeouts; /* KDCOM packets cut off mid-way */
+	uint64_t garbage_bytes; /* KDCOM noise skipped between packets */
 	uint64_t breakins_sent;
 	uint64_t breakins_received;
-	uint64_t pings_received;    /* KDNET 12-byte pings, ignored */
-	uint64_t wire_bytes_sent;   /* everything handed to the transport */
+	uint64_t pings_received;  /* KDNET 12-byte pings, ignored */
+	uint64_t wire_bytes_sent; /* everything handed to the transport */
 	uint64_t wire_bytes_received;
-	uint64_t payload_bytes_sent;     /* payload of distinct data packets */
+	uint64_t payload_bytes_sent;	 /* payload of distinct data packets */
 	uint64_t payload_bytes_received; /* payload of packets handed up */
 };
 
@@ -119,9 +122,8 @@ KD_API KD_WARN_UNUSED int kd_link_send(struct kd_link *link, unsigned type,
  *         KD_EBUFS when @p cap is smaller than the payload (the packet is
  *         consumed, *len_out tells its size); KD_EDISCONNECTED.
  */
-KD_API KD_WARN_UNUSED int kd_link_recv(struct kd_link *link,
-				       unsigned *type_out, void *buf,
-				       size_t cap, size_t *len_out,
+KD_API KD_WARN_UNUSED int kd_link_recv(struct kd_link *link, unsigned *type_out,
+				       void *buf, size_t cap, size_t *len_out,
 				       int timeout_ms);
 
 /**
@@ -157,9 +159,8 @@ KD_API uint32_t kd_link_events(struct kd_link *link);
  * @return KD_OK; KD_ENOTSUP when the link is not over a kdsrv transport;
  *         KD_ETIMEOUT; KD_EDISCONNECTED.
  */
-KD_API KD_WARN_UNUSED int kd_link_end_server(struct kd_link *link,
-					     char *desc, size_t cap,
-					     int timeout_ms);
+KD_API KD_WARN_UNUSED int kd_link_end_server(struct kd_link *link, char *desc,
+					     size_t cap, int timeout_ms);
 
 /** True when the link uses KDNET framing (datagram transport). */
 KD_API bool kd_link_is_kdnet(const struct kd_link *link);

@@ -33,16 +33,15 @@ KD_BEGIN_DECLS
 
 struct kd_loglimit {
 	pthread_mutex_t lock;
-	int burst;               /* lines written per window */
+	int burst; /* lines written per window */
 	int window_ms;
-	int64_t start_ms;        /* monotonic start of the window; -1 none */
-	int used;                /* lines written in this window */
-	unsigned long held;      /* lines not written in this window */
+	int64_t start_ms;   /* monotonic start of the window; -1 none */
+	int used;	    /* lines written in this window */
+	unsigned long held; /* lines not written in this window */
 };
 
 /** Set up: @p burst lines (>= 1) per @p window_ms (>= 1). */
-KD_API void kd_loglimit_init(struct kd_loglimit *l, int burst,
-			     int window_ms);
+KD_API void kd_loglimit_init(struct kd_loglimit *l, int burst, int window_ms);
 
 /** Release what kd_loglimit_init() set up. */
 KD_API void kd_loglimit_destroy(struct kd_loglimit *l);
@@ -53,8 +52,7 @@ KD_API void kd_loglimit_destroy(struct kd_loglimit *l);
  * first.  @return true to write the line, false to leave it out (it is
  * counted for the next summary).
  */
-KD_API bool kd_loglimit_allow(struct kd_loglimit *l,
-			      unsigned long *held_out);
+KD_API bool kd_loglimit_allow(struct kd_loglimit *l, unsigned long *held_out);
 
 /** As kd_loglimit_allow() at a given monotonic time (for tests). */
 KD_API bool kd_loglimit_allow_at(struct kd_loglimit *l, int64_t now_ms,
@@ -67,8 +65,8 @@ KD_API bool kd_loglimit_allow_at(struct kd_loglimit *l, int64_t now_ms,
 KD_API unsigned long kd_loglimit_flush(struct kd_loglimit *l, bool force);
 
 /** As kd_loglimit_flush() at a given monotonic time (for tests). */
-KD_API unsigned long kd_loglimit_flush_at(struct kd_loglimit *l,
-					  int64_t now_ms, bool force);
+KD_API unsigned long kd_loglimit_flush_at(struct kd_loglimit *l, int64_t now_ms,
+					  bool force);
 
 /** The window in whole seconds (at least 1), for summary lines. */
 KD_API int kd_loglimit_window_s(const struct kd_loglimit *l);

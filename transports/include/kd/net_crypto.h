@@ -32,8 +32,7 @@ KD_API int kd_net_random(uint8_t *buf, size_t len);
  * message with the component and character in kd_error_last().
  * @return 0, KD_EINVAL or KD_EOVERFLOW.
  */
-KD_API int kd_net_key_from_string(const char *s,
-				  uint8_t key[KD_NET_KEY_SIZE]);
+KD_API int kd_net_key_from_string(const char *s, uint8_t key[KD_NET_KEY_SIZE]);
 
 /* --- Session codec --- */
 
@@ -60,8 +59,8 @@ KD_API int kd_net_session_new_raw(struct kd_net_session **out,
 KD_API void kd_net_session_free(struct kd_net_session *s);
 
 /** The session's codec (borrowed, valid until the session is freed). */
-KD_API const struct kd_net_codec *
-kd_net_session_codec(const struct kd_net_session *s);
+KD_API const struct kd_net_codec *kd_net_session_codec(
+	const struct kd_net_session *s);
 
 KD_API bool kd_net_session_has_data_key(const struct kd_net_session *s);
 

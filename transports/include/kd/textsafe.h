@@ -28,8 +28,8 @@ KD_BEGIN_DECLS
  * caller can escape a long text in pieces.
  * @return bytes written to @p dst, not counting the NUL.
  */
-KD_API size_t kd_text_escape(char *dst, size_t cap, const void *src,
-			     size_t len, size_t *used);
+KD_API size_t kd_text_escape(char *dst, size_t cap, const void *src, size_t len,
+			     size_t *used);
 
 /** True when kd_text_escape() would change nothing in @p src. */
 KD_API bool kd_text_is_safe(const void *src, size_t len);

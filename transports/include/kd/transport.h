@@ -104,7 +104,7 @@ KD_API bool kd_transport_available(const char *scheme);
  * (WinDbg's `resets=N` and `reconnect`).
  */
 struct kd_transport_link_opts {
-	int resets;     /* -1 = not given; 0 = unlimited resets during sync */
+	int resets;	/* -1 = not given; 0 = unlimited resets during sync */
 	bool reconnect; /* re-open after errors, wait for the port to appear */
 };
 
@@ -133,7 +133,7 @@ KD_API KD_WARN_UNUSED int kd_transport_udp_ports(const struct kd_transport *t,
 /* --- fault: counters of what the fault layer did --- */
 
 struct kd_fault_counters {
-	uint64_t units;      /* datagrams or stream chunks seen */
+	uint64_t units; /* datagrams or stream chunks seen */
 	uint64_t dropped;
 	uint64_t corrupted;
 	uint64_t duplicated;
@@ -156,20 +156,20 @@ KD_API KD_WARN_UNUSED int kd_transport_fault_stats(struct kd_transport *t,
 /* --- net: counters and session state of the KDNET driver --- */
 
 struct kd_net_stats {
-	uint64_t dgrams_in;     /* datagrams received */
-	uint64_t dgrams_out;    /* datagrams sent */
-	uint64_t kd_in;         /* KD packets handed to recv() callers */
-	uint64_t kd_out;        /* KD packets sent (break-in included) */
+	uint64_t dgrams_in;	/* datagrams received */
+	uint64_t dgrams_out;	/* datagrams sent */
+	uint64_t kd_in;		/* KD packets handed to recv() callers */
+	uint64_t kd_out;	/* KD packets sent (break-in included) */
 	uint64_t auth_failures; /* dropped: tag mismatch (wrong key?) */
-	uint64_t replays;       /* dropped: old sequence number or nonce */
-	uint64_t malformed;     /* dropped: bad envelope, direction, type */
-	uint64_t foreign;       /* dropped: not from the session's peer */
-	uint64_t no_session;    /* dropped: data before any handshake */
-	uint64_t offers;        /* OFFERs answered (host) or sent (target) */
-	uint64_t sessions;      /* handshakes completed */
-	uint64_t pings;         /* 12-byte pings absorbed (host) */
-	uint64_t pokes;         /* host pokes seen (target) */
-	uint64_t unreachable;   /* ICMP port-unreachable reports */
+	uint64_t replays;	/* dropped: old sequence number or nonce */
+	uint64_t malformed;	/* dropped: bad envelope, direction, type */
+	uint64_t foreign;	/* dropped: not from the session's peer */
+	uint64_t no_session;	/* dropped: data before any handshake */
+	uint64_t offers;	/* OFFERs answered (host) or sent (target) */
+	uint64_t sessions;	/* handshakes completed */
+	uint64_t pings;		/* 12-byte pings absorbed (host) */
+	uint64_t pokes;		/* host pokes seen (target) */
+	uint64_t unreachable;	/* ICMP port-unreachable reports */
 };
 
 /**

@@ -15,13 +15,13 @@ KD_BEGIN_DECLS
 #define KDSIM_PE_MAX_IMAGE (32u << 20)
 
 struct kdsim_pe {
-	uint64_t image_base;   /* OptionalHeader.ImageBase */
+	uint64_t image_base; /* OptionalHeader.ImageBase */
 	uint32_t size_of_image;
 	uint32_t size_of_headers;
 	uint32_t checksum;
-	uint32_t timestamp;    /* FileHeader.TimeDateStamp */
-	uint32_t entry_rva;    /* AddressOfEntryPoint */
-	uint32_t sections;     /* NumberOfSections */
+	uint32_t timestamp;	/* FileHeader.TimeDateStamp */
+	uint32_t entry_rva;	/* AddressOfEntryPoint */
+	uint32_t sections;	/* NumberOfSections */
 	uint32_t section_table; /* file offset of the section table */
 };
 
@@ -30,8 +30,8 @@ struct kdsim_pe {
  * lie inside the file and inside SizeOfImage.
  * @return KD_OK; KD_EPROTO with a reason in *why for anything else.
  */
-KD_API int kdsim_pe_parse(struct kdsim_pe *out, const uint8_t *file,
-			  size_t len, const char **why);
+KD_API int kdsim_pe_parse(struct kdsim_pe *out, const uint8_t *file, size_t len,
+			  const char **why);
 
 /**
  * Lay the image out in @p image (SizeOfImage bytes, zero-filled first):

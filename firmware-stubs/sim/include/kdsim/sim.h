@@ -24,15 +24,15 @@ KD_BEGIN_DECLS
 #define KDSIM_POOL_SIZE (16ull << 20)
 
 struct kdsim_config {
-	unsigned int cpus;        /* 1..64 */
-	unsigned int mem_gib;     /* 1..1024, addressable physical memory */
-	const char *kernel_dir;   /* folder with ntoskrnl.exe and modules */
-	uint32_t print_ms;        /* status DbgPrint period; 0 = never */
-	uint32_t loadmod_ms;      /* module load period; 0 = never */
+	unsigned int cpus;	    /* 1..64 */
+	unsigned int mem_gib;	    /* 1..1024, addressable physical memory */
+	const char *kernel_dir;	    /* folder with ntoskrnl.exe and modules */
+	uint32_t print_ms;	    /* status DbgPrint period; 0 = never */
+	uint32_t loadmod_ms;	    /* module load period; 0 = never */
 	uint32_t bugcheck_after_ms; /* 0 = never */
-	uint32_t bugcheck_code;   /* default 0xE2 */
-	uint32_t reboot_after_ms; /* 0 = never */
-	uint32_t slice;           /* instructions per processor turn */
+	uint32_t bugcheck_code;	    /* default 0xE2 */
+	uint32_t reboot_after_ms;   /* 0 = never */
+	uint32_t slice;		    /* instructions per processor turn */
 	bool verbose;
 	/* Memory in MiB instead of mem_gib when non-zero (even, at least
 	 * KDSIM_MIN_MEM_MIB: the 64 MiB kernel window plus the pool). */
@@ -41,9 +41,11 @@ struct kdsim_config {
 
 #define KDSIM_MIN_MEM_MIB 96u
 
-#define KDSIM_CONFIG_INIT                                                  \
-	{ KDSIM_DEFAULT_CPUS, KDSIM_DEFAULT_MEM_GIB, NULL, 2000, 0, 0,       \
-	  0xE2, 0, 20000, false, 0 }
+#define KDSIM_CONFIG_INIT                                                    \
+	{                                                                    \
+		KDSIM_DEFAULT_CPUS, KDSIM_DEFAULT_MEM_GIB, NULL, 2000, 0, 0, \
+			0xE2, 0, 20000, false, 0                             \
+	}
 
 struct kdsim;
 

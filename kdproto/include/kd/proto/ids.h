@@ -23,41 +23,40 @@ enum kd_ids_mode {
 	KD_IDS_KDNET,
 };
 
-#define KD_IDS_KDNET_HOST_FIRST   0x80000000u
+#define KD_IDS_KDNET_HOST_FIRST 0x80000000u
 #define KD_IDS_KDNET_TARGET_FIRST 0x00000000u
-#define KD_IDS_KDNET_STEP         2u
+#define KD_IDS_KDNET_STEP 2u
 
 struct kd_ids {
 	enum kd_ids_role role;
 	enum kd_ids_mode mode;
-	uint32_t send_id;  /* id of the pending or next outgoing data packet */
-	uint32_t recv_id;  /* KDCOM: id expected on the next data packet */
+	uint32_t send_id;   /* id of the pending or next outgoing data packet */
+	uint32_t recv_id;   /* KDCOM: id expected on the next data packet */
 	uint32_t last_recv; /* KDNET: id of the last data packet accepted */
-	bool have_last;     /* KDNET: last_recv is valid */
+	bool have_last;	    /* KDNET: last_recv is valid */
 	bool awaiting_ack;  /* a data packet is out and not yet acknowledged */
 };
 
 /* What to do with an incoming data packet. */
 struct kd_ids_rx {
-	bool accept;       /* new packet: hand the payload up */
-	bool duplicate;    /* already seen: discard (still ACKed) */
-	bool send_ack;     /* answer ACK with ack_id */
+	bool accept;	/* new packet: hand the payload up */
+	bool duplicate; /* already seen: discard (still ACKed) */
+	bool send_ack;	/* answer ACK with ack_id */
 	uint32_t ack_id;
 	bool send_resend;  /* §1.7(3): answer RESEND (id 0) instead */
 	bool implicit_ack; /* our pending packet now counts as acknowledged */
-	bool resync;       /* KDCOM SYNC bit seen: peer restarted its ids */
+	bool resync;	   /* KDCOM SYNC bit seen: peer restarted its ids */
 };
 
 /* What to do after a RESET arrived. */
 struct kd_ids_reset {
-	bool answer;         /* target role: answer with RESET (answer_id) */
+	bool answer; /* target role: answer with RESET (answer_id) */
 	uint32_t answer_id;
 	bool resend_pending; /* re-send the pending data packet with send_id */
 };
 
 /** Set up the counters for @p role and @p mode; nothing pending. */
-KD_API void kd_ids_init(struct kd_ids *s,
-			enum kd_ids_role role,
+KD_API void kd_ids_init(struct kd_ids *s, enum kd_ids_role role,
 			enum kd_ids_mode mode);
 
 /**
@@ -85,8 +84,7 @@ KD_API bool kd_ids_on_ack(struct kd_ids *s, uint32_t id);
  * answered with RESEND and counts as that ACK (§1.7(3)); the host role just
  * processes it.
  */
-KD_API void kd_ids_on_data(struct kd_ids *s,
-			   uint32_t id,
+KD_API void kd_ids_on_data(struct kd_ids *s, uint32_t id,
 			   struct kd_ids_rx *out);
 
 /**

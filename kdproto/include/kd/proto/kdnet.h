@@ -13,26 +13,26 @@ KD_BEGIN_DECLS
 
 /* --- Constants (kd-protocol.md §3.2-§3.7, §6) --- */
 
-#define KD_NET_MAGIC            "MDBG" /* bytes 4D 44 42 47 */
-#define KD_NET_MAGIC_SIZE       4
-#define KD_NET_VERSION_2        0x02   /* Win 8.1 (libKDNET) */
-#define KD_NET_VERSION_4        0x04   /* Win10 10586, verified */
-#define KD_NET_VERSION_5        0x05   /* Win10 19041, header only */
-#define KD_NET_VERSION_MIN      KD_NET_VERSION_2
-#define KD_NET_VERSION_MAX      KD_NET_VERSION_5
-#define KD_NET_CHANNEL_DATA     0
-#define KD_NET_CHANNEL_CONTROL  1
+#define KD_NET_MAGIC "MDBG" /* bytes 4D 44 42 47 */
+#define KD_NET_MAGIC_SIZE 4
+#define KD_NET_VERSION_2 0x02 /* Win 8.1 (libKDNET) */
+#define KD_NET_VERSION_4 0x04 /* Win10 10586, verified */
+#define KD_NET_VERSION_5 0x05 /* Win10 19041, header only */
+#define KD_NET_VERSION_MIN KD_NET_VERSION_2
+#define KD_NET_VERSION_MAX KD_NET_VERSION_5
+#define KD_NET_CHANNEL_DATA 0
+#define KD_NET_CHANNEL_CONTROL 1
 
-#define KD_NET_HEADER_SIZE      6  /* magic, version, channel */
-#define KD_NET_TAG_SIZE         16 /* truncated HMAC-SHA256, also the IV */
-#define KD_NET_INNER_SIZE       8  /* 7-byte BE sequence, dir|pad byte */
-#define KD_NET_BLOCK_SIZE       16 /* AES block */
-#define KD_NET_KEY_SIZE         32 /* AES-256 and HMAC keys */
-#define KD_NET_HASH_SIZE        32 /* SHA-256 output */
-#define KD_NET_NONCE_SIZE       32
-#define KD_NET_SEQ_MAX          ((UINT64_C(1) << 56) - 1)
-#define KD_NET_DIR_DEBUGGER     0x80 /* inner byte 7: debugger -> target */
-#define KD_NET_PAD_MASK         0x0f
+#define KD_NET_HEADER_SIZE 6 /* magic, version, channel */
+#define KD_NET_TAG_SIZE 16   /* truncated HMAC-SHA256, also the IV */
+#define KD_NET_INNER_SIZE 8  /* 7-byte BE sequence, dir|pad byte */
+#define KD_NET_BLOCK_SIZE 16 /* AES block */
+#define KD_NET_KEY_SIZE 32   /* AES-256 and HMAC keys */
+#define KD_NET_HASH_SIZE 32  /* SHA-256 output */
+#define KD_NET_NONCE_SIZE 32
+#define KD_NET_SEQ_MAX ((UINT64_C(1) << 56) - 1)
+#define KD_NET_DIR_DEBUGGER 0x80 /* inner byte 7: debugger -> target */
+#define KD_NET_PAD_MASK 0x0f
 
 /*
  * Size limits.  A KD packet is at most 4096 payload bytes when received
@@ -40,51 +40,50 @@ KD_BEGIN_DECLS
  * envelope payload is at most 4112 bytes; with the inner header and padding
  * the body is at most 4128 bytes.  Real datagrams stay under 1.4 KiB (§3.6).
  */
-#define KD_NET_MAX_PAYLOAD      4112
-#define KD_NET_MAX_BODY         4128
+#define KD_NET_MAX_PAYLOAD 4112
+#define KD_NET_MAX_BODY 4128
 #define KD_NET_MIN_DATAGRAM \
 	(KD_NET_HEADER_SIZE + KD_NET_BLOCK_SIZE + KD_NET_TAG_SIZE)
 #define KD_NET_MAX_DATAGRAM \
 	(KD_NET_HEADER_SIZE + KD_NET_MAX_BODY + KD_NET_TAG_SIZE)
 
 /* Control messages (§3.4): byte 0 format 0x01, byte 1 the type. */
-#define KD_NET_CTRL_FORMAT      0x01
-#define KD_NET_CTRL_OFFER       0x01
-#define KD_NET_CTRL_RESPONSE    0x02
-#define KD_NET_OFFER_BODY_SIZE  352 /* 8 inner + 344 payload, pad 0 */
-#define KD_NET_OFFER_PAYLOAD_SIZE \
-	(KD_NET_OFFER_BODY_SIZE - KD_NET_INNER_SIZE)
-#define KD_NET_OFFER_MIN_PAYLOAD 34 /* format, type, nonce */
+#define KD_NET_CTRL_FORMAT 0x01
+#define KD_NET_CTRL_OFFER 0x01
+#define KD_NET_CTRL_RESPONSE 0x02
+#define KD_NET_OFFER_BODY_SIZE 352 /* 8 inner + 344 payload, pad 0 */
+#define KD_NET_OFFER_PAYLOAD_SIZE (KD_NET_OFFER_BODY_SIZE - KD_NET_INNER_SIZE)
+#define KD_NET_OFFER_MIN_PAYLOAD 34  /* format, type, nonce */
 #define KD_NET_OFFER_ADDR_PAYLOAD 88 /* ... and the three addresses */
 #define KD_NET_RESPONSE_PAYLOAD_SIZE 322
 #define KD_NET_RESPONSE_BODY_SIZE 336 /* 8 + 322 + 6 pad */
 
-#define KD_NET_DEFAULT_PORT     50000 /* kdnet.exe default */
-#define KD_NET_FALLBACK_PORT    5364  /* port missing from the BCD store */
-#define KD_NET_PING_SIZE        12    /* 8 zero bytes, IPv4 LE (§3.5) */
-#define KD_NET_BREAKIN_BYTE     0x62  /* 'b', a one-byte data payload */
+#define KD_NET_DEFAULT_PORT 50000 /* kdnet.exe default */
+#define KD_NET_FALLBACK_PORT 5364 /* port missing from the BCD store */
+#define KD_NET_PING_SIZE 12	  /* 8 zero bytes, IPv4 LE (§3.5) */
+#define KD_NET_BREAKIN_BYTE 0x62  /* 'b', a one-byte data payload */
 
 /* --- Key strings (§3.3) --- */
 
-#define KD_NET_KEY_COMPONENTS     4
-#define KD_NET_KEY_MAX_DIGITS     13 /* 36^13 > 2^64 > 36^12 */
+#define KD_NET_KEY_COMPONENTS 4
+#define KD_NET_KEY_MAX_DIGITS 13 /* 36^13 > 2^64 > 36^12 */
 
 enum kd_net_key_problem {
 	KD_NET_KEY_OK = 0,
-	KD_NET_KEY_EMPTY,          /* a component has no digits */
-	KD_NET_KEY_BAD_DIGIT,      /* not 0-9, a-z, A-Z */
-	KD_NET_KEY_TOO_LONG,       /* more than 13 digits */
-	KD_NET_KEY_OVERFLOW,       /* value >= 2^64 */
+	KD_NET_KEY_EMPTY,	   /* a component has no digits */
+	KD_NET_KEY_BAD_DIGIT,	   /* not 0-9, a-z, A-Z */
+	KD_NET_KEY_TOO_LONG,	   /* more than 13 digits */
+	KD_NET_KEY_OVERFLOW,	   /* value >= 2^64 */
 	KD_NET_KEY_COMPONENTS_BAD, /* not exactly four components */
 };
 
 /** Where and why a key string was refused. */
 struct kd_net_key_error {
 	enum kd_net_key_problem problem;
-	const char *message;  /* static, one line, no position in it */
-	size_t pos;           /* byte offset into the string */
+	const char *message;	/* static, one line, no position in it */
+	size_t pos;		/* byte offset into the string */
 	unsigned int component; /* 0-based component index */
-	char ch;              /* offending character (BAD_DIGIT), else 0 */
+	char ch;		/* offending character (BAD_DIGIT), else 0 */
 };
 
 /**
@@ -118,8 +117,8 @@ KD_API void kd_net_wipe(void *p, size_t len);
  */
 enum kd_net_slot {
 	KD_NET_SLOT_CONTROL = 0, /* AES key of channel 1 */
-	KD_NET_SLOT_DATA = 1,    /* AES key of channel 0 */
-	KD_NET_SLOT_MAC = 2,     /* HMAC-SHA256 key, both channels */
+	KD_NET_SLOT_DATA = 1,	 /* AES key of channel 0 */
+	KD_NET_SLOT_MAC = 2,	 /* HMAC-SHA256 key, both channels */
 	KD_NET_SLOT_COUNT
 };
 
@@ -166,13 +165,13 @@ struct kd_net_codec {
 /** One datagram, decoded (output of kd_net_decode, input of encode). */
 struct kd_net_frame {
 	uint8_t version;
-	uint8_t channel;       /* KD_NET_CHANNEL_* */
-	bool from_debugger;    /* direction bit */
-	uint8_t pad;           /* decode only: pad length */
-	uint64_t seq;          /* 56 bits */
+	uint8_t channel;    /* KD_NET_CHANNEL_* */
+	bool from_debugger; /* direction bit */
+	uint8_t pad;	    /* decode only: pad length */
+	uint64_t seq;	    /* 56 bits */
 	const uint8_t *payload;
 	size_t payload_len;
-	const char *why;       /* decode only: static reason on failure */
+	const char *why; /* decode only: static reason on failure */
 };
 
 /**
@@ -215,8 +214,8 @@ KD_API size_t kd_net_encoded_size(size_t payload_len);
  *         KD_EBUFS @p cap too small; KD_EAUTH no key for the channel.
  */
 KD_API int kd_net_encode(const struct kd_net_codec *c,
-			 const struct kd_net_frame *f, uint8_t *out,
-			 size_t cap, size_t *out_len);
+			 const struct kd_net_frame *f, uint8_t *out, size_t cap,
+			 size_t *out_len);
 
 /* --- Handshake (§3.4) --- */
 
@@ -227,12 +226,12 @@ struct kd_net_addr {
 };
 
 struct kd_net_offer {
-	uint8_t format;                    /* byte 0, 0x01 */
-	uint8_t nonce[KD_NET_NONCE_SIZE];  /* target nonce */
-	bool have_addrs;                   /* payload long enough for them */
+	uint8_t format;			  /* byte 0, 0x01 */
+	uint8_t nonce[KD_NET_NONCE_SIZE]; /* target nonce */
+	bool have_addrs;		  /* payload long enough for them */
 	struct kd_net_addr target;
 	struct kd_net_addr debugger;
-	struct kd_net_addr last;           /* probably last debugger [?] */
+	struct kd_net_addr last; /* probably last debugger [?] */
 };
 
 struct kd_net_response {
@@ -267,8 +266,8 @@ KD_API int kd_net_response_parse(const uint8_t *payload, size_t len,
 				 struct kd_net_response *r);
 
 /** Build the 322-byte RESPONSE payload (format 1, type 2, zero tail). */
-KD_API int kd_net_response_build(const struct kd_net_response *r,
-				 uint8_t *out, size_t cap, size_t *out_len);
+KD_API int kd_net_response_build(const struct kd_net_response *r, uint8_t *out,
+				 size_t cap, size_t *out_len);
 
 /**
  * Data key = SHA-256(control key ‖ 322-byte RESPONSE payload) (§3.3 item 5).

@@ -55,19 +55,19 @@ enum kd_srv_msg_type {
  * pointers point into the buffer given to kd_srv_msg_decode().
  */
 struct kd_srv_msg {
-	uint8_t type;         /* enum kd_srv_msg_type */
-	uint16_t minor;       /* OPEN, OPENED */
-	uint16_t pkt_type;    /* PACKET, RPACKET, SEND_FAILED */
-	uint32_t seq;         /* SYNC, SYNCED, STATS, STATS_REPLY, END, ENDED */
-	int32_t status;       /* SYNCED, SEND_FAILED, ERROR: 0 or KD_E* */
-	int32_t timeout_ms;   /* OPEN, SYNC: -1 or 0..KD_SRV_MAX_TIMEOUT_MS */
-	uint32_t flags;       /* OPENED */
-	uint32_t events;      /* SYNCED, RPACKET, SEND_FAILED: link events */
-	const uint8_t *data;  /* PACKET, RPACKET payload */
+	uint8_t type;	     /* enum kd_srv_msg_type */
+	uint16_t minor;	     /* OPEN, OPENED */
+	uint16_t pkt_type;   /* PACKET, RPACKET, SEND_FAILED */
+	uint32_t seq;	     /* SYNC, SYNCED, STATS, STATS_REPLY, END, ENDED */
+	int32_t status;	     /* SYNCED, SEND_FAILED, ERROR: 0 or KD_E* */
+	int32_t timeout_ms;  /* OPEN, SYNC: -1 or 0..KD_SRV_MAX_TIMEOUT_MS */
+	uint32_t flags;	     /* OPENED */
+	uint32_t events;     /* SYNCED, RPACKET, SEND_FAILED: link events */
+	const uint8_t *data; /* PACKET, RPACKET payload */
 	uint32_t data_len;
-	const char *text;     /* printable ASCII, not NUL-terminated */
+	const char *text; /* printable ASCII, not NUL-terminated */
 	uint32_t text_len;
-	uint32_t ncounters;   /* STATS_REPLY */
+	uint32_t ncounters; /* STATS_REPLY */
 	uint64_t counters[KD_SRV_MAX_COUNTERS];
 };
 

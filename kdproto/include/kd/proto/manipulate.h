@@ -31,11 +31,11 @@ KD_BEGIN_DECLS
 /* --- DBGKD_GET_VERSION64 --- */
 
 struct kd_version {
-	uint16_t major_version;   /* high byte enum kd_major_type */
-	uint16_t minor_version;   /* build number */
+	uint16_t major_version;	  /* high byte enum kd_major_type */
+	uint16_t minor_version;	  /* build number */
 	uint8_t protocol_version; /* KD_PROTOCOL_VERSION */
 	uint8_t secondary_version;
-	uint16_t flags;        /* KD_VERS_FLAG_* */
+	uint16_t flags;	       /* KD_VERS_FLAG_* */
 	uint16_t machine_type; /* KD_MACHINE_* */
 	uint8_t max_packet_type;
 	uint8_t max_state_change;
@@ -48,11 +48,11 @@ struct kd_version {
 };
 
 /** Decode the 40-byte structure at @p buf. */
-KD_API int
-kd_version_decode(struct kd_version *out, const uint8_t *buf, size_t len);
+KD_API int kd_version_decode(struct kd_version *out, const uint8_t *buf,
+			     size_t len);
 /** Encode into @p buf (at least KD_VERSION_SIZE bytes). */
-KD_API int
-kd_version_encode(uint8_t *buf, size_t cap, const struct kd_version *v);
+KD_API int kd_version_encode(uint8_t *buf, size_t cap,
+			     const struct kd_version *v);
 
 /* --- DBGKD_MANIPULATE_STATE64 --- */
 
@@ -139,7 +139,7 @@ struct kd_manipulate {
 	uint16_t processor_level;
 	uint16_t processor;
 	uint32_t return_status; /* NTSTATUS */
-	uint32_t padding;       /* bytes 12..15, kept for exact echo */
+	uint32_t padding;	/* bytes 12..15, kept for exact echo */
 	/*
 	 * Member by api: mem for Read/Write Virtual/Physical/ControlSpace;
 	 * context_flags for Get/SetContext; context_ex for Get/SetContextEx;
@@ -186,20 +186,16 @@ struct kd_manipulate {
  * @return KD_OK, KD_ETRUNC (< 56 bytes), KD_EINVAL.
  */
 KD_API int kd_manipulate_decode(struct kd_manipulate *out,
-                                const uint8_t *payload,
-                                size_t len);
+				const uint8_t *payload, size_t len);
 
 /**
  * Encode @p m followed by @p data_len bytes of @p data.  The union bytes
  * start from m->raw and the fields of m->api's member are written over them.
  * @return KD_OK, KD_EBUFS, KD_EINVAL.
  */
-KD_API int kd_manipulate_encode(uint8_t *out,
-                                size_t cap,
-                                size_t *len_out,
-                                const struct kd_manipulate *m,
-                                const void *data,
-                                size_t data_len);
+KD_API int kd_manipulate_encode(uint8_t *out, size_t cap, size_t *len_out,
+				const struct kd_manipulate *m, const void *data,
+				size_t data_len);
 
 /* --- DBGKD_ANY_WAIT_STATE_CHANGE --- */
 
@@ -217,7 +213,7 @@ struct kd_control_report_amd64 {
 	uint64_t dr7;
 	uint32_t eflags;
 	uint16_t instruction_count; /* as sent; valid stream bytes = min(16) */
-	uint16_t report_flags;      /* KD_REPORT_* */
+	uint16_t report_flags;	    /* KD_REPORT_* */
 	uint8_t instruction_stream[KD_MAXSTREAM];
 	uint16_t seg_cs, seg_ds, seg_es, seg_fs;
 };
@@ -282,20 +278,16 @@ struct kd_state_change {
 static inline size_t kd_report_stream_len(uint16_t instruction_count)
 {
 	return instruction_count < KD_MAXSTREAM ? instruction_count :
-	                                          KD_MAXSTREAM;
+						  KD_MAXSTREAM;
 }
 
 /** Decode a KD_STATE_CHANGE64 payload (240 bytes + extra data). */
 KD_API int kd_state_change_decode(struct kd_state_change *out,
-                                  const uint8_t *payload,
-                                  size_t len);
+				  const uint8_t *payload, size_t len);
 /** Encode @p sc followed by @p extra. */
-KD_API int kd_state_change_encode(uint8_t *out,
-                                  size_t cap,
-                                  size_t *len_out,
-                                  const struct kd_state_change *sc,
-                                  const void *extra,
-                                  size_t extra_len);
+KD_API int kd_state_change_encode(uint8_t *out, size_t cap, size_t *len_out,
+				  const struct kd_state_change *sc,
+				  const void *extra, size_t extra_len);
 
 /* --- DBGKD_DEBUG_IO --- */
 
@@ -309,19 +301,16 @@ struct kd_debug_io {
 	size_t text_len;      /* trust this, not @c length */
 };
 
-KD_API int
-kd_debug_io_decode(struct kd_debug_io *out, const uint8_t *payload, size_t len);
-KD_API int kd_debug_io_encode(uint8_t *out,
-                              size_t cap,
-                              size_t *len_out,
-                              const struct kd_debug_io *io,
-                              const void *text,
-                              size_t text_len);
+KD_API int kd_debug_io_decode(struct kd_debug_io *out, const uint8_t *payload,
+			      size_t len);
+KD_API int kd_debug_io_encode(uint8_t *out, size_t cap, size_t *len_out,
+			      const struct kd_debug_io *io, const void *text,
+			      size_t text_len);
 
 /* --- DBGKD_FILE_IO --- */
 
 struct kd_file_io {
-	uint32_t api;    /* KD_FILE_IO_* */
+	uint32_t api;	 /* KD_FILE_IO_* */
 	uint32_t status; /* NTSTATUS, host reply */
 	union {
 		struct {
@@ -347,14 +336,11 @@ struct kd_file_io {
 	size_t data_len;
 };
 
-KD_API int
-kd_file_io_decode(struct kd_file_io *out, const uint8_t *payload, size_t len);
-KD_API int kd_file_io_encode(uint8_t *out,
-                             size_t cap,
-                             size_t *len_out,
-                             const struct kd_file_io *io,
-                             const void *data,
-                             size_t data_len);
+KD_API int kd_file_io_decode(struct kd_file_io *out, const uint8_t *payload,
+			     size_t len);
+KD_API int kd_file_io_encode(uint8_t *out, size_t cap, size_t *len_out,
+			     const struct kd_file_io *io, const void *data,
+			     size_t data_len);
 
 /* --- DBGKD_TRACE_IO --- */
 
@@ -368,14 +354,11 @@ struct kd_trace_io {
 	size_t data_len;
 };
 
-KD_API int
-kd_trace_io_decode(struct kd_trace_io *out, const uint8_t *payload, size_t len);
-KD_API int kd_trace_io_encode(uint8_t *out,
-                              size_t cap,
-                              size_t *len_out,
-                              const struct kd_trace_io *io,
-                              const void *data,
-                              size_t data_len);
+KD_API int kd_trace_io_decode(struct kd_trace_io *out, const uint8_t *payload,
+			      size_t len);
+KD_API int kd_trace_io_encode(uint8_t *out, size_t cap, size_t *len_out,
+			      const struct kd_trace_io *io, const void *data,
+			      size_t data_len);
 
 /* --- DBGKD_CONTROL_REQUEST --- */
 
@@ -386,12 +369,9 @@ struct kd_control_request {
 };
 
 KD_API int kd_control_request_decode(struct kd_control_request *out,
-                                     const uint8_t *payload,
-                                     size_t len);
-KD_API int kd_control_request_encode(uint8_t *out,
-                                     size_t cap,
-                                     size_t *len_out,
-                                     const struct kd_control_request *req);
+				     const uint8_t *payload, size_t len);
+KD_API int kd_control_request_encode(uint8_t *out, size_t cap, size_t *len_out,
+				     const struct kd_control_request *req);
 
 /* --- x64 CONTEXT registers (on a KD_AMD64_CONTEXT_SIZE buffer) --- */
 
@@ -439,11 +419,11 @@ KD_API int kd_amd64_reg_lookup(const char *name);
 /** Offset and width (2, 4 or 8) of @p reg in the CONTEXT; KD_EINVAL. */
 KD_API int kd_amd64_reg_layout(int reg, size_t *offset, size_t *width);
 /** Read @p reg from @p ctx.  KD_ETRUNC if @p len < KD_AMD64_CONTEXT_SIZE. */
-KD_API int
-kd_amd64_context_get(const uint8_t *ctx, size_t len, int reg, uint64_t *value);
+KD_API int kd_amd64_context_get(const uint8_t *ctx, size_t len, int reg,
+				uint64_t *value);
 /** Write @p reg; KD_EOVERFLOW if @p value does not fit its width. */
-KD_API int
-kd_amd64_context_set(uint8_t *ctx, size_t len, int reg, uint64_t value);
+KD_API int kd_amd64_context_set(uint8_t *ctx, size_t len, int reg,
+				uint64_t value);
 
 /* --- x64 KSPECIAL_REGISTERS (control space selector 2) --- */
 
@@ -469,21 +449,18 @@ struct kd_amd64_kspecial {
 
 /** Decode; needs at least KD_AMD64_KSPECIAL_SIZE_OLD (0xD8) bytes. */
 KD_API int kd_amd64_kspecial_decode(struct kd_amd64_kspecial *out,
-                                    const uint8_t *buf,
-                                    size_t len);
+				    const uint8_t *buf, size_t len);
 /** Encode 0xD8 or 0xE0 bytes (has_xcr0). Bytes not modelled (descriptor
  *  padding) are written as zero. */
-KD_API int kd_amd64_kspecial_encode(uint8_t *buf,
-                                    size_t cap,
-                                    size_t *len_out,
-                                    const struct kd_amd64_kspecial *ks);
+KD_API int kd_amd64_kspecial_encode(uint8_t *buf, size_t cap, size_t *len_out,
+				    const struct kd_amd64_kspecial *ks);
 
 /* --- KDDEBUGGER_DATA64 --- */
 
 struct kd_debugger_data {
 	uint64_t flink, blink;
 	uint32_t owner_tag; /* KD_KDBG_TAG */
-	uint32_t size;      /* Header.Size */
+	uint32_t size;	    /* Header.Size */
 	size_t valid_len;   /* min(size, len): fields past it stay zero */
 	uint64_t kern_base;
 	uint64_t breakpoint_with_status;
@@ -521,8 +498,7 @@ struct kd_debugger_data {
  *         Size smaller than the header: e.g. an encoded block), KD_EINVAL.
  */
 KD_API int kd_debugger_data_decode(struct kd_debugger_data *out,
-                                   const uint8_t *buf,
-                                   size_t len);
+				   const uint8_t *buf, size_t len);
 
 KD_END_DECLS
 

@@ -22,43 +22,43 @@ KD_BEGIN_DECLS
  * The 0xAA trailer follows data packets on serial and pipe carriers only.
  * Control packets (ACK, RESEND, RESET) are the bare header.
  */
-#define KD_PACKET_LEADER_DATA         0x30303030u /* "0000" */
-#define KD_PACKET_LEADER_CONTROL      0x69696969u /* "iiii" */
-#define KD_PACKET_LEADER_BYTE_DATA    0x30
+#define KD_PACKET_LEADER_DATA 0x30303030u    /* "0000" */
+#define KD_PACKET_LEADER_CONTROL 0x69696969u /* "iiii" */
+#define KD_PACKET_LEADER_BYTE_DATA 0x30
 #define KD_PACKET_LEADER_BYTE_CONTROL 0x69
-#define KD_BREAKIN_BYTE               0x62        /* "b", host asks to break */
-#define KD_PACKET_TRAILER             0xAA
-#define KD_PACKET_HEADER_SIZE         16
-#define KD_PACKET_MAX_SEND            4000        /* §1.9: send at most */
-#define KD_PACKET_MAX_RECV            4096        /* §1.9: accept at most */
-#define KD_PACKET_ID_INITIAL          0x80800000u /* §1.6 */
-#define KD_PACKET_ID_SYNC             0x00000800u /* §1.6 */
+#define KD_BREAKIN_BYTE 0x62 /* "b", host asks to break */
+#define KD_PACKET_TRAILER 0xAA
+#define KD_PACKET_HEADER_SIZE 16
+#define KD_PACKET_MAX_SEND 4000		 /* §1.9: send at most */
+#define KD_PACKET_MAX_RECV 4096		 /* §1.9: accept at most */
+#define KD_PACKET_ID_INITIAL 0x80800000u /* §1.6 */
+#define KD_PACKET_ID_SYNC 0x00000800u	 /* §1.6 */
 
 /* Packet types (kd-protocol.md §1.5); Microsoft names in the comments. */
 enum kd_packet_type {
-	KD_PACKET_TYPE_UNUSED = 0,          /* PACKET_TYPE_UNUSED */
-	KD_PACKET_TYPE_STATE_CHANGE32 = 1,  /* PACKET_TYPE_KD_STATE_CHANGE32 */
+	KD_PACKET_TYPE_UNUSED = 0,	   /* PACKET_TYPE_UNUSED */
+	KD_PACKET_TYPE_STATE_CHANGE32 = 1, /* PACKET_TYPE_KD_STATE_CHANGE32 */
 	/* PACKET_TYPE_KD_STATE_MANIPULATE */
 	KD_PACKET_TYPE_STATE_MANIPULATE = 2,
-	KD_PACKET_TYPE_DEBUG_IO = 3,        /* PACKET_TYPE_KD_DEBUG_IO */
-	KD_PACKET_TYPE_ACKNOWLEDGE = 4,     /* PACKET_TYPE_KD_ACKNOWLEDGE */
-	KD_PACKET_TYPE_RESEND = 5,          /* PACKET_TYPE_KD_RESEND */
-	KD_PACKET_TYPE_RESET = 6,           /* PACKET_TYPE_KD_RESET */
-	KD_PACKET_TYPE_STATE_CHANGE64 = 7,  /* PACKET_TYPE_KD_STATE_CHANGE64 */
-	KD_PACKET_TYPE_POLL_BREAKIN = 8,    /* PACKET_TYPE_KD_POLL_BREAKIN */
-	KD_PACKET_TYPE_TRACE_IO = 9,        /* PACKET_TYPE_KD_TRACE_IO */
+	KD_PACKET_TYPE_DEBUG_IO = 3,	   /* PACKET_TYPE_KD_DEBUG_IO */
+	KD_PACKET_TYPE_ACKNOWLEDGE = 4,	   /* PACKET_TYPE_KD_ACKNOWLEDGE */
+	KD_PACKET_TYPE_RESEND = 5,	   /* PACKET_TYPE_KD_RESEND */
+	KD_PACKET_TYPE_RESET = 6,	   /* PACKET_TYPE_KD_RESET */
+	KD_PACKET_TYPE_STATE_CHANGE64 = 7, /* PACKET_TYPE_KD_STATE_CHANGE64 */
+	KD_PACKET_TYPE_POLL_BREAKIN = 8,   /* PACKET_TYPE_KD_POLL_BREAKIN */
+	KD_PACKET_TYPE_TRACE_IO = 9,	   /* PACKET_TYPE_KD_TRACE_IO */
 	/* PACKET_TYPE_KD_CONTROL_REQUEST */
 	KD_PACKET_TYPE_CONTROL_REQUEST = 10,
-	KD_PACKET_TYPE_FILE_IO = 11,        /* PACKET_TYPE_KD_FILE_IO */
-	KD_PACKET_TYPE_MAX = 12,            /* PACKET_TYPE_MAX */
+	KD_PACKET_TYPE_FILE_IO = 11, /* PACKET_TYPE_KD_FILE_IO */
+	KD_PACKET_TYPE_MAX = 12,     /* PACKET_TYPE_MAX */
 };
 
 /* Why a packet was rejected; shared by the stream parser and the decoder. */
 enum kd_packet_fault {
 	KD_PACKET_FAULT_NONE = 0,
-	KD_PACKET_FAULT_LEADER,    /* not 0000/iiii (datagram decoder only) */
+	KD_PACKET_FAULT_LEADER,	   /* not 0000/iiii (datagram decoder only) */
 	KD_PACKET_FAULT_TRUNCATED, /* buffer shorter than header + count */
-	KD_PACKET_FAULT_LENGTH,    /* count > 4096, or bytes after the packet */
+	KD_PACKET_FAULT_LENGTH,	   /* count > 4096, or bytes after the packet */
 	KD_PACKET_FAULT_CHECKSUM,  /* payload sum differs from the header */
 	KD_PACKET_FAULT_TRAILER,   /* data packet not followed by 0xAA */
 };
@@ -66,9 +66,9 @@ enum kd_packet_fault {
 /* The header, decoded to host order.  Never overlay this on wire bytes. */
 struct kd_packet_header {
 	uint32_t leader;     /* KD_PACKET_LEADER_DATA or _CONTROL */
-	uint16_t type;       /* enum kd_packet_type */
+	uint16_t type;	     /* enum kd_packet_type */
 	uint16_t byte_count; /* payload bytes; excludes header and trailer */
-	uint32_t id;         /* §1.6 / §3.5 */
+	uint32_t id;	     /* §1.6 / §3.5 */
 	uint32_t checksum;   /* kd_checksum(payload); 0 on control packets */
 };
 
@@ -113,24 +113,16 @@ KD_API void kd_packet_header_decode(struct kd_packet_header *h,
  *         @p payload is NULL with a non-zero length, or when @p type is a
  *         control type; KD_EBUFS when @p cap is too small (nothing written).
  */
-KD_API int kd_packet_build(uint8_t *out,
-			   size_t cap,
-			   size_t *len_out,
-			   unsigned type,
-			   uint32_t id,
-			   const void *payload,
-			   size_t payload_len,
-			   bool with_trailer);
+KD_API int kd_packet_build(uint8_t *out, size_t cap, size_t *len_out,
+			   unsigned type, uint32_t id, const void *payload,
+			   size_t payload_len, bool with_trailer);
 
 /**
  * Build a 16-byte control packet (ACK, RESEND or RESET; checksum 0).
  * @return 0; KD_EINVAL for another type; KD_EBUFS when @p cap < 16.
  */
-KD_API int kd_packet_build_control(uint8_t *out,
-				   size_t cap,
-				   size_t *len_out,
-				   unsigned type,
-				   uint32_t id);
+KD_API int kd_packet_build_control(uint8_t *out, size_t cap, size_t *len_out,
+				   unsigned type, uint32_t id);
 
 /**
  * Decode one whole packet that fills @p buf exactly, as a datagram carrier
@@ -144,8 +136,7 @@ KD_API int kd_packet_build_control(uint8_t *out,
  *         16 + count; KD_EPROTO for a bad leader, count > 4096, trailing
  *         bytes, or a checksum mismatch (out->fault tells which).
  */
-KD_API int kd_packet_decode(const uint8_t *buf,
-			    size_t len,
+KD_API int kd_packet_decode(const uint8_t *buf, size_t len,
 			    struct kd_packet_view *out);
 
 KD_END_DECLS

@@ -13,9 +13,9 @@
 KD_BEGIN_DECLS
 
 enum kd_stream_event_kind {
-	KD_STREAM_EVENT_NONE = 0, /* all input consumed, nothing to report */
-	KD_STREAM_EVENT_PACKET,   /* a valid data or control packet */
-	KD_STREAM_EVENT_BREAKIN,  /* a 0x62 byte seen while hunting (§1.8) */
+	KD_STREAM_EVENT_NONE = 0,   /* all input consumed, nothing to report */
+	KD_STREAM_EVENT_PACKET,	    /* a valid data or control packet */
+	KD_STREAM_EVENT_BREAKIN,    /* a 0x62 byte seen while hunting (§1.8) */
 	KD_STREAM_EVENT_BAD_PACKET, /* framing ok, packet bad: answer RESEND */
 };
 
@@ -42,16 +42,16 @@ struct kd_stream_event {
 };
 
 struct kd_stream_stats {
-	uint64_t bytes;          /* bytes consumed */
-	uint64_t packets;        /* PACKET events */
+	uint64_t bytes;	  /* bytes consumed */
+	uint64_t packets; /* PACKET events */
 	uint64_t data_packets;
 	uint64_t control_packets;
 	uint64_t bad_checksums;
 	uint64_t bad_trailers;
 	uint64_t bad_lengths;
-	uint64_t bytes_skipped;  /* garbage discarded while hunting */
+	uint64_t bytes_skipped; /* garbage discarded while hunting */
 	uint64_t breakins;
-	uint64_t resyncs;        /* events preceded by skipped garbage */
+	uint64_t resyncs; /* events preceded by skipped garbage */
 };
 
 enum kd_stream_state {
@@ -64,11 +64,11 @@ enum kd_stream_state {
 /* Opaque in spirit: callers use the functions, tests may read stats. */
 struct kd_stream {
 	enum kd_stream_state state;
-	uint8_t run_byte;   /* leader byte of the current run */
-	uint8_t run_len;    /* identical leader bytes seen, 0..3 */
-	size_t have;        /* bytes of header + payload in buf */
-	size_t want;        /* bytes of header + payload expected */
-	size_t skipped;     /* garbage since the previous event */
+	uint8_t run_byte; /* leader byte of the current run */
+	uint8_t run_len;  /* identical leader bytes seen, 0..3 */
+	size_t have;	  /* bytes of header + payload in buf */
+	size_t want;	  /* bytes of header + payload expected */
+	size_t skipped;	  /* garbage since the previous event */
 	struct kd_packet_header hdr;
 	struct kd_stream_stats stats;
 	uint8_t buf[KD_PACKET_HEADER_SIZE + KD_PACKET_MAX_RECV];
@@ -103,10 +103,8 @@ KD_API bool kd_stream_in_packet(const struct kd_stream *s);
  * @param ev  out: the event, kind NONE when everything was consumed quietly.
  * @return bytes consumed from @p buf.
  */
-KD_API size_t kd_stream_feed(struct kd_stream *s,
-			     const uint8_t *buf,
-			     size_t len,
-			     struct kd_stream_event *ev);
+KD_API size_t kd_stream_feed(struct kd_stream *s, const uint8_t *buf,
+			     size_t len, struct kd_stream_event *ev);
 
 /** Counters since kd_stream_init(). */
 KD_API const struct kd_stream_stats *kd_stream_stats(const struct kd_stream *s);

@@ -268,8 +268,7 @@ KD_API void kd_transport_set_link_opts(struct kd_transport *t,
 				       const struct kd_transport_link_opts *o);
 
 /** Record the local TCP/UDP port the driver bound (server modes, net). */
-KD_API void kd_transport_set_local_port(struct kd_transport *t,
-					uint16_t port);
+KD_API void kd_transport_set_local_port(struct kd_transport *t, uint16_t port);
 
 /** Record the UDP ports of the host and target sides (net). */
 KD_API void kd_transport_set_udp_ports(struct kd_transport *t,
@@ -280,7 +279,7 @@ KD_API void kd_transport_set_udp_ports(struct kd_transport *t,
 
 /* A UDP endpoint as it appears on the wire; IPv4 also for ::ffff:a.b.c.d. */
 struct kd_wire_addr {
-	int family;     /* 4 or 6; 0 = unknown */
+	int family;	/* 4 or 6; 0 = unknown */
 	uint8_t ip[16]; /* IPv4 in the first 4 bytes */
 	uint16_t port;
 };
@@ -291,7 +290,7 @@ struct kd_wire_datagram {
 	struct kd_wire_addr src;
 	struct kd_wire_addr dst;
 	const uint8_t *data; /* the UDP payload */
-	size_t len;          /* its real length (received: up to the cap) */
+	size_t len;	     /* its real length (received: up to the cap) */
 };
 
 /*
