@@ -42,6 +42,8 @@ step "dependency check between components"
 bash scripts/depcheck.sh
 step "source lint (banned calls, public headers alone)"
 bash scripts/lint.sh
+step "formatting (.clang-format)"
+bash scripts/format.sh --check | tail -n 20
 
 step "gcc build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
