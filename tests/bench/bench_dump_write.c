@@ -15,7 +15,7 @@
 
 #include <kd/engine.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 
 #define PAGE 4096ull
 #define CHUNK (1u << 20)

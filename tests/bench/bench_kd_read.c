@@ -13,7 +13,7 @@
 
 #include <kd/engine.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 
 #define KERNEL_WINDOW 0xfffff80000000000ull
 

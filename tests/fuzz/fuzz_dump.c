@@ -15,8 +15,8 @@
 
 #include <kd/dump.h>
 
-#include "dump_int.h"
-#include "engine_int.h"
+#include "dump/dump_int.h"
+#include "core/engine_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sym_int.h"
+#include "sym/sym_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

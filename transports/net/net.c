@@ -4,7 +4,7 @@
  * MDBG envelope, sequence numbers, the OFFER/RESPONSE handshake and the ping
  * stay inside the driver.  Host role by default, `role=target` for kdsim.
  */
-#include "../src/transport_int.h"
+#include "transport_int.h"
 
 #include "net_int.h"
 

@@ -15,7 +15,7 @@
 
 #include <kd/dump.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 
 #define STACK_VA 0x80600000ull
 #define STACK_LEN 0x4000u

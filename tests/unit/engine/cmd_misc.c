@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 
 struct fix {
 	struct kd_session *s;

@@ -18,8 +18,8 @@
 
 #include <kd/dump.h>
 
-#include "dump_int.h"
-#include "dumpfmt.h"
+#include "dump/dump_int.h"
+#include "dump/dumpfmt.h"
 #include "dumpgen.h"
 #include "testsupport.h"
 

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 #include "testsupport.h"
 
 #define MEM_BASE UINT64_C(0xfffff80010000000)

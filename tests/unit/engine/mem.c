@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "mem_fake.h"
-#include "paging.h"
+#include "arch/paging.h"
 
 #define VBASE 0xfffff80000401000ull
 #define ROBASE 0xfffff80000500000ull

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 
 #define FAKE_PHYS_SIZE (4u << 20)
 #define FAKE_NREGIONS 3

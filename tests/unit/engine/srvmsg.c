@@ -16,7 +16,7 @@
 
 #include <kd/srvmsg.h>
 
-#include "engine_int.h"
+#include "core/engine_int.h"
 
 static uint8_t buf[KD_SRVMSG_MAX_MSG + 16];
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "sym_int.h"
+#include "sym/sym_int.h"
 #include "testsupport.h"
 
 /* ------------------------------------------------------------------ */

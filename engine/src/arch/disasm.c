@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64, x86 and ARM64 disassembly with capstone, printed the way WinDbg
+ * prints it: Intel operands without blanks, MASM hex (28h, 0FFFFFFFFh),
+ * branch and RIP-relative targets as "nt!Sym+0x12 (fffff800`00401012)".
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include <capstone/capstone.h>
+
+#include "sym/sym_int.h"
+
+#define KD_INSN_MAX 16
+
+/* Decoder modes: the session keeps one capstone handle per machine. */
+enum kd_cs_mode {
+	KD_CS_X64 = 0,
+	KD_CS_X86,
+	KD_CS_ARM64,
+	KD_CS_NMODES
+};
+
+struct kd_cs_set {
+	csh h[KD_CS_NMODES];
+	bool open[KD_CS_NMODES];
+};
+
+static enum kd_cs_mode kd_cs_mode_of(const struct kd_session *s)
+{
+	if (kd_arch_is_arm64(s))
+		return KD_CS_ARM64;
+	if (kd_arch_is_x86(s))
+		return KD_CS_X86;
+	return KD_CS_X64;
+}
+
+/*
+ * The session's decoder for the target's code with details, opened once
+ * per machine (its first use builds capstone's tables); false when
+ * unusable.
+ */
+static bool kd_cs_open(struct kd_session *s, csh *h)
+{
+	struct kd_cs_set *set = s->disasm;
+	enum kd_cs_mode m = kd_cs_mode_of(s);
+	cs_err err;
+
+	if (!set) {
+		set = kd_calloc(1, sizeof(*set));
+		if (!set)
+			return false;
+		s->disasm = set;
+	}
+	if (!set->open[m]) {
+		if (m == KD_CS_ARM64)
+			err = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &set->h[m]);
+		else
+			err = cs_open(CS_ARCH_X86,
+				      m == KD_CS_X86 ? CS_MODE_32 : CS_MODE_64,
+				      &set->h[m]);
+		if (err != CS_ERR_OK)
+			return false;
+		if (m != KD_CS_ARM64)
+			cs_option(set->h[m], CS_OPT_SYNTAX, CS_OPT_SYNTAX_MASM);
+		cs_option(set->h[m], CS_OPT_UNSIGNED, CS_OPT_ON);
+		cs_option(set->h[m], CS_OPT_DETAIL, CS_OPT_ON);
+		set->open[m] = true;
+	}
+	*h = set->h[m];
+	return true;
+}
+
+void kd_disasm_close(struct kd_session *s)
+{
+	struct kd_cs_set *set = s->disasm;
+	unsigned i;
+
+	if (!set)
+		return;
+	for (i = 0; i < KD_CS_NMODES; i++) {
+		if (set->open[i])
+			cs_close(&set->h[i]);
+	}
+	kd_free(set);
+	s->disasm = NULL;
+}
+
+/*
+ * Decode one instruction at @p addr.  *got is how many bytes were
+ * readable (0: none).  Returns the instruction (free with cs_free) or
+ * NULL.
+ */
+static cs_insn *kd_decode(struct kd_session *s, csh h, uint64_t addr,
+			  uint8_t bytes[KD_INSN_MAX], size_t *got)
+{
+	const uint8_t *code = bytes;
+	size_t size, done = 0;
+	uint64_t a = addr;
+	cs_insn *insn;
+
+	*got = 0;
+	if (kd_read_virtual(s, addr, bytes, KD_INSN_MAX, &done) != KD_OK)
+		return NULL;
+	*got = done;
+	if (done == 0)
+		return NULL;
+	insn = cs_malloc(h);
+	if (!insn)
+		return NULL;
+	size = done;
+	if (!cs_disasm_iter(h, &code, &size, &a, insn)) {
+		cs_free(insn, 1);
+		return NULL;
+	}
+	return insn;
+}
+
+/* "nt!Sym+0x12 (fffff800`00401012)" or "fffff800`00401012". */
+static void kd_fmt_target(struct kd_session *s, uint64_t target, char *out,
+			  size_t cap)
+{
+	char sym[256], a[18];
+
+	kd_fmt_ptr(s, a, target);
+	if (kd_sym_format(s, target, sym, sizeof(sym)) == KD_OK)
+		snprintf(out, cap, "%s (%s)", sym, a);
+	else
+		snprintf(out, cap, "%s", a);
+}
+
+/* Drop capstone's blanks around `,`, `+`, `-`, `*`; upper-case hex. */
+static void kd_compact_ops(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	const char *p = in;
+
+	while (*p && o + 1 < cap) {
+		if (p[0] == ',' && p[1] == ' ') {
+			out[o++] = ',';
+			p += 2;
+			continue;
+		}
+		if (p[0] == ' ' &&
+		    (p[1] == '+' || p[1] == '-' || p[1] == '*') &&
+		    p[2] == ' ') {
+			out[o++] = p[1];
+			p += 3;
+			continue;
+		}
+		/* A MASM number: digit first, hex digits, then 'h'. */
+		if (isdigit((unsigned char)*p) &&
+		    (p == in || !isalnum((unsigned char)p[-1]))) {
+			size_t n = 0;
+
+			while (isxdigit((unsigned char)p[n]))
+				n++;
+			if (p[n] == 'h' && !isalnum((unsigned char)p[n + 1])) {
+				size_t i;
+
+				for (i = 0; i < n && o + 1 < cap; i++)
+					out[o++] = (char)toupper(
+						(unsigned char)p[i]);
+				if (o + 1 < cap)
+					out[o++] = 'h';
+				p += n + 1;
+				continue;
+			}
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+}
+
+/* Replace "[rip...]" in @p ops with the absolute target. */
+static void kd_rip_relative(struct kd_session *s, const char *ops,
+			    uint64_t target, char *out, size_t cap)
+{
+	const char *open = strstr(ops, "[rip");
+	const char *close = open ? strchr(open, ']') : NULL;
+	char t[300];
+
+	if (!open || !close) {
+		snprintf(out, cap, "%s", ops);
+		return;
+	}
+	kd_fmt_target(s, target, t, sizeof(t));
+	snprintf(out, cap, "%.*s[%s]%s", (int)(open - ops), ops, t, close + 1);
+}
+
+static bool kd_insn_is_branch(const cs_insn *insn)
+{
+	const cs_detail *d = insn->detail;
+	uint8_t i;
+
+	if (!d)
+		return false;
+	for (i = 0; i < d->groups_count; i++) {
+		if (d->groups[i] == CS_GRP_JUMP || d->groups[i] == CS_GRP_CALL)
+			return true;
+	}
+	return false;
+}
+
+/* Mnemonic and operands of @p insn in WinDbg's words. */
+static void kd_format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
+			   size_t mncap, char *ops, size_t opcap)
+{
+	const cs_x86 *x = insn->detail ? &insn->detail->x86 : NULL;
+	char tmp[300];
+	uint8_t i;
+
+	snprintf(mn, mncap, "%s", insn->mnemonic);
+	kd_compact_ops(insn->op_str, tmp, sizeof(tmp));
+	if (strcmp(insn->mnemonic, "int3") == 0) {
+		snprintf(mn, mncap, "int");
+		snprintf(ops, opcap, "3");
+		return;
+	}
+	/* 66 90 is the two-byte nop; WinDbg spells it out. */
+	if (insn->size == 2 && insn->bytes[0] == 0x66 &&
+	    insn->bytes[1] == 0x90) {
+		snprintf(mn, mncap, "xchg");
+		snprintf(ops, opcap, "ax,ax");
+		return;
+	}
+	if (strcmp(insn->mnemonic, "movabs") == 0)
+		snprintf(mn, mncap, "mov");
+	if (x && kd_insn_is_branch(insn) && x->op_count == 1 &&
+	    x->operands[0].type == X86_OP_IMM) {
+		kd_fmt_target(s, (uint64_t)x->operands[0].imm, ops, opcap);
+		return;
+	}
+	for (i = 0; x && i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+
+		if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP &&
+		    op->mem.index == X86_REG_INVALID) {
+			uint64_t target = insn->address + insn->size +
+					  (uint64_t)op->mem.disp;
+
+			kd_rip_relative(s, tmp, target, ops, opcap);
+			return;
+		}
+	}
+	snprintf(ops, opcap, "%s", tmp);
+}
+
+/*
+ * ARM64 operands the WinDbg way: no blank after commas, fp/lr for
+ * x29/x30, upper-case hex digits after "#0x", branch targets with their
+ * symbol.
+ */
+static void kd_format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
+			  size_t opcap)
+{
+	const cs_arm64 *x = insn->detail ? &insn->detail->arm64 : NULL;
+	const char *p = insn->op_str;
+	char tmp[600];
+	size_t o = 0, cut = 0;
+	bool hex = false;
+
+	/* Where a branch's immediate target starts ("#0x..." at the end). */
+	if (x && kd_insn_is_branch(insn) && x->op_count > 0 &&
+	    x->operands[x->op_count - 1].type == ARM64_OP_IMM) {
+		const char *h = strrchr(p, '#');
+
+		if (h)
+			cut = (size_t)(h - p) + 1;
+	}
+	while (*p && o + 4 < sizeof(tmp)) {
+		size_t at = (size_t)(p - insn->op_str);
+		bool word_start = at == 0 || !isalnum((unsigned char)p[-1]);
+
+		if (cut && at + 1 == cut)
+			break;
+		if (p[0] == ',' && p[1] == ' ') {
+			tmp[o++] = ',';
+			p += 2;
+			hex = false;
+			continue;
+		}
+		if (word_start && p[0] == 'x' && p[1] == '2' && p[2] == '9' &&
+		    !isalnum((unsigned char)p[3])) {
+			memcpy(tmp + o, "fp", 2);
+			o += 2;
+			p += 3;
+			continue;
+		}
+		if (word_start && p[0] == 'x' && p[1] == '3' && p[2] == '0' &&
+		    !isalnum((unsigned char)p[3])) {
+			memcpy(tmp + o, "lr", 2);
+			o += 2;
+			p += 3;
+			continue;
+		}
+		if (p[0] == '0' && p[1] == 'x') {
+			tmp[o++] = '0';
+			tmp[o++] = 'x';
+			p += 2;
+			hex = true;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*p))
+			hex = false;
+		tmp[o++] = hex ? (char)toupper((unsigned char)*p) : *p;
+		p++;
+	}
+	tmp[o] = '\0';
+	if (cut)
+		kd_fmt_target(s, (uint64_t)x->operands[x->op_count - 1].imm,
+			      tmp + o, sizeof(tmp) - o);
+	if (opcap == 0)
+		return;
+	o = strlen(tmp);
+	if (o >= opcap)
+		o = opcap - 1;
+	memcpy(ops, tmp, o);
+	ops[o] = '\0';
+}
+
+int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
+		   unsigned *len)
+{
+	uint8_t bytes[KD_INSN_MAX];
+	char a[18], hex[2 * KD_INSN_MAX + 1], mn[32], ops[320];
+	cs_insn *insn = NULL;
+	size_t got = 0, i, n;
+	csh h;
+	int rc = KD_OK;
+	bool arm64 = kd_arch_is_arm64(s), x86 = kd_arch_is_x86(s);
+	const char *none = x86 ? "??               ???" : "??              ???";
+
+	*len = arm64 ? 4 : 1;
+	if (cap == 0)
+		return KD_EBUFS;
+	kd_fmt_ptr(s, a, addr);
+	if (!kd_cs_open(s, &h)) {
+		snprintf(line, cap, "%s %s", a, none);
+		return KD_ENOTSUP;
+	}
+	insn = kd_decode(s, h, addr, bytes, &got);
+	if (got == 0 || (arm64 && got < 4)) {
+		snprintf(line, cap, "%s %s", a, arm64 ? "???????? ???" : none);
+		if (insn)
+			cs_free(insn, 1);
+		return KD_EFAULT;
+	}
+	if (insn && arm64) {
+		snprintf(mn, sizeof(mn), "%s", insn->mnemonic);
+		kd_format_a64(s, insn, ops, sizeof(ops));
+	} else if (insn) {
+		*len = insn->size;
+		kd_format_insn(s, insn, mn, sizeof(mn), ops, sizeof(ops));
+	} else {
+		snprintf(mn, sizeof(mn), "???");
+		ops[0] = '\0';
+		rc = KD_EINVAL;
+	}
+	if (arm64) {
+		/* The instruction word, then the mnemonic in 12 columns. */
+		if (ops[0])
+			snprintf(line, cap, "%s %08x %-11s %s", a,
+				 (unsigned)kd_get_le32(bytes), mn, ops);
+		else
+			snprintf(line, cap, "%s %08x %s", a,
+				 (unsigned)kd_get_le32(bytes), mn);
+		if (insn)
+			cs_free(insn, 1);
+		return rc;
+	}
+	n = insn ? insn->size : 1;
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	if (x86 && ops[0])
+		snprintf(line, cap, "%s %-16s %-7s %s", a, hex, mn, ops);
+	else if (x86)
+		snprintf(line, cap, "%s %-16s %s", a, hex, mn);
+	else if (ops[0])
+		snprintf(line, cap, "%s %-15s %-7s %s", a, hex, mn, ops);
+	else
+		snprintf(line, cap, "%s %-15s %s", a, hex, mn);
+	if (insn)
+		cs_free(insn, 1);
+	return rc;
+}
+
+void kd_print_current_instruction(struct kd_session *s)
+{
+	char sym[256], line[512];
+	uint64_t rip;
+	unsigned len;
+
+	if (kd_reg_get(s, KD_AMD64_RIP, &rip) != KD_OK)
+		return;
+	if (kd_sym_format(s, rip, sym, sizeof(sym)) == KD_OK)
+		kd_out(s, "%s:\n", sym);
+	kd_disasm_line(s, rip, line, sizeof(line), &len);
+	kd_out(s, "%s\n", line);
+}
+
+int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
+		 bool *is_call, bool *is_ret, bool *is_branch)
+{
+	uint8_t bytes[KD_INSN_MAX];
+	cs_insn *insn;
+	size_t got;
+	csh h;
+	uint8_t i;
+
+	*len = 1;
+	*is_call = *is_ret = *is_branch = false;
+	if (!kd_cs_open(s, &h))
+		return KD_ENOTSUP;
+	insn = kd_decode(s, h, addr, bytes, &got);
+	if (!insn)
+		return got == 0 ? KD_EFAULT : KD_EINVAL;
+	*len = insn->size;
+	if (kd_arch_is_arm64(s) && strcmp(insn->mnemonic, "ret") == 0)
+		*is_ret = *is_branch = true;
+	for (i = 0; insn->detail && i < insn->detail->groups_count; i++) {
+		switch (insn->detail->groups[i]) {
+		case CS_GRP_CALL:
+			*is_call = true;
+			*is_branch = true;
+			break;
+		case CS_GRP_RET:
+		case CS_GRP_IRET:
+			*is_ret = true;
+			*is_branch = true;
+			break;
+		case CS_GRP_JUMP:
+			*is_branch = true;
+			break;
+		default:
+			break;
+		}
+	}
+	cs_free(insn, 1);
+	return KD_OK;
+}

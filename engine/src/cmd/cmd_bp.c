@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Breakpoint commands: bp, bu, bm-less WinDbg set (bp bu ba bl bc bd be).
+ * A breakpoint keeps the text it was set with; `bu` ones stay deferred
+ * until the name resolves (the module list is re-read on every check).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine_int.h"
+
+static int kd_bp_free_id(struct kd_session *s)
+{
+	int i;
+
+	for (i = 0; i < KD_MAX_BPS; i++)
+		if (!s->bps[i].used)
+			return i;
+	return -1;
+}
+
+static void kd_bp_clear(struct kd_bp *b)
+{
+	kd_free(b->expr);
+	kd_free(b->command);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Parse a quoted command string: "..." with \" inside. */
+static int kd_parse_quoted(struct kd_session *s, struct kd_cmdctx *c,
+			   const char **pp, char **out)
+{
+	const char *p = *pp + 1;
+	size_t cap = strlen(p) + 1, n = 0;
+	char *buf = kd_malloc(cap);
+
+	if (!buf)
+		return KD_ENOMEM;
+	while (*p && *p != '"') {
+		if (*p == '\\' && p[1] == '"')
+			p++;
+		buf[n++] = *p++;
+	}
+	if (*p != '"') {
+		kd_free(buf);
+		return kd_syntax_error(s, c->line, (size_t)(*pp - c->line));
+	}
+	buf[n] = '\0';
+	*pp = p + 1;
+	*out = buf;
+	return KD_OK;
+}
+
+static void kd_skip_blanks(const char **p)
+{
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+}
+
+/* The address expression as typed: up to the next blank outside (). */
+static size_t kd_expr_len(const char *p)
+{
+	size_t n = 0;
+	int depth = 0;
+
+	while (p[n] &&
+	       (depth > 0 || (p[n] != ' ' && p[n] != '\t' && p[n] != '"'))) {
+		if (p[n] == '(')
+			depth++;
+		else if (p[n] == ')' && depth > 0)
+			depth--;
+		n++;
+	}
+	return n;
+}
+
+/* bp / bu / ba: [ID] [access size] [/1] addr [passes] ["cmds"] */
+static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	bool is_ba = strcmp(c->name, "ba") == 0;
+	bool is_bu = strcmp(c->name, "bu") == 0;
+	struct kd_bp nb;
+	uint64_t addr = 0, passes = 1;
+	char *cmd = NULL;
+	int id = -1, rc;
+	size_t elen;
+	bool resolved;
+
+	if (kd_target_require_run(s, "set breakpoints in") < 0)
+		return KD_ENOTSUP;
+	memset(&nb, 0, sizeof(nb));
+	/* bp1 addr: an ID glued to the command. */
+	if (isdigit((unsigned char)*p) &&
+	    c->args == c->line + (strstr(c->line, c->name) - c->line) +
+			       strlen(c->name)) {
+		id = (int)strtoul(p, (char **)&p, 10);
+		if (id >= KD_MAX_BPS)
+			return kd_fail(s, KD_EINVAL,
+				       "Breakpoint IDs go from 0 to %d",
+				       KD_MAX_BPS - 1);
+		kd_skip_blanks(&p);
+	}
+	if (is_ba) {
+		char access = (char)tolower((unsigned char)*p);
+		unsigned size;
+
+		if (!strchr("erwi", access) || access == '\0')
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		p++;
+		size = (unsigned)strtoul(p, (char **)&p, 10);
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			return kd_fail(s, KD_EINVAL,
+				       "Data breakpoint size must be 1, 2, 4 "
+				       "or 8");
+		if (access == 'e' && size != 1)
+			return kd_fail(
+				s, KD_EINVAL,
+				"Execution breakpoints must have size 1");
+		nb.kind = KD_BP_HW;
+		nb.hw_access = access;
+		nb.hw_size = size;
+		kd_skip_blanks(&p);
+	}
+	if (strncmp(p, "/1", 2) == 0) {
+		nb.one_shot = true;
+		p += 2;
+		kd_skip_blanks(&p);
+	}
+	if (*p == '\0' || *p == '"') {
+		if (is_ba)
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		if (rc < 0)
+			return kd_fail(s, rc, "Cannot read rip");
+		elen = 0;
+		resolved = true;
+	} else {
+		const char *start = p;
+		const char *end = p;
+
+		elen = kd_expr_len(p);
+		rc = kd_expr_eval(s, p, &end, &addr);
+		resolved = rc == KD_OK;
+		if (rc == KD_EINVAL && !is_bu)
+			return kd_syntax_error(s, c->line,
+					       (size_t)(end - c->line));
+		if (!resolved && !is_bu) {
+			kd_out(s, "Couldn't resolve error at '%.*s'\n",
+			       (int)elen, start);
+			kd_out(s,
+			       "Bp expression '%.*s' could not be resolved, "
+			       "adding deferred bp\n",
+			       (int)elen, start);
+		}
+		nb.expr = kd_malloc(elen + 1);
+		if (!nb.expr)
+			return KD_ENOMEM;
+		memcpy(nb.expr, start, elen);
+		nb.expr[elen] = '\0';
+		p = resolved ? end : start + elen;
+		kd_skip_blanks(&p);
+		if (*p && *p != '"') {
+			rc = kd_expr_arg(s, c->line, &p, &passes);
+			if (rc < 0) {
+				kd_free(nb.expr);
+				return rc;
+			}
+			if (passes == 0 || passes > 0xffffffffu)
+				passes = 1;
+			kd_skip_blanks(&p);
+		}
+	}
+	if (*p == '"') {
+		rc = kd_parse_quoted(s, c, &p, &cmd);
+		if (rc < 0) {
+			kd_free(nb.expr);
+			return rc;
+		}
+		kd_skip_blanks(&p);
+	}
+	if (*p) {
+		kd_free(nb.expr);
+		kd_free(cmd);
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	}
+	if (is_ba) {
+		unsigned slot, i;
+		bool taken[KD_MAX_HW_BPS] = { false };
+
+		if (addr & (nb.hw_size - 1)) {
+			kd_free(nb.expr);
+			kd_free(cmd);
+			return kd_fail(s, KD_EINVAL,
+				       "Data breakpoint must be aligned");
+		}
+		for (i = 0; i < KD_MAX_BPS; i++)
+			if (s->bps[i].used && s->bps[i].kind == KD_BP_HW &&
+			    (int)i != id)
+				taken[s->bps[i].hw_slot] = true;
+		for (slot = 0; slot < KD_MAX_HW_BPS && taken[slot]; slot++)
+			;
+		if (slot == KD_MAX_HW_BPS) {
+			kd_free(nb.expr);
+			kd_free(cmd);
+			return kd_fail(s, KD_EBUSY,
+				       "Too many data breakpoints for "
+				       "processor %u!",
+				       s->cpu);
+		}
+		nb.hw_slot = slot;
+	}
+	/* The same address again redefines that breakpoint. */
+	if (id < 0 && resolved) {
+		int i;
+
+		for (i = 0; i < KD_MAX_BPS; i++) {
+			if (s->bps[i].used && !s->bps[i].deferred &&
+			    s->bps[i].addr == addr &&
+			    s->bps[i].kind == nb.kind) {
+				id = i;
+				kd_out(s, "breakpoint %d redefined\n", i);
+				break;
+			}
+		}
+	} else if (id >= 0 && s->bps[id].used) {
+		kd_out(s, "breakpoint %d redefined\n", id);
+	}
+	if (id < 0)
+		id = kd_bp_free_id(s);
+	if (id < 0) {
+		kd_free(nb.expr);
+		kd_free(cmd);
+		return kd_fail(s, KD_EBUSY, "No breakpoint slots left (%d)",
+			       KD_MAX_BPS);
+	}
+	kd_bp_clear(&s->bps[id]);
+	nb.used = true;
+	nb.enabled = true;
+	nb.deferred = !resolved;
+	nb.addr = resolved ? addr : 0;
+	nb.passes = (uint32_t)passes;
+	nb.passes_left = (uint32_t)passes;
+	nb.command = cmd;
+	s->bps[id] = nb;
+	return KD_OK;
+}
+
+/* Try to resolve deferred breakpoints (after module loads). */
+static void kd_bps_resolve(struct kd_session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		struct kd_bp *b = &s->bps[i];
+		const char *end;
+		uint64_t addr;
+
+		if (!b->used || !b->deferred || !b->expr)
+			continue;
+		if (kd_expr_eval(s, b->expr, &end, &addr) == KD_OK &&
+		    *end == '\0') {
+			b->addr = addr;
+			b->deferred = false;
+		}
+	}
+}
+
+/*
+ * Parse an ID list: `*`, `1 2 3`, `1,3`, `1-3`.  Sets sel[id].
+ */
+static int kd_id_list(struct kd_session *s, struct kd_cmdctx *c,
+		      bool sel[KD_MAX_BPS])
+{
+	const char *p = c->args;
+	bool any = false;
+
+	memset(sel, 0, KD_MAX_BPS * sizeof(bool));
+	while (*p) {
+		unsigned long a, b;
+		char *end;
+
+		if (*p == ' ' || *p == ',' || *p == '\t') {
+			p++;
+			continue;
+		}
+		if (*p == '*') {
+			memset(sel, 1, KD_MAX_BPS * sizeof(bool));
+			any = true;
+			p++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*p))
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		a = strtoul(p, &end, 16);
+		b = a;
+		p = end;
+		if (*p == '-') {
+			p++;
+			b = strtoul(p, &end, 16);
+			if (end == p)
+				return kd_syntax_error(s, c->line,
+						       (size_t)(p - c->line));
+			p = end;
+		}
+		for (; a <= b && a < KD_MAX_BPS; a++)
+			sel[a] = true;
+		any = true;
+	}
+	if (!any)
+		return kd_fail(s, KD_EINVAL,
+			       "Breakpoint ID list expected: "
+			       "* or IDs");
+	return KD_OK;
+}
+
+static int kd_cmd_bp_change(struct kd_session *s, struct kd_cmdctx *c)
+{
+	bool sel[KD_MAX_BPS];
+	unsigned i;
+	int rc = kd_id_list(s, c, sel);
+
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		struct kd_bp *b = &s->bps[i];
+
+		if (!sel[i] || !b->used)
+			continue;
+		if (c->name[1] == 'c')
+			kd_bp_clear(b);
+		else
+			b->enabled = c->name[1] == 'e';
+	}
+	return KD_OK;
+}
+
+static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
+{
+	unsigned i;
+
+	(void)c;
+	kd_bps_resolve(s);
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		struct kd_bp *b = &s->bps[i];
+		char addr[18], sym[256], kind[8] = "    ";
+
+		if (!b->used)
+			continue;
+		if (b->kind == KD_BP_HW)
+			snprintf(kind, sizeof(kind), "%c %u ", b->hw_access,
+				 b->hw_size);
+		if (b->deferred) {
+			kd_out(s,
+			       "%3u %c%c                  %s%04x (%04x) (%s)",
+			       i, b->enabled ? 'e' : 'd', 'u', kind,
+			       b->passes_left, b->passes,
+			       b->expr ? b->expr : "");
+		} else {
+			if (kd_sym_format(s, b->addr, sym, sizeof(sym)) < 0)
+				sym[0] = '\0';
+			kd_out(s, "%3u %c  %s %s%04x (%04x) %s", i,
+			       b->enabled ? 'e' : 'd',
+			       kd_fmt_ptr(s, addr, b->addr), kind,
+			       b->passes_left, b->passes, sym);
+		}
+		if (b->command)
+			kd_out(s, " \"%s\"", b->command);
+		kd_out(s, "\n");
+	}
+	return KD_OK;
+}
+
+const struct kd_command kd_cmds_bp[] = {
+	{ "bp", kd_cmd_bp_set, KD_CMDF_PREFIX,
+	  "set a breakpoint: bp [ID] [/1] addr [passes] [\"cmds\"]" },
+	{ "bu", kd_cmd_bp_set, KD_CMDF_PREFIX,
+	  "set a breakpoint kept by name (deferred until it resolves)" },
+	{ "ba", kd_cmd_bp_set, KD_CMDF_PREFIX,
+	  "processor breakpoint: ba [ID] e|r|w|i size addr" },
+	{ "bl", kd_cmd_bl, 0, "list breakpoints" },
+	{ "bc", kd_cmd_bp_change, 0, "clear breakpoints: bc *|IDs" },
+	{ "bd", kd_cmd_bp_change, 0, "disable breakpoints" },
+	{ "be", kd_cmd_bp_change, 0, "enable breakpoints" },
+	{ NULL, NULL, 0, NULL },
+};

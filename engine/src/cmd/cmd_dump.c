@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Crash-dump commands: .bugcheck and an !analyze -v style summary built
+ * only from facts the target holds (bug-check data, the faulting address
+ * and its module, the stack, the current process).  Both work on a dump
+ * and on a live target stopped in a bug check.
+ */
+#include <string.h>
+
+#include "dump/dump_int.h"
+#include "dump/dumpfmt.h"
+#include "core/engine_int.h"
+
+struct kd_bugcheck {
+	uint32_t code;
+	uint64_t p[4];
+};
+
+/* What each parameter means; ip_arg: the 1-based parameter that holds
+ * the faulting instruction address (0: use the context's rip). */
+struct kd_bugcheck_desc {
+	uint32_t code;
+	const char *name;
+	const char *text;
+	const char *args[4];
+	unsigned ip_arg;
+};
+
+static const struct kd_bugcheck_desc kd_bugchecks[] = {
+	{ 0x0A,
+	  "IRQL_NOT_LESS_OR_EQUAL",
+	  "Kernel-mode code touched pageable or invalid memory at a raised "
+	  "IRQL.",
+	  { "memory referenced", "IRQL",
+	    "bitfield: bit 0 write, bit 3 "
+	    "execute",
+	    "address which referenced memory" },
+	  4 },
+	{ 0x1E,
+	  "KMODE_EXCEPTION_NOT_HANDLED",
+	  "A kernel-mode exception was not handled.",
+	  { "The exception code that was not handled",
+	    "The address that the exception occurred at",
+	    "Parameter 0 of the exception", "Parameter 1 of the exception" },
+	  2 },
+	{ 0x3B,
+	  "SYSTEM_SERVICE_EXCEPTION",
+	  "An exception happened while executing a system service routine.",
+	  { "Exception code",
+	    "Address of the instruction which caused the "
+	    "exception",
+	    "Address of the context record", "zero" },
+	  2 },
+	{ 0x50,
+	  "PAGE_FAULT_IN_NONPAGED_AREA",
+	  "Invalid system memory was referenced.",
+	  { "memory referenced", "value 0 = read, 1 = write, 2 = execute",
+	    "If non-zero, the instruction address which referenced the bad "
+	    "memory address",
+	    "reserved" },
+	  3 },
+	{ 0x7E,
+	  "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED",
+	  "A system thread raised an exception that no handler caught; the "
+	  "exception address usually points at the guilty driver.",
+	  { "The exception code that was not handled",
+	    "The address that the exception occurred at",
+	    "Exception Record Address", "Context Record Address" },
+	  2 },
+	{ 0x1000007E,
+	  "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M",
+	  "A system thread raised an exception that no handler caught; the "
+	  "exception address usually points at the guilty driver.",
+	  { "The exception code that was not handled",
+	    "The address that the exception occurred at",
+	    "Exception Record Address", "Context Record Address" },
+	  2 },
+	{ 0x9F,
+	  "DRIVER_POWER_STATE_FAILURE",
+	  "A driver left a power request pending or in an inconsistent "
+	  "state.",
+	  { "subcode", "see subcode", "see subcode", "see subcode" },
+	  0 },
+	{ 0xD1,
+	  "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
+	  "A driver touched pageable or invalid memory at a raised IRQL.",
+	  { "memory referenced", "IRQL",
+	    "value 0 = read, 1 = write, 8 = "
+	    "execute",
+	    "address which referenced memory" },
+	  4 },
+	{ 0xE2,
+	  "MANUALLY_INITIATED_CRASH",
+	  "The user deliberately started a crash dump from the debugger or "
+	  "the keyboard.",
+	  { "not used", "not used", "not used", "not used" },
+	  0 },
+	{ 0xEF,
+	  "CRITICAL_PROCESS_DIED",
+	  "A process or thread the system needs to run has ended.",
+	  { "Process object", "If 0, a process died; if 1, a thread",
+	    "reserved", "reserved" },
+	  0 },
+	{ 0x133,
+	  "DPC_WATCHDOG_VIOLATION",
+	  "A DPC ran too long, or the processor spent too long at DISPATCH "
+	  "level or above.",
+	  { "0: a single DPC exceeded its time; 1: the total did", "time count",
+	    "time limit", "reserved" },
+	  0 },
+	{ 0x139,
+	  "KERNEL_SECURITY_CHECK_FAILURE",
+	  "The kernel found corrupted critical data (a stack buffer "
+	  "overrun or a broken list).",
+	  { "type of corruption", "Address of the trap frame",
+	    "Address of the exception record", "reserved" },
+	  0 },
+	{ 0x161,
+	  "LIVE_SYSTEM_DUMP",
+	  "A dump was taken of a running system; nothing crashed.",
+	  { "reserved", "reserved", "reserved", "reserved" },
+	  0 },
+	{ 0x5454414D,
+	  "OPENKD_TEST_BUGCHECK",
+	  "Code 0x5454414D is not a Windows bug check: a test or tool "
+	  "wrote it.",
+	  { "not known", "not known", "not known", "not known" },
+	  0 },
+};
+
+static const struct kd_bugcheck_desc *kd_bugcheck_find(uint32_t code)
+{
+	size_t i;
+
+	for (i = 0; i < KD_ARRAY_SIZE(kd_bugchecks); i++) {
+		if (kd_bugchecks[i].code == code)
+			return &kd_bugchecks[i];
+	}
+	return NULL;
+}
+
+/* From the dump header, or nt!KiBugcheckData on a live target. */
+static int kd_get_bugcheck(struct kd_session *s, struct kd_bugcheck *bc)
+{
+	struct kd_dump *d = kd_dump_of_target(s->target);
+	uint8_t b[8 + 4 * 8];
+	uint64_t data = 0;
+	unsigned i;
+
+	memset(bc, 0, sizeof(*bc));
+	if (d) {
+		const struct kd_dump_info *in = kd_dump_info(d);
+
+		bc->code = in->bugcheck_code;
+		for (i = 0; i < 4; i++)
+			bc->p[i] = in->bugcheck_params[i];
+		return KD_OK;
+	}
+	if (!s->have_kdbg || !s->kdbg_addr ||
+	    kd_read_u64(s, s->kdbg_addr + KD_KDBG_KI_BUGCHECK_DATA, &data) ||
+	    !data || kd_read_virtual_all(s, data, b, sizeof(b)) != KD_OK)
+		return KD_ENOTFOUND;
+	bc->code = kd_get_le32(b);
+	for (i = 0; i < 4; i++)
+		bc->p[i] = kd_get_le64(b + 8 + 8 * i);
+	return KD_OK;
+}
+
+static int kd_cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_bugcheck bc;
+	char a[4][18];
+	unsigned i;
+
+	(void)c;
+	if (kd_get_bugcheck(s, &bc) != KD_OK)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to read the bug check "
+			       "data (KiBugcheckData)");
+	kd_out(s, "Bugcheck code %08X\n", bc.code);
+	for (i = 0; i < 4; i++) {
+		if (kd_is_ptr64(s))
+			kd_fmt_addr(a[i], bc.p[i]);
+		else
+			snprintf(a[i], sizeof(a[i]), "%08llx",
+				 (unsigned long long)(bc.p[i] & 0xffffffffu));
+	}
+	kd_out(s, "Arguments %s %s %s %s\n", a[0], a[1], a[2], a[3]);
+	return KD_OK;
+}
+
+/* ImageFileName of the current process: EPROCESS offsets by build. */
+static bool kd_process_name(struct kd_session *s, char *out, size_t cap)
+{
+	uint8_t b[16];
+	uint64_t thread = 0, proc = 0;
+	size_t done = 0, i;
+	uint16_t apc = 0;
+	uint32_t name_off;
+	unsigned build = s->version.minor_version;
+
+	out[0] = '\0';
+	if (!s->target->ops->read_control || !s->have_kdbg ||
+	    s->target->ops->read_control(s->target, s->cpu, 3, b, 8, &done) <
+		    0 ||
+	    done != 8)
+		return false;
+	thread = kd_get_le64(b);
+	/* KDDEBUGGER_DATA64.OffsetKThreadApcProcess. */
+	if (kd_read_virtual_all(s, s->kdbg_addr + 0x2A0, b, 2) == KD_OK)
+		apc = kd_get_le16(b);
+	if (!thread || !apc || kd_read_u64(s, thread + apc, &proc) || !proc)
+		return false;
+	if (build >= 19041 && build <= 19045)
+		name_off = 0x5A8;
+	else if (build >= 22000 && build <= 22631)
+		name_off = 0x5A8;
+	else
+		return false;
+	if (kd_read_virtual_all(s, proc + name_off, b, 15) != KD_OK)
+		return false;
+	for (i = 0; i < 15 && i + 1 < cap && b[i]; i++)
+		out[i] = (b[i] >= 0x20 && b[i] < 0x7f) ? (char)b[i] : '?';
+	out[i] = '\0';
+	return out[0] != '\0';
+}
+
+static void kd_stars(struct kd_session *s)
+{
+	kd_out(s, "%s\n",
+	       "*****************************************"
+	       "**************************************");
+}
+
+static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const struct kd_bugcheck_desc *desc;
+	struct kd_bugcheck bc;
+	struct kd_frame frames[32];
+	struct kd_module *m = NULL;
+	char a[18], b[18], sym[160], pname[32];
+	uint64_t ip = 0;
+	size_t n = 0, i;
+	unsigned k;
+
+	(void)c;
+	if (kd_get_bugcheck(s, &bc) != KD_OK || bc.code == 0)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "The target did not stop in a "
+			       "bug check: nothing to analyze");
+	desc = kd_bugcheck_find(bc.code);
+	kd_stars(s);
+	kd_out(s, "*%77s*\n", "");
+	kd_out(s, "*%-77s*\n", "                        Bugcheck Analysis");
+	kd_out(s, "*%77s*\n", "");
+	kd_stars(s);
+	kd_out(s, "\n%s (%x)\n", desc ? desc->name : "UNKNOWN_BUGCHECK",
+	       bc.code);
+	if (desc)
+		kd_out(s, "%s\n", desc->text);
+	kd_out(s, "Arguments:\n");
+	for (k = 0; k < 4; k++)
+		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1, kd_is_ptr64(s) ? 16 : 8,
+		       (unsigned long long)(kd_is_ptr64(s) ?
+						    bc.p[k] :
+						    bc.p[k] & 0xffffffffu),
+		       desc ? ", " : "", desc ? desc->args[k] : "");
+	kd_out(s, "\nDebugging Details:\n------------------\n\n");
+	kd_out(s, "BUGCHECK_CODE:  %x\n\n", bc.code);
+	for (k = 0; k < 4; k++)
+		kd_out(s, "BUGCHECK_P%u: %llx\n\n", k + 1,
+		       (unsigned long long)bc.p[k]);
+	if (desc && desc->ip_arg)
+		ip = bc.p[desc->ip_arg - 1];
+	if (!ip)
+		(void)kd_reg_get(s, KD_AMD64_RIP, &ip);
+	if ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E || bc.code == 0x3B)
+		kd_out(s, "EXCEPTION_CODE_STR:  %x\n\n",
+		       (unsigned)(bc.p[0] & 0xffffffffu));
+	if (kd_process_name(s, pname, sizeof(pname)))
+		kd_out(s, "PROCESS_NAME:  %s\n\n", pname);
+	if (ip) {
+		kd_out(s, "FAULTING_IP: \n");
+		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK)
+			kd_out(s, "%s\n", sym);
+		kd_out(s, "%s\n\n", kd_fmt_ptr(s, a, ip));
+		m = kd_module_by_addr(s, ip);
+	}
+	if (kd_stack_walk(s, s->cpu, frames, KD_ARRAY_SIZE(frames), &n) ==
+		    KD_OK &&
+	    n > 0) {
+		kd_out(s, "STACK_TEXT:  \n");
+		for (i = 0; i < n; i++) {
+			if (kd_sym_format(s, frames[i].ip, sym, sizeof(sym)) !=
+			    KD_OK)
+				snprintf(sym, sizeof(sym), "0x%llx",
+					 (unsigned long long)frames[i].ip);
+			kd_out(s, "%s %s : %s\n",
+			       kd_fmt_ptr(s, a, frames[i].sp),
+			       kd_fmt_ptr(s, b, frames[i].ret), sym);
+		}
+		kd_out(s, "\n");
+	}
+	if (m) {
+		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK)
+			kd_out(s, "SYMBOL_NAME:  %s\n\n", sym);
+		kd_out(s, "MODULE_NAME: %s\n\n", m->name);
+		kd_out(s, "IMAGE_NAME:  %s\n\n", m->image);
+		bool av = (bc.p[0] & 0xffffffffu) == 0xC0000005u &&
+			  ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E ||
+			   bc.code == 0x3B);
+
+		if (av)
+			kd_out(s,
+			       "FAILURE_BUCKET_ID:  AV_%s!unknown_function"
+			       "\n\n",
+			       m->name);
+		else
+			kd_out(s,
+			       "FAILURE_BUCKET_ID:  0x%X_%s!unknown_function"
+			       "\n\n",
+			       bc.code & 0xFFFFFFF, m->name);
+	} else {
+		kd_out(s, "FAILURE_BUCKET_ID:  0x%X_unknown_module\n\n",
+		       bc.code & 0xFFFFFFF);
+	}
+	return KD_OK;
+}
+
+const struct kd_command kd_cmds_dump[] = {
+	{ ".bugcheck", kd_cmd_bugcheck, KD_CMDF_STOPPED,
+	  "show the bug check code and parameters" },
+	{ "!analyze", kd_cmd_analyze, KD_CMDF_STOPPED,
+	  "!analyze -v: summary of the bug check" },
+	{ NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Execution control: g, gc, gu, p, t, pc, tc, ~Ns.  Breakpoints live in
+ * the target only while it runs: they are inserted on resume and pulled at
+ * every stop, and a resume from an address that holds one first steps over
+ * it with none inserted.  Step-over and go-up use temporary breakpoints
+ * guarded by the stack pointer, so recursion does not stop them early.
+ */
+#include <string.h>
+
+#include "core/engine_int.h"
+#include "core/memcache.h"
+
+#define KD_STEP_LIMIT 100000u /* pc/tc: instructions before giving up */
+
+void kd_exec_pull_temps(struct kd_session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->ntemps; i++) {
+		struct kd_temp_bp *t = &s->temps[i];
+
+		if (t->inserted && s->target->ops->remove_bp)
+			(void)s->target->ops->remove_bp(s->target, s->cpu,
+							t->handle);
+		t->inserted = false;
+	}
+}
+
+bool kd_exec_temp_hit(struct kd_session *s, const struct kd_event *ev)
+{
+	unsigned i;
+
+	if (ev->kind != KD_EV_EXCEPTION || ev->code != KD_STATUS_BREAKPOINT)
+		return false;
+	for (i = 0; i < s->ntemps; i++)
+		if (s->temps[i].addr == ev->pc)
+			return true;
+	return false;
+}
+
+bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev)
+{
+	uint64_t rsp = 0;
+	unsigned i;
+
+	for (i = 0; i < s->ntemps; i++) {
+		const struct kd_temp_bp *t = &s->temps[i];
+
+		if (t->addr != ev->pc)
+			continue;
+		if (t->cpu != ~0u && t->cpu != ev->cpu)
+			return true; /* another processor passing by */
+		if (t->min_sp && kd_reg_get(s, KD_AMD64_RSP, &rsp) == KD_OK &&
+		    rsp <= t->min_sp)
+			return true; /* a deeper frame: keep going */
+	}
+	s->ntemps = 0;
+	if (!s->stepping)
+		kd_print_current_instruction(s);
+	return false;
+}
+
+bool kd_exec_bp_commands(struct kd_session *s, const char *cmds)
+{
+	bool resume;
+
+	if (s->bp_cmd_depth >= 4)
+		return false;
+	s->bp_cmd_depth++;
+	s->resume_requested = false;
+	(void)kd_session_execute(s, cmds);
+	resume = s->resume_requested;
+	s->resume_requested = false;
+	s->bp_cmd_depth--;
+	return resume;
+}
+
+/* Is there an enabled execute breakpoint or a temporary one at @p pc? */
+static bool kd_bp_at(struct kd_session *s, uint64_t pc)
+{
+	unsigned i;
+
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		const struct kd_bp *b = &s->bps[i];
+
+		if (!b->used || !b->enabled || b->deferred || b->addr != pc)
+			continue;
+		if (b->kind == KD_BP_SOFT ||
+		    (b->kind == KD_BP_HW && b->hw_access == 'e'))
+			return true;
+	}
+	for (i = 0; i < s->ntemps; i++)
+		if (s->temps[i].addr == pc)
+			return true;
+	return false;
+}
+
+/* The Dr7 value for the enabled hardware breakpoints. */
+static uint64_t kd_hw_dr7(struct kd_session *s)
+{
+	uint64_t dr7 = 0;
+	unsigned i;
+
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		const struct kd_bp *b = &s->bps[i];
+		uint64_t rw, len;
+
+		if (!b->used || !b->enabled || b->kind != KD_BP_HW)
+			continue;
+		rw = b->hw_access == 'e' ? 0 :
+		     b->hw_access == 'w' ? 1 :
+		     b->hw_access == 'i' ? 2 :
+					   3;
+		len = b->hw_size == 1 ? 0 :
+		      b->hw_size == 2 ? 1 :
+		      b->hw_size == 8 ? 2 :
+					3;
+		dr7 |= 1ull << (b->hw_slot * 2);
+		dr7 |= (rw | len << 2) << (16 + b->hw_slot * 4);
+	}
+	return dr7;
+}
+
+/* Load Dr0-3 and Dr7 into every processor's context. */
+static int kd_hw_load(struct kd_session *s, uint64_t dr7)
+{
+	static const int dregs[4] = { KD_AMD64_DR0, KD_AMD64_DR1, KD_AMD64_DR2,
+				      KD_AMD64_DR3 };
+	unsigned cpu, i;
+	int rc;
+
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		uint8_t *ctx;
+		uint64_t old = 0;
+
+		rc = kd_context(s, cpu, &ctx);
+		if (rc < 0)
+			return rc;
+		(void)kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE,
+					   KD_AMD64_DR7, &old);
+		if (old == dr7 && dr7 == 0)
+			continue;
+		for (i = 0; i < KD_MAX_BPS; i++) {
+			const struct kd_bp *b = &s->bps[i];
+
+			if (b->used && b->enabled && b->kind == KD_BP_HW)
+				(void)kd_amd64_context_set(
+					ctx, KD_AMD64_CONTEXT_SIZE,
+					dregs[b->hw_slot], b->addr);
+		}
+		(void)kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE,
+					   KD_AMD64_DR7, dr7);
+		s->cpus[cpu].dirty = true;
+	}
+	return KD_OK;
+}
+
+static void kd_mark_running(struct kd_session *s)
+{
+	s->running = true;
+	kd_cache_invalidate(s);
+	kd_cpus_invalidate(s);
+}
+
+/*
+ * Execute one instruction of the current processor with no breakpoints in
+ * the target; the stop comes back in *ev (module loads acknowledged).
+ */
+static int kd_step_raw(struct kd_session *s, struct kd_event *ev)
+{
+	struct kd_resume how = { KD_DBG_CONTINUE, true, 0 };
+	int rc;
+
+	rc = kd_cpus_flush(s);
+	if (rc < 0)
+		return rc;
+	rc = s->target->ops->resume(s->target, s->cpu, &how);
+	if (rc < 0)
+		return rc;
+	kd_mark_running(s);
+	for (;;) {
+		rc = s->target->ops->wait(s->target, s->opts.request_timeout_ms,
+					  ev);
+		if (rc < 0)
+			return kd_fail(s, rc,
+				       "The target did not finish the "
+				       "step: %s",
+				       kd_error_message(rc));
+		if (ev->kind == KD_EV_EXCEPTION)
+			return KD_OK;
+		s->modules_valid = false;
+		how.trace = ev->kind == KD_EV_EXCEPTION;
+		rc = s->target->ops->resume(s->target, ev->cpu, &how);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Insert breakpoints and resume; the caller waits. */
+int kd_exec_continue(struct kd_session *s)
+{
+	struct kd_resume how = { KD_DBG_CONTINUE, false, 0 };
+	uint64_t pc = 0;
+	unsigned i;
+	int rc;
+
+	rc = kd_reg_get(s, KD_AMD64_RIP, &pc);
+	if (rc < 0)
+		return kd_fail(s, rc, "Cannot read the registers: %s",
+			       kd_error_message(rc));
+	if (kd_bp_at(s, pc)) {
+		struct kd_event ev;
+		bool saved = s->stepping;
+
+		rc = kd_step_raw(s, &ev);
+		if (rc < 0)
+			return rc;
+		if (ev.code != KD_STATUS_SINGLE_STEP) {
+			/* Something else happened in that instruction. */
+			s->stepping = false;
+			if (!kd_event_stop(s, &ev)) {
+				s->stepping = saved;
+				return KD_OK;
+			}
+			s->stepping = saved;
+		} else {
+			s->running = false;
+			s->last = ev;
+			s->cpu = ev.cpu < s->ncpus ? ev.cpu : s->cpu;
+		}
+	}
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		struct kd_bp *b = &s->bps[i];
+
+		if (!b->used || !b->enabled || b->deferred ||
+		    b->kind != KD_BP_SOFT || b->inserted)
+			continue;
+		rc = s->target->ops->insert_bp(s->target, s->cpu, b->addr,
+					       &b->handle);
+		if (rc < 0) {
+			kd_out(s,
+			       "Unable to insert breakpoint %u at %llx, "
+			       "disabled\n",
+			       i, (unsigned long long)b->addr);
+			b->enabled = false;
+			continue;
+		}
+		b->inserted = true;
+	}
+	for (i = 0; i < s->ntemps; i++) {
+		struct kd_temp_bp *t = &s->temps[i];
+
+		if (s->target->ops->insert_bp(s->target, s->cpu, t->addr,
+					      &t->handle) == KD_OK)
+			t->inserted = true;
+	}
+	how.dr7 = kd_hw_dr7(s);
+	rc = kd_hw_load(s, how.dr7);
+	if (rc == KD_OK)
+		rc = kd_cpus_flush(s);
+	if (rc < 0)
+		return kd_fail(s, rc, "Cannot write the registers: %s",
+			       kd_error_message(rc));
+	rc = s->target->ops->resume(s->target, s->cpu, &how);
+	if (rc < 0)
+		return kd_fail(s, rc, "Cannot resume the target: %s",
+			       kd_error_message(rc));
+	kd_mark_running(s);
+	return KD_OK;
+}
+
+/* Resume and wait for the next stop (Ctrl+C breaks in). */
+static int kd_go_and_wait(struct kd_session *s)
+{
+	int rc = kd_exec_continue(s);
+
+	if (rc < 0 || !s->running)
+		return rc;
+	return kd_exec_wait(s);
+}
+
+static void kd_add_temp(struct kd_session *s, uint64_t addr, uint64_t min_sp,
+			unsigned cpu)
+{
+	if (s->ntemps >= KD_ARRAY_SIZE(s->temps))
+		return;
+	s->temps[s->ntemps].addr = addr;
+	s->temps[s->ntemps].min_sp = min_sp;
+	s->temps[s->ntemps].cpu = cpu;
+	s->temps[s->ntemps].inserted = false;
+	s->ntemps++;
+}
+
+static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	int rc;
+
+	if (kd_target_require_run(s, "resume") < 0)
+		return KD_ENOTSUP;
+	if (s->bp_cmd_depth > 0) {
+		/* Inside breakpoint commands: resume when they are done. */
+		s->resume_requested = true;
+		return KD_OK;
+	}
+	s->ntemps = 0;
+	if (*p == '=') {
+		uint64_t start;
+
+		p++;
+		rc = kd_expr_arg(s, c->line, &p, &start);
+		if (rc < 0)
+			return rc;
+		rc = kd_reg_set(s, KD_AMD64_RIP, start);
+		if (rc < 0)
+			return kd_fail(s, rc, "Cannot set rip");
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p) {
+		uint64_t addr;
+
+		if (s->ntemps >= 10)
+			return kd_fail(s, KD_EINVAL,
+				       "Too many break addresses: 10 at most");
+		rc = kd_expr_arg(s, c->line, &p, &addr);
+		if (rc < 0)
+			return rc;
+		kd_add_temp(s, addr, 0, ~0u);
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	return kd_go_and_wait(s);
+}
+
+/* Print what a step shows: the registers and the next instruction. */
+static int kd_step_report(struct kd_session *s, bool regs)
+{
+	if (regs)
+		return kd_cmd_run_one(s, "r");
+	kd_print_current_instruction(s);
+	return KD_OK;
+}
+
+/* One trace step; reports an unexpected stop itself.  *plain false then. */
+static int kd_trace_one(struct kd_session *s, bool *plain)
+{
+	struct kd_event ev;
+	int rc = kd_step_raw(s, &ev);
+
+	*plain = false;
+	if (rc < 0)
+		return rc;
+	if (ev.code == KD_STATUS_SINGLE_STEP && ev.cpu == s->cpu) {
+		s->stepping = true;
+		(void)kd_event_stop(s, &ev);
+		s->stepping = false;
+		*plain = true;
+		return KD_OK;
+	}
+	if (kd_event_stop(s, &ev))
+		return kd_go_and_wait(s);
+	return KD_OK;
+}
+
+/* One step over: calls run to their return address. */
+static int kd_step_over_one(struct kd_session *s, bool *plain)
+{
+	uint64_t pc = 0, rsp = 0;
+	unsigned len = 0;
+	bool is_call = false, is_ret = false, is_branch = false;
+	int rc;
+
+	rc = kd_reg_get(s, KD_AMD64_RIP, &pc);
+	if (rc == KD_OK)
+		rc = kd_reg_get(s, KD_AMD64_RSP, &rsp);
+	if (rc < 0)
+		return kd_fail(s, rc, "Cannot read the registers");
+	if (kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) < 0 ||
+	    !is_call)
+		return kd_trace_one(s, plain);
+	s->ntemps = 0;
+	kd_add_temp(s, pc + len, rsp - 1, s->cpu);
+	s->stepping = true;
+	rc = kd_go_and_wait(s);
+	s->stepping = false;
+	*plain = rc == KD_OK && s->last.pc == pc + len;
+	s->ntemps = 0;
+	return rc;
+}
+
+static int kd_count_arg(struct kd_session *s, struct kd_cmdctx *c,
+			uint64_t *count)
+{
+	const char *p = c->args;
+	int rc;
+
+	*count = 1;
+	if (*p == '=') {
+		uint64_t start;
+
+		p++;
+		rc = kd_expr_arg(s, c->line, &p, &start);
+		if (rc < 0)
+			return rc;
+		rc = kd_reg_set(s, KD_AMD64_RIP, start);
+		if (rc < 0)
+			return kd_fail(s, rc, "Cannot set rip");
+		while (*p == ' ')
+			p++;
+	}
+	if (*p) {
+		rc = kd_expr_arg(s, c->line, &p, count);
+		if (rc < 0)
+			return rc;
+		if (*count == 0 || *count > 100000)
+			return kd_fail(s, KD_EINVAL,
+				       "Step count must be 1 to 0n100000");
+	}
+	return KD_OK;
+}
+
+static int kd_cmd_step(struct kd_session *s, struct kd_cmdctx *c)
+{
+	bool over = c->name[0] == 'p';
+	bool regs = c->name[1] != 'r';
+	uint64_t count, i;
+	int rc;
+
+	if (kd_target_require_run(s, "step") < 0)
+		return KD_ENOTSUP;
+	rc = kd_count_arg(s, c, &count);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < count; i++) {
+		bool plain;
+
+		rc = over ? kd_step_over_one(s, &plain) :
+			    kd_trace_one(s, &plain);
+		if (rc < 0)
+			return rc;
+		if (!plain || s->running)
+			return KD_OK; /* something else stopped us */
+		if (s->interrupt)
+			break;
+		rc = kd_step_report(s, regs);
+		if (rc < 0)
+			return rc;
+	}
+	return KD_OK;
+}
+
+/* pc / tc: step until the next call instruction. */
+static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
+{
+	bool over = c->name[0] == 'p';
+	unsigned n;
+	int rc;
+
+	(void)c;
+	if (kd_target_require_run(s, "step") < 0)
+		return KD_ENOTSUP;
+	for (n = 0; n < KD_STEP_LIMIT; n++) {
+		uint64_t pc = 0;
+		unsigned len;
+		bool is_call = false, is_ret, is_branch, plain;
+
+		rc = kd_reg_get(s, KD_AMD64_RIP, &pc);
+		if (rc < 0)
+			return kd_fail(s, rc, "Cannot read the registers");
+		if (n > 0 &&
+		    kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) ==
+			    KD_OK &&
+		    is_call)
+			return kd_step_report(s, true);
+		rc = (over && n == 0) ? kd_step_over_one(s, &plain) :
+					kd_trace_one(s, &plain);
+		if (rc < 0)
+			return rc;
+		if (!plain || s->running)
+			return KD_OK;
+		if (s->interrupt)
+			return kd_step_report(s, true);
+	}
+	kd_out(s, "No call found in %u instructions\n", KD_STEP_LIMIT);
+	return kd_step_report(s, true);
+}
+
+static int kd_cmd_gu(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_frame f[2];
+	size_t n = 0;
+	int rc;
+
+	(void)c;
+	if (kd_target_require_run(s, "resume") < 0)
+		return KD_ENOTSUP;
+	rc = kd_stack_walk(s, s->cpu, f, 2, &n);
+	if (rc < 0 || n < 1 || !f[0].ret)
+		return kd_fail(s, rc < 0 ? rc : KD_ENOTFOUND,
+			       "Cannot find the return address of this "
+			       "frame");
+	s->ntemps = 0;
+	kd_add_temp(s, f[0].ret, f[0].sp, s->cpu);
+	s->stepping = true;
+	rc = kd_go_and_wait(s);
+	s->stepping = false;
+	s->ntemps = 0;
+	if (rc < 0 || s->running || s->last.pc != f[0].ret)
+		return rc;
+	return kd_step_report(s, true);
+}
+
+int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
+{
+	struct kd_event ev;
+	int rc;
+
+	if (cpu >= s->ncpus)
+		return kd_fail(s, KD_EINVAL,
+			       "Processor %u does not exist: "
+			       "the target has %u",
+			       cpu, s->ncpus);
+	if (cpu == s->cpu)
+		return KD_OK;
+	if (!s->target->ops->switch_cpu)
+		return kd_fail(s, KD_ENOTSUP,
+			       "This target cannot switch processors");
+	rc = kd_cpus_flush(s);
+	if (rc == KD_OK)
+		rc = s->target->ops->switch_cpu(s->target, cpu);
+	if (rc < 0)
+		return kd_fail(s, rc, "Cannot switch to processor %u: %s", cpu,
+			       kd_error_message(rc));
+	kd_mark_running(s);
+	for (;;) {
+		rc = s->target->ops->wait(s->target, s->opts.request_timeout_ms,
+					  &ev);
+		if (rc < 0)
+			return kd_fail(s, rc, "Processor %u did not report: %s",
+				       cpu, kd_error_message(rc));
+		if (ev.kind == KD_EV_EXCEPTION)
+			break;
+	}
+	s->running = false;
+	s->last = ev;
+	s->cpu = ev.cpu < s->ncpus ? ev.cpu : s->cpu;
+	return KD_OK;
+}
+
+const struct kd_command kd_cmds_exec[] = {
+	{ "g", kd_cmd_g, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	  "go [=start] [address...]" },
+	{ "gc", kd_cmd_g, KD_CMDF_STOPPED, "go from a conditional breakpoint" },
+	{ "gh", kd_cmd_g, KD_CMDF_STOPPED, "go, exception handled" },
+	{ "gn", kd_cmd_g, KD_CMDF_STOPPED, "go, exception not handled" },
+	{ "gu", kd_cmd_gu, KD_CMDF_STOPPED,
+	  "go up: run to the return address" },
+	{ "p", kd_cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	  "step over [count]" },
+	{ "pr", kd_cmd_step, KD_CMDF_STOPPED, "step over, no registers" },
+	{ "t", kd_cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	  "trace into [count]" },
+	{ "tr", kd_cmd_step, KD_CMDF_STOPPED, "trace, no registers" },
+	{ "pc", kd_cmd_to_call, KD_CMDF_STOPPED, "step to the next call" },
+	{ "tc", kd_cmd_to_call, KD_CMDF_STOPPED, "trace to the next call" },
+	{ NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,1313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory commands in WinDbg's layouts: d* displays (virtual and physical),
+ * e* edits, s searches, .writemem/.readmem, and the paging extensions
+ * !pte and !vtop over the target's x64 page tables.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "core/engine_int.h"
+#include "arch/paging.h"
+
+#define KD_PAGE 0x1000u
+/* Largest display or edit a single command may ask for. */
+#define KD_MAX_DISPLAY (64ull << 20)
+/* Sandboxed sessions (fuzzing) display and search at most this much. */
+#define KD_MAX_SANDBOX (1ull << 20)
+/* Characters on one da/du line. */
+#define KD_STR_LINE 48
+
+/* The largest number of bytes one command may display or search. */
+static uint64_t kd_max_bytes(const struct kd_session *s, bool search)
+{
+	if (s->sandbox)
+		return KD_MAX_SANDBOX;
+	return search ? UINT64_MAX : KD_MAX_DISPLAY;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading with holes                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read @p len bytes at @p addr; ok[i] says whether buf[i] is real.  An
+ * unreadable byte makes the rest of its page unreadable (one request per
+ * page of hole, as the debugger reads by pages).
+ */
+static void kd_fetch(struct kd_session *s, bool phys, uint64_t addr,
+		     uint8_t *buf, bool *ok, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		size_t done = 0;
+		size_t want = len - off;
+		uint64_t a = addr + off;
+		size_t skip;
+		int rc;
+
+		/* A failed request is no unreadable memory: stop, the
+		 * command reports it (kd_target_failed). */
+		if (s->interrupt || s->target_err)
+			break;
+		if (phys)
+			rc = kd_read_physical(s, a, buf + off, want, &done);
+		else
+			rc = kd_read_virtual(s, a, buf + off, want, &done);
+		if (rc >= 0 && done > 0) {
+			if (done > want)
+				done = want;
+			memset(ok + off, 1, done);
+			off += done;
+			continue;
+		}
+		skip = KD_PAGE - (size_t)(a & (KD_PAGE - 1));
+		if (skip > want)
+			skip = want;
+		memset(buf + off, 0, skip);
+		memset(ok + off, 0, skip);
+		off += skip;
+	}
+	if (off < len) {
+		memset(buf + off, 0, len - off);
+		memset(ok + off, 0, len - off);
+	}
+}
+
+static bool kd_all_ok(const bool *ok, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!ok[i])
+			return false;
+	}
+	return true;
+}
+
+static uint64_t kd_get_unit(const uint8_t *b, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return b[0];
+	case 2:
+		return kd_get_le16(b);
+	case 4:
+		return kd_get_le32(b);
+	default:
+		return kd_get_le64(b);
+	}
+}
+
+static void kd_put_unit(uint8_t *b, unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		b[0] = (uint8_t)v;
+		break;
+	case 2:
+		kd_put_le16(b, (uint16_t)v);
+		break;
+	case 4:
+		kd_put_le32(b, (uint32_t)v);
+		break;
+	default:
+		kd_put_le64(b, v);
+		break;
+	}
+}
+
+static char kd_ascii(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f ? (char)c : '.';
+}
+
+/* ------------------------------------------------------------------ */
+/* Display                                                             */
+/* ------------------------------------------------------------------ */
+
+struct kd_dfmt {
+	char kind;     /* 'b' 'w' 'd' 'q' 'a' 'u' */
+	unsigned size; /* element size */
+	unsigned cols; /* elements per line */
+	bool ascii;    /* db, dc: ASCII column */
+	bool sym;      /* dds, dqs, dps */
+	bool bang;     /* !db style: "#    1000 " addresses */
+};
+
+/*
+ * Append printf output at @p p, never past @p end (the byte after the
+ * buffer); returns where the text ends, truncated if it did not fit.
+ */
+static char *kd_put(char *p, char *end, const char *fmt, ...) KD_PRINTF(3, 4);
+
+static char *kd_put(char *p, char *end, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p >= end)
+		return p;
+	va_start(ap, fmt);
+	n = vsnprintf(p, (size_t)(end - p), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return p;
+	return (size_t)n < (size_t)(end - p) ? p + n : end - 1;
+}
+
+/* One value, or its unreadable form, appended at @p p (up to @p end). */
+static char *kd_fmt_unit(char *p, char *end, unsigned size, bool ok, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		return ok ? kd_put(p, end, "%02x", (unsigned)v) :
+			    kd_put(p, end, "??");
+	case 2:
+		return ok ? kd_put(p, end, "%04x", (unsigned)v) :
+			    kd_put(p, end, "????");
+	case 4:
+		return ok ? kd_put(p, end, "%08x", (unsigned)v) :
+			    kd_put(p, end, "????????");
+	default:
+		return ok ? kd_put(p, end, "%08x`%08x", (unsigned)(v >> 32),
+				   (unsigned)(v & 0xffffffffu)) :
+			    kd_put(p, end, "????????`????????");
+	}
+}
+
+static char *kd_fmt_line_addr(const struct kd_session *s, char *p, char *end,
+			      const struct kd_dfmt *f, uint64_t addr)
+{
+	char a[18];
+
+	if (f->bang)
+		return kd_put(p, end, "#%8llx ", (unsigned long long)addr);
+	return kd_put(p, end, "%s  ", kd_fmt_ptr(s, a, addr));
+}
+
+/*
+ * Print one line of @p n elements (n <= f->cols) at @p addr from @p buf.
+ */
+static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
+			  uint64_t addr, const uint8_t *buf, const bool *ok,
+			  unsigned n)
+{
+	char line[64 * 20 + 64 * 8 + 64];
+	char *end = line + sizeof(line);
+	unsigned cols = f->cols;
+	char *p = line;
+	unsigned i;
+
+	p = kd_fmt_line_addr(s, p, end, f, addr);
+	for (i = 0; i < cols; i++) {
+		const uint8_t *e = buf + (size_t)i * f->size;
+		bool eok;
+
+		if (i >= n) {
+			if (!f->ascii)
+				break;
+			/* Keep the ASCII column where full lines have it. */
+			memset(p, ' ', 2u * f->size + 1);
+			p += 2u * f->size + 1;
+			if (f->size == 8)
+				*p++ = ' ';
+			continue;
+		}
+		if (i > 0)
+			*p++ = (f->size == 1 && cols == 16 && i == 8) ? '-' :
+									' ';
+		eok = kd_all_ok(ok + (size_t)i * f->size, f->size);
+		p = kd_fmt_unit(p, end, f->size, eok,
+				eok ? kd_get_unit(e, f->size) : 0);
+	}
+	if (f->ascii) {
+		size_t nb = (size_t)n * f->size;
+		size_t k;
+
+		*p++ = ' ';
+		if (!f->bang)
+			*p++ = ' ';
+		for (k = 0; k < nb; k++)
+			*p++ = ok[k] ? kd_ascii(buf[k]) : '?';
+	}
+	*p++ = '\n';
+	kd_out_raw(s, line, (size_t)(p - line));
+}
+
+/* dds / dqs / dps: "addr  value symbol" one per line. */
+static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
+			      uint64_t addr, const uint8_t *buf, const bool *ok)
+{
+	char line[128 + 256];
+	char sym[256];
+	char *p = line;
+	bool eok = kd_all_ok(ok, f->size);
+	uint64_t v = eok ? kd_get_unit(buf, f->size) : 0;
+
+	p = kd_fmt_line_addr(s, p, line + sizeof(line) - 2, f, addr);
+	p = kd_fmt_unit(p, line + sizeof(line) - 2, f->size, eok, v);
+	if (eok && kd_sym_format(s, v, sym, sizeof(sym)) == KD_OK &&
+	    sym[0] != '\0')
+		p += snprintf(p, sizeof(line) - (size_t)(p - line) - 2, " %s",
+			      sym);
+	*p++ = '\n';
+	kd_out_raw(s, line, (size_t)(p - line));
+}
+
+/* Display @p count elements at @p addr; returns where the display ended. */
+static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
+			   bool phys, uint64_t addr, uint64_t count)
+{
+	unsigned per_line = f->sym ? 1 : f->cols;
+	uint8_t buf[64 * 8];
+	bool ok[64 * 8];
+
+	while (count > 0 && !s->interrupt) {
+		unsigned n = count < per_line ? (unsigned)count : per_line;
+		size_t nb = (size_t)n * f->size;
+
+		kd_fetch(s, phys, addr, buf, ok, nb);
+		if (s->target_err)
+			break; /* never `??` for bytes the target did not refuse */
+		if (f->sym)
+			kd_print_sym_line(s, f, addr, buf, ok);
+		else
+			kd_print_line(s, f, addr, buf, ok, n);
+		addr += nb;
+		count -= n;
+	}
+	return addr;
+}
+
+/*
+ * da / du: strings up to @p max characters, 48 a line, stopping at a NUL
+ * or unreadable memory.  Returns the address after the string.
+ */
+static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
+				  uint64_t addr, uint64_t max)
+{
+	unsigned csize = wide ? 2 : 1;
+	char line[KD_STR_LINE + 32];
+	uint64_t shown = 0;
+
+	while (shown < max && !s->interrupt) {
+		uint8_t buf[KD_STR_LINE * 2];
+		bool ok[KD_STR_LINE * 2];
+		uint64_t lineaddr = addr + shown * csize;
+		unsigned n = KD_STR_LINE, i;
+		char *p = line;
+		bool end = false;
+		char a[18];
+
+		if (max - shown < n)
+			n = (unsigned)(max - shown);
+		kd_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
+		if (s->target_err)
+			break;
+		p = kd_put(p, line + sizeof(line), "%s  ",
+			   kd_fmt_ptr(s, a, lineaddr));
+		if (!kd_all_ok(ok, csize)) {
+			/* Nothing readable where the string starts. */
+			memset(p, '?', KD_STR_LINE);
+			p += KD_STR_LINE;
+			*p++ = '\n';
+			kd_out_raw(s, line, (size_t)(p - line));
+			return lineaddr + (uint64_t)KD_STR_LINE * csize;
+		}
+		*p++ = '"';
+		for (i = 0; i < n; i++) {
+			uint64_t ch;
+
+			if (!kd_all_ok(ok + (size_t)i * csize, csize)) {
+				end = true;
+				break;
+			}
+			ch = kd_get_unit(buf + (size_t)i * csize, csize);
+			if (ch == 0) {
+				end = true;
+				shown++;
+				break;
+			}
+			*p++ = ch < 0x80 ? kd_ascii((uint8_t)ch) : '.';
+			shown++;
+		}
+		*p++ = '"';
+		*p++ = '\n';
+		kd_out_raw(s, line, (size_t)(p - line));
+		if (end)
+			break;
+	}
+	return addr + shown * csize;
+}
+
+/* Parse `/c N` and `/p`, `/p[c]`, `/p[uc]`, `/p[wc]` options. */
+static int kd_display_opts(struct kd_session *s, struct kd_cmdctx *c,
+			   const char **pos, unsigned *cols, bool *phys)
+{
+	const char *p = *pos;
+
+	while (*p == '/') {
+		if (p[1] == 'c') {
+			uint64_t v;
+
+			p += 2;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (kd_expr_arg(s, c->line, &p, &v) < 0)
+				return KD_EINVAL;
+			if (v == 0 || v > 64)
+				return kd_fail(s, KD_EINVAL,
+					       "Invalid column count %llx",
+					       (unsigned long long)v);
+			*cols = (unsigned)v;
+		} else if (p[1] == 'p') {
+			p += 2;
+			if (*p == '[') {
+				const char *close = strchr(p, ']');
+
+				if (!close)
+					return kd_syntax_error(
+						s, c->line,
+						(size_t)(p - c->line));
+				p = close + 1;
+			}
+			*phys = true;
+		} else {
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	*pos = p;
+	return KD_OK;
+}
+
+/* The d* form named @p form ("db", "dps", "da"...), or false. */
+static bool kd_dform(const struct kd_session *s, const char *form,
+		     struct kd_dfmt *f, uint64_t *defcount)
+{
+	unsigned psize = kd_is_ptr64(s) ? 8 : 4;
+
+	memset(f, 0, sizeof(*f));
+	if (strcmp(form, "db") == 0) {
+		*f = (struct kd_dfmt){ 'b', 1, 16, true, false, false };
+		*defcount = 128;
+	} else if (strcmp(form, "dw") == 0) {
+		*f = (struct kd_dfmt){ 'w', 2, 8, false, false, false };
+		*defcount = 64;
+	} else if (strcmp(form, "dd") == 0) {
+		*f = (struct kd_dfmt){ 'd', 4, 4, false, false, false };
+		*defcount = 32;
+	} else if (strcmp(form, "dc") == 0) {
+		*f = (struct kd_dfmt){ 'd', 4, 4, true, false, false };
+		*defcount = 32;
+	} else if (strcmp(form, "dq") == 0) {
+		*f = (struct kd_dfmt){ 'q', 8, 2, false, false, false };
+		*defcount = 16;
+	} else if (strcmp(form, "dp") == 0) {
+		*f = (struct kd_dfmt){ 'q',   psize, 16 / psize,
+				       false, false, false };
+		*defcount = 128 / psize;
+	} else if (strcmp(form, "dds") == 0) {
+		*f = (struct kd_dfmt){ 'd', 4, 1, false, true, false };
+		*defcount = 32;
+	} else if (strcmp(form, "dqs") == 0) {
+		*f = (struct kd_dfmt){ 'q', 8, 1, false, true, false };
+		*defcount = 16;
+	} else if (strcmp(form, "dps") == 0) {
+		*f = (struct kd_dfmt){ 'q', psize, 1, false, true, false };
+		*defcount = 128 / psize;
+	} else if (strcmp(form, "da") == 0) {
+		*f = (struct kd_dfmt){ 'a', 1, 1, false, false, false };
+		*defcount = 128;
+	} else if (strcmp(form, "du") == 0) {
+		*f = (struct kd_dfmt){ 'u', 2, 1, false, false, false };
+		*defcount = 128;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *form = c->name;
+	const char *p = c->args;
+	struct kd_dfmt f;
+	uint64_t addr = 0, count, defcount = 0;
+	unsigned cols = 0;
+	bool phys = false, have_addr = false;
+	int rc;
+
+	if (strcmp(form, "d") == 0)
+		form = s->last_dcmd[0] ? s->last_dcmd : "db";
+	if (!kd_dform(s, form, &f, &defcount))
+		return kd_syntax_error(s, c->line, 0);
+	rc = kd_display_opts(s, c, &p, &cols, &phys);
+	if (rc < 0)
+		return rc;
+	if (cols && !f.sym && f.kind != 'a' && f.kind != 'u')
+		f.cols = cols;
+	count = defcount;
+	rc = kd_range_arg(s, c->line, &p, f.size == 0 ? 1 : f.size, &addr,
+			  &count, &have_addr);
+	if (rc < 0)
+		return rc;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	if (!have_addr) {
+		if (s->have_next_d) {
+			addr = s->next_d;
+		} else {
+			rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+			if (rc < 0)
+				return kd_fail(s, rc,
+					       "Unable to get the current "
+					       "instruction pointer");
+		}
+	}
+	if (count == 0)
+		count = defcount;
+	if (count > kd_max_bytes(s, false) / (f.size ? f.size : 1))
+		return kd_range_error(s, c->line, 0);
+	snprintf(s->last_dcmd, sizeof(s->last_dcmd), "%s", form);
+	if (f.kind == 'a' || f.kind == 'u')
+		s->next_d = kd_display_string(s, phys, f.kind == 'u', addr,
+					      count);
+	else
+		s->next_d = kd_display(s, &f, phys, addr, count);
+	s->have_next_d = true;
+	return KD_OK;
+}
+
+/* !db !dc !dd !dq !dw !dp: physical memory, "#    1000 " lines. */
+static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	struct kd_dfmt f;
+	uint64_t addr = s->next_phys, count, defcount = 0;
+	bool have_addr = false;
+	int rc;
+
+	if (!kd_dform(s, c->name + 1, &f, &defcount))
+		return kd_syntax_error(s, c->line, 0);
+	f.bang = true;
+	/* Caching attributes and -m change how memory is read, not what. */
+	for (;;) {
+		if (*p == '[') {
+			const char *close = strchr(p, ']');
+
+			if (!close)
+				return kd_syntax_error(s, c->line,
+						       (size_t)(p - c->line));
+			p = close + 1;
+		} else if (p[0] == '-' && p[1] == 'm' &&
+			   (p[2] == ' ' || p[2] == '\0')) {
+			p += 2;
+		} else {
+			break;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	count = defcount;
+	rc = kd_range_arg(s, c->line, &p, f.size, &addr, &count, &have_addr);
+	if (rc < 0)
+		return rc;
+	if (!have_addr)
+		addr = s->next_phys;
+	if (count == 0)
+		count = defcount;
+	if (count > kd_max_bytes(s, false) / f.size)
+		return kd_range_error(s, c->line, 0);
+	s->next_phys = kd_display(s, &f, true, addr, count);
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Enter values                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Text of the value at @p p for messages, without trailing blanks. */
+static void kd_trimmed(const char *p, char *out, size_t cap)
+{
+	size_t n = strlen(p);
+
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static int kd_write_mem(struct kd_session *s, bool phys, uint64_t addr,
+			const void *buf, size_t len)
+{
+	size_t done = 0;
+	int rc;
+
+	if (phys)
+		rc = kd_write_physical(s, addr, buf, len, &done);
+	else
+		rc = kd_write_virtual(s, addr, buf, len, &done);
+	if (rc < 0)
+		return rc;
+	return done == len ? KD_OK : KD_EFAULT;
+}
+
+/*
+ * Write the values at @p p (numbers, or 'c' for bytes) one element after
+ * another from *addr.  Advances *addr.
+ */
+static int kd_enter_values(struct kd_session *s, const char *line,
+			   const char *p, bool phys, unsigned size,
+			   uint64_t *addr)
+{
+	while (*p) {
+		const char *start;
+		uint8_t b[8];
+		uint64_t v;
+		char text[128];
+		int rc;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		if (p[0] == '\'' && p[1] != '\0' && p[2] == '\'') {
+			v = (uint8_t)p[1];
+			p += 3;
+		} else {
+			rc = kd_expr_arg(s, line, &p, &v);
+			if (rc < 0)
+				return rc;
+		}
+		if (size < 8 && (v >> (size * 8)) != 0) {
+			kd_trimmed(start, text, sizeof(text));
+			return kd_fail(s, KD_EOVERFLOW,
+				       "Overflow error at '%s'", text);
+		}
+		kd_put_unit(b, size, v);
+		rc = kd_write_mem(s, phys, *addr, b, size);
+		if (rc < 0) {
+			kd_trimmed(start, text, sizeof(text));
+			return kd_memory_error(s, text);
+		}
+		*addr += size;
+		if (p == start)
+			return kd_syntax_error(s, line, (size_t)(p - line));
+	}
+	return KD_OK;
+}
+
+/* `e addr` with no values: show each element and ask for a new one. */
+static int kd_enter_interactive(struct kd_session *s, const char *line,
+				bool phys, unsigned size, uint64_t addr)
+{
+	unsigned steps;
+
+	if (!s->in_fn)
+		return kd_fail(s, KD_ENOTSUP, "No input available for '%s'",
+			       line);
+	for (steps = 0; steps < 65536 && !s->interrupt; steps++) {
+		uint8_t b[8];
+		bool ok[8];
+		char in[256];
+		char a[18];
+		char val[24];
+		uint64_t before = addr;
+		int rc;
+
+		kd_fetch(s, phys, addr, b, ok, size);
+		if (!kd_all_ok(ok, size)) {
+			kd_fmt_ptr(s, a, addr);
+			return kd_memory_error(s, a);
+		}
+		kd_fmt_unit(val, val + sizeof(val), size, true,
+			    kd_get_unit(b, size));
+		kd_out(s, "%s %s\n", kd_fmt_ptr(s, a, addr), val);
+		rc = s->in_fn(s->in_ctx, "Input> ", in, sizeof(in));
+		if (rc < 0 || in[0] == '\0')
+			break;
+		rc = kd_enter_values(s, in, in, phys, size, &addr);
+		if (rc < 0)
+			return rc;
+		if (addr == before)
+			break;
+	}
+	return KD_OK;
+}
+
+/* A "string" argument: returns its length, *pos after the quote. */
+static int kd_quoted(struct kd_session *s, const char *line, const char **pos,
+		     const char **text, size_t *len)
+{
+	const char *p = *pos;
+	const char *close;
+
+	if (*p != '"')
+		return kd_syntax_error(s, line, (size_t)(p - line));
+	close = strchr(p + 1, '"');
+	if (!close)
+		return kd_syntax_error(s, line, (size_t)(p - line));
+	*text = p + 1;
+	*len = (size_t)(close - p - 1);
+	*pos = close + 1;
+	return KD_OK;
+}
+
+static int kd_enter_string(struct kd_session *s, struct kd_cmdctx *c,
+			   const char *p, bool phys, bool wide, bool zero,
+			   uint64_t addr)
+{
+	const char *text, *start = p;
+	uint8_t *buf;
+	size_t len, n, i;
+	char msg[128];
+	int rc;
+
+	rc = kd_quoted(s, c->line, &p, &text, &len);
+	if (rc < 0)
+		return rc;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	n = (len + (zero ? 1 : 0)) * (wide ? 2 : 1);
+	if (n == 0)
+		return KD_OK;
+	buf = kd_calloc(1, n);
+	if (!buf)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	for (i = 0; i < len; i++) {
+		if (wide)
+			kd_put_le16(buf + 2 * i, (uint8_t)text[i]);
+		else
+			buf[i] = (uint8_t)text[i];
+	}
+	rc = kd_write_mem(s, phys, addr, buf, n);
+	kd_free(buf);
+	if (rc < 0) {
+		kd_trimmed(start, msg, sizeof(msg));
+		return kd_memory_error(s, msg);
+	}
+	return KD_OK;
+}
+
+/* eb ew ed eq ep ea eu eza ezu (and !eb !ed ... physical). */
+static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *form = c->name;
+	const char *p = c->args;
+	bool phys = false;
+	uint64_t addr;
+	unsigned size;
+	int rc;
+
+	if (form[0] == '!') {
+		phys = true;
+		form++;
+	}
+	if (form[0] == 'e' && form[1] == '\0')
+		form = "eb";
+	/* /p: physical (WinDbg 1.2402+). */
+	if (p[0] == '/' && p[1] == 'p') {
+		phys = true;
+		p += 2;
+		if (*p == '[') {
+			const char *close = strchr(p, ']');
+
+			if (!close)
+				return kd_syntax_error(s, c->line,
+						       (size_t)(p - c->line));
+			p = close + 1;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	if (*p == '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_expr_arg(s, c->line, &p, &addr);
+	if (rc < 0)
+		return rc;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strcmp(form, "ea") == 0 || strcmp(form, "eza") == 0)
+		return kd_enter_string(s, c, p, phys, false, form[1] == 'z',
+				       addr);
+	if (strcmp(form, "eu") == 0 || strcmp(form, "ezu") == 0)
+		return kd_enter_string(s, c, p, phys, true, form[1] == 'z',
+				       addr);
+	switch (form[1]) {
+	case 'b':
+		size = 1;
+		break;
+	case 'w':
+		size = 2;
+		break;
+	case 'd':
+		size = 4;
+		break;
+	case 'q':
+		size = 8;
+		break;
+	case 'p':
+		size = kd_is_ptr64(s) ? 8 : 4;
+		break;
+	default:
+		return kd_syntax_error(s, c->line, 0);
+	}
+	if (*p == '\0')
+		return kd_enter_interactive(s, c->line, phys, size, addr);
+	return kd_enter_values(s, c->line, p, phys, size, &addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Search                                                              */
+/* ------------------------------------------------------------------ */
+
+#define KD_SEARCH_CHUNK 0x10000u
+#define KD_SEARCH_MAXPAT 256u
+
+static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	uint8_t pat[KD_SEARCH_MAXPAT];
+	size_t plen = 0;
+	struct kd_dfmt f;
+	uint64_t addr = 0, count = 0, defcount, total, off;
+	unsigned size = 1, step;
+	char kind = 'b';
+	bool have_addr = false;
+	uint8_t *buf;
+	bool *ok;
+	int rc;
+
+	if (p[0] == '-' && p[1] != '\0' && strchr("bwdqau", p[1]) &&
+	    (p[2] == ' ' || p[2] == '\t')) {
+		kind = p[1];
+		p += 2;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	} else if (p[0] == '-') {
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	}
+	switch (kind) {
+	case 'w':
+		size = 2;
+		break;
+	case 'd':
+		size = 4;
+		break;
+	case 'q':
+		size = 8;
+		break;
+	default:
+		size = 1;
+		break;
+	}
+	rc = kd_range_arg(s, c->line, &p, size, &addr, &count, &have_addr);
+	if (rc < 0)
+		return rc;
+	if (!have_addr || count == 0)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (kind == 'a' || kind == 'u') {
+		const char *text;
+		size_t len, i;
+
+		rc = kd_quoted(s, c->line, &p, &text, &len);
+		if (rc < 0)
+			return rc;
+		if (len == 0 || len * (kind == 'u' ? 2 : 1) > sizeof(pat))
+			return kd_syntax_error(s, c->line,
+					       (size_t)(text - c->line));
+		for (i = 0; i < len; i++) {
+			if (kind == 'u')
+				kd_put_le16(pat + 2 * i, (uint8_t)text[i]);
+			else
+				pat[i] = (uint8_t)text[i];
+		}
+		plen = len * (kind == 'u' ? 2 : 1);
+	} else {
+		while (*p) {
+			const char *start = p;
+			uint64_t v;
+
+			if (p[0] == '\'' && p[1] != '\0' && p[2] == '\'') {
+				v = (uint8_t)p[1];
+				p += 3;
+			} else {
+				rc = kd_expr_arg(s, c->line, &p, &v);
+				if (rc < 0)
+					return rc;
+			}
+			if (p == start)
+				return kd_syntax_error(s, c->line,
+						       (size_t)(p - c->line));
+			if (size < 8 && (v >> (size * 8)) != 0) {
+				char t[64];
+
+				kd_trimmed(start, t, sizeof(t));
+				return kd_fail(s, KD_EOVERFLOW,
+					       "Overflow error at '%s'", t);
+			}
+			if (plen + size > sizeof(pat))
+				return kd_fail(s, KD_EINVAL,
+					       "Search pattern too long");
+			kd_put_unit(pat + plen, size, v);
+			plen += size;
+			while (*p == ' ' || *p == '\t')
+				p++;
+		}
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0' || plen == 0)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	if (count > kd_max_bytes(s, true) / size)
+		return kd_range_error(s, c->line, 0);
+	total = count * size;
+
+	/* Hits print in the matching display layout. */
+	if (kind == 'w')
+		kd_dform(s, "dw", &f, &defcount);
+	else if (kind == 'd')
+		kd_dform(s, "dc", &f, &defcount);
+	else if (kind == 'q')
+		kd_dform(s, "dq", &f, &defcount);
+	else
+		kd_dform(s, "db", &f, &defcount);
+	step = (kind == 'w' || kind == 'd' || kind == 'q') ? size : 1;
+
+	buf = kd_malloc(KD_SEARCH_CHUNK + KD_SEARCH_MAXPAT);
+	ok = kd_malloc(KD_SEARCH_CHUNK + KD_SEARCH_MAXPAT);
+	if (!buf || !ok) {
+		kd_free(buf);
+		kd_free(ok);
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	}
+	for (off = 0; off < total && !s->interrupt && !s->target_err;
+	     off += KD_SEARCH_CHUNK) {
+		uint64_t span = total - off;
+		size_t win, pos, scan;
+
+		if (span < plen)
+			break;
+		scan = span - plen + 1 < KD_SEARCH_CHUNK ?
+			       (size_t)(span - plen + 1) :
+			       KD_SEARCH_CHUNK;
+		win = scan + plen - 1;
+		kd_fetch(s, false, addr + off, buf, ok, win);
+		for (pos = 0; pos < scan; pos += step) {
+			if (memcmp(buf + pos, pat, plen) != 0 ||
+			    !kd_all_ok(ok + pos, plen))
+				continue;
+			kd_display(s, &f, false, addr + off + pos, f.cols);
+		}
+	}
+	kd_free(buf);
+	kd_free(ok);
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* .writemem / .readmem                                                */
+/* ------------------------------------------------------------------ */
+
+#define KD_FILE_CHUNK 0x10000u
+
+/* A file name: "quoted" or up to the next blank. */
+static int kd_file_arg(struct kd_session *s, const char *line, const char **pos,
+		       char *out, size_t cap)
+{
+	const char *p = *pos;
+	size_t n = 0;
+
+	if (*p == '"') {
+		const char *close = strchr(p + 1, '"');
+
+		if (!close)
+			return kd_syntax_error(s, line, (size_t)(p - line));
+		n = (size_t)(close - p - 1);
+		if (n == 0 || n >= cap)
+			return kd_syntax_error(s, line, (size_t)(p - line));
+		memcpy(out, p + 1, n);
+		p = close + 1;
+	} else {
+		while (p[n] && p[n] != ' ' && p[n] != '\t')
+			n++;
+		if (n == 0 || n >= cap)
+			return kd_syntax_error(s, line, (size_t)(p - line));
+		memcpy(out, p, n);
+		p += n;
+	}
+	out[n] = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*pos = p;
+	return KD_OK;
+}
+
+static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	char path[512];
+	uint64_t addr = 0, count = 0, off;
+	bool have_addr = false;
+	uint8_t *buf;
+	FILE *fp;
+	char a[18];
+	int rc;
+
+	if (s->sandbox)
+		return kd_fail(s, KD_ENOTSUP,
+			       ".writemem is disabled in this session");
+	rc = kd_file_arg(s, c->line, &p, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	rc = kd_range_arg(s, c->line, &p, 1, &addr, &count, &have_addr);
+	if (rc < 0)
+		return rc;
+	if (!have_addr || count == 0)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	buf = kd_malloc(KD_FILE_CHUNK);
+	if (!buf)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	fp = fopen(path, "wb");
+	if (!fp) {
+		kd_free(buf);
+		return kd_fail(s, KD_ERROR, "Unable to create file '%s' - %s",
+			       path, strerror(errno));
+	}
+	kd_out(s, "Writing %llx bytes", (unsigned long long)count);
+	rc = KD_OK;
+	for (off = 0; off < count; off += KD_FILE_CHUNK) {
+		size_t n = count - off < KD_FILE_CHUNK ? (size_t)(count - off) :
+							 KD_FILE_CHUNK;
+
+		if (s->interrupt) {
+			kd_out(s, "\n");
+			rc = kd_fail(s, KD_EAGAIN, "Interrupted");
+			break;
+		}
+		if (kd_read_virtual_all(s, addr + off, buf, n) != KD_OK) {
+			kd_out(s, "\n");
+			rc = kd_fail(s, KD_EFAULT,
+				     "Unable to read memory at "
+				     "%s, file is partial",
+				     kd_fmt_ptr(s, a, addr + off));
+			break;
+		}
+		if (fwrite(buf, 1, n, fp) != n) {
+			kd_out(s, "\n");
+			rc = kd_fail(s, KD_ERROR, "Unable to write to '%s'",
+				     path);
+			break;
+		}
+		kd_out(s, ".");
+	}
+	if (fclose(fp) != 0 && rc == KD_OK) {
+		kd_out(s, "\n");
+		rc = kd_fail(s, KD_ERROR, "Unable to write to '%s'", path);
+	}
+	if (rc == KD_OK)
+		kd_out(s, "\n");
+	kd_free(buf);
+	return rc;
+}
+
+static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	char path[512];
+	uint64_t addr = 0, count = 0, off;
+	bool have_addr = false;
+	uint8_t *buf;
+	long fsize;
+	FILE *fp;
+	char a[18];
+	int rc;
+
+	if (s->sandbox)
+		return kd_fail(s, KD_ENOTSUP,
+			       ".readmem is disabled in this session");
+	rc = kd_file_arg(s, c->line, &p, path, sizeof(path));
+	if (rc < 0)
+		return rc;
+	rc = kd_range_arg(s, c->line, &p, 1, &addr, &count, &have_addr);
+	if (rc < 0)
+		return rc;
+	if (!have_addr)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	fp = fopen(path, "rb");
+	if (!fp)
+		return kd_fail(s, KD_ENOTFOUND, "Unable to open file '%s' - %s",
+			       path, strerror(errno));
+	if (fseek(fp, 0, SEEK_END) != 0 || (fsize = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0) {
+		fclose(fp);
+		return kd_fail(s, KD_ERROR, "Unable to read '%s'", path);
+	}
+	if (count == 0 || count > (uint64_t)fsize)
+		count = (uint64_t)fsize;
+	buf = kd_malloc(KD_FILE_CHUNK);
+	if (!buf) {
+		fclose(fp);
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	}
+	kd_out(s, "Reading %llx bytes", (unsigned long long)count);
+	rc = KD_OK;
+	for (off = 0; off < count; off += KD_FILE_CHUNK) {
+		size_t n = count - off < KD_FILE_CHUNK ? (size_t)(count - off) :
+							 KD_FILE_CHUNK;
+
+		if (fread(buf, 1, n, fp) != n) {
+			kd_out(s, "\n");
+			rc = kd_fail(s, KD_ERROR, "Unable to read '%s'", path);
+			break;
+		}
+		if (kd_write_mem(s, false, addr + off, buf, n) != KD_OK) {
+			kd_out(s, "\n");
+			rc = kd_memory_error(s, kd_fmt_ptr(s, a, addr + off));
+			break;
+		}
+		kd_out(s, ".");
+	}
+	if (rc == KD_OK)
+		kd_out(s, "\n");
+	fclose(fp);
+	kd_free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* !pte and !vtop                                                      */
+/* ------------------------------------------------------------------ */
+
+static int kd_current_dirbase(struct kd_session *s, uint64_t *dirbase)
+{
+	struct kd_amd64_kspecial *ks = NULL;
+	int rc = kd_kspecial(s, s->cpu, &ks);
+
+	if (rc < 0)
+		return kd_fail(s, rc,
+			       "Unable to read the special registers "
+			       "(CR3)");
+	*dirbase = ks->cr3;
+	return KD_OK;
+}
+
+/*
+ * x64 !pte: four 27-character columns (PXE, PPE, PDE, PTE).  Windows
+ * shows the entries' virtual addresses in the page-table self-map; the
+ * simulated kernel has no self-map, so the "at" column holds each
+ * entry's PHYSICAL address (same width and case).  A large page ends the
+ * walk at its PDE/PPE, and the next column says "LARGE PAGE pfn".
+ */
+static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
+{
+	static const char *const lvl[KD_PT_LEVELS] = { "PXE", "PPE", "PDE",
+						       "PTE" };
+	const char *p = c->args;
+	struct kd_pt_walk w;
+	char l1[160], l2[160], l3[160];
+	size_t n1 = 0, n2 = 0, n3 = 0;
+	uint64_t va = 0, dirbase = 0;
+	unsigned i;
+	int rc;
+
+	if (*p == '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_expr_arg(s, c->line, &p, &va);
+	if (rc < 0)
+		return rc;
+	rc = kd_current_dirbase(s, &dirbase);
+	if (rc < 0)
+		return rc;
+	rc = kd_pt_walk(s, dirbase, va, &w);
+	if (rc == KD_EFAULT && w.nlevels == 0)
+		return kd_fail(s, rc,
+			       "Unable to read the PXE at physical "
+			       "%llx",
+			       (unsigned long long)w.entry_pa[0]);
+	kd_out(s, "%43sVA %016llx\n", "", (unsigned long long)va);
+	for (i = 0; i < w.nlevels; i++) {
+		uint64_t e = w.entry[i];
+		bool last = i + 1 == w.nlevels;
+		const char *pad = last ? "" : "    ";
+
+		n1 += (size_t)snprintf(l1 + n1, sizeof(l1) - n1,
+				       "%s at %016llX%s", lvl[i],
+				       (unsigned long long)w.entry_pa[i], pad);
+		n2 += (size_t)snprintf(l2 + n2, sizeof(l2) - n2,
+				       "contains %016llX%s",
+				       (unsigned long long)e, last ? "" : "  ");
+		if (e & KD_PTE_P) {
+			char fl[12];
+			char pfn[24];
+
+			kd_pte_flags(e, last && w.large, fl);
+			snprintf(pfn, sizeof(pfn), "%llx",
+				 (unsigned long long)((e & KD_PTE_PFN_MASK) >>
+						      12));
+			n3 += (size_t)snprintf(l3 + n3, sizeof(l3) - n3,
+					       "pfn %-10s%s%s", pfn, fl,
+					       last && !w.large ? "" : "  ");
+		} else {
+			n3 += (size_t)snprintf(l3 + n3, sizeof(l3) - n3,
+					       "not valid");
+		}
+	}
+	if (w.large)
+		n3 += (size_t)snprintf(l3 + n3, sizeof(l3) - n3,
+				       "LARGE PAGE pfn %llx",
+				       (unsigned long long)(w.pa >> 12));
+	kd_out(s, "%.*s\n%.*s\n%.*s\n", (int)n1, l1, (int)n2, l2, (int)n3, l3);
+	if (rc == KD_EFAULT)
+		return kd_fail(
+			s, rc, "Unable to read the %s at physical %llx",
+			lvl[w.nlevels < KD_PT_LEVELS ? w.nlevels : 3],
+			(unsigned long long)w
+				.entry_pa[w.nlevels < KD_PT_LEVELS ? w.nlevels :
+								     3]);
+	return KD_OK;
+}
+
+/* !vtop DirBase VA (DirBase 0: the current processor's CR3). */
+static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
+{
+	static const char *const lvl[KD_PT_LEVELS] = { "PML4E", "PDPE", "PDE",
+						       "PTE" };
+	const char *p = c->args;
+	struct kd_pt_walk w;
+	uint64_t dirbase = 0, va = 0;
+	char a[18], b[18];
+	unsigned i;
+	int rc;
+
+	if (*p == '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_expr_arg(s, c->line, &p, &dirbase);
+	if (rc < 0)
+		return rc;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_expr_arg(s, c->line, &p, &va);
+	if (rc < 0)
+		return rc;
+	if (dirbase == 0) {
+		rc = kd_current_dirbase(s, &dirbase);
+		if (rc < 0)
+			return rc;
+	}
+	rc = kd_pt_walk(s, dirbase, va, &w);
+	kd_out(s, "Amd64VtoP: Virt %s, pagedir %s\n", kd_fmt_addr(a, va),
+	       kd_fmt_addr(b, dirbase & KD_PTE_PFN_MASK));
+	for (i = 0; i < KD_PT_LEVELS && i <= w.nlevels; i++) {
+		if (i == w.nlevels && rc != KD_EFAULT)
+			break;
+		kd_out(s, "Amd64VtoP: %s %s\n", lvl[i],
+		       kd_fmt_addr(a, w.entry_pa[i]));
+		if (i == w.nlevels)
+			break;
+	}
+	if (rc == KD_OK) {
+		kd_out(s, "Amd64VtoP: %sapped phys %s\n",
+		       w.large ? "Large page m" : "M", kd_fmt_addr(a, w.pa));
+		kd_out(s,
+		       "Virtual address %llx translates to physical "
+		       "address %llx.\n",
+		       (unsigned long long)va, (unsigned long long)w.pa);
+		return KD_OK;
+	}
+	if (rc == KD_ENOTFOUND)
+		kd_out(s, "Amd64VtoP: zero %s\n",
+		       lvl[w.nlevels ? w.nlevels - 1 : 0]);
+	else
+		kd_out(s, "Amd64VtoP: unable to read %s at %s\n",
+		       lvl[w.nlevels < KD_PT_LEVELS ? w.nlevels : 3],
+		       kd_fmt_addr(
+			       a,
+			       w.entry_pa[w.nlevels < KD_PT_LEVELS ? w.nlevels :
+								     3]));
+	return kd_fail(s, rc,
+		       "Virtual address %llx translation fails, "
+		       "error 0x%X.",
+		       (unsigned long long)va,
+		       rc == KD_ENOTFOUND ? 0xD0000147u : 0xC0000005u);
+}
+
+#define KD_DCMD(n, h)                                            \
+	{                                                        \
+		n, kd_cmd_d, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
+	}
+#define KD_ECMD(n, h)                                            \
+	{                                                        \
+		n, kd_cmd_e, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
+	}
+#define KD_PCMD(n, h)                                \
+	{                                            \
+		n, kd_cmd_bang_d, KD_CMDF_STOPPED, h \
+	}
+
+const struct kd_command kd_cmds_mem[] = {
+	KD_DCMD("d", "d [range]: repeat the last d* form"),
+	KD_DCMD("db", "db [/c N] [/p] [range]: bytes and ASCII"),
+	KD_DCMD("dw", "dw [range]: words"),
+	KD_DCMD("dd", "dd [range]: double words"),
+	KD_DCMD("dc", "dc [range]: double words and ASCII"),
+	KD_DCMD("dq", "dq [range]: quad words"),
+	KD_DCMD("dp", "dp [range]: pointers"),
+	KD_DCMD("da", "da [range]: ASCII string"),
+	KD_DCMD("du", "du [range]: Unicode string"),
+	KD_DCMD("dds", "dds [range]: double words and symbols"),
+	KD_DCMD("dqs", "dqs [range]: quad words and symbols"),
+	KD_DCMD("dps", "dps [range]: pointers and symbols"),
+	KD_ECMD("e", "e addr [values]: enter bytes"),
+	KD_ECMD("eb", "eb addr [values]: enter bytes ('c' allowed)"),
+	KD_ECMD("ew", "ew addr [values]: enter words"),
+	KD_ECMD("ed", "ed addr [values]: enter double words"),
+	KD_ECMD("eq", "eq addr [values]: enter quad words"),
+	KD_ECMD("ep", "ep addr [values]: enter pointers"),
+	KD_ECMD("ea", "ea addr \"text\": enter ASCII"),
+	KD_ECMD("eu", "eu addr \"text\": enter Unicode"),
+	KD_ECMD("eza", "eza addr \"text\": enter ASCII with a NUL"),
+	KD_ECMD("ezu", "ezu addr \"text\": enter Unicode with a NUL"),
+	{ "s", kd_cmd_s, KD_CMDF_STOPPED,
+	  "s -b|-w|-d|-q|-a|-u range pattern: search memory" },
+	KD_PCMD("!db", "!db [phys] [L n]: physical bytes and ASCII"),
+	KD_PCMD("!dc", "!dc [phys] [L n]: physical dwords and ASCII"),
+	KD_PCMD("!dd", "!dd [phys] [L n]: physical double words"),
+	KD_PCMD("!dq", "!dq [phys] [L n]: physical quad words"),
+	KD_PCMD("!dw", "!dw [phys] [L n]: physical words"),
+	KD_PCMD("!dp", "!dp [phys] [L n]: physical pointers"),
+	{ "!eb", kd_cmd_e, KD_CMDF_STOPPED, "!eb phys values: enter bytes" },
+	{ "!ew", kd_cmd_e, KD_CMDF_STOPPED, "!ew phys values: enter words" },
+	{ "!ed", kd_cmd_e, KD_CMDF_STOPPED,
+	  "!ed phys values: enter double words" },
+	{ "!eq", kd_cmd_e, KD_CMDF_STOPPED,
+	  "!eq phys values: enter quad words" },
+	{ ".writemem", kd_cmd_writemem, KD_CMDF_STOPPED,
+	  ".writemem file range: save target memory to a file" },
+	{ ".readmem", kd_cmd_readmem, KD_CMDF_STOPPED,
+	  ".readmem file range: load a file into target memory" },
+	{ "!pte", kd_cmd_pte, KD_CMDF_STOPPED,
+	  "!pte va: page-table entries of an address" },
+	{ "!vtop", kd_cmd_vtop, KD_CMDF_STOPPED,
+	  "!vtop dirbase va: translate an address" },
+	{ NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Miscellaneous commands: .echo, .cls, log files, comments, script files
+ * ($$< and its relatives) and the control-flow tokens .if/.elsif/.else, j
+ * and .block, plus .help listing every command table.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/engine_int.h"
+
+#define KD_SCRIPT_MAX_DEPTH 16
+#define KD_CTL_MAX_DEPTH 64
+#define KD_SCRIPT_MAX_BYTES (4u << 20)
+#define KD_SCRIPT_MAX_ARGS 32
+
+/* ------------------------------------------------------------------ */
+/* Small text helpers                                                  */
+/* ------------------------------------------------------------------ */
+
+static const char *kd_skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Length of @p p without trailing blanks (and CR/LF). */
+static size_t kd_trimmed_len(const char *p, size_t len)
+{
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
+			   p[len - 1] == '\r' || p[len - 1] == '\n'))
+		len--;
+	return len;
+}
+
+/* A NUL-terminated heap copy of @p len bytes at @p p, or NULL. */
+static char *kd_strndup(const char *p, size_t len)
+{
+	char *d = kd_malloc(len + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, p, len);
+	d[len] = '\0';
+	return d;
+}
+
+/*
+ * The character closing the group opened at @p p (`(`, `{` or a quote),
+ * skipping nested groups and quoted text; NULL when the text ends first.
+ */
+static const char *kd_match_close(const char *p)
+{
+	char open = *p;
+	char close = open == '(' ? ')' : open == '{' ? '}' : open;
+	int depth = 0;
+	char quote = 0;
+
+	if (open == '"' || open == '\'') {
+		for (p++; *p; p++) {
+			if (*p == '\\' && open == '"' && p[1] != '\0')
+				p++;
+			else if (*p == open)
+				return p;
+		}
+		return NULL;
+	}
+	for (; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && quote == '"' && p[1] != '\0')
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == open) {
+			depth++;
+		} else if (*p == close) {
+			depth--;
+			if (depth == 0)
+				return p;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * One file-name or argument word at *pp: a "quoted" string (quotes
+ * removed) or text up to the next blank.  Returns a heap copy (NULL when
+ * there is no word or no memory) and advances *pp past it.
+ */
+static char *kd_take_word(const char **pp)
+{
+	const char *p = kd_skip_blanks(*pp);
+	const char *start, *end;
+
+	if (*p == '\0')
+		return NULL;
+	if (*p == '"') {
+		start = p + 1;
+		end = strchr(start, '"');
+		if (!end)
+			end = start + strlen(start);
+		*pp = *end ? end + 1 : end;
+		return kd_strndup(start, (size_t)(end - start));
+	}
+	start = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	*pp = p;
+	return kd_strndup(start, (size_t)(p - start));
+}
+
+/* Whole rest of @p args as a file name: blanks trimmed, quotes removed. */
+static char *kd_take_path(const char *args)
+{
+	const char *p = kd_skip_blanks(args);
+	size_t len = kd_trimmed_len(p, strlen(p));
+
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+		p++;
+		len -= 2;
+	}
+	if (len == 0)
+		return NULL;
+	return kd_strndup(p, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Nested command execution                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Run @p text (`;`-separated commands) from inside a command: a script
+ * line, an .if body.  The commands that fail are counted by the nested
+ * kd_session_execute() where they fail.  An interrupt seen inside stays
+ * set for the caller's loop.
+ */
+static int kd_run_nested(struct kd_session *s, const char *text)
+{
+	int rc;
+
+	if (s->interrupt)
+		return KD_ETIMEOUT;
+	if (s->ctl_depth >= KD_CTL_MAX_DEPTH)
+		return kd_fail(s, KD_EOVERFLOW,
+			       "Command nesting is too deep (%d levels)",
+			       KD_CTL_MAX_DEPTH);
+	s->ctl_depth++;
+	rc = kd_session_execute(s, text);
+	s->ctl_depth--;
+	return rc;
+}
+
+/*
+ * A command that ran nested commands returns their first failure; the
+ * dispatcher counts that return as one more failure, so when the nested
+ * run already counted some (failures above @p before) one is taken back
+ * and kd_session_failures() counts each failed command once.
+ */
+static int kd_nested_result(struct kd_session *s, unsigned long before, int rc)
+{
+	if (rc < 0 && s->failures > before)
+		s->failures--;
+	return rc;
+}
+
+/* Same, for @p len bytes at @p p. */
+static int kd_run_nested_n(struct kd_session *s, const char *p, size_t len)
+{
+	char *copy = kd_strndup(p, len);
+	int rc;
+
+	if (!copy)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	rc = kd_run_nested(s, copy);
+	kd_free(copy);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* .echo, .cls, comments                                               */
+/* ------------------------------------------------------------------ */
+
+static int kd_cmd_echo(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	size_t len = kd_trimmed_len(p, strlen(p));
+
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+		p++;
+		len -= 2;
+	}
+	kd_out(s, "%.*s\n", (int)len, p);
+	return KD_OK;
+}
+
+static int kd_cmd_cls(struct kd_session *s, struct kd_cmdctx *c)
+{
+	static const char clear[] = "\033[H\033[2J";
+
+	(void)c;
+	/* The screen only: a log file keeps its text. */
+	if (s->out_fn)
+		s->out_fn(s->out_ctx, clear, sizeof(clear) - 1);
+	s->at_line_start = true;
+	return KD_OK;
+}
+
+static int kd_cmd_comment(struct kd_session *s, struct kd_cmdctx *c)
+{
+	(void)s;
+	(void)c;
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Log files                                                           */
+/* ------------------------------------------------------------------ */
+
+static void kd_log_close(struct kd_session *s, bool say)
+{
+	if (!s->log)
+		return;
+	if (say)
+		kd_out(s, "Closing open log file %s\n", s->log_path);
+	fclose(s->log);
+	s->log = NULL;
+	s->log_path[0] = '\0';
+}
+
+/*
+ * The /t name: "_<pid 4 hex>_<YYYY-MM-DD>_<HH-MM-SS-mmm>" inserted before
+ * the extension of @p path.
+ */
+static int kd_log_stamp(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	struct timeval tv;
+	struct tm tm;
+	size_t stem;
+	int n;
+
+	if (!dot || (slash && dot < slash))
+		dot = path + strlen(path);
+	stem = (size_t)(dot - path);
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	n = snprintf(out, cap, "%.*s_%04x_%04d-%02d-%02d_%02d-%02d-%02d-%03d%s",
+		     (int)stem, path, (unsigned)getpid() & 0xffffu,
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), dot);
+	return n < 0 || (size_t)n >= cap ? KD_EOVERFLOW : KD_OK;
+}
+
+static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
+{
+	const char *p = kd_skip_blanks(c->args);
+	bool stamp = false;
+	char path[sizeof(s->log_path)];
+	char *name;
+	FILE *f;
+	int rc;
+
+	/* Options are one letter: "/t" followed by a blank ("/tmp/x" is a
+	 * file name). */
+	while ((*p == '/' || *p == '-') && isalpha((unsigned char)p[1]) &&
+	       (p[2] == ' ' || p[2] == '\t' || p[2] == '\0')) {
+		char opt = (char)tolower((unsigned char)p[1]);
+
+		if (opt == 't' && !append) {
+			stamp = true;
+		} else if (opt == 'u') {
+			/* Unicode logs: the text is written as UTF-8. */
+		} else {
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		}
+		p = kd_skip_blanks(p + 2);
+	}
+	if (s->sandbox)
+		return kd_fail(s, KD_ENOTSUP,
+			       "Log files are disabled in this session");
+	name = kd_take_path(p);
+	if (!name) {
+		name = kd_strndup("Dbgeng.log", 10);
+		if (!name)
+			return kd_fail(s, KD_ENOMEM, "Out of memory");
+	}
+	if (stamp) {
+		rc = kd_log_stamp(name, path, sizeof(path));
+	} else if (strlen(name) < sizeof(path)) {
+		memcpy(path, name, strlen(name) + 1);
+		rc = KD_OK;
+	} else {
+		rc = KD_EOVERFLOW;
+	}
+	kd_free(name);
+	if (rc < 0)
+		return kd_fail(s, rc, "Log file name is too long");
+	kd_log_close(s, true);
+	f = fopen(path, append ? "a" : "w");
+	if (!f)
+		return kd_fail(s, KD_ERROR, "Unable to open log file '%s', %s",
+			       path, strerror(errno));
+	s->log = f;
+	memcpy(s->log_path, path, strlen(path) + 1);
+	kd_out(s, "Opened log file '%s'\n", path);
+	return KD_OK;
+}
+
+void kd_session_log_command(struct kd_session *s, const char *line)
+{
+	if (!s->log)
+		return;
+	fprintf(s->log, "%s%s\n", kd_session_prompt(s), line);
+	fflush(s->log);
+}
+
+static int kd_cmd_logopen(struct kd_session *s, struct kd_cmdctx *c)
+{
+	return kd_log_open(s, c, false);
+}
+
+static int kd_cmd_logappend(struct kd_session *s, struct kd_cmdctx *c)
+{
+	return kd_log_open(s, c, true);
+}
+
+static int kd_cmd_logclose(struct kd_session *s, struct kd_cmdctx *c)
+{
+	(void)c;
+	if (!s->log) {
+		kd_out(s, "No log file open\n");
+		return KD_OK;
+	}
+	kd_log_close(s, true);
+	return KD_OK;
+}
+
+static int kd_cmd_logfile(struct kd_session *s, struct kd_cmdctx *c)
+{
+	(void)c;
+	if (s->log)
+		kd_out(s, "Log '%s' open\n", s->log_path);
+	else
+		kd_out(s, "No log file open\n");
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scripts                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Read a whole script file (bounded) into a NUL-terminated heap buffer. */
+static int kd_script_read(struct kd_session *s, const char *path, char **out)
+{
+	FILE *f;
+	char *buf;
+	size_t len = 0, cap = 4096;
+
+	*out = NULL;
+	f = fopen(path, "r");
+	if (!f)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to open script file '%s', %s", path,
+			       strerror(errno));
+	buf = kd_malloc(cap);
+	if (!buf) {
+		fclose(f);
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	}
+	for (;;) {
+		size_t n;
+
+		if (len + 1 >= cap) {
+			char *nb;
+
+			if (cap >= KD_SCRIPT_MAX_BYTES) {
+				kd_free(buf);
+				fclose(f);
+				return kd_fail(s, KD_EOVERFLOW,
+					       "Script file '%s' is larger "
+					       "than %u bytes",
+					       path, KD_SCRIPT_MAX_BYTES);
+			}
+			nb = kd_realloc(buf, cap * 2);
+			if (!nb) {
+				kd_free(buf);
+				fclose(f);
+				return kd_fail(s, KD_ENOMEM, "Out of memory");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = fread(buf + len, 1, cap - 1 - len, f);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	/* A NUL inside the file ends the script there. */
+	*out = buf;
+	return KD_OK;
+}
+
+/*
+ * Replace ${$arg1}..${$argN} by the arguments; missing ones stay as
+ * written.  Returns a new heap string.
+ */
+static char *kd_script_subst(const char *text, int argc, char **argv)
+{
+	static const char tok[] = "${$arg";
+	size_t cap = strlen(text) + 1, len = 0;
+	const char *p = text;
+	char *out;
+
+	out = kd_malloc(cap);
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *add = p;
+		size_t add_len = 1, skip = 1;
+
+		if (strncmp(p, tok, sizeof(tok) - 1) == 0 &&
+		    isdigit((unsigned char)p[sizeof(tok) - 1])) {
+			const char *q = p + sizeof(tok) - 1;
+			unsigned long n = 0;
+
+			while (isdigit((unsigned char)*q) && n < 100000)
+				n = n * 10 + (unsigned long)(*q++ - '0');
+			if (*q == '}' && n >= 1 && n <= (unsigned long)argc) {
+				add = argv[n - 1];
+				add_len = strlen(add);
+				skip = (size_t)(q + 1 - p);
+			}
+		}
+		if (len + add_len + 1 > cap) {
+			char *nb;
+
+			cap = (len + add_len + 1) * 2;
+			nb = kd_realloc(out, cap);
+			if (!nb) {
+				kd_free(out);
+				return NULL;
+			}
+			out = nb;
+		}
+		memcpy(out + len, add, add_len);
+		len += add_len;
+		p += skip;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* True for a line that is blank or only a `*` comment. */
+static bool kd_script_line_skips(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return i == len || line[i] == '*';
+}
+
+/* Does the line (blanks skipped) start with .else / .elsif? */
+static bool kd_script_line_continues(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < 5 || strncmp(line + i, ".else", 5) != 0)
+		return false;
+	if (len - i >= 6 && strncmp(line + i, ".elsif", 6) == 0)
+		return true;
+	return len - i == 5 || !isalnum((unsigned char)line[i + 5]);
+}
+
+/*
+ * Block mode: the whole file as one command line.  Newlines become `;`
+ * except before a line starting with .else/.elsif (so `}` and `.else`
+ * may sit on separate lines); blank lines and whole-line `*` comments
+ * are dropped (a `*` comment would otherwise swallow the rest of the
+ * block).
+ */
+static char *kd_script_join(const char *text)
+{
+	size_t cap = strlen(text) + 2, len = 0;
+	const char *p = text;
+	char *out = kd_malloc(cap);
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		size_t tl = kd_trimmed_len(p, l);
+
+		if (!kd_script_line_skips(p, tl)) {
+			if (len > 0)
+				out[len++] = kd_script_line_continues(p, tl) ?
+						     ' ' :
+						     ';';
+			memcpy(out + len, p, tl);
+			len += tl;
+		}
+		p += l;
+		if (*p == '\n')
+			p++;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* Echo @p len bytes at @p cmd after the prompt, as WinDbg does. */
+static void kd_script_echo(struct kd_session *s, const char *cmd, size_t len)
+{
+	const char *p = kd_skip_blanks(cmd);
+
+	len -= (size_t)(p - cmd);
+	len = kd_trimmed_len(p, len);
+	kd_out(s, "%s%.*s\n", kd_session_prompt(s), (int)len, p);
+}
+
+/* Run one line of a script (or the joined block), echoing commands. */
+static int kd_script_line(struct kd_session *s, const char *line, bool echo)
+{
+	const char *p = line;
+	int first = KD_OK;
+
+	if (!echo)
+		return kd_run_nested(s, line);
+	while (*p && !s->quit && !s->interrupt) {
+		const char *next;
+		size_t len;
+		int rc;
+
+		len = kd_cmd_next(p, &next);
+		if (kd_skip_blanks(p) < p + len) {
+			kd_script_echo(s, p, len);
+			rc = kd_run_nested_n(s, p, len);
+			if (rc < 0 && first == KD_OK)
+				first = rc;
+		}
+		p = next;
+	}
+	return first;
+}
+
+int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
+		  char **argv, bool echo)
+{
+	char *text = NULL, *work, *p;
+	int rc, first = KD_OK;
+
+	if (s->sandbox)
+		return kd_fail(s, KD_ENOTSUP,
+			       "Script files are disabled in this session");
+	if (s->script_depth >= KD_SCRIPT_MAX_DEPTH)
+		return kd_fail(s, KD_EOVERFLOW,
+			       "Script files nest too deeply (%d levels)",
+			       KD_SCRIPT_MAX_DEPTH);
+	rc = kd_script_read(s, path, &text);
+	if (rc < 0)
+		return rc;
+	work = text;
+	if (argc > 0) {
+		work = kd_script_subst(text, argc, argv);
+		kd_free(text);
+		if (!work)
+			return kd_fail(s, KD_ENOMEM, "Out of memory");
+	}
+	s->script_depth++;
+	if (block) {
+		char *joined = kd_script_join(work);
+
+		if (!joined) {
+			first = kd_fail(s, KD_ENOMEM, "Out of memory");
+		} else {
+			first = kd_script_line(s, joined, echo);
+			kd_free(joined);
+		}
+	} else {
+		p = work;
+		while (*p && !s->quit && !s->interrupt) {
+			char *nl = strchr(p, '\n');
+			size_t l = nl ? (size_t)(nl - p) : strlen(p);
+			size_t tl = kd_trimmed_len(p, l);
+
+			p[tl] = '\0';
+			if (kd_skip_blanks(p)[0] != '\0') {
+				rc = kd_script_line(s, p, echo);
+				if (rc < 0 && first == KD_OK)
+					first = rc;
+			}
+			p += l;
+			if (nl)
+				p++;
+		}
+	}
+	s->script_depth--;
+	kd_free(work);
+	return first;
+}
+
+/*
+ * `$$<file` and friends.  The name as matched tells the form: `>` runs
+ * the file as one block, `a` takes arguments (and does not echo).
+ */
+static int kd_cmd_script(struct kd_session *s, struct kd_cmdctx *c)
+{
+	bool block = strchr(c->name, '>') != NULL;
+	bool args = strchr(c->name, 'a') != NULL;
+	char *argv[KD_SCRIPT_MAX_ARGS];
+	unsigned long before = s->failures;
+	int argc = 0, rc, i;
+	char *path;
+
+	if (args) {
+		const char *p = c->args;
+
+		path = kd_take_word(&p);
+		while (path && argc < KD_SCRIPT_MAX_ARGS) {
+			char *w = kd_take_word(&p);
+
+			if (!w)
+				break;
+			argv[argc++] = w;
+		}
+	} else {
+		path = kd_take_path(c->args);
+	}
+	if (!path) {
+		rc = kd_syntax_error(s, c->line, strlen(c->line));
+	} else {
+		rc = kd_script_run(s, path, block, argc, argv, !args);
+		rc = kd_nested_result(s, before, rc);
+	}
+	for (i = 0; i < argc; i++)
+		kd_free(argv[i]);
+	kd_free(path);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control flow: .if/.elsif/.else, j, .block                           */
+/* ------------------------------------------------------------------ */
+
+/* Does @p p start with the word @p w (not followed by a word char)? */
+static bool kd_word_at(const char *p, const char *w)
+{
+	size_t n = strlen(w);
+
+	return strncmp(p, w, n) == 0 &&
+	       !(isalnum((unsigned char)p[n]) || p[n] == '_');
+}
+
+/*
+ * Evaluate the condition at *pp (`(expr)` or a bare expression before
+ * `{`), leaving *pp after it.  When @p eval is false the condition is
+ * only skipped.
+ */
+static int kd_ctl_cond(struct kd_session *s, struct kd_cmdctx *c,
+		       const char **pp, bool eval, bool *truth)
+{
+	const char *p = kd_skip_blanks(*pp);
+	uint64_t v = 0;
+	int rc;
+
+	*truth = false;
+	if (*p == '{' || *p == '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	if (!eval) {
+		if (*p == '(') {
+			const char *e = kd_match_close(p);
+
+			if (!e)
+				return kd_syntax_error(s, c->line,
+						       strlen(c->line));
+			*pp = e + 1;
+		} else {
+			const char *e = strchr(p, '{');
+
+			*pp = e ? e : p + strlen(p);
+		}
+		return KD_OK;
+	}
+	rc = kd_expr_arg(s, c->line, &p, &v);
+	if (rc < 0)
+		return rc;
+	*truth = v != 0;
+	*pp = p;
+	return KD_OK;
+}
+
+/* The `{ ... }` body at *pp: start and length of its inside. */
+static int kd_ctl_body(struct kd_session *s, struct kd_cmdctx *c,
+		       const char **pp, const char **body, size_t *len)
+{
+	const char *p = kd_skip_blanks(*pp);
+	const char *e;
+
+	if (*p != '{')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	e = kd_match_close(p);
+	if (!e)
+		return kd_syntax_error(s, c->line, strlen(c->line));
+	*body = p + 1;
+	*len = (size_t)(e - p - 1);
+	*pp = e + 1;
+	return KD_OK;
+}
+
+static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	const char *chosen = NULL;
+	size_t chosen_len = 0;
+	bool have_cond = true;
+	unsigned long before;
+	int rc;
+
+	for (;;) {
+		const char *body;
+		size_t len;
+		bool truth = true;
+
+		if (have_cond) {
+			rc = kd_ctl_cond(s, c, &p, chosen == NULL, &truth);
+			if (rc < 0)
+				return rc;
+		}
+		rc = kd_ctl_body(s, c, &p, &body, &len);
+		if (rc < 0)
+			return rc;
+		if (!chosen && truth) {
+			chosen = body;
+			chosen_len = len;
+		}
+		p = kd_skip_blanks(p);
+		if (*p == '\0')
+			break;
+		if (!have_cond) /* nothing may follow .else { } */
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		if (kd_word_at(p, ".elsif")) {
+			p += 6;
+		} else if (kd_word_at(p, ".else")) {
+			p += 5;
+			have_cond = false;
+		} else {
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		}
+	}
+	if (!chosen)
+		return KD_OK;
+	before = s->failures;
+	rc = kd_run_nested_n(s, chosen, chosen_len);
+	return kd_nested_result(s, before, rc);
+}
+
+/* .elsif / .else without their .if. */
+static int kd_cmd_else(struct kd_session *s, struct kd_cmdctx *c)
+{
+	return kd_syntax_error(s, c->line, 0);
+}
+
+static int kd_cmd_block(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	const char *body;
+	unsigned long before;
+	size_t len;
+	int rc;
+
+	rc = kd_ctl_body(s, c, &p, &body, &len);
+	if (rc < 0)
+		return rc;
+	p = kd_skip_blanks(p);
+	if (*p != '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	before = s->failures;
+	rc = kd_run_nested_n(s, body, len);
+	return kd_nested_result(s, before, rc);
+}
+
+/*
+ * One branch of `j` at *pp: a 'quoted' command list, or text up to the
+ * next top-level `;` (@p to_end: the whole rest).
+ */
+static int kd_j_branch(struct kd_session *s, struct kd_cmdctx *c,
+		       const char **pp, bool to_end, const char **start,
+		       size_t *len)
+{
+	const char *p = kd_skip_blanks(*pp);
+
+	if (*p == '\'') {
+		const char *e = kd_match_close(p);
+
+		if (!e)
+			return kd_syntax_error(s, c->line, strlen(c->line));
+		*start = p + 1;
+		*len = (size_t)(e - p - 1);
+		*pp = e + 1;
+		return KD_OK;
+	}
+	*start = p;
+	if (to_end) {
+		*len = strlen(p);
+		*pp = p + *len;
+	} else {
+		const char *next;
+
+		*len = kd_cmd_split(p, &next);
+		*pp = p + *len;
+	}
+	return KD_OK;
+}
+
+static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	const char *b1 = "", *b2 = "", *rest = "";
+	size_t l1 = 0, l2 = 0;
+	unsigned long before;
+	uint64_t v = 0;
+	int rc;
+
+	if (*p == '\0')
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_expr_arg(s, c->line, &p, &v);
+	if (rc < 0)
+		return rc;
+	rc = kd_j_branch(s, c, &p, false, &b1, &l1);
+	if (rc < 0)
+		return rc;
+	p = kd_skip_blanks(p);
+	if (*p == ';') {
+		p++;
+		rc = kd_j_branch(s, c, &p, true, &b2, &l2);
+		if (rc < 0)
+			return rc;
+		/* After a quoted second branch, more commands may follow. */
+		p = kd_skip_blanks(p);
+		if (*p == ';')
+			p++;
+		rest = p;
+	} else if (*p != '\0') {
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	}
+	before = s->failures;
+	rc = v ? kd_run_nested_n(s, b1, l1) : kd_run_nested_n(s, b2, l2);
+	if (*kd_skip_blanks(rest) != '\0' && !s->quit && !s->interrupt) {
+		int rc2 = kd_run_nested(s, rest);
+
+		if (rc == KD_OK)
+			rc = rc2;
+	}
+	return kd_nested_result(s, before, rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* .help                                                               */
+/* ------------------------------------------------------------------ */
+
+static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *want = kd_skip_blanks(c->args);
+	size_t want_len = kd_trimmed_len(want, strlen(want));
+	size_t g;
+	bool any = false;
+
+	for (g = 0; kd_command_groups[g].table; g++) {
+		const struct kd_command *cmd;
+		bool title = false;
+
+		for (cmd = kd_command_groups[g].table; cmd->name; cmd++) {
+			if (want_len &&
+			    (strlen(cmd->name) < want_len ||
+			     strncmp(cmd->name, want, want_len) != 0))
+				continue;
+			if (!title && !want_len) {
+				kd_out(s, "%s%s:\n", any ? "\n" : "",
+				       kd_command_groups[g].title);
+				title = true;
+			}
+			kd_out(s, "  %-14s %s\n", cmd->name,
+			       cmd->help ? cmd->help : "");
+			any = true;
+		}
+	}
+	if (!any)
+		return kd_fail(s, KD_ENOTFOUND, "No command matches '%.*s'",
+			       (int)want_len, want);
+	return KD_OK;
+}
+
+const struct kd_command kd_cmds_misc[] = {
+	{ ".echo", kd_cmd_echo, 0, ".echo text: print the text" },
+	{ ".cls", kd_cmd_cls, 0, "clear the screen" },
+	{ ".logopen", kd_cmd_logopen, 0,
+	  ".logopen [/t] [/u] [file]: open a log file (Dbgeng.log)" },
+	{ ".logappend", kd_cmd_logappend, 0,
+	  ".logappend [/u] [file]: append to a log file" },
+	{ ".logclose", kd_cmd_logclose, 0, "close the log file" },
+	{ ".logfile", kd_cmd_logfile, 0, "show the log file" },
+	{ "$$", kd_cmd_comment, KD_CMDF_PREFIX,
+	  "$$ comment: ignored up to the next `;`" },
+	{ "*", kd_cmd_comment, KD_CMDF_PREFIX | KD_CMDF_REST,
+	  "* comment: ignored up to the end of the line" },
+	{ "$<", kd_cmd_script, KD_CMDF_PREFIX | KD_CMDF_REST,
+	  "$<file: run a script file line by line" },
+	{ "$><", kd_cmd_script, KD_CMDF_PREFIX | KD_CMDF_REST,
+	  "$><file: run a script file as one block" },
+	{ "$$<", kd_cmd_script, KD_CMDF_PREFIX,
+	  "$$<file: run a script file line by line" },
+	{ "$$><", kd_cmd_script, KD_CMDF_PREFIX,
+	  "$$><file: run a script file as one block" },
+	{ "$$>a<", kd_cmd_script, KD_CMDF_PREFIX,
+	  "$$>a<file args: run a script with ${$arg1}.. replaced" },
+	{ ".if", kd_cmd_if, 0,
+	  ".if (expr) { cmds } [.elsif (expr) { cmds }] [.else { cmds }]" },
+	{ ".elsif", kd_cmd_else, 0, "see .if" },
+	{ ".else", kd_cmd_else, 0, "see .if" },
+	{ ".block", kd_cmd_block, 0, ".block { cmds }: run a block" },
+	{ "j", kd_cmd_j, KD_CMDF_REST,
+	  "j expr 'cmds' ; 'cmds': run one list or the other" },
+	{ ".help", kd_cmd_help, 0, ".help [name]: list the commands" },
+	{ NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Module, symbol, disassembly and stack commands in WinDbg's layouts:
+ * lm, x, ln, u, ub, uf, k (b c f n p v), .reload.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "sym/sym_int.h"
+
+#define KD_U_DEFAULT 8
+#define KD_U_MAX 0x10000u
+#define KD_UF_MAX 4096u
+#define KD_K_DEFAULT 256
+
+static const char *kd_skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* The symbol text of @p addr for a Call Site column ("0x" + address). */
+static void kd_site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
+{
+	char a[18];
+
+	if (kd_sym_format(s, addr, buf, cap) == KD_OK)
+		return;
+	snprintf(buf, cap, "0x%s", kd_fmt_ptr(s, a, addr));
+}
+
+/* ------------------------------------------------------------------ */
+/* lm                                                                  */
+/* ------------------------------------------------------------------ */
+
+struct kd_lm_opts {
+	bool verbose;
+	bool sort_name;
+	bool full_path;
+	const char *pattern; /* module name pattern or NULL */
+	char pat_buf[128];
+	bool have_addr;
+	uint64_t addr;
+};
+
+static int kd_cmp_mod_name(const void *a, const void *b)
+{
+	const struct kd_module *const *x = a, *const *y = b;
+
+	return strcasecmp((*x)->name, (*y)->name);
+}
+
+static void kd_fmt_time(uint32_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    strftime(buf, cap, "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		snprintf(buf, cap, "unavailable");
+}
+
+static void kd_lm_row(struct kd_session *s, struct kd_module *m,
+		      const struct kd_lm_opts *o)
+{
+	struct kd_modsyms *ms = kd_module_syms(s, m);
+	const char *status = (ms && ms->status == KD_OK) ? "(export symbols)" :
+							   "(no symbols)";
+	char a[18], b[18], when[64];
+	uint32_t ts;
+
+	kd_fmt_ptr(s, a, m->base);
+	kd_fmt_ptr(s, b, m->base + m->size);
+	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status,
+	       o->full_path && m->path[0] ? m->path : m->image);
+	if (!o->verbose)
+		return;
+	ts = m->timestamp ? m->timestamp : (ms ? ms->timestamp : 0);
+	kd_fmt_time(ts, when, sizeof(when));
+	if (ms && ms->status == KD_OK)
+		kd_out(s, "    Loaded symbol image file: %s\n", m->image);
+	kd_out(s, "    Image path: %s\n", m->path[0] ? m->path : m->image);
+	kd_out(s, "    Image name: %s\n", m->image);
+	kd_out(s, "    Timestamp:        %s (%08X)\n", when, ts);
+	kd_out(s, "    CheckSum:         %08X\n", ms ? ms->checksum : 0u);
+	kd_out(s, "    ImageSize:        %08X\n", m->size);
+	kd_out(s, "    Translations:     0000.04b0 0000.04e4 0409.04b0 "
+		  "0409.04e4\n");
+}
+
+/* Options: v, f, o, l, k, u, n, D (accepted), sm (sort), m pat, a addr. */
+static int kd_lm_parse(struct kd_session *s, struct kd_cmdctx *c,
+		       struct kd_lm_opts *o)
+{
+	const char *p = c->args;
+
+	while (*(p = kd_skip_blanks(p))) {
+		const char *tok = p;
+
+		while (*p && *p != ' ' && *p != '\t') {
+			char ch = *p;
+
+			if (ch == 's' && p[1] == 'm') {
+				o->sort_name = true;
+				p += 2;
+			} else if (ch == 'v') {
+				o->verbose = true;
+				p++;
+			} else if (ch == 'f') {
+				o->full_path = true;
+				p++;
+			} else if (strchr("olkunD", ch)) {
+				p++;
+			} else if (ch == 'm') {
+				const char *q = p + 1;
+				size_t n;
+
+				if (*q == ' ' || *q == '\t' || *q == '\0')
+					q = kd_skip_blanks(q);
+				n = 0;
+				while (q[n] && q[n] != ' ' && q[n] != '\t')
+					n++;
+				if (n == 0 || n >= sizeof(o->pat_buf))
+					return kd_syntax_error(
+						s, c->line,
+						(size_t)(q - c->line));
+				memcpy(o->pat_buf, q, n);
+				o->pat_buf[n] = '\0';
+				o->pattern = o->pat_buf;
+				p = q + n;
+				break;
+			} else if (ch == 'a') {
+				int rc;
+
+				p = kd_skip_blanks(p + 1);
+				rc = kd_expr_arg(s, c->line, &p, &o->addr);
+				if (rc < 0)
+					return rc;
+				o->have_addr = true;
+				break;
+			} else {
+				return kd_syntax_error(s, c->line,
+						       (size_t)(p - c->line));
+			}
+		}
+		if (p == tok)
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+	}
+	return KD_OK;
+}
+
+static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_lm_opts o;
+	struct kd_module **list;
+	size_t i, n = 0;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = kd_lm_parse(s, c, &o);
+	if (rc < 0)
+		return rc;
+	if (kd_is_ptr64(s))
+		kd_out(s, "start             end                 "
+			  "module name\n");
+	else
+		kd_out(s, "start    end        module name\n");
+	rc = kd_modules_load(s);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
+	list = kd_calloc(s->nmodules ? s->nmodules : 1, sizeof(*list));
+	if (!list)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	for (i = 0; i < s->nmodules; i++) {
+		struct kd_module *m = &s->modules[i];
+
+		if (o.pattern && !kd_wildcard_match(o.pattern, m->name))
+			continue;
+		if (o.have_addr &&
+		    !(o.addr >= m->base && o.addr - m->base < m->size))
+			continue;
+		list[n++] = m;
+	}
+	if (o.sort_name && n > 1)
+		qsort(list, n, sizeof(*list), kd_cmp_mod_name);
+	for (i = 0; i < n && !s->interrupt; i++)
+		kd_lm_row(s, list[i], &o);
+	kd_free(list);
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* x, ln                                                               */
+/* ------------------------------------------------------------------ */
+
+struct kd_xhit {
+	uint64_t addr;
+	const struct kd_module *m;
+	const struct kd_export *e;
+};
+
+static int kd_cmp_xhit_name(const void *a, const void *b)
+{
+	const struct kd_xhit *x = a, *y = b;
+	int r = strcasecmp(x->m->name, y->m->name);
+
+	return r ? r : strcasecmp(x->e->name, y->e->name);
+}
+
+static int kd_cmp_xhit_addr(const void *a, const void *b)
+{
+	const struct kd_xhit *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->e->name, y->e->name);
+}
+
+static void kd_x_print(struct kd_session *s, uint64_t addr,
+		       const struct kd_module *m, const struct kd_export *e,
+		       const char *indent)
+{
+	char a[18];
+
+	if (indent)
+		kd_out(s, "%s%s!%s %s\n", indent, m->name, e->name,
+		       e->code ? "(<no parameter info>)" :
+				 "= <no type information>");
+	else
+		kd_out(s, "%s %s!%s %s\n", kd_fmt_ptr(s, a, addr), m->name,
+		       e->name,
+		       e->code ? "(<no parameter info>)" :
+				 "= <no type information>");
+}
+
+static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	char modpat[64], sympat[256];
+	const char *bang, *end;
+	struct kd_xhit *hits = NULL;
+	size_t nhits = 0, cap = 0, i, j;
+	int sort = 0; /* 0 module/address, 1 address, 2 name */
+	int rc;
+
+	for (;;) {
+		p = kd_skip_blanks(p);
+		if (p[0] != '/')
+			break;
+		if (p[1] == 'a')
+			sort = 1;
+		else if (p[1] == 'n')
+			sort = 2;
+		else if (p[1] != 'A' && p[1] != 'N' && p[1] != 'v' &&
+			 p[1] != 't' && p[1] != 'D' && p[1] != 'z' &&
+			 p[1] != 'Z' && p[1] != 'd' && p[1] != 'f')
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		p += 2;
+	}
+	end = p;
+	while (*end && *end != ' ' && *end != '\t')
+		end++;
+	if (*kd_skip_blanks(end) != '\0')
+		return kd_syntax_error(s, c->line,
+				       (size_t)(kd_skip_blanks(end) - c->line));
+	bang = memchr(p, '!', (size_t)(end - p));
+	if (end == p) {
+		snprintf(modpat, sizeof(modpat), "*");
+		snprintf(sympat, sizeof(sympat), "*");
+	} else if (bang) {
+		if ((size_t)(bang - p) >= sizeof(modpat) ||
+		    (size_t)(end - bang - 1) >= sizeof(sympat))
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		snprintf(modpat, sizeof(modpat), "%.*s", (int)(bang - p), p);
+		snprintf(sympat, sizeof(sympat), "%.*s", (int)(end - bang - 1),
+			 bang + 1);
+		if (sympat[0] == '\0')
+			snprintf(sympat, sizeof(sympat), "*");
+	} else {
+		if ((size_t)(end - p) >= sizeof(sympat))
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		snprintf(modpat, sizeof(modpat), "*");
+		snprintf(sympat, sizeof(sympat), "%.*s", (int)(end - p), p);
+	}
+	rc = kd_modules_load(s);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
+	for (i = 0; i < s->nmodules; i++) {
+		struct kd_module *m = &s->modules[i];
+		struct kd_modsyms *ms;
+
+		if (!kd_wildcard_match(modpat, m->name))
+			continue;
+		ms = kd_module_syms(s, m);
+		for (j = 0; ms && j < ms->nexports; j++) {
+			const struct kd_export *e = &ms->exports[j];
+
+			if (!kd_wildcard_match(sympat, e->name))
+				continue;
+			if (nhits == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct kd_xhit *nh;
+
+				nh = kd_realloc(hits, ncap * sizeof(*hits));
+				if (!nh) {
+					kd_free(hits);
+					return kd_fail(s, KD_ENOMEM,
+						       "Out of memory");
+				}
+				hits = nh;
+				cap = ncap;
+			}
+			hits[nhits].addr = m->base + e->rva;
+			hits[nhits].m = m;
+			hits[nhits].e = e;
+			nhits++;
+		}
+	}
+	if (sort == 1 && nhits > 1)
+		qsort(hits, nhits, sizeof(*hits), kd_cmp_xhit_addr);
+	else if (sort == 2 && nhits > 1)
+		qsort(hits, nhits, sizeof(*hits), kd_cmp_xhit_name);
+	for (i = 0; i < nhits && !s->interrupt; i++)
+		kd_x_print(s, hits[i].addr, hits[i].m, hits[i].e, NULL);
+	kd_free(hits);
+	return KD_OK;
+}
+
+static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const struct kd_export *prev, *next;
+	struct kd_modsyms *ms;
+	struct kd_module *m;
+	const char *p = c->args;
+	char a[18], b[18];
+	uint64_t addr, paddr;
+	int rc;
+
+	if (*p == '\0') {
+		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		if (rc < 0)
+			return rc;
+	} else {
+		rc = kd_expr_arg(s, c->line, &p, &addr);
+		if (rc < 0)
+			return rc;
+		p = kd_skip_blanks(p);
+		if (*p)
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+	}
+	m = kd_module_by_addr(s, addr);
+	if (!m)
+		return KD_OK;
+	ms = kd_module_syms(s, m);
+	prev = kd_export_at_or_before(s, m, addr);
+	next = kd_export_after(s, m, addr);
+	paddr = prev ? m->base + prev->rva : m->base;
+	kd_out(s, "(%s)   ", kd_fmt_ptr(s, a, paddr));
+	if (prev && addr != paddr)
+		kd_out(s, "%s!%s+0x%llx", m->name, prev->name,
+		       (unsigned long long)(addr - paddr));
+	else if (prev)
+		kd_out(s, "%s!%s", m->name, prev->name);
+	else if (addr != paddr)
+		kd_out(s, "%s+0x%llx", m->name,
+		       (unsigned long long)(addr - paddr));
+	else
+		kd_out(s, "%s", m->name);
+	if (next)
+		kd_out(s, "   |  (%s)   %s!%s",
+		       kd_fmt_ptr(s, b, m->base + next->rva), m->name,
+		       next->name);
+	kd_out(s, "\n");
+	if (prev && addr == paddr && ms) {
+		size_t i;
+
+		kd_out(s, "Exact matches:\n");
+		for (i = (size_t)(prev - ms->exports);
+		     i < ms->nexports && ms->exports[i].rva == prev->rva; i++)
+			kd_x_print(s, addr, m, &ms->exports[i], "    ");
+	}
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* u, ub, uf                                                           */
+/* ------------------------------------------------------------------ */
+
+/* True when @p p can start an expression after an `L`. */
+static bool kd_count_follows(const char *p)
+{
+	return *p == '?' || *p == ' ' || *p == '\t' ||
+	       isalnum((unsigned char)*p) || *p == '@' || *p == '$' ||
+	       *p == '(';
+}
+
+/*
+ * `[addr] [L count | endaddr]`.  Count is in instructions; *end is set
+ * (inclusive) for the end-address form.
+ */
+static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
+		     uint64_t *addr, uint64_t *count, bool *have_end,
+		     uint64_t *end)
+{
+	const char *p = kd_skip_blanks(c->args);
+	int rc;
+
+	*have_addr = false;
+	*have_end = false;
+	if (*p == '\0')
+		return KD_OK;
+	rc = kd_expr_arg(s, c->line, &p, addr);
+	if (rc < 0)
+		return rc;
+	*have_addr = true;
+	p = kd_skip_blanks(p);
+	if ((*p == 'L' || *p == 'l') && kd_count_follows(p + 1)) {
+		const char *at = p;
+		bool unchecked = false;
+
+		p++;
+		if (*p == '?') {
+			unchecked = true;
+			p++;
+		}
+		p = kd_skip_blanks(p);
+		rc = kd_expr_arg(s, c->line, &p, count);
+		if (rc < 0)
+			return rc;
+		if (*count == 0 || (!unchecked && *count > KD_U_MAX))
+			return kd_fail(s, KD_EINVAL, "%*s^ Range error in '%s'",
+				       (int)(strlen(kd_session_prompt(s)) +
+					     (size_t)(at - c->line)),
+				       "", c->line);
+		if (*count > KD_U_MAX)
+			*count = KD_U_MAX;
+	} else if (*p) {
+		const char *at = p;
+
+		rc = kd_expr_arg(s, c->line, &p, end);
+		if (rc < 0)
+			return rc;
+		if (*end < *addr || *end - *addr > 16ull * KD_U_MAX)
+			return kd_fail(s, KD_EINVAL, "%*s^ Range error in '%s'",
+				       (int)(strlen(kd_session_prompt(s)) +
+					     (size_t)(at - c->line)),
+				       "", c->line);
+		*have_end = true;
+	}
+	p = kd_skip_blanks(p);
+	if (*p)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	return KD_OK;
+}
+
+/* The part of "mod!Sym+0x12" before the offset. */
+static size_t kd_sym_base_len(const char *sym)
+{
+	const char *plus = strchr(sym, '+');
+
+	return plus ? (size_t)(plus - sym) : strlen(sym);
+}
+
+/*
+ * Print instructions from @p addr: @p count of them, or up to @p end
+ * (inclusive) when @p have_end.  Labels where the symbol changes.
+ * Returns the address after the last one.
+ */
+static uint64_t kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
+			   bool have_end, uint64_t end)
+{
+	char sym[256], last[256], line[512];
+	uint64_t i;
+
+	last[0] = '\0';
+	for (i = 0; !s->interrupt; i++) {
+		unsigned len = 1;
+
+		if (have_end ? addr > end : i >= count)
+			break;
+		if (i >= KD_U_MAX)
+			break;
+		if (kd_sym_format(s, addr, sym, sizeof(sym)) == KD_OK) {
+			size_t n = kd_sym_base_len(sym);
+
+			if (strlen(last) != n || strncmp(last, sym, n) != 0) {
+				kd_out(s, "%s:\n", sym);
+				snprintf(last, sizeof(last), "%.*s", (int)n,
+					 sym);
+			}
+		} else {
+			last[0] = '\0';
+		}
+		kd_disasm_line(s, addr, line, sizeof(line), &len);
+		kd_out(s, "%s\n", line);
+		addr += len;
+	}
+	return addr;
+}
+
+static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
+{
+	uint64_t addr = 0, count = KD_U_DEFAULT, end = 0, rip = 0;
+	bool have_addr, have_end;
+	int rc;
+
+	rc = kd_u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
+	if (rc < 0)
+		return rc;
+	(void)kd_reg_get(s, KD_AMD64_RIP, &rip);
+	if (!have_addr) {
+		if (s->next_u != 0 && s->next_u_rip == rip)
+			addr = s->next_u;
+		else
+			addr = rip;
+	}
+	s->next_u = kd_u_print(s, addr, count, have_end, end);
+	s->next_u_rip = rip;
+	return KD_OK;
+}
+
+/* Instruction starts decoded from @p from up to @p to (exclusive). */
+static size_t kd_decode_run(struct kd_session *s, uint64_t from, uint64_t to,
+			    uint64_t *starts, size_t max, bool *landed)
+{
+	size_t n = 0;
+	uint64_t a = from;
+
+	*landed = false;
+	while (a < to && n < max) {
+		unsigned len;
+		bool call, ret, branch;
+
+		if (kd_insn_info(s, a, &len, &call, &ret, &branch) != KD_OK)
+			return n;
+		starts[n++] = a;
+		a += len;
+	}
+	*landed = a == to;
+	return n;
+}
+
+/* Where `ub` starts so that @p count instructions end at @p addr. */
+static uint64_t kd_ub_start(struct kd_session *s, uint64_t addr, uint64_t count)
+{
+	uint64_t starts[512];
+	const struct kd_rtfunc *rf;
+	struct kd_module *m = NULL;
+	uint64_t back, from;
+	size_t n;
+	bool landed;
+
+	if (count > 64)
+		count = 64;
+	/* Decode from the start of the function when we know it. */
+	rf = kd_pdata_lookup(s, addr - 1, &m);
+	if (rf && m) {
+		from = m->base + rf->begin;
+		if (addr - from <= 4096) {
+			n = kd_decode_run(s, from, addr, starts,
+					  KD_ARRAY_SIZE(starts), &landed);
+			if (landed && n >= count)
+				return starts[n - count];
+		}
+	}
+	/* Else the shortest back-off that decodes onto @p addr. */
+	for (back = count; back <= count * 15 && back <= addr; back++) {
+		n = kd_decode_run(s, addr - back, addr, starts,
+				  KD_ARRAY_SIZE(starts), &landed);
+		if (landed && n >= count)
+			return starts[n - count];
+	}
+	return addr - count;
+}
+
+static int kd_cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
+{
+	uint64_t addr = 0, count = KD_U_DEFAULT, end = 0, start;
+	bool have_addr, have_end;
+	int rc;
+
+	rc = kd_u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
+	if (rc < 0)
+		return rc;
+	if (!have_addr) {
+		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		if (rc < 0)
+			return rc;
+	}
+	if (have_end)
+		return kd_syntax_error(s, c->line, strlen(c->line));
+	start = kd_ub_start(s, addr, count);
+	kd_u_print(s, start, count, false, 0);
+	return KD_OK;
+}
+
+static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const struct kd_rtfunc *rf;
+	struct kd_module *m = NULL;
+	const char *p = c->args;
+	char sym[256];
+	uint64_t addr, a;
+	unsigned i;
+	int rc;
+
+	if (*p == '\0')
+		return kd_syntax_error(s, c->line, strlen(c->line));
+	rc = kd_expr_arg(s, c->line, &p, &addr);
+	if (rc < 0)
+		return rc;
+	p = kd_skip_blanks(p);
+	if (*p)
+		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rf = kd_pdata_lookup(s, addr, &m);
+	if (rf && m) {
+		kd_u_print(s, m->base + rf->begin, 0, true,
+			   m->base + rf->end - 1);
+		return KD_OK;
+	}
+	/* No unwind data: from the nearest symbol to the first ret. */
+	if (m && kd_sym_format(s, addr, sym, sizeof(sym)) == KD_OK) {
+		const struct kd_export *e = kd_export_at_or_before(s, m, addr);
+
+		if (e)
+			addr = m->base + e->rva;
+	}
+	a = addr;
+	for (i = 0; i < KD_UF_MAX && !s->interrupt; i++) {
+		unsigned len;
+		bool call, ret, branch;
+
+		if (kd_insn_info(s, a, &len, &call, &ret, &branch) != KD_OK)
+			break;
+		a += len;
+		if (ret)
+			break;
+	}
+	if (a == addr)
+		return kd_memory_error(s, c->args);
+	kd_u_print(s, addr, 0, true, a - 1);
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* k                                                                   */
+/* ------------------------------------------------------------------ */
+
+struct kd_k_opts {
+	bool args;	/* b, v */
+	bool call_only; /* c */
+	bool sizes;	/* f */
+};
+
+static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_k_opts o = { false, false, false };
+	const char *p = c->args;
+	struct kd_frame *frames;
+	uint64_t count = KD_K_DEFAULT;
+	bool glued;
+	size_t n = 0, i;
+	int rc;
+
+	/* Letters glued to the name are options; after a blank, a count
+	 * (c->args points into c->line just after the name and blanks). */
+	glued = !(p > c->line && (p[-1] == ' ' || p[-1] == '\t'));
+	while (glued && isalpha((unsigned char)*p)) {
+		switch (*p) {
+		case 'b':
+		case 'v':
+			o.args = true;
+			break;
+		case 'c':
+			o.call_only = true;
+			break;
+		case 'f':
+			o.sizes = true;
+			break;
+		case 'n':
+		case 'p':
+		case 'P':
+		case 'L':
+		case 'M':
+			break;
+		default:
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		}
+		p++;
+	}
+	p = kd_skip_blanks(p);
+	if (*p == '=')
+		return kd_fail(s, KD_ENOTSUP,
+			       "k = is not supported; use .frame or r");
+	if (*p) {
+		rc = kd_expr_arg(s, c->line, &p, &count);
+		if (rc < 0)
+			return rc;
+		p = kd_skip_blanks(p);
+		if (*p)
+			return kd_syntax_error(s, c->line,
+					       (size_t)(p - c->line));
+		if (count == 0)
+			return KD_OK;
+		if (count > KD_K_DEFAULT)
+			count = KD_K_DEFAULT;
+	}
+	frames = kd_calloc((size_t)count, sizeof(*frames));
+	if (!frames)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	rc = kd_stack_walk(s, s->cpu, frames, (size_t)count, &n);
+	if (rc < 0) {
+		kd_free(frames);
+		return kd_fail(s, rc, "Unable to get the stack of processor %u",
+			       s->cpu);
+	}
+	if (kd_arch_is_x86(s)) {
+		kd_stack_print_x86(s, frames, n, o.args, o.call_only);
+		kd_free(frames);
+		return KD_OK;
+	}
+	if (o.call_only)
+		kd_out(s, " # Call Site\n");
+	else
+		kd_out(s,
+		       " # %sChild-SP          RetAddr               %s"
+		       "Call Site\n",
+		       o.sizes ? "  Memory  " : "",
+		       o.args ? ": Args to Child                              "
+				"                             : " :
+				"");
+	for (i = 0; i < n && !s->interrupt; i++) {
+		const struct kd_frame *f = &frames[i];
+		char site[256], sp[18], ret[18], mem[16];
+
+		kd_site(s, f->ip, site, sizeof(site));
+		if (o.call_only) {
+			kd_out(s, "%02zx %s\n", i, site);
+			continue;
+		}
+		mem[0] = '\0';
+		if (o.sizes) {
+			uint64_t size = i > 0 ? f->sp - frames[i - 1].sp : 0;
+
+			if (i > 0)
+				snprintf(mem, sizeof(mem), "%8llx ",
+					 (unsigned long long)size);
+			else
+				snprintf(mem, sizeof(mem), "%8s ", "");
+		}
+		kd_fmt_addr(sp, f->sp);
+		kd_fmt_addr(ret, f->ret);
+		if (o.args) {
+			char a0[18], a1[18], a2[18], a3[18];
+
+			kd_out(s, "%02zx %s%s %s     : %s %s %s %s : %s\n", i,
+			       mem, sp, ret, kd_fmt_addr(a0, f->args[0]),
+			       kd_fmt_addr(a1, f->args[1]),
+			       kd_fmt_addr(a2, f->args[2]),
+			       kd_fmt_addr(a3, f->args[3]), site);
+		} else {
+			kd_out(s, "%02zx %s%s %s     %s\n", i, mem, sp, ret,
+			       site);
+		}
+	}
+	kd_free(frames);
+	return KD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* .reload                                                             */
+/* ------------------------------------------------------------------ */
+
+static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *p = c->args;
+	bool user_only = false;
+	size_t i;
+	int rc;
+
+	while (*(p = kd_skip_blanks(p)) == '/') {
+		const char *opt = ++p;
+
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if ((size_t)(p - opt) == 4 && strncmp(opt, "user", 4) == 0)
+			user_only = true;
+	}
+	/* A module name (with =addr,size) is accepted: everything reloads. */
+	if (user_only) {
+		kd_out(s, "Loading User Symbols\n");
+		return KD_OK;
+	}
+	/* Read everything afresh, the list and the images. */
+	kd_cache_invalidate(s);
+	kd_modules_free(s);
+	kd_out(s, "Loading Kernel Symbols\n");
+	rc = kd_modules_load(s);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
+	for (i = 0; i < s->nmodules; i++) {
+		(void)kd_module_syms(s, &s->modules[i]);
+		kd_out(s, ".");
+		if (i % 64 == 63 && i + 1 < s->nmodules)
+			kd_out(s, "\n");
+	}
+	kd_out(s, "\n");
+	kd_out(s, "Loading User Symbols\n");
+	kd_out(s, "Loading unloaded module list\n");
+	return KD_OK;
+}
+
+const struct kd_command kd_cmds_sym[] = {
+	{ "lm", kd_cmd_lm, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	  "lm[v][sm] [m pattern] [a addr]: list loaded modules" },
+	{ "x", kd_cmd_x, KD_CMDF_STOPPED,
+	  "x [/a|/n] mod!pattern: list export symbols" },
+	{ "ln", kd_cmd_ln, KD_CMDF_STOPPED,
+	  "ln addr: nearest symbols before and after" },
+	{ "u", kd_cmd_u, KD_CMDF_STOPPED,
+	  "u [addr] [L count | end]: disassemble" },
+	{ "ub", kd_cmd_ub, KD_CMDF_STOPPED,
+	  "ub [addr] [L count]: disassemble backwards" },
+	{ "uf", kd_cmd_uf, KD_CMDF_STOPPED, "uf addr: disassemble a function" },
+	{ "k", kd_cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	  "k[b|c|f|n|p|v] [count]: stack backtrace" },
+	{ ".reload", kd_cmd_reload, KD_CMDF_STOPPED,
+	  ".reload [/f] [/user] [module]: re-read the module list" },
+	{ NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session: owns the target, the per-processor register state and the
+ * memory cache, and gives the command files one way to reach them.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <string.h>
+#include <time.h>
+
+#include "core/engine_int.h"
+#include "core/memcache.h"
+
+uint64_t kd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t kd_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
+{
+	struct kd_session *s;
+
+	*out = NULL;
+	if (opts && opts->version != KD_SESSION_OPTS_VERSION)
+		return kd_error_set(KD_EINVAL, KD_ERRCLASS_ENGINE,
+				    "session options version %u unknown",
+				    opts->version);
+	s = kd_calloc(1, sizeof(*s));
+	if (!s)
+		return KD_ENOMEM;
+	if (opts)
+		s->opts = *opts;
+	else
+		s->opts.version = KD_SESSION_OPTS_VERSION;
+	if (s->opts.request_timeout_ms <= 0)
+		s->opts.request_timeout_ms = 5000;
+	if (s->opts.attach_timeout_ms <= 0)
+		s->opts.attach_timeout_ms = 10000;
+	s->cache = kd_memcache_new();
+	if (!s->cache) {
+		kd_free(s);
+		return KD_ENOMEM;
+	}
+	s->at_line_start = true;
+	*out = s;
+	return KD_OK;
+}
+
+/* Forget everything learned from the target (detach, reconnect). */
+void kd_session_reset_target_state(struct kd_session *s)
+{
+	size_t i;
+
+	kd_cache_invalidate(s);
+	kd_modules_free(s);
+	kd_free(s->cpus);
+	s->cpus = NULL;
+	s->ncpus = 0;
+	s->cpu = 0;
+	s->have_version = false;
+	s->have_kdbg = false;
+	s->running = false;
+	for (i = 0; i < KD_MAX_BPS; i++)
+		s->bps[i].inserted = false;
+	memset(&s->last, 0, sizeof(s->last));
+}
+
+void kd_session_free(struct kd_session *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	/* Server threads use the session: stop them first. */
+	kd_session_servers_close(s, NULL);
+	if (s->target && s->target->ops->close)
+		s->target->ops->close(s->target);
+	s->target = NULL;
+	kd_session_reset_target_state(s);
+	for (i = 0; i < KD_MAX_BPS; i++) {
+		kd_free(s->bps[i].expr);
+		kd_free(s->bps[i].command);
+	}
+	if (s->log)
+		fclose(s->log);
+	kd_memcache_free(s->cache);
+	kd_free(s);
+}
+
+void kd_session_set_output(struct kd_session *s, kd_output_fn fn, void *ctx)
+{
+	s->out_fn = fn;
+	s->out_ctx = ctx;
+}
+
+void kd_session_set_input(struct kd_session *s, kd_input_fn fn, void *ctx)
+{
+	s->in_fn = fn;
+	s->in_ctx = ctx;
+}
+
+void kd_session_interrupt(struct kd_session *s)
+{
+	s->interrupt = 1;
+}
+
+bool kd_session_running(const struct kd_session *s)
+{
+	return s->running;
+}
+
+bool kd_session_quit_requested(const struct kd_session *s)
+{
+	return s->quit;
+}
+
+unsigned long kd_session_failures(const struct kd_session *s)
+{
+	return s->failures;
+}
+
+const char *kd_session_prompt(struct kd_session *s)
+{
+	if (s->ncpus > 1)
+		snprintf(s->prompt, sizeof(s->prompt), "%u: kd> ", s->cpu);
+	else
+		snprintf(s->prompt, sizeof(s->prompt), "kd> ");
+	return s->prompt;
+}
+
+int kd_require_stopped(struct kd_session *s)
+{
+	if (!s->target)
+		return kd_fail(s, KD_EINVAL,
+			       "No target: attach with -k or open a dump with "
+			       "-z first");
+	if (s->running)
+		return kd_fail(s, KD_EBUSY,
+			       "Target is running: break in with Ctrl+C first");
+	if (!s->cpus || s->ncpus == 0)
+		return kd_fail(s, KD_EINVAL, "Target state is not available");
+	return KD_OK;
+}
+
+/* ---- registers ---- */
+
+int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx)
+{
+	struct kd_cpu *c;
+	int rc;
+
+	if (!s->target || !s->cpus || cpu >= s->ncpus)
+		return KD_EINVAL;
+	c = &s->cpus[cpu];
+	if (!c->valid) {
+		if (!s->target->ops->get_context)
+			return KD_ENOTSUP;
+		rc = s->target->ops->get_context(s->target, cpu, c->ctx);
+		if (rc < 0)
+			return rc;
+		c->valid = true;
+		c->dirty = false;
+	}
+	*ctx = c->ctx;
+	return KD_OK;
+}
+
+int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
+{
+	uint8_t *ctx;
+	int rc = kd_context(s, s->cpu, &ctx);
+
+	if (rc < 0)
+		return rc;
+	return kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
+}
+
+int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
+{
+	uint8_t *ctx;
+	int rc = kd_context(s, s->cpu, &ctx);
+
+	if (rc == KD_OK && !s->target->ops->set_context)
+		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
+	if (rc < 0)
+		return rc;
+	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
+	if (rc == KD_OK)
+		s->cpus[s->cpu].dirty = true;
+	return rc;
+}
+
+int kd_kspecial(struct kd_session *s, unsigned cpu,
+		struct kd_amd64_kspecial **ks)
+{
+	struct kd_cpu *c;
+	uint8_t buf[KD_AMD64_KSPECIAL_SIZE];
+	size_t done = 0;
+	int rc;
+
+	if (!s->target || !s->cpus || cpu >= s->ncpus)
+		return KD_EINVAL;
+	c = &s->cpus[cpu];
+	if (!c->ks_valid) {
+		if (!s->target->ops->read_control)
+			return KD_ENOTSUP;
+		rc = s->target->ops->read_control(s->target, cpu,
+						  KD_AMD64_CS_KSPECIAL, buf,
+						  sizeof(buf), &done);
+		if (rc < 0)
+			return rc;
+		rc = kd_amd64_kspecial_decode(&c->ks, buf, done);
+		if (rc < 0)
+			return rc;
+		c->ks_valid = true;
+	}
+	*ks = &c->ks;
+	return KD_OK;
+}
+
+/* Write back dirty contexts before the target runs. */
+int kd_cpus_flush(struct kd_session *s)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < s->ncpus; i++) {
+		struct kd_cpu *c = &s->cpus[i];
+
+		if (!c->dirty)
+			continue;
+		rc = s->target->ops->set_context(s->target, i, c->ctx);
+		if (rc < 0)
+			return rc;
+		c->dirty = false;
+	}
+	return KD_OK;
+}
+
+/* Forget register state (the target ran). */
+void kd_cpus_invalidate(struct kd_session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->ncpus; i++) {
+		s->cpus[i].valid = false;
+		s->cpus[i].dirty = false;
+		s->cpus[i].ks_valid = false;
+	}
+}
+
+/* ---- failed requests ---- */
+
+int kd_target_failed(struct kd_session *s, int rc)
+{
+	if (rc >= 0)
+		rc = KD_ERROR;
+	if (s->cmd_depth == 0 || s->target_err)
+		return rc; /* attach reports its own; the first one counts */
+	s->target_err = rc;
+	snprintf(s->target_err_msg, sizeof(s->target_err_msg), "%s",
+		 kd_error_message(rc));
+	return rc;
+}
+
+int kd_target_failure(struct kd_session *s)
+{
+	if (!s->target_err)
+		return KD_OK;
+	return kd_error_set(s->target_err, KD_ERRCLASS_ENGINE, "%s",
+			    s->target_err_msg);
+}
+
+/* ---- memory ---- */
+
+int kd_read_virtual_all(struct kd_session *s, uint64_t va, void *buf,
+			size_t len)
+{
+	size_t done = 0;
+	int rc = kd_read_virtual(s, va, buf, len, &done);
+
+	if (rc < 0)
+		return rc;
+	return done == len ? KD_OK : KD_EFAULT;
+}
+
+int kd_read_u64(struct kd_session *s, uint64_t va, uint64_t *v)
+{
+	uint8_t b[8];
+	int rc = kd_read_virtual_all(s, va, b, 8);
+
+	if (rc == KD_OK)
+		*v = kd_get_le64(b);
+	return rc;
+}
+
+int kd_read_u32(struct kd_session *s, uint64_t va, uint32_t *v)
+{
+	uint8_t b[4];
+	int rc = kd_read_virtual_all(s, va, b, 4);
+
+	if (rc == KD_OK)
+		*v = kd_get_le32(b);
+	return rc;
+}
+
+int kd_read_physical(struct kd_session *s, uint64_t pa, void *buf, size_t len,
+		     size_t *done)
+{
+	*done = 0;
+	if (!s->target)
+		return KD_EINVAL;
+	if (!s->target->ops->read_physical)
+		return KD_ENOTSUP;
+	return s->target->ops->read_physical(s->target, pa, buf, len, done);
+}
+
+int kd_write_physical(struct kd_session *s, uint64_t pa, const void *buf,
+		      size_t len, size_t *done)
+{
+	*done = 0;
+	if (!s->target)
+		return KD_EINVAL;
+	if (!s->target->ops->write_physical)
+		return KD_ENOTSUP;
+	/* Physical writes may alias any virtual page. */
+	kd_cache_invalidate(s);
+	return s->target->ops->write_physical(s->target, pa, buf, len, done);
+}

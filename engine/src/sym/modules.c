@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The loaded-module list: a bounded walk of PsLoadedModuleList through
+ * target memory, giving each module WinDbg's name ("nt", "hal", "simdrv").
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sym/sym_int.h"
+
+/* LDR_DATA_TABLE_ENTRY64 (x64 Windows 10). */
+#define LDR_DLLBASE 0x30
+#define LDR_SIZEOFIMAGE 0x40
+#define LDR_FULLDLLNAME 0x48
+#define LDR_BASEDLLNAME 0x58
+#define LDR_TIMEDATESTAMP 0x80
+#define LDR_READ_SIZE 0x88
+/* LDR_DATA_TABLE_ENTRY32 (x86 Windows). */
+#define LDR32_DLLBASE 0x18
+#define LDR32_SIZEOFIMAGE 0x20
+#define LDR32_FULLDLLNAME 0x24
+#define LDR32_BASEDLLNAME 0x2C
+#define LDR32_TIMEDATESTAMP 0x44
+#define LDR32_READ_SIZE 0x48
+
+/* Kernel image names WinDbg calls "nt", and HAL names it calls "hal". */
+static const char *const kd_nt_images[] = {
+	"ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe",
+	"ntkrpamp.exe", "ntkrla57.exe",
+};
+static const char *const kd_hal_images[] = {
+	"hal.dll",     "halmacpi.dll", "halacpi.dll", "halaacpi.dll",
+	"halapic.dll", "halmps.dll",   "halsp.dll",   "halx86.dll",
+};
+
+static bool kd_name_in(const char *name, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(name, list[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Read a UNICODE_STRING (64-bit layout, or UNICODE_STRING32 when
+ * @p ptr32) into @p out as ASCII (other characters become '?').  Lengths
+ * that are odd, larger than MaximumLength or longer than @p cap allows
+ * are cut; an unreadable buffer gives "".
+ */
+static void kd_read_ustr(struct kd_session *s, const uint8_t *us, char *out,
+			 size_t cap, bool ptr32)
+{
+	uint16_t len = kd_get_le16(us);
+	uint16_t max = kd_get_le16(us + 2);
+	uint64_t buf = ptr32 ? kd_get_le32(us + 4) : kd_get_le64(us + 8);
+	uint8_t raw[2 * 259];
+	size_t n, i, done = 0;
+
+	out[0] = '\0';
+	if (len > max || buf == 0)
+		return;
+	n = len / 2;
+	if (n > cap - 1)
+		n = cap - 1;
+	if (n > sizeof(raw) / 2)
+		n = sizeof(raw) / 2;
+	if (n == 0)
+		return;
+	if (kd_read_virtual(s, buf, raw, n * 2, &done) != KD_OK)
+		return;
+	n = done / 2;
+	for (i = 0; i < n; i++) {
+		uint16_t ch = kd_get_le16(raw + 2 * i);
+
+		if (ch == 0)
+			break;
+		out[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	out[i] = '\0';
+}
+
+/* WinDbg's module name for an image file name. */
+static void kd_module_name(char *out, size_t cap, const char *image,
+			   uint64_t base, bool ptr32)
+{
+	const char *dot;
+	size_t n;
+
+	if (kd_name_in(image, kd_nt_images, KD_ARRAY_SIZE(kd_nt_images))) {
+		snprintf(out, cap, "nt");
+		return;
+	}
+	if (kd_name_in(image, kd_hal_images, KD_ARRAY_SIZE(kd_hal_images))) {
+		snprintf(out, cap, "hal");
+		return;
+	}
+	if (image[0] == '\0') {
+		if (ptr32)
+			snprintf(out, cap, "Unknown_Module_%08x",
+				 (unsigned)(base & 0xffffffffu));
+		else
+			snprintf(out, cap, "Unknown_Module_%016llx",
+				 (unsigned long long)base);
+		return;
+	}
+	dot = strrchr(image, '.');
+	n = dot && dot != image ? (size_t)(dot - image) : strlen(image);
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(out, image, n);
+	out[n] = '\0';
+	/* Module names are symbol-like: no blanks or '!'. */
+	for (dot = out; *dot; dot++) {
+		if (*dot == ' ' || *dot == '!')
+			out[dot - out] = '_';
+	}
+}
+
+/* Give duplicate names WinDbg's "_<base>" suffix. */
+static void kd_module_dedup(struct kd_module *mods, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			char tmp[sizeof(mods[i].name)];
+
+			if (strcasecmp(mods[i].name, mods[j].name) != 0)
+				continue;
+			snprintf(tmp, sizeof(tmp), "%.40s_%llx", mods[i].name,
+				 (unsigned long long)mods[i].base);
+			memcpy(mods[i].name, tmp, sizeof(tmp));
+			break;
+		}
+	}
+}
+
+static int kd_module_cmp_base(const void *a, const void *b)
+{
+	const struct kd_module *x = a, *y = b;
+
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+static void kd_modules_clear(struct kd_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmodules; i++)
+		kd_modsyms_free(&s->modules[i]);
+	kd_free(s->modules);
+	s->modules = NULL;
+	s->nmodules = 0;
+	s->modules_valid = false;
+}
+
+void kd_modules_free(struct kd_session *s)
+{
+	kd_modules_clear(s);
+	kd_disasm_close(s);
+}
+
+/* PsLoadedModuleList; 32-bit targets keep the low half of the
+ * sign-extended KD pointer (entries hold 32-bit links). */
+static uint64_t kd_module_list_head(struct kd_session *s)
+{
+	uint64_t head = 0;
+
+	if (s->have_kdbg && s->kdbg.ps_loaded_module_list)
+		head = s->kdbg.ps_loaded_module_list;
+	else if (s->have_version)
+		head = s->version.ps_loaded_module_list;
+	if (!kd_is_ptr64(s))
+		head &= 0xffffffffu;
+	return head;
+}
+
+/* One pointer-sized link at @p va (4 bytes on 32-bit targets). */
+static int kd_read_link(struct kd_session *s, uint64_t va, uint64_t *v,
+			bool ptr32)
+{
+	uint32_t v32;
+	int rc;
+
+	if (!ptr32)
+		return kd_read_u64(s, va, v);
+	rc = kd_read_u32(s, va, &v32);
+	if (rc == KD_OK)
+		*v = v32;
+	return rc;
+}
+
+int kd_modules_load(struct kd_session *s)
+{
+	uint64_t head, link;
+	uint64_t *seen = NULL;
+	struct kd_module *mods = NULL;
+	size_t n = 0, cap = 0, steps = 0, seen_cap = 0;
+	bool ptr32 = !kd_is_ptr64(s);
+	size_t esize = ptr32 ? LDR32_READ_SIZE : LDR_READ_SIZE;
+	int rc;
+
+	if (s->modules_valid)
+		return KD_OK;
+	kd_modules_clear(s);
+	/* Triage dumps carry the driver list instead of the LDR list. */
+	if (kd_dump_session_modules(s, &mods, &n) == KD_OK) {
+		for (steps = 0; steps < n; steps++) {
+			struct kd_module *m = &mods[steps];
+
+			kd_module_name(m->name, sizeof(m->name), m->image,
+				       m->base, ptr32);
+			if (steps == 0 && strcmp(m->name, "hal") != 0)
+				snprintf(m->name, sizeof(m->name), "nt");
+		}
+		goto sort;
+	}
+	head = kd_module_list_head(s);
+	if (head == 0)
+		return KD_ENOTFOUND;
+	rc = kd_read_link(s, head, &link, ptr32);
+	if (rc != KD_OK)
+		return s->target_err ? kd_target_failure(s) : KD_EFAULT;
+	while (link != head && link != 0 && steps < KD_MAX_MODULES) {
+		uint8_t e[LDR_READ_SIZE];
+		struct kd_module *m;
+		size_t i;
+
+		for (i = 0; i < steps; i++) {
+			if (seen[i] == link)
+				break;
+		}
+		if (i < steps)
+			break; /* a cycle that misses the head */
+		if (kd_read_virtual_all(s, link, e, esize) != KD_OK)
+			break;
+		if (steps == seen_cap) {
+			size_t ncap = seen_cap ? seen_cap * 2 : 16;
+			uint64_t *ns = kd_realloc(seen, ncap * sizeof(*seen));
+
+			if (!ns)
+				goto nomem;
+			seen = ns;
+			seen_cap = ncap;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct kd_module *nm;
+
+			nm = kd_realloc(mods, ncap * sizeof(*mods));
+			if (!nm)
+				goto nomem;
+			mods = nm;
+			cap = ncap;
+		}
+		seen[steps++] = link;
+		m = &mods[n];
+		memset(m, 0, sizeof(*m));
+		if (ptr32) {
+			m->base = kd_get_le32(e + LDR32_DLLBASE);
+			m->size = kd_get_le32(e + LDR32_SIZEOFIMAGE);
+			m->timestamp = kd_get_le32(e + LDR32_TIMEDATESTAMP);
+			kd_read_ustr(s, e + LDR32_FULLDLLNAME, m->path,
+				     sizeof(m->path), true);
+			kd_read_ustr(s, e + LDR32_BASEDLLNAME, m->image,
+				     sizeof(m->image), true);
+		} else {
+			m->base = kd_get_le64(e + LDR_DLLBASE);
+			m->size = kd_get_le32(e + LDR_SIZEOFIMAGE);
+			m->timestamp = kd_get_le32(e + LDR_TIMEDATESTAMP);
+			kd_read_ustr(s, e + LDR_FULLDLLNAME, m->path,
+				     sizeof(m->path), false);
+			kd_read_ustr(s, e + LDR_BASEDLLNAME, m->image,
+				     sizeof(m->image), false);
+		}
+		if (m->image[0] == '\0') {
+			const char *slash = strrchr(m->path, '\\');
+			const char *fn = slash ? slash + 1 : m->path;
+			size_t fl = strlen(fn);
+
+			if (fl >= sizeof(m->image))
+				fl = sizeof(m->image) - 1;
+			memcpy(m->image, fn, fl);
+			m->image[fl] = '\0';
+		}
+		link = ptr32 ? kd_get_le32(e) : kd_get_le64(e);
+		/* Entries without an image or with an absurd size are not
+		 * modules a debugger can use. */
+		if (m->base == 0 || m->size == 0 ||
+		    m->base + m->size < m->base ||
+		    (ptr32 && m->base + m->size > 0x100000000ull))
+			continue;
+		kd_module_name(m->name, sizeof(m->name), m->image, m->base,
+			       ptr32);
+		/* The first entry is the kernel whatever its file name. */
+		if (steps == 1 && strcmp(m->name, "hal") != 0)
+			snprintf(m->name, sizeof(m->name), "nt");
+		n++;
+	}
+	kd_free(seen);
+	if (s->target_err) {
+		/* The walk was cut by a failed request, not by the list:
+		 * keep nothing, the next command reads it again. */
+		kd_free(mods);
+		return kd_target_failure(s);
+	}
+sort:
+	if (n > 1)
+		qsort(mods, n, sizeof(*mods), kd_module_cmp_base);
+	kd_module_dedup(mods, n);
+	s->modules = mods;
+	s->nmodules = n;
+	s->modules_valid = true;
+	return KD_OK;
+nomem:
+	kd_free(seen);
+	kd_free(mods);
+	return KD_ENOMEM;
+}
+
+struct kd_module *kd_module_by_addr(struct kd_session *s, uint64_t addr)
+{
+	size_t i;
+
+	if (kd_modules_load(s) != KD_OK)
+		return NULL;
+	for (i = 0; i < s->nmodules; i++) {
+		struct kd_module *m = &s->modules[i];
+
+		if (addr >= m->base && addr - m->base < m->size)
+			return m;
+	}
+	return NULL;
+}
+
+struct kd_module *kd_module_by_name(struct kd_session *s, const char *name)
+{
+	size_t i;
+
+	if (kd_modules_load(s) != KD_OK)
+		return NULL;
+	for (i = 0; i < s->nmodules; i++) {
+		if (strcasecmp(s->modules[i].name, name) == 0)
+			return &s->modules[i];
+	}
+	return NULL;
+}
+
+bool kd_wildcard_match(const char *pat, const char *text)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*text) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = text;
+		} else if (*pat == '?' ||
+			   (*pat && tolower((unsigned char)*pat) ==
+					    tolower((unsigned char)*text))) {
+			pat++;
+			text++;
+		} else if (star) {
+			pat = star + 1;
+			text = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
