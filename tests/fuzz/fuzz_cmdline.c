@@ -269,11 +269,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kd_session_set_output(s, fz_sink, NULL);
 		kd_session_set_input(s, fz_input, NULL);
 		s->target = &fake.t;
-		s->ncpus = 1;
-		s->cpus = kd_calloc(1, sizeof(*s->cpus));
-		s->have_version = true;
-		s->version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
-		if (s->cpus)
+		s->tgt.ncpus = 1;
+		s->tgt.cpus = kd_calloc(1, sizeof(*s->tgt.cpus));
+		s->tgt.have_version = true;
+		s->tgt.version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
+		if (s->tgt.cpus)
 			fz_run(s, line);
 		/* The fake is static: do not let the session close it. */
 		s->target = NULL;

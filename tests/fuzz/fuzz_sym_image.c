@@ -139,16 +139,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.t.session = s;
 	s->target = &f.t;
 	s->sandbox = true;
-	s->ncpus = 1;
-	s->cpus = kd_calloc(1, sizeof(*s->cpus));
-	if (!s->cpus) {
+	s->tgt.ncpus = 1;
+	s->tgt.cpus = kd_calloc(1, sizeof(*s->tgt.cpus));
+	if (!s->tgt.cpus) {
 		s->target = NULL;
 		kd_session_free(s);
 		return 0;
 	}
-	s->have_version = true;
-	s->version.flags = KD_VERS_FLAG_PTR64;
-	s->version.ps_loaded_module_list = LDR_BASE;
+	s->tgt.have_version = true;
+	s->tgt.version.flags = KD_VERS_FLAG_PTR64;
+	s->tgt.version.ps_loaded_module_list = LDR_BASE;
 	kd_session_set_output(s, discard, NULL);
 	for (i = 0; i < KD_ARRAY_SIZE(cmds); i++)
 		(void)kd_session_execute(s, cmds[i]);

@@ -144,13 +144,13 @@ static const struct kd_arch_reg kd_a64_named[] = {
 bool kd_arch_is_x86(const struct kd_session *s)
 {
 	return s->target && s->target->ops->get_native_context &&
-	       s->machine == KD_DUMP_MACHINE_I386;
+	       s->tgt.machine == KD_DUMP_MACHINE_I386;
 }
 
 bool kd_arch_is_arm64(const struct kd_session *s)
 {
 	return s->target && s->target->ops->get_native_context &&
-	       s->machine == KD_DUMP_MACHINE_ARM64;
+	       s->tgt.machine == KD_DUMP_MACHINE_ARM64;
 }
 
 bool kd_arch_native(const struct kd_session *s)
@@ -173,7 +173,7 @@ int kd_native_context(struct kd_session *s, unsigned cpu, uint8_t *buf,
 	int rc;
 
 	*len = 0;
-	if (!kd_arch_native(s) || !s->cpus || cpu >= s->ncpus)
+	if (!kd_arch_native(s) || !s->tgt.cpus || cpu >= s->tgt.ncpus)
 		return KD_EINVAL;
 	if (!s->target->ops->get_native_context)
 		return KD_ENOTSUP;
@@ -296,15 +296,16 @@ static int kd_x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
 	uint32_t prcb = 0, v = 0;
 	uint64_t kpb, field;
 
-	if (!s->cpus || cpu >= s->ncpus)
+	if (!s->tgt.cpus || cpu >= s->tgt.ncpus)
 		return KD_EINVAL;
-	if (s->have_kdbg && s->kdbg.ki_processor_block &&
-	    s->kdbg.offset_prcb_proc_state_special_reg) {
-		kpb = (s->kdbg.ki_processor_block + 4ull * cpu) & 0xffffffffu;
+	if (s->tgt.have_kdbg && s->tgt.kdbg.ki_processor_block &&
+	    s->tgt.kdbg.offset_prcb_proc_state_special_reg) {
+		kpb = (s->tgt.kdbg.ki_processor_block + 4ull * cpu) &
+		      0xffffffffu;
 		if (kd_read_u32(s, kpb, &prcb) != KD_OK || prcb == 0)
 			return KD_EFAULT;
 		field = (uint64_t)prcb + (off - X86_SPECIAL) +
-			s->kdbg.offset_prcb_proc_state_special_reg;
+			s->tgt.kdbg.offset_prcb_proc_state_special_reg;
 		if (kd_read_u32(s, field, &v) != KD_OK)
 			return KD_EFAULT;
 		*value = v;
@@ -345,7 +346,7 @@ int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
 		      uint64_t *value)
 {
-	return kd_arch_reg_get(s, s->cpu, name, len, value, NULL);
+	return kd_arch_reg_get(s, s->tgt.cpu, name, len, value, NULL);
 }
 
 static void kd_x86_dump(struct kd_session *s, const uint8_t *c)
@@ -414,7 +415,7 @@ int kd_arch_reg_dump(struct kd_session *s)
 {
 	uint8_t ctx[KD_NATIVE_CTX_MAX];
 	size_t len = 0;
-	int rc = kd_native_context(s, s->cpu, ctx, &len);
+	int rc = kd_native_context(s, s->tgt.cpu, ctx, &len);
 
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to get register context");

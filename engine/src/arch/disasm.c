@@ -42,7 +42,7 @@ static enum kd_cs_mode kd_cs_mode_of(const struct kd_session *s)
  */
 static bool kd_cs_open(struct kd_session *s, csh *h)
 {
-	struct kd_cs_set *set = s->disasm;
+	struct kd_cs_set *set = s->sym.disasm;
 	enum kd_cs_mode m = kd_cs_mode_of(s);
 	cs_err err;
 
@@ -50,7 +50,7 @@ static bool kd_cs_open(struct kd_session *s, csh *h)
 		set = kd_calloc(1, sizeof(*set));
 		if (!set)
 			return false;
-		s->disasm = set;
+		s->sym.disasm = set;
 	}
 	if (!set->open[m]) {
 		if (m == KD_CS_ARM64)
@@ -73,7 +73,7 @@ static bool kd_cs_open(struct kd_session *s, csh *h)
 
 void kd_disasm_close(struct kd_session *s)
 {
-	struct kd_cs_set *set = s->disasm;
+	struct kd_cs_set *set = s->sym.disasm;
 	unsigned i;
 
 	if (!set)
@@ -83,7 +83,7 @@ void kd_disasm_close(struct kd_session *s)
 			cs_close(&set->h[i]);
 	}
 	kd_free(set);
-	s->disasm = NULL;
+	s->sym.disasm = NULL;
 }
 
 /*

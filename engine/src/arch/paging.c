@@ -74,7 +74,7 @@ int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
 	struct kd_pt_walk w;
 	int rc;
 
-	rc = kd_kspecial(s, s->cpu, &ks);
+	rc = kd_kspecial(s, s->tgt.cpu, &ks);
 	if (rc < 0)
 		return rc;
 	rc = kd_pt_walk(s, ks->cr3, va, &w);

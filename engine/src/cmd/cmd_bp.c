@@ -15,7 +15,7 @@ static int kd_bp_free_id(struct kd_session *s)
 	int i;
 
 	for (i = 0; i < KD_MAX_BPS; i++)
-		if (!s->bps[i].used)
+		if (!s->exec.bps[i].used)
 			return i;
 	return -1;
 }
@@ -198,9 +198,9 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 				       "Data breakpoint must be aligned");
 		}
 		for (i = 0; i < KD_MAX_BPS; i++)
-			if (s->bps[i].used && s->bps[i].kind == KD_BP_HW &&
-			    (int)i != id)
-				taken[s->bps[i].hw_slot] = true;
+			if (s->exec.bps[i].used &&
+			    s->exec.bps[i].kind == KD_BP_HW && (int)i != id)
+				taken[s->exec.bps[i].hw_slot] = true;
 		for (slot = 0; slot < KD_MAX_HW_BPS && taken[slot]; slot++)
 			;
 		if (slot == KD_MAX_HW_BPS) {
@@ -209,7 +209,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 			return kd_fail(s, KD_EBUSY,
 				       "Too many data breakpoints for "
 				       "processor %u!",
-				       s->cpu);
+				       s->tgt.cpu);
 		}
 		nb.hw_slot = slot;
 	}
@@ -218,15 +218,15 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		int i;
 
 		for (i = 0; i < KD_MAX_BPS; i++) {
-			if (s->bps[i].used && !s->bps[i].deferred &&
-			    s->bps[i].addr == addr &&
-			    s->bps[i].kind == nb.kind) {
+			if (s->exec.bps[i].used && !s->exec.bps[i].deferred &&
+			    s->exec.bps[i].addr == addr &&
+			    s->exec.bps[i].kind == nb.kind) {
 				id = i;
 				kd_out(s, "breakpoint %d redefined\n", i);
 				break;
 			}
 		}
-	} else if (id >= 0 && s->bps[id].used) {
+	} else if (id >= 0 && s->exec.bps[id].used) {
 		kd_out(s, "breakpoint %d redefined\n", id);
 	}
 	if (id < 0)
@@ -237,7 +237,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, KD_EBUSY, "No breakpoint slots left (%d)",
 			       KD_MAX_BPS);
 	}
-	kd_bp_clear(&s->bps[id]);
+	kd_bp_clear(&s->exec.bps[id]);
 	nb.used = true;
 	nb.enabled = true;
 	nb.deferred = !resolved;
@@ -245,7 +245,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 	nb.passes = (uint32_t)passes;
 	nb.passes_left = (uint32_t)passes;
 	nb.command = cmd;
-	s->bps[id] = nb;
+	s->exec.bps[id] = nb;
 	return KD_OK;
 }
 
@@ -255,7 +255,7 @@ static void kd_bps_resolve(struct kd_session *s)
 	unsigned i;
 
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		struct kd_bp *b = &s->bps[i];
+		struct kd_bp *b = &s->exec.bps[i];
 		const char *end;
 		uint64_t addr;
 
@@ -327,7 +327,7 @@ static int kd_cmd_bp_change(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		struct kd_bp *b = &s->bps[i];
+		struct kd_bp *b = &s->exec.bps[i];
 
 		if (!sel[i] || !b->used)
 			continue;
@@ -346,7 +346,7 @@ static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
 	(void)c;
 	kd_bps_resolve(s);
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		struct kd_bp *b = &s->bps[i];
+		struct kd_bp *b = &s->exec.bps[i];
 		char addr[18], sym[256], kind[8] = "    ";
 
 		if (!b->used)

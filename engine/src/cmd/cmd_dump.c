@@ -156,8 +156,9 @@ static int kd_get_bugcheck(struct kd_session *s, struct kd_bugcheck *bc)
 			bc->p[i] = in->bugcheck_params[i];
 		return KD_OK;
 	}
-	if (!s->have_kdbg || !s->kdbg_addr ||
-	    kd_read_u64(s, s->kdbg_addr + KD_KDBG_KI_BUGCHECK_DATA, &data) ||
+	if (!s->tgt.have_kdbg || !s->tgt.kdbg_addr ||
+	    kd_read_u64(s, s->tgt.kdbg_addr + KD_KDBG_KI_BUGCHECK_DATA,
+			&data) ||
 	    !data || kd_read_virtual_all(s, data, b, sizeof(b)) != KD_OK)
 		return KD_ENOTFOUND;
 	bc->code = kd_get_le32(b);
@@ -197,17 +198,17 @@ static bool kd_process_name(struct kd_session *s, char *out, size_t cap)
 	size_t done = 0, i;
 	uint16_t apc = 0;
 	uint32_t name_off;
-	unsigned build = s->version.minor_version;
+	unsigned build = s->tgt.version.minor_version;
 
 	out[0] = '\0';
-	if (!s->target->ops->read_control || !s->have_kdbg ||
-	    s->target->ops->read_control(s->target, s->cpu, 3, b, 8, &done) <
-		    0 ||
+	if (!s->target->ops->read_control || !s->tgt.have_kdbg ||
+	    s->target->ops->read_control(s->target, s->tgt.cpu, 3, b, 8,
+					 &done) < 0 ||
 	    done != 8)
 		return false;
 	thread = kd_get_le64(b);
 	/* KDDEBUGGER_DATA64.OffsetKThreadApcProcess. */
-	if (kd_read_virtual_all(s, s->kdbg_addr + 0x2A0, b, 2) == KD_OK)
+	if (kd_read_virtual_all(s, s->tgt.kdbg_addr + 0x2A0, b, 2) == KD_OK)
 		apc = kd_get_le16(b);
 	if (!thread || !apc || kd_read_u64(s, thread + apc, &proc) || !proc)
 		return false;
@@ -286,7 +287,7 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "%s\n\n", kd_fmt_ptr(s, a, ip));
 		m = kd_module_by_addr(s, ip);
 	}
-	if (kd_stack_walk(s, s->cpu, frames, KD_ARRAY_SIZE(frames), &n) ==
+	if (kd_stack_walk(s, s->tgt.cpu, frames, KD_ARRAY_SIZE(frames), &n) ==
 		    KD_OK &&
 	    n > 0) {
 		kd_out(s, "STACK_TEXT:  \n");

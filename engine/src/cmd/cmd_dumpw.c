@@ -165,17 +165,18 @@ static int dw_read_runs(struct kd_session *s, struct kd_dump_run **out,
 
 	*out = NULL;
 	*nout = 0;
-	if (!s->have_kdbg || !s->kdbg.mm_physical_memory_block)
+	if (!s->tgt.have_kdbg || !s->tgt.kdbg.mm_physical_memory_block)
 		return kd_fail(s, KD_ENOTFOUND,
 			       "Unable to find the physical "
 			       "memory runs (KDBG MmPhysicalMemoryBlock is "
 			       "not set)");
-	if (kd_read_u64(s, s->kdbg.mm_physical_memory_block, &ptr) < 0 || !ptr)
-		return kd_fail(
-			s, KD_EFAULT,
-			"Unable to read "
-			"nt!MmPhysicalMemoryBlock at %#llx",
-			(unsigned long long)s->kdbg.mm_physical_memory_block);
+	if (kd_read_u64(s, s->tgt.kdbg.mm_physical_memory_block, &ptr) < 0 ||
+	    !ptr)
+		return kd_fail(s, KD_EFAULT,
+			       "Unable to read "
+			       "nt!MmPhysicalMemoryBlock at %#llx",
+			       (unsigned long long)
+				       s->tgt.kdbg.mm_physical_memory_block);
 	if (!p64)
 		ptr &= 0xFFFFFFFFull;
 	if (kd_read_virtual_all(s, ptr, hdr, hsz) < 0)
@@ -228,9 +229,9 @@ static void dw_bugcheck(struct kd_session *s, struct kd_dump_write_params *p)
 	uint8_t b[40];
 	unsigned int i;
 
-	if (s->have_kdbg && s->kdbg_addr)
-		(void)kd_read_u64(s, s->kdbg_addr + KD_KDBG_KI_BUGCHECK_DATA,
-				  &va);
+	if (s->tgt.have_kdbg && s->tgt.kdbg_addr)
+		(void)kd_read_u64(
+			s, s->tgt.kdbg_addr + KD_KDBG_KI_BUGCHECK_DATA, &va);
 	if (!va)
 		(void)kd_sym_lookup(s, "nt!KiBugCheckData", &va);
 	p->bugcheck_code = DW_LIVE_SYSTEM_DUMP;
@@ -281,21 +282,22 @@ static unsigned int dw_prcb_contexts(struct kd_session *s, struct dw_live *w)
 	uint16_t optr = 0, oemb = 0;
 	uint8_t b[2];
 
-	if (!s->have_kdbg || !s->kdbg.ki_processor_block)
+	if (!s->tgt.have_kdbg || !s->tgt.kdbg.ki_processor_block)
 		return 0;
-	oemb = s->kdbg.offset_prcb_proc_state_context;
-	if (kd_read_virtual_all(s, s->kdbg_addr + KD_KDBG_OFFSET_PRCB_CONTEXT,
+	oemb = s->tgt.kdbg.offset_prcb_proc_state_context;
+	if (kd_read_virtual_all(s,
+				s->tgt.kdbg_addr + KD_KDBG_OFFSET_PRCB_CONTEXT,
 				b, 2) == KD_OK &&
-	    s->kdbg.size > KD_KDBG_OFFSET_PRCB_CONTEXT + 2)
+	    s->tgt.kdbg.size > KD_KDBG_OFFSET_PRCB_CONTEXT + 2)
 		optr = kd_get_le16(b);
 	if (!oemb && !optr)
 		return 0;
-	for (i = 0; i < s->ncpus; i++) {
+	for (i = 0; i < s->tgt.ncpus; i++) {
 		uint64_t prcb = 0, cva = 0;
 		uint8_t *ctx = NULL;
 		bool ok = false;
 
-		if (kd_read_u64(s, s->kdbg.ki_processor_block + 8ull * i,
+		if (kd_read_u64(s, s->tgt.kdbg.ki_processor_block + 8ull * i,
 				&prcb) < 0 ||
 		    !prcb)
 			continue;
@@ -520,39 +522,39 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	w.runs = runs;
 	w.nruns = nruns;
-	rc = kd_kspecial(s, s->cpu, &ks);
+	rc = kd_kspecial(s, s->tgt.cpu, &ks);
 	if (rc < 0 || !ks) {
 		kd_free(runs);
 		return kd_fail(s, rc < 0 ? rc : KD_ERROR,
 			       "Unable to read the "
 			       "special registers (CR3)");
 	}
-	rc = kd_context(s, s->cpu, &ctx);
+	rc = kd_context(s, s->tgt.cpu, &ctx);
 	if (rc < 0 || !ctx) {
 		kd_free(runs);
 		return kd_fail(s, rc < 0 ? rc : KD_ERROR,
 			       "Unable to read the "
 			       "registers of processor %u",
-			       s->cpu);
+			       s->tgt.cpu);
 	}
 	wp.version = KD_DUMP_WRITE_PARAMS_VERSION;
 	wp.type = ctype == 'f' ? KD_DUMP_FULL :
 		  active       ? KD_DUMP_BITMAP_FULL :
 				 KD_DUMP_BITMAP_KERNEL;
 	wp.ptr64 = kd_is_ptr64(s);
-	wp.machine = s->version.machine_type;
-	wp.major = s->version.major_version & 0xFF;
-	wp.minor = s->version.minor_version;
-	wp.ncpus = s->ncpus;
+	wp.machine = s->tgt.version.machine_type;
+	wp.major = s->tgt.version.major_version & 0xFF;
+	wp.minor = s->tgt.version.minor_version;
+	wp.ncpus = s->tgt.ncpus;
 	wp.dtb = ks->cr3;
-	if (s->have_kdbg) {
-		wp.pfn_database = s->kdbg.mm_pfn_database;
-		wp.ps_loaded_module_list = s->kdbg.ps_loaded_module_list;
-		wp.ps_active_process_head = s->kdbg.ps_active_process_head;
-		wp.kdbg = s->kdbg_addr;
+	if (s->tgt.have_kdbg) {
+		wp.pfn_database = s->tgt.kdbg.mm_pfn_database;
+		wp.ps_loaded_module_list = s->tgt.kdbg.ps_loaded_module_list;
+		wp.ps_active_process_head = s->tgt.kdbg.ps_active_process_head;
+		wp.kdbg = s->tgt.kdbg_addr;
 	}
 	if (!wp.ps_loaded_module_list)
-		wp.ps_loaded_module_list = s->version.ps_loaded_module_list;
+		wp.ps_loaded_module_list = s->tgt.version.ps_loaded_module_list;
 	dw_bugcheck(s, &wp);
 	wp.context = ctx;
 	wp.context_len = KD_AMD64_CONTEXT_SIZE;
@@ -565,25 +567,25 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 	wp.read_page = dw_read_page;
 	wp.progress = dw_progress;
 	wp.ctx = &w;
-	if (!s->have_kdbg)
+	if (!s->tgt.have_kdbg)
 		kd_out(s, "WARNING: no KDDEBUGGER_DATA64: the dump will lack "
 			  "the module and processor lists\n");
 	nctx = dw_prcb_contexts(s, &w);
 	/* kd_context() may have switched buffers: take the current one. */
-	rc = kd_context(s, s->cpu, &ctx);
+	rc = kd_context(s, s->tgt.cpu, &ctx);
 	if (rc < 0 || !ctx) {
 		rc = kd_fail(s, KD_ERROR,
 			     "Unable to read the registers of "
 			     "processor %u",
-			     s->cpu);
+			     s->tgt.cpu);
 		goto out;
 	}
 	wp.context = ctx;
-	if (nctx < s->ncpus && s->ncpus > 1)
+	if (nctx < s->tgt.ncpus && s->tgt.ncpus > 1)
 		kd_out(s,
 		       "WARNING: %u of %u processor contexts could be put "
 		       "in their KPRCB\n",
-		       nctx, s->ncpus);
+		       nctx, s->tgt.ncpus);
 	w.pf = kd_malloc((size_t)DW_PREFETCH_PAGES * DW_PAGE);
 	w.pf_ok = kd_malloc(DW_PREFETCH_PAGES);
 	if (!w.pf || !w.pf_ok) {

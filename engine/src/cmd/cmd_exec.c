@@ -17,11 +17,11 @@ void kd_exec_pull_temps(struct kd_session *s)
 {
 	unsigned i;
 
-	for (i = 0; i < s->ntemps; i++) {
-		struct kd_temp_bp *t = &s->temps[i];
+	for (i = 0; i < s->exec.ntemps; i++) {
+		struct kd_temp_bp *t = &s->exec.temps[i];
 
 		if (t->inserted && s->target->ops->remove_bp)
-			(void)s->target->ops->remove_bp(s->target, s->cpu,
+			(void)s->target->ops->remove_bp(s->target, s->tgt.cpu,
 							t->handle);
 		t->inserted = false;
 	}
@@ -33,8 +33,8 @@ bool kd_exec_temp_hit(struct kd_session *s, const struct kd_event *ev)
 
 	if (ev->kind != KD_EV_EXCEPTION || ev->code != KD_STATUS_BREAKPOINT)
 		return false;
-	for (i = 0; i < s->ntemps; i++)
-		if (s->temps[i].addr == ev->pc)
+	for (i = 0; i < s->exec.ntemps; i++)
+		if (s->exec.temps[i].addr == ev->pc)
 			return true;
 	return false;
 }
@@ -44,8 +44,8 @@ bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev)
 	uint64_t rsp = 0;
 	unsigned i;
 
-	for (i = 0; i < s->ntemps; i++) {
-		const struct kd_temp_bp *t = &s->temps[i];
+	for (i = 0; i < s->exec.ntemps; i++) {
+		const struct kd_temp_bp *t = &s->exec.temps[i];
 
 		if (t->addr != ev->pc)
 			continue;
@@ -55,8 +55,8 @@ bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev)
 		    rsp <= t->min_sp)
 			return true; /* a deeper frame: keep going */
 	}
-	s->ntemps = 0;
-	if (!s->stepping)
+	s->exec.ntemps = 0;
+	if (!s->exec.stepping)
 		kd_print_current_instruction(s);
 	return false;
 }
@@ -65,14 +65,14 @@ bool kd_exec_bp_commands(struct kd_session *s, const char *cmds)
 {
 	bool resume;
 
-	if (s->bp_cmd_depth >= 4)
+	if (s->exec.bp_cmd_depth >= 4)
 		return false;
-	s->bp_cmd_depth++;
-	s->resume_requested = false;
+	s->exec.bp_cmd_depth++;
+	s->exec.resume_requested = false;
 	(void)kd_session_execute(s, cmds);
-	resume = s->resume_requested;
-	s->resume_requested = false;
-	s->bp_cmd_depth--;
+	resume = s->exec.resume_requested;
+	s->exec.resume_requested = false;
+	s->exec.bp_cmd_depth--;
 	return resume;
 }
 
@@ -82,7 +82,7 @@ static bool kd_bp_at(struct kd_session *s, uint64_t pc)
 	unsigned i;
 
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		const struct kd_bp *b = &s->bps[i];
+		const struct kd_bp *b = &s->exec.bps[i];
 
 		if (!b->used || !b->enabled || b->deferred || b->addr != pc)
 			continue;
@@ -90,8 +90,8 @@ static bool kd_bp_at(struct kd_session *s, uint64_t pc)
 		    (b->kind == KD_BP_HW && b->hw_access == 'e'))
 			return true;
 	}
-	for (i = 0; i < s->ntemps; i++)
-		if (s->temps[i].addr == pc)
+	for (i = 0; i < s->exec.ntemps; i++)
+		if (s->exec.temps[i].addr == pc)
 			return true;
 	return false;
 }
@@ -103,7 +103,7 @@ static uint64_t kd_hw_dr7(struct kd_session *s)
 	unsigned i;
 
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		const struct kd_bp *b = &s->bps[i];
+		const struct kd_bp *b = &s->exec.bps[i];
 		uint64_t rw, len;
 
 		if (!b->used || !b->enabled || b->kind != KD_BP_HW)
@@ -130,7 +130,7 @@ static int kd_hw_load(struct kd_session *s, uint64_t dr7)
 	unsigned cpu, i;
 	int rc;
 
-	for (cpu = 0; cpu < s->ncpus; cpu++) {
+	for (cpu = 0; cpu < s->tgt.ncpus; cpu++) {
 		uint8_t *ctx;
 		uint64_t old = 0;
 
@@ -142,7 +142,7 @@ static int kd_hw_load(struct kd_session *s, uint64_t dr7)
 		if (old == dr7 && dr7 == 0)
 			continue;
 		for (i = 0; i < KD_MAX_BPS; i++) {
-			const struct kd_bp *b = &s->bps[i];
+			const struct kd_bp *b = &s->exec.bps[i];
 
 			if (b->used && b->enabled && b->kind == KD_BP_HW)
 				(void)kd_amd64_context_set(
@@ -151,14 +151,14 @@ static int kd_hw_load(struct kd_session *s, uint64_t dr7)
 		}
 		(void)kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE,
 					   KD_AMD64_DR7, dr7);
-		s->cpus[cpu].dirty = true;
+		s->tgt.cpus[cpu].dirty = true;
 	}
 	return KD_OK;
 }
 
 static void kd_mark_running(struct kd_session *s)
 {
-	s->running = true;
+	s->tgt.running = true;
 	kd_cache_invalidate(s);
 	kd_cpus_invalidate(s);
 }
@@ -175,7 +175,7 @@ static int kd_step_raw(struct kd_session *s, struct kd_event *ev)
 	rc = kd_cpus_flush(s);
 	if (rc < 0)
 		return rc;
-	rc = s->target->ops->resume(s->target, s->cpu, &how);
+	rc = s->target->ops->resume(s->target, s->tgt.cpu, &how);
 	if (rc < 0)
 		return rc;
 	kd_mark_running(s);
@@ -189,7 +189,7 @@ static int kd_step_raw(struct kd_session *s, struct kd_event *ev)
 				       kd_error_message(rc));
 		if (ev->kind == KD_EV_EXCEPTION)
 			return KD_OK;
-		s->modules_valid = false;
+		s->sym.modules_valid = false;
 		how.trace = ev->kind == KD_EV_EXCEPTION;
 		rc = s->target->ops->resume(s->target, ev->cpu, &how);
 		if (rc < 0)
@@ -211,32 +211,33 @@ int kd_exec_continue(struct kd_session *s)
 			       kd_error_message(rc));
 	if (kd_bp_at(s, pc)) {
 		struct kd_event ev;
-		bool saved = s->stepping;
+		bool saved = s->exec.stepping;
 
 		rc = kd_step_raw(s, &ev);
 		if (rc < 0)
 			return rc;
 		if (ev.code != KD_STATUS_SINGLE_STEP) {
 			/* Something else happened in that instruction. */
-			s->stepping = false;
+			s->exec.stepping = false;
 			if (!kd_event_stop(s, &ev)) {
-				s->stepping = saved;
+				s->exec.stepping = saved;
 				return KD_OK;
 			}
-			s->stepping = saved;
+			s->exec.stepping = saved;
 		} else {
-			s->running = false;
-			s->last = ev;
-			s->cpu = ev.cpu < s->ncpus ? ev.cpu : s->cpu;
+			s->tgt.running = false;
+			s->tgt.last = ev;
+			s->tgt.cpu = ev.cpu < s->tgt.ncpus ? ev.cpu :
+							     s->tgt.cpu;
 		}
 	}
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		struct kd_bp *b = &s->bps[i];
+		struct kd_bp *b = &s->exec.bps[i];
 
 		if (!b->used || !b->enabled || b->deferred ||
 		    b->kind != KD_BP_SOFT || b->inserted)
 			continue;
-		rc = s->target->ops->insert_bp(s->target, s->cpu, b->addr,
+		rc = s->target->ops->insert_bp(s->target, s->tgt.cpu, b->addr,
 					       &b->handle);
 		if (rc < 0) {
 			kd_out(s,
@@ -248,10 +249,10 @@ int kd_exec_continue(struct kd_session *s)
 		}
 		b->inserted = true;
 	}
-	for (i = 0; i < s->ntemps; i++) {
-		struct kd_temp_bp *t = &s->temps[i];
+	for (i = 0; i < s->exec.ntemps; i++) {
+		struct kd_temp_bp *t = &s->exec.temps[i];
 
-		if (s->target->ops->insert_bp(s->target, s->cpu, t->addr,
+		if (s->target->ops->insert_bp(s->target, s->tgt.cpu, t->addr,
 					      &t->handle) == KD_OK)
 			t->inserted = true;
 	}
@@ -262,7 +263,7 @@ int kd_exec_continue(struct kd_session *s)
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot write the registers: %s",
 			       kd_error_message(rc));
-	rc = s->target->ops->resume(s->target, s->cpu, &how);
+	rc = s->target->ops->resume(s->target, s->tgt.cpu, &how);
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot resume the target: %s",
 			       kd_error_message(rc));
@@ -275,7 +276,7 @@ static int kd_go_and_wait(struct kd_session *s)
 {
 	int rc = kd_exec_continue(s);
 
-	if (rc < 0 || !s->running)
+	if (rc < 0 || !s->tgt.running)
 		return rc;
 	return kd_exec_wait(s);
 }
@@ -283,13 +284,13 @@ static int kd_go_and_wait(struct kd_session *s)
 static void kd_add_temp(struct kd_session *s, uint64_t addr, uint64_t min_sp,
 			unsigned cpu)
 {
-	if (s->ntemps >= KD_ARRAY_SIZE(s->temps))
+	if (s->exec.ntemps >= KD_ARRAY_SIZE(s->exec.temps))
 		return;
-	s->temps[s->ntemps].addr = addr;
-	s->temps[s->ntemps].min_sp = min_sp;
-	s->temps[s->ntemps].cpu = cpu;
-	s->temps[s->ntemps].inserted = false;
-	s->ntemps++;
+	s->exec.temps[s->exec.ntemps].addr = addr;
+	s->exec.temps[s->exec.ntemps].min_sp = min_sp;
+	s->exec.temps[s->exec.ntemps].cpu = cpu;
+	s->exec.temps[s->exec.ntemps].inserted = false;
+	s->exec.ntemps++;
 }
 
 static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
@@ -299,12 +300,12 @@ static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 
 	if (kd_target_require_run(s, "resume") < 0)
 		return KD_ENOTSUP;
-	if (s->bp_cmd_depth > 0) {
+	if (s->exec.bp_cmd_depth > 0) {
 		/* Inside breakpoint commands: resume when they are done. */
-		s->resume_requested = true;
+		s->exec.resume_requested = true;
 		return KD_OK;
 	}
-	s->ntemps = 0;
+	s->exec.ntemps = 0;
 	if (*p == '=') {
 		uint64_t start;
 
@@ -321,7 +322,7 @@ static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 	while (*p) {
 		uint64_t addr;
 
-		if (s->ntemps >= 10)
+		if (s->exec.ntemps >= 10)
 			return kd_fail(s, KD_EINVAL,
 				       "Too many break addresses: 10 at most");
 		rc = kd_expr_arg(s, c->line, &p, &addr);
@@ -352,10 +353,10 @@ static int kd_trace_one(struct kd_session *s, bool *plain)
 	*plain = false;
 	if (rc < 0)
 		return rc;
-	if (ev.code == KD_STATUS_SINGLE_STEP && ev.cpu == s->cpu) {
-		s->stepping = true;
+	if (ev.code == KD_STATUS_SINGLE_STEP && ev.cpu == s->tgt.cpu) {
+		s->exec.stepping = true;
 		(void)kd_event_stop(s, &ev);
-		s->stepping = false;
+		s->exec.stepping = false;
 		*plain = true;
 		return KD_OK;
 	}
@@ -380,13 +381,13 @@ static int kd_step_over_one(struct kd_session *s, bool *plain)
 	if (kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) < 0 ||
 	    !is_call)
 		return kd_trace_one(s, plain);
-	s->ntemps = 0;
-	kd_add_temp(s, pc + len, rsp - 1, s->cpu);
-	s->stepping = true;
+	s->exec.ntemps = 0;
+	kd_add_temp(s, pc + len, rsp - 1, s->tgt.cpu);
+	s->exec.stepping = true;
 	rc = kd_go_and_wait(s);
-	s->stepping = false;
-	*plain = rc == KD_OK && s->last.pc == pc + len;
-	s->ntemps = 0;
+	s->exec.stepping = false;
+	*plain = rc == KD_OK && s->tgt.last.pc == pc + len;
+	s->exec.ntemps = 0;
 	return rc;
 }
 
@@ -440,7 +441,7 @@ static int kd_cmd_step(struct kd_session *s, struct kd_cmdctx *c)
 			    kd_trace_one(s, &plain);
 		if (rc < 0)
 			return rc;
-		if (!plain || s->running)
+		if (!plain || s->tgt.running)
 			return KD_OK; /* something else stopped us */
 		if (s->interrupt)
 			break;
@@ -478,7 +479,7 @@ static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
 					kd_trace_one(s, &plain);
 		if (rc < 0)
 			return rc;
-		if (!plain || s->running)
+		if (!plain || s->tgt.running)
 			return KD_OK;
 		if (s->interrupt)
 			return kd_step_report(s, true);
@@ -496,18 +497,18 @@ static int kd_cmd_gu(struct kd_session *s, struct kd_cmdctx *c)
 	(void)c;
 	if (kd_target_require_run(s, "resume") < 0)
 		return KD_ENOTSUP;
-	rc = kd_stack_walk(s, s->cpu, f, 2, &n);
+	rc = kd_stack_walk(s, s->tgt.cpu, f, 2, &n);
 	if (rc < 0 || n < 1 || !f[0].ret)
 		return kd_fail(s, rc < 0 ? rc : KD_ENOTFOUND,
 			       "Cannot find the return address of this "
 			       "frame");
-	s->ntemps = 0;
-	kd_add_temp(s, f[0].ret, f[0].sp, s->cpu);
-	s->stepping = true;
+	s->exec.ntemps = 0;
+	kd_add_temp(s, f[0].ret, f[0].sp, s->tgt.cpu);
+	s->exec.stepping = true;
 	rc = kd_go_and_wait(s);
-	s->stepping = false;
-	s->ntemps = 0;
-	if (rc < 0 || s->running || s->last.pc != f[0].ret)
+	s->exec.stepping = false;
+	s->exec.ntemps = 0;
+	if (rc < 0 || s->tgt.running || s->tgt.last.pc != f[0].ret)
 		return rc;
 	return kd_step_report(s, true);
 }
@@ -517,12 +518,12 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
 	struct kd_event ev;
 	int rc;
 
-	if (cpu >= s->ncpus)
+	if (cpu >= s->tgt.ncpus)
 		return kd_fail(s, KD_EINVAL,
 			       "Processor %u does not exist: "
 			       "the target has %u",
-			       cpu, s->ncpus);
-	if (cpu == s->cpu)
+			       cpu, s->tgt.ncpus);
+	if (cpu == s->tgt.cpu)
 		return KD_OK;
 	if (!s->target->ops->switch_cpu)
 		return kd_fail(s, KD_ENOTSUP,
@@ -543,9 +544,9 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
 		if (ev.kind == KD_EV_EXCEPTION)
 			break;
 	}
-	s->running = false;
-	s->last = ev;
-	s->cpu = ev.cpu < s->ncpus ? ev.cpu : s->cpu;
+	s->tgt.running = false;
+	s->tgt.last = ev;
+	s->tgt.cpu = ev.cpu < s->tgt.ncpus ? ev.cpu : s->tgt.cpu;
 	return KD_OK;
 }
 

@@ -247,7 +247,7 @@ static int cmd_radix(struct kd_session *s, struct kd_cmdctx *c)
 	unsigned base = 0;
 
 	if (*p == '\0') {
-		kd_out(s, "base is %u\n", s->radix ? s->radix : 16);
+		kd_out(s, "base is %u\n", s->expr.radix ? s->expr.radix : 16);
 		return KD_OK;
 	}
 	/* The new base is always read in decimal. */
@@ -257,7 +257,7 @@ static int cmd_radix(struct kd_session *s, struct kd_cmdctx *c)
 		p++;
 	if (*p != '\0' || (base != 8 && base != 10 && base != 16))
 		return kd_syntax_error(s, c->line, (size_t)(c->args - c->line));
-	s->radix = base;
+	s->expr.radix = base;
 	return KD_OK;
 }
 

@@ -35,7 +35,7 @@ static int kd_cmd_endpsrv(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "KD connection server at %s ended\n", desc);
 	s->target->ops->close(s->target);
 	s->target = NULL;
-	s->running = false;
+	s->tgt.running = false;
 	kd_session_reset_target_state(s);
 	kd_out(s, "The session is dormant; no target is attached\n");
 	return KD_OK;

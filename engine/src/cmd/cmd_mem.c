@@ -52,7 +52,7 @@ static void kd_fetch(struct kd_session *s, bool phys, uint64_t addr,
 
 		/* A failed request is no unreadable memory: stop, the
 		 * command reports it (kd_target_failed). */
-		if (s->interrupt || s->target_err)
+		if (s->interrupt || s->cmd.target_err)
 			break;
 		if (phys)
 			rc = kd_read_physical(s, a, buf + off, want, &done);
@@ -272,7 +272,7 @@ static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
 		size_t nb = (size_t)n * f->size;
 
 		kd_fetch(s, phys, addr, buf, ok, nb);
-		if (s->target_err)
+		if (s->cmd.target_err)
 			break; /* never `??` for bytes the target did not refuse */
 		if (f->sym)
 			kd_print_sym_line(s, f, addr, buf, ok);
@@ -307,7 +307,7 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
 		if (max - shown < n)
 			n = (unsigned)(max - shown);
 		kd_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
-		if (s->target_err)
+		if (s->cmd.target_err)
 			break;
 		p = kd_put(p, line + sizeof(line), "%s  ",
 			   kd_fmt_ptr(s, a, lineaddr));
@@ -446,7 +446,7 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	if (strcmp(form, "d") == 0)
-		form = s->last_dcmd[0] ? s->last_dcmd : "db";
+		form = s->mem.last_dcmd[0] ? s->mem.last_dcmd : "db";
 	if (!kd_dform(s, form, &f, &defcount))
 		return kd_syntax_error(s, c->line, 0);
 	rc = kd_display_opts(s, c, &p, &cols, &phys);
@@ -464,8 +464,8 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 	if (*p != '\0')
 		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
 	if (!have_addr) {
-		if (s->have_next_d) {
-			addr = s->next_d;
+		if (s->mem.have_next_d) {
+			addr = s->mem.next_d;
 		} else {
 			rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
 			if (rc < 0)
@@ -478,13 +478,13 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 		count = defcount;
 	if (count > kd_max_bytes(s, false) / (f.size ? f.size : 1))
 		return kd_range_error(s, c->line, 0);
-	snprintf(s->last_dcmd, sizeof(s->last_dcmd), "%s", form);
+	snprintf(s->mem.last_dcmd, sizeof(s->mem.last_dcmd), "%s", form);
 	if (f.kind == 'a' || f.kind == 'u')
-		s->next_d = kd_display_string(s, phys, f.kind == 'u', addr,
-					      count);
+		s->mem.next_d = kd_display_string(s, phys, f.kind == 'u', addr,
+						  count);
 	else
-		s->next_d = kd_display(s, &f, phys, addr, count);
-	s->have_next_d = true;
+		s->mem.next_d = kd_display(s, &f, phys, addr, count);
+	s->mem.have_next_d = true;
 	return KD_OK;
 }
 
@@ -493,7 +493,7 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *p = c->args;
 	struct kd_dfmt f;
-	uint64_t addr = s->next_phys, count, defcount = 0;
+	uint64_t addr = s->mem.next_phys, count, defcount = 0;
 	bool have_addr = false;
 	int rc;
 
@@ -523,12 +523,12 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	if (!have_addr)
-		addr = s->next_phys;
+		addr = s->mem.next_phys;
 	if (count == 0)
 		count = defcount;
 	if (count > kd_max_bytes(s, false) / f.size)
 		return kd_range_error(s, c->line, 0);
-	s->next_phys = kd_display(s, &f, true, addr, count);
+	s->mem.next_phys = kd_display(s, &f, true, addr, count);
 	return KD_OK;
 }
 
@@ -616,7 +616,7 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 {
 	unsigned steps;
 
-	if (!s->in_fn)
+	if (!s->out.in_fn)
 		return kd_fail(s, KD_ENOTSUP, "No input available for '%s'",
 			       line);
 	for (steps = 0; steps < 65536 && !s->interrupt; steps++) {
@@ -636,7 +636,7 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 		kd_fmt_unit(val, val + sizeof(val), size, true,
 			    kd_get_unit(b, size));
 		kd_out(s, "%s %s\n", kd_fmt_ptr(s, a, addr), val);
-		rc = s->in_fn(s->in_ctx, "Input> ", in, sizeof(in));
+		rc = s->out.in_fn(s->out.in_ctx, "Input> ", in, sizeof(in));
 		if (rc < 0 || in[0] == '\0')
 			break;
 		rc = kd_enter_values(s, in, in, phys, size, &addr);
@@ -898,7 +898,7 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		kd_free(ok);
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
 	}
-	for (off = 0; off < total && !s->interrupt && !s->target_err;
+	for (off = 0; off < total && !s->interrupt && !s->cmd.target_err;
 	     off += KD_SEARCH_CHUNK) {
 		uint64_t span = total - off;
 		size_t win, pos, scan;
@@ -1099,7 +1099,7 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 static int kd_current_dirbase(struct kd_session *s, uint64_t *dirbase)
 {
 	struct kd_amd64_kspecial *ks = NULL;
-	int rc = kd_kspecial(s, s->cpu, &ks);
+	int rc = kd_kspecial(s, s->tgt.cpu, &ks);
 
 	if (rc < 0)
 		return kd_fail(s, rc,

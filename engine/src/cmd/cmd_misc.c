@@ -150,13 +150,13 @@ static int kd_run_nested(struct kd_session *s, const char *text)
 
 	if (s->interrupt)
 		return KD_ETIMEOUT;
-	if (s->ctl_depth >= KD_CTL_MAX_DEPTH)
+	if (s->script.ctl_depth >= KD_CTL_MAX_DEPTH)
 		return kd_fail(s, KD_EOVERFLOW,
 			       "Command nesting is too deep (%d levels)",
 			       KD_CTL_MAX_DEPTH);
-	s->ctl_depth++;
+	s->script.ctl_depth++;
 	rc = kd_session_execute(s, text);
-	s->ctl_depth--;
+	s->script.ctl_depth--;
 	return rc;
 }
 
@@ -209,9 +209,9 @@ static int kd_cmd_cls(struct kd_session *s, struct kd_cmdctx *c)
 
 	(void)c;
 	/* The screen only: a log file keeps its text. */
-	if (s->out_fn)
-		s->out_fn(s->out_ctx, clear, sizeof(clear) - 1);
-	s->at_line_start = true;
+	if (s->out.out_fn)
+		s->out.out_fn(s->out.out_ctx, clear, sizeof(clear) - 1);
+	s->out.at_line_start = true;
 	return KD_OK;
 }
 
@@ -228,13 +228,13 @@ static int kd_cmd_comment(struct kd_session *s, struct kd_cmdctx *c)
 
 static void kd_log_close(struct kd_session *s, bool say)
 {
-	if (!s->log)
+	if (!s->out.log)
 		return;
 	if (say)
-		kd_out(s, "Closing open log file %s\n", s->log_path);
-	fclose(s->log);
-	s->log = NULL;
-	s->log_path[0] = '\0';
+		kd_out(s, "Closing open log file %s\n", s->out.log_path);
+	fclose(s->out.log);
+	s->out.log = NULL;
+	s->out.log_path[0] = '\0';
 }
 
 /*
@@ -266,7 +266,7 @@ static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 {
 	const char *p = kd_skip_blanks(c->args);
 	bool stamp = false;
-	char path[sizeof(s->log_path)];
+	char path[sizeof(s->out.log_path)];
 	char *name;
 	FILE *f;
 	int rc;
@@ -312,18 +312,18 @@ static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 	if (!f)
 		return kd_fail(s, KD_ERROR, "Unable to open log file '%s', %s",
 			       path, strerror(errno));
-	s->log = f;
-	memcpy(s->log_path, path, strlen(path) + 1);
+	s->out.log = f;
+	memcpy(s->out.log_path, path, strlen(path) + 1);
 	kd_out(s, "Opened log file '%s'\n", path);
 	return KD_OK;
 }
 
 void kd_session_log_command(struct kd_session *s, const char *line)
 {
-	if (!s->log)
+	if (!s->out.log)
 		return;
-	fprintf(s->log, "%s%s\n", kd_session_prompt(s), line);
-	fflush(s->log);
+	fprintf(s->out.log, "%s%s\n", kd_session_prompt(s), line);
+	fflush(s->out.log);
 }
 
 static int kd_cmd_logopen(struct kd_session *s, struct kd_cmdctx *c)
@@ -339,7 +339,7 @@ static int kd_cmd_logappend(struct kd_session *s, struct kd_cmdctx *c)
 static int kd_cmd_logclose(struct kd_session *s, struct kd_cmdctx *c)
 {
 	(void)c;
-	if (!s->log) {
+	if (!s->out.log) {
 		kd_out(s, "No log file open\n");
 		return KD_OK;
 	}
@@ -350,8 +350,8 @@ static int kd_cmd_logclose(struct kd_session *s, struct kd_cmdctx *c)
 static int kd_cmd_logfile(struct kd_session *s, struct kd_cmdctx *c)
 {
 	(void)c;
-	if (s->log)
-		kd_out(s, "Log '%s' open\n", s->log_path);
+	if (s->out.log)
+		kd_out(s, "Log '%s' open\n", s->out.log_path);
 	else
 		kd_out(s, "No log file open\n");
 	return KD_OK;
@@ -568,7 +568,7 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP,
 			       "Script files are disabled in this session");
-	if (s->script_depth >= KD_SCRIPT_MAX_DEPTH)
+	if (s->script.script_depth >= KD_SCRIPT_MAX_DEPTH)
 		return kd_fail(s, KD_EOVERFLOW,
 			       "Script files nest too deeply (%d levels)",
 			       KD_SCRIPT_MAX_DEPTH);
@@ -582,7 +582,7 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
 		if (!work)
 			return kd_fail(s, KD_ENOMEM, "Out of memory");
 	}
-	s->script_depth++;
+	s->script.script_depth++;
 	if (block) {
 		char *joined = kd_script_join(work);
 
@@ -610,7 +610,7 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
 				p++;
 		}
 	}
-	s->script_depth--;
+	s->script.script_depth--;
 	kd_free(work);
 	return first;
 }

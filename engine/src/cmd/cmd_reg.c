@@ -248,7 +248,7 @@ static int kd_regdef_get(struct kd_session *s, const struct kd_regdef *d,
 	int rc;
 
 	if (d->src == KD_RS_KS) {
-		rc = kd_kspecial(s, s->cpu, &ks);
+		rc = kd_kspecial(s, s->tgt.cpu, &ks);
 		if (rc < 0)
 			return rc;
 		s64 = kd_ks_slot(ks, d->reg, &s16);
@@ -427,7 +427,7 @@ static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
 				     "Register %s is read-only here", canon);
 			break;
 		}
-		rc = kd_arch_reg_get(s, s->cpu, name, n, &v, &bits);
+		rc = kd_arch_reg_get(s, s->tgt.cpu, name, n, &v, &bits);
 		if (rc < 0) {
 			rc = kd_fail(s, rc, "Unable to get register %s", canon);
 			break;
@@ -555,7 +555,8 @@ static int kd_cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
 
 	if (*p == '\0') {
 		kd_out(s, ".%3u  processor %u (current), %u processor%s\n",
-		       s->cpu, s->cpu, s->ncpus, s->ncpus == 1 ? "" : "s");
+		       s->tgt.cpu, s->tgt.cpu, s->tgt.ncpus,
+		       s->tgt.ncpus == 1 ? "" : "s");
 		return KD_OK;
 	}
 	while (isxdigit((unsigned char)p[digits]) && digits < 8) {
@@ -572,12 +573,12 @@ static int kd_cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
 	if (digits == 0 || p[digits] != 's' ||
 	    (p[digits + 1] != '\0' && p[digits + 1] != ' '))
 		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	if (n >= s->ncpus)
+	if (n >= s->tgt.ncpus)
 		return kd_fail(s, KD_EINVAL,
 			       "%lu is not a valid processor "
 			       "number",
 			       n);
-	if (n == s->cpu)
+	if (n == s->tgt.cpu)
 		return KD_OK;
 	return kd_exec_switch_cpu(s, (unsigned)n);
 }

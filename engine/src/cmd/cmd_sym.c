@@ -175,11 +175,11 @@ static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_modules_load(s);
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
-	list = kd_calloc(s->nmodules ? s->nmodules : 1, sizeof(*list));
+	list = kd_calloc(s->sym.nmodules ? s->sym.nmodules : 1, sizeof(*list));
 	if (!list)
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
-	for (i = 0; i < s->nmodules; i++) {
-		struct kd_module *m = &s->modules[i];
+	for (i = 0; i < s->sym.nmodules; i++) {
+		struct kd_module *m = &s->sym.modules[i];
 
 		if (o.pattern && !kd_wildcard_match(o.pattern, m->name))
 			continue;
@@ -295,8 +295,8 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_modules_load(s);
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
-	for (i = 0; i < s->nmodules; i++) {
-		struct kd_module *m = &s->modules[i];
+	for (i = 0; i < s->sym.nmodules; i++) {
+		struct kd_module *m = &s->sym.modules[i];
 		struct kd_modsyms *ms;
 
 		if (!kd_wildcard_match(modpat, m->name))
@@ -520,13 +520,13 @@ static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	(void)kd_reg_get(s, KD_AMD64_RIP, &rip);
 	if (!have_addr) {
-		if (s->next_u != 0 && s->next_u_rip == rip)
-			addr = s->next_u;
+		if (s->sym.next_u != 0 && s->sym.next_u_rip == rip)
+			addr = s->sym.next_u;
 		else
 			addr = rip;
 	}
-	s->next_u = kd_u_print(s, addr, count, have_end, end);
-	s->next_u_rip = rip;
+	s->sym.next_u = kd_u_print(s, addr, count, have_end, end);
+	s->sym.next_u_rip = rip;
 	return KD_OK;
 }
 
@@ -720,11 +720,11 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 	frames = kd_calloc((size_t)count, sizeof(*frames));
 	if (!frames)
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
-	rc = kd_stack_walk(s, s->cpu, frames, (size_t)count, &n);
+	rc = kd_stack_walk(s, s->tgt.cpu, frames, (size_t)count, &n);
 	if (rc < 0) {
 		kd_free(frames);
 		return kd_fail(s, rc, "Unable to get the stack of processor %u",
-			       s->cpu);
+			       s->tgt.cpu);
 	}
 	if (kd_arch_is_x86(s)) {
 		kd_stack_print_x86(s, frames, n, o.args, o.call_only);
@@ -810,10 +810,10 @@ static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_modules_load(s);
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
-	for (i = 0; i < s->nmodules; i++) {
-		(void)kd_module_syms(s, &s->modules[i]);
+	for (i = 0; i < s->sym.nmodules; i++) {
+		(void)kd_module_syms(s, &s->sym.modules[i]);
 		kd_out(s, ".");
-		if (i % 64 == 63 && i + 1 < s->nmodules)
+		if (i % 64 == 63 && i + 1 < s->sym.nmodules)
 			kd_out(s, "\n");
 	}
 	kd_out(s, "\n");

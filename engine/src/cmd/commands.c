@@ -200,20 +200,20 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	ctx.args = p + name_len;
 	while (*ctx.args == ' ' || *ctx.args == '\t')
 		ctx.args++;
-	saved_err = s->target_err;
-	s->target_err = 0;
-	s->cmd_depth++;
+	saved_err = s->cmd.target_err;
+	s->cmd.target_err = 0;
+	s->cmd.cmd_depth++;
 	rc = c->fn(s, &ctx);
-	s->cmd_depth--;
-	if (s->target_err) {
+	s->cmd.cmd_depth--;
+	if (s->cmd.target_err) {
 		/* Nothing the target did not say is shown as data: the
 		 * command stopped where the request failed; say why. */
-		rc = kd_fail(s, s->target_err, "%s",
-			     kd_request_error_text(s->target_err,
-						   s->target_err_msg, ebuf,
+		rc = kd_fail(s, s->cmd.target_err, "%s",
+			     kd_request_error_text(s->cmd.target_err,
+						   s->cmd.target_err_msg, ebuf,
 						   sizeof(ebuf)));
 	}
-	s->target_err = saved_err;
+	s->cmd.target_err = saved_err;
 	return rc;
 }
 

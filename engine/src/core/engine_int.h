@@ -167,107 +167,123 @@ struct kd_module {
 	void *syms;	/* symbols.c private: exports, .pdata */
 };
 
+/* A temporary breakpoint of g <addr>, p over a call, gu (cmd_exec.c). */
+struct kd_temp_bp {
+	uint64_t addr;
+	uint64_t min_sp;  /* stop only when rsp > min_sp (0: any) */
+	unsigned int cpu; /* stop only on this processor (~0u: any) */
+	uint32_t handle;
+	bool inserted;
+};
+
+/*
+ * The session, one sub-struct per area.  Each area's fields are written by
+ * the files named in its comment; others may read them.
+ */
 struct kd_session {
 	struct kd_session_opts opts;
-	kd_output_fn out_fn;
-	void *out_ctx;
-	kd_input_fn in_fn;
-	void *in_ctx;
-
 	struct kd_target *target; /* NULL when dormant */
-	char connstr[512];
-	bool running;
+	struct kd_memcache *cache;
 	bool quit;
 	unsigned long failures;
 	volatile sig_atomic_t interrupt;
-
-	/* What attach learned. */
-	struct kd_version version;
-	bool have_version;
-	struct kd_debugger_data kdbg;
-	uint64_t kdbg_addr;
-	bool have_kdbg;
-	uint64_t session_start; /* unix ms when attached */
-
-	unsigned int ncpus;
-	unsigned int cpu;     /* current processor */
-	struct kd_cpu *cpus;  /* ncpus entries */
-	struct kd_event last; /* the stop we are at */
-
-	struct kd_memcache *cache;
-
-	struct kd_module *modules;
-	size_t nmodules;
-	bool modules_valid;
-
-	struct kd_bp bps[KD_MAX_BPS];
-
-	/* Output state owned by output.c */
-	FILE *log;
-	char log_path[512];
-	bool at_line_start;
-	char prompt[32];
-
 	/* No host files, shells or logs (fuzzing): commands that would
 	 * touch them fail with a message. */
 	bool sandbox;
 
-	/* --- cmd_mem.c / cmd_reg.c state (helper "mem" adds fields here) */
-	char last_dcmd[8];  /* last d* form, for a bare `d` */
-	uint64_t next_d;    /* where a bare d continues */
-	bool have_next_d;   /* a d* ran (else d starts at rip) */
-	uint64_t next_phys; /* where a bare !db/!dd... continues */
+	/* Output, input, log and prompt (core/output.c). */
+	struct kd_sess_out {
+		kd_output_fn out_fn;
+		void *out_ctx;
+		kd_input_fn in_fn;
+		void *in_ctx;
+		FILE *log;
+		char log_path[512];
+		bool at_line_start;
+		char prompt[32];
+	} out;
 
-	/* --- symbols / disasm / stack state (helper "sym" adds here) */
-	uint64_t next_u;     /* where a bare u continues */
-	uint64_t next_u_rip; /* rip when next_u was set */
-	void *disasm;	     /* capstone handle, kd_modules_free
-				     * closes it */
+	/* What attach learned about the target and where it stopped
+	 * (target/attach.c, target/dump_target.c, core/session.c). */
+	struct kd_sess_tgt {
+		char connstr[512];
+		bool running;
+		struct kd_version version;
+		bool have_version;
+		struct kd_debugger_data kdbg;
+		uint64_t kdbg_addr;
+		bool have_kdbg;
+		uint64_t session_start; /* unix ms when attached */
+		unsigned int ncpus;
+		unsigned int cpu;     /* current processor */
+		struct kd_cpu *cpus;  /* ncpus entries */
+		struct kd_event last; /* the stop we are at */
+		/* KD_DUMP_MACHINE_I386 / _ARM64 for such dumps; 0 (x64)
+		 * otherwise */
+		uint32_t machine;
+		struct kd_dump *dump; /* dump target's reader (it owns it) */
+		bool reattach;	      /* target restarted: re-read it all */
+		unsigned long prints_seen; /* DbgPrint messages received */
+	} tgt;
 
-	/* --- expr state (helper "expr" adds here) */
-	unsigned int radix;    /* `n`: 8, 10 or 16 (0 means 16) */
-	uint64_t pseudo_t[20]; /* $t0..$t19 */
+	/* Modules and disassembly (sym/modules.c, arch/disasm.c). */
+	struct kd_sess_sym {
+		struct kd_module *modules;
+		size_t nmodules;
+		bool modules_valid;
+		uint64_t next_u;     /* where a bare u continues */
+		uint64_t next_u_rip; /* rip when next_u was set */
+		/* capstone handle, kd_modules_free closes it */
+		void *disasm;
+	} sym;
 
-	/* --- cmd_misc.c / scripts state (helper "tool" adds here) */
-	int script_depth; /* $$< nesting */
-	int ctl_depth;	  /* .if / j / .block / script nesting */
+	/* Where bare d / !d continue (cmd/cmd_mem.c). */
+	struct kd_sess_mem {
+		char last_dcmd[8];  /* last d* form, for a bare `d` */
+		uint64_t next_d;    /* where a bare d continues */
+		bool have_next_d;   /* a d* ran (else d starts at rip) */
+		uint64_t next_phys; /* where a bare !db/!dd... continues */
+	} mem;
 
-	/* --- crash-dump target (helper "dumpread" adds here) */
-	struct kd_dump *dump; /* dump target's reader (it owns it) */
+	/* Expression state (expr/expr.c, cmd/cmd_expr.c). */
+	struct kd_sess_expr {
+		unsigned int radix;    /* `n`: 8, 10 or 16 (0 means 16) */
+		uint64_t pseudo_t[20]; /* $t0..$t19 */
+	} expr;
 
-	/* --- target machine (helper "archregs" adds here) */
-	uint32_t machine; /* KD_DUMP_MACHINE_I386 / _ARM64 for
-				      * such dumps; 0 (x64) otherwise */
+	/* Scripts and control flow (cmd/cmd_misc.c). */
+	struct kd_sess_script {
+		int script_depth; /* $$< nesting */
+		int ctl_depth;	  /* .if / j / .block / script nesting */
+	} script;
 
-	/* --- .dump writer (helper "dumpwrite" adds here) */
+	/* Execution and breakpoints (cmd/cmd_exec.c, cmd/cmd_bp.c). */
+	struct kd_sess_exec {
+		struct kd_bp bps[KD_MAX_BPS];
+		int bp_cmd_depth;	/* breakpoint command nesting */
+		bool resume_requested;	/* g/gc inside breakpoint commands */
+		bool stepping;		/* a step command owns the next stop */
+		bool breakin_requested; /* the next break is our break-in */
+		struct kd_temp_bp temps[12];
+		unsigned int ntemps;
+	} exec;
 
-	/* --- debugging server / clients / .remote (helper "dbgsrv") */
-	struct kd_srv *srv; /* server.c; NULL until .server */
-	bool remote_cmd;    /* running a client's line: `q` is
-				      * refused, also inside its scripts */
+	/* The debugging server and its clients (dbgserver/). */
+	struct kd_sess_dbgsrv {
+		struct kd_srv *srv; /* NULL until .server */
+		/* running a client's line: `q` is refused, also inside its
+		 * scripts */
+		bool remote_cmd;
+	} dbgsrv;
 
-	/* --- execution / breakpoints (lead) */
-	int bp_cmd_depth;	   /* breakpoint command nesting */
-	bool resume_requested;	   /* g/gc inside breakpoint commands */
-	bool stepping;		   /* a step command owns the next stop */
-	bool breakin_requested;	   /* the next break is our break-in */
-	bool reattach;		   /* target restarted: re-read it all */
-	unsigned long prints_seen; /* DbgPrint messages received */
-	struct kd_temp_bp {
-		uint64_t addr;
-		uint64_t min_sp;  /* stop only when rsp > min_sp (0: any) */
-		unsigned int cpu; /* stop only on this processor (~0u: any) */
-		uint32_t handle;
-		bool inserted;
-	} temps[12]; /* g addresses, p over calls, gu */
-	unsigned int ntemps;
-
-	/* --- loud failures: the first target request that failed (timed
-	 * out, link lost...) while a command ran.  The command prints it and
-	 * fails; the rest of its requests fail at once (session.c). */
-	unsigned int cmd_depth; /* commands running (nesting) */
-	int target_err;		/* 0, or the KD_E* of that failure */
-	char target_err_msg[256];
+	/* Loud failures: the first target request that failed (timed out,
+	 * link lost...) while a command ran.  The command prints it and
+	 * fails; the rest of its requests fail at once (core/session.c). */
+	struct kd_sess_cmd {
+		unsigned int cmd_depth; /* commands running (nesting) */
+		int target_err;		/* 0, or the KD_E* of that failure */
+		char target_err_msg[256];
+	} cmd;
 };
 
 /* ---- output (output.c) ---- */
@@ -336,7 +352,8 @@ int kd_kspecial(struct kd_session *s, unsigned cpu,
 /* The 64-bit pointer size of the target (8), and whether it is x64. */
 static inline bool kd_is_ptr64(const struct kd_session *s)
 {
-	return !s->have_version || (s->version.flags & KD_VERS_FLAG_PTR64) != 0;
+	return !s->tgt.have_version ||
+	       (s->tgt.version.flags & KD_VERS_FLAG_PTR64) != 0;
 }
 
 /* ---- x86 and ARM64 targets (arch.c) ---- */

@@ -145,7 +145,7 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
 		kd_memcache_clear(c);
 	c->stats.reads++;
 	c->stats.misses += pages;
-	rc = s->target->ops->read_virtual(s->target, s->cpu, page, c->run,
+	rc = s->target->ops->read_virtual(s->target, s->tgt.cpu, page, c->run,
 					  pages * KD_PAGE, &done);
 	if (rc < 0)
 		return rc;
@@ -184,8 +184,8 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
 	if (len >= KD_MEMCACHE_BYPASS || !c || s->target->ops->uncached) {
 		if (c)
 			c->stats.bypass++;
-		return s->target->ops->read_virtual(s->target, s->cpu, va, buf,
-						    len, done);
+		return s->target->ops->read_virtual(s->target, s->tgt.cpu, va,
+						    buf, len, done);
 	}
 	while (got < len) {
 		uint64_t addr = va + got;
@@ -239,6 +239,6 @@ int kd_write_virtual(struct kd_session *s, uint64_t va, const void *buf,
 		return kd_error_set(KD_ENOTSUP, KD_ERRCLASS_ENGINE,
 				    "target memory is not writable");
 	kd_cache_invalidate(s);
-	return s->target->ops->write_virtual(s->target, s->cpu, va, buf, len,
-					     done);
+	return s->target->ops->write_virtual(s->target, s->tgt.cpu, va, buf,
+					     len, done);
 }

@@ -13,13 +13,13 @@ void kd_out_raw(struct kd_session *s, const char *text, size_t len)
 {
 	if (len == 0)
 		return;
-	if (s->out_fn)
-		s->out_fn(s->out_ctx, text, len);
-	if (s->log) {
-		fwrite(text, 1, len, s->log);
-		fflush(s->log);
+	if (s->out.out_fn)
+		s->out.out_fn(s->out.out_ctx, text, len);
+	if (s->out.log) {
+		fwrite(text, 1, len, s->out.log);
+		fflush(s->out.log);
 	}
-	s->at_line_start = text[len - 1] == '\n';
+	s->out.at_line_start = text[len - 1] == '\n';
 }
 
 static void kd_vout(struct kd_session *s, const char *fmt, va_list ap)

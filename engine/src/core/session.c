@@ -51,7 +51,7 @@ int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
 		kd_free(s);
 		return KD_ENOMEM;
 	}
-	s->at_line_start = true;
+	s->out.at_line_start = true;
 	*out = s;
 	return KD_OK;
 }
@@ -63,16 +63,16 @@ void kd_session_reset_target_state(struct kd_session *s)
 
 	kd_cache_invalidate(s);
 	kd_modules_free(s);
-	kd_free(s->cpus);
-	s->cpus = NULL;
-	s->ncpus = 0;
-	s->cpu = 0;
-	s->have_version = false;
-	s->have_kdbg = false;
-	s->running = false;
+	kd_free(s->tgt.cpus);
+	s->tgt.cpus = NULL;
+	s->tgt.ncpus = 0;
+	s->tgt.cpu = 0;
+	s->tgt.have_version = false;
+	s->tgt.have_kdbg = false;
+	s->tgt.running = false;
 	for (i = 0; i < KD_MAX_BPS; i++)
-		s->bps[i].inserted = false;
-	memset(&s->last, 0, sizeof(s->last));
+		s->exec.bps[i].inserted = false;
+	memset(&s->tgt.last, 0, sizeof(s->tgt.last));
 }
 
 void kd_session_free(struct kd_session *s)
@@ -88,25 +88,25 @@ void kd_session_free(struct kd_session *s)
 	s->target = NULL;
 	kd_session_reset_target_state(s);
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		kd_free(s->bps[i].expr);
-		kd_free(s->bps[i].command);
+		kd_free(s->exec.bps[i].expr);
+		kd_free(s->exec.bps[i].command);
 	}
-	if (s->log)
-		fclose(s->log);
+	if (s->out.log)
+		fclose(s->out.log);
 	kd_memcache_free(s->cache);
 	kd_free(s);
 }
 
 void kd_session_set_output(struct kd_session *s, kd_output_fn fn, void *ctx)
 {
-	s->out_fn = fn;
-	s->out_ctx = ctx;
+	s->out.out_fn = fn;
+	s->out.out_ctx = ctx;
 }
 
 void kd_session_set_input(struct kd_session *s, kd_input_fn fn, void *ctx)
 {
-	s->in_fn = fn;
-	s->in_ctx = ctx;
+	s->out.in_fn = fn;
+	s->out.in_ctx = ctx;
 }
 
 void kd_session_interrupt(struct kd_session *s)
@@ -116,7 +116,7 @@ void kd_session_interrupt(struct kd_session *s)
 
 bool kd_session_running(const struct kd_session *s)
 {
-	return s->running;
+	return s->tgt.running;
 }
 
 bool kd_session_quit_requested(const struct kd_session *s)
@@ -131,11 +131,12 @@ unsigned long kd_session_failures(const struct kd_session *s)
 
 const char *kd_session_prompt(struct kd_session *s)
 {
-	if (s->ncpus > 1)
-		snprintf(s->prompt, sizeof(s->prompt), "%u: kd> ", s->cpu);
+	if (s->tgt.ncpus > 1)
+		snprintf(s->out.prompt, sizeof(s->out.prompt), "%u: kd> ",
+			 s->tgt.cpu);
 	else
-		snprintf(s->prompt, sizeof(s->prompt), "kd> ");
-	return s->prompt;
+		snprintf(s->out.prompt, sizeof(s->out.prompt), "kd> ");
+	return s->out.prompt;
 }
 
 int kd_require_stopped(struct kd_session *s)
@@ -144,10 +145,10 @@ int kd_require_stopped(struct kd_session *s)
 		return kd_fail(s, KD_EINVAL,
 			       "No target: attach with -k or open a dump with "
 			       "-z first");
-	if (s->running)
+	if (s->tgt.running)
 		return kd_fail(s, KD_EBUSY,
 			       "Target is running: break in with Ctrl+C first");
-	if (!s->cpus || s->ncpus == 0)
+	if (!s->tgt.cpus || s->tgt.ncpus == 0)
 		return kd_fail(s, KD_EINVAL, "Target state is not available");
 	return KD_OK;
 }
@@ -159,9 +160,9 @@ int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx)
 	struct kd_cpu *c;
 	int rc;
 
-	if (!s->target || !s->cpus || cpu >= s->ncpus)
+	if (!s->target || !s->tgt.cpus || cpu >= s->tgt.ncpus)
 		return KD_EINVAL;
-	c = &s->cpus[cpu];
+	c = &s->tgt.cpus[cpu];
 	if (!c->valid) {
 		if (!s->target->ops->get_context)
 			return KD_ENOTSUP;
@@ -178,7 +179,7 @@ int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx)
 int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
 {
 	uint8_t *ctx;
-	int rc = kd_context(s, s->cpu, &ctx);
+	int rc = kd_context(s, s->tgt.cpu, &ctx);
 
 	if (rc < 0)
 		return rc;
@@ -188,7 +189,7 @@ int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
 int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
 {
 	uint8_t *ctx;
-	int rc = kd_context(s, s->cpu, &ctx);
+	int rc = kd_context(s, s->tgt.cpu, &ctx);
 
 	if (rc == KD_OK && !s->target->ops->set_context)
 		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
@@ -196,7 +197,7 @@ int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
 		return rc;
 	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
 	if (rc == KD_OK)
-		s->cpus[s->cpu].dirty = true;
+		s->tgt.cpus[s->tgt.cpu].dirty = true;
 	return rc;
 }
 
@@ -208,9 +209,9 @@ int kd_kspecial(struct kd_session *s, unsigned cpu,
 	size_t done = 0;
 	int rc;
 
-	if (!s->target || !s->cpus || cpu >= s->ncpus)
+	if (!s->target || !s->tgt.cpus || cpu >= s->tgt.ncpus)
 		return KD_EINVAL;
-	c = &s->cpus[cpu];
+	c = &s->tgt.cpus[cpu];
 	if (!c->ks_valid) {
 		if (!s->target->ops->read_control)
 			return KD_ENOTSUP;
@@ -234,8 +235,8 @@ int kd_cpus_flush(struct kd_session *s)
 	unsigned i;
 	int rc;
 
-	for (i = 0; i < s->ncpus; i++) {
-		struct kd_cpu *c = &s->cpus[i];
+	for (i = 0; i < s->tgt.ncpus; i++) {
+		struct kd_cpu *c = &s->tgt.cpus[i];
 
 		if (!c->dirty)
 			continue;
@@ -252,10 +253,10 @@ void kd_cpus_invalidate(struct kd_session *s)
 {
 	unsigned i;
 
-	for (i = 0; i < s->ncpus; i++) {
-		s->cpus[i].valid = false;
-		s->cpus[i].dirty = false;
-		s->cpus[i].ks_valid = false;
+	for (i = 0; i < s->tgt.ncpus; i++) {
+		s->tgt.cpus[i].valid = false;
+		s->tgt.cpus[i].dirty = false;
+		s->tgt.cpus[i].ks_valid = false;
 	}
 }
 
@@ -265,20 +266,20 @@ int kd_target_failed(struct kd_session *s, int rc)
 {
 	if (rc >= 0)
 		rc = KD_ERROR;
-	if (s->cmd_depth == 0 || s->target_err)
+	if (s->cmd.cmd_depth == 0 || s->cmd.target_err)
 		return rc; /* attach reports its own; the first one counts */
-	s->target_err = rc;
-	snprintf(s->target_err_msg, sizeof(s->target_err_msg), "%s",
+	s->cmd.target_err = rc;
+	snprintf(s->cmd.target_err_msg, sizeof(s->cmd.target_err_msg), "%s",
 		 kd_error_message(rc));
 	return rc;
 }
 
 int kd_target_failure(struct kd_session *s)
 {
-	if (!s->target_err)
+	if (!s->cmd.target_err)
 		return KD_OK;
-	return kd_error_set(s->target_err, KD_ERRCLASS_ENGINE, "%s",
-			    s->target_err_msg);
+	return kd_error_set(s->cmd.target_err, KD_ERRCLASS_ENGINE, "%s",
+			    s->cmd.target_err_msg);
 }
 
 /* ---- memory ---- */

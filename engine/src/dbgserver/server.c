@@ -306,9 +306,9 @@ static void srv_emitf(struct kd_srv *v, struct srv_client *except,
 	if ((size_t)n >= sizeof(buf))
 		n = (int)sizeof(buf) - 1;
 	/* The log gets what the console gets. */
-	if (v->s->log) {
-		fwrite(buf, 1, (size_t)n, v->s->log);
-		fflush(v->s->log);
+	if (v->s->out.log) {
+		fwrite(buf, 1, (size_t)n, v->s->out.log);
+		fflush(v->s->out.log);
 	}
 	srv_emit(v, except, buf, (size_t)n);
 }
@@ -977,8 +977,8 @@ static struct kd_srv *srv_get(struct kd_session *s)
 {
 	struct kd_srv *v;
 
-	if (s->srv)
-		return s->srv;
+	if (s->dbgsrv.srv)
+		return s->dbgsrv.srv;
 	v = kd_calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
@@ -996,11 +996,11 @@ static struct kd_srv *srv_get(struct kd_session *s)
 		snprintf(v->host, sizeof(v->host), "localhost");
 	v->host[sizeof(v->host) - 1] = '\0';
 	/* Install the fan-out around the session's output. */
-	v->local_fn = s->out_fn;
-	v->local_ctx = s->out_ctx;
-	s->out_fn = srv_fanout;
-	s->out_ctx = v;
-	s->srv = v;
+	v->local_fn = s->out.out_fn;
+	v->local_ctx = s->out.out_ctx;
+	s->out.out_fn = srv_fanout;
+	s->out.out_ctx = v;
+	s->dbgsrv.srv = v;
 	return v;
 }
 
@@ -1069,7 +1069,7 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 
 int kd_srv_cmd_servers(struct kd_session *s)
 {
-	struct kd_srv *v = s->srv;
+	struct kd_srv *v = s->dbgsrv.srv;
 	unsigned int i;
 
 	if (!v)
@@ -1092,7 +1092,7 @@ int kd_srv_cmd_servers(struct kd_session *s)
 
 int kd_srv_cmd_endsrv(struct kd_session *s, unsigned long id)
 {
-	struct kd_srv *v = s->srv;
+	struct kd_srv *v = s->dbgsrv.srv;
 	struct srv_listener *x;
 	bool ok;
 
@@ -1119,7 +1119,7 @@ int kd_srv_cmd_endsrv(struct kd_session *s, unsigned long id)
 
 int kd_srv_cmd_clients(struct kd_session *s)
 {
-	struct kd_srv *v = s->srv;
+	struct kd_srv *v = s->dbgsrv.srv;
 	char lines[KD_SRV_MAX_CLIENTS][320];
 	unsigned int i, n = 0;
 
@@ -1392,15 +1392,15 @@ static void srv_execute(struct kd_srv *v, const char *line)
 			return;
 		memcpy(one, p, len);
 		one[len] = '\0';
-		s->remote_cmd = true;
+		s->dbgsrv.remote_cmd = true;
 		(void)kd_cmd_run_one(s, one);
-		s->remote_cmd = false;
+		s->dbgsrv.remote_cmd = false;
 		kd_free(one);
 		if (s->interrupt)
 			break;
 		p = next;
 	}
-	while (s->running && !s->quit) {
+	while (s->tgt.running && !s->quit) {
 		int rc = kd_session_wait(s, -1);
 
 		if (rc != KD_OK && rc != KD_ETIMEOUT) {
@@ -1525,12 +1525,12 @@ int kd_session_remote_start(struct kd_session *s, const char *name)
 
 int kd_session_poll_fd(struct kd_session *s)
 {
-	return s->srv ? s->srv->ev[0] : -1;
+	return s->dbgsrv.srv ? s->dbgsrv.srv->ev[0] : -1;
 }
 
 int kd_session_service(struct kd_session *s, bool at_prompt)
 {
-	struct kd_srv *v = s->srv;
+	struct kd_srv *v = s->dbgsrv.srv;
 	struct srv_item *it;
 	int n = 0;
 
@@ -1555,7 +1555,7 @@ int kd_session_service(struct kd_session *s, bool at_prompt)
 
 void kd_session_echo_local(struct kd_session *s, const char *line)
 {
-	struct kd_srv *v = s->srv;
+	struct kd_srv *v = s->dbgsrv.srv;
 	char shown[KD_SRVMSG_MAX_LINE + 1];
 	const char *p;
 	unsigned int i;
@@ -1585,7 +1585,7 @@ void kd_session_echo_local(struct kd_session *s, const char *line)
 
 void kd_session_servers_close(struct kd_session *s, const char *reason)
 {
-	struct kd_srv *v = s->srv;
+	struct kd_srv *v = s->dbgsrv.srv;
 	struct srv_item *it;
 	uint64_t deadline;
 	unsigned int i;
@@ -1668,13 +1668,13 @@ void kd_session_servers_close(struct kd_session *s, const char *reason)
 	}
 	for (it = srv_pop(v); it; it = srv_pop(v))
 		kd_free(it);
-	s->out_fn = v->local_fn;
-	s->out_ctx = v->local_ctx;
+	s->out.out_fn = v->local_fn;
+	s->out.out_ctx = v->local_ctx;
 	close(v->ev[0]);
 	close(v->ev[1]);
 	pthread_cond_destroy(&v->hs_cv);
 	kd_loglimit_destroy(&v->refusals);
 	pthread_mutex_destroy(&v->lock);
 	kd_free(v);
-	s->srv = NULL;
+	s->dbgsrv.srv = NULL;
 }

@@ -234,7 +234,7 @@ static int parse_number(const char *w, size_t len, unsigned radix,
 
 static bool expr_target_ok(struct kd_session *s)
 {
-	return s->target != NULL && !s->running;
+	return s->target != NULL && !s->tgt.running;
 }
 
 static int expr_read(struct expr *e, uint64_t va, unsigned size, bool physical,
@@ -287,7 +287,7 @@ static int expr_control_addr(struct kd_session *s, uint64_t sel, uint64_t *v)
 
 	if (!expr_target_ok(s) || !s->target->ops->read_control)
 		return -1;
-	if (s->target->ops->read_control(s->target, s->cpu, sel, buf,
+	if (s->target->ops->read_control(s->target, s->tgt.cpu, sel, buf,
 					 sizeof(buf), &done) < 0 ||
 	    done != sizeof(buf))
 		return -1;
@@ -299,9 +299,9 @@ static int expr_thread(struct kd_session *s, uint64_t *v)
 {
 	if (expr_control_addr(s, 3, v) == 0 && *v != 0)
 		return 0;
-	if (expr_target_ok(s) && s->last.kind != KD_EV_NONE &&
-	    s->last.cpu == s->cpu && s->last.thread != 0) {
-		*v = s->last.thread;
+	if (expr_target_ok(s) && s->tgt.last.kind != KD_EV_NONE &&
+	    s->tgt.last.cpu == s->tgt.cpu && s->tgt.last.thread != 0) {
+		*v = s->tgt.last.thread;
 		return 0;
 	}
 	return -1;
@@ -352,7 +352,7 @@ static int pseudo_get(struct kd_session *s, const char *name, size_t len,
 
 	*known = true;
 	if (t >= 0) {
-		*v = s->pseudo_t[t];
+		*v = s->expr.pseudo_t[t];
 		return 0;
 	}
 	if (word_is(name, len, "$ptrsize")) {
@@ -409,8 +409,8 @@ static int pseudo_get(struct kd_session *s, const char *name, size_t len,
 
 		if (len == 5)
 			n = n * 10 + (unsigned)(name[4] - '0');
-		if (n < KD_MAX_BPS && s->bps[n].used) {
-			*v = s->bps[n].addr;
+		if (n < KD_MAX_BPS && s->exec.bps[n].used) {
+			*v = s->exec.bps[n].addr;
 			return 0;
 		}
 		return -1;
@@ -432,7 +432,7 @@ int kd_pseudo_reg_set(struct kd_session *s, const char *name, size_t len,
 	}
 	t = pseudo_t_index(name, len);
 	if (t >= 0) {
-		s->pseudo_t[t] = value;
+		s->expr.pseudo_t[t] = value;
 		return KD_OK;
 	}
 	if (len > 1 && name[0] == '$') {
@@ -485,8 +485,8 @@ static int expr_register(struct expr *e, const char *w, size_t len, uint64_t *v)
 	    strcmp(name, "gdtl") && strcmp(name, "idtl") &&
 	    strcmp(name, "tr") && strcmp(name, "ldtr"))
 		return -1;
-	if (!expr_target_ok(e->s) || kd_kspecial(e->s, e->s->cpu, &ks) < 0 ||
-	    !ks)
+	if (!expr_target_ok(e->s) ||
+	    kd_kspecial(e->s, e->s->tgt.cpu, &ks) < 0 || !ks)
 		return -2;
 	if (!strcmp(name, "cr0"))
 		*v = ks->cr0;
@@ -549,7 +549,7 @@ static int parse_word(struct expr *e, uint64_t *v)
 	size_t len = expr_word_len(w);
 	char name[EXPR_MAX_WORD];
 	bool has_bang = memchr(w, '!', len) != NULL;
-	unsigned radix = e->s->radix ? e->s->radix : 16;
+	unsigned radix = e->s->expr.radix ? e->s->expr.radix : 16;
 	int rc;
 
 	if (len == 0)

@@ -151,12 +151,12 @@ static void kd_modules_clear(struct kd_session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nmodules; i++)
-		kd_modsyms_free(&s->modules[i]);
-	kd_free(s->modules);
-	s->modules = NULL;
-	s->nmodules = 0;
-	s->modules_valid = false;
+	for (i = 0; i < s->sym.nmodules; i++)
+		kd_modsyms_free(&s->sym.modules[i]);
+	kd_free(s->sym.modules);
+	s->sym.modules = NULL;
+	s->sym.nmodules = 0;
+	s->sym.modules_valid = false;
 }
 
 void kd_modules_free(struct kd_session *s)
@@ -171,10 +171,10 @@ static uint64_t kd_module_list_head(struct kd_session *s)
 {
 	uint64_t head = 0;
 
-	if (s->have_kdbg && s->kdbg.ps_loaded_module_list)
-		head = s->kdbg.ps_loaded_module_list;
-	else if (s->have_version)
-		head = s->version.ps_loaded_module_list;
+	if (s->tgt.have_kdbg && s->tgt.kdbg.ps_loaded_module_list)
+		head = s->tgt.kdbg.ps_loaded_module_list;
+	else if (s->tgt.have_version)
+		head = s->tgt.version.ps_loaded_module_list;
 	if (!kd_is_ptr64(s))
 		head &= 0xffffffffu;
 	return head;
@@ -205,7 +205,7 @@ int kd_modules_load(struct kd_session *s)
 	size_t esize = ptr32 ? LDR32_READ_SIZE : LDR_READ_SIZE;
 	int rc;
 
-	if (s->modules_valid)
+	if (s->sym.modules_valid)
 		return KD_OK;
 	kd_modules_clear(s);
 	/* Triage dumps carry the driver list instead of the LDR list. */
@@ -225,7 +225,7 @@ int kd_modules_load(struct kd_session *s)
 		return KD_ENOTFOUND;
 	rc = kd_read_link(s, head, &link, ptr32);
 	if (rc != KD_OK)
-		return s->target_err ? kd_target_failure(s) : KD_EFAULT;
+		return s->cmd.target_err ? kd_target_failure(s) : KD_EFAULT;
 	while (link != head && link != 0 && steps < KD_MAX_MODULES) {
 		uint8_t e[LDR_READ_SIZE];
 		struct kd_module *m;
@@ -303,7 +303,7 @@ int kd_modules_load(struct kd_session *s)
 		n++;
 	}
 	kd_free(seen);
-	if (s->target_err) {
+	if (s->cmd.target_err) {
 		/* The walk was cut by a failed request, not by the list:
 		 * keep nothing, the next command reads it again. */
 		kd_free(mods);
@@ -313,9 +313,9 @@ sort:
 	if (n > 1)
 		qsort(mods, n, sizeof(*mods), kd_module_cmp_base);
 	kd_module_dedup(mods, n);
-	s->modules = mods;
-	s->nmodules = n;
-	s->modules_valid = true;
+	s->sym.modules = mods;
+	s->sym.nmodules = n;
+	s->sym.modules_valid = true;
 	return KD_OK;
 nomem:
 	kd_free(seen);
@@ -329,8 +329,8 @@ struct kd_module *kd_module_by_addr(struct kd_session *s, uint64_t addr)
 
 	if (kd_modules_load(s) != KD_OK)
 		return NULL;
-	for (i = 0; i < s->nmodules; i++) {
-		struct kd_module *m = &s->modules[i];
+	for (i = 0; i < s->sym.nmodules; i++) {
+		struct kd_module *m = &s->sym.modules[i];
 
 		if (addr >= m->base && addr - m->base < m->size)
 			return m;
@@ -344,9 +344,9 @@ struct kd_module *kd_module_by_name(struct kd_session *s, const char *name)
 
 	if (kd_modules_load(s) != KD_OK)
 		return NULL;
-	for (i = 0; i < s->nmodules; i++) {
-		if (strcasecmp(s->modules[i].name, name) == 0)
-			return &s->modules[i];
+	for (i = 0; i < s->sym.nmodules; i++) {
+		if (strcasecmp(s->sym.modules[i].name, name) == 0)
+			return &s->sym.modules[i];
 	}
 	return NULL;
 }

@@ -373,7 +373,7 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 		if (rc == KD_OK)
 			rc = prc;
 	}
-	if (rc == KD_ENOMEM || s->target_err) {
+	if (rc == KD_ENOMEM || s->cmd.target_err) {
 		/* Out of memory, or a request failed (not the image): keep
 		 * nothing, so the next command reads the symbols again. */
 		m->syms = ms;
@@ -533,12 +533,12 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr)
 			return KD_OK;
 		}
 	}
-	for (i = 0; i < s->nmodules; i++) {
-		if (&s->modules[i] == m)
+	for (i = 0; i < s->sym.nmodules; i++) {
+		if (&s->sym.modules[i] == m)
 			continue;
-		e = kd_export_by_name(s, &s->modules[i], name);
+		e = kd_export_by_name(s, &s->sym.modules[i], name);
 		if (e) {
-			*addr = s->modules[i].base + e->rva;
+			*addr = s->sym.modules[i].base + e->rva;
 			return KD_OK;
 		}
 	}

@@ -57,9 +57,10 @@ static void kd_build_lab(struct kd_session *s, char *buf, size_t cap)
 	size_t done = 0, i;
 
 	buf[0] = '\0';
-	if (!s->have_kdbg || !s->kdbg.nt_build_lab || cap < 2)
+	if (!s->tgt.have_kdbg || !s->tgt.kdbg.nt_build_lab || cap < 2)
 		return;
-	if (kd_read_virtual(s, s->kdbg.nt_build_lab, buf, cap - 1, &done) < 0)
+	if (kd_read_virtual(s, s->tgt.kdbg.nt_build_lab, buf, cap - 1, &done) <
+	    0)
 		done = 0;
 	buf[done] = '\0';
 	for (i = 0; i < done; i++) {
@@ -74,9 +75,9 @@ static void kd_build_lab(struct kd_session *s, char *buf, size_t cap)
 static void kd_print_version_block(struct kd_session *s)
 {
 	char a[18], b[18], lab[128], when[96];
-	unsigned build = s->version.minor_version;
-	bool free_build = (s->version.major_version >> 8) == 0x0F ||
-			  (s->version.major_version & 0xff) == 0x0F;
+	unsigned build = s->tgt.version.minor_version;
+	bool free_build = (s->tgt.version.major_version >> 8) == 0x0F ||
+			  (s->tgt.version.major_version & 0xff) == 0x0F;
 
 	if (kd_dump_of_target(s->target)) {
 		kd_dump_version_block(s);
@@ -84,15 +85,15 @@ static void kd_print_version_block(struct kd_session *s)
 	}
 	kd_out(s, "%s Kernel Version %u %s (%u procs) %s x64\n",
 	       kd_windows_name(build), build,
-	       (s->version.flags & KD_VERS_FLAG_MP) ? "MP" : "UP", s->ncpus,
-	       free_build ? "Free" : "Checked");
+	       (s->tgt.version.flags & KD_VERS_FLAG_MP) ? "MP" : "UP",
+	       s->tgt.ncpus, free_build ? "Free" : "Checked");
 	kd_build_lab(s, lab, sizeof(lab));
 	if (lab[0])
 		kd_out(s, "Built by: %s\n", lab);
 	kd_out(s, "Machine Name:\n");
 	kd_out(s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n",
-	       kd_fmt_addr(a, s->version.kern_base),
-	       kd_fmt_addr(b, s->version.ps_loaded_module_list));
+	       kd_fmt_addr(a, s->tgt.version.kern_base),
+	       kd_fmt_addr(b, s->tgt.version.ps_loaded_module_list));
 	kd_fmt_time(when, sizeof(when), kd_now_ms());
 	kd_out(s, "Debug session time: %s\n", when);
 	kd_out(s, "System Uptime: not available\n");
@@ -112,20 +113,21 @@ static void kd_load_kdbg(struct kd_session *s)
 	uint64_t flink = 0;
 	size_t done = 0;
 
-	s->have_kdbg = false;
-	if (!s->version.debugger_data_list)
+	s->tgt.have_kdbg = false;
+	if (!s->tgt.version.debugger_data_list)
 		return;
-	if (kd_read_u64(s, s->version.debugger_data_list, &flink) < 0 || !flink)
+	if (kd_read_u64(s, s->tgt.version.debugger_data_list, &flink) < 0 ||
+	    !flink)
 		return;
 	/* The block is shorter than the buffer on older builds and in
 	 * triage dumps (0x340-0x380 bytes): a short read is fine as long as
 	 * it holds what the block's own Size says. */
 	if (kd_read_virtual(s, flink, buf, sizeof(buf), &done) < 0 && done == 0)
 		return;
-	if (kd_debugger_data_decode(&s->kdbg, buf, done) < 0)
+	if (kd_debugger_data_decode(&s->tgt.kdbg, buf, done) < 0)
 		return;
-	s->kdbg_addr = flink;
-	s->have_kdbg = true;
+	s->tgt.kdbg_addr = flink;
+	s->tgt.have_kdbg = true;
 }
 
 #define KD_MAX_CPUS 256u /* processors kd keeps state for */
@@ -142,43 +144,43 @@ static int kd_attach_stopped(struct kd_session *s, const struct kd_event *ev)
 	char when[96];
 	int rc;
 
-	s->ncpus = kd_ncpus_used(ev->ncpus);
-	if (s->ncpus != ev->ncpus) {
+	s->tgt.ncpus = kd_ncpus_used(ev->ncpus);
+	if (s->tgt.ncpus != ev->ncpus) {
 		/* Windows runs at most 2048 logical processors; a count
 		 * past what kd keeps is a target bug, shown, not hidden. */
 		kd_out(s,
 		       "WARNING: the target reports %u processors; kd "
 		       "uses %u\n",
-		       ev->ncpus, s->ncpus);
+		       ev->ncpus, s->tgt.ncpus);
 	}
-	s->cpu = ev->cpu < s->ncpus ? ev->cpu : 0;
-	kd_free(s->cpus);
-	s->cpus = kd_calloc(s->ncpus, sizeof(*s->cpus));
-	if (!s->cpus)
+	s->tgt.cpu = ev->cpu < s->tgt.ncpus ? ev->cpu : 0;
+	kd_free(s->tgt.cpus);
+	s->tgt.cpus = kd_calloc(s->tgt.ncpus, sizeof(*s->tgt.cpus));
+	if (!s->tgt.cpus)
 		return KD_ENOMEM;
-	rc = kd_live_version(s->target, s->cpu, &s->version);
+	rc = kd_live_version(s->target, s->tgt.cpu, &s->tgt.version);
 	if (rc < 0)
 		return kd_fail(s, rc, "GetVersion failed: %s",
 			       kd_error_message(rc));
-	s->have_version = true;
+	s->tgt.have_version = true;
 	kd_load_kdbg(s);
 	kd_fmt_time(when, sizeof(when), kd_now_ms());
 	kd_out(s, "Connected to %s %u x64 target at (%s), ptr64 %s\n",
-	       kd_windows_name(s->version.minor_version),
-	       s->version.minor_version, when,
-	       (s->version.flags & KD_VERS_FLAG_PTR64) ? "TRUE" : "FALSE");
+	       kd_windows_name(s->tgt.version.minor_version),
+	       s->tgt.version.minor_version, when,
+	       (s->tgt.version.flags & KD_VERS_FLAG_PTR64) ? "TRUE" : "FALSE");
 	kd_out(s, "Kernel Debugger connection established.%s\n",
 	       s->opts.break_on_connect ? "  (Initial Breakpoint requested)" :
 					  "");
 	kd_print_version_block(s);
-	s->modules_valid = false;
+	s->sym.modules_valid = false;
 	if (kd_modules_load(s) < 0)
 		kd_out(s, "WARNING: the loaded module list could not be "
 			  "read\n");
-	if (!s->have_kdbg)
+	if (!s->tgt.have_kdbg)
 		kd_out(s, "WARNING: KDDEBUGGER_DATA64 not found: some "
 			  "commands will not work\n");
-	s->session_start = kd_now_ms();
+	s->tgt.session_start = kd_now_ms();
 	return KD_OK;
 }
 
@@ -236,12 +238,12 @@ static void kd_bps_pull(struct kd_session *s)
 	size_t i;
 
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		struct kd_bp *b = &s->bps[i];
+		struct kd_bp *b = &s->exec.bps[i];
 
 		if (b->kind == KD_BP_SOFT && b->inserted) {
 			if (s->target->ops->remove_bp)
 				(void)s->target->ops->remove_bp(
-					s->target, s->cpu, b->handle);
+					s->target, s->tgt.cpu, b->handle);
 			b->inserted = false;
 		}
 	}
@@ -254,7 +256,7 @@ static int kd_bp_for_event(struct kd_session *s, const struct kd_event *ev)
 	size_t i;
 
 	for (i = 0; i < KD_MAX_BPS; i++) {
-		struct kd_bp *b = &s->bps[i];
+		struct kd_bp *b = &s->exec.bps[i];
 
 		if (!b->used || !b->enabled || b->deferred)
 			continue;
@@ -272,10 +274,10 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 {
 	int id;
 
-	s->running = false;
-	s->last = *ev;
-	if (ev->cpu < s->ncpus)
-		s->cpu = ev->cpu;
+	s->tgt.running = false;
+	s->tgt.last = *ev;
+	if (ev->cpu < s->tgt.ncpus)
+		s->tgt.cpu = ev->cpu;
 	kd_cpus_invalidate(s);
 	kd_cache_invalidate(s);
 	kd_bps_pull(s);
@@ -285,7 +287,7 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 
 	id = kd_bp_for_event(s, ev);
 	if (id >= 0) {
-		struct kd_bp *b = &s->bps[id];
+		struct kd_bp *b = &s->exec.bps[id];
 
 		if (b->passes_left > 1) {
 			b->passes_left--;
@@ -303,17 +305,18 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 		}
 		return false;
 	}
-	if (s->stepping)
+	if (s->exec.stepping)
 		return false; /* the step command reports */
 	if (ev->kind == KD_EV_EXCEPTION) {
 		kd_out(s, "%s - code %08x (%s)\n", kd_exception_name(ev->code),
 		       ev->code,
 		       ev->first_chance ? "first chance" :
 					  "!!! second chance !!!");
-		if (ev->code == KD_STATUS_BREAKPOINT && s->breakin_requested)
+		if (ev->code == KD_STATUS_BREAKPOINT &&
+		    s->exec.breakin_requested)
 			kd_print_banner_box(s);
 	}
-	s->breakin_requested = false;
+	s->exec.breakin_requested = false;
 	kd_print_current_instruction(s);
 	return false;
 }
@@ -337,7 +340,7 @@ void kd_target_print(struct kd_session *s, const char *text, size_t len)
 		text += used;
 		len -= used;
 	}
-	s->prints_seen++;
+	s->tgt.prints_seen++;
 }
 
 int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
@@ -347,9 +350,9 @@ int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 
 	kd_text_escape(shown, sizeof(shown), prompt, strlen(prompt), NULL);
 	kd_out(s, "%s", shown);
-	if (!s->in_fn)
+	if (!s->out.in_fn)
 		return KD_ENOTSUP;
-	return s->in_fn(s->in_ctx, "", buf, cap);
+	return s->out.in_fn(s->out.in_ctx, "", buf, cap);
 }
 
 static void kd_print_shutdown(struct kd_session *s)
@@ -372,7 +375,7 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 				    UINT64_MAX :
 				    kd_mono_ms() + (uint64_t)timeout_ms;
 
-	while (s->running) {
+	while (s->tgt.running) {
 		struct kd_event ev;
 		uint64_t now = kd_mono_ms();
 		int left = -1;
@@ -386,7 +389,7 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 		rc = s->target->ops->wait(s->target, left, &ev);
 		if (kd_live_take_reconnected(s->target)) {
 			kd_print_shutdown(s);
-			s->reattach = true;
+			s->tgt.reattach = true;
 		}
 		if (rc == KD_ETIMEOUT)
 			continue;
@@ -394,13 +397,13 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 			return kd_fail(s, rc, "Lost the target: %s",
 				       kd_error_message(rc));
 		if (s->interrupt)
-			s->breakin_requested = true;
+			s->exec.breakin_requested = true;
 		s->interrupt = 0;
-		if (s->reattach || !s->cpus ||
-		    kd_ncpus_used(ev.ncpus) != s->ncpus) {
-			s->reattach = false;
+		if (s->tgt.reattach || !s->tgt.cpus ||
+		    kd_ncpus_used(ev.ncpus) != s->tgt.ncpus) {
+			s->tgt.reattach = false;
 			kd_session_reset_target_state(s);
-			s->running = true;
+			s->tgt.running = true;
 			rc = kd_attach_stopped(s, &ev);
 			if (rc < 0)
 				return rc;
@@ -408,7 +411,7 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 		if (ev.kind == KD_EV_LOAD || ev.kind == KD_EV_UNLOAD) {
 			struct kd_resume go = { KD_DBG_CONTINUE, false, 0 };
 
-			s->modules_valid = false;
+			s->sym.modules_valid = false;
 			rc = s->target->ops->resume(s->target, ev.cpu, &go);
 			if (rc < 0)
 				return rc;
@@ -480,7 +483,7 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 
 	if (s->target)
 		return kd_fail(s, KD_EBUSY, "A target is already attached");
-	snprintf(s->connstr, sizeof(s->connstr), "%s", connstr);
+	snprintf(s->tgt.connstr, sizeof(s->tgt.connstr), "%s", connstr);
 	if (net) {
 		kd_out(s, "Using NET for debugging\n");
 		kd_out(s, "Opened WinSock 2.0\n");
@@ -513,9 +516,9 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 			       "port %u\n",
 			       tp, hp);
 	}
-	s->running = true;
+	s->tgt.running = true;
 	if (s->opts.break_on_connect) {
-		s->breakin_requested = true;
+		s->exec.breakin_requested = true;
 		rc = s->target->ops->break_in(s->target);
 		if (rc < 0)
 			goto fail;
@@ -561,7 +564,7 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 		if (rc < 0)
 			goto fail;
 		if (s->interrupt)
-			s->breakin_requested = true;
+			s->exec.breakin_requested = true;
 		s->interrupt = 0;
 		break;
 	}
@@ -569,7 +572,7 @@ int kd_session_attach(struct kd_session *s, const char *connstr)
 	if (rc < 0)
 		goto fail_quiet;
 	if (ev.kind != KD_EV_EXCEPTION || kd_event_stop(s, &ev)) {
-		s->running = true;
+		s->tgt.running = true;
 		rc = kd_exec_continue(s);
 		if (rc < 0)
 			goto fail_quiet;
@@ -601,7 +604,7 @@ static int kd_cmd_quit(struct kd_session *s, struct kd_cmdctx *c)
 {
 	/* windbg-conventions §2.5: a remote client's `q` leaves the
 	 * session alone; `qq` ends the server. */
-	if (s->remote_cmd && strcmp(c->name, "q") == 0) {
+	if (s->dbgsrv.remote_cmd && strcmp(c->name, "q") == 0) {
 		kd_out(s, "Exit a remote ntsd/cdb client with Ctrl-b<enter>.\n"
 			  "Exit a remote windbg client with File.Exit "
 			  "(Alt-F4).\n"
@@ -620,23 +623,23 @@ static int kd_cmd_quit(struct kd_session *s, struct kd_cmdctx *c)
 static int kd_wait_reboot(struct kd_session *s)
 {
 	uint64_t t0 = kd_mono_ms();
-	unsigned long prints = s->prints_seen;
+	unsigned long prints = s->tgt.prints_seen;
 	struct kd_event ev;
 	int rc;
 
 	kd_print_shutdown(s);
-	s->running = true;
+	s->tgt.running = true;
 	while (kd_mono_ms() - t0 < (uint64_t)s->opts.attach_timeout_ms) {
 		rc = s->target->ops->wait(s->target, 100, &ev);
 		if (kd_live_take_reconnected(s->target) ||
-		    s->prints_seen != prints || rc == KD_OK)
+		    s->tgt.prints_seen != prints || rc == KD_OK)
 			break;
 		if (rc < 0 && rc != KD_ETIMEOUT)
 			return kd_fail(s, rc, "Lost the target: %s",
 				       kd_error_message(rc));
 	}
-	s->reattach = true;
-	s->breakin_requested = true;
+	s->tgt.reattach = true;
+	s->exec.breakin_requested = true;
 	rc = s->target->ops->break_in(s->target);
 	if (rc < 0)
 		return rc;
@@ -671,12 +674,12 @@ static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_cpus_flush(s);
 	if (rc == KD_OK)
 		rc = s->target->ops->crash(
-			s->target, s->cpu,
+			s->target, s->tgt.cpu,
 			KD_BUGCHECK_MANUALLY_INITIATED_CRASH);
 	if (rc < 0)
 		return kd_fail(s, rc, ".crash failed: %s",
 			       kd_error_message(rc));
-	s->running = true;
+	s->tgt.running = true;
 	kd_cache_invalidate(s);
 	kd_cpus_invalidate(s);
 	/* The bug check stops at DbgBreakPointWithStatus. */

@@ -153,11 +153,11 @@ static int kd_dt_prcb(struct kd_target *t, unsigned cpu, uint64_t *prcb)
 	uint8_t b[8] = { 0 };
 	unsigned psz = kd_dump_info(d)->ptr64 ? 8u : 4u;
 
-	if (!s->have_kdbg || !s->kdbg.ki_processor_block)
+	if (!s->tgt.have_kdbg || !s->tgt.kdbg.ki_processor_block)
 		return KD_ENOTFOUND;
 	if (kd_dump_read_virtual(
-		    d, s->kdbg.ki_processor_block + (uint64_t)psz * cpu, b, psz,
-		    NULL) != KD_OK)
+		    d, s->tgt.kdbg.ki_processor_block + (uint64_t)psz * cpu, b,
+		    psz, NULL) != KD_OK)
 		return KD_ENOTFOUND;
 	*prcb = psz == 8 ? kd_get_le64(b) : kd_get_le32(b);
 	return *prcb ? KD_OK : KD_ENOTFOUND;
@@ -178,12 +178,13 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
 
 		memset(&ks, 0, sizeof(ks));
 		/* The processor state saved in the KPRCB, if present. */
-		if (s->have_kdbg &&
-		    s->kdbg.offset_prcb_proc_state_special_reg &&
+		if (s->tgt.have_kdbg &&
+		    s->tgt.kdbg.offset_prcb_proc_state_special_reg &&
 		    kd_dt_prcb(t, cpu, &prcb) == KD_OK &&
 		    kd_dump_read_virtual(
 			    d,
-			    prcb + s->kdbg.offset_prcb_proc_state_special_reg,
+			    prcb + s->tgt.kdbg
+					    .offset_prcb_proc_state_special_reg,
 			    out, KD_AMD64_KSPECIAL_SIZE_OLD, NULL) == KD_OK)
 			(void)kd_amd64_kspecial_decode(
 				&ks, out, KD_AMD64_KSPECIAL_SIZE_OLD);
@@ -200,7 +201,8 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
 		else if (sel == 1)
 			v = prcb;
 		else if (kd_dump_read_virtual(
-				 d, prcb + s->kdbg.offset_prcb_current_thread,
+				 d,
+				 prcb + s->tgt.kdbg.offset_prcb_current_thread,
 				 out, 8, NULL) == KD_OK)
 			v = kd_get_le64(out);
 		else
@@ -237,7 +239,7 @@ static int kd_dt_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = KD_EV_EXCEPTION;
 	ev->cpu = dt->pending_cpu;
-	ev->ncpus = t->session->ncpus;
+	ev->ncpus = t->session->tgt.ncpus;
 	ev->code = KD_STATUS_BREAKPOINT;
 	ev->first_chance = true;
 	if (kd_dt_get_context(t, ev->cpu, ctx) == KD_OK)
@@ -387,22 +389,22 @@ static void kd_dump_fill_session(struct kd_session *s, struct kd_dump *d)
 	const uint8_t *kb = NULL;
 	size_t kl = kd_dump_kdbg_block(d, &kb);
 
-	memset(&s->version, 0, sizeof(s->version));
-	s->version.major_version = (uint16_t)(in->major << 8);
-	s->version.minor_version = (uint16_t)in->minor;
-	s->version.flags = KD_VERS_FLAG_DATA;
+	memset(&s->tgt.version, 0, sizeof(s->tgt.version));
+	s->tgt.version.major_version = (uint16_t)(in->major << 8);
+	s->tgt.version.minor_version = (uint16_t)in->minor;
+	s->tgt.version.flags = KD_VERS_FLAG_DATA;
 	if (in->ptr64)
-		s->version.flags |= KD_VERS_FLAG_PTR64;
+		s->tgt.version.flags |= KD_VERS_FLAG_PTR64;
 	if (in->ncpus > 1)
-		s->version.flags |= KD_VERS_FLAG_MP;
-	s->version.machine_type = (uint16_t)in->machine;
-	s->version.ps_loaded_module_list = in->ps_loaded_module_list;
-	s->have_version = true;
-	s->have_kdbg = false;
-	if (kl && kd_debugger_data_decode(&s->kdbg, kb, kl) == KD_OK) {
-		s->have_kdbg = true;
-		s->kdbg_addr = in->kdbg;
-		s->version.kern_base = s->kdbg.kern_base;
+		s->tgt.version.flags |= KD_VERS_FLAG_MP;
+	s->tgt.version.machine_type = (uint16_t)in->machine;
+	s->tgt.version.ps_loaded_module_list = in->ps_loaded_module_list;
+	s->tgt.have_version = true;
+	s->tgt.have_kdbg = false;
+	if (kl && kd_debugger_data_decode(&s->tgt.kdbg, kb, kl) == KD_OK) {
+		s->tgt.have_kdbg = true;
+		s->tgt.kdbg_addr = in->kdbg;
+		s->tgt.version.kern_base = s->tgt.kdbg.kern_base;
 	}
 }
 
@@ -461,8 +463,8 @@ void kd_dump_version_block(struct kd_session *s)
 	       in->major == 0xC ? "Checked" : "Free",
 	       kd_dump_machine_name(in->machine));
 	lab[0] = '\0';
-	if (s->have_kdbg && s->kdbg.nt_build_lab)
-		(void)kd_dump_read_virtual(d, s->kdbg.nt_build_lab, lab,
+	if (s->tgt.have_kdbg && s->tgt.kdbg.nt_build_lab)
+		(void)kd_dump_read_virtual(d, s->tgt.kdbg.nt_build_lab, lab,
 					   sizeof(lab) - 1, &done);
 	lab[done] = '\0';
 	for (i = 0; i < done && lab[i]; i++) {
@@ -474,7 +476,7 @@ void kd_dump_version_block(struct kd_session *s)
 		kd_out(s, "Built by: %s\n", lab);
 	kd_out(s, "Machine Name:\n");
 	kd_out(s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n",
-	       kd_fmt_ptr(s, a, s->version.kern_base),
+	       kd_fmt_ptr(s, a, s->tgt.version.kern_base),
 	       kd_fmt_ptr(s, b, in->ps_loaded_module_list));
 	kd_fmt_filetime(when, sizeof(when), in->system_time);
 	kd_out(s, "Debug session time: %s\n", when);
@@ -503,36 +505,36 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 	}
 	in = kd_dump_info(d);
 	kd_session_reset_target_state(s);
-	s->ncpus = in->ncpus;
-	s->cpus = kd_calloc(s->ncpus, sizeof(*s->cpus));
-	if (!s->cpus) {
+	s->tgt.ncpus = in->ncpus;
+	s->tgt.cpus = kd_calloc(s->tgt.ncpus, sizeof(*s->tgt.cpus));
+	if (!s->tgt.cpus) {
 		t->ops->close(t);
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
 	}
 	s->target = t;
-	s->dump = d;
-	snprintf(s->connstr, sizeof(s->connstr), "dump:%s", path);
+	s->tgt.dump = d;
+	snprintf(s->tgt.connstr, sizeof(s->tgt.connstr), "dump:%s", path);
 	kd_dump_fill_session(s, d);
-	s->machine = in->machine == KD_DUMP_MACHINE_I386 ||
-				     in->machine == KD_DUMP_MACHINE_ARM64 ?
-			     in->machine :
-			     0;
-	s->cpu = kd_dump_crash_cpu(d);
-	if (s->cpu >= s->ncpus)
-		s->cpu = 0;
+	s->tgt.machine = in->machine == KD_DUMP_MACHINE_I386 ||
+					 in->machine == KD_DUMP_MACHINE_ARM64 ?
+				 in->machine :
+				 0;
+	s->tgt.cpu = kd_dump_crash_cpu(d);
+	if (s->tgt.cpu >= s->tgt.ncpus)
+		s->tgt.cpu = 0;
 	kd_dump_banner(s, path, d);
-	s->modules_valid = false;
+	s->sym.modules_valid = false;
 	(void)kd_modules_load(s);
-	if (!s->have_kdbg)
+	if (!s->tgt.have_kdbg)
 		kd_out(s, "WARNING: KDDEBUGGER_DATA64 not found: some "
 			  "commands will not work\n");
-	s->session_start = kd_now_ms();
-	memset(&s->last, 0, sizeof(s->last));
-	s->last.kind = KD_EV_EXCEPTION;
-	s->last.cpu = s->cpu;
-	s->last.ncpus = s->ncpus;
-	s->last.code = in->bugcheck_code;
-	s->running = false;
+	s->tgt.session_start = kd_now_ms();
+	memset(&s->tgt.last, 0, sizeof(s->tgt.last));
+	s->tgt.last.kind = KD_EV_EXCEPTION;
+	s->tgt.last.cpu = s->tgt.cpu;
+	s->tgt.last.ncpus = s->tgt.ncpus;
+	s->tgt.last.code = in->bugcheck_code;
+	s->tgt.running = false;
 	if (in->bugcheck_code) {
 		char p[4][18];
 		unsigned i;

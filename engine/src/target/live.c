@@ -529,15 +529,15 @@ static int kd_live_write_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
 static int kd_live_read_physical(struct kd_target *t, uint64_t pa, void *buf,
 				 size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_READ_PHYSICAL_MEMORY, t->session->cpu, pa,
-			    buf, NULL, len, done);
+	return kd_live_xfer(t, KD_API_READ_PHYSICAL_MEMORY, t->session->tgt.cpu,
+			    pa, buf, NULL, len, done);
 }
 
 static int kd_live_write_physical(struct kd_target *t, uint64_t pa,
 				  const void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_PHYSICAL_MEMORY, t->session->cpu,
-			    pa, NULL, buf, len, done);
+	return kd_live_xfer(t, KD_API_WRITE_PHYSICAL_MEMORY,
+			    t->session->tgt.cpu, pa, NULL, buf, len, done);
 }
 
 static int kd_live_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
@@ -744,7 +744,7 @@ static int kd_live_reboot(struct kd_target *t)
 	struct kd_live *lt = kd_live_of(t);
 	struct kd_manipulate m;
 
-	kd_live_init_req(&m, KD_API_REBOOT, t->session->cpu);
+	kd_live_init_req(&m, KD_API_REBOOT, t->session->tgt.cpu);
 	lt->have_sc = false;
 	return kd_live_request(lt, &m, NULL, 0, NULL);
 }

@@ -82,12 +82,13 @@ static struct kd_session *af_session(struct arch_fake *f, uint32_t machine)
 	f->base = STACK_VA;
 	f->ctx_len = machine == KD_DUMP_MACHINE_I386 ? 0x2CC : 0x390;
 	s->target = &f->t;
-	s->ncpus = 1;
-	s->cpus = kd_calloc(1, sizeof(*s->cpus));
-	s->have_version = true;
-	s->version.flags = machine == KD_DUMP_MACHINE_I386 ? 0 :
-							     KD_VERS_FLAG_PTR64;
-	s->machine = machine;
+	s->tgt.ncpus = 1;
+	s->tgt.cpus = kd_calloc(1, sizeof(*s->tgt.cpus));
+	s->tgt.have_version = true;
+	s->tgt.version.flags = machine == KD_DUMP_MACHINE_I386 ?
+				       0 :
+				       KD_VERS_FLAG_PTR64;
+	s->tgt.machine = machine;
 	return s;
 }
 
@@ -295,11 +296,11 @@ static void test_x86_addr_columns(void **state)
 	kd_session_set_output(s, af_sink, o);
 	for (i = 0; i < 8; i++)
 		kd_put_le32(f->stack + 4 * i, 0x11111111u * (i + 1));
-	s->bps[0].used = true;
-	s->bps[0].enabled = true;
-	s->bps[0].addr = 0x80401000;
-	s->bps[0].passes = 1;
-	s->bps[0].passes_left = 1;
+	s->exec.bps[0].used = true;
+	s->exec.bps[0].enabled = true;
+	s->exec.bps[0].addr = 0x80401000;
+	s->exec.bps[0].passes = 1;
+	s->exec.bps[0].passes_left = 1;
 	assert_int_equal(kd_session_execute(s, "dd 80600000 L6"), KD_OK);
 	assert_int_equal(kd_session_execute(s, "dq 80600000 L1"), KD_OK);
 	assert_int_equal(kd_session_execute(s, "db 80600004 L4"), KD_OK);
@@ -313,7 +314,7 @@ static void test_x86_addr_columns(void **state)
 			    "                                      \"\"\"\"\n"
 			    "80603ff8  00000000 00000000 ???????? ????????\n"
 			    "  0 e  80401000     0001 (0001) \n");
-	s->bps[0].used = false;
+	s->exec.bps[0].used = false;
 	af_free(s);
 	free(f);
 	free(o);

@@ -305,8 +305,8 @@ static void test_script_recursion(void **state)
 	assert_true(run(f, text) < 0);
 	assert_non_null(strstr(f->out, "Script files nest too deeply (16"));
 	assert_int_equal(kd_session_failures(f->s), 1);
-	assert_int_equal(f->s->script_depth, 0);
-	assert_int_equal(f->s->ctl_depth, 0);
+	assert_int_equal(f->s->script.script_depth, 0);
+	assert_int_equal(f->s->script.ctl_depth, 0);
 }
 
 static void test_logs(void **state)
@@ -365,7 +365,7 @@ static void test_log_stamp(void **state)
 	assert_int_equal(name[4], '_');
 	assert_int_equal(name[9], '-');
 	assert_int_equal(name[15], '_');
-	assert_int_equal(access(f->s->log_path, F_OK), 0);
+	assert_int_equal(access(f->s->out.log_path, F_OK), 0);
 	assert_int_equal(run(f, ".logclose"), KD_OK);
 	assert_true(run(f, ".logopen /q x") < 0);
 }
@@ -378,7 +378,7 @@ static void test_sandbox(void **state)
 	f->s->sandbox = true;
 	snprintf(cmd, sizeof(cmd), ".logopen %s/s.log", f->dir);
 	assert_true(run(f, cmd) < 0);
-	assert_null(f->s->log);
+	assert_null(f->s->out.log);
 	assert_true(run(f, "$$<whatever") < 0);
 	assert_true(run(f, "$$>a<whatever 1 2") < 0);
 	assert_int_equal(kd_session_failures(f->s), 3);

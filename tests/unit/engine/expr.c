@@ -254,11 +254,11 @@ static int setup(void **state)
 	f->t.ops = &fake_ops;
 	f->t.session = s;
 	s->target = &f->t;
-	s->ncpus = 1;
-	s->cpus = kd_calloc(1, sizeof(*s->cpus));
-	assert_non_null(s->cpus);
-	s->have_version = true;
-	s->version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
+	s->tgt.ncpus = 1;
+	s->tgt.cpus = kd_calloc(1, sizeof(*s->tgt.cpus));
+	assert_non_null(s->tgt.cpus);
+	s->tgt.have_version = true;
+	s->tgt.version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
 	kd_session_set_output(s, sink, e);
 
 	set_reg(f, KD_AMD64_RAX, UINT64_C(0x1122334455667788));
@@ -598,11 +598,11 @@ static void test_expr__messages(void **state)
 			    "C++ expressions (?\?) are not supported; use ? "
 			    "with a MASM expression\n");
 	/* Multiprocessor prompt "1: kd> " moves the caret. */
-	e->s->ncpus = 2;
-	e->s->cpu = 0;
+	e->s->tgt.ncpus = 2;
+	e->s->tgt.cpu = 0;
 	assert_string_equal(run(e, "? )"),
 			    "         ^ Syntax error in '? )'\n");
-	e->s->ncpus = 1;
+	e->s->tgt.ncpus = 1;
 	/* A dormant session: registers fail cleanly. */
 	e->s->target = NULL;
 	assert_string_equal(run(e, "? rax"), "Bad register error at 'rax'\n");
@@ -823,9 +823,9 @@ static void test_expr__symbols(void **state)
 	m->size = e->f->image_size;
 	snprintf(m->name, sizeof(m->name), "nt");
 	snprintf(m->image, sizeof(m->image), "ntoskrnl.exe");
-	e->s->modules = m;
-	e->s->nmodules = 1;
-	e->s->modules_valid = true;
+	e->s->sym.modules = m;
+	e->s->sym.nmodules = 1;
+	e->s->sym.modules_valid = true;
 
 	rva = image_export(e->f, "KeWorkerStep");
 	assert_true(rva > 0);

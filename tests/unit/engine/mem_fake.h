@@ -185,10 +185,10 @@ static struct fake_env *fake_env_new(void)
 		abort();
 	e->f = f;
 	e->s->target = &f->t;
-	e->s->ncpus = 1;
-	e->s->cpus = kd_calloc(1, sizeof(*e->s->cpus));
-	e->s->have_version = true;
-	e->s->version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
+	e->s->tgt.ncpus = 1;
+	e->s->tgt.cpus = kd_calloc(1, sizeof(*e->s->tgt.cpus));
+	e->s->tgt.have_version = true;
+	e->s->tgt.version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
 	e->s->sandbox = true;
 	kd_session_set_output(e->s, fake_sink, &e->out);
 	return e;

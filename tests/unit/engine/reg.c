@@ -164,7 +164,7 @@ static void test_engine_reg__set(void **state)
 	assert_string_equal(fake_run(e, "r rax=5"), "");
 	assert_int_equal(e->rc, KD_OK);
 	assert_int_equal(ctx_get(e, KD_AMD64_RAX), 5);
-	assert_true(e->s->cpus[0].dirty);
+	assert_true(e->s->tgt.cpus[0].dirty);
 	assert_string_equal(fake_run(e, "r rax"), "rax=0000000000000005\n");
 	fake_run(e, "r @rcx = rax+1");
 	assert_int_equal(e->rc, KD_OK);
@@ -215,7 +215,7 @@ static void test_engine_reg__tilde(void **state)
 	assert_int_equal(e->rc, KD_OK);
 	fake_run(e, "~5s");
 	assert_int_equal(e->rc, KD_EINVAL);
-	assert_int_equal(e->s->cpu, 0);
+	assert_int_equal(e->s->tgt.cpu, 0);
 	fake_run(e, "~x");
 	assert_int_equal(e->rc, KD_EINVAL);
 }

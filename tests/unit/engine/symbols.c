@@ -351,12 +351,12 @@ static int setup(void **state)
 	assert_int_equal(kd_session_new(&e->s, NULL), KD_OK);
 	e->f.t.session = e->s;
 	e->s->target = &e->f.t;
-	e->s->ncpus = 1;
-	e->s->cpus = kd_calloc(1, sizeof(*e->s->cpus));
-	e->s->have_version = true;
-	e->s->version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
-	e->s->version.kern_base = imgs[0].base;
-	e->s->version.ps_loaded_module_list = LDR_AREA;
+	e->s->tgt.ncpus = 1;
+	e->s->tgt.cpus = kd_calloc(1, sizeof(*e->s->tgt.cpus));
+	e->s->tgt.have_version = true;
+	e->s->tgt.version.flags = KD_VERS_FLAG_PTR64 | KD_VERS_FLAG_MP;
+	e->s->tgt.version.kern_base = imgs[0].base;
+	e->s->tgt.version.ps_loaded_module_list = LDR_AREA;
 	kd_session_set_output(e->s, out_cb, &e->out);
 	e->f.rip = imgs[0].base + img_export_rva(&imgs[0], "KeWorkerStep");
 	e->f.regs[4] = STACK_AREA + STACK_SIZE - 0x100;
@@ -441,7 +441,7 @@ static void test_module_list(void **state)
 	unsigned i;
 
 	assert_int_equal(kd_modules_load(e->s), KD_OK);
-	assert_int_equal(e->s->nmodules, NIMG);
+	assert_int_equal(e->s->sym.nmodules, NIMG);
 	for (i = 0; i < NIMG; i++) {
 		m = kd_module_by_name(e->s, imgs[i].modname);
 		assert_non_null(m);
@@ -526,12 +526,12 @@ static void test_reload(void **state)
 	assert_int_equal(kd_modules_load(e->s), KD_OK);
 	/* A module "loaded" after the list was read appears after .reload. */
 	build_ldr(e, 3);
-	assert_int_equal(e->s->nmodules, NIMG);
+	assert_int_equal(e->s->sym.nmodules, NIMG);
 	out = run(e, ".reload", KD_OK);
 	assert_string_equal(out, "Loading Kernel Symbols\n...\n"
 				 "Loading User Symbols\n"
 				 "Loading unloaded module list\n");
-	assert_int_equal(e->s->nmodules, 3);
+	assert_int_equal(e->s->sym.nmodules, 3);
 	assert_null(kd_module_by_name(e->s, "simdrv"));
 }
 
@@ -1129,7 +1129,7 @@ static void test_stack_prolog_epilog(void **state)
 	 * stack above the return address. */
 	e->f.rip = y.ke + 1;
 	e->f.regs[4] = y.sp2 - 16;
-	e->s->cpus[0].valid = false;
+	e->s->tgt.cpus[0].valid = false;
 	assert_int_equal(kd_stack_walk(e->s, 0, fr, 8, &n), KD_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(fr[0].ret, y.ret1);
@@ -1143,20 +1143,20 @@ static void test_stack_prolog_epilog(void **state)
 	assert_true(off < 0x80);
 	e->f.rip = y.ke + off;
 	e->f.regs[4] = y.sp1;
-	e->s->cpus[0].valid = false;
+	e->s->tgt.cpus[0].valid = false;
 	assert_int_equal(kd_stack_walk(e->s, 0, fr, 8, &n), KD_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(fr[0].ret, y.ret1);
 	/* At the ret itself. */
 	e->f.rip = y.ke + off + 5;
 	e->f.regs[4] = y.sp2 - 8;
-	e->s->cpus[0].valid = false;
+	e->s->tgt.cpus[0].valid = false;
 	assert_int_equal(kd_stack_walk(e->s, 0, fr, 8, &n), KD_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(fr[0].ret, y.ret1);
 	/* A stack pointer into unmapped memory: one frame, no crash. */
 	e->f.regs[4] = 0x2000;
-	e->s->cpus[0].valid = false;
+	e->s->tgt.cpus[0].valid = false;
 	assert_int_equal(kd_stack_walk(e->s, 0, fr, 8, &n), KD_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(fr[0].ret, 0);
@@ -1247,15 +1247,15 @@ static void test_ldr_cycle_and_garbage(void **state)
 	kd_put_le16(p1 + 0x58, 0xffff);
 	kd_put_le16(p1 + 0x5a, 0x10);
 	assert_int_equal(kd_modules_load(e->s), KD_OK);
-	assert_int_equal(e->s->nmodules, 2);
+	assert_int_equal(e->s->sym.nmodules, 2);
 	/* The first entry is the kernel whatever its name says. */
 	assert_non_null(kd_module_by_name(e->s, "nt"));
 	kd_modules_free(e->s);
 	/* Unreadable head. */
-	e->s->version.ps_loaded_module_list = 0x3000;
+	e->s->tgt.version.ps_loaded_module_list = 0x3000;
 	assert_int_equal(kd_modules_load(e->s), KD_EFAULT);
 	run(e, "lm", KD_EFAULT);
-	e->s->version.ps_loaded_module_list = 0;
+	e->s->tgt.version.ps_loaded_module_list = 0;
 	assert_int_equal(kd_modules_load(e->s), KD_ENOTFOUND);
 }
 
