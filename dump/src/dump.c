@@ -18,9 +18,9 @@
 
 #include <kd/alloc.h>
 #include <kd/dump.h>
+#include <kd/dumpfmt.h>
 
-#include "dump/dumpfmt.h"
-#include "dump/dump_int.h"
+#include "dump_int.h"
 
 #define KD_DUMP_MAX_WARNINGS 16
 #define KD_DUMP_MAX_PFN (1ull << 40) /* 4 EiB of physical memory */
