@@ -92,8 +92,9 @@ KD_API void kd_dump_close(struct kd_dump *d);
 KD_API const struct kd_dump_info *kd_dump_info(const struct kd_dump *d);
 
 /**
- * The @p i-th warning found while opening: one line, owned by @p d; NULL
- * past the last (at most 16 are kept, later ones are dropped).
+ * The @p i-th warning found while opening: one line of at most 255
+ * characters, owned by @p d; NULL past the last (at most 16 are kept,
+ * later ones are dropped).
  */
 KD_API const char *kd_dump_warning(const struct kd_dump *d, unsigned int i);
 
