@@ -96,8 +96,12 @@ static struct sample samples[] = {
 	{ .name = "dumpgen ARM64 bitmap full",
 	  .need_pages = true,
 	  .need_kdbg = true },
-	{ .name = "kd .dump /f of kdsim", .need_pages = true, .need_kdbg = true },
-	{ .name = "kd .dump /k of kdsim", .need_pages = true, .need_kdbg = true },
+	{ .name = "kd .dump /f of kdsim",
+	  .need_pages = true,
+	  .need_kdbg = true },
+	{ .name = "kd .dump /k of kdsim",
+	  .need_pages = true,
+	  .need_kdbg = true },
 	{ .name = "shared dumps/triage_x64.dmp", .drivers = 151 },
 	{ .name = "shared dumps/full_x64_header_16k.bin", .must_warn = true },
 };
@@ -158,9 +162,8 @@ static void take_snap(struct kd_dump *d, struct snap *s)
 	s->crash_cpu = kd_dump_crash_cpu(d);
 	s->exc_rc = kd_dump_exception(d, &s->exc_code, &s->exc_addr);
 	for (i = 0; i < SNAP_CPUS; i++)
-		s->ctx_rc[i] = kd_dump_context(d, i, s->ctx[i],
-					       sizeof(s->ctx[i]),
-					       &s->ctx_len[i]);
+		s->ctx_rc[i] = kd_dump_context(
+			d, i, s->ctx[i], sizeof(s->ctx[i]), &s->ctx_len[i]);
 	s->kdbg_rc = kd_dump_read_virtual(d, s->info.kdbg, s->kdbg_va,
 					  sizeof(s->kdbg_va), &done);
 	s->phys_hash = 0xcbf29ce484222325ull;
@@ -343,14 +346,14 @@ static int setup(void **state)
 	write_kd_dumps();
 	samples[S_TRIAGE].why = samples[S_HDR16K].why =
 		"../shared/data is absent";
-	samples[S_TRIAGE].ready =
-		kdt_shared_path(samples[S_TRIAGE].path,
-				sizeof(samples[S_TRIAGE].path),
-				"dumps/triage_x64.dmp") == 0;
-	samples[S_HDR16K].ready =
-		kdt_shared_path(samples[S_HDR16K].path,
-				sizeof(samples[S_HDR16K].path),
-				"dumps/full_x64_header_16k.bin") == 0;
+	samples[S_TRIAGE].ready = kdt_shared_path(
+					  samples[S_TRIAGE].path,
+					  sizeof(samples[S_TRIAGE].path),
+					  "dumps/triage_x64.dmp") == 0;
+	samples[S_HDR16K].ready = kdt_shared_path(
+					  samples[S_HDR16K].path,
+					  sizeof(samples[S_HDR16K].path),
+					  "dumps/full_x64_header_16k.bin") == 0;
 	return 0;
 }
 
