@@ -9,7 +9,9 @@
  * under ASan none of them may leak.
  *
  * Samples: the dumpgen fixtures written by kd_dump_write() (x64, x86,
- * x86 PAE, ARM64; full and both bitmap types), the full and kernel
+ * x86 PAE, ARM64; full and both bitmap types; an x64 one whose KDBG is
+ * encoded as Windows 8+ does, so that the open decodes it through the
+ * kernel image copy), the full and kernel
  * bitmap dumps kd's own `.dump /f` and `.dump /k` write from a live
  * kdsim (real processes; skipped when kd or kdsim is not built), and
  * the real samples of ../shared/data (skipped when absent).
@@ -49,6 +51,7 @@ struct sample {
 	bool need_pages;  /* the reference open must index pages */
 	bool need_kdbg;	  /* ... and hold the KDBG block */
 	bool must_warn;	  /* ... and warn (damaged real sample) */
+	bool encoded;	  /* ... and decode an encoded KDBG */
 	unsigned drivers; /* triage driver entries expected, or 0 */
 };
 
@@ -96,6 +99,10 @@ static struct sample samples[] = {
 	{ .name = "dumpgen ARM64 bitmap full",
 	  .need_pages = true,
 	  .need_kdbg = true },
+	{ .name = "dumpgen x64 full, encoded KDBG",
+	  .need_pages = true,
+	  .need_kdbg = true,
+	  .encoded = true },
 	{ .name = "kd .dump /f of kdsim",
 	  .need_pages = true,
 	  .need_kdbg = true },
@@ -123,10 +130,11 @@ static const struct {
 	{ KDT_DG_ARM64, KD_DUMP_BITMAP_FULL, "arm64-bmpfull.dmp" },
 };
 #define NGEN (sizeof(gen) / sizeof(gen[0]))
-#define S_KD_FULL NGEN
-#define S_KD_KERN (NGEN + 1)
-#define S_TRIAGE (NGEN + 2)
-#define S_HDR16K (NGEN + 3)
+#define S_ENCODED NGEN
+#define S_KD_FULL (NGEN + 1)
+#define S_KD_KERN (NGEN + 2)
+#define S_TRIAGE (NGEN + 3)
+#define S_HDR16K (NGEN + 4)
 
 static uint64_t fnv(uint64_t h, const void *p, size_t len)
 {
@@ -216,6 +224,7 @@ static void oom_open(void **state)
 		assert_true(ref.kdbg_len >= KD_KDBG_MIN_SIZE);
 	if (sm->must_warn)
 		assert_true(ref.warn[0] != '\0');
+	assert_int_equal(ref.info.kdbg_encoded, sm->encoded);
 	assert_int_equal(ref.ndrivers, sm->drivers);
 
 	for (n = 0; n < MAX_ALLOCS; n++) {
@@ -261,6 +270,102 @@ static void oom_open(void **state)
 	print_message("%s: %ld allocations failed one at a time, each gave an "
 		      "error\n",
 		      sm->name, n);
+}
+
+/* The fixture's memory at physical address @p pa. */
+static uint8_t *fx_phys(struct kdt_dumpgen *g, uint64_t pa, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nruns; i++) {
+		uint64_t lo = g->runs[i].base_page * KD_DMP_PAGE_SIZE;
+		uint64_t hi = lo + g->runs[i].page_count * KD_DMP_PAGE_SIZE;
+
+		if (pa >= lo && pa + len <= hi)
+			return g->runs[i].mem + (pa - lo);
+	}
+	return NULL;
+}
+
+/* The first mapping of @p kind and its memory. */
+static uint8_t *fx_map(struct kdt_dumpgen *g, enum kdt_dg_kind kind,
+		       uint64_t *va)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nmaps; i++) {
+		if (g->maps[i].kind != kind)
+			continue;
+		*va = g->maps[i].va;
+		return fx_phys(g, g->maps[i].pa[0], KD_DMP_PAGE_SIZE);
+	}
+	return NULL;
+}
+
+static void put_riprel(uint8_t *p, uint64_t end_va, uint64_t target)
+{
+	kd_put_le32(p, (uint32_t)(target - end_va));
+}
+
+static uint64_t rotr64(uint64_t v, unsigned int r)
+{
+	r %= 64;
+	return r ? (v >> r) | (v << (64 - r)) : v;
+}
+
+/*
+ * Turn the x64 fixture into one whose KDBG is encoded (crashdump-format
+ * §3.4): the first loaded module becomes a one-page kernel image holding
+ * the KdCopyDataBlock pattern the reader looks for (cmp byte [rip+E], 0;
+ * mov r, [rip+KiWaitNever]; mov r, [rip+KiWaitAlways]; lea r, [rip+KDBG])
+ * and the block is encoded with those keys.
+ */
+static int encode_kdbg(struct kdt_dumpgen *g)
+{
+	const uint64_t never = 0x1234567890abcd17ull;
+	const uint64_t always = 0x0fedcba987654321ull;
+	uint64_t kva = 0, dva = 0, e, i, size;
+	uint8_t *k = fx_map(g, KDT_DG_KDATA, &kva);
+	uint8_t *img = fx_map(g, KDT_DG_PAGE, &dva);
+	uint8_t *blk;
+
+	if (!k || !img || dva != g->kernbase || g->kdbg != kva)
+		return -1;
+	blk = k;
+	size = kd_get_le32(blk + KD_KDBG_SIZE);
+	/* PsLoadedModuleList -> one entry whose DllBase is the image;
+	 * the keys next to it; E is only a value in the decoding. */
+	kd_put_le64(k + 0x400, kva + 0x600);
+	kd_put_le64(k + 0x600 + KD_LDR64_DLL_BASE, g->kernbase);
+	kd_put_le64(k + 0x680, never);
+	kd_put_le64(k + 0x688, always);
+	e = kva + 0x690;
+	memset(img, 0, KD_DMP_PAGE_SIZE);
+	img[0] = 'M';
+	img[1] = 'Z';
+	kd_put_le32(img + 0x3c, 0x80);
+	kd_put_le32(img + 0x80 + 0x50, KD_DMP_PAGE_SIZE); /* SizeOfImage */
+	memcpy(img + 0x500, "\x80\x3d\0\0\0\0\0", 7);
+	put_riprel(img + 0x502, g->kernbase + 0x507, e);
+	memcpy(img + 0x507, "\x48\x8b\x05", 3);
+	put_riprel(img + 0x50a, g->kernbase + 0x50e, kva + 0x680);
+	memcpy(img + 0x50e, "\x48\x8b\x05", 3);
+	put_riprel(img + 0x511, g->kernbase + 0x515, kva + 0x688);
+	memcpy(img + 0x515, "\x48\x8d\x05", 3);
+	put_riprel(img + 0x518, g->kernbase + 0x51c, g->kdbg);
+	/* Encode the block (its KDBG size) with the inverse of the
+	 * decoding: xor A, swap, xor E, rotate by N's low byte, xor N. */
+	for (i = 0; i + 8 <= size; i += 8) {
+		uint64_t w = kd_get_le64(blk + i);
+
+		w ^= always;
+		w = __builtin_bswap64(w);
+		w ^= e;
+		w = rotr64(w, (unsigned int)(never & 0xff));
+		w ^= never;
+		kd_put_le64(blk + i, w);
+	}
+	return 0;
 }
 
 /* Let kd write `.dump /f` and `.dump /k` of a live kdsim. */
@@ -343,6 +448,18 @@ static int setup(void **state)
 		kdt_dumpgen_free(&g);
 		s->ready = true;
 	}
+	samples[S_ENCODED].why = "dumpgen could not write it";
+	snprintf(samples[S_ENCODED].path, sizeof(samples[S_ENCODED].path),
+		 "%s/x64-encoded.dmp", tmpdir);
+	if (kdt_dumpgen_build(&g, KDT_DG_X64, 2) != 0)
+		return -1;
+	if (encode_kdbg(&g) != 0 ||
+	    kdt_dumpgen_write(&g, samples[S_ENCODED].path, KD_DUMP_FULL) != 0) {
+		kdt_dumpgen_free(&g);
+		return -1;
+	}
+	kdt_dumpgen_free(&g);
+	samples[S_ENCODED].ready = true;
 	write_kd_dumps();
 	samples[S_TRIAGE].why = samples[S_HDR16K].why =
 		"../shared/data is absent";
@@ -364,6 +481,7 @@ static int teardown(void **state)
 	(void)state;
 	for (i = 0; i < NGEN; i++)
 		unlink(samples[i].path);
+	unlink(samples[S_ENCODED].path);
 	unlink(samples[S_KD_FULL].path);
 	unlink(samples[S_KD_KERN].path);
 	return rmdir(tmpdir);
