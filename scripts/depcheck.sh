@@ -8,7 +8,8 @@
 #
 #   kdproto         nothing
 #   transports      kdproto
-#   engine          kdproto, transports
+#   dump            kdproto, transports
+#   engine          kdproto, transports, dump
 #   kdsrv           kdproto, transports (never the engine)
 #   firmware-stubs  kdproto
 #   tools           the public headers and targets of the libraries above
@@ -84,11 +85,12 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "transports", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "transports", "dump", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
 	"transports": {"kdproto"},
-	"engine": {"kdproto", "transports"},
+	"dump": {"kdproto", "transports"},
+	"engine": {"kdproto", "transports", "dump"},
 	"kdsrv": {"kdproto", "transports"},
 	"firmware-stubs": {"kdproto"},
 	"tools": set(LIBS),
@@ -116,7 +118,7 @@ def component_of(path):
 
 def is_public(path):
 	"""A header (or folder) is public when it lies under an include/ folder
-	of its component: engine/include/kd/dump.h, firmware-stubs/sim/include."""
+	of its component: dump/include/kd/dump.h, firmware-stubs/sim/include."""
 	parts = rel(os.path.realpath(path)).split(os.sep)
 	return "include" in parts[1:]
 

@@ -15,7 +15,6 @@
 
 #include <kd/dump.h>
 
-#include "dump/dump_int.h"
 #include "core/engine_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,11 +13,10 @@
 #include <string.h>
 
 #include <kd/dump.h>
+#include <kd/dumpfmt.h>
 #include <kd/proto/layout.h>
 #include <kd/proto/manipulate.h>
 #include <kd/proto/wire.h>
-
-#include "dump/dump_int.h"
 
 /* KDDEBUGGER_DATA64 fields kdproto's layout.h does not name. */
 #define DS_KDBG_OFF_PCR_CONTAINED_PRCB 0x2E6 /* u16 */

@@ -7,8 +7,9 @@
  */
 #include <string.h>
 
-#include "dump/dump_int.h"
-#include "dump/dumpfmt.h"
+#include <kd/dump.h>
+#include <kd/dumpfmt.h>
+
 #include "core/engine_int.h"
 
 struct kd_bugcheck {

@@ -7,9 +7,9 @@
 #define _GNU_SOURCE
 #include "core/engine_int.h"
 #include "arch/paging.h"
-#include "dump/dumpfmt.h"
 
 #include <kd/dump.h>
+#include <kd/dumpfmt.h>
 
 #include <errno.h>
 #include <stdlib.h>

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dump/dump_int.h"
-#include "dump/dumpfmt.h"
+#include <kd/dump.h>
+#include <kd/dumpfmt.h>
+
 #include "core/engine_int.h"
 #include "core/memcache.h"
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <kd/dump.h>
 #include <kd/alloc.h>
+#include <kd/dumpfmt.h>
 #include <kd/error.h>
 
 #include <errno.h>
@@ -15,8 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "dump/dumpfmt.h"
 
 #define DW_PAGE 4096u
 #define DW_BATCH_PAGES 1024u /* 4 MiB per write */

@@ -17,9 +17,9 @@
 #include <cmocka.h>
 
 #include <kd/dump.h>
+#include <kd/dumpfmt.h>
 
-#include "dump/dump_int.h"
-#include "dump/dumpfmt.h"
+#include "dump_int.h"
 #include "dumpgen.h"
 #include "testsupport.h"
 

@@ -18,11 +18,12 @@
 
 #include <kd/alloc.h>
 #include <kd/dump.h>
+#include <kd/dumpfmt.h>
 
-#include "dump/dumpfmt.h"
-#include "dump/dump_int.h"
+#include "dump_int.h"
 
 #define KD_DUMP_MAX_WARNINGS 16
+#define KD_DUMP_WARNING_LEN 256
 #define KD_DUMP_MAX_PFN (1ull << 40) /* 4 EiB of physical memory */
 #define KD_DUMP_MAX_BLOCKS (1u << 22)
 
@@ -47,7 +48,9 @@ struct kd_dump {
 	uint8_t hdr[KD_DMP64_HEADER_SIZE]; /* zero-padded header copy */
 	uint32_t hdr_size;
 	struct kd_dump_info info;
-	char *warn[KD_DUMP_MAX_WARNINGS];
+	/* In the handle, not on the heap: a warning cannot be lost to a
+	 * failed allocation (the open would then succeed with less). */
+	char warn[KD_DUMP_MAX_WARNINGS][KD_DUMP_WARNING_LEN];
 	unsigned int nwarn;
 
 	enum kd_dump_index index;
@@ -76,19 +79,14 @@ struct kd_dump {
 
 void kd_dump_warnf(struct kd_dump *d, const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	if (d->nwarn >= KD_DUMP_MAX_WARNINGS)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(d->warn[d->nwarn], sizeof(d->warn[0]), fmt, ap);
 	va_end(ap);
-	d->warn[d->nwarn] = kd_malloc(strlen(buf) + 1);
-	if (d->warn[d->nwarn]) {
-		memcpy(d->warn[d->nwarn], buf, strlen(buf) + 1);
-		d->nwarn++;
-	}
+	d->nwarn++;
 }
 
 static uint32_t h32(const struct kd_dump *d, size_t off)
@@ -125,7 +123,7 @@ static int kd_run_cmp(const void *a, const void *b)
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
-static void kd_dump_index_runs(struct kd_dump *d)
+static int kd_dump_index_runs(struct kd_dump *d)
 {
 	bool p64 = d->info.ptr64;
 	size_t pmd = p64 ? KD_DMP64_PHYS_MEM_BLOCK : KD_DMP32_PHYS_MEM_BLOCK;
@@ -139,7 +137,7 @@ static void kd_dump_index_runs(struct kd_dump *d)
 	if (nruns == KD_DMP_SIG_PAGE) {
 		kd_dump_warnf(d, "the run list is not filled in (PAGE): no "
 				 "physical memory");
-		return;
+		return KD_OK;
 	}
 	if (nruns > maxr) {
 		kd_dump_warnf(d,
@@ -150,7 +148,7 @@ static void kd_dump_index_runs(struct kd_dump *d)
 	}
 	d->runs = kd_calloc(nruns ? nruns : 1, sizeof(*d->runs));
 	if (!d->runs)
-		return;
+		return KD_ENOMEM;
 	for (i = 0; i < nruns; i++) {
 		uint64_t base, count;
 
@@ -211,12 +209,13 @@ static void kd_dump_index_runs(struct kd_dump *d)
 			      (unsigned long long)d->size);
 	}
 	d->index = KD_IDX_RUNS;
+	return KD_OK;
 }
 
 /* Bitmap bodies (types 5/6 and the legacy type 2). */
-static void kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
-				 uint64_t bmp_off, uint64_t first,
-				 uint64_t present, uint64_t nbits)
+static int kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
+				uint64_t bmp_off, uint64_t first,
+				uint64_t present, uint64_t nbits)
 {
 	uint64_t avail, nwords, i, count = 0, need;
 
@@ -238,10 +237,8 @@ static void kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
 	nwords = (nbits + 63) / 64;
 	d->bits = kd_calloc(nwords ? nwords : 1, sizeof(uint64_t));
 	d->rank = kd_calloc(nwords ? nwords : 1, sizeof(uint64_t));
-	if (!d->bits || !d->rank) {
-		kd_dump_warnf(d, "no memory for the page index");
-		return;
-	}
+	if (!d->bits || !d->rank)
+		return KD_ENOMEM;
 	for (i = 0; i < nwords; i++) {
 		uint8_t w[8] = { 0 };
 		uint64_t nb = (nbits - i * 64 + 7) / 8;
@@ -274,6 +271,7 @@ static void kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
 			      (unsigned long long)d->size);
 	}
 	d->index = KD_IDX_BITMAP;
+	return KD_OK;
 }
 
 static int kd_dump_parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
@@ -295,11 +293,10 @@ static int kd_dump_parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 			   "body signature");
 		return KD_EPROTO;
 	}
-	kd_dump_index_bitmap(d, body, KD_DMP_BMP_BITMAP,
-			     kd_get_le64(b + KD_DMP_BMP_FIRST_PAGE),
-			     kd_get_le64(b + KD_DMP_BMP_TOTAL_PRESENT),
-			     kd_get_le64(b + KD_DMP_BMP_PAGES));
-	return KD_OK;
+	return kd_dump_index_bitmap(d, body, KD_DMP_BMP_BITMAP,
+				    kd_get_le64(b + KD_DMP_BMP_FIRST_PAGE),
+				    kd_get_le64(b + KD_DMP_BMP_TOTAL_PRESENT),
+				    kd_get_le64(b + KD_DMP_BMP_PAGES));
 }
 
 static int kd_dump_parse_summary(struct kd_dump *d, char *err, size_t errlen)
@@ -321,11 +318,10 @@ static int kd_dump_parse_summary(struct kd_dump *d, char *err, size_t errlen)
 			   "signature");
 		return KD_EPROTO;
 	}
-	kd_dump_index_bitmap(d, body, boff,
-			     kd_get_le32(b + KD_DMP_SUM_HEADER_SIZE),
-			     kd_get_le32(b + KD_DMP_SUM_PAGES),
-			     kd_get_le32(b + KD_DMP_SUM_BITMAP_SIZE));
-	return KD_OK;
+	return kd_dump_index_bitmap(d, body, boff,
+				    kd_get_le32(b + KD_DMP_SUM_HEADER_SIZE),
+				    kd_get_le32(b + KD_DMP_SUM_PAGES),
+				    kd_get_le32(b + KD_DMP_SUM_BITMAP_SIZE));
 }
 
 /* File offset of page @p pfn, or UINT64_MAX when the dump lacks it. */
@@ -888,13 +884,13 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 					d->vb,
 					(d->nvb + extra) * sizeof(*d->vb));
 
-				if (nv) {
-					d->vb = nv;
-					memcpy(d->vb + d->nvb, add,
-					       extra * sizeof(*add));
-					d->nvb += extra;
-					kd_vb_finish(d);
-				}
+				if (!nv)
+					return KD_ENOMEM;
+				d->vb = nv;
+				memcpy(d->vb + d->nvb, add,
+				       extra * sizeof(*add));
+				d->nvb += extra;
+				kd_vb_finish(d);
 			}
 		}
 	}
@@ -990,10 +986,11 @@ static uint64_t kd_riprel(const uint8_t *p, uint64_t end_va)
  * `cmp byte [rip+E], 0`, loads the block address with `lea r, [rip+KDBG]`
  * and reads KiWaitNever / KiWaitAlways with `mov r, [rip+x]`.  Scan for
  * a lea of the header's KDBG address with such a cmp shortly before it.
+ * Returns KD_OK (keys found), KD_ENOTFOUND or KD_ENOMEM (the image copy).
  */
-static bool kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
-				   uint64_t *never, uint64_t *always,
-				   uint64_t *enc)
+static int kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
+				  uint64_t *never, uint64_t *always,
+				  uint64_t *enc)
 {
 	uint8_t *img;
 	uint8_t mz[0x400];
@@ -1002,16 +999,16 @@ static bool kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
 
 	if (kd_dump_read_virtual(d, kbase, mz, sizeof(mz), NULL) ||
 	    mz[0] != 'M' || mz[1] != 'Z')
-		return false;
+		return KD_ENOTFOUND;
 	lfanew = kd_get_le32(mz + 0x3c);
 	if (lfanew > sizeof(mz) - 0x58)
-		return false;
+		return KD_ENOTFOUND;
 	isize = kd_get_le32(mz + lfanew + 0x50);
 	if (isize > 0x4000000u)
 		isize = 0x4000000u;
 	img = kd_malloc(isize);
 	if (!img)
-		return false;
+		return KD_ENOMEM;
 	/* Unreadable pages stay zero. */
 	for (i = 0; i < isize; i += KD_DMP_PAGE_SIZE) {
 		uint32_t n = isize - i < KD_DMP_PAGE_SIZE ? isize - i :
@@ -1056,35 +1053,40 @@ static bool kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
 		}
 	}
 	kd_free(img);
-	return found;
+	return found ? KD_OK : KD_ENOTFOUND;
 }
 
-static void kd_dump_load_kdbg(struct kd_dump *d)
+/* KD_OK, also when the block is absent or unreadable (warned);
+ * KD_ENOMEM when it could not be decoded for want of memory. */
+static int kd_dump_load_kdbg(struct kd_dump *d)
 {
 	uint8_t buf[KD_KDBG_MAX_SIZE];
 	size_t got = 0;
 	uint32_t size;
 
 	if (d->info.type == KD_DUMP_TRIAGE || !d->info.kdbg)
-		return;
+		return KD_OK;
 	(void)kd_dump_read_virtual(d, d->info.kdbg, buf, sizeof(buf), &got);
 	if (got < KD_KDBG_HEADER_SIZE) {
 		kd_dump_warnf(d,
 			      "the debugger data block at %#llx is not in "
 			      "the dump",
 			      (unsigned long long)d->info.kdbg);
-		return;
+		return KD_OK;
 	}
 	if (kd_get_le32(buf + KD_KDBG_OWNER_TAG) != KD_KDBG_OWNER_TAG_VALUE &&
 	    d->info.machine == KD_DUMP_MACHINE_AMD64) {
 		uint64_t n = 0, a = 0, e = 0, head = 0, kbase = 0;
 		uint8_t tmp[KD_KDBG_HEADER_SIZE];
+		int rc = KD_ENOTFOUND;
 
 		if (kd_vread_u64(d, d->info.ps_loaded_module_list, &head) ==
 			    KD_OK &&
-		    kd_vread_u64(d, head + KD_LDR64_DLL_BASE, &kbase) ==
-			    KD_OK &&
-		    kd_dump_find_kdbg_keys(d, kbase, &n, &a, &e)) {
+		    kd_vread_u64(d, head + KD_LDR64_DLL_BASE, &kbase) == KD_OK)
+			rc = kd_dump_find_kdbg_keys(d, kbase, &n, &a, &e);
+		if (rc == KD_ENOMEM)
+			return rc;
+		if (rc == KD_OK) {
 			memcpy(tmp, buf, sizeof(tmp));
 			kd_dump_kdbg_decode(tmp, sizeof(tmp), n, a, e);
 			if (kd_get_le32(tmp + KD_KDBG_OWNER_TAG) ==
@@ -1100,7 +1102,7 @@ static void kd_dump_load_kdbg(struct kd_dump *d)
 			      "the debugger data block at %#llx has no "
 			      "KDBG tag (encoded, keys not found)",
 			      (unsigned long long)d->info.kdbg);
-		return;
+		return KD_OK;
 	}
 	size = kd_get_le32(buf + KD_KDBG_SIZE);
 	if (size < KD_KDBG_MIN_SIZE || size > KD_KDBG_MAX_SIZE) {
@@ -1115,6 +1117,7 @@ static void kd_dump_load_kdbg(struct kd_dump *d)
 		size = (uint32_t)got;
 	memcpy(d->kdbg, buf, size);
 	d->kdbg_len = size;
+	return KD_OK;
 }
 
 size_t kd_dump_kdbg_block(const struct kd_dump *d, const uint8_t **block)
@@ -1411,8 +1414,10 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 	if (err && errlen)
 		err[0] = '\0';
 	d = kd_calloc(1, sizeof(*d));
-	if (!d)
+	if (!d) {
+		kd_set_err(err, errlen, "out of memory opening the dump");
 		return KD_ENOMEM;
+	}
 	d->crash_cpu = -1;
 	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0) {
@@ -1447,7 +1452,7 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 		goto fail;
 	switch (d->info.type) {
 	case KD_DUMP_FULL:
-		kd_dump_index_runs(d);
+		rc = kd_dump_index_runs(d);
 		break;
 	case KD_DUMP_SUMMARY:
 		rc = kd_dump_parse_summary(d, err, errlen);
@@ -1483,26 +1488,28 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 	}
 	if (rc < 0)
 		goto fail;
-	kd_dump_load_kdbg(d);
+	rc = kd_dump_load_kdbg(d);
+	if (rc < 0)
+		goto fail;
 	*out = d;
 	return KD_OK;
 fail:
+	/* Out of memory is an error, never a dump with less in it. */
+	if (rc == KD_ENOMEM)
+		kd_set_err(err, errlen,
+			   "out of memory while indexing the dump");
 	kd_dump_close(d);
 	return rc;
 }
 
 void kd_dump_close(struct kd_dump *d)
 {
-	unsigned int i;
-
 	if (!d)
 		return;
 	if (d->map)
 		munmap((void *)(uintptr_t)d->map, (size_t)d->size);
 	if (d->fd >= 0)
 		close(d->fd);
-	for (i = 0; i < d->nwarn; i++)
-		kd_free(d->warn[i]);
 	kd_free(d->runs);
 	kd_free(d->bits);
 	kd_free(d->rank);
