@@ -60,6 +60,11 @@ bool kd_args_blank_rest(const struct kd_args *a)
 	return *p == '\0';
 }
 
+bool kd_args_at_word_end(const struct kd_args *a)
+{
+	return *a->p == '\0' || kd_args_is_blank(*a->p);
+}
+
 char kd_args_peek(const struct kd_args *a)
 {
 	return *a->p;

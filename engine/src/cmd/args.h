@@ -50,6 +50,8 @@ void kd_args_skip_also(struct kd_args *a, const char *also);
 bool kd_args_at_end(const struct kd_args *a);
 /* True when only blanks are left. */
 bool kd_args_blank_rest(const struct kd_args *a);
+/* True at the end or on a blank: where a word ends. */
+bool kd_args_at_word_end(const struct kd_args *a);
 /* The character at the cursor ('\0' at the end). */
 char kd_args_peek(const struct kd_args *a);
 /* The character @p n places on, '\0' when the text ends before it. */
