@@ -4,6 +4,7 @@
  * quoting, expression, range and end-of-arguments rules the command
  * handlers share, and for the caret positions of their syntax errors.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,13 @@ void kd_args_init_text(struct kd_args *a, struct kd_session *s,
 	a->line = line;
 	a->p = at;
 	a->glued = !(at > line && kd_args_is_blank(at[-1]));
+}
+
+const char *kd_skip_blanks(const char *p)
+{
+	while (kd_args_is_blank(*p))
+		p++;
+	return p;
 }
 
 void kd_args_skip(struct kd_args *a)
@@ -138,6 +146,8 @@ int kd_args_take_option(struct kd_args *a, const char *leads,
 		return 0;
 	opt = p[1];
 	if (opt == '\0' || (letters && !strchr(letters, opt)))
+		return 0;
+	if ((flags & KD_ARGS_OPT_ALPHA) && !isalpha((unsigned char)opt))
 		return 0;
 	if ((flags & KD_ARGS_OPT_BLANK) && !kd_args_is_blank(p[2]))
 		return 0;

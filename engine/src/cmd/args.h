@@ -42,6 +42,12 @@ void kd_args_init_text(struct kd_args *a, struct kd_session *s,
 
 /* ---- looking ---- */
 
+/*
+ * @p p past its blanks (spaces and tabs).  For text that is not under a
+ * cursor: script lines, the commands after a `j`.
+ */
+const char *kd_skip_blanks(const char *p);
+
 /* Skip blanks (spaces and tabs). */
 void kd_args_skip(struct kd_args *a);
 /* Skip blanks and any of the characters in @p also (for `,` lists). */
@@ -86,7 +92,7 @@ bool kd_args_take_word(struct kd_args *a, const char **word, size_t *len);
 /*
  * An option: one of the characters of @p leads ("/", "/-") followed by
  * one character, which must be one of @p letters (NULL: any but the
- * end).  With KD_ARGS_OPT_ALONE a blank or the end must follow it, with
+ * end; with KD_ARGS_OPT_ALPHA any letter).  With KD_ARGS_OPT_ALONE a blank or the end must follow it, with
  * KD_ARGS_OPT_BLANK a blank (so `/tmp/x` is a file name, not option t).
  * Returns the option character and moves past it, or 0 with the cursor
  * unmoved when there is no such option here.  Its value, if it takes
@@ -94,6 +100,7 @@ bool kd_args_take_word(struct kd_args *a, const char **word, size_t *len);
  */
 #define KD_ARGS_OPT_ALONE 0x1u
 #define KD_ARGS_OPT_BLANK 0x2u
+#define KD_ARGS_OPT_ALPHA 0x4u /* the option must be a letter */
 int kd_args_take_option(struct kd_args *a, const char *leads,
 			const char *letters, unsigned flags);
 
