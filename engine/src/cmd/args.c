@@ -214,8 +214,9 @@ void kd_args_take_rest(struct kd_args *a, unsigned flags, const char **text,
 	const char *p = a->p;
 	size_t n = strlen(p);
 
-	while (n > 0 && (kd_args_is_blank(p[n - 1]) || p[n - 1] == '\r' ||
-			 p[n - 1] == '\n'))
+	while (n > 0 && (kd_args_is_blank(p[n - 1]) ||
+			 ((flags & KD_ARGS_CRLF) &&
+			  (p[n - 1] == '\r' || p[n - 1] == '\n'))))
 		n--;
 	if ((flags & KD_ARGS_Q_STRIP) && n >= 2 && p[0] == '"' &&
 	    p[n - 1] == '"') {

@@ -132,11 +132,13 @@ char *kd_args_unescape(const char *text, size_t len);
 int kd_args_take_group(struct kd_args *a, char open, char close);
 
 /*
- * The rest of the text, trailing blanks (and CR/LF) cut off; with
+ * The rest of the text, trailing blanks cut off (with KD_ARGS_CRLF
+ * carriage returns and line feeds too: text from script files); with
  * KD_ARGS_Q_STRIP one pair of quotes around all of it is removed
  * (.echo "text", a script's file name).  The cursor moves to the end.
  */
 #define KD_ARGS_Q_STRIP 0x4u
+#define KD_ARGS_CRLF 0x8u
 void kd_args_take_rest(struct kd_args *a, unsigned flags, const char **text,
 		       size_t *len);
 

@@ -114,7 +114,7 @@ static char *kd_take_path(struct kd_args *a)
 	size_t len;
 
 	kd_args_skip(a);
-	kd_args_take_rest(a, KD_ARGS_Q_STRIP, &p, &len);
+	kd_args_take_rest(a, KD_ARGS_Q_STRIP | KD_ARGS_CRLF, &p, &len);
 	if (len == 0)
 		return NULL;
 	return kd_strndup(p, len);
@@ -183,7 +183,7 @@ static int kd_cmd_echo(struct kd_session *s, struct kd_cmdctx *c)
 	size_t len;
 
 	kd_args_init(&a, s, c);
-	kd_args_take_rest(&a, KD_ARGS_Q_STRIP, &p, &len);
+	kd_args_take_rest(&a, KD_ARGS_Q_STRIP | KD_ARGS_CRLF, &p, &len);
 	kd_out(s, "%.*s\n", (int)len, p);
 	return KD_OK;
 }
@@ -872,7 +872,7 @@ static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 
 	kd_args_init(&a, s, c);
 	kd_args_skip(&a);
-	kd_args_take_rest(&a, 0, &want, &want_len);
+	kd_args_take_rest(&a, KD_ARGS_CRLF, &want, &want_len);
 
 	for (g = 0; kd_command_groups[g].table; g++) {
 		const struct kd_command *cmd;
