@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 
 const struct kd_command_group kd_command_groups[] = {
@@ -173,8 +174,7 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	int saved_err;
 	int rc;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = kd_skip_blanks(p);
 	if (*p == '\0')
 		return KD_OK;
 	c = kd_cmd_match(p, &name_len);
@@ -197,9 +197,7 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	name[name_len] = '\0';
 	ctx.line = cmd;
 	ctx.name = name;
-	ctx.args = p + name_len;
-	while (*ctx.args == ' ' || *ctx.args == '\t')
-		ctx.args++;
+	ctx.args = kd_skip_blanks(p + name_len);
 	saved_err = s->cmd.target_err;
 	s->cmd.target_err = 0;
 	s->cmd.cmd_depth++;
@@ -223,8 +221,7 @@ static bool kd_cmd_takes_rest(const char *p)
 	const struct kd_command *c;
 	size_t n;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = kd_skip_blanks(p);
 	c = kd_cmd_match(p, &n);
 	return c && (c->flags & KD_CMDF_REST);
 }
