@@ -5,6 +5,12 @@
  * matching rules: letters name a command and may be followed directly by
  * its arguments (`dd@rsp`, `lmvm nt`), `.` and `!` commands are whole
  * words, and `?`, `~`, `$$<` are prefixes.
+ *
+ * A handler gets the line and its argument text (struct kd_cmdctx) and
+ * reads the arguments with the cursor of args.h: blanks, options,
+ * quoted strings, expressions, ranges and the end, with each syntax
+ * error's caret where WinDbg puts it.  A new command does the same
+ * rather than walking the text by hand.
  */
 #include <ctype.h>
 #include <string.h>
