@@ -5,9 +5,9 @@
  * until the name resolves (the module list is re-read on every check).
  */
 #include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 
 static int kd_bp_free_id(struct kd_session *s)
@@ -25,37 +25,6 @@ static void kd_bp_clear(struct kd_bp *b)
 	kd_free(b->expr);
 	kd_free(b->command);
 	memset(b, 0, sizeof(*b));
-}
-
-/* Parse a quoted command string: "..." with \" inside. */
-static int kd_parse_quoted(struct kd_session *s, struct kd_cmdctx *c,
-			   const char **pp, char **out)
-{
-	const char *p = *pp + 1;
-	size_t cap = strlen(p) + 1, n = 0;
-	char *buf = kd_malloc(cap);
-
-	if (!buf)
-		return KD_ENOMEM;
-	while (*p && *p != '"') {
-		if (*p == '\\' && p[1] == '"')
-			p++;
-		buf[n++] = *p++;
-	}
-	if (*p != '"') {
-		kd_free(buf);
-		return kd_syntax_error(s, c->line, (size_t)(*pp - c->line));
-	}
-	buf[n] = '\0';
-	*pp = p + 1;
-	*out = buf;
-	return KD_OK;
-}
-
-static void kd_skip_blanks(const char **p)
-{
-	while (**p == ' ' || **p == '\t')
-		(*p)++;
 }
 
 /* The address expression as typed: up to the next blank outside (). */
@@ -78,9 +47,9 @@ static size_t kd_expr_len(const char *p)
 /* bp / bu / ba: [ID] [access size] [/1] addr [passes] ["cmds"] */
 static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	bool is_ba = strcmp(c->name, "ba") == 0;
 	bool is_bu = strcmp(c->name, "bu") == 0;
+	struct kd_args a;
 	struct kd_bp nb;
 	uint64_t addr = 0, passes = 1;
 	char *cmd = NULL;
@@ -90,27 +59,29 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 
 	if (kd_target_require_run(s, "set breakpoints in") < 0)
 		return KD_ENOTSUP;
+	kd_args_init(&a, s, c);
 	memset(&nb, 0, sizeof(nb));
 	/* bp1 addr: an ID glued to the command. */
-	if (isdigit((unsigned char)*p) &&
-	    c->args == c->line + (strstr(c->line, c->name) - c->line) +
-			       strlen(c->name)) {
-		id = (int)strtoul(p, (char **)&p, 10);
+	if (isdigit((unsigned char)kd_args_peek(&a)) && a.glued) {
+		unsigned long n = 0;
+
+		(void)kd_args_take_number(&a, 10, &n);
+		id = (int)n;
 		if (id >= KD_MAX_BPS)
 			return kd_fail(s, KD_EINVAL,
 				       "Breakpoint IDs go from 0 to %d",
 				       KD_MAX_BPS - 1);
-		kd_skip_blanks(&p);
+		kd_args_skip(&a);
 	}
 	if (is_ba) {
-		char access = (char)tolower((unsigned char)*p);
-		unsigned size;
+		char access = (char)tolower((unsigned char)kd_args_peek(&a));
+		unsigned long size = 0;
 
-		if (!strchr("erwi", access) || access == '\0')
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
-		p++;
-		size = (unsigned)strtoul(p, (char **)&p, 10);
+		if (access == '\0' || !strchr("erwi", access))
+			return kd_args_error(&a);
+		kd_args_advance(&a, 1);
+		if (!kd_args_take_number(&a, 10, &size))
+			size = 0;
 		if (size != 1 && size != 2 && size != 4 && size != 8)
 			return kd_fail(s, KD_EINVAL,
 				       "Data breakpoint size must be 1, 2, 4 "
@@ -121,33 +92,32 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 				"Execution breakpoints must have size 1");
 		nb.kind = KD_BP_HW;
 		nb.hw_access = access;
-		nb.hw_size = size;
-		kd_skip_blanks(&p);
+		nb.hw_size = (unsigned)size;
+		kd_args_skip(&a);
 	}
-	if (strncmp(p, "/1", 2) == 0) {
+	if (kd_args_take_option(&a, "/", "1", 0)) {
 		nb.one_shot = true;
-		p += 2;
-		kd_skip_blanks(&p);
+		kd_args_skip(&a);
 	}
-	if (*p == '\0' || *p == '"') {
+	if (kd_args_at_end(&a) || kd_args_peek(&a) == '"') {
 		if (is_ba)
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error(&a);
 		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot read rip");
 		elen = 0;
 		resolved = true;
 	} else {
-		const char *start = p;
-		const char *end = p;
+		const char *start = a.p;
+		const char *end = a.p;
 
-		elen = kd_expr_len(p);
-		rc = kd_expr_eval(s, p, &end, &addr);
+		/* A name that does not resolve yet is no error for bu (and
+		 * only a message for bp): evaluate without the messages. */
+		elen = kd_expr_len(start);
+		rc = kd_expr_eval(s, start, &end, &addr);
 		resolved = rc == KD_OK;
 		if (rc == KD_EINVAL && !is_bu)
-			return kd_syntax_error(s, c->line,
-					       (size_t)(end - c->line));
+			return kd_args_error_at(&a, end);
 		if (!resolved && !is_bu) {
 			kd_out(s, "Couldn't resolve error at '%.*s'\n",
 			       (int)elen, start);
@@ -161,31 +131,39 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 			return KD_ENOMEM;
 		memcpy(nb.expr, start, elen);
 		nb.expr[elen] = '\0';
-		p = resolved ? end : start + elen;
-		kd_skip_blanks(&p);
-		if (*p && *p != '"') {
-			rc = kd_expr_arg(s, c->line, &p, &passes);
+		a.p = resolved ? end : start + elen;
+		kd_args_skip(&a);
+		if (!kd_args_at_end(&a) && kd_args_peek(&a) != '"') {
+			rc = kd_args_take_expr(&a, &passes);
 			if (rc < 0) {
 				kd_free(nb.expr);
 				return rc;
 			}
 			if (passes == 0 || passes > 0xffffffffu)
 				passes = 1;
-			kd_skip_blanks(&p);
+			kd_args_skip(&a);
 		}
 	}
-	if (*p == '"') {
-		rc = kd_parse_quoted(s, c, &p, &cmd);
+	if (kd_args_peek(&a) == '"') {
+		const char *text;
+		size_t len;
+
+		rc = kd_args_take_quoted(&a, KD_ARGS_Q_ESCAPES, &text, &len);
+		if (rc == KD_OK) {
+			cmd = kd_args_unescape(text, len);
+			if (!cmd)
+				rc = KD_ENOMEM;
+		}
 		if (rc < 0) {
 			kd_free(nb.expr);
 			return rc;
 		}
-		kd_skip_blanks(&p);
 	}
-	if (*p) {
+	rc = kd_args_end(&a);
+	if (rc < 0) {
 		kd_free(nb.expr);
 		kd_free(cmd);
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		return rc;
 	}
 	if (is_ba) {
 		unsigned slot, i;
@@ -275,40 +253,34 @@ static void kd_bps_resolve(struct kd_session *s)
 static int kd_id_list(struct kd_session *s, struct kd_cmdctx *c,
 		      bool sel[KD_MAX_BPS])
 {
-	const char *p = c->args;
+	struct kd_args a;
 	bool any = false;
 
+	kd_args_init(&a, s, c);
 	memset(sel, 0, KD_MAX_BPS * sizeof(bool));
-	while (*p) {
-		unsigned long a, b;
-		char *end;
+	for (;;) {
+		unsigned long lo = 0, hi;
 
-		if (*p == ' ' || *p == ',' || *p == '\t') {
-			p++;
-			continue;
-		}
-		if (*p == '*') {
+		kd_args_skip_also(&a, ",");
+		if (kd_args_at_end(&a))
+			break;
+		if (kd_args_peek(&a) == '*') {
 			memset(sel, 1, KD_MAX_BPS * sizeof(bool));
 			any = true;
-			p++;
+			kd_args_advance(&a, 1);
 			continue;
 		}
-		if (!isxdigit((unsigned char)*p))
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
-		a = strtoul(p, &end, 16);
-		b = a;
-		p = end;
-		if (*p == '-') {
-			p++;
-			b = strtoul(p, &end, 16);
-			if (end == p)
-				return kd_syntax_error(s, c->line,
-						       (size_t)(p - c->line));
-			p = end;
+		if (!isxdigit((unsigned char)kd_args_peek(&a)))
+			return kd_args_error(&a);
+		(void)kd_args_take_number(&a, 16, &lo);
+		hi = lo;
+		if (kd_args_peek(&a) == '-') {
+			kd_args_advance(&a, 1);
+			if (!kd_args_take_number(&a, 16, &hi))
+				return kd_args_error(&a);
 		}
-		for (; a <= b && a < KD_MAX_BPS; a++)
-			sel[a] = true;
+		for (; lo <= hi && lo < KD_MAX_BPS; lo++)
+			sel[lo] = true;
 		any = true;
 	}
 	if (!any)

@@ -5,6 +5,7 @@
  * bitmap, type 6: kernel-half mappings and the page tables themselves).
  */
 #define _GNU_SOURCE
+#include "cmd/args.h"
 #include "core/engine_int.h"
 #include "arch/paging.h"
 
@@ -384,13 +385,6 @@ static int dw_kernel_pages(struct kd_session *s, struct dw_live *w,
 
 /* ---- the command ----------------------------------------------------------- */
 
-static const char *dw_skip(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
 /*
  * "/f", "/ka", "/o", "/c"...: an option; "/tmp/x.dmp" is the file (a
  * path whose first component is not an option word).
@@ -404,33 +398,34 @@ static bool dw_is_option(const char *p)
 	return strspn(p + 1, "ofkacmub") >= n;
 }
 
-/* A file name: "quoted" or up to the end (trailing blanks cut). */
-static int dw_file_arg(const char *p, char *out, size_t cap)
+/*
+ * A file name: "quoted" (what follows the quote is not looked at) or up
+ * to the end (trailing blanks cut).  A syntax error at its start when
+ * there is none.
+ */
+static int dw_file_arg(struct kd_args *a, char *out, size_t cap)
 {
+	const char *at = a->p;
+	const char *name;
 	size_t n;
 
-	if (*p == '"') {
-		const char *e = strchr(p + 1, '"');
+	if (kd_args_peek(a) == '"') {
+		int rc = kd_args_take_quoted(a, 0, &name, &n);
 
-		if (!e)
-			return KD_EINVAL;
-		n = (size_t)(e - p - 1);
-		p++;
+		if (rc < 0)
+			return rc;
 	} else {
-		n = strlen(p);
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
+		kd_args_take_rest(a, 0, &name, &n);
 	}
 	if (n == 0 || n >= cap)
-		return KD_EINVAL;
-	memcpy(out, p, n);
+		return kd_args_error_at(a, at);
+	memcpy(out, name, n);
 	out[n] = 0;
 	return KD_OK;
 }
 
 static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	char path[512], comment[128] = "", ctype = 0;
 	bool overwrite = false, active = false;
 	struct kd_dump_write_params wp;
@@ -441,46 +436,45 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 	uint8_t *ctx = NULL;
 	struct stat st;
 	uint64_t it = 0, t0;
+	struct kd_args a;
 	int rc;
 
-	while ((*p == '/' || *p == '-') && dw_is_option(p)) {
-		const char *o = p + 1;
+	kd_args_init(&a, s, c);
+	while ((kd_args_peek(&a) == '/' || kd_args_peek(&a) == '-') &&
+	       dw_is_option(a.p)) {
+		const char *o = a.p + 1;
 
 		if (*o == 'o') {
 			overwrite = true;
-			p = o + 1;
+			kd_args_advance(&a, 2);
 		} else if (*o == 'f') {
 			ctype = 'f';
-			p = o + 1;
+			kd_args_advance(&a, 2);
 		} else if (o[0] == 'k' && o[1] == 'a') {
 			ctype = 'k';
 			active = true;
-			p = o + 2;
+			kd_args_advance(&a, 3);
 		} else if (*o == 'k') {
 			ctype = 'k';
-			p = o + 1;
+			kd_args_advance(&a, 2);
 		} else if (*o == 'c') {
-			const char *q = dw_skip(o + 1), *e;
-			size_t n;
+			const char *text = NULL;
+			size_t n = 0;
 
-			if (*q == '"') {
-				e = strchr(q + 1, '"');
-				if (!e)
-					return kd_syntax_error(
-						s, c->line,
-						(size_t)(q - c->line));
-				q++;
-			} else {
-				e = q;
-				while (*e && *e != ' ' && *e != '\t')
-					e++;
+			kd_args_advance(&a, 2);
+			kd_args_skip(&a);
+			if (kd_args_peek(&a) == '"') {
+				rc = kd_args_take_quoted(&a, 0, &text, &n);
+				if (rc < 0)
+					return rc;
+			} else if (!kd_args_take_word(&a, &text, &n)) {
+				n = 0;
 			}
-			n = (size_t)(e - q);
 			if (n >= sizeof(comment))
 				n = sizeof(comment) - 1;
-			memcpy(comment, q, n);
+			if (n)
+				memcpy(comment, text, n);
 			comment[n] = 0;
-			p = *e == '"' ? e + 1 : e;
 		} else if (*o == 'm' || *o == 'b' || *o == 'u') {
 			return kd_fail(s, KD_ENOTSUP,
 				       ".dump /%c is not "
@@ -488,20 +482,19 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 				       "(kernel)",
 				       *o);
 		} else {
-			return kd_syntax_error(s, c->line,
-					       (size_t)(o - c->line));
+			return kd_args_error_at(&a, o);
 		}
-		if (*p && *p != ' ' && *p != '\t' && *p != '/')
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
-		p = dw_skip(p);
+		if (!kd_args_at_word_end(&a) && kd_args_peek(&a) != '/')
+			return kd_args_error(&a);
+		kd_args_skip(&a);
 	}
 	if (!ctype)
 		return kd_fail(s, KD_ENOTSUP,
 			       "Small (mini) kernel dumps are "
 			       "not supported: use .dump /f or .dump /k");
-	if (dw_file_arg(p, path, sizeof(path)) < 0)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = dw_file_arg(&a, path, sizeof(path));
+	if (rc < 0)
+		return rc;
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP, ".dump is disabled here");
 	if (kd_dump_of_target(s->target))

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 #include "core/memcache.h"
 
@@ -295,7 +296,7 @@ static void kd_add_temp(struct kd_session *s, uint64_t addr, uint64_t min_sp,
 
 static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
+	struct kd_args a;
 	int rc;
 
 	if (kd_target_require_run(s, "resume") < 0)
@@ -306,31 +307,30 @@ static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 		return KD_OK;
 	}
 	s->exec.ntemps = 0;
-	if (*p == '=') {
+	kd_args_init(&a, s, c);
+	if (kd_args_peek(&a) == '=') {
 		uint64_t start;
 
-		p++;
-		rc = kd_expr_arg(s, c->line, &p, &start);
+		kd_args_advance(&a, 1);
+		rc = kd_args_take_expr(&a, &start);
 		if (rc < 0)
 			return rc;
 		rc = kd_reg_set(s, KD_AMD64_RIP, start);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot set rip");
 	}
-	while (*p == ' ' || *p == '\t')
-		p++;
-	while (*p) {
+	kd_args_skip(&a);
+	while (!kd_args_at_end(&a)) {
 		uint64_t addr;
 
 		if (s->exec.ntemps >= 10)
 			return kd_fail(s, KD_EINVAL,
 				       "Too many break addresses: 10 at most");
-		rc = kd_expr_arg(s, c->line, &p, &addr);
+		rc = kd_args_take_expr(&a, &addr);
 		if (rc < 0)
 			return rc;
 		kd_add_temp(s, addr, 0, ~0u);
-		while (*p == ' ' || *p == '\t')
-			p++;
+		kd_args_skip(&a);
 	}
 	return kd_go_and_wait(s);
 }
@@ -394,25 +394,27 @@ static int kd_step_over_one(struct kd_session *s, bool *plain)
 static int kd_count_arg(struct kd_session *s, struct kd_cmdctx *c,
 			uint64_t *count)
 {
-	const char *p = c->args;
+	struct kd_args a;
 	int rc;
 
 	*count = 1;
-	if (*p == '=') {
+	kd_args_init(&a, s, c);
+	if (kd_args_peek(&a) == '=') {
 		uint64_t start;
 
-		p++;
-		rc = kd_expr_arg(s, c->line, &p, &start);
+		kd_args_advance(&a, 1);
+		rc = kd_args_take_expr(&a, &start);
 		if (rc < 0)
 			return rc;
 		rc = kd_reg_set(s, KD_AMD64_RIP, start);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot set rip");
-		while (*p == ' ')
-			p++;
+		/* Spaces only: `t =addr<tab>` is an empty count. */
+		while (kd_args_peek(&a) == ' ')
+			kd_args_advance(&a, 1);
 	}
-	if (*p) {
-		rc = kd_expr_arg(s, c->line, &p, count);
+	if (!kd_args_at_end(&a)) {
+		rc = kd_args_take_expr(&a, count);
 		if (rc < 0)
 			return rc;
 		if (*count == 0 || *count > 100000)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
@@ -25,15 +26,14 @@ static const char *const kd_expr_month[] = {
 /* Evaluate the whole argument text; anything left over is an error. */
 static int expr_whole(struct kd_session *s, struct kd_cmdctx *c, uint64_t *v)
 {
-	const char *p = c->args;
+	struct kd_args a;
 	int rc;
 
-	rc = kd_expr_arg(s, c->line, &p, v);
+	kd_args_init(&a, s, c);
+	rc = kd_args_take_expr(&a, v);
 	if (rc < 0)
 		return rc;
-	if (*p != '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	return KD_OK;
+	return kd_args_end(&a);
 }
 
 /* The command list `?` prints without an argument. */
@@ -55,10 +55,12 @@ static void expr_help(struct kd_session *s)
 
 static int cmd_evaluate(struct kd_session *s, struct kd_cmdctx *c)
 {
+	struct kd_args a;
 	uint64_t v;
 	int rc;
 
-	if (*c->args == '\0') {
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a)) {
 		expr_help(s);
 		return KD_OK;
 	}
@@ -181,12 +183,14 @@ static int cmd_formats(struct kd_session *s, struct kd_cmdctx *c)
 	uint64_t v;
 	float f;
 	double d;
+	struct kd_args a;
 	size_t n;
 	unsigned i;
 	int rc;
 
-	if (*c->args == '\0')
-		return kd_syntax_error(s, c->line, strlen(c->line));
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a))
+		return kd_args_error_eol(&a);
 	rc = expr_whole(s, c, &v);
 	if (rc < 0)
 		return rc;
@@ -243,20 +247,24 @@ static int cmd_formats(struct kd_session *s, struct kd_cmdctx *c)
 
 static int cmd_radix(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	unsigned base = 0;
+	struct kd_args a;
+	const char *start;
+	char ch;
 
-	if (*p == '\0') {
+	kd_args_init(&a, s, c);
+	start = a.p;
+	if (kd_args_at_end(&a)) {
 		kd_out(s, "base is %u\n", s->expr.radix ? s->expr.radix : 16);
 		return KD_OK;
 	}
 	/* The new base is always read in decimal. */
-	while (*p >= '0' && *p <= '9' && base < 100)
-		base = base * 10 + (unsigned)(*p++ - '0');
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '\0' || (base != 8 && base != 10 && base != 16))
-		return kd_syntax_error(s, c->line, (size_t)(c->args - c->line));
+	while ((ch = kd_args_peek(&a)) >= '0' && ch <= '9' && base < 100) {
+		base = base * 10 + (unsigned)(ch - '0');
+		kd_args_advance(&a, 1);
+	}
+	if (!kd_args_blank_rest(&a) || (base != 8 && base != 10 && base != 16))
+		return kd_args_error_at(&a, start);
 	s->expr.radix = base;
 	return KD_OK;
 }

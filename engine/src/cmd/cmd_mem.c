@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 #include "arch/paging.h"
 
@@ -346,45 +347,33 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
 }
 
 /* Parse `/c N` and `/p`, `/p[c]`, `/p[uc]`, `/p[wc]` options. */
-static int kd_display_opts(struct kd_session *s, struct kd_cmdctx *c,
-			   const char **pos, unsigned *cols, bool *phys)
+static int kd_display_opts(struct kd_args *a, unsigned *cols, bool *phys)
 {
-	const char *p = *pos;
+	while (kd_args_peek(a) == '/') {
+		int opt = kd_args_take_option(a, "/", "cp", 0);
 
-	while (*p == '/') {
-		if (p[1] == 'c') {
+		if (opt == 'c') {
 			uint64_t v;
 
-			p += 2;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (kd_expr_arg(s, c->line, &p, &v) < 0)
+			kd_args_skip(a);
+			if (kd_args_take_expr(a, &v) < 0)
 				return KD_EINVAL;
 			if (v == 0 || v > 64)
-				return kd_fail(s, KD_EINVAL,
+				return kd_fail(a->s, KD_EINVAL,
 					       "Invalid column count %llx",
 					       (unsigned long long)v);
 			*cols = (unsigned)v;
-		} else if (p[1] == 'p') {
-			p += 2;
-			if (*p == '[') {
-				const char *close = strchr(p, ']');
+		} else if (opt == 'p') {
+			int rc = kd_args_take_group(a, '[', ']');
 
-				if (!close)
-					return kd_syntax_error(
-						s, c->line,
-						(size_t)(p - c->line));
-				p = close + 1;
-			}
+			if (rc < 0)
+				return rc;
 			*phys = true;
 		} else {
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error(a);
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
+		kd_args_skip(a);
 	}
-	*pos = p;
 	return KD_OK;
 }
 
@@ -438,31 +427,31 @@ static bool kd_dform(const struct kd_session *s, const char *form,
 static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *form = c->name;
-	const char *p = c->args;
 	struct kd_dfmt f;
 	uint64_t addr = 0, count, defcount = 0;
 	unsigned cols = 0;
 	bool phys = false, have_addr = false;
+	struct kd_args a;
 	int rc;
 
+	kd_args_init(&a, s, c);
 	if (strcmp(form, "d") == 0)
 		form = s->mem.last_dcmd[0] ? s->mem.last_dcmd : "db";
 	if (!kd_dform(s, form, &f, &defcount))
-		return kd_syntax_error(s, c->line, 0);
-	rc = kd_display_opts(s, c, &p, &cols, &phys);
+		return kd_args_error_at(&a, a.line);
+	rc = kd_display_opts(&a, &cols, &phys);
 	if (rc < 0)
 		return rc;
 	if (cols && !f.sym && f.kind != 'a' && f.kind != 'u')
 		f.cols = cols;
 	count = defcount;
-	rc = kd_range_arg(s, c->line, &p, f.size == 0 ? 1 : f.size, &addr,
-			  &count, &have_addr);
+	rc = kd_args_take_range(&a, f.size == 0 ? 1 : f.size, &addr, &count,
+				&have_addr);
 	if (rc < 0)
 		return rc;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
 	if (!have_addr) {
 		if (s->mem.have_next_d) {
 			addr = s->mem.next_d;
@@ -491,35 +480,34 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 /* !db !dc !dd !dq !dw !dp: physical memory, "#    1000 " lines. */
 static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	struct kd_dfmt f;
 	uint64_t addr = s->mem.next_phys, count, defcount = 0;
 	bool have_addr = false;
+	struct kd_args a;
 	int rc;
 
+	kd_args_init(&a, s, c);
 	if (!kd_dform(s, c->name + 1, &f, &defcount))
-		return kd_syntax_error(s, c->line, 0);
+		return kd_args_error_at(&a, a.line);
 	f.bang = true;
 	/* Caching attributes and -m change how memory is read, not what. */
 	for (;;) {
-		if (*p == '[') {
-			const char *close = strchr(p, ']');
-
-			if (!close)
-				return kd_syntax_error(s, c->line,
-						       (size_t)(p - c->line));
-			p = close + 1;
-		} else if (p[0] == '-' && p[1] == 'm' &&
-			   (p[2] == ' ' || p[2] == '\0')) {
-			p += 2;
+		if (kd_args_peek(&a) == '[') {
+			rc = kd_args_take_group(&a, '[', ']');
+			if (rc < 0)
+				return rc;
+		} else if (kd_args_peek(&a) == '-' &&
+			   kd_args_peek_at(&a, 1) == 'm' &&
+			   (kd_args_peek_at(&a, 2) == ' ' ||
+			    kd_args_peek_at(&a, 2) == '\0')) {
+			kd_args_advance(&a, 2);
 		} else {
 			break;
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
+		kd_args_skip(&a);
 	}
 	count = defcount;
-	rc = kd_range_arg(s, c->line, &p, f.size, &addr, &count, &have_addr);
+	rc = kd_args_take_range(&a, f.size, &addr, &count, &have_addr);
 	if (rc < 0)
 		return rc;
 	if (!have_addr)
@@ -568,27 +556,28 @@ static int kd_write_mem(struct kd_session *s, bool phys, uint64_t addr,
  * Write the values at @p p (numbers, or 'c' for bytes) one element after
  * another from *addr.  Advances *addr.
  */
-static int kd_enter_values(struct kd_session *s, const char *line,
-			   const char *p, bool phys, unsigned size,
+static int kd_enter_values(struct kd_args *a, bool phys, unsigned size,
 			   uint64_t *addr)
 {
-	while (*p) {
+	struct kd_session *s = a->s;
+
+	while (!kd_args_at_end(a)) {
 		const char *start;
 		uint8_t b[8];
 		uint64_t v;
 		char text[128];
 		int rc;
 
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
+		kd_args_skip_also(a, ",");
+		if (kd_args_at_end(a))
 			break;
-		start = p;
-		if (p[0] == '\'' && p[1] != '\0' && p[2] == '\'') {
-			v = (uint8_t)p[1];
-			p += 3;
+		start = a->p;
+		if (kd_args_peek(a) == '\'' && kd_args_peek_at(a, 1) != '\0' &&
+		    kd_args_peek_at(a, 2) == '\'') {
+			v = (uint8_t)kd_args_peek_at(a, 1);
+			kd_args_advance(a, 3);
 		} else {
-			rc = kd_expr_arg(s, line, &p, &v);
+			rc = kd_args_take_expr(a, &v);
 			if (rc < 0)
 				return rc;
 		}
@@ -604,8 +593,8 @@ static int kd_enter_values(struct kd_session *s, const char *line,
 			return kd_memory_error(s, text);
 		}
 		*addr += size;
-		if (p == start)
-			return kd_syntax_error(s, line, (size_t)(p - line));
+		if (a->p == start)
+			return kd_args_error(a);
 	}
 	return KD_OK;
 }
@@ -626,6 +615,7 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 		char a[18];
 		char val[24];
 		uint64_t before = addr;
+		struct kd_args args;
 		int rc;
 
 		kd_fetch(s, phys, addr, b, ok, size);
@@ -639,7 +629,8 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 		rc = s->out.in_fn(s->out.in_ctx, "Input> ", in, sizeof(in));
 		if (rc < 0 || in[0] == '\0')
 			break;
-		rc = kd_enter_values(s, in, in, phys, size, &addr);
+		kd_args_init_text(&args, s, in, in);
+		rc = kd_enter_values(&args, phys, size, &addr);
 		if (rc < 0)
 			return rc;
 		if (addr == before)
@@ -648,41 +639,22 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 	return KD_OK;
 }
 
-/* A "string" argument: returns its length, *pos after the quote. */
-static int kd_quoted(struct kd_session *s, const char *line, const char **pos,
-		     const char **text, size_t *len)
-{
-	const char *p = *pos;
-	const char *close;
-
-	if (*p != '"')
-		return kd_syntax_error(s, line, (size_t)(p - line));
-	close = strchr(p + 1, '"');
-	if (!close)
-		return kd_syntax_error(s, line, (size_t)(p - line));
-	*text = p + 1;
-	*len = (size_t)(close - p - 1);
-	*pos = close + 1;
-	return KD_OK;
-}
-
-static int kd_enter_string(struct kd_session *s, struct kd_cmdctx *c,
-			   const char *p, bool phys, bool wide, bool zero,
+static int kd_enter_string(struct kd_args *a, bool phys, bool wide, bool zero,
 			   uint64_t addr)
 {
-	const char *text, *start = p;
+	struct kd_session *s = a->s;
+	const char *text, *start = a->p;
 	uint8_t *buf;
 	size_t len, n, i;
 	char msg[128];
 	int rc;
 
-	rc = kd_quoted(s, c->line, &p, &text, &len);
+	rc = kd_args_take_quoted(a, 0, &text, &len);
 	if (rc < 0)
 		return rc;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_args_end(a);
+	if (rc < 0)
+		return rc;
 	n = (len + (zero ? 1 : 0)) * (wide ? 2 : 1);
 	if (n == 0)
 		return KD_OK;
@@ -708,12 +680,13 @@ static int kd_enter_string(struct kd_session *s, struct kd_cmdctx *c,
 static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *form = c->name;
-	const char *p = c->args;
 	bool phys = false;
+	struct kd_args a;
 	uint64_t addr;
 	unsigned size;
 	int rc;
 
+	kd_args_init(&a, s, c);
 	if (form[0] == '!') {
 		phys = true;
 		form++;
@@ -721,33 +694,23 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 	if (form[0] == 'e' && form[1] == '\0')
 		form = "eb";
 	/* /p: physical (WinDbg 1.2402+). */
-	if (p[0] == '/' && p[1] == 'p') {
+	if (kd_args_take_option(&a, "/", "p", 0)) {
 		phys = true;
-		p += 2;
-		if (*p == '[') {
-			const char *close = strchr(p, ']');
-
-			if (!close)
-				return kd_syntax_error(s, c->line,
-						       (size_t)(p - c->line));
-			p = close + 1;
-		}
-		while (*p == ' ' || *p == '\t')
-			p++;
+		rc = kd_args_take_group(&a, '[', ']');
+		if (rc < 0)
+			return rc;
+		kd_args_skip(&a);
 	}
-	if (*p == '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	rc = kd_expr_arg(s, c->line, &p, &addr);
+	if (kd_args_at_end(&a))
+		return kd_args_error(&a);
+	rc = kd_args_take_expr(&a, &addr);
 	if (rc < 0)
 		return rc;
-	while (*p == ' ' || *p == '\t')
-		p++;
+	kd_args_skip(&a);
 	if (strcmp(form, "ea") == 0 || strcmp(form, "eza") == 0)
-		return kd_enter_string(s, c, p, phys, false, form[1] == 'z',
-				       addr);
+		return kd_enter_string(&a, phys, false, form[1] == 'z', addr);
 	if (strcmp(form, "eu") == 0 || strcmp(form, "ezu") == 0)
-		return kd_enter_string(s, c, p, phys, true, form[1] == 'z',
-				       addr);
+		return kd_enter_string(&a, phys, true, form[1] == 'z', addr);
 	switch (form[1]) {
 	case 'b':
 		size = 1;
@@ -765,11 +728,11 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 		size = kd_is_ptr64(s) ? 8 : 4;
 		break;
 	default:
-		return kd_syntax_error(s, c->line, 0);
+		return kd_args_error_at(&a, a.line);
 	}
-	if (*p == '\0')
+	if (kd_args_at_end(&a))
 		return kd_enter_interactive(s, c->line, phys, size, addr);
-	return kd_enter_values(s, c->line, p, phys, size, &addr);
+	return kd_enter_values(&a, phys, size, &addr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -781,7 +744,6 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	uint8_t pat[KD_SEARCH_MAXPAT];
 	size_t plen = 0;
 	struct kd_dfmt f;
@@ -789,18 +751,18 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 	unsigned size = 1, step;
 	char kind = 'b';
 	bool have_addr = false;
+	struct kd_args a;
 	uint8_t *buf;
 	bool *ok;
-	int rc;
+	int rc, opt;
 
-	if (p[0] == '-' && p[1] != '\0' && strchr("bwdqau", p[1]) &&
-	    (p[2] == ' ' || p[2] == '\t')) {
-		kind = p[1];
-		p += 2;
-		while (*p == ' ' || *p == '\t')
-			p++;
-	} else if (p[0] == '-') {
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	kd_args_init(&a, s, c);
+	opt = kd_args_take_option(&a, "-", "bwdqau", KD_ARGS_OPT_BLANK);
+	if (opt) {
+		kind = (char)opt;
+		kd_args_skip(&a);
+	} else if (kd_args_peek(&a) == '-') {
+		return kd_args_error(&a);
 	}
 	switch (kind) {
 	case 'w':
@@ -816,23 +778,21 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		size = 1;
 		break;
 	}
-	rc = kd_range_arg(s, c->line, &p, size, &addr, &count, &have_addr);
+	rc = kd_args_take_range(&a, size, &addr, &count, &have_addr);
 	if (rc < 0)
 		return rc;
 	if (!have_addr || count == 0)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	while (*p == ' ' || *p == '\t')
-		p++;
+		return kd_args_error(&a);
+	kd_args_skip(&a);
 	if (kind == 'a' || kind == 'u') {
 		const char *text;
 		size_t len, i;
 
-		rc = kd_quoted(s, c->line, &p, &text, &len);
+		rc = kd_args_take_quoted(&a, 0, &text, &len);
 		if (rc < 0)
 			return rc;
 		if (len == 0 || len * (kind == 'u' ? 2 : 1) > sizeof(pat))
-			return kd_syntax_error(s, c->line,
-					       (size_t)(text - c->line));
+			return kd_args_error_at(&a, text);
 		for (i = 0; i < len; i++) {
 			if (kind == 'u')
 				kd_put_le16(pat + 2 * i, (uint8_t)text[i]);
@@ -841,21 +801,22 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		}
 		plen = len * (kind == 'u' ? 2 : 1);
 	} else {
-		while (*p) {
-			const char *start = p;
+		while (!kd_args_at_end(&a)) {
+			const char *start = a.p;
 			uint64_t v;
 
-			if (p[0] == '\'' && p[1] != '\0' && p[2] == '\'') {
-				v = (uint8_t)p[1];
-				p += 3;
+			if (kd_args_peek(&a) == '\'' &&
+			    kd_args_peek_at(&a, 1) != '\0' &&
+			    kd_args_peek_at(&a, 2) == '\'') {
+				v = (uint8_t)kd_args_peek_at(&a, 1);
+				kd_args_advance(&a, 3);
 			} else {
-				rc = kd_expr_arg(s, c->line, &p, &v);
+				rc = kd_args_take_expr(&a, &v);
 				if (rc < 0)
 					return rc;
 			}
-			if (p == start)
-				return kd_syntax_error(s, c->line,
-						       (size_t)(p - c->line));
+			if (a.p == start)
+				return kd_args_error(&a);
 			if (size < 8 && (v >> (size * 8)) != 0) {
 				char t[64];
 
@@ -868,14 +829,14 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 					       "Search pattern too long");
 			kd_put_unit(pat + plen, size, v);
 			plen += size;
-			while (*p == ' ' || *p == '\t')
-				p++;
+			kd_args_skip(&a);
 		}
 	}
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '\0' || plen == 0)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	if (plen == 0)
+		return kd_args_error(&a);
 	if (count > kd_max_bytes(s, true) / size)
 		return kd_range_error(s, c->line, 0);
 	total = count * size;
@@ -929,40 +890,31 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 #define KD_FILE_CHUNK 0x10000u
 
 /* A file name: "quoted" or up to the next blank. */
-static int kd_file_arg(struct kd_session *s, const char *line, const char **pos,
-		       char *out, size_t cap)
+static int kd_file_arg(struct kd_args *a, char *out, size_t cap)
 {
-	const char *p = *pos;
+	const char *at = a->p;
+	const char *name;
 	size_t n = 0;
 
-	if (*p == '"') {
-		const char *close = strchr(p + 1, '"');
+	if (kd_args_peek(a) == '"') {
+		int rc = kd_args_take_quoted(a, 0, &name, &n);
 
-		if (!close)
-			return kd_syntax_error(s, line, (size_t)(p - line));
-		n = (size_t)(close - p - 1);
+		if (rc < 0)
+			return rc;
 		if (n == 0 || n >= cap)
-			return kd_syntax_error(s, line, (size_t)(p - line));
-		memcpy(out, p + 1, n);
-		p = close + 1;
-	} else {
-		while (p[n] && p[n] != ' ' && p[n] != '\t')
-			n++;
-		if (n == 0 || n >= cap)
-			return kd_syntax_error(s, line, (size_t)(p - line));
-		memcpy(out, p, n);
-		p += n;
+			return kd_args_error_at(a, at);
+	} else if (!kd_args_take_word(a, &name, &n) || n >= cap) {
+		return kd_args_error_at(a, at);
 	}
+	memcpy(out, name, n);
 	out[n] = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	*pos = p;
+	kd_args_skip(a);
 	return KD_OK;
 }
 
 static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
+	struct kd_args args;
 	char path[512];
 	uint64_t addr = 0, count = 0, off;
 	bool have_addr = false;
@@ -974,14 +926,15 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP,
 			       ".writemem is disabled in this session");
-	rc = kd_file_arg(s, c->line, &p, path, sizeof(path));
+	kd_args_init(&args, s, c);
+	rc = kd_file_arg(&args, path, sizeof(path));
 	if (rc < 0)
 		return rc;
-	rc = kd_range_arg(s, c->line, &p, 1, &addr, &count, &have_addr);
+	rc = kd_args_take_range(&args, 1, &addr, &count, &have_addr);
 	if (rc < 0)
 		return rc;
 	if (!have_addr || count == 0)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		return kd_args_error(&args);
 	buf = kd_malloc(KD_FILE_CHUNK);
 	if (!buf)
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
@@ -1030,7 +983,7 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
+	struct kd_args args;
 	char path[512];
 	uint64_t addr = 0, count = 0, off;
 	bool have_addr = false;
@@ -1043,14 +996,15 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP,
 			       ".readmem is disabled in this session");
-	rc = kd_file_arg(s, c->line, &p, path, sizeof(path));
+	kd_args_init(&args, s, c);
+	rc = kd_file_arg(&args, path, sizeof(path));
 	if (rc < 0)
 		return rc;
-	rc = kd_range_arg(s, c->line, &p, 1, &addr, &count, &have_addr);
+	rc = kd_args_take_range(&args, 1, &addr, &count, &have_addr);
 	if (rc < 0)
 		return rc;
 	if (!have_addr)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		return kd_args_error(&args);
 	fp = fopen(path, "rb");
 	if (!fp)
 		return kd_fail(s, KD_ENOTFOUND, "Unable to open file '%s' - %s",
@@ -1120,17 +1074,18 @@ static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char *const lvl[KD_PT_LEVELS] = { "PXE", "PPE", "PDE",
 						       "PTE" };
-	const char *p = c->args;
 	struct kd_pt_walk w;
 	char l1[160], l2[160], l3[160];
 	size_t n1 = 0, n2 = 0, n3 = 0;
 	uint64_t va = 0, dirbase = 0;
+	struct kd_args a;
 	unsigned i;
 	int rc;
 
-	if (*p == '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	rc = kd_expr_arg(s, c->line, &p, &va);
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a))
+		return kd_args_error(&a);
+	rc = kd_args_take_expr(&a, &va);
 	if (rc < 0)
 		return rc;
 	rc = kd_current_dirbase(s, &dirbase);
@@ -1190,23 +1145,23 @@ static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char *const lvl[KD_PT_LEVELS] = { "PML4E", "PDPE", "PDE",
 						       "PTE" };
-	const char *p = c->args;
 	struct kd_pt_walk w;
 	uint64_t dirbase = 0, va = 0;
+	struct kd_args args;
 	char a[18], b[18];
 	unsigned i;
 	int rc;
 
-	if (*p == '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	rc = kd_expr_arg(s, c->line, &p, &dirbase);
+	kd_args_init(&args, s, c);
+	if (kd_args_at_end(&args))
+		return kd_args_error(&args);
+	rc = kd_args_take_expr(&args, &dirbase);
 	if (rc < 0)
 		return rc;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	rc = kd_expr_arg(s, c->line, &p, &va);
+	kd_args_skip(&args);
+	if (kd_args_at_end(&args))
+		return kd_args_error(&args);
+	rc = kd_args_take_expr(&args, &va);
 	if (rc < 0)
 		return rc;
 	if (dirbase == 0) {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 
 #define KD_SCRIPT_MAX_DEPTH 16
@@ -22,13 +23,6 @@
 /* ------------------------------------------------------------------ */
 /* Small text helpers                                                  */
 /* ------------------------------------------------------------------ */
-
-static const char *kd_skip_blanks(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
 
 /* Length of @p p without trailing blanks (and CR/LF). */
 static size_t kd_trimmed_len(const char *p, size_t len)
@@ -93,42 +87,34 @@ static const char *kd_match_close(const char *p)
 }
 
 /*
- * One file-name or argument word at *pp: a "quoted" string (quotes
- * removed) or text up to the next blank.  Returns a heap copy (NULL when
- * there is no word or no memory) and advances *pp past it.
+ * One file-name or argument word: a "quoted" string (quotes removed, an
+ * unclosed one runs to the end) or text up to the next blank.  Returns a
+ * heap copy, NULL when there is no word or no memory.
  */
-static char *kd_take_word(const char **pp)
+static char *kd_take_word(struct kd_args *a)
 {
-	const char *p = kd_skip_blanks(*pp);
-	const char *start, *end;
+	const char *w = NULL;
+	size_t len = 0;
 
-	if (*p == '\0')
+	kd_args_skip(a);
+	if (kd_args_at_end(a))
 		return NULL;
-	if (*p == '"') {
-		start = p + 1;
-		end = strchr(start, '"');
-		if (!end)
-			end = start + strlen(start);
-		*pp = *end ? end + 1 : end;
-		return kd_strndup(start, (size_t)(end - start));
-	}
-	start = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	*pp = p;
-	return kd_strndup(start, (size_t)(p - start));
+	if (kd_args_peek(a) == '"')
+		(void)kd_args_take_quoted(a, KD_ARGS_Q_OPEN, &w, &len);
+	else
+		(void)kd_args_take_word(a, &w, &len);
+	return kd_strndup(w, len);
 }
 
-/* Whole rest of @p args as a file name: blanks trimmed, quotes removed. */
-static char *kd_take_path(const char *args)
+/* The rest of the arguments as a file name: blanks trimmed, quotes
+ * removed; NULL when there is none or no memory. */
+static char *kd_take_path(struct kd_args *a)
 {
-	const char *p = kd_skip_blanks(args);
-	size_t len = kd_trimmed_len(p, strlen(p));
+	const char *p;
+	size_t len;
 
-	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
-		p++;
-		len -= 2;
-	}
+	kd_args_skip(a);
+	kd_args_take_rest(a, KD_ARGS_Q_STRIP | KD_ARGS_CRLF, &p, &len);
 	if (len == 0)
 		return NULL;
 	return kd_strndup(p, len);
@@ -192,13 +178,12 @@ static int kd_run_nested_n(struct kd_session *s, const char *p, size_t len)
 
 static int kd_cmd_echo(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
-	size_t len = kd_trimmed_len(p, strlen(p));
+	struct kd_args a;
+	const char *p;
+	size_t len;
 
-	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
-		p++;
-		len -= 2;
-	}
+	kd_args_init(&a, s, c);
+	kd_args_take_rest(&a, KD_ARGS_Q_STRIP | KD_ARGS_CRLF, &p, &len);
 	kd_out(s, "%.*s\n", (int)len, p);
 	return KD_OK;
 }
@@ -264,33 +249,37 @@ static int kd_log_stamp(const char *path, char *out, size_t cap)
 
 static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 {
-	const char *p = kd_skip_blanks(c->args);
 	bool stamp = false;
 	char path[sizeof(s->out.log_path)];
+	struct kd_args a;
+	const char *at;
 	char *name;
 	FILE *f;
-	int rc;
+	int rc, opt;
 
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
 	/* Options are one letter: "/t" followed by a blank ("/tmp/x" is a
 	 * file name). */
-	while ((*p == '/' || *p == '-') && isalpha((unsigned char)p[1]) &&
-	       (p[2] == ' ' || p[2] == '\t' || p[2] == '\0')) {
-		char opt = (char)tolower((unsigned char)p[1]);
-
+	at = a.p;
+	while ((opt = kd_args_take_option(&a, "/-", NULL,
+					  KD_ARGS_OPT_ALPHA |
+						  KD_ARGS_OPT_ALONE)) != 0) {
+		opt = tolower(opt);
 		if (opt == 't' && !append) {
 			stamp = true;
 		} else if (opt == 'u') {
 			/* Unicode logs: the text is written as UTF-8. */
 		} else {
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error_at(&a, at);
 		}
-		p = kd_skip_blanks(p + 2);
+		kd_args_skip(&a);
+		at = a.p;
 	}
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP,
 			       "Log files are disabled in this session");
-	name = kd_take_path(p);
+	name = kd_take_path(&a);
 	if (!name) {
 		name = kd_strndup("Dbgeng.log", 10);
 		if (!name)
@@ -628,22 +617,23 @@ static int kd_cmd_script(struct kd_session *s, struct kd_cmdctx *c)
 	int argc = 0, rc, i;
 	char *path;
 
-	if (args) {
-		const char *p = c->args;
+	struct kd_args a;
 
-		path = kd_take_word(&p);
+	kd_args_init(&a, s, c);
+	if (args) {
+		path = kd_take_word(&a);
 		while (path && argc < KD_SCRIPT_MAX_ARGS) {
-			char *w = kd_take_word(&p);
+			char *w = kd_take_word(&a);
 
 			if (!w)
 				break;
 			argv[argc++] = w;
 		}
 	} else {
-		path = kd_take_path(c->args);
+		path = kd_take_path(&a);
 	}
 	if (!path) {
-		rc = kd_syntax_error(s, c->line, strlen(c->line));
+		rc = kd_args_error_eol(&a);
 	} else {
 		rc = kd_script_run(s, path, block, argc, argv, !args);
 		rc = kd_nested_result(s, before, rc);
@@ -668,101 +658,96 @@ static bool kd_word_at(const char *p, const char *w)
 }
 
 /*
- * Evaluate the condition at *pp (`(expr)` or a bare expression before
- * `{`), leaving *pp after it.  When @p eval is false the condition is
- * only skipped.
+ * Evaluate the condition at the cursor (`(expr)` or a bare expression
+ * before `{`), leaving the cursor after it.  When @p eval is false the
+ * condition is only skipped.
  */
-static int kd_ctl_cond(struct kd_session *s, struct kd_cmdctx *c,
-		       const char **pp, bool eval, bool *truth)
+static int kd_ctl_cond(struct kd_args *a, bool eval, bool *truth)
 {
-	const char *p = kd_skip_blanks(*pp);
 	uint64_t v = 0;
 	int rc;
 
 	*truth = false;
-	if (*p == '{' || *p == '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	kd_args_skip(a);
+	if (kd_args_peek(a) == '{' || kd_args_at_end(a))
+		return kd_args_error(a);
 	if (!eval) {
-		if (*p == '(') {
-			const char *e = kd_match_close(p);
+		if (kd_args_peek(a) == '(') {
+			const char *e = kd_match_close(a->p);
 
 			if (!e)
-				return kd_syntax_error(s, c->line,
-						       strlen(c->line));
-			*pp = e + 1;
+				return kd_args_error_eol(a);
+			a->p = e + 1;
 		} else {
-			const char *e = strchr(p, '{');
+			const char *e = strchr(a->p, '{');
 
-			*pp = e ? e : p + strlen(p);
+			a->p = e ? e : a->p + strlen(a->p);
 		}
 		return KD_OK;
 	}
-	rc = kd_expr_arg(s, c->line, &p, &v);
+	rc = kd_args_take_expr(a, &v);
 	if (rc < 0)
 		return rc;
 	*truth = v != 0;
-	*pp = p;
 	return KD_OK;
 }
 
-/* The `{ ... }` body at *pp: start and length of its inside. */
-static int kd_ctl_body(struct kd_session *s, struct kd_cmdctx *c,
-		       const char **pp, const char **body, size_t *len)
+/* The `{ ... }` body at the cursor: start and length of its inside. */
+static int kd_ctl_body(struct kd_args *a, const char **body, size_t *len)
 {
-	const char *p = kd_skip_blanks(*pp);
 	const char *e;
 
-	if (*p != '{')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	e = kd_match_close(p);
+	kd_args_skip(a);
+	if (kd_args_peek(a) != '{')
+		return kd_args_error(a);
+	e = kd_match_close(a->p);
 	if (!e)
-		return kd_syntax_error(s, c->line, strlen(c->line));
-	*body = p + 1;
-	*len = (size_t)(e - p - 1);
-	*pp = e + 1;
+		return kd_args_error_eol(a);
+	*body = a->p + 1;
+	*len = (size_t)(e - a->p - 1);
+	a->p = e + 1;
 	return KD_OK;
 }
 
 static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	const char *chosen = NULL;
 	size_t chosen_len = 0;
 	bool have_cond = true;
 	unsigned long before;
+	struct kd_args a;
 	int rc;
 
+	kd_args_init(&a, s, c);
 	for (;;) {
 		const char *body;
 		size_t len;
 		bool truth = true;
 
 		if (have_cond) {
-			rc = kd_ctl_cond(s, c, &p, chosen == NULL, &truth);
+			rc = kd_ctl_cond(&a, chosen == NULL, &truth);
 			if (rc < 0)
 				return rc;
 		}
-		rc = kd_ctl_body(s, c, &p, &body, &len);
+		rc = kd_ctl_body(&a, &body, &len);
 		if (rc < 0)
 			return rc;
 		if (!chosen && truth) {
 			chosen = body;
 			chosen_len = len;
 		}
-		p = kd_skip_blanks(p);
-		if (*p == '\0')
+		kd_args_skip(&a);
+		if (kd_args_at_end(&a))
 			break;
 		if (!have_cond) /* nothing may follow .else { } */
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
-		if (kd_word_at(p, ".elsif")) {
-			p += 6;
-		} else if (kd_word_at(p, ".else")) {
-			p += 5;
+			return kd_args_error(&a);
+		if (kd_word_at(a.p, ".elsif")) {
+			kd_args_advance(&a, 6);
+		} else if (kd_word_at(a.p, ".else")) {
+			kd_args_advance(&a, 5);
 			have_cond = false;
 		} else {
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error(&a);
 		}
 	}
 	if (!chosen)
@@ -775,91 +760,93 @@ static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
 /* .elsif / .else without their .if. */
 static int kd_cmd_else(struct kd_session *s, struct kd_cmdctx *c)
 {
-	return kd_syntax_error(s, c->line, 0);
+	struct kd_args a;
+
+	kd_args_init(&a, s, c);
+	return kd_args_error_at(&a, a.line);
 }
 
 static int kd_cmd_block(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	const char *body;
 	unsigned long before;
+	struct kd_args a;
 	size_t len;
 	int rc;
 
-	rc = kd_ctl_body(s, c, &p, &body, &len);
+	kd_args_init(&a, s, c);
+	rc = kd_ctl_body(&a, &body, &len);
 	if (rc < 0)
 		return rc;
-	p = kd_skip_blanks(p);
-	if (*p != '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
 	before = s->failures;
 	rc = kd_run_nested_n(s, body, len);
 	return kd_nested_result(s, before, rc);
 }
 
 /*
- * One branch of `j` at *pp: a 'quoted' command list, or text up to the
- * next top-level `;` (@p to_end: the whole rest).
+ * One branch of `j` at the cursor: a 'quoted' command list, or text up
+ * to the next top-level `;` (@p to_end: the whole rest).
  */
-static int kd_j_branch(struct kd_session *s, struct kd_cmdctx *c,
-		       const char **pp, bool to_end, const char **start,
+static int kd_j_branch(struct kd_args *a, bool to_end, const char **start,
 		       size_t *len)
 {
-	const char *p = kd_skip_blanks(*pp);
-
-	if (*p == '\'') {
-		const char *e = kd_match_close(p);
+	kd_args_skip(a);
+	if (kd_args_peek(a) == '\'') {
+		const char *e = kd_match_close(a->p);
 
 		if (!e)
-			return kd_syntax_error(s, c->line, strlen(c->line));
-		*start = p + 1;
-		*len = (size_t)(e - p - 1);
-		*pp = e + 1;
+			return kd_args_error_eol(a);
+		*start = a->p + 1;
+		*len = (size_t)(e - a->p - 1);
+		a->p = e + 1;
 		return KD_OK;
 	}
-	*start = p;
+	*start = a->p;
 	if (to_end) {
-		*len = strlen(p);
-		*pp = p + *len;
+		*len = strlen(a->p);
 	} else {
 		const char *next;
 
-		*len = kd_cmd_split(p, &next);
-		*pp = p + *len;
+		*len = kd_cmd_split(a->p, &next);
 	}
+	a->p += *len;
 	return KD_OK;
 }
 
 static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	const char *b1 = "", *b2 = "", *rest = "";
 	size_t l1 = 0, l2 = 0;
 	unsigned long before;
+	struct kd_args a;
 	uint64_t v = 0;
 	int rc;
 
-	if (*p == '\0')
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	rc = kd_expr_arg(s, c->line, &p, &v);
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a))
+		return kd_args_error(&a);
+	rc = kd_args_take_expr(&a, &v);
 	if (rc < 0)
 		return rc;
-	rc = kd_j_branch(s, c, &p, false, &b1, &l1);
+	rc = kd_j_branch(&a, false, &b1, &l1);
 	if (rc < 0)
 		return rc;
-	p = kd_skip_blanks(p);
-	if (*p == ';') {
-		p++;
-		rc = kd_j_branch(s, c, &p, true, &b2, &l2);
+	kd_args_skip(&a);
+	if (kd_args_peek(&a) == ';') {
+		kd_args_advance(&a, 1);
+		rc = kd_j_branch(&a, true, &b2, &l2);
 		if (rc < 0)
 			return rc;
 		/* After a quoted second branch, more commands may follow. */
-		p = kd_skip_blanks(p);
-		if (*p == ';')
-			p++;
-		rest = p;
-	} else if (*p != '\0') {
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) == ';')
+			kd_args_advance(&a, 1);
+		rest = a.p;
+	} else if (!kd_args_at_end(&a)) {
+		return kd_args_error(&a);
 	}
 	before = s->failures;
 	rc = v ? kd_run_nested_n(s, b1, l1) : kd_run_nested_n(s, b2, l2);
@@ -878,10 +865,14 @@ static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *want = kd_skip_blanks(c->args);
-	size_t want_len = kd_trimmed_len(want, strlen(want));
-	size_t g;
+	const char *want;
+	size_t want_len, g;
 	bool any = false;
+	struct kd_args a;
+
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	kd_args_take_rest(&a, KD_ARGS_CRLF, &want, &want_len);
 
 	for (g = 0; kd_command_groups[g].table; g++) {
 		const struct kd_command *cmd;

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 
 enum kd_rsrc {
@@ -386,31 +387,39 @@ static bool kd_is_regch(char c)
 	return isalnum((unsigned char)c) != 0;
 }
 
+/* After a register (and its value): what may not follow it in a list. */
+static bool kd_reg_sep_bad(const struct kd_args *a)
+{
+	char ch = kd_args_peek(a);
+
+	return ch && ch != ',' && !kd_is_regch(ch) && ch != '@';
+}
+
 /* `r` on an x86 or ARM64 dump: the machine's own names, read-only. */
 static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
+	struct kd_args a;
 	char shown[512];
 	size_t used = 0;
 	int rc = KD_OK;
 
 	shown[0] = '\0';
-	if (*p == '\0')
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a))
 		return kd_arch_reg_dump(s);
-	while (*p) {
+	while (!kd_args_at_end(&a)) {
 		const char *name, *canon;
 		char one[64];
 		unsigned bits = 0;
 		uint64_t v;
 		size_t n = 0;
 
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
+		kd_args_skip_also(&a, ",");
+		if (kd_args_at_end(&a))
 			break;
-		if (*p == '@')
-			p++;
-		name = p;
+		if (kd_args_peek(&a) == '@')
+			kd_args_advance(&a, 1);
+		name = a.p;
 		while (kd_is_regch(name[n]))
 			n++;
 		canon = n ? kd_arch_reg_name(s, name, n) : NULL;
@@ -419,10 +428,9 @@ static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
 				     "Bad register error at '%s'", name);
 			break;
 		}
-		p = name + n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '=') {
+		kd_args_advance(&a, n);
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) == '=') {
 			rc = kd_fail(s, KD_ENOTSUP,
 				     "Register %s is read-only here", canon);
 			break;
@@ -440,8 +448,8 @@ static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
 			used += (size_t)snprintf(
 				shown + used, sizeof(shown) - used, "%s", one);
 		}
-		if (*p && *p != ',' && !kd_is_regch(*p) && *p != '@') {
-			rc = kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		if (kd_reg_sep_bad(&a)) {
+			rc = kd_args_error(&a);
 			break;
 		}
 	}
@@ -456,7 +464,7 @@ static int kd_cmd_r_native(struct kd_session *s, struct kd_cmdctx *c)
  */
 static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
+	struct kd_args a;
 	char shown[512];
 	size_t used = 0;
 	int rc = KD_OK;
@@ -464,20 +472,20 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 	if (kd_arch_native(s))
 		return kd_cmd_r_native(s, c);
 	shown[0] = '\0';
-	if (*p == '\0')
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a))
 		return kd_reg_dump_all(s);
-	while (*p) {
+	while (!kd_args_at_end(&a)) {
 		const struct kd_regdef *d;
 		const char *name;
 		size_t n = 0;
 
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
+		kd_args_skip_also(&a, ",");
+		if (kd_args_at_end(&a))
 			break;
-		if (*p == '@')
-			p++;
-		name = p;
+		if (kd_args_peek(&a) == '@')
+			kd_args_advance(&a, 1);
+		name = a.p;
 		while (kd_is_regch(name[n]))
 			n++;
 		d = n ? kd_regdef_find(name, n) : NULL;
@@ -486,16 +494,14 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 				     "Bad register error at '%s'", name);
 			break;
 		}
-		p = name + n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '=') {
+		kd_args_advance(&a, n);
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) == '=') {
 			uint64_t v;
 
-			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			rc = kd_expr_arg(s, c->line, &p, &v);
+			kd_args_advance(&a, 1);
+			kd_args_skip(&a);
+			rc = kd_args_take_expr(&a, &v);
 			if (rc < 0)
 				break;
 			rc = kd_regdef_set(s, d, v);
@@ -534,10 +540,9 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 							 "%s", one);
 			}
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p && *p != ',' && !kd_is_regch(*p) && *p != '@') {
-			rc = kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		kd_args_skip(&a);
+		if (kd_reg_sep_bad(&a)) {
+			rc = kd_args_error(&a);
 			break;
 		}
 	}
@@ -549,11 +554,14 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 /* `~` (show the current processor) and `~Ns` (switch to processor N). */
 static int kd_cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	unsigned long n = 0;
 	size_t digits = 0;
+	struct kd_args a;
+	const char *p;
 
-	if (*p == '\0') {
+	kd_args_init(&a, s, c);
+	p = a.p;
+	if (kd_args_at_end(&a)) {
 		kd_out(s, ".%3u  processor %u (current), %u processor%s\n",
 		       s->tgt.cpu, s->tgt.cpu, s->tgt.ncpus,
 		       s->tgt.ncpus == 1 ? "" : "s");
@@ -572,7 +580,7 @@ static int kd_cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
 	/* `~Ns`: hex processor number, then the s command letter. */
 	if (digits == 0 || p[digits] != 's' ||
 	    (p[digits + 1] != '\0' && p[digits + 1] != ' '))
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+		return kd_args_error(&a);
 	if (n >= s->tgt.ncpus)
 		return kd_fail(s, KD_EINVAL,
 			       "%lu is not a valid processor "

@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/args.h"
 #include "dbgserver/server.h"
 
-/* The argument text without trailing blanks, into @p buf. */
-static const char *srv_arg(const char *args, char *buf, size_t cap)
+/* The argument text without trailing white space, into @p buf. */
+static const char *srv_arg(struct kd_session *s, struct kd_cmdctx *c, char *buf,
+			   size_t cap)
 {
-	size_t n = strlen(args);
+	struct kd_args a;
+	const char *args;
+	size_t n;
 
+	kd_args_init(&a, s, c);
+	kd_args_take_rest(&a, 0, &args, &n);
 	while (n > 0 && isspace((unsigned char)args[n - 1]))
 		n--;
 	if (n >= cap)
@@ -27,7 +33,7 @@ static int cmd_server(struct kd_session *s, struct kd_cmdctx *c)
 {
 	char spec[600];
 
-	srv_arg(c->args, spec, sizeof(spec));
+	srv_arg(s, c, spec, sizeof(spec));
 	if (!spec[0])
 		return kd_fail(s, KD_EINVAL,
 			       "Usage: .server tcp:port=Port[,password=P]"
@@ -47,7 +53,7 @@ static int cmd_endsrv(struct kd_session *s, struct kd_cmdctx *c)
 	char *end;
 	unsigned long id;
 
-	srv_arg(c->args, arg, sizeof(arg));
+	srv_arg(s, c, arg, sizeof(arg));
 	if (!arg[0])
 		return kd_fail(s, KD_EINVAL,
 			       "Usage: .endsrv ServerID (see .servers).  "
@@ -70,7 +76,7 @@ static int cmd_remote(struct kd_session *s, struct kd_cmdctx *c)
 {
 	char name[128];
 
-	srv_arg(c->args, name, sizeof(name));
+	srv_arg(s, c, name, sizeof(name));
 	if (!name[0])
 		return kd_fail(s, KD_EINVAL, "Usage: .remote SessionName");
 	return kd_srv_cmd_remote(s, name);

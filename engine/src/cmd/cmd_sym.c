@@ -11,19 +11,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cmd/args.h"
 #include "sym/sym_int.h"
 
 #define KD_U_DEFAULT 8
 #define KD_U_MAX 0x10000u
 #define KD_UF_MAX 4096u
 #define KD_K_DEFAULT 256
-
-static const char *kd_skip_blanks(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
 
 /* The symbol text of @p addr for a Call Site column ("0x" + address). */
 static void kd_site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
@@ -98,60 +92,61 @@ static void kd_lm_row(struct kd_session *s, struct kd_module *m,
 static int kd_lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 		       struct kd_lm_opts *o)
 {
-	const char *p = c->args;
+	struct kd_args a;
 
-	while (*(p = kd_skip_blanks(p))) {
-		const char *tok = p;
+	kd_args_init(&a, s, c);
+	for (;;) {
+		const char *tok;
 
-		while (*p && *p != ' ' && *p != '\t') {
-			char ch = *p;
+		kd_args_skip(&a);
+		if (kd_args_at_end(&a))
+			break;
+		tok = a.p;
+		while (!kd_args_at_word_end(&a)) {
+			char ch = kd_args_peek(&a);
 
-			if (ch == 's' && p[1] == 'm') {
+			if (ch == 's' && kd_args_peek_at(&a, 1) == 'm') {
 				o->sort_name = true;
-				p += 2;
+				kd_args_advance(&a, 2);
 			} else if (ch == 'v') {
 				o->verbose = true;
-				p++;
+				kd_args_advance(&a, 1);
 			} else if (ch == 'f') {
 				o->full_path = true;
-				p++;
+				kd_args_advance(&a, 1);
 			} else if (strchr("olkunD", ch)) {
-				p++;
+				kd_args_advance(&a, 1);
 			} else if (ch == 'm') {
-				const char *q = p + 1;
-				size_t n;
+				const char *pat = NULL, *at;
+				size_t n = 0;
 
-				if (*q == ' ' || *q == '\t' || *q == '\0')
-					q = kd_skip_blanks(q);
-				n = 0;
-				while (q[n] && q[n] != ' ' && q[n] != '\t')
-					n++;
-				if (n == 0 || n >= sizeof(o->pat_buf))
-					return kd_syntax_error(
-						s, c->line,
-						(size_t)(q - c->line));
-				memcpy(o->pat_buf, q, n);
+				/* The pattern may be glued on: lmvmnt. */
+				kd_args_advance(&a, 1);
+				kd_args_skip(&a);
+				at = a.p;
+				if (!kd_args_take_word(&a, &pat, &n) ||
+				    n >= sizeof(o->pat_buf))
+					return kd_args_error_at(&a, at);
+				memcpy(o->pat_buf, pat, n);
 				o->pat_buf[n] = '\0';
 				o->pattern = o->pat_buf;
-				p = q + n;
 				break;
 			} else if (ch == 'a') {
 				int rc;
 
-				p = kd_skip_blanks(p + 1);
-				rc = kd_expr_arg(s, c->line, &p, &o->addr);
+				kd_args_advance(&a, 1);
+				kd_args_skip(&a);
+				rc = kd_args_take_expr(&a, &o->addr);
 				if (rc < 0)
 					return rc;
 				o->have_addr = true;
 				break;
 			} else {
-				return kd_syntax_error(s, c->line,
-						       (size_t)(p - c->line));
+				return kd_args_error(&a);
 			}
 		}
-		if (p == tok)
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+		if (a.p == tok)
+			return kd_args_error(&a);
 	}
 	return KD_OK;
 }
@@ -242,35 +237,38 @@ static void kd_x_print(struct kd_session *s, uint64_t addr,
 
 static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	char modpat[64], sympat[256];
-	const char *bang, *end;
+	const char *p, *bang, *end;
 	struct kd_xhit *hits = NULL;
 	size_t nhits = 0, cap = 0, i, j;
 	int sort = 0; /* 0 module/address, 1 address, 2 name */
+	struct kd_args a;
 	int rc;
 
+	kd_args_init(&a, s, c);
 	for (;;) {
-		p = kd_skip_blanks(p);
-		if (p[0] != '/')
+		const char *at;
+		int opt;
+
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) != '/')
 			break;
-		if (p[1] == 'a')
+		at = a.p;
+		opt = kd_args_take_option(&a, "/", NULL, 0);
+		if (opt == 'a')
 			sort = 1;
-		else if (p[1] == 'n')
+		else if (opt == 'n')
 			sort = 2;
-		else if (p[1] != 'A' && p[1] != 'N' && p[1] != 'v' &&
-			 p[1] != 't' && p[1] != 'D' && p[1] != 'z' &&
-			 p[1] != 'Z' && p[1] != 'd' && p[1] != 'f')
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
-		p += 2;
+		else if (opt == 0 || !strchr("ANvtDzZdf", opt))
+			return kd_args_error_at(&a, at);
 	}
-	end = p;
-	while (*end && *end != ' ' && *end != '\t')
-		end++;
-	if (*kd_skip_blanks(end) != '\0')
-		return kd_syntax_error(s, c->line,
-				       (size_t)(kd_skip_blanks(end) - c->line));
+	p = a.p;
+	if (!kd_args_take_word(&a, &p, &i))
+		i = 0;
+	end = p + i;
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
 	bang = memchr(p, '!', (size_t)(end - p));
 	if (end == p) {
 		snprintf(modpat, sizeof(modpat), "*");
@@ -278,8 +276,7 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 	} else if (bang) {
 		if ((size_t)(bang - p) >= sizeof(modpat) ||
 		    (size_t)(end - bang - 1) >= sizeof(sympat))
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error_at(&a, p);
 		snprintf(modpat, sizeof(modpat), "%.*s", (int)(bang - p), p);
 		snprintf(sympat, sizeof(sympat), "%.*s", (int)(end - bang - 1),
 			 bang + 1);
@@ -287,8 +284,7 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 			snprintf(sympat, sizeof(sympat), "*");
 	} else {
 		if ((size_t)(end - p) >= sizeof(sympat))
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error_at(&a, p);
 		snprintf(modpat, sizeof(modpat), "*");
 		snprintf(sympat, sizeof(sympat), "%.*s", (int)(end - p), p);
 	}
@@ -341,23 +337,23 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	const struct kd_export *prev, *next;
 	struct kd_modsyms *ms;
 	struct kd_module *m;
-	const char *p = c->args;
+	struct kd_args args;
 	char a[18], b[18];
 	uint64_t addr, paddr;
 	int rc;
 
-	if (*p == '\0') {
+	kd_args_init(&args, s, c);
+	if (kd_args_at_end(&args)) {
 		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
 		if (rc < 0)
 			return rc;
 	} else {
-		rc = kd_expr_arg(s, c->line, &p, &addr);
+		rc = kd_args_take_expr(&args, &addr);
 		if (rc < 0)
 			return rc;
-		p = kd_skip_blanks(p);
-		if (*p)
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+		rc = kd_args_end(&args);
+		if (rc < 0)
+			return rc;
 	}
 	m = kd_module_by_addr(s, addr);
 	if (!m)
@@ -413,29 +409,33 @@ static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
 		     uint64_t *addr, uint64_t *count, bool *have_end,
 		     uint64_t *end)
 {
-	const char *p = kd_skip_blanks(c->args);
+	struct kd_args a;
+	char ch;
 	int rc;
 
 	*have_addr = false;
 	*have_end = false;
-	if (*p == '\0')
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	if (kd_args_at_end(&a))
 		return KD_OK;
-	rc = kd_expr_arg(s, c->line, &p, addr);
+	rc = kd_args_take_expr(&a, addr);
 	if (rc < 0)
 		return rc;
 	*have_addr = true;
-	p = kd_skip_blanks(p);
-	if ((*p == 'L' || *p == 'l') && kd_count_follows(p + 1)) {
-		const char *at = p;
+	kd_args_skip(&a);
+	ch = kd_args_peek(&a);
+	if ((ch == 'L' || ch == 'l') && kd_count_follows(a.p + 1)) {
+		const char *at = a.p;
 		bool unchecked = false;
 
-		p++;
-		if (*p == '?') {
+		kd_args_advance(&a, 1);
+		if (kd_args_peek(&a) == '?') {
 			unchecked = true;
-			p++;
+			kd_args_advance(&a, 1);
 		}
-		p = kd_skip_blanks(p);
-		rc = kd_expr_arg(s, c->line, &p, count);
+		kd_args_skip(&a);
+		rc = kd_args_take_expr(&a, count);
 		if (rc < 0)
 			return rc;
 		if (*count == 0 || (!unchecked && *count > KD_U_MAX))
@@ -445,10 +445,10 @@ static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
 				       "", c->line);
 		if (*count > KD_U_MAX)
 			*count = KD_U_MAX;
-	} else if (*p) {
-		const char *at = p;
+	} else if (!kd_args_at_end(&a)) {
+		const char *at = a.p;
 
-		rc = kd_expr_arg(s, c->line, &p, end);
+		rc = kd_args_take_expr(&a, end);
 		if (rc < 0)
 			return rc;
 		if (*end < *addr || *end - *addr > 16ull * KD_U_MAX)
@@ -458,10 +458,7 @@ static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
 				       "", c->line);
 		*have_end = true;
 	}
-	p = kd_skip_blanks(p);
-	if (*p)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
-	return KD_OK;
+	return kd_args_end(&a);
 }
 
 /* The part of "mod!Sym+0x12" before the offset. */
@@ -598,8 +595,12 @@ static int kd_cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
 		if (rc < 0)
 			return rc;
 	}
-	if (have_end)
-		return kd_syntax_error(s, c->line, strlen(c->line));
+	if (have_end) {
+		struct kd_args a;
+
+		kd_args_init(&a, s, c);
+		return kd_args_error_eol(&a);
+	}
 	start = kd_ub_start(s, addr, count);
 	kd_u_print(s, start, count, false, 0);
 	return KD_OK;
@@ -609,20 +610,21 @@ static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_rtfunc *rf;
 	struct kd_module *m = NULL;
-	const char *p = c->args;
+	struct kd_args args;
 	char sym[256];
 	uint64_t addr, a;
 	unsigned i;
 	int rc;
 
-	if (*p == '\0')
-		return kd_syntax_error(s, c->line, strlen(c->line));
-	rc = kd_expr_arg(s, c->line, &p, &addr);
+	kd_args_init(&args, s, c);
+	if (kd_args_at_end(&args))
+		return kd_args_error_eol(&args);
+	rc = kd_args_take_expr(&args, &addr);
 	if (rc < 0)
 		return rc;
-	p = kd_skip_blanks(p);
-	if (*p)
-		return kd_syntax_error(s, c->line, (size_t)(p - c->line));
+	rc = kd_args_end(&args);
+	if (rc < 0)
+		return rc;
 	rf = kd_pdata_lookup(s, addr, &m);
 	if (rf && m) {
 		kd_u_print(s, m->base + rf->begin, 0, true,
@@ -666,18 +668,16 @@ struct kd_k_opts {
 static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_k_opts o = { false, false, false };
-	const char *p = c->args;
 	struct kd_frame *frames;
 	uint64_t count = KD_K_DEFAULT;
-	bool glued;
+	struct kd_args a;
 	size_t n = 0, i;
 	int rc;
 
-	/* Letters glued to the name are options; after a blank, a count
-	 * (c->args points into c->line just after the name and blanks). */
-	glued = !(p > c->line && (p[-1] == ' ' || p[-1] == '\t'));
-	while (glued && isalpha((unsigned char)*p)) {
-		switch (*p) {
+	/* Letters glued to the name are options; after a blank, a count. */
+	kd_args_init(&a, s, c);
+	while (a.glued && isalpha((unsigned char)kd_args_peek(&a))) {
+		switch (kd_args_peek(&a)) {
 		case 'b':
 		case 'v':
 			o.args = true;
@@ -695,23 +695,21 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 		case 'M':
 			break;
 		default:
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+			return kd_args_error(&a);
 		}
-		p++;
+		kd_args_advance(&a, 1);
 	}
-	p = kd_skip_blanks(p);
-	if (*p == '=')
+	kd_args_skip(&a);
+	if (kd_args_peek(&a) == '=')
 		return kd_fail(s, KD_ENOTSUP,
 			       "k = is not supported; use .frame or r");
-	if (*p) {
-		rc = kd_expr_arg(s, c->line, &p, &count);
+	if (!kd_args_at_end(&a)) {
+		rc = kd_args_take_expr(&a, &count);
 		if (rc < 0)
 			return rc;
-		p = kd_skip_blanks(p);
-		if (*p)
-			return kd_syntax_error(s, c->line,
-					       (size_t)(p - c->line));
+		rc = kd_args_end(&a);
+		if (rc < 0)
+			return rc;
 		if (count == 0)
 			return KD_OK;
 		if (count > KD_K_DEFAULT)
@@ -785,17 +783,22 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *p = c->args;
 	bool user_only = false;
+	struct kd_args a;
 	size_t i;
 	int rc;
 
-	while (*(p = kd_skip_blanks(p)) == '/') {
-		const char *opt = ++p;
+	kd_args_init(&a, s, c);
+	for (;;) {
+		const char *opt;
+		size_t n = 0;
 
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if ((size_t)(p - opt) == 4 && strncmp(opt, "user", 4) == 0)
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) != '/')
+			break;
+		kd_args_advance(&a, 1);
+		if (kd_args_take_word(&a, &opt, &n) && n == 4 &&
+		    strncmp(opt, "user", 4) == 0)
 			user_only = true;
 	}
 	/* A module name (with =addr,size) is accepted: everything reloads. */

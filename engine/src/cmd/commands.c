@@ -5,10 +5,17 @@
  * matching rules: letters name a command and may be followed directly by
  * its arguments (`dd@rsp`, `lmvm nt`), `.` and `!` commands are whole
  * words, and `?`, `~`, `$$<` are prefixes.
+ *
+ * A handler gets the line and its argument text (struct kd_cmdctx) and
+ * reads the arguments with the cursor of args.h: blanks, options,
+ * quoted strings, expressions, ranges and the end, with each syntax
+ * error's caret where WinDbg puts it.  A new command does the same
+ * rather than walking the text by hand.
  */
 #include <ctype.h>
 #include <string.h>
 
+#include "cmd/args.h"
 #include "core/engine_int.h"
 
 const struct kd_command_group kd_command_groups[] = {
@@ -173,8 +180,7 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	int saved_err;
 	int rc;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = kd_skip_blanks(p);
 	if (*p == '\0')
 		return KD_OK;
 	c = kd_cmd_match(p, &name_len);
@@ -197,9 +203,7 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	name[name_len] = '\0';
 	ctx.line = cmd;
 	ctx.name = name;
-	ctx.args = p + name_len;
-	while (*ctx.args == ' ' || *ctx.args == '\t')
-		ctx.args++;
+	ctx.args = kd_skip_blanks(p + name_len);
 	saved_err = s->cmd.target_err;
 	s->cmd.target_err = 0;
 	s->cmd.cmd_depth++;
@@ -223,8 +227,7 @@ static bool kd_cmd_takes_rest(const char *p)
 	const struct kd_command *c;
 	size_t n;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = kd_skip_blanks(p);
 	c = kd_cmd_match(p, &n);
 	return c && (c->flags & KD_CMDF_REST);
 }
