@@ -7,10 +7,11 @@
 # component is a top-level folder; what each may use is DESIGN.md §2:
 #
 #   kdproto         nothing
-#   transports      kdproto
-#   engine          kdproto, transports
-#   kdsrv           kdproto, transports (never the engine)
-#   firmware-stubs  kdproto
+#   util            kdproto (kd/common.h: error codes, KD_API)
+#   transports      kdproto, util
+#   engine          kdproto, util, transports
+#   kdsrv           kdproto, util, transports (never the engine)
+#   firmware-stubs  kdproto, util
 #   tools           the public headers and targets of the libraries above
 #   tests           everything (not checked)
 #
@@ -84,13 +85,14 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "transports", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "util", "transports", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
-	"transports": {"kdproto"},
-	"engine": {"kdproto", "transports"},
-	"kdsrv": {"kdproto", "transports"},
-	"firmware-stubs": {"kdproto"},
+	"util": {"kdproto"},
+	"transports": {"kdproto", "util"},
+	"engine": {"kdproto", "util", "transports"},
+	"kdsrv": {"kdproto", "util", "transports"},
+	"firmware-stubs": {"kdproto", "util"},
 	"tools": set(LIBS),
 }
 UNCHECKED = {"tests"}
