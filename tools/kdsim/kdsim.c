@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kd/clock.h>
 #include <kd/error.h>
 #include <kd/transport.h>
 #include <kdsim/sim.h>
@@ -64,14 +65,6 @@ static void sleep_ms(uint32_t ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop_flag)
 		;
-}
-
-static uint64_t io_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Misbehaviour applied to every outgoing unit: slow answers, one stall. */
@@ -221,14 +214,14 @@ static const struct kdstub_io serial_io = {
 	.getc = ser_getc,
 	.putc = ser_putc,
 	.flush = ser_flush,
-	.now_ms = io_now_ms,
+	.now_ms = kd_mono_ms,
 };
 
 static const struct kdstub_io net_io = {
 	.name = "kdsim-kdnet",
 	.send_packet = net_send,
 	.recv_packet = net_recv,
-	.now_ms = io_now_ms,
+	.now_ms = kd_mono_ms,
 };
 
 static int open_pty(char *name, size_t cap)
