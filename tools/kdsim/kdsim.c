@@ -19,6 +19,7 @@
 
 #include <kd/clock.h>
 #include <kd/error.h>
+#include <kd/io.h>
 #include <kd/transport.h>
 #include <kdsim/sim.h>
 #include <kdstub/kdstub.h>
@@ -124,21 +125,9 @@ static void ser_flush(void)
 		return;
 	before_send();
 	if (io.pty) {
-		size_t off = 0;
-
-		while (off < io.tx_len) {
-			ssize_t n = write(io.pty_fd, io.tx + off,
-					  io.tx_len - off);
-
-			if (n > 0) {
-				off += (size_t)n;
-			} else if (n < 0 &&
-				   (errno == EAGAIN || errno == EINTR)) {
-				sleep_ms(1);
-			} else {
-				break;
-			}
-		}
+		/* A failed write (the pty closed) shows as silence, as on a
+		 * serial line; the non-blocking pty waits for room. */
+		(void)kd_write_all(io.pty_fd, io.tx, io.tx_len);
 	} else if (kd_transport_send(io.t, io.tx, io.tx_len) ==
 		   KD_EDISCONNECTED) {
 		channel_reopen();

@@ -11,7 +11,11 @@
 
 #include <kd/io.h>
 
-enum out_call { OUT_WRITE, OUT_SEND, OUT_PWRITE };
+enum out_call {
+	OUT_WRITE,
+	OUT_SEND,
+	OUT_PWRITE
+};
 
 /*
  * A call on the non-blocking @p fd would block: wait until it may not.
