@@ -55,7 +55,7 @@ static void test_clock__sleep_shows(void **state)
 	while (nanosleep(&ts, &ts) != 0)
 		;
 	assert_true(kd_mono_ms() - ms0 >= 30);
-	assert_true(kd_mono_ns() - ns0 >= 30u * 1000000u);
+	assert_true(kd_mono_ns() - ns0 >= (uint64_t)30 * 1000000u);
 }
 
 static void test_clock__deadline(void **state)
