@@ -7,11 +7,12 @@
 # component is a top-level folder; what each may use is DESIGN.md §2:
 #
 #   kdproto         nothing
-#   transports      kdproto
-#   dump            kdproto, transports
-#   engine          kdproto, transports, dump
-#   kdsrv           kdproto, transports (never the engine)
-#   firmware-stubs  kdproto
+#   util            kdproto (kd/common.h: error codes, KD_API)
+#   transports      kdproto, util
+#   dump            kdproto, util
+#   engine          kdproto, util, transports, dump
+#   kdsrv           kdproto, util, transports (never the engine)
+#   firmware-stubs  kdproto, util
 #   tools           the public headers and targets of the libraries above
 #   tests           everything (not checked)
 #
@@ -85,14 +86,15 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "transports", "dump", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "util", "transports", "dump", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
-	"transports": {"kdproto"},
-	"dump": {"kdproto", "transports"},
-	"engine": {"kdproto", "transports", "dump"},
-	"kdsrv": {"kdproto", "transports"},
-	"firmware-stubs": {"kdproto"},
+	"util": {"kdproto"},
+	"transports": {"kdproto", "util"},
+	"dump": {"kdproto", "util"},
+	"engine": {"kdproto", "util", "transports", "dump"},
+	"kdsrv": {"kdproto", "util", "transports"},
+	"firmware-stubs": {"kdproto", "util"},
 	"tools": set(LIBS),
 }
 UNCHECKED = {"tests"}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <kd/clock.h>
 #include <kd/proto/wire.h>
 
 #include "simabi.h"
@@ -19,14 +20,6 @@
 #define SIM_PRINT_MAX 512
 #define SIM_SLOT_COUNT 2
 #define SIM_BREAKIN_POLL_MS 10
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* --- unicorn hooks: record the event and stop; run() handles it --- */
 
@@ -395,7 +388,7 @@ static int run_cpu(struct kdsim *m, int cpu, uint64_t count)
 
 static void timers(struct kdsim *m, struct run_state *st)
 {
-	uint64_t t = now_ms();
+	uint64_t t = kd_mono_ms();
 
 	if (m->cfg.print_ms && t >= st->next_print) {
 		st->next_print = t + m->cfg.print_ms;
@@ -435,7 +428,7 @@ static int start_stub(struct kdsim *m, struct run_state *st)
 
 static void arm_timers(struct kdsim *m, struct run_state *st)
 {
-	uint64_t t = now_ms();
+	uint64_t t = kd_mono_ms();
 
 	st->next_print = t + m->cfg.print_ms;
 	st->next_loadmod = t + m->cfg.loadmod_ms;
@@ -457,7 +450,7 @@ int kdsim_run(struct kdsim *m, const struct kdstub_io *io, int (*reopen)(void),
 	st.reopen = reopen;
 	arm_timers(m, &st);
 	st.reboot_at = m->cfg.reboot_after_ms ?
-			       now_ms() + m->cfg.reboot_after_ms :
+			       kd_mono_ms() + m->cfg.reboot_after_ms :
 			       0;
 	rc = start_stub(m, &st);
 	if (rc < 0)
@@ -511,9 +504,9 @@ int kdsim_run(struct kdsim *m, const struct kdstub_io *io, int (*reopen)(void),
 			nanosleep(&ts, NULL);
 		}
 		/* Poll the line for a break-in every few milliseconds. */
-		if (now_ms() < st.next_poll)
+		if (kd_mono_ms() < st.next_poll)
 			continue;
-		st.next_poll = now_ms() + SIM_BREAKIN_POLL_MS;
+		st.next_poll = kd_mono_ms() + SIM_BREAKIN_POLL_MS;
 		if (kdstub_poll_breakin(&m->stub)) {
 			int bc = 0;
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <kd/alloc.h>
+#include <kd/clock.h>
 #include <kd/error.h>
 #include <kd/kdsrv.h>
 #include <kd/link.h>
@@ -88,14 +89,6 @@ struct client {
 };
 
 /* --- logging --- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void clock_text(char *buf, size_t cap, bool date)
 {
@@ -433,7 +426,7 @@ static void *janitor_main(void *arg)
 /* Rate limit: false when the client exceeded its message budget. */
 static bool rate_ok(struct client *c)
 {
-	int64_t t = now_ms();
+	int64_t t = (int64_t)kd_mono_ms();
 	double rate = c->s->o.msg_rate;
 
 	c->tokens += (double)(t - c->last_ms) * rate / 1000.0;
@@ -717,19 +710,19 @@ static enum leave relay(struct client *c, char *reason, size_t cap)
 static int wait_open(struct client *c, struct kd_srv_msg *m, char *reason,
 		     size_t cap)
 {
-	int64_t deadline = now_ms() + SRV_OPEN_WAIT_MS;
+	int64_t deadline = (int64_t)kd_mono_ms() + SRV_OPEN_WAIT_MS;
 	size_t len = 0;
 	int rc = KD_ETIMEOUT;
 
 	/* Wait for OPEN, or for the server to end meanwhile. */
-	while (now_ms() < deadline) {
+	while ((int64_t)kd_mono_ms() < deadline) {
 		struct pollfd p[2] = {
 			{ .fd = kd_rchan_fd(c->ch), .events = POLLIN },
 			{ .fd = c->s->stop_pipe[0], .events = POLLIN },
 		};
 
 		if (!kd_rchan_pending(c->ch) &&
-		    poll(p, 2, (int)(deadline - now_ms())) < 0 &&
+		    poll(p, 2, (int)(deadline - (int64_t)kd_mono_ms())) < 0 &&
 		    errno != EINTR)
 			break;
 		if (p[1].revents) {
@@ -1029,7 +1022,7 @@ static void start_client(struct kd_srv *s, struct kd_rchan *ch)
 	c->proto = kd_rchan_proto(ch);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->tokens = s->o.msg_rate;
-	c->last_ms = now_ms();
+	c->last_ms = (int64_t)kd_mono_ms();
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&tid, &attr, client_main, c) != 0) {

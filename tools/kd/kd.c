@@ -17,10 +17,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
+#include <kd/clock.h>
 #include <kd/engine.h>
 #include <kd/error.h>
 #include <kd/textsafe.h>
@@ -315,14 +315,6 @@ static void kd_install_signals(void)
 	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-}
-
-static uint64_t kd_mono_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* While the target runs (after `g`), wait for it: input is not read. */
@@ -664,7 +656,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (a.connstr) {
-		uint64_t t0 = kd_mono_now_ms();
+		uint64_t t0 = kd_mono_ms();
 		char shown[1024];
 		int n;
 
@@ -685,7 +677,7 @@ int main(int argc, char **argv)
 		kd_watchdog(0);
 		g_attaching = 0;
 		if (rc < 0) {
-			uint64_t waited = kd_mono_now_ms() - t0;
+			uint64_t waited = kd_mono_ms() - t0;
 
 			fprintf(stderr,
 				"kd: could not attach to '%s' (waited %llu "

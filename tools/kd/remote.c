@@ -20,6 +20,7 @@
 
 #include <kd/engine.h>
 #include <kd/error.h>
+#include <kd/io.h>
 #include <kd/rchan.h>
 #include <kd/srvmsg.h>
 #include <kd/textsafe.h>
@@ -482,21 +483,6 @@ lost:
 /* .remote relay client                                                */
 /* ------------------------------------------------------------------ */
 
-static bool rc_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 static int rc_relay(const char *name, struct rc_lines *q)
 {
 	struct rc_in in = { NULL, 0, 0, false };
@@ -518,8 +504,8 @@ static int rc_relay(const char *name, struct rc_lines *q)
 		for (line = rc_lines_take(q); line; line = rc_lines_take(q)) {
 			bool bye = strchr(line, 0x02) != NULL;
 			bool ok = bye ||
-				  (rc_write_all(fd, line, strlen(line)) &&
-				   rc_write_all(fd, "\n", 1));
+				  (kd_send_all(fd, line, strlen(line)) == 0 &&
+				   kd_send_all(fd, "\n", 1) == 0);
 
 			free(line);
 			if (bye || !ok) {

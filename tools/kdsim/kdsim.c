@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kd/clock.h>
 #include <kd/error.h>
+#include <kd/io.h>
 #include <kd/transport.h>
 #include <kdsim/sim.h>
 #include <kdstub/kdstub.h>
@@ -64,14 +66,6 @@ static void sleep_ms(uint32_t ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop_flag)
 		;
-}
-
-static uint64_t io_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Misbehaviour applied to every outgoing unit: slow answers, one stall. */
@@ -131,21 +125,9 @@ static void ser_flush(void)
 		return;
 	before_send();
 	if (io.pty) {
-		size_t off = 0;
-
-		while (off < io.tx_len) {
-			ssize_t n = write(io.pty_fd, io.tx + off,
-					  io.tx_len - off);
-
-			if (n > 0) {
-				off += (size_t)n;
-			} else if (n < 0 &&
-				   (errno == EAGAIN || errno == EINTR)) {
-				sleep_ms(1);
-			} else {
-				break;
-			}
-		}
+		/* A failed write (the pty closed) shows as silence, as on a
+		 * serial line; the non-blocking pty waits for room. */
+		(void)kd_write_all(io.pty_fd, io.tx, io.tx_len);
 	} else if (kd_transport_send(io.t, io.tx, io.tx_len) ==
 		   KD_EDISCONNECTED) {
 		channel_reopen();
@@ -221,14 +203,14 @@ static const struct kdstub_io serial_io = {
 	.getc = ser_getc,
 	.putc = ser_putc,
 	.flush = ser_flush,
-	.now_ms = io_now_ms,
+	.now_ms = kd_mono_ms,
 };
 
 static const struct kdstub_io net_io = {
 	.name = "kdsim-kdnet",
 	.send_packet = net_send,
 	.recv_packet = net_recv,
-	.now_ms = io_now_ms,
+	.now_ms = kd_mono_ms,
 };
 
 static int open_pty(char *name, size_t cap)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <kd/alloc.h>
+#include <kd/clock.h>
 #include <kd/engine.h>
 #include <kd/error.h>
 #include <kd/proto.h>
@@ -572,9 +573,8 @@ void kd_eflags_states(uint32_t efl, char out[24]);
 /* "Windows 10", "Windows 8.1"... for a build number (attach.c). */
 const char *kd_windows_name(unsigned build);
 
-/* Unix milliseconds, monotonic milliseconds. */
+/* Unix milliseconds (monotonic ones: kd_mono_ms() of kd/clock.h). */
 uint64_t kd_now_ms(void);
-uint64_t kd_mono_ms(void);
 
 /* ---- crash-dump target (dump_target.c) ---- */
 

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kd/io.h>
 #include <kd/loglimit.h>
 #include <kd/rchan.h>
 #include <kd/srvmsg.h>
@@ -517,21 +518,6 @@ static void *srv_reader_relay(void *arg)
 	return NULL;
 }
 
-static bool srv_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 /* Send one server message to a remote-channel client. */
 static bool srv_send_msg(struct srv_client *c, unsigned int type,
 			 const char *text, size_t len, uint8_t *buf)
@@ -555,7 +541,7 @@ static bool srv_send_output(struct srv_client *c, const char *text, size_t len,
 		for (i = 0; i < n; i++)
 			tmp[i] = text[i] ? text[i] : '?';
 		if (c->kind == SRV_RELAY) {
-			if (!srv_write_all(c->fd, tmp, n))
+			if (kd_send_all(c->fd, tmp, n) < 0)
 				return false;
 		} else if (!srv_send_msg(c, KD_SRVMSG_OUTPUT, tmp, n, buf)) {
 			return false;
@@ -606,9 +592,9 @@ static void *srv_writer(void *arg)
 				ok = srv_send_output(c, o->text, o->len, buf,
 						     tmp);
 			} else if (c->kind == SRV_RELAY) {
-				ok = srv_write_all(c->fd, o->text, o->len);
+				ok = kd_send_all(c->fd, o->text, o->len) == 0;
 				if (ok && o->type == KD_SRVMSG_ENDED)
-					ok = srv_write_all(c->fd, "\n", 1);
+					ok = kd_send_all(c->fd, "\n", 1) == 0;
 			} else {
 				ok = srv_send_msg(c, o->type, o->text, o->len,
 						  buf);

@@ -3,18 +3,8 @@
  * Log-line limiter (kd/loglimit.h): fixed windows, a burst of lines per
  * window, the rest counted and summarised once the window is over.
  */
-#define _GNU_SOURCE
-#include <time.h>
-
+#include <kd/clock.h>
 #include <kd/loglimit.h>
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void kd_loglimit_init(struct kd_loglimit *l, int burst, int window_ms)
 {
@@ -68,7 +58,7 @@ bool kd_loglimit_allow_at(struct kd_loglimit *l, int64_t now_ms,
 
 bool kd_loglimit_allow(struct kd_loglimit *l, unsigned long *held_out)
 {
-	return kd_loglimit_allow_at(l, mono_ms(), held_out);
+	return kd_loglimit_allow_at(l, (int64_t)kd_mono_ms(), held_out);
 }
 
 unsigned long kd_loglimit_flush_at(struct kd_loglimit *l, int64_t now_ms,
@@ -88,7 +78,7 @@ unsigned long kd_loglimit_flush_at(struct kd_loglimit *l, int64_t now_ms,
 
 unsigned long kd_loglimit_flush(struct kd_loglimit *l, bool force)
 {
-	return kd_loglimit_flush_at(l, mono_ms(), force);
+	return kd_loglimit_flush_at(l, (int64_t)kd_mono_ms(), force);
 }
 
 int kd_loglimit_window_s(const struct kd_loglimit *l)
