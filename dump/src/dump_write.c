@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <kd/dump.h>
 #include <kd/alloc.h>
+#include <kd/io.h>
 #include <kd/dumpfmt.h>
 #include <kd/error.h>
 
@@ -194,20 +195,8 @@ static int dw_io_error(struct dw *w, int err, const char *what)
 static int dw_pwrite_all(struct dw *w, const uint8_t *data, size_t len,
 			 uint64_t off)
 {
-	while (len > 0) {
-		ssize_t n = pwrite(w->fd, data, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return dw_io_error(w, errno, "writing");
-		}
-		if (n == 0)
-			return dw_io_error(w, ENOSPC, "writing");
-		data += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (kd_pwrite_all(w->fd, data, len, off) < 0)
+		return dw_io_error(w, errno, "writing");
 	return KD_OK;
 }
 
