@@ -143,11 +143,17 @@ struct kd_bp {
 	char *command; /* commands run on a hit, or NULL */
 };
 
+/*
+ * The largest native CONTEXT of the machines arch/ knows (x64, 1232
+ * bytes; x86 716, ARM64 912): arch.c checks every table against it.
+ */
+#define KD_ARCH_CTX_MAX KD_AMD64_CONTEXT_SIZE
+
 /* Per-processor register state. */
 struct kd_cpu {
-	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
-	bool valid; /* ctx read since the last stop */
-	bool dirty; /* must be written before resuming */
+	uint8_t ctx[KD_ARCH_CTX_MAX]; /* the machine's own CONTEXT */
+	bool valid;		      /* ctx read since the last stop */
+	bool dirty;		      /* must be written before resuming */
 	struct kd_amd64_kspecial ks;
 	bool ks_valid;
 };
