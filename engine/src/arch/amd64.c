@@ -298,3 +298,36 @@ const struct kd_arch_ops kd_arch_amd64 = {
 	.bp_len = sizeof(kd_amd64_int3),
 	.step = KD_STEP_TRAP_FLAG,
 };
+
+/* ---- x64 CONTEXT registers by KD_AMD64_* id ---- */
+
+int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
+{
+	uint8_t *ctx;
+	int rc;
+
+	if (kd_arch(s) != &kd_arch_amd64)
+		return KD_ENOTSUP;
+	rc = kd_context(s, s->tgt.cpu, &ctx);
+	if (rc < 0)
+		return rc;
+	return kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
+}
+
+int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
+{
+	uint8_t *ctx;
+	int rc;
+
+	if (kd_arch(s) != &kd_arch_amd64)
+		return KD_ENOTSUP;
+	rc = kd_context(s, s->tgt.cpu, &ctx);
+	if (rc == KD_OK && !s->target->ops->set_context)
+		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
+	if (rc < 0)
+		return rc;
+	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
+	if (rc == KD_OK)
+		s->tgt.cpus[s->tgt.cpu].dirty = true;
+	return rc;
+}

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/engine_int.h"
+#include "arch/arch.h"
 
 static int kd_bp_free_id(struct kd_session *s)
 {
@@ -133,7 +133,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		if (is_ba)
 			return kd_syntax_error(s, c->line,
 					       (size_t)(p - c->line));
-		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		rc = kd_pc_get(s, &addr);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot read rip");
 		elen = 0;
