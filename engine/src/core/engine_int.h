@@ -576,9 +576,6 @@ void kd_target_print(struct kd_session *s, const char *text, size_t len);
 int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 		     size_t cap);
 
-/* `r`'s flag states "nv up ei pl zr na pe nc" of EFLAGS (cmd_reg.c). */
-void kd_eflags_states(uint32_t efl, char out[24]);
-
 /* "Windows 10", "Windows 8.1"... for a build number (attach.c). */
 const char *kd_windows_name(unsigned build);
 
