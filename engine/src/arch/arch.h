@@ -7,7 +7,14 @@
  * stack walker, the `r` layout, address translation, the breakpoint
  * instruction and the single-step mechanism -- is a member here, so
  * commands, expressions and targets ask kd_arch(s) instead of testing the
- * machine.  Adding a machine is a new file with a new table.
+ * machine.
+ *
+ * Adding a machine: (1) its CONTEXT offsets in kdproto's layout.h; (2) a
+ * new arch/<machine>.c defining a const struct kd_arch_ops with its
+ * register table, printers and unwinder, and a KD_ARCH_* id below; (3)
+ * the ops in kd_arch_all[] (arch.c), found by IMAGE_FILE_MACHINE_* from
+ * the target's machine (s->tgt.machine); (4) the table in
+ * tests/unit/engine/arch_ops.c, which cross-checks it against layout.h.
  */
 #ifndef KD_ARCH_H
 #define KD_ARCH_H
