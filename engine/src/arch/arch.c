@@ -1,161 +1,61 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Registers of x86 and ARM64 targets (crash dumps of those machines): the
- * native CONTEXT layouts, register names for `r` and expressions, and
- * WinDbg's `r` layouts of both machines.
+ * The machine-independent half of the architecture axis: which ops a
+ * session uses, registers by name over the ops' tables, pc/sp/fp of the
+ * current processor, and `r`'s entry point.  Each machine's tables and
+ * printers are in amd64.c, x86.c and arm64.c.
  */
 #include <ctype.h>
 #include <string.h>
 
 #include <kd/dump.h>
 
-#include "core/engine_int.h"
+#include "arch/arch.h"
+#include "arch/paging.h"
+#include "core/memcache.h"
 
-/* x86 CONTEXT (0x2CC bytes). */
-#define X86_EFL 0xC0
-#define X86_CTX_SIZE 0x2CC
-/*
- * Offsets from X86_SPECIAL name KSPECIAL_REGISTERS fields (Cr0, Cr2, Cr3,
- * Cr4 at 0, 4, 8, 0xC), read from the KPRCB's ProcessorState rather than
- * the CONTEXT.
- */
-#define X86_SPECIAL 0xF000
-#define X86_SPECIAL_CR3 (X86_SPECIAL + 8)
-/* ARM64 CONTEXT (0x390 bytes). */
-#define A64_CPSR 0x04
-#define A64_X0 0x08
-#define A64_FP 0xF0
-#define A64_LR 0xF8
-#define A64_SP 0x100
-#define A64_PC 0x108
-#define A64_CTX_SIZE 0x390
-
-/* A register: @p size bytes at @p off, then bits [shift, shift+bits). */
-struct kd_arch_reg {
-	const char *name;
-	uint16_t off;
-	uint8_t size;
-	uint8_t shift;
-	uint8_t bits;
-	bool flag; /* one EFLAGS bit: shown as one digit */
+static const struct kd_arch_ops *const kd_arch_all[KD_ARCH_COUNT] = {
+	[KD_ARCH_AMD64] = &kd_arch_amd64,
+	[KD_ARCH_X86] = &kd_arch_x86,
+	[KD_ARCH_ARM64] = &kd_arch_arm64,
 };
 
-#define R32(n, o)                     \
-	{                             \
-		n, o, 4, 0, 32, false \
-	}
-#define R16(n, o)                     \
-	{                             \
-		n, o, 4, 0, 16, false \
-	}
-#define R8(n, o, sh)                  \
-	{                             \
-		n, o, 4, sh, 8, false \
-	}
-#define FL(n, b)                          \
-	{                                 \
-		n, X86_EFL, 4, b, 1, true \
-	}
+const struct kd_arch_ops *kd_arch_of_machine(uint32_t machine)
+{
+	size_t i;
 
-static const struct kd_arch_reg kd_x86_regs[] = {
-	R32("eax", 0xB0),
-	R32("ebx", 0xA4),
-	R32("ecx", 0xAC),
-	R32("edx", 0xA8),
-	R32("esi", 0xA0),
-	R32("edi", 0x9C),
-	R32("eip", 0xB8),
-	R32("esp", 0xC4),
-	R32("ebp", 0xB4),
-	R32("efl", X86_EFL),
-	R32("eflags", X86_EFL),
-	R16("cs", 0xBC),
-	R16("ss", 0xC8),
-	R16("ds", 0x98),
-	R16("es", 0x94),
-	R16("fs", 0x90),
-	R16("gs", 0x8C),
-	R32("dr0", 0x04),
-	R32("dr1", 0x08),
-	R32("dr2", 0x0C),
-	R32("dr3", 0x10),
-	R32("dr6", 0x14),
-	R32("dr7", 0x18),
-	R16("ax", 0xB0),
-	R16("bx", 0xA4),
-	R16("cx", 0xAC),
-	R16("dx", 0xA8),
-	R16("si", 0xA0),
-	R16("di", 0x9C),
-	R16("ip", 0xB8),
-	R16("sp", 0xC4),
-	R16("bp", 0xB4),
-	R16("fl", X86_EFL),
-	R8("al", 0xB0, 0),
-	R8("bl", 0xA4, 0),
-	R8("cl", 0xAC, 0),
-	R8("dl", 0xA8, 0),
-	R8("ah", 0xB0, 8),
-	R8("bh", 0xA4, 8),
-	R8("ch", 0xAC, 8),
-	R8("dh", 0xA8, 8),
-	FL("of", 11),
-	FL("df", 10),
-	FL("if", 9),
-	FL("tf", 8),
-	FL("sf", 7),
-	FL("zf", 6),
-	FL("af", 4),
-	FL("pf", 2),
-	FL("cf", 0),
-	{ "iopl", X86_EFL, 4, 12, 2, false },
-	R32("cr0", X86_SPECIAL),
-	R32("cr2", X86_SPECIAL + 4),
-	R32("cr3", X86_SPECIAL_CR3),
-	R32("cr4", X86_SPECIAL + 12),
-};
-
-#define X64(n, o)                     \
-	{                             \
-		n, o, 8, 0, 64, false \
+	for (i = 0; i < KD_ARRAY_SIZE(kd_arch_all); i++) {
+		if (kd_arch_all[i]->machine == machine)
+			return kd_arch_all[i];
 	}
-#define W32(n, o)                     \
-	{                             \
-		n, o, 8, 0, 32, false \
-	}
+	return NULL;
+}
 
-static const struct kd_arch_reg kd_a64_named[] = {
-	X64("fp", A64_FP),
-	X64("lr", A64_LR),
-	X64("sp", A64_SP),
-	X64("pc", A64_PC),
-	X64("x29", A64_FP),
-	X64("x30", A64_LR),
-	W32("w29", A64_FP),
-	W32("w30", A64_LR),
-	{ "psr", A64_CPSR, 4, 0, 32, false },
-	{ "cpsr", A64_CPSR, 4, 0, 32, false },
-	{ "nf", A64_CPSR, 4, 31, 1, true },
-	{ "zf", A64_CPSR, 4, 30, 1, true },
-	{ "cf", A64_CPSR, 4, 29, 1, true },
-	{ "vf", A64_CPSR, 4, 28, 1, true },
-};
+const struct kd_arch_ops *kd_arch(const struct kd_session *s)
+{
+	const struct kd_arch_ops *a;
+
+	/* Only a target that hands out its machine's own CONTEXT (a crash
+	 * dump) can be another machine: live targets are x64 (issue 17). */
+	if (!s->target || !s->target->ops->get_native_context)
+		return &kd_arch_amd64;
+	a = kd_arch_of_machine(s->tgt.machine);
+	return a ? a : &kd_arch_amd64;
+}
 
 bool kd_arch_is_x86(const struct kd_session *s)
 {
-	return s->target && s->target->ops->get_native_context &&
-	       s->tgt.machine == KD_DUMP_MACHINE_I386;
+	return kd_arch(s) == &kd_arch_x86;
 }
 
 bool kd_arch_is_arm64(const struct kd_session *s)
 {
-	return s->target && s->target->ops->get_native_context &&
-	       s->tgt.machine == KD_DUMP_MACHINE_ARM64;
+	return kd_arch(s) == &kd_arch_arm64;
 }
 
 bool kd_arch_native(const struct kd_session *s)
 {
-	return kd_arch_is_x86(s) || kd_arch_is_arm64(s);
+	return kd_arch(s) != &kd_arch_amd64;
 }
 
 char *kd_fmt_ptr(const struct kd_session *s, char buf[18], uint64_t addr)
@@ -169,22 +69,37 @@ char *kd_fmt_ptr(const struct kd_session *s, char buf[18], uint64_t addr)
 int kd_native_context(struct kd_session *s, unsigned cpu, uint8_t *buf,
 		      size_t *len)
 {
-	size_t need = kd_arch_is_x86(s) ? X86_CTX_SIZE : A64_CTX_SIZE;
+	const struct kd_arch_ops *a = kd_arch(s);
 	int rc;
 
 	*len = 0;
-	if (!kd_arch_native(s) || !s->tgt.cpus || cpu >= s->tgt.ncpus)
+	if (a == &kd_arch_amd64 || !s->tgt.cpus || cpu >= s->tgt.ncpus)
 		return KD_EINVAL;
-	if (!s->target->ops->get_native_context)
-		return KD_ENOTSUP;
 	rc = s->target->ops->get_native_context(s->target, cpu, buf,
 						KD_NATIVE_CTX_MAX, len);
 	if (rc < 0)
 		return rc;
-	if (*len < need)
+	if (*len < a->ctx_size)
 		return KD_EPROTO;
 	return KD_OK;
 }
+
+/* The x86 or ARM64 CONTEXT a crash dump hands out, checked for size. */
+int kd_arch__native_read(struct kd_target *t, unsigned cpu, uint8_t *buf,
+			 size_t need)
+{
+	size_t len = 0;
+	int rc;
+
+	if (!t->ops->get_native_context)
+		return KD_ENOTSUP;
+	rc = t->ops->get_native_context(t, cpu, buf, KD_NATIVE_CTX_MAX, &len);
+	if (rc < 0)
+		return rc;
+	return len < need ? KD_EPROTO : KD_OK;
+}
+
+/* ---- register tables ---- */
 
 /* Case-insensitive match of @p name (@p len bytes) with @p want. */
 static bool kd_name_is(const char *name, size_t len, const char *want)
@@ -200,147 +115,274 @@ static bool kd_name_is(const char *name, size_t len, const char *want)
 	return true;
 }
 
-/* ARM64 x0..x28 / w0..w28 by number; false when @p name is not one. */
-static bool kd_a64_numbered(const char *name, size_t len,
-			    struct kd_arch_reg *out)
+const struct kd_arch_reg *kd_arch_reg_find(const struct kd_arch_ops *a,
+					   const char *name, size_t len,
+					   unsigned hide)
 {
-	static const char *const xn[29] = {
-		"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",	 "x7",
-		"x8",  "x9",  "x10", "x11", "x12", "x13", "x14", "x15",
-		"x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23",
-		"x24", "x25", "x26", "x27", "x28",
-	};
-	static const char *const wn[29] = {
-		"w0",  "w1",  "w2",  "w3",  "w4",  "w5",  "w6",	 "w7",
-		"w8",  "w9",  "w10", "w11", "w12", "w13", "w14", "w15",
-		"w16", "w17", "w18", "w19", "w20", "w21", "w22", "w23",
-		"w24", "w25", "w26", "w27", "w28",
-	};
-	unsigned n = 0;
 	size_t i;
-	char c;
 
-	if (len < 2 || len > 3)
-		return false;
-	c = (char)tolower((unsigned char)name[0]);
-	if (c != 'x' && c != 'w')
-		return false;
-	for (i = 1; i < len; i++) {
-		if (!isdigit((unsigned char)name[i]))
-			return false;
-		n = n * 10 + (unsigned)(name[i] - '0');
+	for (i = 0; i < a->nregs; i++) {
+		const struct kd_arch_reg *r = &a->regs[i];
+
+		if (!(r->flags & hide) && kd_name_is(name, len, r->name))
+			return r;
 	}
-	if (n > 28 || (len == 3 && name[1] == '0'))
-		return false;
-	out->name = c == 'x' ? xn[n] : wn[n];
-	out->off = (uint16_t)(A64_X0 + 8 * n);
-	out->size = 8;
-	out->shift = 0;
-	out->bits = c == 'x' ? 64 : 32;
-	out->flag = false;
-	return true;
+	return NULL;
 }
 
-static bool kd_arch_find(const struct kd_session *s, const char *name,
-			 size_t len, struct kd_arch_reg *out)
+const struct kd_arch_reg *kd_arch_reg_by_flag(const struct kd_arch_ops *a,
+					      unsigned flag)
 {
-	const struct kd_arch_reg *t;
-	size_t n, i;
+	size_t i;
 
-	if (kd_arch_is_x86(s)) {
-		t = kd_x86_regs;
-		n = KD_ARRAY_SIZE(kd_x86_regs);
-	} else if (kd_arch_is_arm64(s)) {
-		if (kd_a64_numbered(name, len, out))
-			return true;
-		t = kd_a64_named;
-		n = KD_ARRAY_SIZE(kd_a64_named);
-	} else {
-		return false;
+	for (i = 0; i < a->nregs; i++) {
+		if (a->regs[i].flags & flag)
+			return &a->regs[i];
 	}
-	for (i = 0; i < n; i++) {
-		if (kd_name_is(name, len, t[i].name)) {
-			*out = t[i];
-			return true;
-		}
+	return NULL;
+}
+
+static uint64_t kd_mask(unsigned bits)
+{
+	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
+}
+
+static uint64_t kd_ctx_raw(const uint8_t *ctx, const struct kd_arch_reg *r)
+{
+	switch (r->size) {
+	case 8:
+		return kd_get_le64(ctx + r->off);
+	case 4:
+		return kd_get_le32(ctx + r->off);
+	default:
+		return kd_get_le16(ctx + r->off);
 	}
-	return false;
+}
+
+uint64_t kd_arch_ctx_load(const uint8_t *ctx, const struct kd_arch_reg *r)
+{
+	return (kd_ctx_raw(ctx, r) >> r->shift) & kd_mask(r->bits);
+}
+
+int kd_arch_ctx_store(uint8_t *ctx, const struct kd_arch_reg *r, uint64_t value)
+{
+	uint64_t m = kd_mask(r->bits) << r->shift;
+	uint64_t v;
+
+	if (value & ~kd_mask(r->bits))
+		return KD_EOVERFLOW;
+	v = (kd_ctx_raw(ctx, r) & ~m) | (value << r->shift);
+	switch (r->size) {
+	case 8:
+		kd_put_le64(ctx + r->off, v);
+		break;
+	case 4:
+		kd_put_le32(ctx + r->off, (uint32_t)v);
+		break;
+	default:
+		kd_put_le16(ctx + r->off, (uint16_t)v);
+		break;
+	}
+	return KD_OK;
+}
+
+static uint64_t kd_arch_flagged(const struct kd_arch_ops *a, const uint8_t *ctx,
+				unsigned flag)
+{
+	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, flag);
+
+	return r ? kd_arch_ctx_load(ctx, r) : 0;
+}
+
+uint64_t kd_arch_pc(const struct kd_arch_ops *a, const uint8_t *ctx)
+{
+	return kd_arch_flagged(a, ctx, KD_REGF_PC);
+}
+
+uint64_t kd_arch_sp(const struct kd_arch_ops *a, const uint8_t *ctx)
+{
+	return kd_arch_flagged(a, ctx, KD_REGF_SP);
+}
+
+uint64_t kd_arch_fp(const struct kd_arch_ops *a, const uint8_t *ctx)
+{
+	return kd_arch_flagged(a, ctx, KD_REGF_FP);
+}
+
+void kd_arch_set_pc(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
+{
+	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, KD_REGF_PC);
+
+	if (r)
+		(void)kd_arch_ctx_store(ctx, r, v & kd_mask(r->bits));
+}
+
+void kd_arch_set_sp(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
+{
+	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, KD_REGF_SP);
+
+	if (r)
+		(void)kd_arch_ctx_store(ctx, r, v & kd_mask(r->bits));
+}
+
+/* ---- registers of a session's processors ---- */
+
+int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx)
+{
+	struct kd_cpu *c;
+	int rc;
+
+	if (!s->target || !s->tgt.cpus || cpu >= s->tgt.ncpus)
+		return KD_EINVAL;
+	c = &s->tgt.cpus[cpu];
+	if (!c->valid) {
+		rc = kd_arch(s)->read_context(s->target, cpu, c->ctx);
+		if (rc < 0)
+			return rc;
+		c->valid = true;
+		c->dirty = false;
+	}
+	*ctx = c->ctx;
+	return KD_OK;
+}
+
+/* Write back dirty contexts before the target runs. */
+int kd_cpus_flush(struct kd_session *s)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < s->tgt.ncpus; i++) {
+		struct kd_cpu *c = &s->tgt.cpus[i];
+
+		if (!c->dirty)
+			continue;
+		rc = kd_arch(s)->write_context ?
+			     kd_arch(s)->write_context(s->target, i, c->ctx) :
+			     KD_ENOTSUP;
+		if (rc < 0)
+			return rc;
+		c->dirty = false;
+	}
+	return KD_OK;
+}
+
+int kd_arch_reg_read(struct kd_session *s, unsigned cpu,
+		     const struct kd_arch_reg *r, uint64_t *value)
+{
+	const struct kd_arch_ops *a = kd_arch(s);
+	uint8_t *ctx;
+	int rc;
+
+	if (r->flags & KD_REGF_SPECIAL) {
+		if (!a->special_get)
+			return KD_ENOTSUP;
+		return a->special_get(s, cpu, r->off, value);
+	}
+	rc = kd_context(s, cpu, &ctx);
+	if (rc < 0)
+		return rc;
+	*value = kd_arch_ctx_load(ctx, r);
+	return KD_OK;
+}
+
+int kd_arch_reg_set(struct kd_session *s, const struct kd_arch_reg *r,
+		    uint64_t value)
+{
+	const struct kd_arch_ops *a = kd_arch(s);
+	uint8_t *ctx;
+	int rc;
+
+	if (r->flags & KD_REGF_SPECIAL)
+		return KD_ENOTSUP;
+	if (value & ~kd_mask(r->bits))
+		return KD_EOVERFLOW;
+	rc = kd_context(s, s->tgt.cpu, &ctx);
+	/* A crash dump, or a machine whose context cannot go back yet. */
+	if (rc == KD_OK && (!a->write_context || !s->target->ops->set_context))
+		rc = KD_ENOTSUP;
+	if (rc < 0)
+		return rc;
+	rc = kd_arch_ctx_store(ctx, r, value);
+	if (rc == KD_OK)
+		s->tgt.cpus[s->tgt.cpu].dirty = true;
+	return rc;
+}
+
+static int kd_flagged_get(struct kd_session *s, unsigned flag, uint64_t *v)
+{
+	const struct kd_arch_reg *r = kd_arch_reg_by_flag(kd_arch(s), flag);
+
+	if (!r)
+		return KD_ENOTSUP;
+	return kd_arch_reg_read(s, s->tgt.cpu, r, v);
+}
+
+int kd_pc_get(struct kd_session *s, uint64_t *value)
+{
+	return kd_flagged_get(s, KD_REGF_PC, value);
+}
+
+int kd_sp_get(struct kd_session *s, uint64_t *value)
+{
+	return kd_flagged_get(s, KD_REGF_SP, value);
+}
+
+int kd_retreg_get(struct kd_session *s, uint64_t *value)
+{
+	return kd_flagged_get(s, KD_REGF_RET, value);
+}
+
+int kd_pc_set(struct kd_session *s, uint64_t value)
+{
+	const struct kd_arch_reg *r = kd_arch_reg_by_flag(kd_arch(s),
+							  KD_REGF_PC);
+
+	return r ? kd_arch_reg_set(s, r, value) : KD_ENOTSUP;
+}
+
+int kd_ra_get(struct kd_session *s, uint64_t *value)
+{
+	const struct kd_arch_ops *a = kd_arch(s);
+	uint64_t sp;
+	uint32_t ra32;
+	int rc;
+
+	if (kd_arch_reg_by_flag(a, KD_REGF_RA))
+		return kd_flagged_get(s, KD_REGF_RA, value);
+	rc = kd_sp_get(s, &sp);
+	if (rc < 0)
+		return rc;
+	if (a->ptr_size == 8)
+		return kd_read_u64(s, sp, value);
+	rc = kd_read_u32(s, sp, &ra32);
+	if (rc == KD_OK)
+		*value = ra32;
+	return rc;
 }
 
 const char *kd_arch_reg_name(const struct kd_session *s, const char *name,
 			     size_t len)
 {
-	struct kd_arch_reg r;
+	const struct kd_arch_reg *r = kd_arch_reg_find(kd_arch(s), name, len,
+						       KD_REGF_NOR);
 
-	return kd_arch_find(s, name, len, &r) ? r.name : NULL;
-}
-
-static uint64_t kd_arch_load(const uint8_t *ctx, const struct kd_arch_reg *r)
-{
-	uint64_t v = r->size == 8 ? kd_get_le64(ctx + r->off) :
-				    kd_get_le32(ctx + r->off);
-
-	v >>= r->shift;
-	return r->bits >= 64 ? v : v & ((UINT64_C(1) << r->bits) - 1);
-}
-
-/*
- * An x86 control register of @p cpu: KiProcessorBlock[cpu] ->
- * KPRCB + OffsetPrcbProcStateSpecialReg (KDBG) + field.  Without that
- * offset cr3 falls back to the dump's directory table base.
- */
-static int kd_x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
-			  uint64_t *value)
-{
-	struct kd_dump *d = kd_dump_of_target(s->target);
-	uint32_t prcb = 0, v = 0;
-	uint64_t kpb, field;
-
-	if (!s->tgt.cpus || cpu >= s->tgt.ncpus)
-		return KD_EINVAL;
-	if (s->tgt.have_kdbg && s->tgt.kdbg.ki_processor_block &&
-	    s->tgt.kdbg.offset_prcb_proc_state_special_reg) {
-		kpb = (s->tgt.kdbg.ki_processor_block + 4ull * cpu) &
-		      0xffffffffu;
-		if (kd_read_u32(s, kpb, &prcb) != KD_OK || prcb == 0)
-			return KD_EFAULT;
-		field = (uint64_t)prcb + (off - X86_SPECIAL) +
-			s->tgt.kdbg.offset_prcb_proc_state_special_reg;
-		if (kd_read_u32(s, field, &v) != KD_OK)
-			return KD_EFAULT;
-		*value = v;
-		return KD_OK;
-	}
-	if (off == X86_SPECIAL_CR3 && d) {
-		*value = kd_dump_info(d)->dtb & 0xffffffffu;
-		return KD_OK;
-	}
-	return KD_ENOTFOUND;
+	return r ? r->name : NULL;
 }
 
 int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 		    size_t len, uint64_t *value, unsigned *bits)
 {
-	uint8_t ctx[KD_NATIVE_CTX_MAX];
-	struct kd_arch_reg r;
-	size_t clen = 0;
+	const struct kd_arch_reg *r = kd_arch_reg_find(kd_arch(s), name, len,
+						       KD_REGF_NOR);
 	int rc;
 
-	if (!kd_arch_find(s, name, len, &r))
+	if (!r)
 		return KD_ENOTFOUND;
-	if (kd_arch_is_x86(s) && r.off >= X86_SPECIAL) {
-		rc = kd_x86_special(s, cpu, r.off, value);
-		if (rc == KD_OK && bits)
-			*bits = r.bits;
-		return rc == KD_ENOTFOUND ? KD_EFAULT : rc;
-	}
-	rc = kd_native_context(s, cpu, ctx, &clen);
-	if (rc < 0)
-		return rc;
-	*value = kd_arch_load(ctx, &r);
-	if (bits)
-		*bits = r.flag ? 1 : r.bits;
-	return KD_OK;
+	rc = kd_arch_reg_read(s, cpu, r, value);
+	if (rc == KD_OK && bits)
+		*bits = r->bits;
+	return rc;
 }
 
 int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
@@ -349,80 +391,23 @@ int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
 	return kd_arch_reg_get(s, s->tgt.cpu, name, len, value, NULL);
 }
 
-static void kd_x86_dump(struct kd_session *s, const uint8_t *c)
-{
-	static const struct {
-		const char *name;
-		uint16_t off;
-	} gp[] = {
-		{ "eax", 0xB0 }, { "ebx", 0xA4 }, { "ecx", 0xAC },
-		{ "edx", 0xA8 }, { "esi", 0xA0 }, { "edi", 0x9C },
-		{ "eip", 0xB8 }, { "esp", 0xC4 }, { "ebp", 0xB4 },
-	};
-	static const struct {
-		const char *name;
-		uint16_t off;
-	} seg[] = {
-		{ "cs", 0xBC }, { "ss", 0xC8 }, { "ds", 0x98 },
-		{ "es", 0x94 }, { "fs", 0x90 }, { "gs", 0x8C },
-	};
-	uint32_t efl = kd_get_le32(c + X86_EFL);
-	char states[24];
-	size_t i;
-
-	for (i = 0; i < KD_ARRAY_SIZE(gp); i++)
-		kd_out(s, "%s=%08x%s", gp[i].name,
-		       (unsigned)kd_get_le32(c + gp[i].off),
-		       i == 5 ? "\n" : " ");
-	kd_eflags_states(efl, states);
-	kd_out(s, "iopl=%-10u%s\n", (unsigned)((efl >> 12) & 3), states);
-	for (i = 0; i < KD_ARRAY_SIZE(seg); i++)
-		kd_out(s, "%s=%04x%s", seg[i].name,
-		       (unsigned)(kd_get_le32(c + seg[i].off) & 0xffff),
-		       i + 1 < KD_ARRAY_SIZE(seg) ? "  " : "");
-	kd_out(s, "%13sefl=%08x\n", "", (unsigned)efl);
-}
-
-static void kd_a64_dump(struct kd_session *s, const uint8_t *c)
-{
-	static const char *const tail[] = { "fp", "lr", "sp" };
-	uint32_t psr = kd_get_le32(c + A64_CPSR);
-	char name[8];
-	unsigned i;
-
-	/* x0..x28, then fp lr sp: four cells a line. */
-	for (i = 0; i < 32; i++) {
-		uint64_t v;
-
-		if (i < 29) {
-			snprintf(name, sizeof(name), "x%u", i);
-			v = kd_get_le64(c + A64_X0 + 8 * i);
-		} else {
-			snprintf(name, sizeof(name), "%s", tail[i - 29]);
-			v = kd_get_le64(c + A64_FP + 8 * (i - 29));
-		}
-		kd_out(s, "%3s=%016llx%s", name, (unsigned long long)v,
-		       i % 4 == 3 ? "\n" : "  ");
-	}
-	kd_out(s, " pc=%016llx  psr=%08x %c%c%c%c EL%u\n",
-	       (unsigned long long)kd_get_le64(c + A64_PC), (unsigned)psr,
-	       psr & 0x80000000u ? 'N' : '-', psr & 0x40000000u ? 'Z' : '-',
-	       psr & 0x20000000u ? 'C' : '-', psr & 0x10000000u ? 'V' : '-',
-	       (unsigned)((psr >> 2) & 3));
-}
-
 int kd_arch_reg_dump(struct kd_session *s)
 {
-	uint8_t ctx[KD_NATIVE_CTX_MAX];
-	size_t len = 0;
-	int rc = kd_native_context(s, s->tgt.cpu, ctx, &len);
+	uint8_t *ctx;
+	int rc = kd_context(s, s->tgt.cpu, &ctx);
 
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to get register context");
-	if (kd_arch_is_x86(s))
-		kd_x86_dump(s, ctx);
-	else
-		kd_a64_dump(s, ctx);
+	kd_arch(s)->print_regs(s, ctx);
 	kd_print_current_instruction(s);
 	return KD_OK;
+}
+
+int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
+{
+	const struct kd_arch_ops *a = kd_arch(s);
+
+	if (!a->virt_to_phys)
+		return KD_ENOTSUP;
+	return a->virt_to_phys(s, va, pa);
 }

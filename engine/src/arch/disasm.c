@@ -9,31 +9,16 @@
 
 #include <capstone/capstone.h>
 
+#include "arch/arch.h"
 #include "sym/sym_int.h"
 
 #define KD_INSN_MAX 16
 
-/* Decoder modes: the session keeps one capstone handle per machine. */
-enum kd_cs_mode {
-	KD_CS_X64 = 0,
-	KD_CS_X86,
-	KD_CS_ARM64,
-	KD_CS_NMODES
-};
-
+/* The session keeps one capstone handle per machine (kd_arch_ops.id). */
 struct kd_cs_set {
-	csh h[KD_CS_NMODES];
-	bool open[KD_CS_NMODES];
+	csh h[KD_ARCH_COUNT];
+	bool open[KD_ARCH_COUNT];
 };
-
-static enum kd_cs_mode kd_cs_mode_of(const struct kd_session *s)
-{
-	if (kd_arch_is_arm64(s))
-		return KD_CS_ARM64;
-	if (kd_arch_is_x86(s))
-		return KD_CS_X86;
-	return KD_CS_X64;
-}
 
 /*
  * The session's decoder for the target's code with details, opened once
@@ -43,7 +28,8 @@ static enum kd_cs_mode kd_cs_mode_of(const struct kd_session *s)
 static bool kd_cs_open(struct kd_session *s, csh *h)
 {
 	struct kd_cs_set *set = s->sym.disasm;
-	enum kd_cs_mode m = kd_cs_mode_of(s);
+	const struct kd_arch_ops *a = kd_arch(s);
+	unsigned m = a->id;
 	cs_err err;
 
 	if (!set) {
@@ -53,15 +39,11 @@ static bool kd_cs_open(struct kd_session *s, csh *h)
 		s->sym.disasm = set;
 	}
 	if (!set->open[m]) {
-		if (m == KD_CS_ARM64)
-			err = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &set->h[m]);
-		else
-			err = cs_open(CS_ARCH_X86,
-				      m == KD_CS_X86 ? CS_MODE_32 : CS_MODE_64,
-				      &set->h[m]);
+		err = cs_open((cs_arch)a->cs_arch, (cs_mode)a->cs_mode,
+			      &set->h[m]);
 		if (err != CS_ERR_OK)
 			return false;
-		if (m != KD_CS_ARM64)
+		if (a->disasm == KD_DIS_X86)
 			cs_option(set->h[m], CS_OPT_SYNTAX, CS_OPT_SYNTAX_MASM);
 		cs_option(set->h[m], CS_OPT_UNSIGNED, CS_OPT_ON);
 		cs_option(set->h[m], CS_OPT_DETAIL, CS_OPT_ON);
@@ -78,7 +60,7 @@ void kd_disasm_close(struct kd_session *s)
 
 	if (!set)
 		return;
-	for (i = 0; i < KD_CS_NMODES; i++) {
+	for (i = 0; i < KD_ARCH_COUNT; i++) {
 		if (set->open[i])
 			cs_close(&set->h[i]);
 	}
@@ -328,12 +310,16 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 	size_t got = 0, i, n;
 	csh h;
 	int rc = KD_OK;
-	bool arm64 = kd_arch_is_arm64(s), x86 = kd_arch_is_x86(s);
-	const char *none = x86 ? "??               ???" : "??              ???";
+	const struct kd_arch_ops *arch = kd_arch(s);
+	bool arm64 = arch->disasm == KD_DIS_ARM64;
+	int cols = (int)arch->hex_cols;
+	char none[48];
 
 	*len = arm64 ? 4 : 1;
 	if (cap == 0)
 		return KD_EBUFS;
+	/* Undecodable: "??" in the code column, then "???". */
+	snprintf(none, sizeof(none), "%-*s ???", cols, "??");
 	kd_fmt_ptr(s, a, addr);
 	if (!kd_cs_open(s, &h)) {
 		snprintf(line, cap, "%s %s", a, none);
@@ -372,14 +358,10 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 	n = insn ? insn->size : 1;
 	for (i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-	if (x86 && ops[0])
-		snprintf(line, cap, "%s %-16s %-7s %s", a, hex, mn, ops);
-	else if (x86)
-		snprintf(line, cap, "%s %-16s %s", a, hex, mn);
-	else if (ops[0])
-		snprintf(line, cap, "%s %-15s %-7s %s", a, hex, mn, ops);
+	if (ops[0])
+		snprintf(line, cap, "%s %-*s %-7s %s", a, cols, hex, mn, ops);
 	else
-		snprintf(line, cap, "%s %-15s %s", a, hex, mn);
+		snprintf(line, cap, "%s %-*s %s", a, cols, hex, mn);
 	if (insn)
 		cs_free(insn, 1);
 	return rc;
@@ -391,7 +373,7 @@ void kd_print_current_instruction(struct kd_session *s)
 	uint64_t rip;
 	unsigned len;
 
-	if (kd_reg_get(s, KD_AMD64_RIP, &rip) != KD_OK)
+	if (kd_pc_get(s, &rip) != KD_OK)
 		return;
 	if (kd_sym_format(s, rip, sym, sizeof(sym)) == KD_OK)
 		kd_out(s, "%s:\n", sym);
@@ -416,7 +398,9 @@ int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 	if (!insn)
 		return got == 0 ? KD_EFAULT : KD_EINVAL;
 	*len = insn->size;
-	if (kd_arch_is_arm64(s) && strcmp(insn->mnemonic, "ret") == 0)
+	/* capstone puts no ARM64 ret in CS_GRP_RET. */
+	if (kd_arch(s)->disasm == KD_DIS_ARM64 &&
+	    strcmp(insn->mnemonic, "ret") == 0)
 		*is_ret = *is_branch = true;
 	for (i = 0; insn->detail && i < insn->detail->groups_count; i++) {
 		switch (insn->detail->groups[i]) {

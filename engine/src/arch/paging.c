@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "arch/arch.h"
 #include "arch/paging.h"
 
 unsigned kd_pt_index(uint64_t va, unsigned level)
@@ -68,7 +69,7 @@ int kd_pt_walk(struct kd_session *s, uint64_t dirbase, uint64_t va,
 	return KD_OK;
 }
 
-int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
+int kd_amd64__virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
 {
 	struct kd_amd64_kspecial *ks = NULL;
 	struct kd_pt_walk w;

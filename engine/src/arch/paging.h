@@ -53,7 +53,8 @@ unsigned kd_pt_index(uint64_t va, unsigned level);
 int kd_pt_walk(struct kd_session *s, uint64_t dirbase, uint64_t va,
 	       struct kd_pt_walk *w);
 
-/* Translate with the current processor's CR3. */
+/* Translate on the current processor with the machine's ops (x64: its
+ * CR3); KD_ENOTSUP on a machine the engine cannot translate for. */
 int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa);
 
 /*

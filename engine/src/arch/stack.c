@@ -3,10 +3,12 @@
  * x64 stack walk: each frame is unwound with the image's RUNTIME_FUNCTION
  * and UNWIND_INFO codes (or as a leaf when there are none), starting from
  * the processor's context; bounded in depth and stopped on no progress.
- * x86 dumps walk the EBP chain, ARM64 dumps the fp/lr frame records.
+ * kd_stack_walk() runs the machine's unwinder (x86.c: the EBP chain,
+ * arm64.c: the fp/lr frame records).
  */
 #include <string.h>
 
+#include "arch/arch.h"
 #include "sym/sym_int.h"
 
 #define KD_STACK_MAX_DEPTH 256
@@ -271,117 +273,8 @@ static int kd_unwind_frame(struct kd_session *s, struct kd_uctx *c,
 	return KD_OK;
 }
 
-/* ---- x86: the EBP chain ---- */
-
-static int kd_stack_walk_x86(struct kd_session *s, unsigned cpu,
-			     struct kd_frame *out, size_t max, size_t *n)
-{
-	uint64_t ebp, eip;
-	size_t count = 0;
-	int rc;
-
-	rc = kd_arch_reg_get(s, cpu, "ebp", 3, &ebp, NULL);
-	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "eip", 3, &eip, NULL);
-	if (rc < 0)
-		return rc;
-	while (count < max && !s->interrupt) {
-		struct kd_frame *f = &out[count];
-		uint8_t link[8];
-		uint32_t next;
-		unsigned k;
-
-		memset(f, 0, sizeof(*f));
-		f->sp = ebp;
-		f->ip = eip;
-		count++;
-		/* [ebp] caller's ebp, [ebp+4] return address, then args. */
-		if (ebp == 0 || (ebp & 3) ||
-		    kd_read_virtual_all(s, ebp, link, 8) != KD_OK)
-			break;
-		next = kd_get_le32(link);
-		f->ret = kd_get_le32(link + 4);
-		for (k = 0; k < 3; k++) {
-			uint32_t a;
-
-			if (kd_read_u32(s, ebp + 8 + 4u * k, &a) == KD_OK)
-				f->args[k] = a;
-		}
-		/* The chain must grow upwards, or it is a loop. */
-		if (f->ret == 0 || next <= ebp)
-			break;
-		eip = f->ret;
-		ebp = next;
-	}
-	*n = count;
-	return KD_OK;
-}
-
-/* ---- ARM64: the frame records (fp, lr pairs) ---- */
-
-static int kd_stack_walk_a64(struct kd_session *s, unsigned cpu,
-			     struct kd_frame *out, size_t max, size_t *n)
-{
-	uint64_t pc, sp, fp, lr, rec[2];
-	size_t count = 0;
-	int rc;
-
-	rc = kd_arch_reg_get(s, cpu, "pc", 2, &pc, NULL);
-	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "sp", 2, &sp, NULL);
-	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "fp", 2, &fp, NULL);
-	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "lr", 2, &lr, NULL);
-	if (rc < 0)
-		return rc;
-	if (max == 0) {
-		*n = 0;
-		return KD_OK;
-	}
-	/* Frame 0 returns to lr.  When fp's record already holds lr, the
-	 * function saved it: the record is its own and is consumed. */
-	memset(&out[0], 0, sizeof(out[0]));
-	out[0].sp = sp;
-	out[0].ip = pc;
-	out[0].ret = lr;
-	count = 1;
-	if (fp && !(fp & 7) && fp >= sp &&
-	    kd_read_u64(s, fp, &rec[0]) == KD_OK &&
-	    kd_read_u64(s, fp + 8, &rec[1]) == KD_OK && rec[1] == lr) {
-		sp = fp + 16;
-		if (rec[0] <= fp)
-			fp = 0;
-		else
-			fp = rec[0];
-	}
-	pc = lr;
-	while (count < max && pc != 0 && !s->interrupt) {
-		struct kd_frame *f = &out[count];
-
-		memset(f, 0, sizeof(*f));
-		f->sp = sp;
-		f->ip = pc;
-		count++;
-		if (fp == 0 || (fp & 7) ||
-		    kd_read_u64(s, fp, &rec[0]) != KD_OK ||
-		    kd_read_u64(s, fp + 8, &rec[1]) != KD_OK)
-			break;
-		f->ret = rec[1];
-		sp = fp + 16;
-		pc = rec[1];
-		/* Records live higher up the stack each time, or it loops. */
-		if (rec[0] != 0 && rec[0] <= fp)
-			break;
-		fp = rec[0];
-	}
-	*n = count;
-	return KD_OK;
-}
-
 /* "nt!Sym+0x12", else the address as "0x80400100". */
-static void kd_stack_site(struct kd_session *s, uint64_t addr, char *buf,
-			  size_t cap)
+void kd_stack__site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 {
 	char a[18];
 
@@ -390,35 +283,8 @@ static void kd_stack_site(struct kd_session *s, uint64_t addr, char *buf,
 	snprintf(buf, cap, "0x%s", kd_fmt_ptr(s, a, addr));
 }
 
-void kd_stack_print_x86(struct kd_session *s, const struct kd_frame *f,
-			size_t n, bool args, bool call_only)
-{
-	size_t i;
-
-	if (call_only)
-		kd_out(s, " # Call Site\n");
-	else
-		kd_out(s, " # ChildEBP RetAddr  %s\n",
-		       args ? "Args to Child              " : "");
-	for (i = 0; i < n && !s->interrupt; i++) {
-		char site[256];
-
-		kd_stack_site(s, f[i].ip, site, sizeof(site));
-		if (call_only)
-			kd_out(s, "%02zx %s\n", i, site);
-		else if (args)
-			kd_out(s, "%02zx %08x %08x %08x %08x %08x %s\n", i,
-			       (unsigned)f[i].sp, (unsigned)f[i].ret,
-			       (unsigned)f[i].args[0], (unsigned)f[i].args[1],
-			       (unsigned)f[i].args[2], site);
-		else
-			kd_out(s, "%02zx %08x %08x %s\n", i, (unsigned)f[i].sp,
-			       (unsigned)f[i].ret, site);
-	}
-}
-
-int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		  size_t max, size_t *n)
+int kd_amd64__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
+		     size_t max, size_t *n)
 {
 	struct kd_uctx c;
 	uint8_t *ctx;
@@ -426,12 +292,6 @@ int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 	int rc, i;
 
 	*n = 0;
-	if (max > KD_STACK_MAX_DEPTH)
-		max = KD_STACK_MAX_DEPTH;
-	if (kd_arch_is_x86(s))
-		return kd_stack_walk_x86(s, cpu, out, max, n);
-	if (kd_arch_is_arm64(s))
-		return kd_stack_walk_a64(s, cpu, out, max, n);
 	rc = kd_context(s, cpu, &ctx);
 	if (rc != KD_OK)
 		return rc;
@@ -475,4 +335,13 @@ int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 	}
 	*n = count;
 	return KD_OK;
+}
+
+int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
+		  size_t max, size_t *n)
+{
+	*n = 0;
+	if (max > KD_STACK_MAX_DEPTH)
+		max = KD_STACK_MAX_DEPTH;
+	return kd_arch(s)->unwind(s, cpu, out, max, n);
 }

@@ -9,6 +9,7 @@
 
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "arch/arch.h"
 
 static int kd_bp_free_id(struct kd_session *s)
 {
@@ -102,7 +103,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 	if (kd_args_at_end(&a) || kd_args_peek(&a) == '"') {
 		if (is_ba)
 			return kd_args_error(&a);
-		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		rc = kd_pc_get(s, &addr);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot read rip");
 		elen = 0;

@@ -9,8 +9,8 @@
 
 #include <kd/dump.h>
 #include <kd/dumpfmt.h>
-
 #include "core/engine_int.h"
+#include "arch/arch.h"
 
 struct kd_bugcheck {
 	uint32_t code;
@@ -275,7 +275,7 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	if (desc && desc->ip_arg)
 		ip = bc.p[desc->ip_arg - 1];
 	if (!ip)
-		(void)kd_reg_get(s, KD_AMD64_RIP, &ip);
+		(void)kd_pc_get(s, &ip);
 	if ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E || bc.code == 0x3B)
 		kd_out(s, "EXCEPTION_CODE_STR:  %x\n\n",
 		       (unsigned)(bc.p[0] & 0xffffffffu));

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "arch/arch.h"
 #include "arch/paging.h"
 
 #include <kd/dump.h>
@@ -29,7 +30,7 @@
 struct dw_overlay {
 	uint64_t pa;
 	uint32_t len;
-	uint8_t data[KD_AMD64_CONTEXT_SIZE];
+	uint8_t data[KD_ARCH_CTX_MAX];
 };
 
 struct dw_live {
@@ -304,12 +305,13 @@ static unsigned int dw_prcb_contexts(struct kd_session *s, struct dw_live *w)
 			continue;
 		if (kd_context(s, i, &ctx) < 0 || !ctx)
 			continue;
-		if (oemb && dw_add_overlay(s, w, prcb + oemb, ctx,
-					   KD_AMD64_CONTEXT_SIZE) == KD_OK)
+		if (oemb &&
+		    dw_add_overlay(s, w, prcb + oemb, ctx,
+				   (uint32_t)kd_arch(s)->ctx_size) == KD_OK)
 			ok = true;
 		if (optr && kd_read_u64(s, prcb + optr, &cva) == KD_OK && cva &&
-		    dw_add_overlay(s, w, cva, ctx, KD_AMD64_CONTEXT_SIZE) ==
-			    KD_OK)
+		    dw_add_overlay(s, w, cva, ctx,
+				   (uint32_t)kd_arch(s)->ctx_size) == KD_OK)
 			ok = true;
 		nok += ok;
 	}
@@ -550,7 +552,7 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 		wp.ps_loaded_module_list = s->tgt.version.ps_loaded_module_list;
 	dw_bugcheck(s, &wp);
 	wp.context = ctx;
-	wp.context_len = KD_AMD64_CONTEXT_SIZE;
+	wp.context_len = kd_arch(s)->ctx_size;
 	wp.system_time = kd_now_ms() * 10000ull + DW_FILETIME_UNIX_EPOCH;
 	if (kd_read_u64(s, DW_KUSER_INTERRUPT_TIME, &it) == KD_OK)
 		wp.system_uptime = it;

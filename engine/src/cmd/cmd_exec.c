@@ -10,6 +10,7 @@
 
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "arch/arch.h"
 #include "core/memcache.h"
 
 #define KD_STEP_LIMIT 100000u /* pc/tc: instructions before giving up */
@@ -52,7 +53,7 @@ bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev)
 			continue;
 		if (t->cpu != ~0u && t->cpu != ev->cpu)
 			return true; /* another processor passing by */
-		if (t->min_sp && kd_reg_get(s, KD_AMD64_RSP, &rsp) == KD_OK &&
+		if (t->min_sp && kd_sp_get(s, &rsp) == KD_OK &&
 		    rsp <= t->min_sp)
 			return true; /* a deeper frame: keep going */
 	}
@@ -123,35 +124,39 @@ static uint64_t kd_hw_dr7(struct kd_session *s)
 	return dr7;
 }
 
-/* Load Dr0-3 and Dr7 into every processor's context. */
+/* Load Dr0-3 and Dr7 into every processor's context (by name from the
+ * machine's register table: a machine without them has no such slots). */
 static int kd_hw_load(struct kd_session *s, uint64_t dr7)
 {
-	static const int dregs[4] = { KD_AMD64_DR0, KD_AMD64_DR1, KD_AMD64_DR2,
-				      KD_AMD64_DR3 };
+	static const char *const dregs[4] = { "dr0", "dr1", "dr2", "dr3" };
+	const struct kd_arch_ops *a = kd_arch(s);
+	const struct kd_arch_reg *ctl = kd_arch_reg_find(a, "dr7", 3, 0);
 	unsigned cpu, i;
 	int rc;
 
+	if (!ctl)
+		return KD_ENOTSUP;
 	for (cpu = 0; cpu < s->tgt.ncpus; cpu++) {
 		uint8_t *ctx;
-		uint64_t old = 0;
+		uint64_t old;
 
 		rc = kd_context(s, cpu, &ctx);
 		if (rc < 0)
 			return rc;
-		(void)kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE,
-					   KD_AMD64_DR7, &old);
+		old = kd_arch_ctx_load(ctx, ctl);
 		if (old == dr7 && dr7 == 0)
 			continue;
 		for (i = 0; i < KD_MAX_BPS; i++) {
 			const struct kd_bp *b = &s->exec.bps[i];
+			const struct kd_arch_reg *r;
 
-			if (b->used && b->enabled && b->kind == KD_BP_HW)
-				(void)kd_amd64_context_set(
-					ctx, KD_AMD64_CONTEXT_SIZE,
-					dregs[b->hw_slot], b->addr);
+			if (!b->used || !b->enabled || b->kind != KD_BP_HW)
+				continue;
+			r = kd_arch_reg_find(a, dregs[b->hw_slot & 3], 3, 0);
+			if (r)
+				(void)kd_arch_ctx_store(ctx, r, b->addr);
 		}
-		(void)kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE,
-					   KD_AMD64_DR7, dr7);
+		(void)kd_arch_ctx_store(ctx, ctl, dr7);
 		s->tgt.cpus[cpu].dirty = true;
 	}
 	return KD_OK;
@@ -206,7 +211,7 @@ int kd_exec_continue(struct kd_session *s)
 	unsigned i;
 	int rc;
 
-	rc = kd_reg_get(s, KD_AMD64_RIP, &pc);
+	rc = kd_pc_get(s, &pc);
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot read the registers: %s",
 			       kd_error_message(rc));
@@ -315,7 +320,7 @@ static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 		rc = kd_args_take_expr(&a, &start);
 		if (rc < 0)
 			return rc;
-		rc = kd_reg_set(s, KD_AMD64_RIP, start);
+		rc = kd_pc_set(s, start);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot set rip");
 	}
@@ -373,9 +378,9 @@ static int kd_step_over_one(struct kd_session *s, bool *plain)
 	bool is_call = false, is_ret = false, is_branch = false;
 	int rc;
 
-	rc = kd_reg_get(s, KD_AMD64_RIP, &pc);
+	rc = kd_pc_get(s, &pc);
 	if (rc == KD_OK)
-		rc = kd_reg_get(s, KD_AMD64_RSP, &rsp);
+		rc = kd_sp_get(s, &rsp);
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot read the registers");
 	if (kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) < 0 ||
@@ -406,7 +411,7 @@ static int kd_count_arg(struct kd_session *s, struct kd_cmdctx *c,
 		rc = kd_args_take_expr(&a, &start);
 		if (rc < 0)
 			return rc;
-		rc = kd_reg_set(s, KD_AMD64_RIP, start);
+		rc = kd_pc_set(s, start);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot set rip");
 		/* Spaces only: `t =addr<tab>` is an empty count. */
@@ -469,7 +474,7 @@ static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
 		unsigned len;
 		bool is_call = false, is_ret, is_branch, plain;
 
-		rc = kd_reg_get(s, KD_AMD64_RIP, &pc);
+		rc = kd_pc_get(s, &pc);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot read the registers");
 		if (n > 0 &&

@@ -12,6 +12,7 @@
 
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "arch/arch.h"
 #include "arch/paging.h"
 
 #define KD_PAGE 0x1000u
@@ -456,7 +457,7 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 		if (s->mem.have_next_d) {
 			addr = s->mem.next_d;
 		} else {
-			rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+			rc = kd_pc_get(s, &addr);
 			if (rc < 0)
 				return kd_fail(s, rc,
 					       "Unable to get the current "

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd/args.h"
+#include "arch/arch.h"
 #include "sym/sym_int.h"
 
 #define KD_U_DEFAULT 8
@@ -344,7 +345,7 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 
 	kd_args_init(&args, s, c);
 	if (kd_args_at_end(&args)) {
-		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		rc = kd_pc_get(s, &addr);
 		if (rc < 0)
 			return rc;
 	} else {
@@ -515,7 +516,7 @@ static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
 	if (rc < 0)
 		return rc;
-	(void)kd_reg_get(s, KD_AMD64_RIP, &rip);
+	(void)kd_pc_get(s, &rip);
 	if (!have_addr) {
 		if (s->sym.next_u != 0 && s->sym.next_u_rip == rip)
 			addr = s->sym.next_u;
@@ -591,7 +592,7 @@ static int kd_cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	if (!have_addr) {
-		rc = kd_reg_get(s, KD_AMD64_RIP, &addr);
+		rc = kd_pc_get(s, &addr);
 		if (rc < 0)
 			return rc;
 	}
@@ -724,8 +725,8 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, rc, "Unable to get the stack of processor %u",
 			       s->tgt.cpu);
 	}
-	if (kd_arch_is_x86(s)) {
-		kd_stack_print_x86(s, frames, n, o.args, o.call_only);
+	if (kd_arch(s)->print_stack) {
+		kd_arch(s)->print_stack(s, frames, n, o.args, o.call_only);
 		kd_free(frames);
 		return KD_OK;
 	}

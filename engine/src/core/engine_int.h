@@ -144,11 +144,17 @@ struct kd_bp {
 	char *command; /* commands run on a hit, or NULL */
 };
 
+/*
+ * The largest native CONTEXT of the machines arch/ knows (x64, 1232
+ * bytes; x86 716, ARM64 912): arch.c checks every table against it.
+ */
+#define KD_ARCH_CTX_MAX KD_AMD64_CONTEXT_SIZE
+
 /* Per-processor register state. */
 struct kd_cpu {
-	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
-	bool valid; /* ctx read since the last stop */
-	bool dirty; /* must be written before resuming */
+	uint8_t ctx[KD_ARCH_CTX_MAX]; /* the machine's own CONTEXT */
+	bool valid;		      /* ctx read since the last stop */
+	bool dirty;		      /* must be written before resuming */
 	struct kd_amd64_kspecial ks;
 	bool ks_valid;
 };
@@ -220,7 +226,7 @@ struct kd_session {
 		struct kd_cpu *cpus;  /* ncpus entries */
 		struct kd_event last; /* the stop we are at */
 		/* KD_DUMP_MACHINE_I386 / _ARM64 for such dumps; 0 (x64)
-		 * otherwise */
+		 * otherwise: kd_arch() picks the ops from it */
 		uint32_t machine;
 		struct kd_dump *dump; /* dump target's reader (it owns it) */
 		bool reattach;	      /* target restarted: re-read it all */
@@ -343,10 +349,16 @@ int kd_target_failure(struct kd_session *s);
 /* Drop every cached page (run, write, reconnect). */
 void kd_cache_invalidate(struct kd_session *s);
 
-/* Registers of processor @p cpu (read on demand, written before resume). */
+/*
+ * Registers of processor @p cpu in the machine's own CONTEXT layout (read
+ * on demand through kd_arch(s)->read_context, written before resume).
+ */
 int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx);
+/* An x64 CONTEXT register by KD_AMD64_* id (arch/amd64.c): KD_ENOTSUP on
+ * another machine, whose code uses the ops' register table. */
 int kd_reg_get(struct kd_session *s, int reg, uint64_t *value);
 int kd_reg_set(struct kd_session *s, int reg, uint64_t value);
+/* x64 KSPECIAL_REGISTERS of @p cpu (control space). */
 int kd_kspecial(struct kd_session *s, unsigned cpu,
 		struct kd_amd64_kspecial **ks);
 
@@ -357,36 +369,36 @@ static inline bool kd_is_ptr64(const struct kd_session *s)
 	       (s->tgt.version.flags & KD_VERS_FLAG_PTR64) != 0;
 }
 
-/* ---- x86 and ARM64 targets (arch.c) ---- */
+/* ---- registers by name (arch/arch.c; the ops are in arch/arch.h) ---- */
 
-/* Largest native CONTEXT kept for a non-x64 machine. */
+/* Largest native CONTEXT a target's get_native_context fills. */
 #define KD_NATIVE_CTX_MAX 0x400
 
 /*
- * True when the target is an x86 or ARM64 dump: registers come from the
- * native CONTEXT (the x64 one only carries pc/sp/fp/return for generic
- * code: KD_AMD64_RIP is the pc, RSP the sp, RBP the frame, RAX x0/eax).
+ * The machine of the session, for tests and messages: engine code asks
+ * kd_arch(s) (arch/arch.h) instead.  Native means an x86 or ARM64 dump.
  */
 bool kd_arch_native(const struct kd_session *s);
 bool kd_arch_is_x86(const struct kd_session *s);
 bool kd_arch_is_arm64(const struct kd_session *s);
-/* The native CONTEXT of @p cpu into @p buf (KD_NATIVE_CTX_MAX bytes). */
+/* The native CONTEXT of @p cpu into @p buf (KD_NATIVE_CTX_MAX bytes) of an
+ * x86 or ARM64 dump; KD_EINVAL on an x64 target. */
 int kd_native_context(struct kd_session *s, unsigned cpu, uint8_t *buf,
 		      size_t *len);
 /*
- * A native register of the current processor by name (@p len bytes,
- * any case): KD_OK, KD_ENOTFOUND when the machine has no such register,
- * or the context read error.
+ * A register of the current processor by name (@p len bytes, any case),
+ * from the machine's table: KD_OK, KD_ENOTFOUND when the machine has no
+ * such register, or the context read error.
  */
 int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
 		      uint64_t *value);
 /* Same for processor @p cpu; *bits is the register's width. */
 int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 		    size_t len, uint64_t *value, unsigned *bits);
-/* The canonical lower-case name of a native register (for `r x`). */
+/* The canonical lower-case name of a register (for `r x`). */
 const char *kd_arch_reg_name(const struct kd_session *s, const char *name,
 			     size_t len);
-/* `r` with no arguments in WinDbg's x86 or ARM64 layout. */
+/* `r` with no arguments in the machine's WinDbg layout. */
 int kd_arch_reg_dump(struct kd_session *s);
 /* An address at the target's pointer width: 8 hex digits for 32-bit
  * targets, else kd_fmt_addr()'s fffff800`00401000. */
@@ -470,13 +482,11 @@ struct kd_frame {
 	uint64_t ret;	  /* RetAddr */
 	uint64_t args[4]; /* home slots above the return address */
 };
-/* Walk with the x64 unwind data of the loaded images (x86: the EBP
- * chain, sp = ChildEBP, args = 3 dwords; ARM64: the fp/lr chain). */
+/* Walk with the machine's unwinder (x64: the unwind data of the loaded
+ * images; x86: the EBP chain, sp = ChildEBP, args = 3 dwords; ARM64: the
+ * fp/lr chain). */
 int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 		  size_t max, size_t *n);
-/* x86 `k` table (ChildEBP RetAddr [Args to Child] site) for @p f. */
-void kd_stack_print_x86(struct kd_session *s, const struct kd_frame *f,
-			size_t n, bool args, bool call_only);
 
 /* ---- commands (commands.c and the cmd_*.c files) ---- */
 
@@ -566,9 +576,6 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu);
 void kd_target_print(struct kd_session *s, const char *text, size_t len);
 int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 		     size_t cap);
-
-/* `r`'s flag states "nv up ei pl zr na pe nc" of EFLAGS (cmd_reg.c). */
-void kd_eflags_states(uint32_t efl, char out[24]);
 
 /* "Windows 10", "Windows 8.1"... for a build number (attach.c). */
 const char *kd_windows_name(unsigned build);

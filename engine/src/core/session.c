@@ -145,53 +145,7 @@ int kd_require_stopped(struct kd_session *s)
 	return KD_OK;
 }
 
-/* ---- registers ---- */
-
-int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx)
-{
-	struct kd_cpu *c;
-	int rc;
-
-	if (!s->target || !s->tgt.cpus || cpu >= s->tgt.ncpus)
-		return KD_EINVAL;
-	c = &s->tgt.cpus[cpu];
-	if (!c->valid) {
-		if (!s->target->ops->get_context)
-			return KD_ENOTSUP;
-		rc = s->target->ops->get_context(s->target, cpu, c->ctx);
-		if (rc < 0)
-			return rc;
-		c->valid = true;
-		c->dirty = false;
-	}
-	*ctx = c->ctx;
-	return KD_OK;
-}
-
-int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
-{
-	uint8_t *ctx;
-	int rc = kd_context(s, s->tgt.cpu, &ctx);
-
-	if (rc < 0)
-		return rc;
-	return kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
-}
-
-int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
-{
-	uint8_t *ctx;
-	int rc = kd_context(s, s->tgt.cpu, &ctx);
-
-	if (rc == KD_OK && !s->target->ops->set_context)
-		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
-	if (rc < 0)
-		return rc;
-	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
-	if (rc == KD_OK)
-		s->tgt.cpus[s->tgt.cpu].dirty = true;
-	return rc;
-}
+/* ---- registers (the CONTEXT itself: arch/arch.c) ---- */
 
 int kd_kspecial(struct kd_session *s, unsigned cpu,
 		struct kd_amd64_kspecial **ks)
@@ -218,25 +172,6 @@ int kd_kspecial(struct kd_session *s, unsigned cpu,
 		c->ks_valid = true;
 	}
 	*ks = &c->ks;
-	return KD_OK;
-}
-
-/* Write back dirty contexts before the target runs. */
-int kd_cpus_flush(struct kd_session *s)
-{
-	unsigned i;
-	int rc;
-
-	for (i = 0; i < s->tgt.ncpus; i++) {
-		struct kd_cpu *c = &s->tgt.cpus[i];
-
-		if (!c->dirty)
-			continue;
-		rc = s->target->ops->set_context(s->target, i, c->ctx);
-		if (rc < 0)
-			return rc;
-		c->dirty = false;
-	}
 	return KD_OK;
 }
 

@@ -8,7 +8,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "core/engine_int.h"
+#include "arch/arch.h"
 
 /* Nesting of parentheses and unary operators, for fuzzed input. */
 #define EXPR_MAX_DEPTH 64
@@ -64,44 +64,6 @@ enum {
 #define LEVEL_ADD 5
 #define LEVEL_MUL 6
 #define LEVEL_TOP 7
-
-/* Sub-registers: the low or second byte, word or dword of a register. */
-struct subreg {
-	const char *name;
-	int reg;
-	unsigned char shift;
-	unsigned char bits;
-};
-
-static const struct subreg kd_subregs[] = {
-	{ "eax", KD_AMD64_RAX, 0, 32 },	 { "ecx", KD_AMD64_RCX, 0, 32 },
-	{ "edx", KD_AMD64_RDX, 0, 32 },	 { "ebx", KD_AMD64_RBX, 0, 32 },
-	{ "esp", KD_AMD64_RSP, 0, 32 },	 { "ebp", KD_AMD64_RBP, 0, 32 },
-	{ "esi", KD_AMD64_RSI, 0, 32 },	 { "edi", KD_AMD64_RDI, 0, 32 },
-	{ "eip", KD_AMD64_RIP, 0, 32 },	 { "r8d", KD_AMD64_R8, 0, 32 },
-	{ "r9d", KD_AMD64_R9, 0, 32 },	 { "r10d", KD_AMD64_R10, 0, 32 },
-	{ "r11d", KD_AMD64_R11, 0, 32 }, { "r12d", KD_AMD64_R12, 0, 32 },
-	{ "r13d", KD_AMD64_R13, 0, 32 }, { "r14d", KD_AMD64_R14, 0, 32 },
-	{ "r15d", KD_AMD64_R15, 0, 32 }, { "ax", KD_AMD64_RAX, 0, 16 },
-	{ "cx", KD_AMD64_RCX, 0, 16 },	 { "dx", KD_AMD64_RDX, 0, 16 },
-	{ "bx", KD_AMD64_RBX, 0, 16 },	 { "sp", KD_AMD64_RSP, 0, 16 },
-	{ "bp", KD_AMD64_RBP, 0, 16 },	 { "si", KD_AMD64_RSI, 0, 16 },
-	{ "di", KD_AMD64_RDI, 0, 16 },	 { "ip", KD_AMD64_RIP, 0, 16 },
-	{ "r8w", KD_AMD64_R8, 0, 16 },	 { "r9w", KD_AMD64_R9, 0, 16 },
-	{ "r10w", KD_AMD64_R10, 0, 16 }, { "r11w", KD_AMD64_R11, 0, 16 },
-	{ "r12w", KD_AMD64_R12, 0, 16 }, { "r13w", KD_AMD64_R13, 0, 16 },
-	{ "r14w", KD_AMD64_R14, 0, 16 }, { "r15w", KD_AMD64_R15, 0, 16 },
-	{ "al", KD_AMD64_RAX, 0, 8 },	 { "cl", KD_AMD64_RCX, 0, 8 },
-	{ "dl", KD_AMD64_RDX, 0, 8 },	 { "bl", KD_AMD64_RBX, 0, 8 },
-	{ "spl", KD_AMD64_RSP, 0, 8 },	 { "bpl", KD_AMD64_RBP, 0, 8 },
-	{ "sil", KD_AMD64_RSI, 0, 8 },	 { "dil", KD_AMD64_RDI, 0, 8 },
-	{ "r8b", KD_AMD64_R8, 0, 8 },	 { "r9b", KD_AMD64_R9, 0, 8 },
-	{ "r10b", KD_AMD64_R10, 0, 8 },	 { "r11b", KD_AMD64_R11, 0, 8 },
-	{ "r12b", KD_AMD64_R12, 0, 8 },	 { "r13b", KD_AMD64_R13, 0, 8 },
-	{ "r14b", KD_AMD64_R14, 0, 8 },	 { "r15b", KD_AMD64_R15, 0, 8 },
-	{ "ah", KD_AMD64_RAX, 8, 8 },	 { "ch", KD_AMD64_RCX, 8, 8 },
-	{ "dh", KD_AMD64_RDX, 8, 8 },	 { "bh", KD_AMD64_RBX, 8, 8 },
-};
 
 /* Kernel structure offsets of the target (Windows 10 19041 x64). */
 #define KTHREAD_PROCESS_OFF 0x220
@@ -272,11 +234,14 @@ static int expr_read(struct expr *e, uint64_t va, unsigned size, bool physical,
 	return 0;
 }
 
-static int expr_reg(struct kd_session *s, int reg, uint64_t *v)
+/* A register of the current processor through the machine's ops
+ * (kd_pc_get, kd_sp_get...). */
+static int expr_reg(struct kd_session *s,
+		    int (*get)(struct kd_session *, uint64_t *), uint64_t *v)
 {
 	if (!expr_target_ok(s))
 		return -1;
-	return kd_reg_get(s, reg, v) < 0 ? -1 : 0;
+	return get(s, v) < 0 ? -1 : 0;
 }
 
 /* An address from x64 control space (0 KPCR, 1 KPRCB, 3 KTHREAD). */
@@ -348,7 +313,6 @@ static int pseudo_get(struct kd_session *s, const char *name, size_t len,
 		      uint64_t *v, bool *known)
 {
 	int t = pseudo_t_index(name, len);
-	uint64_t sp;
 
 	*known = true;
 	if (t >= 0) {
@@ -364,26 +328,13 @@ static int pseudo_get(struct kd_session *s, const char *name, size_t len,
 		return 0;
 	}
 	if (word_is(name, len, "$ip") || word_is(name, len, "$scopeip"))
-		return expr_reg(s, KD_AMD64_RIP, v);
+		return expr_reg(s, kd_pc_get, v);
 	if (word_is(name, len, "$csp"))
-		return expr_reg(s, KD_AMD64_RSP, v);
+		return expr_reg(s, kd_sp_get, v);
 	if (word_is(name, len, "$retreg") || word_is(name, len, "$retreg64"))
-		return expr_reg(s, KD_AMD64_RAX, v);
-	if (word_is(name, len, "$ra")) {
-		if (kd_arch_is_arm64(s))
-			return kd_arch_reg_value(s, "lr", 2, v) < 0 ? -1 : 0;
-		if (expr_reg(s, KD_AMD64_RSP, &sp) < 0)
-			return -1;
-		if (kd_arch_is_x86(s)) {
-			uint32_t ra;
-
-			if (kd_read_u32(s, sp, &ra) < 0)
-				return -1;
-			*v = ra;
-			return 0;
-		}
-		return kd_read_u64(s, sp, v) < 0 ? -1 : 0;
-	}
+		return expr_reg(s, kd_retreg_get, v);
+	if (word_is(name, len, "$ra"))
+		return expr_reg(s, kd_ra_get, v);
 	if (word_is(name, len, "$pcr"))
 		return expr_control_addr(s, 0, v);
 	if (word_is(name, len, "$prcb"))
@@ -443,73 +394,20 @@ int kd_pseudo_reg_set(struct kd_session *s, const char *name, size_t len,
 	return KD_ENOTFOUND;
 }
 
-/* A register or sub-register named by @p w; -1 when there is none, -2
- * when it exists but cannot be read now. */
+/* A register or sub-register named by @p w in the machine's table; -1
+ * when there is none, -2 when it exists but cannot be read now. */
 static int expr_register(struct expr *e, const char *w, size_t len, uint64_t *v)
 {
-	struct kd_amd64_kspecial *ks = NULL;
-	char name[16];
-	size_t i;
-	int reg;
+	const struct kd_arch_reg *r;
 
-	if (len == 0 || len >= sizeof(name))
+	if (len == 0 || len >= 16)
 		return -1;
-	/* x86 / ARM64 dumps: the machine's own register names only. */
-	if (kd_arch_native(e->s)) {
-		int rc = kd_arch_reg_value(e->s, w, len, v);
-
-		return rc == KD_OK ? 0 : rc == KD_ENOTFOUND ? -1 : -2;
-	}
-	for (i = 0; i < len; i++)
-		name[i] = (char)tolower((unsigned char)w[i]);
-	name[len] = '\0';
-	reg = kd_amd64_reg_lookup(name);
-	if (reg >= 0)
-		return expr_reg(e->s, reg, v) < 0 ? -2 : 0;
-	for (i = 0; i < KD_ARRAY_SIZE(kd_subregs); i++) {
-		const struct subreg *r = &kd_subregs[i];
-		uint64_t full;
-
-		if (strcmp(r->name, name) != 0)
-			continue;
-		if (expr_reg(e->s, r->reg, &full) < 0)
-			return -2;
-		full >>= r->shift;
-		*v = r->bits == 64 ? full :
-				     full & ((UINT64_C(1) << r->bits) - 1);
-		return 0;
-	}
-	if (strcmp(name, "cr0") && strcmp(name, "cr2") && strcmp(name, "cr3") &&
-	    strcmp(name, "cr4") && strcmp(name, "cr8") &&
-	    strcmp(name, "gdtr") && strcmp(name, "idtr") &&
-	    strcmp(name, "gdtl") && strcmp(name, "idtl") &&
-	    strcmp(name, "tr") && strcmp(name, "ldtr"))
+	r = kd_arch_reg_find(kd_arch(e->s), w, len, KD_REGF_NOEXPR);
+	if (!r)
 		return -1;
 	if (!expr_target_ok(e->s) ||
-	    kd_kspecial(e->s, e->s->tgt.cpu, &ks) < 0 || !ks)
+	    kd_arch_reg_read(e->s, e->s->tgt.cpu, r, v) < 0)
 		return -2;
-	if (!strcmp(name, "cr0"))
-		*v = ks->cr0;
-	else if (!strcmp(name, "cr2"))
-		*v = ks->cr2;
-	else if (!strcmp(name, "cr3"))
-		*v = ks->cr3;
-	else if (!strcmp(name, "cr4"))
-		*v = ks->cr4;
-	else if (!strcmp(name, "cr8"))
-		*v = ks->cr8;
-	else if (!strcmp(name, "gdtr"))
-		*v = ks->gdtr_base;
-	else if (!strcmp(name, "idtr"))
-		*v = ks->idtr_base;
-	else if (!strcmp(name, "gdtl"))
-		*v = ks->gdtr_limit;
-	else if (!strcmp(name, "idtl"))
-		*v = ks->idtr_limit;
-	else if (!strcmp(name, "tr"))
-		*v = ks->tr;
-	else
-		*v = ks->ldtr;
 	return 0;
 }
 
@@ -712,7 +610,7 @@ static int parse_unary(struct expr *e, uint64_t *v)
 		return parse_at_name(e, v);
 	if (ch == '.' && !expr_word_char(e->p[1])) {
 		e->p++;
-		if (expr_reg(e->s, KD_AMD64_RIP, v) < 0)
+		if (expr_reg(e->s, kd_pc_get, v) < 0)
 			return expr_fail(e, EXPR_BADREG, start);
 		return 0;
 	}

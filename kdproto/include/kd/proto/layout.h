@@ -323,6 +323,29 @@
 #define KD_X86_CTX_OFF_EXTENDED 0xCC /* 512 bytes (FXSAVE image) */
 #define KD_X86_CTX_EXTENDED_SIZE 512
 
+/*
+ * --- ARM64 CONTEXT (ARM64_NT_CONTEXT), 912 bytes ---
+ * Offsets follow the public winnt.h definition: ContextFlags, Cpsr, X0-X28,
+ * Fp (x29), Lr (x30), Sp, Pc, 32 16-byte V registers, Fpcr, Fpsr, then the
+ * breakpoint and watchpoint registers (8 Bcr, 8 Bvr, 2 Wcr, 2 Wvr).  They
+ * sum to 0x390 = 912, the size crash dumps of ARM64 machines carry.
+ */
+#define KD_ARM64_CONTEXT_SIZE 0x390
+#define KD_ARM64_CTX_OFF_FLAGS 0x000
+#define KD_ARM64_CTX_OFF_CPSR 0x004 /* u32 */
+#define KD_ARM64_CTX_OFF_X0 0x008   /* X0..X28, u64 each */
+#define KD_ARM64_CTX_OFF_FP 0x0F0
+#define KD_ARM64_CTX_OFF_LR 0x0F8
+#define KD_ARM64_CTX_OFF_SP 0x100
+#define KD_ARM64_CTX_OFF_PC 0x108
+#define KD_ARM64_CTX_OFF_V0 0x110 /* V0..V31, 16 bytes each */
+#define KD_ARM64_CTX_OFF_FPCR 0x310
+#define KD_ARM64_CTX_OFF_FPSR 0x314
+#define KD_ARM64_CTX_OFF_BCR 0x318 /* u32[8] */
+#define KD_ARM64_CTX_OFF_BVR 0x338 /* u64[8] */
+#define KD_ARM64_CTX_OFF_WCR 0x378 /* u32[2] */
+#define KD_ARM64_CTX_OFF_WVR 0x380 /* u64[2] */
+
 /* --- x64 KSPECIAL_REGISTERS (§2.11): 0xE0 with Xcr0 --- */
 
 #define KD_AMD64_KSPECIAL_SIZE 0xE0
