@@ -8,8 +8,9 @@
 #
 #   kdproto         nothing
 #   transports      kdproto
-#   engine          kdproto, transports
-#   kdsrv           kdproto, transports (never the engine)
+#   rchan           kdproto, transports (allocation, errors, parameters)
+#   engine          kdproto, transports, rchan
+#   kdsrv           kdproto, transports, rchan (never the engine)
 #   firmware-stubs  kdproto
 #   tools           the public headers and targets of the libraries above
 #   tests           everything (not checked)
@@ -84,12 +85,13 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "transports", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "transports", "rchan", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
 	"transports": {"kdproto"},
-	"engine": {"kdproto", "transports"},
-	"kdsrv": {"kdproto", "transports"},
+	"rchan": {"kdproto", "transports"},
+	"engine": {"kdproto", "transports", "rchan"},
+	"kdsrv": {"kdproto", "transports", "rchan"},
 	"firmware-stubs": {"kdproto"},
 	"tools": set(LIBS),
 }

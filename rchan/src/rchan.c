@@ -4,7 +4,7 @@
  * with a hello and HMAC challenge-response handshake, per-address throttling
  * of failed passwords, port ranges and reverse (clicon) connections.
  */
-#include "transport_int.h"
+#define _GNU_SOURCE
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include <kd/alloc.h>
 #include <kd/error.h>
 #include <kd/rchan.h>
+#include <kd/sys/transport.h>
 
 #include "rchan_int.h"
 
@@ -433,14 +434,56 @@ struct rspec {
 	char show[SPEC_SHOW_MAX]; /* the string with the password masked */
 };
 
+/*
+ * Time and case helpers of our own: the transports' ones are private to
+ * that component.  Deadlines are monotonic milliseconds, -1 for none.
+ */
 static int64_t now_ms(void)
 {
-	return kd_transport__now_ms();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t deadline_in(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return now_ms() + timeout_ms;
+}
+
+/* Milliseconds left until @p deadline (-1 stays -1), clamped at 0. */
 static int min_left(int64_t deadline)
 {
-	return kd_transport__left_ms(deadline);
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left < 0)
+		return 0;
+	if (left > 0x7fffffff)
+		return 0x7fffffff;
+	return (int)left;
+}
+
+/* True when @p a and @p b are equal ignoring ASCII case. */
+static bool ascii_caseeq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int ca = (unsigned char)*a;
+		int cb = (unsigned char)*b;
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return false;
+		if (ca == 0)
+			return true;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -592,9 +635,9 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 		return spec_err(s, KD_EINVAL, "expected tcp:... or ssl:...");
 	memcpy(scheme, spec, n);
 	scheme[n] = '\0';
-	if (kd_transport__strcaseeq(scheme, "ssl"))
+	if (ascii_caseeq(scheme, "ssl"))
 		s->tls = true;
-	else if (!kd_transport__strcaseeq(scheme, "tcp"))
+	else if (!ascii_caseeq(scheme, "tcp"))
 		return spec_err(s, KD_EINVAL,
 				"unknown protocol '%s' (use tcp or ssl)",
 				scheme);
@@ -749,7 +792,7 @@ static void sock_tune(int fd)
 static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 	int rc;
 
 	for (;;) {
@@ -904,7 +947,7 @@ static bool from_host(int fd, const char *host);
 
 static int accept_one(int lfd, int timeout_ms, const char *only)
 {
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -963,7 +1006,7 @@ static int dial(const char *host, unsigned int port, int family, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
 	char pstr[8];
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 	int err = ECONNREFUSED;
 	bool timed_out = false;
 	int rc;
@@ -1358,8 +1401,7 @@ int kd_rchan_recv(struct kd_rchan *c, void *buf, size_t cap, size_t *len_out,
 {
 	if (!c || !len_out || (cap && !buf))
 		return KD_EINVAL;
-	return recv_frame(c, buf, cap, len_out,
-			  kd_transport__deadline(timeout_ms));
+	return recv_frame(c, buf, cap, len_out, deadline_in(timeout_ms));
 }
 
 int kd_rchan_fd(const struct kd_rchan *c)
@@ -2368,7 +2410,7 @@ size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,
 /* Clicon: dial the waiting client, retrying refusals until the timeout. */
 static int clicon_dial(struct kd_rlistener *l, int timeout_ms)
 {
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 
 	if (l->clicon_done)
 		return kd_error_set(
@@ -2494,7 +2536,7 @@ static int clicon_wait(struct rspec *s, int timeout_ms)
 int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 		int timeout_ms)
 {
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 	int64_t hs_deadline;
 	struct kd_rchan *c = NULL;
 	SSL_CTX *ctx = NULL;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../transports/src/rchan_int.h"
+#include "../../rchan/src/rchan_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

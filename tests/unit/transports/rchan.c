@@ -27,7 +27,7 @@
 #include <kd/error.h>
 #include <kd/rchan.h>
 
-#include "../../../transports/src/rchan_int.h"
+#include "../../../rchan/src/rchan_int.h"
 
 #define KDSRV KD_RCHAN_SERVICE_KDSRV
 #define DBGSRV KD_RCHAN_SERVICE_DBGSRV
