@@ -65,9 +65,10 @@ _Thread_local const char *kd_rchan__source_ipv4;
 #define PENDING_PER_ADDR KD_RCHAN_PENDING_PER_ADDR
 
 /* ------------------------------------------------------------------ */
-/* Handshake messages (pure)                                           */
+/* Handshake proof                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Printable ASCII only (passwords and services, as the hello wants). */
 static bool printable(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -75,253 +76,6 @@ static bool printable(const char *s, size_t len)
 			return false;
 	}
 	return true;
-}
-
-/* Append a u8-length-prefixed string; false when out of bounds. */
-static bool put_str(uint8_t *buf, size_t cap, size_t *pos, const char *s,
-		    size_t max, bool allow_empty)
-{
-	size_t len = strnlen(s, max + 1);
-
-	if (len > max || (len == 0 && !allow_empty) || !printable(s, len))
-		return false;
-	if (*pos + 1 + len > cap)
-		return false;
-	buf[(*pos)++] = (uint8_t)len;
-	memcpy(buf + *pos, s, len);
-	*pos += len;
-	return true;
-}
-
-static bool put_bytes(uint8_t *buf, size_t cap, size_t *pos, const void *p,
-		      size_t len)
-{
-	if (*pos + len > cap)
-		return false;
-	memcpy(buf + *pos, p, len);
-	*pos += len;
-	return true;
-}
-
-static bool put_head(uint8_t *buf, size_t cap, size_t *pos, unsigned type,
-		     unsigned b6, unsigned b7)
-{
-	if (cap < 8)
-		return false;
-	memcpy(buf, KD_RCHAN_MAGIC, 4);
-	buf[4] = (uint8_t)KD_RCHAN_VERSION;
-	buf[5] = (uint8_t)type;
-	buf[6] = (uint8_t)b6;
-	buf[7] = (uint8_t)b7;
-	*pos = 8;
-	return true;
-}
-
-size_t kd_rchan__enc_shello(uint8_t *buf, size_t cap,
-			    const struct kd_rchan_shello *m)
-{
-	size_t pos;
-
-	if (!put_head(buf, cap, &pos, KD_RCHAN_T_SHELLO,
-		      m->flags & KD_RCHAN_SF_PASSWORD, 0) ||
-	    !put_str(buf, cap, &pos, m->service, KD_RCHAN_SERVICE_MAX, false) ||
-	    !put_bytes(buf, cap, &pos, m->nonce, KD_RCHAN_NONCE_LEN))
-		return 0;
-	return pos;
-}
-
-size_t kd_rchan__enc_chello(uint8_t *buf, size_t cap,
-			    const struct kd_rchan_chello *m)
-{
-	unsigned int flags = m->flags & KD_RCHAN_CF_PROOF;
-	size_t pos;
-
-	if (!put_head(buf, cap, &pos, KD_RCHAN_T_CHELLO, flags, 0) ||
-	    !put_str(buf, cap, &pos, m->service, KD_RCHAN_SERVICE_MAX, false) ||
-	    !put_str(buf, cap, &pos, m->identity, KD_RCHAN_IDENTITY_MAX,
-		     true) ||
-	    !put_bytes(buf, cap, &pos, m->nonce, KD_RCHAN_NONCE_LEN))
-		return 0;
-	if (flags && !put_bytes(buf, cap, &pos, m->proof, KD_RCHAN_PROOF_LEN))
-		return 0;
-	return pos;
-}
-
-size_t kd_rchan__enc_verdict(uint8_t *buf, size_t cap,
-			     const struct kd_rchan_verdict *m)
-{
-	unsigned int flags = m->flags & KD_RCHAN_VF_PROOF;
-	size_t pos;
-
-	if (m->status > KD_RCHAN_STATUS_MAX ||
-	    (flags && m->status != KD_RCHAN_OK))
-		return 0;
-	if (!put_head(buf, cap, &pos, KD_RCHAN_T_VERDICT, m->status, flags) ||
-	    !put_str(buf, cap, &pos, m->reason, KD_RCHAN_REASON_MAX, true))
-		return 0;
-	if (flags && !put_bytes(buf, cap, &pos, m->proof, KD_RCHAN_PROOF_LEN))
-		return 0;
-	return pos;
-}
-
-unsigned int kd_rchan__msg_type(const uint8_t *buf, size_t len)
-{
-	if (len < 8 || memcmp(buf, KD_RCHAN_MAGIC, 4) != 0)
-		return 0;
-	return buf[5];
-}
-
-/* Common prefix check: magic, version, type. */
-static int get_head(const uint8_t *buf, size_t len, unsigned type,
-		    unsigned int *version_out, const char **why)
-{
-	if (len < 4 || memcmp(buf, KD_RCHAN_MAGIC, 4) != 0) {
-		*why = "not an openkd remote channel (bad magic)";
-		return KD_EPROTO;
-	}
-	if (len < 8) {
-		*why = "handshake message too short";
-		return KD_EPROTO;
-	}
-	*version_out = buf[4];
-	if (buf[4] != KD_RCHAN_VERSION) {
-		*why = "unsupported remote channel version";
-		return KD_ENOTSUP;
-	}
-	if (buf[5] != type) {
-		*why = type == KD_RCHAN_T_SHELLO ? "not a server hello" :
-		       type == KD_RCHAN_T_CHELLO ? "not a client hello" :
-						   "not a verdict";
-		return KD_EPROTO;
-	}
-	return KD_OK;
-}
-
-/* Take a u8-length-prefixed printable string into @p out. */
-static bool get_str(const uint8_t *buf, size_t len, size_t *pos, char *out,
-		    size_t max, bool allow_empty)
-{
-	size_t n;
-
-	if (*pos >= len)
-		return false;
-	n = buf[*pos];
-	if (n > max || (n == 0 && !allow_empty) || len - *pos - 1 < n)
-		return false;
-	memcpy(out, buf + *pos + 1, n);
-	out[n] = '\0';
-	if (!printable(out, n))
-		return false;
-	*pos += 1 + n;
-	return true;
-}
-
-static bool get_bytes(const uint8_t *buf, size_t len, size_t *pos, void *out,
-		      size_t n)
-{
-	if (len - *pos < n)
-		return false;
-	memcpy(out, buf + *pos, n);
-	*pos += n;
-	return true;
-}
-
-int kd_rchan__parse_shello(const uint8_t *buf, size_t len,
-			   struct kd_rchan_shello *m, unsigned int *version_out,
-			   const char **why)
-{
-	size_t pos = 8;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = get_head(buf, len, KD_RCHAN_T_SHELLO, version_out, why);
-	if (rc < 0)
-		return rc;
-	if (buf[6] & ~KD_RCHAN_SF_PASSWORD || buf[7] != 0) {
-		*why = "unknown flags in server hello";
-		return KD_EPROTO;
-	}
-	m->flags = buf[6];
-	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX, false)) {
-		*why = "bad service name in server hello";
-		return KD_EPROTO;
-	}
-	if (!get_bytes(buf, len, &pos, m->nonce, KD_RCHAN_NONCE_LEN) ||
-	    pos != len) {
-		*why = "server hello has the wrong length";
-		return KD_EPROTO;
-	}
-	return KD_OK;
-}
-
-int kd_rchan__parse_chello(const uint8_t *buf, size_t len,
-			   struct kd_rchan_chello *m, unsigned int *version_out,
-			   const char **why)
-{
-	size_t pos = 8;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = get_head(buf, len, KD_RCHAN_T_CHELLO, version_out, why);
-	if (rc < 0)
-		return rc;
-	if (buf[6] & ~KD_RCHAN_CF_PROOF || buf[7] != 0) {
-		*why = "unknown flags in client hello";
-		return KD_EPROTO;
-	}
-	m->flags = buf[6];
-	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX, false)) {
-		*why = "bad service name in client hello";
-		return KD_EPROTO;
-	}
-	if (!get_str(buf, len, &pos, m->identity, KD_RCHAN_IDENTITY_MAX,
-		     true)) {
-		*why = "bad identity in client hello";
-		return KD_EPROTO;
-	}
-	if (!get_bytes(buf, len, &pos, m->nonce, KD_RCHAN_NONCE_LEN) ||
-	    ((m->flags & KD_RCHAN_CF_PROOF) &&
-	     !get_bytes(buf, len, &pos, m->proof, KD_RCHAN_PROOF_LEN)) ||
-	    pos != len) {
-		*why = "client hello has the wrong length";
-		return KD_EPROTO;
-	}
-	return KD_OK;
-}
-
-int kd_rchan__parse_verdict(const uint8_t *buf, size_t len,
-			    struct kd_rchan_verdict *m,
-			    unsigned int *version_out, const char **why)
-{
-	size_t pos = 8;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = get_head(buf, len, KD_RCHAN_T_VERDICT, version_out, why);
-	if (rc < 0)
-		return rc;
-	if (buf[6] > KD_RCHAN_STATUS_MAX) {
-		*why = "unknown verdict status";
-		return KD_EPROTO;
-	}
-	if (buf[7] & ~KD_RCHAN_VF_PROOF ||
-	    (buf[7] != 0 && buf[6] != KD_RCHAN_OK)) {
-		*why = "unknown flags in verdict";
-		return KD_EPROTO;
-	}
-	m->status = buf[6];
-	m->flags = buf[7];
-	if (!get_str(buf, len, &pos, m->reason, KD_RCHAN_REASON_MAX, true)) {
-		*why = "bad reason text in verdict";
-		return KD_EPROTO;
-	}
-	if (((m->flags & KD_RCHAN_VF_PROOF) &&
-	     !get_bytes(buf, len, &pos, m->proof, KD_RCHAN_PROOF_LEN)) ||
-	    pos != len) {
-		*why = "verdict has the wrong length";
-		return KD_EPROTO;
-	}
-	return KD_OK;
 }
 
 void kd_rchan__key(const char *password, uint8_t key[32])
@@ -1735,7 +1489,7 @@ static int send_verdict(struct kd_rchan *c, unsigned status, const char *why,
 		v.flags = KD_RCHAN_VF_PROOF;
 		memcpy(v.proof, proof, KD_RCHAN_PROOF_LEN);
 	}
-	n = kd_rchan__enc_verdict(buf, sizeof(buf), &v);
+	n = kd_rchan_enc_verdict(buf, sizeof(buf), &v);
 	if (n == 0)
 		return KD_EINVAL;
 	return send_frame(c, buf, n, deadline);
@@ -2082,14 +1836,14 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	if (RAND_bytes(sh.nonce, sizeof(sh.nonce)) != 1)
 		return kd_error_set(KD_ERROR, KD_ERRCLASS_CRYPTO,
 				    "no random numbers for the challenge");
-	n = kd_rchan__enc_shello(buf, sizeof(buf), &sh);
+	n = kd_rchan_enc_shello(buf, sizeof(buf), &sh);
 	rc = n ? send_frame(c, buf, n, deadline) : KD_EINVAL;
 	if (rc < 0)
 		return rc;
 	rc = hs_recv(c, c->peer, buf, &n, deadline, "client hello");
 	if (rc < 0)
 		return rc;
-	rc = kd_rchan__parse_chello(buf, n, &ch, &version, &perr);
+	rc = kd_rchan_parse_chello(buf, n, &ch, &version, &perr);
 	if (rc == KD_ENOTSUP) {
 		snprintf(why, sizeof(why),
 			 "remote channel version %u, this server speaks %u",
@@ -2185,8 +1939,8 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 	rc = hs_recv(c, where, buf, &n, deadline, "server hello");
 	if (rc < 0)
 		return rc;
-	if (kd_rchan__msg_type(buf, n) == KD_RCHAN_T_VERDICT) {
-		rc = kd_rchan__parse_verdict(buf, n, &v, &version, &perr);
+	if (kd_rchan_msg_type(buf, n) == KD_RCHAN_T_VERDICT) {
+		rc = kd_rchan_parse_verdict(buf, n, &v, &version, &perr);
 		if (rc == KD_OK && v.status != KD_RCHAN_OK)
 			return kd_error_set(v.status == KD_RCHAN_MISMATCH ?
 						    KD_EPROTO :
@@ -2194,7 +1948,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 					    KD_ERRCLASS_PROTO,
 					    "%s: refused: %s", where, v.reason);
 	}
-	rc = kd_rchan__parse_shello(buf, n, &sh, &version, &perr);
+	rc = kd_rchan_parse_shello(buf, n, &sh, &version, &perr);
 	if (rc == KD_ENOTSUP)
 		return kd_error_set(
 			KD_EPROTO, KD_ERRCLASS_PROTO,
@@ -2214,7 +1968,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 		kd_rchan__proof(key, sh.nonce, ch.nonce, service, ch.proof);
 		ch.flags = KD_RCHAN_CF_PROOF;
 	}
-	n = kd_rchan__enc_chello(buf, sizeof(buf), &ch);
+	n = kd_rchan_enc_chello(buf, sizeof(buf), &ch);
 	rc = n ? send_frame(c, buf, n, deadline) : KD_EINVAL;
 	if (rc < 0)
 		goto out;
@@ -2241,7 +1995,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 	rc = hs_recv(c, where, buf, &n, deadline, "verdict");
 	if (rc < 0)
 		goto out;
-	rc = kd_rchan__parse_verdict(buf, n, &v, &version, &perr);
+	rc = kd_rchan_parse_verdict(buf, n, &v, &version, &perr);
 	if (rc < 0) {
 		rc = kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO, "%s: %s", where,
 				  perr ? perr : "bad verdict");
