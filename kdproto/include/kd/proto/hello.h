@@ -41,9 +41,12 @@ enum kd_rchan_status {
 	KD_RCHAN_STATUS_MAX = 3,
 };
 
-/* Largest encoded handshake message (the client hello). */
-#define KD_RCHAN_HS_MAX                                           \
-	(8u + KD_RCHAN_SERVICE_MAX + 1u + KD_RCHAN_IDENTITY_MAX + \
+/*
+ * Largest encoded handshake message: a client hello with the longest
+ * service and identity (each after its length byte), nonce and proof.
+ */
+#define KD_RCHAN_HS_MAX                                                \
+	(8u + 1u + KD_RCHAN_SERVICE_MAX + 1u + KD_RCHAN_IDENTITY_MAX + \
 	 KD_RCHAN_NONCE_LEN + KD_RCHAN_PROOF_LEN)
 
 struct kd_rchan_shello {
