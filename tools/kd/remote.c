@@ -21,7 +21,7 @@
 #include <kd/engine.h>
 #include <kd/error.h>
 #include <kd/rchan.h>
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 #include <kd/textsafe.h>
 
 #include "remote.h"

@@ -24,7 +24,7 @@
 
 #include <kd/loglimit.h>
 #include <kd/rchan.h>
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 #include <kd/textsafe.h>
 
 #include "dbgserver/server.h"
