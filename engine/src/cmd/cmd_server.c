@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbgserver/server.h"
+#include "dbgserver/dbgserver.h"
 
 /* The argument text without trailing blanks, into @p buf. */
 static const char *srv_arg(const char *args, char *buf, size_t cap)

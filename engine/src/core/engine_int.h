@@ -242,8 +242,8 @@ struct kd_session {
 	/* --- .dump writer (helper "dumpwrite" adds here) */
 
 	/* --- debugging server / clients / .remote (helper "dbgsrv") */
-	struct kd_srv *srv; /* server.c; NULL until .server */
-	bool remote_cmd;    /* running a client's line: `q` is
+	struct kd_dbgserver *srv; /* dbgserver.c; NULL until .server */
+	bool remote_cmd;	  /* running a client's line: `q` is
 				      * refused, also inside its scripts */
 
 	/* --- execution / breakpoints (lead) */
