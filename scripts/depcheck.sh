@@ -8,10 +8,11 @@
 #
 #   kdproto         nothing
 #   util            kdproto (kd/common.h: error codes, KD_API)
-#   transports      kdproto, util
+#   rchan           kdproto, util
+#   transports      kdproto, util, rchan (the kdsrv: driver)
 #   dump            kdproto, util
-#   engine          kdproto, util, transports, dump
-#   kdsrv           kdproto, util, transports (never the engine)
+#   engine          kdproto, util, transports, rchan, dump
+#   kdsrv           kdproto, util, transports, rchan (never the engine)
 #   firmware-stubs  kdproto, util
 #   tools           the public headers and targets of the libraries above
 #   tests           everything (not checked)
@@ -86,14 +87,15 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "util", "transports", "dump", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "util", "rchan", "transports", "dump", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
 	"util": {"kdproto"},
-	"transports": {"kdproto", "util"},
+	"rchan": {"kdproto", "util"},
+	"transports": {"kdproto", "util", "rchan"},
 	"dump": {"kdproto", "util"},
-	"engine": {"kdproto", "util", "transports", "dump"},
-	"kdsrv": {"kdproto", "util", "transports"},
+	"engine": {"kdproto", "util", "transports", "rchan", "dump"},
+	"kdsrv": {"kdproto", "util", "transports", "rchan"},
 	"firmware-stubs": {"kdproto", "util"},
 	"tools": set(LIBS),
 }

@@ -28,7 +28,7 @@
 
 #include <kd/rchan.h>
 
-#include "../../transports/src/rchan_int.h"
+#include "../../rchan/src/rchan_int.h"
 
 #define BASE_VA 0xfffff80000400000ull
 #define PASSWORD "soak-pw"

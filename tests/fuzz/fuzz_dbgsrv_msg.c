@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

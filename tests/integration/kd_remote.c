@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include <kd/rchan.h>
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 
 #define T_MS 15000
 

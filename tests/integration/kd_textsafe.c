@@ -21,7 +21,7 @@
 #include <pthread.h>
 
 #include <kd/rchan.h>
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 
 #include "kdsim_client.h"
 #include "kd_proc.h"

@@ -35,7 +35,7 @@
 
 #include <kd/rchan.h>
 
-#include "../../transports/src/rchan_int.h"
+#include "../../rchan/src/rchan_int.h"
 
 #define T_MS 20000
 #define PASSWORD "hostile-test-pw"

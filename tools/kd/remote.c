@@ -22,7 +22,7 @@
 #include <kd/error.h>
 #include <kd/io.h>
 #include <kd/rchan.h>
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 #include <kd/textsafe.h>
 
 #include "remote.h"

@@ -16,7 +16,7 @@
 #include <kd/kdsrv.h>
 #include <kd/textsafe.h>
 
-static struct kd_srv *g_srv;
+static struct kd_connsrv *g_srv;
 
 static void on_signal(int sig)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cmd/args.h"
-#include "dbgserver/server.h"
+#include "dbgserver/dbgserver.h"
 
 /* The argument text without trailing white space, into @p buf. */
 static const char *srv_arg(struct kd_session *s, struct kd_cmdctx *c, char *buf,

@@ -277,7 +277,7 @@ struct kd_session {
 
 	/* The debugging server and its clients (dbgserver/). */
 	struct kd_sess_dbgsrv {
-		struct kd_srv *srv; /* NULL until .server */
+		struct kd_dbgserver *srv; /* NULL until .server */
 		/* running a client's line: `q` is refused, also inside its
 		 * scripts */
 		bool remote_cmd;

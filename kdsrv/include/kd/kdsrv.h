@@ -14,7 +14,7 @@
 
 KD_BEGIN_DECLS
 
-struct kd_srv;
+struct kd_connsrv;
 struct kd_srv_policy;
 
 #define KD_SRV_OPTS_VERSION 1
@@ -41,24 +41,25 @@ struct kd_srv_opts {
  * @return KD_OK; KD_EINVAL (bad spec, kd_error_last() says why); KD_EBUSY
  *         (no free port); KD_ENOMEM.
  */
-KD_API KD_WARN_UNUSED int kd_srv_open(struct kd_srv **out,
+KD_API KD_WARN_UNUSED int kd_srv_open(struct kd_connsrv **out,
 				      const struct kd_srv_opts *o);
 
 /** Client string to give users: "tcp:Port=5005,Server=host". */
-KD_API size_t kd_srv_describe(const struct kd_srv *s, char *buf, size_t cap);
+KD_API size_t kd_srv_describe(const struct kd_connsrv *s, char *buf,
+			      size_t cap);
 
 /**
  * Serve until a client sends END (`.endpsrv`) or kd_srv_stop() is called;
  * then every session is closed (each client is told), every link closed.
  * @return KD_OK after a clean end; a listener failure otherwise.
  */
-KD_API KD_WARN_UNUSED int kd_srv_run(struct kd_srv *s);
+KD_API KD_WARN_UNUSED int kd_srv_run(struct kd_connsrv *s);
 
 /** Ask kd_srv_run() to end.  Async-signal-safe. */
-KD_API void kd_srv_stop(struct kd_srv *s);
+KD_API void kd_srv_stop(struct kd_connsrv *s);
 
 /** Free after kd_srv_run() returned (or instead of running).  NULL-safe. */
-KD_API void kd_srv_close(struct kd_srv *s);
+KD_API void kd_srv_close(struct kd_connsrv *s);
 
 /**
  * The registry key of a client's transport string: the bottom driver's

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 
 #include "core/engine_int.h"
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Encoder and decoder of the debugging server's messages (kd/srvmsg.h).
- * Pure: no I/O and no heap, so the fuzz target can drive it directly.
+ * Encoder and decoder of the debugging server's messages
+ * (kd/proto/srvmsg.h).  Pure and freestanding like the rest of kdproto:
+ * no I/O, no heap, no libc beyond the mem* functions.
  */
 #include <string.h>
 
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 
 const char *kd_srvmsg_type_name(unsigned int type)
 {
@@ -43,10 +44,16 @@ static bool kd_srvmsg_line_ok(const char *t, size_t len)
 	return true;
 }
 
-/* Output: anything but NUL. */
+/* Output: anything but NUL (a loop: memchr is not freestanding). */
 static bool kd_srvmsg_output_ok(const char *t, size_t len)
 {
-	return memchr(t, '\0', len) == NULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (t[i] == '\0')
+			return false;
+	}
+	return true;
 }
 
 /*

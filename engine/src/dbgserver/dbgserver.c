@@ -25,10 +25,10 @@
 #include <kd/io.h>
 #include <kd/loglimit.h>
 #include <kd/rchan.h>
-#include <kd/srvmsg.h>
+#include <kd/proto/srvmsg.h>
 #include <kd/textsafe.h>
 
-#include "dbgserver/server.h"
+#include "dbgserver/dbgserver.h"
 
 #define SRV_POLL_MS 200
 #define SRV_FLUSH_MS 2000
@@ -43,17 +43,17 @@ enum srv_state {
 	SRV_GONE
 };
 
-struct kd_srv;
+struct kd_dbgserver;
 
 struct srv_listener {
-	struct kd_srv *srv;
+	struct kd_dbgserver *srv;
 	enum srv_kind kind;
 	unsigned int id;
 	enum srv_state state;	/* under lock */
 	bool stop;		/* under lock */
 	struct kd_rlistener *l; /* SRV_RCHAN */
 	int ufd;		/* SRV_RELAY: listening unix socket */
-	char name[KD_SRV_MAX_RELAY_NAME + 1];
+	char name[KD_DBGSRV_MAX_RELAY_NAME + 1];
 	char path[108];
 	char desc[320]; /* client string, password masked */
 	pthread_t th;
@@ -68,7 +68,7 @@ struct srv_out {
 };
 
 struct srv_client {
-	struct kd_srv *srv;
+	struct kd_dbgserver *srv;
 	enum srv_kind kind;
 	unsigned int id;
 	struct kd_rchan *ch; /* SRV_RCHAN */
@@ -108,17 +108,17 @@ struct srv_item {
 	char text[];
 };
 
-struct kd_srv {
+struct kd_dbgserver {
 	struct kd_session *s;
 	kd_output_fn local_fn;
 	void *local_ctx;
 	pthread_mutex_t lock;
 	int ev[2]; /* readable while the queue is not empty */
-	struct srv_listener *servers[KD_SRV_MAX_SERVERS];
+	struct srv_listener *servers[KD_DBGSRV_MAX_SERVERS];
 	unsigned int nservers;
-	struct srv_listener *relays[KD_SRV_MAX_RELAYS];
+	struct srv_listener *relays[KD_DBGSRV_MAX_RELAYS];
 	unsigned int nrelays;
-	struct srv_client *clients[KD_SRV_MAX_CLIENTS]; /* under lock */
+	struct srv_client *clients[KD_DBGSRV_MAX_CLIENTS]; /* under lock */
 	unsigned int nclients;
 	struct srv_item *qhead, *qtail; /* under lock */
 	unsigned int handshakes;     /* handshake threads alive (under lock) */
@@ -158,7 +158,7 @@ static void srv_shutdown_fd(struct srv_client *c)
 }
 
 /* Wake kd_session_poll_fd() (lock held). */
-static void srv_push(struct kd_srv *v, enum srv_item_kind kind,
+static void srv_push(struct kd_dbgserver *v, enum srv_item_kind kind,
 		     struct srv_client *c, const char *text)
 {
 	size_t len = text ? strlen(text) : 0;
@@ -186,7 +186,7 @@ static void srv_push(struct kd_srv *v, enum srv_item_kind kind,
 	}
 }
 
-static struct srv_item *srv_pop(struct kd_srv *v)
+static struct srv_item *srv_pop(struct kd_dbgserver *v)
 {
 	struct srv_item *it;
 
@@ -215,7 +215,7 @@ static void srv_enqueue(struct srv_client *c, unsigned int type,
 
 	if (c->dead || c->ended)
 		return;
-	if (c->obytes + len > KD_SRV_MAX_OUTQ) {
+	if (c->obytes + len > KD_DBGSRV_MAX_OUTQ) {
 		c->dead = true;
 		snprintf(c->reason, sizeof(c->reason),
 			 "it did not read its output (%u bytes waiting)",
@@ -245,7 +245,7 @@ static void srv_enqueue(struct srv_client *c, unsigned int type,
 }
 
 /* Local console, with a newline first when its prompt is showing. */
-static void srv_local(struct kd_srv *v, const char *text, size_t len)
+static void srv_local(struct kd_dbgserver *v, const char *text, size_t len)
 {
 	if (!v->local_fn || len == 0)
 		return;
@@ -258,7 +258,7 @@ static void srv_local(struct kd_srv *v, const char *text, size_t len)
 }
 
 /* Text for the console and every joined client except @p except. */
-static void srv_emit(struct kd_srv *v, struct srv_client *except,
+static void srv_emit(struct kd_dbgserver *v, struct srv_client *except,
 		     const char *text, size_t len)
 {
 	unsigned int i;
@@ -289,10 +289,10 @@ static void srv_fanout(void *ctx, const char *text, size_t len)
 	srv_emit(ctx, NULL, text, len);
 }
 
-static void srv_emitf(struct kd_srv *v, struct srv_client *except,
+static void srv_emitf(struct kd_dbgserver *v, struct srv_client *except,
 		      const char *fmt, ...) KD_PRINTF(3, 4);
 
-static void srv_emitf(struct kd_srv *v, struct srv_client *except,
+static void srv_emitf(struct kd_dbgserver *v, struct srv_client *except,
 		      const char *fmt, ...)
 {
 	char buf[KD_SRVMSG_MAX_LINE + 512];
@@ -314,7 +314,7 @@ static void srv_emitf(struct kd_srv *v, struct srv_client *except,
 	srv_emit(v, except, buf, (size_t)n);
 }
 
-static void srv_prompt(struct kd_srv *v, struct srv_client *c)
+static void srv_prompt(struct kd_dbgserver *v, struct srv_client *c)
 {
 	const char *p = kd_session_prompt(v->s);
 
@@ -326,7 +326,7 @@ static void srv_prompt(struct kd_srv *v, struct srv_client *c)
 }
 
 /* Give a fresh prompt to every client that saw others' output. */
-static void srv_reprompt(struct kd_srv *v)
+static void srv_reprompt(struct kd_dbgserver *v)
 {
 	unsigned int i;
 
@@ -365,15 +365,15 @@ static void srv_set_reason(struct srv_client *c, const char *why)
 static bool srv_take_line(struct srv_client *c, enum srv_item_kind kind,
 			  const char *text)
 {
-	struct kd_srv *v = c->srv;
+	struct kd_dbgserver *v = c->srv;
 	bool ok = true;
 
 	pthread_mutex_lock(&v->lock);
 	c->last_active = kd_now_ms();
-	if (c->ahead >= KD_SRV_MAX_AHEAD) {
+	if (c->ahead >= KD_DBGSRV_MAX_AHEAD) {
 		snprintf(c->reason, sizeof(c->reason),
 			 "it sent more than %u command lines ahead",
-			 KD_SRV_MAX_AHEAD);
+			 KD_DBGSRV_MAX_AHEAD);
 		ok = false;
 	} else {
 		c->ahead++;
@@ -386,7 +386,7 @@ static bool srv_take_line(struct srv_client *c, enum srv_item_kind kind,
 /* The reader ends: mark the client dead and tell the main thread. */
 static void srv_reader_done(struct srv_client *c)
 {
-	struct kd_srv *v = c->srv;
+	struct kd_dbgserver *v = c->srv;
 
 	pthread_mutex_lock(&v->lock);
 	c->dead = true;
@@ -565,7 +565,7 @@ static void srv_free_outs(struct srv_out *o)
 static void *srv_writer(void *arg)
 {
 	struct srv_client *c = arg;
-	struct kd_srv *v = c->srv;
+	struct kd_dbgserver *v = c->srv;
 	uint8_t *buf = kd_malloc(KD_SRVMSG_MAX_MSG);
 	char *tmp = kd_malloc(KD_SRVMSG_MAX_OUTPUT);
 	bool done = false;
@@ -624,7 +624,7 @@ static void *srv_writer(void *arg)
 /* Stop the threads of a client already out of the list, and free it. */
 static void srv_client_destroy(struct srv_client *c)
 {
-	struct kd_srv *v = c->srv;
+	struct kd_dbgserver *v = c->srv;
 
 	pthread_mutex_lock(&v->lock);
 	c->dead = true;
@@ -654,7 +654,7 @@ static void srv_client_destroy(struct srv_client *c)
  * has stored the thread handles, so srv_client_destroy() waits for
  * set_up, which is set last, under the lock.
  */
-static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
+static void srv_client_add(struct kd_dbgserver *v, enum srv_kind kind,
 			   struct kd_rchan *ch, int fd, const char *ident)
 {
 	struct srv_client *c = kd_calloc(1, sizeof(*c));
@@ -680,7 +680,7 @@ static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 	c->last_active = kd_now_ms();
 	pthread_mutex_lock(&v->lock);
 	closing = !v->accepting;
-	full = v->nclients >= KD_SRV_MAX_CLIENTS;
+	full = v->nclients >= KD_DBGSRV_MAX_CLIENTS;
 	if (!full && !closing) {
 		c->id = v->next_id++;
 		v->clients[v->nclients++] = c;
@@ -696,7 +696,7 @@ static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 
 		snprintf(msg, sizeof(msg),
 			 "Refused %s: %u clients are connected already\n",
-			 ident, KD_SRV_MAX_CLIENTS);
+			 ident, KD_DBGSRV_MAX_CLIENTS);
 		pthread_mutex_lock(&v->lock);
 		srv_push(v, IT_LOG, NULL, msg);
 		pthread_mutex_unlock(&v->lock);
@@ -745,9 +745,10 @@ static void srv_client_add(struct kd_srv *v, enum srv_kind kind,
 /* Listener threads                                                    */
 /* ------------------------------------------------------------------ */
 
-static void srv_log(struct kd_srv *v, const char *fmt, ...) KD_PRINTF(2, 3);
+static void srv_log(struct kd_dbgserver *v, const char *fmt, ...)
+	KD_PRINTF(2, 3);
 
-static void srv_log(struct kd_srv *v, const char *fmt, ...)
+static void srv_log(struct kd_dbgserver *v, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -765,7 +766,8 @@ static void srv_log(struct kd_srv *v, const char *fmt, ...)
  * and then one line that counts the rest, so a flood of bad connections
  * cannot flood the console.
  */
-static void srv_log_refusal(struct kd_srv *v, unsigned int id, const char *why)
+static void srv_log_refusal(struct kd_dbgserver *v, unsigned int id,
+			    const char *why)
 {
 	unsigned long held = 0;
 	bool say = kd_loglimit_allow(&v->refusals, &held);
@@ -793,7 +795,7 @@ static void *srv_handshake_main(void *arg)
 {
 	struct srv_handshake *h = arg;
 	struct srv_listener *L = h->L;
-	struct kd_srv *v = L->srv;
+	struct kd_dbgserver *v = L->srv;
 	struct kd_rchan *ch = h->ch;
 	char ident[256];
 	int rc;
@@ -828,7 +830,7 @@ static void *srv_handshake_main(void *arg)
 
 static void srv_start_handshake(struct srv_listener *L, struct kd_rchan *ch)
 {
-	struct kd_srv *v = L->srv;
+	struct kd_dbgserver *v = L->srv;
 	struct srv_handshake *h = kd_malloc(sizeof(*h));
 	pthread_attr_t attr;
 	pthread_t th;
@@ -862,7 +864,7 @@ static void srv_start_handshake(struct srv_listener *L, struct kd_rchan *ch)
 static void *srv_listen_rchan(void *arg)
 {
 	struct srv_listener *L = arg;
-	struct kd_srv *v = L->srv;
+	struct kd_dbgserver *v = L->srv;
 
 	for (;;) {
 		struct kd_rchan *ch = NULL;
@@ -913,7 +915,7 @@ static void *srv_listen_rchan(void *arg)
 static void *srv_listen_relay(void *arg)
 {
 	struct srv_listener *L = arg;
-	struct kd_srv *v = L->srv;
+	struct kd_dbgserver *v = L->srv;
 
 	for (;;) {
 		struct pollfd pfd = { L->ufd, POLLIN, 0 };
@@ -959,9 +961,9 @@ static void *srv_listen_relay(void *arg)
 /* Setting up                                                          */
 /* ------------------------------------------------------------------ */
 
-static struct kd_srv *srv_get(struct kd_session *s)
+static struct kd_dbgserver *srv_get(struct kd_session *s)
 {
-	struct kd_srv *v;
+	struct kd_dbgserver *v;
 
 	if (s->dbgsrv.srv)
 		return s->dbgsrv.srv;
@@ -993,7 +995,7 @@ static struct kd_srv *srv_get(struct kd_session *s)
 int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 {
 	struct srv_listener *L;
-	struct kd_srv *v;
+	struct kd_dbgserver *v;
 	unsigned int i;
 	int rc;
 
@@ -1002,11 +1004,11 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 		return kd_fail(s, KD_ENOMEM,
 			       "Unable to start the server: "
 			       "out of memory");
-	if (v->nservers >= KD_SRV_MAX_SERVERS)
+	if (v->nservers >= KD_DBGSRV_MAX_SERVERS)
 		return kd_fail(s, KD_EBUSY,
 			       "Unable to start the server: %u servers were "
 			       "started already",
-			       KD_SRV_MAX_SERVERS);
+			       KD_DBGSRV_MAX_SERVERS);
 	L = kd_calloc(1, sizeof(*L));
 	if (!L)
 		return KD_ENOMEM;
@@ -1055,7 +1057,7 @@ int kd_srv_cmd_server(struct kd_session *s, const char *spec)
 
 int kd_srv_cmd_servers(struct kd_session *s)
 {
-	struct kd_srv *v = s->dbgsrv.srv;
+	struct kd_dbgserver *v = s->dbgsrv.srv;
 	unsigned int i;
 
 	if (!v)
@@ -1078,7 +1080,7 @@ int kd_srv_cmd_servers(struct kd_session *s)
 
 int kd_srv_cmd_endsrv(struct kd_session *s, unsigned long id)
 {
-	struct kd_srv *v = s->dbgsrv.srv;
+	struct kd_dbgserver *v = s->dbgsrv.srv;
 	struct srv_listener *x;
 	bool ok;
 
@@ -1105,8 +1107,8 @@ int kd_srv_cmd_endsrv(struct kd_session *s, unsigned long id)
 
 int kd_srv_cmd_clients(struct kd_session *s)
 {
-	struct kd_srv *v = s->dbgsrv.srv;
-	char lines[KD_SRV_MAX_CLIENTS][320];
+	struct kd_dbgserver *v = s->dbgsrv.srv;
+	char lines[KD_DBGSRV_MAX_CLIENTS][320];
 	unsigned int i, n = 0;
 
 	if (!v)
@@ -1132,7 +1134,7 @@ bool kd_srv_relay_name_ok(const char *name)
 {
 	size_t i, n = strlen(name);
 
-	if (n == 0 || n > KD_SRV_MAX_RELAY_NAME)
+	if (n == 0 || n > KD_DBGSRV_MAX_RELAY_NAME)
 		return false;
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
@@ -1271,7 +1273,7 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 {
 	struct sockaddr_un sa;
 	struct srv_listener *L;
-	struct kd_srv *v;
+	struct kd_dbgserver *v;
 	char path[108], why[300];
 	mode_t old;
 	int fd, rc;
@@ -1280,7 +1282,7 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 		return kd_fail(s, KD_EINVAL,
 			       "Bad session name '%s': use 1 to %u letters, "
 			       "digits, '_', '-' or '.'",
-			       name, KD_SRV_MAX_RELAY_NAME);
+			       name, KD_DBGSRV_MAX_RELAY_NAME);
 	rc = kd_srv_relay_path(name, path, sizeof(path));
 	if (rc < 0)
 		return kd_fail(s, rc,
@@ -1293,7 +1295,7 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 	v = srv_get(s);
 	if (!v)
 		return KD_ENOMEM;
-	if (v->nrelays >= KD_SRV_MAX_RELAYS)
+	if (v->nrelays >= KD_DBGSRV_MAX_RELAYS)
 		return kd_fail(s, KD_EBUSY, "Too many .remote sessions");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -1357,7 +1359,7 @@ int kd_srv_cmd_remote(struct kd_session *s, const char *name)
 /* ------------------------------------------------------------------ */
 
 /* kd_session_execute() for a client's line: `q` is refused. */
-static void srv_execute(struct kd_srv *v, const char *line)
+static void srv_execute(struct kd_dbgserver *v, const char *line)
 {
 	struct kd_session *s = v->s;
 	const char *p = line;
@@ -1398,7 +1400,7 @@ static void srv_execute(struct kd_srv *v, const char *line)
 }
 
 /* Remove @p c from the list (main thread). */
-static void srv_unlist(struct kd_srv *v, struct srv_client *c)
+static void srv_unlist(struct kd_dbgserver *v, struct srv_client *c)
 {
 	unsigned int i;
 
@@ -1414,7 +1416,7 @@ static void srv_unlist(struct kd_srv *v, struct srv_client *c)
 	pthread_mutex_unlock(&v->lock);
 }
 
-static void srv_handle(struct kd_srv *v, struct srv_item *it)
+static void srv_handle(struct kd_dbgserver *v, struct srv_item *it)
 {
 	struct kd_session *s = v->s;
 	struct srv_client *c = it->c;
@@ -1516,7 +1518,7 @@ int kd_session_poll_fd(struct kd_session *s)
 
 int kd_session_service(struct kd_session *s, bool at_prompt)
 {
-	struct kd_srv *v = s->dbgsrv.srv;
+	struct kd_dbgserver *v = s->dbgsrv.srv;
 	struct srv_item *it;
 	int n = 0;
 
@@ -1541,7 +1543,7 @@ int kd_session_service(struct kd_session *s, bool at_prompt)
 
 void kd_session_echo_local(struct kd_session *s, const char *line)
 {
-	struct kd_srv *v = s->dbgsrv.srv;
+	struct kd_dbgserver *v = s->dbgsrv.srv;
 	char shown[KD_SRVMSG_MAX_LINE + 1];
 	const char *p;
 	unsigned int i;
@@ -1571,7 +1573,7 @@ void kd_session_echo_local(struct kd_session *s, const char *line)
 
 void kd_session_servers_close(struct kd_session *s, const char *reason)
 {
-	struct kd_srv *v = s->dbgsrv.srv;
+	struct kd_dbgserver *v = s->dbgsrv.srv;
 	struct srv_item *it;
 	uint64_t deadline;
 	unsigned int i;

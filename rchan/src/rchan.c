@@ -4,7 +4,7 @@
  * with a hello and HMAC challenge-response handshake, per-address throttling
  * of failed passwords, port ranges and reverse (clicon) connections.
  */
-#include "transport_int.h"
+#define _GNU_SOURCE
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include <kd/alloc.h>
 #include <kd/error.h>
 #include <kd/rchan.h>
+#include <kd/sys/transport.h>
 
 #include "rchan_int.h"
 
@@ -64,9 +65,10 @@ _Thread_local const char *kd_rchan__source_ipv4;
 #define PENDING_PER_ADDR KD_RCHAN_PENDING_PER_ADDR
 
 /* ------------------------------------------------------------------ */
-/* Handshake messages (pure)                                           */
+/* Handshake proof                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Printable ASCII only (passwords and services, as the hello wants). */
 static bool printable(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -74,253 +76,6 @@ static bool printable(const char *s, size_t len)
 			return false;
 	}
 	return true;
-}
-
-/* Append a u8-length-prefixed string; false when out of bounds. */
-static bool put_str(uint8_t *buf, size_t cap, size_t *pos, const char *s,
-		    size_t max, bool allow_empty)
-{
-	size_t len = strnlen(s, max + 1);
-
-	if (len > max || (len == 0 && !allow_empty) || !printable(s, len))
-		return false;
-	if (*pos + 1 + len > cap)
-		return false;
-	buf[(*pos)++] = (uint8_t)len;
-	memcpy(buf + *pos, s, len);
-	*pos += len;
-	return true;
-}
-
-static bool put_bytes(uint8_t *buf, size_t cap, size_t *pos, const void *p,
-		      size_t len)
-{
-	if (*pos + len > cap)
-		return false;
-	memcpy(buf + *pos, p, len);
-	*pos += len;
-	return true;
-}
-
-static bool put_head(uint8_t *buf, size_t cap, size_t *pos, unsigned type,
-		     unsigned b6, unsigned b7)
-{
-	if (cap < 8)
-		return false;
-	memcpy(buf, KD_RCHAN_MAGIC, 4);
-	buf[4] = (uint8_t)KD_RCHAN_VERSION;
-	buf[5] = (uint8_t)type;
-	buf[6] = (uint8_t)b6;
-	buf[7] = (uint8_t)b7;
-	*pos = 8;
-	return true;
-}
-
-size_t kd_rchan__enc_shello(uint8_t *buf, size_t cap,
-			    const struct kd_rchan_shello *m)
-{
-	size_t pos;
-
-	if (!put_head(buf, cap, &pos, KD_RCHAN_T_SHELLO,
-		      m->flags & KD_RCHAN_SF_PASSWORD, 0) ||
-	    !put_str(buf, cap, &pos, m->service, KD_RCHAN_SERVICE_MAX, false) ||
-	    !put_bytes(buf, cap, &pos, m->nonce, KD_RCHAN_NONCE_LEN))
-		return 0;
-	return pos;
-}
-
-size_t kd_rchan__enc_chello(uint8_t *buf, size_t cap,
-			    const struct kd_rchan_chello *m)
-{
-	unsigned int flags = m->flags & KD_RCHAN_CF_PROOF;
-	size_t pos;
-
-	if (!put_head(buf, cap, &pos, KD_RCHAN_T_CHELLO, flags, 0) ||
-	    !put_str(buf, cap, &pos, m->service, KD_RCHAN_SERVICE_MAX, false) ||
-	    !put_str(buf, cap, &pos, m->identity, KD_RCHAN_IDENTITY_MAX,
-		     true) ||
-	    !put_bytes(buf, cap, &pos, m->nonce, KD_RCHAN_NONCE_LEN))
-		return 0;
-	if (flags && !put_bytes(buf, cap, &pos, m->proof, KD_RCHAN_PROOF_LEN))
-		return 0;
-	return pos;
-}
-
-size_t kd_rchan__enc_verdict(uint8_t *buf, size_t cap,
-			     const struct kd_rchan_verdict *m)
-{
-	unsigned int flags = m->flags & KD_RCHAN_VF_PROOF;
-	size_t pos;
-
-	if (m->status > KD_RCHAN_STATUS_MAX ||
-	    (flags && m->status != KD_RCHAN_OK))
-		return 0;
-	if (!put_head(buf, cap, &pos, KD_RCHAN_T_VERDICT, m->status, flags) ||
-	    !put_str(buf, cap, &pos, m->reason, KD_RCHAN_REASON_MAX, true))
-		return 0;
-	if (flags && !put_bytes(buf, cap, &pos, m->proof, KD_RCHAN_PROOF_LEN))
-		return 0;
-	return pos;
-}
-
-unsigned int kd_rchan__msg_type(const uint8_t *buf, size_t len)
-{
-	if (len < 8 || memcmp(buf, KD_RCHAN_MAGIC, 4) != 0)
-		return 0;
-	return buf[5];
-}
-
-/* Common prefix check: magic, version, type. */
-static int get_head(const uint8_t *buf, size_t len, unsigned type,
-		    unsigned int *version_out, const char **why)
-{
-	if (len < 4 || memcmp(buf, KD_RCHAN_MAGIC, 4) != 0) {
-		*why = "not an openkd remote channel (bad magic)";
-		return KD_EPROTO;
-	}
-	if (len < 8) {
-		*why = "handshake message too short";
-		return KD_EPROTO;
-	}
-	*version_out = buf[4];
-	if (buf[4] != KD_RCHAN_VERSION) {
-		*why = "unsupported remote channel version";
-		return KD_ENOTSUP;
-	}
-	if (buf[5] != type) {
-		*why = type == KD_RCHAN_T_SHELLO ? "not a server hello" :
-		       type == KD_RCHAN_T_CHELLO ? "not a client hello" :
-						   "not a verdict";
-		return KD_EPROTO;
-	}
-	return KD_OK;
-}
-
-/* Take a u8-length-prefixed printable string into @p out. */
-static bool get_str(const uint8_t *buf, size_t len, size_t *pos, char *out,
-		    size_t max, bool allow_empty)
-{
-	size_t n;
-
-	if (*pos >= len)
-		return false;
-	n = buf[*pos];
-	if (n > max || (n == 0 && !allow_empty) || len - *pos - 1 < n)
-		return false;
-	memcpy(out, buf + *pos + 1, n);
-	out[n] = '\0';
-	if (!printable(out, n))
-		return false;
-	*pos += 1 + n;
-	return true;
-}
-
-static bool get_bytes(const uint8_t *buf, size_t len, size_t *pos, void *out,
-		      size_t n)
-{
-	if (len - *pos < n)
-		return false;
-	memcpy(out, buf + *pos, n);
-	*pos += n;
-	return true;
-}
-
-int kd_rchan__parse_shello(const uint8_t *buf, size_t len,
-			   struct kd_rchan_shello *m, unsigned int *version_out,
-			   const char **why)
-{
-	size_t pos = 8;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = get_head(buf, len, KD_RCHAN_T_SHELLO, version_out, why);
-	if (rc < 0)
-		return rc;
-	if (buf[6] & ~KD_RCHAN_SF_PASSWORD || buf[7] != 0) {
-		*why = "unknown flags in server hello";
-		return KD_EPROTO;
-	}
-	m->flags = buf[6];
-	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX, false)) {
-		*why = "bad service name in server hello";
-		return KD_EPROTO;
-	}
-	if (!get_bytes(buf, len, &pos, m->nonce, KD_RCHAN_NONCE_LEN) ||
-	    pos != len) {
-		*why = "server hello has the wrong length";
-		return KD_EPROTO;
-	}
-	return KD_OK;
-}
-
-int kd_rchan__parse_chello(const uint8_t *buf, size_t len,
-			   struct kd_rchan_chello *m, unsigned int *version_out,
-			   const char **why)
-{
-	size_t pos = 8;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = get_head(buf, len, KD_RCHAN_T_CHELLO, version_out, why);
-	if (rc < 0)
-		return rc;
-	if (buf[6] & ~KD_RCHAN_CF_PROOF || buf[7] != 0) {
-		*why = "unknown flags in client hello";
-		return KD_EPROTO;
-	}
-	m->flags = buf[6];
-	if (!get_str(buf, len, &pos, m->service, KD_RCHAN_SERVICE_MAX, false)) {
-		*why = "bad service name in client hello";
-		return KD_EPROTO;
-	}
-	if (!get_str(buf, len, &pos, m->identity, KD_RCHAN_IDENTITY_MAX,
-		     true)) {
-		*why = "bad identity in client hello";
-		return KD_EPROTO;
-	}
-	if (!get_bytes(buf, len, &pos, m->nonce, KD_RCHAN_NONCE_LEN) ||
-	    ((m->flags & KD_RCHAN_CF_PROOF) &&
-	     !get_bytes(buf, len, &pos, m->proof, KD_RCHAN_PROOF_LEN)) ||
-	    pos != len) {
-		*why = "client hello has the wrong length";
-		return KD_EPROTO;
-	}
-	return KD_OK;
-}
-
-int kd_rchan__parse_verdict(const uint8_t *buf, size_t len,
-			    struct kd_rchan_verdict *m,
-			    unsigned int *version_out, const char **why)
-{
-	size_t pos = 8;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = get_head(buf, len, KD_RCHAN_T_VERDICT, version_out, why);
-	if (rc < 0)
-		return rc;
-	if (buf[6] > KD_RCHAN_STATUS_MAX) {
-		*why = "unknown verdict status";
-		return KD_EPROTO;
-	}
-	if (buf[7] & ~KD_RCHAN_VF_PROOF ||
-	    (buf[7] != 0 && buf[6] != KD_RCHAN_OK)) {
-		*why = "unknown flags in verdict";
-		return KD_EPROTO;
-	}
-	m->status = buf[6];
-	m->flags = buf[7];
-	if (!get_str(buf, len, &pos, m->reason, KD_RCHAN_REASON_MAX, true)) {
-		*why = "bad reason text in verdict";
-		return KD_EPROTO;
-	}
-	if (((m->flags & KD_RCHAN_VF_PROOF) &&
-	     !get_bytes(buf, len, &pos, m->proof, KD_RCHAN_PROOF_LEN)) ||
-	    pos != len) {
-		*why = "verdict has the wrong length";
-		return KD_EPROTO;
-	}
-	return KD_OK;
 }
 
 void kd_rchan__key(const char *password, uint8_t key[32])
@@ -433,14 +188,56 @@ struct rspec {
 	char show[SPEC_SHOW_MAX]; /* the string with the password masked */
 };
 
+/*
+ * Time and case helpers of our own: the transports' ones are private to
+ * that component.  Deadlines are monotonic milliseconds, -1 for none.
+ */
 static int64_t now_ms(void)
 {
-	return kd_transport__now_ms();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t deadline_in(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return now_ms() + timeout_ms;
+}
+
+/* Milliseconds left until @p deadline (-1 stays -1), clamped at 0. */
 static int min_left(int64_t deadline)
 {
-	return kd_transport__left_ms(deadline);
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left < 0)
+		return 0;
+	if (left > 0x7fffffff)
+		return 0x7fffffff;
+	return (int)left;
+}
+
+/* True when @p a and @p b are equal ignoring ASCII case. */
+static bool ascii_caseeq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int ca = (unsigned char)*a;
+		int cb = (unsigned char)*b;
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return false;
+		if (ca == 0)
+			return true;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -592,9 +389,9 @@ static int parse_spec(struct rspec *s, const char *spec, bool server)
 		return spec_err(s, KD_EINVAL, "expected tcp:... or ssl:...");
 	memcpy(scheme, spec, n);
 	scheme[n] = '\0';
-	if (kd_transport__strcaseeq(scheme, "ssl"))
+	if (ascii_caseeq(scheme, "ssl"))
 		s->tls = true;
-	else if (!kd_transport__strcaseeq(scheme, "tcp"))
+	else if (!ascii_caseeq(scheme, "tcp"))
 		return spec_err(s, KD_EINVAL,
 				"unknown protocol '%s' (use tcp or ssl)",
 				scheme);
@@ -749,7 +546,7 @@ static void sock_tune(int fd)
 static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 	int rc;
 
 	for (;;) {
@@ -904,7 +701,7 @@ static bool from_host(int fd, const char *host);
 
 static int accept_one(int lfd, int timeout_ms, const char *only)
 {
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -963,7 +760,7 @@ static int dial(const char *host, unsigned int port, int family, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
 	char pstr[8];
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 	int err = ECONNREFUSED;
 	bool timed_out = false;
 	int rc;
@@ -1358,8 +1155,7 @@ int kd_rchan_recv(struct kd_rchan *c, void *buf, size_t cap, size_t *len_out,
 {
 	if (!c || !len_out || (cap && !buf))
 		return KD_EINVAL;
-	return recv_frame(c, buf, cap, len_out,
-			  kd_transport__deadline(timeout_ms));
+	return recv_frame(c, buf, cap, len_out, deadline_in(timeout_ms));
 }
 
 int kd_rchan_fd(const struct kd_rchan *c)
@@ -1693,7 +1489,7 @@ static int send_verdict(struct kd_rchan *c, unsigned status, const char *why,
 		v.flags = KD_RCHAN_VF_PROOF;
 		memcpy(v.proof, proof, KD_RCHAN_PROOF_LEN);
 	}
-	n = kd_rchan__enc_verdict(buf, sizeof(buf), &v);
+	n = kd_rchan_enc_verdict(buf, sizeof(buf), &v);
 	if (n == 0)
 		return KD_EINVAL;
 	return send_frame(c, buf, n, deadline);
@@ -2040,14 +1836,14 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	if (RAND_bytes(sh.nonce, sizeof(sh.nonce)) != 1)
 		return kd_error_set(KD_ERROR, KD_ERRCLASS_CRYPTO,
 				    "no random numbers for the challenge");
-	n = kd_rchan__enc_shello(buf, sizeof(buf), &sh);
+	n = kd_rchan_enc_shello(buf, sizeof(buf), &sh);
 	rc = n ? send_frame(c, buf, n, deadline) : KD_EINVAL;
 	if (rc < 0)
 		return rc;
 	rc = hs_recv(c, c->peer, buf, &n, deadline, "client hello");
 	if (rc < 0)
 		return rc;
-	rc = kd_rchan__parse_chello(buf, n, &ch, &version, &perr);
+	rc = kd_rchan_parse_chello(buf, n, &ch, &version, &perr);
 	if (rc == KD_ENOTSUP) {
 		snprintf(why, sizeof(why),
 			 "remote channel version %u, this server speaks %u",
@@ -2143,8 +1939,8 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 	rc = hs_recv(c, where, buf, &n, deadline, "server hello");
 	if (rc < 0)
 		return rc;
-	if (kd_rchan__msg_type(buf, n) == KD_RCHAN_T_VERDICT) {
-		rc = kd_rchan__parse_verdict(buf, n, &v, &version, &perr);
+	if (kd_rchan_msg_type(buf, n) == KD_RCHAN_T_VERDICT) {
+		rc = kd_rchan_parse_verdict(buf, n, &v, &version, &perr);
 		if (rc == KD_OK && v.status != KD_RCHAN_OK)
 			return kd_error_set(v.status == KD_RCHAN_MISMATCH ?
 						    KD_EPROTO :
@@ -2152,7 +1948,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 					    KD_ERRCLASS_PROTO,
 					    "%s: refused: %s", where, v.reason);
 	}
-	rc = kd_rchan__parse_shello(buf, n, &sh, &version, &perr);
+	rc = kd_rchan_parse_shello(buf, n, &sh, &version, &perr);
 	if (rc == KD_ENOTSUP)
 		return kd_error_set(
 			KD_EPROTO, KD_ERRCLASS_PROTO,
@@ -2172,7 +1968,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 		kd_rchan__proof(key, sh.nonce, ch.nonce, service, ch.proof);
 		ch.flags = KD_RCHAN_CF_PROOF;
 	}
-	n = kd_rchan__enc_chello(buf, sizeof(buf), &ch);
+	n = kd_rchan_enc_chello(buf, sizeof(buf), &ch);
 	rc = n ? send_frame(c, buf, n, deadline) : KD_EINVAL;
 	if (rc < 0)
 		goto out;
@@ -2199,7 +1995,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 	rc = hs_recv(c, where, buf, &n, deadline, "verdict");
 	if (rc < 0)
 		goto out;
-	rc = kd_rchan__parse_verdict(buf, n, &v, &version, &perr);
+	rc = kd_rchan_parse_verdict(buf, n, &v, &version, &perr);
 	if (rc < 0) {
 		rc = kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO, "%s: %s", where,
 				  perr ? perr : "bad verdict");
@@ -2368,7 +2164,7 @@ size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,
 /* Clicon: dial the waiting client, retrying refusals until the timeout. */
 static int clicon_dial(struct kd_rlistener *l, int timeout_ms)
 {
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 
 	if (l->clicon_done)
 		return kd_error_set(
@@ -2494,7 +2290,7 @@ static int clicon_wait(struct rspec *s, int timeout_ms)
 int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 		int timeout_ms)
 {
-	int64_t deadline = kd_transport__deadline(timeout_ms);
+	int64_t deadline = deadline_in(timeout_ms);
 	int64_t hs_deadline;
 	struct kd_rchan *c = NULL;
 	SSL_CTX *ctx = NULL;

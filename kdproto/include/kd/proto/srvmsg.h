@@ -5,8 +5,8 @@
  * final commands from a client; output, prompts and the end of the session
  * from the server.  Pure encode and decode, every field bounded.
  */
-#ifndef KD_SRVMSG_H
-#define KD_SRVMSG_H
+#ifndef KD_PROTO_SRVMSG_H
+#define KD_PROTO_SRVMSG_H
 
 #include <kd/common.h>
 
@@ -78,4 +78,4 @@ KD_API const char *kd_srvmsg_type_name(unsigned int type);
 
 KD_END_DECLS
 
-#endif /* KD_SRVMSG_H */
+#endif /* KD_PROTO_SRVMSG_H */

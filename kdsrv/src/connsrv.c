@@ -53,7 +53,7 @@ struct line {
 	time_t idle_since;
 };
 
-struct kd_srv {
+struct kd_connsrv {
 	struct kd_srv_opts o;
 	struct kd_rlistener *l;
 	FILE *log;
@@ -72,7 +72,7 @@ struct kd_srv {
 };
 
 struct client {
-	struct kd_srv *s;
+	struct kd_connsrv *s;
 	struct kd_rchan *ch;
 	struct line *line;
 	bool counted; /* in s->sessions */
@@ -99,10 +99,10 @@ static void clock_text(char *buf, size_t cap, bool date)
 	strftime(buf, cap, date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S", &tm);
 }
 
-static void vslog(struct kd_srv *s, const char *fmt, va_list ap)
+static void vslog(struct kd_connsrv *s, const char *fmt, va_list ap)
 	KD_PRINTF(2, 0);
 
-static void vslog(struct kd_srv *s, const char *fmt, va_list ap)
+static void vslog(struct kd_connsrv *s, const char *fmt, va_list ap)
 {
 	char when[32], line[1024], safe[1024];
 
@@ -116,9 +116,9 @@ static void vslog(struct kd_srv *s, const char *fmt, va_list ap)
 	funlockfile(s->log);
 }
 
-static void slog(struct kd_srv *s, const char *fmt, ...) KD_PRINTF(2, 3);
+static void slog(struct kd_connsrv *s, const char *fmt, ...) KD_PRINTF(2, 3);
 
-static void slog(struct kd_srv *s, const char *fmt, ...)
+static void slog(struct kd_connsrv *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -127,7 +127,7 @@ static void slog(struct kd_srv *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void refusal_summary(struct kd_srv *s, unsigned long held)
+static void refusal_summary(struct kd_connsrv *s, unsigned long held)
 {
 	if (held)
 		slog(s,
@@ -137,10 +137,10 @@ static void refusal_summary(struct kd_srv *s, unsigned long held)
 }
 
 /* A refusal line: a few per window, the rest summarised (loglimit.h). */
-static void slog_refused(struct kd_srv *s, const char *fmt, ...)
+static void slog_refused(struct kd_connsrv *s, const char *fmt, ...)
 	KD_PRINTF(2, 3);
 
-static void slog_refused(struct kd_srv *s, const char *fmt, ...)
+static void slog_refused(struct kd_connsrv *s, const char *fmt, ...)
 {
 	unsigned long held;
 	bool write = kd_loglimit_allow(&s->refusals, &held);
@@ -194,7 +194,7 @@ static void clean_text(char *dst, size_t cap, const char *src)
 
 /* --- the registry --- */
 
-static struct line *find_line(struct kd_srv *s, const char *key)
+static struct line *find_line(struct kd_connsrv *s, const char *key)
 {
 	for (struct line *l = s->lines; l; l = l->next) {
 		if (strcmp(l->key, key) == 0)
@@ -203,7 +203,7 @@ static struct line *find_line(struct kd_srv *s, const char *key)
 	return NULL;
 }
 
-static void unlink_line(struct kd_srv *s, struct line *dead)
+static void unlink_line(struct kd_connsrv *s, struct line *dead)
 {
 	for (struct line **pp = &s->lines; *pp; pp = &(*pp)->next) {
 		if (*pp == dead) {
@@ -214,7 +214,7 @@ static void unlink_line(struct kd_srv *s, struct line *dead)
 }
 
 /* Give the line back to the registry (client gone); the link lives on. */
-static void detach_line(struct kd_srv *s, struct line *l)
+static void detach_line(struct kd_connsrv *s, struct line *l)
 {
 	pthread_mutex_lock(&s->lock);
 	l->attached = false;
@@ -225,7 +225,7 @@ static void detach_line(struct kd_srv *s, struct line *l)
 }
 
 /* Remove and close a line whose transport failed (caller holds it). */
-static void drop_line(struct kd_srv *s, struct line *l)
+static void drop_line(struct kd_connsrv *s, struct line *l)
 {
 	pthread_mutex_lock(&s->lock);
 	unlink_line(s, l);
@@ -242,7 +242,7 @@ static void drop_line(struct kd_srv *s, struct line *l)
 static int take_line(struct client *c, const char *trans, int request_ms,
 		     bool *reused, char *why, size_t cap)
 {
-	struct kd_srv *s = c->s;
+	struct kd_connsrv *s = c->s;
 	struct kd_transport *t = NULL;
 	struct line *l, *old = NULL;
 	char key[SRV_KEY_MAX];
@@ -356,7 +356,7 @@ static void line_rebase(struct line *l)
 
 static void *janitor_main(void *arg)
 {
-	struct kd_srv *s = arg;
+	struct kd_connsrv *s = arg;
 	struct pollfd pfd = { .fd = s->stop_pipe[0], .events = POLLIN };
 
 	for (;;) {
@@ -755,7 +755,7 @@ static int wait_open(struct client *c, struct kd_srv_msg *m, char *reason,
 
 static void client_end(struct client *c)
 {
-	struct kd_srv *s = c->s;
+	struct kd_connsrv *s = c->s;
 
 	kd_rchan_close(c->ch);
 	kd_rchan_thread_done();
@@ -771,7 +771,7 @@ static void client_end(struct client *c)
 static void *client_main(void *arg)
 {
 	struct client *c = arg;
-	struct kd_srv *s = c->s;
+	struct kd_connsrv *s = c->s;
 	struct kd_srv_msg m, a;
 	char asked[KD_SRV_MAX_TEXT + 1], trans[KD_SRV_MAX_TEXT + 1];
 	char shown[KD_SRV_MAX_TEXT + 1];
@@ -921,9 +921,9 @@ static void *client_main(void *arg)
 
 /* --- the server --- */
 
-int kd_srv_open(struct kd_srv **out, const struct kd_srv_opts *o)
+int kd_srv_open(struct kd_connsrv **out, const struct kd_srv_opts *o)
 {
-	struct kd_srv *s;
+	struct kd_connsrv *s;
 	int rc;
 
 	*out = NULL;
@@ -961,14 +961,14 @@ int kd_srv_open(struct kd_srv **out, const struct kd_srv_opts *o)
 	return KD_OK;
 }
 
-size_t kd_srv_describe(const struct kd_srv *s, char *buf, size_t cap)
+size_t kd_srv_describe(const struct kd_connsrv *s, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap, "%s", s->desc);
 
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
 }
 
-void kd_srv_stop(struct kd_srv *s)
+void kd_srv_stop(struct kd_connsrv *s)
 {
 	static const char one = 1;
 	ssize_t n;
@@ -977,7 +977,7 @@ void kd_srv_stop(struct kd_srv *s)
 	(void)n;
 }
 
-static bool stopping(struct kd_srv *s)
+static bool stopping(struct kd_connsrv *s)
 {
 	struct pollfd p = { .fd = s->stop_pipe[0], .events = POLLIN };
 
@@ -993,7 +993,7 @@ static bool stopping(struct kd_srv *s)
  * while cut handshakes wind down; past that a connection is closed at
  * once.
  */
-static void start_client(struct kd_srv *s, struct kd_rchan *ch)
+static void start_client(struct kd_connsrv *s, struct kd_rchan *ch)
 {
 	struct client *c;
 	pthread_attr_t attr;
@@ -1040,7 +1040,7 @@ fail:
 	pthread_mutex_unlock(&s->lock);
 }
 
-int kd_srv_run(struct kd_srv *s)
+int kd_srv_run(struct kd_connsrv *s)
 {
 	int lfd = kd_rlistener_fd(s->l);
 	bool dialled = false; /* clicon: the one reverse connection made */
@@ -1119,7 +1119,7 @@ int kd_srv_run(struct kd_srv *s)
 	return rc;
 }
 
-void kd_srv_close(struct kd_srv *s)
+void kd_srv_close(struct kd_connsrv *s)
 {
 	if (!s)
 		return;

@@ -27,7 +27,7 @@
 #include <kd/error.h>
 #include <kd/rchan.h>
 
-#include "../../../transports/src/rchan_int.h"
+#include "../../../rchan/src/rchan_int.h"
 
 #define KDSRV KD_RCHAN_SERVICE_KDSRV
 #define DBGSRV KD_RCHAN_SERVICE_DBGSRV
@@ -281,18 +281,16 @@ static void raw_handshake(int fd, const char *service)
 	size_t n;
 
 	n = raw_recv(fd, buf, sizeof(buf));
-	assert_int_equal(kd_rchan__parse_shello(buf, n, &sh, &ver, &why),
-			 KD_OK);
+	assert_int_equal(kd_rchan_parse_shello(buf, n, &sh, &ver, &why), KD_OK);
 	assert_string_equal(sh.service, service);
 	memset(&ch, 0, sizeof(ch));
 	snprintf(ch.service, sizeof(ch.service), "%s", service);
 	snprintf(ch.identity, sizeof(ch.identity), "RAW\\tester");
-	n = kd_rchan__enc_chello(buf, sizeof(buf), &ch);
+	n = kd_rchan_enc_chello(buf, sizeof(buf), &ch);
 	assert_true(n > 0);
 	raw_send(fd, buf, n);
 	n = raw_recv(fd, buf, sizeof(buf));
-	assert_int_equal(kd_rchan__parse_verdict(buf, n, &v, &ver, &why),
-			 KD_OK);
+	assert_int_equal(kd_rchan_parse_verdict(buf, n, &v, &ver, &why), KD_OK);
 	assert_int_equal(v.status, KD_RCHAN_OK);
 }
 
@@ -1317,40 +1315,40 @@ static void test_codec(void **state)
 	snprintf(sh.service, sizeof(sh.service), "kdsrv/1");
 	for (int i = 0; i < 32; i++)
 		sh.nonce[i] = (uint8_t)i;
-	n = kd_rchan__enc_shello(buf, sizeof(buf), &sh);
+	n = kd_rchan_enc_shello(buf, sizeof(buf), &sh);
 	/* magic(4) version type flags reserved, len + "kdsrv/1", nonce */
 	assert_int_equal(n, 8 + 1 + 7 + 32);
 	assert_memory_equal(buf, "KDRC\x01\x01\x01\x00\x07kdsrv/1", 16);
 	assert_int_equal(buf[16], 0);
 	assert_int_equal(buf[47], 31);
-	assert_int_equal(kd_rchan__parse_shello(buf, n, &sh2, &ver, &why),
+	assert_int_equal(kd_rchan_parse_shello(buf, n, &sh2, &ver, &why),
 			 KD_OK);
 	assert_memory_equal(&sh, &sh2, sizeof(sh));
-	assert_int_equal(kd_rchan__parse_shello(buf, n - 1, &sh2, &ver, &why),
+	assert_int_equal(kd_rchan_parse_shello(buf, n - 1, &sh2, &ver, &why),
 			 KD_EPROTO);
 	assert_string_equal(why, "server hello has the wrong length");
 	buf[4] = 2;
-	assert_int_equal(kd_rchan__parse_shello(buf, n, &sh2, &ver, &why),
+	assert_int_equal(kd_rchan_parse_shello(buf, n, &sh2, &ver, &why),
 			 KD_ENOTSUP);
 	assert_int_equal(ver, 2);
 	buf[4] = 1;
 	buf[0] = 'X';
-	assert_int_equal(kd_rchan__parse_shello(buf, n, &sh2, &ver, &why),
+	assert_int_equal(kd_rchan_parse_shello(buf, n, &sh2, &ver, &why),
 			 KD_EPROTO);
 	assert_string_equal(why, "not an openkd remote channel (bad magic)");
 	/* A verdict with a proof only when OK. */
 	memset(&v, 0, sizeof(v));
 	v.status = KD_RCHAN_DENIED;
 	v.flags = KD_RCHAN_VF_PROOF;
-	assert_int_equal(kd_rchan__enc_verdict(buf, sizeof(buf), &v), 0);
+	assert_int_equal(kd_rchan_enc_verdict(buf, sizeof(buf), &v), 0);
 	v.status = KD_RCHAN_OK;
 	memset(v.proof, 0xab, sizeof(v.proof));
-	n = kd_rchan__enc_verdict(buf, sizeof(buf), &v);
+	n = kd_rchan_enc_verdict(buf, sizeof(buf), &v);
 	assert_int_equal(n, 8 + 1 + 32);
-	assert_int_equal(kd_rchan__parse_verdict(buf, n, &v2, &ver, &why),
+	assert_int_equal(kd_rchan_parse_verdict(buf, n, &v2, &ver, &why),
 			 KD_OK);
 	assert_memory_equal(&v, &v2, sizeof(v));
-	assert_int_equal(kd_rchan__msg_type(buf, n), KD_RCHAN_T_VERDICT);
+	assert_int_equal(kd_rchan_msg_type(buf, n), KD_RCHAN_T_VERDICT);
 }
 
 /*

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Debugging server internals shared by server.c and cmd_server.c: the
+ * Debugging server internals shared by dbgserver.c and cmd_server.c: the
  * commands' bodies (.server, .servers, .endsrv, .clients, .remote).
  */
-#ifndef KD_SERVER_H
-#define KD_SERVER_H
+#ifndef KD_DBGSERVER_H
+#define KD_DBGSERVER_H
 
 #include "core/engine_int.h"
 
 /* Caps (docs/remote-debugging.md). */
-#define KD_SRV_MAX_SERVERS 16u
-#define KD_SRV_MAX_CLIENTS 32u
-#define KD_SRV_MAX_RELAYS 8u
-#define KD_SRV_MAX_AHEAD 32u	   /* lines a client may queue */
-#define KD_SRV_MAX_OUTQ (8u << 20) /* bytes queued for one client */
-#define KD_SRV_MAX_RELAY_NAME 48u
+#define KD_DBGSRV_MAX_SERVERS 16u
+#define KD_DBGSRV_MAX_CLIENTS 32u
+#define KD_DBGSRV_MAX_RELAYS 8u
+#define KD_DBGSRV_MAX_AHEAD 32u	      /* lines a client may queue */
+#define KD_DBGSRV_MAX_OUTQ (8u << 20) /* bytes queued for one client */
+#define KD_DBGSRV_MAX_RELAY_NAME 48u
 
 /* .server SPEC: start a debugging server and print every client line. */
 int kd_srv_cmd_server(struct kd_session *s, const char *spec);
@@ -38,4 +38,4 @@ int kd_srv_relay_path(const char *name, char *buf, size_t cap);
  * mode 0700, when missing); else KD_E* with the sentence in @p why. */
 int kd_srv_relay_dir_check(bool create, char *why, size_t cap);
 
-#endif /* KD_SERVER_H */
+#endif /* KD_DBGSERVER_H */
