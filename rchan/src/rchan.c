@@ -32,9 +32,10 @@
 #include <openssl/x509v3.h>
 
 #include <kd/alloc.h>
+#include <kd/clock.h>
 #include <kd/error.h>
 #include <kd/rchan.h>
-#include <kd/sys/transport.h>
+#include <kd/params.h>
 
 #include "rchan_int.h"
 
@@ -188,40 +189,7 @@ struct rspec {
 	char show[SPEC_SHOW_MAX]; /* the string with the password masked */
 };
 
-/*
- * Time and case helpers of our own: the transports' ones are private to
- * that component.  Deadlines are monotonic milliseconds, -1 for none.
- */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t deadline_in(int timeout_ms)
-{
-	if (timeout_ms < 0)
-		return -1;
-	return now_ms() + timeout_ms;
-}
-
-/* Milliseconds left until @p deadline (-1 stays -1), clamped at 0. */
-static int min_left(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - now_ms();
-	if (left < 0)
-		return 0;
-	if (left > 0x7fffffff)
-		return 0x7fffffff;
-	return (int)left;
-}
-
+/* Case helper of our own (deadlines are util's kd/clock.h). */
 /* True when @p a and @p b are equal ignoring ASCII case. */
 static bool ascii_caseeq(const char *a, const char *b)
 {
@@ -546,11 +514,11 @@ static void sock_tune(int fd)
 static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	int64_t deadline = deadline_in(timeout_ms);
+	int64_t deadline = kd_deadline_ms(timeout_ms);
 	int rc;
 
 	for (;;) {
-		rc = poll(&p, 1, min_left(deadline));
+		rc = poll(&p, 1, kd_deadline_left_ms(deadline));
 		if (rc >= 0)
 			return rc > 0 ? 1 : 0;
 		if (errno != EINTR)
@@ -701,7 +669,7 @@ static bool from_host(int fd, const char *host);
 
 static int accept_one(int lfd, int timeout_ms, const char *only)
 {
-	int64_t deadline = deadline_in(timeout_ms);
+	int64_t deadline = kd_deadline_ms(timeout_ms);
 
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -720,7 +688,7 @@ static int accept_one(int lfd, int timeout_ms, const char *only)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return kd_error_set_os(KD_EDISCONNECTED, errno,
 					       "accept");
-		rc = wait_fd(lfd, POLLIN, min_left(deadline));
+		rc = wait_fd(lfd, POLLIN, kd_deadline_left_ms(deadline));
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -760,7 +728,7 @@ static int dial(const char *host, unsigned int port, int family, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
 	char pstr[8];
-	int64_t deadline = deadline_in(timeout_ms);
+	int64_t deadline = kd_deadline_ms(timeout_ms);
 	int err = ECONNREFUSED;
 	bool timed_out = false;
 	int rc;
@@ -809,7 +777,7 @@ static int dial(const char *host, unsigned int port, int family, int timeout_ms)
 			close(fd);
 			continue;
 		}
-		rc = wait_fd(fd, POLLOUT, min_left(deadline));
+		rc = wait_fd(fd, POLLOUT, kd_deadline_left_ms(deadline));
 		if (rc <= 0) {
 			close(fd);
 			if (rc == 0) {
@@ -944,7 +912,7 @@ static int write_all(struct kd_rchan *c, const uint8_t *p, size_t len,
 				return kd_error_set_os(KD_EDISCONNECTED, errno,
 						       "%s", c->peer);
 		}
-		rc = wait_fd(c->fd, want, min_left(deadline));
+		rc = wait_fd(c->fd, want, kd_deadline_left_ms(deadline));
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -1034,8 +1002,8 @@ static int fill(struct kd_rchan *c, int64_t deadline)
 	 * the socket, wait for data before reading instead of reading an
 	 * EAGAIN first (one system call less per message).
 	 */
-	if (!c->ssl && c->drained && min_left(deadline) != 0) {
-		int rc = wait_fd(c->fd, POLLIN, min_left(deadline));
+	if (!c->ssl && c->drained && kd_deadline_left_ms(deadline) != 0) {
+		int rc = wait_fd(c->fd, POLLIN, kd_deadline_left_ms(deadline));
 
 		if (rc < 0)
 			return rc;
@@ -1091,7 +1059,7 @@ static int fill(struct kd_rchan *c, int64_t deadline)
 				return kd_error_set_os(KD_EDISCONNECTED, errno,
 						       "%s", c->peer);
 		}
-		rc = wait_fd(c->fd, want, min_left(deadline));
+		rc = wait_fd(c->fd, want, kd_deadline_left_ms(deadline));
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -1147,7 +1115,7 @@ int kd_rchan_send(struct kd_rchan *c, const void *msg, size_t len)
 			KD_EINVAL, KD_ERRCLASS_TRANSPORT,
 			"message of %zu bytes exceeds the limit of %u", len,
 			KD_RCHAN_MAX_MSG);
-	return send_frame(c, msg, len, now_ms() + SEND_LIMIT_MS);
+	return send_frame(c, msg, len, (int64_t)kd_mono_ms() + SEND_LIMIT_MS);
 }
 
 int kd_rchan_recv(struct kd_rchan *c, void *buf, size_t cap, size_t *len_out,
@@ -1155,7 +1123,7 @@ int kd_rchan_recv(struct kd_rchan *c, void *buf, size_t cap, size_t *len_out,
 {
 	if (!c || !len_out || (cap && !buf))
 		return KD_EINVAL;
-	return recv_frame(c, buf, cap, len_out, deadline_in(timeout_ms));
+	return recv_frame(c, buf, cap, len_out, kd_deadline_ms(timeout_ms));
 }
 
 int kd_rchan_fd(const struct kd_rchan *c)
@@ -1385,7 +1353,7 @@ static int tls_handshake(struct kd_rchan *c, const char *who, SSL_CTX *ctx,
 				host ? KD_EAUTH : KD_EPROTO, KD_ERRCLASS_CRYPTO,
 				"%s: TLS handshake failed: %s", who, why);
 		}
-		rc = wait_fd(c->fd, want, min_left(deadline));
+		rc = wait_fd(c->fd, want, kd_deadline_left_ms(deadline));
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -1620,7 +1588,8 @@ static int throttle_check(struct kd_rlistener *l, const char *addr,
 
 	/* Only a look: an address gets a record when it is judged. */
 	pthread_mutex_lock(&l->lock);
-	left = throttle_blocked(l, addr, now_ms(), false, &t, failures, whose);
+	left = throttle_blocked(l, addr, (int64_t)kd_mono_ms(), false, &t,
+				failures, whose);
 	pthread_mutex_unlock(&l->lock);
 	return left;
 }
@@ -1636,7 +1605,7 @@ static int throttle_attempt(struct kd_rlistener *l, const char *addr,
 			    bool right, unsigned int *failures,
 			    const char **whose)
 {
-	int64_t now = now_ms();
+	int64_t now = (int64_t)kd_mono_ms();
 	struct throttle *t;
 	bool known;
 	int left;
@@ -1802,7 +1771,7 @@ static void peer_addr(const struct kd_rchan *c, char *buf, size_t cap)
 /* Server side of the handshake on connected @p c. */
 static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 {
-	int64_t deadline = now_ms() + kd_rchan__handshake_ms;
+	int64_t deadline = (int64_t)kd_mono_ms() + kd_rchan__handshake_ms;
 	struct kd_rchan_shello sh;
 	struct kd_rchan_chello ch;
 	uint8_t buf[KD_RCHAN_HS_MAX];
@@ -2164,7 +2133,7 @@ size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,
 /* Clicon: dial the waiting client, retrying refusals until the timeout. */
 static int clicon_dial(struct kd_rlistener *l, int timeout_ms)
 {
-	int64_t deadline = deadline_in(timeout_ms);
+	int64_t deadline = kd_deadline_ms(timeout_ms);
 
 	if (l->clicon_done)
 		return kd_error_set(
@@ -2172,7 +2141,7 @@ static int clicon_dial(struct kd_rlistener *l, int timeout_ms)
 			"clicon=%s,port=%u: a clicon server dials its client once",
 			l->clicon, l->port);
 	for (;;) {
-		int left = min_left(deadline);
+		int left = kd_deadline_left_ms(deadline);
 		int fd = dial(l->clicon, l->port, l->family,
 			      left < 0 || left > 2000 ? 2000 : left);
 
@@ -2182,7 +2151,7 @@ static int clicon_dial(struct kd_rlistener *l, int timeout_ms)
 		}
 		if (fd != KD_EDISCONNECTED && fd != KD_ETIMEOUT)
 			return fd;
-		left = min_left(deadline);
+		left = kd_deadline_left_ms(deadline);
 		if (left == 0)
 			return KD_ETIMEOUT;
 		usleep((useconds_t)(left < 0 || left > 200 ? 200 : left) *
@@ -2290,7 +2259,7 @@ static int clicon_wait(struct rspec *s, int timeout_ms)
 int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 		int timeout_ms)
 {
-	int64_t deadline = deadline_in(timeout_ms);
+	int64_t deadline = kd_deadline_ms(timeout_ms);
 	int64_t hs_deadline;
 	struct kd_rchan *c = NULL;
 	SSL_CTX *ctx = NULL;
@@ -2342,7 +2311,7 @@ int kd_rconnect(struct kd_rchan **out, const char *spec, const char *service,
 		rc = KD_ENOMEM;
 		goto fail;
 	}
-	hs_deadline = now_ms() + kd_rchan__handshake_ms;
+	hs_deadline = (int64_t)kd_mono_ms() + kd_rchan__handshake_ms;
 	if (deadline >= 0 && deadline < hs_deadline)
 		hs_deadline = deadline;
 	if (ctx) {

@@ -15,7 +15,7 @@
 
 #include <kd/sys/transport.h>
 
-#define KD_TRANSPORT_SCHEME_MAX 15
+#define KD_TRANSPORT_SCHEME_MAX KD_PARAMS_SCHEME_MAX
 
 /* The instance; priv follows in the same allocation. */
 struct kd_transport {
@@ -33,9 +33,6 @@ struct kd_transport {
 	void *tap_ctx;
 	void *priv;
 };
-
-/* 1 when @a and @b are equal ignoring ASCII case, else 0. */
-int kd_transport__strcaseeq(const char *a, const char *b);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t kd_transport__now_ms(void);

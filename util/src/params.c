@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Connection-string option parser: `key=value,flag,key=@{nested}` into a
- * bounded list with typed, range-checked getters.  Used by transport.c and
- * by every driver's open().
+ * bounded list with typed, range-checked getters.  Used by the transport
+ * registry, every driver's open() and the remote channel.
  */
-#include "transport_int.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +11,7 @@
 
 #include <kd/alloc.h>
 #include <kd/error.h>
+#include <kd/params.h>
 
 struct kd_param {
 	char *key;
@@ -21,7 +20,7 @@ struct kd_param {
 };
 
 struct kd_params {
-	char scheme[KD_TRANSPORT_SCHEME_MAX + 1];
+	char scheme[KD_PARAMS_SCHEME_MAX + 1];
 	size_t count;
 	struct kd_param items[KD_PARAMS_MAX_ITEMS];
 	char *text; /* one copy of the input; keys and values point into it */
@@ -30,7 +29,7 @@ struct kd_params {
 /* A one-line KD_EINVAL message naming the offending part. */
 #define BAD(...) kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT, __VA_ARGS__)
 
-int kd_transport__strcaseeq(const char *a, const char *b)
+static int ascii_caseeq(const char *a, const char *b)
 {
 	for (;; a++, b++) {
 		int ca = (unsigned char)*a;
@@ -89,7 +88,7 @@ static int bad_char(char c)
 static struct kd_param *find(const struct kd_params *p, const char *key)
 {
 	for (size_t i = 0; i < p->count; i++) {
-		if (kd_transport__strcaseeq(p->items[i].key, key))
+		if (ascii_caseeq(p->items[i].key, key))
 			return (struct kd_param *)&p->items[i];
 	}
 	return NULL;
@@ -176,7 +175,7 @@ int kd_params_parse(struct kd_params **out, const char *scheme,
 	int rc;
 
 	*out = NULL;
-	if (!scheme || strlen(scheme) > KD_TRANSPORT_SCHEME_MAX)
+	if (!scheme || strlen(scheme) > KD_PARAMS_SCHEME_MAX)
 		return kd_error_set(KD_EINVAL, KD_ERRCLASS_TRANSPORT,
 				    "invalid transport name");
 	if (!text)
@@ -223,7 +222,7 @@ int kd_params_validate(const struct kd_params *p,
 		const struct kd_param *it = &p->items[i];
 		const struct kd_param_spec *s = specs;
 
-		while (s && s->key && !kd_transport__strcaseeq(s->key, it->key))
+		while (s && s->key && !ascii_caseeq(s->key, it->key))
 			s++;
 		if (!s || !s->key)
 			return BAD("unknown option '%s' for %s", it->key,
@@ -397,7 +396,7 @@ int kd_params_get_enum(const struct kd_params *p, const char *key,
 		return rc;
 	}
 	for (int i = 0; names[i]; i++) {
-		if (kd_transport__strcaseeq(names[i], it->value)) {
+		if (ascii_caseeq(names[i], it->value)) {
 			*out = i;
 			return KD_OK;
 		}
