@@ -8,7 +8,8 @@
 #
 #   kdproto         nothing
 #   transports      kdproto
-#   engine          kdproto, transports
+#   pdb             kdproto, util (the PDB reader)
+#   engine          kdproto, transports, pdb
 #   kdsrv           kdproto, transports (never the engine)
 #   firmware-stubs  kdproto
 #   tools           the public headers and targets of the libraries above
@@ -84,11 +85,12 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "transports", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "transports", "pdb", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
 	"transports": {"kdproto"},
-	"engine": {"kdproto", "transports"},
+	"pdb": {"kdproto", "util"},
+	"engine": {"kdproto", "transports", "pdb"},
 	"kdsrv": {"kdproto", "transports"},
 	"firmware-stubs": {"kdproto"},
 	"tools": set(LIBS),
