@@ -36,8 +36,7 @@ int pdb_info_load(struct kd_pdb *pdb)
 		return rc;
 	if (s.len < 28)
 		return pdb_bad(pdb, KD_ETRUNC,
-			       "PDB info stream is %u bytes, too short",
-			       s.len);
+			       "PDB info stream is %u bytes, too short", s.len);
 	pdb->version = kd_get_le32(s.p);
 	pdb->signature = kd_get_le32(s.p + 4);
 	pdb->age = kd_get_le32(s.p + 8);
@@ -91,8 +90,7 @@ bad:
 		       "named stream map in the PDB info stream is damaged");
 }
 
-int kd_pdb_named_stream(struct kd_pdb *pdb, const char *name,
-			uint32_t *stream)
+int kd_pdb_named_stream(struct kd_pdb *pdb, const char *name, uint32_t *stream)
 {
 	struct pdb_buf keys;
 	uint32_t i;
@@ -183,8 +181,9 @@ int pdb_dbi_load(struct kd_pdb *pdb)
 	if (pdb_stream(pdb, PDB_DBI_STREAM, &s))
 		return KD_ENOMEM;
 	if (s.len < DBI_HDR)
-		return pdb_bad(pdb, KD_ETRUNC, "DBI stream is %u bytes, "
-					       "shorter than its header",
+		return pdb_bad(pdb, KD_ETRUNC,
+			       "DBI stream is %u bytes, "
+			       "shorter than its header",
 			       s.len);
 	if (kd_get_le32(s.p) != 0xffffffffu)
 		return pdb_bad(pdb, KD_EPROTO,
@@ -253,8 +252,7 @@ int kd_pdb_module_count(struct kd_pdb *pdb, uint32_t *count)
 	return KD_OK;
 }
 
-int kd_pdb_module(struct kd_pdb *pdb, uint32_t index,
-		  struct kd_pdb_module *out)
+int kd_pdb_module(struct kd_pdb *pdb, uint32_t index, struct kd_pdb_module *out)
 {
 	const struct pdb_mod *m;
 
@@ -313,9 +311,9 @@ int pdb_sections_load(struct kd_pdb *pdb)
 	omap = dbg_stream(pdb, 4);
 	/* A rewritten image keeps its pre-rewrite headers at index 10:
 	 * symbols are in those coordinates, OMAP maps them to the image. */
-	sh = omap != 0xffff && dbg_stream(pdb, 10) != 0xffff
-		     ? dbg_stream(pdb, 10)
-		     : dbg_stream(pdb, 5);
+	sh = omap != 0xffff && dbg_stream(pdb, 10) != 0xffff ?
+		     dbg_stream(pdb, 10) :
+		     dbg_stream(pdb, 5);
 	if (sh == 0xffff) {
 		rc = pdb_bad(pdb, KD_ENOTSUP,
 			     "no section headers stream: addresses cannot "

@@ -158,8 +158,8 @@ int kd_pdb_line_at(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_line *out)
 		return rc;
 	out->file = pdb_str(&pdb->names, name, NULL);
 	if (!out->file)
-		return pdb_bad(pdb, KD_EPROTO,
-			       "file name %u is outside /names", name);
+		return pdb_bad(pdb, KD_EPROTO, "file name %u is outside /names",
+			       name);
 	out->line = best.line;
 	out->rva = best.rva;
 	out->module = mod;

@@ -113,8 +113,8 @@ static int load_directory(struct kd_pdb *pdb)
 					      j * 4);
 	}
 	for (i = 0, pos = 0; i < dir_blocks; i++) {
-		uint32_t take = dir_bytes - pos < pdb->bs ? dir_bytes - pos
-							  : pdb->bs;
+		uint32_t take = dir_bytes - pos < pdb->bs ? dir_bytes - pos :
+							    pdb->bs;
 
 		if (!claim(pdb, used, dblk[i])) {
 			rc = pdb_bad(pdb, KD_EPROTO,
@@ -187,8 +187,8 @@ static int load_directory(struct kd_pdb *pdb)
 
 			/* Stream 0 (the old directory) is never read: it
 			 * may legitimately share pages with the current one. */
-			if (i == 0 ? (b == 0 || b >= pdb->nblocks)
-				   : !claim(pdb, used, b)) {
+			if (i == 0 ? (b == 0 || b >= pdb->nblocks) :
+				     !claim(pdb, used, b)) {
 				rc = pdb_bad(pdb, KD_EPROTO,
 					     "stream %u block %u is out of "
 					     "range or used twice (%u "
@@ -236,9 +236,9 @@ int pdb_stream(struct kd_pdb *pdb, uint32_t idx, struct pdb_buf *out)
 				return KD_ENOMEM;
 			for (i = 0; i < nb; i++) {
 				uint32_t off = i * pdb->bs;
-				uint32_t take = s->size - off < pdb->bs
-							? s->size - off
-							: pdb->bs;
+				uint32_t take = s->size - off < pdb->bs ?
+							s->size - off :
+							pdb->bs;
 
 				memcpy(copy + off,
 				       pdb->file + (size_t)bl[i] * pdb->bs,

@@ -43,8 +43,8 @@ struct pdb_sec {
 struct pdb_addr {
 	uint32_t rva;
 	uint32_t size;
-	uint32_t off;	 /* record offset in the GSS or the module stream */
-	int32_t module;	 /* -1: a public in the GSS */
+	uint32_t off;	/* record offset in the GSS or the module stream */
+	int32_t module; /* -1: a public in the GSS */
 };
 
 struct pdb_contrib {
@@ -66,6 +66,7 @@ struct pdb_gsi {
 
 struct pdb_tpi {
 	bool loaded, present;
+	int rc;
 	struct pdb_buf rec; /* the record bytes */
 	uint32_t ti_begin, ti_end;
 	uint32_t *offs; /* record offsets, ti_end - ti_begin */
@@ -137,8 +138,7 @@ struct kd_pdb {
 };
 
 /* Record a malformed-file error "pdb: NAME: ..." and return @p code. */
-int pdb_bad(struct kd_pdb *pdb, int code, const char *fmt, ...)
-	KD_PRINTF(3, 4);
+int pdb_bad(struct kd_pdb *pdb, int code, const char *fmt, ...) KD_PRINTF(3, 4);
 
 /* Stream @p idx materialised into *@p out. */
 int pdb_stream(struct kd_pdb *pdb, uint32_t idx, struct pdb_buf *out);
@@ -164,8 +164,7 @@ void pdb_tpi_free(struct kd_pdb *pdb);
  * A CodeView numeric leaf at @p p (@p len bytes available): the value in
  * *@p val, its encoded size in *@p used.  False when cut short or unknown.
  */
-bool pdb_numeric(const uint8_t *p, uint32_t len, int64_t *val,
-		 uint32_t *used);
+bool pdb_numeric(const uint8_t *p, uint32_t len, int64_t *val, uint32_t *used);
 
 /* LHashPbCb / hashStringV1 of @p len bytes. */
 uint32_t pdb_hash_v1(const uint8_t *s, size_t len);

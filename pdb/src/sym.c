@@ -59,8 +59,7 @@ uint32_t pdb_hash_v1(const uint8_t *s, size_t len)
 	return h ^ (h >> 16);
 }
 
-bool pdb_numeric(const uint8_t *p, uint32_t len, int64_t *val,
-		 uint32_t *used)
+bool pdb_numeric(const uint8_t *p, uint32_t len, int64_t *val, uint32_t *used)
 {
 	uint16_t tag;
 	uint32_t n;
@@ -447,8 +446,8 @@ struct idx_ctx {
 	uint32_t cap;
 };
 
-static int idx_proc(struct kd_pdb *pdb, const struct pdb_buf *b,
-		    uint32_t off, uint16_t kind, uint32_t m, void *ctx)
+static int idx_proc(struct kd_pdb *pdb, const struct pdb_buf *b, uint32_t off,
+		    uint16_t kind, uint32_t m, void *ctx)
 {
 	struct idx_ctx *c = ctx;
 	struct kd_pdb_sym s;
@@ -544,8 +543,8 @@ static int addr_sym(struct kd_pdb *pdb, const struct pdb_addr *a,
 	return KD_OK;
 }
 
-int kd_pdb_addr_to_sym(struct kd_pdb *pdb, uint32_t rva,
-		       struct kd_pdb_sym *out, uint32_t *disp)
+int kd_pdb_addr_to_sym(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_sym *out,
+		       uint32_t *disp)
 {
 	uint32_t i, j;
 	int rc;
@@ -662,8 +661,8 @@ struct each_ctx {
 	void *ctx;
 };
 
-static int each_proc(struct kd_pdb *pdb, const struct pdb_buf *b,
-		     uint32_t off, uint16_t kind, uint32_t m, void *ctx)
+static int each_proc(struct kd_pdb *pdb, const struct pdb_buf *b, uint32_t off,
+		     uint16_t kind, uint32_t m, void *ctx)
 {
 	struct each_ctx *e = ctx;
 	struct kd_pdb_sym s;

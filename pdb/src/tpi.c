@@ -17,16 +17,25 @@
 #define PROP_FWDREF 0x80
 #define PROP_UNIQUE 0x200
 
+static int tpi_read(struct kd_pdb *pdb, struct pdb_tpi *t);
+
 static int tpi_load(struct kd_pdb *pdb)
 {
 	struct pdb_tpi *t = &pdb->tpi;
+
+	if (t->loaded)
+		return t->rc;
+	t->loaded = true;
+	t->rc = tpi_read(pdb, t);
+	return t->rc;
+}
+
+static int tpi_read(struct kd_pdb *pdb, struct pdb_tpi *t)
+{
 	struct pdb_buf s;
 	uint32_t hsz, bytes, n, i, pos;
 	int rc;
 
-	if (t->loaded)
-		return t->present ? KD_OK : KD_ENOTFOUND;
-	t->loaded = true;
 	if (pdb->nstreams <= PDB_TPI_STREAM ||
 	    pdb->streams[PDB_TPI_STREAM].size == 0)
 		return pdb_bad(pdb, KD_ENOTFOUND, "PDB has no type stream");
@@ -281,8 +290,7 @@ static int decode(struct kd_pdb *pdb, uint32_t ti, uint16_t leaf,
 	case KD_LF_INTERFACE:
 	case KD_LF_UNION:
 		noff = leaf == KD_LF_UNION ? 8 : 16;
-		if (len < noff ||
-		    !pdb_numeric(p + noff, len - noff, &v, &used))
+		if (len < noff || !pdb_numeric(p + noff, len - noff, &v, &used))
 			goto short_rec;
 		out->count = kd_get_le16(p);
 		out->props = kd_get_le16(p + 2);
@@ -298,14 +306,14 @@ static int decode(struct kd_pdb *pdb, uint32_t ti, uint16_t leaf,
 		out->ref = kd_get_le32(p + 4);
 		out->fields = kd_get_le32(p + 8);
 		noff = 12;
-	names:
+names:
 		out->forward = (out->props & PROP_FWDREF) != 0;
 		out->name = rec_name(pl, noff);
 		if (!out->name)
 			goto short_rec;
 		if (out->props & PROP_UNIQUE) {
-			nm = rec_name(pl, noff + (uint32_t)strlen(out->name) +
-						  1);
+			nm = rec_name(pl,
+				      noff + (uint32_t)strlen(out->name) + 1);
 			out->unique_name = nm ? nm : "";
 		}
 		if (leaf == KD_LF_ENUM && out->ref < 0x1000) {
@@ -528,9 +536,8 @@ int kd_pdb_type_fields(struct kd_pdb *pdb, uint32_t ti,
 			f.attr = attr;
 			switch (f.leaf) {
 			case KD_LF_MEMBER:
-				if (left < 6 ||
-				    !pdb_numeric(p + 6, left - 6, &f.value,
-						 &used))
+				if (left < 6 || !pdb_numeric(p + 6, left - 6,
+							     &f.value, &used))
 					goto bad;
 				f.type = kd_get_le32(p + 2);
 				f.offset = (uint64_t)f.value;
@@ -567,9 +574,8 @@ int kd_pdb_type_fields(struct kd_pdb *pdb, uint32_t ti,
 					n += 4;
 				goto named;
 			case KD_LF_BCLASS:
-				if (left < 6 ||
-				    !pdb_numeric(p + 6, left - 6, &f.value,
-						 &used))
+				if (left < 6 || !pdb_numeric(p + 6, left - 6,
+							     &f.value, &used))
 					goto bad;
 				f.type = kd_get_le32(p + 2);
 				f.offset = (uint64_t)f.value;
@@ -578,9 +584,8 @@ int kd_pdb_type_fields(struct kd_pdb *pdb, uint32_t ti,
 				break;
 			case KD_LF_VBCLASS:
 			case KD_LF_IVBCLASS:
-				if (left < 10 ||
-				    !pdb_numeric(p + 10, left - 10, &f.value,
-						 &used))
+				if (left < 10 || !pdb_numeric(p + 10, left - 10,
+							      &f.value, &used))
 					goto bad;
 				f.type = kd_get_le32(p + 2);
 				n = 10 + used;
@@ -605,7 +610,7 @@ int kd_pdb_type_fields(struct kd_pdb *pdb, uint32_t ti,
 				goto bad;
 			}
 			goto emit;
-		named:
+named:
 			if (n > left)
 				goto bad;
 			{
@@ -617,7 +622,7 @@ int kd_pdb_type_fields(struct kd_pdb *pdb, uint32_t ti,
 					goto bad;
 				n += l + 1;
 			}
-		emit:
+emit:
 			if (n > left)
 				goto bad;
 			rc = cb(ctx, &f);
@@ -654,8 +659,9 @@ int kd_pdb_type_args(struct kd_pdb *pdb, uint32_t ti, uint32_t *out,
 	if (rc)
 		return rc;
 	if (leaf != KD_LF_ARGLIST || pl.len < 4)
-		return pdb_bad(pdb, KD_EPROTO, "type %#x is not an argument "
-					       "list",
+		return pdb_bad(pdb, KD_EPROTO,
+			       "type %#x is not an argument "
+			       "list",
 			       ti);
 	n = kd_get_le32(pl.p);
 	if (n > (pl.len - 4) / 4)

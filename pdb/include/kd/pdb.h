@@ -53,14 +53,14 @@ struct kd_pdb_info {
 	uint32_t version;   /* info stream version (20000404 = VC70) */
 	uint32_t signature; /* time stamp written by the linker */
 	uint32_t age;	    /* info stream age */
-	uint32_t dbi_age;   /* DBI age: the one an image's RSDS record matches */
-	uint8_t guid[16];   /* as stored (Data1..3 little-endian) */
-	uint16_t machine;   /* IMAGE_FILE_MACHINE_* from the DBI header */
+	uint32_t dbi_age; /* DBI age: the one an image's RSDS record matches */
+	uint8_t guid[16]; /* as stored (Data1..3 little-endian) */
+	uint16_t machine; /* IMAGE_FILE_MACHINE_* from the DBI header */
 	uint32_t block_size;
 	uint32_t num_streams;
-	bool has_ipi;	   /* VC140 feature: an IPI stream is present */
-	bool minimal;	   /* /DEBUG:FASTLINK: no types, publics only */
-	bool has_dbi;	   /* a DBI stream was present */
+	bool has_ipi;	      /* VC140 feature: an IPI stream is present */
+	bool minimal;	      /* /DEBUG:FASTLINK: no types, publics only */
+	bool has_dbi;	      /* a DBI stream was present */
 	uint32_t num_modules; /* DBI module records */
 };
 
@@ -124,16 +124,16 @@ struct kd_pdb_sym {
 	enum kd_pdb_sym_kind kind;
 	uint16_t segment;
 	uint32_t offset;
-	uint32_t rva;	    /* valid when has_rva */
-	uint32_t size;	    /* procedure code size; 0 when not known */
-	uint32_t type;	    /* type index (TPI), or IPI id for *_ID procs */
-	uint32_t flags;	    /* S_PUB32 flags (1 code, 2 function, ...) */
-	int32_t module;	    /* module index of a procedure, -1 otherwise */
-	uint32_t sym_off;   /* record offset in its stream (module or GSS) */
-	int64_t value;	    /* S_CONSTANT value */
+	uint32_t rva;	  /* valid when has_rva */
+	uint32_t size;	  /* procedure code size; 0 when not known */
+	uint32_t type;	  /* type index (TPI), or IPI id for *_ID procs */
+	uint32_t flags;	  /* S_PUB32 flags (1 code, 2 function, ...) */
+	int32_t module;	  /* module index of a procedure, -1 otherwise */
+	uint32_t sym_off; /* record offset in its stream (module or GSS) */
+	int64_t value;	  /* S_CONSTANT value */
 	bool has_rva;
-	bool is_global;	    /* S_GPROC32/S_GDATA32 (not a static) */
-	bool is_function;   /* a procedure or a public flagged function/code */
+	bool is_global;	  /* S_GPROC32/S_GDATA32 (not a static) */
+	bool is_function; /* a procedure or a public flagged function/code */
 };
 
 /**
@@ -161,23 +161,21 @@ KD_API int kd_pdb_name_to_sym(struct kd_pdb *pdb, const char *name,
  * with no global reference are found too).  A non-zero return from @p cb
  * stops the walk and is returned.
  */
-KD_API int kd_pdb_symbols_foreach(struct kd_pdb *pdb, const char *pattern,
-				  unsigned kinds,
-				  int (*cb)(void *ctx,
-					    const struct kd_pdb_sym *sym),
-				  void *ctx);
+KD_API int kd_pdb_symbols_foreach(
+	struct kd_pdb *pdb, const char *pattern, unsigned kinds,
+	int (*cb)(void *ctx, const struct kd_pdb_sym *sym), void *ctx);
 
 /** WinDbg-style wildcard match (`*`, `?`, case-insensitive). */
 KD_API bool kd_pdb_wildcard(const char *pattern, const char *name);
 
 struct kd_pdb_local {
 	const char *name;
-	uint16_t kind;	 /* S_LOCAL, S_REGREL32 or S_BPREL32 */
+	uint16_t kind; /* S_LOCAL, S_REGREL32 or S_BPREL32 */
 	uint32_t type;
 	bool is_param;
-	int32_t offset;	 /* S_REGREL32/S_BPREL32 frame offset */
-	uint16_t reg;	 /* S_REGREL32 base register (CV_REG_*) */
-	uint32_t depth;	 /* 0 = procedure scope, 1+ = nested S_BLOCK32 */
+	int32_t offset; /* S_REGREL32/S_BPREL32 frame offset */
+	uint16_t reg;	/* S_REGREL32 base register (CV_REG_*) */
+	uint32_t depth; /* 0 = procedure scope, 1+ = nested S_BLOCK32 */
 };
 
 /**
@@ -194,7 +192,7 @@ KD_API int kd_pdb_proc_locals(struct kd_pdb *pdb, uint32_t rva,
 struct kd_pdb_line {
 	const char *file; /* from the /names string table */
 	uint32_t line;
-	uint32_t rva;	  /* start of the line's code */
+	uint32_t rva; /* start of the line's code */
 	uint32_t module;
 };
 
@@ -239,21 +237,21 @@ KD_API int kd_pdb_line_at(struct kd_pdb *pdb, uint32_t rva,
 
 struct kd_pdb_type {
 	uint32_t ti;
-	uint16_t leaf;	  /* KD_LF_*, 0 for a basic type (ti < 0x1000) */
-	const char *name; /* "" when the record has none */
+	uint16_t leaf;		 /* KD_LF_*, 0 for a basic type (ti < 0x1000) */
+	const char *name;	 /* "" when the record has none */
 	const char *unique_name; /* "" when none */
-	uint64_t size;	  /* bytes (0 for forward refs, procedures) */
+	uint64_t size;		 /* bytes (0 for forward refs, procedures) */
 	/*
 	 * ref: the type this one is built on: pointer referent, modifier
 	 * base, array element, bitfield base, enum underlying type, alias
 	 * target, procedure return type, LF_FUNC_ID function type.
 	 */
 	uint32_t ref;
-	uint32_t index_type; /* array index type; procedure arglist */
-	uint32_t fields;     /* field list (class/struct/union/enum) */
-	uint16_t count;	     /* members, enumerators or parameters */
-	uint16_t props;	     /* property bits; modifier attributes */
-	uint32_t attr;	     /* LF_POINTER attributes */
+	uint32_t index_type;	  /* array index type; procedure arglist */
+	uint32_t fields;	  /* field list (class/struct/union/enum) */
+	uint16_t count;		  /* members, enumerators or parameters */
+	uint16_t props;		  /* property bits; modifier attributes */
+	uint32_t attr;		  /* LF_POINTER attributes */
 	uint8_t bit_len, bit_pos; /* LF_BITFIELD */
 	bool forward;		  /* property bit 7: a forward reference */
 };
@@ -274,8 +272,7 @@ KD_API int kd_pdb_type_get(struct kd_pdb *pdb, uint32_t ti,
  * in *@p full (@p ti itself when it is no forward reference).
  * KD_ENOTFOUND when the PDB holds no definition.
  */
-KD_API int kd_pdb_type_resolve(struct kd_pdb *pdb, uint32_t ti,
-			       uint32_t *full);
+KD_API int kd_pdb_type_resolve(struct kd_pdb *pdb, uint32_t ti, uint32_t *full);
 
 /**
  * The defining (non-forward) class/struct/union/enum named @p name in
@@ -288,8 +285,8 @@ struct kd_pdb_field {
 	uint16_t leaf;	  /* KD_LF_MEMBER, KD_LF_ENUMERATE, ... */
 	const char *name; /* "" for base classes and vtables */
 	uint32_t type;
-	uint64_t offset;  /* member / base class offset in bytes */
-	int64_t value;	  /* enumerator value */
+	uint64_t offset; /* member / base class offset in bytes */
+	int64_t value;	 /* enumerator value */
 	uint16_t attr;
 };
 

@@ -227,8 +227,8 @@ static int collect_cb(void *ctx, const struct kd_pdb_sym *s)
 	return 0;
 }
 
-static const struct kd_pdb_sym *find_off(const struct collect *c,
-					 uint32_t off, int32_t module)
+static const struct kd_pdb_sym *find_off(const struct collect *c, uint32_t off,
+					 int32_t module)
 {
 	size_t i;
 
@@ -384,18 +384,18 @@ static void parse_procs(void)
 						   sizeof(p->r.name)));
 			} else if (p && !strcmp(kind, "S_LOCAL") &&
 				   p->nlocals < 16) {
-				assert_true(quoted(line,
-						   p->locals[p->nlocals],
+				assert_true(quoted(line, p->locals[p->nlocals],
 						   sizeof(p->locals[0])));
 				p->param[p->nlocals] = false;
 				p->nlocals++;
 			}
 			continue;
 		}
-		if (p && sscanf(line,
-				" parent = %u, end = %u, addr = %u:%u, "
-				"code size = %u",
-				&parent, &end, &seg, &addr, &size) == 5 &&
+		if (p &&
+		    sscanf(line,
+			   " parent = %u, end = %u, addr = %u:%u, "
+			   "code size = %u",
+			   &parent, &end, &seg, &addr, &size) == 5 &&
 		    p->r.seg == 0) {
 			p->end = end;
 			p->r.seg = seg;
@@ -423,8 +423,8 @@ static void test_procedures(void **state)
 	assert_int_equal(got.n, nprocs);
 	for (i = 0; i < nprocs; i++) {
 		const struct rec *w = &procs[i].r;
-		const struct kd_pdb_sym *g =
-			find_off(&got, w->off, (int32_t)w->module);
+		const struct kd_pdb_sym *g = find_off(&got, w->off,
+						      (int32_t)w->module);
 		struct kd_pdb_sym s;
 		uint32_t rva = rva_of(w->seg, w->addr), disp;
 
@@ -506,9 +506,8 @@ static void test_wildcards(void **state)
 			 KD_OK);
 	assert_int_equal(got.n, 10); /* sf_10 .. sf_19 */
 	got.n = 0;
-	assert_int_equal(kd_pdb_symbols_foreach(pdb, "*_var_*",
-						KD_PDB_SYM_DATA, collect_cb,
-						&got),
+	assert_int_equal(kd_pdb_symbols_foreach(pdb, "*_var_*", KD_PDB_SYM_DATA,
+						collect_cb, &got),
 			 KD_OK);
 	assert_int_equal(got.n, 2 * NFUNC); /* g_var_N and s_var_N */
 	free(got.v);
@@ -625,7 +624,7 @@ static void test_types(void **state)
 	assert_non_null(txt);
 	assert_int_equal(kd_pdb_type_range(pdb, &begin, &end), KD_OK);
 	kind[0] = 0;
-	for (cur = txt;; ) {
+	for (cur = txt;;) {
 		bool more = next_line(&cur, line, sizeof(line));
 		unsigned nti;
 		char nkind[32];
@@ -664,23 +663,24 @@ static void test_types(void **state)
 			f->leaf = 0xffff;
 			if (!strncmp(n, "- LF_MEMBER [", 13)) {
 				f->leaf = KD_LF_MEMBER;
-				assert_true(quoted(n, f->name,
-						   sizeof(f->name)));
+				assert_true(
+					quoted(n, f->name, sizeof(f->name)));
 				assert_true(sscanf(strstr(n, "Type = 0x"),
-						   "Type = 0x%x", &f->type) ==
-					    1);
+						   "Type = 0x%x",
+						   &f->type) == 1);
 				assert_true(sscanf(strstr(n, "offset = "),
 						   "offset = %lld",
 						   &f->off) == 1);
 			} else if (!strncmp(n, "- LF_ENUMERATE [", 16)) {
 				f->leaf = KD_LF_ENUMERATE;
-				assert_true(sscanf(n, "- LF_ENUMERATE [%63s = "
-						      "%lld]",
+				assert_true(sscanf(n,
+						   "- LF_ENUMERATE [%63s = "
+						   "%lld]",
 						   f->name, &f->off) == 2);
 			} else if (!strncmp(n, "- LF_NESTTYPE [", 15)) {
 				f->leaf = KD_LF_NESTTYPE;
-				assert_true(quoted(n, f->name,
-						   sizeof(f->name)));
+				assert_true(
+					quoted(n, f->name, sizeof(f->name)));
 				assert_true(sscanf(strstr(n, "parent = 0x"),
 						   "parent = 0x%x",
 						   &f->type) == 1);
@@ -695,8 +695,8 @@ static void test_types(void **state)
 					 KD_OK);
 			assert_int_equal(full, v1);
 		} else if (strstr(line, "sizeof ") &&
-			   sscanf(strstr(line, "sizeof "), "sizeof %u",
-				  &v1) == 1) {
+			   sscanf(strstr(line, "sizeof "), "sizeof %u", &v1) ==
+				   1) {
 			assert_int_equal(t.size, v1);
 		}
 		if (strstr(line, "field list: 0x") &&
@@ -714,8 +714,9 @@ static void test_types(void **state)
 			assert_int_equal(t.index_type, v2);
 			assert_int_equal(t.ref, v3);
 		}
-		if (sscanf(line, " type = 0x%x %*[^,], bit offset = %u, # bits "
-				 "= %u",
+		if (sscanf(line,
+			   " type = 0x%x %*[^,], bit offset = %u, # bits "
+			   "= %u",
 			   &v1, &v2, &v3) == 3) {
 			assert_int_equal(t.leaf, KD_LF_BITFIELD);
 			assert_int_equal(t.ref, v1);

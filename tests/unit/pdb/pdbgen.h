@@ -27,7 +27,7 @@ struct pdbgen {
 	char clang_cl[64];
 };
 
-static bool pdbgen_have(const char *tool)
+static inline bool pdbgen_have(const char *tool)
 {
 	char cmd[160];
 
@@ -39,7 +39,7 @@ static bool pdbgen_have(const char *tool)
  * Find clang-cl, lld-link and llvm-pdbutil.  False (with a "skipped:" line
  * on stderr) when one is missing: CI installs them with scripts/deps.sh.
  */
-static bool pdbgen_tools(struct pdbgen *g)
+static inline bool pdbgen_tools(struct pdbgen *g)
 {
 	if (pdbgen_have("clang-cl-14"))
 		snprintf(g->clang_cl, sizeof(g->clang_cl), "clang-cl-14");
@@ -61,7 +61,8 @@ static bool pdbgen_tools(struct pdbgen *g)
 }
 
 /* Write the program: @p nfunc extern + @p nfunc static functions. */
-static int pdbgen_source(const char *path, unsigned nfunc, unsigned ntypes)
+static inline int pdbgen_source(const char *path, unsigned nfunc,
+				unsigned ntypes)
 {
 	FILE *f = fopen(path, "w");
 	unsigned i;
@@ -121,9 +122,9 @@ static int pdbgen_source(const char *path, unsigned nfunc, unsigned ntypes)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-static int pdbgen_run(const char *fmt, ...) KD_PRINTF(1, 2);
+static inline int pdbgen_run(const char *fmt, ...) KD_PRINTF(1, 2);
 
-static int pdbgen_run(const char *fmt, ...)
+static inline int pdbgen_run(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;
@@ -142,8 +143,8 @@ static int pdbgen_run(const char *fmt, ...)
  * Build the program into a fresh temporary folder: g->pdb is the PDB.
  * @p page_size 0 leaves lld-link's default block size.
  */
-static int pdbgen_build(struct pdbgen *g, unsigned nfunc, unsigned ntypes,
-			unsigned page_size)
+static inline int pdbgen_build(struct pdbgen *g, unsigned nfunc,
+			       unsigned ntypes, unsigned page_size)
 {
 	char pagearg[48] = "";
 
@@ -169,7 +170,7 @@ static int pdbgen_build(struct pdbgen *g, unsigned nfunc, unsigned ntypes,
 }
 
 /* Run llvm-pdbutil @p args on the PDB into a malloc'd NUL-terminated text. */
-static char *pdbgen_dump(const struct pdbgen *g, const char *args)
+static inline char *pdbgen_dump(const struct pdbgen *g, const char *args)
 {
 	char out[256];
 	FILE *f;
@@ -197,7 +198,7 @@ static char *pdbgen_dump(const struct pdbgen *g, const char *args)
 	return buf;
 }
 
-static void pdbgen_cleanup(struct pdbgen *g)
+static inline void pdbgen_cleanup(struct pdbgen *g)
 {
 	if (g->dir[0])
 		pdbgen_run("rm -rf %s", g->dir);
