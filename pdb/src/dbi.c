@@ -224,6 +224,14 @@ int pdb_dbi_load(struct kd_pdb *pdb)
 	return load_modules(pdb, &mi);
 }
 
+/* Optional debug header entry @p i: a stream number or 0xFFFF. */
+static uint16_t dbg_stream(const struct kd_pdb *pdb, uint32_t i)
+{
+	if ((i + 1) * 2 > pdb->dbg_hdr.len)
+		return 0xffff;
+	return kd_get_le16(pdb->dbg_hdr.p + i * 2);
+}
+
 int kd_pdb_info(struct kd_pdb *pdb, struct kd_pdb_info *out)
 {
 	if (!pdb || !out)
@@ -241,6 +249,10 @@ int kd_pdb_info(struct kd_pdb *pdb, struct kd_pdb_info *out)
 	out->minimal = pdb->minimal;
 	out->has_dbi = pdb->has_dbi;
 	out->num_modules = pdb->nmods;
+	out->fpo_stream = dbg_stream(pdb, 0);
+	out->new_fpo_stream = dbg_stream(pdb, 9);
+	out->section_stream = dbg_stream(pdb, 5);
+	out->omap_from_stream = dbg_stream(pdb, 4);
 	return KD_OK;
 }
 
@@ -288,14 +300,6 @@ int pdb_mod_stream(struct kd_pdb *pdb, uint32_t mod, struct pdb_buf *out)
 			       mod, m->stream, out->len,
 			       (unsigned long long)need);
 	return KD_OK;
-}
-
-/* Optional debug header entry @p i: a stream number or 0xFFFF. */
-static uint16_t dbg_stream(const struct kd_pdb *pdb, uint32_t i)
-{
-	if ((i + 1) * 2 > pdb->dbg_hdr.len)
-		return 0xffff;
-	return kd_get_le16(pdb->dbg_hdr.p + i * 2);
 }
 
 int pdb_sections_load(struct kd_pdb *pdb)

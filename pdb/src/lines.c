@@ -96,6 +96,16 @@ static int module_of(struct kd_pdb *pdb, uint32_t rva, uint32_t *mod)
 	return KD_OK;
 }
 
+int kd_pdb_module_at(struct kd_pdb *pdb, uint32_t rva, uint32_t *index)
+{
+	int rc;
+
+	if (!pdb || !index)
+		return KD_EINVAL;
+	rc = pdb_index_build(pdb);
+	return rc ? rc : module_of(pdb, rva, index);
+}
+
 int kd_pdb_line_at(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_line *out)
 {
 	struct line_best best = { 0 };

@@ -62,6 +62,11 @@ struct kd_pdb_info {
 	bool minimal;	      /* /DEBUG:FASTLINK: no types, publics only */
 	bool has_dbi;	      /* a DBI stream was present */
 	uint32_t num_modules; /* DBI module records */
+	/* Optional debug header streams, 0xFFFF when absent. */
+	uint16_t fpo_stream;	   /* FPO_DATA (x86) */
+	uint16_t new_fpo_stream;   /* FRAMEDATA (x86, "new FPO") */
+	uint16_t section_stream;   /* IMAGE_SECTION_HEADERs */
+	uint16_t omap_from_stream; /* OMAP from source (rewritten images) */
 };
 
 /** Fill @p out from the streams checked at open.  Never fails on an open pdb. */
@@ -99,6 +104,12 @@ KD_API int kd_pdb_module_count(struct kd_pdb *pdb, uint32_t *count);
 /** Module record @p index (0-based) in *@p out. KD_EINVAL past the end. */
 KD_API int kd_pdb_module(struct kd_pdb *pdb, uint32_t index,
 			 struct kd_pdb_module *out);
+
+/**
+ * The module whose code covers @p rva (its procedure, else its section
+ * contribution) in *@p index.  KD_ENOTFOUND when none does.
+ */
+KD_API int kd_pdb_module_at(struct kd_pdb *pdb, uint32_t rva, uint32_t *index);
 
 /**
  * Turn @p segment:@p offset (segment 1-based) into an RVA in *@p rva via

@@ -136,6 +136,54 @@ static void test_identity(void **state)
 	assert_int_equal(info.machine, 0x8664);
 }
 
+/* Every stream's size and role from `--streams`. */
+static void test_streams(void **state)
+{
+	char *txt = pdbgen_dump(&gen, "--streams"), line[512];
+	const char *cur;
+	struct kd_pdb_info info;
+	struct kd_pdb_module m;
+	unsigned idx, size, nstreams = 0, nmods = 0;
+	uint32_t got, named;
+
+	(void)state;
+	assert_non_null(txt);
+	assert_int_equal(kd_pdb_info(pdb, &info), KD_OK);
+	for (cur = txt; next_line(&cur, line, sizeof(line));) {
+		char *q;
+
+		if (sscanf(line, " Stream %u ( %u bytes)", &idx, &size) != 2)
+			continue;
+		nstreams++;
+		assert_int_equal(kd_pdb_stream_size(pdb, idx, &got), KD_OK);
+		assert_int_equal(got, size);
+		if (strstr(line, "[Section Header Data]"))
+			assert_int_equal(info.section_stream, idx);
+		if ((q = strstr(line, "[Named Stream \""))) {
+			char name[64];
+
+			assert_int_equal(
+				sscanf(q, "[Named Stream \"%63[^\"]", name), 1);
+			assert_int_equal(kd_pdb_named_stream(pdb, name, &named),
+					 KD_OK);
+			assert_int_equal(named, idx);
+		}
+		if ((q = strstr(line, "[Module \""))) {
+			assert_int_equal(kd_pdb_module(pdb, nmods, &m), KD_OK);
+			assert_int_equal(m.stream, idx);
+			assert_non_null(strstr(q, m.name));
+			nmods++;
+		}
+	}
+	free(txt);
+	assert_int_equal(nstreams, info.num_streams);
+	assert_int_equal(nmods, info.num_modules);
+	assert_int_equal(kd_pdb_stream_size(pdb, nstreams, &got), KD_EINVAL);
+	assert_int_equal(info.fpo_stream, 0xffff); /* x64: no FPO */
+	assert_int_equal(kd_pdb_named_stream(pdb, "/nope", &named),
+			 KD_ENOTFOUND);
+}
+
 /* --- Publics and globals -------------------------------------------------- */
 
 struct rec {
@@ -413,6 +461,7 @@ static void test_procedures(void **state)
 {
 	struct collect got = { 0 };
 	size_t i;
+	uint32_t mod;
 
 	(void)state;
 	parse_procs();
@@ -448,6 +497,9 @@ static void test_procedures(void **state)
 		assert_int_equal(kd_pdb_name_to_sym(pdb, w->name, &s), KD_OK);
 		assert_int_equal(s.rva, rva);
 		assert_int_equal(s.size, w->size);
+		/* The module that holds it. */
+		assert_int_equal(kd_pdb_module_at(pdb, rva + 1, &mod), KD_OK);
+		assert_int_equal(mod, w->module);
 	}
 	free(got.v);
 }
@@ -743,6 +795,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_streams),
 		cmocka_unit_test(test_publics),
 		cmocka_unit_test(test_globals),
 		cmocka_unit_test(test_procedures),
