@@ -489,7 +489,7 @@ int pdb_index_build(struct kd_pdb *pdb)
 	}
 	for (i = 0; !rc && i < pdb->nmods; i++)
 		rc = mod_walk(pdb, i, idx_proc, &c);
-	if (!rc)
+	if (!rc && pdb->naddrs)
 		qsort(pdb->addrs, pdb->naddrs, sizeof(*pdb->addrs), addr_cmp);
 	pdb->idx_rc = rc;
 	return rc;
