@@ -592,8 +592,10 @@ static bool gsi_find(struct kd_pdb *pdb, const struct pdb_gsi *g,
 			    (kind != S_PROCREF && kind != S_LPROCREF) ||
 			    pl.len < 11)
 				continue;
-			if (strcmp((const char *)pl.p + 10, name) != 0 ||
-			    !memchr(pl.p + 10, 0, pl.len - 10))
+			/* The name must end inside the record before it is
+			 * compared. */
+			if (!memchr(pl.p + 10, 0, pl.len - 10) ||
+			    strcmp((const char *)pl.p + 10, name) != 0)
 				continue;
 			m = kd_get_le16(pl.p + 8);
 			ib = kd_get_le32(pl.p + 4);
@@ -752,8 +754,9 @@ int kd_pdb_proc_locals(struct kd_pdb *pdb, uint32_t rva,
 	if (rc)
 		return rc;
 	b.len = pdb->mods[a->module].sym_bytes;
-	if (!rec_at(&b, a->off, &kind, &pl))
-		return KD_EPROTO;
+	if (!rec_at(&b, a->off, &kind, &pl) || pl.len < 35)
+		return pdb_bad(pdb, KD_EPROTO,
+			       "procedure record at %u is damaged", a->off);
 	end = kd_get_le32(pl.p + 4);
 	for (off = a->off + pl.len + 4; off < b.len && off < end;
 	     off += pl.len + 4) {
