@@ -80,8 +80,8 @@ static uint32_t block_word(const struct msf *m, uint32_t s, uint32_t k)
 /* File offset of byte @p off of stream @p s. */
 static size_t stream_off(const struct msf *m, uint32_t s, uint32_t off)
 {
-	uint32_t blk = kd_get_le32(m->b + dir_word(m, block_word(m, s,
-								  off / m->bs)));
+	uint32_t blk = kd_get_le32(m->b +
+				   dir_word(m, block_word(m, s, off / m->bs)));
 
 	assert_true(off < stream_size(m, s));
 	return (size_t)blk * m->bs + off % m->bs;
@@ -186,9 +186,9 @@ static void test_seed_is_sound(void **state)
 	uint32_t disp;
 
 	(void)state;
-	assert_int_equal(kd_pdb_symbols_foreach(p, NULL, KD_PDB_SYM_ALL,
-						count_cb, &n),
-			 KD_OK);
+	assert_int_equal(
+		kd_pdb_symbols_foreach(p, NULL, KD_PDB_SYM_ALL, count_cb, &n),
+		KD_OK);
 	assert_true(n > 10);
 	assert_int_equal(kd_pdb_name_to_sym(p, "helper", &s), KD_OK);
 	assert_int_equal(s.kind, KD_PDB_SYM_PROC);
@@ -203,8 +203,10 @@ static void test_seed_is_sound(void **state)
 
 static void test_truncated(void **state)
 {
-	size_t cuts[] = { 0, 20, 40, 55, 511, 512, 4096, seed_len / 2,
-			  seed_len - 512, seed_len - 1 };
+	size_t cuts[] = { 0,	       20,	     40,
+			  55,	       511,	     512,
+			  4096,	       seed_len / 2, seed_len - 512,
+			  seed_len - 1 };
 	unsigned i;
 
 	(void)state;
@@ -216,8 +218,8 @@ static void test_truncated(void **state)
 		rc = kd_pdb_open_mem(&p, seed, cuts[i], "damaged.pdb");
 		assert_true(rc == KD_ETRUNC || rc == KD_EPROTO);
 		assert_null(p);
-		expect_error(cuts[i] < 56 ? "not an MSF 7.00 PDB"
-					  : "superblock says");
+		expect_error(cuts[i] < 56 ? "not an MSF 7.00 PDB" :
+					    "superblock says");
 	}
 }
 
@@ -248,8 +250,7 @@ static void test_directory_past_end(void **state)
 	(void)state;
 	/* The block map points past the end. */
 	kd_put_le32(b + 52, m.nblocks + 7);
-	expect_open_fails(b, seed_len, KD_EPROTO,
-			  "directory block map block");
+	expect_open_fails(b, seed_len, KD_EPROTO, "directory block map block");
 	kd_put_le32(b + 52, m.map_block);
 	/* The directory's own block list points past the end. */
 	kd_put_le32(b + (size_t)m.map_block * m.bs, m.nblocks);
@@ -402,9 +403,9 @@ static void test_hash_tables_lie(void **state)
 	assert_int_equal(kd_pdb_name_to_sym(p, "main", &s), KD_EPROTO);
 	expect_error("globals (GSI) hash sizes");
 	/* The failure sticks and every symbol call reports it. */
-	assert_int_equal(kd_pdb_symbols_foreach(p, NULL, KD_PDB_SYM_ALL,
-						count_cb, &n),
-			 KD_EPROTO);
+	assert_int_equal(
+		kd_pdb_symbols_foreach(p, NULL, KD_PDB_SYM_ALL, count_cb, &n),
+		KD_EPROTO);
 	kd_pdb_close(p);
 	/* One record fewer than the buckets count: the bitmap lies. */
 	s_put32(&m, gsi, 8, hr - 8);
@@ -446,8 +447,9 @@ static void test_other_containers(void **state)
 
 	(void)state;
 	memset(b, 0, sizeof(b));
-	memcpy(b, "Microsoft MSFZ Container\r\n\x1a"
-		  "ALD\0\0",
+	memcpy(b,
+	       "Microsoft MSFZ Container\r\n\x1a"
+	       "ALD\0\0",
 	       32);
 	expect_open_fails(b, sizeof(b), KD_ENOTSUP, "MSFZ");
 	memcpy(b, "Microsoft C/C++ program database 2.00\r\n\x1aJG\0\0", 44);
