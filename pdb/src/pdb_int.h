@@ -135,6 +135,7 @@ struct kd_pdb {
 	struct pdb_buf names; /* /names string buffer */
 
 	struct pdb_tpi tpi;
+	struct pdb_tpi ipi; /* same layout; no name table */
 };
 
 /* Record a malformed-file error "pdb: NAME: ..." and return @p code. */

@@ -13,16 +13,16 @@
 #include "pdb_int.h"
 
 #define PDB_TPI_STREAM 2
+#define PDB_IPI_STREAM 4
 #define TPI_HDR 56
 #define PROP_FWDREF 0x80
 #define PROP_UNIQUE 0x200
 
 static int tpi_read(struct kd_pdb *pdb, struct pdb_tpi *t);
 
-static int tpi_load(struct kd_pdb *pdb)
+/* The TPI, or the IPI (same layout) when @p t is pdb->ipi. */
+static int tpi_load_in(struct kd_pdb *pdb, struct pdb_tpi *t)
 {
-	struct pdb_tpi *t = &pdb->tpi;
-
 	if (t->loaded)
 		return t->rc;
 	t->loaded = true;
@@ -30,34 +30,40 @@ static int tpi_load(struct kd_pdb *pdb)
 	return t->rc;
 }
 
+static int tpi_load(struct kd_pdb *pdb)
+{
+	return tpi_load_in(pdb, &pdb->tpi);
+}
+
 static int tpi_read(struct kd_pdb *pdb, struct pdb_tpi *t)
 {
+	uint32_t idx = t == &pdb->ipi ? PDB_IPI_STREAM : PDB_TPI_STREAM;
+	const char *what = t == &pdb->ipi ? "IPI" : "TPI";
 	struct pdb_buf s;
 	uint32_t hsz, bytes, n, i, pos;
 	int rc;
 
-	if (pdb->nstreams <= PDB_TPI_STREAM ||
-	    pdb->streams[PDB_TPI_STREAM].size == 0)
-		return pdb_bad(pdb, KD_ENOTFOUND, "PDB has no type stream");
-	rc = pdb_stream(pdb, PDB_TPI_STREAM, &s);
+	if (pdb->nstreams <= idx || pdb->streams[idx].size == 0)
+		return pdb_bad(pdb, KD_ENOTFOUND, "PDB has no %s stream", what);
+	rc = pdb_stream(pdb, idx, &s);
 	if (rc)
 		return rc;
 	if (s.len < TPI_HDR)
-		return pdb_bad(pdb, KD_ETRUNC, "TPI header is cut short");
+		return pdb_bad(pdb, KD_ETRUNC, "%s header is cut short", what);
 	hsz = kd_get_le32(s.p + 4);
 	t->ti_begin = kd_get_le32(s.p + 8);
 	t->ti_end = kd_get_le32(s.p + 12);
 	bytes = kd_get_le32(s.p + 16);
 	if (hsz < TPI_HDR || hsz > s.len || bytes > s.len - hsz)
 		return pdb_bad(pdb, KD_ETRUNC,
-			       "TPI header says %u + %u bytes, stream has %u",
-			       hsz, bytes, s.len);
+			       "%s header says %u + %u bytes, stream has %u",
+			       what, hsz, bytes, s.len);
 	if (t->ti_begin < 0x1000 || t->ti_end < t->ti_begin ||
 	    t->ti_end - t->ti_begin > bytes / 4)
 		return pdb_bad(pdb, KD_EPROTO,
-			       "TPI type index range %#x..%#x does not fit "
+			       "%s type index range %#x..%#x does not fit "
 			       "%u record bytes",
-			       t->ti_begin, t->ti_end, bytes);
+			       what, t->ti_begin, t->ti_end, bytes);
 	t->rec.p = s.p + hsz;
 	t->rec.len = bytes;
 	n = t->ti_end - t->ti_begin;
@@ -72,17 +78,17 @@ static int tpi_read(struct kd_pdb *pdb, struct pdb_tpi *t)
 		len = kd_get_le16(t->rec.p + pos);
 		if (len < 2 || len > bytes - pos - 2)
 			return pdb_bad(pdb, KD_EPROTO,
-				       "type record %#x of %u bytes runs past "
+				       "%s record %#x of %u bytes runs past "
 				       "the stream",
-				       t->ti_begin + i, len);
+				       what, t->ti_begin + i, len);
 		t->offs[i] = pos;
 		pos += 2u + len;
 	}
 	if (i != n || pos != bytes)
 		return pdb_bad(pdb, KD_EPROTO,
-			       "TPI header counts %u types, its records hold "
-			       "%u",
-			       n, i);
+			       "%s header counts %u records, its records "
+			       "hold %u",
+			       what, n, i);
 	t->present = true;
 	return KD_OK;
 }
@@ -91,6 +97,7 @@ void pdb_tpi_free(struct kd_pdb *pdb)
 {
 	kd_free(pdb->tpi.offs);
 	kd_free(pdb->tpi.names);
+	kd_free(pdb->ipi.offs);
 }
 
 int kd_pdb_type_range(struct kd_pdb *pdb, uint32_t *begin, uint32_t *end)
@@ -108,25 +115,31 @@ int kd_pdb_type_range(struct kd_pdb *pdb, uint32_t *begin, uint32_t *end)
 }
 
 /* The record of @p ti: leaf in *@p leaf, bytes after the leaf in @p pl. */
-static int tpi_rec(struct kd_pdb *pdb, uint32_t ti, uint16_t *leaf,
-		   struct pdb_buf *pl)
+static int tpi_rec_in(struct kd_pdb *pdb, struct pdb_tpi *t, uint32_t ti,
+		      uint16_t *leaf, struct pdb_buf *pl)
 {
-	struct pdb_tpi *t = &pdb->tpi;
 	uint32_t off;
-	int rc = tpi_load(pdb);
+	int rc = tpi_load_in(pdb, t);
 
 	if (rc)
 		return rc;
 	if (ti < t->ti_begin || ti >= t->ti_end)
 		return pdb_bad(pdb, KD_EINVAL,
-			       "type index %#x is outside the TPI "
-			       "(%#x..%#x)",
-			       ti, t->ti_begin, t->ti_end);
+			       "%s index %#x is outside the %s (%#x..%#x)",
+			       t == &pdb->ipi ? "id" : "type", ti,
+			       t == &pdb->ipi ? "IPI" : "TPI", t->ti_begin,
+			       t->ti_end);
 	off = t->offs[ti - t->ti_begin];
 	*leaf = kd_get_le16(t->rec.p + off + 2);
 	pl->p = t->rec.p + off + 4;
 	pl->len = kd_get_le16(t->rec.p + off) - 2u;
 	return KD_OK;
+}
+
+static int tpi_rec(struct kd_pdb *pdb, uint32_t ti, uint16_t *leaf,
+		   struct pdb_buf *pl)
+{
+	return tpi_rec_in(pdb, &pdb->tpi, ti, leaf, pl);
 }
 
 static const char *basic_name(uint32_t kind)
@@ -332,10 +345,18 @@ names:
 		out->name = nm ? nm : "";
 		break;
 	case KD_LF_FUNC_ID:
+	case KD_LF_MFUNC_ID:
 		if (len < 8)
 			goto short_rec;
 		out->ref = kd_get_le32(p + 4);
 		nm = rec_name(pl, 8);
+		out->name = nm ? nm : "";
+		break;
+	case KD_LF_STRING_ID:
+		if (len < 4)
+			goto short_rec;
+		out->ref = kd_get_le32(p);
+		nm = rec_name(pl, 4);
 		out->name = nm ? nm : "";
 		break;
 	default:
@@ -368,6 +389,39 @@ int kd_pdb_type_get(struct kd_pdb *pdb, uint32_t ti, struct kd_pdb_type *out)
 		return rc;
 	out->leaf = leaf;
 	return decode(pdb, ti, leaf, &pl, out);
+}
+
+int kd_pdb_id_get(struct kd_pdb *pdb, uint32_t id, struct kd_pdb_type *out)
+{
+	struct pdb_buf pl;
+	uint16_t leaf;
+	int rc;
+
+	if (!pdb || !out)
+		return KD_EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->ti = id;
+	out->name = "";
+	out->unique_name = "";
+	rc = tpi_rec_in(pdb, &pdb->ipi, id, &leaf, &pl);
+	if (rc)
+		return rc;
+	out->leaf = leaf;
+	return decode(pdb, id, leaf, &pl, out);
+}
+
+int kd_pdb_id_range(struct kd_pdb *pdb, uint32_t *begin, uint32_t *end)
+{
+	int rc;
+
+	if (!pdb || !begin || !end)
+		return KD_EINVAL;
+	rc = tpi_load_in(pdb, &pdb->ipi);
+	if (rc)
+		return rc;
+	*begin = pdb->ipi.ti_begin;
+	*end = pdb->ipi.ti_end;
+	return KD_OK;
 }
 
 static bool is_udt(uint16_t leaf)

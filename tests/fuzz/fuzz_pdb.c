@@ -2,8 +2,9 @@
 /*
  * Fuzz the PDB reader: the input is a whole PDB file, opened from memory,
  * then every API is driven over what it holds: identity, modules, every
- * symbol with its address and name lookups, locals and lines, and every
- * type with its fields, forward-ref resolution and argument lists.  Work
+ * symbol with its address and name lookups, locals and lines, every
+ * type with its fields, forward-ref resolution and argument lists, and
+ * every IPI id.  Work
  * is capped so one input stays fast.
  *
  * Seeds (tests/fuzz/corpus/pdb): lld-link PDBs of small programs of our
@@ -101,6 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		kd_pdb_type_get(z.pdb, end, &t);
 	}
+	if (kd_pdb_id_range(z.pdb, &begin, &end) == KD_OK)
+		for (i = begin; i < end && i - begin < MAX_TYPES; i++)
+			if (kd_pdb_id_get(z.pdb, i, &t) == KD_OK)
+				z.sink += t.ref + (uint32_t)strlen(t.name);
 	kd_pdb_close(z.pdb);
 	kd_error_clear();
 	return (int)(z.sink & 0);

@@ -245,6 +245,7 @@ KD_API int kd_pdb_line_at(struct kd_pdb *pdb, uint32_t rva,
 #define KD_LF_INTERFACE 0x1519
 #define KD_LF_FUNC_ID 0x1601
 #define KD_LF_MFUNC_ID 0x1602
+#define KD_LF_STRING_ID 0x1605
 
 struct kd_pdb_type {
 	uint32_t ti;
@@ -277,6 +278,18 @@ KD_API int kd_pdb_type_range(struct kd_pdb *pdb, uint32_t *begin,
  */
 KD_API int kd_pdb_type_get(struct kd_pdb *pdb, uint32_t ti,
 			   struct kd_pdb_type *out);
+
+/** The index range of the IPI (ids) in [*@p begin, *@p end). */
+KD_API int kd_pdb_id_range(struct kd_pdb *pdb, uint32_t *begin, uint32_t *end);
+
+/**
+ * Decode IPI record @p id (what S_GPROC32_ID's type and S_INLINESITE's
+ * inlinee name): LF_FUNC_ID / LF_MFUNC_ID give the function name and its
+ * TPI type in ref, LF_STRING_ID its string; other ids their leaf only.
+ * KD_EINVAL for an id outside the IPI.
+ */
+KD_API int kd_pdb_id_get(struct kd_pdb *pdb, uint32_t id,
+			 struct kd_pdb_type *out);
 
 /**
  * The full definition of a forward-referenced class/struct/union/enum @p ti

@@ -791,6 +791,51 @@ static void test_types(void **state)
 	assert_int_equal(t.size, 4);
 }
 
+/* IPI: every LF_FUNC_ID (name, type) and LF_STRING_ID (string). */
+static void test_ids(void **state)
+{
+	char *txt = pdbgen_dump(&gen, "--ids"), line[2048];
+	const char *cur;
+	struct kd_pdb_type t;
+	uint32_t begin, end;
+	unsigned id = 0, ty, nfunc = 0, nstr = 0;
+
+	(void)state;
+	assert_non_null(txt);
+	assert_int_equal(kd_pdb_id_range(pdb, &begin, &end), KD_OK);
+	for (cur = txt; next_line(&cur, line, sizeof(line));) {
+		char kind[32], *q;
+
+		if (sscanf(line, " 0x%x | %31s", &id, kind) == 2) {
+			assert_true(id >= begin && id < end);
+			assert_int_equal(kd_pdb_id_get(pdb, id, &t), KD_OK);
+			if (!strcmp(kind, "LF_STRING_ID")) {
+				q = strstr(line, "String: ");
+				assert_non_null(q);
+				assert_string_equal(t.name, q + 8);
+				nstr++;
+			}
+			continue;
+		}
+		if (id && t.leaf == KD_LF_FUNC_ID &&
+		    (q = strstr(line, "name = ")) &&
+		    strstr(line, ", type = 0x")) {
+			*strstr(q, ", type = 0x") = 0;
+			assert_string_equal(t.name, q + 7);
+			assert_int_equal(
+				sscanf(q + strlen(q) + 1, " type = 0x%x", &ty),
+				1);
+			assert_int_equal(t.ref, ty);
+			nfunc++;
+		}
+	}
+	free(txt);
+	assert_true(nfunc >= 2 * NFUNC);
+	assert_true(nstr >= 3);
+	assert_int_equal(kd_pdb_id_get(pdb, end, &t), KD_EINVAL);
+	assert_non_null(strstr(kd_error_last()->message, "outside the IPI"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_wildcards),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_ids),
 	};
 	int rc;
 
