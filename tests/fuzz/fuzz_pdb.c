@@ -4,8 +4,7 @@
  * then every API is driven over what it holds: identity, modules, every
  * symbol with its address and name lookups, locals and lines, every
  * type with its fields, forward-ref resolution and argument lists, and
- * every IPI id.  Work
- * is capped so one input stays fast.
+ * every IPI id.  Work is capped so one input stays fast.
  *
  * Seeds (tests/fuzz/corpus/pdb): lld-link PDBs of small programs of our
  * own, repacked to 512/1024-byte blocks by tests/unit/pdb/msf_repack.py.
