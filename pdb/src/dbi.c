@@ -309,9 +309,8 @@ int pdb_sections_load(struct kd_pdb *pdb)
 	uint32_t i;
 	int rc;
 
-	if (pdb->secs_loaded)
-		return pdb->secs_rc;
-	pdb->secs_loaded = true;
+	if (pdb_lazy_done(&pdb->secs_lazy, &rc))
+		return rc;
 	omap = dbg_stream(pdb, 4);
 	/* A rewritten image keeps its pre-rewrite headers at index 10:
 	 * symbols are in those coordinates, OMAP maps them to the image. */
@@ -358,8 +357,7 @@ int pdb_sections_load(struct kd_pdb *pdb)
 	}
 	rc = KD_OK;
 out:
-	pdb->secs_rc = rc;
-	return rc;
+	return pdb_lazy_end(&pdb->secs_lazy, rc);
 }
 
 static int omap_map(const struct kd_pdb *pdb, uint32_t *rva)
@@ -415,9 +413,8 @@ int pdb_names_load(struct kd_pdb *pdb)
 	uint32_t idx, sz;
 	int rc;
 
-	if (pdb->names_loaded)
-		return pdb->names_rc;
-	pdb->names_loaded = true;
+	if (pdb_lazy_done(&pdb->names_lazy, &rc))
+		return rc;
 	rc = kd_pdb_named_stream(pdb, "/names", &idx);
 	if (rc == KD_ENOTFOUND)
 		rc = pdb_bad(pdb, KD_ENOTFOUND, "no /names stream");
@@ -442,8 +439,7 @@ int pdb_names_load(struct kd_pdb *pdb)
 	pdb->names.len = sz;
 	rc = KD_OK;
 out:
-	pdb->names_rc = rc;
-	return rc;
+	return pdb_lazy_end(&pdb->names_lazy, rc);
 }
 
 static int contrib_cmp(const void *a, const void *b)
@@ -459,9 +455,8 @@ int pdb_contribs_load(struct kd_pdb *pdb)
 	uint32_t esz, n, i, ver;
 	int rc;
 
-	if (pdb->contribs_built)
-		return pdb->contribs_rc;
-	pdb->contribs_built = true;
+	if (pdb_lazy_done(&pdb->contribs_lazy, &rc))
+		return rc;
 	rc = pdb_sections_load(pdb);
 	if (rc || c->len < 4)
 		goto out;
@@ -495,6 +490,5 @@ int pdb_contribs_load(struct kd_pdb *pdb)
 	}
 	qsort(pdb->cons, pdb->ncons, sizeof(*pdb->cons), contrib_cmp);
 out:
-	pdb->contribs_rc = rc;
-	return rc;
+	return pdb_lazy_end(&pdb->contribs_lazy, rc);
 }

@@ -38,6 +38,26 @@ int pdb_bad(struct kd_pdb *pdb, int code, const char *fmt, ...)
 			    msg);
 }
 
+bool pdb_lazy_done(struct pdb_lazy *l, int *rc)
+{
+	if (!l->done) {
+		l->done = true;
+		return false;
+	}
+	*rc = l->rc;
+	if (l->rc)
+		kd_error_set(l->rc, KD_ERRCLASS_DUMP, "%s", l->msg);
+	return true;
+}
+
+int pdb_lazy_end(struct pdb_lazy *l, int rc)
+{
+	l->rc = rc;
+	if (rc)
+		snprintf(l->msg, sizeof(l->msg), "%s", kd_error_message(rc));
+	return rc;
+}
+
 const char *pdb_str(const struct pdb_buf *b, uint32_t off, uint32_t *len)
 {
 	const uint8_t *nul;

@@ -19,6 +19,16 @@ struct pdb_buf {
 	uint32_t len;
 };
 
+/*
+ * A part built on first use: its result and error line are kept, so every
+ * later call fails the same way with the same line.
+ */
+struct pdb_lazy {
+	bool done;
+	int rc;
+	char msg[256];
+};
+
 struct pdb_stream {
 	uint32_t size;	      /* 0 for nil streams */
 	uint32_t first_block; /* index into pdb->blocks */
@@ -65,8 +75,8 @@ struct pdb_gsi {
 };
 
 struct pdb_tpi {
-	bool loaded, present;
-	int rc;
+	struct pdb_lazy lazy;
+	bool present;
 	struct pdb_buf rec; /* the record bytes */
 	uint32_t ti_begin, ti_end;
 	uint32_t *offs; /* record offsets, ti_end - ti_begin */
@@ -107,31 +117,26 @@ struct kd_pdb {
 	struct pdb_buf dbg_hdr;	 /* optional debug header: u16 streams */
 
 	/* Sections (lazily). */
-	bool secs_loaded;
-	int secs_rc;
+	struct pdb_lazy secs_lazy;
 	struct pdb_sec *secs;
 	uint32_t nsecs;
 	struct pdb_buf omap_from;
 
 	/* Symbols (lazily). */
-	bool gs_loaded;
-	int gs_rc;
+	struct pdb_lazy gs_lazy;
 	struct pdb_buf gss;
 	struct pdb_gsi gsi, psi;
 	struct pdb_buf psi_addr; /* u32 GSS offsets of S_PUB32, by address */
 
-	bool idx_built;
-	int idx_rc;
+	struct pdb_lazy idx_lazy;
 	struct pdb_addr *addrs;
 	uint32_t naddrs;
 
-	bool contribs_built;
-	int contribs_rc;
+	struct pdb_lazy contribs_lazy;
 	struct pdb_contrib *cons;
 	uint32_t ncons;
 
-	bool names_loaded;
-	int names_rc;
+	struct pdb_lazy names_lazy;
 	struct pdb_buf names; /* /names string buffer */
 
 	struct pdb_tpi tpi;
@@ -140,6 +145,16 @@ struct kd_pdb {
 
 /* Record a malformed-file error "pdb: NAME: ..." and return @p code. */
 int pdb_bad(struct kd_pdb *pdb, int code, const char *fmt, ...) KD_PRINTF(3, 4);
+
+/*
+ * True when @p l has run before: *@p rc is its result and, on failure, its
+ * error line is recorded again.  False the first time (the caller builds,
+ * then calls pdb_lazy_end).
+ */
+bool pdb_lazy_done(struct pdb_lazy *l, int *rc);
+
+/* Keep @p rc (and the current error line) as @p l's result; returns rc. */
+int pdb_lazy_end(struct pdb_lazy *l, int rc);
 
 /* Stream @p idx materialised into *@p out. */
 int pdb_stream(struct kd_pdb *pdb, uint32_t idx, struct pdb_buf *out);

@@ -329,9 +329,8 @@ static int gs_load(struct kd_pdb *pdb)
 	uint32_t hb, ab;
 	int rc;
 
-	if (pdb->gs_loaded)
-		return pdb->gs_rc;
-	pdb->gs_loaded = true;
+	if (pdb_lazy_done(&pdb->gs_lazy, &rc))
+		return rc;
 	rc = pdb_stream_opt(pdb, pdb->gss_stream, &pdb->gss);
 	if (rc)
 		goto out;
@@ -369,8 +368,7 @@ static int gs_load(struct kd_pdb *pdb)
 	}
 	rc = KD_OK;
 out:
-	pdb->gs_rc = rc;
-	return rc;
+	return pdb_lazy_end(&pdb->gs_lazy, rc);
 }
 
 void pdb_sym_free(struct kd_pdb *pdb)
@@ -471,9 +469,8 @@ int pdb_index_build(struct kd_pdb *pdb)
 	uint32_t i;
 	int rc;
 
-	if (pdb->idx_built)
-		return pdb->idx_rc;
-	pdb->idx_built = true;
+	if (pdb_lazy_done(&pdb->idx_lazy, &rc))
+		return rc;
 	rc = gs_load(pdb);
 	if (!rc)
 		rc = pdb_sections_load(pdb);
@@ -491,8 +488,7 @@ int pdb_index_build(struct kd_pdb *pdb)
 		rc = mod_walk(pdb, i, idx_proc, &c);
 	if (!rc && pdb->naddrs)
 		qsort(pdb->addrs, pdb->naddrs, sizeof(*pdb->addrs), addr_cmp);
-	pdb->idx_rc = rc;
-	return rc;
+	return pdb_lazy_end(&pdb->idx_lazy, rc);
 }
 
 uint32_t pdb_addr_upper(const struct kd_pdb *pdb, uint32_t rva)

@@ -23,11 +23,11 @@ static int tpi_read(struct kd_pdb *pdb, struct pdb_tpi *t);
 /* The TPI, or the IPI (same layout) when @p t is pdb->ipi. */
 static int tpi_load_in(struct kd_pdb *pdb, struct pdb_tpi *t)
 {
-	if (t->loaded)
-		return t->rc;
-	t->loaded = true;
-	t->rc = tpi_read(pdb, t);
-	return t->rc;
+	int rc;
+
+	if (pdb_lazy_done(&t->lazy, &rc))
+		return rc;
+	return pdb_lazy_end(&t->lazy, tpi_read(pdb, t));
 }
 
 static int tpi_load(struct kd_pdb *pdb)

@@ -402,10 +402,15 @@ static void test_hash_tables_lie(void **state)
 	kd_error_clear();
 	assert_int_equal(kd_pdb_name_to_sym(p, "main", &s), KD_EPROTO);
 	expect_error("globals (GSI) hash sizes");
-	/* The failure sticks and every symbol call reports it. */
+	/* The failure sticks and every symbol call reports it again. */
+	kd_error_clear();
 	assert_int_equal(
 		kd_pdb_symbols_foreach(p, NULL, KD_PDB_SYM_ALL, count_cb, &n),
 		KD_EPROTO);
+	expect_error("globals (GSI) hash sizes");
+	kd_error_clear();
+	assert_int_equal(kd_pdb_addr_to_sym(p, 0x1000, &s, NULL), KD_EPROTO);
+	expect_error("globals (GSI) hash sizes");
 	kd_pdb_close(p);
 	/* One record fewer than the buckets count: the bitmap lies. */
 	s_put32(&m, gsi, 8, hr - 8);
