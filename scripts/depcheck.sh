@@ -11,7 +11,8 @@
 #   rchan           kdproto, util
 #   transports      kdproto, util, rchan (the kdsrv: driver)
 #   dump            kdproto, util
-#   engine          kdproto, util, transports, rchan, dump
+#   pdb             kdproto, util (the PDB reader)
+#   engine          kdproto, util, transports, rchan, dump, pdb
 #   kdsrv           kdproto, util, transports, rchan (never the engine)
 #   firmware-stubs  kdproto, util
 #   tools           the public headers and targets of the libraries above
@@ -87,14 +88,15 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "util", "rchan", "transports", "dump", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "util", "rchan", "transports", "dump", "pdb", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
 	"util": {"kdproto"},
 	"rchan": {"kdproto", "util"},
 	"transports": {"kdproto", "util", "rchan"},
 	"dump": {"kdproto", "util"},
-	"engine": {"kdproto", "util", "transports", "rchan", "dump"},
+	"pdb": {"kdproto", "util"},
+	"engine": {"kdproto", "util", "transports", "rchan", "dump", "pdb"},
 	"kdsrv": {"kdproto", "util", "transports", "rchan"},
 	"firmware-stubs": {"kdproto", "util"},
 	"tools": set(LIBS),
