@@ -68,6 +68,7 @@ void kd_session_reset_target_state(struct kd_session *s)
 	s->tgt.ncpus = 0;
 	s->tgt.cpu = 0;
 	s->tgt.have_version = false;
+	memset(&s->tgt.id, 0, sizeof(s->tgt.id));
 	s->tgt.have_kdbg = false;
 	s->tgt.running = false;
 	for (i = 0; i < KD_MAX_BPS; i++)

@@ -209,7 +209,8 @@ int kd_modules_load(struct kd_session *s)
 		return KD_OK;
 	kd_modules_clear(s);
 	/* Triage dumps carry the driver list instead of the LDR list. */
-	if (kd_dump_session_modules(s, &mods, &n) == KD_OK) {
+	if (s->target && s->target->ops->modules &&
+	    s->target->ops->modules(s->target, &mods, &n) == KD_OK) {
 		for (steps = 0; steps < n; steps++) {
 			struct kd_module *m = &mods[steps];
 
