@@ -51,6 +51,7 @@ static bool kd_cs_open(struct kd_session *s, csh *h)
 		if (!set)
 			return false;
 		s->sym.disasm = set;
+		s->hooks.disasm_close = kd_disasm_close;
 	}
 	if (!set->open[m]) {
 		if (m == KD_CS_ARM64)

@@ -84,6 +84,22 @@ struct kd_temp_bp {
 };
 
 /*
+ * What the layers above the core hang on a session, so the core can undo
+ * their state (detach, free) without calling up into them.  Each layer
+ * sets its member when it first creates such state; NULL members are
+ * skipped, so a session that never used a layer needs nothing from it.
+ */
+struct kd_session_hooks {
+	/* Stop the debugging server's threads (dbgserver/server.c). */
+	void (*servers_close)(struct kd_session *s, const char *reason);
+	/* Drop the module list and symbols (sym/modules.c). */
+	void (*modules_free)(struct kd_session *s);
+	/* Close the disassembler, its mode follows the target
+	 * (arch/disasm.c). */
+	void (*disasm_close)(struct kd_session *s);
+};
+
+/*
  * The session, one sub-struct per area.  Each area's fields are written by
  * the files named in its comment; others may read them.
  */
@@ -97,6 +113,7 @@ struct kd_session {
 	/* No host files, shells or logs (fuzzing): commands that would
 	 * touch them fail with a message. */
 	bool sandbox;
+	struct kd_session_hooks hooks;
 
 	/* Output, input, log and prompt (core/output.c). */
 	struct kd_sess_out {

@@ -159,10 +159,13 @@ static void kd_modules_clear(struct kd_session *s)
 	s->sym.modules_valid = false;
 }
 
+/* Also the disassembler, through the hook its file set (sym may not
+ * call into arch, which calls into sym). */
 void kd_modules_free(struct kd_session *s)
 {
 	kd_modules_clear(s);
-	kd_disasm_close(s);
+	if (s->hooks.disasm_close)
+		s->hooks.disasm_close(s);
 }
 
 /* PsLoadedModuleList; 32-bit targets keep the low half of the
@@ -208,6 +211,7 @@ int kd_modules_load(struct kd_session *s)
 	if (s->sym.modules_valid)
 		return KD_OK;
 	kd_modules_clear(s);
+	s->hooks.modules_free = kd_modules_free;
 	/* Triage dumps carry the driver list instead of the LDR list. */
 	if (s->target && s->target->ops->modules &&
 	    s->target->ops->modules(s->target, &mods, &n) == KD_OK) {
