@@ -325,8 +325,8 @@ static int kd_wait_reboot(struct kd_session *s)
 	s->tgt.running = true;
 	while (kd_mono_ms() - t0 < (uint64_t)s->opts.attach_timeout_ms) {
 		rc = s->target->ops->wait(s->target, 100, &ev);
-		if (kd_take_reconnected(s) ||
-		    s->tgt.prints_seen != prints || rc == KD_OK)
+		if (kd_take_reconnected(s) || s->tgt.prints_seen != prints ||
+		    rc == KD_OK)
 			break;
 		if (rc < 0 && rc != KD_ETIMEOUT)
 			return kd_fail(s, rc, "Lost the target: %s",

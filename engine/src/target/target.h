@@ -76,10 +76,10 @@ struct kd_resume {
  * is.  A bit set promises the members named beside it are non-NULL.
  */
 enum kd_target_cap {
-	KD_TCAP_RUN = 1u << 0,		/* resume, wait, break_in: g, p, t */
-	KD_TCAP_WRITE_MEMORY = 1u << 1, /* write_virtual (and _physical) */
-	KD_TCAP_WRITE_REGS = 1u << 2,	/* set_context */
-	KD_TCAP_BREAKPOINTS = 1u << 3,	/* insert_bp, remove_bp */
+	KD_TCAP_RUN = 1u << 0,		  /* resume, wait, break_in: g, p, t */
+	KD_TCAP_WRITE_MEMORY = 1u << 1,	  /* write_virtual (and _physical) */
+	KD_TCAP_WRITE_REGS = 1u << 2,	  /* set_context */
+	KD_TCAP_BREAKPOINTS = 1u << 3,	  /* insert_bp, remove_bp */
 	KD_TCAP_HW_BREAKPOINTS = 1u << 4, /* debug registers through resume */
 	KD_TCAP_MSR = 1u << 5,		  /* read_msr, write_msr */
 	KD_TCAP_REBOOT = 1u << 6,	  /* reboot */
