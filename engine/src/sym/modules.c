@@ -147,6 +147,21 @@ static int kd_module_cmp_base(const void *a, const void *b)
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
+/* Here, not in symbols.c, which looks modules up: the module list is
+ * the lower of the two files and frees what hangs on its entries. */
+void kd_modsyms_free(struct kd_module *m)
+{
+	struct kd_modsyms *ms = m->syms;
+
+	if (!ms)
+		return;
+	kd_free(ms->exports);
+	kd_free(ms->names);
+	kd_free(ms->pdata);
+	kd_free(ms);
+	m->syms = NULL;
+}
+
 static void kd_modules_clear(struct kd_session *s)
 {
 	size_t i;

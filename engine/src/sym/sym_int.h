@@ -48,7 +48,7 @@ struct kd_modsyms {
  * no exports.  Returns NULL only when out of memory.
  */
 struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m);
-/* Free what kd_module_syms() cached. */
+/* Free what kd_module_syms() cached (modules.c). */
 void kd_modsyms_free(struct kd_module *m);
 
 /*

@@ -387,19 +387,6 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	return ms;
 }
 
-void kd_modsyms_free(struct kd_module *m)
-{
-	struct kd_modsyms *ms = m->syms;
-
-	if (!ms)
-		return;
-	kd_free(ms->exports);
-	kd_free(ms->names);
-	kd_free(ms->pdata);
-	kd_free(ms);
-	m->syms = NULL;
-}
-
 const struct kd_rtfunc *kd_pdata_lookup(struct kd_session *s, uint64_t addr,
 					struct kd_module **mod)
 {
