@@ -360,6 +360,10 @@ int kd_pseudo_reg_set(struct kd_session *s, const char *name, size_t len,
 /* Re-read PsLoadedModuleList (lazy: only when !modules_valid). */
 int kd_modules_load(struct kd_session *s);
 void kd_modules_free(struct kd_session *s);
+/* Make the session free the module list and its symbols (through
+ * s->hooks.modules_free): every sym entry point that may find or fill
+ * s->sym.modules calls it first. */
+void kd_modules_hook(struct kd_session *s);
 struct kd_module *kd_module_by_addr(struct kd_session *s, uint64_t addr);
 struct kd_module *kd_module_by_name(struct kd_session *s, const char *name);
 /* "nt!Sym" / "mod!Sym" / "Sym" (nt then every module) / "mod". */

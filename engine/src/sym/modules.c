@@ -183,6 +183,11 @@ void kd_modules_free(struct kd_session *s)
 		s->hooks.disasm_close(s);
 }
 
+void kd_modules_hook(struct kd_session *s)
+{
+	s->hooks.modules_free = kd_modules_free;
+}
+
 /* PsLoadedModuleList; 32-bit targets keep the low half of the
  * sign-extended KD pointer (entries hold 32-bit links). */
 static uint64_t kd_module_list_head(struct kd_session *s)
@@ -223,10 +228,10 @@ int kd_modules_load(struct kd_session *s)
 	size_t esize = ptr32 ? LDR32_READ_SIZE : LDR_READ_SIZE;
 	int rc;
 
+	kd_modules_hook(s);
 	if (s->sym.modules_valid)
 		return KD_OK;
 	kd_modules_clear(s);
-	s->hooks.modules_free = kd_modules_free;
 	/* Triage dumps carry the driver list instead of the LDR list. */
 	if (s->target && s->target->ops->modules &&
 	    s->target->ops->modules(s->target, &mods, &n) == KD_OK) {

@@ -357,6 +357,7 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	struct kd_pe pe;
 	int rc;
 
+	kd_modules_hook(s);
 	if (ms)
 		return ms;
 	ms = kd_calloc(1, sizeof(*ms));
