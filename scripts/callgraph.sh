@@ -2,7 +2,9 @@
 # callgraph.sh: the file-level call graph of one component, from the object
 # files of a build, and the cycles in it.
 #
-#   scripts/callgraph.sh [--edges] [--max-cycle N] [BUILD_DIR [COMPONENT]]
+#   scripts/callgraph.sh [--edges] [--max-cycle N] [--folders]
+#                        [--layers "L1 L2,L3 ..."] [--cycles-in F,...]
+#                        [BUILD_DIR [COMPONENT]]
 #
 # BUILD_DIR defaults to "build", COMPONENT to "engine" (a top-level source
 # folder: engine, transports, kdsrv, kdproto, firmware-stubs, tools).  Every
@@ -16,18 +18,33 @@
 #   --edges        also print every edge with the symbols behind it
 #   --max-cycle N  exit 1 when a cycle spans more than N files (a guardrail
 #                  for after the engine re-cut of issue 14)
+#   --folders      also print the folder-level graph: folder -> folder with
+#                  the number of file edges (a file's folder is the first
+#                  one under the component's src/, e.g. core, cmd)
+#   --layers SPEC  the folders' layers, lowest first, separated by blanks;
+#                  folders of one layer joined by commas ("core arch,sym
+#                  target expr cmd dbgserver").  A file may use files of its
+#                  own layer and of lower ones; exit 1 on an edge going up,
+#                  on a folder in no layer, and on a cycle that leaves the
+#                  folders of --cycles-in.  Implies --folders.
+#   --cycles-in F  folders (comma-separated) inside which cycles are allowed
+#                  with --layers (default "core")
 #
-# Exit status: 0 report printed (and within --max-cycle), 1 a cycle larger
-# than --max-cycle, 2 usage error or nothing to read.
+# Exit status: 0 report printed (and within --max-cycle and --layers), 1 a
+# cycle larger than --max-cycle or a layering violation, 2 usage error or
+# nothing to read.
 set -euo pipefail
 
 usage() {
-	sed -n '4,22s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,36s/^# \{0,1\}//p' "$0" >&2
 	exit "${1:-2}"
 }
 
 edges=0
 max_cycle=-1
+folders=0
+layers=
+cycles_in=core
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -38,6 +55,23 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--max-cycle=*) max_cycle=${1#*=} ;;
+	--folders) folders=1 ;;
+	--layers)
+		[ $# -ge 2 ] || usage
+		layers=$2
+		folders=1
+		shift
+		;;
+	--layers=*)
+		layers=${1#*=}
+		folders=1
+		;;
+	--cycles-in)
+		[ $# -ge 2 ] || usage
+		cycles_in=$2
+		shift
+		;;
+	--cycles-in=*) cycles_in=${1#*=} ;;
 	-h | --help) usage 0 ;;
 	-*)
 		echo "callgraph: unknown option $1" >&2
@@ -57,6 +91,10 @@ case $max_cycle in
 	exit 2
 	;;
 esac
+if [ -n "$layers" ] && ! printf '%s' "$layers" | grep -Eq '^[ ]*[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*([ ]+[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)*[ ]*$'; then
+	echo "callgraph: --layers wants folder names, blank between layers, comma within one: '$layers'" >&2
+	exit 2
+fi
 case $component in
 */* | . | .. | '')
 	echo "callgraph: COMPONENT is a top-level folder name, not '$component'" >&2
@@ -83,6 +121,8 @@ import re, signal, sys
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under | head
 
 component, edges_wanted, max_cycle = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+folders_wanted, layer_spec = sys.argv[4] == "1", sys.argv[5]
+cycle_folders = set(f for f in sys.argv[6].split(",") if f)
 
 def node_name(obj):
 	# build/engine/CMakeFiles/kd_engine.dir/src/attach.c.o -> src/attach.c
@@ -184,8 +224,60 @@ if edges_wanted:
 		for b in sorted(graph[a]):
 			print("  %s -> %s:%s %s" % (a, b, "" if (a, b) in calls else " (data)",
 			      " ".join(sorted(graph[a][b]))))
+
+# Folder level: src/cmd/cmd_bp.c is in "cmd"; a file straight in src/ (or
+# in a target folder with no src/) is in ".".
+def folder(n):
+	parts = n.split("/")
+	if parts and parts[0] == "src":
+		parts = parts[1:]
+	return parts[0] if len(parts) > 1 else "."
+
+status = 0
+if folders_wanted:
+	fedges = {}
+	for a in graph:
+		for b in graph[a]:
+			fa, fb = folder(a), folder(b)
+			if fa != fb:
+				fedges[(fa, fb)] = fedges.get((fa, fb), 0) + 1
+	print("folders (folder -> folder: file edges):")
+	for (fa, fb) in sorted(fedges):
+		print("  %s -> %s: %d" % (fa, fb, fedges[(fa, fb)]))
+if layer_spec:
+	rank = {}
+	for i, layer in enumerate(layer_spec.split()):
+		for f in layer.split(","):
+			rank[f] = i
+	bad = []
+	for f in sorted(set(folder(n) for n in nodes) - set(rank)):
+		bad.append("folder %s is in no layer" % f)
+	for a in sorted(graph):
+		for b in sorted(graph[a]):
+			fa, fb = folder(a), folder(b)
+			if fa in rank and fb in rank and rank[fa] < rank[fb]:
+				bad.append("up: %s -> %s:%s %s" % (a, b,
+				           "" if (a, b) in calls else " (data)",
+				           " ".join(sorted(graph[a][b]))))
+	for scc in cycles:
+		out = sorted(n for n in scc if folder(n) not in cycle_folders)
+		if out:
+			bad.append("cycle of %d files leaves %s: %s" % (len(scc),
+			           ",".join(sorted(cycle_folders)) or "(none)",
+			           " ".join(scc)))
+	print("layers (lowest first): %s" % " < ".join(layer_spec.split()))
+	for line in bad:
+		print("  " + line)
+	if bad:
+		print("callgraph: %d layering violation(s)" % len(bad),
+		      file=sys.stderr)
+		status = 1
+	else:
+		print("layering: no edge goes up, no cycle leaves %s" %
+		      ",".join(sorted(cycle_folders)))
 if max_cycle >= 0 and cycles and len(cycles[0]) > max_cycle:
 	print("callgraph: a cycle spans %d files, more than --max-cycle %d" %
 	      (len(cycles[0]), max_cycle), file=sys.stderr)
-	sys.exit(1)
-' "$component" "$edges" "$max_cycle"
+	status = 1
+sys.exit(status)
+' "$component" "$edges" "$max_cycle" "$folders" "$layers" "$cycles_in"

@@ -4,7 +4,9 @@
 # build and run the whole suite three ways:
 #   1. gcc, -Werror: unit, integration, fuzz-corpus replay, quick benchmarks,
 #      and the freestanding build of kdproto; after the build, the
-#      engine's call-graph cycles (scripts/callgraph.sh, information only);
+#      engine's layering (scripts/callgraph.sh --layers: no file calls a
+#      higher layer, no cycle outside core; report-only for now, see
+#      below);
 #   2. ASan+UBSan: the same suite under sanitizers;
 #   3. clang, -Werror, libFuzzer: every fuzz target runs for a short while
 #      (KD_FUZZ_SECONDS, default 15) on a copy of its corpus.
@@ -48,8 +50,18 @@ bash scripts/format.sh --check | tail -n 20
 step "gcc build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
-step "engine call graph (information)"
-bash scripts/callgraph.sh build engine || echo "callgraph: no report (status $?)"
+step "engine layering (scripts/callgraph.sh --layers)"
+# Lowest first; a file may use its own layer and the ones below.  The
+# crash-dump reader (dump/) is below everything.
+engine_layers="dump core arch,sym target expr cmd dbgserver"
+# REPORT-ONLY until the rest of the issue-14 re-cut lands: arch.c still
+# calls up (cmd_reg.c's kd_eflags_states, dump_target.c's
+# kd_dump_of_target: the architecture-ops work removes them) and
+# cmd_server.c calls the debugging server (the .server commands need a
+# registration of the debugging server's command table).  Then drop the
+# "|| echo" to make it a gate.
+bash scripts/callgraph.sh --layers "$engine_layers" build engine ||
+	echo "callgraph: layering violations above (report-only for now)"
 step "test suite"
 run_ctest build
 

@@ -167,7 +167,11 @@ static int fz_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
 }
 
 static const struct kd_target_ops fz_ops = {
+	.version = KD_TARGET_OPS_VERSION,
 	.name = "fuzz",
+	.caps = KD_TCAP_RUN | KD_TCAP_WRITE_MEMORY | KD_TCAP_WRITE_REGS |
+		KD_TCAP_BREAKPOINTS | KD_TCAP_MSR | KD_TCAP_PHYSICAL |
+		KD_TCAP_CONTROL,
 	.read_virtual = fz_read_virtual,
 	.write_virtual = fz_write_virtual,
 	.read_physical = fz_read_physical,

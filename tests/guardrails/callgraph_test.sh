@@ -2,7 +2,8 @@
 # The call-graph report on object files compiled here from a few small C
 # files laid out as CMake lays out a component's objects: the cycles are
 # found, largest first, a data-only reference is told apart from a call,
-# and --max-cycle decides the exit status.
+# --max-cycle decides the exit status, and --layers fails on an edge going
+# up a layer.
 #   callgraph_test.sh CC path/to/scripts/callgraph.sh
 set -euo pipefail
 cc=$1 script=$2
@@ -75,6 +76,30 @@ run 2 --max-cycle many "$tmp/build"
 mkdir -p "$tmp/empty/engine"
 run 2 "$tmp/empty"
 grep -q "no object files" "$out" || bad "no 'no object files' line"
+
+# --layers on a tree in folders: core may cycle inside itself, cmd may use
+# core; a deliberately upward edge (core -> cmd) fails it, and so does the
+# cycle it makes and a folder given no layer.
+lt=$tmp/layered/engine/CMakeFiles/kd_engine.dir/src
+mkdir -p "$lt/core" "$lt/cmd" "$tmp/lsrc"
+lobj() {
+	printf '%s\n' "$2" >"$tmp/lsrc/${1//\//_}.c"
+	"$cc" -std=c11 -O0 -c "$tmp/lsrc/${1//\//_}.c" -o "$lt/$1.c.o"
+}
+lobj core/session 'int out(void); int session(void) { return out(); }'
+lobj core/output 'int session(void); int out(void) { return 1; } int prompt(void) { return session(); }'
+lobj cmd/commands 'int session(void); int commands(void) { return session(); }'
+run 0 --layers "core cmd" "$tmp/layered"
+has "  cmd -> core: 1"
+has "layering: no edge goes up, no cycle leaves core"
+lobj core/session 'int out(void); int commands(void); int session(void) { return out() + commands(); }'
+run 1 --layers "core cmd" "$tmp/layered"
+has "  up: src/core/session.c -> src/cmd/commands.c: commands"
+grep -q "^  cycle of 3 files leaves core: " "$out" || bad "no cycle violation"
+grep -q "layering violation" "$out" || bad "no violation count"
+run 1 --layers "core" "$tmp/layered"
+has "  folder cmd is in no layer"
+run 2 --layers "core;cmd" "$tmp/layered"
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed"

@@ -37,6 +37,7 @@ static bool kd_cs_open(struct kd_session *s, csh *h)
 		if (!set)
 			return false;
 		s->sym.disasm = set;
+		s->hooks.disasm_close = kd_disasm_close;
 	}
 	if (!set->open[m]) {
 		err = cs_open((cs_arch)a->cs_arch, (cs_mode)a->cs_mode,

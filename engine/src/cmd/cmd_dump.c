@@ -143,18 +143,15 @@ static const struct kd_bugcheck_desc *kd_bugcheck_find(uint32_t code)
 /* From the dump header, or nt!KiBugcheckData on a live target. */
 static int kd_get_bugcheck(struct kd_session *s, struct kd_bugcheck *bc)
 {
-	struct kd_dump *d = kd_dump_of_target(s->target);
 	uint8_t b[8 + 4 * 8];
 	uint64_t data = 0;
 	unsigned i;
 
 	memset(bc, 0, sizeof(*bc));
-	if (d) {
-		const struct kd_dump_info *in = kd_dump_info(d);
-
-		bc->code = in->bugcheck_code;
+	if (s->tgt.id.snapshot) {
+		bc->code = s->tgt.id.bugcheck_code;
 		for (i = 0; i < 4; i++)
-			bc->p[i] = in->bugcheck_params[i];
+			bc->p[i] = s->tgt.id.bugcheck_params[i];
 		return KD_OK;
 	}
 	if (!s->tgt.have_kdbg || !s->tgt.kdbg_addr ||

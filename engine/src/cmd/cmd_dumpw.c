@@ -499,7 +499,7 @@ static int cmd_dump_write(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP, ".dump is disabled here");
-	if (kd_dump_of_target(s->target))
+	if (s->target && !kd_target_has(s, KD_TCAP_SAVE_DUMP))
 		return kd_fail(s, KD_ENOTSUP,
 			       "Writing a dump of a dump "
 			       "target is not supported");

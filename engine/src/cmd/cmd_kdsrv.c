@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Commands of a KD connection server's smart client: .endpsrv. */
 #include "core/engine_int.h"
-#include "target/live.h"
 #include "core/memcache.h"
 
 #include <kd/error.h>
@@ -15,11 +14,13 @@
  */
 static int kd_cmd_endpsrv(struct kd_session *s, struct kd_cmdctx *c)
 {
-	struct kd_link *link = s->target ? kd_live_link(s->target) : NULL;
+	struct kd_link *link = NULL;
 	char desc[256] = "";
 	int rc;
 
 	(void)c;
+	if (kd_target_has(s, KD_TCAP_LINK))
+		link = s->target->ops->link(s->target, NULL, NULL);
 	rc = link ? kd_link_end_server(link, desc, sizeof(desc),
 				       KD_ENDPSRV_WAIT_MS) :
 		    KD_ENOTSUP;

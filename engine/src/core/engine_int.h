@@ -19,100 +19,7 @@
 /* Targets                                                             */
 /* ------------------------------------------------------------------ */
 
-enum kd_event_kind {
-	KD_EV_NONE = 0,
-	KD_EV_EXCEPTION, /* breakpoint, single step, fault, break-in */
-	KD_EV_LOAD,	 /* module loaded (LoadSymbols) */
-	KD_EV_UNLOAD,
-	KD_EV_COMMAND, /* CommandString state change */
-};
-
-/* A stop of the target, as the target reported it. */
-struct kd_event {
-	enum kd_event_kind kind;
-	unsigned int cpu;
-	unsigned int ncpus;
-	uint64_t thread;
-	uint64_t pc;
-	uint32_t code; /* exception code (NTSTATUS) */
-	bool first_chance;
-	unsigned int nparams;
-	uint64_t params[KD_EXCEPTION_MAXIMUM_PARAMETERS];
-	uint64_t dr6, dr7;
-	uint32_t eflags;
-	uint8_t stream[16]; /* instruction bytes at pc */
-	unsigned int stream_len;
-	uint64_t mod_base; /* KD_EV_LOAD / KD_EV_UNLOAD */
-	uint32_t mod_size;
-	char path[260];
-};
-
-/* How to resume. */
-struct kd_resume {
-	uint32_t status; /* DBG_CONTINUE (0x10002) or exception not handled */
-	bool trace;	 /* single step the current processor */
-	uint64_t dr7;	 /* debug control to load on every processor */
-};
-
-struct kd_target;
-
-/*
- * A target implementation.  Addresses are target virtual addresses on
- * processor @p cpu (kernel space is shared, so cpu mostly matters for
- * control space and contexts).  Reads return KD_OK with *done = bytes
- * read (possibly fewer than asked when memory ends); a target that cannot
- * read at all returns a negative code.  Unsupported operations are NULL.
- */
-struct kd_target_ops {
-	const char *name; /* "live", "dump" */
-	/* Reads are as cheap as a copy (a mapped dump): no memory cache. */
-	bool uncached;
-	int (*read_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
-			    void *buf, size_t len, size_t *done);
-	int (*write_virtual)(struct kd_target *t, unsigned cpu, uint64_t va,
-			     const void *buf, size_t len, size_t *done);
-	int (*read_physical)(struct kd_target *t, uint64_t pa, void *buf,
-			     size_t len, size_t *done);
-	int (*write_physical)(struct kd_target *t, uint64_t pa, const void *buf,
-			      size_t len, size_t *done);
-	/* x64 control space: 0 KPCR, 1 KPRCB, 2 KSPECIAL_REGISTERS, 3 thread */
-	int (*read_control)(struct kd_target *t, unsigned cpu, uint64_t sel,
-			    void *buf, size_t len, size_t *done);
-	int (*write_control)(struct kd_target *t, unsigned cpu, uint64_t sel,
-			     const void *buf, size_t len, size_t *done);
-	/* Full x64 CONTEXT (KD_AMD64_CONTEXT_SIZE bytes). */
-	int (*get_context)(struct kd_target *t, unsigned cpu, uint8_t *ctx);
-	/* The machine's own CONTEXT (x86 0x2CC, ARM64 0x390 bytes) when
-	 * session->machine is not x64; *len = its size. */
-	int (*get_native_context)(struct kd_target *t, unsigned cpu,
-				  uint8_t *buf, size_t cap, size_t *len);
-	int (*set_context)(struct kd_target *t, unsigned cpu,
-			   const uint8_t *ctx);
-	int (*read_msr)(struct kd_target *t, unsigned cpu, uint32_t msr,
-			uint64_t *value);
-	int (*write_msr)(struct kd_target *t, unsigned cpu, uint32_t msr,
-			 uint64_t value);
-	/* Software breakpoints the target keeps (0xCC). */
-	int (*insert_bp)(struct kd_target *t, unsigned cpu, uint64_t va,
-			 uint32_t *handle);
-	int (*remove_bp)(struct kd_target *t, unsigned cpu, uint32_t handle);
-	int (*resume)(struct kd_target *t, unsigned cpu,
-		      const struct kd_resume *how);
-	/* Next stop: KD_OK with *ev, KD_ETIMEOUT, or a link failure.
-	 * DbgPrint text and prompts are handled inside through the session. */
-	int (*wait)(struct kd_target *t, int timeout_ms, struct kd_event *ev);
-	int (*break_in)(struct kd_target *t);
-	/* Make @p cpu current; its stop arrives through wait(). */
-	int (*switch_cpu)(struct kd_target *t, unsigned cpu);
-	int (*reboot)(struct kd_target *t);
-	int (*crash)(struct kd_target *t, unsigned cpu, uint32_t code);
-	void (*close)(struct kd_target *t);
-};
-
-struct kd_target {
-	const struct kd_target_ops *ops;
-	struct kd_session *session; /* for DbgPrint and prompts */
-};
+#include "target/target.h"
 
 /* ------------------------------------------------------------------ */
 /* Session                                                             */
@@ -184,6 +91,22 @@ struct kd_temp_bp {
 };
 
 /*
+ * What the layers above the core hang on a session, so the core can undo
+ * their state (detach, free) without calling up into them.  Each layer
+ * sets its member when it first creates such state; NULL members are
+ * skipped, so a session that never used a layer needs nothing from it.
+ */
+struct kd_session_hooks {
+	/* Stop the debugging server's threads (dbgserver/server.c). */
+	void (*servers_close)(struct kd_session *s, const char *reason);
+	/* Drop the module list and symbols (sym/modules.c). */
+	void (*modules_free)(struct kd_session *s);
+	/* Close the disassembler, its mode follows the target
+	 * (arch/disasm.c). */
+	void (*disasm_close)(struct kd_session *s);
+};
+
+/*
  * The session, one sub-struct per area.  Each area's fields are written by
  * the files named in its comment; others may read them.
  */
@@ -197,6 +120,7 @@ struct kd_session {
 	/* No host files, shells or logs (fuzzing): commands that would
 	 * touch them fail with a message. */
 	bool sandbox;
+	struct kd_session_hooks hooks;
 
 	/* Output, input, log and prompt (core/output.c). */
 	struct kd_sess_out {
@@ -215,6 +139,7 @@ struct kd_session {
 	struct kd_sess_tgt {
 		char connstr[512];
 		bool running;
+		struct kd_target_id id; /* what identify() said */
 		struct kd_version version;
 		bool have_version;
 		struct kd_debugger_data kdbg;
@@ -448,6 +373,10 @@ int kd_pseudo_reg_set(struct kd_session *s, const char *name, size_t len,
 /* Re-read PsLoadedModuleList (lazy: only when !modules_valid). */
 int kd_modules_load(struct kd_session *s);
 void kd_modules_free(struct kd_session *s);
+/* Make the session free the module list and its symbols (through
+ * s->hooks.modules_free): every sym entry point that may find or fill
+ * s->sym.modules calls it first. */
+void kd_modules_hook(struct kd_session *s);
 struct kd_module *kd_module_by_addr(struct kd_session *s, uint64_t addr);
 struct kd_module *kd_module_by_name(struct kd_session *s, const char *name);
 /* "nt!Sym" / "mod!Sym" / "Sym" (nt then every module) / "mod". */
@@ -579,6 +508,8 @@ int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 
 /* "Windows 10", "Windows 8.1"... for a build number (attach.c). */
 const char *kd_windows_name(unsigned build);
+/* "Sat Nov 21 10:15:17.807 2026 (UTC + 0:00)", local time (attach.c). */
+void kd_fmt_local_time(char buf[96], size_t cap, uint64_t unix_ms);
 
 /* Unix milliseconds (monotonic ones: kd_mono_ms() of kd/clock.h). */
 uint64_t kd_now_ms(void);
@@ -586,17 +517,9 @@ uint64_t kd_now_ms(void);
 /* ---- crash-dump target (dump_target.c) ---- */
 
 struct kd_dump;
-/* "Cannot <what> a crash dump target" when the target cannot run. */
-int kd_target_require_run(struct kd_session *s, const char *what);
-/* A target over @p d (the target closes it). */
-int kd_dump_target_new(struct kd_session *s, struct kd_dump *d,
-		       struct kd_target **out);
-/* The reader behind a dump target, or NULL for other targets. */
+/* The reader behind a dump target, or NULL for other targets.  Only the
+ * architecture code still asks (x86 cr3); the architecture re-cut moves it
+ * to the identify() data (s->tgt.id.dtb). */
 struct kd_dump *kd_dump_of_target(struct kd_target *t);
-/* vertarget's block for a dump target (dump time and uptime). */
-void kd_dump_version_block(struct kd_session *s);
-/* Modules from a triage dump's driver list (modules.c falls back to it). */
-int kd_dump_session_modules(struct kd_session *s, struct kd_module **out,
-			    size_t *nout);
 
 #endif /* KD_ENGINE_INT_H */

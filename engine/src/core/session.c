@@ -54,12 +54,16 @@ void kd_session_reset_target_state(struct kd_session *s)
 	size_t i;
 
 	kd_cache_invalidate(s);
-	kd_modules_free(s);
+	if (s->hooks.modules_free)
+		s->hooks.modules_free(s);
+	if (s->hooks.disasm_close)
+		s->hooks.disasm_close(s);
 	kd_free(s->tgt.cpus);
 	s->tgt.cpus = NULL;
 	s->tgt.ncpus = 0;
 	s->tgt.cpu = 0;
 	s->tgt.have_version = false;
+	memset(&s->tgt.id, 0, sizeof(s->tgt.id));
 	s->tgt.have_kdbg = false;
 	s->tgt.running = false;
 	for (i = 0; i < KD_MAX_BPS; i++)
@@ -74,7 +78,8 @@ void kd_session_free(struct kd_session *s)
 	if (!s)
 		return;
 	/* Server threads use the session: stop them first. */
-	kd_session_servers_close(s, NULL);
+	if (s->hooks.servers_close)
+		s->hooks.servers_close(s, NULL);
 	if (s->target && s->target->ops->close)
 		s->target->ops->close(s->target);
 	s->target = NULL;

@@ -989,6 +989,7 @@ static struct kd_dbgserver *srv_get(struct kd_session *s)
 	s->out.out_fn = srv_fanout;
 	s->out.out_ctx = v;
 	s->dbgsrv.srv = v;
+	s->hooks.servers_close = kd_session_servers_close;
 	return v;
 }
 

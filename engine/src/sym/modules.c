@@ -147,6 +147,21 @@ static int kd_module_cmp_base(const void *a, const void *b)
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
+/* Here, not in symbols.c, which looks modules up: the module list is
+ * the lower of the two files and frees what hangs on its entries. */
+void kd_modsyms_free(struct kd_module *m)
+{
+	struct kd_modsyms *ms = m->syms;
+
+	if (!ms)
+		return;
+	kd_free(ms->exports);
+	kd_free(ms->names);
+	kd_free(ms->pdata);
+	kd_free(ms);
+	m->syms = NULL;
+}
+
 static void kd_modules_clear(struct kd_session *s)
 {
 	size_t i;
@@ -159,10 +174,18 @@ static void kd_modules_clear(struct kd_session *s)
 	s->sym.modules_valid = false;
 }
 
+/* Also the disassembler, through the hook its file set (sym may not
+ * call into arch, which calls into sym). */
 void kd_modules_free(struct kd_session *s)
 {
 	kd_modules_clear(s);
-	kd_disasm_close(s);
+	if (s->hooks.disasm_close)
+		s->hooks.disasm_close(s);
+}
+
+void kd_modules_hook(struct kd_session *s)
+{
+	s->hooks.modules_free = kd_modules_free;
 }
 
 /* PsLoadedModuleList; 32-bit targets keep the low half of the
@@ -205,11 +228,13 @@ int kd_modules_load(struct kd_session *s)
 	size_t esize = ptr32 ? LDR32_READ_SIZE : LDR_READ_SIZE;
 	int rc;
 
+	kd_modules_hook(s);
 	if (s->sym.modules_valid)
 		return KD_OK;
 	kd_modules_clear(s);
 	/* Triage dumps carry the driver list instead of the LDR list. */
-	if (kd_dump_session_modules(s, &mods, &n) == KD_OK) {
+	if (s->target && s->target->ops->modules &&
+	    s->target->ops->modules(s->target, &mods, &n) == KD_OK) {
 		for (steps = 0; steps < n; steps++) {
 			struct kd_module *m = &mods[steps];
 

@@ -48,7 +48,7 @@ struct kd_modsyms {
  * no exports.  Returns NULL only when out of memory.
  */
 struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m);
-/* Free what kd_module_syms() cached. */
+/* Free what kd_module_syms() cached (modules.c). */
 void kd_modsyms_free(struct kd_module *m);
 
 /*
@@ -68,7 +68,8 @@ const struct kd_export *kd_export_at_or_before(struct kd_session *s,
 const struct kd_export *kd_export_after(struct kd_session *s,
 					struct kd_module *m, uint64_t addr);
 
-/* Close the session's disassembler (kd_modules_free does). */
+/* Close the session's disassembler (session reset and kd_modules_free do,
+ * through s->hooks.disasm_close, which opening it sets). */
 void kd_disasm_close(struct kd_session *s);
 
 /* Case-insensitive wildcard match (`*`, `?`), WinDbg's symbol rules. */

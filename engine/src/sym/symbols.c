@@ -357,6 +357,7 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	struct kd_pe pe;
 	int rc;
 
+	kd_modules_hook(s);
 	if (ms)
 		return ms;
 	ms = kd_calloc(1, sizeof(*ms));
@@ -385,19 +386,6 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	ms->status = rc;
 	m->syms = ms;
 	return ms;
-}
-
-void kd_modsyms_free(struct kd_module *m)
-{
-	struct kd_modsyms *ms = m->syms;
-
-	if (!ms)
-		return;
-	kd_free(ms->exports);
-	kd_free(ms->names);
-	kd_free(ms->pdata);
-	kd_free(ms);
-	m->syms = NULL;
 }
 
 const struct kd_rtfunc *kd_pdata_lookup(struct kd_session *s, uint64_t addr,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A crash dump as a debugger target: memory, registers and control space
- * come from a kd_dump; execution operations are absent.  Also
- * kd_session_open_dump(), which fills the session and prints WinDbg's
- * dump banners.
+ * come from a kd_dump; execution operations are absent.  Also its driver
+ * for kd_target_open() ("dump:<path>", kd -z), which fills the session and
+ * prints WinDbg's dump banners.
  */
 #define _DEFAULT_SOURCE /* gmtime_r */
 #include <string.h>
@@ -25,13 +25,6 @@ struct kd_dump_target {
 static struct kd_dump_target *kd_dt(struct kd_target *t)
 {
 	return (struct kd_dump_target *)t;
-}
-
-struct kd_dump *kd_dump_of_target(struct kd_target *t)
-{
-	if (!t || !t->ops || !t->ops->name || strcmp(t->ops->name, "dump"))
-		return NULL;
-	return kd_dt(t)->dump;
 }
 
 static int kd_dt_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
@@ -254,54 +247,19 @@ static void kd_dt_close(struct kd_target *t)
 	kd_free(t);
 }
 
-static const struct kd_target_ops kd_dump_ops = {
-	.name = "dump",
-	.uncached = true,
-	.read_virtual = kd_dt_read_virtual,
-	.read_physical = kd_dt_read_physical,
-	.read_control = kd_dt_read_control,
-	.get_context = kd_dt_get_context,
-	.get_native_context = kd_dt_get_native_context,
-	.wait = kd_dt_wait,
-	.switch_cpu = kd_dt_switch_cpu,
-	.close = kd_dt_close,
-};
-
-int kd_dump_target_new(struct kd_session *s, struct kd_dump *d,
-		       struct kd_target **out)
-{
-	struct kd_dump_target *dt = kd_calloc(1, sizeof(*dt));
-
-	if (!dt)
-		return KD_ENOMEM;
-	dt->base.ops = &kd_dump_ops;
-	dt->base.session = s;
-	dt->dump = d;
-	*out = &dt->base;
-	return KD_OK;
-}
-
-int kd_target_require_run(struct kd_session *s, const char *what)
-{
-	if (s->target && !s->target->ops->resume)
-		return kd_fail(s, KD_ENOTSUP, "Cannot %s a crash dump target",
-			       what);
-	return KD_OK;
-}
-
 /* ---- modules of triage dumps (no PsLoadedModuleList in memory) ---- */
 
-int kd_dump_session_modules(struct kd_session *s, struct kd_module **out,
-			    size_t *nout)
+static int kd_dt_modules(struct kd_target *t, struct kd_module **out,
+			 size_t *nout)
 {
-	struct kd_dump *d = kd_dump_of_target(s->target);
+	struct kd_dump *d = kd_dt(t)->dump;
 	struct kd_module *mods;
 	unsigned int n, i;
 	size_t k = 0;
 
 	*out = NULL;
 	*nout = 0;
-	n = d ? kd_dump_triage_driver_count(d) : 0;
+	n = kd_dump_triage_driver_count(d);
 	if (n == 0)
 		return KD_ENOTFOUND;
 	mods = kd_calloc(n, sizeof(*mods));
@@ -330,83 +288,86 @@ int kd_dump_session_modules(struct kd_session *s, struct kd_module **out,
 	return KD_OK;
 }
 
-/* ---- opening ---- */
+/* ---- identification and opening ---- */
 
-static const char *kd_dump_machine_name(uint32_t m)
+/* Who the dump's system was: all from the header and the stored debugger
+ * data block. */
+static int kd_dt_identify(struct kd_target *t, unsigned cpu,
+			  struct kd_target_id *id)
 {
-	switch (m) {
-	case KD_DUMP_MACHINE_AMD64:
-		return "x64";
-	case KD_DUMP_MACHINE_ARM64:
-		return "ARM64";
-	case KD_DUMP_MACHINE_I386:
-		return "x86";
-	default:
-		return "unknown";
-	}
-}
-
-/* "Thu Dec 12 08:17:24.456 2019 (UTC + 0:00)" from a FILETIME. */
-static void kd_fmt_filetime(char *buf, size_t cap, uint64_t ft)
-{
-	const uint64_t epoch = 116444736000000000ull;
-	uint64_t ms;
-	time_t t;
-	struct tm tm;
-	char day[48];
-
-	if (ft < epoch) {
-		snprintf(buf, cap, "not available");
-		return;
-	}
-	ms = (ft - epoch) / 10000u;
-	t = (time_t)(ms / 1000u);
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof(day), "%a %b %e %H:%M:%S", &tm);
-	snprintf(buf, cap, "%s.%03u %d (UTC + 0:00)", day,
-		 (unsigned)(ms % 1000u), tm.tm_year + 1900);
-}
-
-/* "0 days 0:00:03.741" from 100 ns units. */
-static void kd_fmt_uptime(char *buf, size_t cap, uint64_t t100)
-{
-	uint64_t ms = t100 / 10000u, sec = ms / 1000u;
-
-	if (t100 == 0) {
-		snprintf(buf, cap, "not available");
-		return;
-	}
-	snprintf(buf, cap, "%llu days %llu:%02llu:%02llu.%03llu",
-		 (unsigned long long)(sec / 86400u),
-		 (unsigned long long)(sec / 3600u % 24u),
-		 (unsigned long long)(sec / 60u % 60u),
-		 (unsigned long long)(sec % 60u),
-		 (unsigned long long)(ms % 1000u));
-}
-
-static void kd_dump_fill_session(struct kd_session *s, struct kd_dump *d)
-{
+	struct kd_dump *d = kd_dt(t)->dump;
 	const struct kd_dump_info *in = kd_dump_info(d);
 	const uint8_t *kb = NULL;
 	size_t kl = kd_dump_kdbg_block(d, &kb);
+	unsigned i;
 
-	memset(&s->tgt.version, 0, sizeof(s->tgt.version));
-	s->tgt.version.major_version = (uint16_t)(in->major << 8);
-	s->tgt.version.minor_version = (uint16_t)in->minor;
-	s->tgt.version.flags = KD_VERS_FLAG_DATA;
+	(void)cpu;
+	memset(id, 0, sizeof(*id));
+	id->version.major_version = (uint16_t)(in->major << 8);
+	id->version.minor_version = (uint16_t)in->minor;
+	id->version.flags = KD_VERS_FLAG_DATA;
 	if (in->ptr64)
-		s->tgt.version.flags |= KD_VERS_FLAG_PTR64;
+		id->version.flags |= KD_VERS_FLAG_PTR64;
 	if (in->ncpus > 1)
-		s->tgt.version.flags |= KD_VERS_FLAG_MP;
-	s->tgt.version.machine_type = (uint16_t)in->machine;
-	s->tgt.version.ps_loaded_module_list = in->ps_loaded_module_list;
-	s->tgt.have_version = true;
-	s->tgt.have_kdbg = false;
-	if (kl && kd_debugger_data_decode(&s->tgt.kdbg, kb, kl) == KD_OK) {
-		s->tgt.have_kdbg = true;
-		s->tgt.kdbg_addr = in->kdbg;
-		s->tgt.version.kern_base = s->tgt.kdbg.kern_base;
+		id->version.flags |= KD_VERS_FLAG_MP;
+	id->version.machine_type = (uint16_t)in->machine;
+	id->version.ps_loaded_module_list = in->ps_loaded_module_list;
+	if (kl && kd_debugger_data_decode(&id->kdbg, kb, kl) == KD_OK) {
+		id->have_kdbg = true;
+		id->kdbg_addr = in->kdbg;
+		id->version.kern_base = id->kdbg.kern_base;
 	}
+	id->machine = in->machine;
+	id->ncpus = in->ncpus;
+	id->crash_cpu = kd_dump_crash_cpu(d);
+	id->bugcheck_code = in->bugcheck_code;
+	for (i = 0; i < 4; i++)
+		id->bugcheck_params[i] = in->bugcheck_params[i];
+	id->snapshot = true;
+	id->checked_build = in->major == 0xC;
+	id->system_time = in->system_time;
+	id->system_uptime = in->system_uptime;
+	id->dtb = in->dtb;
+	return KD_OK;
+}
+
+static const struct kd_target_ops kd_dump_ops = {
+	.version = KD_TARGET_OPS_VERSION,
+	.name = "dump",
+	.caps = KD_TCAP_SWITCH_CPU | KD_TCAP_PHYSICAL | KD_TCAP_CONTROL,
+	.uncached = true,
+	.identify = kd_dt_identify,
+	.read_virtual = kd_dt_read_virtual,
+	.read_physical = kd_dt_read_physical,
+	.read_control = kd_dt_read_control,
+	.get_context = kd_dt_get_context,
+	.get_native_context = kd_dt_get_native_context,
+	.wait = kd_dt_wait,
+	.switch_cpu = kd_dt_switch_cpu,
+	.modules = kd_dt_modules,
+	.close = kd_dt_close,
+};
+
+static int kd_dump_target_new(struct kd_session *s, struct kd_dump *d,
+			      struct kd_target **out)
+{
+	struct kd_dump_target *dt = kd_calloc(1, sizeof(*dt));
+
+	*out = NULL;
+	if (!dt)
+		return KD_ENOMEM;
+	dt->base.ops = &kd_dump_ops;
+	dt->base.session = s;
+	dt->dump = d;
+	*out = &dt->base;
+	return KD_OK;
+}
+
+struct kd_dump *kd_dump_of_target(struct kd_target *t)
+{
+	if (!t || t->ops != &kd_dump_ops)
+		return NULL;
+	return kd_dt(t)->dump;
 }
 
 static void kd_dump_banner(struct kd_session *s, const char *path,
@@ -445,56 +406,21 @@ static void kd_dump_banner(struct kd_session *s, const char *path,
 	if (in->kdbg_encoded)
 		kd_out(s, "The debugger data block was encoded: decoded\n");
 	kd_out(s, "\n");
-	kd_dump_version_block(s);
+	kd_target_print_version(s);
 }
 
-void kd_dump_version_block(struct kd_session *s)
-{
-	struct kd_dump *d = kd_dump_of_target(s->target);
-	const struct kd_dump_info *in;
-	char a[18], b[18], when[96], lab[128];
-	size_t done = 0, i;
-
-	if (!d)
-		return;
-	in = kd_dump_info(d);
-	kd_out(s, "%s Kernel Version %u %s (%u procs) %s %s\n",
-	       kd_windows_name(in->minor), in->minor,
-	       in->ncpus > 1 ? "MP" : "UP", in->ncpus,
-	       in->major == 0xC ? "Checked" : "Free",
-	       kd_dump_machine_name(in->machine));
-	lab[0] = '\0';
-	if (s->tgt.have_kdbg && s->tgt.kdbg.nt_build_lab)
-		(void)kd_dump_read_virtual(d, s->tgt.kdbg.nt_build_lab, lab,
-					   sizeof(lab) - 1, &done);
-	lab[done] = '\0';
-	for (i = 0; i < done && lab[i]; i++) {
-		if ((unsigned char)lab[i] < 0x20 ||
-		    (unsigned char)lab[i] > 0x7e)
-			lab[i] = '?';
-	}
-	if (lab[0])
-		kd_out(s, "Built by: %s\n", lab);
-	kd_out(s, "Machine Name:\n");
-	kd_out(s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n",
-	       kd_fmt_ptr(s, a, s->tgt.version.kern_base),
-	       kd_fmt_ptr(s, b, in->ps_loaded_module_list));
-	kd_fmt_filetime(when, sizeof(when), in->system_time);
-	kd_out(s, "Debug session time: %s\n", when);
-	kd_fmt_uptime(when, sizeof(when), in->system_uptime);
-	kd_out(s, "System Uptime: %s\n", when);
-}
-
-int kd_session_open_dump(struct kd_session *s, const char *path)
+/* The dump driver of kd_target_open(): kd -z @p path. */
+static int kd_dump_driver_open(struct kd_session *s, const char *path,
+			       struct kd_event *first)
 {
 	struct kd_dump *d = NULL;
 	struct kd_target *t = NULL;
+	struct kd_target_id id;
 	const struct kd_dump_info *in;
 	char err[256];
 	int rc;
 
-	if (s->target)
-		return kd_fail(s, KD_EBUSY, "A target is already attached");
+	first->kind = KD_EV_NONE; /* the stop is reported here */
 	rc = kd_dump_open(&d, path, err, sizeof(err));
 	if (rc < 0)
 		return kd_fail(s, rc, "Could not open dump file [%s]: %s", path,
@@ -515,12 +441,9 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 	s->target = t;
 	s->tgt.dump = d;
 	snprintf(s->tgt.connstr, sizeof(s->tgt.connstr), "dump:%s", path);
-	kd_dump_fill_session(s, d);
-	s->tgt.machine = in->machine == KD_DUMP_MACHINE_I386 ||
-					 in->machine == KD_DUMP_MACHINE_ARM64 ?
-				 in->machine :
-				 0;
-	s->tgt.cpu = kd_dump_crash_cpu(d);
+	s->tgt.have_kdbg = false;
+	(void)kd_target_identify(s, &id);
+	s->tgt.cpu = id.crash_cpu;
 	if (s->tgt.cpu >= s->tgt.ncpus)
 		s->tgt.cpu = 0;
 	kd_dump_banner(s, path, d);
@@ -551,3 +474,10 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 	kd_print_current_instruction(s);
 	return KD_OK;
 }
+
+const struct kd_target_driver kd_target_dump_driver = {
+	.name = "dump",
+	.prefix = "dump:",
+	.ops = &kd_dump_ops,
+	.open = kd_dump_driver_open,
+};

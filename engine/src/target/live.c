@@ -17,12 +17,15 @@
  * as unreadable memory or an empty list.
  */
 #include <string.h>
+#include <strings.h>
 
+#include <kd/dump.h>
 #include <kd/link.h>
+#include <kd/textsafe.h>
 #include <kd/transport.h>
 
 #include "core/engine_int.h"
-#include "target/live.h"
+#include "core/memcache.h"
 
 #define KD_LIVE_SLICE_MS 50 /* wait granularity: Ctrl+C latency */
 
@@ -55,6 +58,8 @@ static struct kd_live *kd_live_of(struct kd_target *t)
 {
 	return (struct kd_live *)t;
 }
+
+static size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap);
 
 /* Decode a state change into an event. */
 static int kd_live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
@@ -768,8 +773,59 @@ static void kd_live_close(struct kd_target *t)
 	kd_free(lt);
 }
 
+/* Who the target is: GetVersion on @p cpu; the rest comes with each stop
+ * (processor count) or from memory (the debugger data block). */
+static int kd_live_identify(struct kd_target *t, unsigned cpu,
+			    struct kd_target_id *id)
+{
+	struct kd_manipulate m, r;
+	int rc;
+
+	memset(id, 0, sizeof(*id));
+	kd_live_init_req(&m, KD_API_GET_VERSION, cpu);
+	rc = kd_live_request(kd_live_of(t), &m, NULL, 0, &r);
+	if (rc < 0)
+		return rc;
+	rc = kd_live_status(&r, "GetVersion");
+	if (rc < 0)
+		return rc;
+	id->version = r.u.version;
+	id->machine = KD_DUMP_MACHINE_AMD64;
+	id->crash_cpu = cpu;
+	id->checked_build = !((id->version.major_version >> 8) == 0x0F ||
+			      (id->version.major_version & 0xff) == 0x0F);
+	return KD_OK;
+}
+
+/* True once after the link saw the target restart (SYNC / re-offer). */
+static bool kd_live_take_reconnected(struct kd_target *t)
+{
+	struct kd_live *lt = kd_live_of(t);
+	bool r = lt->reconnected;
+
+	lt->reconnected = false;
+	return r;
+}
+
+static struct kd_link *kd_live_link(struct kd_target *t, uint64_t *stray,
+				    uint64_t *resent)
+{
+	if (stray)
+		*stray = kd_live_of(t)->stray_replies;
+	if (resent)
+		*resent = kd_live_of(t)->resent;
+	return kd_live_of(t)->link;
+}
+
 static const struct kd_target_ops kd_live_ops = {
+	.version = KD_TARGET_OPS_VERSION,
 	.name = "live",
+	.caps = KD_TCAP_RUN | KD_TCAP_WRITE_MEMORY | KD_TCAP_WRITE_REGS |
+		KD_TCAP_BREAKPOINTS | KD_TCAP_HW_BREAKPOINTS | KD_TCAP_MSR |
+		KD_TCAP_REBOOT | KD_TCAP_CRASH | KD_TCAP_SWITCH_CPU |
+		KD_TCAP_PHYSICAL | KD_TCAP_CONTROL | KD_TCAP_LINK |
+		KD_TCAP_SAVE_DUMP,
+	.identify = kd_live_identify,
 	.read_virtual = kd_live_read_virtual,
 	.write_virtual = kd_live_write_virtual,
 	.read_physical = kd_live_read_physical,
@@ -788,11 +844,14 @@ static const struct kd_target_ops kd_live_ops = {
 	.switch_cpu = kd_live_switch_cpu,
 	.reboot = kd_live_reboot,
 	.crash = kd_live_crash,
+	.take_reconnected = kd_live_take_reconnected,
+	.link = kd_live_link,
 	.close = kd_live_close,
 };
 
-int kd_live_open(struct kd_session *s, struct kd_transport *transport,
-		 struct kd_target **out)
+/* Takes @p transport (closed on failure too). */
+static int kd_live_new(struct kd_session *s, struct kd_transport *transport,
+		       struct kd_target **out)
 {
 	struct kd_link_opts o = KD_LINK_OPTS_INIT;
 	struct kd_live *lt;
@@ -831,51 +890,12 @@ int kd_live_open(struct kd_session *s, struct kd_transport *transport,
 	return KD_OK;
 }
 
-struct kd_link *kd_live_link(struct kd_target *t)
-{
-	return t->ops == &kd_live_ops ? kd_live_of(t)->link : NULL;
-}
-
-bool kd_live_take_reconnected(struct kd_target *t)
-{
-	struct kd_live *lt;
-	bool r;
-
-	if (t->ops != &kd_live_ops)
-		return false;
-	lt = kd_live_of(t);
-	r = lt->reconnected;
-	lt->reconnected = false;
-	return r;
-}
-
-int kd_live_version(struct kd_target *t, unsigned cpu, struct kd_version *v)
-{
-	struct kd_manipulate m, r;
-	int rc;
-
-	if (t->ops != &kd_live_ops)
-		return KD_ENOTSUP;
-	kd_live_init_req(&m, KD_API_GET_VERSION, cpu);
-	rc = kd_live_request(kd_live_of(t), &m, NULL, 0, &r);
-	if (rc < 0)
-		return rc;
-	rc = kd_live_status(&r, "GetVersion");
-	if (rc == KD_OK)
-		*v = r.u.version;
-	return rc;
-}
-
-int kd_live_counters(struct kd_target *t, uint64_t *stray, uint64_t *resent)
-{
-	if (!t || t->ops != &kd_live_ops)
-		return KD_ENOTSUP;
-	*stray = kd_live_of(t)->stray_replies;
-	*resent = kd_live_of(t)->resent;
-	return KD_OK;
-}
-
-size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
+/*
+ * What the target sent that was refused (malformed state changes, packets
+ * over the size limit), as one phrase in @p buf; returns its length (0:
+ * nothing was refused).
+ */
+static size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
 {
 	struct kd_link_stats st;
 	struct kd_live *lt;
@@ -884,7 +904,7 @@ size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = '\0';
-	if (!t || t->ops != &kd_live_ops || cap == 0)
+	if (!t || cap == 0)
 		return 0;
 	lt = kd_live_of(t);
 	if (lt->bad_sc) {
@@ -908,9 +928,165 @@ size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
 	return n;
 }
 
-int kd_live_sync(struct kd_target *t, int timeout_ms)
+static int kd_live_sync(struct kd_target *t, int timeout_ms)
 {
-	if (t->ops != &kd_live_ops)
-		return KD_ENOTSUP;
 	return kd_link_sync(kd_live_of(t)->link, timeout_ms);
 }
+
+static const char *kd_conn_param(const char *connstr, const char *key,
+				 char *buf, size_t cap)
+{
+	const char *p = strchr(connstr, ':');
+	size_t klen = strlen(key);
+
+	buf[0] = '\0';
+	while (p) {
+		p++;
+		if (strncasecmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, ",");
+
+			if (n >= cap)
+				n = cap - 1;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = '\0';
+			return buf;
+		}
+		p = strchr(p, ',');
+	}
+	return NULL;
+}
+
+/* Silence at attach after which the target is asked again for its stop. */
+#define KD_ATTACH_RESYNC_MS 2000
+
+/*
+ * The live driver of kd_target_open(): open @p connstr, synchronise and
+ * wait for the target's first stop, printing the connection banners, then
+ * identify it (kd_target_first_stop).  *first is that stop, for the caller
+ * to report (or run on from, when it is no exception).
+ */
+static int kd_live_driver_open(struct kd_session *s, const char *connstr,
+			       struct kd_event *first)
+{
+	struct kd_transport *t = NULL;
+	struct kd_event ev;
+	char port[256], ip[64], shown[1024], why[200];
+	bool net = strncasecmp(connstr, "net:", 4) == 0;
+	uint64_t t0 = kd_mono_ms();
+	int rc;
+
+	snprintf(s->tgt.connstr, sizeof(s->tgt.connstr), "%s", connstr);
+	if (net) {
+		kd_out(s, "Using NET for debugging\n");
+		kd_out(s, "Opened WinSock 2.0\n");
+	}
+	rc = kd_transport_open(&t, connstr);
+	if (rc < 0)
+		return kd_fail(s, rc, "Failed to open %s: %s",
+			       kd_text_redact(shown, sizeof(shown), connstr),
+			       kd_error_message(rc));
+	if (!net && kd_conn_param(connstr, "port", port, sizeof(port))) {
+		if (kd_conn_param(connstr, "ipport", ip, sizeof(ip)))
+			kd_out(s, "Opened %s:%s\n", port, ip);
+		else
+			kd_out(s, "Opened %s\n", port);
+	}
+	kd_out(s, "Waiting to reconnect...\n");
+	rc = kd_live_new(s, t, &s->target);
+	if (rc < 0)
+		return kd_fail(s, rc, "Failed to start the KD link: %s",
+			       kd_error_message(rc));
+	rc = kd_live_sync(s->target, s->opts.attach_timeout_ms);
+	if (rc < 0)
+		goto fail;
+	if (net) {
+		uint16_t hp = 0, tp = 0;
+
+		if (kd_transport_udp_ports(t, &hp, &tp) == KD_OK)
+			kd_out(s,
+			       "Connected to target on port %u on local "
+			       "port %u\n",
+			       tp, hp);
+	}
+	s->tgt.running = true;
+	if (s->opts.break_on_connect) {
+		s->exec.breakin_requested = true;
+		rc = s->target->ops->break_in(s->target);
+		if (rc < 0)
+			goto fail;
+	}
+	for (;;) {
+		uint64_t now = kd_mono_ms();
+		int left;
+
+		if (now - t0 >= (uint64_t)s->opts.attach_timeout_ms &&
+		    !s->interrupt) {
+			rc = KD_ETIMEOUT;
+			goto fail;
+		}
+		left = s->opts.attach_timeout_ms - (int)(now - t0);
+		if (left < 50)
+			left = 50;
+		if (left > KD_ATTACH_RESYNC_MS)
+			left = KD_ATTACH_RESYNC_MS;
+		rc = s->target->ops->wait(s->target, left, &ev);
+		(void)kd_live_take_reconnected(s->target);
+		if (rc == KD_ETIMEOUT) {
+			/*
+			 * A stopped target re-sends its stop after a RESET;
+			 * on a noisy line that copy can be lost while we
+			 * still synchronise, and nothing else would make it
+			 * come again.  Ask again, as WinDbg keeps doing.
+			 */
+			now = kd_mono_ms();
+			if (now - t0 + KD_ATTACH_RESYNC_MS / 2 <
+			    (uint64_t)s->opts.attach_timeout_ms) {
+				/* Leave room: the bound is the user's. */
+				int more = s->opts.attach_timeout_ms -
+					   (int)(now - t0) -
+					   KD_ATTACH_RESYNC_MS / 4;
+
+				(void)kd_live_sync(s->target,
+						   more < KD_ATTACH_RESYNC_MS ?
+							   more :
+							   KD_ATTACH_RESYNC_MS);
+			}
+			continue;
+		}
+		if (rc < 0)
+			goto fail;
+		if (s->interrupt)
+			s->exec.breakin_requested = true;
+		s->interrupt = 0;
+		break;
+	}
+	*first = ev;
+	rc = kd_target_first_stop(s, &ev);
+	if (rc < 0)
+		goto fail_quiet;
+	return KD_OK;
+fail:
+	/* Why, as precisely as known: what the target sent that was
+	 * refused beats a bare time-out.  Kept as the error detail too, for
+	 * the caller's own message (kd's stderr line). */
+	if (rc != KD_ETIMEOUT)
+		snprintf(why, sizeof(why), "%s", kd_error_message(rc));
+	else if (kd_live_explain(s->target, why, sizeof(why)) == 0)
+		snprintf(why, sizeof(why), "the target did not answer");
+	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s",
+		kd_text_redact(shown, sizeof(shown), connstr),
+		s->opts.attach_timeout_ms, why);
+	(void)kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s", why);
+fail_quiet:
+	s->target->ops->close(s->target);
+	s->target = NULL;
+	kd_session_reset_target_state(s);
+	return rc;
+}
+
+const struct kd_target_driver kd_target_live_driver = {
+	.name = "live",
+	.prefix = NULL,
+	.ops = &kd_live_ops,
+	.open = kd_live_driver_open,
+};
