@@ -108,8 +108,23 @@ fi
 
 # nm over every object: "object:value type name" lines.  CMake names the
 # object of src/foo.c "CMakeFiles/<target>.dir/src/foo.c.o".
+# Objects whose source is gone (a file moved or deleted since that build
+# directory first compiled it) are left out: CMake does not delete them.
+# The source tree is the one the build's CMakeCache.txt names; without a
+# cache every object counts.
+srcroot=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' \
+	"$build/CMakeCache.txt" 2>/dev/null || true)
 objects() {
-	find "$build/$component" -path '*/CMakeFiles/*.dir/*' -name '*.o' -print0
+	local o rel
+	find "$build/$component" -path '*/CMakeFiles/*.dir/*' -name '*.o' -print0 |
+		while IFS= read -r -d '' o; do
+			rel=${o#"$build/$component/"}
+			rel=${rel%%CMakeFiles/*}${rel#*CMakeFiles/*.dir/}
+			if [ -z "$srcroot" ] ||
+				[ -e "$srcroot/$component/${rel%.o}" ]; then
+				printf '%s\0' "$o"
+			fi
+		done
 }
 if [ "$(objects | tr -cd '\0' | wc -c)" -eq 0 ]; then
 	echo "callgraph: no object files under $build/$component: build the tree first" >&2

@@ -119,7 +119,6 @@ static int kd_x86_read_context(struct kd_target *t, unsigned cpu, uint8_t *buf)
 static int kd_x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
 			  uint64_t *value)
 {
-	struct kd_dump *d = kd_dump_of_target(s->target);
 	uint32_t prcb = 0, v = 0;
 	uint64_t kpb, field;
 
@@ -138,8 +137,8 @@ static int kd_x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
 		*value = v;
 		return KD_OK;
 	}
-	if (off == X86_KS_CR3 && d) {
-		*value = kd_dump_info(d)->dtb & 0xffffffffu;
+	if (off == X86_KS_CR3 && s->tgt.id.snapshot && s->tgt.id.dtb) {
+		*value = s->tgt.id.dtb & 0xffffffffu;
 		return KD_OK;
 	}
 	return KD_EFAULT;

@@ -18,7 +18,10 @@
 #include "cmd/args.h"
 #include "core/engine_int.h"
 
-const struct kd_command_group kd_command_groups[] = {
+/* Placeholder for a group a higher layer adds (kd_cmd__set_group). */
+static const struct kd_command kd_cmds_unset[] = { { NULL, NULL, 0, NULL } };
+
+struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_core, "Session" },
 	{ kd_cmds_exec, "Execution" },
 	{ kd_cmds_bp, "Breakpoints" },
@@ -28,11 +31,22 @@ const struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_sym, "Symbols, modules, stacks" },
 	{ kd_cmds_dump, "Crash dumps" },
 	{ kd_cmds_dumpw, "Writing dumps" },
-	{ kd_cmds_server, "Remote debugging" },
+	{ kd_cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */
 	{ kd_cmds_kdsrv, "KD connection server" },
 	{ kd_cmds_misc, "Scripts, logs and control flow" },
 	{ NULL, NULL },
 };
+
+void kd_cmd__set_group(const char *title, const struct kd_command *table)
+{
+	size_t t;
+
+	for (t = 0; kd_command_groups[t].table; t++) {
+		if (strcmp(kd_command_groups[t].title, title) == 0 &&
+		    kd_command_groups[t].table == kd_cmds_unset)
+			kd_command_groups[t].table = table;
+	}
+}
 
 size_t kd_cmd_split(const char *text, const char **next)
 {

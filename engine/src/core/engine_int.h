@@ -451,7 +451,7 @@ extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
 extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
-extern const struct kd_command kd_cmds_server[]; /* cmd_server.c */
+extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */
 extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
 
 /* Every table with its .help title, in lookup order; ends with NULLs. */
@@ -459,7 +459,17 @@ struct kd_command_group {
 	const struct kd_command *table;
 	const char *title;
 };
-extern const struct kd_command_group kd_command_groups[];
+extern struct kd_command_group kd_command_groups[];
+/*
+ * Fill the placeholder group titled @p title with @p table (a layer above
+ * cmd/, such as the debugging server, adds its commands this way; see
+ * api/session.c).  Called once, before any session exists.
+ */
+void kd_cmd__set_group(const char *title, const struct kd_command *table);
+/* Create a session (core/session.c); the public kd_session_new of
+ * api/session.c wires the layers, then calls it. */
+int kd_session__create(struct kd_session **out,
+		       const struct kd_session_opts *opts);
 
 /*
  * Split @p text at the next top-level `;` (outside quotes, braces and
@@ -515,11 +525,5 @@ void kd_fmt_local_time(char buf[96], size_t cap, uint64_t unix_ms);
 uint64_t kd_now_ms(void);
 
 /* ---- crash-dump target (dump_target.c) ---- */
-
-struct kd_dump;
-/* The reader behind a dump target, or NULL for other targets.  Only the
- * architecture code still asks (x86 cr3); the architecture re-cut moves it
- * to the identify() data (s->tgt.id.dtb). */
-struct kd_dump *kd_dump_of_target(struct kd_target *t);
 
 #endif /* KD_ENGINE_INT_H */

@@ -18,7 +18,8 @@ uint64_t kd_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
+int kd_session__create(struct kd_session **out,
+		       const struct kd_session_opts *opts)
 {
 	struct kd_session *s;
 

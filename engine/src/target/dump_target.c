@@ -363,13 +363,6 @@ static int kd_dump_target_new(struct kd_session *s, struct kd_dump *d,
 	return KD_OK;
 }
 
-struct kd_dump *kd_dump_of_target(struct kd_target *t)
-{
-	if (!t || t->ops != &kd_dump_ops)
-		return NULL;
-	return kd_dt(t)->dump;
-}
-
 static void kd_dump_banner(struct kd_session *s, const char *path,
 			   struct kd_dump *d)
 {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The debugging server's commands: .server, .servers, .endsrv, .clients,
- * .remote (argument parsing here, the work in server.c).
+ * .remote (argument parsing here, the work in dbgserver.c).  The table is
+ * added to the command interpreter's by api/session.c: the interpreter
+ * (cmd/) sits below the debugging server and cannot name it.
  */
 #include <ctype.h>
 #include <stdlib.h>

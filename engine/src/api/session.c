@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's top: the public kd_session_new.  Lower layers never name
+ * higher ones (scripts/callgraph.sh --layers checks it), so what a higher
+ * layer contributes to them is wired here, once per process, before the
+ * first session: the debugging server's commands into the interpreter's
+ * table.
+ */
+#include <pthread.h>
+
+#include "core/engine_int.h"
+
+static pthread_once_t kd_api_once = PTHREAD_ONCE_INIT;
+
+static void kd_api_wire(void)
+{
+	kd_cmd__set_group("Remote debugging", kd_cmds_server);
+}
+
+int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
+{
+	pthread_once(&kd_api_once, kd_api_wire);
+	return kd_session__create(out, opts);
+}
