@@ -18,7 +18,7 @@
 
 #define MAX_REGISTERED 16
 
-/* The kdsrv smart-client driver (kdsrv_client.c). */
+/* The kdsrv smart-client driver (transports/kdsrv/kdsrv.c). */
 extern const struct kd_transport_ops kd_transport_kdsrv;
 #define MAX_CONNSTR (KD_PARAMS_MAX_TEXT * 2)
 
