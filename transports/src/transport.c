@@ -417,7 +417,7 @@ int kd_transport_open_over_take(struct kd_transport **out, const char *connstr,
 int kd_transport_check(const char *connstr)
 {
 	struct kd_conn_part segs[KD_TRANSPORT_MAX_DEPTH];
-	size_t n;
+	size_t n = 0;
 	int rc;
 
 	if (!connstr)
