@@ -261,7 +261,7 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 	}
 	/* Everything the pattern names must be there ... */
 	for (size_t i = 0; i < n; i++) {
-		const char *k, *pv;
+		const char *k = NULL, *pv = NULL;
 
 		if (kd_params_at(pat->p, i, &k, &pv) < 0)
 			return false;
@@ -272,7 +272,7 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 	}
 	/* ... the client may add only tuning options ... */
 	for (size_t i = 0; i < kd_params_count(req->p); i++) {
-		const char *k, *rv;
+		const char *k = NULL, *rv = NULL;
 
 		if (kd_params_at(req->p, i, &k, &rv) < 0)
 			return false;
@@ -307,7 +307,7 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 	}
 	n = kd_params_count(req->p);
 	for (size_t i = 0; i < n; i++) {
-		const char *k, *rv;
+		const char *k = NULL, *rv = NULL;
 
 		if (kd_params_at(req->p, i, &k, &rv) < 0)
 			return false;
