@@ -261,7 +261,7 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 	}
 	/* Everything the pattern names must be there ... */
 	for (size_t i = 0; i < n; i++) {
-		const char *k = NULL, *pv = NULL;
+		const char *k, *pv;
 
 		if (kd_params_at(pat->p, i, &k, &pv) < 0)
 			return false;
@@ -272,7 +272,7 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 	}
 	/* ... the client may add only tuning options ... */
 	for (size_t i = 0; i < kd_params_count(req->p); i++) {
-		const char *k = NULL, *rv = NULL;
+		const char *k, *rv;
 
 		if (kd_params_at(req->p, i, &k, &rv) < 0)
 			return false;
@@ -307,7 +307,7 @@ static bool seg_ok(const struct pol_seg *req, const struct pol_seg *pat,
 	}
 	n = kd_params_count(req->p);
 	for (size_t i = 0; i < n; i++) {
-		const char *k = NULL, *rv = NULL;
+		const char *k, *rv;
 
 		if (kd_params_at(req->p, i, &k, &rv) < 0)
 			return false;
@@ -553,11 +553,11 @@ size_t kd_srv_policy_describe(const struct kd_srv_policy *p, char *buf,
 static int check(const struct kd_srv_policy *p, const char *trans, char *why,
 		 size_t cap)
 {
-	struct pol_seg req[KD_TRANSPORT_MAX_DEPTH];
+	struct pol_seg req[KD_TRANSPORT_MAX_DEPTH] = { 0 };
 	char diff[600] = "", first[600] = "";
 	const struct pol_pattern *near = NULL;
 	int best = -1;
-	size_t nreq;
+	size_t nreq = 0;
 	int rc;
 
 	rc = parse_chain(trans, req, &nreq, "transport");
