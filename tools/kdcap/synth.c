@@ -133,7 +133,7 @@ static int recv_unit(struct end *e, struct unit *u)
 	u->payload_len = 0;
 	if (e->net) {
 		static uint8_t plain[BUF_CAP + 64];
-		struct kd_net_frame f = { 0 };
+		struct kd_net_frame f;
 		struct kd_packet_view v;
 		int rc = recv_datagram(e, plain, sizeof(plain), &f,
 				       KD_NET_CHANNEL_DATA);
