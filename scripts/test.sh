@@ -3,8 +3,10 @@
 # components (scripts/depcheck.sh), lint the sources (scripts/lint.sh), then
 # build and run the whole suite three ways:
 #   1. gcc, -Werror: unit, integration, fuzz-corpus replay, quick benchmarks,
-#      and the freestanding build of kdproto; after the build, the
-#      engine's call-graph cycles (scripts/callgraph.sh, information only);
+#      and the freestanding build of kdproto; after the build, clang-tidy
+#      over every tracked .c of its compile_commands.json (scripts/tidy.sh,
+#      .clang-tidy, known findings in scripts/tidy.allow) and the engine's
+#      call-graph cycles (scripts/callgraph.sh, information only);
 #   2. ASan+UBSan: the same suite under sanitizers;
 #   3. clang, -Werror, libFuzzer: every fuzz target runs for a short while
 #      (KD_FUZZ_SECONDS, default 15) on a copy of its corpus.
@@ -48,6 +50,8 @@ bash scripts/format.sh --check | tail -n 20
 step "gcc build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
+step "clang-tidy (.clang-tidy, scripts/tidy.allow)"
+bash scripts/tidy.sh --jobs "$jobs" build
 step "engine call graph (information)"
 bash scripts/callgraph.sh build engine || echo "callgraph: no report (status $?)"
 step "test suite"
