@@ -3,10 +3,11 @@
 # components (scripts/depcheck.sh), lint the sources (scripts/lint.sh), then
 # build and run the whole suite three ways:
 #   1. gcc, -Werror: unit, integration, fuzz-corpus replay, quick benchmarks,
-#      and the freestanding build of kdproto; after the build, the
-#      engine's layering (scripts/callgraph.sh --layers: no file calls a
-#      higher layer, no cycle outside core; report-only for now, see
-#      below);
+#      and the freestanding build of kdproto; after the build, clang-tidy
+#      over every tracked .c of its compile_commands.json (scripts/tidy.sh,
+#      .clang-tidy, known findings in scripts/tidy.allow) and the engine's
+#      layering (scripts/callgraph.sh --layers: no file calls a higher
+#      layer, no cycle crosses a folder);
 #   2. ASan+UBSan: the same suite under sanitizers;
 #   3. clang, -Werror, libFuzzer: every fuzz target runs for a short while
 #      (KD_FUZZ_SECONDS, default 15) on a copy of its corpus.
@@ -50,18 +51,17 @@ bash scripts/format.sh --check | tail -n 20
 step "gcc build (-Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKD_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
+step "clang-tidy (.clang-tidy, scripts/tidy.allow)"
+bash scripts/tidy.sh --jobs "$jobs" build
 step "engine layering (scripts/callgraph.sh --layers)"
 # Lowest first; a file may use its own layer and the ones below.  The
-# crash-dump reader (dump/) is below everything.
-engine_layers="dump core arch,sym target expr cmd dbgserver"
-# REPORT-ONLY until the rest of the issue-14 re-cut lands: arch.c still
-# calls up (cmd_reg.c's kd_eflags_states, dump_target.c's
-# kd_dump_of_target: the architecture-ops work removes them) and
-# cmd_server.c calls the debugging server (the .server commands need a
-# registration of the debugging server's command table).  Then drop the
-# "|| echo" to make it a gate.
-bash scripts/callgraph.sh --layers "$engine_layers" build engine ||
-	echo "callgraph: layering violations above (report-only for now)"
+# crash-dump reader (dump/) is below everything, api/ (kd_session_new,
+# which wires the layers together) on top.  Cycles stay inside one folder:
+# core's files, an architecture's ops and the shared arch helpers, the
+# command interpreter and its handlers, the open path and its drivers.
+engine_layers="dump core arch,sym target expr cmd dbgserver api"
+bash scripts/callgraph.sh --layers "$engine_layers" \
+	--cycles-in core,arch,cmd,target build engine
 step "test suite"
 run_ctest build
 

@@ -264,7 +264,7 @@ static void put_unicode(struct kdsim *m, uint64_t us, const char *s)
 /* Insert @entry (a LIST_ENTRY64) at the tail of list @head. */
 static void list_insert_tail(struct kdsim *m, uint64_t head, uint64_t entry)
 {
-	uint8_t b[8];
+	uint8_t b[8] = { 0 }; /* an unmapped head reads as an empty list */
 	uint32_t done;
 	uint64_t blink;
 
@@ -295,7 +295,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
 		return KD_ENOTFOUND;
 	if (fseek(f, 0, SEEK_END) == 0)
 		n = ftell(f);
-	if (n < 0 || n > (32l << 20) || fseek(f, 0, SEEK_SET) != 0) {
+	if (n < 0 || n > (32L << 20) || fseek(f, 0, SEEK_SET) != 0) {
 		fclose(f);
 		return KD_ERROR;
 	}

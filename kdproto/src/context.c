@@ -53,7 +53,9 @@ static const struct reg_desc amd64_regs[KD_AMD64_REG_COUNT] = {
 
 static char ascii_lower(char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	if (c >= 'A' && c <= 'Z')
+		return (char)(c - 'A' + 'a');
+	return c;
 }
 
 static bool name_eq(const char *a, const char *b)

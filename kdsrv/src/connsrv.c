@@ -187,7 +187,7 @@ static void clean_text(char *dst, size_t cap, const char *src)
 	for (i = 0; src[i] && i + 1 < cap; i++) {
 		unsigned char ch = (unsigned char)src[i];
 
-		dst[i] = ch >= 0x20 && ch <= 0x7e ? (char)ch : '?';
+		dst[i] = (char)(ch >= 0x20 && ch <= 0x7e ? ch : '?');
 	}
 	dst[i] = '\0';
 }

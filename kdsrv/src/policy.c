@@ -553,11 +553,11 @@ size_t kd_srv_policy_describe(const struct kd_srv_policy *p, char *buf,
 static int check(const struct kd_srv_policy *p, const char *trans, char *why,
 		 size_t cap)
 {
-	struct pol_seg req[KD_TRANSPORT_MAX_DEPTH];
+	struct pol_seg req[KD_TRANSPORT_MAX_DEPTH] = { 0 };
 	char diff[600] = "", first[600] = "";
 	const struct pol_pattern *near = NULL;
 	int best = -1;
-	size_t nreq;
+	size_t nreq = 0;
 	int rc;
 
 	rc = parse_chain(trans, req, &nreq, "transport");

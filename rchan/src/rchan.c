@@ -589,7 +589,7 @@ static int listen_on(unsigned int port, int family, const char *where)
 	int err = EAFNOSUPPORT;
 
 	for (int i = 0;; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t sl = 0;
 		int one = 1;
 		int fd, rc = bind_addr(where, family, i, &ss, &sl);
@@ -699,7 +699,7 @@ static int accept_one(int lfd, int timeout_ms, const char *only)
 /* True when the peer of @p fd is one of @p host's addresses. */
 static bool from_host(int fd, const char *host)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	struct addrinfo hints, *res = NULL;
 	socklen_t sl = sizeof(ss);
 	char peer[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN + 8];
@@ -810,7 +810,7 @@ static int dial(const char *host, unsigned int port, int family, int timeout_ms)
 static struct kd_rchan *chan_new(int fd)
 {
 	struct kd_rchan *c = kd_calloc(1, sizeof(*c));
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 
 	if (!c)
@@ -1634,7 +1634,7 @@ static int throttle_attempt(struct kd_rlistener *l, const char *addr,
 /* The address a peer is counted by: IPv4 as is, IPv6 by its /64. */
 static void peer_group(int fd, char *buf, size_t cap)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 
 	snprintf(buf, cap, "?");
@@ -1759,7 +1759,7 @@ static unsigned int pend_count(struct kd_rlistener *l)
 
 static void peer_addr(const struct kd_rchan *c, char *buf, size_t cap)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 
 	if (getpeername(c->fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -1903,7 +1903,7 @@ static int client_handshake(struct kd_rchan *c, const char *where,
 	unsigned int version = 0;
 	const char *perr = NULL;
 	int diff, rc;
-	size_t n;
+	size_t n = 0;
 
 	rc = hs_recv(c, where, buf, &n, deadline, "server hello");
 	if (rc < 0)

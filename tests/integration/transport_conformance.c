@@ -4,6 +4,13 @@
  * prompt timeouts, peer close, break-in) run over every driver through real
  * OS channels, plus driver-specific checks of fault, pcap and com.  Adding a
  * driver is one entry in the pairs[] table.
+ *
+ * Packet-carrying drivers (KD_TRANSPORT_CAP_PACKETS: kdsrv) move whole KD
+ * packets to a target, not bytes to a peer end: their pair is a real kdsrv
+ * re-exporting a real kdsim, and each case runs its packet form through a
+ * KD link (echo: bytes written to the target's memory and read back;
+ * break-in: the target stops; peer close: kdsrv is killed).  What a case
+ * cannot check on such a driver is printed with the reason.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +34,8 @@
 #include <kd/sys/transport.h>
 #include <kd/transport.h>
 
+#include "kdsim_client.h"
+#include "kdsrv_proc.h"
 #include "pcap_udp.h"
 #include "testsupport.h"
 
@@ -177,8 +186,10 @@ struct pair {
 	char file[256];		       /* capture written by the pair, if any */
 	size_t max_unit;     /* largest datagram the pair carries, 0 = any */
 	bool connectionless; /* no way to see the peer leave (UDP) */
+	bool packets;	     /* a carries KD packets to a kdsim; b is NULL */
 	struct kd_transport *a, *b;
-	bool checked; /* the after() check ran once already */
+	struct kd_link *link; /* packets: the link over a (owns a) */
+	bool checked;	      /* the after() check ran once already */
 };
 
 static int counter;
@@ -296,6 +307,77 @@ static int open_net6(struct pair *p)
 	return open_net(p, "::1");
 }
 
+/*
+ * kdsrv: a real kdsim (serial over a unix socket, or KDNET) behind a real
+ * kdsrv; a is the `kdsrv:` client, with a host link over it that is synced
+ * and has stopped the target, so each case starts from a debugger's view
+ * of a broken-in machine.  Fresh processes for every case: peer_close
+ * kills kdsrv.
+ */
+static struct kc ksim;
+static struct ks ksrv;
+static char ksock[128];
+
+static void kdsrv_stop_all(void)
+{
+	ks_stop(&ksrv);
+	kc_stop(&ksim);
+	if (ksock[0])
+		unlink(ksock);
+	ksock[0] = '\0';
+}
+
+static int open_kdsrv(struct pair *p, bool kdnet)
+{
+	struct kd_link_opts o = KD_LINK_OPTS_INIT;
+	unsigned base = ks_port_base() + 300 + (unsigned)(counter % 64) * 2;
+	char k[160], trans[160], spec[64];
+	const char *args[] = { "-k",	       k,   "--print-ms", "0",
+			       "--loadmod-ms", "0", NULL };
+
+	if (kdnet) {
+		snprintf(
+			k, sizeof(k),
+			"net:port=%u,key=1.2.3.4,hostip=127.0.0.1,offer_ms=100",
+			base + 1);
+		snprintf(trans, sizeof(trans), "net:port=%u,key=1.2.3.4",
+			 base + 1);
+	} else {
+		snprintf(ksock, sizeof(ksock), "/tmp/openkd-conf-%d-%d.sock",
+			 (int)getpid(), counter);
+		unlink(ksock);
+		snprintf(k, sizeof(k), "com:pipe,port=%s", ksock);
+		snprintf(trans, sizeof(trans), "com:pipe,port=%s", ksock);
+	}
+	kc_spawn(&ksim, args);
+	snprintf(spec, sizeof(spec), "tcp:port=%u:%u", base, base);
+	if (!ks_start(&ksrv, spec, ks_allow_pipes("conf", NULL)))
+		fail_msg("kdsrv did not start on port %u", base);
+	p->a = open_ok("kdsrv:server=@{tcp:server=127.0.0.1,port=%u},"
+		       "trans=@{%s}",
+		       ksrv.port, trans);
+	assert_true(kd_transport_caps(p->a) & KD_TRANSPORT_CAP_PACKETS);
+	o.role = KD_LINK_HOST;
+	assert_int_equal(kd_link_open(&p->link, p->a, &o), KD_OK);
+	ksim.link = p->link;
+	assert_int_equal(kd_link_is_kdnet(p->link), kdnet);
+	if (kd_link_sync(p->link, KC_TIMEOUT_MS) != KD_OK)
+		fail_msg("sync through kdsrv: %s", kd_error_last()->message);
+	assert_int_equal(kd_link_break_in(p->link), KD_OK);
+	assert_int_equal(kc_wait_stop(&ksim), KD_STATUS_BREAKPOINT);
+	return 0;
+}
+
+static int open_kdsrv_com(struct pair *p)
+{
+	return open_kdsrv(p, false);
+}
+
+static int open_kdsrv_net(struct pair *p)
+{
+	return open_kdsrv(p, true);
+}
+
 /* tshark, when installed, must open what the pcap layer wrote. */
 static void check_tshark(struct pair *p)
 {
@@ -336,6 +418,15 @@ static struct pair pairs[] = {
 	  .open = open_net6,
 	  .max_unit = 4112,
 	  .connectionless = true },
+	{ .name = "kdsrv-com",
+	  .needs = "com",
+	  .open = open_kdsrv_com,
+	  .max_unit = KD_PACKET_MAX_SEND,
+	  .packets = true },
+	{ .name = "kdsrv-net",
+	  .open = open_kdsrv_net,
+	  .max_unit = KD_PACKET_MAX_SEND,
+	  .packets = true },
 };
 
 static int pair_setup(void **state)
@@ -353,10 +444,18 @@ static int pair_teardown(void **state)
 {
 	struct pair *p = *state;
 
-	kd_transport_close(p->a);
+	if (p->link) {
+		kd_link_close(p->link); /* and a under it */
+		ksim.link = NULL;
+	} else {
+		kd_transport_close(p->a);
+	}
 	kd_transport_close(p->b);
 	p->a = NULL;
 	p->b = NULL;
+	p->link = NULL;
+	if (p->packets)
+		kdsrv_stop_all();
 	if (p->file[0] && p->after && !p->checked) {
 		p->checked = true;
 		p->after(p);
@@ -366,11 +465,129 @@ static int pair_teardown(void **state)
 
 /* --- the cases --- */
 
+/* A check of a case that a packet driver cannot have, and why. */
+static void not_applicable(const struct pair *p, const char *what,
+			   const char *why)
+{
+	print_message("%s: not applicable to a packet driver: %s: %s\n",
+		      p->name, what, why);
+}
+
+/* A packet driver refuses raw bytes, saying why, and moves nothing. */
+static void packets_refuse_bytes(struct pair *p)
+{
+	uint8_t b[4] = { 0 };
+	size_t n = 99;
+
+	assert_int_equal(kd_transport_send(p->a, b, 1), KD_ENOTSUP);
+	assert_non_null(strstr(kd_error_last()->message, "whole KD packets"));
+	assert_int_equal(kd_transport_recv(p->a, b, sizeof(b), &n, 0),
+			 KD_ENOTSUP);
+	assert_int_equal(n, 0);
+}
+
+/*
+ * Nothing new comes from a stopped target: kd_link_recv() times out.  The
+ * target may re-send its pending stop after the RESET of the sync (the
+ * same bytes, §1.7(4)); that is the same stop, anything else fails.
+ */
+static int packets_recv_stopped(struct pair *p, int timeout_ms)
+{
+	static uint8_t buf[KD_PACKET_MAX_RECV];
+	unsigned type;
+	size_t n = 0;
+	int rc;
+
+	while ((rc = kd_link_recv(p->link, &type, buf, sizeof(buf), &n,
+				  timeout_ms)) == KD_OK) {
+		if (type != KD_PACKET_TYPE_STATE_CHANGE64 || n != ksim.sc_len ||
+		    memcmp(buf, ksim.sc_raw, n) != 0)
+			fail_msg("a stopped target sent a %zu-byte packet of "
+				 "type %u",
+				 n, type);
+	}
+	return rc;
+}
+
+static void packets_quiet(struct pair *p, int timeout_ms)
+{
+	int rc = packets_recv_stopped(p, timeout_ms);
+
+	if (rc != KD_ETIMEOUT)
+		fail_msg("recv on a stopped target: %s (%s)", kd_strerror(rc),
+			 kd_error_last()->message);
+}
+
+/*
+ * Move @p len bytes between @p buf and the target's memory at @p addr in
+ * requests of at most 2 KiB (one KD packet each, as a debugger does).
+ */
+static void target_memory(uint32_t api, uint64_t addr, uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		uint32_t n = (uint32_t)(len - off > 2048 ? 2048 : len - off);
+		uint32_t done;
+
+		if (api == KD_API_WRITE_VIRTUAL_MEMORY)
+			done = kc_write(&ksim, api, addr + off, buf + off, n);
+		else
+			done = kc_read(&ksim, api, addr + off, buf + off, n);
+		if (done != n)
+			fail_msg("%s of %u bytes at %#llx: %u done",
+				 api == KD_API_WRITE_VIRTUAL_MEMORY ? "write" :
+								      "read",
+				 n, (unsigned long long)(addr + off), done);
+		off += n;
+	}
+}
+
+/*
+ * Echo through a packet driver: the bytes go into the target's memory
+ * (at the kernel's image base, restored afterwards) and come back.
+ */
+static void echo_packets(struct pair *p, size_t len)
+{
+	uint8_t *out = calloc(1, len), *orig = malloc(len), *back = malloc(len);
+	struct kd_version v;
+
+	assert_true(out && orig && back);
+	packets_refuse_bytes(p);
+	if (len > p->max_unit) {
+		/* Larger than one KD packet: refused whole, not cut. */
+		assert_int_equal(kd_link_send(p->link,
+					      KD_PACKET_TYPE_STATE_MANIPULATE,
+					      out, len),
+				 KD_EINVAL);
+	}
+	kc_version(&ksim, &v);
+	target_memory(KD_API_READ_VIRTUAL_MEMORY, v.kern_base, orig, len);
+	for (size_t i = 0; i < len; i++)
+		out[i] = (uint8_t)(i * 7 + len);
+	target_memory(KD_API_WRITE_VIRTUAL_MEMORY, v.kern_base, out, len);
+	target_memory(KD_API_READ_VIRTUAL_MEMORY, v.kern_base, back, len);
+	assert_memory_equal(back, out, len);
+	target_memory(KD_API_WRITE_VIRTUAL_MEMORY, v.kern_base, orig, len);
+	target_memory(KD_API_READ_VIRTUAL_MEMORY, v.kern_base, back, len);
+	assert_memory_equal(back, orig, len);
+	not_applicable(p, "byte echo between two ends",
+		       "the far end is a kdsim behind kdsrv; the bytes went "
+		       "as KD requests into its memory and back instead");
+	free(out);
+	free(orig);
+	free(back);
+}
+
 static void echo(struct pair *p, size_t len)
 {
-	uint8_t *out = malloc(len), *in = malloc(len + 16),
-		*back = malloc(len + 16);
+	uint8_t *out, *in, *back;
 
+	if (p->packets) {
+		echo_packets(p, len);
+		return;
+	}
+	out = malloc(len);
+	in = malloc(len + 16);
+	back = malloc(len + 16);
 	if (p->max_unit && len > p->max_unit) {
 		/* Larger than one KD packet over KDNET: refused, not cut. */
 		memset(out, 0, len);
@@ -413,6 +630,17 @@ static void test_timeout(void **state)
 	size_t n = 99;
 	int64_t t0 = now_ms();
 
+	if (p->packets) {
+		/* The target is stopped: no packet comes. */
+		packets_refuse_bytes(p);
+		packets_quiet(p, 200);
+		packets_quiet(p, 0);
+		not_applicable(p, "elapsed-time bounds",
+			       "a kdsrv round trip over TCP on a shared "
+			       "machine has no fixed bound; the outcome is "
+			       "checked");
+		return;
+	}
 	assert_int_equal(kd_transport_recv(p->a, buf, sizeof(buf), &n, 200),
 			 KD_ETIMEOUT);
 	assert_true(now_ms() - t0 >= 150);
@@ -433,6 +661,24 @@ static void test_peer_close(void **state)
 
 	if (p->connectionless)
 		skip(); /* UDP: a peer that leaves sends nothing */
+	if (p->packets) {
+		int rc;
+
+		/* The peer of a kdsrv client is kdsrv: it dies. */
+		ks_stop(&ksrv);
+		rc = packets_recv_stopped(p, 5000);
+		if (rc != KD_EDISCONNECTED)
+			fail_msg("recv after kdsrv died: %s (%s)",
+				 kd_strerror(rc), kd_error_last()->message);
+		assert_non_null(strstr(kd_error_last()->message, "went away"));
+		assert_int_equal(kd_link_send(p->link,
+					      KD_PACKET_TYPE_STATE_MANIPULATE,
+					      buf, 8),
+				 KD_EDISCONNECTED);
+		not_applicable(p, "the one-second bound",
+			       "the outcome is checked, not the time");
+		return;
+	}
 	/* Make sure a server side has accepted before the peer leaves. */
 	assert_int_equal(kd_transport_send(p->b, "x", 1), KD_OK);
 	recv_exact(p->a, buf, 1);
@@ -451,6 +697,16 @@ static void test_break_in(void **state)
 
 	if (!(kd_transport_caps(p->a) & KD_TRANSPORT_CAP_BREAKIN)) {
 		assert_int_equal(kd_transport_break_in(p->a), KD_ENOTSUP);
+		return;
+	}
+	if (p->packets) {
+		/* Let the target run, then stop it through the transport. */
+		kc_continue2(&ksim, false);
+		assert_int_equal(kd_transport_break_in(p->a), KD_OK);
+		assert_int_equal(kc_wait_stop(&ksim), KD_STATUS_BREAKPOINT);
+		not_applicable(p, "the byte 0x62 at the far end",
+			       "kdsrv sends the break-in on its own link; "
+			       "the target's stop is what arrives");
 		return;
 	}
 	assert_int_equal(kd_transport_break_in(p->a), KD_OK);

@@ -433,7 +433,6 @@ static int rc_run(struct rc *r, struct rc_lines *q)
 			}
 		}
 		if (kd_rchan_pending(r->ch)) {
-			pr = 1;
 			pfd[0] = (struct pollfd){ kd_rchan_fd(r->ch), POLLIN,
 						  POLLIN };
 			nfd = 1;

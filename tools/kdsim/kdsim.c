@@ -334,7 +334,7 @@ int main(int argc, char **argv)
 	struct kdsim_config cfg = KDSIM_CONFIG_INIT;
 	const char *k = NULL, *drop = NULL, *corrupt = NULL, *dump = NULL;
 	struct kdsim_dump *ds = NULL;
-	uint32_t delay_ms = 0, seed = 1, v32;
+	uint32_t delay_ms = 0, seed = 1, v32 = 0;
 	char fault[256] = "";
 	char ready[600];
 	struct kdsim *m = NULL;
@@ -521,7 +521,7 @@ int main(int argc, char **argv)
 			kdsim_dump_close(ds);
 			return 1;
 		}
-		if (!io.net && strstr(k, "ipport=") &&
+		if (!io.net && k && strstr(k, "ipport=") &&
 		    kd_transport_local_port(io.t, &port) == KD_OK) {
 			keep_port(port);
 			printf("kdsim ready: com:ipport=%u,port=127.0.0.1 "

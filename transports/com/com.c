@@ -380,7 +380,7 @@ static int open_tcp(struct kd_transport *t, struct com *c, const char *host,
 		sleep_ms(COM_RETRY_MS);
 	}
 	if (c->server) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t sl = sizeof(ss);
 
 		if (getsockname(c->lfd, (struct sockaddr *)&ss, &sl) == 0) {
@@ -402,7 +402,7 @@ static int com_open(struct kd_transport *t, const struct kd_params *params)
 {
 	struct com *c = kd_transport_priv(t);
 	struct kd_transport_link_opts link = { -1, false };
-	const char *port;
+	const char *port = NULL;
 	uint32_t baud, ipport, resets;
 	bool pipe = kd_params_has(params, "pipe");
 	bool tcp = kd_params_has(params, "ipport");

@@ -112,8 +112,8 @@ static void sleep_ms(uint32_t ms)
 static int fault_open(struct kd_transport *t, const struct kd_params *params)
 {
 	struct fault *f = kd_transport_priv(t);
-	uint64_t seed;
-	int dir;
+	uint64_t seed = 0;
+	int dir = DIR_BOTH;
 	int rc;
 
 	if (!kd_transport_lower(t))

@@ -479,6 +479,7 @@ static int transact(struct kdsrvc *c, struct kd_srv_msg *req, uint8_t want,
 	int64_t deadline = kd_transport__deadline(timeout_ms);
 	int rc;
 
+	memset(ans, 0, sizeof(*ans));
 	req->seq = ++c->seq;
 	rc = put(c, req);
 	if (rc < 0)

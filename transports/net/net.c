@@ -262,7 +262,7 @@ static bool wire_addr_unspecified(const struct kd_wire_addr *w)
 static void tap_local_for(struct kd_net_drv *d, const struct sockaddr *peer,
 			  socklen_t peer_len, struct kd_wire_addr *out)
 {
-	struct sockaddr_storage self;
+	struct sockaddr_storage self = { 0 };
 	socklen_t len = sizeof(self);
 	int fd;
 
@@ -445,7 +445,7 @@ static int host_respond(struct kd_net_drv *d, const struct kd_net_frame *f,
 static int target_offer(struct kd_net_drv *d)
 {
 	uint8_t payload[KD_NET_OFFER_PAYLOAD_SIZE];
-	struct sockaddr_storage self;
+	struct sockaddr_storage self = { 0 };
 	socklen_t self_len = sizeof(self);
 	struct kd_net_offer o;
 	size_t plen = 0;
@@ -702,7 +702,7 @@ static int pump(struct kd_net_drv *d, uint8_t *buf, size_t cap, size_t *len_out,
 	unsigned int late = 0;
 
 	for (;;) {
-		struct sockaddr_storage from;
+		struct sockaddr_storage from = { 0 };
 		socklen_t fromlen = sizeof(from);
 		struct pollfd pfd = { d->fd, POLLIN, 0 };
 		int wait = kd_transport__left_ms(deadline);
@@ -842,8 +842,8 @@ static int open_host(struct kd_net_drv *d, const struct kd_params *p,
 	const char *hostip = kd_params_get(p, "hostip");
 	const char *target = kd_params_get(p, "target");
 	const char *nonce = kd_params_get(p, "nonce");
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = 0;
 	int rc;
 
 	if (kd_params_has(p, "offer_ms") || kd_params_has(p, "localport"))
@@ -883,7 +883,7 @@ static int open_host(struct kd_net_drv *d, const struct kd_params *p,
 	if (rc < 0)
 		return rc;
 	if (target) {
-		struct sockaddr_storage self;
+		struct sockaddr_storage self = { 0 };
 		socklen_t self_len = sizeof(self);
 		uint16_t tport = port;
 
@@ -911,9 +911,9 @@ static int open_target(struct kd_net_drv *d, const struct kd_params *p,
 		       uint16_t port)
 {
 	const char *hostip = kd_params_get(p, "hostip");
-	struct sockaddr_storage self;
+	struct sockaddr_storage self = { 0 };
 	socklen_t self_len;
-	uint32_t localport;
+	uint32_t localport = 0;
 	int rc;
 
 	if (!hostip)
@@ -969,11 +969,11 @@ static int open_target(struct kd_net_drv *d, const struct kd_params *p,
 static int net_open(struct kd_transport *t, const struct kd_params *p)
 {
 	struct kd_net_drv *d = kd_transport_priv(t);
-	struct sockaddr_storage self;
+	struct sockaddr_storage self = { 0 };
 	socklen_t self_len = sizeof(self);
 	const char *key;
-	uint32_t port;
-	int role;
+	uint32_t port = 0;
+	int role = 0;
 	int rc;
 
 	d->t = t;

@@ -474,7 +474,8 @@ static int add_unit(struct reader *r, bool from_target, const uint8_t *p,
 		rc = grow((void **)&r->arena, &r->arena_cap, r->used + len, 1);
 	if (rc < 0)
 		return rc;
-	memcpy(r->arena + r->used, p, len);
+	if (len > 0) /* an empty first unit leaves the arena NULL */
+		memcpy(r->arena + r->used, p, len);
 	r->u[r->n].from_target = from_target;
 	r->u[r->n].off = r->used;
 	r->u[r->n].len = len;
@@ -604,7 +605,7 @@ static int open_replay(struct kd_transport *t, struct pcapdrv *d,
 		       const struct kd_params *params, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct replay_opts o;
+	struct replay_opts o = { 0 };
 	struct reader r = { 0 };
 	pcap_t *pc;
 	uint64_t peer = 0;
@@ -653,7 +654,9 @@ static int open_replay(struct kd_transport *t, struct pcapdrv *d,
 			rc = KD_ENOMEM;
 			goto out;
 		}
-		memcpy(d->units[own].data, r.arena + r.u[i].off, r.u[i].len);
+		if (r.u[i].len > 0) /* arena is NULL if all units are empty */
+			memcpy(d->units[own].data, r.arena + r.u[i].off,
+			       r.u[i].len);
 		d->units[own].len = r.u[i].len;
 		d->units[own].gate = peer;
 		own++;

@@ -18,7 +18,7 @@
 
 #define MAX_REGISTERED 16
 
-/* The kdsrv smart-client driver (kdsrv_client.c). */
+/* The kdsrv smart-client driver (transports/kdsrv/kdsrv.c). */
 extern const struct kd_transport_ops kd_transport_kdsrv;
 #define MAX_CONNSTR (KD_PARAMS_MAX_TEXT * 2)
 
@@ -405,7 +405,7 @@ int kd_transport_open_over_take(struct kd_transport **out, const char *connstr,
 int kd_transport_check(const char *connstr)
 {
 	struct kd_conn_part segs[KD_TRANSPORT_MAX_DEPTH];
-	size_t n;
+	size_t n = 0;
 	int rc;
 
 	if (!connstr)

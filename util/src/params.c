@@ -338,7 +338,7 @@ int kd_params_get_u64(const struct kd_params *p, const char *key, uint64_t min,
 int kd_params_get_u32(const struct kd_params *p, const char *key, uint32_t min,
 		      uint32_t max, uint32_t def, uint32_t *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 
 	rc = kd_params_get_u64(p, key, min, max, def, &v);

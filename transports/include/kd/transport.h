@@ -19,8 +19,16 @@ struct kd_transport;
 #define KD_TRANSPORT_CAP_WAITABLE 0x4u /* kd_transport_wait_fd() works */
 #define KD_TRANSPORT_CAP_BREAKIN 0x8u  /* kd_transport_break_in() works */
 /*
- * Carries whole KD packets, not bytes (kdsrv: the link runs on the server);
- * kd_link_open() hands every link operation to the driver.
+ * Carries whole KD packets, not bytes (kdsrv: the KD link runs on the
+ * server, next to the target).  Use such a transport only through a host
+ * link: kd_link_open() hands every link operation (sync, send, recv,
+ * break-in, stats) to the driver, which does the framing, acks and
+ * resends on the far side.  On the transport itself kd_transport_send()
+ * and kd_transport_recv() fail with KD_ENOTSUP and move nothing;
+ * kd_transport_break_in() works (BREAKIN) and asks the far side to stop
+ * the target.  Such a driver is never WAITABLE, is always the bottom of
+ * its stack (a layer over it would see only the refused byte calls), and
+ * also sets DATAGRAM so that the link numbers packets as over KDNET.
  */
 #define KD_TRANSPORT_CAP_PACKETS 0x20u
 
@@ -61,7 +69,8 @@ KD_API void kd_transport_close(struct kd_transport *t);
 
 /**
  * Send @p len bytes (stream) or one datagram.  All or nothing.
- * @return KD_OK; KD_EDISCONNECTED; KD_EBUFS (datagram too large); KD_ERROR.
+ * @return KD_OK; KD_EDISCONNECTED; KD_EBUFS (datagram too large); KD_ERROR;
+ *         KD_ENOTSUP on a packet transport (KD_TRANSPORT_CAP_PACKETS).
  */
 KD_API KD_WARN_UNUSED int kd_transport_send(struct kd_transport *t,
 					    const void *buf, size_t len);
@@ -70,7 +79,8 @@ KD_API KD_WARN_UNUSED int kd_transport_send(struct kd_transport *t,
  * Receive what has arrived (stream: 1..cap bytes; datagram: exactly one),
  * waiting up to @p timeout_ms (0 polls, -1 waits forever).
  * @return KD_OK with *len_out set; KD_ETIMEOUT; KD_EDISCONNECTED;
- *         KD_EBUFS (datagram larger than @p cap, consumed); KD_ERROR.
+ *         KD_EBUFS (datagram larger than @p cap, consumed); KD_ERROR;
+ *         KD_ENOTSUP on a packet transport (KD_TRANSPORT_CAP_PACKETS).
  */
 KD_API KD_WARN_UNUSED int kd_transport_recv(struct kd_transport *t, void *buf,
 					    size_t cap, size_t *len_out,

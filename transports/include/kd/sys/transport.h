@@ -76,6 +76,12 @@ struct kd_transport_ops {
 	 * DATAGRAM per instance sets both here and narrows the instance's
 	 * caps in open() with kd_transport_set_caps().  WAITABLE is set
 	 * exactly when wait_handle is, BREAKIN exactly when break_in is.
+	 * A packet driver (KD_TRANSPORT_CAP_PACKETS, kd/transport.h) sets
+	 * DATAGRAM | PACKETS, never LAYER or WAITABLE; its send and recv
+	 * refuse bytes with KD_ENOTSUP and a message that says so, and the
+	 * link reaches its packet operations through the first member of
+	 * its private block (in-tree drivers only: transports/src/
+	 * packet_int.h; docs/transport-driver.md §1).
 	 */
 	uint32_t caps;
 	/*
