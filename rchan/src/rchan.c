@@ -127,6 +127,7 @@ struct kd_rchan {
 	struct kd_rchan *pend_prev, *pend_next;
 	char group[48]; /* peer address, IPv6 to its /64 */
 	bool cut;	/* cut to make room for others */
+	bool heard;	/* its client hello came: not a silent holder */
 };
 
 /*
@@ -1672,6 +1673,43 @@ static void pend_cut(struct kd_rlistener *l, struct kd_rchan *c)
 	pend_unlink(l, c);
 }
 
+/*
+ * The oldest handshake of the address with the most in progress (lock
+ * held), only among the silent ones when @p silent_only; NULL if none.
+ */
+static struct kd_rchan *pend_busiest(struct kd_rlistener *l, bool silent_only)
+{
+	struct kd_rchan *victim = NULL, *p, *q;
+	unsigned int most = 0;
+
+	for (p = l->pend_head; p; p = p->pend_next) {
+		unsigned int n = 0;
+
+		if (silent_only && p->heard)
+			continue;
+		for (q = l->pend_head; q; q = q->pend_next)
+			n += strcmp(q->group, p->group) == 0;
+		if (n > most) {
+			most = n;
+			victim = p;
+		}
+	}
+	return victim;
+}
+
+/* Mark @p c's handshake as heard from (its client hello parsed). */
+static void pend_heard(struct kd_rchan *c)
+{
+	struct kd_rlistener *l = c->pend_l;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	if (c->pend_l)
+		c->heard = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
 /* Register @p c's handshake, cutting another one to make room. */
 static void pend_add(struct kd_rlistener *l, struct kd_rchan *c)
 {
@@ -1687,20 +1725,14 @@ static void pend_add(struct kd_rlistener *l, struct kd_rchan *c)
 	if (same < PENDING_PER_ADDR)
 		victim = NULL;
 	if (!victim && l->npend >= PENDING_MAX) {
-		unsigned int most = 0;
-
-		/* The oldest of the address with the most in progress. */
-		for (p = l->pend_head; p; p = p->pend_next) {
-			unsigned int n = 0;
-
-			for (struct kd_rchan *q = l->pend_head; q;
-			     q = q->pend_next)
-				n += strcmp(q->group, p->group) == 0;
-			if (n > most) {
-				most = n;
-				victim = p;
-			}
-		}
+		/* The oldest of the address with the most in progress, among
+		 * the peers that have not said their hello yet: a client that
+		 * answered is not cut for a flood of silent ones, however many
+		 * addresses the flood comes from.  Only when every handshake
+		 * has been heard from is any of them a candidate. */
+		victim = pend_busiest(l, true);
+		if (!victim)
+			victim = pend_busiest(l, false);
 	}
 	if (victim)
 		pend_cut(l, victim);
@@ -1824,6 +1856,7 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	if (rc < 0)
 		return kd_error_set(KD_EPROTO, KD_ERRCLASS_PROTO, "%s: %s",
 				    c->peer, perr);
+	pend_heard(c);
 	snprintf(c->identity, sizeof(c->identity), "%s", ch.identity);
 	if (ch.identity[0])
 		snprintf(who, sizeof(who), "%s (%s)", c->peer, ch.identity);
