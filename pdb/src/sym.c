@@ -113,8 +113,8 @@ bool pdb_numeric(const uint8_t *p, uint32_t len, int64_t *val, uint32_t *used)
 		return false;
 	p += 2;
 	switch (tag) {
-	case 0x8000:
-		*val = (int8_t)p[0];
+	case 0x8000: /* LF_CHAR: one signed byte */
+		*val = p[0] >= 0x80 ? (int64_t)p[0] - 0x100 : (int64_t)p[0];
 		break;
 	case 0x8001:
 		*val = (int16_t)kd_get_le16(p);

@@ -145,7 +145,7 @@ static int open_walk(const char *path, uint64_t *sink)
 	struct kd_pdb *p;
 	struct kd_pdb_type t;
 	struct names nm = { 0 };
-	uint32_t b, e, ti;
+	uint32_t b = 0, e = 0, ti;
 	int rc = kd_pdb_open_file(&p, path);
 
 	if (rc)

@@ -539,11 +539,12 @@ int main(void)
 	};
 
 	char path[512];
-	size_t dir = strlen(__FILE__) - strlen(THIS_REL);
+	const char *file = __FILE__;
+	size_t dir = strlen(file) - strlen(THIS_REL);
 	int rc;
 
-	if (strlen(__FILE__) < strlen(THIS_REL) ||
-	    strcmp(__FILE__ + dir, THIS_REL) != 0 ||
+	if (strlen(file) < strlen(THIS_REL) ||
+	    strcmp(&file[dir], THIS_REL) != 0 ||
 	    dir + strlen(SEED_REL) >= sizeof(path)) {
 		fprintf(stderr, "damaged: unexpected source path %s\n",
 			__FILE__);
