@@ -202,6 +202,19 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
 			if (va + len - 1 < va)
 				last = ~(uint64_t)(KD_PAGE - 1);
 			rc = kd_memcache_fill(s, page, last);
+			if (rc == KD_ENOMEM) {
+				/* No memory to cache: read the rest straight
+				 * from the target, so the caller still gets
+				 * every byte (nothing is left out). */
+				size_t d = 0;
+
+				c->stats.bypass++;
+				rc = s->target->ops->read_virtual(
+					s->target, s->tgt.cpu, addr, out + got,
+					len - got, &d);
+				*done = got + d;
+				return *done ? KD_OK : rc;
+			}
 			if (rc < 0) {
 				*done = got;
 				return got ? KD_OK : rc;
