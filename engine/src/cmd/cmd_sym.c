@@ -61,8 +61,8 @@ static void kd_fmt_time(uint32_t t, char *buf, size_t cap)
 		snprintf(buf, cap, "unavailable");
 }
 
-static void kd_lm_row(struct kd_session *s, struct kd_module *m,
-		      const struct kd_lm_opts *o)
+static int kd_lm_row(struct kd_session *s, struct kd_module *m,
+		     const struct kd_lm_opts *o)
 {
 	struct kd_modsyms *ms = kd_module_syms(s, m);
 	const char *status = (ms && ms->status == KD_OK) ? "(export symbols)" :
@@ -70,12 +70,20 @@ static void kd_lm_row(struct kd_session *s, struct kd_module *m,
 	char a[18], b[18], when[64];
 	uint32_t ts;
 
+	/* No symbol state at all: out of memory or a failed request, not
+	 * a module without symbols.  Say so; "(no symbols)" would lie. */
+	if (!ms)
+		return kd_fail(
+			s, s->cmd.target_err ? s->cmd.target_err : KD_ENOMEM,
+			"Unable to read the symbols of %s: %s", m->name,
+			kd_error_last()->message[0] ? kd_error_last()->message :
+						      "out of memory");
 	kd_fmt_ptr(s, a, m->base);
 	kd_fmt_ptr(s, b, m->base + m->size);
 	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status,
 	       o->full_path && m->path[0] ? m->path : m->image);
 	if (!o->verbose)
-		return;
+		return KD_OK;
 	ts = m->timestamp ? m->timestamp : (ms ? ms->timestamp : 0);
 	kd_fmt_time(ts, when, sizeof(when));
 	if (ms && ms->status == KD_OK)
@@ -87,6 +95,7 @@ static void kd_lm_row(struct kd_session *s, struct kd_module *m,
 	kd_out(s, "    ImageSize:        %08X\n", m->size);
 	kd_out(s, "    Translations:     0000.04b0 0000.04e4 0409.04b0 "
 		  "0409.04e4\n");
+	return KD_OK;
 }
 
 /* Options: v, f, o, l, k, u, n, D (accepted), sm (sort), m pat, a addr. */
@@ -186,10 +195,10 @@ static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (o.sort_name && n > 1)
 		qsort(list, n, sizeof(*list), kd_cmp_mod_name);
-	for (i = 0; i < n && !s->interrupt; i++)
-		kd_lm_row(s, list[i], &o);
+	for (i = 0; i < n && !s->interrupt && rc == KD_OK; i++)
+		rc = kd_lm_row(s, list[i], &o);
 	kd_free(list);
-	return KD_OK;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
