@@ -399,8 +399,7 @@ int kd_arch_reg_dump(struct kd_session *s)
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to get register context");
 	kd_arch(s)->print_regs(s, ctx);
-	kd_print_current_instruction(s);
-	return KD_OK;
+	return kd_print_current_instruction(s);
 }
 
 int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)

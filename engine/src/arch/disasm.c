@@ -324,7 +324,7 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 	kd_fmt_ptr(s, a, addr);
 	if (!kd_cs_open(s, &h)) {
 		snprintf(line, cap, "%s %s", a, none);
-		return KD_ENOTSUP;
+		return s->sym.disasm ? KD_ENOTSUP : KD_ENOMEM;
 	}
 	insn = kd_decode(s, h, addr, bytes, &got);
 	if (got == 0 || (arm64 && got < 4)) {
@@ -368,18 +368,22 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 	return rc;
 }
 
-void kd_print_current_instruction(struct kd_session *s)
+int kd_print_current_instruction(struct kd_session *s)
 {
 	char sym[256], line[512];
 	uint64_t rip;
 	unsigned len;
 
 	if (kd_pc_get(s, &rip) != KD_OK)
-		return;
+		return KD_OK;
 	if (kd_sym_format(s, rip, sym, sizeof(sym)) == KD_OK)
 		kd_out(s, "%s:\n", sym);
-	kd_disasm_line(s, rip, line, sizeof(line), &len);
+	if (kd_disasm_line(s, rip, line, sizeof(line), &len) == KD_ENOMEM)
+		return kd_fail(s, KD_ENOMEM,
+			       "Unable to disassemble the current "
+			       "instruction: out of memory");
 	kd_out(s, "%s\n", line);
+	return KD_OK;
 }
 
 int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,

@@ -345,8 +345,7 @@ static int kd_step_report(struct kd_session *s, bool regs)
 {
 	if (regs)
 		return kd_cmd_run_one(s, "r");
-	kd_print_current_instruction(s);
-	return KD_OK;
+	return kd_print_current_instruction(s);
 }
 
 /* One trace step; reports an unexpected stop itself.  *plain false then. */

@@ -398,7 +398,9 @@ int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
 int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 		   unsigned *len);
 /* Print "sym:" and the line for the current rip (after r, p, t, stops). */
-void kd_print_current_instruction(struct kd_session *s);
+/* The current instruction as WinDbg shows it after `r` and at a stop;
+ * KD_ENOMEM (with an error line) when the disassembler cannot be had. */
+int kd_print_current_instruction(struct kd_session *s);
 /* Instruction length and whether it is a call (for p / pc / gu). */
 int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 		 bool *is_call, bool *is_ret, bool *is_branch);

@@ -464,8 +464,7 @@ static int kd_dump_driver_open(struct kd_session *s, const char *path,
 		kd_out(s, "Use !analyze -v to get detailed debugging "
 			  "information.\n\n");
 	}
-	kd_print_current_instruction(s);
-	return KD_OK;
+	return kd_print_current_instruction(s);
 }
 
 const struct kd_target_driver kd_target_dump_driver = {
