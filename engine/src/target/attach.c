@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Opening a target, whichever it is (kd_target_open picks the driver),
- * and what every target shares once open: identification (identify(), the
+ * What every target shares once open (kd_target_open, in open.c, picks
+ * the driver): identification (identify(), the
  * debugger data block, the processors), WinDbg's "Connected to" and
  * version banners, the module list, DbgPrint text and prompts, and the
  * capability checks commands use instead of asking which target it is.
  */
 #define _DEFAULT_SOURCE /* localtime_r, gmtime_r, tm_gmtoff */
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <kd/dump.h>
@@ -289,46 +288,6 @@ int kd_target_prompt(struct kd_session *s, const char *prompt, char *buf,
 	if (!s->out.in_fn)
 		return KD_ENOTSUP;
 	return s->out.in_fn(s->out.in_ctx, "", buf, cap);
-}
-
-/* ---- one way to open a target ---- */
-
-static const struct kd_target_driver *const kd_target_drivers[] = {
-	&kd_target_dump_driver, &kd_target_live_driver, /* the default: last */
-};
-
-int kd_target_open(struct kd_session *s, const char *spec,
-		   struct kd_event *first)
-{
-	const struct kd_target_driver *drv = NULL;
-	size_t i, plen = 0;
-	int rc;
-
-	memset(first, 0, sizeof(*first));
-	if (s->target)
-		return kd_fail(s, KD_EBUSY, "A target is already attached");
-	for (i = 0; i < KD_ARRAY_SIZE(kd_target_drivers) && !drv; i++) {
-		const char *p = kd_target_drivers[i]->prefix;
-
-		if (!p || strncasecmp(spec, p, strlen(p)) == 0) {
-			drv = kd_target_drivers[i];
-			plen = p ? strlen(p) : 0;
-		}
-	}
-	/* A target built against another contract would be half-used:
-	 * members it does not have read as garbage.  Refuse it. */
-	if (!drv || !drv->ops || drv->ops->version != KD_TARGET_OPS_VERSION ||
-	    !drv->ops->identify || !drv->ops->read_virtual ||
-	    !drv->ops->get_context || !drv->ops->wait || !drv->ops->close)
-		return kd_fail(s, KD_ENOTSUP,
-			       "The %s target does not follow this engine's "
-			       "target contract (version %u)",
-			       drv ? drv->name : "requested",
-			       KD_TARGET_OPS_VERSION);
-	rc = drv->open(s, spec + plen, first);
-	if (rc < 0)
-		s->target = NULL;
-	return rc;
 }
 
 bool kd_target_has(const struct kd_session *s, uint32_t caps)
