@@ -48,4 +48,3 @@ int kd_target_open(struct kd_session *s, const char *spec,
 		s->target = NULL;
 	return rc;
 }
-
