@@ -464,7 +464,15 @@ static int kd_dump_driver_open(struct kd_session *s, const char *path,
 		kd_out(s, "Use !analyze -v to get detailed debugging "
 			  "information.\n\n");
 	}
-	return kd_print_current_instruction(s);
+	rc = kd_print_current_instruction(s);
+	if (rc < 0) {
+		/* kd_target_open forgets a target whose open failed: close
+		 * it here (with the reader it owns). */
+		s->target = NULL;
+		s->tgt.dump = NULL;
+		t->ops->close(t);
+	}
+	return rc;
 }
 
 const struct kd_target_driver kd_target_dump_driver = {
