@@ -7,6 +7,7 @@
  *    llvm-readobj --coff-debug-directory) names <image>.pdb and carries the
  *    GUID and age llvm-pdbutil dump --summary reads from that PDB;
  *  - every function export is an S_PUB32 at the export's address;
+ *  - the kernel's procedures that call others have .pdata covering them;
  *  - the kernel's non-exported KiSimWorkerInner and MiSimComputeStep are
  *    S_LPROC32 in the module stream and S_LPROCREF in the globals, absent
  *    from the publics and the export table, and on the workload's call
@@ -474,6 +475,56 @@ static void test_nonexported_in_pdb(void **state)
 	image_free(&img);
 }
 
+/*
+ * The unwind data the engine's stack walker reads is still there: every
+ * kernel procedure that calls another (the PDB's extents) has a
+ * RUNTIME_FUNCTION in .pdata (llvm-readobj --unwind) that starts at it
+ * and covers it (a jump table after the code may extend it).  Leaves
+ * need none, as with Microsoft's compiler.
+ */
+static void test_unwind_covers_procs(void **state)
+{
+	static const char *const nonleaf[] = {
+		"DbgPrint",	"KeBugCheckEx",	     "RtlFibonacci",
+		"KeWorkerStep", "MmLoadSystemImage", "KiSystemStartup",
+	};
+	char path[512], pdb[512];
+	struct image img;
+	char *syms, *uw;
+	unsigned i;
+
+	(void)state;
+	image_load("ntoskrnl.exe", &img);
+	kernel_path(path, sizeof(path), "ntoskrnl.exe");
+	kernel_path(pdb, sizeof(pdb), "ntoskrnl.pdb");
+	syms = run_tool(pdbutil, "dump --symbols", pdb);
+	uw = run_tool(readobj, "--unwind", path);
+	for (i = 0; i <= KD_ARRAY_SIZE(nonleaf); i++) {
+		struct proc p = i < KD_ARRAY_SIZE(nonleaf) ?
+					pdb_proc(syms, "S_GPROC32", nonleaf[i],
+						 &img) :
+					pdb_proc(syms, "S_LPROC32",
+						 "MiSimComputeStep", &img);
+		uint64_t start = img.pe.image_base + p.rva, end;
+		char key[64];
+		const char *e;
+
+		snprintf(key, sizeof(key), "StartAddress: (0x%llX)",
+			 (unsigned long long)start);
+		e = strstr(uw, key);
+		if (!e)
+			fail_msg("no RUNTIME_FUNCTION at %llx:\n%.2000s",
+				 (unsigned long long)start, uw);
+		e = strstr(e, "EndAddress: (0x");
+		assert_non_null(e);
+		end = strtoull(e + 15, NULL, 16);
+		assert_true(end >= start + p.size);
+	}
+	free(syms);
+	free(uw);
+	image_free(&img);
+}
+
 /* The RetAddr column of row @p row of `k` output. */
 static uint64_t k_retaddr(const char *out, unsigned row)
 {
@@ -582,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_rsds_matches_pdb),
 		cmocka_unit_test(test_publics_are_exports),
 		cmocka_unit_test(test_nonexported_in_pdb),
+		cmocka_unit_test(test_unwind_covers_procs),
 		cmocka_unit_test(test_live_stack_through_statics),
 	};
 
