@@ -560,7 +560,8 @@ static void test_live_stack_through_statics(void **state)
 	struct proc ki;
 	struct kc sim;
 	struct kp kd;
-	uint64_t base;
+	uint64_t base, at;
+	const char *rip;
 	unsigned i;
 
 	(void)state;
@@ -586,8 +587,8 @@ static void test_live_stack_through_statics(void **state)
 	assert_non_null(out);
 	free(out);
 
-	snprintf(bp, sizeof(bp), "bp %llx",
-		 (unsigned long long)(base + ki.rva));
+	at = base + ki.rva;
+	snprintf(bp, sizeof(bp), "bp %llx", (unsigned long long)at);
 	out = kp_cmd(&kd, bp, T_MS);
 	assert_non_null(out);
 	free(out);
@@ -597,8 +598,9 @@ static void test_live_stack_through_statics(void **state)
 	free(out);
 	out = kp_cmd(&kd, "r rip", T_MS);
 	assert_non_null(out);
-	assert_int_equal(strtoull(strstr(out, "rip=") + 4, NULL, 16),
-			 base + ki.rva);
+	rip = strstr(out, "rip=");
+	assert_non_null(rip);
+	assert_int_equal(strtoull(rip + 4, NULL, 16), at);
 	free(out);
 	out = kp_cmd(&kd, "k", T_MS);
 	assert_non_null(out);
