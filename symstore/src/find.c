@@ -430,8 +430,14 @@ static int http_store(struct find *f, const char *url, const char *root,
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc != KD_OK)
+	if (rc != KD_OK) {
 		unlink(tmp);
+		/* Leave no empty key folder behind for a miss. */
+		if (rmdir(dir) == 0 && strrchr(dir, '/')) {
+			*strrchr(dir, '/') = '\0';
+			rmdir(dir);
+		}
+	}
 	return rc;
 }
 

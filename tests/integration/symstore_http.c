@@ -141,7 +141,7 @@ static bool requested(const char *path)
 /* Nothing but folders under @p dir: no file, no temporary left behind. */
 static bool no_files(const char *dir)
 {
-	char cmd[512];
+	char cmd[640];
 
 	snprintf(cmd, sizeof(cmd),
 		 "test -z \"$(find '%s' -type f 2>/dev/null)\"", dir);
@@ -618,6 +618,70 @@ static void test_chains_and_folders(void **state)
 	assert_true(same_file(r.path, g_prog[1].pdb));
 }
 
+struct lines {
+	char text[8192];
+	volatile int *cancel_on_get; /* set when an HTTPGET line shows */
+};
+
+static void collect(void *ctx, const char *line)
+{
+	struct lines *l = ctx;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "%s\n", line);
+	if (l->cancel_on_get && strstr(line, "HTTPGET") &&
+	    strstr(line, "/slow/"))
+		*l->cancel_on_get = 1;
+}
+
+static void test_progress_and_noisy_log(void **state)
+{
+	struct lines l = { .text = "" };
+	struct kd_symstore_opts o = { .timeout_ms = 5000,
+				      .log = collect,
+				      .log_ctx = &l };
+	struct kd_symstore_key k = g_key[0];
+	char p[512], kp[128];
+	size_t big = 2u << 20;
+	uint8_t *junk = calloc(1, big);
+	struct res r;
+
+	(void)state;
+	/* 2 MiB that is no PDB: progress lines, then refused. */
+	assert_non_null(junk);
+	k.name = "big.pdb";
+	key_path(&k, kp, sizeof(kp));
+	mkdirs("%s/one/%s", g_root, kp);
+	snprintf(p, sizeof(p), "%s/one/%s/big.pdb", g_root, kp);
+	put_file(p, junk, big);
+	free(junk);
+	r = find("srv*%s/c14*%s/s/one", &o, &k, g_dir, g_url);
+	assert_int_equal(r.rc, KD_EPROTO);
+	assert_non_null(strstr(l.text, "SYMSRV:  HTTPGET: "));
+	assert_non_null(strstr(l.text, "100% of 2097152 bytes"));
+	assert_non_null(strstr(l.text, "refused"));
+	snprintf(p, sizeof(p), "%s/c14", g_dir);
+	assert_true(no_files(p));
+}
+
+static void test_cancel_while_stalled(void **state)
+{
+	volatile int stop = 0;
+	struct lines l = { .text = "", .cancel_on_get = &stop };
+	struct kd_symstore_opts o = { .timeout_ms = 60000,
+				      .log = collect,
+				      .log_ctx = &l,
+				      .cancel = &stop };
+	struct res r;
+
+	(void)state;
+	/* Ctrl+C during a body that never comes: cancelled, not timed out
+	 * (the timeout is a minute). */
+	r = find("srv*%s/c15*%s/slow/one", &o, &g_key[0], g_dir, g_url);
+	assert_int_equal(r.rc, KD_EAGAIN);
+	assert_non_null(strstr(r.why, "cancelled"));
+}
+
 /* Last: the server goes away, the cache still answers. */
 static void test_server_stopped(void **state)
 {
@@ -647,6 +711,8 @@ int main(void)
 		cmocka_unit_test(test_negative_cache),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_chains_and_folders),
+		cmocka_unit_test(test_progress_and_noisy_log),
+		cmocka_unit_test(test_cancel_while_stalled),
 		cmocka_unit_test(test_server_stopped),
 	};
 
