@@ -612,10 +612,16 @@ static void test_chains_and_folders(void **state)
 	assert_string_equal(r.path, a);
 	assert_true(same_file(a, g_prog[0].pdb));
 
-	/* A local folder store behind a cache. */
+	/* A local folder store behind a cache: its CAB is expanded into
+	 * the cache, the store itself is not written to. */
 	r = find("srv*%s/t3*%s/one", &g_fast, &g_key[1], g_dir, g_root);
 	assert_int_equal(r.rc, KD_OK);
 	assert_true(same_file(r.path, g_prog[1].pdb));
+	snprintf(a, sizeof(a), "%s/t3/%s/b.pdb", g_dir,
+		 key_path(&g_key[1], kp, sizeof(kp)));
+	assert_string_equal(r.path, a);
+	snprintf(p, sizeof(p), "%s/one/%s/b.pdb", g_root, kp);
+	assert_int_equal(access(p, F_OK), -1);
 }
 
 struct lines {
