@@ -230,7 +230,7 @@ static int local_store(struct find *f, const char *root, const char *unpack,
 		kd_symstore__log(f->o, "SYMSRV:  %s - path not found", p);
 	if (pathf(p, "%s/file.ptr", dir))
 		return KD_EBUFS;
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		kd_symstore__log(f->o, "SYMSRV:  %s - path not found", p);
 		return KD_ENOTFOUND;

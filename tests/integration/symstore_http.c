@@ -605,6 +605,19 @@ static void test_chains_and_folders(void **state)
 	r = find("%s/flat1", &g_fast, &g_key[0], g_dir);
 	assert_int_equal(r.rc, KD_EINVAL);
 
+	/* A plain folder laid out as a store: found there; a key it lacks
+	 * is a plain miss (a.pdb is a folder there, not a bad file). */
+	r = find("%s/one", &g_fast, &g_key[0], g_root);
+	assert_int_equal(r.rc, KD_OK);
+	assert_true(same_file(r.path, g_prog[0].pdb));
+	{
+		struct kd_symstore_key k = g_key[0];
+
+		k.age += 9;
+		r = find("%s/one", &g_fast, &k, g_root);
+		assert_int_equal(r.rc, KD_ENOTFOUND);
+	}
+
 	/* cache*dir caches what the folder to its right found. */
 	r = find("cache*%s/cc;%s/flat2", &g_fast, &g_key[0], g_dir, g_dir);
 	assert_int_equal(r.rc, KD_OK);
