@@ -19,6 +19,7 @@
  * gcab-made MSZIP CAB, a minimal PE header, and store files.
  */
 #define _GNU_SOURCE
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +35,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char g_dir[64];
 
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* rm -rf without a shell: a fuzz run makes thousands of stores. */
+static void rm_tree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void mkdirs(char *path)
+{
+	char *c;
+
+	for (c = path + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		mkdir(path, 0755);
+		*c = '/';
+	}
+	mkdir(path, 0755);
+}
+
 static void cleanup(void)
 {
-	char cmd[128];
-
-	if (!g_dir[0])
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	if (system(cmd) != 0)
-		g_dir[0] = 0;
+	if (g_dir[0])
+		rm_tree(g_dir);
 }
 
 static void fuzz_path(const uint8_t *data, size_t size)
@@ -95,7 +123,7 @@ static void fuzz_store(const uint8_t *data, size_t size)
 	struct kd_symstore_opts o = { .offline = true };
 	struct kd_symstore_key k = { .name = "f.pdb", .age = 1 };
 	char store[128], dir[256], p[320], sp[320], out[KD_SYMSTORE_PATH_MAX];
-	char why[256], cmd[320], keydir[40];
+	char why[256], keydir[40];
 	unsigned which;
 
 	if (size < 1)
@@ -109,18 +137,17 @@ static void fuzz_store(const uint8_t *data, size_t size)
 		}
 		atexit(cleanup);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/s' '%s/c'", g_dir, g_dir);
-	if (system(cmd) != 0)
-		return;
+	snprintf(p, sizeof(p), "%s/s", g_dir);
+	rm_tree(p);
+	snprintf(p, sizeof(p), "%s/c", g_dir);
+	rm_tree(p);
 	snprintf(store, sizeof(store), "%s/s", g_dir);
 	kd_symstore_key_dir(&k, keydir, sizeof(keydir));
 	if (which == 3)
 		snprintf(dir, sizeof(dir), "%s/f./f.pdb/%s", store, keydir);
 	else
 		snprintf(dir, sizeof(dir), "%s/f.pdb/%s", store, keydir);
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
-	if (system(cmd) != 0)
-		return;
+	mkdirs(dir);
 	if (which == 3) {
 		snprintf(p, sizeof(p), "%s/index2.txt", store);
 		put(p, NULL, 0);
