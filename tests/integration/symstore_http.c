@@ -31,6 +31,12 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <kd/error.h>
 #include <kd/pdb.h>
 #include <kd/symstore.h>
@@ -395,6 +401,49 @@ static void test_plain_then_offline_from_cache(void **state)
 	assert_int_equal(requests(), before);
 }
 
+/* Is a connection waiting on listening socket @p s? */
+static bool pending_connection(int s)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static void test_offline_never_connects(void **state)
+{
+	struct kd_symstore_opts off = { .offline = true, .timeout_ms = 1000 };
+	struct kd_symstore_opts on = { .timeout_ms = 1000 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct kd_symstore_key k = g_key[0];
+	struct res r;
+	int s;
+
+	(void)state;
+	/* A bare listening socket that never answers stands in for the
+	 * server: any connect() shows as a pending connection. */
+	k.age += 3; /* in no cache */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+
+	r = find("srv*%s/c16*http://127.0.0.1:%d/s", &off, &k, g_dir,
+		 ntohs(a.sin_port));
+	assert_int_equal(r.rc, KD_ENOTFOUND);
+	assert_false(pending_connection(s));
+
+	/* The control: online, the same lookup does connect (and then
+	 * times out, as nothing answers). */
+	r = find("srv*%s/c16*http://127.0.0.1:%d/s", &on, &k, g_dir,
+		 ntohs(a.sin_port));
+	assert_int_equal(r.rc, KD_ETIMEOUT);
+	assert_true(pending_connection(s));
+	close(s);
+}
+
 static void test_image_by_stamp_and_size(void **state)
 {
 	char want[512], kp[128];
@@ -721,6 +770,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_then_offline_from_cache),
+		cmocka_unit_test(test_offline_never_connects),
 		cmocka_unit_test(test_image_by_stamp_and_size),
 		cmocka_unit_test(test_cab),
 		cmocka_unit_test(test_fileptr),
