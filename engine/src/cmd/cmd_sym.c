@@ -510,6 +510,8 @@ static uint64_t kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
 			last[0] = '\0';
 		}
 		kd_disasm_line(s, addr, line, sizeof(line), &len);
+		if (s->cmd.target_err)
+			break; /* a failed request: no `??` line, say why */
 		kd_out(s, "%s\n", line);
 		addr += len;
 	}

@@ -298,8 +298,9 @@ bool kd_target_has(const struct kd_session *s, uint32_t caps)
 int kd_target_require(struct kd_session *s, uint32_t caps, const char *what)
 {
 	if (s->target && !kd_target_has(s, caps))
-		return kd_fail(s, KD_ENOTSUP, "Cannot %s a crash dump target",
-			       what);
+		return kd_fail(s, KD_ENOTSUP, "Cannot %s %s", what,
+			       s->target->ops->noun ? s->target->ops->noun :
+						      "a crash dump target");
 	return KD_OK;
 }
 

@@ -140,6 +140,9 @@ struct kd_target_ops {
 	uint32_t caps;	  /* KD_TCAP_* */
 	/* Reads are as cheap as a copy (a mapped dump): no memory cache. */
 	bool uncached;
+	/* What "Cannot <do> <noun>" calls it ("an image file target");
+	 * NULL: "a crash dump target". */
+	const char *noun;
 
 	/* Required.  Who the target is (struct kd_target_id), asked of
 	 * processor @p cpu; fills all of *id (zeroes what it does not
@@ -258,8 +261,9 @@ int kd_target_open(struct kd_session *s, const char *spec,
 
 /* True when the session's target has every bit of @p caps. */
 bool kd_target_has(const struct kd_session *s, uint32_t caps);
-/* "Cannot <what> a crash dump target" (and KD_ENOTSUP) unless the
- * session's target has @p caps; KD_OK when it has or no target is open. */
+/* "Cannot <what> a crash dump target" (the target's noun) and
+ * KD_ENOTSUP unless the session's target has @p caps; KD_OK when it has
+ * or no target is open. */
 int kd_target_require(struct kd_session *s, uint32_t caps, const char *what);
 /* kd_target_require(s, KD_TCAP_RUN, what). */
 int kd_target_require_run(struct kd_session *s, const char *what);
