@@ -216,9 +216,12 @@ struct kd_target_ops {
 	struct kd_link *(*link)(struct kd_target *t, uint64_t *stray,
 				uint64_t *resent);
 	/* Optional.  Modules the target lists itself when memory has no
-	 * PsLoadedModuleList (a triage dump's driver list): a kd_calloc'd
-	 * array of *n entries the caller frees, base/size/path/image
-	 * filled.  KD_ENOTFOUND: none, walk the loaded module list. */
+	 * PsLoadedModuleList (a triage dump's driver list, an image
+	 * file): a kd_calloc'd array of *n entries the caller frees,
+	 * base/size/path/image filled, timestamp/checksum when known.
+	 * name: the target's own (an image file names its one module),
+	 * or "" for WinDbg's rule (the first one listed is nt).
+	 * KD_ENOTFOUND: none, walk the loaded module list. */
 	int (*modules)(struct kd_target *t, struct kd_module **out, size_t *n);
 	/* Required.  Free the target and everything it holds; @p t is gone
 	 * after.  Safe in any state. */
@@ -249,7 +252,9 @@ struct kd_target_driver {
 
 /*
  * Open the target @p spec names and make it the session's: "dump:<path>"
- * opens a crash dump (kd -z), anything else is a -k connection string.
+ * opens a crash dump, "image:<path>" a PE image file, "file:<path>"
+ * whichever of the two the file is (kd -z), anything else is a -k
+ * connection string.
  * Checks the ops version, identifies the target and fills s->tgt, loads
  * the module list, prints WinDbg's banners.  On success the target is
  * stopped at *first (or the session waits for the caller to handle it).
@@ -281,8 +286,10 @@ void kd_target_print_version(struct kd_session *s);
 /* Fill s->tgt (version, machine, debugger data block) from identify(). */
 int kd_target_identify(struct kd_session *s, struct kd_target_id *id);
 
-/* The registered kinds (target/live.c, target/dump_target.c). */
+/* The registered kinds (target/live.c, target/dump_target.c,
+ * target/image_target.c). */
 extern const struct kd_target_driver kd_target_live_driver;
 extern const struct kd_target_driver kd_target_dump_driver;
+extern const struct kd_target_driver kd_target_image_driver;
 
 #endif /* KD_TARGET_H */
