@@ -150,6 +150,54 @@ static int kd_z(const char *path, const char *cmds, char **out)
 	return st;
 }
 
+/*
+ * One kd -z session per image for the cross-checks (a process per
+ * command would be slow under ASan): z_open() starts it and keeps its
+ * banner, z_cmd() gives one command's output with a '\n' in front (so a
+ * line is always "\n" + line), z_close() quits and gives the exit status.
+ */
+static struct kp zk;
+static char *zbanner;
+
+static void z_open(const char *path)
+{
+	const char *args[] = { "-z", path, NULL };
+
+	kp_start(&zk, args);
+	zbanner = kp_wait_prompt(&zk, T_MS);
+	if (!zbanner)
+		fail_msg("kd -z %s: no prompt; stdout:\n%s\nstderr:\n%s", path,
+			 zk.out.data ? zk.out.data : "",
+			 zk.err.data ? zk.err.data : "");
+}
+
+static char *z_cmd(const char *c)
+{
+	char *out = kp_cmd(&zk, c, T_MS), *r;
+
+	if (!out)
+		fail_msg("kd did not answer '%s'; stdout:\n%s", c,
+			 zk.out.data ? zk.out.data : "");
+	r = malloc(strlen(out) + 2);
+	assert_non_null(r);
+	r[0] = '\n';
+	memcpy(r + 1, out, strlen(out) + 1);
+	free(out);
+	return r;
+}
+
+static int z_close(void)
+{
+	int st;
+
+	kp_send(&zk, "q\n");
+	st = kp_finish(&zk, T_MS);
+	kp_free(&zk);
+	free(zbanner);
+	zbanner = NULL;
+	return st;
+}
+
 /* ---- what LLVM says ---- */
 
 static const char *field(const char *txt, const char *name)
@@ -285,14 +333,14 @@ static void check_lm(const struct img *im)
 {
 	char *out = NULL, want[384], a[24], b[24];
 
-	assert_int_equal(kd_z(im->path, "lm; lmv", &out), 0);
+	out = z_cmd("lm; lmv");
 	fmt_addr(im, im->base, a, sizeof(a));
 	fmt_addr(im, im->base + im->size, b, sizeof(b));
 	/* WinDbg's -z banner, then the one module. */
-	snprintf(want, sizeof(want), "Loading Dump File [%s]", im->path);
-	assert_non_null(strstr(out, want));
-	snprintf(want, sizeof(want), "ModLoad: %s %s   %s", a, b, im->path);
-	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof(want), "Loading Dump File [%s]\n", im->path);
+	assert_non_null(strstr(zbanner, want));
+	snprintf(want, sizeof(want), "ModLoad: %s %s   %s\n", a, b, im->path);
+	assert_non_null(strstr(zbanner, want));
 	snprintf(want, sizeof(want), "\n%s %s   %-10s ", a, b, im->mod);
 	if (!strstr(out, want))
 		fail_msg("no '%s' in:\n%s", want, out);
@@ -314,7 +362,7 @@ static void check_exports(const struct img *im)
 
 	assert_true(im->nexp > 0);
 	snprintf(cmd, sizeof(cmd), "x %s!*", im->mod);
-	assert_int_equal(kd_z(im->path, cmd, &out), 0);
+	out = z_cmd(cmd);
 	for (i = 0; i < im->nexp; i++) {
 		fmt_addr(im, im->base + im->exp[i].rva, a, sizeof(a));
 		snprintf(want, sizeof(want), "%s %s!%s ", a, im->mod,
@@ -360,8 +408,8 @@ static void kd_db(const struct img *im, uint32_t rva, uint8_t *out, size_t len)
 
 	fmt_addr(im, im->base + rva, a, sizeof(a));
 	snprintf(cmd, sizeof(cmd), "db %llx L%zx",
-		 (unsigned long long)(im->base + rva), len);
-	assert_int_equal(kd_z(im->path, cmd, &txt), 0);
+		 (unsigned long long)im->base + rva, len);
+	txt = z_cmd(cmd);
 	assert_null(strstr(txt, "??"));
 	snprintf(key, sizeof(key), "\n%s  ", a); /* the first db line */
 	p = strstr(txt, key);
@@ -491,7 +539,7 @@ static void check_u(const struct img *im)
 		snprintf(cmd, sizeof(cmd),
 			 "u %s!%s L%u; ? %s!%s+0x10; ln %s!%s+2", im->mod,
 			 e->name, n, im->mod, e->name, im->mod, e->name);
-		assert_int_equal(kd_z(im->path, cmd, &out), 0);
+		out = z_cmd(cmd);
 		snprintf(line, sizeof(line), "\n%s!%s:\n", im->mod, e->name);
 		assert_non_null(p = strstr(out, line));
 		p += strlen(line);
@@ -548,14 +596,23 @@ static void check_u(const struct img *im)
 	assert_int_equal(checked, 2);
 }
 
+/* Every cross-check on one image, in one session where all succeed. */
+static void check_image(const struct img *im, bool code)
+{
+	z_open(im->path);
+	check_lm(im);
+	check_exports(im);
+	check_sections(im);
+	if (code)
+		check_u(im);
+	assert_int_equal(z_close(), 0);
+}
+
 static void test_x64(void **state)
 {
 	(void)state;
 	read_llvm(&imgs[0]);
-	check_lm(&imgs[0]);
-	check_exports(&imgs[0]);
-	check_sections(&imgs[0]);
-	check_u(&imgs[0]);
+	check_image(&imgs[0], true);
 }
 
 static void test_x86(void **state)
@@ -563,10 +620,7 @@ static void test_x86(void **state)
 	(void)state;
 	read_llvm(&imgs[1]);
 	assert_false(imgs[1].ptr64);
-	check_lm(&imgs[1]);
-	check_exports(&imgs[1]);
-	check_sections(&imgs[1]);
-	check_u(&imgs[1]);
+	check_image(&imgs[1], true);
 }
 
 static void test_arm64(void **state)
@@ -574,10 +628,7 @@ static void test_arm64(void **state)
 	(void)state;
 	read_llvm(&imgs[2]);
 	assert_true(imgs[2].arm64);
-	check_lm(&imgs[2]);
-	check_exports(&imgs[2]);
-	check_sections(&imgs[2]);
-	check_u(&imgs[2]);
+	check_image(&imgs[2], true);
 }
 
 /* A data export read as data: the initialised table, then dq/dd. */
@@ -755,9 +806,7 @@ static void test_kdsim_images(void **state)
 		}
 		snprintf(im->mod, sizeof(im->mod), "%s", files[i].mod);
 		read_llvm(im);
-		check_lm(im);
-		check_exports(im);
-		check_sections(im);
+		check_image(im, false);
 		free(im->file);
 		free(im);
 		n++;

@@ -51,7 +51,7 @@ static void section_name(char out[9], const uint8_t *raw)
 	unsigned i;
 
 	for (i = 0; i < 8 && raw[i]; i++)
-		out[i] = raw[i] >= 0x21 && raw[i] < 0x7f ? (char)raw[i] : '?';
+		out[i] = (char)(raw[i] >= 0x21 && raw[i] < 0x7f ? raw[i] : '?');
 	out[i] = '\0';
 }
 
