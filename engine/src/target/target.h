@@ -270,6 +270,9 @@ bool kd_target_has(const struct kd_session *s, uint32_t caps);
  * KD_ENOTSUP unless the session's target has @p caps; KD_OK when it has
  * or no target is open. */
 int kd_target_require(struct kd_session *s, uint32_t caps, const char *what);
+/* "Cannot <what> <the target's noun>", KD_ENOTSUP: for a command that
+ * found a member of the ops missing. */
+int kd_target_refuse(struct kd_session *s, const char *what);
 /* kd_target_require(s, KD_TCAP_RUN, what). */
 int kd_target_require_run(struct kd_session *s, const char *what);
 
