@@ -58,8 +58,15 @@ static void section_name(char out[9], const uint8_t *raw)
 static int parse_optional(const uint8_t *opt, uint16_t optsz, struct kd_pef *pe,
 			  char *err, size_t cap)
 {
-	uint16_t magic = kd_get_le16(opt);
+	uint16_t magic;
 
+	/* The shorter of the two layouts first: the magic is inside. */
+	if (optsz < OPT_MIN_PE32)
+		return bad(err, cap,
+			   "the optional header is %u bytes, too short for "
+			   "PE32 or PE32+",
+			   optsz);
+	magic = kd_get_le16(opt);
 	if (magic == 0x20b)
 		pe->pe32plus = true;
 	else if (magic != 0x10b)
