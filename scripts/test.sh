@@ -79,12 +79,23 @@ CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DKD_WERROR=ON -DKD_BUILD_FUZZERS=ON -DKD_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$jobs"
 step "fuzzing each target for ${fuzz_seconds}s"
-for fz in build-fuzz/tests/fuzz_*; do
-	[ -x "$fz" ] || continue
-	name=$(basename "$fz")
+# Every tests/fuzz/fuzz_*.c, not every binary that happens to be there: a
+# target the fuzz build left out, or a lost corpus, fails here instead of
+# being skipped in silence.
+for src in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c)
 	target=${name#fuzz_}
+	fz=build-fuzz/tests/$name
+	if [ ! -x "$fz" ]; then
+		echo "$name: not built by the libFuzzer build (tests/CMakeLists.txt)"
+		exit 1
+	fi
+	if [ -z "$(ls -A "tests/fuzz/corpus/$target" 2>/dev/null)" ]; then
+		echo "$name: no seed corpus in tests/fuzz/corpus/$target"
+		exit 1
+	fi
 	work=$(mktemp -d)
-	cp -r "tests/fuzz/corpus/$target/." "$work/" 2>/dev/null || true
+	cp -r "tests/fuzz/corpus/$target/." "$work/"
 	echo "--- $name"
 	"$fz" -max_total_time="$fuzz_seconds" -timeout=30 -print_final_stats=1 "$work" \
 		2>"$work.log" || { tail -50 "$work.log"; exit 1; }

@@ -6,8 +6,9 @@
  * where the operation may lose something small on purpose, still
  * succeed), never a crash; under ASan every one of them must also leak
  * nothing.  Subjects: the connection-string parser, the remote-channel
- * listener, the kdsrv policy, opening a crash dump (kd -z) and attaching
- * to a live kdsim (kd -k), each with a few commands after.
+ * listener, the kdsrv policy, opening a crash dump (kd -z), a PE image
+ * file (kd -z) and attaching to a live kdsim (kd -k), each with a few
+ * commands after.
  */
 #include "kdsim_client.h"
 
@@ -24,6 +25,7 @@
 #include <kd/sys/transport.h>
 
 #include "dumpgen.h"
+#include "testsupport.h"
 
 typedef int (*subject_fn)(void *ctx);
 /* What a subject printed that must not change (NULL: nothing kept). */
@@ -196,6 +198,7 @@ static void quiet(void *ctx, const char *text, size_t len)
 struct open_ctx {
 	const char *what; /* dump path or connection string */
 	bool live;
+	const char *cmds; /* after opening a file (NULL: a dump's) */
 	/* What must not change: a dump's whole output; a live target's
 	 * `lm` (its registers and stack move between attaches). */
 	char out[64 * 1024];
@@ -241,7 +244,8 @@ static int open_subject(void *arg)
 		if (rc == KD_OK)
 			rc = kd_session_execute(s, "lm");
 	} else if (rc == KD_OK) {
-		rc = kd_session_execute(s, "r; lm; k; db @rsp L20");
+		rc = kd_session_execute(s, o->cmds ? o->cmds :
+						     "r; lm; k; db @rsp L20");
 	}
 	kd_session_free(s);
 	return rc;
@@ -269,6 +273,24 @@ static void open_dump(void **state)
 	unlink(path);
 }
 
+static void open_image(void **state)
+{
+	static char path[512];
+	static struct open_ctx o;
+
+	(void)state;
+	kdt_build_path(path, sizeof(path),
+		       "firmware-stubs/sim/kernel/simdrv.sys");
+	if (access(path, R_OK) != 0)
+		skip(); /* kdsim's images are not built */
+	o.what = path;
+	o.live = false;
+	o.cmds = "lm; lmv; x simdrv!*; u simdrv!DriverEntry L3; "
+		 "db simdrv!DriverEntry L20";
+	oom_loop("kd -z (open an image; lm; x; u; db)", open_subject, &o, false,
+		 100000, open_seen);
+}
+
 static void open_live(void **state)
 {
 	char sock[96], k[160];
@@ -294,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parsers),
 		cmocka_unit_test(open_dump),
+		cmocka_unit_test(open_image),
 		cmocka_unit_test(open_live),
 	};
 

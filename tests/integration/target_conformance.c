@@ -8,6 +8,11 @@
  * listed in `allowed` below, each with the reason the two targets may
  * differ there.  Both sessions are also checked to have really answered
  * (registers, memory, modules), so two empty outputs cannot pass.
+ *
+ * The image-file target too: kd -z on the kernel image file kdsim loads
+ * (ntoskrnl.exe of this build, at its ImageBase, not relocated) answers
+ * the commands that only need the image (`image_cmds`: its code, headers,
+ * read-only data and exports) exactly as the live machine does.
  */
 #include "kdsim_client.h"
 #include "kd_proc.h"
@@ -46,6 +51,20 @@ static const char *const cmds[] = {
 	".bugcheck",
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* Read-only commands about the kernel image alone: code, headers,
+ * read-only data, exports. */
+static const char *const image_cmds[] = {
+	"u nt!KeWorkerStep L4",
+	"u nt!KiSystemStartup L6",
+	"? nt!KeWorkerStep",
+	"ln nt!KeWorkerStep+4",
+	"x nt!Ke*",
+	"db fffff800`00400000 L80",
+	"db nt!NtBuildLab L40",
+	"dq fffff800`00401000 L10",
+};
+#define NIMAGE (sizeof(image_cmds) / sizeof(image_cmds[0]))
 
 /*
  * Lines that may differ, by command and line prefix, each with why.
@@ -152,7 +171,9 @@ static void conformance(void **state)
 	struct kp kd;
 	const char *kdargs[] = { "-k", sim.host_connstr, "-bonc", NULL };
 	const char *zargs[] = { "-z", dump_path, NULL };
-	char *live[NCMDS], *out;
+	char image[512];
+	const char *iargs[] = { "-z", image, NULL };
+	char *live[NCMDS], *live_image[NIMAGE], *out;
 	size_t i;
 
 	(void)state;
@@ -163,6 +184,8 @@ static void conformance(void **state)
 	wait_prompt(&kd);
 	for (i = 0; i < NCMDS; i++)
 		live[i] = cmd(&kd, cmds[i]);
+	for (i = 0; i < NIMAGE; i++)
+		live_image[i] = cmd(&kd, image_cmds[i]);
 	snprintf(line, sizeof(line), ".dump /f %s", dump_path);
 	out = cmd(&kd, line);
 	if (!strstr(out, "Dump successfully written"))
@@ -190,6 +213,23 @@ static void conformance(void **state)
 		compare(cmds[i], live[i], out);
 		free(out);
 		free(live[i]);
+	}
+	kp_send(&kd, "q\n");
+	assert_int_equal(kp_finish(&kd, T_MS), 0);
+	kp_free(&kd);
+
+	/* The kernel's image file: the same answers as the live kernel. */
+	assert_non_null(strstr(live_image[0], "nt!KeWorkerStep:\n"));
+	assert_non_null(strstr(live_image[5], "  4d 5a 90 00"));
+	kdt_build_path(image, sizeof(image),
+		       "firmware-stubs/sim/kernel/ntoskrnl.exe");
+	kp_start(&kd, iargs);
+	wait_prompt(&kd);
+	for (i = 0; i < NIMAGE; i++) {
+		out = cmd(&kd, image_cmds[i]);
+		compare(image_cmds[i], live_image[i], out);
+		free(out);
+		free(live_image[i]);
 	}
 	kp_send(&kd, "q\n");
 	assert_int_equal(kp_finish(&kd, T_MS), 0);

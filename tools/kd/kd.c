@@ -94,7 +94,9 @@ static void kd_usage(FILE *f)
 	      "  --timeout MS  bound for attaching and each request "
 	      "(default 10000\n"
 	      "                when input is not a terminal)\n"
-	      "  -z file       open a crash dump (MEMORY.DMP) as the target\n"
+	      "  -z file       open a crash dump (MEMORY.DMP) or a PE image "
+	      "(.exe/.dll/.sys)\n"
+	      "                as a read-only target\n"
 	      "  -server tcp:port=P[,password=X]   share the session "
 	      "(first option)\n"
 	      "  -remote tcp:server=H,port=P[,password=X] | relay:NAME\n"
@@ -695,7 +697,7 @@ int main(int argc, char **argv)
 		rc = kd_session_open_dump(s, a.dump);
 		if (rc < 0) {
 			fprintf(stderr,
-				"kd: could not open the dump '%s': "
+				"kd: could not open '%s': "
 				"%s\n",
 				a.dump, kd_error_message(rc));
 			g_session = NULL;

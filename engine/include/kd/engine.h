@@ -61,8 +61,10 @@ KD_API KD_WARN_UNUSED int kd_session_attach(struct kd_session *s,
 					    const char *connstr);
 
 /**
- * Open the crash dump @p path as the session's target (`kd -z`), printing
- * WinDbg's dump banners (type, build, bug check, the vertarget block).
+ * Open the crash dump or PE image file @p path as the session's target
+ * (`kd -z`), printing WinDbg's banners (a dump: type, build, bug check,
+ * the vertarget block; an image: the file and its ModLoad line).  An
+ * image file is read-only: memory and symbols, no registers.
  * @return KD_OK; the reader's error (already printed as one line).
  */
 KD_API KD_WARN_UNUSED int kd_session_open_dump(struct kd_session *s,

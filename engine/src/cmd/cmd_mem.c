@@ -468,6 +468,8 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 		count = defcount;
 	if (count > kd_max_bytes(s, false) / (f.size ? f.size : 1))
 		return kd_range_error(s, c->line, 0);
+	if (phys && s->target && !s->target->ops->read_physical)
+		return kd_target_refuse(s, "read physical memory of");
 	snprintf(s->mem.last_dcmd, sizeof(s->mem.last_dcmd), "%s", form);
 	if (f.kind == 'a' || f.kind == 'u')
 		s->mem.next_d = kd_display_string(s, phys, f.kind == 'u', addr,
@@ -517,6 +519,9 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 		count = defcount;
 	if (count > kd_max_bytes(s, false) / f.size)
 		return kd_range_error(s, c->line, 0);
+	/* Not `??` for a target that has no physical memory at all. */
+	if (s->target && !s->target->ops->read_physical)
+		return kd_target_refuse(s, "read physical memory of");
 	s->mem.next_phys = kd_display(s, &f, true, addr, count);
 	return KD_OK;
 }

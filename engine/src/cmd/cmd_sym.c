@@ -482,13 +482,16 @@ static size_t kd_sym_base_len(const char *sym)
 /*
  * Print instructions from @p addr: @p count of them, or up to @p end
  * (inclusive) when @p have_end.  Labels where the symbol changes.
- * Returns the address after the last one.
+ * *next (if given) is the address after the last one.  KD_ENOMEM
+ * (printed) when the disassembler could not be had: never `??` lines
+ * that look like unreadable memory.
  */
-static uint64_t kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
-			   bool have_end, uint64_t end)
+static int kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
+		      bool have_end, uint64_t end, uint64_t *next)
 {
 	char sym[256], last[256], line[512];
 	uint64_t i;
+	int rc = KD_OK;
 
 	last[0] = '\0';
 	for (i = 0; !s->interrupt; i++) {
@@ -509,11 +512,20 @@ static uint64_t kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
 		} else {
 			last[0] = '\0';
 		}
-		kd_disasm_line(s, addr, line, sizeof(line), &len);
+		if (kd_disasm_line(s, addr, line, sizeof(line), &len) ==
+		    KD_ENOMEM) {
+			rc = kd_fail(s, KD_ENOMEM,
+				     "Unable to disassemble: out of memory");
+			break;
+		}
+		if (s->cmd.target_err)
+			break; /* a failed request: no `??` line, say why */
 		kd_out(s, "%s\n", line);
 		addr += len;
 	}
-	return addr;
+	if (next)
+		*next = addr;
+	return rc;
 }
 
 static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
@@ -532,9 +544,9 @@ static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
 		else
 			addr = rip;
 	}
-	s->sym.next_u = kd_u_print(s, addr, count, have_end, end);
+	rc = kd_u_print(s, addr, count, have_end, end, &s->sym.next_u);
 	s->sym.next_u_rip = rip;
-	return KD_OK;
+	return rc;
 }
 
 /* Instruction starts decoded from @p from up to @p to (exclusive). */
@@ -612,8 +624,7 @@ static int kd_cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_args_error_eol(&a);
 	}
 	start = kd_ub_start(s, addr, count);
-	kd_u_print(s, start, count, false, 0);
-	return KD_OK;
+	return kd_u_print(s, start, count, false, 0, NULL);
 }
 
 static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
@@ -636,11 +647,9 @@ static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	rf = kd_pdata_lookup(s, addr, &m);
-	if (rf && m) {
-		kd_u_print(s, m->base + rf->begin, 0, true,
-			   m->base + rf->end - 1);
-		return KD_OK;
-	}
+	if (rf && m)
+		return kd_u_print(s, m->base + rf->begin, 0, true,
+				  m->base + rf->end - 1, NULL);
 	/* No unwind data: from the nearest symbol to the first ret. */
 	if (m && kd_sym_format(s, addr, sym, sizeof(sym)) == KD_OK) {
 		const struct kd_export *e = kd_export_at_or_before(s, m, addr);
@@ -661,8 +670,7 @@ static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (a == addr)
 		return kd_memory_error(s, c->args);
-	kd_u_print(s, addr, 0, true, a - 1);
-	return KD_OK;
+	return kd_u_print(s, addr, 0, true, a - 1, NULL);
 }
 
 /* ------------------------------------------------------------------ */

@@ -283,7 +283,7 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 	char spec[4200];
 	int n;
 
-	n = snprintf(spec, sizeof(spec), "dump:%s", path);
+	n = snprintf(spec, sizeof(spec), "file:%s", path);
 	if (n < 0 || (size_t)n >= sizeof(spec))
 		return kd_fail(s, KD_EINVAL,
 			       "Could not open dump file: the path is longer "

@@ -378,6 +378,10 @@ void kd_modules_free(struct kd_session *s);
  * s->sym.modules calls it first. */
 void kd_modules_hook(struct kd_session *s);
 struct kd_module *kd_module_by_addr(struct kd_session *s, uint64_t addr);
+/* WinDbg's module name for image file name @p image: "simdrv" for
+ * simdrv.sys, "nt" and "hal" for the kernel's and HAL's file names. */
+void kd_sym__module_name(char *out, size_t cap, const char *image,
+			 uint64_t base, bool ptr32);
 struct kd_module *kd_module_by_name(struct kd_session *s, const char *name);
 /* "nt!Sym" / "mod!Sym" / "Sym" (nt then every module) / "mod". */
 int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr);

@@ -121,6 +121,12 @@ static void kd_module_name(char *out, size_t cap, const char *image,
 	}
 }
 
+void kd_sym__module_name(char *out, size_t cap, const char *image,
+			 uint64_t base, bool ptr32)
+{
+	kd_module_name(out, cap, image, base, ptr32);
+}
+
 /* Give duplicate names WinDbg's "_<base>" suffix. */
 static void kd_module_dedup(struct kd_module *mods, size_t n)
 {
@@ -238,6 +244,11 @@ int kd_modules_load(struct kd_session *s)
 		for (steps = 0; steps < n; steps++) {
 			struct kd_module *m = &mods[steps];
 
+			/* A target that names its modules (an image file)
+			 * keeps the names; else the first one listed is
+			 * the kernel (a triage dump's drivers). */
+			if (m->name[0])
+				continue;
 			kd_module_name(m->name, sizeof(m->name), m->image,
 				       m->base, ptr32);
 			if (steps == 0 && strcmp(m->name, "hal") != 0)

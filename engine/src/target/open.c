@@ -6,14 +6,37 @@
  * apart from the helpers the drivers share (attach.c), so the drivers
  * and their helpers do not call each other in a circle.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/engine_int.h"
 
 static const struct kd_target_driver *const kd_target_drivers[] = {
-	&kd_target_dump_driver, &kd_target_live_driver, /* the default: last */
+	&kd_target_dump_driver, &kd_target_image_driver,
+	&kd_target_live_driver, /* the default: last */
 };
+
+#define FILE_PREFIX "file:"
+
+/*
+ * kd -z takes a crash dump or a PE image file, as WinDbg's does: an "MZ"
+ * file is an image, anything else goes to the dump reader (which says
+ * what is wrong with a file that is neither).
+ */
+static const struct kd_target_driver *file_driver(const char *path)
+{
+	unsigned char magic[2] = { 0, 0 };
+	FILE *f = fopen(path, "rb");
+
+	if (f) {
+		if (fread(magic, 1, sizeof(magic), f) != sizeof(magic))
+			magic[0] = 0;
+		fclose(f);
+	}
+	return magic[0] == 'M' && magic[1] == 'Z' ? &kd_target_image_driver :
+						    &kd_target_dump_driver;
+}
 
 int kd_target_open(struct kd_session *s, const char *spec,
 		   struct kd_event *first)
@@ -25,6 +48,10 @@ int kd_target_open(struct kd_session *s, const char *spec,
 	memset(first, 0, sizeof(*first));
 	if (s->target)
 		return kd_fail(s, KD_EBUSY, "A target is already attached");
+	if (strncasecmp(spec, FILE_PREFIX, strlen(FILE_PREFIX)) == 0) {
+		drv = file_driver(spec + strlen(FILE_PREFIX));
+		plen = strlen(FILE_PREFIX);
+	}
 	for (i = 0; i < KD_ARRAY_SIZE(kd_target_drivers) && !drv; i++) {
 		const char *p = kd_target_drivers[i]->prefix;
 

@@ -140,6 +140,9 @@ struct kd_target_ops {
 	uint32_t caps;	  /* KD_TCAP_* */
 	/* Reads are as cheap as a copy (a mapped dump): no memory cache. */
 	bool uncached;
+	/* What "Cannot <do> <noun>" calls it ("an image file target");
+	 * NULL: "a crash dump target". */
+	const char *noun;
 
 	/* Required.  Who the target is (struct kd_target_id), asked of
 	 * processor @p cpu; fills all of *id (zeroes what it does not
@@ -213,9 +216,12 @@ struct kd_target_ops {
 	struct kd_link *(*link)(struct kd_target *t, uint64_t *stray,
 				uint64_t *resent);
 	/* Optional.  Modules the target lists itself when memory has no
-	 * PsLoadedModuleList (a triage dump's driver list): a kd_calloc'd
-	 * array of *n entries the caller frees, base/size/path/image
-	 * filled.  KD_ENOTFOUND: none, walk the loaded module list. */
+	 * PsLoadedModuleList (a triage dump's driver list, an image
+	 * file): a kd_calloc'd array of *n entries the caller frees,
+	 * base/size/path/image filled, timestamp/checksum when known.
+	 * name: the target's own (an image file names its one module),
+	 * or "" for WinDbg's rule (the first one listed is nt).
+	 * KD_ENOTFOUND: none, walk the loaded module list. */
 	int (*modules)(struct kd_target *t, struct kd_module **out, size_t *n);
 	/* Required.  Free the target and everything it holds; @p t is gone
 	 * after.  Safe in any state. */
@@ -246,7 +252,9 @@ struct kd_target_driver {
 
 /*
  * Open the target @p spec names and make it the session's: "dump:<path>"
- * opens a crash dump (kd -z), anything else is a -k connection string.
+ * opens a crash dump, "image:<path>" a PE image file, "file:<path>"
+ * whichever of the two the file is (kd -z), anything else is a -k
+ * connection string.
  * Checks the ops version, identifies the target and fills s->tgt, loads
  * the module list, prints WinDbg's banners.  On success the target is
  * stopped at *first (or the session waits for the caller to handle it).
@@ -258,9 +266,13 @@ int kd_target_open(struct kd_session *s, const char *spec,
 
 /* True when the session's target has every bit of @p caps. */
 bool kd_target_has(const struct kd_session *s, uint32_t caps);
-/* "Cannot <what> a crash dump target" (and KD_ENOTSUP) unless the
- * session's target has @p caps; KD_OK when it has or no target is open. */
+/* "Cannot <what> a crash dump target" (the target's noun) and
+ * KD_ENOTSUP unless the session's target has @p caps; KD_OK when it has
+ * or no target is open. */
 int kd_target_require(struct kd_session *s, uint32_t caps, const char *what);
+/* "Cannot <what> <the target's noun>", KD_ENOTSUP: for a command that
+ * found a member of the ops missing. */
+int kd_target_refuse(struct kd_session *s, const char *what);
 /* kd_target_require(s, KD_TCAP_RUN, what). */
 int kd_target_require_run(struct kd_session *s, const char *what);
 
@@ -277,8 +289,10 @@ void kd_target_print_version(struct kd_session *s);
 /* Fill s->tgt (version, machine, debugger data block) from identify(). */
 int kd_target_identify(struct kd_session *s, struct kd_target_id *id);
 
-/* The registered kinds (target/live.c, target/dump_target.c). */
+/* The registered kinds (target/live.c, target/dump_target.c,
+ * target/image_target.c). */
 extern const struct kd_target_driver kd_target_live_driver;
 extern const struct kd_target_driver kd_target_dump_driver;
+extern const struct kd_target_driver kd_target_image_driver;
 
 #endif /* KD_TARGET_H */
