@@ -27,6 +27,7 @@ struct kd_pe {
 	uint32_t size_of_image;
 	uint32_t exp_rva, exp_size;
 	uint32_t exc_rva, exc_size;
+	uint32_t dbg_rva, dbg_size;
 	struct kd_pe_section sec[PE_MAX_SECTIONS];
 	unsigned nsec;
 };
@@ -95,6 +96,12 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 		pe->exc_rva = kd_get_le32(opt + dirs + 24);
 		pe->exc_size = kd_get_le32(opt + dirs + 28);
 	}
+	if (ndirs > 6) {
+		pe->dbg_rva = kd_get_le32(opt + dirs + 48);
+		pe->dbg_size = kd_get_le32(opt + dirs + 52);
+	}
+	if (!kd_rva_range_ok(pe->size_of_image, pe->dbg_rva, pe->dbg_size))
+		pe->dbg_rva = pe->dbg_size = 0;
 	if (!kd_rva_range_ok(pe->size_of_image, pe->exp_rva, pe->exp_size))
 		pe->exp_rva = pe->exp_size = 0;
 	if (!kd_rva_range_ok(pe->size_of_image, pe->exc_rva, pe->exc_size))
@@ -296,6 +303,71 @@ out:
 	return rc;
 }
 
+/* Debug directory entries looked at (real images have 1 to 6). */
+#define PE_MAX_DEBUG_ENTRIES 32
+#define IMAGE_DEBUG_TYPE_CODEVIEW 2
+#define CV_RSDS_HEADER 24
+
+/*
+ * The CodeView RSDS record of the debug directory: GUID, age and the
+ * recorded PDB path.  A missing, unmapped or malformed record leaves
+ * have_cv false (the module keeps export symbols); it is no error.
+ */
+static void kd_load_cv(struct kd_session *s, uint64_t base,
+		       const struct kd_pe *pe, struct kd_modsyms *ms)
+{
+	uint8_t dir[PE_MAX_DEBUG_ENTRIES * 28];
+	uint8_t cv[CV_RSDS_HEADER + sizeof(ms->cv_path)];
+	uint32_t n = pe->dbg_size / 28, i;
+	const char *slash;
+	size_t len;
+
+	if (pe->dbg_rva == 0 || n == 0)
+		return;
+	if (n > PE_MAX_DEBUG_ENTRIES)
+		n = PE_MAX_DEBUG_ENTRIES;
+	if (kd_read_virtual_all(s, base + pe->dbg_rva, dir, 28u * n) != KD_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		const uint8_t *e = dir + 28u * i;
+		uint32_t size = kd_get_le32(e + 16);
+		uint32_t rva = kd_get_le32(e + 20);
+
+		if (kd_get_le32(e + 12) != IMAGE_DEBUG_TYPE_CODEVIEW)
+			continue;
+		/* Not mapped, or not inside the image: nothing to read. */
+		if (rva == 0 || size < CV_RSDS_HEADER + 1 ||
+		    !kd_rva_range_ok(pe->size_of_image, rva, size))
+			continue;
+		if (size > sizeof(cv))
+			size = sizeof(cv);
+		if (kd_read_virtual_all(s, base + rva, cv, size) != KD_OK)
+			continue;
+		if (memcmp(cv, "RSDS", 4) != 0)
+			continue;
+		len = 0;
+		while (CV_RSDS_HEADER + len < size && cv[CV_RSDS_HEADER + len])
+			len++;
+		if (len == 0 || len >= sizeof(ms->cv_path))
+			continue;
+		memcpy(ms->cv_guid, cv + 4, 16);
+		ms->cv_age = kd_get_le32(cv + 20);
+		memcpy(ms->cv_path, cv + CV_RSDS_HEADER, len);
+		ms->cv_path[len] = '\0';
+		/* The store key is the base name, with either separator. */
+		slash = strrchr(ms->cv_path, '\\');
+		if (!slash || (strrchr(ms->cv_path, '/') &&
+			       strrchr(ms->cv_path, '/') > slash))
+			slash = strrchr(ms->cv_path, '/');
+		slash = slash ? slash + 1 : ms->cv_path;
+		if (*slash == '\0' || strlen(slash) >= sizeof(ms->pdb_name))
+			continue;
+		snprintf(ms->pdb_name, sizeof(ms->pdb_name), "%s", slash);
+		ms->have_cv = true;
+		return;
+	}
+}
+
 static int kd_rtfunc_cmp(const void *a, const void *b)
 {
 	const struct kd_rtfunc *x = a, *y = b;
@@ -366,6 +438,8 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	rc = kd_pe_read_headers(s, m->base, m->size, &pe, ms);
 	if (rc == KD_OK)
 		rc = kd_load_exports(s, m->base, &pe, ms);
+	if (rc == KD_OK)
+		kd_load_cv(s, m->base, &pe, ms);
 	if (rc == KD_OK || rc == KD_EPROTO || rc == KD_EFAULT) {
 		int prc = KD_OK;
 
@@ -384,6 +458,9 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	if (ms->checksum)
 		m->checksum = ms->checksum;
 	ms->status = rc;
+	/* With a symbol path, the PDB is looked for when first needed. */
+	ms->pdb_state = ms->have_cv && *kd_sym__path(s) ? KD_PDB_DEFERRED :
+							  KD_PDB_NONE;
 	m->syms = ms;
 	return ms;
 }
@@ -506,6 +583,9 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr)
 		m = kd_module_by_name(s, mod);
 		if (!m)
 			return KD_ENOTFOUND;
+		/* The PDB first: it names what exports do not. */
+		if (kd_sym__pdb_name(s, m, bang + 1, addr) == KD_OK)
+			return KD_OK;
 		e = kd_export_by_name(s, m, bang + 1);
 		if (!e)
 			return KD_ENOTFOUND;
@@ -514,6 +594,8 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr)
 	}
 	/* A bare name: nt first, then every module, then module names. */
 	m = kd_module_by_name(s, "nt");
+	if (m && kd_sym__pdb_name(s, m, name, addr) == KD_OK)
+		return KD_OK;
 	if (m) {
 		e = kd_export_by_name(s, m, name);
 		if (e) {
@@ -542,7 +624,8 @@ int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 {
 	const struct kd_export *e;
 	struct kd_module *m;
-	uint64_t off;
+	const char *pname;
+	uint64_t off, paddr;
 
 	if (cap == 0)
 		return KD_EBUFS;
@@ -550,6 +633,15 @@ int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 	m = kd_module_by_addr(s, addr);
 	if (!m)
 		return KD_ENOTFOUND;
+	if (kd_sym__pdb_addr(s, m, addr, &pname, &paddr) == KD_OK) {
+		off = addr - paddr;
+		if (off)
+			snprintf(buf, cap, "%s!%s+0x%llx", m->name, pname,
+				 (unsigned long long)off);
+		else
+			snprintf(buf, cap, "%s!%s", m->name, pname);
+		return KD_OK;
+	}
 	e = kd_export_at_or_before(s, m, addr);
 	if (e) {
 		off = addr - (m->base + e->rva);

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PDB symbols of loaded modules: the PDB named by a module's CodeView
+ * record is looked for on the symbol path when a symbol of that module is
+ * first needed (deferred loading), checked against the record's GUID and
+ * age, and then preferred over export symbols for names and addresses.
+ * A missing, mismatched or damaged PDB leaves the module with its export
+ * symbols and WinDbg's lines saying so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <kd/pdb.h>
+
+#include "sym/sym_int.h"
+
+/* "4FC7545E13D4F1504C4C44205044422E1": GUID as Data1-3 swapped, age %x. */
+void kd_sym__pdb_key(const struct kd_modsyms *ms, char *buf, size_t cap)
+{
+	const uint8_t *g = ms->cv_guid;
+
+	snprintf(buf, cap,
+		 "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%x",
+		 (unsigned)kd_get_le32(g), (unsigned)kd_get_le16(g + 4),
+		 (unsigned)kd_get_le16(g + 6), g[8], g[9], g[10], g[11], g[12],
+		 g[13], g[14], g[15], (unsigned)ms->cv_age);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * Look for the PDB of @p ms along the symbol path: each plain folder as
+ * dbghelp does (Dir/name.pdb, then the store layout
+ * Dir/name.pdb/KEY/name.pdb), and the cache folder of srv* elements
+ * (their server is not asked: no network here).  The path the linker
+ * recorded is tried last, as dbghelp does.
+ */
+static int find_pdb(struct kd_session *s, const struct kd_modsyms *ms,
+		    char *out, size_t cap)
+{
+	const char *p = kd_sym__path(s);
+	char key[48];
+
+	kd_sym__pdb_key(ms, key, sizeof(key));
+	kd_sym__noisy(s, "SYMSRV:  BYINDEX: %s %s", ms->pdb_name, key);
+	while (*p) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char elem[1024];
+		const char *dir = elem;
+		char *star;
+
+		if (n == 0 || n >= sizeof(elem))
+			goto next;
+		memcpy(elem, p, n);
+		elem[n] = '\0';
+		if (strncasecmp(elem, "srv*", 4) == 0 ||
+		    strncasecmp(elem, "cache*", 6) == 0) {
+			dir = strchr(elem, '*') + 1;
+			star = strchr((char *)dir, '*');
+			if (star)
+				*star = '\0';
+			if (*dir == '\0')
+				goto next;
+		}
+		/* A name that does not fit is no file of ours. */
+		if (snprintf(out, cap, "%s/%s/%s/%s", dir, ms->pdb_name, key,
+			     ms->pdb_name) >= (int)cap)
+			goto next;
+		if (is_file(out))
+			return KD_OK;
+		kd_sym__noisy(s, "SYMSRV:  UNC: %s - path not found", out);
+		if (snprintf(out, cap, "%s/%s", dir, ms->pdb_name) >= (int)cap)
+			goto next;
+		if (is_file(out))
+			return KD_OK;
+		kd_sym__noisy(s, "DBGHELP: %s - file not found", out);
+next:
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (strchr(ms->cv_path, '/') && is_file(ms->cv_path)) {
+		snprintf(out, cap, "%s", ms->cv_path);
+		return KD_OK;
+	}
+	return KD_ENOTFOUND;
+}
+
+/* True when the PDB holds module symbols, not only publics. */
+static bool pdb_is_private(struct kd_pdb *pdb)
+{
+	struct kd_pdb_info in;
+	uint32_t i;
+
+	if (kd_pdb_info(pdb, &in) != KD_OK || in.minimal)
+		return false;
+	for (i = 0; i < in.num_modules && i < 64; i++) {
+		struct kd_pdb_module mod;
+
+		if (kd_pdb_module(pdb, i, &mod) == KD_OK &&
+		    mod.stream != 0xFFFF && mod.sym_bytes > 4)
+			return true;
+	}
+	return false;
+}
+
+static void defaulted(struct kd_session *s, struct kd_module *m)
+{
+	kd_out(s,
+	       "*** ERROR: Symbol file could not be found.  Defaulted to "
+	       "export symbols for %s - \n",
+	       m->image[0] ? m->image : m->name);
+	kd_sym__noisy(s, "DBGHELP: %s - export symbols", m->name);
+}
+
+enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
+				  bool force)
+{
+	struct kd_modsyms *ms = kd_module_syms(s, m);
+	struct kd_pdb_info in;
+	struct kd_pdb *pdb = NULL;
+	char file[sizeof(ms->pdb_file)];
+	uint32_t opts = kd_sym__options(s);
+	int rc;
+
+	if (!ms)
+		return KD_PDB_NONE;
+	if (ms->pdb_state == KD_PDB_LOADED)
+		return KD_PDB_LOADED;
+	if (!ms->have_cv) {
+		ms->pdb_state = KD_PDB_NONE;
+		return KD_PDB_NONE;
+	}
+	if (find_pdb(s, ms, file, sizeof(file)) != KD_OK) {
+		kd_sym__noisy(s, "DBGHELP: %s - file not found", ms->pdb_name);
+		defaulted(s, m);
+		ms->pdb_state = KD_PDB_MISSING;
+		return ms->pdb_state;
+	}
+	rc = kd_pdb_open_file(&pdb, file);
+	if (rc != KD_OK) {
+		/* One line: what is wrong with which file, then exports. */
+		kd_out(s,
+		       "*** ERROR: Symbol file %s is damaged (%s).  Defaulted "
+		       "to export symbols for %s - \n",
+		       file, kd_error_last()->message,
+		       m->image[0] ? m->image : m->name);
+		ms->pdb_state = KD_PDB_DAMAGED;
+		return ms->pdb_state;
+	}
+	(void)kd_pdb_info(pdb, &in);
+	if (memcmp(in.guid, ms->cv_guid, 16) != 0 ||
+	    (in.has_dbi ? in.dbi_age : in.age) != ms->cv_age) {
+		kd_sym__noisy(s, "DBGHELP: %s - mismatched pdb", file);
+		if (!(force || (opts & KD_SYMOPT_LOAD_ANYTHING)) ||
+		    (opts & KD_SYMOPT_EXACT_SYMBOLS)) {
+			kd_out(s, "*** WARNING: %s has mismatched symbols\n",
+			       file);
+			kd_pdb_close(pdb);
+			defaulted(s, m);
+			ms->pdb_state = KD_PDB_MISMATCH;
+			return ms->pdb_state;
+		}
+		ms->pdb_forced = true;
+	}
+	ms->pdb = pdb;
+	ms->pdb_private = pdb_is_private(pdb);
+	snprintf(ms->pdb_file, sizeof(ms->pdb_file), "%s", file);
+	ms->pdb_state = KD_PDB_LOADED;
+	kd_sym__noisy(s, "DBGHELP: %s - %s", m->name,
+		      ms->pdb_private ? "private symbols & lines" :
+					"public symbols");
+	kd_sym__noisy(s, "        %s", file);
+	return KD_PDB_LOADED;
+}
+
+struct kd_pdb *kd_sym__pdb(struct kd_session *s, struct kd_module *m)
+{
+	struct kd_modsyms *ms = kd_module_syms(s, m);
+
+	if (!ms)
+		return NULL;
+	if (ms->pdb_state == KD_PDB_DEFERRED)
+		(void)kd_sym__pdb_load(s, m, false);
+	return ms->pdb_state == KD_PDB_LOADED ? ms->pdb : NULL;
+}
+
+void kd_sym__pdb_unload(struct kd_module *m)
+{
+	struct kd_modsyms *ms = m->syms;
+
+	if (!ms)
+		return;
+	kd_pdb_close(ms->pdb);
+	ms->pdb = NULL;
+	ms->pdb_file[0] = '\0';
+	ms->pdb_private = false;
+	ms->pdb_forced = false;
+}
+
+void kd_sym__path_changed(struct kd_session *s)
+{
+	bool have_path = s->sym.path[0] != '\0';
+	size_t i;
+
+	/* Nothing loads now; what failed before is looked for again. */
+	for (i = 0; i < s->sym.nmodules; i++) {
+		struct kd_modsyms *ms = s->sym.modules[i].syms;
+
+		if (!ms || !ms->have_cv || ms->pdb_state == KD_PDB_LOADED)
+			continue;
+		ms->pdb_state = have_path ? KD_PDB_DEFERRED : KD_PDB_NONE;
+	}
+}
+
+int kd_sym__pdb_addr(struct kd_session *s, struct kd_module *m, uint64_t addr,
+		     const char **name, uint64_t *sym_addr)
+{
+	struct kd_pdb *pdb = kd_sym__pdb(s, m);
+	struct kd_pdb_sym sym;
+	uint32_t disp;
+
+	if (!pdb || addr < m->base || addr - m->base >= m->size)
+		return KD_ENOTFOUND;
+	if (kd_pdb_addr_to_sym(pdb, (uint32_t)(addr - m->base), &sym, &disp) !=
+	    KD_OK)
+		return KD_ENOTFOUND;
+	*name = sym.name;
+	*sym_addr = addr - disp;
+	return KD_OK;
+}
+
+int kd_sym__pdb_name(struct kd_session *s, struct kd_module *m,
+		     const char *name, uint64_t *addr)
+{
+	struct kd_pdb *pdb = kd_sym__pdb(s, m);
+	struct kd_pdb_sym sym;
+
+	if (!pdb || kd_pdb_name_to_sym(pdb, name, &sym) != KD_OK ||
+	    !sym.has_rva)
+		return KD_ENOTFOUND;
+	*addr = m->base + sym.rva;
+	return KD_OK;
+}
+
+int kd_sym_line(struct kd_session *s, uint64_t addr, char *file, size_t cap,
+		uint32_t *line)
+{
+	struct kd_module *m = kd_module_by_addr(s, addr);
+	struct kd_pdb_line ln;
+	struct kd_pdb *pdb;
+
+	if (!m)
+		return KD_ENOTFOUND;
+	pdb = kd_sym__pdb(s, m);
+	if (!pdb ||
+	    kd_pdb_line_at(pdb, (uint32_t)(addr - m->base), &ln) != KD_OK)
+		return KD_ENOTFOUND;
+	snprintf(file, cap, "%s", ln.file);
+	*line = ln.line;
+	return KD_OK;
+}
