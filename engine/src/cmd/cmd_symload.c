@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbol path and symbol loading commands in WinDbg's words: .sympath[+],
+ * .symfix[+], .symopt[+-], !sym, .lines, ld.  Their table entries are in
+ * cmd_sym.c's table (the "Symbols, modules, stacks" group).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cmd/args.h"
+#include "cmd/cmd_sym.h"
+#include "sym/sym_int.h"
+
+#define KD_MSDL "https://msdl.microsoft.com/download/symbols"
+
+/*
+ * The default downstream store: `sym` under the debugger's home folder
+ * (DBGHELP_HOMEDIR as dbghelp honours it, else the user's cache folder).
+ */
+static void default_cache(char *buf, size_t cap)
+{
+	const char *home = getenv("DBGHELP_HOMEDIR");
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *h = getenv("HOME");
+
+	if (home && *home)
+		snprintf(buf, cap, "%s/sym", home);
+	else if (xdg && *xdg)
+		snprintf(buf, cap, "%s/openkd/sym", xdg);
+	else if (h && *h)
+		snprintf(buf, cap, "%s/.cache/openkd/sym", h);
+	else
+		snprintf(buf, cap, "/tmp/openkd/sym");
+}
+
+/* One path element as the engine will search it: empty srv* stores and
+ * caches take the default folder, a bare srv* the public store. */
+static void expand_elem(const char *e, size_t n, char *out, size_t cap)
+{
+	char def[512];
+
+	default_cache(def, sizeof(def));
+	if (n == 3 && strncasecmp(e, "srv", 3) == 0)
+		n = 4; /* "srv" alone is not an element: keep as typed */
+	if (n == 4 && strncasecmp(e, "srv*", 4) == 0) {
+		snprintf(out, cap, "SRV*%s*%s", def, KD_MSDL);
+	} else if (n > 5 && strncasecmp(e, "srv**", 5) == 0) {
+		snprintf(out, cap, "SRV*%s*%.*s", def, (int)(n - 5), e + 5);
+	} else if (n == 6 && strncasecmp(e, "cache*", 6) == 0) {
+		snprintf(out, cap, "cache*%s", def);
+	} else {
+		snprintf(out, cap, "%.*s", (int)n, e);
+	}
+}
+
+/* The "Expanded Symbol search path is:" text and the validation block. */
+static void print_path(struct kd_session *s)
+{
+	const char *path = kd_sym__path(s), *p;
+	char elem[1200];
+	bool first = true;
+
+	if (*path == '\0') {
+		kd_out(s, "Symbol search path is: <empty>\n");
+		kd_out(s, "Expanded Symbol search path is: <empty>\n");
+		return;
+	}
+	kd_out(s, "Symbol search path is: %s\n", path);
+	kd_out(s, "Expanded Symbol search path is: ");
+	for (p = path; *p;) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n) {
+			expand_elem(p, n, elem, sizeof(elem));
+			kd_out(s, "%s%s", first ? "" : ";", elem);
+			first = false;
+		}
+		p += n + (end ? 1 : 0);
+	}
+	kd_out(s, "\n\n************* Path validation summary "
+		  "**************\n");
+	kd_out(s, "%-33s%-14s%s\n", "Response", "Time (ms)", "Location");
+	for (p = path; *p;) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		struct stat st;
+
+		if (n && n < sizeof(elem)) {
+			snprintf(elem, sizeof(elem), "%.*s", (int)n, p);
+			if (strchr(elem, '*'))
+				kd_out(s, "%-47s%s\n", "Deferred", elem);
+			else if (stat(elem, &st) == 0 && S_ISDIR(st.st_mode))
+				kd_out(s, "%-47s%s\n", "OK", elem);
+			else
+				kd_out(s, "%-47s%s\n", "Error", elem);
+		}
+		p += n + (end ? 1 : 0);
+	}
+}
+
+/* `+` glued to the name or first in the arguments: .sympath+, .symfix+ */
+static bool take_plus(struct kd_args *a)
+{
+	kd_args_skip(a);
+	if (kd_args_peek(a) != '+')
+		return false;
+	kd_args_advance(a, 1);
+	kd_args_skip(a);
+	return true;
+}
+
+int kd_cmd__sympath(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_args a;
+	const char *text;
+	size_t n;
+	bool plus;
+	char *path;
+	int rc;
+
+	kd_args_init(&a, s, c);
+	plus = take_plus(&a);
+	kd_args_take_rest(&a, KD_ARGS_Q_STRIP, &text, &n);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	if (n == 0 && !plus) {
+		print_path(s);
+		return KD_OK;
+	}
+	path = kd_malloc(n + 1);
+	if (!path)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	memcpy(path, text, n);
+	path[n] = '\0';
+	rc = kd_sym__set_path(s, path, plus);
+	kd_free(path);
+	if (rc < 0)
+		return kd_fail(s, rc, "The symbol path is too long (at most "
+				      "4095 characters)");
+	print_path(s);
+	return KD_OK;
+}
+
+int kd_cmd__symfix(struct kd_session *s, struct kd_cmdctx *c)
+{
+	char cache[1024], elem[1200];
+	struct kd_args a;
+	const char *text;
+	size_t n;
+	bool plus;
+	int rc;
+
+	kd_args_init(&a, s, c);
+	plus = take_plus(&a);
+	kd_args_take_rest(&a, KD_ARGS_Q_STRIP, &text, &n);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
+	if (n >= sizeof(cache))
+		return kd_fail(s, KD_EOVERFLOW, "The cache path is too long");
+	if (n) {
+		snprintf(cache, sizeof(cache), "%.*s", (int)n, text);
+	} else {
+		default_cache(cache, sizeof(cache));
+		kd_out(s, "No downstream store given, using %s\n", cache);
+	}
+	snprintf(elem, sizeof(elem), "srv*%s*%s", cache, KD_MSDL);
+	rc = kd_sym__set_path(s, elem, plus);
+	if (rc < 0)
+		return kd_fail(s, rc, "The symbol path is too long (at most "
+				      "4095 characters)");
+	return KD_OK;
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} kd_symopt_names[] = {
+	{ 0x1, "SYMOPT_CASE_INSENSITIVE" },
+	{ 0x2, "SYMOPT_UNDNAME" },
+	{ 0x4, "SYMOPT_DEFERRED_LOADS" },
+	{ 0x8, "SYMOPT_NO_CPP" },
+	{ 0x10, "SYMOPT_LOAD_LINES" },
+	{ 0x20, "SYMOPT_OMAP_FIND_NEAREST" },
+	{ 0x40, "SYMOPT_LOAD_ANYTHING" },
+	{ 0x80, "SYMOPT_IGNORE_CVREC" },
+	{ 0x100, "SYMOPT_NO_UNQUALIFIED_LOADS" },
+	{ 0x200, "SYMOPT_FAIL_CRITICAL_ERRORS" },
+	{ 0x400, "SYMOPT_EXACT_SYMBOLS" },
+	{ 0x800, "SYMOPT_ALLOW_ABSOLUTE_SYMBOLS" },
+	{ 0x1000, "SYMOPT_IGNORE_NT_SYMPATH" },
+	{ 0x2000, "SYMOPT_INCLUDE_32BIT_MODULES" },
+	{ 0x4000, "SYMOPT_PUBLICS_ONLY" },
+	{ 0x8000, "SYMOPT_NO_PUBLICS" },
+	{ 0x10000, "SYMOPT_AUTO_PUBLICS" },
+	{ 0x20000, "SYMOPT_NO_IMAGE_SEARCH" },
+	{ 0x40000, "SYMOPT_SECURE" },
+	{ 0x80000, "SYMOPT_NO_PROMPTS" },
+	{ 0x80000000u, "SYMOPT_DEBUG" },
+};
+
+static void print_symopt(struct kd_session *s)
+{
+	uint32_t o = kd_sym__options(s);
+	size_t i;
+
+	kd_out(s, "Symbol options are 0x%X:\n", o);
+	for (i = 0; i < KD_ARRAY_SIZE(kd_symopt_names); i++) {
+		if (o & kd_symopt_names[i].bit)
+			kd_out(s, "  0x%08x - %s\n", kd_symopt_names[i].bit,
+			       kd_symopt_names[i].name);
+	}
+}
+
+int kd_cmd__symopt(struct kd_session *s, struct kd_cmdctx *c)
+{
+	uint32_t o = kd_sym__options(s);
+	struct kd_args a;
+	uint64_t v;
+	char op = '+';
+	int rc;
+
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	if (kd_args_at_end(&a)) {
+		print_symopt(s);
+		return KD_OK;
+	}
+	if (kd_args_peek(&a) == '+' || kd_args_peek(&a) == '-') {
+		op = kd_args_peek(&a);
+		kd_args_advance(&a, 1);
+		kd_args_skip(&a);
+	}
+	rc = kd_args_take_expr(&a, &v);
+	if (rc < 0)
+		return rc;
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	if (op == '+')
+		o |= (uint32_t)v;
+	else
+		o &= ~(uint32_t)v;
+	kd_sym__set_options(s, o);
+	print_symopt(s);
+	return KD_OK;
+}
+
+int kd_cmd__bang_sym(struct kd_session *s, struct kd_cmdctx *c)
+{
+	uint32_t o = kd_sym__options(s);
+	struct kd_args a;
+	const char *w;
+	size_t n = 0;
+
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	if (kd_args_take_word(&a, &w, &n)) {
+		if (n == 5 && strncasecmp(w, "noisy", 5) == 0)
+			o |= KD_SYMOPT_DEBUG;
+		else if (n == 5 && strncasecmp(w, "quiet", 5) == 0)
+			o &= ~KD_SYMOPT_DEBUG;
+		else if (n == 7 && strncasecmp(w, "prompts", 7) == 0)
+			kd_args_take_rest(&a, 0, &w, &n); /* no prompts */
+		else
+			return kd_fail(s, KD_EINVAL,
+				       "!sym: unknown option '%.*s' (noisy, "
+				       "quiet, prompts [off])",
+				       (int)n, w);
+	}
+	kd_sym__set_options(s, o);
+	kd_out(s, "%s mode - symbol prompts off\n",
+	       (o & KD_SYMOPT_DEBUG) ? "noisy" : "quiet");
+	return KD_OK;
+}
+
+int kd_cmd__lines(struct kd_session *s, struct kd_cmdctx *c)
+{
+	uint32_t o = kd_sym__options(s);
+	struct kd_args a;
+	int opt;
+
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	if (kd_args_at_end(&a)) {
+		o ^= KD_SYMOPT_LOAD_LINES;
+	} else {
+		const char *at = a.p;
+
+		opt = kd_args_take_option(&a, "-/", NULL, 0);
+		if (opt == 'e')
+			o |= KD_SYMOPT_LOAD_LINES;
+		else if (opt == 'd')
+			o &= ~KD_SYMOPT_LOAD_LINES;
+		else if (opt == 't')
+			o ^= KD_SYMOPT_LOAD_LINES;
+		else
+			return kd_args_error_at(&a, at);
+		if (kd_args_end(&a) < 0)
+			return KD_EINVAL;
+	}
+	kd_sym__set_options(s, o);
+	kd_out(s, "Line number information will %sbe loaded\n",
+	       (o & KD_SYMOPT_LOAD_LINES) ? "" : "not ");
+	return KD_OK;
+}
+
+int kd_cmd__ld(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_module *m;
+	struct kd_modsyms *ms;
+	struct kd_args a;
+	const char *w;
+	size_t n = 0, i;
+	char name[64];
+	bool any = false;
+
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	if (!kd_args_take_word(&a, &w, &n) || n >= sizeof(name))
+		return kd_args_error(&a);
+	snprintf(name, sizeof(name), "%.*s", (int)n, w);
+	if (kd_modules_load(s) < 0)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to read PsLoadedModuleList");
+	for (i = 0; i < s->sym.nmodules; i++) {
+		m = &s->sym.modules[i];
+		if (!kd_wildcard_match(name, m->name) &&
+		    !kd_wildcard_match(name, m->image))
+			continue;
+		any = true;
+		ms = kd_module_syms(s, m);
+		if (ms && ms->pdb_state == KD_PDB_LOADED) {
+			kd_out(s, "Symbols already loaded for %s\n", m->name);
+			continue;
+		}
+		if (ms && ms->pdb_state == KD_PDB_UNLOADED)
+			ms->pdb_state = KD_PDB_DEFERRED;
+		if (kd_sym__pdb_load(s, m, false) == KD_PDB_LOADED)
+			kd_out(s, "Symbols loaded for %s\n", m->name);
+		else
+			return kd_fail(s, KD_ENOTFOUND,
+				       "Symbols could not be loaded for %s",
+				       m->name);
+	}
+	if (!any)
+		return kd_fail(s, KD_ENOTFOUND, "Unable to find module '%s'",
+			       name);
+	return KD_OK;
+}
