@@ -12,7 +12,8 @@
 #   transports      kdproto, util, rchan (the kdsrv: driver)
 #   dump            kdproto, util
 #   pdb             kdproto, util (the PDB reader)
-#   engine          kdproto, util, transports, rchan, dump, pdb
+#   symstore        kdproto, util, pdb (symbol path, symbol-server client)
+#   engine          kdproto, util, transports, rchan, dump, pdb, symstore
 #   kdsrv           kdproto, util, transports, rchan (never the engine)
 #   firmware-stubs  kdproto, util
 #   tools           the public headers and targets of the libraries above
@@ -88,7 +89,7 @@ root = os.path.realpath(sys.argv[1])
 allow_path, show_all = sys.argv[2], sys.argv[3] == "1"
 
 # DESIGN.md §2: the components and what each may use.
-LIBS = ["kdproto", "util", "rchan", "transports", "dump", "pdb", "engine", "kdsrv", "firmware-stubs"]
+LIBS = ["kdproto", "util", "rchan", "transports", "dump", "pdb", "symstore", "engine", "kdsrv", "firmware-stubs"]
 ALLOWED = {
 	"kdproto": set(),
 	"util": {"kdproto"},
@@ -96,7 +97,8 @@ ALLOWED = {
 	"transports": {"kdproto", "util", "rchan"},
 	"dump": {"kdproto", "util"},
 	"pdb": {"kdproto", "util"},
-	"engine": {"kdproto", "util", "transports", "rchan", "dump", "pdb"},
+	"symstore": {"kdproto", "util", "pdb"},
+	"engine": {"kdproto", "util", "transports", "rchan", "dump", "pdb", "symstore"},
 	"kdsrv": {"kdproto", "util", "transports", "rchan"},
 	"firmware-stubs": {"kdproto", "util"},
 	"tools": set(LIBS),
