@@ -639,7 +639,7 @@ int main(int argc, char **argv)
 	kd_session_set_output(s, kd_write_stdout, NULL);
 	kd_session_set_input(s, kd_read_stdin, NULL);
 	if (a.sympath && kd_session_set_sympath(s, a.sympath) < 0) {
-		fprintf(stderr, "kd: -y: the symbol path is too long\n");
+		fprintf(stderr, "kd: -y: %s\n", kd_error_last()->message);
 		g_session = NULL;
 		kd_session_free(s);
 		return KD_EXIT_USAGE;

@@ -49,7 +49,8 @@ KD_API void kd_session_free(struct kd_session *s);
 /**
  * Set the symbol path (`kd -y`), replacing what _NT_ALT_SYMBOL_PATH and
  * _NT_SYMBOL_PATH gave.  Nothing is loaded until a symbol is needed.
- * @return KD_OK; KD_EOVERFLOW for a path longer than 4095 bytes.
+ * @return KD_OK; KD_EOVERFLOW for a path longer than 4095 bytes, KD_EINVAL
+ * for one the symbol-path grammar refuses (kd_error_last() says why).
  */
 KD_API int kd_session_set_sympath(struct kd_session *s, const char *path);
 

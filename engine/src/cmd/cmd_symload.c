@@ -9,58 +9,55 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <kd/symstore.h>
+
 #include "cmd/args.h"
 #include "cmd/cmd_sym.h"
 #include "sym/sym_int.h"
 
 #define KD_MSDL "https://msdl.microsoft.com/download/symbols"
 
-/*
- * The default downstream store: `sym` under the debugger's home folder
- * (DBGHELP_HOMEDIR as dbghelp honours it, else the user's cache folder).
- */
+/* The default downstream store (symstore's: $OPENKD_SYMCACHE, else the
+ * user's cache folder). */
 static void default_cache(char *buf, size_t cap)
 {
-	const char *home = getenv("DBGHELP_HOMEDIR");
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *h = getenv("HOME");
-
-	if (home && *home)
-		snprintf(buf, cap, "%s/sym", home);
-	else if (xdg && *xdg)
-		snprintf(buf, cap, "%s/openkd/sym", xdg);
-	else if (h && *h)
-		snprintf(buf, cap, "%s/.cache/openkd/sym", h);
-	else
-		snprintf(buf, cap, "/tmp/openkd/sym");
+	if (kd_symstore_default_cache(buf, cap) != KD_OK)
+		snprintf(buf, cap, "<no default cache: set OPENKD_SYMCACHE>");
 }
 
-/* One path element as the engine will search it: empty srv* stores and
- * caches take the default folder, a bare srv* the public store. */
-static void expand_elem(const char *e, size_t n, char *out, size_t cap)
+/* One element as it will be searched: default caches filled in. */
+static void print_elem(struct kd_session *s, const struct kd_sympath_elem *e)
 {
-	char def[512];
+	char def[1024];
+	size_t j;
 
 	default_cache(def, sizeof(def));
-	if (n == 3 && strncasecmp(e, "srv", 3) == 0)
-		n = 4; /* "srv" alone is not an element: keep as typed */
-	if (n == 4 && strncasecmp(e, "srv*", 4) == 0) {
-		snprintf(out, cap, "SRV*%s*%s", def, KD_MSDL);
-	} else if (n > 5 && strncasecmp(e, "srv**", 5) == 0) {
-		snprintf(out, cap, "SRV*%s*%.*s", def, (int)(n - 5), e + 5);
-	} else if (n == 6 && strncasecmp(e, "cache*", 6) == 0) {
-		snprintf(out, cap, "cache*%s", def);
-	} else {
-		snprintf(out, cap, "%.*s", (int)n, e);
+	switch (e->kind) {
+	case KD_SYMPATH_DIR:
+		kd_out(s, "%s", e->dir);
+		break;
+	case KD_SYMPATH_CACHE:
+		kd_out(s, "cache*%s", e->dir ? e->dir : def);
+		break;
+	case KD_SYMPATH_SRV:
+		kd_out(s, "SRV*");
+		for (j = 0; j < e->ncaches; j++)
+			kd_out(s, "%s*", e->caches[j] ? e->caches[j] : def);
+		/* An HTTP store always gets a downstream cache. */
+		if (e->ncaches == 0 && e->http)
+			kd_out(s, "%s*", def);
+		kd_out(s, "%s", e->store);
+		break;
 	}
 }
 
 /* The "Expanded Symbol search path is:" text and the validation block. */
 static void print_path(struct kd_session *s)
 {
-	const char *path = kd_sym__path(s), *p;
-	char elem[1200];
-	bool first = true;
+	const char *path = kd_sym__path(s);
+	struct kd_sympath *sp = NULL;
+	struct kd_sympath_elem e;
+	size_t i, n;
 
 	if (*path == '\0') {
 		kd_out(s, "Symbol search path is: <empty>\n");
@@ -68,37 +65,38 @@ static void print_path(struct kd_session *s)
 		return;
 	}
 	kd_out(s, "Symbol search path is: %s\n", path);
+	if (kd_sympath_parse(&sp, path) != KD_OK) {
+		kd_out(s, "Expanded Symbol search path is: <invalid: %s>\n",
+		       kd_error_last()->message);
+		return;
+	}
+	n = kd_sympath_count(sp);
 	kd_out(s, "Expanded Symbol search path is: ");
-	for (p = path; *p;) {
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n) {
-			expand_elem(p, n, elem, sizeof(elem));
-			kd_out(s, "%s%s", first ? "" : ";", elem);
-			first = false;
-		}
-		p += n + (end ? 1 : 0);
+	for (i = 0; i < n; i++) {
+		if (kd_sympath_elem(sp, i, &e) != KD_OK)
+			break;
+		if (i)
+			kd_out(s, ";");
+		print_elem(s, &e);
 	}
 	kd_out(s, "\n\n************* Path validation summary "
 		  "**************\n");
 	kd_out(s, "%-33s%-14s%s\n", "Response", "Time (ms)", "Location");
-	for (p = path; *p;) {
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
+	for (i = 0; i < n; i++) {
 		struct stat st;
 
-		if (n && n < sizeof(elem)) {
-			snprintf(elem, sizeof(elem), "%.*s", (int)n, p);
-			if (strchr(elem, '*'))
-				kd_out(s, "%-47s%s\n", "Deferred", elem);
-			else if (stat(elem, &st) == 0 && S_ISDIR(st.st_mode))
-				kd_out(s, "%-47s%s\n", "OK", elem);
-			else
-				kd_out(s, "%-47s%s\n", "Error", elem);
-		}
-		p += n + (end ? 1 : 0);
+		if (kd_sympath_elem(sp, i, &e) != KD_OK)
+			break;
+		if (e.kind != KD_SYMPATH_DIR)
+			kd_out(s, "%-47s", "Deferred");
+		else if (stat(e.dir, &st) == 0 && S_ISDIR(st.st_mode))
+			kd_out(s, "%-47s", "OK");
+		else
+			kd_out(s, "%-47s", "Error");
+		print_elem(s, &e);
+		kd_out(s, "\n");
 	}
+	kd_sympath_free(sp);
 }
 
 /* `+` glued to the name or first in the arguments: .sympath+, .symfix+ */
@@ -138,8 +136,7 @@ int kd_cmd__sympath(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_sym__set_path(s, path, plus);
 	kd_free(path);
 	if (rc < 0)
-		return kd_fail(s, rc, "The symbol path is too long (at most "
-				      "4095 characters)");
+		return kd_fail(s, rc, "%s", kd_error_last()->message);
 	print_path(s);
 	return KD_OK;
 }
@@ -169,8 +166,7 @@ int kd_cmd__symfix(struct kd_session *s, struct kd_cmdctx *c)
 	snprintf(elem, sizeof(elem), "srv*%s*%s", cache, KD_MSDL);
 	rc = kd_sym__set_path(s, elem, plus);
 	if (rc < 0)
-		return kd_fail(s, rc, "The symbol path is too long (at most "
-				      "4095 characters)");
+		return kd_fail(s, rc, "%s", kd_error_last()->message);
 	return KD_OK;
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <kd/engine.h>
+#include <kd/error.h>
+#include <kd/symstore.h>
 
 #include "sym/sym_int.h"
 
@@ -51,17 +53,25 @@ void kd_sym__set_options(struct kd_session *s, uint32_t opts)
 
 int kd_sym__set_path(struct kd_session *s, const char *path, bool append)
 {
+	struct kd_sympath *sp = NULL;
 	size_t have, n = strlen(path);
+	int rc;
 
 	path_init(s);
 	have = append ? strlen(s->sym.path) : 0;
 	/* Room for the separator and the NUL; a longer path is refused
 	 * whole rather than cut (a cut path names other folders). */
 	if (have + n + 2 > sizeof(s->sym.path))
-		return KD_EOVERFLOW;
-	if (have && n) {
+		return kd_error_set(KD_EOVERFLOW, KD_ERRCLASS_ENGINE,
+				    "symbol path: longer than %zu characters",
+				    sizeof(s->sym.path) - 1);
+	/* A path symstore cannot parse is refused with its line. */
+	rc = kd_sympath_parse(&sp, path);
+	kd_sympath_free(sp);
+	if (rc < 0)
+		return rc;
+	if (have && n)
 		s->sym.path[have++] = ';';
-	}
 	memcpy(s->sym.path + have, path, n);
 	s->sym.path[have + n] = '\0';
 	kd_sym__path_changed(s);
