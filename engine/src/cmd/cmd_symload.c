@@ -194,6 +194,7 @@ static const struct {
 	{ 0x20000, "SYMOPT_NO_IMAGE_SEARCH" },
 	{ 0x40000, "SYMOPT_SECURE" },
 	{ 0x80000, "SYMOPT_NO_PROMPTS" },
+	{ 0x40000000u, "SYMOPT_OFFLINE (openkd: no symbol server)" },
 	{ 0x80000000u, "SYMOPT_DEBUG" },
 };
 

@@ -13,7 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <kd/error.h>
 #include <kd/pdb.h>
+#include <kd/symstore.h>
 
 #include "sym/sym_int.h"
 
@@ -22,8 +24,7 @@ void kd_sym__pdb_key(const struct kd_modsyms *ms, char *buf, size_t cap)
 {
 	const uint8_t *g = ms->cv_guid;
 
-	snprintf(buf, cap,
-		 "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%x",
+	snprintf(buf, cap, "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X%x",
 		 (unsigned)kd_get_le32(g), (unsigned)kd_get_le16(g + 4),
 		 (unsigned)kd_get_le16(g + 6), g[8], g[9], g[10], g[11], g[12],
 		 g[13], g[14], g[15], (unsigned)ms->cv_age);
@@ -36,62 +37,89 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* symstore's step lines, shown under !sym noisy. */
+static void store_log(void *ctx, const char *line)
+{
+	kd_sym__noisy(ctx, "%s", line);
+}
+
+/* OPENKD_SYMSRV_OFFLINE=1: caches and folders only, never the network. */
+static bool offline_env(void)
+{
+	const char *v = getenv("OPENKD_SYMSRV_OFFLINE");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 /*
- * Look for the PDB of @p ms along the symbol path: each plain folder as
- * dbghelp does (Dir/name.pdb, then the store layout
- * Dir/name.pdb/KEY/name.pdb), and the cache folder of srv* elements
- * (their server is not asked: no network here).  The path the linker
- * recorded is tried last, as dbghelp does.
+ * Look for the PDB of @p ms along the symbol path through symstore
+ * (folders, caches, symbol servers; a file is verified before it is
+ * returned), then at the path the linker recorded, as dbghelp does.
+ * Returns symstore's code; @p why says what went wrong.
  */
 static int find_pdb(struct kd_session *s, const struct kd_modsyms *ms,
-		    char *out, size_t cap)
+		    char *out, size_t cap, char *why, size_t whycap)
 {
-	const char *p = kd_sym__path(s);
-	char key[48];
+	struct kd_symstore_opts o;
+	struct kd_symstore_key key;
+	struct kd_sympath *sp = NULL;
+	char dir[48];
+	int rc;
 
-	kd_sym__pdb_key(ms, key, sizeof(key));
-	kd_sym__noisy(s, "SYMSRV:  BYINDEX: %s %s", ms->pdb_name, key);
-	while (*p) {
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char elem[1024];
-		const char *dir = elem;
-		char *star;
-
-		if (n == 0 || n >= sizeof(elem))
-			goto next;
-		memcpy(elem, p, n);
-		elem[n] = '\0';
-		if (strncasecmp(elem, "srv*", 4) == 0 ||
-		    strncasecmp(elem, "cache*", 6) == 0) {
-			dir = strchr(elem, '*') + 1;
-			star = strchr((char *)dir, '*');
-			if (star)
-				*star = '\0';
-			if (*dir == '\0')
-				goto next;
-		}
-		/* A name that does not fit is no file of ours. */
-		if (snprintf(out, cap, "%s/%s/%s/%s", dir, ms->pdb_name, key,
-			     ms->pdb_name) >= (int)cap)
-			goto next;
-		if (is_file(out))
-			return KD_OK;
-		kd_sym__noisy(s, "SYMSRV:  UNC: %s - path not found", out);
-		if (snprintf(out, cap, "%s/%s", dir, ms->pdb_name) >= (int)cap)
-			goto next;
-		if (is_file(out))
-			return KD_OK;
-		kd_sym__noisy(s, "DBGHELP: %s - file not found", out);
-next:
-		if (!end)
-			break;
-		p = end + 1;
+	why[0] = '\0';
+	kd_sym__pdb_key(ms, dir, sizeof(dir));
+	kd_sym__noisy(s, "SYMSRV:  BYINDEX: %s %s", ms->pdb_name, dir);
+	rc = kd_sympath_parse(&sp, kd_sym__path(s));
+	if (rc < 0) {
+		snprintf(why, whycap, "%s", kd_error_last()->message);
+		return rc;
 	}
-	if (strchr(ms->cv_path, '/') && is_file(ms->cv_path)) {
+	memset(&o, 0, sizeof(o));
+	o.offline = offline_env() ||
+		    (kd_sym__options(s) & KD_SYMOPT_OFFLINE) != 0;
+	o.log = store_log;
+	o.log_ctx = s;
+	/* Ctrl+C stops a download as it stops a command. */
+	o.cancel = (volatile int *)&s->interrupt;
+	memset(&key, 0, sizeof(key));
+	key.name = ms->pdb_name;
+	memcpy(key.guid, ms->cv_guid, 16);
+	key.age = ms->cv_age;
+	rc = kd_symstore_find(sp, &o, &key, out, cap, why, whycap);
+	kd_sympath_free(sp);
+	if (rc == KD_ENOTFOUND && ms->cv_path[0] == '/' &&
+	    is_file(ms->cv_path) && strlen(ms->cv_path) < cap) {
 		snprintf(out, cap, "%s", ms->cv_path);
 		return KD_OK;
 	}
+	return rc;
+}
+
+/*
+ * For .reload /i and SYMOPT_LOAD_ANYTHING: a same-named PDB in a plain
+ * folder of the path, whatever its GUID (symstore returns matches only).
+ */
+static int find_any_pdb(struct kd_session *s, const struct kd_modsyms *ms,
+			char *out, size_t cap)
+{
+	struct kd_sympath *sp = NULL;
+	struct kd_sympath_elem e;
+	size_t i;
+
+	if (kd_sympath_parse(&sp, kd_sym__path(s)) < 0)
+		return KD_ENOTFOUND;
+	for (i = 0; i < kd_sympath_count(sp); i++) {
+		if (kd_sympath_elem(sp, i, &e) != KD_OK ||
+		    e.kind != KD_SYMPATH_DIR)
+			continue;
+		if (snprintf(out, cap, "%s/%s", e.dir, ms->pdb_name) <
+			    (int)cap &&
+		    is_file(out)) {
+			kd_sympath_free(sp);
+			return KD_OK;
+		}
+	}
+	kd_sympath_free(sp);
 	return KD_ENOTFOUND;
 }
 
@@ -128,7 +156,7 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 	struct kd_modsyms *ms = kd_module_syms(s, m);
 	struct kd_pdb_info in;
 	struct kd_pdb *pdb = NULL;
-	char file[sizeof(ms->pdb_file)];
+	char file[sizeof(ms->pdb_file)], why[512];
 	uint32_t opts = kd_sym__options(s);
 	int rc;
 
@@ -140,10 +168,38 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 		ms->pdb_state = KD_PDB_NONE;
 		return KD_PDB_NONE;
 	}
-	if (find_pdb(s, ms, file, sizeof(file)) != KD_OK) {
-		kd_sym__noisy(s, "DBGHELP: %s - file not found", ms->pdb_name);
+	rc = find_pdb(s, ms, file, sizeof(file), why, sizeof(why));
+	if (rc == KD_EINVAL && (force || (opts & KD_SYMOPT_LOAD_ANYTHING)) &&
+	    !(opts & KD_SYMOPT_EXACT_SYMBOLS) &&
+	    find_any_pdb(s, ms, file, sizeof(file)) == KD_OK)
+		rc = KD_OK;
+	if (rc != KD_OK) {
+		if (rc == KD_EINVAL) {
+			/* Found, but another build's: dbgerr003. */
+			kd_sym__noisy(s, "DBGHELP: %s - mismatched pdb",
+				      ms->pdb_name);
+			kd_out(s,
+			       "*** WARNING: %s has mismatched symbols: %s\n",
+			       ms->pdb_name, why);
+			ms->pdb_state = KD_PDB_MISMATCH;
+		} else if (rc == KD_EPROTO) {
+			kd_out(s,
+			       "*** ERROR: Symbol file %s is damaged (%s).  "
+			       "Defaulted to export symbols for %s - \n",
+			       ms->pdb_name, why,
+			       m->image[0] ? m->image : m->name);
+			ms->pdb_state = KD_PDB_DAMAGED;
+			return ms->pdb_state;
+		} else {
+			if (why[0] && rc != KD_ENOTFOUND)
+				kd_out(s, "*** ERROR: %s\n", why);
+			else if (why[0])
+				kd_sym__noisy(s, "SYMSRV:  %s", why);
+			kd_sym__noisy(s, "DBGHELP: %s - file not found",
+				      ms->pdb_name);
+			ms->pdb_state = KD_PDB_MISSING;
+		}
 		defaulted(s, m);
-		ms->pdb_state = KD_PDB_MISSING;
 		return ms->pdb_state;
 	}
 	rc = kd_pdb_open_file(&pdb, file);

@@ -126,6 +126,8 @@ void kd_sym__path_changed(struct kd_session *s);
 #define KD_SYMOPT_EXACT_SYMBOLS 0x400u
 #define KD_SYMOPT_PUBLICS_ONLY 0x4000u
 #define KD_SYMOPT_DEBUG 0x80000000u
+/* openkd's own: symbol servers are not asked (caches and folders are). */
+#define KD_SYMOPT_OFFLINE 0x40000000u
 /* The mask CDB and KD start with. */
 #define KD_SYMOPT_DEFAULT 0xB0227u
 

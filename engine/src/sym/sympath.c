@@ -107,16 +107,17 @@ void kd_sym__print_banner(struct kd_session *s)
 		kd_out(s, "Symbol search path is: %s\n", p);
 	} else {
 		kd_out(s, "Symbol search path is: *** Invalid ***\n");
-		kd_out(s, "*****************************************************"
-			  "***********************\n"
-			  "* Symbol loading may be unreliable without a symbol "
-			  "search path.           *\n"
-			  "* Use .symfix to have the debugger choose a symbol "
-			  "path.                   *\n"
-			  "* After setting your symbol path, use .reload to "
-			  "refresh symbol locations. *\n"
-			  "*****************************************************"
-			  "***********************\n");
+		kd_out(s,
+		       "*****************************************************"
+		       "***********************\n"
+		       "* Symbol loading may be unreliable without a symbol "
+		       "search path.           *\n"
+		       "* Use .symfix to have the debugger choose a symbol "
+		       "path.                   *\n"
+		       "* After setting your symbol path, use .reload to "
+		       "refresh symbol locations. *\n"
+		       "*****************************************************"
+		       "***********************\n");
 	}
 	kd_out(s, "Executable search path is: \n");
 }
