@@ -43,10 +43,10 @@ struct image {
 
 static struct image g_img[MAX_IMAGES];
 static int g_nimg;
-static char g_kdir[512];   /* build/firmware-stubs/sim/kernel */
-static char g_dir[128];	   /* the test's temporary folder */
-static char g_url[64];	   /* http://127.0.0.1:PORT */
-static char g_log[256];	   /* the server's request log */
+static char g_kdir[512]; /* build/firmware-stubs/sim/kernel */
+static char g_dir[128];	 /* the test's temporary folder */
+static char g_url[64];	 /* http://127.0.0.1:PORT */
+static char g_log[256];	 /* the server's request log */
 static pid_t g_srv = -1;
 
 struct live {
@@ -339,8 +339,8 @@ static uint64_t parse_ptr(const char *p)
 	char hex[24];
 	size_t n = 0;
 
-	while (*p && n < sizeof(hex) - 1 && (isxdigit((unsigned char)*p) ||
-					     *p == '`')) {
+	while (*p && n < sizeof(hex) - 1 &&
+	       (isxdigit((unsigned char)*p) || *p == '`')) {
 		if (*p != '`')
 			hex[n++] = *p;
 		p++;
@@ -471,8 +471,8 @@ static bool pdb_line_at(const char *pdb, uint32_t rva, char *file, size_t cap,
 			const char *e = strstr(p, " (");
 
 			if (e && e < eol)
-				snprintf(cur, sizeof(cur), "%.*s",
-					 (int)(e - p), p);
+				snprintf(cur, sizeof(cur), "%.*s", (int)(e - p),
+					 p);
 			in = false;
 		} else if (sscanf(p, " %x:%x-%x,", &seg, &a, &b) == 3 &&
 			   strstr(p, "line/addr entries") &&
@@ -487,8 +487,7 @@ static bool pdb_line_at(const char *pdb, uint32_t rva, char *file, size_t cap,
 			const char *q = p;
 
 			/* "  3 00000007 !   4 00000010 ! ..." */
-			while (q < eol &&
-			       sscanf(q, " %u %x", &ln, &off) == 2) {
+			while (q < eol && sscanf(q, " %u %x", &ln, &off) == 2) {
 				if (best + off <= rva) {
 					*line = ln;
 					snprintf(file, cap, "%s", cur);
@@ -523,8 +522,8 @@ static int setup(void **state)
 
 		if (sh("mkdir -p '%s/root/store/%s/%s' && cp '%s' "
 		       "'%s/root/store/%s/%s/%s'",
-		       g_dir, im->pdbname, im->key, im->pdb, g_dir,
-		       im->pdbname, im->key, im->pdbname) != 0)
+		       g_dir, im->pdbname, im->key, im->pdb, g_dir, im->pdbname,
+		       im->key, im->pdbname) != 0)
 			return -1;
 	}
 	start_server();
@@ -741,8 +740,8 @@ static void mismatch_refused(void **state)
 	assert_non_null(other);
 	/* Another build's PDB under nt's PDB name: its GUID differs. */
 	snprintf(dir, sizeof(dir), "%s/wrong", g_dir);
-	assert_int_equal(sh("mkdir -p '%s' && cp '%s' '%s/%s'", dir,
-			    other->pdb, dir, nt->pdbname),
+	assert_int_equal(sh("mkdir -p '%s' && cp '%s' '%s/%s'", dir, other->pdb,
+			    dir, nt->pdbname),
 			 0);
 	unsetenv("_NT_SYMBOL_PATH");
 	start(&l, args);

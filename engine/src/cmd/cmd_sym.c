@@ -1040,6 +1040,8 @@ const struct kd_command kd_cmds_sym[] = {
 	{ ".reload", kd_cmd_reload, KD_CMDF_STOPPED,
 	  ".reload [/f|/i|/u] [/user] [module]: re-read modules and "
 	  "symbols" },
+	{ "bm", kd_cmd__bm, KD_CMDF_STOPPED,
+	  "bm mod!pattern: a breakpoint on every matching function" },
 	{ "ld", kd_cmd__ld, KD_CMDF_STOPPED,
 	  "ld module: load its symbols now" },
 	{ ".sympath", kd_cmd__sympath, 0,

@@ -12,6 +12,7 @@ int kd_cmd__symfix(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__symopt(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__bang_sym(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__lines(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__bm(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__ld(struct kd_session *s, struct kd_cmdctx *c);
 
 #endif /* KD_CMD_SYM_H */

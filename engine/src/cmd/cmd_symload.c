@@ -347,3 +347,146 @@ int kd_cmd__ld(struct kd_session *s, struct kd_cmdctx *c)
 			       name);
 	return KD_OK;
 }
+
+struct bm_hit {
+	uint64_t addr;
+	char name[200];
+};
+
+struct bm_ctx {
+	struct bm_hit *hits;
+	size_t n, cap;
+	const struct kd_module *m;
+	bool nomem;
+};
+
+static int bm_add(struct bm_ctx *b, uint64_t addr, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->hits[i].addr == addr)
+			return 0; /* a public and its procedure: one bp */
+	}
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 16;
+		struct bm_hit *nh = kd_realloc(b->hits, ncap * sizeof(*nh));
+
+		if (!nh) {
+			b->nomem = true;
+			return KD_ENOMEM;
+		}
+		b->hits = nh;
+		b->cap = ncap;
+	}
+	b->hits[b->n].addr = addr;
+	snprintf(b->hits[b->n].name, sizeof(b->hits[b->n].name), "%s!%s",
+		 b->m->name, name);
+	b->n++;
+	return 0;
+}
+
+static int bm_pdb_cb(void *ctx, const struct kd_pdb_sym *sym)
+{
+	struct bm_ctx *b = ctx;
+
+	if (!sym->is_function || !sym->has_rva || sym->rva >= b->m->size)
+		return 0;
+	return bm_add(b, b->m->base + sym->rva, sym->name);
+}
+
+/*
+ * bm mod!pattern: a breakpoint on every function that matches, from the
+ * PDB (else the exports), listed as WinDbg lists them.
+ */
+int kd_cmd__bm(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct bm_ctx b = { NULL, 0, 0, NULL, false };
+	char modpat[64], sympat[256], line[64];
+	const char *w, *bang;
+	struct kd_args a;
+	size_t n = 0, i, j;
+	int rc = KD_OK;
+
+	kd_args_init(&a, s, c);
+	kd_args_skip(&a);
+	if (!kd_args_take_word(&a, &w, &n))
+		return kd_args_error_eol(&a);
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	bang = memchr(w, '!', n);
+	if (bang) {
+		if ((size_t)(bang - w) >= sizeof(modpat) ||
+		    n - (size_t)(bang - w) - 1 >= sizeof(sympat))
+			return kd_args_error_at(&a, w);
+		snprintf(modpat, sizeof(modpat), "%.*s", (int)(bang - w), w);
+		snprintf(sympat, sizeof(sympat), "%.*s",
+			 (int)(n - (size_t)(bang - w) - 1), bang + 1);
+	} else {
+		if (n >= sizeof(sympat))
+			return kd_args_error_at(&a, w);
+		snprintf(modpat, sizeof(modpat), "*");
+		snprintf(sympat, sizeof(sympat), "%.*s", (int)n, w);
+	}
+	if (kd_modules_load(s) < 0)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to read PsLoadedModuleList");
+	for (i = 0; i < s->sym.nmodules && !b.nomem; i++) {
+		struct kd_module *m = &s->sym.modules[i];
+		struct kd_modsyms *ms;
+		struct kd_pdb *pdb;
+
+		if (!kd_wildcard_match(modpat, m->name))
+			continue;
+		b.m = m;
+		pdb = kd_sym__pdb(s, m);
+		if (pdb) {
+			(void)kd_pdb_symbols_foreach(pdb, sympat,
+						     KD_PDB_SYM_PUBLIC |
+							     KD_PDB_SYM_PROC,
+						     bm_pdb_cb, &b);
+			continue;
+		}
+		ms = kd_module_syms(s, m);
+		for (j = 0; ms && j < ms->nexports && !b.nomem; j++) {
+			if (ms->exports[j].code &&
+			    kd_wildcard_match(sympat, ms->exports[j].name))
+				(void)bm_add(&b, m->base + ms->exports[j].rva,
+					     ms->exports[j].name);
+		}
+	}
+	if (b.nomem) {
+		kd_free(b.hits);
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	}
+	if (b.n == 0) {
+		kd_free(b.hits);
+		return kd_fail(s, KD_ENOTFOUND,
+			       "No matching code symbols "
+			       "found, no breakpoints set.");
+	}
+	for (i = 0; i < b.n && rc == KD_OK; i++) {
+		char a18[18];
+		int id;
+
+		/* Set through bp, so its rules (slots, redefinition)
+		 * hold; then report the id it took. */
+		snprintf(line, sizeof(line), "bp 0x%llx",
+			 (unsigned long long)b.hits[i].addr);
+		rc = kd_cmd_run_one(s, line);
+		if (rc < 0)
+			break;
+		for (id = 0; id < KD_MAX_BPS; id++) {
+			if (s->exec.bps[id].used && !s->exec.bps[id].deferred &&
+			    s->exec.bps[id].addr == b.hits[i].addr)
+				break;
+		}
+		if (id < KD_MAX_BPS)
+			kd_out(s, "%3d: %s          @!\"%s\"\n", id,
+			       kd_fmt_ptr(s, a18, b.hits[i].addr),
+			       b.hits[i].name);
+	}
+	kd_free(b.hits);
+	return rc;
+}

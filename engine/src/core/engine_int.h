@@ -393,6 +393,9 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr);
  */
 int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
 
+/* "nt!KiFoo": the PDB function holding @p addr (no offset), for
+ * !analyze's buckets.  KD_ENOTFOUND without PDB symbols there. */
+int kd_sym_function(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
 /* "Symbol search path is: ..." and "Executable search path is:" as kd
  * prints them after connecting or opening a dump (sym/sympath.c). */
 void kd_sym__print_banner(struct kd_session *s);

@@ -325,3 +325,15 @@ int kd_sym_line(struct kd_session *s, uint64_t addr, char *file, size_t cap,
 	*line = ln.line;
 	return KD_OK;
 }
+
+int kd_sym_function(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
+{
+	struct kd_module *m = kd_module_by_addr(s, addr);
+	const char *name;
+	uint64_t at;
+
+	if (!m || kd_sym__pdb_addr(s, m, addr, &name, &at) != KD_OK)
+		return KD_ENOTFOUND;
+	snprintf(buf, cap, "%s!%s", m->name, name);
+	return KD_OK;
+}
