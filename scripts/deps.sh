@@ -7,7 +7,7 @@ KD_DEPS=(
 	build-essential cmake pkg-config clang clang-format-14 clang-tidy-14 libclang-rt-14-dev binutils
 	libssl-dev openssl libpcap-dev libserialport-dev libcmocka-dev
 	libcapstone-dev libedit-dev libunicorn-dev tshark
-	gcc-mingw-w64-x86-64 python3 lld llvm libcurl4-openssl-dev libmspack-dev gcab
+	python3 lld llvm libcurl4-openssl-dev libmspack-dev gcab
 )
 
 missing=()

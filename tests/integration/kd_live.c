@@ -9,12 +9,70 @@
 #include "kdsim_client.h"
 #include "kd_proc.h"
 
+#include <kdsim/pe.h>
+#include "testsupport.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #define T_MS 20000
+
+/* An export of the kernel image kdsim loads, read from the file. */
+struct image_fn {
+	uint64_t addr;
+	uint8_t code[16];
+	unsigned first_len; /* length of its first (prologue) instruction */
+	char first_hex[16]; /* its bytes as WinDbg shows them: "4156" */
+};
+
+static void image_export(const char *name, struct image_fn *f)
+{
+	char path[512];
+	size_t len = 0;
+	uint8_t *d, *img;
+	struct kdsim_pe pe;
+	uint32_t rva;
+	unsigned i;
+
+	kdt_build_path(path, sizeof(path),
+		       "firmware-stubs/sim/kernel/ntoskrnl.exe");
+	d = kdt_read_file(path, &len);
+	if (!d) {
+		fprintf(stderr, "kernel image %s not built: skipped\n", path);
+		exit(77);
+	}
+	assert_int_equal(kdsim_pe_parse(&pe, d, len, NULL), KD_OK);
+	img = malloc(pe.size_of_image);
+	assert_non_null(img);
+	assert_int_equal(kdsim_pe_layout(&pe, d, len, img, pe.size_of_image),
+			 KD_OK);
+	rva = kdsim_pe_export(img, pe.size_of_image, name);
+	assert_true(rva != 0 && rva + sizeof(f->code) <= pe.size_of_image);
+	f->addr = pe.image_base + rva;
+	memcpy(f->code, img + rva, sizeof(f->code));
+	free(img);
+	free(d);
+	/* push r64, push r8-r15, sub rsp,imm8: what a prologue starts with */
+	if ((f->code[0] & 0xf8) == 0x50)
+		f->first_len = 1;
+	else if (f->code[0] == 0x41 && (f->code[1] & 0xf8) == 0x50)
+		f->first_len = 2;
+	else if (memcmp(f->code, "\x48\x83\xec", 3) == 0)
+		f->first_len = 4;
+	assert_true(f->first_len != 0);
+	for (i = 0; i < f->first_len; i++)
+		snprintf(f->first_hex + 2 * i, 3, "%02x", f->code[i]);
+}
+
+/* fffff800`00401830 */
+static const char *fmt_addr(uint64_t a, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%08llx`%08llx", (unsigned long long)(a >> 32),
+		 (unsigned long long)(a & 0xffffffffu));
+	return buf;
+}
 
 struct live {
 	struct kc sim;
@@ -122,9 +180,13 @@ static void stop(struct live *l)
 static void session(bool kdnet)
 {
 	struct live l;
-	char *out, line[128];
+	char *out, line[128], at[24];
 	uint64_t call_at, rsp_in;
+	struct image_fn ke;
 
+	/* Where KeWorkerStep is and how it starts come from the image. */
+	image_export("KeWorkerStep", &ke);
+	fmt_addr(ke.addr, at, sizeof(at));
 	start(&l, kdnet, "2");
 	expect(&l, "vertarget",
 	       "Windows 10 Kernel Version 19041 MP (2 procs) "
@@ -132,20 +194,23 @@ static void session(bool kdnet)
 
 	/* A breakpoint on real code, listed, hit. */
 	expect(&l, "bp nt!KeWorkerStep", "");
-	expect(&l, "bl",
-	       "e  fffff800`004014a0     0001 (0001) "
-	       "nt!KeWorkerStep");
+	snprintf(line, sizeof(line), "e  %s     0001 (0001) nt!KeWorkerStep",
+		 at);
+	expect(&l, "bl", line);
 	out = cmd(&l, "g");
 	assert_non_null(strstr(out, "Breakpoint 0 hit"));
-	assert_non_null(strstr(out, "nt!KeWorkerStep:\nfffff800`004014a0 53 "));
+	snprintf(line, sizeof(line), "nt!KeWorkerStep:\n%s %s ", at,
+		 ke.first_hex);
+	assert_non_null(strstr(out, line));
 	free(out);
 	/* The other processor would hit it too while we step. */
 	expect(&l, "bc *", "");
 
 	/* t: one instruction, the registers and the next instruction. */
 	out = cmd(&l, "t");
-	assert_int_equal(reg_in(out, "rip"), 0xfffff800004014a1ull);
-	assert_non_null(strstr(out, "nt!KeWorkerStep+0x1:"));
+	assert_int_equal(reg_in(out, "rip"), ke.addr + ke.first_len);
+	snprintf(line, sizeof(line), "nt!KeWorkerStep+0x%x:", ke.first_len);
+	assert_non_null(strstr(out, line));
 	assert_non_null(strstr(out, "iopl=0"));
 	free(out);
 
@@ -174,7 +239,7 @@ static void session(bool kdnet)
 	assert_non_null(strstr(out, "00 "));
 	assert_non_null(strstr(out, "nt!RtlFibonacci"));
 	snprintf(line, sizeof(line), "nt!KeWorkerStep+0x%llx",
-		 (unsigned long long)(call_at + 5 - 0xfffff800004014a0ull));
+		 (unsigned long long)(call_at + 5 - ke.addr));
 	assert_non_null(strstr(out, line));
 	assert_non_null(strstr(out, "02 "));
 	assert_non_null(strstr(out, "nt!KiSystemStartup+0x"));
@@ -206,7 +271,8 @@ static void session(bool kdnet)
 
 	/* Disabled breakpoints do not stop; one-shot ones vanish. */
 	expect(&l, "bd 0", "");
-	expect(&l, "bl", "  0 d  fffff800`004014a0");
+	snprintf(line, sizeof(line), "  0 d  %s", at);
+	expect(&l, "bl", line);
 	expect(&l, "bc *", "");
 	expect(&l, "bp /1 nt!RtlComputeCrc32", "");
 	out = cmd(&l, "g");

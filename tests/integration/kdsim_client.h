@@ -100,7 +100,7 @@ static inline void kc_spawn(struct kc *c, const char *const *args)
 	c->pid = -1;
 	if (!exe) {
 		fprintf(stderr, "kdsim is not built (needs unicorn and "
-				"mingw-w64): skipped\n");
+				"clang-cl and lld-link): skipped\n");
 		exit(77);
 	}
 	argv[n++] = exe;
