@@ -155,7 +155,7 @@ void kd_modsyms_free(struct kd_module *m)
 
 	if (!ms)
 		return;
-	kd_sym__pdb_unload(m);
+	kd_pdb_close(ms->pdb); /* the reader's, not pdbsyms.c's: no cycle */
 	kd_free(ms->exports);
 	kd_free(ms->names);
 	kd_free(ms->pdata);

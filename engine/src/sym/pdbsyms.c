@@ -263,21 +263,6 @@ void kd_sym__pdb_unload(struct kd_module *m)
 	ms->pdb_forced = false;
 }
 
-void kd_sym__path_changed(struct kd_session *s)
-{
-	bool have_path = s->sym.path[0] != '\0';
-	size_t i;
-
-	/* Nothing loads now; what failed before is looked for again. */
-	for (i = 0; i < s->sym.nmodules; i++) {
-		struct kd_modsyms *ms = s->sym.modules[i].syms;
-
-		if (!ms || !ms->have_cv || ms->pdb_state == KD_PDB_LOADED)
-			continue;
-		ms->pdb_state = have_path ? KD_PDB_DEFERRED : KD_PDB_NONE;
-	}
-}
-
 int kd_sym__pdb_addr(struct kd_session *s, struct kd_module *m, uint64_t addr,
 		     const char **name, uint64_t *sym_addr)
 {

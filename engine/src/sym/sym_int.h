@@ -89,6 +89,10 @@ const struct kd_rtfunc *kd_pdata_lookup(struct kd_session *s, uint64_t addr,
 const struct kd_export *kd_export_at_or_before(struct kd_session *s,
 					       struct kd_module *m,
 					       uint64_t addr);
+/* Export @p name of @p m: exact case first, then folded. */
+const struct kd_export *kd_sym__export_by_name(struct kd_session *s,
+					       struct kd_module *m,
+					       const char *name);
 /* The first export strictly after @p addr in @p m, or NULL. */
 const struct kd_export *kd_export_after(struct kd_session *s,
 					struct kd_module *m, uint64_t addr);
@@ -103,7 +107,7 @@ struct kd_pdb *kd_sym__pdb(struct kd_session *s, struct kd_module *m);
  * mismatched one (.reload /i).  Returns the new state. */
 enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 				  bool force);
-/* Close the PDB of @p m (modules.c frees, .reload /u unloads). */
+/* Close the PDB of @p m (.reload /u, a module reloaded). */
 void kd_sym__pdb_unload(struct kd_module *m);
 /* The store key of the module's PDB: GUID digits and age. */
 void kd_sym__pdb_key(const struct kd_modsyms *ms, char *buf, size_t cap);
