@@ -110,15 +110,6 @@ static int kd_lm_row(struct kd_session *s, struct kd_module *m,
 	kd_fmt_time(ts, when, sizeof(when));
 	if (ms && ms->status == KD_OK)
 		kd_out(s, "    Loaded symbol image file: %s\n", m->image);
-	if (ms->have_cv) {
-		char key[48];
-
-		kd_sym__pdb_key(ms, key, sizeof(key));
-		kd_out(s, "    Symbol file: %s\n",
-		       ms->pdb_state == KD_PDB_LOADED ? ms->pdb_file :
-							ms->pdb_name);
-		kd_out(s, "    PDB key: %s/%s\n", ms->pdb_name, key);
-	}
 	kd_out(s, "    Image path: %s\n", m->path[0] ? m->path : m->image);
 	kd_out(s, "    Image name: %s\n", m->image);
 	kd_out(s, "    Timestamp:        %s (%08X)\n", when, ts);

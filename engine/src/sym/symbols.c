@@ -360,9 +360,10 @@ static void kd_load_cv(struct kd_session *s, uint64_t base,
 			       strrchr(ms->cv_path, '/') > slash))
 			slash = strrchr(ms->cv_path, '/');
 		slash = slash ? slash + 1 : ms->cv_path;
-		if (*slash == '\0' || strlen(slash) >= sizeof(ms->pdb_name))
+		len = strlen(slash);
+		if (len == 0 || len >= sizeof(ms->pdb_name))
 			continue;
-		snprintf(ms->pdb_name, sizeof(ms->pdb_name), "%s", slash);
+		memcpy(ms->pdb_name, slash, len + 1);
 		ms->have_cv = true;
 		return;
 	}
