@@ -164,7 +164,8 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 		return KD_PDB_NONE;
 	if (ms->pdb_state == KD_PDB_LOADED)
 		return KD_PDB_LOADED;
-	if (!ms->have_cv) {
+	/* A sandboxed session (fuzzing) opens no host files. */
+	if (!ms->have_cv || s->sandbox) {
 		ms->pdb_state = KD_PDB_NONE;
 		return KD_PDB_NONE;
 	}
