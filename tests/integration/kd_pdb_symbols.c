@@ -11,7 +11,8 @@
  * breakpoint on a non-exported function stops with `k` naming the frame
  * with [file @ line].  A second run works from the cache with the server
  * stopped; an offline run makes no request.  A PDB of another build (its
- * GUID differs) is refused with WinDbg's lines and nt keeps exports.
+ * GUID differs) is refused with WinDbg's lines and nt keeps exports; a
+ * PDB cut short is one error line and hal keeps exports.
  *
  * Every expected name, address, key and line comes from llvm-pdbutil or
  * llvm-readobj on the same files, never from openkd's own reader.
@@ -746,7 +747,7 @@ static void cache_offline(void **state)
 	start_server();
 }
 
-static void mismatch_refused(void **state)
+static void mismatch_and_damage_refused(void **state)
 {
 	struct image *nt = image_named("ntoskrnl.exe");
 	struct image *other = image_named("hal.dll");
@@ -762,6 +763,10 @@ static void mismatch_refused(void **state)
 	assert_int_equal(sh("mkdir -p '%s' && cp '%s' '%s/%s'", dir, other->pdb,
 			    dir, nt->pdbname),
 			 0);
+	/* And hal's own PDB cut short: damaged. */
+	assert_int_equal(sh("head -c 20000 '%s' > '%s/%s'", other->pdb, dir,
+			    other->pdbname),
+			 0);
 	unsetenv("_NT_SYMBOL_PATH");
 	start(&l, args);
 	out = cmd(&l, ".reload /f nt");
@@ -769,6 +774,18 @@ static void mismatch_refused(void **state)
 	    !strstr(out, "*** ERROR: Symbol file could not be found.  "
 			 "Defaulted to export symbols for ntoskrnl.exe - "))
 		fail_msg(".reload /f nt with a wrong PDB printed:\n%s", out);
+	free(out);
+	out = cmd(&l, ".reload /f hal");
+	snprintf(row, sizeof(row), "*** ERROR: Symbol file %s is damaged (",
+		 other->pdbname);
+	if (!strstr(out, row) || !strstr(out, "Defaulted to export symbols "
+					      "for hal.dll - "))
+		fail_msg(".reload /f hal with a cut PDB printed:\n%s", out);
+	free(out);
+	out = cmd(&l, "lm m hal");
+	assert_non_null(lm_row(out, "hal", row, sizeof(row)));
+	if (!strstr(row, "(export symbols)"))
+		fail_msg("hal after a damaged PDB: %s", row);
 	free(out);
 	out = cmd(&l, "lm m nt");
 	assert_non_null(lm_row(out, "nt", row, sizeof(row)));
@@ -787,7 +804,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(http_store),
 		cmocka_unit_test(cache_offline),
-		cmocka_unit_test(mismatch_refused),
+		cmocka_unit_test(mismatch_and_damage_refused),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {

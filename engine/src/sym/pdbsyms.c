@@ -63,12 +63,9 @@ static int find_pdb(struct kd_session *s, const struct kd_modsyms *ms,
 	struct kd_symstore_opts o;
 	struct kd_symstore_key key;
 	struct kd_sympath *sp = NULL;
-	char dir[48];
 	int rc;
 
 	why[0] = '\0';
-	kd_sym__pdb_key(ms, dir, sizeof(dir));
-	kd_sym__noisy(s, "SYMSRV:  BYINDEX: %s %s", ms->pdb_name, dir);
 	rc = kd_sympath_parse(&sp, kd_sym__path(s));
 	if (rc < 0) {
 		snprintf(why, whycap, "%s", kd_error_last()->message);
@@ -196,8 +193,6 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 				kd_out(s, "*** ERROR: %s\n", why);
 			else if (why[0])
 				kd_sym__noisy(s, "SYMSRV:  %s", why);
-			kd_sym__noisy(s, "DBGHELP: %s - file not found",
-				      ms->pdb_name);
 			ms->pdb_state = KD_PDB_MISSING;
 		}
 		defaulted(s, m);
