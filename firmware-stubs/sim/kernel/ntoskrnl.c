@@ -219,16 +219,32 @@ EXPORT __attribute__((noinline)) u32 RtlComputeCrc32(u32 crc, const u8 *buf,
 	return ~crc;
 }
 
+/*
+ * Not exported, like the Ki and Mi internals of a real kernel: only the
+ * PDB names these two frames, so a `k` through the workload shows whether
+ * the debugger read it (export symbols would call them nt!Export+0x...).
+ * RtlFibonacci -> MiSimComputeStep -> KiSimWorkerInner on every step.
+ */
+static __attribute__((noinline)) u64 KiSimWorkerInner(u64 a, u64 b)
+{
+	return a + b;
+}
+
+/* The stores after the call keep this a frame rather than a tail jump. */
+static __attribute__((noinline)) void MiSimComputeStep(u64 *a, u64 *b)
+{
+	u64 t = KiSimWorkerInner(*a, *b);
+
+	*a = *b;
+	*b = t;
+}
+
 EXPORT __attribute__((noinline)) u64 RtlFibonacci(u32 n)
 {
 	u64 a = 0, b = 1;
 
-	while (n--) {
-		u64 t = a + b;
-
-		a = b;
-		b = t;
-	}
+	while (n--)
+		MiSimComputeStep(&a, &b);
 	return a;
 }
 
