@@ -53,7 +53,7 @@ static struct mspack_file *sys_open(struct mspack_system *self,
 	else if (strcmp(name, NAME_SINK) == 0 && mode == MSPACK_SYS_OPEN_WRITE)
 		f->sink = true;
 	else if (mode == MSPACK_SYS_OPEN_READ)
-		f->fd = open(name, O_RDONLY | O_CLOEXEC);
+		f->fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	else if (mode == MSPACK_SYS_OPEN_WRITE)
 		f->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			     0644);

@@ -199,9 +199,12 @@ static int expand(struct find *f, const char *cab, const char *dir,
 
 /*
  * Look in the local store @p root: name, name_, file.ptr.  KD_OK with the
- * verified file's path in @p out (inside @p root, or a file.ptr target).
+ * verified file's path in @p out (inside @p root, a file.ptr target, or
+ * the expanded CAB).  A CAB is expanded into cache @p unpack (NULL: next
+ * to the CAB), so a store is not written to when a cache is at hand.
  */
-static int local_store(struct find *f, const char *root, char *out)
+static int local_store(struct find *f, const char *root, const char *unpack,
+		       char *out)
 {
 	char dir[PMAX], p[PMAX], body[KD_SYMSTORE_FILEPTR_MAX + 1];
 	char loc[PMAX];
@@ -216,13 +219,18 @@ static int local_store(struct find *f, const char *root, char *out)
 	if (pathf(p, "%s/%s", dir, f->zname))
 		return KD_EBUFS;
 	if (exists(p)) {
-		if (expand(f, p, dir, out) == KD_OK)
+		char udir[PMAX];
+
+		if (local_keydir(f, unpack ? unpack : root, udir) ||
+		    pathf(out, "%s/%s", udir, f->key->name))
+			return KD_EBUFS;
+		if (mkdirs(udir) == 0 && expand(f, p, udir, out) == KD_OK)
 			return KD_OK;
 	} else
 		kd_symstore__log(f->o, "SYMSRV:  %s - path not found", p);
 	if (pathf(p, "%s/file.ptr", dir))
 		return KD_EBUFS;
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		kd_symstore__log(f->o, "SYMSRV:  %s - path not found", p);
 		return KD_ENOTFOUND;
@@ -268,7 +276,7 @@ static int plain_dir(struct find *f, const char *dir, char *out)
 		    check(f, out) == KD_OK)
 			return KD_OK;
 	}
-	return local_store(f, dir, out);
+	return local_store(f, dir, NULL, out);
 }
 
 /* GET @p url into @p fd: the http_get codes, failures noted. */
@@ -430,8 +438,14 @@ static int http_store(struct find *f, const char *url, const char *root,
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc != KD_OK)
+	if (rc != KD_OK) {
 		unlink(tmp);
+		/* Leave no empty key folder behind for a miss. */
+		if (rmdir(dir) == 0 && strrchr(dir, '/')) {
+			*strrchr(dir, '/') = '\0';
+			rmdir(dir);
+		}
+	}
 	return rc;
 }
 
@@ -502,7 +516,7 @@ static int srv_chain(struct find *f, const struct sympath_elem *e,
 	for (i = 0;
 	     i < nt && !(f->o && f->o->refresh && e->http && !f->o->offline);
 	     i++)
-		if (local_store(f, tiers[i], hit) == KD_OK)
+		if (local_store(f, tiers[i], NULL, hit) == KD_OK)
 			return spread(f, tiers, 0, i, hit, out);
 	if (e->http) {
 		/* Fetched into the leftmost cache; the others get copies. */
@@ -512,7 +526,7 @@ static int srv_chain(struct find *f, const struct sympath_elem *e,
 		spread(f, tiers, 1, nt, hit, p);
 		return pathf(out, "%s", hit);
 	}
-	rc = local_store(f, e->store, hit);
+	rc = local_store(f, e->store, nt ? tiers[0] : NULL, hit);
 	if (rc != KD_OK)
 		return rc;
 	return spread(f, tiers, 0, nt, hit, out);

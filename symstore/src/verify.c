@@ -145,11 +145,18 @@ int kd_symstore__verify(const char *path, const struct kd_symstore_key *key,
 	ssize_t n;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted in a store must not hang the lookup. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		kd_symstore__why(why, whycap, "%s: %s", path, strerror(errno));
 		return errno == ENOENT || errno == ENOTDIR ? KD_ENOTFOUND :
 							     KD_EPROTO;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* dir/name.pdb is a folder in a store layout: not a hit. */
+		close(fd);
+		kd_symstore__why(why, whycap, "%s: a folder", path);
+		return KD_ENOTFOUND;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);

@@ -31,6 +31,12 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <kd/error.h>
 #include <kd/pdb.h>
 #include <kd/symstore.h>
@@ -141,7 +147,7 @@ static bool requested(const char *path)
 /* Nothing but folders under @p dir: no file, no temporary left behind. */
 static bool no_files(const char *dir)
 {
-	char cmd[512];
+	char cmd[640];
 
 	snprintf(cmd, sizeof(cmd),
 		 "test -z \"$(find '%s' -type f 2>/dev/null)\"", dir);
@@ -395,6 +401,49 @@ static void test_plain_then_offline_from_cache(void **state)
 	assert_int_equal(requests(), before);
 }
 
+/* Is a connection waiting on listening socket @p s? */
+static bool pending_connection(int s)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static void test_offline_never_connects(void **state)
+{
+	struct kd_symstore_opts off = { .offline = true, .timeout_ms = 1000 };
+	struct kd_symstore_opts on = { .timeout_ms = 1000 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct kd_symstore_key k = g_key[0];
+	struct res r;
+	int s;
+
+	(void)state;
+	/* A bare listening socket that never answers stands in for the
+	 * server: any connect() shows as a pending connection. */
+	k.age += 3; /* in no cache */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+
+	r = find("srv*%s/c16*http://127.0.0.1:%d/s", &off, &k, g_dir,
+		 ntohs(a.sin_port));
+	assert_int_equal(r.rc, KD_ENOTFOUND);
+	assert_false(pending_connection(s));
+
+	/* The control: online, the same lookup does connect (and then
+	 * times out, as nothing answers). */
+	r = find("srv*%s/c16*http://127.0.0.1:%d/s", &on, &k, g_dir,
+		 ntohs(a.sin_port));
+	assert_int_equal(r.rc, KD_ETIMEOUT);
+	assert_true(pending_connection(s));
+	close(s);
+}
+
 static void test_image_by_stamp_and_size(void **state)
 {
 	char want[512], kp[128];
@@ -605,6 +654,19 @@ static void test_chains_and_folders(void **state)
 	r = find("%s/flat1", &g_fast, &g_key[0], g_dir);
 	assert_int_equal(r.rc, KD_EINVAL);
 
+	/* A plain folder laid out as a store: found there; a key it lacks
+	 * is a plain miss (a.pdb is a folder there, not a bad file). */
+	r = find("%s/one", &g_fast, &g_key[0], g_root);
+	assert_int_equal(r.rc, KD_OK);
+	assert_true(same_file(r.path, g_prog[0].pdb));
+	{
+		struct kd_symstore_key k = g_key[0];
+
+		k.age += 9;
+		r = find("%s/one", &g_fast, &k, g_root);
+		assert_int_equal(r.rc, KD_ENOTFOUND);
+	}
+
 	/* cache*dir caches what the folder to its right found. */
 	r = find("cache*%s/cc;%s/flat2", &g_fast, &g_key[0], g_dir, g_dir);
 	assert_int_equal(r.rc, KD_OK);
@@ -612,10 +674,80 @@ static void test_chains_and_folders(void **state)
 	assert_string_equal(r.path, a);
 	assert_true(same_file(a, g_prog[0].pdb));
 
-	/* A local folder store behind a cache. */
+	/* A local folder store behind a cache: its CAB is expanded into
+	 * the cache, the store itself is not written to. */
 	r = find("srv*%s/t3*%s/one", &g_fast, &g_key[1], g_dir, g_root);
 	assert_int_equal(r.rc, KD_OK);
 	assert_true(same_file(r.path, g_prog[1].pdb));
+	snprintf(a, sizeof(a), "%s/t3/%s/b.pdb", g_dir,
+		 key_path(&g_key[1], kp, sizeof(kp)));
+	assert_string_equal(r.path, a);
+	snprintf(p, sizeof(p), "%s/one/%s/b.pdb", g_root, kp);
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+struct lines {
+	char text[8192];
+	volatile int *cancel_on_get; /* set when an HTTPGET line shows */
+};
+
+static void collect(void *ctx, const char *line)
+{
+	struct lines *l = ctx;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "%s\n", line);
+	if (l->cancel_on_get && strstr(line, "HTTPGET") &&
+	    strstr(line, "/slow/"))
+		*l->cancel_on_get = 1;
+}
+
+static void test_progress_and_noisy_log(void **state)
+{
+	struct lines l = { .text = "" };
+	struct kd_symstore_opts o = { .timeout_ms = 5000,
+				      .log = collect,
+				      .log_ctx = &l };
+	struct kd_symstore_key k = g_key[0];
+	char p[512], kp[128];
+	size_t big = 2u << 20;
+	uint8_t *junk = calloc(1, big);
+	struct res r;
+
+	(void)state;
+	/* 2 MiB that is no PDB: progress lines, then refused. */
+	assert_non_null(junk);
+	k.name = "big.pdb";
+	key_path(&k, kp, sizeof(kp));
+	mkdirs("%s/one/%s", g_root, kp);
+	snprintf(p, sizeof(p), "%s/one/%s/big.pdb", g_root, kp);
+	put_file(p, junk, big);
+	free(junk);
+	r = find("srv*%s/c14*%s/s/one", &o, &k, g_dir, g_url);
+	assert_int_equal(r.rc, KD_EPROTO);
+	assert_non_null(strstr(l.text, "SYMSRV:  HTTPGET: "));
+	assert_non_null(strstr(l.text, "100% of 2097152 bytes"));
+	assert_non_null(strstr(l.text, "refused"));
+	snprintf(p, sizeof(p), "%s/c14", g_dir);
+	assert_true(no_files(p));
+}
+
+static void test_cancel_while_stalled(void **state)
+{
+	volatile int stop = 0;
+	struct lines l = { .text = "", .cancel_on_get = &stop };
+	struct kd_symstore_opts o = { .timeout_ms = 60000,
+				      .log = collect,
+				      .log_ctx = &l,
+				      .cancel = &stop };
+	struct res r;
+
+	(void)state;
+	/* Ctrl+C during a body that never comes: cancelled, not timed out
+	 * (the timeout is a minute). */
+	r = find("srv*%s/c15*%s/slow/one", &o, &g_key[0], g_dir, g_url);
+	assert_int_equal(r.rc, KD_EAGAIN);
+	assert_non_null(strstr(r.why, "cancelled"));
 }
 
 /* Last: the server goes away, the cache still answers. */
@@ -638,6 +770,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_then_offline_from_cache),
+		cmocka_unit_test(test_offline_never_connects),
 		cmocka_unit_test(test_image_by_stamp_and_size),
 		cmocka_unit_test(test_cab),
 		cmocka_unit_test(test_fileptr),
@@ -647,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_negative_cache),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_chains_and_folders),
+		cmocka_unit_test(test_progress_and_noisy_log),
+		cmocka_unit_test(test_cancel_while_stalled),
 		cmocka_unit_test(test_server_stopped),
 	};
 

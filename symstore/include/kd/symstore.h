@@ -119,9 +119,12 @@ KD_API void kd_symstore_misses_clear(struct kd_symstore_misses *m);
 KD_API void kd_symstore_misses_free(struct kd_symstore_misses *m);
 
 struct kd_symstore_opts {
-	bool offline;	 /* never touch the network: caches and folders */
-	long timeout_ms; /* per request (connect + transfer); 0 = 60000 */
-	int retries;	 /* extra tries on a network error or 5xx; < 0 = 0 */
+	bool offline; /* never touch the network: caches and folders */
+	/* Connect timeout, and how long a body may stall (no byte) before
+	 * the request fails, in ms; 0 = 60000.  No limit on total time: a
+	 * large PDB on a slow link is fine while it moves. */
+	long timeout_ms;
+	int retries; /* extra tries on a network error or 5xx; < 0 = 0 */
 	/* !sym noisy: one line per step ("SYMSRV:  HTTPGET: ..."), no
 	 * newline; also download progress for large files. */
 	void (*log)(void *ctx, const char *line);
@@ -158,7 +161,9 @@ KD_API int kd_symstore_key_dir(const struct kd_symstore_key *key, char *buf,
  * order; for a srv* chain look in each cache, then in the store (a folder,
  * or over HTTP: name, then the CAB name with its last character '_', then
  * file.ptr), verify, move atomically into the caches, and return its path
- * in @p path_out.
+ * in @p path_out.  A file.ptr from an HTTP store must name an http(s)
+ * URL (a server may not point the client at local files); one in a
+ * folder store names a file.  Redirects: at most 8, http/https only.
  *
  * Returns KD_OK and the path; KD_ENOTFOUND when no element has it (@p why
  * may say more: a file.ptr "MSG:" text, a remembered miss); or, when
