@@ -799,9 +799,56 @@ static void mismatch_and_damage_refused(void **state)
 	stop(&l);
 }
 
+/* The path commands of a dormant kd (no target needed). */
+static void path_commands(void **state)
+{
+	const char *none[] = { NULL };
+	const char *y[] = { "-y", "/y/one;srv*/y/cache*http://127.0.0.1:1",
+			    NULL };
+	char *out = NULL;
+
+	(void)state;
+	/* The alternate path goes first. */
+	setenv("_NT_ALT_SYMBOL_PATH", "/alt/dir", 1);
+	setenv("_NT_SYMBOL_PATH", "/main/dir", 1);
+	assert_int_equal(kp_run(none, ".sympath\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "Symbol search path is: "
+				    "/alt/dir;/main/dir\n"));
+	free(out);
+	/* -y replaces the environment; .sympath+ and .symfix add. */
+	assert_int_equal(kp_run(y,
+				".sympath+ /y/two\n.symfix+ /y/fix\n"
+				".sympath\n!sym noisy\n.symopt+ 0x10\n",
+				T_MS, &out, NULL),
+			 0);
+	assert_non_null(strstr(out,
+			       "Symbol search path is: /y/one;srv*/y/cache*"
+			       "http://127.0.0.1:1;/y/two;srv*/y/fix*https://"
+			       "msdl.microsoft.com/download/symbols\n"));
+	assert_non_null(strstr(out, "Expanded Symbol search path is: "));
+	assert_non_null(strstr(out, "Deferred                        "
+				    "               SRV*/y/fix*https://"));
+	assert_non_null(strstr(out, "noisy mode - symbol prompts off"));
+	assert_non_null(strstr(out, "0x00000010 - SYMOPT_LOAD_LINES"));
+	free(out);
+	/* A path the grammar refuses: one line, the path kept, exit 1. */
+	assert_int_equal(kp_run(none,
+				".sympath /keep\n.sympath srv*a*b*c*d*e*f*g*h*"
+				"i*j*http://x\n.sympath\n",
+				T_MS, &out, NULL),
+			 1);
+	assert_non_null(strstr(out, "symbol path: element 1"));
+	assert_non_null(strstr(strstr(out, "symbol path: element 1"),
+			       "Symbol search path is: /keep\n"));
+	free(out);
+	unsetenv("_NT_ALT_SYMBOL_PATH");
+	unsetenv("_NT_SYMBOL_PATH");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(path_commands),
 		cmocka_unit_test(http_store),
 		cmocka_unit_test(cache_offline),
 		cmocka_unit_test(mismatch_and_damage_refused),
