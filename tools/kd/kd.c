@@ -51,12 +51,13 @@ struct kd_args {
 	const char *script;  /* -cf / -cfr */
 	const char *log;     /* -logo / -loga */
 	bool log_append;
-	bool bonc;	    /* -bonc, -b */
-	bool quiet;	    /* -kqm */
-	bool version;	    /* -version */
-	int timeout_ms;	    /* --timeout; 0 = default */
-	const char *server; /* -server SPEC */
-	const char *remote; /* -remote SPEC */
+	bool bonc;	     /* -bonc, -b */
+	bool quiet;	     /* -kqm */
+	bool version;	     /* -version */
+	int timeout_ms;	     /* --timeout; 0 = default */
+	const char *server;  /* -server SPEC */
+	const char *remote;  /* -remote SPEC */
+	const char *sympath; /* -y */
 };
 
 static struct kd_session *g_session;
@@ -238,8 +239,10 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 						      val);
 		} else if (strcasecmp(name, "z") == 0) {
 			a->dump = val;
+		} else if (strcasecmp(name, "y") == 0) {
+			a->sympath = val;
 		}
-		/* -y, -i, -srcpath, -t: accepted, nothing to do yet. */
+		/* -i, -srcpath, -t: accepted, nothing to do yet. */
 	}
 	return -1;
 }
@@ -637,6 +640,12 @@ int main(int argc, char **argv)
 	g_session = s;
 	kd_session_set_output(s, kd_write_stdout, NULL);
 	kd_session_set_input(s, kd_read_stdin, NULL);
+	if (a.sympath && kd_session_set_sympath(s, a.sympath) < 0) {
+		fprintf(stderr, "kd: -y: %s\n", kd_error_last()->message);
+		g_session = NULL;
+		kd_session_free(s);
+		return KD_EXIT_USAGE;
+	}
 	kd_install_signals();
 	if (a.server && kd_session_server_start(s, a.server) < 0) {
 		g_session = NULL;

@@ -46,6 +46,14 @@ KD_API KD_WARN_UNUSED int kd_session_new(struct kd_session **out,
 /** Detach and free.  NULL-safe. */
 KD_API void kd_session_free(struct kd_session *s);
 
+/**
+ * Set the symbol path (`kd -y`), replacing what _NT_ALT_SYMBOL_PATH and
+ * _NT_SYMBOL_PATH gave.  Nothing is loaded until a symbol is needed.
+ * @return KD_OK; KD_EOVERFLOW for a path longer than 4095 bytes, KD_EINVAL
+ * for one the symbol-path grammar refuses (kd_error_last() says why).
+ */
+KD_API int kd_session_set_sympath(struct kd_session *s, const char *path);
+
 KD_API void kd_session_set_output(struct kd_session *s, kd_output_fn fn,
 				  void *ctx);
 KD_API void kd_session_set_input(struct kd_session *s, kd_input_fn fn,

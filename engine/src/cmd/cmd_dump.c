@@ -301,24 +301,30 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "\n");
 	}
 	if (m) {
-		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK)
+		char fn[256];
+		bool have_fn = kd_sym_function(s, ip, fn, sizeof(fn)) == KD_OK;
+
+		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK) {
+			if (have_fn)
+				kd_out(s, "FOLLOWUP_IP: \n%s\n%s\n\n", sym,
+				       kd_fmt_ptr(s, a, ip));
 			kd_out(s, "SYMBOL_NAME:  %s\n\n", sym);
+		}
 		kd_out(s, "MODULE_NAME: %s\n\n", m->name);
 		kd_out(s, "IMAGE_NAME:  %s\n\n", m->image);
 		bool av = (bc.p[0] & 0xffffffffu) == 0xC0000005u &&
 			  ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E ||
 			   bc.code == 0x3B);
 
+		/* With PDB symbols the bucket names the function. */
+		if (!have_fn)
+			snprintf(fn, sizeof(fn), "%s!unknown_function",
+				 m->name);
 		if (av)
-			kd_out(s,
-			       "FAILURE_BUCKET_ID:  AV_%s!unknown_function"
-			       "\n\n",
-			       m->name);
+			kd_out(s, "FAILURE_BUCKET_ID:  AV_%s\n\n", fn);
 		else
-			kd_out(s,
-			       "FAILURE_BUCKET_ID:  0x%X_%s!unknown_function"
-			       "\n\n",
-			       bc.code & 0xFFFFFFF, m->name);
+			kd_out(s, "FAILURE_BUCKET_ID:  0x%X_%s\n\n",
+			       bc.code & 0xFFFFFFF, fn);
 	} else {
 		kd_out(s, "FAILURE_BUCKET_ID:  0x%X_unknown_module\n\n",
 		       bc.code & 0xFFFFFFF);

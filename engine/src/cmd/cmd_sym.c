@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Module, symbol, disassembly and stack commands in WinDbg's layouts:
- * lm, x, ln, u, ub, uf, k (b c f n p v), .reload.
+ * lm, x, ln, u, ub, uf, k (b c f n p v), .reload (and, from
+ * cmd_symload.c, .sympath, .symfix, .symopt, !sym, .lines, ld).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "cmd/args.h"
+#include "cmd/cmd_sym.h"
 #include "arch/arch.h"
 #include "sym/sym_int.h"
 
@@ -25,8 +27,18 @@ static void kd_site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 {
 	char a[18];
 
-	if (kd_sym_format(s, addr, buf, cap) == KD_OK)
+	if (kd_sym_format(s, addr, buf, cap) == KD_OK) {
+		char file[256];
+		uint32_t line;
+		size_t n = strlen(buf);
+
+		/* With line loading on: " [file @ line]" as WinDbg does. */
+		if ((kd_sym__options(s) & KD_SYMOPT_LOAD_LINES) &&
+		    kd_sym_line(s, addr, file, sizeof(file), &line) == KD_OK)
+			snprintf(buf + n, cap - n, " [%.200s @ %u]", file,
+				 line);
 		return;
+	}
 	snprintf(buf, cap, "0x%s", kd_fmt_ptr(s, a, addr));
 }
 
@@ -67,7 +79,8 @@ static int kd_lm_row(struct kd_session *s, struct kd_module *m,
 	struct kd_modsyms *ms = kd_module_syms(s, m);
 	const char *status = (ms && ms->status == KD_OK) ? "(export symbols)" :
 							   "(no symbols)";
-	char a[18], b[18], when[64];
+	const char *file = o->full_path && m->path[0] ? m->path : m->image;
+	char a[18], b[18], when[64], st[32];
 	uint32_t ts;
 
 	/* No symbol state at all: out of memory or a failed request, not
@@ -78,10 +91,19 @@ static int kd_lm_row(struct kd_session *s, struct kd_module *m,
 			"Unable to read the symbols of %s: %s", m->name,
 			kd_error_last()->message[0] ? kd_error_last()->message :
 						      "out of memory");
+	if (ms->pdb_state == KD_PDB_DEFERRED) {
+		status = "(deferred)";
+		file = "";
+	} else if (ms->pdb_state == KD_PDB_LOADED) {
+		snprintf(st, sizeof(st), "%s%s", ms->pdb_forced ? "M " : "",
+			 ms->pdb_private ? "(private pdb symbols)" :
+					   "(pdb symbols)");
+		status = st;
+		file = ms->pdb_file;
+	}
 	kd_fmt_ptr(s, a, m->base);
 	kd_fmt_ptr(s, b, m->base + m->size);
-	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status,
-	       o->full_path && m->path[0] ? m->path : m->image);
+	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status, file);
 	if (!o->verbose)
 		return KD_OK;
 	ts = m->timestamp ? m->timestamp : (ms ? ms->timestamp : 0);
@@ -208,7 +230,8 @@ static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 struct kd_xhit {
 	uint64_t addr;
 	const struct kd_module *m;
-	const struct kd_export *e;
+	const char *name; /* borrowed: export table or PDB */
+	bool code;
 };
 
 static int kd_cmp_xhit_name(const void *a, const void *b)
@@ -216,7 +239,7 @@ static int kd_cmp_xhit_name(const void *a, const void *b)
 	const struct kd_xhit *x = a, *y = b;
 	int r = strcasecmp(x->m->name, y->m->name);
 
-	return r ? r : strcasecmp(x->e->name, y->e->name);
+	return r ? r : strcasecmp(x->name, y->name);
 }
 
 static int kd_cmp_xhit_addr(const void *a, const void *b)
@@ -225,32 +248,80 @@ static int kd_cmp_xhit_addr(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return strcmp(x->e->name, y->e->name);
+	return strcmp(x->name, y->name);
+}
+
+/* Module order, then address, then name: duplicates end up adjacent. */
+static int kd_cmp_xhit_mod_addr(const void *a, const void *b)
+{
+	const struct kd_xhit *x = a, *y = b;
+
+	if (x->m != y->m)
+		return x->m < y->m ? -1 : 1;
+	return kd_cmp_xhit_addr(a, b);
 }
 
 static void kd_x_print(struct kd_session *s, uint64_t addr,
-		       const struct kd_module *m, const struct kd_export *e,
+		       const struct kd_module *m, const char *name, bool code,
 		       const char *indent)
 {
 	char a[18];
 
 	if (indent)
-		kd_out(s, "%s%s!%s %s\n", indent, m->name, e->name,
-		       e->code ? "(<no parameter info>)" :
-				 "= <no type information>");
+		kd_out(s, "%s%s!%s %s\n", indent, m->name, name,
+		       code ? "(<no parameter info>)" :
+			      "= <no type information>");
 	else
 		kd_out(s, "%s %s!%s %s\n", kd_fmt_ptr(s, a, addr), m->name,
-		       e->name,
-		       e->code ? "(<no parameter info>)" :
-				 "= <no type information>");
+		       name,
+		       code ? "(<no parameter info>)" :
+			      "= <no type information>");
+}
+
+struct kd_xlist {
+	struct kd_xhit *hits;
+	size_t n, cap;
+	const struct kd_module *m;
+};
+
+static int kd_x_add(struct kd_xlist *l, uint64_t addr, const char *name,
+		    bool code)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		struct kd_xhit *nh = kd_realloc(l->hits, ncap * sizeof(*nh));
+
+		if (!nh)
+			return KD_ENOMEM;
+		l->hits = nh;
+		l->cap = ncap;
+	}
+	l->hits[l->n].addr = addr;
+	l->hits[l->n].m = l->m;
+	l->hits[l->n].name = name;
+	l->hits[l->n].code = code;
+	l->n++;
+	return KD_OK;
+}
+
+static int kd_x_pdb_cb(void *ctx, const struct kd_pdb_sym *sym)
+{
+	struct kd_xlist *l = ctx;
+
+	if (!sym->has_rva || sym->rva >= l->m->size)
+		return 0;
+	return kd_x_add(l, l->m->base + sym->rva, sym->name, sym->is_function) <
+			       0 ?
+		       KD_ENOMEM :
+		       0;
 }
 
 static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 {
 	char modpat[64], sympat[256];
 	const char *p, *bang, *end;
-	struct kd_xhit *hits = NULL;
-	size_t nhits = 0, cap = 0, i, j;
+	struct kd_xlist l = { NULL, 0, 0, NULL };
+	size_t i, j, first;
 	int sort = 0; /* 0 module/address, 1 address, 2 name */
 	struct kd_args a;
 	int rc;
@@ -304,42 +375,60 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 	for (i = 0; i < s->sym.nmodules; i++) {
 		struct kd_module *m = &s->sym.modules[i];
 		struct kd_modsyms *ms;
+		struct kd_pdb *pdb;
 
 		if (!kd_wildcard_match(modpat, m->name))
 			continue;
+		l.m = m;
+		/* The PDB's publics, globals and procedures hold the
+		 * exports too: they replace them when the PDB loads. */
+		pdb = kd_sym__pdb(s, m);
+		if (pdb) {
+			rc = kd_pdb_symbols_foreach(pdb, sympat,
+						    KD_PDB_SYM_PUBLIC |
+							    KD_PDB_SYM_PROC |
+							    KD_PDB_SYM_DATA,
+						    kd_x_pdb_cb, &l);
+			if (rc == KD_ENOMEM)
+				goto nomem;
+			continue;
+		}
 		ms = kd_module_syms(s, m);
 		for (j = 0; ms && j < ms->nexports; j++) {
 			const struct kd_export *e = &ms->exports[j];
 
 			if (!kd_wildcard_match(sympat, e->name))
 				continue;
-			if (nhits == cap) {
-				size_t ncap = cap ? cap * 2 : 64;
-				struct kd_xhit *nh;
-
-				nh = kd_realloc(hits, ncap * sizeof(*hits));
-				if (!nh) {
-					kd_free(hits);
-					return kd_fail(s, KD_ENOMEM,
-						       "Out of memory");
-				}
-				hits = nh;
-				cap = ncap;
-			}
-			hits[nhits].addr = m->base + e->rva;
-			hits[nhits].m = m;
-			hits[nhits].e = e;
-			nhits++;
+			if (kd_x_add(&l, m->base + e->rva, e->name, e->code) <
+			    0)
+				goto nomem;
 		}
 	}
-	if (sort == 1 && nhits > 1)
-		qsort(hits, nhits, sizeof(*hits), kd_cmp_xhit_addr);
-	else if (sort == 2 && nhits > 1)
-		qsort(hits, nhits, sizeof(*hits), kd_cmp_xhit_name);
-	for (i = 0; i < nhits && !s->interrupt; i++)
-		kd_x_print(s, hits[i].addr, hits[i].m, hits[i].e, NULL);
-	kd_free(hits);
+	/* A C function is both a public and a procedure: show it once. */
+	if (l.n > 1)
+		qsort(l.hits, l.n, sizeof(*l.hits), kd_cmp_xhit_mod_addr);
+	for (i = 0, first = 0; i < l.n; i++) {
+		if (first > 0 && l.hits[first - 1].m == l.hits[i].m &&
+		    l.hits[first - 1].addr == l.hits[i].addr &&
+		    strcmp(l.hits[first - 1].name, l.hits[i].name) == 0) {
+			l.hits[first - 1].code |= l.hits[i].code;
+			continue;
+		}
+		l.hits[first++] = l.hits[i];
+	}
+	l.n = first;
+	if (sort == 1 && l.n > 1)
+		qsort(l.hits, l.n, sizeof(*l.hits), kd_cmp_xhit_addr);
+	else if (sort == 2 && l.n > 1)
+		qsort(l.hits, l.n, sizeof(*l.hits), kd_cmp_xhit_name);
+	for (i = 0; i < l.n && !s->interrupt; i++)
+		kd_x_print(s, l.hits[i].addr, l.hits[i].m, l.hits[i].name,
+			   l.hits[i].code, NULL);
+	kd_free(l.hits);
 	return KD_OK;
+nomem:
+	kd_free(l.hits);
+	return kd_fail(s, KD_ENOMEM, "Out of memory");
 }
 
 static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
@@ -348,6 +437,7 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	struct kd_modsyms *ms;
 	struct kd_module *m;
 	struct kd_args args;
+	const char *pname;
 	char a[18], b[18];
 	uint64_t addr, paddr;
 	int rc;
@@ -368,6 +458,25 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	m = kd_module_by_addr(s, addr);
 	if (!m)
 		return KD_OK;
+	if (kd_sym__pdb_addr(s, m, addr, &pname, &paddr) == KD_OK) {
+		char file[256];
+		uint32_t line;
+
+		/* The PDB's nearest procedure or public, its source line
+		 * first as WinDbg prints it. */
+		if (kd_sym_line(s, addr, file, sizeof(file), &line) == KD_OK)
+			kd_out(s, "[%s @ %u] ", file, line);
+		kd_out(s, "(%s)   ", kd_fmt_ptr(s, a, paddr));
+		if (addr != paddr)
+			kd_out(s, "%s!%s+0x%llx\n", m->name, pname,
+			       (unsigned long long)(addr - paddr));
+		else
+			kd_out(s,
+			       "%s!%s\nExact matches:\n    %s!%s "
+			       "(<no parameter info>)\n",
+			       m->name, pname, m->name, pname);
+		return KD_OK;
+	}
 	ms = kd_module_syms(s, m);
 	prev = kd_export_at_or_before(s, m, addr);
 	next = kd_export_after(s, m, addr);
@@ -394,7 +503,8 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "Exact matches:\n");
 		for (i = (size_t)(prev - ms->exports);
 		     i < ms->nexports && ms->exports[i].rva == prev->rva; i++)
-			kd_x_print(s, addr, m, &ms->exports[i], "    ");
+			kd_x_print(s, addr, m, ms->exports[i].name,
+				   ms->exports[i].code, "    ");
 	}
 	return KD_OK;
 }
@@ -799,31 +909,97 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 /* .reload                                                             */
 /* ------------------------------------------------------------------ */
 
+/* .reload Module / .reload /f Module / .reload /u Module. */
+static int kd_reload_one(struct kd_session *s, const char *name, bool force,
+			 bool ignore, bool unload)
+{
+	bool any = false;
+	size_t i;
+
+	if (kd_modules_load(s) < 0)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Unable to read PsLoadedModuleList");
+	for (i = 0; i < s->sym.nmodules; i++) {
+		struct kd_module *m = &s->sym.modules[i];
+		struct kd_modsyms *ms;
+
+		/* The module name, then the image name (hal = hal.dll). */
+		if (!kd_wildcard_match(name, m->name) &&
+		    !kd_wildcard_match(name, m->image))
+			continue;
+		any = true;
+		ms = kd_module_syms(s, m);
+		if (!ms)
+			return kd_fail(s, KD_ENOMEM,
+				       "Unable to read the symbols of %s",
+				       m->name);
+		kd_sym__pdb_unload(m);
+		if (unload) {
+			ms->pdb_state = KD_PDB_UNLOADED;
+			kd_out(s, "Unloaded %s\n", name);
+			continue;
+		}
+		ms->pdb_state = ms->have_cv && *kd_sym__path(s) ?
+					KD_PDB_DEFERRED :
+					KD_PDB_NONE;
+		if (force || ignore)
+			(void)kd_sym__pdb_load(s, m, ignore);
+	}
+	if (!any)
+		return kd_fail(s, KD_ENOTFOUND,
+			       "\"%s\" was not found in the image list.", name);
+	return KD_OK;
+}
+
 static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 {
-	bool user_only = false;
+	bool user_only = false, force = false, ignore = false, unload = false;
+	char name[128];
 	struct kd_args a;
 	size_t i;
 	int rc;
 
 	kd_args_init(&a, s, c);
+	name[0] = '\0';
 	for (;;) {
 		const char *opt;
 		size_t n = 0;
 
 		kd_args_skip(&a);
-		if (kd_args_peek(&a) != '/')
+		if (kd_args_peek(&a) != '/' && kd_args_peek(&a) != '-')
 			break;
 		kd_args_advance(&a, 1);
-		if (kd_args_take_word(&a, &opt, &n) && n == 4 &&
-		    strncmp(opt, "user", 4) == 0)
+		if (!kd_args_take_word(&a, &opt, &n))
+			continue;
+		if (n == 4 && strncmp(opt, "user", 4) == 0)
 			user_only = true;
+		else if (n == 1 && *opt == 'f')
+			force = true;
+		else if (n == 1 && *opt == 'i')
+			ignore = true;
+		else if (n == 1 && *opt == 'u')
+			unload = true;
+		/* /l /n /s /d /o /v /w /unl: accepted. */
 	}
-	/* A module name (with =addr,size) is accepted: everything reloads. */
+	kd_args_skip(&a);
+	if (!kd_args_at_end(&a)) {
+		const char *w;
+		size_t n = 0;
+
+		/* Module[=Address[,Size[,Timestamp]]]: the name counts. */
+		if (!kd_args_take_word(&a, &w, &n) || n >= sizeof(name))
+			return kd_args_error(&a);
+		snprintf(name, sizeof(name), "%.*s", (int)n, w);
+		name[strcspn(name, "=")] = '\0';
+	}
 	if (user_only) {
 		kd_out(s, "Loading User Symbols\n");
 		return KD_OK;
 	}
+	if (name[0])
+		return kd_reload_one(s, name, force, ignore, unload);
+	if (unload)
+		return kd_fail(s, KD_EINVAL, ".reload /u needs a module");
 	/* Read everything afresh, the list and the images. */
 	kd_cache_invalidate(s);
 	kd_modules_free(s);
@@ -838,6 +1014,9 @@ static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 			kd_out(s, "\n");
 	}
 	kd_out(s, "\n");
+	/* /f: the PDBs now, not when first needed. */
+	for (i = 0; (force || ignore) && i < s->sym.nmodules; i++)
+		(void)kd_sym__pdb_load(s, &s->sym.modules[i], ignore);
 	kd_out(s, "Loading User Symbols\n");
 	kd_out(s, "Loading unloaded module list\n");
 	return KD_OK;
@@ -847,7 +1026,7 @@ const struct kd_command kd_cmds_sym[] = {
 	{ "lm", kd_cmd_lm, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "lm[v][sm] [m pattern] [a addr]: list loaded modules" },
 	{ "x", kd_cmd_x, KD_CMDF_STOPPED,
-	  "x [/a|/n] mod!pattern: list export symbols" },
+	  "x [/a|/n] mod!pattern: list symbols (PDB, else exports)" },
 	{ "ln", kd_cmd_ln, KD_CMDF_STOPPED,
 	  "ln addr: nearest symbols before and after" },
 	{ "u", kd_cmd_u, KD_CMDF_STOPPED,
@@ -858,6 +1037,21 @@ const struct kd_command kd_cmds_sym[] = {
 	{ "k", kd_cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "k[b|c|f|n|p|v] [count]: stack backtrace" },
 	{ ".reload", kd_cmd_reload, KD_CMDF_STOPPED,
-	  ".reload [/f] [/user] [module]: re-read the module list" },
+	  ".reload [/f|/i|/u] [/user] [module]: re-read modules and "
+	  "symbols" },
+	{ "bm", kd_cmd__bm, KD_CMDF_STOPPED,
+	  "bm mod!pattern: a breakpoint on every matching function" },
+	{ "ld", kd_cmd__ld, KD_CMDF_STOPPED,
+	  "ld module: load its symbols now" },
+	{ ".sympath", kd_cmd__sympath, 0,
+	  ".sympath[+] [path]: show, set or extend the symbol path" },
+	{ ".symfix", kd_cmd__symfix, 0,
+	  ".symfix[+] [cache]: the Microsoft symbol store" },
+	{ ".symopt", kd_cmd__symopt, 0,
+	  ".symopt[+|-] [flags]: show or change the symbol options" },
+	{ "!sym", kd_cmd__bang_sym, 0,
+	  "!sym [noisy|quiet]: symbol loading messages" },
+	{ ".lines", kd_cmd__lines, 0,
+	  ".lines [-e|-d|-t]: source line information" },
 	{ NULL, NULL, 0, NULL },
 };

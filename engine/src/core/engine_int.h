@@ -167,6 +167,11 @@ struct kd_session {
 		uint64_t next_u_rip; /* rip when next_u was set */
 		/* capstone handle, kd_modules_free closes it */
 		void *disasm;
+		/* Symbol path and options (sym/sympath.c): set from the
+		 * environment on first use unless kd -y set them. */
+		bool path_ready;
+		char path[4096];
+		uint32_t symopt; /* SYMOPT_* bits, .symopt */
 	} sym;
 
 	/* Where bare d / !d continue (cmd/cmd_mem.c). */
@@ -391,6 +396,13 @@ int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr);
  * KD_ENOTFOUND (buf empty) outside every module.
  */
 int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
+
+/* "nt!KiFoo": the PDB function holding @p addr (no offset), for
+ * !analyze's buckets.  KD_ENOTFOUND without PDB symbols there. */
+int kd_sym_function(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
+/* "Symbol search path is: ..." and "Executable search path is:" as kd
+ * prints them after connecting or opening a dump (sym/sympath.c). */
+void kd_sym__print_banner(struct kd_session *s);
 
 /* ---- disassembly (disasm.c) ---- */
 

@@ -161,11 +161,41 @@ void kd_modsyms_free(struct kd_module *m)
 
 	if (!ms)
 		return;
+	kd_pdb_close(ms->pdb); /* the reader's, not pdbsyms.c's: no cycle */
 	kd_free(ms->exports);
 	kd_free(ms->names);
 	kd_free(ms->pdata);
 	kd_free(ms);
 	m->syms = NULL;
+}
+
+/*
+ * Hand the symbols of each module of the old list that is still loaded
+ * (same base, size and image) to its entry in the new list, so a re-read
+ * after a stop keeps loaded PDBs rather than opening them again.  Images
+ * that could not be read are read again.
+ */
+static void kd_modules_keep_syms(struct kd_session *s, struct kd_module *mods,
+				 size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < s->sym.nmodules; j++) {
+			struct kd_module *o = &s->sym.modules[j];
+
+			if (o->syms &&
+			    ((struct kd_modsyms *)o->syms)->status == KD_OK &&
+			    o->base == mods[i].base &&
+			    o->size == mods[i].size &&
+			    strcasecmp(o->image, mods[i].image) == 0) {
+				mods[i].syms = o->syms;
+				mods[i].checksum = o->checksum;
+				o->syms = NULL;
+				break;
+			}
+		}
+	}
 }
 
 static void kd_modules_clear(struct kd_session *s)
@@ -237,7 +267,6 @@ int kd_modules_load(struct kd_session *s)
 	kd_modules_hook(s);
 	if (s->sym.modules_valid)
 		return KD_OK;
-	kd_modules_clear(s);
 	/* Triage dumps carry the driver list instead of the LDR list. */
 	if (s->target && s->target->ops->modules &&
 	    s->target->ops->modules(s->target, &mods, &n) == KD_OK) {
@@ -257,11 +286,15 @@ int kd_modules_load(struct kd_session *s)
 		goto sort;
 	}
 	head = kd_module_list_head(s);
-	if (head == 0)
+	if (head == 0) {
+		kd_modules_clear(s);
 		return KD_ENOTFOUND;
+	}
 	rc = kd_read_link(s, head, &link, ptr32);
-	if (rc != KD_OK)
+	if (rc != KD_OK) {
+		kd_modules_clear(s);
 		return s->cmd.target_err ? kd_target_failure(s) : KD_EFAULT;
+	}
 	while (link != head && link != 0 && steps < KD_MAX_MODULES) {
 		uint8_t e[LDR_READ_SIZE];
 		struct kd_module *m;
@@ -349,6 +382,8 @@ sort:
 	if (n > 1)
 		qsort(mods, n, sizeof(*mods), kd_module_cmp_base);
 	kd_module_dedup(mods, n);
+	kd_modules_keep_syms(s, mods, n);
+	kd_modules_clear(s);
 	s->sym.modules = mods;
 	s->sym.nmodules = n;
 	s->sym.modules_valid = true;
@@ -356,6 +391,7 @@ sort:
 nomem:
 	kd_free(seen);
 	kd_free(mods);
+	kd_modules_clear(s);
 	return KD_ENOMEM;
 }
 

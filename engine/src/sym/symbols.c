@@ -27,6 +27,7 @@ struct kd_pe {
 	uint32_t size_of_image;
 	uint32_t exp_rva, exp_size;
 	uint32_t exc_rva, exc_size;
+	uint32_t dbg_rva, dbg_size;
 	struct kd_pe_section sec[PE_MAX_SECTIONS];
 	unsigned nsec;
 };
@@ -95,6 +96,12 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 		pe->exc_rva = kd_get_le32(opt + dirs + 24);
 		pe->exc_size = kd_get_le32(opt + dirs + 28);
 	}
+	if (ndirs > 6) {
+		pe->dbg_rva = kd_get_le32(opt + dirs + 48);
+		pe->dbg_size = kd_get_le32(opt + dirs + 52);
+	}
+	if (!kd_rva_range_ok(pe->size_of_image, pe->dbg_rva, pe->dbg_size))
+		pe->dbg_rva = pe->dbg_size = 0;
 	if (!kd_rva_range_ok(pe->size_of_image, pe->exp_rva, pe->exp_size))
 		pe->exp_rva = pe->exp_size = 0;
 	if (!kd_rva_range_ok(pe->size_of_image, pe->exc_rva, pe->exc_size))
@@ -296,6 +303,72 @@ out:
 	return rc;
 }
 
+/* Debug directory entries looked at (real images have 1 to 6). */
+#define PE_MAX_DEBUG_ENTRIES 32
+#define IMAGE_DEBUG_TYPE_CODEVIEW 2
+#define CV_RSDS_HEADER 24
+
+/*
+ * The CodeView RSDS record of the debug directory: GUID, age and the
+ * recorded PDB path.  A missing, unmapped or malformed record leaves
+ * have_cv false (the module keeps export symbols); it is no error.
+ */
+static void kd_load_cv(struct kd_session *s, uint64_t base,
+		       const struct kd_pe *pe, struct kd_modsyms *ms)
+{
+	uint8_t dir[PE_MAX_DEBUG_ENTRIES * 28];
+	uint8_t cv[CV_RSDS_HEADER + sizeof(ms->cv_path)];
+	uint32_t n = pe->dbg_size / 28, i;
+	const char *slash;
+	size_t len;
+
+	if (pe->dbg_rva == 0 || n == 0)
+		return;
+	if (n > PE_MAX_DEBUG_ENTRIES)
+		n = PE_MAX_DEBUG_ENTRIES;
+	if (kd_read_virtual_all(s, base + pe->dbg_rva, dir, 28u * n) != KD_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		const uint8_t *e = dir + 28u * i;
+		uint32_t size = kd_get_le32(e + 16);
+		uint32_t rva = kd_get_le32(e + 20);
+
+		if (kd_get_le32(e + 12) != IMAGE_DEBUG_TYPE_CODEVIEW)
+			continue;
+		/* Not mapped, or not inside the image: nothing to read. */
+		if (rva == 0 || size < CV_RSDS_HEADER + 1 ||
+		    !kd_rva_range_ok(pe->size_of_image, rva, size))
+			continue;
+		if (size > sizeof(cv))
+			size = sizeof(cv);
+		if (kd_read_virtual_all(s, base + rva, cv, size) != KD_OK)
+			continue;
+		if (memcmp(cv, "RSDS", 4) != 0)
+			continue;
+		len = 0;
+		while (CV_RSDS_HEADER + len < size && cv[CV_RSDS_HEADER + len])
+			len++;
+		if (len == 0 || len >= sizeof(ms->cv_path))
+			continue;
+		memcpy(ms->cv_guid, cv + 4, 16);
+		ms->cv_age = kd_get_le32(cv + 20);
+		memcpy(ms->cv_path, cv + CV_RSDS_HEADER, len);
+		ms->cv_path[len] = '\0';
+		/* The store key is the base name, with either separator. */
+		slash = strrchr(ms->cv_path, '\\');
+		if (!slash || (strrchr(ms->cv_path, '/') &&
+			       strrchr(ms->cv_path, '/') > slash))
+			slash = strrchr(ms->cv_path, '/');
+		slash = slash ? slash + 1 : ms->cv_path;
+		len = strlen(slash);
+		if (len == 0 || len >= sizeof(ms->pdb_name))
+			continue;
+		memcpy(ms->pdb_name, slash, len + 1);
+		ms->have_cv = true;
+		return;
+	}
+}
+
 static int kd_rtfunc_cmp(const void *a, const void *b)
 {
 	const struct kd_rtfunc *x = a, *y = b;
@@ -366,6 +439,8 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	rc = kd_pe_read_headers(s, m->base, m->size, &pe, ms);
 	if (rc == KD_OK)
 		rc = kd_load_exports(s, m->base, &pe, ms);
+	if (rc == KD_OK)
+		kd_load_cv(s, m->base, &pe, ms);
 	if (rc == KD_OK || rc == KD_EPROTO || rc == KD_EFAULT) {
 		int prc = KD_OK;
 
@@ -384,6 +459,9 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	if (ms->checksum)
 		m->checksum = ms->checksum;
 	ms->status = rc;
+	/* With a symbol path, the PDB is looked for when first needed. */
+	ms->pdb_state = ms->have_cv && *kd_sym__path(s) ? KD_PDB_DEFERRED :
+							  KD_PDB_NONE;
 	m->syms = ms;
 	return ms;
 }
@@ -467,9 +545,9 @@ const struct kd_export *kd_export_after(struct kd_session *s,
 }
 
 /* Exact export @p name in @p m: case-sensitive first, then not. */
-static const struct kd_export *kd_export_by_name(struct kd_session *s,
-						 struct kd_module *m,
-						 const char *name)
+const struct kd_export *kd_sym__export_by_name(struct kd_session *s,
+					       struct kd_module *m,
+					       const char *name)
 {
 	struct kd_modsyms *ms = kd_module_syms(s, m);
 	const struct kd_export *fold = NULL;
@@ -484,87 +562,4 @@ static const struct kd_export *kd_export_by_name(struct kd_session *s,
 			fold = &ms->exports[i];
 	}
 	return fold;
-}
-
-int kd_sym_lookup(struct kd_session *s, const char *name, uint64_t *addr)
-{
-	const char *bang = strchr(name, '!');
-	const struct kd_export *e;
-	struct kd_module *m;
-	size_t i;
-
-	if (kd_modules_load(s) != KD_OK)
-		return KD_ENOTFOUND;
-	if (bang) {
-		char mod[sizeof(m->name)];
-		size_t n = (size_t)(bang - name);
-
-		if (n == 0 || n >= sizeof(mod) || bang[1] == '\0')
-			return KD_ENOTFOUND;
-		memcpy(mod, name, n);
-		mod[n] = '\0';
-		m = kd_module_by_name(s, mod);
-		if (!m)
-			return KD_ENOTFOUND;
-		e = kd_export_by_name(s, m, bang + 1);
-		if (!e)
-			return KD_ENOTFOUND;
-		*addr = m->base + e->rva;
-		return KD_OK;
-	}
-	/* A bare name: nt first, then every module, then module names. */
-	m = kd_module_by_name(s, "nt");
-	if (m) {
-		e = kd_export_by_name(s, m, name);
-		if (e) {
-			*addr = m->base + e->rva;
-			return KD_OK;
-		}
-	}
-	for (i = 0; i < s->sym.nmodules; i++) {
-		if (&s->sym.modules[i] == m)
-			continue;
-		e = kd_export_by_name(s, &s->sym.modules[i], name);
-		if (e) {
-			*addr = s->sym.modules[i].base + e->rva;
-			return KD_OK;
-		}
-	}
-	m = kd_module_by_name(s, name);
-	if (m) {
-		*addr = m->base;
-		return KD_OK;
-	}
-	return KD_ENOTFOUND;
-}
-
-int kd_sym_format(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
-{
-	const struct kd_export *e;
-	struct kd_module *m;
-	uint64_t off;
-
-	if (cap == 0)
-		return KD_EBUFS;
-	buf[0] = '\0';
-	m = kd_module_by_addr(s, addr);
-	if (!m)
-		return KD_ENOTFOUND;
-	e = kd_export_at_or_before(s, m, addr);
-	if (e) {
-		off = addr - (m->base + e->rva);
-		if (off)
-			snprintf(buf, cap, "%s!%s+0x%llx", m->name, e->name,
-				 (unsigned long long)off);
-		else
-			snprintf(buf, cap, "%s!%s", m->name, e->name);
-	} else {
-		off = addr - m->base;
-		if (off)
-			snprintf(buf, cap, "%s+0x%llx", m->name,
-				 (unsigned long long)off);
-		else
-			snprintf(buf, cap, "%s", m->name);
-	}
-	return KD_OK;
 }

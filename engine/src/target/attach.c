@@ -244,6 +244,7 @@ int kd_target_first_stop(struct kd_session *s, const struct kd_event *ev)
 	kd_out(s, "Kernel Debugger connection established.%s\n",
 	       s->opts.break_on_connect ? "  (Initial Breakpoint requested)" :
 					  "");
+	kd_sym__print_banner(s);
 	kd_target_print_version(s);
 	s->sym.modules_valid = false;
 	if (kd_modules_load(s) < 0)

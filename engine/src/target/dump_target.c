@@ -399,6 +399,7 @@ static void kd_dump_banner(struct kd_session *s, const char *path,
 	if (in->kdbg_encoded)
 		kd_out(s, "The debugger data block was encoded: decoded\n");
 	kd_out(s, "\n");
+	kd_sym__print_banner(s);
 	kd_target_print_version(s);
 }
 

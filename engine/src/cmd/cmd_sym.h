@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbol loading commands (cmd_symload.c) that cmd_sym.c's table lists.
+ */
+#ifndef KD_CMD_SYM_H
+#define KD_CMD_SYM_H
+
+#include "core/engine_int.h"
+
+int kd_cmd__sympath(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__symfix(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__symopt(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__bang_sym(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__lines(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__bm(struct kd_session *s, struct kd_cmdctx *c);
+int kd_cmd__ld(struct kd_session *s, struct kd_cmdctx *c);
+
+#endif /* KD_CMD_SYM_H */

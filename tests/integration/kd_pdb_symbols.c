@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PDB symbols in kd against a live kdsim, all real processes: kdsim, kd,
+ * and a symbol server on loopback (symstore_server.py, python) serving a
+ * store built here from kdsim's own PDBs (clang-cl + lld-link builds).
+ *
+ * With _NT_SYMBOL_PATH=srv*<cache>*http://127.0.0.1:<port>/s: modules are
+ * deferred, .reload /f gives pdb symbols for every module, `x nt!*` lists
+ * every public and procedure llvm-pdbutil lists at base + RVA, `ln` names
+ * a non-exported function with the source line llvm-pdbutil gives, and a
+ * breakpoint on a non-exported function stops with `k` naming the frame
+ * with [file @ line].  A second run works from the cache with the server
+ * stopped; an offline run makes no request.  A PDB of another build (its
+ * GUID differs) is refused with WinDbg's lines and nt keeps exports; a
+ * PDB cut short is one error line and hal keeps exports.
+ *
+ * Every expected name, address, key and line comes from llvm-pdbutil or
+ * llvm-readobj on the same files, never from openkd's own reader.
+ * Skipped (77) when the LLVM tools, python3 or kdsim's PDBs are missing.
+ */
+#include "kdsim_client.h"
+#include "kd_proc.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+/* Paths here are short /tmp and build names: GCC's truncation guesses
+ * about the fixed buffers are noise in this file. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#define T_MS 30000
+#define MAX_IMAGES 16
+
+struct image {
+	char file[64];	  /* ntoskrnl.exe */
+	char pdbname[64]; /* the RSDS path's base name */
+	char pdb[512];	  /* the PDB next to it */
+	char key[48];	  /* GUID + age, from llvm-pdbutil */
+};
+
+static struct image g_img[MAX_IMAGES];
+static int g_nimg;
+static char g_kdir[512]; /* build/firmware-stubs/sim/kernel */
+static char g_dir[128];	 /* the test's temporary folder */
+static char g_url[64];	 /* http://127.0.0.1:PORT */
+static char g_log[256];	 /* the server's request log */
+static pid_t g_srv = -1;
+
+struct live {
+	struct kc sim;
+	struct kp kd;
+	char sock[160];
+};
+
+/* The output of a shell command, malloc'd (NULL when it failed). */
+static char *run_out(const char *fmt, ...) KD_PRINTF(1, 2);
+
+static char *run_out(const char *fmt, ...)
+{
+	char cmd[2048];
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+	va_list ap;
+	FILE *f;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f || !buf) {
+		free(buf);
+		if (f)
+			pclose(f);
+		return NULL;
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	if (pclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool have(const char *tool)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
+	return system(cmd) == 0;
+}
+
+static int sh(const char *fmt, ...) KD_PRINTF(1, 2);
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The value after @p label on its line ("  Age: 1" -> "1"). */
+static bool field(const char *text, const char *label, char *out, size_t cap)
+{
+	const char *p = strstr(text, label);
+	size_t n = 0;
+
+	if (!p)
+		return false;
+	p += strlen(label);
+	while (*p == ' ')
+		p++;
+	while (p[n] && p[n] != '\n' && p[n] != '\r')
+		n++;
+	snprintf(out, cap, "%.*s", (int)n, p);
+	return n > 0;
+}
+
+/*
+ * Find each image of kdsim's kernel folder and its PDB; the store key
+ * from llvm-pdbutil's summary (GUID digits and age in hex).
+ */
+static bool load_images(void)
+{
+	const char *b = getenv("KD_BUILD_DIR");
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(g_kdir, sizeof(g_kdir), "%s/firmware-stubs/sim/kernel",
+		 b ? b : KD_BUILD_DIR);
+	d = opendir(g_kdir);
+	if (!d)
+		return false;
+	while ((de = readdir(d)) && g_nimg < MAX_IMAGES) {
+		const char *dot = strrchr(de->d_name, '.');
+		struct image *im = &g_img[g_nimg];
+		char *t, v[128], guid[64], *slash;
+		unsigned age;
+		size_t i, k = 0;
+
+		if (!dot || (strcmp(dot, ".exe") && strcmp(dot, ".dll") &&
+			     strcmp(dot, ".sys")))
+			continue;
+		snprintf(im->file, sizeof(im->file), "%s", de->d_name);
+		t = run_out("llvm-readobj --coff-debug-directory '%s/%s'",
+			    g_kdir, im->file);
+		if (!t || !field(t, "PDBFileName:", v, sizeof(v))) {
+			free(t);
+			closedir(d);
+			return false;
+		}
+		free(t);
+		slash = strrchr(v, '\\');
+		if (!slash)
+			slash = strrchr(v, '/');
+		snprintf(im->pdbname, sizeof(im->pdbname), "%s",
+			 slash ? slash + 1 : v);
+		snprintf(im->pdb, sizeof(im->pdb), "%s/%s", g_kdir,
+			 slash ? slash + 1 : v);
+		if (access(im->pdb, R_OK) != 0) {
+			closedir(d);
+			return false;
+		}
+		t = run_out("llvm-pdbutil dump --summary '%s'", im->pdb);
+		if (!t || !field(t, "GUID: {", guid, sizeof(guid)) ||
+		    !field(t, "Age:", v, sizeof(v))) {
+			free(t);
+			closedir(d);
+			return false;
+		}
+		free(t);
+		age = (unsigned)strtoul(v, NULL, 10);
+		for (i = 0; guid[i] && guid[i] != '}' && k < 32; i++) {
+			if (guid[i] != '-')
+				im->key[k++] = guid[i];
+		}
+		snprintf(im->key + k, sizeof(im->key) - k, "%x", age);
+		g_nimg++;
+	}
+	closedir(d);
+	return g_nimg > 0;
+}
+
+static struct image *image_named(const char *file)
+{
+	int i;
+
+	for (i = 0; i < g_nimg; i++) {
+		if (strcasecmp(g_img[i].file, file) == 0)
+			return &g_img[i];
+	}
+	return NULL;
+}
+
+static void start_server(void)
+{
+	char script[512], portfile[192], buf[16] = "";
+	const char *slash = strrchr(__FILE__, '/');
+	int i;
+
+	snprintf(script, sizeof(script), "%.*s/symstore_server.py",
+		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
+	snprintf(portfile, sizeof(portfile), "%s/port", g_dir);
+	unlink(portfile);
+	g_srv = fork();
+	assert_true(g_srv >= 0);
+	if (g_srv == 0) {
+		char root[192];
+
+		snprintf(root, sizeof(root), "%s/root", g_dir);
+		execlp("python3", "python3", script, root, portfile, g_log,
+		       (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 2000 && !buf[0]; i++) {
+		FILE *f = fopen(portfile, "r");
+
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = 0;
+			fclose(f);
+		}
+		if (!buf[0])
+			kc_sleep_ms(10);
+	}
+	assert_true(buf[0] != 0);
+	snprintf(g_url, sizeof(g_url), "http://127.0.0.1:%d", atoi(buf));
+}
+
+static void stop_server(void)
+{
+	if (g_srv > 0) {
+		kill(g_srv, SIGTERM);
+		waitpid(g_srv, NULL, 0);
+	}
+	g_srv = -1;
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static char *cmd(struct live *l, const char *c)
+{
+	char *out = kp_cmd(&l->kd, c, T_MS);
+
+	if (!out)
+		fail_msg("kd did not answer '%s'; stdout so far:\n%s\nstderr:"
+			 "\n%s",
+			 c, l->kd.out.data ? l->kd.out.data : "",
+			 l->kd.err.data ? l->kd.err.data : "");
+	return out;
+}
+
+static void start(struct live *l, const char *const *extra)
+{
+	char k[200], host[sizeof(l->sim.host_connstr)];
+	const char *kdargs[12] = { "-k", host, "-bonc" };
+	size_t n = 3;
+	char *banner;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->sock, sizeof(l->sock), "%s/sim.sock", g_dir);
+	snprintf(k, sizeof(k), "com:pipe,port=%s", l->sock);
+	{
+		const char *args[] = { "-k",	 k,   "--print-ms", "0",
+				       "--cpus", "1", NULL };
+
+		kc_spawn(&l->sim, args);
+	}
+	snprintf(host, sizeof(host), "%s", l->sim.host_connstr);
+	while (extra && *extra && n < 11)
+		kdargs[n++] = *extra++;
+	kdargs[n] = NULL;
+	kp_start(&l->kd, kdargs);
+	banner = kp_wait_prompt(&l->kd, T_MS);
+	if (!banner)
+		fail_msg("no prompt; stdout:\n%s\nstderr:\n%s",
+			 l->kd.out.data ? l->kd.out.data : "",
+			 l->kd.err.data ? l->kd.err.data : "");
+	assert_non_null(strstr(banner, "Symbol search path is: "));
+	free(banner);
+}
+
+static void stop(struct live *l)
+{
+	kp_send(&l->kd, "q\n");
+	assert_int_equal(kp_finish(&l->kd, T_MS), 0);
+	kp_free(&l->kd);
+	kc_stop(&l->sim);
+	unlink(l->sock);
+}
+
+/* The lm row of module @p name. */
+static char *lm_row(const char *lm, const char *name, char *row, size_t cap)
+{
+	const char *p = lm;
+	char key[80];
+
+	snprintf(key, sizeof(key), "   %s ", name);
+	while ((p = strstr(p, key)) != NULL) {
+		const char *bol = p, *eol = strchr(p, '\n');
+
+		while (bol > lm && bol[-1] != '\n')
+			bol--;
+		if (!eol)
+			eol = p + strlen(p);
+		snprintf(row, cap, "%.*s", (int)(eol - bol), bol);
+		return row;
+	}
+	row[0] = '\0';
+	return NULL;
+}
+
+/* "fffff800`00400000" as a number. */
+static uint64_t parse_ptr(const char *p)
+{
+	char hex[24];
+	size_t n = 0;
+
+	while (*p && n < sizeof(hex) - 1 &&
+	       (isxdigit((unsigned char)*p) || *p == '`')) {
+		if (*p != '`')
+			hex[n++] = *p;
+		p++;
+	}
+	hex[n] = '\0';
+	return strtoull(hex, NULL, 16);
+}
+
+static void fmt_ptr(uint64_t v, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%08x`%08x", (unsigned)(v >> 32), (unsigned)v);
+}
+
+/* Section virtual addresses from llvm-pdbutil --section-headers. */
+static int section_vas(const char *pdb, uint32_t *va, int max)
+{
+	char *t = run_out("llvm-pdbutil dump --section-headers '%s'", pdb);
+	const char *p;
+	int n = 0;
+
+	assert_non_null(t);
+	for (p = t; (p = strstr(p, "SECTION HEADER #")) && n < max; p++) {
+		const char *v = strstr(p, " virtual address");
+		const char *b = v;
+
+		assert_non_null(v);
+		while (b > p && b[-1] != '\n')
+			b--;
+		va[n++] = (uint32_t)strtoul(b, NULL, 16);
+	}
+	free(t);
+	return n;
+}
+
+struct sym {
+	char name[128];
+	uint32_t rva;
+	bool proc;
+};
+
+/*
+ * Publics and procedures (S_PUB32, S_GPROC32/S_LPROC32 and their _ID
+ * forms) as llvm-pdbutil lists them, with RVAs from the section headers.
+ */
+static int pdb_syms(const char *pdb, struct sym *out, int max)
+{
+	char *t = run_out("llvm-pdbutil dump --publics --symbols '%s'", pdb);
+	uint32_t va[64];
+	int nsec = section_vas(pdb, va, 64), n = 0;
+	const char *p;
+
+	assert_non_null(t);
+	for (p = t; *p && n < max;) {
+		const char *eol = strchr(p, '\n');
+		const char *q1, *q2, *addr;
+		bool pub = false, proc = false;
+
+		if (!eol)
+			eol = p + strlen(p);
+		if (strstr(p, "S_PUB32 [") && strstr(p, "S_PUB32 [") < eol)
+			pub = true;
+		if ((strstr(p, "PROC32") && strstr(p, "PROC32") < eol &&
+		     !strstr(p, "S_PROCREF")) ||
+		    (strstr(p, "PROC32_ID") && strstr(p, "PROC32_ID") < eol))
+			proc = true;
+		if ((pub || proc) && (q1 = memchr(p, '`', (size_t)(eol - p))) &&
+		    (q2 = memchr(q1 + 1, '`', (size_t)(eol - q1 - 1))) &&
+		    (addr = strstr(eol, "addr = ")) != NULL) {
+			/* llvm-pdbutil prints "addr = 0001:0016" in
+			 * decimal (lines and section headers in hex). */
+			unsigned seg = (unsigned)strtoul(addr + 7, NULL, 10);
+			unsigned off = (unsigned)strtoul(addr + 12, NULL, 10);
+
+			if (seg >= 1 && (int)seg <= nsec &&
+			    (size_t)(q2 - q1 - 1) < sizeof(out[n].name)) {
+				snprintf(out[n].name, sizeof(out[n].name),
+					 "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+				out[n].rva = va[seg - 1] + off;
+				out[n].proc = proc;
+				n++;
+			}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	free(t);
+	return n;
+}
+
+/* Names the image exports (llvm-readobj). */
+static char *exports_of(const struct image *im)
+{
+	char *t = run_out("llvm-readobj --coff-exports '%s/%s'", g_kdir,
+			  im->file);
+
+	assert_non_null(t);
+	return t;
+}
+
+static bool is_exported(const char *exports, const char *name)
+{
+	char key[160];
+
+	snprintf(key, sizeof(key), "Name: %s\n", name);
+	return strstr(exports, key) != NULL;
+}
+
+/*
+ * The line llvm-pdbutil's --l gives for @p rva: in the block that holds
+ * it, the last entry at or below it.  The source file in @p file.
+ */
+static bool pdb_line_at(const char *pdb, uint32_t rva, char *file, size_t cap,
+			unsigned *line)
+{
+	char *t = run_out("llvm-pdbutil dump --l '%s'", pdb);
+	uint32_t va[64];
+	int nsec = section_vas(pdb, va, 64);
+	char cur[512] = "";
+	const char *p;
+	bool in = false, found = false;
+	uint32_t best = 0;
+
+	assert_non_null(t);
+	for (p = t; *p;) {
+		const char *eol = strchr(p, '\n');
+		unsigned seg, a, b, ln, off;
+
+		if (!eol)
+			eol = p + strlen(p);
+		if (*p == '/' || (isalpha((unsigned char)*p) && p[1] == ':')) {
+			const char *e = strstr(p, " (");
+
+			if (e && e < eol)
+				snprintf(cur, sizeof(cur), "%.*s", (int)(e - p),
+					 p);
+			in = false;
+		} else if (sscanf(p, " %x:%x-%x,", &seg, &a, &b) == 3 &&
+			   strstr(p, "line/addr entries") &&
+			   strstr(p, "line/addr entries") < eol) {
+			in = seg >= 1 && (int)seg <= nsec &&
+			     rva >= va[seg - 1] + a && rva < va[seg - 1] + b;
+			if (in)
+				off = va[seg - 1];
+			if (in)
+				best = off;
+		} else if (in) {
+			const char *q = p;
+
+			/* "  3 00000007 !   4 00000010 ! ..." */
+			while (q < eol && sscanf(q, " %u %x", &ln, &off) == 2) {
+				if (best + off <= rva) {
+					*line = ln;
+					snprintf(file, cap, "%s", cur);
+					found = true;
+				}
+				q = strchr(q, '!');
+				if (!q || q >= eol)
+					break;
+				q++;
+			}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	free(t);
+	return found;
+}
+
+/* --- Fixture ------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	int i;
+
+	(void)state;
+	snprintf(g_dir, sizeof(g_dir), "/tmp/kd_pdbsym_XXXXXX");
+	if (!mkdtemp(g_dir))
+		return -1;
+	snprintf(g_log, sizeof(g_log), "%s/requests.log", g_dir);
+	/* The store: root/store/<pdb>/<KEY>/<pdb>, served at /s/store. */
+	for (i = 0; i < g_nimg; i++) {
+		const struct image *im = &g_img[i];
+
+		if (sh("mkdir -p '%s/root/store/%s/%s' && cp '%s' "
+		       "'%s/root/store/%s/%s/%s'",
+		       g_dir, im->pdbname, im->key, im->pdb, g_dir, im->pdbname,
+		       im->key, im->pdbname) != 0)
+			return -1;
+	}
+	start_server();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	stop_server();
+	sh("rm -rf '%s'", g_dir);
+	return 0;
+}
+
+static void set_env_path(const char *cache)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "srv*%s/%s*%s/s/store", g_dir, cache, g_url);
+	setenv("_NT_SYMBOL_PATH", p, 1);
+	unsetenv("_NT_ALT_SYMBOL_PATH");
+	unsetenv("OPENKD_SYMSRV_OFFLINE");
+}
+
+/* Every module in lm with pdb symbols from @p where. */
+static void expect_all_pdb(struct live *l, const char *where)
+{
+	char *out = cmd(l, "lm"), row[1024];
+	int i, rows = 0;
+
+	for (i = 0; i < g_nimg; i++) {
+		const char *mod = strcmp(g_img[i].file, "ntoskrnl.exe") == 0 ?
+					  "nt" :
+				  strcmp(g_img[i].file, "hal.dll") == 0 ?
+					  "hal" :
+					  NULL;
+		char name[64];
+
+		if (!mod) {
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(strrchr(g_img[i].file, '.') -
+				       g_img[i].file),
+				 g_img[i].file);
+			mod = name;
+		}
+		/* Drivers kdsim loads later are not listed yet. */
+		if (!lm_row(out, mod, row, sizeof(row))) {
+			if (strcmp(mod, "nt") == 0 || strcmp(mod, "hal") == 0)
+				fail_msg("no lm row for %s:\n%s", mod, out);
+			continue;
+		}
+		rows++;
+		if (!strstr(row, "pdb symbols)") || !strstr(row, where) ||
+		    !strstr(row, g_img[i].key))
+			fail_msg("lm row of %s: '%s' (want pdb symbols from "
+				 "%s, key %s)",
+				 mod, row, where, g_img[i].key);
+	}
+	assert_true(rows >= 3);
+	free(out);
+}
+
+/* --- Tests --------------------------------------------------------------- */
+
+static void http_store(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct sym *syms = calloc(20000, sizeof(*syms));
+	char *out, *xout, *exports, row[1024], buf[512], a[24], file[512];
+	struct live l;
+	uint64_t base;
+	unsigned line;
+	int nsym, i, bps = 0, checked = 0;
+	const struct sym *np = NULL;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_non_null(syms);
+	set_env_path("cache");
+	start(&l, NULL);
+
+	/* Deferred until needed (nt is needed at once: the stop report
+	 * names the break address, as in WinDbg). */
+	out = cmd(&l, "lm");
+	assert_non_null(lm_row(out, "hal", row, sizeof(row)));
+	if (!strstr(row, "(deferred)"))
+		fail_msg("hal before loading: %s", row);
+	assert_non_null(lm_row(out, "nt", row, sizeof(row)));
+	base = parse_ptr(row);
+	free(out);
+
+	out = cmd(&l, ".reload /f");
+	assert_null(strstr(out, "*** ERROR"));
+	free(out);
+	snprintf(buf, sizeof(buf), "%s/cache/", g_dir);
+	expect_all_pdb(&l, buf);
+	assert_true(file_size(g_log) > 0); /* the server was asked */
+
+	/* x nt!* finds every public and procedure at base + RVA. */
+	nsym = pdb_syms(nt->pdb, syms, 20000);
+	assert_true(nsym > 0);
+	xout = cmd(&l, "x nt!*");
+	for (i = 0; i < nsym; i++) {
+		fmt_ptr(base + syms[i].rva, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "%s nt!%s ", a, syms[i].name);
+		if (!strstr(xout, buf))
+			fail_msg("x nt!* lacks '%s' (llvm-pdbutil)", buf);
+		checked++;
+	}
+	free(xout);
+	print_message("x nt!*: %d symbols matched llvm-pdbutil\n", checked);
+
+	/* ln on a procedure the image does not export. */
+	exports = exports_of(nt);
+	for (i = 0; i < nsym; i++) {
+		if (syms[i].proc && !is_exported(exports, syms[i].name)) {
+			np = &syms[i];
+			break;
+		}
+	}
+	if (!np)
+		fail_msg("ntoskrnl.pdb has no non-exported procedure");
+	fmt_ptr(base + np->rva, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "ln %s", a);
+	out = cmd(&l, buf);
+	snprintf(buf, sizeof(buf), "nt!%s\n", np->name);
+	if (!strstr(out, buf))
+		fail_msg("ln of %s printed:\n%s", np->name, out);
+	if (pdb_line_at(nt->pdb, np->rva, file, sizeof(file), &line)) {
+		snprintf(buf, sizeof(buf), "[%s @ %u]", file, line);
+		if (!strstr(out, buf))
+			fail_msg("ln: want %s, got:\n%s", buf, out);
+	}
+	free(out);
+
+	/* Breakpoints by PDB name on the non-exported procedures (the
+	 * compiler's memset/memcpy aside: the workload may not call them),
+	 * else on KeWorkerStep; the first hit is frame 00 of k, named from
+	 * the PDB with the source line llvm-pdbutil gives. */
+	free(cmd(&l, ".lines -e"));
+	for (i = 0; i < nsym && bps < 16; i++) {
+		if (!syms[i].proc || is_exported(exports, syms[i].name) ||
+		    strcmp(syms[i].name, "memset") == 0 ||
+		    strcmp(syms[i].name, "memcpy") == 0)
+			continue;
+		snprintf(buf, sizeof(buf), "bp nt!%s", syms[i].name);
+		out = cmd(&l, buf);
+		if (strstr(out, "rror"))
+			fail_msg("%s: %s", buf, out);
+		free(out);
+		bps++;
+	}
+	print_message("breakpoints on %d non-exported procedures\n", bps);
+	if (bps == 0)
+		free(cmd(&l, "bp nt!KeWorkerStep"));
+	kp_send(&l.kd, "g\n");
+	out = kp_wait_prompt(&l.kd, T_MS);
+	assert_non_null(out);
+	free(out);
+	out = cmd(&l, "k");
+	{
+		const char *f0 = strstr(out, "\n00 ");
+		const char *bang, *eol;
+		const struct sym *hit = NULL;
+
+		assert_non_null(f0);
+		eol = strchr(f0 + 1, '\n');
+		bang = strstr(f0, "nt!");
+		assert_non_null(bang);
+		for (i = 0; i < nsym; i++) {
+			size_t n = strlen(syms[i].name);
+
+			if (syms[i].proc &&
+			    strncmp(bang + 3, syms[i].name, n) == 0 &&
+			    (bang[3 + n] == ' ' || bang[3 + n] == '+'))
+				hit = &syms[i];
+		}
+		if (!hit || (bps > 0 && is_exported(exports, hit->name)))
+			fail_msg("k frame 00 is no%s PDB procedure:\n%s",
+				 bps ? " non-exported" : "", out);
+		if (!pdb_line_at(nt->pdb, hit->rva, file, sizeof(file), &line))
+			fail_msg("llvm-pdbutil has no line for %s", hit->name);
+		snprintf(buf, sizeof(buf), " [%s @ %u]", file, line);
+		if (!strstr(f0, buf) || (eol && strstr(f0, buf) > eol))
+			fail_msg("k frame 00 lacks '%s':\n%s", buf, out);
+	}
+	free(out);
+	free(exports);
+	free(syms);
+	stop(&l);
+}
+
+static void cache_offline(void **state)
+{
+	char buf[512];
+	struct live l;
+	size_t before;
+
+	(void)state;
+	/* The cache http_store filled: an offline run asks nobody. */
+	set_env_path("cache");
+	setenv("OPENKD_SYMSRV_OFFLINE", "1", 1);
+	before = file_size(g_log);
+	start(&l, NULL);
+	free(cmd(&l, ".reload /f"));
+	snprintf(buf, sizeof(buf), "%s/cache/", g_dir);
+	expect_all_pdb(&l, buf);
+	assert_int_equal(file_size(g_log), before);
+	stop(&l);
+
+	/* And with the server gone, online: the cache still serves. */
+	stop_server();
+	unsetenv("OPENKD_SYMSRV_OFFLINE");
+	start(&l, NULL);
+	free(cmd(&l, ".reload /f"));
+	expect_all_pdb(&l, buf);
+	stop(&l);
+	start_server();
+}
+
+static void mismatch_and_damage_refused(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct image *other = image_named("hal.dll");
+	char dir[256], *out, row[1024];
+	const char *args[] = { "-y", dir, NULL };
+	struct live l;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_non_null(other);
+	/* Another build's PDB under nt's PDB name: its GUID differs. */
+	snprintf(dir, sizeof(dir), "%s/wrong", g_dir);
+	assert_int_equal(sh("mkdir -p '%s' && cp '%s' '%s/%s'", dir, other->pdb,
+			    dir, nt->pdbname),
+			 0);
+	/* And hal's own PDB cut short: damaged. */
+	assert_int_equal(sh("head -c 20000 '%s' > '%s/%s'", other->pdb, dir,
+			    other->pdbname),
+			 0);
+	unsetenv("_NT_SYMBOL_PATH");
+	start(&l, args);
+	out = cmd(&l, ".reload /f nt");
+	if (!strstr(out, "has mismatched symbols") ||
+	    !strstr(out, "*** ERROR: Symbol file could not be found.  "
+			 "Defaulted to export symbols for ntoskrnl.exe - "))
+		fail_msg(".reload /f nt with a wrong PDB printed:\n%s", out);
+	free(out);
+	out = cmd(&l, ".reload /f hal");
+	snprintf(row, sizeof(row), "*** ERROR: Symbol file %s is damaged (",
+		 other->pdbname);
+	if (!strstr(out, row) || !strstr(out, "Defaulted to export symbols "
+					      "for hal.dll - "))
+		fail_msg(".reload /f hal with a cut PDB printed:\n%s", out);
+	free(out);
+	out = cmd(&l, "lm m hal");
+	assert_non_null(lm_row(out, "hal", row, sizeof(row)));
+	if (!strstr(row, "(export symbols)"))
+		fail_msg("hal after a damaged PDB: %s", row);
+	free(out);
+	out = cmd(&l, "lm m nt");
+	assert_non_null(lm_row(out, "nt", row, sizeof(row)));
+	if (!strstr(row, "(export symbols)"))
+		fail_msg("nt after a mismatch: %s", row);
+	free(out);
+	/* Exports still name things. */
+	out = cmd(&l, "x nt!KeBugCheckEx");
+	assert_non_null(strstr(out, "nt!KeBugCheckEx"));
+	free(out);
+	stop(&l);
+}
+
+/* The path commands of a dormant kd (no target needed). */
+static void path_commands(void **state)
+{
+	const char *none[] = { NULL };
+	const char *y[] = { "-y", "/y/one;srv*/y/cache*http://127.0.0.1:1",
+			    NULL };
+	char *out = NULL;
+
+	(void)state;
+	/* The alternate path goes first. */
+	setenv("_NT_ALT_SYMBOL_PATH", "/alt/dir", 1);
+	setenv("_NT_SYMBOL_PATH", "/main/dir", 1);
+	assert_int_equal(kp_run(none, ".sympath\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "Symbol search path is: "
+				    "/alt/dir;/main/dir\n"));
+	free(out);
+	/* -y replaces the environment; .sympath+ and .symfix add. */
+	assert_int_equal(kp_run(y,
+				".sympath+ /y/two\n.symfix+ /y/fix\n"
+				".sympath\n!sym noisy\n.symopt+ 0x10\n",
+				T_MS, &out, NULL),
+			 0);
+	assert_non_null(strstr(out,
+			       "Symbol search path is: /y/one;srv*/y/cache*"
+			       "http://127.0.0.1:1;/y/two;srv*/y/fix*https://"
+			       "msdl.microsoft.com/download/symbols\n"));
+	assert_non_null(strstr(out, "Expanded Symbol search path is: "));
+	assert_non_null(strstr(out, "Deferred                        "
+				    "               SRV*/y/fix*https://"));
+	assert_non_null(strstr(out, "noisy mode - symbol prompts off"));
+	assert_non_null(strstr(out, "0x00000010 - SYMOPT_LOAD_LINES"));
+	free(out);
+	/* A path the grammar refuses: one line, the path kept, exit 1. */
+	assert_int_equal(kp_run(none,
+				".sympath /keep\n.sympath srv*a*b*c*d*e*f*g*h*"
+				"i*j*http://x\n.sympath\n",
+				T_MS, &out, NULL),
+			 1);
+	assert_non_null(strstr(out, "symbol path: element 1"));
+	assert_non_null(strstr(strstr(out, "symbol path: element 1"),
+			       "Symbol search path is: /keep\n"));
+	free(out);
+	unsetenv("_NT_ALT_SYMBOL_PATH");
+	unsetenv("_NT_SYMBOL_PATH");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(path_commands),
+		cmocka_unit_test(http_store),
+		cmocka_unit_test(cache_offline),
+		cmocka_unit_test(mismatch_and_damage_refused),
+	};
+
+	if (!kp_kd_path() || !kc_kdsim_path()) {
+		fprintf(stderr, "skipped: kd or kdsim not built\n");
+		return 77;
+	}
+	if (!have("llvm-pdbutil") || !have("llvm-readobj") ||
+	    !have("python3") || (!have("clang-cl-14") && !have("clang-cl"))) {
+		fprintf(stderr, "skipped: llvm-pdbutil, llvm-readobj, "
+				"clang-cl or python3 not found\n");
+		return 77;
+	}
+	if (!load_images()) {
+		fprintf(stderr, "skipped: kdsim's images have no PDBs (built "
+				"without clang-cl/lld-link)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
