@@ -279,7 +279,7 @@ void kd_cache_invalidate(struct kd_session *s);
  * on demand through kd_arch(s)->read_context, written before resume).
  */
 int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx);
-/* An x64 CONTEXT register by KD_AMD64_* id (arch/amd64.c): KD_ENOTSUP on
+/* An x64 CONTEXT register by KD_AMD64_* id (arch/arch.c): KD_ENOTSUP on
  * another machine, whose code uses the ops' register table. */
 int kd_reg_get(struct kd_session *s, int reg, uint64_t *value);
 int kd_reg_set(struct kd_session *s, int reg, uint64_t value);
@@ -323,8 +323,6 @@ int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 /* The canonical lower-case name of a register (for `r x`). */
 const char *kd_arch_reg_name(const struct kd_session *s, const char *name,
 			     size_t len);
-/* `r` with no arguments in the machine's WinDbg layout. */
-int kd_arch_reg_dump(struct kd_session *s);
 /* An address at the target's pointer width: 8 hex digits for 32-bit
  * targets, else kd_fmt_addr()'s fffff800`00401000. */
 char *kd_fmt_ptr(const struct kd_session *s, char buf[18], uint64_t addr);
@@ -405,7 +403,7 @@ int kd_print_current_instruction(struct kd_session *s);
 int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 		 bool *is_call, bool *is_ret, bool *is_branch);
 
-/* ---- stacks (stack.c) ---- */
+/* ---- stacks (arch/arch.c, the x64 unwinder in arch/stack.c) ---- */
 
 struct kd_frame {
 	uint64_t sp;	  /* Child-SP */
