@@ -499,7 +499,7 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
  * Returns true when the session should keep running (bp condition). */
 bool kd_event_stop(struct kd_session *s, const struct kd_event *ev);
 
-/* Internals of cmd_exec.c used by attach.c. */
+/* Breakpoints at a stop (cmd_exec.c). */
 void kd_exec_pull_temps(struct kd_session *s);
 bool kd_exec_temp_hit(struct kd_session *s, const struct kd_event *ev);
 bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev);
@@ -508,6 +508,9 @@ bool kd_exec_bp_commands(struct kd_session *s, const char *cmds);
 int kd_exec_continue(struct kd_session *s);
 /* Wait (Ctrl+C breaks in) for the running target to stop. */
 int kd_exec_wait(struct kd_session *s);
+/* After .reboot or .crash: wait for the machine to come back, break in
+ * and re-attach. */
+int kd_exec__wait_reboot(struct kd_session *s);
 /* `~Ns`: make processor @p cpu current (the target switches). */
 int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu);
 
