@@ -865,6 +865,7 @@ static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 {
+	const struct kd_command_group *groups = kd_cmd__groups();
 	const char *want;
 	size_t want_len, g;
 	bool any = false;
@@ -874,18 +875,18 @@ static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 	kd_args_skip(&a);
 	kd_args_take_rest(&a, KD_ARGS_CRLF, &want, &want_len);
 
-	for (g = 0; kd_command_groups[g].table; g++) {
+	for (g = 0; groups[g].table; g++) {
 		const struct kd_command *cmd;
 		bool title = false;
 
-		for (cmd = kd_command_groups[g].table; cmd->name; cmd++) {
+		for (cmd = groups[g].table; cmd->name; cmd++) {
 			if (want_len &&
 			    (strlen(cmd->name) < want_len ||
 			     strncmp(cmd->name, want, want_len) != 0))
 				continue;
 			if (!title && !want_len) {
 				kd_out(s, "%s%s:\n", any ? "\n" : "",
-				       kd_command_groups[g].title);
+				       groups[g].title);
 				title = true;
 			}
 			kd_out(s, "  %-14s %s\n", cmd->name,

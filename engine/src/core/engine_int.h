@@ -459,6 +459,9 @@ struct kd_command_group {
 	const struct kd_command *table;
 	const char *title;
 };
+/* The table (cmd/groups.c).  Only api/session.c names it: cmd/ reaches
+ * it through kd_cmd__groups(), so the handlers it names may call the
+ * interpreter without a call cycle. */
 extern struct kd_command_group kd_command_groups[];
 /*
  * Fill the placeholder group titled @p title with @p table (a layer above
@@ -466,6 +469,11 @@ extern struct kd_command_group kd_command_groups[];
  * api/session.c).  Called once, before any session exists.
  */
 void kd_cmd__set_group(const char *title, const struct kd_command *table);
+/* Hand the interpreter (commands.c) its table; api/session.c does, once,
+ * before any session exists.  Until then no command is found. */
+void kd_cmd__use_groups(const struct kd_command_group *g);
+/* The table the interpreter uses (for `?` and `.help`). */
+const struct kd_command_group *kd_cmd__groups(void);
 /* Create a session (core/session.c); the public kd_session_new of
  * api/session.c wires the layers, then calls it. */
 int kd_session__create(struct kd_session **out,
