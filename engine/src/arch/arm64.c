@@ -150,7 +150,7 @@ static void kd_arm64_print_regs(struct kd_session *s, const uint8_t *c)
 static int kd_arm64_unwind(struct kd_session *s, unsigned cpu,
 			   struct kd_frame *out, size_t max, size_t *n)
 {
-	uint64_t pc, sp, fp, lr, rec[2];
+	uint64_t pc = 0, sp = 0, fp = 0, lr = 0, rec[2];
 	size_t count = 0;
 	int rc;
 

@@ -218,7 +218,7 @@ static void kd_x86_print_regs(struct kd_session *s, const uint8_t *c)
 static int kd_x86_unwind(struct kd_session *s, unsigned cpu,
 			 struct kd_frame *out, size_t max, size_t *n)
 {
-	uint64_t ebp, eip;
+	uint64_t ebp = 0, eip = 0;
 	size_t count = 0;
 	int rc;
 

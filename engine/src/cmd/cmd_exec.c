@@ -647,6 +647,7 @@ static int kd_step_over_one(struct kd_session *s, bool *plain)
 	bool is_call = false, is_ret = false, is_branch = false;
 	int rc;
 
+	*plain = false;
 	rc = kd_pc_get(s, &pc);
 	if (rc == KD_OK)
 		rc = kd_sp_get(s, &rsp);

@@ -227,7 +227,7 @@ static int cmd_formats(struct kd_session *s, struct kd_cmdctx *c)
 	for (i = 0; i < nbytes; i++) {
 		unsigned b = (unsigned)(v >> (8 * (nbytes - 1 - i))) & 0xff;
 
-		line[i] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+		line[i] = (char)((b >= 0x20 && b < 0x7f) ? b : '.');
 	}
 	line[nbytes] = '\0';
 	kd_out(s, "  Chars:   %s\n", line);

@@ -52,7 +52,7 @@ static char *kd_strndup(const char *p, size_t len)
 static const char *kd_match_close(const char *p)
 {
 	char open = *p;
-	char close = open == '(' ? ')' : open == '{' ? '}' : open;
+	char close = (char)(open == '(' ? ')' : open == '{' ? '}' : open);
 	int depth = 0;
 	char quote = 0;
 
@@ -697,6 +697,8 @@ static int kd_ctl_body(struct kd_args *a, const char **body, size_t *len)
 {
 	const char *e;
 
+	*body = ""; /* written on failure too */
+	*len = 0;
 	kd_args_skip(a);
 	if (kd_args_peek(a) != '{')
 		return kd_args_error(a);

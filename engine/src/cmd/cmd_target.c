@@ -139,8 +139,8 @@ static int kd_cmd_kdlink(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "duplicates           %llu\n",
 	       (unsigned long long)st.duplicates);
 	kd_out(s, "bad packets          %llu\n",
-	       (unsigned long long)(st.bad_checksums + st.bad_trailers +
-				    st.bad_lengths + st.bad_headers));
+	       (unsigned long long)st.bad_checksums + st.bad_trailers +
+		       st.bad_lengths + st.bad_headers);
 	kd_out(s, "resyncs              %llu\n",
 	       (unsigned long long)st.resyncs);
 	return KD_OK;
