@@ -3,8 +3,9 @@
  * The engine's top: the public kd_session_new.  Lower layers never name
  * higher ones (scripts/callgraph.sh --layers checks it), so what a higher
  * layer contributes to them is wired here, once per process, before the
- * first session: the debugging server's commands into the interpreter's
- * table.
+ * first session: the debugging server's commands into the command table,
+ * and that table into the interpreter (cmd/commands.c does not name it:
+ * the handlers it lists call the interpreter).
  */
 #include <pthread.h>
 
@@ -15,6 +16,7 @@ static pthread_once_t kd_api_once = PTHREAD_ONCE_INIT;
 static void kd_api_wire(void)
 {
 	kd_cmd__set_group("Remote debugging", kd_cmds_server);
+	kd_cmd__use_groups(kd_command_groups);
 }
 
 int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)

@@ -274,6 +274,21 @@ static void kd_amd64_print_regs(struct kd_session *s, const uint8_t *c)
 
 static const uint8_t kd_amd64_int3[] = { 0xCC };
 
+/* The x64 unwinder (stack.c) from @cpu's CONTEXT, read through these ops
+ * rather than the registry's: the ops files never call arch.c. */
+static int amd64_unwind(struct kd_session *s, unsigned cpu,
+			struct kd_frame *out, size_t max, size_t *n)
+{
+	uint8_t *ctx;
+	int rc;
+
+	*n = 0;
+	rc = kd_arch__context(s, &kd_arch_amd64, cpu, &ctx);
+	if (rc != KD_OK)
+		return rc;
+	return kd_amd64__unwind(s, ctx, out, max, n);
+}
+
 const struct kd_arch_ops kd_arch_amd64 = {
 	.id = KD_ARCH_AMD64,
 	.machine = KD_MACHINE_AMD64,
@@ -289,7 +304,7 @@ const struct kd_arch_ops kd_arch_amd64 = {
 	.cs_mode = CS_MODE_64,
 	.disasm = KD_DIS_X86,
 	.hex_cols = 15,
-	.unwind = kd_amd64__unwind,
+	.unwind = amd64_unwind,
 	.print_stack = NULL,
 	.print_regs = kd_amd64_print_regs,
 	.flag_states = kd_x86__eflags_states,
@@ -298,36 +313,3 @@ const struct kd_arch_ops kd_arch_amd64 = {
 	.bp_len = sizeof(kd_amd64_int3),
 	.step = KD_STEP_TRAP_FLAG,
 };
-
-/* ---- x64 CONTEXT registers by KD_AMD64_* id ---- */
-
-int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
-{
-	uint8_t *ctx;
-	int rc;
-
-	if (kd_arch(s) != &kd_arch_amd64)
-		return KD_ENOTSUP;
-	rc = kd_context(s, s->tgt.cpu, &ctx);
-	if (rc < 0)
-		return rc;
-	return kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
-}
-
-int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
-{
-	uint8_t *ctx;
-	int rc;
-
-	if (kd_arch(s) != &kd_arch_amd64)
-		return KD_ENOTSUP;
-	rc = kd_context(s, s->tgt.cpu, &ctx);
-	if (rc == KD_OK && !s->target->ops->set_context)
-		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
-	if (rc < 0)
-		return rc;
-	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
-	if (rc == KD_OK)
-		s->tgt.cpus[s->tgt.cpu].dirty = true;
-	return rc;
-}

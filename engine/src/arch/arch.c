@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The machine-independent half of the architecture axis: which ops a
- * session uses, registers by name over the ops' tables, pc/sp/fp of the
- * current processor, and `r`'s entry point.  Each machine's tables and
- * printers are in amd64.c, x86.c and arm64.c.
+ * The registry of the architecture axis: which ops a session uses
+ * (kd_arch), and the entry points that ask it first -- registers of the
+ * current processor by name, pc/sp/fp, the x64 registers by id, the stack
+ * walk and address translation.  Each machine's tables and printers are
+ * in amd64.c, x86.c and arm64.c; what they share is in regs.c, which
+ * takes the ops as an argument.  This file names every ops table, so
+ * nothing they call may call back here: their calls go down to regs.c,
+ * stack.c and paging.c, and arch/ has no call cycle.
  */
-#include <ctype.h>
-#include <string.h>
-
 #include <kd/dump.h>
 
 #include "arch/arch.h"
 #include "arch/paging.h"
 #include "core/memcache.h"
+
+#define KD_STACK_MAX_DEPTH 256
 
 static const struct kd_arch_ops *const kd_arch_all[KD_ARCH_COUNT] = {
 	[KD_ARCH_AMD64] = &kd_arch_amd64,
@@ -58,14 +61,6 @@ bool kd_arch_native(const struct kd_session *s)
 	return kd_arch(s) != &kd_arch_amd64;
 }
 
-char *kd_fmt_ptr(const struct kd_session *s, char buf[18], uint64_t addr)
-{
-	if (kd_is_ptr64(s))
-		return kd_fmt_addr(buf, addr);
-	snprintf(buf, 18, "%08x", (unsigned)(addr & 0xffffffffu));
-	return buf;
-}
-
 int kd_native_context(struct kd_session *s, unsigned cpu, uint8_t *buf,
 		      size_t *len)
 {
@@ -84,166 +79,11 @@ int kd_native_context(struct kd_session *s, unsigned cpu, uint8_t *buf,
 	return KD_OK;
 }
 
-/* The x86 or ARM64 CONTEXT a crash dump hands out, checked for size. */
-int kd_arch__native_read(struct kd_target *t, unsigned cpu, uint8_t *buf,
-			 size_t need)
-{
-	size_t len = 0;
-	int rc;
-
-	if (!t->ops->get_native_context)
-		return KD_ENOTSUP;
-	rc = t->ops->get_native_context(t, cpu, buf, KD_NATIVE_CTX_MAX, &len);
-	if (rc < 0)
-		return rc;
-	return len < need ? KD_EPROTO : KD_OK;
-}
-
-/* ---- register tables ---- */
-
-/* Case-insensitive match of @p name (@p len bytes) with @p want. */
-static bool kd_name_is(const char *name, size_t len, const char *want)
-{
-	size_t i;
-
-	if (strlen(want) != len)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (tolower((unsigned char)name[i]) != want[i])
-			return false;
-	}
-	return true;
-}
-
-const struct kd_arch_reg *kd_arch_reg_find(const struct kd_arch_ops *a,
-					   const char *name, size_t len,
-					   unsigned hide)
-{
-	size_t i;
-
-	for (i = 0; i < a->nregs; i++) {
-		const struct kd_arch_reg *r = &a->regs[i];
-
-		if (!(r->flags & hide) && kd_name_is(name, len, r->name))
-			return r;
-	}
-	return NULL;
-}
-
-const struct kd_arch_reg *kd_arch_reg_by_flag(const struct kd_arch_ops *a,
-					      unsigned flag)
-{
-	size_t i;
-
-	for (i = 0; i < a->nregs; i++) {
-		if (a->regs[i].flags & flag)
-			return &a->regs[i];
-	}
-	return NULL;
-}
-
-static uint64_t kd_mask(unsigned bits)
-{
-	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
-}
-
-static uint64_t kd_ctx_raw(const uint8_t *ctx, const struct kd_arch_reg *r)
-{
-	switch (r->size) {
-	case 8:
-		return kd_get_le64(ctx + r->off);
-	case 4:
-		return kd_get_le32(ctx + r->off);
-	default:
-		return kd_get_le16(ctx + r->off);
-	}
-}
-
-uint64_t kd_arch_ctx_load(const uint8_t *ctx, const struct kd_arch_reg *r)
-{
-	return (kd_ctx_raw(ctx, r) >> r->shift) & kd_mask(r->bits);
-}
-
-int kd_arch_ctx_store(uint8_t *ctx, const struct kd_arch_reg *r, uint64_t value)
-{
-	uint64_t m = kd_mask(r->bits) << r->shift;
-	uint64_t v;
-
-	if (value & ~kd_mask(r->bits))
-		return KD_EOVERFLOW;
-	v = (kd_ctx_raw(ctx, r) & ~m) | (value << r->shift);
-	switch (r->size) {
-	case 8:
-		kd_put_le64(ctx + r->off, v);
-		break;
-	case 4:
-		kd_put_le32(ctx + r->off, (uint32_t)v);
-		break;
-	default:
-		kd_put_le16(ctx + r->off, (uint16_t)v);
-		break;
-	}
-	return KD_OK;
-}
-
-static uint64_t kd_arch_flagged(const struct kd_arch_ops *a, const uint8_t *ctx,
-				unsigned flag)
-{
-	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, flag);
-
-	return r ? kd_arch_ctx_load(ctx, r) : 0;
-}
-
-uint64_t kd_arch_pc(const struct kd_arch_ops *a, const uint8_t *ctx)
-{
-	return kd_arch_flagged(a, ctx, KD_REGF_PC);
-}
-
-uint64_t kd_arch_sp(const struct kd_arch_ops *a, const uint8_t *ctx)
-{
-	return kd_arch_flagged(a, ctx, KD_REGF_SP);
-}
-
-uint64_t kd_arch_fp(const struct kd_arch_ops *a, const uint8_t *ctx)
-{
-	return kd_arch_flagged(a, ctx, KD_REGF_FP);
-}
-
-void kd_arch_set_pc(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
-{
-	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, KD_REGF_PC);
-
-	if (r)
-		(void)kd_arch_ctx_store(ctx, r, v & kd_mask(r->bits));
-}
-
-void kd_arch_set_sp(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
-{
-	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, KD_REGF_SP);
-
-	if (r)
-		(void)kd_arch_ctx_store(ctx, r, v & kd_mask(r->bits));
-}
-
 /* ---- registers of a session's processors ---- */
 
 int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx)
 {
-	struct kd_cpu *c;
-	int rc;
-
-	if (!s->target || !s->tgt.cpus || cpu >= s->tgt.ncpus)
-		return KD_EINVAL;
-	c = &s->tgt.cpus[cpu];
-	if (!c->valid) {
-		rc = kd_arch(s)->read_context(s->target, cpu, c->ctx);
-		if (rc < 0)
-			return rc;
-		c->valid = true;
-		c->dirty = false;
-	}
-	*ctx = c->ctx;
-	return KD_OK;
+	return kd_arch__context(s, kd_arch(s), cpu, ctx);
 }
 
 /* Write back dirty contexts before the target runs. */
@@ -270,20 +110,7 @@ int kd_cpus_flush(struct kd_session *s)
 int kd_arch_reg_read(struct kd_session *s, unsigned cpu,
 		     const struct kd_arch_reg *r, uint64_t *value)
 {
-	const struct kd_arch_ops *a = kd_arch(s);
-	uint8_t *ctx;
-	int rc;
-
-	if (r->flags & KD_REGF_SPECIAL) {
-		if (!a->special_get)
-			return KD_ENOTSUP;
-		return a->special_get(s, cpu, r->off, value);
-	}
-	rc = kd_context(s, cpu, &ctx);
-	if (rc < 0)
-		return rc;
-	*value = kd_arch_ctx_load(ctx, r);
-	return KD_OK;
+	return kd_arch__reg_read(s, kd_arch(s), cpu, r, value);
 }
 
 int kd_arch_reg_set(struct kd_session *s, const struct kd_arch_reg *r,
@@ -295,7 +122,7 @@ int kd_arch_reg_set(struct kd_session *s, const struct kd_arch_reg *r,
 
 	if (r->flags & KD_REGF_SPECIAL)
 		return KD_ENOTSUP;
-	if (value & ~kd_mask(r->bits))
+	if (!kd_arch__reg_fits(r, value))
 		return KD_EOVERFLOW;
 	rc = kd_context(s, s->tgt.cpu, &ctx);
 	/* A crash dump, or a machine whose context cannot go back yet. */
@@ -373,33 +200,13 @@ const char *kd_arch_reg_name(const struct kd_session *s, const char *name,
 int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 		    size_t len, uint64_t *value, unsigned *bits)
 {
-	const struct kd_arch_reg *r = kd_arch_reg_find(kd_arch(s), name, len,
-						       KD_REGF_NOR);
-	int rc;
-
-	if (!r)
-		return KD_ENOTFOUND;
-	rc = kd_arch_reg_read(s, cpu, r, value);
-	if (rc == KD_OK && bits)
-		*bits = r->bits;
-	return rc;
+	return kd_arch__reg_get(s, kd_arch(s), cpu, name, len, value, bits);
 }
 
 int kd_arch_reg_value(struct kd_session *s, const char *name, size_t len,
 		      uint64_t *value)
 {
 	return kd_arch_reg_get(s, s->tgt.cpu, name, len, value, NULL);
-}
-
-int kd_arch_reg_dump(struct kd_session *s)
-{
-	uint8_t *ctx;
-	int rc = kd_context(s, s->tgt.cpu, &ctx);
-
-	if (rc < 0)
-		return kd_fail(s, rc, "Unable to get register context");
-	kd_arch(s)->print_regs(s, ctx);
-	return kd_print_current_instruction(s);
 }
 
 int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
@@ -409,4 +216,47 @@ int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
 	if (!a->virt_to_phys)
 		return KD_ENOTSUP;
 	return a->virt_to_phys(s, va, pa);
+}
+
+/* The machine's unwinder, at most KD_STACK_MAX_DEPTH frames. */
+int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
+		  size_t max, size_t *n)
+{
+	*n = 0;
+	if (max > KD_STACK_MAX_DEPTH)
+		max = KD_STACK_MAX_DEPTH;
+	return kd_arch(s)->unwind(s, cpu, out, max, n);
+}
+
+/* ---- x64 CONTEXT registers by KD_AMD64_* id ---- */
+
+int kd_reg_get(struct kd_session *s, int reg, uint64_t *value)
+{
+	uint8_t *ctx;
+	int rc;
+
+	if (kd_arch(s) != &kd_arch_amd64)
+		return KD_ENOTSUP;
+	rc = kd_context(s, s->tgt.cpu, &ctx);
+	if (rc < 0)
+		return rc;
+	return kd_amd64_context_get(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
+}
+
+int kd_reg_set(struct kd_session *s, int reg, uint64_t value)
+{
+	uint8_t *ctx;
+	int rc;
+
+	if (kd_arch(s) != &kd_arch_amd64)
+		return KD_ENOTSUP;
+	rc = kd_context(s, s->tgt.cpu, &ctx);
+	if (rc == KD_OK && !s->target->ops->set_context)
+		rc = KD_ENOTSUP; /* a crash dump: registers are read-only */
+	if (rc < 0)
+		return rc;
+	rc = kd_amd64_context_set(ctx, KD_AMD64_CONTEXT_SIZE, reg, value);
+	if (rc == KD_OK)
+		s->tgt.cpus[s->tgt.cpu].dirty = true;
+	return rc;
 }

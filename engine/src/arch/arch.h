@@ -15,6 +15,8 @@
  * the ops in kd_arch_all[] (arch.c), found by IMAGE_FILE_MACHINE_* from
  * the target's machine (s->tgt.machine); (4) the table in
  * tests/unit/engine/arch_ops.c, which cross-checks it against layout.h.
+ * The new file calls the "shared inside arch/" helpers below with its own
+ * ops, never kd_arch() or the other entry points of arch.c.
  */
 #ifndef KD_ARCH_H
 #define KD_ARCH_H
@@ -199,16 +201,35 @@ int kd_arch_reg_read(struct kd_session *s, unsigned cpu,
 
 /* ---- shared inside arch/ ---- */
 
+/*
+ * regs.c: what the ops files use instead of the entry points above, with
+ * their own ops given rather than looked up (arch.c, which looks them up,
+ * names every ops table: a call back into it from them would be a cycle).
+ */
+
 /* The x86 or ARM64 CONTEXT a crash dump hands out, at least @need bytes
  * (KD_EPROTO when shorter). */
 int kd_arch__native_read(struct kd_target *t, unsigned cpu, uint8_t *buf,
 			 size_t need);
+/* kd_context() through @a's read_context. */
+int kd_arch__context(struct kd_session *s, const struct kd_arch_ops *a,
+		     unsigned cpu, uint8_t **ctx);
+/* kd_arch_reg_read() and kd_arch_reg_get() with @a's table. */
+int kd_arch__reg_read(struct kd_session *s, const struct kd_arch_ops *a,
+		      unsigned cpu, const struct kd_arch_reg *r,
+		      uint64_t *value);
+int kd_arch__reg_get(struct kd_session *s, const struct kd_arch_ops *a,
+		     unsigned cpu, const char *name, size_t len,
+		     uint64_t *value, unsigned *bits);
+/* Whether @value fits register @r's bits. */
+bool kd_arch__reg_fits(const struct kd_arch_reg *r, uint64_t value);
 
 /* The x64 and x86 flags line. */
 void kd_x86__eflags_states(uint64_t efl, char out[24]);
-/* The x64 unwinder (stack.c) and page-table translation (paging.c). */
-int kd_amd64__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		     size_t max, size_t *n);
+/* The x64 unwinder from @ctx, @cpu's x64 CONTEXT (stack.c), and
+ * page-table translation (paging.c). */
+int kd_amd64__unwind(struct kd_session *s, const uint8_t *ctx,
+		     struct kd_frame *out, size_t max, size_t *n);
 int kd_amd64__virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa);
 /* "nt!Sym+0x12", else the address as "0x80400100" (stack.c). */
 void kd_stack__site(struct kd_session *s, uint64_t addr, char *buf, size_t cap);

@@ -150,17 +150,20 @@ static void kd_arm64_print_regs(struct kd_session *s, const uint8_t *c)
 static int kd_arm64_unwind(struct kd_session *s, unsigned cpu,
 			   struct kd_frame *out, size_t max, size_t *n)
 {
-	uint64_t pc, sp, fp, lr, rec[2];
+	uint64_t pc = 0, sp = 0, fp = 0, lr = 0, rec[2];
 	size_t count = 0;
 	int rc;
 
-	rc = kd_arch_reg_get(s, cpu, "pc", 2, &pc, NULL);
+	rc = kd_arch__reg_get(s, &kd_arch_arm64, cpu, "pc", 2, &pc, NULL);
 	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "sp", 2, &sp, NULL);
+		rc = kd_arch__reg_get(s, &kd_arch_arm64, cpu, "sp", 2, &sp,
+				      NULL);
 	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "fp", 2, &fp, NULL);
+		rc = kd_arch__reg_get(s, &kd_arch_arm64, cpu, "fp", 2, &fp,
+				      NULL);
 	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "lr", 2, &lr, NULL);
+		rc = kd_arch__reg_get(s, &kd_arch_arm64, cpu, "lr", 2, &lr,
+				      NULL);
 	if (rc < 0)
 		return rc;
 	if (max == 0) {

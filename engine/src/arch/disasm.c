@@ -286,7 +286,7 @@ static void kd_format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
 		}
 		if (!isxdigit((unsigned char)*p))
 			hex = false;
-		tmp[o++] = hex ? (char)toupper((unsigned char)*p) : *p;
+		tmp[o++] = (char)(hex ? toupper((unsigned char)*p) : *p);
 		p++;
 	}
 	tmp[o] = '\0';

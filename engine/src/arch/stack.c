@@ -3,15 +3,15 @@
  * x64 stack walk: each frame is unwound with the image's RUNTIME_FUNCTION
  * and UNWIND_INFO codes (or as a leaf when there are none), starting from
  * the processor's context; bounded in depth and stopped on no progress.
- * kd_stack_walk() runs the machine's unwinder (x86.c: the EBP chain,
- * arm64.c: the fp/lr frame records).
+ * amd64.c's unwind member hands it that context.  kd_stack_walk() (arch.c)
+ * runs the machine's unwinder (x86.c: the EBP chain, arm64.c: the fp/lr
+ * frame records).  Called by the ops files: calls only regs.c in arch/.
  */
 #include <string.h>
 
 #include "arch/arch.h"
 #include "sym/sym_int.h"
 
-#define KD_STACK_MAX_DEPTH 256
 #define KD_UNWIND_MAX_CHAIN 32
 
 /* Unwind operation codes. */
@@ -283,18 +283,14 @@ void kd_stack__site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 	snprintf(buf, cap, "0x%s", kd_fmt_ptr(s, a, addr));
 }
 
-int kd_amd64__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		     size_t max, size_t *n)
+int kd_amd64__unwind(struct kd_session *s, const uint8_t *ctx,
+		     struct kd_frame *out, size_t max, size_t *n)
 {
 	struct kd_uctx c;
-	uint8_t *ctx;
 	size_t count = 0;
 	int rc, i;
 
 	*n = 0;
-	rc = kd_context(s, cpu, &ctx);
-	if (rc != KD_OK)
-		return rc;
 	memset(&c, 0, sizeof(c));
 	/* kd_amd64_reg order matches the x64 encoding for rax..r15. */
 	for (i = 0; i < 16; i++) {
@@ -335,13 +331,4 @@ int kd_amd64__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 	}
 	*n = count;
 	return KD_OK;
-}
-
-int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		  size_t max, size_t *n)
-{
-	*n = 0;
-	if (max > KD_STACK_MAX_DEPTH)
-		max = KD_STACK_MAX_DEPTH;
-	return kd_arch(s)->unwind(s, cpu, out, max, n);
 }

@@ -218,13 +218,14 @@ static void kd_x86_print_regs(struct kd_session *s, const uint8_t *c)
 static int kd_x86_unwind(struct kd_session *s, unsigned cpu,
 			 struct kd_frame *out, size_t max, size_t *n)
 {
-	uint64_t ebp, eip;
+	uint64_t ebp = 0, eip = 0;
 	size_t count = 0;
 	int rc;
 
-	rc = kd_arch_reg_get(s, cpu, "ebp", 3, &ebp, NULL);
+	rc = kd_arch__reg_get(s, &kd_arch_x86, cpu, "ebp", 3, &ebp, NULL);
 	if (rc == KD_OK)
-		rc = kd_arch_reg_get(s, cpu, "eip", 3, &eip, NULL);
+		rc = kd_arch__reg_get(s, &kd_arch_x86, cpu, "eip", 3, &eip,
+				      NULL);
 	if (rc < 0)
 		return rc;
 	while (count < max && !s->interrupt) {

@@ -55,7 +55,6 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 	uint64_t addr = 0, passes = 1;
 	char *cmd = NULL;
 	int id = -1, rc;
-	size_t elen;
 	bool resolved;
 
 	if (kd_target_require_run(s, "set breakpoints in") < 0)
@@ -106,11 +105,11 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		rc = kd_pc_get(s, &addr);
 		if (rc < 0)
 			return kd_fail(s, rc, "Cannot read rip");
-		elen = 0;
 		resolved = true;
 	} else {
 		const char *start = a.p;
 		const char *end = a.p;
+		size_t elen;
 
 		/* A name that does not resolve yet is no error for bu (and
 		 * only a message for bp): evaluate without the messages. */

@@ -210,16 +210,16 @@ static bool kd_process_name(struct kd_session *s, char *out, size_t cap)
 		apc = kd_get_le16(b);
 	if (!thread || !apc || kd_read_u64(s, thread + apc, &proc) || !proc)
 		return false;
-	if (build >= 19041 && build <= 19045)
-		name_off = 0x5A8;
-	else if (build >= 22000 && build <= 22631)
+	/* EPROCESS.ImageFileName: the same offset in both ranges. */
+	if ((build >= 19041 && build <= 19045) ||
+	    (build >= 22000 && build <= 22631))
 		name_off = 0x5A8;
 	else
 		return false;
 	if (kd_read_virtual_all(s, proc + name_off, b, 15) != KD_OK)
 		return false;
 	for (i = 0; i < 15 && i + 1 < cap && b[i]; i++)
-		out[i] = (b[i] >= 0x20 && b[i] < 0x7f) ? (char)b[i] : '?';
+		out[i] = (char)((b[i] >= 0x20 && b[i] < 0x7f) ? b[i] : '?');
 	out[i] = '\0';
 	return out[0] != '\0';
 }

@@ -206,7 +206,7 @@ static int dw_read_runs(struct kd_session *s, struct kd_dump_run **out,
 		return kd_fail(s, KD_EFAULT,
 			       "Unable to read the physical "
 			       "memory runs at %#llx",
-			       (unsigned long long)(ptr + hsz));
+			       (unsigned long long)ptr + hsz);
 	}
 	for (i = 0; i < n; i++) {
 		if (p64) {

@@ -39,14 +39,15 @@ static int expr_whole(struct kd_session *s, struct kd_cmdctx *c, uint64_t *v)
 /* The command list `?` prints without an argument. */
 static void expr_help(struct kd_session *s)
 {
+	const struct kd_command_group *groups = kd_cmd__groups();
 	size_t t;
 
 	kd_out(s, "Commands (expressions are MASM, numbers hex by "
 		  "default):\n");
-	for (t = 0; kd_command_groups[t].table; t++) {
+	for (t = 0; groups[t].table; t++) {
 		const struct kd_command *c;
 
-		for (c = kd_command_groups[t].table; c->name; c++) {
+		for (c = groups[t].table; c->name; c++) {
 			kd_out(s, "  %-12s %s\n", c->name,
 			       c->help ? c->help : "");
 		}
@@ -226,7 +227,7 @@ static int cmd_formats(struct kd_session *s, struct kd_cmdctx *c)
 	for (i = 0; i < nbytes; i++) {
 		unsigned b = (unsigned)(v >> (8 * (nbytes - 1 - i))) & 0xff;
 
-		line[i] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+		line[i] = (char)((b >= 0x20 && b < 0x7f) ? b : '.');
 	}
 	line[nbytes] = '\0';
 	kd_out(s, "  Chars:   %s\n", line);

@@ -125,7 +125,7 @@ static void kd_put_unit(uint8_t *b, unsigned size, uint64_t v)
 
 static char kd_ascii(uint8_t c)
 {
-	return c >= 0x20 && c < 0x7f ? (char)c : '.';
+	return (char)(c >= 0x20 && c < 0x7f ? c : '.');
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +235,7 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 		if (!f->bang)
 			*p++ = ' ';
 		for (k = 0; k < nb; k++)
-			*p++ = ok[k] ? kd_ascii(buf[k]) : '?';
+			*p++ = (char)(ok[k] ? kd_ascii(buf[k]) : '?');
 	}
 	*p++ = '\n';
 	kd_out_raw(s, line, (size_t)(p - line));
@@ -335,7 +335,7 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
 				shown++;
 				break;
 			}
-			*p++ = ch < 0x80 ? kd_ascii((uint8_t)ch) : '.';
+			*p++ = (char)(ch < 0x80 ? kd_ascii((uint8_t)ch) : '.');
 			shown++;
 		}
 		*p++ = '"';

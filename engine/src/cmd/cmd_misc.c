@@ -52,7 +52,7 @@ static char *kd_strndup(const char *p, size_t len)
 static const char *kd_match_close(const char *p)
 {
 	char open = *p;
-	char close = open == '(' ? ')' : open == '{' ? '}' : open;
+	char close = (char)(open == '(' ? ')' : open == '{' ? '}' : open);
 	int depth = 0;
 	char quote = 0;
 
@@ -697,6 +697,8 @@ static int kd_ctl_body(struct kd_args *a, const char **body, size_t *len)
 {
 	const char *e;
 
+	*body = ""; /* written on failure too */
+	*len = 0;
 	kd_args_skip(a);
 	if (kd_args_peek(a) != '{')
 		return kd_args_error(a);
@@ -865,6 +867,7 @@ static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 
 static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 {
+	const struct kd_command_group *groups = kd_cmd__groups();
 	const char *want;
 	size_t want_len, g;
 	bool any = false;
@@ -874,18 +877,18 @@ static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 	kd_args_skip(&a);
 	kd_args_take_rest(&a, KD_ARGS_CRLF, &want, &want_len);
 
-	for (g = 0; kd_command_groups[g].table; g++) {
+	for (g = 0; groups[g].table; g++) {
 		const struct kd_command *cmd;
 		bool title = false;
 
-		for (cmd = kd_command_groups[g].table; cmd->name; cmd++) {
+		for (cmd = groups[g].table; cmd->name; cmd++) {
 			if (want_len &&
 			    (strlen(cmd->name) < want_len ||
 			     strncmp(cmd->name, want, want_len) != 0))
 				continue;
 			if (!title && !want_len) {
 				kd_out(s, "%s%s:\n", any ? "\n" : "",
-				       kd_command_groups[g].title);
+				       groups[g].title);
 				title = true;
 			}
 			kd_out(s, "  %-14s %s\n", cmd->name,

@@ -25,6 +25,19 @@ static bool kd_reg_sep_bad(const struct kd_args *a)
 	return ch && ch != ',' && !kd_is_regch(ch) && ch != '@';
 }
 
+/* `r` alone: every register in the machine's layout, then the current
+ * instruction (the disassembler, which arch.c must not call). */
+static int reg_dump(struct kd_session *s)
+{
+	uint8_t *ctx;
+	int rc = kd_context(s, s->tgt.cpu, &ctx);
+
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to get register context");
+	kd_arch(s)->print_regs(s, ctx);
+	return kd_print_current_instruction(s);
+}
+
 /*
  * `r`, `r reg`, `r reg=expr`, several separated by commas or blanks:
  * `r rax, rbx`, `r rax=1, rcx=2`.  A leading `@` is accepted.
@@ -40,7 +53,7 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 	shown[0] = '\0';
 	kd_args_init(&args, s, c);
 	if (kd_args_at_end(&args))
-		return kd_arch_reg_dump(s);
+		return reg_dump(s);
 	while (!kd_args_at_end(&args)) {
 		const struct kd_arch_reg *d;
 		const char *name;

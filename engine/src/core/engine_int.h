@@ -284,7 +284,7 @@ void kd_cache_invalidate(struct kd_session *s);
  * on demand through kd_arch(s)->read_context, written before resume).
  */
 int kd_context(struct kd_session *s, unsigned cpu, uint8_t **ctx);
-/* An x64 CONTEXT register by KD_AMD64_* id (arch/amd64.c): KD_ENOTSUP on
+/* An x64 CONTEXT register by KD_AMD64_* id (arch/arch.c): KD_ENOTSUP on
  * another machine, whose code uses the ops' register table. */
 int kd_reg_get(struct kd_session *s, int reg, uint64_t *value);
 int kd_reg_set(struct kd_session *s, int reg, uint64_t value);
@@ -328,8 +328,6 @@ int kd_arch_reg_get(struct kd_session *s, unsigned cpu, const char *name,
 /* The canonical lower-case name of a register (for `r x`). */
 const char *kd_arch_reg_name(const struct kd_session *s, const char *name,
 			     size_t len);
-/* `r` with no arguments in the machine's WinDbg layout. */
-int kd_arch_reg_dump(struct kd_session *s);
 /* An address at the target's pointer width: 8 hex digits for 32-bit
  * targets, else kd_fmt_addr()'s fffff800`00401000. */
 char *kd_fmt_ptr(const struct kd_session *s, char buf[18], uint64_t addr);
@@ -421,7 +419,7 @@ int kd_print_current_instruction(struct kd_session *s);
 int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 		 bool *is_call, bool *is_ret, bool *is_branch);
 
-/* ---- stacks (stack.c) ---- */
+/* ---- stacks (arch/arch.c, the x64 unwinder in arch/stack.c) ---- */
 
 struct kd_frame {
 	uint64_t sp;	  /* Child-SP */
@@ -477,6 +475,9 @@ struct kd_command_group {
 	const struct kd_command *table;
 	const char *title;
 };
+/* The table (cmd/groups.c).  Only api/session.c names it: cmd/ reaches
+ * it through kd_cmd__groups(), so the handlers it names may call the
+ * interpreter without a call cycle. */
 extern struct kd_command_group kd_command_groups[];
 /*
  * Fill the placeholder group titled @p title with @p table (a layer above
@@ -484,6 +485,11 @@ extern struct kd_command_group kd_command_groups[];
  * api/session.c).  Called once, before any session exists.
  */
 void kd_cmd__set_group(const char *title, const struct kd_command *table);
+/* Hand the interpreter (commands.c) its table; api/session.c does, once,
+ * before any session exists.  Until then no command is found. */
+void kd_cmd__use_groups(const struct kd_command_group *g);
+/* The table the interpreter uses (for `?` and `.help`). */
+const struct kd_command_group *kd_cmd__groups(void);
 /* Create a session (core/session.c); the public kd_session_new of
  * api/session.c wires the layers, then calls it. */
 int kd_session__create(struct kd_session **out,
@@ -517,7 +523,7 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
  * Returns true when the session should keep running (bp condition). */
 bool kd_event_stop(struct kd_session *s, const struct kd_event *ev);
 
-/* Internals of cmd_exec.c used by attach.c. */
+/* Breakpoints at a stop (cmd_exec.c). */
 void kd_exec_pull_temps(struct kd_session *s);
 bool kd_exec_temp_hit(struct kd_session *s, const struct kd_event *ev);
 bool kd_exec_temp_continue(struct kd_session *s, const struct kd_event *ev);
@@ -526,6 +532,9 @@ bool kd_exec_bp_commands(struct kd_session *s, const char *cmds);
 int kd_exec_continue(struct kd_session *s);
 /* Wait (Ctrl+C breaks in) for the running target to stop. */
 int kd_exec_wait(struct kd_session *s);
+/* After .reboot or .crash: wait for the machine to come back, break in
+ * and re-attach. */
+int kd_exec__wait_reboot(struct kd_session *s);
 /* `~Ns`: make processor @p cpu current (the target switches). */
 int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu);
 

@@ -539,7 +539,7 @@ static bool srv_send_output(struct srv_client *c, const char *text, size_t len,
 		size_t i;
 
 		for (i = 0; i < n; i++)
-			tmp[i] = text[i] ? text[i] : '?';
+			tmp[i] = (char)(text[i] ? text[i] : '?');
 		if (c->kind == SRV_RELAY) {
 			if (kd_send_all(c->fd, tmp, n) < 0)
 				return false;
@@ -874,7 +874,6 @@ static void *srv_listen_rchan(void *arg)
 
 		pthread_mutex_lock(&v->lock);
 		stop = L->stop;
-		st = L->state;
 		pthread_mutex_unlock(&v->lock);
 		if (stop)
 			break;
@@ -1409,7 +1408,8 @@ static void srv_unlist(struct kd_dbgserver *v, struct srv_client *c)
 	for (i = 0; i < v->nclients; i++) {
 		if (v->clients[i] == c) {
 			memmove(&v->clients[i], &v->clients[i + 1],
-				(v->nclients - i - 1) * sizeof(c));
+				(v->nclients - i - 1) *
+					sizeof(struct srv_client *));
 			v->nclients--;
 			break;
 		}

@@ -787,6 +787,7 @@ static int expr_run(struct kd_session *s, const char *text, struct expr *e,
 {
 	uint64_t v = 0;
 
+	*value = 0; /* written on failure too */
 	memset(e, 0, sizeof(*e));
 	e->s = s;
 	e->p = text;
