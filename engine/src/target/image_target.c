@@ -223,7 +223,7 @@ static int map_file(const char *path, const uint8_t **file, size_t *len,
 
 /*
  * WinDbg's lines for an image file opened as a dump: the file, the
- * executable path, one ModLoad line for the image.
+ * symbol path, the executable path, one ModLoad line for the image.
  */
 static void image_banner(struct kd_session *s, const struct image_target *im)
 {
@@ -231,6 +231,7 @@ static void image_banner(struct kd_session *s, const struct image_target *im)
 	uint64_t end = im->pe.image_base + im->pe.size_of_image;
 
 	kd_out(s, "\nLoading Dump File [%s]\n", im->path);
+	kd_sym__print_banner(s);
 	kd_out(s, "Executable search path is: \n");
 	if (im->pe.pe32plus)
 		kd_out(s, "ModLoad: %s %s   %s\n",
