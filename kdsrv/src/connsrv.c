@@ -939,6 +939,8 @@ int kd_srv_open(struct kd_connsrv **out, const struct kd_srv_opts *o)
 		s->o.max_clients = KD_SRV_DEF_MAX_CLIENTS;
 	if (s->o.msg_rate <= 0)
 		s->o.msg_rate = KD_SRV_DEF_MSG_RATE;
+	if (s->o.throttle_ms < 0)
+		s->o.throttle_ms = 0;
 	if (pipe2(s->stop_pipe, O_CLOEXEC) < 0) {
 		rc = kd_error_set_os(KD_ERROR, errno, "kdsrv: pipe");
 		kd_free(s);
@@ -951,6 +953,7 @@ int kd_srv_open(struct kd_connsrv **out, const struct kd_srv_opts *o)
 		kd_free(s);
 		return rc;
 	}
+	kd_rlistener_set_throttle_ms(s->l, (unsigned int)s->o.throttle_ms);
 	kd_rlistener_describe(s->l, o->host ? o->host : "localhost", s->desc,
 			      sizeof(s->desc));
 	pthread_mutex_init(&s->lock, NULL);

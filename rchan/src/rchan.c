@@ -52,7 +52,8 @@ _Thread_local const char *kd_rchan__source_ipv4;
 #define THROTTLE_WINDOW_MS 60000
 #define THROTTLE_FREE 2 /* failures allowed before blocking */
 #define THROTTLE_MAX_S 300
-#define GOOD_SLOTS 64 /* addresses that proved the password */
+#define THROTTLE_FIRST_MS 1000 /* the first block, doubled after */
+#define GOOD_SLOTS 64	       /* addresses that proved the password */
 
 /*
  * Connections the kernel queues before we accept them: a flood of new
@@ -183,7 +184,8 @@ struct kd_rlistener {
 	char service[KD_RCHAN_SERVICE_MAX + 1];
 	pthread_mutex_t lock; /* the tables below */
 	struct throttle tab[THROTTLE_SLOTS];
-	struct throttle agg; /* addresses not in good[] */
+	struct throttle agg;   /* addresses not in good[] */
+	unsigned int block_ms; /* the first block (THROTTLE_FIRST_MS) */
 	struct goodaddr good[GOOD_SLOTS];
 	struct kd_rchan *pend_head, *pend_tail; /* oldest first */
 	unsigned int npend;
@@ -1550,7 +1552,8 @@ static int throttle_left(struct throttle *t, int64_t now)
 	return 0;
 }
 
-static void throttle_count(struct throttle *t, int64_t now)
+static void throttle_count(struct throttle *t, unsigned int first_ms,
+			   int64_t now)
 {
 	if (t->failures == 0)
 		t->window_start = now;
@@ -1558,12 +1561,15 @@ static void throttle_count(struct throttle *t, int64_t now)
 	t->last_use = now;
 	if (t->failures > THROTTLE_FREE) {
 		unsigned int shift = t->failures - THROTTLE_FREE - 1;
-		int64_t secs = shift >= 9 ? THROTTLE_MAX_S :
-					    (int64_t)1 << shift;
+		int64_t max = (int64_t)THROTTLE_MAX_S * 1000;
+		int64_t ms;
 
-		if (secs > THROTTLE_MAX_S)
-			secs = THROTTLE_MAX_S;
-		t->blocked_until = now + secs * 1000;
+		if (first_ms > max)
+			max = first_ms;
+		ms = shift >= 20 ? max : (int64_t)first_ms << shift;
+		if (ms > max)
+			ms = max;
+		t->blocked_until = now + ms;
 		/* A block outlives the counting window. */
 		t->window_start = now;
 	}
@@ -1640,9 +1646,9 @@ static int throttle_attempt(struct kd_rlistener *l, const char *addr,
 			t->last_use = now;
 			good_add(l, addr, now);
 		} else {
-			throttle_count(t, now);
+			throttle_count(t, l->block_ms, now);
 			if (!known)
-				throttle_count(&l->agg, now);
+				throttle_count(&l->agg, l->block_ms, now);
 		}
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -2187,6 +2193,7 @@ int kd_rlisten(struct kd_rlistener **out, const char *spec, const char *service)
 		goto fail;
 	}
 	l->fd = -1;
+	l->block_ms = THROTTLE_FIRST_MS;
 	pthread_mutex_init(&l->lock, NULL);
 	l->tls = s.tls;
 	l->hidden = s.hidden;
@@ -2266,6 +2273,15 @@ unsigned int kd_rlistener_port(const struct kd_rlistener *l)
 bool kd_rlistener_hidden(const struct kd_rlistener *l)
 {
 	return l && l->hidden;
+}
+
+void kd_rlistener_set_throttle_ms(struct kd_rlistener *l, unsigned int first_ms)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->block_ms = first_ms ? first_ms : THROTTLE_FIRST_MS;
+	pthread_mutex_unlock(&l->lock);
 }
 
 size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,

@@ -66,6 +66,16 @@ KD_API unsigned int kd_rlistener_port(const struct kd_rlistener *l);
 KD_API bool kd_rlistener_hidden(const struct kd_rlistener *l);
 
 /**
+ * How long the first block of the password throttle lasts (see
+ * kd_raccept()): @p first_ms milliseconds (0: the default, 1000), each
+ * further failure doubling it up to 300 s (or @p first_ms when longer).
+ * A server sets it before it accepts (kdsrv's --throttle-ms); tests set
+ * it long to see the block, short to see it end.  NULL-safe.
+ */
+KD_API void kd_rlistener_set_throttle_ms(struct kd_rlistener *l,
+					 unsigned int first_ms);
+
+/**
  * The client-side string a user pastes into -remote / server=@{...}, in
  * WinDbg's capitalised form with the password masked, e.g.
  * "tcp:Port=5005,Server=HOST,Password=*" ("Port=53:60" for a range that
@@ -84,8 +94,8 @@ KD_API size_t kd_rlistener_describe(const struct kd_rlistener *l,
  * most 5 s for a connected peer to finish the handshake.
  * A peer that fails the password gets the one-line reason, and the failure
  * is counted per peer address: from the 3rd failure within 60 s that
- * address is refused for 2^(n-3) seconds (at most 300) before the
- * challenge is even sent.  Every address that has not proved the
+ * address is refused for 2^(n-3) seconds (at most 300; the first block
+ * is kd_rlistener_set_throttle_ms()) before the challenge is even sent.  Every address that has not proved the
  * password before also shares one more such count, so guesses from
  * rotating addresses come no faster than from one; the last 64 addresses
  * that proved it are judged by their own count only, so an attack from
