@@ -121,10 +121,15 @@ KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
  * it fails.  The listener must outlive every handshake in progress.
  * Admission: at most KD_RCHAN_PENDING_MAX handshakes run at once, and
  * KD_RCHAN_PENDING_PER_ADDR per peer address (an IPv6 address counts by
- * its /64).  A connection past either limit is still taken: room is made
- * by cutting the oldest handshake of the address that has the most in
- * progress, so silent connections from some addresses never keep a
- * client from another address out, and one address only crowds itself.
+ * its /64).  Past either limit a newcomer may only take the place of a
+ * handshake whose peer has not spoken and either let a fifth of the
+ * handshake limit (1 s) pass since it was its turn to speak, or comes
+ * from an address whose share (handshakes in progress plus those cut or
+ * refused in the last 10 s) is at least two more than the newcomer's;
+ * when none qualifies the newcomer is refused (its kd_rchan_handshake()
+ * fails at once).  So a flood only replaces its own connections or peers
+ * that had their chance, and a client that answers in time is not cut,
+ * however fast the flood renews and however late threads are scheduled.
  * kd_raccept_conn() returns what kd_raccept() does before the handshake
  * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM); kd_rchan_handshake()
  * returns KD_OK or what kd_raccept() does for a failed handshake
