@@ -2365,6 +2365,19 @@ int kd_raccept_conn(struct kd_rlistener *l, struct kd_rchan **out,
 		return KD_ENOMEM;
 	}
 	pend_add(l, c);
+	if (c->refused) {
+		/* No thread need start for it: say so now, for the log. */
+		unsigned int n = pend_count(l);
+		char peer[sizeof(c->peer)];
+
+		snprintf(peer, sizeof(peer), "%s", c->peer);
+		kd_rchan_close(c);
+		return kd_error_set(
+			KD_EPROTO, KD_ERRCLASS_SERVER,
+			"%s: refused: %u handshakes in progress (at most %u, %u per address), none silent past its %d ms to answer",
+			peer, n, PENDING_MAX, PENDING_PER_ADDR,
+			kd_rchan__handshake_ms / HELLO_WINDOW_DIV);
+	}
 	*out = c;
 	return KD_OK;
 }
@@ -2379,12 +2392,6 @@ int kd_rchan_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	if (pend_done(c)) {
 		unsigned int n = pend_count(l);
 
-		if (c->refused)
-			return kd_error_set(
-				KD_EPROTO, KD_ERRCLASS_SERVER,
-				"%s: refused: %u handshakes in progress (at most %u, %u per address), none silent past its %d ms to answer",
-				c->peer, n, PENDING_MAX, PENDING_PER_ADDR,
-				kd_rchan__handshake_ms / HELLO_WINDOW_DIV);
 		return kd_error_set(
 			KD_EPROTO, KD_ERRCLASS_SERVER,
 			"%s: handshake cut to make room (%u others in progress, at most %u per address)",

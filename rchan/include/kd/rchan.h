@@ -126,12 +126,14 @@ KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
  * handshake limit (1 s) pass since it was its turn to speak, or comes
  * from an address whose share (handshakes in progress plus those cut or
  * refused in the last 10 s) is at least two more than the newcomer's;
- * when none qualifies the newcomer is refused (its kd_rchan_handshake()
- * fails at once).  So a flood only replaces its own connections or peers
+ * when none qualifies the newcomer is refused: kd_raccept_conn() closes
+ * it and returns KD_EPROTO ("ADDR:PORT: refused: ..."), so no thread is
+ * started for it.  So a flood only replaces its own connections or peers
  * that had their chance, and a client that answers in time is not cut,
  * however fast the flood renews and however late threads are scheduled.
  * kd_raccept_conn() returns what kd_raccept() does before the handshake
- * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM); kd_rchan_handshake()
+ * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM), or KD_EPROTO for a
+ * newcomer refused (kd_error_last() set; take the next one); kd_rchan_handshake()
  * returns KD_OK or what kd_raccept() does for a failed handshake
  * (KD_EAUTH, KD_EPROTO (also a peer that said nothing in time),
  * KD_EDISCONNECTED) with kd_error_last() set for the log.
