@@ -1777,8 +1777,11 @@ static bool pend_spoke(struct kd_rchan *p)
 /*
  * The handshake to cut for a newcomer of @p group (lock held; only of
  * @p group when @p own): a silent one, either past its window to speak
- * or of an address whose share (pend_share()) is at least two more than
- * the newcomer's.  Of those, the largest share's first, past the window
+ * or, for a newcomer whose address had nothing cut or refused lately,
+ * of an address whose share (pend_share()) is at least two more than the
+ * newcomer's.  (A flood's addresses thus replace one another only as
+ * their windows pass, not at the rate they connect: every replacement
+ * costs the server a thread.)  Of those, the largest share's first, past the window
  * before within it, the oldest first.  NULL: none may be cut, and the
  * newcomer is refused instead.  So a flood, from one address or many,
  * renewing its connections however fast, only replaces its own peers or
@@ -1791,6 +1794,9 @@ static struct kd_rchan *pend_victim(struct kd_rlistener *l, const char *group,
 {
 	int64_t now = (int64_t)kd_mono_ms();
 	unsigned int mine = pend_share(l, group, now);
+	struct cutrec *r = cuts_find(l, group, now, false);
+	/* An address cut or refused lately takes only expired places. */
+	bool clean = !r || r->n == 0;
 
 	for (;;) {
 		struct kd_rchan *victim = NULL, *p;
@@ -1804,7 +1810,7 @@ static struct kd_rchan *pend_victim(struct kd_rlistener *l, const char *group,
 			if (p->heard || (own && strcmp(p->group, group) != 0))
 				continue;
 			n = pend_share(l, p->group, now);
-			if (!exp && n < mine + 2)
+			if (!exp && (!clean || n < mine + 2))
 				continue;
 			/* Oldest first: a later one must be strictly better. */
 			if (!victim || n > vn || (n == vn && exp && !vexp)) {

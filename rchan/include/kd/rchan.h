@@ -123,9 +123,11 @@ KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
  * KD_RCHAN_PENDING_PER_ADDR per peer address (an IPv6 address counts by
  * its /64).  Past either limit a newcomer may only take the place of a
  * handshake whose peer has not spoken and either let a fifth of the
- * handshake limit (1 s) pass since it was its turn to speak, or comes
- * from an address whose share (handshakes in progress plus those cut or
- * refused in the last 10 s) is at least two more than the newcomer's;
+ * handshake limit (1 s) pass since it was its turn to speak, or (for a
+ * newcomer from an address that had nothing cut or refused in the last
+ * 10 s) comes from an address whose share (handshakes in progress plus
+ * those cut or refused in the last 10 s) is at least two more than the
+ * newcomer's;
  * when none qualifies the newcomer is refused: kd_raccept_conn() closes
  * it and returns KD_EPROTO ("ADDR:PORT: refused: ..."), so no thread is
  * started for it.  So a flood only replaces its own connections or peers
