@@ -939,6 +939,8 @@ int kd_srv_open(struct kd_connsrv **out, const struct kd_srv_opts *o)
 		s->o.max_clients = KD_SRV_DEF_MAX_CLIENTS;
 	if (s->o.msg_rate <= 0)
 		s->o.msg_rate = KD_SRV_DEF_MSG_RATE;
+	if (s->o.throttle_ms < 0)
+		s->o.throttle_ms = 0;
 	if (pipe2(s->stop_pipe, O_CLOEXEC) < 0) {
 		rc = kd_error_set_os(KD_ERROR, errno, "kdsrv: pipe");
 		kd_free(s);
@@ -951,6 +953,7 @@ int kd_srv_open(struct kd_connsrv **out, const struct kd_srv_opts *o)
 		kd_free(s);
 		return rc;
 	}
+	kd_rlistener_set_throttle_ms(s->l, (unsigned int)s->o.throttle_ms);
 	kd_rlistener_describe(s->l, o->host ? o->host : "localhost", s->desc,
 			      sizeof(s->desc));
 	pthread_mutex_init(&s->lock, NULL);
@@ -985,13 +988,41 @@ static bool stopping(struct kd_connsrv *s)
 }
 
 /*
+ * Wait until fewer than KD_RCHAN_PENDING_MAX + SRV_SPARE_THREADS threads
+ * are in their handshake (lock held).  The listener lets at most
+ * KD_RCHAN_PENDING_MAX handshakes run, so the threads past that were cut
+ * and end as soon as they are scheduled: the wait is short and bounded,
+ * and the connection that waits (perhaps a genuine client) is served
+ * rather than closed because a flood's cut threads are slow to end on a
+ * loaded machine.  False when the server is ending meanwhile.
+ */
+static bool handshake_room(struct kd_connsrv *s)
+{
+	while (s->clients - s->sessions >=
+	       KD_RCHAN_PENDING_MAX + SRV_SPARE_THREADS) {
+		struct timespec ts;
+
+		if (stopping(s))
+			return false;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		(void)pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	}
+	return true;
+}
+
+/*
  * A TCP connection came (not yet authenticated): its own thread runs the
  * handshake and the session.  Handshakes are counted apart from
  * sessions: the listener admits at most KD_RCHAN_PENDING_MAX of them and
- * cuts the oldest to make room, so silent connections never take the
- * places of authenticated clients.  A few more threads may be alive
- * while cut handshakes wind down; past that a connection is closed at
- * once.
+ * makes room fairly (kd_raccept_conn()), so silent connections never
+ * take the places of authenticated clients.  A few more threads may be
+ * alive while cut handshakes wind down; past that the accept loop waits
+ * for them (handshake_room()).
  */
 static void start_client(struct kd_connsrv *s, struct kd_rchan *ch)
 {
@@ -1001,14 +1032,8 @@ static void start_client(struct kd_connsrv *s, struct kd_rchan *ch)
 	const char *peer = kd_rchan_peer(ch);
 
 	pthread_mutex_lock(&s->lock);
-	if (s->clients - s->sessions >=
-	    KD_RCHAN_PENDING_MAX + SRV_SPARE_THREADS) {
-		int n = s->clients - s->sessions;
-
+	if (!handshake_room(s)) {
 		pthread_mutex_unlock(&s->lock);
-		slog_refused(s,
-			     "%s: refused: %d handshakes in progress already",
-			     peer, n);
 		kd_rchan_close(ch);
 		return;
 	}

@@ -52,7 +52,8 @@ _Thread_local const char *kd_rchan__source_ipv4;
 #define THROTTLE_WINDOW_MS 60000
 #define THROTTLE_FREE 2 /* failures allowed before blocking */
 #define THROTTLE_MAX_S 300
-#define GOOD_SLOTS 64 /* addresses that proved the password */
+#define THROTTLE_FIRST_MS 1000 /* the first block, doubled after */
+#define GOOD_SLOTS 64	       /* addresses that proved the password */
 
 /*
  * Connections the kernel queues before we accept them: a flood of new
@@ -64,6 +65,15 @@ _Thread_local const char *kd_rchan__source_ipv4;
 /* Admission of handshakes (see kd_raccept_conn() in kd/rchan.h). */
 #define PENDING_MAX KD_RCHAN_PENDING_MAX
 #define PENDING_PER_ADDR KD_RCHAN_PENDING_PER_ADDR
+/*
+ * A peer whose turn it is to speak is left alone this part of the
+ * handshake limit (1 s of 5 s): a client that answers within it is never
+ * cut for a newcomer of an address that holds as many places as its own.
+ */
+#define HELLO_WINDOW_DIV 5
+/* Handshakes cut or refused per address, counted over this long. */
+#define CUT_SLOTS 128
+#define CUT_WINDOW_MS 10000
 
 /* ------------------------------------------------------------------ */
 /* Handshake proof                                                     */
@@ -125,9 +135,11 @@ struct kd_rchan {
 	/* A handshake in progress on a listener (its lock). */
 	struct kd_rlistener *pend_l; /* NULL once out of the list */
 	struct kd_rchan *pend_prev, *pend_next;
-	char group[48]; /* peer address, IPv6 to its /64 */
-	bool cut;	/* cut to make room for others */
-	bool heard;	/* its client hello came: not a silent holder */
+	char group[48];	 /* peer address, IPv6 to its /64 */
+	bool cut;	 /* cut to make room for others */
+	bool heard;	 /* its client hello came: not a silent holder */
+	bool refused;	 /* cut on arrival: no place could be made */
+	int64_t turn_ms; /* when its turn to speak began; 0: not yet */
 };
 
 /*
@@ -148,6 +160,13 @@ struct goodaddr {
 	int64_t last_use;
 };
 
+/* Handshakes of one address cut or refused lately (admission). */
+struct cutrec {
+	char group[48];
+	unsigned int n;
+	int64_t start; /* of the counting window */
+};
+
 struct kd_rlistener {
 	int fd;
 	bool tls;
@@ -165,10 +184,12 @@ struct kd_rlistener {
 	char service[KD_RCHAN_SERVICE_MAX + 1];
 	pthread_mutex_t lock; /* the tables below */
 	struct throttle tab[THROTTLE_SLOTS];
-	struct throttle agg; /* addresses not in good[] */
+	struct throttle agg;   /* addresses not in good[] */
+	unsigned int block_ms; /* the first block (THROTTLE_FIRST_MS) */
 	struct goodaddr good[GOOD_SLOTS];
 	struct kd_rchan *pend_head, *pend_tail; /* oldest first */
 	unsigned int npend;
+	struct cutrec cuts[CUT_SLOTS];
 };
 
 /* Parsed connection string, either side. */
@@ -1531,7 +1552,8 @@ static int throttle_left(struct throttle *t, int64_t now)
 	return 0;
 }
 
-static void throttle_count(struct throttle *t, int64_t now)
+static void throttle_count(struct throttle *t, unsigned int first_ms,
+			   int64_t now)
 {
 	if (t->failures == 0)
 		t->window_start = now;
@@ -1539,12 +1561,15 @@ static void throttle_count(struct throttle *t, int64_t now)
 	t->last_use = now;
 	if (t->failures > THROTTLE_FREE) {
 		unsigned int shift = t->failures - THROTTLE_FREE - 1;
-		int64_t secs = shift >= 9 ? THROTTLE_MAX_S :
-					    (int64_t)1 << shift;
+		int64_t max = (int64_t)THROTTLE_MAX_S * 1000;
+		int64_t ms;
 
-		if (secs > THROTTLE_MAX_S)
-			secs = THROTTLE_MAX_S;
-		t->blocked_until = now + secs * 1000;
+		if (first_ms > max)
+			max = first_ms;
+		ms = shift >= 20 ? max : (int64_t)first_ms << shift;
+		if (ms > max)
+			ms = max;
+		t->blocked_until = now + ms;
 		/* A block outlives the counting window. */
 		t->window_start = now;
 	}
@@ -1621,9 +1646,9 @@ static int throttle_attempt(struct kd_rlistener *l, const char *addr,
 			t->last_use = now;
 			good_add(l, addr, now);
 		} else {
-			throttle_count(t, now);
+			throttle_count(t, l->block_ms, now);
 			if (!known)
-				throttle_count(&l->agg, now);
+				throttle_count(&l->agg, l->block_ms, now);
 		}
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -1665,36 +1690,140 @@ static void pend_unlink(struct kd_rlistener *l, struct kd_rchan *c)
 	l->npend--;
 }
 
+/* The record of @p group's recent cuts (lock held); NULL if none. */
+static struct cutrec *cuts_find(struct kd_rlistener *l, const char *group,
+				int64_t now, bool create)
+{
+	struct cutrec *slot = NULL;
+
+	for (int i = 0; i < CUT_SLOTS; i++) {
+		struct cutrec *r = &l->cuts[i];
+
+		if (r->group[0] && strcmp(r->group, group) == 0) {
+			if (now - r->start > CUT_WINDOW_MS) {
+				r->n = 0;
+				r->start = now;
+			}
+			return r;
+		}
+		/* An empty slot, else the one whose window began first. */
+		if (!slot || (slot->group[0] &&
+			      (!r->group[0] || r->start < slot->start)))
+			slot = r;
+	}
+	if (!create)
+		return NULL;
+	memset(slot, 0, sizeof(*slot));
+	snprintf(slot->group, sizeof(slot->group), "%s", group);
+	slot->start = now;
+	return slot;
+}
+
+/* Count a handshake of @p group cut or refused (lock held). */
+static void cuts_count(struct kd_rlistener *l, const char *group)
+{
+	struct cutrec *r = cuts_find(l, group, (int64_t)kd_mono_ms(), true);
+
+	r->n++;
+}
+
+/*
+ * What @p group takes of the listener (lock held): its handshakes in
+ * progress and those cut or refused lately.  A flood's addresses score
+ * high however their connections come and go; a client's stays low.
+ */
+static unsigned int pend_share(struct kd_rlistener *l, const char *group,
+			       int64_t now)
+{
+	struct cutrec *r = cuts_find(l, group, now, false);
+	unsigned int n = r ? r->n : 0;
+
+	for (struct kd_rchan *q = l->pend_head; q; q = q->pend_next)
+		n += strcmp(q->group, group) == 0;
+	return n;
+}
+
 /* Cut @p c's handshake (lock held): its reads and writes fail at once. */
 static void pend_cut(struct kd_rlistener *l, struct kd_rchan *c)
 {
+	cuts_count(l, c->group);
 	c->cut = true;
 	(void)shutdown(c->fd, SHUT_RDWR);
 	pend_unlink(l, c);
 }
 
-/*
- * The oldest handshake of the address with the most in progress (lock
- * held), only among the silent ones when @p silent_only; NULL if none.
- */
-static struct kd_rchan *pend_busiest(struct kd_rlistener *l, bool silent_only)
+/* True when @p p has had its window to speak and said nothing (lock held). */
+static bool pend_expired(const struct kd_rchan *p, int64_t now)
 {
-	struct kd_rchan *victim = NULL, *p, *q;
-	unsigned int most = 0;
+	return p->turn_ms != 0 &&
+	       now - p->turn_ms >= kd_rchan__handshake_ms / HELLO_WINDOW_DIV;
+}
 
-	for (p = l->pend_head; p; p = p->pend_next) {
-		unsigned int n = 0;
+/*
+ * True when @p p spoke although its thread has not read it yet (lock
+ * held): bytes wait in its socket.  A peer that closed is silent.
+ */
+static bool pend_spoke(struct kd_rchan *p)
+{
+	uint8_t b;
+	ssize_t n;
 
-		if (silent_only && p->heard)
-			continue;
-		for (q = l->pend_head; q; q = q->pend_next)
-			n += strcmp(q->group, p->group) == 0;
-		if (n > most) {
-			most = n;
-			victim = p;
+	do {
+		n = recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
+/*
+ * The handshake to cut for a newcomer of @p group (lock held; only of
+ * @p group when @p own): a silent one, either past its window to speak
+ * or, for a newcomer whose address had nothing cut or refused lately,
+ * of an address whose share (pend_share()) is at least two more than the
+ * newcomer's.  (A flood's addresses thus replace one another only as
+ * their windows pass, not at the rate they connect: every replacement
+ * costs the server a thread.)  Of those, the largest share's first, past the window
+ * before within it, the oldest first.  NULL: none may be cut, and the
+ * newcomer is refused instead.  So a flood, from one address or many,
+ * renewing its connections however fast, only replaces its own peers or
+ * peers that had their chance: a client from an address of its own that
+ * answers within its window is not cut, however late its threads (or
+ * the server's) are scheduled.
+ */
+static struct kd_rchan *pend_victim(struct kd_rlistener *l, const char *group,
+				    bool own)
+{
+	int64_t now = (int64_t)kd_mono_ms();
+	unsigned int mine = pend_share(l, group, now);
+	struct cutrec *r = cuts_find(l, group, now, false);
+	/* An address cut or refused lately takes only expired places. */
+	bool clean = !r || r->n == 0;
+
+	for (;;) {
+		struct kd_rchan *victim = NULL, *p;
+		unsigned int vn = 0;
+		bool vexp = false;
+
+		for (p = l->pend_head; p; p = p->pend_next) {
+			bool exp = pend_expired(p, now);
+			unsigned int n;
+
+			if (p->heard || (own && strcmp(p->group, group) != 0))
+				continue;
+			n = pend_share(l, p->group, now);
+			if (!exp && (!clean || n < mine + 2))
+				continue;
+			/* Oldest first: a later one must be strictly better. */
+			if (!victim || n > vn || (n == vn && exp && !vexp)) {
+				victim = p;
+				vn = n;
+				vexp = exp;
+			}
 		}
+		if (!victim || !pend_spoke(victim))
+			return victim;
+		/* Its hello is on the way: as good as heard. */
+		victim->heard = true;
 	}
-	return victim;
 }
 
 /* Mark @p c's handshake as heard from (its client hello parsed). */
@@ -1710,32 +1839,48 @@ static void pend_heard(struct kd_rchan *c)
 	pthread_mutex_unlock(&l->lock);
 }
 
-/* Register @p c's handshake, cutting another one to make room. */
+/*
+ * Mark that it is @p c's turn to speak (the server hello sent, or the
+ * TLS handshake begun): its window to answer starts now.
+ */
+static void pend_turn(struct kd_rchan *c)
+{
+	struct kd_rlistener *l = c->pend_l;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	if (c->pend_l)
+		c->turn_ms = (int64_t)kd_mono_ms();
+	pthread_mutex_unlock(&l->lock);
+}
+
+/*
+ * Register @p c's handshake, cutting another one to make room, or, when
+ * none may be cut (pend_victim()), refusing @p c: it is cut at once.
+ */
 static void pend_add(struct kd_rlistener *l, struct kd_rchan *c)
 {
 	struct kd_rchan *victim = NULL, *p;
 	unsigned int same = 0;
+	bool full;
 
 	peer_group(c->fd, c->group, sizeof(c->group));
 	pthread_mutex_lock(&l->lock);
-	for (p = l->pend_head; p; p = p->pend_next) {
-		if (strcmp(p->group, c->group) == 0 && same++ == 0)
-			victim = p; /* its oldest */
-	}
-	if (same < PENDING_PER_ADDR)
-		victim = NULL;
-	if (!victim && l->npend >= PENDING_MAX) {
-		/* The oldest of the address with the most in progress, among
-		 * the peers that have not said their hello yet: a client that
-		 * answered is not cut for a flood of silent ones, however many
-		 * addresses the flood comes from.  Only when every handshake
-		 * has been heard from is any of them a candidate. */
-		victim = pend_busiest(l, true);
-		if (!victim)
-			victim = pend_busiest(l, false);
-	}
-	if (victim)
+	for (p = l->pend_head; p; p = p->pend_next)
+		same += strcmp(p->group, c->group) == 0;
+	full = same >= PENDING_PER_ADDR || l->npend >= PENDING_MAX;
+	if (full) {
+		victim = pend_victim(l, c->group, same >= PENDING_PER_ADDR);
+		if (!victim) {
+			cuts_count(l, c->group);
+			c->cut = c->refused = true;
+			(void)shutdown(c->fd, SHUT_RDWR);
+			pthread_mutex_unlock(&l->lock);
+			return;
+		}
 		pend_cut(l, victim);
+	}
 	c->pend_l = l;
 	c->pend_prev = l->pend_tail;
 	if (l->pend_tail)
@@ -1815,6 +1960,8 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	int left, rc;
 
 	if (l->tls) {
+		/* The client speaks first in TLS. */
+		pend_turn(c);
 		rc = tls_handshake(c, c->peer, l->ctx, NULL, deadline);
 		if (rc < 0)
 			return rc;
@@ -1841,6 +1988,7 @@ static int server_handshake(struct kd_rlistener *l, struct kd_rchan *c)
 	rc = n ? send_frame(c, buf, n, deadline) : KD_EINVAL;
 	if (rc < 0)
 		return rc;
+	pend_turn(c);
 	rc = hs_recv(c, c->peer, buf, &n, deadline, "client hello");
 	if (rc < 0)
 		return rc;
@@ -2051,6 +2199,7 @@ int kd_rlisten(struct kd_rlistener **out, const char *spec, const char *service)
 		goto fail;
 	}
 	l->fd = -1;
+	l->block_ms = THROTTLE_FIRST_MS;
 	pthread_mutex_init(&l->lock, NULL);
 	l->tls = s.tls;
 	l->hidden = s.hidden;
@@ -2130,6 +2279,15 @@ unsigned int kd_rlistener_port(const struct kd_rlistener *l)
 bool kd_rlistener_hidden(const struct kd_rlistener *l)
 {
 	return l && l->hidden;
+}
+
+void kd_rlistener_set_throttle_ms(struct kd_rlistener *l, unsigned int first_ms)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->block_ms = first_ms ? first_ms : THROTTLE_FIRST_MS;
+	pthread_mutex_unlock(&l->lock);
 }
 
 size_t kd_rlistener_describe(const struct kd_rlistener *l, const char *host,
@@ -2213,6 +2371,19 @@ int kd_raccept_conn(struct kd_rlistener *l, struct kd_rchan **out,
 		return KD_ENOMEM;
 	}
 	pend_add(l, c);
+	if (c->refused) {
+		/* No thread need start for it: say so now, for the log. */
+		unsigned int n = pend_count(l);
+		char peer[sizeof(c->peer)];
+
+		snprintf(peer, sizeof(peer), "%s", c->peer);
+		kd_rchan_close(c);
+		return kd_error_set(
+			KD_EPROTO, KD_ERRCLASS_SERVER,
+			"%s: refused: %u handshakes in progress (at most %u, %u per address), none silent past its %d ms to answer",
+			peer, n, PENDING_MAX, PENDING_PER_ADDR,
+			kd_rchan__handshake_ms / HELLO_WINDOW_DIV);
+	}
 	*out = c;
 	return KD_OK;
 }

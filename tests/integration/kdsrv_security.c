@@ -71,42 +71,61 @@ static int client(const char *server, const char *input, char **out, char **err)
 	return kp_run(args, input, T_MS, out, err);
 }
 
+/* Three clients with a wrong password: the third failure starts a block. */
+static void fail_thrice(unsigned port)
+{
+	char server[160], *out, *err;
+	int st;
+
+	snprintf(server, sizeof(server),
+		 "tcp:server=127.0.0.1,port=%u,password=Wrong1", port);
+	for (int i = 0; i < 3; i++) {
+		st = client(server, "q\n", &out, &err);
+		assert_int_not_equal(st, 0);
+		if (!strstr(err, "wrong password") &&
+		    !strstr(out, "wrong password"))
+			fail_msg("client %d said:\n%s\n%s", i, out, err);
+		free(out);
+		free(err);
+	}
+}
+
+/*
+ * The throttle in both its states, each made certain by the block length
+ * the server is given (--throttle-ms) rather than by when the test's
+ * clients happen to run: blocked for five minutes, the right password is
+ * refused however slow the machine; blocked for 200 ms, the test tries
+ * the right password until the server lets it in, each refusal before
+ * that being the throttle's, so the end of the block is observed, not
+ * slept through.
+ */
 static void test_password(void **state)
 {
+	const char *long_block[] = { "--throttle-ms", "300000", NULL };
+	const char *short_block[] = { "--throttle-ms", "200", NULL };
 	struct ks s;
 	char spec[96], server[160], *out, *err, *log;
 	unsigned base = ks_port_base() + 300;
-	int st;
+	int st, tries = 0;
 
 	(void)state;
 	snprintf(spec, sizeof(spec), "tcp:port=%u:%u,password=Sesame42", base,
 		 base + 50);
-	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvsec", NULL)));
+	assert_true(ks_start(&s, spec, ks_allow_pipes("kdsrvsec", long_block)));
 	assert_non_null(strstr(s.ready, "Password=*"));
 	assert_null(strstr(s.ready, "Sesame42"));
 	/* Wrong password: refused, and the log says who and why. */
-	snprintf(server, sizeof(server),
-		 "tcp:server=127.0.0.1,port=%u,password=Wrong1", s.port);
-	st = client(server, "q\n", &out, &err);
-	assert_int_not_equal(st, 0);
-	if (!strstr(err, "wrong password") && !strstr(out, "wrong password"))
-		fail_msg("client said:\n%s\n%s", out, err);
-	free(out);
-	free(err);
+	fail_thrice(s.port);
 	assert_true(ks_log_wait(&s, "refused a connection: 127.0.0.1:", 2000));
 	assert_true(ks_log_wait(&s, "wrong password", 2000));
-	/* Two more failures: the third one starts the throttle. */
-	for (int i = 0; i < 2; i++) {
-		st = client(server, "q\n", &out, &err);
-		assert_int_not_equal(st, 0);
-		free(out);
-		free(err);
-	}
-	/* Now even the right password is held off for a while, visibly. */
+	/* Blocked: even the right password is held off, visibly. */
 	snprintf(server, sizeof(server),
 		 "tcp:server=127.0.0.1,port=%u,password=Sesame42", s.port);
 	st = client(server, "q\n", &out, &err);
 	assert_int_not_equal(st, 0);
+	if (!strstr(err, "too many failed passwords") &&
+	    !strstr(out, "too many failed passwords"))
+		fail_msg("not throttled:\n%s\n%s", out, err);
 	free(out);
 	free(err);
 	assert_true(ks_log_wait(&s, "failed passwords (throttled for", 2000));
@@ -114,13 +133,36 @@ static void test_password(void **state)
 	assert_null(strstr(log, "Sesame42"));
 	assert_null(strstr(log, "Wrong1"));
 	free(log);
-	/* After the throttle (1 s for the third failure) it works. */
-	usleep(1200000);
-	st = client(server, "vertarget\nq\n", &out, &err);
-	if (st != 0 || !strstr(out, "Kernel Version 19041"))
-		fail_msg("good client failed (%d):\n%s\n%s", st, out, err);
+	kill(s.pid, SIGTERM);
+	assert_int_equal(ks_wait(&s, 5000), 0);
+	ks_stop(&s);
+
+	/* A block that ends: the right password gets in once it has. */
+	assert_true(
+		ks_start(&s, spec, ks_allow_pipes("kdsrvsec", short_block)));
+	fail_thrice(s.port);
+	snprintf(server, sizeof(server),
+		 "tcp:server=127.0.0.1,port=%u,password=Sesame42", s.port);
+	for (;;) {
+		st = client(server, "vertarget\nq\n", &out, &err);
+		if (st == 0)
+			break;
+		/* Only the throttle may refuse it, and not for ever. */
+		if ((!strstr(err, "too many failed passwords") &&
+		     !strstr(out, "too many failed passwords")) ||
+		    ++tries > 100)
+			fail_msg("good client failed (%d, try %d):\n%s\n%s", st,
+				 tries, out, err);
+		free(out);
+		free(err);
+	}
+	if (!strstr(out, "Kernel Version 19041"))
+		fail_msg("good client got no target:\n%s\n%s", out, err);
 	free(out);
 	free(err);
+	print_message("right password refused %d time(s) by a 200 ms block, "
+		      "then let in\n",
+		      tries);
 	kill(s.pid, SIGTERM);
 	assert_int_equal(ks_wait(&s, 5000), 0);
 	ks_stop(&s);

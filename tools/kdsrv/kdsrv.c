@@ -29,6 +29,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: kdsrv -t TRANSPORT [-l LOGFILE] [--max-clients N]\n"
 	      "             [--msg-rate N] [--idle-close SECONDS] [--host NAME]\n"
+	      "             [--throttle-ms MS]\n"
 	      "             [--allow PATTERN]... [--allow-file FILE]...\n"
 	      "  TRANSPORT: tcp:port=P[:Q][,password=X][,hidden]\n"
 	      "             tcp:port=P,clicon=HOST[,password=X]\n"
@@ -65,7 +66,7 @@ static int number(const char *opt, const char *v, int min, int max)
 int main(int argc, char **argv)
 {
 	struct kd_srv_opts o = {
-		KD_SRV_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0, NULL
+		KD_SRV_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0, NULL, 0
 	};
 	char host[256], desc[300], shown[600];
 	struct kd_srv_policy *policy = NULL;
@@ -94,6 +95,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--msg-rate") == 0) {
 			o.msg_rate = number(a, v, 1, 10000000);
+			i++;
+		} else if (strcmp(a, "--throttle-ms") == 0) {
+			o.throttle_ms = number(a, v, 1, 3600 * 1000);
 			i++;
 		} else if (strcmp(a, "--idle-close") == 0) {
 			o.idle_close_s = number(a, v, 0, 86400 * 365);

@@ -789,7 +789,7 @@ struct srv_handshake {
 /*
  * One connection's handshake, in a thread of its own so that a slow or
  * silent peer holds up nobody (the listener admits at most
- * KD_RCHAN_PENDING_MAX of them and cuts the oldest to make room).
+ * KD_RCHAN_PENDING_MAX of them and makes room fairly: kd_raccept_conn()).
  */
 static void *srv_handshake_main(void *arg)
 {

@@ -17,7 +17,7 @@ KD_BEGIN_DECLS
 struct kd_connsrv;
 struct kd_srv_policy;
 
-#define KD_SRV_OPTS_VERSION 1
+#define KD_SRV_OPTS_VERSION 2 /* 2: throttle_ms */
 
 /* Defaults of the limits below. */
 #define KD_SRV_DEF_MAX_CLIENTS 64
@@ -34,6 +34,9 @@ struct kd_srv_opts {
 	/* what clients may open; NULL: the built-in default (see
 	 * kd_srv_policy_check); not copied: keep it until kd_srv_close */
 	const struct kd_srv_policy *policy;
+	/* the first block of the password throttle in ms (after the 3rd
+	 * failure; doubled by each further one); 0: 1000 */
+	int throttle_ms;
 };
 
 /**

@@ -66,6 +66,16 @@ KD_API unsigned int kd_rlistener_port(const struct kd_rlistener *l);
 KD_API bool kd_rlistener_hidden(const struct kd_rlistener *l);
 
 /**
+ * How long the first block of the password throttle lasts (see
+ * kd_raccept()): @p first_ms milliseconds (0: the default, 1000), each
+ * further failure doubling it up to 300 s (or @p first_ms when longer).
+ * A server sets it before it accepts (kdsrv's --throttle-ms); tests set
+ * it long to see the block, short to see it end.  NULL-safe.
+ */
+KD_API void kd_rlistener_set_throttle_ms(struct kd_rlistener *l,
+					 unsigned int first_ms);
+
+/**
  * The client-side string a user pastes into -remote / server=@{...}, in
  * WinDbg's capitalised form with the password masked, e.g.
  * "tcp:Port=5005,Server=HOST,Password=*" ("Port=53:60" for a range that
@@ -84,8 +94,8 @@ KD_API size_t kd_rlistener_describe(const struct kd_rlistener *l,
  * most 5 s for a connected peer to finish the handshake.
  * A peer that fails the password gets the one-line reason, and the failure
  * is counted per peer address: from the 3rd failure within 60 s that
- * address is refused for 2^(n-3) seconds (at most 300) before the
- * challenge is even sent.  Every address that has not proved the
+ * address is refused for 2^(n-3) seconds (at most 300; the first block
+ * is kd_rlistener_set_throttle_ms()) before the challenge is even sent.  Every address that has not proved the
  * password before also shares one more such count, so guesses from
  * rotating addresses come no faster than from one; the last 64 addresses
  * that proved it are judged by their own count only, so an attack from
@@ -111,12 +121,21 @@ KD_API KD_WARN_UNUSED int kd_raccept(struct kd_rlistener *l,
  * it fails.  The listener must outlive every handshake in progress.
  * Admission: at most KD_RCHAN_PENDING_MAX handshakes run at once, and
  * KD_RCHAN_PENDING_PER_ADDR per peer address (an IPv6 address counts by
- * its /64).  A connection past either limit is still taken: room is made
- * by cutting the oldest handshake of the address that has the most in
- * progress, so silent connections from some addresses never keep a
- * client from another address out, and one address only crowds itself.
+ * its /64).  Past either limit a newcomer may only take the place of a
+ * handshake whose peer has not spoken and either let a fifth of the
+ * handshake limit (1 s) pass since it was its turn to speak, or (for a
+ * newcomer from an address that had nothing cut or refused in the last
+ * 10 s) comes from an address whose share (handshakes in progress plus
+ * those cut or refused in the last 10 s) is at least two more than the
+ * newcomer's;
+ * when none qualifies the newcomer is refused: kd_raccept_conn() closes
+ * it and returns KD_EPROTO ("ADDR:PORT: refused: ..."), so no thread is
+ * started for it.  So a flood only replaces its own connections or peers
+ * that had their chance, and a client that answers in time is not cut,
+ * however fast the flood renews and however late threads are scheduled.
  * kd_raccept_conn() returns what kd_raccept() does before the handshake
- * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM); kd_rchan_handshake()
+ * (KD_OK, KD_ETIMEOUT, KD_EDISCONNECTED, KD_ENOMEM), or KD_EPROTO for a
+ * newcomer refused (kd_error_last() set; take the next one); kd_rchan_handshake()
  * returns KD_OK or what kd_raccept() does for a failed handshake
  * (KD_EAUTH, KD_EPROTO (also a peer that said nothing in time),
  * KD_EDISCONNECTED) with kd_error_last() set for the log.

@@ -579,6 +579,155 @@ static void test_accept_split(void **state)
 	kd_rlistener_close(l);
 }
 
+/* A silent TCP peer from @p src (an address of 127.0.0.0/8). */
+static int raw_connect_from(const char *src, unsigned int port)
+{
+	struct sockaddr_in a, b;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&b, 0, sizeof(b));
+	b.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &b.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&b, sizeof(b)), 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+struct conn_job {
+	unsigned int port;
+	int rc;
+	char msg[256];
+	pthread_t th;
+};
+
+static void *conn_main(void *arg)
+{
+	struct conn_job *j = arg;
+	struct kd_rchan *c = NULL;
+
+	j->rc = connect_to(&c, j->port, "", KDSRV);
+	snprintf(j->msg, sizeof(j->msg), "%s", kd_error_last()->message);
+	kd_rchan_close(c);
+	kd_rchan_thread_done();
+	return NULL;
+}
+
+#define FLOOD 200
+
+/*
+ * Fair admission.  A client is accepted, then silent peers from FLOOD
+ * other addresses, one each: the spread at which every address holds
+ * one place, where cutting "the oldest of the busiest address" cut the
+ * client (server_hostile's flood cases failed that way under load).
+ * The peers past the limit are refused instead (kd_raccept_conn() says
+ * so: no thread need run their handshake), and the
+ * client, answering when its handshake runs, gets in.  Then a silent
+ * peer that was sent the server hello and let its window to answer pass
+ * is the one a newcomer replaces.
+ */
+static void test_admission_fair(void **state)
+{
+	struct kd_rlistener *l = listen_ok("", KDSRV);
+	unsigned int port = kd_rlistener_port(l);
+	static struct kd_rchan *flood[FLOOD];
+	static int fds[FLOOD];
+	struct kd_rchan *good = NULL, *fill = NULL;
+	struct conn_job cj;
+	struct hs_job hj;
+	unsigned int refused = 0;
+	bool admitted = false;
+	uint8_t b[64];
+	int i, rc, fd, fill_fd;
+
+	(void)state;
+	kd_rchan__handshake_ms = 1000; /* a 200 ms window to answer */
+	memset(&cj, 0, sizeof(cj));
+	cj.port = port;
+	assert_int_equal(pthread_create(&cj.th, NULL, conn_main, &cj), 0);
+	assert_int_equal(kd_raccept_conn(l, &good, 5000), KD_OK);
+	for (i = 0; i < FLOOD; i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "127.0.3.%d", i + 1);
+		fds[i] = raw_connect_from(src, port);
+		if (i < KD_RCHAN_PENDING_MAX - 1) {
+			/* The places left. */
+			assert_int_equal(kd_raccept_conn(l, &flood[i], 5000),
+					 KD_OK);
+			continue;
+		}
+		/* Then refused, the client not cut for them. */
+		assert_int_equal(kd_raccept_conn(l, &flood[i], 5000),
+				 KD_EPROTO);
+		assert_null(flood[i]);
+		assert_non_null(
+			strstr(kd_error_last()->message, ": refused: "));
+		refused++;
+	}
+	assert_int_equal(refused, FLOOD - KD_RCHAN_PENDING_MAX + 1);
+	assert_int_equal(kd_rchan_handshake(l, good), KD_OK);
+	pthread_join(cj.th, NULL);
+	if (cj.rc != KD_OK)
+		fail_msg("the client was not let in: %s", cj.msg);
+	kd_rchan_close(good);
+
+	/* The client's place goes to one more silent peer: full again. */
+	fill_fd = raw_connect_from("127.0.5.1", port);
+	assert_int_equal(kd_raccept_conn(l, &fill, 5000), KD_OK);
+	/* flood[0] is sent the server hello and says nothing. */
+	memset(&hj, 0, sizeof(hj));
+	hj.l = l;
+	hj.c = flood[0];
+	assert_int_equal(pthread_create(&hj.th, NULL, hs_main, &hj), 0);
+	assert_true(recv(fds[0], b, sizeof(b), 0) > 0);
+	/* Newcomers (fresh addresses) are refused
+	 * until flood[0]'s window has passed, then one takes its place (and,
+	 * silent too, fails when its own time is up). */
+	for (i = 0; !admitted && i < 250; i++) {
+		struct kd_rchan *late = NULL;
+		char src[32];
+
+		snprintf(src, sizeof(src), "127.0.4.%d", i + 1);
+		fd = raw_connect_from(src, port);
+		rc = kd_raccept_conn(l, &late, 5000);
+		admitted = rc == KD_OK;
+		if (admitted) {
+			assert_int_equal(kd_rchan_handshake(l, late),
+					 KD_EPROTO);
+			assert_non_null(strstr(kd_error_last()->message,
+					       ": no client hello within"));
+		} else {
+			assert_int_equal(rc, KD_EPROTO);
+			assert_non_null(strstr(kd_error_last()->message,
+					       ": refused: "));
+		}
+		kd_rchan_close(late);
+		close(fd);
+		if (!admitted)
+			usleep(20 * 1000);
+	}
+	assert_true(admitted);
+	pthread_join(hj.th, NULL);
+	assert_int_equal(hj.rc, KD_EPROTO);
+	assert_non_null(strstr(hj.msg, ": handshake cut to make room"));
+	kd_rchan_close(flood[0]);
+	kd_rchan__handshake_ms = 5000;
+	/* flood[1..62] and the filler are the ones left. */
+	assert_int_equal(kd_rlistener_cut_pending(l), KD_RCHAN_PENDING_MAX - 1);
+	kd_rchan_close(fill);
+	close(fill_fd);
+	for (i = 1; i < KD_RCHAN_PENDING_MAX - 1; i++)
+		kd_rchan_close(flood[i]);
+	for (i = 0; i < FLOOD; i++)
+		close(fds[i]);
+	kd_rlistener_close(l);
+}
+
 /*
  * Many messages of varied sizes in one burst: they arrive packed in few
  * reads, are taken from the receive buffer by offset, and the partial
@@ -1394,6 +1543,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_service),
 		cmocka_unit_test(test_silent_peer),
 		cmocka_unit_test(test_accept_split),
+		cmocka_unit_test(test_admission_fair),
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_not_openkd),
 		cmocka_unit_test(test_refused),
