@@ -40,7 +40,7 @@ _Static_assert(KD_AMD64_CONTEXT_SIZE <= KD_ARCH_CTX_MAX,
 		n, f, 8, 0, b, KD_REGG_CONTROL, KD_REGF_SPECIAL \
 	}
 
-static const struct kd_arch_reg kd_amd64_regs[] = {
+static const struct kd_arch_reg amd64_regs[] = {
 	GP("rax", KD_AMD64_CTX_OFF_RAX, KD_REGF_RET),
 	GP("rbx", KD_AMD64_CTX_OFF_RBX, 0),
 	GP("rcx", KD_AMD64_CTX_OFF_RCX, 0),
@@ -155,24 +155,23 @@ static const struct kd_arch_reg kd_amd64_regs[] = {
 	KS("ldtr", KD_KSPEC_OFF_LDTR, 16),
 };
 
-static int kd_amd64_read_context(struct kd_target *t, unsigned cpu,
-				 uint8_t *buf)
+static int amd64_read_context(struct kd_target *t, unsigned cpu, uint8_t *buf)
 {
 	if (!t->ops->get_context)
 		return KD_ENOTSUP;
 	return t->ops->get_context(t, cpu, buf);
 }
 
-static int kd_amd64_write_context(struct kd_target *t, unsigned cpu,
-				  const uint8_t *buf)
+static int amd64_write_context(struct kd_target *t, unsigned cpu,
+			       const uint8_t *buf)
 {
 	if (!t->ops->set_context)
 		return KD_ENOTSUP;
 	return t->ops->set_context(t, cpu, buf);
 }
 
-static int kd_amd64_special(struct kd_session *s, unsigned cpu, uint16_t off,
-			    uint64_t *value)
+static int amd64_special(struct kd_session *s, unsigned cpu, uint16_t off,
+			 uint64_t *value)
 {
 	struct kd_amd64_kspecial *ks = NULL;
 	int rc = kd_kspecial(s, cpu, &ks);
@@ -220,7 +219,7 @@ static int kd_amd64_special(struct kd_session *s, unsigned cpu, uint16_t off,
 }
 
 /* WinDbg's x64 `r`: three registers a line, the flags, the segments. */
-static void kd_amd64_print_regs(struct kd_session *s, const uint8_t *c)
+static void amd64_print_regs(struct kd_session *s, const uint8_t *c)
 {
 	static const struct {
 		const char *name;
@@ -272,7 +271,7 @@ static void kd_amd64_print_regs(struct kd_session *s, const uint8_t *c)
 	kd_out(s, "%13sefl=%08x\n", "", (unsigned)efl);
 }
 
-static const uint8_t kd_amd64_int3[] = { 0xCC };
+static const uint8_t amd64_int3[] = { 0xCC };
 
 /* The x64 unwinder (stack.c) from @cpu's CONTEXT, read through these ops
  * rather than the registry's: the ops files never call arch.c. */
@@ -295,21 +294,21 @@ const struct kd_arch_ops kd_arch_amd64 = {
 	.name = "x64",
 	.ptr_size = 8,
 	.ctx_size = KD_AMD64_CONTEXT_SIZE,
-	.regs = kd_amd64_regs,
-	.nregs = KD_ARRAY_SIZE(kd_amd64_regs),
-	.read_context = kd_amd64_read_context,
-	.write_context = kd_amd64_write_context,
-	.special_get = kd_amd64_special,
+	.regs = amd64_regs,
+	.nregs = KD_ARRAY_SIZE(amd64_regs),
+	.read_context = amd64_read_context,
+	.write_context = amd64_write_context,
+	.special_get = amd64_special,
 	.cs_arch = CS_ARCH_X86,
 	.cs_mode = CS_MODE_64,
 	.disasm = KD_DIS_X86,
 	.hex_cols = 15,
 	.unwind = amd64_unwind,
 	.print_stack = NULL,
-	.print_regs = kd_amd64_print_regs,
+	.print_regs = amd64_print_regs,
 	.flag_states = kd_x86__eflags_states,
 	.virt_to_phys = kd_amd64__virt_to_phys,
-	.bp_insn = kd_amd64_int3,
-	.bp_len = sizeof(kd_amd64_int3),
+	.bp_insn = amd64_int3,
+	.bp_len = sizeof(amd64_int3),
 	.step = KD_STEP_TRAP_FLAG,
 };

@@ -17,7 +17,7 @@
 
 #define KD_STACK_MAX_DEPTH 256
 
-static const struct kd_arch_ops *const kd_arch_all[KD_ARCH_COUNT] = {
+static const struct kd_arch_ops *const arch_all[KD_ARCH_COUNT] = {
 	[KD_ARCH_AMD64] = &kd_arch_amd64,
 	[KD_ARCH_X86] = &kd_arch_x86,
 	[KD_ARCH_ARM64] = &kd_arch_arm64,
@@ -27,9 +27,9 @@ const struct kd_arch_ops *kd_arch_of_machine(uint32_t machine)
 {
 	size_t i;
 
-	for (i = 0; i < KD_ARRAY_SIZE(kd_arch_all); i++) {
-		if (kd_arch_all[i]->machine == machine)
-			return kd_arch_all[i];
+	for (i = 0; i < KD_ARRAY_SIZE(arch_all); i++) {
+		if (arch_all[i]->machine == machine)
+			return arch_all[i];
 	}
 	return NULL;
 }
@@ -136,7 +136,7 @@ int kd_arch_reg_set(struct kd_session *s, const struct kd_arch_reg *r,
 	return rc;
 }
 
-static int kd_flagged_get(struct kd_session *s, unsigned flag, uint64_t *v)
+static int flagged_get(struct kd_session *s, unsigned flag, uint64_t *v)
 {
 	const struct kd_arch_reg *r = kd_arch_reg_by_flag(kd_arch(s), flag);
 
@@ -147,17 +147,17 @@ static int kd_flagged_get(struct kd_session *s, unsigned flag, uint64_t *v)
 
 int kd_pc_get(struct kd_session *s, uint64_t *value)
 {
-	return kd_flagged_get(s, KD_REGF_PC, value);
+	return flagged_get(s, KD_REGF_PC, value);
 }
 
 int kd_sp_get(struct kd_session *s, uint64_t *value)
 {
-	return kd_flagged_get(s, KD_REGF_SP, value);
+	return flagged_get(s, KD_REGF_SP, value);
 }
 
 int kd_retreg_get(struct kd_session *s, uint64_t *value)
 {
-	return kd_flagged_get(s, KD_REGF_RET, value);
+	return flagged_get(s, KD_REGF_RET, value);
 }
 
 int kd_pc_set(struct kd_session *s, uint64_t value)
@@ -176,7 +176,7 @@ int kd_ra_get(struct kd_session *s, uint64_t *value)
 	int rc;
 
 	if (kd_arch_reg_by_flag(a, KD_REGF_RA))
-		return kd_flagged_get(s, KD_REGF_RA, value);
+		return flagged_get(s, KD_REGF_RA, value);
 	rc = kd_sp_get(s, &sp);
 	if (rc < 0)
 		return rc;

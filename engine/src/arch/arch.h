@@ -12,7 +12,7 @@
  * Adding a machine: (1) its CONTEXT offsets in kdproto's layout.h; (2) a
  * new arch/<machine>.c defining a const struct kd_arch_ops with its
  * register table, printers and unwinder, and a KD_ARCH_* id below; (3)
- * the ops in kd_arch_all[] (arch.c), found by IMAGE_FILE_MACHINE_* from
+ * the ops in arch_all[] (arch.c), found by IMAGE_FILE_MACHINE_* from
  * the target's machine (s->tgt.machine); (4) the table in
  * tests/unit/engine/arch_ops.c, which cross-checks it against layout.h.
  * The new file calls the "shared inside arch/" helpers below with its own

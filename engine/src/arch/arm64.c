@@ -35,7 +35,7 @@ _Static_assert(KD_ARM64_CONTEXT_SIZE <= KD_NATIVE_CTX_MAX,
 			KD_REGF_FLAGBIT                           \
 	}
 
-static const struct kd_arch_reg kd_arm64_regs[] = {
+static const struct kd_arch_reg arm64_regs[] = {
 	XN(0, KD_REGF_RET),
 	XN(1, 0),
 	XN(2, 0),
@@ -111,13 +111,12 @@ static const struct kd_arch_reg kd_arm64_regs[] = {
 	FL("vf", 28),
 };
 
-static int kd_arm64_read_context(struct kd_target *t, unsigned cpu,
-				 uint8_t *buf)
+static int arm64_read_context(struct kd_target *t, unsigned cpu, uint8_t *buf)
 {
 	return kd_arch__native_read(t, cpu, buf, KD_ARM64_CONTEXT_SIZE);
 }
 
-static void kd_arm64_print_regs(struct kd_session *s, const uint8_t *c)
+static void arm64_print_regs(struct kd_session *s, const uint8_t *c)
 {
 	static const char *const tail[] = { "fp", "lr", "sp" };
 	uint32_t psr = kd_get_le32(c + KD_ARM64_CTX_OFF_CPSR);
@@ -147,8 +146,8 @@ static void kd_arm64_print_regs(struct kd_session *s, const uint8_t *c)
 
 /* ---- ARM64: the frame records (fp, lr pairs) ---- */
 
-static int kd_arm64_unwind(struct kd_session *s, unsigned cpu,
-			   struct kd_frame *out, size_t max, size_t *n)
+static int arm64_unwind(struct kd_session *s, unsigned cpu,
+			struct kd_frame *out, size_t max, size_t *n)
 {
 	uint64_t pc = 0, sp = 0, fp = 0, lr = 0, rec[2];
 	size_t count = 0;
@@ -211,7 +210,7 @@ static int kd_arm64_unwind(struct kd_session *s, unsigned cpu,
 }
 
 /* BRK #0xF000, the breakpoint Windows plants on ARM64. */
-static const uint8_t kd_arm64_brk[] = { 0x00, 0x00, 0x3E, 0xD4 };
+static const uint8_t arm64_brk[] = { 0x00, 0x00, 0x3E, 0xD4 };
 
 const struct kd_arch_ops kd_arch_arm64 = {
 	.id = KD_ARCH_ARM64,
@@ -219,21 +218,21 @@ const struct kd_arch_ops kd_arch_arm64 = {
 	.name = "ARM64",
 	.ptr_size = 8,
 	.ctx_size = KD_ARM64_CONTEXT_SIZE,
-	.regs = kd_arm64_regs,
-	.nregs = KD_ARRAY_SIZE(kd_arm64_regs),
-	.read_context = kd_arm64_read_context,
+	.regs = arm64_regs,
+	.nregs = KD_ARRAY_SIZE(arm64_regs),
+	.read_context = arm64_read_context,
 	.write_context = NULL, /* live ARM64 is issue 17 */
 	.special_get = NULL,
 	.cs_arch = CS_ARCH_ARM64,
 	.cs_mode = CS_MODE_ARM,
 	.disasm = KD_DIS_ARM64,
 	.hex_cols = 8,
-	.unwind = kd_arm64_unwind,
+	.unwind = arm64_unwind,
 	.print_stack = NULL,
-	.print_regs = kd_arm64_print_regs,
+	.print_regs = arm64_print_regs,
 	.flag_states = NULL,
 	.virt_to_phys = NULL,
-	.bp_insn = kd_arm64_brk,
-	.bp_len = sizeof(kd_arm64_brk),
+	.bp_insn = arm64_brk,
+	.bp_len = sizeof(arm64_brk),
 	.step = KD_STEP_ARM64_SS,
 };

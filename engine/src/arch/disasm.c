@@ -25,7 +25,7 @@ struct kd_cs_set {
  * per machine (its first use builds capstone's tables); false when
  * unusable.
  */
-static bool kd_cs_open(struct kd_session *s, csh *h)
+static bool disasm_cs_open(struct kd_session *s, csh *h)
 {
 	struct kd_cs_set *set = s->sym.disasm;
 	const struct kd_arch_ops *a = kd_arch(s);
@@ -74,8 +74,8 @@ void kd_disasm_close(struct kd_session *s)
  * readable (0: none).  Returns the instruction (free with cs_free) or
  * NULL.
  */
-static cs_insn *kd_decode(struct kd_session *s, csh h, uint64_t addr,
-			  uint8_t bytes[KD_INSN_MAX], size_t *got)
+static cs_insn *disasm_decode(struct kd_session *s, csh h, uint64_t addr,
+			      uint8_t bytes[KD_INSN_MAX], size_t *got)
 {
 	const uint8_t *code = bytes;
 	size_t size, done = 0;
@@ -100,8 +100,8 @@ static cs_insn *kd_decode(struct kd_session *s, csh h, uint64_t addr,
 }
 
 /* "nt!Sym+0x12 (fffff800`00401012)" or "fffff800`00401012". */
-static void kd_fmt_target(struct kd_session *s, uint64_t target, char *out,
-			  size_t cap)
+static void fmt_target(struct kd_session *s, uint64_t target, char *out,
+		       size_t cap)
 {
 	char sym[256], a[18];
 
@@ -113,7 +113,7 @@ static void kd_fmt_target(struct kd_session *s, uint64_t target, char *out,
 }
 
 /* Drop capstone's blanks around `,`, `+`, `-`, `*`; upper-case hex. */
-static void kd_compact_ops(const char *in, char *out, size_t cap)
+static void compact_ops(const char *in, char *out, size_t cap)
 {
 	size_t o = 0;
 	const char *p = in;
@@ -156,8 +156,8 @@ static void kd_compact_ops(const char *in, char *out, size_t cap)
 }
 
 /* Replace "[rip...]" in @p ops with the absolute target. */
-static void kd_rip_relative(struct kd_session *s, const char *ops,
-			    uint64_t target, char *out, size_t cap)
+static void rip_relative(struct kd_session *s, const char *ops, uint64_t target,
+			 char *out, size_t cap)
 {
 	const char *open = strstr(ops, "[rip");
 	const char *close = open ? strchr(open, ']') : NULL;
@@ -167,11 +167,11 @@ static void kd_rip_relative(struct kd_session *s, const char *ops,
 		snprintf(out, cap, "%s", ops);
 		return;
 	}
-	kd_fmt_target(s, target, t, sizeof(t));
+	fmt_target(s, target, t, sizeof(t));
 	snprintf(out, cap, "%.*s[%s]%s", (int)(open - ops), ops, t, close + 1);
 }
 
-static bool kd_insn_is_branch(const cs_insn *insn)
+static bool insn_is_branch(const cs_insn *insn)
 {
 	const cs_detail *d = insn->detail;
 	uint8_t i;
@@ -186,15 +186,15 @@ static bool kd_insn_is_branch(const cs_insn *insn)
 }
 
 /* Mnemonic and operands of @p insn in WinDbg's words. */
-static void kd_format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
-			   size_t mncap, char *ops, size_t opcap)
+static void format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
+			size_t mncap, char *ops, size_t opcap)
 {
 	const cs_x86 *x = insn->detail ? &insn->detail->x86 : NULL;
 	char tmp[300];
 	uint8_t i;
 
 	snprintf(mn, mncap, "%s", insn->mnemonic);
-	kd_compact_ops(insn->op_str, tmp, sizeof(tmp));
+	compact_ops(insn->op_str, tmp, sizeof(tmp));
 	if (strcmp(insn->mnemonic, "int3") == 0) {
 		snprintf(mn, mncap, "int");
 		snprintf(ops, opcap, "3");
@@ -209,9 +209,9 @@ static void kd_format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
 	}
 	if (strcmp(insn->mnemonic, "movabs") == 0)
 		snprintf(mn, mncap, "mov");
-	if (x && kd_insn_is_branch(insn) && x->op_count == 1 &&
+	if (x && insn_is_branch(insn) && x->op_count == 1 &&
 	    x->operands[0].type == X86_OP_IMM) {
-		kd_fmt_target(s, (uint64_t)x->operands[0].imm, ops, opcap);
+		fmt_target(s, (uint64_t)x->operands[0].imm, ops, opcap);
 		return;
 	}
 	for (i = 0; x && i < x->op_count; i++) {
@@ -222,7 +222,7 @@ static void kd_format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
 			uint64_t target = insn->address + insn->size +
 					  (uint64_t)op->mem.disp;
 
-			kd_rip_relative(s, tmp, target, ops, opcap);
+			rip_relative(s, tmp, target, ops, opcap);
 			return;
 		}
 	}
@@ -234,8 +234,8 @@ static void kd_format_insn(struct kd_session *s, const cs_insn *insn, char *mn,
  * x29/x30, upper-case hex digits after "#0x", branch targets with their
  * symbol.
  */
-static void kd_format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
-			  size_t opcap)
+static void format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
+		       size_t opcap)
 {
 	const cs_arm64 *x = insn->detail ? &insn->detail->arm64 : NULL;
 	const char *p = insn->op_str;
@@ -244,7 +244,7 @@ static void kd_format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
 	bool hex = false;
 
 	/* Where a branch's immediate target starts ("#0x..." at the end). */
-	if (x && kd_insn_is_branch(insn) && x->op_count > 0 &&
+	if (x && insn_is_branch(insn) && x->op_count > 0 &&
 	    x->operands[x->op_count - 1].type == ARM64_OP_IMM) {
 		const char *h = strrchr(p, '#');
 
@@ -291,8 +291,8 @@ static void kd_format_a64(struct kd_session *s, const cs_insn *insn, char *ops,
 	}
 	tmp[o] = '\0';
 	if (cut)
-		kd_fmt_target(s, (uint64_t)x->operands[x->op_count - 1].imm,
-			      tmp + o, sizeof(tmp) - o);
+		fmt_target(s, (uint64_t)x->operands[x->op_count - 1].imm,
+			   tmp + o, sizeof(tmp) - o);
 	if (opcap == 0)
 		return;
 	o = strlen(tmp);
@@ -322,11 +322,11 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 	/* Undecodable: "??" in the code column, then "???". */
 	snprintf(none, sizeof(none), "%-*s ???", cols, "??");
 	kd_fmt_ptr(s, a, addr);
-	if (!kd_cs_open(s, &h)) {
+	if (!disasm_cs_open(s, &h)) {
 		snprintf(line, cap, "%s %s", a, none);
 		return s->sym.disasm ? KD_ENOTSUP : KD_ENOMEM;
 	}
-	insn = kd_decode(s, h, addr, bytes, &got);
+	insn = disasm_decode(s, h, addr, bytes, &got);
 	if (got == 0 || (arm64 && got < 4)) {
 		snprintf(line, cap, "%s %s", a, arm64 ? "???????? ???" : none);
 		if (insn)
@@ -335,10 +335,10 @@ int kd_disasm_line(struct kd_session *s, uint64_t addr, char *line, size_t cap,
 	}
 	if (insn && arm64) {
 		snprintf(mn, sizeof(mn), "%s", insn->mnemonic);
-		kd_format_a64(s, insn, ops, sizeof(ops));
+		format_a64(s, insn, ops, sizeof(ops));
 	} else if (insn) {
 		*len = insn->size;
-		kd_format_insn(s, insn, mn, sizeof(mn), ops, sizeof(ops));
+		format_insn(s, insn, mn, sizeof(mn), ops, sizeof(ops));
 	} else {
 		snprintf(mn, sizeof(mn), "???");
 		ops[0] = '\0';
@@ -397,9 +397,9 @@ int kd_insn_info(struct kd_session *s, uint64_t addr, unsigned *len,
 
 	*len = 1;
 	*is_call = *is_ret = *is_branch = false;
-	if (!kd_cs_open(s, &h))
+	if (!disasm_cs_open(s, &h))
 		return KD_ENOTSUP;
-	insn = kd_decode(s, h, addr, bytes, &got);
+	insn = disasm_decode(s, h, addr, bytes, &got);
 	if (!insn)
 		return got == 0 ? KD_EFAULT : KD_EINVAL;
 	*len = insn->size;

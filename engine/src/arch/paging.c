@@ -15,7 +15,7 @@ unsigned kd_pt_index(uint64_t va, unsigned level)
 	return (unsigned)((va >> shift) & 0x1ff);
 }
 
-static int kd_pt_read_entry(struct kd_session *s, uint64_t pa, uint64_t *v)
+static int pt_read_entry(struct kd_session *s, uint64_t pa, uint64_t *v)
 {
 	uint8_t b[8];
 	size_t done = 0;
@@ -42,7 +42,7 @@ int kd_pt_walk(struct kd_session *s, uint64_t dirbase, uint64_t va,
 		uint64_t e;
 
 		w->entry_pa[level] = epa;
-		if (kd_pt_read_entry(s, epa, &e) != KD_OK)
+		if (pt_read_entry(s, epa, &e) != KD_OK)
 			return KD_EFAULT;
 		w->entry[level] = e;
 		w->nlevels = level + 1;

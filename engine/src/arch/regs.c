@@ -40,7 +40,7 @@ int kd_arch__native_read(struct kd_target *t, unsigned cpu, uint8_t *buf,
 /* ---- register tables ---- */
 
 /* Case-insensitive match of @p name (@p len bytes) with @p want. */
-static bool kd_name_is(const char *name, size_t len, const char *want)
+static bool name_is(const char *name, size_t len, const char *want)
 {
 	size_t i;
 
@@ -62,7 +62,7 @@ const struct kd_arch_reg *kd_arch_reg_find(const struct kd_arch_ops *a,
 	for (i = 0; i < a->nregs; i++) {
 		const struct kd_arch_reg *r = &a->regs[i];
 
-		if (!(r->flags & hide) && kd_name_is(name, len, r->name))
+		if (!(r->flags & hide) && name_is(name, len, r->name))
 			return r;
 	}
 	return NULL;
@@ -80,12 +80,12 @@ const struct kd_arch_reg *kd_arch_reg_by_flag(const struct kd_arch_ops *a,
 	return NULL;
 }
 
-static uint64_t kd_mask(unsigned bits)
+static uint64_t regs_mask(unsigned bits)
 {
 	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
 }
 
-static uint64_t kd_ctx_raw(const uint8_t *ctx, const struct kd_arch_reg *r)
+static uint64_t ctx_raw(const uint8_t *ctx, const struct kd_arch_reg *r)
 {
 	switch (r->size) {
 	case 8:
@@ -99,22 +99,22 @@ static uint64_t kd_ctx_raw(const uint8_t *ctx, const struct kd_arch_reg *r)
 
 bool kd_arch__reg_fits(const struct kd_arch_reg *r, uint64_t value)
 {
-	return (value & ~kd_mask(r->bits)) == 0;
+	return (value & ~regs_mask(r->bits)) == 0;
 }
 
 uint64_t kd_arch_ctx_load(const uint8_t *ctx, const struct kd_arch_reg *r)
 {
-	return (kd_ctx_raw(ctx, r) >> r->shift) & kd_mask(r->bits);
+	return (ctx_raw(ctx, r) >> r->shift) & regs_mask(r->bits);
 }
 
 int kd_arch_ctx_store(uint8_t *ctx, const struct kd_arch_reg *r, uint64_t value)
 {
-	uint64_t m = kd_mask(r->bits) << r->shift;
+	uint64_t m = regs_mask(r->bits) << r->shift;
 	uint64_t v;
 
-	if (value & ~kd_mask(r->bits))
+	if (value & ~regs_mask(r->bits))
 		return KD_EOVERFLOW;
-	v = (kd_ctx_raw(ctx, r) & ~m) | (value << r->shift);
+	v = (ctx_raw(ctx, r) & ~m) | (value << r->shift);
 	switch (r->size) {
 	case 8:
 		kd_put_le64(ctx + r->off, v);
@@ -129,8 +129,8 @@ int kd_arch_ctx_store(uint8_t *ctx, const struct kd_arch_reg *r, uint64_t value)
 	return KD_OK;
 }
 
-static uint64_t kd_arch_flagged(const struct kd_arch_ops *a, const uint8_t *ctx,
-				unsigned flag)
+static uint64_t arch_flagged(const struct kd_arch_ops *a, const uint8_t *ctx,
+			     unsigned flag)
 {
 	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, flag);
 
@@ -139,17 +139,17 @@ static uint64_t kd_arch_flagged(const struct kd_arch_ops *a, const uint8_t *ctx,
 
 uint64_t kd_arch_pc(const struct kd_arch_ops *a, const uint8_t *ctx)
 {
-	return kd_arch_flagged(a, ctx, KD_REGF_PC);
+	return arch_flagged(a, ctx, KD_REGF_PC);
 }
 
 uint64_t kd_arch_sp(const struct kd_arch_ops *a, const uint8_t *ctx)
 {
-	return kd_arch_flagged(a, ctx, KD_REGF_SP);
+	return arch_flagged(a, ctx, KD_REGF_SP);
 }
 
 uint64_t kd_arch_fp(const struct kd_arch_ops *a, const uint8_t *ctx)
 {
-	return kd_arch_flagged(a, ctx, KD_REGF_FP);
+	return arch_flagged(a, ctx, KD_REGF_FP);
 }
 
 void kd_arch_set_pc(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
@@ -157,7 +157,7 @@ void kd_arch_set_pc(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
 	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, KD_REGF_PC);
 
 	if (r)
-		(void)kd_arch_ctx_store(ctx, r, v & kd_mask(r->bits));
+		(void)kd_arch_ctx_store(ctx, r, v & regs_mask(r->bits));
 }
 
 void kd_arch_set_sp(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
@@ -165,7 +165,7 @@ void kd_arch_set_sp(const struct kd_arch_ops *a, uint8_t *ctx, uint64_t v)
 	const struct kd_arch_reg *r = kd_arch_reg_by_flag(a, KD_REGF_SP);
 
 	if (r)
-		(void)kd_arch_ctx_store(ctx, r, v & kd_mask(r->bits));
+		(void)kd_arch_ctx_store(ctx, r, v & regs_mask(r->bits));
 }
 
 /* ---- a processor's registers through given ops ---- */

@@ -41,7 +41,7 @@ struct kd_uctx {
 #define R_RSP 4
 
 /* Slots taken by one unwind code. */
-static unsigned kd_uwop_slots(uint8_t op, uint8_t info)
+static unsigned uwop_slots(uint8_t op, uint8_t info)
 {
 	switch (op) {
 	case UWOP_ALLOC_LARGE:
@@ -64,9 +64,9 @@ static unsigned kd_uwop_slots(uint8_t op, uint8_t info)
  * the offset of rip in the function, or UINT32_MAX for chained entries
  * (every code applies).  Follows chained info up to a bound.
  */
-static int kd_apply_unwind(struct kd_session *s, uint64_t base,
-			   uint32_t size_of_image, uint32_t unwind_rva,
-			   uint32_t ipoff, struct kd_uctx *c, unsigned depth)
+static int apply_unwind(struct kd_session *s, uint64_t base,
+			uint32_t size_of_image, uint32_t unwind_rva,
+			uint32_t ipoff, struct kd_uctx *c, unsigned depth)
 {
 	uint8_t ui[4 + 2 * 256 + 12];
 	uint8_t flags, prolog, ncodes, fr, fo;
@@ -104,7 +104,7 @@ static int kd_apply_unwind(struct kd_session *s, uint64_t base,
 					frame_base = c->r[fr] - 16u * fo;
 				break;
 			}
-			i += kd_uwop_slots(op, ui[5 + 2 * i] >> 4);
+			i += uwop_slots(op, ui[5 + 2 * i] >> 4);
 		}
 	}
 
@@ -112,7 +112,7 @@ static int kd_apply_unwind(struct kd_session *s, uint64_t base,
 		uint8_t off = ui[4 + 2 * i];
 		uint8_t op = ui[5 + 2 * i] & 0xf;
 		uint8_t info = ui[5 + 2 * i] >> 4;
-		unsigned slots = kd_uwop_slots(op, info);
+		unsigned slots = uwop_slots(op, info);
 		const uint8_t *arg = ui + 4 + 2 * (i + 1);
 		uint64_t v;
 
@@ -169,9 +169,8 @@ static int kd_apply_unwind(struct kd_session *s, uint64_t base,
 	if (flags & UNW_FLAG_CHAININFO) {
 		const uint8_t *rf = ui + 4 + 2 * ((ncodes + 1u) & ~1u);
 
-		return kd_apply_unwind(s, base, size_of_image,
-				       kd_get_le32(rf + 8), UINT32_MAX, c,
-				       depth + 1);
+		return apply_unwind(s, base, size_of_image, kd_get_le32(rf + 8),
+				    UINT32_MAX, c, depth + 1);
 	}
 	return KD_OK;
 }
@@ -180,7 +179,7 @@ static int kd_apply_unwind(struct kd_session *s, uint64_t base,
  * When rip sits in an epilog (add rsp / lea rsp, pops, then ret or a
  * tail jump), emulate the rest of it.  Returns true when it did.
  */
-static bool kd_try_epilog(struct kd_session *s, struct kd_uctx *c)
+static bool try_epilog(struct kd_session *s, struct kd_uctx *c)
 {
 	uint8_t b[64];
 	size_t done = 0, p = 0;
@@ -239,8 +238,8 @@ static bool kd_try_epilog(struct kd_session *s, struct kd_uctx *c)
  * Unwind one frame: from @p c (rip, rsp, registers of the callee) to the
  * caller.  *ret_slot is where the return address was read.
  */
-static int kd_unwind_frame(struct kd_session *s, struct kd_uctx *c,
-			   uint64_t *ret_slot)
+static int unwind_frame(struct kd_session *s, struct kd_uctx *c,
+			uint64_t *ret_slot)
 {
 	const struct kd_rtfunc *rf;
 	struct kd_module *m = NULL;
@@ -253,9 +252,9 @@ static int kd_unwind_frame(struct kd_session *s, struct kd_uctx *c,
 		struct kd_modsyms *ms = kd_module_syms(s, m);
 		uint32_t ipoff = (uint32_t)(c->rip - m->base) - rf->begin;
 
-		if (!kd_try_epilog(s, c)) {
-			rc = kd_apply_unwind(s, m->base, ms->size_of_image,
-					     rf->unwind, ipoff, c, 0);
+		if (!try_epilog(s, c)) {
+			rc = apply_unwind(s, m->base, ms->size_of_image,
+					  rf->unwind, ipoff, c, 0);
 			if (rc != KD_OK)
 				return rc;
 		}
@@ -313,7 +312,7 @@ int kd_amd64__unwind(struct kd_session *s, const uint8_t *ctx,
 		memset(f, 0, sizeof(*f));
 		f->sp = sp;
 		f->ip = c.rip;
-		rc = kd_unwind_frame(s, &c, &slot);
+		rc = unwind_frame(s, &c, &slot);
 		count++;
 		if (rc != KD_OK)
 			break; /* the frame stays, with no return address */

@@ -48,7 +48,7 @@ _Static_assert(KD_X86_CONTEXT_SIZE <= KD_ARCH_CTX_MAX,
 		n, f, 4, 0, 32, KD_REGG_CONTROL, KD_REGF_SPECIAL \
 	}
 
-static const struct kd_arch_reg kd_x86_regs[] = {
+static const struct kd_arch_reg x86_regs[] = {
 	R32("eax", KD_X86_CTX_OFF_EAX, KD_REGG_GP, KD_REGF_RET),
 	R32("ebx", KD_X86_CTX_OFF_EBX, KD_REGG_GP, 0),
 	R32("ecx", KD_X86_CTX_OFF_ECX, KD_REGG_GP, 0),
@@ -106,7 +106,7 @@ static const struct kd_arch_reg kd_x86_regs[] = {
 	CR("cr4", X86_KS_CR4),
 };
 
-static int kd_x86_read_context(struct kd_target *t, unsigned cpu, uint8_t *buf)
+static int x86_read_context(struct kd_target *t, unsigned cpu, uint8_t *buf)
 {
 	return kd_arch__native_read(t, cpu, buf, KD_X86_CONTEXT_SIZE);
 }
@@ -116,8 +116,8 @@ static int kd_x86_read_context(struct kd_target *t, unsigned cpu, uint8_t *buf)
  * KPRCB + OffsetPrcbProcStateSpecialReg (KDBG) + field.  Without that
  * offset cr3 falls back to the dump's directory table base.
  */
-static int kd_x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
-			  uint64_t *value)
+static int x86_special(struct kd_session *s, unsigned cpu, uint16_t off,
+		       uint64_t *value)
 {
 	uint32_t prcb = 0, v = 0;
 	uint64_t kpb, field;
@@ -176,7 +176,7 @@ void kd_x86__eflags_states(uint64_t efl, char out[24])
 	*p = '\0';
 }
 
-static void kd_x86_print_regs(struct kd_session *s, const uint8_t *c)
+static void x86_print_regs(struct kd_session *s, const uint8_t *c)
 {
 	static const struct {
 		const char *name;
@@ -215,8 +215,8 @@ static void kd_x86_print_regs(struct kd_session *s, const uint8_t *c)
 
 /* ---- x86: the EBP chain ---- */
 
-static int kd_x86_unwind(struct kd_session *s, unsigned cpu,
-			 struct kd_frame *out, size_t max, size_t *n)
+static int x86_unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
+		      size_t max, size_t *n)
 {
 	uint64_t ebp = 0, eip = 0;
 	size_t count = 0;
@@ -260,8 +260,8 @@ static int kd_x86_unwind(struct kd_session *s, unsigned cpu,
 	return KD_OK;
 }
 
-static void kd_x86_print_stack(struct kd_session *s, const struct kd_frame *f,
-			       size_t n, bool args, bool call_only)
+static void x86_print_stack(struct kd_session *s, const struct kd_frame *f,
+			    size_t n, bool args, bool call_only)
 {
 	size_t i;
 
@@ -287,7 +287,7 @@ static void kd_x86_print_stack(struct kd_session *s, const struct kd_frame *f,
 	}
 }
 
-static const uint8_t kd_x86_int3[] = { 0xCC };
+static const uint8_t x86_int3[] = { 0xCC };
 
 const struct kd_arch_ops kd_arch_x86 = {
 	.id = KD_ARCH_X86,
@@ -295,21 +295,21 @@ const struct kd_arch_ops kd_arch_x86 = {
 	.name = "x86",
 	.ptr_size = 4,
 	.ctx_size = KD_X86_CONTEXT_SIZE,
-	.regs = kd_x86_regs,
-	.nregs = KD_ARRAY_SIZE(kd_x86_regs),
-	.read_context = kd_x86_read_context,
+	.regs = x86_regs,
+	.nregs = KD_ARRAY_SIZE(x86_regs),
+	.read_context = x86_read_context,
 	.write_context = NULL, /* live x86 is issue 17 */
-	.special_get = kd_x86_special,
+	.special_get = x86_special,
 	.cs_arch = CS_ARCH_X86,
 	.cs_mode = CS_MODE_32,
 	.disasm = KD_DIS_X86,
 	.hex_cols = 16,
-	.unwind = kd_x86_unwind,
-	.print_stack = kd_x86_print_stack,
-	.print_regs = kd_x86_print_regs,
+	.unwind = x86_unwind,
+	.print_stack = x86_print_stack,
+	.print_regs = x86_print_regs,
 	.flag_states = kd_x86__eflags_states,
 	.virt_to_phys = NULL,
-	.bp_insn = kd_x86_int3,
-	.bp_len = sizeof(kd_x86_int3),
+	.bp_insn = x86_int3,
+	.bp_len = sizeof(x86_int3),
 	.step = KD_STEP_TRAP_FLAG,
 };
