@@ -10,7 +10,7 @@
 
 #include "cmd/args.h"
 
-static bool kd_args_is_blank(char ch)
+static bool args_is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t';
 }
@@ -23,7 +23,7 @@ void kd_args_init(struct kd_args *a, struct kd_session *s,
 	a->p = c->args;
 	/* The dispatcher skipped the blanks after the name: a blank just
 	 * before the arguments means there were some (`k 5` vs `kb`). */
-	a->glued = !(c->args > c->line && kd_args_is_blank(c->args[-1]));
+	a->glued = !(c->args > c->line && args_is_blank(c->args[-1]));
 }
 
 void kd_args_init_text(struct kd_args *a, struct kd_session *s,
@@ -32,25 +32,25 @@ void kd_args_init_text(struct kd_args *a, struct kd_session *s,
 	a->s = s;
 	a->line = line;
 	a->p = at;
-	a->glued = !(at > line && kd_args_is_blank(at[-1]));
+	a->glued = !(at > line && args_is_blank(at[-1]));
 }
 
 const char *kd_skip_blanks(const char *p)
 {
-	while (kd_args_is_blank(*p))
+	while (args_is_blank(*p))
 		p++;
 	return p;
 }
 
 void kd_args_skip(struct kd_args *a)
 {
-	while (kd_args_is_blank(*a->p))
+	while (args_is_blank(*a->p))
 		a->p++;
 }
 
 void kd_args_skip_also(struct kd_args *a, const char *also)
 {
-	while (*a->p && (kd_args_is_blank(*a->p) || strchr(also, *a->p)))
+	while (*a->p && (args_is_blank(*a->p) || strchr(also, *a->p)))
 		a->p++;
 }
 
@@ -63,14 +63,14 @@ bool kd_args_blank_rest(const struct kd_args *a)
 {
 	const char *p = a->p;
 
-	while (kd_args_is_blank(*p))
+	while (args_is_blank(*p))
 		p++;
 	return *p == '\0';
 }
 
 bool kd_args_at_word_end(const struct kd_args *a)
 {
-	return *a->p == '\0' || kd_args_is_blank(*a->p);
+	return *a->p == '\0' || args_is_blank(*a->p);
 }
 
 char kd_args_peek(const struct kd_args *a)
@@ -126,7 +126,7 @@ bool kd_args_take_word(struct kd_args *a, const char **word, size_t *len)
 {
 	const char *p = a->p;
 
-	while (*p && !kd_args_is_blank(*p))
+	while (*p && !args_is_blank(*p))
 		p++;
 	if (p == a->p)
 		return false;
@@ -149,10 +149,9 @@ int kd_args_take_option(struct kd_args *a, const char *leads,
 		return 0;
 	if ((flags & KD_ARGS_OPT_ALPHA) && !isalpha((unsigned char)opt))
 		return 0;
-	if ((flags & KD_ARGS_OPT_BLANK) && !kd_args_is_blank(p[2]))
+	if ((flags & KD_ARGS_OPT_BLANK) && !args_is_blank(p[2]))
 		return 0;
-	if ((flags & KD_ARGS_OPT_ALONE) && !kd_args_is_blank(p[2]) &&
-	    p[2] != '\0')
+	if ((flags & KD_ARGS_OPT_ALONE) && !args_is_blank(p[2]) && p[2] != '\0')
 		return 0;
 	a->p = p + 2;
 	return (unsigned char)opt;
@@ -214,7 +213,7 @@ void kd_args_take_rest(struct kd_args *a, unsigned flags, const char **text,
 	const char *p = a->p;
 	size_t n = strlen(p);
 
-	while (n > 0 && (kd_args_is_blank(p[n - 1]) ||
+	while (n > 0 && (args_is_blank(p[n - 1]) ||
 			 ((flags & KD_ARGS_CRLF) &&
 			  (p[n - 1] == '\r' || p[n - 1] == '\n'))))
 		n--;

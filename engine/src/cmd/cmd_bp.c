@@ -11,7 +11,7 @@
 #include "core/engine_int.h"
 #include "arch/arch.h"
 
-static int kd_bp_free_id(struct kd_session *s)
+static int bp_free_id(struct kd_session *s)
 {
 	int i;
 
@@ -21,7 +21,7 @@ static int kd_bp_free_id(struct kd_session *s)
 	return -1;
 }
 
-static void kd_bp_clear(struct kd_bp *b)
+static void bp_clear(struct kd_bp *b)
 {
 	kd_free(b->expr);
 	kd_free(b->command);
@@ -29,7 +29,7 @@ static void kd_bp_clear(struct kd_bp *b)
 }
 
 /* The address expression as typed: up to the next blank outside (). */
-static size_t kd_expr_len(const char *p)
+static size_t expr_len(const char *p)
 {
 	size_t n = 0;
 	int depth = 0;
@@ -46,7 +46,7 @@ static size_t kd_expr_len(const char *p)
 }
 
 /* bp / bu / ba: [ID] [access size] [/1] addr [passes] ["cmds"] */
-static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool is_ba = strcmp(c->name, "ba") == 0;
 	bool is_bu = strcmp(c->name, "bu") == 0;
@@ -113,7 +113,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 
 		/* A name that does not resolve yet is no error for bu (and
 		 * only a message for bp): evaluate without the messages. */
-		elen = kd_expr_len(start);
+		elen = expr_len(start);
 		rc = kd_expr_eval(s, start, &end, &addr);
 		resolved = rc == KD_OK;
 		if (rc == KD_EINVAL && !is_bu)
@@ -208,14 +208,14 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "breakpoint %d redefined\n", id);
 	}
 	if (id < 0)
-		id = kd_bp_free_id(s);
+		id = bp_free_id(s);
 	if (id < 0) {
 		kd_free(nb.expr);
 		kd_free(cmd);
 		return kd_fail(s, KD_EBUSY, "No breakpoint slots left (%d)",
 			       KD_MAX_BPS);
 	}
-	kd_bp_clear(&s->exec.bps[id]);
+	bp_clear(&s->exec.bps[id]);
 	nb.used = true;
 	nb.enabled = true;
 	nb.deferred = !resolved;
@@ -228,7 +228,7 @@ static int kd_cmd_bp_set(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 /* Try to resolve deferred breakpoints (after module loads). */
-static void kd_bps_resolve(struct kd_session *s)
+static void bps_resolve(struct kd_session *s)
 {
 	unsigned i;
 
@@ -250,8 +250,8 @@ static void kd_bps_resolve(struct kd_session *s)
 /*
  * Parse an ID list: `*`, `1 2 3`, `1,3`, `1-3`.  Sets sel[id].
  */
-static int kd_id_list(struct kd_session *s, struct kd_cmdctx *c,
-		      bool sel[KD_MAX_BPS])
+static int id_list(struct kd_session *s, struct kd_cmdctx *c,
+		   bool sel[KD_MAX_BPS])
 {
 	struct kd_args a;
 	bool any = false;
@@ -290,11 +290,11 @@ static int kd_id_list(struct kd_session *s, struct kd_cmdctx *c,
 	return KD_OK;
 }
 
-static int kd_cmd_bp_change(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_bp_change(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool sel[KD_MAX_BPS];
 	unsigned i;
-	int rc = kd_id_list(s, c, sel);
+	int rc = id_list(s, c, sel);
 
 	if (rc < 0)
 		return rc;
@@ -304,19 +304,19 @@ static int kd_cmd_bp_change(struct kd_session *s, struct kd_cmdctx *c)
 		if (!sel[i] || !b->used)
 			continue;
 		if (c->name[1] == 'c')
-			kd_bp_clear(b);
+			bp_clear(b);
 		else
 			b->enabled = c->name[1] == 'e';
 	}
 	return KD_OK;
 }
 
-static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
 {
 	unsigned i;
 
 	(void)c;
-	kd_bps_resolve(s);
+	bps_resolve(s);
 	for (i = 0; i < KD_MAX_BPS; i++) {
 		struct kd_bp *b = &s->exec.bps[i];
 		char addr[18], sym[256], kind[8] = "    ";
@@ -348,15 +348,15 @@ static int kd_cmd_bl(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_bp[] = {
-	{ "bp", kd_cmd_bp_set, KD_CMDF_PREFIX,
+	{ "bp", cmd_bp_set, KD_CMDF_PREFIX,
 	  "set a breakpoint: bp [ID] [/1] addr [passes] [\"cmds\"]" },
-	{ "bu", kd_cmd_bp_set, KD_CMDF_PREFIX,
+	{ "bu", cmd_bp_set, KD_CMDF_PREFIX,
 	  "set a breakpoint kept by name (deferred until it resolves)" },
-	{ "ba", kd_cmd_bp_set, KD_CMDF_PREFIX,
+	{ "ba", cmd_bp_set, KD_CMDF_PREFIX,
 	  "processor breakpoint: ba [ID] e|r|w|i size addr" },
-	{ "bl", kd_cmd_bl, 0, "list breakpoints" },
-	{ "bc", kd_cmd_bp_change, 0, "clear breakpoints: bc *|IDs" },
-	{ "bd", kd_cmd_bp_change, 0, "disable breakpoints" },
-	{ "be", kd_cmd_bp_change, 0, "enable breakpoints" },
+	{ "bl", cmd_bl, 0, "list breakpoints" },
+	{ "bc", cmd_bp_change, 0, "clear breakpoints: bc *|IDs" },
+	{ "bd", cmd_bp_change, 0, "disable breakpoints" },
+	{ "be", cmd_bp_change, 0, "enable breakpoints" },
 	{ NULL, NULL, 0, NULL },
 };

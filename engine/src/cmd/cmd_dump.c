@@ -27,7 +27,7 @@ struct kd_bugcheck_desc {
 	unsigned ip_arg;
 };
 
-static const struct kd_bugcheck_desc kd_bugchecks[] = {
+static const struct kd_bugcheck_desc bugchecks[] = {
 	{ 0x0A,
 	  "IRQL_NOT_LESS_OR_EQUAL",
 	  "Kernel-mode code touched pageable or invalid memory at a raised "
@@ -129,19 +129,19 @@ static const struct kd_bugcheck_desc kd_bugchecks[] = {
 	  0 },
 };
 
-static const struct kd_bugcheck_desc *kd_bugcheck_find(uint32_t code)
+static const struct kd_bugcheck_desc *bugcheck_find(uint32_t code)
 {
 	size_t i;
 
-	for (i = 0; i < KD_ARRAY_SIZE(kd_bugchecks); i++) {
-		if (kd_bugchecks[i].code == code)
-			return &kd_bugchecks[i];
+	for (i = 0; i < KD_ARRAY_SIZE(bugchecks); i++) {
+		if (bugchecks[i].code == code)
+			return &bugchecks[i];
 	}
 	return NULL;
 }
 
 /* From the dump header, or nt!KiBugcheckData on a live target. */
-static int kd_get_bugcheck(struct kd_session *s, struct kd_bugcheck *bc)
+static int get_bugcheck(struct kd_session *s, struct kd_bugcheck *bc)
 {
 	uint8_t b[8 + 4 * 8];
 	uint64_t data = 0;
@@ -165,14 +165,14 @@ static int kd_get_bugcheck(struct kd_session *s, struct kd_bugcheck *bc)
 	return KD_OK;
 }
 
-static int kd_cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_bugcheck bc;
 	char a[4][18];
 	unsigned i;
 
 	(void)c;
-	if (kd_get_bugcheck(s, &bc) != KD_OK)
+	if (get_bugcheck(s, &bc) != KD_OK)
 		return kd_fail(s, KD_ENOTFOUND,
 			       "Unable to read the bug check "
 			       "data (KiBugcheckData)");
@@ -189,7 +189,7 @@ static int kd_cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 /* ImageFileName of the current process: EPROCESS offsets by build. */
-static bool kd_process_name(struct kd_session *s, char *out, size_t cap)
+static bool process_name(struct kd_session *s, char *out, size_t cap)
 {
 	uint8_t b[16];
 	uint64_t thread = 0, proc = 0;
@@ -224,14 +224,14 @@ static bool kd_process_name(struct kd_session *s, char *out, size_t cap)
 	return out[0] != '\0';
 }
 
-static void kd_stars(struct kd_session *s)
+static void stars(struct kd_session *s)
 {
 	kd_out(s, "%s\n",
 	       "*****************************************"
 	       "**************************************");
 }
 
-static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_bugcheck_desc *desc;
 	struct kd_bugcheck bc;
@@ -243,16 +243,16 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	unsigned k;
 
 	(void)c;
-	if (kd_get_bugcheck(s, &bc) != KD_OK || bc.code == 0)
+	if (get_bugcheck(s, &bc) != KD_OK || bc.code == 0)
 		return kd_fail(s, KD_ENOTFOUND,
 			       "The target did not stop in a "
 			       "bug check: nothing to analyze");
-	desc = kd_bugcheck_find(bc.code);
-	kd_stars(s);
+	desc = bugcheck_find(bc.code);
+	stars(s);
 	kd_out(s, "*%77s*\n", "");
 	kd_out(s, "*%-77s*\n", "                        Bugcheck Analysis");
 	kd_out(s, "*%77s*\n", "");
-	kd_stars(s);
+	stars(s);
 	kd_out(s, "\n%s (%x)\n", desc ? desc->name : "UNKNOWN_BUGCHECK",
 	       bc.code);
 	if (desc)
@@ -276,7 +276,7 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	if ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E || bc.code == 0x3B)
 		kd_out(s, "EXCEPTION_CODE_STR:  %x\n\n",
 		       (unsigned)(bc.p[0] & 0xffffffffu));
-	if (kd_process_name(s, pname, sizeof(pname)))
+	if (process_name(s, pname, sizeof(pname)))
 		kd_out(s, "PROCESS_NAME:  %s\n\n", pname);
 	if (ip) {
 		kd_out(s, "FAULTING_IP: \n");
@@ -333,9 +333,9 @@ static int kd_cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_dump[] = {
-	{ ".bugcheck", kd_cmd_bugcheck, KD_CMDF_STOPPED,
+	{ ".bugcheck", cmd_bugcheck, KD_CMDF_STOPPED,
 	  "show the bug check code and parameters" },
-	{ "!analyze", kd_cmd_analyze, KD_CMDF_STOPPED,
+	{ "!analyze", cmd_analyze, KD_CMDF_STOPPED,
 	  "!analyze -v: summary of the bug check" },
 	{ NULL, NULL, 0, NULL },
 };

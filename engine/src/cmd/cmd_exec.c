@@ -82,7 +82,7 @@ bool kd_exec_bp_commands(struct kd_session *s, const char *cmds)
 }
 
 /* Is there an enabled execute breakpoint or a temporary one at @p pc? */
-static bool kd_bp_at(struct kd_session *s, uint64_t pc)
+static bool bp_at(struct kd_session *s, uint64_t pc)
 {
 	unsigned i;
 
@@ -102,7 +102,7 @@ static bool kd_bp_at(struct kd_session *s, uint64_t pc)
 }
 
 /* The Dr7 value for the enabled hardware breakpoints. */
-static uint64_t kd_hw_dr7(struct kd_session *s)
+static uint64_t hw_dr7(struct kd_session *s)
 {
 	uint64_t dr7 = 0;
 	unsigned i;
@@ -129,7 +129,7 @@ static uint64_t kd_hw_dr7(struct kd_session *s)
 
 /* Load Dr0-3 and Dr7 into every processor's context (by name from the
  * machine's register table: a machine without them has no such slots). */
-static int kd_hw_load(struct kd_session *s, uint64_t dr7)
+static int hw_load(struct kd_session *s, uint64_t dr7)
 {
 	static const char *const dregs[4] = { "dr0", "dr1", "dr2", "dr3" };
 	const struct kd_arch_ops *a = kd_arch(s);
@@ -165,7 +165,7 @@ static int kd_hw_load(struct kd_session *s, uint64_t dr7)
 	return KD_OK;
 }
 
-static void kd_mark_running(struct kd_session *s)
+static void mark_running(struct kd_session *s)
 {
 	s->tgt.running = true;
 	kd_cache_invalidate(s);
@@ -176,7 +176,7 @@ static void kd_mark_running(struct kd_session *s)
  * Execute one instruction of the current processor with no breakpoints in
  * the target; the stop comes back in *ev (module loads acknowledged).
  */
-static int kd_step_raw(struct kd_session *s, struct kd_event *ev)
+static int step_raw(struct kd_session *s, struct kd_event *ev)
 {
 	struct kd_resume how = { KD_DBG_CONTINUE, true, 0 };
 	int rc;
@@ -187,7 +187,7 @@ static int kd_step_raw(struct kd_session *s, struct kd_event *ev)
 	rc = s->target->ops->resume(s->target, s->tgt.cpu, &how);
 	if (rc < 0)
 		return rc;
-	kd_mark_running(s);
+	mark_running(s);
 	for (;;) {
 		rc = s->target->ops->wait(s->target, s->opts.request_timeout_ms,
 					  ev);
@@ -218,11 +218,11 @@ int kd_exec_continue(struct kd_session *s)
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot read the registers: %s",
 			       kd_error_message(rc));
-	if (kd_bp_at(s, pc)) {
+	if (bp_at(s, pc)) {
 		struct kd_event ev;
 		bool saved = s->exec.stepping;
 
-		rc = kd_step_raw(s, &ev);
+		rc = step_raw(s, &ev);
 		if (rc < 0)
 			return rc;
 		if (ev.code != KD_STATUS_SINGLE_STEP) {
@@ -265,8 +265,8 @@ int kd_exec_continue(struct kd_session *s)
 					      &t->handle) == KD_OK)
 			t->inserted = true;
 	}
-	how.dr7 = kd_hw_dr7(s);
-	rc = kd_hw_load(s, how.dr7);
+	how.dr7 = hw_dr7(s);
+	rc = hw_load(s, how.dr7);
 	if (rc == KD_OK)
 		rc = kd_cpus_flush(s);
 	if (rc < 0)
@@ -276,20 +276,20 @@ int kd_exec_continue(struct kd_session *s)
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot resume the target: %s",
 			       kd_error_message(rc));
-	kd_mark_running(s);
+	mark_running(s);
 	return KD_OK;
 }
 
 /* ---- stops ---- */
 
 /* True once after the target restarted (targets that can). */
-static bool kd_take_reconnected(struct kd_session *s)
+static bool cmd_exec_take_reconnected(struct kd_session *s)
 {
 	return s->target->ops->take_reconnected &&
 	       s->target->ops->take_reconnected(s->target);
 }
 
-static void kd_print_banner_box(struct kd_session *s)
+static void print_banner_box(struct kd_session *s)
 {
 	static const char *const lines[] = {
 		"You are seeing this message because you pressed either",
@@ -317,7 +317,7 @@ static void kd_print_banner_box(struct kd_session *s)
 	       "**************************************");
 }
 
-static const char *kd_exception_name(uint32_t code)
+static const char *exception_name(uint32_t code)
 {
 	switch (code) {
 	case KD_STATUS_BREAKPOINT:
@@ -338,7 +338,7 @@ static const char *kd_exception_name(uint32_t code)
 }
 
 /* Remove every breakpoint from the target (done at each stop). */
-static void kd_bps_pull(struct kd_session *s)
+static void bps_pull(struct kd_session *s)
 {
 	size_t i;
 
@@ -356,7 +356,7 @@ static void kd_bps_pull(struct kd_session *s)
 }
 
 /* Which user breakpoint does this stop belong to?  -1 for none. */
-static int kd_bp_for_event(struct kd_session *s, const struct kd_event *ev)
+static int bp_for_event(struct kd_session *s, const struct kd_event *ev)
 {
 	size_t i;
 
@@ -385,12 +385,12 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 		s->tgt.cpu = ev->cpu;
 	kd_cpus_invalidate(s);
 	kd_cache_invalidate(s);
-	kd_bps_pull(s);
+	bps_pull(s);
 
 	if (kd_exec_temp_hit(s, ev))
 		return kd_exec_temp_continue(s, ev);
 
-	id = kd_bp_for_event(s, ev);
+	id = bp_for_event(s, ev);
 	if (id >= 0) {
 		struct kd_bp *b = &s->exec.bps[id];
 
@@ -413,20 +413,20 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 	if (s->exec.stepping)
 		return false; /* the step command reports */
 	if (ev->kind == KD_EV_EXCEPTION) {
-		kd_out(s, "%s - code %08x (%s)\n", kd_exception_name(ev->code),
+		kd_out(s, "%s - code %08x (%s)\n", exception_name(ev->code),
 		       ev->code,
 		       ev->first_chance ? "first chance" :
 					  "!!! second chance !!!");
 		if (ev->code == KD_STATUS_BREAKPOINT &&
 		    s->exec.breakin_requested)
-			kd_print_banner_box(s);
+			print_banner_box(s);
 	}
 	s->exec.breakin_requested = false;
 	kd_print_current_instruction(s);
 	return false;
 }
 
-static void kd_print_shutdown(struct kd_session *s)
+static void print_shutdown(struct kd_session *s)
 {
 	char when[96];
 
@@ -440,7 +440,7 @@ static void kd_print_shutdown(struct kd_session *s)
  * Wait for the next real stop: module loads are acknowledged and the
  * target resumed, breakpoint commands may resume it, reboots are told.
  */
-static int kd_wait_stop(struct kd_session *s, int timeout_ms)
+static int wait_stop(struct kd_session *s, int timeout_ms)
 {
 	uint64_t deadline = timeout_ms < 0 ?
 				    UINT64_MAX :
@@ -458,8 +458,8 @@ static int kd_wait_stop(struct kd_session *s, int timeout_ms)
 			left = (int)(deadline - now);
 		}
 		rc = s->target->ops->wait(s->target, left, &ev);
-		if (kd_take_reconnected(s)) {
-			kd_print_shutdown(s);
+		if (cmd_exec_take_reconnected(s)) {
+			print_shutdown(s);
 			s->tgt.reattach = true;
 		}
 		if (rc == KD_ETIMEOUT)
@@ -516,12 +516,12 @@ int kd_exec__wait_reboot(struct kd_session *s)
 	struct kd_event ev;
 	int rc;
 
-	kd_print_shutdown(s);
+	print_shutdown(s);
 	s->tgt.running = true;
 	while (kd_mono_ms() - t0 < (uint64_t)s->opts.attach_timeout_ms) {
 		rc = s->target->ops->wait(s->target, 100, &ev);
-		if (kd_take_reconnected(s) || s->tgt.prints_seen != prints ||
-		    rc == KD_OK)
+		if (cmd_exec_take_reconnected(s) ||
+		    s->tgt.prints_seen != prints || rc == KD_OK)
 			break;
 		if (rc < 0 && rc != KD_ETIMEOUT)
 			return kd_fail(s, rc, "Lost the target: %s",
@@ -532,23 +532,23 @@ int kd_exec__wait_reboot(struct kd_session *s)
 	rc = s->target->ops->break_in(s->target);
 	if (rc < 0)
 		return rc;
-	return kd_wait_stop(s, s->opts.attach_timeout_ms);
+	return wait_stop(s, s->opts.attach_timeout_ms);
 }
 
 int kd_session_wait(struct kd_session *s, int timeout_ms)
 {
 	if (!s->target)
 		return KD_EINVAL;
-	return kd_wait_stop(s, timeout_ms);
+	return wait_stop(s, timeout_ms);
 }
 
 int kd_exec_wait(struct kd_session *s)
 {
-	return kd_wait_stop(s, -1);
+	return wait_stop(s, -1);
 }
 
 /* Resume and wait for the next stop (Ctrl+C breaks in). */
-static int kd_go_and_wait(struct kd_session *s)
+static int go_and_wait(struct kd_session *s)
 {
 	int rc = kd_exec_continue(s);
 
@@ -557,8 +557,8 @@ static int kd_go_and_wait(struct kd_session *s)
 	return kd_exec_wait(s);
 }
 
-static void kd_add_temp(struct kd_session *s, uint64_t addr, uint64_t min_sp,
-			unsigned cpu)
+static void add_temp(struct kd_session *s, uint64_t addr, uint64_t min_sp,
+		     unsigned cpu)
 {
 	if (s->exec.ntemps >= KD_ARRAY_SIZE(s->exec.temps))
 		return;
@@ -569,7 +569,7 @@ static void kd_add_temp(struct kd_session *s, uint64_t addr, uint64_t min_sp,
 	s->exec.ntemps++;
 }
 
-static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_args a;
 	int rc;
@@ -604,14 +604,14 @@ static int kd_cmd_g(struct kd_session *s, struct kd_cmdctx *c)
 		rc = kd_args_take_expr(&a, &addr);
 		if (rc < 0)
 			return rc;
-		kd_add_temp(s, addr, 0, ~0u);
+		add_temp(s, addr, 0, ~0u);
 		kd_args_skip(&a);
 	}
-	return kd_go_and_wait(s);
+	return go_and_wait(s);
 }
 
 /* Print what a step shows: the registers and the next instruction. */
-static int kd_step_report(struct kd_session *s, bool regs)
+static int step_report(struct kd_session *s, bool regs)
 {
 	if (regs)
 		return kd_cmd_run_one(s, "r");
@@ -619,10 +619,10 @@ static int kd_step_report(struct kd_session *s, bool regs)
 }
 
 /* One trace step; reports an unexpected stop itself.  *plain false then. */
-static int kd_trace_one(struct kd_session *s, bool *plain)
+static int trace_one(struct kd_session *s, bool *plain)
 {
 	struct kd_event ev;
-	int rc = kd_step_raw(s, &ev);
+	int rc = step_raw(s, &ev);
 
 	*plain = false;
 	if (rc < 0)
@@ -635,12 +635,12 @@ static int kd_trace_one(struct kd_session *s, bool *plain)
 		return KD_OK;
 	}
 	if (kd_event_stop(s, &ev))
-		return kd_go_and_wait(s);
+		return go_and_wait(s);
 	return KD_OK;
 }
 
 /* One step over: calls run to their return address. */
-static int kd_step_over_one(struct kd_session *s, bool *plain)
+static int step_over_one(struct kd_session *s, bool *plain)
 {
 	uint64_t pc = 0, rsp = 0;
 	unsigned len = 0;
@@ -655,19 +655,18 @@ static int kd_step_over_one(struct kd_session *s, bool *plain)
 		return kd_fail(s, rc, "Cannot read the registers");
 	if (kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) < 0 ||
 	    !is_call)
-		return kd_trace_one(s, plain);
+		return trace_one(s, plain);
 	s->exec.ntemps = 0;
-	kd_add_temp(s, pc + len, rsp - 1, s->tgt.cpu);
+	add_temp(s, pc + len, rsp - 1, s->tgt.cpu);
 	s->exec.stepping = true;
-	rc = kd_go_and_wait(s);
+	rc = go_and_wait(s);
 	s->exec.stepping = false;
 	*plain = rc == KD_OK && s->tgt.last.pc == pc + len;
 	s->exec.ntemps = 0;
 	return rc;
 }
 
-static int kd_count_arg(struct kd_session *s, struct kd_cmdctx *c,
-			uint64_t *count)
+static int count_arg(struct kd_session *s, struct kd_cmdctx *c, uint64_t *count)
 {
 	struct kd_args a;
 	int rc;
@@ -699,7 +698,7 @@ static int kd_count_arg(struct kd_session *s, struct kd_cmdctx *c,
 	return KD_OK;
 }
 
-static int kd_cmd_step(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_step(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool over = c->name[0] == 'p';
 	bool regs = c->name[1] != 'r';
@@ -708,21 +707,20 @@ static int kd_cmd_step(struct kd_session *s, struct kd_cmdctx *c)
 
 	if (kd_target_require_run(s, "step") < 0)
 		return KD_ENOTSUP;
-	rc = kd_count_arg(s, c, &count);
+	rc = count_arg(s, c, &count);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < count; i++) {
 		bool plain;
 
-		rc = over ? kd_step_over_one(s, &plain) :
-			    kd_trace_one(s, &plain);
+		rc = over ? step_over_one(s, &plain) : trace_one(s, &plain);
 		if (rc < 0)
 			return rc;
 		if (!plain || s->tgt.running)
 			return KD_OK; /* something else stopped us */
 		if (s->interrupt)
 			break;
-		rc = kd_step_report(s, regs);
+		rc = step_report(s, regs);
 		if (rc < 0)
 			return rc;
 	}
@@ -730,7 +728,7 @@ static int kd_cmd_step(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 /* pc / tc: step until the next call instruction. */
-static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool over = c->name[0] == 'p';
 	unsigned n;
@@ -751,21 +749,21 @@ static int kd_cmd_to_call(struct kd_session *s, struct kd_cmdctx *c)
 		    kd_insn_info(s, pc, &len, &is_call, &is_ret, &is_branch) ==
 			    KD_OK &&
 		    is_call)
-			return kd_step_report(s, true);
-		rc = (over && n == 0) ? kd_step_over_one(s, &plain) :
-					kd_trace_one(s, &plain);
+			return step_report(s, true);
+		rc = (over && n == 0) ? step_over_one(s, &plain) :
+					trace_one(s, &plain);
 		if (rc < 0)
 			return rc;
 		if (!plain || s->tgt.running)
 			return KD_OK;
 		if (s->interrupt)
-			return kd_step_report(s, true);
+			return step_report(s, true);
 	}
 	kd_out(s, "No call found in %u instructions\n", KD_STEP_LIMIT);
-	return kd_step_report(s, true);
+	return step_report(s, true);
 }
 
-static int kd_cmd_gu(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_gu(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_frame f[2];
 	size_t n = 0;
@@ -780,14 +778,14 @@ static int kd_cmd_gu(struct kd_session *s, struct kd_cmdctx *c)
 			       "Cannot find the return address of this "
 			       "frame");
 	s->exec.ntemps = 0;
-	kd_add_temp(s, f[0].ret, f[0].sp, s->tgt.cpu);
+	add_temp(s, f[0].ret, f[0].sp, s->tgt.cpu);
 	s->exec.stepping = true;
-	rc = kd_go_and_wait(s);
+	rc = go_and_wait(s);
 	s->exec.stepping = false;
 	s->exec.ntemps = 0;
 	if (rc < 0 || s->tgt.running || s->tgt.last.pc != f[0].ret)
 		return rc;
-	return kd_step_report(s, true);
+	return step_report(s, true);
 }
 
 int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
@@ -811,7 +809,7 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
 	if (rc < 0)
 		return kd_fail(s, rc, "Cannot switch to processor %u: %s", cpu,
 			       kd_error_message(rc));
-	kd_mark_running(s);
+	mark_running(s);
 	for (;;) {
 		rc = s->target->ops->wait(s->target, s->opts.request_timeout_ms,
 					  &ev);
@@ -828,20 +826,19 @@ int kd_exec_switch_cpu(struct kd_session *s, unsigned cpu)
 }
 
 const struct kd_command kd_cmds_exec[] = {
-	{ "g", kd_cmd_g, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "g", cmd_g, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "go [=start] [address...]" },
-	{ "gc", kd_cmd_g, KD_CMDF_STOPPED, "go from a conditional breakpoint" },
-	{ "gh", kd_cmd_g, KD_CMDF_STOPPED, "go, exception handled" },
-	{ "gn", kd_cmd_g, KD_CMDF_STOPPED, "go, exception not handled" },
-	{ "gu", kd_cmd_gu, KD_CMDF_STOPPED,
-	  "go up: run to the return address" },
-	{ "p", kd_cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "gc", cmd_g, KD_CMDF_STOPPED, "go from a conditional breakpoint" },
+	{ "gh", cmd_g, KD_CMDF_STOPPED, "go, exception handled" },
+	{ "gn", cmd_g, KD_CMDF_STOPPED, "go, exception not handled" },
+	{ "gu", cmd_gu, KD_CMDF_STOPPED, "go up: run to the return address" },
+	{ "p", cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "step over [count]" },
-	{ "pr", kd_cmd_step, KD_CMDF_STOPPED, "step over, no registers" },
-	{ "t", kd_cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "pr", cmd_step, KD_CMDF_STOPPED, "step over, no registers" },
+	{ "t", cmd_step, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "trace into [count]" },
-	{ "tr", kd_cmd_step, KD_CMDF_STOPPED, "trace, no registers" },
-	{ "pc", kd_cmd_to_call, KD_CMDF_STOPPED, "step to the next call" },
-	{ "tc", kd_cmd_to_call, KD_CMDF_STOPPED, "trace to the next call" },
+	{ "tr", cmd_step, KD_CMDF_STOPPED, "trace, no registers" },
+	{ "pc", cmd_to_call, KD_CMDF_STOPPED, "step to the next call" },
+	{ "tc", cmd_to_call, KD_CMDF_STOPPED, "trace to the next call" },
 	{ NULL, NULL, 0, NULL },
 };

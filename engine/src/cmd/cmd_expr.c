@@ -15,10 +15,10 @@
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
 #define FILETIME_UNIX_EPOCH UINT64_C(116444736000000000)
 
-static const char *const kd_expr_wday[] = {
+static const char *const expr_wday[] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
 };
-static const char *const kd_expr_month[] = {
+static const char *const expr_month[] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
@@ -137,7 +137,7 @@ static bool fmt_local_time(char *buf, size_t cap, int64_t secs, int ms,
 		return false;
 	if (!with_ms) {
 		snprintf(buf, cap, "%s %s %2d %02d:%02d:%02d %d",
-			 kd_expr_wday[tm.tm_wday], kd_expr_month[tm.tm_mon],
+			 expr_wday[tm.tm_wday], expr_month[tm.tm_mon],
 			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 			 tm.tm_year + 1900);
 		return true;
@@ -145,7 +145,7 @@ static bool fmt_local_time(char *buf, size_t cap, int64_t secs, int ms,
 	off = tm.tm_gmtoff / 60;
 	snprintf(buf, cap,
 		 "%s %s %2d %02d:%02d:%02d.%03d %d (UTC %c %ld:%02ld)",
-		 kd_expr_wday[tm.tm_wday], kd_expr_month[tm.tm_mon], tm.tm_mday,
+		 expr_wday[tm.tm_wday], expr_month[tm.tm_mon], tm.tm_mday,
 		 tm.tm_hour, tm.tm_min, tm.tm_sec, ms, tm.tm_year + 1900,
 		 off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return true;

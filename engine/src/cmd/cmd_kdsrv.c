@@ -12,7 +12,7 @@
  * .endpsrv: ask the KD connection server this session is a smart client of
  * to close every session and exit; this session becomes dormant.
  */
-static int kd_cmd_endpsrv(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_endpsrv(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_link *link = NULL;
 	char desc[256] = "";
@@ -43,7 +43,7 @@ static int kd_cmd_endpsrv(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_kdsrv[] = {
-	{ ".endpsrv", kd_cmd_endpsrv, 0,
+	{ ".endpsrv", cmd_endpsrv, 0,
 	  "end the KD connection server of this smart client" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -24,7 +24,7 @@
 #define KD_STR_LINE 48
 
 /* The largest number of bytes one command may display or search. */
-static uint64_t kd_max_bytes(const struct kd_session *s, bool search)
+static uint64_t max_bytes(const struct kd_session *s, bool search)
 {
 	if (s->sandbox)
 		return KD_MAX_SANDBOX;
@@ -40,8 +40,8 @@ static uint64_t kd_max_bytes(const struct kd_session *s, bool search)
  * unreadable byte makes the rest of its page unreadable (one request per
  * page of hole, as the debugger reads by pages).
  */
-static void kd_fetch(struct kd_session *s, bool phys, uint64_t addr,
-		     uint8_t *buf, bool *ok, size_t len)
+static void cmd_mem_fetch(struct kd_session *s, bool phys, uint64_t addr,
+			  uint8_t *buf, bool *ok, size_t len)
 {
 	size_t off = 0;
 
@@ -80,7 +80,7 @@ static void kd_fetch(struct kd_session *s, bool phys, uint64_t addr,
 	}
 }
 
-static bool kd_all_ok(const bool *ok, size_t n)
+static bool all_ok(const bool *ok, size_t n)
 {
 	size_t i;
 
@@ -91,7 +91,7 @@ static bool kd_all_ok(const bool *ok, size_t n)
 	return true;
 }
 
-static uint64_t kd_get_unit(const uint8_t *b, unsigned size)
+static uint64_t get_unit(const uint8_t *b, unsigned size)
 {
 	switch (size) {
 	case 1:
@@ -105,7 +105,7 @@ static uint64_t kd_get_unit(const uint8_t *b, unsigned size)
 	}
 }
 
-static void kd_put_unit(uint8_t *b, unsigned size, uint64_t v)
+static void put_unit(uint8_t *b, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1:
@@ -123,7 +123,7 @@ static void kd_put_unit(uint8_t *b, unsigned size, uint64_t v)
 	}
 }
 
-static char kd_ascii(uint8_t c)
+static char cmd_mem_ascii(uint8_t c)
 {
 	return (char)(c >= 0x20 && c < 0x7f ? c : '.');
 }
@@ -145,9 +145,10 @@ struct kd_dfmt {
  * Append printf output at @p p, never past @p end (the byte after the
  * buffer); returns where the text ends, truncated if it did not fit.
  */
-static char *kd_put(char *p, char *end, const char *fmt, ...) KD_PRINTF(3, 4);
+static char *cmd_mem_put(char *p, char *end, const char *fmt, ...)
+	KD_PRINTF(3, 4);
 
-static char *kd_put(char *p, char *end, const char *fmt, ...)
+static char *cmd_mem_put(char *p, char *end, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -163,41 +164,42 @@ static char *kd_put(char *p, char *end, const char *fmt, ...)
 }
 
 /* One value, or its unreadable form, appended at @p p (up to @p end). */
-static char *kd_fmt_unit(char *p, char *end, unsigned size, bool ok, uint64_t v)
+static char *fmt_unit(char *p, char *end, unsigned size, bool ok, uint64_t v)
 {
 	switch (size) {
 	case 1:
-		return ok ? kd_put(p, end, "%02x", (unsigned)v) :
-			    kd_put(p, end, "??");
+		return ok ? cmd_mem_put(p, end, "%02x", (unsigned)v) :
+			    cmd_mem_put(p, end, "??");
 	case 2:
-		return ok ? kd_put(p, end, "%04x", (unsigned)v) :
-			    kd_put(p, end, "????");
+		return ok ? cmd_mem_put(p, end, "%04x", (unsigned)v) :
+			    cmd_mem_put(p, end, "????");
 	case 4:
-		return ok ? kd_put(p, end, "%08x", (unsigned)v) :
-			    kd_put(p, end, "????????");
+		return ok ? cmd_mem_put(p, end, "%08x", (unsigned)v) :
+			    cmd_mem_put(p, end, "????????");
 	default:
-		return ok ? kd_put(p, end, "%08x`%08x", (unsigned)(v >> 32),
-				   (unsigned)(v & 0xffffffffu)) :
-			    kd_put(p, end, "????????`????????");
+		return ok ? cmd_mem_put(p, end, "%08x`%08x",
+					(unsigned)(v >> 32),
+					(unsigned)(v & 0xffffffffu)) :
+			    cmd_mem_put(p, end, "????????`????????");
 	}
 }
 
-static char *kd_fmt_line_addr(const struct kd_session *s, char *p, char *end,
-			      const struct kd_dfmt *f, uint64_t addr)
+static char *fmt_line_addr(const struct kd_session *s, char *p, char *end,
+			   const struct kd_dfmt *f, uint64_t addr)
 {
 	char a[18];
 
 	if (f->bang)
-		return kd_put(p, end, "#%8llx ", (unsigned long long)addr);
-	return kd_put(p, end, "%s  ", kd_fmt_ptr(s, a, addr));
+		return cmd_mem_put(p, end, "#%8llx ", (unsigned long long)addr);
+	return cmd_mem_put(p, end, "%s  ", kd_fmt_ptr(s, a, addr));
 }
 
 /*
  * Print one line of @p n elements (n <= f->cols) at @p addr from @p buf.
  */
-static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
-			  uint64_t addr, const uint8_t *buf, const bool *ok,
-			  unsigned n)
+static void print_line(struct kd_session *s, const struct kd_dfmt *f,
+		       uint64_t addr, const uint8_t *buf, const bool *ok,
+		       unsigned n)
 {
 	char line[64 * 20 + 64 * 8 + 64];
 	char *end = line + sizeof(line);
@@ -205,7 +207,7 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 	char *p = line;
 	unsigned i;
 
-	p = kd_fmt_line_addr(s, p, end, f, addr);
+	p = fmt_line_addr(s, p, end, f, addr);
 	for (i = 0; i < cols; i++) {
 		const uint8_t *e = buf + (size_t)i * f->size;
 		bool eok;
@@ -223,9 +225,9 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 		if (i > 0)
 			*p++ = (f->size == 1 && cols == 16 && i == 8) ? '-' :
 									' ';
-		eok = kd_all_ok(ok + (size_t)i * f->size, f->size);
-		p = kd_fmt_unit(p, end, f->size, eok,
-				eok ? kd_get_unit(e, f->size) : 0);
+		eok = all_ok(ok + (size_t)i * f->size, f->size);
+		p = fmt_unit(p, end, f->size, eok,
+			     eok ? get_unit(e, f->size) : 0);
 	}
 	if (f->ascii) {
 		size_t nb = (size_t)n * f->size;
@@ -235,24 +237,24 @@ static void kd_print_line(struct kd_session *s, const struct kd_dfmt *f,
 		if (!f->bang)
 			*p++ = ' ';
 		for (k = 0; k < nb; k++)
-			*p++ = (char)(ok[k] ? kd_ascii(buf[k]) : '?');
+			*p++ = (char)(ok[k] ? cmd_mem_ascii(buf[k]) : '?');
 	}
 	*p++ = '\n';
 	kd_out_raw(s, line, (size_t)(p - line));
 }
 
 /* dds / dqs / dps: "addr  value symbol" one per line. */
-static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
-			      uint64_t addr, const uint8_t *buf, const bool *ok)
+static void print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
+			   uint64_t addr, const uint8_t *buf, const bool *ok)
 {
 	char line[128 + 256];
 	char sym[256];
 	char *p = line;
-	bool eok = kd_all_ok(ok, f->size);
-	uint64_t v = eok ? kd_get_unit(buf, f->size) : 0;
+	bool eok = all_ok(ok, f->size);
+	uint64_t v = eok ? get_unit(buf, f->size) : 0;
 
-	p = kd_fmt_line_addr(s, p, line + sizeof(line) - 2, f, addr);
-	p = kd_fmt_unit(p, line + sizeof(line) - 2, f->size, eok, v);
+	p = fmt_line_addr(s, p, line + sizeof(line) - 2, f, addr);
+	p = fmt_unit(p, line + sizeof(line) - 2, f->size, eok, v);
 	if (eok && kd_sym_format(s, v, sym, sizeof(sym)) == KD_OK &&
 	    sym[0] != '\0')
 		p += snprintf(p, sizeof(line) - (size_t)(p - line) - 2, " %s",
@@ -262,8 +264,8 @@ static void kd_print_sym_line(struct kd_session *s, const struct kd_dfmt *f,
 }
 
 /* Display @p count elements at @p addr; returns where the display ended. */
-static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
-			   bool phys, uint64_t addr, uint64_t count)
+static uint64_t cmd_mem_display(struct kd_session *s, const struct kd_dfmt *f,
+				bool phys, uint64_t addr, uint64_t count)
 {
 	unsigned per_line = f->sym ? 1 : f->cols;
 	uint8_t buf[64 * 8];
@@ -273,13 +275,13 @@ static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
 		unsigned n = count < per_line ? (unsigned)count : per_line;
 		size_t nb = (size_t)n * f->size;
 
-		kd_fetch(s, phys, addr, buf, ok, nb);
+		cmd_mem_fetch(s, phys, addr, buf, ok, nb);
 		if (s->cmd.target_err)
 			break; /* never `??` for bytes the target did not refuse */
 		if (f->sym)
-			kd_print_sym_line(s, f, addr, buf, ok);
+			print_sym_line(s, f, addr, buf, ok);
 		else
-			kd_print_line(s, f, addr, buf, ok, n);
+			print_line(s, f, addr, buf, ok, n);
 		addr += nb;
 		count -= n;
 	}
@@ -290,8 +292,8 @@ static uint64_t kd_display(struct kd_session *s, const struct kd_dfmt *f,
  * da / du: strings up to @p max characters, 48 a line, stopping at a NUL
  * or unreadable memory.  Returns the address after the string.
  */
-static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
-				  uint64_t addr, uint64_t max)
+static uint64_t display_string(struct kd_session *s, bool phys, bool wide,
+			       uint64_t addr, uint64_t max)
 {
 	unsigned csize = wide ? 2 : 1;
 	char line[KD_STR_LINE + 32];
@@ -308,12 +310,12 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
 
 		if (max - shown < n)
 			n = (unsigned)(max - shown);
-		kd_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
+		cmd_mem_fetch(s, phys, lineaddr, buf, ok, (size_t)n * csize);
 		if (s->cmd.target_err)
 			break;
-		p = kd_put(p, line + sizeof(line), "%s  ",
-			   kd_fmt_ptr(s, a, lineaddr));
-		if (!kd_all_ok(ok, csize)) {
+		p = cmd_mem_put(p, line + sizeof(line), "%s  ",
+				kd_fmt_ptr(s, a, lineaddr));
+		if (!all_ok(ok, csize)) {
 			/* Nothing readable where the string starts. */
 			memset(p, '?', KD_STR_LINE);
 			p += KD_STR_LINE;
@@ -325,17 +327,18 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
 		for (i = 0; i < n; i++) {
 			uint64_t ch;
 
-			if (!kd_all_ok(ok + (size_t)i * csize, csize)) {
+			if (!all_ok(ok + (size_t)i * csize, csize)) {
 				end = true;
 				break;
 			}
-			ch = kd_get_unit(buf + (size_t)i * csize, csize);
+			ch = get_unit(buf + (size_t)i * csize, csize);
 			if (ch == 0) {
 				end = true;
 				shown++;
 				break;
 			}
-			*p++ = (char)(ch < 0x80 ? kd_ascii((uint8_t)ch) : '.');
+			*p++ = (char)(ch < 0x80 ? cmd_mem_ascii((uint8_t)ch) :
+						  '.');
 			shown++;
 		}
 		*p++ = '"';
@@ -348,7 +351,7 @@ static uint64_t kd_display_string(struct kd_session *s, bool phys, bool wide,
 }
 
 /* Parse `/c N` and `/p`, `/p[c]`, `/p[uc]`, `/p[wc]` options. */
-static int kd_display_opts(struct kd_args *a, unsigned *cols, bool *phys)
+static int display_opts(struct kd_args *a, unsigned *cols, bool *phys)
 {
 	while (kd_args_peek(a) == '/') {
 		int opt = kd_args_take_option(a, "/", "cp", 0);
@@ -379,8 +382,8 @@ static int kd_display_opts(struct kd_args *a, unsigned *cols, bool *phys)
 }
 
 /* The d* form named @p form ("db", "dps", "da"...), or false. */
-static bool kd_dform(const struct kd_session *s, const char *form,
-		     struct kd_dfmt *f, uint64_t *defcount)
+static bool dform(const struct kd_session *s, const char *form,
+		  struct kd_dfmt *f, uint64_t *defcount)
 {
 	unsigned psize = kd_is_ptr64(s) ? 8 : 4;
 
@@ -425,7 +428,7 @@ static bool kd_dform(const struct kd_session *s, const char *form,
 	return true;
 }
 
-static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *form = c->name;
 	struct kd_dfmt f;
@@ -438,9 +441,9 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 	kd_args_init(&a, s, c);
 	if (strcmp(form, "d") == 0)
 		form = s->mem.last_dcmd[0] ? s->mem.last_dcmd : "db";
-	if (!kd_dform(s, form, &f, &defcount))
+	if (!dform(s, form, &f, &defcount))
 		return kd_args_error_at(&a, a.line);
-	rc = kd_display_opts(&a, &cols, &phys);
+	rc = display_opts(&a, &cols, &phys);
 	if (rc < 0)
 		return rc;
 	if (cols && !f.sym && f.kind != 'a' && f.kind != 'u')
@@ -466,22 +469,22 @@ static int kd_cmd_d(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (count == 0)
 		count = defcount;
-	if (count > kd_max_bytes(s, false) / (f.size ? f.size : 1))
+	if (count > max_bytes(s, false) / (f.size ? f.size : 1))
 		return kd_range_error(s, c->line, 0);
 	if (phys && s->target && !s->target->ops->read_physical)
 		return kd_target_refuse(s, "read physical memory of");
 	snprintf(s->mem.last_dcmd, sizeof(s->mem.last_dcmd), "%s", form);
 	if (f.kind == 'a' || f.kind == 'u')
-		s->mem.next_d = kd_display_string(s, phys, f.kind == 'u', addr,
-						  count);
+		s->mem.next_d = display_string(s, phys, f.kind == 'u', addr,
+					       count);
 	else
-		s->mem.next_d = kd_display(s, &f, phys, addr, count);
+		s->mem.next_d = cmd_mem_display(s, &f, phys, addr, count);
 	s->mem.have_next_d = true;
 	return KD_OK;
 }
 
 /* !db !dc !dd !dq !dw !dp: physical memory, "#    1000 " lines. */
-static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_dfmt f;
 	uint64_t addr = s->mem.next_phys, count, defcount = 0;
@@ -490,7 +493,7 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	kd_args_init(&a, s, c);
-	if (!kd_dform(s, c->name + 1, &f, &defcount))
+	if (!dform(s, c->name + 1, &f, &defcount))
 		return kd_args_error_at(&a, a.line);
 	f.bang = true;
 	/* Caching attributes and -m change how memory is read, not what. */
@@ -517,12 +520,12 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 		addr = s->mem.next_phys;
 	if (count == 0)
 		count = defcount;
-	if (count > kd_max_bytes(s, false) / f.size)
+	if (count > max_bytes(s, false) / f.size)
 		return kd_range_error(s, c->line, 0);
 	/* Not `??` for a target that has no physical memory at all. */
 	if (s->target && !s->target->ops->read_physical)
 		return kd_target_refuse(s, "read physical memory of");
-	s->mem.next_phys = kd_display(s, &f, true, addr, count);
+	s->mem.next_phys = cmd_mem_display(s, &f, true, addr, count);
 	return KD_OK;
 }
 
@@ -531,7 +534,7 @@ static int kd_cmd_bang_d(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 /* Text of the value at @p p for messages, without trailing blanks. */
-static void kd_trimmed(const char *p, char *out, size_t cap)
+static void trimmed(const char *p, char *out, size_t cap)
 {
 	size_t n = strlen(p);
 
@@ -543,8 +546,8 @@ static void kd_trimmed(const char *p, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static int kd_write_mem(struct kd_session *s, bool phys, uint64_t addr,
-			const void *buf, size_t len)
+static int write_mem(struct kd_session *s, bool phys, uint64_t addr,
+		     const void *buf, size_t len)
 {
 	size_t done = 0;
 	int rc;
@@ -562,8 +565,8 @@ static int kd_write_mem(struct kd_session *s, bool phys, uint64_t addr,
  * Write the values at @p p (numbers, or 'c' for bytes) one element after
  * another from *addr.  Advances *addr.
  */
-static int kd_enter_values(struct kd_args *a, bool phys, unsigned size,
-			   uint64_t *addr)
+static int enter_values(struct kd_args *a, bool phys, unsigned size,
+			uint64_t *addr)
 {
 	struct kd_session *s = a->s;
 
@@ -588,14 +591,14 @@ static int kd_enter_values(struct kd_args *a, bool phys, unsigned size,
 				return rc;
 		}
 		if (size < 8 && (v >> (size * 8)) != 0) {
-			kd_trimmed(start, text, sizeof(text));
+			trimmed(start, text, sizeof(text));
 			return kd_fail(s, KD_EOVERFLOW,
 				       "Overflow error at '%s'", text);
 		}
-		kd_put_unit(b, size, v);
-		rc = kd_write_mem(s, phys, *addr, b, size);
+		put_unit(b, size, v);
+		rc = write_mem(s, phys, *addr, b, size);
 		if (rc < 0) {
-			kd_trimmed(start, text, sizeof(text));
+			trimmed(start, text, sizeof(text));
 			return kd_memory_error(s, text);
 		}
 		*addr += size;
@@ -606,8 +609,8 @@ static int kd_enter_values(struct kd_args *a, bool phys, unsigned size,
 }
 
 /* `e addr` with no values: show each element and ask for a new one. */
-static int kd_enter_interactive(struct kd_session *s, const char *line,
-				bool phys, unsigned size, uint64_t addr)
+static int enter_interactive(struct kd_session *s, const char *line, bool phys,
+			     unsigned size, uint64_t addr)
 {
 	unsigned steps;
 
@@ -624,19 +627,18 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 		struct kd_args args;
 		int rc;
 
-		kd_fetch(s, phys, addr, b, ok, size);
-		if (!kd_all_ok(ok, size)) {
+		cmd_mem_fetch(s, phys, addr, b, ok, size);
+		if (!all_ok(ok, size)) {
 			kd_fmt_ptr(s, a, addr);
 			return kd_memory_error(s, a);
 		}
-		kd_fmt_unit(val, val + sizeof(val), size, true,
-			    kd_get_unit(b, size));
+		fmt_unit(val, val + sizeof(val), size, true, get_unit(b, size));
 		kd_out(s, "%s %s\n", kd_fmt_ptr(s, a, addr), val);
 		rc = s->out.in_fn(s->out.in_ctx, "Input> ", in, sizeof(in));
 		if (rc < 0 || in[0] == '\0')
 			break;
 		kd_args_init_text(&args, s, in, in);
-		rc = kd_enter_values(&args, phys, size, &addr);
+		rc = enter_values(&args, phys, size, &addr);
 		if (rc < 0)
 			return rc;
 		if (addr == before)
@@ -645,8 +647,8 @@ static int kd_enter_interactive(struct kd_session *s, const char *line,
 	return KD_OK;
 }
 
-static int kd_enter_string(struct kd_args *a, bool phys, bool wide, bool zero,
-			   uint64_t addr)
+static int enter_string(struct kd_args *a, bool phys, bool wide, bool zero,
+			uint64_t addr)
 {
 	struct kd_session *s = a->s;
 	const char *text, *start = a->p;
@@ -673,17 +675,17 @@ static int kd_enter_string(struct kd_args *a, bool phys, bool wide, bool zero,
 		else
 			buf[i] = (uint8_t)text[i];
 	}
-	rc = kd_write_mem(s, phys, addr, buf, n);
+	rc = write_mem(s, phys, addr, buf, n);
 	kd_free(buf);
 	if (rc < 0) {
-		kd_trimmed(start, msg, sizeof(msg));
+		trimmed(start, msg, sizeof(msg));
 		return kd_memory_error(s, msg);
 	}
 	return KD_OK;
 }
 
 /* eb ew ed eq ep ea eu eza ezu (and !eb !ed ... physical). */
-static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *form = c->name;
 	bool phys = false;
@@ -714,9 +716,9 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	kd_args_skip(&a);
 	if (strcmp(form, "ea") == 0 || strcmp(form, "eza") == 0)
-		return kd_enter_string(&a, phys, false, form[1] == 'z', addr);
+		return enter_string(&a, phys, false, form[1] == 'z', addr);
 	if (strcmp(form, "eu") == 0 || strcmp(form, "ezu") == 0)
-		return kd_enter_string(&a, phys, true, form[1] == 'z', addr);
+		return enter_string(&a, phys, true, form[1] == 'z', addr);
 	switch (form[1]) {
 	case 'b':
 		size = 1;
@@ -737,8 +739,8 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_args_error_at(&a, a.line);
 	}
 	if (kd_args_at_end(&a))
-		return kd_enter_interactive(s, c->line, phys, size, addr);
-	return kd_enter_values(&a, phys, size, &addr);
+		return enter_interactive(s, c->line, phys, size, addr);
+	return enter_values(&a, phys, size, &addr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -748,7 +750,7 @@ static int kd_cmd_e(struct kd_session *s, struct kd_cmdctx *c)
 #define KD_SEARCH_CHUNK 0x10000u
 #define KD_SEARCH_MAXPAT 256u
 
-static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 {
 	uint8_t pat[KD_SEARCH_MAXPAT];
 	size_t plen = 0;
@@ -826,14 +828,14 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 			if (size < 8 && (v >> (size * 8)) != 0) {
 				char t[64];
 
-				kd_trimmed(start, t, sizeof(t));
+				trimmed(start, t, sizeof(t));
 				return kd_fail(s, KD_EOVERFLOW,
 					       "Overflow error at '%s'", t);
 			}
 			if (plen + size > sizeof(pat))
 				return kd_fail(s, KD_EINVAL,
 					       "Search pattern too long");
-			kd_put_unit(pat + plen, size, v);
+			put_unit(pat + plen, size, v);
 			plen += size;
 			kd_args_skip(&a);
 		}
@@ -843,19 +845,19 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	if (plen == 0)
 		return kd_args_error(&a);
-	if (count > kd_max_bytes(s, true) / size)
+	if (count > max_bytes(s, true) / size)
 		return kd_range_error(s, c->line, 0);
 	total = count * size;
 
 	/* Hits print in the matching display layout. */
 	if (kind == 'w')
-		kd_dform(s, "dw", &f, &defcount);
+		dform(s, "dw", &f, &defcount);
 	else if (kind == 'd')
-		kd_dform(s, "dc", &f, &defcount);
+		dform(s, "dc", &f, &defcount);
 	else if (kind == 'q')
-		kd_dform(s, "dq", &f, &defcount);
+		dform(s, "dq", &f, &defcount);
 	else
-		kd_dform(s, "db", &f, &defcount);
+		dform(s, "db", &f, &defcount);
 	step = (kind == 'w' || kind == 'd' || kind == 'q') ? size : 1;
 
 	buf = kd_malloc(KD_SEARCH_CHUNK + KD_SEARCH_MAXPAT);
@@ -876,12 +878,12 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 			       (size_t)(span - plen + 1) :
 			       KD_SEARCH_CHUNK;
 		win = scan + plen - 1;
-		kd_fetch(s, false, addr + off, buf, ok, win);
+		cmd_mem_fetch(s, false, addr + off, buf, ok, win);
 		for (pos = 0; pos < scan; pos += step) {
 			if (memcmp(buf + pos, pat, plen) != 0 ||
-			    !kd_all_ok(ok + pos, plen))
+			    !all_ok(ok + pos, plen))
 				continue;
-			kd_display(s, &f, false, addr + off + pos, f.cols);
+			cmd_mem_display(s, &f, false, addr + off + pos, f.cols);
 		}
 	}
 	kd_free(buf);
@@ -896,7 +898,7 @@ static int kd_cmd_s(struct kd_session *s, struct kd_cmdctx *c)
 #define KD_FILE_CHUNK 0x10000u
 
 /* A file name: "quoted" or up to the next blank. */
-static int kd_file_arg(struct kd_args *a, char *out, size_t cap)
+static int file_arg(struct kd_args *a, char *out, size_t cap)
 {
 	const char *at = a->p;
 	const char *name;
@@ -918,7 +920,7 @@ static int kd_file_arg(struct kd_args *a, char *out, size_t cap)
 	return KD_OK;
 }
 
-static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_args args;
 	char path[512];
@@ -933,7 +935,7 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, KD_ENOTSUP,
 			       ".writemem is disabled in this session");
 	kd_args_init(&args, s, c);
-	rc = kd_file_arg(&args, path, sizeof(path));
+	rc = file_arg(&args, path, sizeof(path));
 	if (rc < 0)
 		return rc;
 	rc = kd_args_take_range(&args, 1, &addr, &count, &have_addr);
@@ -987,7 +989,7 @@ static int kd_cmd_writemem(struct kd_session *s, struct kd_cmdctx *c)
 	return rc;
 }
 
-static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_args args;
 	char path[512];
@@ -1003,7 +1005,7 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, KD_ENOTSUP,
 			       ".readmem is disabled in this session");
 	kd_args_init(&args, s, c);
-	rc = kd_file_arg(&args, path, sizeof(path));
+	rc = file_arg(&args, path, sizeof(path));
 	if (rc < 0)
 		return rc;
 	rc = kd_args_take_range(&args, 1, &addr, &count, &have_addr);
@@ -1038,7 +1040,7 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 			rc = kd_fail(s, KD_ERROR, "Unable to read '%s'", path);
 			break;
 		}
-		if (kd_write_mem(s, false, addr + off, buf, n) != KD_OK) {
+		if (write_mem(s, false, addr + off, buf, n) != KD_OK) {
 			kd_out(s, "\n");
 			rc = kd_memory_error(s, kd_fmt_ptr(s, a, addr + off));
 			break;
@@ -1056,7 +1058,7 @@ static int kd_cmd_readmem(struct kd_session *s, struct kd_cmdctx *c)
 /* !pte and !vtop                                                      */
 /* ------------------------------------------------------------------ */
 
-static int kd_current_dirbase(struct kd_session *s, uint64_t *dirbase)
+static int current_dirbase(struct kd_session *s, uint64_t *dirbase)
 {
 	struct kd_amd64_kspecial *ks = NULL;
 	int rc = kd_kspecial(s, s->tgt.cpu, &ks);
@@ -1076,7 +1078,7 @@ static int kd_current_dirbase(struct kd_session *s, uint64_t *dirbase)
  * entry's PHYSICAL address (same width and case).  A large page ends the
  * walk at its PDE/PPE, and the next column says "LARGE PAGE pfn".
  */
-static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char *const lvl[KD_PT_LEVELS] = { "PXE", "PPE", "PDE",
 						       "PTE" };
@@ -1094,7 +1096,7 @@ static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_args_take_expr(&a, &va);
 	if (rc < 0)
 		return rc;
-	rc = kd_current_dirbase(s, &dirbase);
+	rc = current_dirbase(s, &dirbase);
 	if (rc < 0)
 		return rc;
 	rc = kd_pt_walk(s, dirbase, va, &w);
@@ -1147,7 +1149,7 @@ static int kd_cmd_pte(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 /* !vtop DirBase VA (DirBase 0: the current processor's CR3). */
-static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char *const lvl[KD_PT_LEVELS] = { "PML4E", "PDPE", "PDE",
 						       "PTE" };
@@ -1171,7 +1173,7 @@ static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	if (dirbase == 0) {
-		rc = kd_current_dirbase(s, &dirbase);
+		rc = current_dirbase(s, &dirbase);
 		if (rc < 0)
 			return rc;
 	}
@@ -1212,17 +1214,17 @@ static int kd_cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 		       rc == KD_ENOTFOUND ? 0xD0000147u : 0xC0000005u);
 }
 
-#define KD_DCMD(n, h)                                            \
-	{                                                        \
-		n, kd_cmd_d, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
+#define KD_DCMD(n, h)                                         \
+	{                                                     \
+		n, cmd_d, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
 	}
-#define KD_ECMD(n, h)                                            \
-	{                                                        \
-		n, kd_cmd_e, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
+#define KD_ECMD(n, h)                                         \
+	{                                                     \
+		n, cmd_e, KD_CMDF_STOPPED | KD_CMDF_PREFIX, h \
 	}
-#define KD_PCMD(n, h)                                \
-	{                                            \
-		n, kd_cmd_bang_d, KD_CMDF_STOPPED, h \
+#define KD_PCMD(n, h)                             \
+	{                                         \
+		n, cmd_bang_d, KD_CMDF_STOPPED, h \
 	}
 
 const struct kd_command kd_cmds_mem[] = {
@@ -1248,7 +1250,7 @@ const struct kd_command kd_cmds_mem[] = {
 	KD_ECMD("eu", "eu addr \"text\": enter Unicode"),
 	KD_ECMD("eza", "eza addr \"text\": enter ASCII with a NUL"),
 	KD_ECMD("ezu", "ezu addr \"text\": enter Unicode with a NUL"),
-	{ "s", kd_cmd_s, KD_CMDF_STOPPED,
+	{ "s", cmd_s, KD_CMDF_STOPPED,
 	  "s -b|-w|-d|-q|-a|-u range pattern: search memory" },
 	KD_PCMD("!db", "!db [phys] [L n]: physical bytes and ASCII"),
 	KD_PCMD("!dc", "!dc [phys] [L n]: physical dwords and ASCII"),
@@ -1256,19 +1258,18 @@ const struct kd_command kd_cmds_mem[] = {
 	KD_PCMD("!dq", "!dq [phys] [L n]: physical quad words"),
 	KD_PCMD("!dw", "!dw [phys] [L n]: physical words"),
 	KD_PCMD("!dp", "!dp [phys] [L n]: physical pointers"),
-	{ "!eb", kd_cmd_e, KD_CMDF_STOPPED, "!eb phys values: enter bytes" },
-	{ "!ew", kd_cmd_e, KD_CMDF_STOPPED, "!ew phys values: enter words" },
-	{ "!ed", kd_cmd_e, KD_CMDF_STOPPED,
+	{ "!eb", cmd_e, KD_CMDF_STOPPED, "!eb phys values: enter bytes" },
+	{ "!ew", cmd_e, KD_CMDF_STOPPED, "!ew phys values: enter words" },
+	{ "!ed", cmd_e, KD_CMDF_STOPPED,
 	  "!ed phys values: enter double words" },
-	{ "!eq", kd_cmd_e, KD_CMDF_STOPPED,
-	  "!eq phys values: enter quad words" },
-	{ ".writemem", kd_cmd_writemem, KD_CMDF_STOPPED,
+	{ "!eq", cmd_e, KD_CMDF_STOPPED, "!eq phys values: enter quad words" },
+	{ ".writemem", cmd_writemem, KD_CMDF_STOPPED,
 	  ".writemem file range: save target memory to a file" },
-	{ ".readmem", kd_cmd_readmem, KD_CMDF_STOPPED,
+	{ ".readmem", cmd_readmem, KD_CMDF_STOPPED,
 	  ".readmem file range: load a file into target memory" },
-	{ "!pte", kd_cmd_pte, KD_CMDF_STOPPED,
+	{ "!pte", cmd_pte, KD_CMDF_STOPPED,
 	  "!pte va: page-table entries of an address" },
-	{ "!vtop", kd_cmd_vtop, KD_CMDF_STOPPED,
+	{ "!vtop", cmd_vtop, KD_CMDF_STOPPED,
 	  "!vtop dirbase va: translate an address" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------------ */
 
 /* Length of @p p without trailing blanks (and CR/LF). */
-static size_t kd_trimmed_len(const char *p, size_t len)
+static size_t trimmed_len(const char *p, size_t len)
 {
 	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
 			   p[len - 1] == '\r' || p[len - 1] == '\n'))
@@ -34,7 +34,7 @@ static size_t kd_trimmed_len(const char *p, size_t len)
 }
 
 /* A NUL-terminated heap copy of @p len bytes at @p p, or NULL. */
-static char *kd_strndup(const char *p, size_t len)
+static char *cmd_misc_strndup(const char *p, size_t len)
 {
 	char *d = kd_malloc(len + 1);
 
@@ -49,7 +49,7 @@ static char *kd_strndup(const char *p, size_t len)
  * The character closing the group opened at @p p (`(`, `{` or a quote),
  * skipping nested groups and quoted text; NULL when the text ends first.
  */
-static const char *kd_match_close(const char *p)
+static const char *match_close(const char *p)
 {
 	char open = *p;
 	char close = (char)(open == '(' ? ')' : open == '{' ? '}' : open);
@@ -91,7 +91,7 @@ static const char *kd_match_close(const char *p)
  * unclosed one runs to the end) or text up to the next blank.  Returns a
  * heap copy, NULL when there is no word or no memory.
  */
-static char *kd_take_word(struct kd_args *a)
+static char *take_word(struct kd_args *a)
 {
 	const char *w = NULL;
 	size_t len = 0;
@@ -103,12 +103,12 @@ static char *kd_take_word(struct kd_args *a)
 		(void)kd_args_take_quoted(a, KD_ARGS_Q_OPEN, &w, &len);
 	else
 		(void)kd_args_take_word(a, &w, &len);
-	return kd_strndup(w, len);
+	return cmd_misc_strndup(w, len);
 }
 
 /* The rest of the arguments as a file name: blanks trimmed, quotes
  * removed; NULL when there is none or no memory. */
-static char *kd_take_path(struct kd_args *a)
+static char *take_path(struct kd_args *a)
 {
 	const char *p;
 	size_t len;
@@ -117,7 +117,7 @@ static char *kd_take_path(struct kd_args *a)
 	kd_args_take_rest(a, KD_ARGS_Q_STRIP | KD_ARGS_CRLF, &p, &len);
 	if (len == 0)
 		return NULL;
-	return kd_strndup(p, len);
+	return cmd_misc_strndup(p, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -130,7 +130,7 @@ static char *kd_take_path(struct kd_args *a)
  * kd_session_execute() where they fail.  An interrupt seen inside stays
  * set for the caller's loop.
  */
-static int kd_run_nested(struct kd_session *s, const char *text)
+static int run_nested(struct kd_session *s, const char *text)
 {
 	int rc;
 
@@ -152,7 +152,7 @@ static int kd_run_nested(struct kd_session *s, const char *text)
  * run already counted some (failures above @p before) one is taken back
  * and kd_session_failures() counts each failed command once.
  */
-static int kd_nested_result(struct kd_session *s, unsigned long before, int rc)
+static int nested_result(struct kd_session *s, unsigned long before, int rc)
 {
 	if (rc < 0 && s->failures > before)
 		s->failures--;
@@ -160,14 +160,14 @@ static int kd_nested_result(struct kd_session *s, unsigned long before, int rc)
 }
 
 /* Same, for @p len bytes at @p p. */
-static int kd_run_nested_n(struct kd_session *s, const char *p, size_t len)
+static int run_nested_n(struct kd_session *s, const char *p, size_t len)
 {
-	char *copy = kd_strndup(p, len);
+	char *copy = cmd_misc_strndup(p, len);
 	int rc;
 
 	if (!copy)
 		return kd_fail(s, KD_ENOMEM, "Out of memory");
-	rc = kd_run_nested(s, copy);
+	rc = run_nested(s, copy);
 	kd_free(copy);
 	return rc;
 }
@@ -176,7 +176,7 @@ static int kd_run_nested_n(struct kd_session *s, const char *p, size_t len)
 /* .echo, .cls, comments                                               */
 /* ------------------------------------------------------------------ */
 
-static int kd_cmd_echo(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_echo(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_args a;
 	const char *p;
@@ -188,7 +188,7 @@ static int kd_cmd_echo(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
-static int kd_cmd_cls(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_cls(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char clear[] = "\033[H\033[2J";
 
@@ -200,7 +200,7 @@ static int kd_cmd_cls(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
-static int kd_cmd_comment(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_comment(struct kd_session *s, struct kd_cmdctx *c)
 {
 	(void)s;
 	(void)c;
@@ -211,7 +211,7 @@ static int kd_cmd_comment(struct kd_session *s, struct kd_cmdctx *c)
 /* Log files                                                           */
 /* ------------------------------------------------------------------ */
 
-static void kd_log_close(struct kd_session *s, bool say)
+static void log_close(struct kd_session *s, bool say)
 {
 	if (!s->out.log)
 		return;
@@ -226,7 +226,7 @@ static void kd_log_close(struct kd_session *s, bool say)
  * The /t name: "_<pid 4 hex>_<YYYY-MM-DD>_<HH-MM-SS-mmm>" inserted before
  * the extension of @p path.
  */
-static int kd_log_stamp(const char *path, char *out, size_t cap)
+static int log_stamp(const char *path, char *out, size_t cap)
 {
 	const char *slash = strrchr(path, '/');
 	const char *dot = strrchr(path, '.');
@@ -247,7 +247,7 @@ static int kd_log_stamp(const char *path, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? KD_EOVERFLOW : KD_OK;
 }
 
-static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
+static int log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 {
 	bool stamp = false;
 	char path[sizeof(s->out.log_path)];
@@ -279,14 +279,14 @@ static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 	if (s->sandbox)
 		return kd_fail(s, KD_ENOTSUP,
 			       "Log files are disabled in this session");
-	name = kd_take_path(&a);
+	name = take_path(&a);
 	if (!name) {
-		name = kd_strndup("Dbgeng.log", 10);
+		name = cmd_misc_strndup("Dbgeng.log", 10);
 		if (!name)
 			return kd_fail(s, KD_ENOMEM, "Out of memory");
 	}
 	if (stamp) {
-		rc = kd_log_stamp(name, path, sizeof(path));
+		rc = log_stamp(name, path, sizeof(path));
 	} else if (strlen(name) < sizeof(path)) {
 		memcpy(path, name, strlen(name) + 1);
 		rc = KD_OK;
@@ -296,7 +296,7 @@ static int kd_log_open(struct kd_session *s, struct kd_cmdctx *c, bool append)
 	kd_free(name);
 	if (rc < 0)
 		return kd_fail(s, rc, "Log file name is too long");
-	kd_log_close(s, true);
+	log_close(s, true);
 	f = fopen(path, append ? "a" : "w");
 	if (!f)
 		return kd_fail(s, KD_ERROR, "Unable to open log file '%s', %s",
@@ -315,28 +315,28 @@ void kd_session_log_command(struct kd_session *s, const char *line)
 	fflush(s->out.log);
 }
 
-static int kd_cmd_logopen(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_logopen(struct kd_session *s, struct kd_cmdctx *c)
 {
-	return kd_log_open(s, c, false);
+	return log_open(s, c, false);
 }
 
-static int kd_cmd_logappend(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_logappend(struct kd_session *s, struct kd_cmdctx *c)
 {
-	return kd_log_open(s, c, true);
+	return log_open(s, c, true);
 }
 
-static int kd_cmd_logclose(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_logclose(struct kd_session *s, struct kd_cmdctx *c)
 {
 	(void)c;
 	if (!s->out.log) {
 		kd_out(s, "No log file open\n");
 		return KD_OK;
 	}
-	kd_log_close(s, true);
+	log_close(s, true);
 	return KD_OK;
 }
 
-static int kd_cmd_logfile(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_logfile(struct kd_session *s, struct kd_cmdctx *c)
 {
 	(void)c;
 	if (s->out.log)
@@ -351,7 +351,7 @@ static int kd_cmd_logfile(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 /* Read a whole script file (bounded) into a NUL-terminated heap buffer. */
-static int kd_script_read(struct kd_session *s, const char *path, char **out)
+static int script_read(struct kd_session *s, const char *path, char **out)
 {
 	FILE *f;
 	char *buf;
@@ -407,7 +407,7 @@ static int kd_script_read(struct kd_session *s, const char *path, char **out)
  * Replace ${$arg1}..${$argN} by the arguments; missing ones stay as
  * written.  Returns a new heap string.
  */
-static char *kd_script_subst(const char *text, int argc, char **argv)
+static char *script_subst(const char *text, int argc, char **argv)
 {
 	static const char tok[] = "${$arg";
 	size_t cap = strlen(text) + 1, len = 0;
@@ -454,7 +454,7 @@ static char *kd_script_subst(const char *text, int argc, char **argv)
 }
 
 /* True for a line that is blank or only a `*` comment. */
-static bool kd_script_line_skips(const char *line, size_t len)
+static bool script_line_skips(const char *line, size_t len)
 {
 	size_t i = 0;
 
@@ -464,7 +464,7 @@ static bool kd_script_line_skips(const char *line, size_t len)
 }
 
 /* Does the line (blanks skipped) start with .else / .elsif? */
-static bool kd_script_line_continues(const char *line, size_t len)
+static bool script_line_continues(const char *line, size_t len)
 {
 	size_t i = 0;
 
@@ -484,7 +484,7 @@ static bool kd_script_line_continues(const char *line, size_t len)
  * are dropped (a `*` comment would otherwise swallow the rest of the
  * block).
  */
-static char *kd_script_join(const char *text)
+static char *script_join(const char *text)
 {
 	size_t cap = strlen(text) + 2, len = 0;
 	const char *p = text;
@@ -495,11 +495,11 @@ static char *kd_script_join(const char *text)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		size_t tl = kd_trimmed_len(p, l);
+		size_t tl = trimmed_len(p, l);
 
-		if (!kd_script_line_skips(p, tl)) {
+		if (!script_line_skips(p, tl)) {
 			if (len > 0)
-				out[len++] = kd_script_line_continues(p, tl) ?
+				out[len++] = script_line_continues(p, tl) ?
 						     ' ' :
 						     ';';
 			memcpy(out + len, p, tl);
@@ -514,23 +514,23 @@ static char *kd_script_join(const char *text)
 }
 
 /* Echo @p len bytes at @p cmd after the prompt, as WinDbg does. */
-static void kd_script_echo(struct kd_session *s, const char *cmd, size_t len)
+static void script_echo(struct kd_session *s, const char *cmd, size_t len)
 {
 	const char *p = kd_skip_blanks(cmd);
 
 	len -= (size_t)(p - cmd);
-	len = kd_trimmed_len(p, len);
+	len = trimmed_len(p, len);
 	kd_out(s, "%s%.*s\n", kd_session_prompt(s), (int)len, p);
 }
 
 /* Run one line of a script (or the joined block), echoing commands. */
-static int kd_script_line(struct kd_session *s, const char *line, bool echo)
+static int script_line(struct kd_session *s, const char *line, bool echo)
 {
 	const char *p = line;
 	int first = KD_OK;
 
 	if (!echo)
-		return kd_run_nested(s, line);
+		return run_nested(s, line);
 	while (*p && !s->quit && !s->interrupt) {
 		const char *next;
 		size_t len;
@@ -538,8 +538,8 @@ static int kd_script_line(struct kd_session *s, const char *line, bool echo)
 
 		len = kd_cmd_next(p, &next);
 		if (kd_skip_blanks(p) < p + len) {
-			kd_script_echo(s, p, len);
-			rc = kd_run_nested_n(s, p, len);
+			script_echo(s, p, len);
+			rc = run_nested_n(s, p, len);
 			if (rc < 0 && first == KD_OK)
 				first = rc;
 		}
@@ -561,24 +561,24 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
 		return kd_fail(s, KD_EOVERFLOW,
 			       "Script files nest too deeply (%d levels)",
 			       KD_SCRIPT_MAX_DEPTH);
-	rc = kd_script_read(s, path, &text);
+	rc = script_read(s, path, &text);
 	if (rc < 0)
 		return rc;
 	work = text;
 	if (argc > 0) {
-		work = kd_script_subst(text, argc, argv);
+		work = script_subst(text, argc, argv);
 		kd_free(text);
 		if (!work)
 			return kd_fail(s, KD_ENOMEM, "Out of memory");
 	}
 	s->script.script_depth++;
 	if (block) {
-		char *joined = kd_script_join(work);
+		char *joined = script_join(work);
 
 		if (!joined) {
 			first = kd_fail(s, KD_ENOMEM, "Out of memory");
 		} else {
-			first = kd_script_line(s, joined, echo);
+			first = script_line(s, joined, echo);
 			kd_free(joined);
 		}
 	} else {
@@ -586,11 +586,11 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
 		while (*p && !s->quit && !s->interrupt) {
 			char *nl = strchr(p, '\n');
 			size_t l = nl ? (size_t)(nl - p) : strlen(p);
-			size_t tl = kd_trimmed_len(p, l);
+			size_t tl = trimmed_len(p, l);
 
 			p[tl] = '\0';
 			if (kd_skip_blanks(p)[0] != '\0') {
-				rc = kd_script_line(s, p, echo);
+				rc = script_line(s, p, echo);
 				if (rc < 0 && first == KD_OK)
 					first = rc;
 			}
@@ -608,7 +608,7 @@ int kd_script_run(struct kd_session *s, const char *path, bool block, int argc,
  * `$$<file` and friends.  The name as matched tells the form: `>` runs
  * the file as one block, `a` takes arguments (and does not echo).
  */
-static int kd_cmd_script(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_script(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool block = strchr(c->name, '>') != NULL;
 	bool args = strchr(c->name, 'a') != NULL;
@@ -621,22 +621,22 @@ static int kd_cmd_script(struct kd_session *s, struct kd_cmdctx *c)
 
 	kd_args_init(&a, s, c);
 	if (args) {
-		path = kd_take_word(&a);
+		path = take_word(&a);
 		while (path && argc < KD_SCRIPT_MAX_ARGS) {
-			char *w = kd_take_word(&a);
+			char *w = take_word(&a);
 
 			if (!w)
 				break;
 			argv[argc++] = w;
 		}
 	} else {
-		path = kd_take_path(&a);
+		path = take_path(&a);
 	}
 	if (!path) {
 		rc = kd_args_error_eol(&a);
 	} else {
 		rc = kd_script_run(s, path, block, argc, argv, !args);
-		rc = kd_nested_result(s, before, rc);
+		rc = nested_result(s, before, rc);
 	}
 	for (i = 0; i < argc; i++)
 		kd_free(argv[i]);
@@ -649,7 +649,7 @@ static int kd_cmd_script(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 /* Does @p p start with the word @p w (not followed by a word char)? */
-static bool kd_word_at(const char *p, const char *w)
+static bool word_at(const char *p, const char *w)
 {
 	size_t n = strlen(w);
 
@@ -662,7 +662,7 @@ static bool kd_word_at(const char *p, const char *w)
  * before `{`), leaving the cursor after it.  When @p eval is false the
  * condition is only skipped.
  */
-static int kd_ctl_cond(struct kd_args *a, bool eval, bool *truth)
+static int ctl_cond(struct kd_args *a, bool eval, bool *truth)
 {
 	uint64_t v = 0;
 	int rc;
@@ -673,7 +673,7 @@ static int kd_ctl_cond(struct kd_args *a, bool eval, bool *truth)
 		return kd_args_error(a);
 	if (!eval) {
 		if (kd_args_peek(a) == '(') {
-			const char *e = kd_match_close(a->p);
+			const char *e = match_close(a->p);
 
 			if (!e)
 				return kd_args_error_eol(a);
@@ -693,7 +693,7 @@ static int kd_ctl_cond(struct kd_args *a, bool eval, bool *truth)
 }
 
 /* The `{ ... }` body at the cursor: start and length of its inside. */
-static int kd_ctl_body(struct kd_args *a, const char **body, size_t *len)
+static int ctl_body(struct kd_args *a, const char **body, size_t *len)
 {
 	const char *e;
 
@@ -702,7 +702,7 @@ static int kd_ctl_body(struct kd_args *a, const char **body, size_t *len)
 	kd_args_skip(a);
 	if (kd_args_peek(a) != '{')
 		return kd_args_error(a);
-	e = kd_match_close(a->p);
+	e = match_close(a->p);
 	if (!e)
 		return kd_args_error_eol(a);
 	*body = a->p + 1;
@@ -711,7 +711,7 @@ static int kd_ctl_body(struct kd_args *a, const char **body, size_t *len)
 	return KD_OK;
 }
 
-static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_if(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *chosen = NULL;
 	size_t chosen_len = 0;
@@ -727,11 +727,11 @@ static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
 		bool truth = true;
 
 		if (have_cond) {
-			rc = kd_ctl_cond(&a, chosen == NULL, &truth);
+			rc = ctl_cond(&a, chosen == NULL, &truth);
 			if (rc < 0)
 				return rc;
 		}
-		rc = kd_ctl_body(&a, &body, &len);
+		rc = ctl_body(&a, &body, &len);
 		if (rc < 0)
 			return rc;
 		if (!chosen && truth) {
@@ -743,9 +743,9 @@ static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
 			break;
 		if (!have_cond) /* nothing may follow .else { } */
 			return kd_args_error(&a);
-		if (kd_word_at(a.p, ".elsif")) {
+		if (word_at(a.p, ".elsif")) {
 			kd_args_advance(&a, 6);
-		} else if (kd_word_at(a.p, ".else")) {
+		} else if (word_at(a.p, ".else")) {
 			kd_args_advance(&a, 5);
 			have_cond = false;
 		} else {
@@ -755,12 +755,12 @@ static int kd_cmd_if(struct kd_session *s, struct kd_cmdctx *c)
 	if (!chosen)
 		return KD_OK;
 	before = s->failures;
-	rc = kd_run_nested_n(s, chosen, chosen_len);
-	return kd_nested_result(s, before, rc);
+	rc = run_nested_n(s, chosen, chosen_len);
+	return nested_result(s, before, rc);
 }
 
 /* .elsif / .else without their .if. */
-static int kd_cmd_else(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_else(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_args a;
 
@@ -768,7 +768,7 @@ static int kd_cmd_else(struct kd_session *s, struct kd_cmdctx *c)
 	return kd_args_error_at(&a, a.line);
 }
 
-static int kd_cmd_block(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_block(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *body;
 	unsigned long before;
@@ -777,27 +777,27 @@ static int kd_cmd_block(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	kd_args_init(&a, s, c);
-	rc = kd_ctl_body(&a, &body, &len);
+	rc = ctl_body(&a, &body, &len);
 	if (rc < 0)
 		return rc;
 	rc = kd_args_end(&a);
 	if (rc < 0)
 		return rc;
 	before = s->failures;
-	rc = kd_run_nested_n(s, body, len);
-	return kd_nested_result(s, before, rc);
+	rc = run_nested_n(s, body, len);
+	return nested_result(s, before, rc);
 }
 
 /*
  * One branch of `j` at the cursor: a 'quoted' command list, or text up
  * to the next top-level `;` (@p to_end: the whole rest).
  */
-static int kd_j_branch(struct kd_args *a, bool to_end, const char **start,
-		       size_t *len)
+static int j_branch(struct kd_args *a, bool to_end, const char **start,
+		    size_t *len)
 {
 	kd_args_skip(a);
 	if (kd_args_peek(a) == '\'') {
-		const char *e = kd_match_close(a->p);
+		const char *e = match_close(a->p);
 
 		if (!e)
 			return kd_args_error_eol(a);
@@ -818,7 +818,7 @@ static int kd_j_branch(struct kd_args *a, bool to_end, const char **start,
 	return KD_OK;
 }
 
-static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const char *b1 = "", *b2 = "", *rest = "";
 	size_t l1 = 0, l2 = 0;
@@ -833,13 +833,13 @@ static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 	rc = kd_args_take_expr(&a, &v);
 	if (rc < 0)
 		return rc;
-	rc = kd_j_branch(&a, false, &b1, &l1);
+	rc = j_branch(&a, false, &b1, &l1);
 	if (rc < 0)
 		return rc;
 	kd_args_skip(&a);
 	if (kd_args_peek(&a) == ';') {
 		kd_args_advance(&a, 1);
-		rc = kd_j_branch(&a, true, &b2, &l2);
+		rc = j_branch(&a, true, &b2, &l2);
 		if (rc < 0)
 			return rc;
 		/* After a quoted second branch, more commands may follow. */
@@ -851,21 +851,21 @@ static int kd_cmd_j(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_args_error(&a);
 	}
 	before = s->failures;
-	rc = v ? kd_run_nested_n(s, b1, l1) : kd_run_nested_n(s, b2, l2);
+	rc = v ? run_nested_n(s, b1, l1) : run_nested_n(s, b2, l2);
 	if (*kd_skip_blanks(rest) != '\0' && !s->quit && !s->interrupt) {
-		int rc2 = kd_run_nested(s, rest);
+		int rc2 = run_nested(s, rest);
 
 		if (rc == KD_OK)
 			rc = rc2;
 	}
-	return kd_nested_result(s, before, rc);
+	return nested_result(s, before, rc);
 }
 
 /* ------------------------------------------------------------------ */
 /* .help                                                               */
 /* ------------------------------------------------------------------ */
 
-static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_command_group *groups = kd_cmd__groups();
 	const char *want;
@@ -903,35 +903,35 @@ static int kd_cmd_help(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_misc[] = {
-	{ ".echo", kd_cmd_echo, 0, ".echo text: print the text" },
-	{ ".cls", kd_cmd_cls, 0, "clear the screen" },
-	{ ".logopen", kd_cmd_logopen, 0,
+	{ ".echo", cmd_echo, 0, ".echo text: print the text" },
+	{ ".cls", cmd_cls, 0, "clear the screen" },
+	{ ".logopen", cmd_logopen, 0,
 	  ".logopen [/t] [/u] [file]: open a log file (Dbgeng.log)" },
-	{ ".logappend", kd_cmd_logappend, 0,
+	{ ".logappend", cmd_logappend, 0,
 	  ".logappend [/u] [file]: append to a log file" },
-	{ ".logclose", kd_cmd_logclose, 0, "close the log file" },
-	{ ".logfile", kd_cmd_logfile, 0, "show the log file" },
-	{ "$$", kd_cmd_comment, KD_CMDF_PREFIX,
+	{ ".logclose", cmd_logclose, 0, "close the log file" },
+	{ ".logfile", cmd_logfile, 0, "show the log file" },
+	{ "$$", cmd_comment, KD_CMDF_PREFIX,
 	  "$$ comment: ignored up to the next `;`" },
-	{ "*", kd_cmd_comment, KD_CMDF_PREFIX | KD_CMDF_REST,
+	{ "*", cmd_comment, KD_CMDF_PREFIX | KD_CMDF_REST,
 	  "* comment: ignored up to the end of the line" },
-	{ "$<", kd_cmd_script, KD_CMDF_PREFIX | KD_CMDF_REST,
+	{ "$<", cmd_script, KD_CMDF_PREFIX | KD_CMDF_REST,
 	  "$<file: run a script file line by line" },
-	{ "$><", kd_cmd_script, KD_CMDF_PREFIX | KD_CMDF_REST,
+	{ "$><", cmd_script, KD_CMDF_PREFIX | KD_CMDF_REST,
 	  "$><file: run a script file as one block" },
-	{ "$$<", kd_cmd_script, KD_CMDF_PREFIX,
+	{ "$$<", cmd_script, KD_CMDF_PREFIX,
 	  "$$<file: run a script file line by line" },
-	{ "$$><", kd_cmd_script, KD_CMDF_PREFIX,
+	{ "$$><", cmd_script, KD_CMDF_PREFIX,
 	  "$$><file: run a script file as one block" },
-	{ "$$>a<", kd_cmd_script, KD_CMDF_PREFIX,
+	{ "$$>a<", cmd_script, KD_CMDF_PREFIX,
 	  "$$>a<file args: run a script with ${$arg1}.. replaced" },
-	{ ".if", kd_cmd_if, 0,
+	{ ".if", cmd_if, 0,
 	  ".if (expr) { cmds } [.elsif (expr) { cmds }] [.else { cmds }]" },
-	{ ".elsif", kd_cmd_else, 0, "see .if" },
-	{ ".else", kd_cmd_else, 0, "see .if" },
-	{ ".block", kd_cmd_block, 0, ".block { cmds }: run a block" },
-	{ "j", kd_cmd_j, KD_CMDF_REST,
+	{ ".elsif", cmd_else, 0, "see .if" },
+	{ ".else", cmd_else, 0, "see .if" },
+	{ ".block", cmd_block, 0, ".block { cmds }: run a block" },
+	{ "j", cmd_j, KD_CMDF_REST,
 	  "j expr 'cmds' ; 'cmds': run one list or the other" },
-	{ ".help", kd_cmd_help, 0, ".help [name]: list the commands" },
+	{ ".help", cmd_help, 0, ".help [name]: list the commands" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -12,17 +12,17 @@
 #include "cmd/args.h"
 #include "core/engine_int.h"
 
-static bool kd_is_regch(char c)
+static bool is_regch(char c)
 {
 	return isalnum((unsigned char)c) != 0;
 }
 
 /* After a register (and its value): what may not follow it in a list. */
-static bool kd_reg_sep_bad(const struct kd_args *a)
+static bool reg_sep_bad(const struct kd_args *a)
 {
 	char ch = kd_args_peek(a);
 
-	return ch && ch != ',' && !kd_is_regch(ch) && ch != '@';
+	return ch && ch != ',' && !is_regch(ch) && ch != '@';
 }
 
 /* `r` alone: every register in the machine's layout, then the current
@@ -42,7 +42,7 @@ static int reg_dump(struct kd_session *s)
  * `r`, `r reg`, `r reg=expr`, several separated by commas or blanks:
  * `r rax, rbx`, `r rax=1, rcx=2`.  A leading `@` is accepted.
  */
-static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_arch_ops *a = kd_arch(s);
 	struct kd_args args;
@@ -65,7 +65,7 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 		if (kd_args_peek(&args) == '@')
 			kd_args_advance(&args, 1);
 		name = args.p;
-		while (kd_is_regch(name[n]))
+		while (is_regch(name[n]))
 			n++;
 		d = n ? kd_arch_reg_find(a, name, n, KD_REGF_NOR) : NULL;
 		if (!d) {
@@ -131,7 +131,7 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 			}
 		}
 		kd_args_skip(&args);
-		if (kd_reg_sep_bad(&args)) {
+		if (reg_sep_bad(&args)) {
 			rc = kd_args_error(&args);
 			break;
 		}
@@ -142,7 +142,7 @@ static int kd_cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 /* `~` (show the current processor) and `~Ns` (switch to processor N). */
-static int kd_cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
 {
 	unsigned long n = 0;
 	size_t digits = 0;
@@ -182,9 +182,9 @@ static int kd_cmd_tilde(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_reg[] = {
-	{ "r", kd_cmd_r, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "r", cmd_r, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "r [reg[=expr][, ...]]: show or set registers" },
-	{ "~", kd_cmd_tilde, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "~", cmd_tilde, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "~Ns: make processor N current" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -23,7 +23,8 @@
 #define KD_K_DEFAULT 256
 
 /* The symbol text of @p addr for a Call Site column ("0x" + address). */
-static void kd_site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
+static void cmd_sym_site(struct kd_session *s, uint64_t addr, char *buf,
+			 size_t cap)
 {
 	char a[18];
 
@@ -56,14 +57,14 @@ struct kd_lm_opts {
 	uint64_t addr;
 };
 
-static int kd_cmp_mod_name(const void *a, const void *b)
+static int cmp_mod_name(const void *a, const void *b)
 {
 	const struct kd_module *const *x = a, *const *y = b;
 
 	return strcasecmp((*x)->name, (*y)->name);
 }
 
-static void kd_fmt_time(uint32_t t, char *buf, size_t cap)
+static void fmt_time(uint32_t t, char *buf, size_t cap)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -73,8 +74,8 @@ static void kd_fmt_time(uint32_t t, char *buf, size_t cap)
 		snprintf(buf, cap, "unavailable");
 }
 
-static int kd_lm_row(struct kd_session *s, struct kd_module *m,
-		     const struct kd_lm_opts *o)
+static int lm_row(struct kd_session *s, struct kd_module *m,
+		  const struct kd_lm_opts *o)
 {
 	struct kd_modsyms *ms = kd_module_syms(s, m);
 	const char *status = (ms && ms->status == KD_OK) ? "(export symbols)" :
@@ -107,7 +108,7 @@ static int kd_lm_row(struct kd_session *s, struct kd_module *m,
 	if (!o->verbose)
 		return KD_OK;
 	ts = m->timestamp ? m->timestamp : (ms ? ms->timestamp : 0);
-	kd_fmt_time(ts, when, sizeof(when));
+	fmt_time(ts, when, sizeof(when));
 	if (ms && ms->status == KD_OK)
 		kd_out(s, "    Loaded symbol image file: %s\n", m->image);
 	kd_out(s, "    Image path: %s\n", m->path[0] ? m->path : m->image);
@@ -121,8 +122,8 @@ static int kd_lm_row(struct kd_session *s, struct kd_module *m,
 }
 
 /* Options: v, f, o, l, k, u, n, D (accepted), sm (sort), m pat, a addr. */
-static int kd_lm_parse(struct kd_session *s, struct kd_cmdctx *c,
-		       struct kd_lm_opts *o)
+static int lm_parse(struct kd_session *s, struct kd_cmdctx *c,
+		    struct kd_lm_opts *o)
 {
 	struct kd_args a;
 
@@ -183,7 +184,7 @@ static int kd_lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 	return KD_OK;
 }
 
-static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_lm_opts o;
 	struct kd_module **list;
@@ -191,7 +192,7 @@ static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = kd_lm_parse(s, c, &o);
+	rc = lm_parse(s, c, &o);
 	if (rc < 0)
 		return rc;
 	if (kd_is_ptr64(s))
@@ -216,9 +217,9 @@ static int kd_cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 		list[n++] = m;
 	}
 	if (o.sort_name && n > 1)
-		qsort(list, n, sizeof(*list), kd_cmp_mod_name);
+		qsort(list, n, sizeof(*list), cmp_mod_name);
 	for (i = 0; i < n && !s->interrupt && rc == KD_OK; i++)
-		rc = kd_lm_row(s, list[i], &o);
+		rc = lm_row(s, list[i], &o);
 	kd_free(list);
 	return rc;
 }
@@ -234,7 +235,7 @@ struct kd_xhit {
 	bool code;
 };
 
-static int kd_cmp_xhit_name(const void *a, const void *b)
+static int cmp_xhit_name(const void *a, const void *b)
 {
 	const struct kd_xhit *x = a, *y = b;
 	int r = strcasecmp(x->m->name, y->m->name);
@@ -242,7 +243,7 @@ static int kd_cmp_xhit_name(const void *a, const void *b)
 	return r ? r : strcasecmp(x->name, y->name);
 }
 
-static int kd_cmp_xhit_addr(const void *a, const void *b)
+static int cmp_xhit_addr(const void *a, const void *b)
 {
 	const struct kd_xhit *x = a, *y = b;
 
@@ -252,18 +253,18 @@ static int kd_cmp_xhit_addr(const void *a, const void *b)
 }
 
 /* Module order, then address, then name: duplicates end up adjacent. */
-static int kd_cmp_xhit_mod_addr(const void *a, const void *b)
+static int cmp_xhit_mod_addr(const void *a, const void *b)
 {
 	const struct kd_xhit *x = a, *y = b;
 
 	if (x->m != y->m)
 		return x->m < y->m ? -1 : 1;
-	return kd_cmp_xhit_addr(a, b);
+	return cmp_xhit_addr(a, b);
 }
 
-static void kd_x_print(struct kd_session *s, uint64_t addr,
-		       const struct kd_module *m, const char *name, bool code,
-		       const char *indent)
+static void x_print(struct kd_session *s, uint64_t addr,
+		    const struct kd_module *m, const char *name, bool code,
+		    const char *indent)
 {
 	char a[18];
 
@@ -284,8 +285,7 @@ struct kd_xlist {
 	const struct kd_module *m;
 };
 
-static int kd_x_add(struct kd_xlist *l, uint64_t addr, const char *name,
-		    bool code)
+static int x_add(struct kd_xlist *l, uint64_t addr, const char *name, bool code)
 {
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -304,19 +304,19 @@ static int kd_x_add(struct kd_xlist *l, uint64_t addr, const char *name,
 	return KD_OK;
 }
 
-static int kd_x_pdb_cb(void *ctx, const struct kd_pdb_sym *sym)
+static int x_pdb_cb(void *ctx, const struct kd_pdb_sym *sym)
 {
 	struct kd_xlist *l = ctx;
 
 	if (!sym->has_rva || sym->rva >= l->m->size)
 		return 0;
-	return kd_x_add(l, l->m->base + sym->rva, sym->name, sym->is_function) <
+	return x_add(l, l->m->base + sym->rva, sym->name, sym->is_function) <
 			       0 ?
 		       KD_ENOMEM :
 		       0;
 }
 
-static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 {
 	char modpat[64], sympat[256];
 	const char *p, *bang, *end;
@@ -388,7 +388,7 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 						    KD_PDB_SYM_PUBLIC |
 							    KD_PDB_SYM_PROC |
 							    KD_PDB_SYM_DATA,
-						    kd_x_pdb_cb, &l);
+						    x_pdb_cb, &l);
 			if (rc == KD_ENOMEM)
 				goto nomem;
 			continue;
@@ -399,14 +399,13 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 
 			if (!kd_wildcard_match(sympat, e->name))
 				continue;
-			if (kd_x_add(&l, m->base + e->rva, e->name, e->code) <
-			    0)
+			if (x_add(&l, m->base + e->rva, e->name, e->code) < 0)
 				goto nomem;
 		}
 	}
 	/* A C function is both a public and a procedure: show it once. */
 	if (l.n > 1)
-		qsort(l.hits, l.n, sizeof(*l.hits), kd_cmp_xhit_mod_addr);
+		qsort(l.hits, l.n, sizeof(*l.hits), cmp_xhit_mod_addr);
 	for (i = 0, first = 0; i < l.n; i++) {
 		if (first > 0 && l.hits[first - 1].m == l.hits[i].m &&
 		    l.hits[first - 1].addr == l.hits[i].addr &&
@@ -418,12 +417,12 @@ static int kd_cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	l.n = first;
 	if (sort == 1 && l.n > 1)
-		qsort(l.hits, l.n, sizeof(*l.hits), kd_cmp_xhit_addr);
+		qsort(l.hits, l.n, sizeof(*l.hits), cmp_xhit_addr);
 	else if (sort == 2 && l.n > 1)
-		qsort(l.hits, l.n, sizeof(*l.hits), kd_cmp_xhit_name);
+		qsort(l.hits, l.n, sizeof(*l.hits), cmp_xhit_name);
 	for (i = 0; i < l.n && !s->interrupt; i++)
-		kd_x_print(s, l.hits[i].addr, l.hits[i].m, l.hits[i].name,
-			   l.hits[i].code, NULL);
+		x_print(s, l.hits[i].addr, l.hits[i].m, l.hits[i].name,
+			l.hits[i].code, NULL);
 	kd_free(l.hits);
 	return KD_OK;
 nomem:
@@ -431,7 +430,7 @@ nomem:
 	return kd_fail(s, KD_ENOMEM, "Out of memory");
 }
 
-static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_export *prev, *next;
 	struct kd_modsyms *ms;
@@ -503,8 +502,8 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "Exact matches:\n");
 		for (i = (size_t)(prev - ms->exports);
 		     i < ms->nexports && ms->exports[i].rva == prev->rva; i++)
-			kd_x_print(s, addr, m, ms->exports[i].name,
-				   ms->exports[i].code, "    ");
+			x_print(s, addr, m, ms->exports[i].name,
+				ms->exports[i].code, "    ");
 	}
 	return KD_OK;
 }
@@ -514,7 +513,7 @@ static int kd_cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 /* True when @p p can start an expression after an `L`. */
-static bool kd_count_follows(const char *p)
+static bool count_follows(const char *p)
 {
 	return *p == '?' || *p == ' ' || *p == '\t' ||
 	       isalnum((unsigned char)*p) || *p == '@' || *p == '$' ||
@@ -525,9 +524,9 @@ static bool kd_count_follows(const char *p)
  * `[addr] [L count | endaddr]`.  Count is in instructions; *end is set
  * (inclusive) for the end-address form.
  */
-static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
-		     uint64_t *addr, uint64_t *count, bool *have_end,
-		     uint64_t *end)
+static int u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
+		  uint64_t *addr, uint64_t *count, bool *have_end,
+		  uint64_t *end)
 {
 	struct kd_args a;
 	char ch;
@@ -545,7 +544,7 @@ static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
 	*have_addr = true;
 	kd_args_skip(&a);
 	ch = kd_args_peek(&a);
-	if ((ch == 'L' || ch == 'l') && kd_count_follows(a.p + 1)) {
+	if ((ch == 'L' || ch == 'l') && count_follows(a.p + 1)) {
 		const char *at = a.p;
 		bool unchecked = false;
 
@@ -582,7 +581,7 @@ static int kd_u_args(struct kd_session *s, struct kd_cmdctx *c, bool *have_addr,
 }
 
 /* The part of "mod!Sym+0x12" before the offset. */
-static size_t kd_sym_base_len(const char *sym)
+static size_t sym_base_len(const char *sym)
 {
 	const char *plus = strchr(sym, '+');
 
@@ -596,8 +595,8 @@ static size_t kd_sym_base_len(const char *sym)
  * (printed) when the disassembler could not be had: never `??` lines
  * that look like unreadable memory.
  */
-static int kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
-		      bool have_end, uint64_t end, uint64_t *next)
+static int u_print(struct kd_session *s, uint64_t addr, uint64_t count,
+		   bool have_end, uint64_t end, uint64_t *next)
 {
 	char sym[256], last[256], line[512];
 	uint64_t i;
@@ -612,7 +611,7 @@ static int kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
 		if (i >= KD_U_MAX)
 			break;
 		if (kd_sym_format(s, addr, sym, sizeof(sym)) == KD_OK) {
-			size_t n = kd_sym_base_len(sym);
+			size_t n = sym_base_len(sym);
 
 			if (strlen(last) != n || strncmp(last, sym, n) != 0) {
 				kd_out(s, "%s:\n", sym);
@@ -638,13 +637,13 @@ static int kd_u_print(struct kd_session *s, uint64_t addr, uint64_t count,
 	return rc;
 }
 
-static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_u(struct kd_session *s, struct kd_cmdctx *c)
 {
 	uint64_t addr = 0, count = KD_U_DEFAULT, end = 0, rip = 0;
 	bool have_addr, have_end;
 	int rc;
 
-	rc = kd_u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
+	rc = u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
 	if (rc < 0)
 		return rc;
 	(void)kd_pc_get(s, &rip);
@@ -654,14 +653,14 @@ static int kd_cmd_u(struct kd_session *s, struct kd_cmdctx *c)
 		else
 			addr = rip;
 	}
-	rc = kd_u_print(s, addr, count, have_end, end, &s->sym.next_u);
+	rc = u_print(s, addr, count, have_end, end, &s->sym.next_u);
 	s->sym.next_u_rip = rip;
 	return rc;
 }
 
 /* Instruction starts decoded from @p from up to @p to (exclusive). */
-static size_t kd_decode_run(struct kd_session *s, uint64_t from, uint64_t to,
-			    uint64_t *starts, size_t max, bool *landed)
+static size_t decode_run(struct kd_session *s, uint64_t from, uint64_t to,
+			 uint64_t *starts, size_t max, bool *landed)
 {
 	size_t n = 0;
 	uint64_t a = from;
@@ -681,7 +680,7 @@ static size_t kd_decode_run(struct kd_session *s, uint64_t from, uint64_t to,
 }
 
 /* Where `ub` starts so that @p count instructions end at @p addr. */
-static uint64_t kd_ub_start(struct kd_session *s, uint64_t addr, uint64_t count)
+static uint64_t ub_start(struct kd_session *s, uint64_t addr, uint64_t count)
 {
 	uint64_t starts[512];
 	const struct kd_rtfunc *rf;
@@ -697,29 +696,29 @@ static uint64_t kd_ub_start(struct kd_session *s, uint64_t addr, uint64_t count)
 	if (rf && m) {
 		from = m->base + rf->begin;
 		if (addr - from <= 4096) {
-			n = kd_decode_run(s, from, addr, starts,
-					  KD_ARRAY_SIZE(starts), &landed);
+			n = decode_run(s, from, addr, starts,
+				       KD_ARRAY_SIZE(starts), &landed);
 			if (landed && n >= count)
 				return starts[n - count];
 		}
 	}
 	/* Else the shortest back-off that decodes onto @p addr. */
 	for (back = count; back <= count * 15 && back <= addr; back++) {
-		n = kd_decode_run(s, addr - back, addr, starts,
-				  KD_ARRAY_SIZE(starts), &landed);
+		n = decode_run(s, addr - back, addr, starts,
+			       KD_ARRAY_SIZE(starts), &landed);
 		if (landed && n >= count)
 			return starts[n - count];
 	}
 	return addr - count;
 }
 
-static int kd_cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
 {
 	uint64_t addr = 0, count = KD_U_DEFAULT, end = 0, start;
 	bool have_addr, have_end;
 	int rc;
 
-	rc = kd_u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
+	rc = u_args(s, c, &have_addr, &addr, &count, &have_end, &end);
 	if (rc < 0)
 		return rc;
 	if (!have_addr) {
@@ -733,11 +732,11 @@ static int kd_cmd_ub(struct kd_session *s, struct kd_cmdctx *c)
 		kd_args_init(&a, s, c);
 		return kd_args_error_eol(&a);
 	}
-	start = kd_ub_start(s, addr, count);
-	return kd_u_print(s, start, count, false, 0, NULL);
+	start = ub_start(s, addr, count);
+	return u_print(s, start, count, false, 0, NULL);
 }
 
-static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_rtfunc *rf;
 	struct kd_module *m = NULL;
@@ -758,8 +757,8 @@ static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 		return rc;
 	rf = kd_pdata_lookup(s, addr, &m);
 	if (rf && m)
-		return kd_u_print(s, m->base + rf->begin, 0, true,
-				  m->base + rf->end - 1, NULL);
+		return u_print(s, m->base + rf->begin, 0, true,
+			       m->base + rf->end - 1, NULL);
 	/* No unwind data: from the nearest symbol to the first ret. */
 	if (m && kd_sym_format(s, addr, sym, sizeof(sym)) == KD_OK) {
 		const struct kd_export *e = kd_export_at_or_before(s, m, addr);
@@ -780,7 +779,7 @@ static int kd_cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (a == addr)
 		return kd_memory_error(s, c->args);
-	return kd_u_print(s, addr, 0, true, a - 1, NULL);
+	return u_print(s, addr, 0, true, a - 1, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -793,7 +792,7 @@ struct kd_k_opts {
 	bool sizes;	/* f */
 };
 
-static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_k_opts o = { false, false, false };
 	struct kd_frame *frames;
@@ -871,7 +870,7 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 		const struct kd_frame *f = &frames[i];
 		char site[256], sp[18], ret[18], mem[16];
 
-		kd_site(s, f->ip, site, sizeof(site));
+		cmd_sym_site(s, f->ip, site, sizeof(site));
 		if (o.call_only) {
 			kd_out(s, "%02zx %s\n", i, site);
 			continue;
@@ -910,8 +909,8 @@ static int kd_cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 /* .reload Module / .reload /f Module / .reload /u Module. */
-static int kd_reload_one(struct kd_session *s, const char *name, bool force,
-			 bool ignore, bool unload)
+static int reload_one(struct kd_session *s, const char *name, bool force,
+		      bool ignore, bool unload)
 {
 	bool any = false;
 	size_t i;
@@ -951,7 +950,7 @@ static int kd_reload_one(struct kd_session *s, const char *name, bool force,
 	return KD_OK;
 }
 
-static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool user_only = false, force = false, ignore = false, unload = false;
 	char name[128];
@@ -997,7 +996,7 @@ static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 		return KD_OK;
 	}
 	if (name[0])
-		return kd_reload_one(s, name, force, ignore, unload);
+		return reload_one(s, name, force, ignore, unload);
 	if (unload)
 		return kd_fail(s, KD_EINVAL, ".reload /u needs a module");
 	/* Read everything afresh, the list and the images. */
@@ -1023,20 +1022,20 @@ static int kd_cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_sym[] = {
-	{ "lm", kd_cmd_lm, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "lm", cmd_lm, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "lm[v][sm] [m pattern] [a addr]: list loaded modules" },
-	{ "x", kd_cmd_x, KD_CMDF_STOPPED,
+	{ "x", cmd_x, KD_CMDF_STOPPED,
 	  "x [/a|/n] mod!pattern: list symbols (PDB, else exports)" },
-	{ "ln", kd_cmd_ln, KD_CMDF_STOPPED,
+	{ "ln", cmd_ln, KD_CMDF_STOPPED,
 	  "ln addr: nearest symbols before and after" },
-	{ "u", kd_cmd_u, KD_CMDF_STOPPED,
+	{ "u", cmd_u, KD_CMDF_STOPPED,
 	  "u [addr] [L count | end]: disassemble" },
-	{ "ub", kd_cmd_ub, KD_CMDF_STOPPED,
+	{ "ub", cmd_ub, KD_CMDF_STOPPED,
 	  "ub [addr] [L count]: disassemble backwards" },
-	{ "uf", kd_cmd_uf, KD_CMDF_STOPPED, "uf addr: disassemble a function" },
-	{ "k", kd_cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
+	{ "uf", cmd_uf, KD_CMDF_STOPPED, "uf addr: disassemble a function" },
+	{ "k", cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "k[b|c|f|n|p|v] [count]: stack backtrace" },
-	{ ".reload", kd_cmd_reload, KD_CMDF_STOPPED,
+	{ ".reload", cmd_reload, KD_CMDF_STOPPED,
 	  ".reload [/f|/i|/u] [/user] [module]: re-read modules and "
 	  "symbols" },
 	{ "bm", kd_cmd__bm, KD_CMDF_STOPPED,

@@ -13,7 +13,7 @@
 #include "core/engine_int.h"
 #include "core/memcache.h"
 
-static int kd_cmd_vertarget(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_vertarget(struct kd_session *s, struct kd_cmdctx *c)
 {
 	(void)c;
 	kd_target_print_version(s);
@@ -59,7 +59,7 @@ int kd_session_open_dump(struct kd_session *s, const char *path)
 
 /* ---- core commands ---- */
 
-static int kd_cmd_quit(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_quit(struct kd_session *s, struct kd_cmdctx *c)
 {
 	/* windbg-conventions §2.5: a remote client's `q` leaves the
 	 * session alone; `qq` ends the server. */
@@ -75,7 +75,7 @@ static int kd_cmd_quit(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
-static int kd_cmd_reboot(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_reboot(struct kd_session *s, struct kd_cmdctx *c)
 {
 	int rc;
 
@@ -91,7 +91,7 @@ static int kd_cmd_reboot(struct kd_session *s, struct kd_cmdctx *c)
 	return kd_exec__wait_reboot(s);
 }
 
-static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 {
 	int rc;
 
@@ -116,7 +116,7 @@ static int kd_cmd_crash(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 /* .kdlink: the link's counters, for checking a noisy or slow connection. */
-static int kd_cmd_kdlink(struct kd_session *s, struct kd_cmdctx *c)
+static int cmd_kdlink(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct kd_link *link = NULL;
 	struct kd_link_stats st;
@@ -147,14 +147,13 @@ static int kd_cmd_kdlink(struct kd_session *s, struct kd_cmdctx *c)
 }
 
 const struct kd_command kd_cmds_core[] = {
-	{ ".kdlink", kd_cmd_kdlink, 0,
+	{ ".kdlink", cmd_kdlink, 0,
 	  "show the KD link's counters (resends, stray replies...)" },
-	{ "q", kd_cmd_quit, 0, "quit (the target stays as it is)" },
-	{ "qq", kd_cmd_quit, 0, "quit" },
-	{ "vertarget", kd_cmd_vertarget, KD_CMDF_STOPPED,
+	{ "q", cmd_quit, 0, "quit (the target stays as it is)" },
+	{ "qq", cmd_quit, 0, "quit" },
+	{ "vertarget", cmd_vertarget, KD_CMDF_STOPPED,
 	  "show the target's version" },
-	{ ".reboot", kd_cmd_reboot, KD_CMDF_STOPPED, "reboot the target" },
-	{ ".crash", kd_cmd_crash, KD_CMDF_STOPPED,
-	  "bug check the target (0xE2)" },
+	{ ".reboot", cmd_reboot, KD_CMDF_STOPPED, "reboot the target" },
+	{ ".crash", cmd_crash, KD_CMDF_STOPPED, "bug check the target (0xE2)" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -72,7 +72,7 @@ size_t kd_cmd_split(const char *text, const char **next)
 }
 
 /* Look @p name up exactly. */
-static const struct kd_command *kd_cmd_find(const char *name, size_t len)
+static const struct kd_command *cmd_find(const char *name, size_t len)
 {
 	size_t t;
 
@@ -89,7 +89,7 @@ static const struct kd_command *kd_cmd_find(const char *name, size_t len)
 }
 
 /* The longest KD_CMDF_PREFIX command that @p word starts with. */
-static const struct kd_command *kd_cmd_find_prefix(const char *word, size_t len)
+static const struct kd_command *cmd_find_prefix(const char *word, size_t len)
 {
 	const struct kd_command *best = NULL;
 	size_t best_len = 0;
@@ -117,7 +117,7 @@ static const struct kd_command *kd_cmd_find_prefix(const char *word, size_t len)
  * Find the command at the start of @p p (blanks skipped).  *name_len is
  * the length of the name as matched in the text.
  */
-static const struct kd_command *kd_cmd_match(const char *p, size_t *name_len)
+static const struct kd_command *cmd_match(const char *p, size_t *name_len)
 {
 	const struct kd_command *c;
 	size_t n = 0;
@@ -126,7 +126,7 @@ static const struct kd_command *kd_cmd_match(const char *p, size_t *name_len)
 		/* Symbol-led prefixes: the longest table name that matches. */
 		size_t len = strlen(p);
 
-		c = kd_cmd_find_prefix(p, len);
+		c = cmd_find_prefix(p, len);
 		if (c)
 			*name_len = strlen(c->name);
 		return c;
@@ -136,18 +136,18 @@ static const struct kd_command *kd_cmd_match(const char *p, size_t *name_len)
 		while (isalnum((unsigned char)p[n]) || p[n] == '_')
 			n++;
 		*name_len = n;
-		return kd_cmd_find(p, n);
+		return cmd_find(p, n);
 	}
 	while (isalpha((unsigned char)p[n]))
 		n++;
 	if (n == 0)
 		return NULL;
-	c = kd_cmd_find(p, n);
+	c = cmd_find(p, n);
 	if (c) {
 		*name_len = n;
 		return c;
 	}
-	c = kd_cmd_find_prefix(p, n);
+	c = cmd_find_prefix(p, n);
 	if (c)
 		*name_len = strlen(c->name);
 	return c;
@@ -159,8 +159,8 @@ static const struct kd_command *kd_cmd_match(const char *p, size_t *name_len)
  * period expired"); anything else is the generic E_FAIL.  @p why is the
  * reason the link or the live target gave.
  */
-static const char *kd_request_error_text(int code, const char *why, char *buf,
-					 size_t cap)
+static const char *request_error_text(int code, const char *why, char *buf,
+				      size_t cap)
 {
 	if (code == KD_ETIMEOUT)
 		snprintf(buf, cap,
@@ -189,7 +189,7 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 	p = kd_skip_blanks(p);
 	if (*p == '\0')
 		return KD_OK;
-	c = kd_cmd_match(p, &name_len);
+	c = cmd_match(p, &name_len);
 	if (!c) {
 		if (p[0] == '!') {
 			size_t n = 1;
@@ -219,22 +219,22 @@ int kd_cmd_run_one(struct kd_session *s, const char *cmd)
 		/* Nothing the target did not say is shown as data: the
 		 * command stopped where the request failed; say why. */
 		rc = kd_fail(s, s->cmd.target_err, "%s",
-			     kd_request_error_text(s->cmd.target_err,
-						   s->cmd.target_err_msg, ebuf,
-						   sizeof(ebuf)));
+			     request_error_text(s->cmd.target_err,
+						s->cmd.target_err_msg, ebuf,
+						sizeof(ebuf)));
 	}
 	s->cmd.target_err = saved_err;
 	return rc;
 }
 
 /* True when the command at @p p takes the rest of the line. */
-static bool kd_cmd_takes_rest(const char *p)
+static bool cmd_takes_rest(const char *p)
 {
 	const struct kd_command *c;
 	size_t n;
 
 	p = kd_skip_blanks(p);
-	c = kd_cmd_match(p, &n);
+	c = cmd_match(p, &n);
 	return c && (c->flags & KD_CMDF_REST);
 }
 
@@ -242,7 +242,7 @@ size_t kd_cmd_next(const char *text, const char **next)
 {
 	size_t len;
 
-	if (kd_cmd_takes_rest(text)) {
+	if (cmd_takes_rest(text)) {
 		len = strlen(text);
 		*next = text + len;
 		return len;

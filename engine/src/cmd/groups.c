@@ -12,7 +12,7 @@
 #include "core/engine_int.h"
 
 /* Placeholder for a group a higher layer adds (kd_cmd__set_group). */
-static const struct kd_command kd_cmds_unset[] = { { NULL, NULL, 0, NULL } };
+static const struct kd_command cmds_unset[] = { { NULL, NULL, 0, NULL } };
 
 struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_core, "Session" },
@@ -24,7 +24,7 @@ struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_sym, "Symbols, modules, stacks" },
 	{ kd_cmds_dump, "Crash dumps" },
 	{ kd_cmds_dumpw, "Writing dumps" },
-	{ kd_cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */
+	{ cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */
 	{ kd_cmds_kdsrv, "KD connection server" },
 	{ kd_cmds_misc, "Scripts, logs and control flow" },
 	{ NULL, NULL },
@@ -36,7 +36,7 @@ void kd_cmd__set_group(const char *title, const struct kd_command *table)
 
 	for (t = 0; kd_command_groups[t].table; t++) {
 		if (strcmp(kd_command_groups[t].title, title) == 0 &&
-		    kd_command_groups[t].table == kd_cmds_unset)
+		    kd_command_groups[t].table == cmds_unset)
 			kd_command_groups[t].table = table;
 	}
 }
