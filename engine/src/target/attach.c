@@ -49,7 +49,7 @@ const char *kd_windows_name(unsigned build)
 }
 
 /* Read the NtBuildLab string ("19041.1.amd64fre...") if the block has it. */
-static void kd_build_lab(struct kd_session *s, char *buf, size_t cap)
+static void build_lab(struct kd_session *s, char *buf, size_t cap)
 {
 	size_t done = 0, i;
 
@@ -69,7 +69,7 @@ static void kd_build_lab(struct kd_session *s, char *buf, size_t cap)
 	}
 }
 
-static const char *kd_machine_name(uint32_t m)
+static const char *machine_name(uint32_t m)
 {
 	switch (m) {
 	case KD_DUMP_MACHINE_AMD64:
@@ -84,7 +84,7 @@ static const char *kd_machine_name(uint32_t m)
 }
 
 /* "Thu Dec 12 08:17:24.456 2019 (UTC + 0:00)" from a FILETIME. */
-static void kd_fmt_filetime(char *buf, size_t cap, uint64_t ft)
+static void fmt_filetime(char *buf, size_t cap, uint64_t ft)
 {
 	const uint64_t epoch = 116444736000000000ull;
 	uint64_t ms;
@@ -105,7 +105,7 @@ static void kd_fmt_filetime(char *buf, size_t cap, uint64_t ft)
 }
 
 /* "0 days 0:00:03.741" from 100 ns units. */
-static void kd_fmt_uptime(char *buf, size_t cap, uint64_t t100)
+static void fmt_uptime(char *buf, size_t cap, uint64_t t100)
 {
 	uint64_t ms = t100 / 10000u, sec = ms / 1000u;
 
@@ -136,8 +136,8 @@ void kd_target_print_version(struct kd_session *s)
 	       kd_windows_name(build), build,
 	       (s->tgt.version.flags & KD_VERS_FLAG_MP) ? "MP" : "UP",
 	       s->tgt.ncpus, id->checked_build ? "Checked" : "Free",
-	       kd_machine_name(id->machine));
-	kd_build_lab(s, lab, sizeof(lab));
+	       machine_name(id->machine));
+	build_lab(s, lab, sizeof(lab));
 	if (lab[0])
 		kd_out(s, "Built by: %s\n", lab);
 	kd_out(s, "Machine Name:\n");
@@ -145,19 +145,19 @@ void kd_target_print_version(struct kd_session *s)
 	       kd_fmt_ptr(s, a, s->tgt.version.kern_base),
 	       kd_fmt_ptr(s, b, s->tgt.version.ps_loaded_module_list));
 	if (id->snapshot)
-		kd_fmt_filetime(when, sizeof(when), id->system_time);
+		fmt_filetime(when, sizeof(when), id->system_time);
 	else
 		kd_fmt_local_time(when, sizeof(when), kd_now_ms());
 	kd_out(s, "Debug session time: %s\n", when);
 	if (id->snapshot)
-		kd_fmt_uptime(when, sizeof(when), id->system_uptime);
+		fmt_uptime(when, sizeof(when), id->system_uptime);
 	else
 		snprintf(when, sizeof(when), "not available");
 	kd_out(s, "System Uptime: %s\n", when);
 }
 
 /* Find and decode KDDEBUGGER_DATA64 through DebuggerDataList. */
-static void kd_load_kdbg(struct kd_session *s)
+static void load_kdbg(struct kd_session *s)
 {
 	uint8_t buf[0x400];
 	uint64_t flink = 0;
@@ -207,7 +207,7 @@ int kd_target_identify(struct kd_session *s, struct kd_target_id *id)
 		s->tgt.kdbg_addr = id->kdbg_addr;
 		s->tgt.have_kdbg = true;
 	} else {
-		kd_load_kdbg(s);
+		load_kdbg(s);
 	}
 	return KD_OK;
 }

@@ -22,31 +22,32 @@ struct kd_dump_target {
 	bool pending;
 };
 
-static struct kd_dump_target *kd_dt(struct kd_target *t)
+static struct kd_dump_target *dump_target_dt(struct kd_target *t)
 {
 	return (struct kd_dump_target *)t;
 }
 
-static int kd_dt_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
-			      void *buf, size_t len, size_t *done)
+static int dt_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
+			   void *buf, size_t len, size_t *done)
 {
 	(void)cpu;
 	*done = 0;
-	(void)kd_dump_read_virtual(kd_dt(t)->dump, va, buf, len, done);
+	(void)kd_dump_read_virtual(dump_target_dt(t)->dump, va, buf, len, done);
 	return KD_OK;
 }
 
-static int kd_dt_read_physical(struct kd_target *t, uint64_t pa, void *buf,
-			       size_t len, size_t *done)
+static int dt_read_physical(struct kd_target *t, uint64_t pa, void *buf,
+			    size_t len, size_t *done)
 {
 	*done = 0;
-	(void)kd_dump_read_physical(kd_dt(t)->dump, pa, buf, len, done);
+	(void)kd_dump_read_physical(dump_target_dt(t)->dump, pa, buf, len,
+				    done);
 	return KD_OK;
 }
 
 /* Convert the dump's CONTEXT into the engine's x64 CONTEXT layout. */
-static void kd_dt_convert_context(const struct kd_dump_info *in,
-				  const uint8_t *src, size_t len, uint8_t *ctx)
+static void dt_convert_context(const struct kd_dump_info *in,
+			       const uint8_t *src, size_t len, uint8_t *ctx)
 {
 	static const struct {
 		uint16_t from, to;
@@ -101,9 +102,9 @@ static void kd_dt_convert_context(const struct kd_dump_info *in,
 	}
 }
 
-static int kd_dt_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
+static int dt_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 {
-	struct kd_dump *d = kd_dt(t)->dump;
+	struct kd_dump *d = dump_target_dt(t)->dump;
 	uint8_t raw[KD_DMP64_CONTEXT_RECORD_SIZE];
 	size_t len = 0;
 	int rc;
@@ -113,15 +114,15 @@ static int kd_dt_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 		return kd_error_set(rc, KD_ERRCLASS_ENGINE,
 				    "the dump has no context for processor %u",
 				    cpu);
-	kd_dt_convert_context(kd_dump_info(d), raw, len, ctx);
+	dt_convert_context(kd_dump_info(d), raw, len, ctx);
 	return KD_OK;
 }
 
 /* The dump's own CONTEXT of an x86 or ARM64 processor. */
-static int kd_dt_get_native_context(struct kd_target *t, unsigned cpu,
-				    uint8_t *buf, size_t cap, size_t *len)
+static int dt_get_native_context(struct kd_target *t, unsigned cpu,
+				 uint8_t *buf, size_t cap, size_t *len)
 {
-	struct kd_dump *d = kd_dt(t)->dump;
+	struct kd_dump *d = dump_target_dt(t)->dump;
 	uint8_t raw[KD_DMP64_CONTEXT_RECORD_SIZE];
 	size_t n = 0;
 	int rc;
@@ -140,10 +141,10 @@ static int kd_dt_get_native_context(struct kd_target *t, unsigned cpu,
 }
 
 /* KPRCB address of @p cpu: KiProcessorBlock[cpu]. */
-static int kd_dt_prcb(struct kd_target *t, unsigned cpu, uint64_t *prcb)
+static int dt_prcb(struct kd_target *t, unsigned cpu, uint64_t *prcb)
 {
 	struct kd_session *s = t->session;
-	struct kd_dump *d = kd_dt(t)->dump;
+	struct kd_dump *d = dump_target_dt(t)->dump;
 	uint8_t b[8] = { 0 };
 	unsigned psz = kd_dump_info(d)->ptr64 ? 8u : 4u;
 
@@ -157,11 +158,11 @@ static int kd_dt_prcb(struct kd_target *t, unsigned cpu, uint64_t *prcb)
 	return *prcb ? KD_OK : KD_ENOTFOUND;
 }
 
-static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
-			      void *buf, size_t len, size_t *done)
+static int dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
+			   void *buf, size_t len, size_t *done)
 {
 	struct kd_session *s = t->session;
-	struct kd_dump *d = kd_dt(t)->dump;
+	struct kd_dump *d = dump_target_dt(t)->dump;
 	uint8_t out[KD_AMD64_KSPECIAL_SIZE];
 	size_t n = 0;
 	uint64_t prcb = 0, v = 0;
@@ -174,7 +175,7 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
 		/* The processor state saved in the KPRCB, if present. */
 		if (s->tgt.have_kdbg &&
 		    s->tgt.kdbg.offset_prcb_proc_state_special_reg &&
-		    kd_dt_prcb(t, cpu, &prcb) == KD_OK &&
+		    dt_prcb(t, cpu, &prcb) == KD_OK &&
 		    kd_dump_read_virtual(
 			    d,
 			    prcb + s->tgt.kdbg
@@ -188,7 +189,7 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
 		if (kd_amd64_kspecial_encode(out, sizeof(out), &n, &ks) < 0)
 			return KD_EPROTO;
 	} else if (sel <= 3) {
-		if (kd_dt_prcb(t, cpu, &prcb) != KD_OK)
+		if (dt_prcb(t, cpu, &prcb) != KD_OK)
 			return KD_ENOTFOUND;
 		if (sel == 0)
 			v = prcb - 0x180; /* KPCR.Prcb */
@@ -214,16 +215,16 @@ static int kd_dt_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
 }
 
 /* ~Ns: no processor runs; wait() reports the chosen one as stopped. */
-static int kd_dt_switch_cpu(struct kd_target *t, unsigned cpu)
+static int dt_switch_cpu(struct kd_target *t, unsigned cpu)
 {
-	kd_dt(t)->pending_cpu = cpu;
-	kd_dt(t)->pending = true;
+	dump_target_dt(t)->pending_cpu = cpu;
+	dump_target_dt(t)->pending = true;
 	return KD_OK;
 }
 
-static int kd_dt_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
+static int dt_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
 {
-	struct kd_dump_target *dt = kd_dt(t);
+	struct kd_dump_target *dt = dump_target_dt(t);
 	uint8_t ctx[KD_AMD64_CONTEXT_SIZE];
 
 	(void)timeout_ms;
@@ -236,23 +237,22 @@ static int kd_dt_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
 	ev->ncpus = t->session->tgt.ncpus;
 	ev->code = KD_STATUS_BREAKPOINT;
 	ev->first_chance = true;
-	if (kd_dt_get_context(t, ev->cpu, ctx) == KD_OK)
+	if (dt_get_context(t, ev->cpu, ctx) == KD_OK)
 		ev->pc = kd_get_le64(ctx + KD_CTX_AMD64_RIP);
 	return KD_OK;
 }
 
-static void kd_dt_close(struct kd_target *t)
+static void dt_close(struct kd_target *t)
 {
-	kd_dump_close(kd_dt(t)->dump);
+	kd_dump_close(dump_target_dt(t)->dump);
 	kd_free(t);
 }
 
 /* ---- modules of triage dumps (no PsLoadedModuleList in memory) ---- */
 
-static int kd_dt_modules(struct kd_target *t, struct kd_module **out,
-			 size_t *nout)
+static int dt_modules(struct kd_target *t, struct kd_module **out, size_t *nout)
 {
-	struct kd_dump *d = kd_dt(t)->dump;
+	struct kd_dump *d = dump_target_dt(t)->dump;
 	struct kd_module *mods;
 	unsigned int n, i;
 	size_t k = 0;
@@ -292,10 +292,10 @@ static int kd_dt_modules(struct kd_target *t, struct kd_module **out,
 
 /* Who the dump's system was: all from the header and the stored debugger
  * data block. */
-static int kd_dt_identify(struct kd_target *t, unsigned cpu,
-			  struct kd_target_id *id)
+static int dt_identify(struct kd_target *t, unsigned cpu,
+		       struct kd_target_id *id)
 {
-	struct kd_dump *d = kd_dt(t)->dump;
+	struct kd_dump *d = dump_target_dt(t)->dump;
 	const struct kd_dump_info *in = kd_dump_info(d);
 	const uint8_t *kb = NULL;
 	size_t kl = kd_dump_kdbg_block(d, &kb);
@@ -331,40 +331,40 @@ static int kd_dt_identify(struct kd_target *t, unsigned cpu,
 	return KD_OK;
 }
 
-static const struct kd_target_ops kd_dump_ops = {
+static const struct kd_target_ops dump_ops = {
 	.version = KD_TARGET_OPS_VERSION,
 	.name = "dump",
 	.caps = KD_TCAP_SWITCH_CPU | KD_TCAP_PHYSICAL | KD_TCAP_CONTROL,
 	.uncached = true,
-	.identify = kd_dt_identify,
-	.read_virtual = kd_dt_read_virtual,
-	.read_physical = kd_dt_read_physical,
-	.read_control = kd_dt_read_control,
-	.get_context = kd_dt_get_context,
-	.get_native_context = kd_dt_get_native_context,
-	.wait = kd_dt_wait,
-	.switch_cpu = kd_dt_switch_cpu,
-	.modules = kd_dt_modules,
-	.close = kd_dt_close,
+	.identify = dt_identify,
+	.read_virtual = dt_read_virtual,
+	.read_physical = dt_read_physical,
+	.read_control = dt_read_control,
+	.get_context = dt_get_context,
+	.get_native_context = dt_get_native_context,
+	.wait = dt_wait,
+	.switch_cpu = dt_switch_cpu,
+	.modules = dt_modules,
+	.close = dt_close,
 };
 
-static int kd_dump_target_new(struct kd_session *s, struct kd_dump *d,
-			      struct kd_target **out)
+static int dump_target_new(struct kd_session *s, struct kd_dump *d,
+			   struct kd_target **out)
 {
 	struct kd_dump_target *dt = kd_calloc(1, sizeof(*dt));
 
 	*out = NULL;
 	if (!dt)
 		return KD_ENOMEM;
-	dt->base.ops = &kd_dump_ops;
+	dt->base.ops = &dump_ops;
 	dt->base.session = s;
 	dt->dump = d;
 	*out = &dt->base;
 	return KD_OK;
 }
 
-static void kd_dump_banner(struct kd_session *s, const char *path,
-			   struct kd_dump *d)
+static void dump_banner(struct kd_session *s, const char *path,
+			struct kd_dump *d)
 {
 	const struct kd_dump_info *in = kd_dump_info(d);
 	unsigned w;
@@ -404,8 +404,8 @@ static void kd_dump_banner(struct kd_session *s, const char *path,
 }
 
 /* The dump driver of kd_target_open(): kd -z @p path. */
-static int kd_dump_driver_open(struct kd_session *s, const char *path,
-			       struct kd_event *first)
+static int dump_driver_open(struct kd_session *s, const char *path,
+			    struct kd_event *first)
 {
 	struct kd_dump *d = NULL;
 	struct kd_target *t = NULL;
@@ -419,7 +419,7 @@ static int kd_dump_driver_open(struct kd_session *s, const char *path,
 	if (rc < 0)
 		return kd_fail(s, rc, "Could not open dump file [%s]: %s", path,
 			       err[0] ? err : kd_error_message(rc));
-	rc = kd_dump_target_new(s, d, &t);
+	rc = dump_target_new(s, d, &t);
 	if (rc < 0) {
 		kd_dump_close(d);
 		return kd_fail(s, rc, "Out of memory");
@@ -440,7 +440,7 @@ static int kd_dump_driver_open(struct kd_session *s, const char *path,
 	s->tgt.cpu = id.crash_cpu;
 	if (s->tgt.cpu >= s->tgt.ncpus)
 		s->tgt.cpu = 0;
-	kd_dump_banner(s, path, d);
+	dump_banner(s, path, d);
 	s->sym.modules_valid = false;
 	(void)kd_modules_load(s);
 	if (!s->tgt.have_kdbg)
@@ -479,6 +479,6 @@ static int kd_dump_driver_open(struct kd_session *s, const char *path,
 const struct kd_target_driver kd_target_dump_driver = {
 	.name = "dump",
 	.prefix = "dump:",
-	.ops = &kd_dump_ops,
-	.open = kd_dump_driver_open,
+	.ops = &dump_ops,
+	.open = dump_driver_open,
 };

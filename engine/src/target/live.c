@@ -43,7 +43,7 @@ struct kd_live {
 	bool reconnected;	/* the target restarted since last asked */
 	uint64_t stray_replies; /* replies that matched no request */
 	uint64_t resent;	/* requests asked again after silence */
-	bool in_request;	/* kd_live_request is waiting for a reply */
+	bool in_request;	/* live_request is waiting for a reply */
 	int resend_ms;		/* silence before a request is asked again */
 	/* State changes that did not decode: dropped, but never silently
 	 * (an attach that times out says what the target sent instead). */
@@ -54,15 +54,15 @@ struct kd_live {
 	uint8_t reply_data[KD_PACKET_MAX_RECV];
 };
 
-static struct kd_live *kd_live_of(struct kd_target *t)
+static struct kd_live *live_of(struct kd_target *t)
 {
 	return (struct kd_live *)t;
 }
 
-static size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap);
+static size_t live_explain(struct kd_target *t, char *buf, size_t cap);
 
 /* Decode a state change into an event. */
-static int kd_live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
+static int live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
 {
 	struct kd_state_change sc;
 	int rc = kd_state_change_decode(&sc, buf, len);
@@ -116,7 +116,7 @@ static int kd_live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
 }
 
 /* Remember why the state change in lt->rx (@p len bytes) was dropped. */
-static void kd_live_bad_sc(struct kd_live *lt, size_t len)
+static void live_bad_sc(struct kd_live *lt, size_t len)
 {
 	uint32_t state = len >= 4 ? kd_get_le32(lt->rx) : 0;
 
@@ -132,7 +132,7 @@ static void kd_live_bad_sc(struct kd_live *lt, size_t len)
 }
 
 /* Answer a GetString prompt from the session's input. */
-static int kd_live_get_string(struct kd_live *lt, const struct kd_debug_io *io)
+static int live_get_string(struct kd_live *lt, const struct kd_debug_io *io)
 {
 	char prompt[512], answer[512];
 	struct kd_debug_io reply;
@@ -168,8 +168,8 @@ static int kd_live_get_string(struct kd_live *lt, const struct kd_debug_io *io)
  * STATE_CHANGE64 (decoded into lt->pending, have_pending set), KD_EAGAIN
  * when a packet was consumed here, KD_ETIMEOUT or a link failure.
  */
-static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
-			size_t *len)
+static int live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
+		     size_t *len)
 {
 	uint32_t events;
 	int rc;
@@ -199,7 +199,7 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 			kd_target_print(lt->base.session, (const char *)io.text,
 					io.text_len);
 		else if (io.api == KD_DEBUG_IO_GET_STRING)
-			kd_live_get_string(lt, &io);
+			live_get_string(lt, &io);
 		return KD_EAGAIN;
 	}
 	if (*type == KD_PACKET_TYPE_STATE_CHANGE64) {
@@ -208,8 +208,8 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
 		if (lt->have_sc && *len == lt->sc_len &&
 		    memcmp(lt->rx, lt->sc_raw, *len) == 0)
 			return KD_EAGAIN; /* the same stop, re-sent */
-		if (kd_live_event(&ev, lt->rx, *len) < 0) {
-			kd_live_bad_sc(lt, *len);
+		if (live_event(&ev, lt->rx, *len) < 0) {
+			live_bad_sc(lt, *len);
 			return KD_EAGAIN;
 		}
 		memcpy(lt->sc_raw, lt->rx, *len);
@@ -229,8 +229,8 @@ static int kd_live_pump(struct kd_live *lt, int timeout_ms, unsigned *type,
  * re-synchronisation bounded by what is left of @p deadline (the link's own
  * tries are bounded to about one request time-out at open).
  */
-static int kd_live_send(struct kd_live *lt, unsigned type, const void *buf,
-			size_t len, uint64_t deadline)
+static int live_send(struct kd_live *lt, unsigned type, const void *buf,
+		     size_t len, uint64_t deadline)
 {
 	int rc = kd_link_send(lt->link, type, buf, len);
 
@@ -248,8 +248,8 @@ static int kd_live_send(struct kd_live *lt, unsigned type, const void *buf,
 }
 
 /* "ReadVirtualMemory of 0x1000 bytes at fffff800`00401000" and the like. */
-static const char *kd_live_describe(const struct kd_manipulate *m, char *buf,
-				    size_t cap)
+static const char *live_describe(const struct kd_manipulate *m, char *buf,
+				 size_t cap)
 {
 	const char *name = kd_manipulate_api_name(m->api);
 
@@ -272,7 +272,7 @@ static const char *kd_live_describe(const struct kd_manipulate *m, char *buf,
 	return buf;
 }
 
-static bool kd_live_is_mem(uint32_t api)
+static bool live_is_mem(uint32_t api)
 {
 	return api == KD_API_READ_VIRTUAL_MEMORY ||
 	       api == KD_API_WRITE_VIRTUAL_MEMORY ||
@@ -287,12 +287,12 @@ static bool kd_live_is_mem(uint32_t api)
  * echoed back.  Only fields the protocol echoes are compared (output
  * fields such as ActualBytesRead are checked for sense instead).
  */
-static bool kd_live_answers(const struct kd_manipulate *m,
-			    const struct kd_manipulate *r)
+static bool live_answers(const struct kd_manipulate *m,
+			 const struct kd_manipulate *r)
 {
 	if (r->api != m->api)
 		return false;
-	if (kd_live_is_mem(m->api)) {
+	if (live_is_mem(m->api)) {
 		bool rd = m->api == KD_API_READ_VIRTUAL_MEMORY ||
 			  m->api == KD_API_READ_PHYSICAL_MEMORY ||
 			  m->api == KD_API_READ_CONTROL_SPACE;
@@ -332,32 +332,32 @@ static bool kd_live_answers(const struct kd_manipulate *m,
 }
 
 /* Record a failed request for the running command; returns @p rc. */
-static int kd_live_fail(struct kd_live *lt, int rc)
+static int live_fail(struct kd_live *lt, int rc)
 {
 	return kd_target_failed(lt->base.session, rc);
 }
 
 /* The same, naming the request and keeping the link's own reason. */
-static int kd_live_fail_why(struct kd_live *lt, const struct kd_manipulate *m,
-			    int rc)
+static int live_fail_why(struct kd_live *lt, const struct kd_manipulate *m,
+			 int rc)
 {
 	char why[sizeof(((struct kd_error *)0)->message)];
 	char what[96];
 
 	/* Copied first: kd_error_set() writes over the message it prints. */
 	snprintf(why, sizeof(why), "%s", kd_error_message(rc));
-	return kd_live_fail(
-		lt, kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s: %s",
-				 kd_live_describe(m, what, sizeof(what)), why));
+	return live_fail(lt, kd_error_set(rc, KD_ERRCLASS_ENGINE, "%s: %s",
+					  live_describe(m, what, sizeof(what)),
+					  why));
 }
 
 /*
  * One manipulate request.  With @p reply NULL nothing is awaited (resume
  * forms).  The reply's data (if any) is copied to lt->reply_data.
  */
-static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
-				const void *data, size_t data_len,
-				struct kd_manipulate *reply)
+static int live_request_once(struct kd_live *lt, struct kd_manipulate *m,
+			     const void *data, size_t data_len,
+			     struct kd_manipulate *reply)
 {
 	uint64_t deadline = kd_mono_ms() + (uint64_t)lt->request_timeout_ms;
 	char what[96];
@@ -374,23 +374,22 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 	rc = kd_manipulate_encode(lt->tx, sizeof(lt->tx), &n, m, data,
 				  data_len);
 	if (rc < 0)
-		return kd_live_fail(lt, rc);
+		return live_fail(lt, rc);
 	if (lt->have_pending)
-		return kd_live_fail(
-			lt,
-			kd_error_set(KD_EAGAIN, KD_ERRCLASS_ENGINE,
-				     "%s: the target reported a new stop",
-				     kd_live_describe(m, what, sizeof(what))));
+		return live_fail(
+			lt, kd_error_set(KD_EAGAIN, KD_ERRCLASS_ENGINE,
+					 "%s: the target reported a new stop",
+					 live_describe(m, what, sizeof(what))));
 	for (;;) {
 		uint64_t now;
 
 		if (again)
 			lt->resent++;
 		again = true;
-		rc = kd_live_send(lt, KD_PACKET_TYPE_STATE_MANIPULATE, lt->tx,
-				  n, deadline);
+		rc = live_send(lt, KD_PACKET_TYPE_STATE_MANIPULATE, lt->tx, n,
+			       deadline);
 		if (rc < 0)
-			return kd_live_fail_why(lt, m, rc);
+			return live_fail_why(lt, m, rc);
 		if (!reply)
 			return KD_OK;
 		for (;;) {
@@ -403,18 +402,18 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 				char why[200];
 
 				/* Say what came instead, if anything. */
-				if (kd_live_explain(&lt->base, why + 2,
-						    sizeof(why) - 2))
+				if (live_explain(&lt->base, why + 2,
+						 sizeof(why) - 2))
 					memcpy(why, "; ", 2);
 				else
 					why[0] = '\0';
-				return kd_live_fail(
+				return live_fail(
 					lt,
 					kd_error_set(
 						KD_ETIMEOUT, KD_ERRCLASS_ENGINE,
 						"%s: no reply from the target in %d ms%s",
-						kd_live_describe(m, what,
-								 sizeof(what)),
+						live_describe(m, what,
+							      sizeof(what)),
 						lt->request_timeout_ms, why));
 			}
 			/* Ask again after a second of silence (a quarter of
@@ -422,23 +421,23 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 			wait = (int)(deadline - now);
 			if (wait > lt->resend_ms)
 				wait = lt->resend_ms;
-			rc = kd_live_pump(lt, wait, &type, &len);
+			rc = live_pump(lt, wait, &type, &len);
 			if (rc == KD_EAGAIN)
 				continue;
 			if (rc == KD_ETIMEOUT)
 				break;
 			if (rc < 0)
-				return kd_live_fail_why(lt, m, rc);
+				return live_fail_why(lt, m, rc);
 			if (type == KD_PACKET_TYPE_STATE_CHANGE64)
-				return kd_live_fail(
+				return live_fail(
 					lt,
 					kd_error_set(
 						KD_EAGAIN, KD_ERRCLASS_ENGINE,
 						"%s: the target reported a new stop",
-						kd_live_describe(m, what,
-								 sizeof(what))));
+						live_describe(m, what,
+							      sizeof(what))));
 			if (kd_manipulate_decode(reply, lt->rx, len) < 0 ||
-			    !kd_live_answers(m, reply)) {
+			    !live_answers(m, reply)) {
 				/* A late answer to an earlier try or an
 				 * earlier request: never this one's. */
 				lt->stray_replies++;
@@ -453,20 +452,19 @@ static int kd_live_request_once(struct kd_live *lt, struct kd_manipulate *m,
 	}
 }
 
-static int kd_live_request(struct kd_live *lt, struct kd_manipulate *m,
-			   const void *data, size_t data_len,
-			   struct kd_manipulate *reply)
+static int live_request(struct kd_live *lt, struct kd_manipulate *m,
+			const void *data, size_t data_len,
+			struct kd_manipulate *reply)
 {
 	int rc;
 
 	lt->in_request = reply != NULL;
-	rc = kd_live_request_once(lt, m, data, data_len, reply);
+	rc = live_request_once(lt, m, data, data_len, reply);
 	lt->in_request = false;
 	return rc;
 }
 
-static void kd_live_init_req(struct kd_manipulate *m, uint32_t api,
-			     unsigned cpu)
+static void live_init_req(struct kd_manipulate *m, uint32_t api, unsigned cpu)
 {
 	memset(m, 0, sizeof(*m));
 	m->api = api;
@@ -474,11 +472,11 @@ static void kd_live_init_req(struct kd_manipulate *m, uint32_t api,
 }
 
 /* Read or write memory-like spaces in KD_MAX_TRANSFER pieces. */
-static int kd_live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
-			uint64_t addr, void *rbuf, const void *wbuf, size_t len,
-			size_t *done)
+static int live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
+		     uint64_t addr, void *rbuf, const void *wbuf, size_t len,
+		     size_t *done)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	size_t total = 0;
 	int rc = KD_OK;
 
@@ -490,12 +488,12 @@ static int kd_live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
 						    len - total);
 		uint32_t got;
 
-		kd_live_init_req(&m, api, cpu);
+		live_init_req(&m, api, cpu);
 		m.u.mem.address = addr + total;
 		m.u.mem.transfer_count = chunk;
-		rc = kd_live_request(
-			lt, &m, wbuf ? (const uint8_t *)wbuf + total : NULL,
-			wbuf ? chunk : 0, &r);
+		rc = live_request(lt, &m,
+				  wbuf ? (const uint8_t *)wbuf + total : NULL,
+				  wbuf ? chunk : 0, &r);
 		if (rc < 0)
 			break;
 		if (r.return_status != KD_STATUS_SUCCESS)
@@ -517,50 +515,49 @@ static int kd_live_xfer(struct kd_target *t, uint32_t api, unsigned cpu,
 	return total == 0 && rc < 0 ? rc : KD_OK;
 }
 
-static int kd_live_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
-				void *buf, size_t len, size_t *done)
+static int live_read_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
+			     void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_READ_VIRTUAL_MEMORY, cpu, va, buf, NULL,
-			    len, done);
+	return live_xfer(t, KD_API_READ_VIRTUAL_MEMORY, cpu, va, buf, NULL, len,
+			 done);
 }
 
-static int kd_live_write_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
-				 const void *buf, size_t len, size_t *done)
+static int live_write_virtual(struct kd_target *t, unsigned cpu, uint64_t va,
+			      const void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_VIRTUAL_MEMORY, cpu, va, NULL, buf,
-			    len, done);
+	return live_xfer(t, KD_API_WRITE_VIRTUAL_MEMORY, cpu, va, NULL, buf,
+			 len, done);
 }
 
-static int kd_live_read_physical(struct kd_target *t, uint64_t pa, void *buf,
-				 size_t len, size_t *done)
+static int live_read_physical(struct kd_target *t, uint64_t pa, void *buf,
+			      size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_READ_PHYSICAL_MEMORY, t->session->tgt.cpu,
-			    pa, buf, NULL, len, done);
+	return live_xfer(t, KD_API_READ_PHYSICAL_MEMORY, t->session->tgt.cpu,
+			 pa, buf, NULL, len, done);
 }
 
-static int kd_live_write_physical(struct kd_target *t, uint64_t pa,
-				  const void *buf, size_t len, size_t *done)
+static int live_write_physical(struct kd_target *t, uint64_t pa,
+			       const void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_PHYSICAL_MEMORY,
-			    t->session->tgt.cpu, pa, NULL, buf, len, done);
+	return live_xfer(t, KD_API_WRITE_PHYSICAL_MEMORY, t->session->tgt.cpu,
+			 pa, NULL, buf, len, done);
 }
 
-static int kd_live_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
-				void *buf, size_t len, size_t *done)
+static int live_read_control(struct kd_target *t, unsigned cpu, uint64_t sel,
+			     void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_READ_CONTROL_SPACE, cpu, sel, buf, NULL,
-			    len, done);
+	return live_xfer(t, KD_API_READ_CONTROL_SPACE, cpu, sel, buf, NULL, len,
+			 done);
 }
 
-static int kd_live_write_control(struct kd_target *t, unsigned cpu,
-				 uint64_t sel, const void *buf, size_t len,
-				 size_t *done)
+static int live_write_control(struct kd_target *t, unsigned cpu, uint64_t sel,
+			      const void *buf, size_t len, size_t *done)
 {
-	return kd_live_xfer(t, KD_API_WRITE_CONTROL_SPACE, cpu, sel, NULL, buf,
-			    len, done);
+	return live_xfer(t, KD_API_WRITE_CONTROL_SPACE, cpu, sel, NULL, buf,
+			 len, done);
 }
 
-static int kd_live_status(struct kd_manipulate *r, const char *what)
+static int live_status(struct kd_manipulate *r, const char *what)
 {
 	if (r->return_status == KD_STATUS_SUCCESS)
 		return KD_OK;
@@ -568,17 +565,17 @@ static int kd_live_status(struct kd_manipulate *r, const char *what)
 			    "%s failed: status %08x", what, r->return_status);
 }
 
-static int kd_live_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
+static int live_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m, r;
 	int rc;
 
-	kd_live_init_req(&m, KD_API_GET_CONTEXT, cpu);
-	rc = kd_live_request(lt, &m, NULL, 0, &r);
+	live_init_req(&m, KD_API_GET_CONTEXT, cpu);
+	rc = live_request(lt, &m, NULL, 0, &r);
 	if (rc < 0)
 		return rc;
-	rc = kd_live_status(&r, "GetContext");
+	rc = live_status(&r, "GetContext");
 	if (rc < 0)
 		return rc;
 	if (r.data_len < KD_AMD64_CONTEXT_SIZE)
@@ -589,65 +586,65 @@ static int kd_live_get_context(struct kd_target *t, unsigned cpu, uint8_t *ctx)
 	return KD_OK;
 }
 
-static int kd_live_set_context(struct kd_target *t, unsigned cpu,
-			       const uint8_t *ctx)
+static int live_set_context(struct kd_target *t, unsigned cpu,
+			    const uint8_t *ctx)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m, r;
 	int rc;
 
-	kd_live_init_req(&m, KD_API_SET_CONTEXT, cpu);
+	live_init_req(&m, KD_API_SET_CONTEXT, cpu);
 	m.u.context_flags = kd_get_le32(ctx + KD_AMD64_CTX_OFF_FLAGS);
-	rc = kd_live_request(lt, &m, ctx, KD_AMD64_CONTEXT_SIZE, &r);
+	rc = live_request(lt, &m, ctx, KD_AMD64_CONTEXT_SIZE, &r);
 	if (rc < 0)
 		return rc;
-	return kd_live_status(&r, "SetContext");
+	return live_status(&r, "SetContext");
 }
 
-static int kd_live_msr(struct kd_target *t, unsigned cpu, uint32_t msr,
-		       uint64_t *value, bool write)
+static int live_msr(struct kd_target *t, unsigned cpu, uint32_t msr,
+		    uint64_t *value, bool write)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m, r;
 	int rc;
 
-	kd_live_init_req(&m, write ? KD_API_WRITE_MSR : KD_API_READ_MSR, cpu);
+	live_init_req(&m, write ? KD_API_WRITE_MSR : KD_API_READ_MSR, cpu);
 	m.u.msr.msr = msr;
 	if (write) {
 		m.u.msr.low = (uint32_t)*value;
 		m.u.msr.high = (uint32_t)(*value >> 32);
 	}
-	rc = kd_live_request(lt, &m, NULL, 0, &r);
+	rc = live_request(lt, &m, NULL, 0, &r);
 	if (rc < 0)
 		return rc;
-	rc = kd_live_status(&r, write ? "WriteMsr" : "ReadMsr");
+	rc = live_status(&r, write ? "WriteMsr" : "ReadMsr");
 	if (rc == KD_OK && !write)
 		*value = ((uint64_t)r.u.msr.high << 32) | r.u.msr.low;
 	return rc;
 }
 
-static int kd_live_read_msr(struct kd_target *t, unsigned cpu, uint32_t msr,
-			    uint64_t *value)
+static int live_read_msr(struct kd_target *t, unsigned cpu, uint32_t msr,
+			 uint64_t *value)
 {
-	return kd_live_msr(t, cpu, msr, value, false);
+	return live_msr(t, cpu, msr, value, false);
 }
 
-static int kd_live_write_msr(struct kd_target *t, unsigned cpu, uint32_t msr,
-			     uint64_t value)
+static int live_write_msr(struct kd_target *t, unsigned cpu, uint32_t msr,
+			  uint64_t value)
 {
-	return kd_live_msr(t, cpu, msr, &value, true);
+	return live_msr(t, cpu, msr, &value, true);
 }
 
-static int kd_live_insert_bp(struct kd_target *t, unsigned cpu, uint64_t va,
-			     uint32_t *handle)
+static int live_insert_bp(struct kd_target *t, unsigned cpu, uint64_t va,
+			  uint32_t *handle)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m, r;
 	int rc;
 
-	kd_live_init_req(&m, KD_API_WRITE_BREAKPOINT, cpu);
+	live_init_req(&m, KD_API_WRITE_BREAKPOINT, cpu);
 	m.u.write_bp.address = va;
-	rc = kd_live_request(lt, &m, NULL, 0, &r);
+	rc = live_request(lt, &m, NULL, 0, &r);
 	if (rc < 0)
 		return rc;
 	if (r.return_status != KD_STATUS_SUCCESS)
@@ -658,40 +655,39 @@ static int kd_live_insert_bp(struct kd_target *t, unsigned cpu, uint64_t va,
 	return KD_OK;
 }
 
-static int kd_live_remove_bp(struct kd_target *t, unsigned cpu, uint32_t handle)
+static int live_remove_bp(struct kd_target *t, unsigned cpu, uint32_t handle)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m, r;
 	int rc;
 
-	kd_live_init_req(&m, KD_API_RESTORE_BREAKPOINT, cpu);
+	live_init_req(&m, KD_API_RESTORE_BREAKPOINT, cpu);
 	m.u.restore_bp_handle = handle;
-	rc = kd_live_request(lt, &m, NULL, 0, &r);
+	rc = live_request(lt, &m, NULL, 0, &r);
 	if (rc < 0)
 		return rc;
-	return kd_live_status(&r, "RestoreBreakPoint");
+	return live_status(&r, "RestoreBreakPoint");
 }
 
-static int kd_live_resume(struct kd_target *t, unsigned cpu,
-			  const struct kd_resume *how)
+static int live_resume(struct kd_target *t, unsigned cpu,
+		       const struct kd_resume *how)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m;
 
-	kd_live_init_req(&m, KD_API_CONTINUE2, cpu);
+	live_init_req(&m, KD_API_CONTINUE2, cpu);
 	m.u.continue2.continue_status = how->status;
 	m.u.continue2.trace_flag = how->trace ? 1 : 0;
 	m.u.continue2.amd64.dr7 = how->dr7;
 	m.u.continue2.amd64.symbol_start = KD_CONTINUE_NO_SYMBOL_RANGE;
 	m.u.continue2.amd64.symbol_end = 0;
 	lt->have_sc = false; /* the next report is a new stop */
-	return kd_live_request(lt, &m, NULL, 0, NULL);
+	return live_request(lt, &m, NULL, 0, NULL);
 }
 
-static int kd_live_wait(struct kd_target *t, int timeout_ms,
-			struct kd_event *ev)
+static int live_wait(struct kd_target *t, int timeout_ms, struct kd_event *ev)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	uint64_t deadline = timeout_ms < 0 ?
 				    UINT64_MAX :
 				    kd_mono_ms() + (uint64_t)timeout_ms;
@@ -720,7 +716,7 @@ static int kd_live_wait(struct kd_target *t, int timeout_ms,
 			return KD_ETIMEOUT;
 		if (deadline - now < (uint64_t)wait)
 			wait = (int)(deadline - now);
-		rc = kd_live_pump(lt, wait, &type, &len);
+		rc = live_pump(lt, wait, &type, &len);
 		if (rc == KD_EAGAIN || rc == KD_ETIMEOUT)
 			continue;
 		if (rc < 0)
@@ -729,45 +725,45 @@ static int kd_live_wait(struct kd_target *t, int timeout_ms,
 	}
 }
 
-static int kd_live_break_in(struct kd_target *t)
+static int live_break_in(struct kd_target *t)
 {
-	return kd_link_break_in(kd_live_of(t)->link);
+	return kd_link_break_in(live_of(t)->link);
 }
 
-static int kd_live_switch_cpu(struct kd_target *t, unsigned cpu)
+static int live_switch_cpu(struct kd_target *t, unsigned cpu)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m;
 
-	kd_live_init_req(&m, KD_API_SWITCH_PROCESSOR, cpu);
+	live_init_req(&m, KD_API_SWITCH_PROCESSOR, cpu);
 	lt->have_sc = false;
-	return kd_live_request(lt, &m, NULL, 0, NULL);
+	return live_request(lt, &m, NULL, 0, NULL);
 }
 
-static int kd_live_reboot(struct kd_target *t)
+static int live_reboot(struct kd_target *t)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m;
 
-	kd_live_init_req(&m, KD_API_REBOOT, t->session->tgt.cpu);
+	live_init_req(&m, KD_API_REBOOT, t->session->tgt.cpu);
 	lt->have_sc = false;
-	return kd_live_request(lt, &m, NULL, 0, NULL);
+	return live_request(lt, &m, NULL, 0, NULL);
 }
 
-static int kd_live_crash(struct kd_target *t, unsigned cpu, uint32_t code)
+static int live_crash(struct kd_target *t, unsigned cpu, uint32_t code)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	struct kd_manipulate m;
 
 	(void)code;
-	kd_live_init_req(&m, KD_API_CAUSE_BUGCHECK, cpu);
+	live_init_req(&m, KD_API_CAUSE_BUGCHECK, cpu);
 	lt->have_sc = false;
-	return kd_live_request(lt, &m, NULL, 0, NULL);
+	return live_request(lt, &m, NULL, 0, NULL);
 }
 
-static void kd_live_close(struct kd_target *t)
+static void live_close(struct kd_target *t)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 
 	kd_link_close(lt->link);
 	kd_free(lt);
@@ -775,18 +771,18 @@ static void kd_live_close(struct kd_target *t)
 
 /* Who the target is: GetVersion on @p cpu; the rest comes with each stop
  * (processor count) or from memory (the debugger data block). */
-static int kd_live_identify(struct kd_target *t, unsigned cpu,
-			    struct kd_target_id *id)
+static int live_identify(struct kd_target *t, unsigned cpu,
+			 struct kd_target_id *id)
 {
 	struct kd_manipulate m, r;
 	int rc;
 
 	memset(id, 0, sizeof(*id));
-	kd_live_init_req(&m, KD_API_GET_VERSION, cpu);
-	rc = kd_live_request(kd_live_of(t), &m, NULL, 0, &r);
+	live_init_req(&m, KD_API_GET_VERSION, cpu);
+	rc = live_request(live_of(t), &m, NULL, 0, &r);
 	if (rc < 0)
 		return rc;
-	rc = kd_live_status(&r, "GetVersion");
+	rc = live_status(&r, "GetVersion");
 	if (rc < 0)
 		return rc;
 	id->version = r.u.version;
@@ -798,26 +794,26 @@ static int kd_live_identify(struct kd_target *t, unsigned cpu,
 }
 
 /* True once after the link saw the target restart (SYNC / re-offer). */
-static bool kd_live_take_reconnected(struct kd_target *t)
+static bool live_take_reconnected(struct kd_target *t)
 {
-	struct kd_live *lt = kd_live_of(t);
+	struct kd_live *lt = live_of(t);
 	bool r = lt->reconnected;
 
 	lt->reconnected = false;
 	return r;
 }
 
-static struct kd_link *kd_live_link(struct kd_target *t, uint64_t *stray,
-				    uint64_t *resent)
+static struct kd_link *live_link(struct kd_target *t, uint64_t *stray,
+				 uint64_t *resent)
 {
 	if (stray)
-		*stray = kd_live_of(t)->stray_replies;
+		*stray = live_of(t)->stray_replies;
 	if (resent)
-		*resent = kd_live_of(t)->resent;
-	return kd_live_of(t)->link;
+		*resent = live_of(t)->resent;
+	return live_of(t)->link;
 }
 
-static const struct kd_target_ops kd_live_ops = {
+static const struct kd_target_ops live_ops = {
 	.version = KD_TARGET_OPS_VERSION,
 	.name = "live",
 	.caps = KD_TCAP_RUN | KD_TCAP_WRITE_MEMORY | KD_TCAP_WRITE_REGS |
@@ -825,33 +821,33 @@ static const struct kd_target_ops kd_live_ops = {
 		KD_TCAP_REBOOT | KD_TCAP_CRASH | KD_TCAP_SWITCH_CPU |
 		KD_TCAP_PHYSICAL | KD_TCAP_CONTROL | KD_TCAP_LINK |
 		KD_TCAP_SAVE_DUMP,
-	.identify = kd_live_identify,
-	.read_virtual = kd_live_read_virtual,
-	.write_virtual = kd_live_write_virtual,
-	.read_physical = kd_live_read_physical,
-	.write_physical = kd_live_write_physical,
-	.read_control = kd_live_read_control,
-	.write_control = kd_live_write_control,
-	.get_context = kd_live_get_context,
-	.set_context = kd_live_set_context,
-	.read_msr = kd_live_read_msr,
-	.write_msr = kd_live_write_msr,
-	.insert_bp = kd_live_insert_bp,
-	.remove_bp = kd_live_remove_bp,
-	.resume = kd_live_resume,
-	.wait = kd_live_wait,
-	.break_in = kd_live_break_in,
-	.switch_cpu = kd_live_switch_cpu,
-	.reboot = kd_live_reboot,
-	.crash = kd_live_crash,
-	.take_reconnected = kd_live_take_reconnected,
-	.link = kd_live_link,
-	.close = kd_live_close,
+	.identify = live_identify,
+	.read_virtual = live_read_virtual,
+	.write_virtual = live_write_virtual,
+	.read_physical = live_read_physical,
+	.write_physical = live_write_physical,
+	.read_control = live_read_control,
+	.write_control = live_write_control,
+	.get_context = live_get_context,
+	.set_context = live_set_context,
+	.read_msr = live_read_msr,
+	.write_msr = live_write_msr,
+	.insert_bp = live_insert_bp,
+	.remove_bp = live_remove_bp,
+	.resume = live_resume,
+	.wait = live_wait,
+	.break_in = live_break_in,
+	.switch_cpu = live_switch_cpu,
+	.reboot = live_reboot,
+	.crash = live_crash,
+	.take_reconnected = live_take_reconnected,
+	.link = live_link,
+	.close = live_close,
 };
 
 /* Takes @p transport (closed on failure too). */
-static int kd_live_new(struct kd_session *s, struct kd_transport *transport,
-		       struct kd_target **out)
+static int live_new(struct kd_session *s, struct kd_transport *transport,
+		    struct kd_target **out)
 {
 	struct kd_link_opts o = KD_LINK_OPTS_INIT;
 	struct kd_live *lt;
@@ -878,7 +874,7 @@ static int kd_live_new(struct kd_session *s, struct kd_transport *transport,
 		kd_free(lt);
 		return rc;
 	}
-	lt->base.ops = &kd_live_ops;
+	lt->base.ops = &live_ops;
 	lt->base.session = s;
 	lt->request_timeout_ms = s->opts.request_timeout_ms;
 	lt->resend_ms = lt->request_timeout_ms / 4;
@@ -895,7 +891,7 @@ static int kd_live_new(struct kd_session *s, struct kd_transport *transport,
  * over the size limit), as one phrase in @p buf; returns its length (0:
  * nothing was refused).
  */
-static size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
+static size_t live_explain(struct kd_target *t, char *buf, size_t cap)
 {
 	struct kd_link_stats st;
 	struct kd_live *lt;
@@ -906,7 +902,7 @@ static size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
 		buf[0] = '\0';
 	if (!t || cap == 0)
 		return 0;
-	lt = kd_live_of(t);
+	lt = live_of(t);
 	if (lt->bad_sc) {
 		w = snprintf(buf, cap,
 			     "the target sent %llu malformed state "
@@ -928,13 +924,13 @@ static size_t kd_live_explain(struct kd_target *t, char *buf, size_t cap)
 	return n;
 }
 
-static int kd_live_sync(struct kd_target *t, int timeout_ms)
+static int live_sync(struct kd_target *t, int timeout_ms)
 {
-	return kd_link_sync(kd_live_of(t)->link, timeout_ms);
+	return kd_link_sync(live_of(t)->link, timeout_ms);
 }
 
-static const char *kd_conn_param(const char *connstr, const char *key,
-				 char *buf, size_t cap)
+static const char *conn_param(const char *connstr, const char *key, char *buf,
+			      size_t cap)
 {
 	const char *p = strchr(connstr, ':');
 	size_t klen = strlen(key);
@@ -965,8 +961,8 @@ static const char *kd_conn_param(const char *connstr, const char *key,
  * identify it (kd_target_first_stop).  *first is that stop, for the caller
  * to report (or run on from, when it is no exception).
  */
-static int kd_live_driver_open(struct kd_session *s, const char *connstr,
-			       struct kd_event *first)
+static int live_driver_open(struct kd_session *s, const char *connstr,
+			    struct kd_event *first)
 {
 	struct kd_transport *t = NULL;
 	struct kd_event ev;
@@ -985,18 +981,18 @@ static int kd_live_driver_open(struct kd_session *s, const char *connstr,
 		return kd_fail(s, rc, "Failed to open %s: %s",
 			       kd_text_redact(shown, sizeof(shown), connstr),
 			       kd_error_message(rc));
-	if (!net && kd_conn_param(connstr, "port", port, sizeof(port))) {
-		if (kd_conn_param(connstr, "ipport", ip, sizeof(ip)))
+	if (!net && conn_param(connstr, "port", port, sizeof(port))) {
+		if (conn_param(connstr, "ipport", ip, sizeof(ip)))
 			kd_out(s, "Opened %s:%s\n", port, ip);
 		else
 			kd_out(s, "Opened %s\n", port);
 	}
 	kd_out(s, "Waiting to reconnect...\n");
-	rc = kd_live_new(s, t, &s->target);
+	rc = live_new(s, t, &s->target);
 	if (rc < 0)
 		return kd_fail(s, rc, "Failed to start the KD link: %s",
 			       kd_error_message(rc));
-	rc = kd_live_sync(s->target, s->opts.attach_timeout_ms);
+	rc = live_sync(s->target, s->opts.attach_timeout_ms);
 	if (rc < 0)
 		goto fail;
 	if (net) {
@@ -1030,7 +1026,7 @@ static int kd_live_driver_open(struct kd_session *s, const char *connstr,
 		if (left > KD_ATTACH_RESYNC_MS)
 			left = KD_ATTACH_RESYNC_MS;
 		rc = s->target->ops->wait(s->target, left, &ev);
-		(void)kd_live_take_reconnected(s->target);
+		(void)live_take_reconnected(s->target);
 		if (rc == KD_ETIMEOUT) {
 			/*
 			 * A stopped target re-sends its stop after a RESET;
@@ -1046,10 +1042,10 @@ static int kd_live_driver_open(struct kd_session *s, const char *connstr,
 					   (int)(now - t0) -
 					   KD_ATTACH_RESYNC_MS / 4;
 
-				(void)kd_live_sync(s->target,
-						   more < KD_ATTACH_RESYNC_MS ?
-							   more :
-							   KD_ATTACH_RESYNC_MS);
+				(void)live_sync(s->target,
+						more < KD_ATTACH_RESYNC_MS ?
+							more :
+							KD_ATTACH_RESYNC_MS);
 			}
 			continue;
 		}
@@ -1071,7 +1067,7 @@ fail:
 	 * the caller's own message (kd's stderr line). */
 	if (rc != KD_ETIMEOUT)
 		snprintf(why, sizeof(why), "%s", kd_error_message(rc));
-	else if (kd_live_explain(s->target, why, sizeof(why)) == 0)
+	else if (live_explain(s->target, why, sizeof(why)) == 0)
 		snprintf(why, sizeof(why), "the target did not answer");
 	kd_fail(s, rc, "Cannot attach to %s within %d ms: %s",
 		kd_text_redact(shown, sizeof(shown), connstr),
@@ -1087,6 +1083,6 @@ fail_quiet:
 const struct kd_target_driver kd_target_live_driver = {
 	.name = "live",
 	.prefix = NULL,
-	.ops = &kd_live_ops,
-	.open = kd_live_driver_open,
+	.ops = &live_ops,
+	.open = live_driver_open,
 };

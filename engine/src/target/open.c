@@ -12,7 +12,7 @@
 
 #include "core/engine_int.h"
 
-static const struct kd_target_driver *const kd_target_drivers[] = {
+static const struct kd_target_driver *const target_drivers[] = {
 	&kd_target_dump_driver, &kd_target_image_driver,
 	&kd_target_live_driver, /* the default: last */
 };
@@ -52,11 +52,11 @@ int kd_target_open(struct kd_session *s, const char *spec,
 		drv = file_driver(spec + strlen(FILE_PREFIX));
 		plen = strlen(FILE_PREFIX);
 	}
-	for (i = 0; i < KD_ARRAY_SIZE(kd_target_drivers) && !drv; i++) {
-		const char *p = kd_target_drivers[i]->prefix;
+	for (i = 0; i < KD_ARRAY_SIZE(target_drivers) && !drv; i++) {
+		const char *p = target_drivers[i]->prefix;
 
 		if (!p || strncasecmp(spec, p, strlen(p)) == 0) {
-			drv = kd_target_drivers[i];
+			drv = target_drivers[i];
 			plen = p ? strlen(p) : 0;
 		}
 	}
