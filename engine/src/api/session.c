@@ -11,9 +11,9 @@
 
 #include "core/engine_int.h"
 
-static pthread_once_t kd_api_once = PTHREAD_ONCE_INIT;
+static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 
-static void kd_api_wire(void)
+static void api_wire(void)
 {
 	kd_cmd__set_group("Remote debugging", kd_cmds_server);
 	kd_cmd__use_groups(kd_command_groups);
@@ -21,6 +21,6 @@ static void kd_api_wire(void)
 
 int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
 {
-	pthread_once(&kd_api_once, kd_api_wire);
+	pthread_once(&api_once, api_wire);
 	return kd_session__create(out, opts);
 }

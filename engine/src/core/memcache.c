@@ -39,7 +39,7 @@ struct kd_memcache *kd_memcache_new(void)
 	return kd_calloc(1, sizeof(struct kd_memcache));
 }
 
-static void kd_memcache_clear(struct kd_memcache *c)
+static void memcache_clear(struct kd_memcache *c)
 {
 	size_t i;
 
@@ -54,7 +54,7 @@ void kd_memcache_free(struct kd_memcache *c)
 {
 	if (!c)
 		return;
-	kd_memcache_clear(c);
+	memcache_clear(c);
 	kd_free(c);
 }
 
@@ -67,20 +67,20 @@ void kd_memcache_stats(const struct kd_memcache *c,
 void kd_cache_invalidate(struct kd_session *s)
 {
 	if (s->cache)
-		kd_memcache_clear(s->cache);
+		memcache_clear(s->cache);
 }
 
-static size_t kd_slot_of(uint64_t page)
+static size_t slot_of(uint64_t page)
 {
 	uint64_t h = (page >> 12) * 0x9E3779B97F4A7C15ull;
 
 	return (size_t)(h >> 55) & (KD_MEMCACHE_SLOTS - 1);
 }
 
-static struct kd_memcache_page *kd_memcache_find(struct kd_memcache *c,
-						 uint64_t page)
+static struct kd_memcache_page *memcache_find(struct kd_memcache *c,
+					      uint64_t page)
 {
-	size_t i = kd_slot_of(page);
+	size_t i = slot_of(page);
 	size_t n;
 
 	for (n = 0; n < KD_MEMCACHE_SLOTS; n++) {
@@ -95,9 +95,9 @@ static struct kd_memcache_page *kd_memcache_find(struct kd_memcache *c,
 	return NULL;
 }
 
-/* Keep one page; the caller made room (kd_memcache_fill). */
-static int kd_memcache_put(struct kd_memcache *c, uint64_t page,
-			   const uint8_t *data, uint32_t valid)
+/* Keep one page; the caller made room (memcache_fill). */
+static int memcache_put(struct kd_memcache *c, uint64_t page,
+			const uint8_t *data, uint32_t valid)
 {
 	struct kd_memcache_page *p;
 	size_t i;
@@ -111,7 +111,7 @@ static int kd_memcache_put(struct kd_memcache *c, uint64_t page,
 	p->valid = valid;
 	if (valid)
 		memcpy(p->data, data, valid);
-	i = kd_slot_of(page);
+	i = slot_of(page);
 	while (c->slots[i])
 		i = (i + 1) & (KD_MEMCACHE_SLOTS - 1);
 	c->slots[i] = p;
@@ -120,7 +120,7 @@ static int kd_memcache_put(struct kd_memcache *c, uint64_t page,
 }
 
 /* Read the run of missing pages starting at @p page, up to @p last. */
-static int kd_memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
+static int memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
 {
 	struct kd_memcache *c = s->cache;
 	uint64_t end = page;
@@ -128,7 +128,7 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
 	int rc;
 
 	while (pages < KD_MEMCACHE_RUN && end <= last &&
-	       !kd_memcache_find(c, end)) {
+	       !memcache_find(c, end)) {
 		pages++;
 		end += KD_PAGE;
 		if (end == 0)
@@ -142,7 +142,7 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
 	 * next (the bug that cut 16 MiB reads short at 960 KiB).
 	 */
 	if (c->npages + pages > KD_MEMCACHE_MAX_PAGES)
-		kd_memcache_clear(c);
+		memcache_clear(c);
 	c->stats.reads++;
 	c->stats.misses += pages;
 	rc = s->target->ops->read_virtual(s->target, s->tgt.cpu, page, c->run,
@@ -156,7 +156,7 @@ static int kd_memcache_fill(struct kd_session *s, uint64_t page, uint64_t last)
 		if (done > off)
 			valid = (uint32_t)(done - off > KD_PAGE ? KD_PAGE :
 								  done - off);
-		rc = kd_memcache_put(c, page + off, c->run + off, valid);
+		rc = memcache_put(c, page + off, c->run + off, valid);
 		if (rc < 0)
 			return kd_error_set(
 				rc, KD_ERRCLASS_ENGINE,
@@ -192,7 +192,7 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
 		uint64_t page = addr & ~(uint64_t)(KD_PAGE - 1);
 		size_t off = (size_t)(addr - page);
 		size_t want = len - got;
-		struct kd_memcache_page *p = kd_memcache_find(c, page);
+		struct kd_memcache_page *p = memcache_find(c, page);
 		size_t n;
 
 		if (!p) {
@@ -201,7 +201,7 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
 
 			if (va + len - 1 < va)
 				last = ~(uint64_t)(KD_PAGE - 1);
-			rc = kd_memcache_fill(s, page, last);
+			rc = memcache_fill(s, page, last);
 			if (rc == KD_ENOMEM) {
 				/* No memory to cache: read the rest straight
 				 * from the target, so the caller still gets
@@ -219,7 +219,7 @@ int kd_read_virtual(struct kd_session *s, uint64_t va, void *buf, size_t len,
 				*done = got;
 				return got ? KD_OK : rc;
 			}
-			p = kd_memcache_find(c, page);
+			p = memcache_find(c, page);
 			if (!p) {
 				/* The target answered nothing for this
 				 * page without failing: it is unreadable. */

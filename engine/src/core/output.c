@@ -22,10 +22,10 @@ void kd_out_raw(struct kd_session *s, const char *text, size_t len)
 	s->out.at_line_start = text[len - 1] == '\n';
 }
 
-static void kd_vout(struct kd_session *s, const char *fmt, va_list ap)
+static void vout(struct kd_session *s, const char *fmt, va_list ap)
 	KD_PRINTF(2, 0);
 
-static void kd_vout(struct kd_session *s, const char *fmt, va_list ap)
+static void vout(struct kd_session *s, const char *fmt, va_list ap)
 {
 	char stackbuf[1024];
 	char *buf = stackbuf;
@@ -58,7 +58,7 @@ void kd_out(struct kd_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	kd_vout(s, fmt, ap);
+	vout(s, fmt, ap);
 	va_end(ap);
 }
 
@@ -67,7 +67,7 @@ void kd_session_print(struct kd_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	kd_vout(s, fmt, ap);
+	vout(s, fmt, ap);
 	va_end(ap);
 }
 
@@ -83,15 +83,15 @@ int kd_fail(struct kd_session *s, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	kd_vout(s, fmt, ap);
+	vout(s, fmt, ap);
 	va_end(ap);
 	kd_out_raw(s, "\n", 1);
 	return code < 0 ? code : KD_EINVAL;
 }
 
 /* "<indent>^ <what> in '<line>'" with the caret under @p pos. */
-static int kd_caret_error(struct kd_session *s, const char *what,
-			  const char *line, size_t pos)
+static int caret_error(struct kd_session *s, const char *what, const char *line,
+		       size_t pos)
 {
 	size_t indent = strlen(kd_session_prompt(s)) + pos;
 	size_t len = strlen(line);
@@ -107,12 +107,12 @@ static int kd_caret_error(struct kd_session *s, const char *what,
 
 int kd_syntax_error(struct kd_session *s, const char *line, size_t pos)
 {
-	return kd_caret_error(s, "Syntax error", line, pos);
+	return caret_error(s, "Syntax error", line, pos);
 }
 
 int kd_range_error(struct kd_session *s, const char *line, size_t pos)
 {
-	return kd_caret_error(s, "Range error", line, pos);
+	return caret_error(s, "Range error", line, pos);
 }
 
 int kd_memory_error(struct kd_session *s, const char *text)

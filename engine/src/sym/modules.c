@@ -26,16 +26,16 @@
 #define LDR32_READ_SIZE 0x48
 
 /* Kernel image names WinDbg calls "nt", and HAL names it calls "hal". */
-static const char *const kd_nt_images[] = {
+static const char *const nt_images[] = {
 	"ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe",
 	"ntkrpamp.exe", "ntkrla57.exe",
 };
-static const char *const kd_hal_images[] = {
+static const char *const hal_images[] = {
 	"hal.dll",     "halmacpi.dll", "halacpi.dll", "halaacpi.dll",
 	"halapic.dll", "halmps.dll",   "halsp.dll",   "halx86.dll",
 };
 
-static bool kd_name_in(const char *name, const char *const *list, size_t n)
+static bool name_in(const char *name, const char *const *list, size_t n)
 {
 	size_t i;
 
@@ -52,8 +52,8 @@ static bool kd_name_in(const char *name, const char *const *list, size_t n)
  * that are odd, larger than MaximumLength or longer than @p cap allows
  * are cut; an unreadable buffer gives "".
  */
-static void kd_read_ustr(struct kd_session *s, const uint8_t *us, char *out,
-			 size_t cap, bool ptr32)
+static void read_ustr(struct kd_session *s, const uint8_t *us, char *out,
+		      size_t cap, bool ptr32)
 {
 	uint16_t len = kd_get_le16(us);
 	uint16_t max = kd_get_le16(us + 2);
@@ -85,17 +85,17 @@ static void kd_read_ustr(struct kd_session *s, const uint8_t *us, char *out,
 }
 
 /* WinDbg's module name for an image file name. */
-static void kd_module_name(char *out, size_t cap, const char *image,
-			   uint64_t base, bool ptr32)
+static void module_name(char *out, size_t cap, const char *image, uint64_t base,
+			bool ptr32)
 {
 	const char *dot;
 	size_t n;
 
-	if (kd_name_in(image, kd_nt_images, KD_ARRAY_SIZE(kd_nt_images))) {
+	if (name_in(image, nt_images, KD_ARRAY_SIZE(nt_images))) {
 		snprintf(out, cap, "nt");
 		return;
 	}
-	if (kd_name_in(image, kd_hal_images, KD_ARRAY_SIZE(kd_hal_images))) {
+	if (name_in(image, hal_images, KD_ARRAY_SIZE(hal_images))) {
 		snprintf(out, cap, "hal");
 		return;
 	}
@@ -124,11 +124,11 @@ static void kd_module_name(char *out, size_t cap, const char *image,
 void kd_sym__module_name(char *out, size_t cap, const char *image,
 			 uint64_t base, bool ptr32)
 {
-	kd_module_name(out, cap, image, base, ptr32);
+	module_name(out, cap, image, base, ptr32);
 }
 
 /* Give duplicate names WinDbg's "_<base>" suffix. */
-static void kd_module_dedup(struct kd_module *mods, size_t n)
+static void module_dedup(struct kd_module *mods, size_t n)
 {
 	size_t i, j;
 
@@ -146,7 +146,7 @@ static void kd_module_dedup(struct kd_module *mods, size_t n)
 	}
 }
 
-static int kd_module_cmp_base(const void *a, const void *b)
+static int module_cmp_base(const void *a, const void *b)
 {
 	const struct kd_module *x = a, *y = b;
 
@@ -175,8 +175,8 @@ void kd_modsyms_free(struct kd_module *m)
  * after a stop keeps loaded PDBs rather than opening them again.  Images
  * that could not be read are read again.
  */
-static void kd_modules_keep_syms(struct kd_session *s, struct kd_module *mods,
-				 size_t n)
+static void modules_keep_syms(struct kd_session *s, struct kd_module *mods,
+			      size_t n)
 {
 	size_t i, j;
 
@@ -198,7 +198,7 @@ static void kd_modules_keep_syms(struct kd_session *s, struct kd_module *mods,
 	}
 }
 
-static void kd_modules_clear(struct kd_session *s)
+static void modules_clear(struct kd_session *s)
 {
 	size_t i;
 
@@ -214,7 +214,7 @@ static void kd_modules_clear(struct kd_session *s)
  * call into arch, which calls into sym). */
 void kd_modules_free(struct kd_session *s)
 {
-	kd_modules_clear(s);
+	modules_clear(s);
 	if (s->hooks.disasm_close)
 		s->hooks.disasm_close(s);
 }
@@ -226,7 +226,7 @@ void kd_modules_hook(struct kd_session *s)
 
 /* PsLoadedModuleList; 32-bit targets keep the low half of the
  * sign-extended KD pointer (entries hold 32-bit links). */
-static uint64_t kd_module_list_head(struct kd_session *s)
+static uint64_t module_list_head(struct kd_session *s)
 {
 	uint64_t head = 0;
 
@@ -240,8 +240,7 @@ static uint64_t kd_module_list_head(struct kd_session *s)
 }
 
 /* One pointer-sized link at @p va (4 bytes on 32-bit targets). */
-static int kd_read_link(struct kd_session *s, uint64_t va, uint64_t *v,
-			bool ptr32)
+static int read_link(struct kd_session *s, uint64_t va, uint64_t *v, bool ptr32)
 {
 	uint32_t v32;
 	int rc;
@@ -278,21 +277,21 @@ int kd_modules_load(struct kd_session *s)
 			 * the kernel (a triage dump's drivers). */
 			if (m->name[0])
 				continue;
-			kd_module_name(m->name, sizeof(m->name), m->image,
-				       m->base, ptr32);
+			module_name(m->name, sizeof(m->name), m->image, m->base,
+				    ptr32);
 			if (steps == 0 && strcmp(m->name, "hal") != 0)
 				snprintf(m->name, sizeof(m->name), "nt");
 		}
 		goto sort;
 	}
-	head = kd_module_list_head(s);
+	head = module_list_head(s);
 	if (head == 0) {
-		kd_modules_clear(s);
+		modules_clear(s);
 		return KD_ENOTFOUND;
 	}
-	rc = kd_read_link(s, head, &link, ptr32);
+	rc = read_link(s, head, &link, ptr32);
 	if (rc != KD_OK) {
-		kd_modules_clear(s);
+		modules_clear(s);
 		return s->cmd.target_err ? kd_target_failure(s) : KD_EFAULT;
 	}
 	while (link != head && link != 0 && steps < KD_MAX_MODULES) {
@@ -334,18 +333,18 @@ int kd_modules_load(struct kd_session *s)
 			m->base = kd_get_le32(e + LDR32_DLLBASE);
 			m->size = kd_get_le32(e + LDR32_SIZEOFIMAGE);
 			m->timestamp = kd_get_le32(e + LDR32_TIMEDATESTAMP);
-			kd_read_ustr(s, e + LDR32_FULLDLLNAME, m->path,
-				     sizeof(m->path), true);
-			kd_read_ustr(s, e + LDR32_BASEDLLNAME, m->image,
-				     sizeof(m->image), true);
+			read_ustr(s, e + LDR32_FULLDLLNAME, m->path,
+				  sizeof(m->path), true);
+			read_ustr(s, e + LDR32_BASEDLLNAME, m->image,
+				  sizeof(m->image), true);
 		} else {
 			m->base = kd_get_le64(e + LDR_DLLBASE);
 			m->size = kd_get_le32(e + LDR_SIZEOFIMAGE);
 			m->timestamp = kd_get_le32(e + LDR_TIMEDATESTAMP);
-			kd_read_ustr(s, e + LDR_FULLDLLNAME, m->path,
-				     sizeof(m->path), false);
-			kd_read_ustr(s, e + LDR_BASEDLLNAME, m->image,
-				     sizeof(m->image), false);
+			read_ustr(s, e + LDR_FULLDLLNAME, m->path,
+				  sizeof(m->path), false);
+			read_ustr(s, e + LDR_BASEDLLNAME, m->image,
+				  sizeof(m->image), false);
 		}
 		if (m->image[0] == '\0') {
 			const char *slash = strrchr(m->path, '\\');
@@ -364,8 +363,7 @@ int kd_modules_load(struct kd_session *s)
 		    m->base + m->size < m->base ||
 		    (ptr32 && m->base + m->size > 0x100000000ull))
 			continue;
-		kd_module_name(m->name, sizeof(m->name), m->image, m->base,
-			       ptr32);
+		module_name(m->name, sizeof(m->name), m->image, m->base, ptr32);
 		/* The first entry is the kernel whatever its file name. */
 		if (steps == 1 && strcmp(m->name, "hal") != 0)
 			snprintf(m->name, sizeof(m->name), "nt");
@@ -380,10 +378,10 @@ int kd_modules_load(struct kd_session *s)
 	}
 sort:
 	if (n > 1)
-		qsort(mods, n, sizeof(*mods), kd_module_cmp_base);
-	kd_module_dedup(mods, n);
-	kd_modules_keep_syms(s, mods, n);
-	kd_modules_clear(s);
+		qsort(mods, n, sizeof(*mods), module_cmp_base);
+	module_dedup(mods, n);
+	modules_keep_syms(s, mods, n);
+	modules_clear(s);
 	s->sym.modules = mods;
 	s->sym.nmodules = n;
 	s->sym.modules_valid = true;
@@ -391,7 +389,7 @@ sort:
 nomem:
 	kd_free(seen);
 	kd_free(mods);
-	kd_modules_clear(s);
+	modules_clear(s);
 	return KD_ENOMEM;
 }
 

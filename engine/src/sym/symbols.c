@@ -32,15 +32,15 @@ struct kd_pe {
 	unsigned nsec;
 };
 
-static bool kd_rva_range_ok(uint32_t size, uint32_t rva, uint64_t len)
+static bool rva_range_ok(uint32_t size, uint32_t rva, uint64_t len)
 {
 	return rva <= size && len <= (uint64_t)size - rva;
 }
 
 /* Parse the DOS, file, optional and section headers at @p base. */
-static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
-			      uint32_t mod_size, struct kd_pe *pe,
-			      struct kd_modsyms *ms)
+static int pe_read_headers(struct kd_session *s, uint64_t base,
+			   uint32_t mod_size, struct kd_pe *pe,
+			   struct kd_modsyms *ms)
 {
 	uint8_t h[0x1000];
 	uint32_t lfanew, ndirs, dirs, i;
@@ -100,11 +100,11 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 		pe->dbg_rva = kd_get_le32(opt + dirs + 48);
 		pe->dbg_size = kd_get_le32(opt + dirs + 52);
 	}
-	if (!kd_rva_range_ok(pe->size_of_image, pe->dbg_rva, pe->dbg_size))
+	if (!rva_range_ok(pe->size_of_image, pe->dbg_rva, pe->dbg_size))
 		pe->dbg_rva = pe->dbg_size = 0;
-	if (!kd_rva_range_ok(pe->size_of_image, pe->exp_rva, pe->exp_size))
+	if (!rva_range_ok(pe->size_of_image, pe->exp_rva, pe->exp_size))
 		pe->exp_rva = pe->exp_size = 0;
-	if (!kd_rva_range_ok(pe->size_of_image, pe->exc_rva, pe->exc_size))
+	if (!rva_range_ok(pe->size_of_image, pe->exc_rva, pe->exc_size))
 		pe->exc_rva = pe->exc_size = 0;
 	for (i = 0; i < nsec && i < PE_MAX_SECTIONS; i++) {
 		size_t off = (size_t)(opt - h) + optsz + 40u * i;
@@ -122,7 +122,7 @@ static int kd_pe_read_headers(struct kd_session *s, uint64_t base,
 	return KD_OK;
 }
 
-static bool kd_pe_is_code(const struct kd_pe *pe, uint32_t rva)
+static bool pe_is_code(const struct kd_pe *pe, uint32_t rva)
 {
 	unsigned i;
 
@@ -136,7 +136,7 @@ static bool kd_pe_is_code(const struct kd_pe *pe, uint32_t rva)
 	return false;
 }
 
-static int kd_export_cmp(const void *a, const void *b)
+static int export_cmp(const void *a, const void *b)
 {
 	const struct kd_export *x = a, *y = b;
 
@@ -150,10 +150,10 @@ static int kd_export_cmp(const void *a, const void *b)
  * @p dir when it lies inside, else read from the target.  Returns the
  * length (0 when unreadable or empty).
  */
-static size_t kd_export_name(struct kd_session *s, uint64_t base,
-			     const uint8_t *dir, uint32_t dir_rva,
-			     uint32_t dir_size, uint32_t size_of_image,
-			     uint32_t rva, char *out)
+static size_t export_name(struct kd_session *s, uint64_t base,
+			  const uint8_t *dir, uint32_t dir_rva,
+			  uint32_t dir_size, uint32_t size_of_image,
+			  uint32_t rva, char *out)
 {
 	size_t n = 0, done = 0;
 
@@ -187,8 +187,8 @@ static size_t kd_export_name(struct kd_session *s, uint64_t base,
 }
 
 /* Read the export directory into @p ms. */
-static int kd_load_exports(struct kd_session *s, uint64_t base,
-			   const struct kd_pe *pe, struct kd_modsyms *ms)
+static int load_exports(struct kd_session *s, uint64_t base,
+			const struct kd_pe *pe, struct kd_modsyms *ms)
 {
 	uint32_t nfuncs, nnames, funcs_rva, names_rva, ords_rva, i;
 	uint8_t *dir = NULL, *funcs = NULL, *names = NULL, *ords = NULL;
@@ -216,9 +216,9 @@ static int kd_load_exports(struct kd_session *s, uint64_t base,
 	names_rva = kd_get_le32(dir + 32);
 	ords_rva = kd_get_le32(dir + 36);
 	if (nfuncs > KD_MAX_EXPORTS || nnames > KD_MAX_EXPORTS ||
-	    !kd_rva_range_ok(sz, funcs_rva, 4ull * nfuncs) ||
-	    !kd_rva_range_ok(sz, names_rva, 4ull * nnames) ||
-	    !kd_rva_range_ok(sz, ords_rva, 2ull * nnames))
+	    !rva_range_ok(sz, funcs_rva, 4ull * nfuncs) ||
+	    !rva_range_ok(sz, names_rva, 4ull * nnames) ||
+	    !rva_range_ok(sz, ords_rva, 2ull * nnames))
 		goto out;
 	if (nnames == 0 || nfuncs == 0) {
 		rc = KD_OK;
@@ -256,8 +256,8 @@ static int kd_load_exports(struct kd_session *s, uint64_t base,
 		if (rva >= pe->exp_rva && rva - pe->exp_rva < pe->exp_size)
 			continue;
 		nrva = kd_get_le32(names + 4u * i);
-		len = kd_export_name(s, base, dir, pe->exp_rva, pe->exp_size,
-				     sz, nrva, name);
+		len = export_name(s, base, dir, pe->exp_rva, pe->exp_size, sz,
+				  nrva, name);
 		if (len == 0)
 			continue;
 		if (blob_len + len + 1 > blob_cap) {
@@ -277,7 +277,7 @@ static int kd_load_exports(struct kd_session *s, uint64_t base,
 		memcpy(blob + blob_len, name, len + 1);
 		ex[n].rva = rva;
 		ex[n].ordinal = (uint16_t)(ord + kd_get_le32(dir + 16));
-		ex[n].code = kd_pe_is_code(pe, rva);
+		ex[n].code = pe_is_code(pe, rva);
 		/* Offsets for now: the blob may still move. */
 		ex[n].name = (const char *)(uintptr_t)blob_len;
 		blob_len += len + 1;
@@ -286,7 +286,7 @@ static int kd_load_exports(struct kd_session *s, uint64_t base,
 	for (i = 0; i < n; i++)
 		ex[i].name = blob + (uintptr_t)ex[i].name;
 	if (n > 1)
-		qsort(ex, n, sizeof(*ex), kd_export_cmp);
+		qsort(ex, n, sizeof(*ex), export_cmp);
 	ms->exports = ex;
 	ms->nexports = n;
 	ms->names = blob;
@@ -313,8 +313,8 @@ out:
  * recorded PDB path.  A missing, unmapped or malformed record leaves
  * have_cv false (the module keeps export symbols); it is no error.
  */
-static void kd_load_cv(struct kd_session *s, uint64_t base,
-		       const struct kd_pe *pe, struct kd_modsyms *ms)
+static void load_cv(struct kd_session *s, uint64_t base, const struct kd_pe *pe,
+		    struct kd_modsyms *ms)
 {
 	uint8_t dir[PE_MAX_DEBUG_ENTRIES * 28];
 	uint8_t cv[CV_RSDS_HEADER + sizeof(ms->cv_path)];
@@ -337,7 +337,7 @@ static void kd_load_cv(struct kd_session *s, uint64_t base,
 			continue;
 		/* Not mapped, or not inside the image: nothing to read. */
 		if (rva == 0 || size < CV_RSDS_HEADER + 1 ||
-		    !kd_rva_range_ok(pe->size_of_image, rva, size))
+		    !rva_range_ok(pe->size_of_image, rva, size))
 			continue;
 		if (size > sizeof(cv))
 			size = sizeof(cv);
@@ -369,7 +369,7 @@ static void kd_load_cv(struct kd_session *s, uint64_t base,
 	}
 }
 
-static int kd_rtfunc_cmp(const void *a, const void *b)
+static int rtfunc_cmp(const void *a, const void *b)
 {
 	const struct kd_rtfunc *x = a, *y = b;
 
@@ -377,8 +377,8 @@ static int kd_rtfunc_cmp(const void *a, const void *b)
 }
 
 /* Read the RUNTIME_FUNCTION array of the exception directory. */
-static int kd_load_pdata(struct kd_session *s, uint64_t base,
-			 const struct kd_pe *pe, struct kd_modsyms *ms)
+static int load_pdata(struct kd_session *s, uint64_t base,
+		      const struct kd_pe *pe, struct kd_modsyms *ms)
 {
 	size_t count = pe->exc_size / 12, i, n = 0;
 	struct kd_rtfunc *rf;
@@ -418,7 +418,7 @@ static int kd_load_pdata(struct kd_session *s, uint64_t base,
 	}
 	kd_free(raw);
 	if (!sorted)
-		qsort(rf, n, sizeof(*rf), kd_rtfunc_cmp);
+		qsort(rf, n, sizeof(*rf), rtfunc_cmp);
 	ms->pdata = rf;
 	ms->npdata = n;
 	return KD_OK;
@@ -436,16 +436,16 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	ms = kd_calloc(1, sizeof(*ms));
 	if (!ms)
 		return NULL;
-	rc = kd_pe_read_headers(s, m->base, m->size, &pe, ms);
+	rc = pe_read_headers(s, m->base, m->size, &pe, ms);
 	if (rc == KD_OK)
-		rc = kd_load_exports(s, m->base, &pe, ms);
+		rc = load_exports(s, m->base, &pe, ms);
 	if (rc == KD_OK)
-		kd_load_cv(s, m->base, &pe, ms);
+		load_cv(s, m->base, &pe, ms);
 	if (rc == KD_OK || rc == KD_EPROTO || rc == KD_EFAULT) {
 		int prc = KD_OK;
 
 		if (pe.size_of_image)
-			prc = kd_load_pdata(s, m->base, &pe, ms);
+			prc = load_pdata(s, m->base, &pe, ms);
 		if (rc == KD_OK)
 			rc = prc;
 	}
@@ -499,7 +499,7 @@ const struct kd_rtfunc *kd_pdata_lookup(struct kd_session *s, uint64_t addr,
 }
 
 /* Index of the first export with rva > @p rva. */
-static size_t kd_export_upper(const struct kd_modsyms *ms, uint32_t rva)
+static size_t export_upper(const struct kd_modsyms *ms, uint32_t rva)
 {
 	size_t lo = 0, hi = ms->nexports;
 
@@ -523,7 +523,7 @@ const struct kd_export *kd_export_at_or_before(struct kd_session *s,
 
 	if (!ms || addr < m->base || addr - m->base >= m->size)
 		return NULL;
-	i = kd_export_upper(ms, (uint32_t)(addr - m->base));
+	i = export_upper(ms, (uint32_t)(addr - m->base));
 	if (i == 0)
 		return NULL;
 	i--;
@@ -540,7 +540,7 @@ const struct kd_export *kd_export_after(struct kd_session *s,
 
 	if (!ms || addr < m->base || addr - m->base >= m->size)
 		return NULL;
-	i = kd_export_upper(ms, (uint32_t)(addr - m->base));
+	i = export_upper(ms, (uint32_t)(addr - m->base));
 	return i < ms->nexports ? &ms->exports[i] : NULL;
 }
 
