@@ -100,15 +100,15 @@ static uint64_t h64(const struct kd_dump *d, size_t off)
 }
 
 /* The file bytes [off, off+len) if all inside the file, else NULL. */
-static const uint8_t *kd_dump_at(const struct kd_dump *d, uint64_t off,
-				 uint64_t len)
+static const uint8_t *dump_at(const struct kd_dump *d, uint64_t off,
+			      uint64_t len)
 {
 	if (off > d->size || len > d->size - off)
 		return NULL;
 	return d->map + off;
 }
 
-static void kd_set_err(char *err, size_t errlen, const char *msg)
+static void set_err(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
@@ -116,14 +116,14 @@ static void kd_set_err(char *err, size_t errlen, const char *msg)
 
 /* ---- physical index ---- */
 
-static int kd_run_cmp(const void *a, const void *b)
+static int run_cmp(const void *a, const void *b)
 {
 	const struct kd_dump_run_ix *x = a, *y = b;
 
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
-static int kd_dump_index_runs(struct kd_dump *d)
+static int dump_index_runs(struct kd_dump *d)
 {
 	bool p64 = d->info.ptr64;
 	size_t pmd = p64 ? KD_DMP64_PHYS_MEM_BLOCK : KD_DMP32_PHYS_MEM_BLOCK;
@@ -182,7 +182,7 @@ static int kd_dump_index_runs(struct kd_dump *d)
 		n++;
 	}
 	d->nruns = n;
-	qsort(d->runs, n, sizeof(*d->runs), kd_run_cmp);
+	qsort(d->runs, n, sizeof(*d->runs), run_cmp);
 	for (i = 1; i < n; i++) {
 		if (d->runs[i].base <
 		    d->runs[i - 1].base + d->runs[i - 1].count) {
@@ -213,9 +213,8 @@ static int kd_dump_index_runs(struct kd_dump *d)
 }
 
 /* Bitmap bodies (types 5/6 and the legacy type 2). */
-static int kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
-				uint64_t bmp_off, uint64_t first,
-				uint64_t present, uint64_t nbits)
+static int dump_index_bitmap(struct kd_dump *d, uint64_t body, uint64_t bmp_off,
+			     uint64_t first, uint64_t present, uint64_t nbits)
 {
 	uint64_t avail, nwords, i, count = 0, need;
 
@@ -274,10 +273,10 @@ static int kd_dump_index_bitmap(struct kd_dump *d, uint64_t body,
 	return KD_OK;
 }
 
-static int kd_dump_parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
+static int dump_parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 {
 	uint64_t body = d->hdr_size;
-	const uint8_t *b = kd_dump_at(d, body, KD_DMP_BMP_BITMAP);
+	const uint8_t *b = dump_at(d, body, KD_DMP_BMP_BITMAP);
 	uint32_t sig;
 
 	if (!b) {
@@ -288,23 +287,23 @@ static int kd_dump_parse_bitmap(struct kd_dump *d, char *err, size_t errlen)
 	sig = kd_get_le32(b);
 	if ((sig != KD_DMP_SIG_SDMP && sig != KD_DMP_SIG_FDMP) ||
 	    kd_get_le32(b + 4) != KD_DMP_VALID_DUMP) {
-		kd_set_err(err, errlen,
-			   "bitmap dump without an SDMP/FDMP "
-			   "body signature");
+		set_err(err, errlen,
+			"bitmap dump without an SDMP/FDMP "
+			"body signature");
 		return KD_EPROTO;
 	}
-	return kd_dump_index_bitmap(d, body, KD_DMP_BMP_BITMAP,
-				    kd_get_le64(b + KD_DMP_BMP_FIRST_PAGE),
-				    kd_get_le64(b + KD_DMP_BMP_TOTAL_PRESENT),
-				    kd_get_le64(b + KD_DMP_BMP_PAGES));
+	return dump_index_bitmap(d, body, KD_DMP_BMP_BITMAP,
+				 kd_get_le64(b + KD_DMP_BMP_FIRST_PAGE),
+				 kd_get_le64(b + KD_DMP_BMP_TOTAL_PRESENT),
+				 kd_get_le64(b + KD_DMP_BMP_PAGES));
 }
 
-static int kd_dump_parse_summary(struct kd_dump *d, char *err, size_t errlen)
+static int dump_parse_summary(struct kd_dump *d, char *err, size_t errlen)
 {
 	uint64_t body = d->hdr_size;
 	uint64_t boff = d->info.ptr64 ? KD_DMP_SUM64_BITMAP :
 					KD_DMP_SUM32_BITMAP;
-	const uint8_t *b = kd_dump_at(d, body, boff);
+	const uint8_t *b = dump_at(d, body, boff);
 
 	if (!b) {
 		d->info.truncated = true;
@@ -313,19 +312,19 @@ static int kd_dump_parse_summary(struct kd_dump *d, char *err, size_t errlen)
 	}
 	if (kd_get_le32(b) != KD_DMP_SIG_SDMP ||
 	    kd_get_le32(b + 4) != KD_DMP_VALID_DUMP) {
-		kd_set_err(err, errlen,
-			   "summary dump without an SDMP body "
-			   "signature");
+		set_err(err, errlen,
+			"summary dump without an SDMP body "
+			"signature");
 		return KD_EPROTO;
 	}
-	return kd_dump_index_bitmap(d, body, boff,
-				    kd_get_le32(b + KD_DMP_SUM_HEADER_SIZE),
-				    kd_get_le32(b + KD_DMP_SUM_PAGES),
-				    kd_get_le32(b + KD_DMP_SUM_BITMAP_SIZE));
+	return dump_index_bitmap(d, body, boff,
+				 kd_get_le32(b + KD_DMP_SUM_HEADER_SIZE),
+				 kd_get_le32(b + KD_DMP_SUM_PAGES),
+				 kd_get_le32(b + KD_DMP_SUM_BITMAP_SIZE));
 }
 
 /* File offset of page @p pfn, or UINT64_MAX when the dump lacks it. */
-static uint64_t kd_dump_page_off(const struct kd_dump *d, uint64_t pfn)
+static uint64_t dump_page_off(const struct kd_dump *d, uint64_t pfn)
 {
 	uint64_t off;
 
@@ -369,7 +368,7 @@ static uint64_t kd_dump_page_off(const struct kd_dump *d, uint64_t pfn)
 
 const uint8_t *kd_dump_page(const struct kd_dump *d, uint64_t pfn)
 {
-	uint64_t off = kd_dump_page_off(d, pfn);
+	uint64_t off = dump_page_off(d, pfn);
 
 	return off == UINT64_MAX ? NULL : d->map + off;
 }
@@ -401,7 +400,7 @@ int kd_dump_read_physical(struct kd_dump *d, uint64_t pa, void *buf, size_t len,
 	return got == len ? KD_OK : KD_EFAULT;
 }
 
-static int kd_phys_u64(struct kd_dump *d, uint64_t pa, uint64_t *v)
+static int phys_u64(struct kd_dump *d, uint64_t pa, uint64_t *v)
 {
 	uint8_t b[8];
 
@@ -411,7 +410,7 @@ static int kd_phys_u64(struct kd_dump *d, uint64_t pa, uint64_t *v)
 	return KD_OK;
 }
 
-static int kd_phys_u32(struct kd_dump *d, uint64_t pa, uint32_t *v)
+static int phys_u32(struct kd_dump *d, uint64_t pa, uint32_t *v)
 {
 	uint8_t b[4];
 
@@ -423,12 +422,12 @@ static int kd_phys_u32(struct kd_dump *d, uint64_t pa, uint32_t *v)
 
 /* ---- translation ---- */
 
-static int kd_tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va,
-		       uint64_t *pa, int depth);
+static int tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa,
+		    int depth);
 
 /* A software PTE at the last level: transition or prototype. */
-static int kd_tr_soft_amd64(struct kd_dump *d, uint64_t dtb, uint64_t pte,
-			    uint64_t va, uint64_t *pa, int depth)
+static int tr_soft_amd64(struct kd_dump *d, uint64_t dtb, uint64_t pte,
+			 uint64_t va, uint64_t *pa, int depth)
 {
 	if ((pte & 0xC01ull) == 0x800ull) {
 		*pa = (pte & KD_PTE64_TRANSITION_PFN_MASK) | (va & 0xfffull);
@@ -439,8 +438,8 @@ static int kd_tr_soft_amd64(struct kd_dump *d, uint64_t dtb, uint64_t pte,
 		uint64_t pva = (pte >> 16) | 0xFFFF000000000000ull;
 		uint64_t ppa, proto;
 
-		if (kd_tr_amd64(d, dtb, pva, &ppa, depth + 1) != KD_OK ||
-		    kd_phys_u64(d, ppa, &proto) != KD_OK)
+		if (tr_amd64(d, dtb, pva, &ppa, depth + 1) != KD_OK ||
+		    phys_u64(d, ppa, &proto) != KD_OK)
 			return KD_EFAULT;
 		if (proto & KD_PTE_VALID) {
 			*pa = (proto & KD_PTE64_PFN_MASK) | (va & 0xfffull);
@@ -455,8 +454,8 @@ static int kd_tr_soft_amd64(struct kd_dump *d, uint64_t dtb, uint64_t pte,
 	return KD_EFAULT;
 }
 
-static int kd_tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va,
-		       uint64_t *pa, int depth)
+static int tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa,
+		    int depth)
 {
 	uint64_t table = dtb & KD_PTE64_PFN_MASK;
 	int level;
@@ -465,12 +464,11 @@ static int kd_tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va,
 		unsigned shift = 39u - 9u * (unsigned)level;
 		uint64_t e;
 
-		if (kd_phys_u64(d, table + 8u * ((va >> shift) & 0x1ff), &e))
+		if (phys_u64(d, table + 8u * ((va >> shift) & 0x1ff), &e))
 			return KD_EFAULT;
 		if (!(e & KD_PTE_VALID)) {
 			if (level == 3)
-				return kd_tr_soft_amd64(d, dtb, e, va, pa,
-							depth);
+				return tr_soft_amd64(d, dtb, e, va, pa, depth);
 			return KD_EFAULT;
 		}
 		if ((level == 1 || level == 2) && (e & KD_PTE_LARGE)) {
@@ -485,12 +483,12 @@ static int kd_tr_amd64(struct kd_dump *d, uint64_t dtb, uint64_t va,
 	return KD_OK;
 }
 
-static int kd_tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
+static int tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 {
 	uint32_t pde, pte;
 
 	va &= 0xffffffffull;
-	if (kd_phys_u32(d, (dtb & 0xfffff000ull) + 4u * (va >> 22), &pde))
+	if (phys_u32(d, (dtb & 0xfffff000ull) + 4u * (va >> 22), &pde))
 		return KD_EFAULT;
 	if (!(pde & 1u))
 		return KD_EFAULT;
@@ -498,8 +496,7 @@ static int kd_tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 		*pa = (pde & 0xffc00000u) | (va & 0x3fffffu);
 		return KD_OK;
 	}
-	if (kd_phys_u32(d, (pde & 0xfffff000u) + 4u * ((va >> 12) & 0x3ff),
-			&pte))
+	if (phys_u32(d, (pde & 0xfffff000u) + 4u * ((va >> 12) & 0x3ff), &pte))
 		return KD_EFAULT;
 	if ((pte & 1u) || (pte & 0xC01u) == 0x800u) {
 		*pa = (pte & 0xfffff000u) | (va & 0xfffu);
@@ -508,17 +505,16 @@ static int kd_tr_x86(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 	return KD_EFAULT;
 }
 
-static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
+static int tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 {
 	uint64_t e;
 
 	va &= 0xffffffffull;
-	if (kd_phys_u64(d, (dtb & 0xffffffe0ull) + 8u * (va >> 30), &e) ||
+	if (phys_u64(d, (dtb & 0xffffffe0ull) + 8u * (va >> 30), &e) ||
 	    !(e & 1u))
 		return KD_EFAULT;
-	if (kd_phys_u64(d,
-			(e & KD_PTE_PAE_PFN_MASK) + 8u * ((va >> 21) & 0x1ff),
-			&e) ||
+	if (phys_u64(d, (e & KD_PTE_PAE_PFN_MASK) + 8u * ((va >> 21) & 0x1ff),
+		     &e) ||
 	    !(e & 1u))
 		return KD_EFAULT;
 	if (e & KD_PTE_LARGE) {
@@ -526,9 +522,8 @@ static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 		      (va & 0x1fffffull);
 		return KD_OK;
 	}
-	if (kd_phys_u64(d,
-			(e & KD_PTE_PAE_PFN_MASK) + 8u * ((va >> 12) & 0x1ff),
-			&e))
+	if (phys_u64(d, (e & KD_PTE_PAE_PFN_MASK) + 8u * ((va >> 12) & 0x1ff),
+		     &e))
 		return KD_EFAULT;
 	if ((e & 1u) || (e & 0xC01u) == 0x800u) {
 		*pa = (e & KD_PTE_PAE_PFN_MASK) | (va & 0xfffull);
@@ -538,8 +533,7 @@ static int kd_tr_pae(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 }
 
 /* ARM64, 4 KiB granule, 48-bit VA, 4 levels from the dump's TTBR. */
-static int kd_tr_arm64(struct kd_dump *d, uint64_t dtb, uint64_t va,
-		       uint64_t *pa)
+static int tr_arm64(struct kd_dump *d, uint64_t dtb, uint64_t va, uint64_t *pa)
 {
 	uint64_t table = dtb & KD_PTE64_PFN_MASK;
 	int level;
@@ -548,7 +542,7 @@ static int kd_tr_arm64(struct kd_dump *d, uint64_t dtb, uint64_t va,
 		unsigned shift = 39u - 9u * (unsigned)level;
 		uint64_t e;
 
-		if (kd_phys_u64(d, table + 8u * ((va >> shift) & 0x1ff), &e))
+		if (phys_u64(d, table + 8u * ((va >> shift) & 0x1ff), &e))
 			return KD_EFAULT;
 		if (!(e & 1u))
 			return KD_EFAULT;
@@ -580,29 +574,29 @@ int kd_dump_translate(struct kd_dump *d, uint64_t dtb, uint64_t va,
 		dtb = d->info.dtb;
 	switch (d->info.machine) {
 	case KD_DUMP_MACHINE_AMD64:
-		return kd_tr_amd64(d, dtb, va, pa_out, 0);
+		return tr_amd64(d, dtb, va, pa_out, 0);
 	case KD_DUMP_MACHINE_ARM64:
-		return kd_tr_arm64(d, dtb, va, pa_out);
+		return tr_arm64(d, dtb, va, pa_out);
 	case KD_DUMP_MACHINE_I386:
-		return d->info.pae ? kd_tr_pae(d, dtb, va, pa_out) :
-				     kd_tr_x86(d, dtb, va, pa_out);
+		return d->info.pae ? tr_pae(d, dtb, va, pa_out) :
+				     tr_x86(d, dtb, va, pa_out);
 	default:
-		return d->info.ptr64 ? kd_tr_amd64(d, dtb, va, pa_out, 0) :
+		return d->info.ptr64 ? tr_amd64(d, dtb, va, pa_out, 0) :
 				       KD_EFAULT;
 	}
 }
 
 /* ---- triage blocks ---- */
 
-static int kd_vb_cmp(const void *a, const void *b)
+static int vb_cmp(const void *a, const void *b)
 {
 	const struct kd_dump_vblock *x = a, *y = b;
 
 	return x->va < y->va ? -1 : x->va > y->va;
 }
 
-static void kd_vb_add(struct kd_dump *d, size_t cap, uint64_t va, uint64_t off,
-		      uint64_t size)
+static void vb_add(struct kd_dump *d, size_t cap, uint64_t va, uint64_t off,
+		   uint64_t size)
 {
 	if (size == 0 || d->nvb >= cap)
 		return;
@@ -624,8 +618,8 @@ static void kd_vb_add(struct kd_dump *d, size_t cap, uint64_t va, uint64_t off,
 	d->nvb++;
 }
 
-static const struct kd_dump_vblock *kd_vb_find(const struct kd_dump *d,
-					       uint64_t va)
+static const struct kd_dump_vblock *vb_find(const struct kd_dump *d,
+					    uint64_t va)
 {
 	size_t lo = 0, hi = d->nvb;
 
@@ -645,12 +639,12 @@ static const struct kd_dump_vblock *kd_vb_find(const struct kd_dump *d,
 	return &d->vb[lo];
 }
 
-static void kd_vb_finish(struct kd_dump *d)
+static void vb_finish(struct kd_dump *d)
 {
 	size_t i, n = 0;
 
 	if (d->nvb > 1)
-		qsort(d->vb, d->nvb, sizeof(*d->vb), kd_vb_cmp);
+		qsort(d->vb, d->nvb, sizeof(*d->vb), vb_cmp);
 	for (i = 0; i < d->nvb; i++) {
 		if (n > 0) {
 			struct kd_dump_vblock *p = &d->vb[n - 1];
@@ -672,9 +666,9 @@ static void kd_vb_finish(struct kd_dump *d)
 	d->nvb = n;
 }
 
-static uint64_t kd_vb_u64(const struct kd_dump *d, uint64_t va, bool *ok)
+static uint64_t vb_u64(const struct kd_dump *d, uint64_t va, bool *ok)
 {
-	const struct kd_dump_vblock *b = kd_vb_find(d, va);
+	const struct kd_dump_vblock *b = vb_find(d, va);
 	uint64_t in;
 
 	*ok = false;
@@ -687,14 +681,14 @@ static uint64_t kd_vb_u64(const struct kd_dump *d, uint64_t va, bool *ok)
 	return kd_get_le64(d->map + b->file_off + in);
 }
 
-static uint16_t kd_kdbg16(const struct kd_dump *d, uint32_t off)
+static uint16_t kdbg16(const struct kd_dump *d, uint32_t off)
 {
 	if (off + 2 > d->kdbg_len)
 		return 0;
 	return kd_get_le16(d->kdbg + off);
 }
 
-static uint64_t kd_kdbg64(const struct kd_dump *d, uint32_t off)
+static uint64_t kdbg64(const struct kd_dump *d, uint32_t off)
 {
 	if (off + 8 > d->kdbg_len)
 		return 0;
@@ -703,11 +697,11 @@ static uint64_t kd_kdbg64(const struct kd_dump *d, uint32_t off)
 	return kd_get_le64(d->kdbg + off);
 }
 
-static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
+static int dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 {
 	bool p64 = d->info.ptr64;
 	uint64_t t = d->hdr_size;
-	const uint8_t *th = kd_dump_at(
+	const uint8_t *th = dump_at(
 		d, t, p64 ? KD_DMP_TRI64_SIZE : KD_DMP_TRI32_SIZE);
 	uint32_t dbg_off, dbg_size, blk_off, blk_count, valid;
 	uint32_t cs_off, cs_size, prcb, proc, thr;
@@ -722,7 +716,7 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		return KD_OK;
 	}
 	valid = kd_get_le32(th + KD_DMP_TRI_VALID_OFFSET);
-	if (!kd_dump_at(d, valid, 4) ||
+	if (!dump_at(d, valid, 4) ||
 	    kd_get_le32(d->map + valid) != KD_DMP_SIG_TRGD)
 		kd_dump_warnf(d,
 			      "the triage dump is not marked valid (no "
@@ -765,18 +759,17 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 	/* The debugger data copy (stored decoded). */
 	if (dbg_size > KD_KDBG_MAX_SIZE)
 		dbg_size = KD_KDBG_MAX_SIZE;
-	if (dbg_off && kd_dump_at(d, dbg_off, dbg_size)) {
+	if (dbg_off && dump_at(d, dbg_off, dbg_size)) {
 		memcpy(d->kdbg, d->map + dbg_off, dbg_size);
 		d->kdbg_len = dbg_size;
 		if (d->info.kdbg)
-			kd_vb_add(d, (size_t)cap, d->info.kdbg, dbg_off,
-				  dbg_size);
+			vb_add(d, (size_t)cap, d->info.kdbg, dbg_off, dbg_size);
 	}
 	if (cs_off && tos)
-		kd_vb_add(d, (size_t)cap, tos, cs_off, cs_size);
+		vb_add(d, (size_t)cap, tos, cs_off, cs_size);
 	if (blk_off) {
 		for (i = 0; i < blk_count; i++) {
-			const uint8_t *b = kd_dump_at(
+			const uint8_t *b = dump_at(
 				d, blk_off + i * KD_DMP_TRI_BLOCK_SIZE,
 				KD_DMP_TRI_BLOCK_SIZE);
 
@@ -787,22 +780,21 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 					      (unsigned long long)i, blk_count);
 				break;
 			}
-			kd_vb_add(d, (size_t)cap,
-				  kd_get_le64(b + KD_DMP_TRI_BLOCK_VA),
-				  kd_get_le32(b + KD_DMP_TRI_BLOCK_OFFSET),
-				  kd_get_le32(b + KD_DMP_TRI_BLOCK_LEN));
+			vb_add(d, (size_t)cap,
+			       kd_get_le64(b + KD_DMP_TRI_BLOCK_VA),
+			       kd_get_le32(b + KD_DMP_TRI_BLOCK_OFFSET),
+			       kd_get_le32(b + KD_DMP_TRI_BLOCK_LEN));
 		}
 	}
 	if (p64) {
 		uint64_t dpa = kd_get_le64(th + KD_DMP_TRI64_DATA_PAGE_ADDRESS);
 
 		if (dpa)
-			kd_vb_add(
-				d, (size_t)cap, dpa,
-				kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_OFFSET),
-				kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_SIZE));
+			vb_add(d, (size_t)cap, dpa,
+			       kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_OFFSET),
+			       kd_get_le32(th + KD_DMP_TRI64_DATA_PAGE_SIZE));
 	}
-	kd_vb_finish(d);
+	vb_finish(d);
 
 	/*
 	 * The KPRCB, thread and process copies: their VAs come from the
@@ -839,13 +831,12 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 		d->tri_prcb_off = prcb;
 		d->tri_prcb_size = sizes[0];
 		if (prcb && d->kdbg_len >= KD_KDBG_MIN_SIZE &&
-		    kd_dump_at(d, prcb, sizes[0])) {
-			uint16_t onum = kd_kdbg16(d,
-						  KD_KDBG_OFFSET_PRCB_NUMBER);
-			uint16_t othr = kd_kdbg16(
+		    dump_at(d, prcb, sizes[0])) {
+			uint16_t onum = kdbg16(d, KD_KDBG_OFFSET_PRCB_NUMBER);
+			uint16_t othr = kdbg16(
 				d, KD_KDBG_OFFSET_PRCB_CURRENT_THREAD);
-			uint16_t oproc = kd_kdbg16(d, 0x2A0);
-			uint64_t kpb = kd_kdbg64(d, KD_KDBG_KI_PROCESSOR_BLOCK);
+			uint16_t oproc = kdbg16(d, 0x2A0);
+			uint64_t kpb = kdbg64(d, KD_KDBG_KI_PROCESSOR_BLOCK);
 			uint64_t thva = 0, prva = 0, prcbva = 0;
 			bool ok = false;
 			size_t extra = 0;
@@ -854,7 +845,7 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 			if (onum + 1u < sizes[0]) {
 				uint8_t num = d->map[prcb + onum];
 
-				prcbva = kd_vb_u64(d, kpb + 8u * num, &ok);
+				prcbva = vb_u64(d, kpb + 8u * num, &ok);
 				if (ok)
 					d->crash_cpu = num;
 				if (!ok)
@@ -890,7 +881,7 @@ static int kd_dump_parse_triage(struct kd_dump *d, char *err, size_t errlen)
 				memcpy(d->vb + d->nvb, add,
 				       extra * sizeof(*add));
 				d->nvb += extra;
-				kd_vb_finish(d);
+				vb_finish(d);
 			}
 		}
 	}
@@ -907,8 +898,7 @@ int kd_dump_read_virtual(struct kd_dump *d, uint64_t va, void *buf, size_t len,
 
 	if (d->info.type == KD_DUMP_TRIAGE) {
 		while (got < len) {
-			const struct kd_dump_vblock *b = kd_vb_find(d,
-								    va + got);
+			const struct kd_dump_vblock *b = vb_find(d, va + got);
 			uint64_t in, n;
 
 			if (!b)
@@ -943,7 +933,7 @@ int kd_dump_read_virtual(struct kd_dump *d, uint64_t va, void *buf, size_t len,
 	return got == len ? KD_OK : KD_EFAULT;
 }
 
-static int kd_vread_u64(struct kd_dump *d, uint64_t va, uint64_t *v)
+static int vread_u64(struct kd_dump *d, uint64_t va, uint64_t *v)
 {
 	uint8_t b[8];
 
@@ -975,7 +965,7 @@ void kd_dump_kdbg_decode(uint8_t *block, size_t len, uint64_t never,
 }
 
 /* Target of a rip-relative operand: disp32 at @p p, instruction end. */
-static uint64_t kd_riprel(const uint8_t *p, uint64_t end_va)
+static uint64_t riprel(const uint8_t *p, uint64_t end_va)
 {
 	return end_va + (uint64_t)(int64_t)(int32_t)kd_get_le32(p);
 }
@@ -988,9 +978,8 @@ static uint64_t kd_riprel(const uint8_t *p, uint64_t end_va)
  * a lea of the header's KDBG address with such a cmp shortly before it.
  * Returns KD_OK (keys found), KD_ENOTFOUND or KD_ENOMEM (the image copy).
  */
-static int kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
-				  uint64_t *never, uint64_t *always,
-				  uint64_t *enc)
+static int dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
+			       uint64_t *never, uint64_t *always, uint64_t *enc)
 {
 	uint8_t *img;
 	uint8_t mz[0x400];
@@ -1026,26 +1015,25 @@ static int kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
 		if ((img[i] & 0xFB) != 0x48 || img[i + 1] != 0x8D ||
 		    (img[i + 2] & 0xC7) != 0x05)
 			continue;
-		if (kd_riprel(img + i + 3, kbase + i + 7) != d->info.kdbg)
+		if (riprel(img + i + 3, kbase + i + 7) != d->info.kdbg)
 			continue;
 		for (j = i > 0x40 ? i - 0x40 : 0; j < i; j++) {
 			if (img[j] != 0x80 || img[j + 1] != 0x3D ||
 			    img[j + 6] != 0)
 				continue;
-			e = kd_riprel(img + j + 2, kbase + j + 7);
+			e = riprel(img + j + 2, kbase + j + 7);
 			for (k = j + 7;
 			     k + 7 <= isize && k < j + 0x100 && nm < 2; k++) {
 				if ((img[k] & 0xFB) == 0x48 &&
 				    img[k + 1] == 0x8B &&
 				    (img[k + 2] & 0xC7) == 0x05) {
-					movs[nm++] = kd_riprel(img + k + 3,
-							       kbase + k + 7);
+					movs[nm++] = riprel(img + k + 3,
+							    kbase + k + 7);
 					k += 6;
 				}
 			}
-			if (nm == 2 &&
-			    kd_vread_u64(d, movs[0], never) == KD_OK &&
-			    kd_vread_u64(d, movs[1], always) == KD_OK) {
+			if (nm == 2 && vread_u64(d, movs[0], never) == KD_OK &&
+			    vread_u64(d, movs[1], always) == KD_OK) {
 				*enc = e;
 				found = true;
 			}
@@ -1058,7 +1046,7 @@ static int kd_dump_find_kdbg_keys(struct kd_dump *d, uint64_t kbase,
 
 /* KD_OK, also when the block is absent or unreadable (warned);
  * KD_ENOMEM when it could not be decoded for want of memory. */
-static int kd_dump_load_kdbg(struct kd_dump *d)
+static int dump_load_kdbg(struct kd_dump *d)
 {
 	uint8_t buf[KD_KDBG_MAX_SIZE];
 	size_t got = 0;
@@ -1080,10 +1068,10 @@ static int kd_dump_load_kdbg(struct kd_dump *d)
 		uint8_t tmp[KD_KDBG_HEADER_SIZE];
 		int rc = KD_ENOTFOUND;
 
-		if (kd_vread_u64(d, d->info.ps_loaded_module_list, &head) ==
+		if (vread_u64(d, d->info.ps_loaded_module_list, &head) ==
 			    KD_OK &&
-		    kd_vread_u64(d, head + KD_LDR64_DLL_BASE, &kbase) == KD_OK)
-			rc = kd_dump_find_kdbg_keys(d, kbase, &n, &a, &e);
+		    vread_u64(d, head + KD_LDR64_DLL_BASE, &kbase) == KD_OK)
+			rc = dump_find_kdbg_keys(d, kbase, &n, &a, &e);
 		if (rc == KD_ENOMEM)
 			return rc;
 		if (rc == KD_OK) {
@@ -1128,7 +1116,7 @@ size_t kd_dump_kdbg_block(const struct kd_dump *d, const uint8_t **block)
 
 /* ---- contexts ---- */
 
-static uint32_t kd_dump_ctx_size(const struct kd_dump *d)
+static uint32_t dump_ctx_size(const struct kd_dump *d)
 {
 	switch (d->info.machine) {
 	case KD_DUMP_MACHINE_AMD64:
@@ -1144,18 +1132,18 @@ static uint32_t kd_dump_ctx_size(const struct kd_dump *d)
 
 /* CONTEXT of @p cpu from its KPRCB: a pointer (OffsetPrcbContext) or the
  * embedded ProcessorState context (OffsetPrcbProcStateContext). */
-static int kd_dump_prcb_context(struct kd_dump *d, unsigned cpu, uint8_t *out,
-				uint32_t size)
+static int dump_prcb_context(struct kd_dump *d, unsigned cpu, uint8_t *out,
+			     uint32_t size)
 {
-	uint64_t kpb = kd_kdbg64(d, KD_KDBG_KI_PROCESSOR_BLOCK);
+	uint64_t kpb = kdbg64(d, KD_KDBG_KI_PROCESSOR_BLOCK);
 	uint64_t prcb = 0, cva = 0;
-	uint16_t optr = kd_kdbg16(d, KD_KDBG_OFFSET_PRCB_CONTEXT);
-	uint16_t oemb = kd_kdbg16(d, KD_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT);
+	uint16_t optr = kdbg16(d, KD_KDBG_OFFSET_PRCB_CONTEXT);
+	uint16_t oemb = kdbg16(d, KD_KDBG_OFFSET_PRCB_PROC_STATE_CONTEXT);
 	unsigned psz = d->info.ptr64 ? 8u : 4u;
 
-	if (!kpb || kd_vread_u64(d, kpb + (uint64_t)psz * cpu, &prcb) || !prcb)
+	if (!kpb || vread_u64(d, kpb + (uint64_t)psz * cpu, &prcb) || !prcb)
 		return KD_ENOTFOUND;
-	if (optr && kd_vread_u64(d, prcb + optr, &cva) == KD_OK && cva &&
+	if (optr && vread_u64(d, prcb + optr, &cva) == KD_OK && cva &&
 	    kd_dump_read_virtual(d, cva, out, size, NULL) == KD_OK)
 		return KD_OK;
 	if (oemb &&
@@ -1164,10 +1152,10 @@ static int kd_dump_prcb_context(struct kd_dump *d, unsigned cpu, uint8_t *out,
 	return KD_ENOTFOUND;
 }
 
-static void kd_dump_find_crash_cpu(struct kd_dump *d)
+static void dump_find_crash_cpu(struct kd_dump *d)
 {
 	uint8_t c[KD_CTX_AMD64_SIZE];
-	uint32_t size = kd_dump_ctx_size(d);
+	uint32_t size = dump_ctx_size(d);
 	unsigned i;
 
 	if (d->crash_cpu >= 0)
@@ -1176,7 +1164,7 @@ static void kd_dump_find_crash_cpu(struct kd_dump *d)
 	if (d->info.machine != KD_DUMP_MACHINE_AMD64 || !d->ctx_off)
 		return;
 	for (i = 0; i < d->info.ncpus && i < 1024; i++) {
-		if (kd_dump_prcb_context(d, i, c, size) != KD_OK)
+		if (dump_prcb_context(d, i, c, size) != KD_OK)
 			continue;
 		if (kd_get_le64(c + KD_CTX_AMD64_RSP) ==
 			    kd_get_le64(d->map + d->ctx_off +
@@ -1192,29 +1180,29 @@ static void kd_dump_find_crash_cpu(struct kd_dump *d)
 
 unsigned int kd_dump_crash_cpu(struct kd_dump *d)
 {
-	kd_dump_find_crash_cpu(d);
+	dump_find_crash_cpu(d);
 	return (unsigned)d->crash_cpu;
 }
 
 int kd_dump_context(struct kd_dump *d, unsigned int cpu, void *buf, size_t cap,
 		    size_t *len_out)
 {
-	uint32_t size = kd_dump_ctx_size(d);
+	uint32_t size = dump_ctx_size(d);
 	int rc;
 
 	if (cap < size)
 		return KD_EBUFS;
 	if (cpu >= d->info.ncpus)
 		return KD_ENOTFOUND;
-	kd_dump_find_crash_cpu(d);
+	dump_find_crash_cpu(d);
 	if ((int)cpu == d->crash_cpu) {
-		if (!d->ctx_off || !kd_dump_at(d, d->ctx_off, size))
+		if (!d->ctx_off || !dump_at(d, d->ctx_off, size))
 			return KD_ENOTFOUND;
 		memcpy(buf, d->map + d->ctx_off, size);
 		*len_out = size;
 		return KD_OK;
 	}
-	rc = kd_dump_prcb_context(d, cpu, buf, size);
+	rc = dump_prcb_context(d, cpu, buf, size);
 	if (rc == KD_OK)
 		*len_out = size;
 	return rc;
@@ -1232,10 +1220,10 @@ int kd_dump_triage_driver(const struct kd_dump *d, unsigned int i,
 	if (d->info.type != KD_DUMP_TRIAGE || !d->info.ptr64 ||
 	    i >= d->tri_drv_count || cap == 0)
 		return KD_ENOTFOUND;
-	e = kd_dump_at(d,
-		       d->tri_drv_off +
-			       (uint64_t)i * KD_DMP_TRI64_DRIVER_ENTRY_SIZE,
-		       KD_DMP_TRI64_DRIVER_ENTRY_SIZE);
+	e = dump_at(d,
+		    d->tri_drv_off +
+			    (uint64_t)i * KD_DMP_TRI64_DRIVER_ENTRY_SIZE,
+		    KD_DMP_TRI64_DRIVER_ENTRY_SIZE);
 	if (!e)
 		return KD_ENOTFOUND;
 	*base = kd_get_le64(e + KD_DMP_TRI64_DRIVER_LDR + KD_LDR64_DLL_BASE);
@@ -1243,13 +1231,13 @@ int kd_dump_triage_driver(const struct kd_dump *d, unsigned int i,
 			    KD_LDR64_SIZE_OF_IMAGE);
 	name[0] = '\0';
 	noff = kd_get_le32(e + KD_DMP_TRI64_DRIVER_NAME_OFFSET);
-	ns = kd_dump_at(d, noff, 4);
+	ns = dump_at(d, noff, 4);
 	if (!ns)
 		return KD_OK;
 	nchars = kd_get_le32(ns);
 	if (nchars > 1024)
 		nchars = 1024;
-	if (!kd_dump_at(d, noff + 4ull, 2ull * nchars))
+	if (!dump_at(d, noff + 4ull, 2ull * nchars))
 		return KD_OK;
 	for (k = 0; k < nchars && k + 1 < cap; k++) {
 		uint16_t ch = kd_get_le16(ns + 4 + 2 * k);
@@ -1281,7 +1269,7 @@ int kd_dump_exception(const struct kd_dump *d, uint32_t *code, uint64_t *addr)
 
 /* ---- open / close ---- */
 
-static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
+static int dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 {
 	struct kd_dump_info *in = &d->info;
 	uint32_t sig, valid, attr;
@@ -1289,24 +1277,24 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 	size_t i;
 
 	if (d->size < 8) {
-		kd_set_err(err, errlen,
-			   "the file is too small for a dump "
-			   "header");
+		set_err(err, errlen,
+			"the file is too small for a dump "
+			"header");
 		return KD_EPROTO;
 	}
 	sig = kd_get_le32(d->map);
 	valid = kd_get_le32(d->map + 4);
 	if (sig == KD_DMP_SIG_MDMP) {
-		kd_set_err(err, errlen,
-			   "a user-mode minidump (MDMP), not a "
-			   "kernel dump");
+		set_err(err, errlen,
+			"a user-mode minidump (MDMP), not a "
+			"kernel dump");
 		return KD_ENOTSUP;
 	}
 	if (sig != KD_DMP_SIG_PAGE ||
 	    (valid != KD_DMP_VALID_DU64 && valid != KD_DMP_VALID_DUMP)) {
-		kd_set_err(err, errlen,
-			   "not a kernel dump (no PAGEDU64 or "
-			   "PAGEDUMP signature)");
+		set_err(err, errlen,
+			"not a kernel dump (no PAGEDU64 or "
+			"PAGEDUMP signature)");
 		return KD_EPROTO;
 	}
 	in->ptr64 = valid == KD_DMP_VALID_DU64;
@@ -1383,9 +1371,9 @@ static int kd_dump_parse_header(struct kd_dump *d, char *err, size_t errlen)
 	}
 	in->comment[i] = '\0';
 	if (attr != KD_DMP_SIG_PAGE && (attr & KD_DMP_ATTR_ENCRYPTED)) {
-		kd_set_err(err, errlen,
-			   "the dump's page data is encrypted "
-			   "(EncryptedDumpData attribute)");
+		set_err(err, errlen,
+			"the dump's page data is encrypted "
+			"(EncryptedDumpData attribute)");
 		return KD_ENOTSUP;
 	}
 	if (in->ncpus == 0 || in->ncpus > 4096) {
@@ -1415,7 +1403,7 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 		err[0] = '\0';
 	d = kd_calloc(1, sizeof(*d));
 	if (!d) {
-		kd_set_err(err, errlen, "out of memory opening the dump");
+		set_err(err, errlen, "out of memory opening the dump");
 		return KD_ENOMEM;
 	}
 	d->crash_cpu = -1;
@@ -1430,32 +1418,32 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 		return e == ENOENT ? KD_ENOTFOUND : KD_ERROR;
 	}
 	if (fstat(d->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		kd_set_err(err, errlen, "not a regular file");
+		set_err(err, errlen, "not a regular file");
 		rc = KD_ERROR;
 		goto fail;
 	}
 	d->size = (uint64_t)st.st_size;
 	if (d->size == 0) {
-		kd_set_err(err, errlen, "the file is empty");
+		set_err(err, errlen, "the file is empty");
 		rc = KD_EPROTO;
 		goto fail;
 	}
 	m = mmap(NULL, (size_t)d->size, PROT_READ, MAP_PRIVATE, d->fd, 0);
 	if (m == MAP_FAILED) {
-		kd_set_err(err, errlen, "cannot map the file");
+		set_err(err, errlen, "cannot map the file");
 		rc = KD_ERROR;
 		goto fail;
 	}
 	d->map = m;
-	rc = kd_dump_parse_header(d, err, errlen);
+	rc = dump_parse_header(d, err, errlen);
 	if (rc < 0)
 		goto fail;
 	switch (d->info.type) {
 	case KD_DUMP_FULL:
-		rc = kd_dump_index_runs(d);
+		rc = dump_index_runs(d);
 		break;
 	case KD_DUMP_SUMMARY:
-		rc = kd_dump_parse_summary(d, err, errlen);
+		rc = dump_parse_summary(d, err, errlen);
 		break;
 	case KD_DUMP_HEADER_ONLY:
 		break;
@@ -1465,18 +1453,18 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 		else
 			d->ctx_off = kd_get_le32(d->map + d->hdr_size +
 						 KD_DMP_TRI_CONTEXT_OFFSET);
-		rc = kd_dump_parse_triage(d, err, errlen);
+		rc = dump_parse_triage(d, err, errlen);
 		break;
 	case KD_DUMP_BITMAP_FULL:
 	case KD_DUMP_BITMAP_KERNEL:
-		rc = kd_dump_parse_bitmap(d, err, errlen);
+		rc = dump_parse_bitmap(d, err, errlen);
 		break;
 	case 8:
 	case 9:
 	case 10:
-		kd_set_err(err, errlen,
-			   "RDMP dump bodies (DumpType 8-10) are "
-			   "not supported");
+		set_err(err, errlen,
+			"RDMP dump bodies (DumpType 8-10) are "
+			"not supported");
 		rc = KD_ENOTSUP;
 		break;
 	default:
@@ -1488,7 +1476,7 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 	}
 	if (rc < 0)
 		goto fail;
-	rc = kd_dump_load_kdbg(d);
+	rc = dump_load_kdbg(d);
 	if (rc < 0)
 		goto fail;
 	*out = d;
@@ -1496,8 +1484,7 @@ int kd_dump_open(struct kd_dump **out, const char *path, char *err,
 fail:
 	/* Out of memory is an error, never a dump with less in it. */
 	if (rc == KD_ENOMEM)
-		kd_set_err(err, errlen,
-			   "out of memory while indexing the dump");
+		set_err(err, errlen, "out of memory while indexing the dump");
 	kd_dump_close(d);
 	return rc;
 }

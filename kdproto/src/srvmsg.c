@@ -31,7 +31,7 @@ const char *kd_srvmsg_type_name(unsigned int type)
 }
 
 /* Command lines: tab and bytes >= 0x20 except DEL (UTF-8 passes). */
-static bool kd_srvmsg_line_ok(const char *t, size_t len)
+static bool srvmsg_line_ok(const char *t, size_t len)
 {
 	size_t i;
 
@@ -45,7 +45,7 @@ static bool kd_srvmsg_line_ok(const char *t, size_t len)
 }
 
 /* Output: anything but NUL (a loop: memchr is not freestanding). */
-static bool kd_srvmsg_output_ok(const char *t, size_t len)
+static bool srvmsg_output_ok(const char *t, size_t len)
 {
 	size_t i;
 
@@ -60,8 +60,7 @@ static bool kd_srvmsg_output_ok(const char *t, size_t len)
  * Check @p text against the rules of @p type.  Returns NULL when it is
  * fine, else the reason.
  */
-static const char *kd_srvmsg_check(unsigned int type, const char *text,
-				   size_t len)
+static const char *srvmsg_check(unsigned int type, const char *text, size_t len)
 {
 	switch (type) {
 	case KD_SRVMSG_DETACH:
@@ -71,24 +70,24 @@ static const char *kd_srvmsg_check(unsigned int type, const char *text,
 	case KD_SRVMSG_EXIT:
 		if (len > KD_SRVMSG_MAX_LINE)
 			return "command line too long";
-		return kd_srvmsg_line_ok(text, len) ?
+		return srvmsg_line_ok(text, len) ?
 			       NULL :
 			       "control character in a command line";
 	case KD_SRVMSG_OUTPUT:
 		if (len > KD_SRVMSG_MAX_OUTPUT)
 			return "output message too long";
-		return kd_srvmsg_output_ok(text, len) ? NULL :
-							"NUL byte in output";
+		return srvmsg_output_ok(text, len) ? NULL :
+						     "NUL byte in output";
 	case KD_SRVMSG_PROMPT:
 		if (len > KD_SRVMSG_MAX_PROMPT)
 			return "prompt too long";
-		return kd_srvmsg_line_ok(text, len) ?
+		return srvmsg_line_ok(text, len) ?
 			       NULL :
 			       "control character in the prompt";
 	case KD_SRVMSG_ENDED:
 		if (len > KD_SRVMSG_MAX_REASON)
 			return "end reason too long";
-		return kd_srvmsg_line_ok(text, len) ?
+		return srvmsg_line_ok(text, len) ?
 			       NULL :
 			       "control character in the end reason";
 	default:
@@ -102,7 +101,7 @@ int kd_srvmsg_encode(uint8_t *buf, size_t cap, unsigned int type,
 	if (!text)
 		len = 0;
 	*out_len = 0;
-	if (kd_srvmsg_check(type, text ? text : "", len))
+	if (srvmsg_check(type, text ? text : "", len))
 		return KD_EINVAL;
 	if (cap < KD_SRVMSG_HDR || cap - KD_SRVMSG_HDR < len)
 		return KD_EBUFS;
@@ -117,7 +116,7 @@ int kd_srvmsg_encode(uint8_t *buf, size_t cap, unsigned int type,
 	return KD_OK;
 }
 
-static int kd_srvmsg_bad(const char **why, const char *text, int code)
+static int srvmsg_bad(const char **why, const char *text, int code)
 {
 	if (why)
 		*why = text;
@@ -136,34 +135,32 @@ int kd_srvmsg_decode(const uint8_t *buf, size_t len, bool from_client,
 	if (why)
 		*why = NULL;
 	if (len < KD_SRVMSG_HDR)
-		return kd_srvmsg_bad(why, "message shorter than its header",
-				     KD_ETRUNC);
+		return srvmsg_bad(why, "message shorter than its header",
+				  KD_ETRUNC);
 	if (buf[0] != KD_SRVMSG_VERSION)
-		return kd_srvmsg_bad(why, "unknown message version", KD_EPROTO);
+		return srvmsg_bad(why, "unknown message version", KD_EPROTO);
 	type = buf[1];
 	if (buf[2] != 0 || buf[3] != 0)
-		return kd_srvmsg_bad(why, "reserved header bytes not zero",
-				     KD_EPROTO);
+		return srvmsg_bad(why, "reserved header bytes not zero",
+				  KD_EPROTO);
 	tlen = kd_get_le32(buf + 4);
 	if (tlen > KD_SRVMSG_MAX_OUTPUT)
-		return kd_srvmsg_bad(why, "text length out of range",
-				     KD_EPROTO);
+		return srvmsg_bad(why, "text length out of range", KD_EPROTO);
 	if (len - KD_SRVMSG_HDR < tlen)
-		return kd_srvmsg_bad(why, "message shorter than its length",
-				     KD_ETRUNC);
+		return srvmsg_bad(why, "message shorter than its length",
+				  KD_ETRUNC);
 	if (len - KD_SRVMSG_HDR > tlen)
-		return kd_srvmsg_bad(why, "bytes after the message text",
-				     KD_EPROTO);
+		return srvmsg_bad(why, "bytes after the message text",
+				  KD_EPROTO);
 	if (from_client != ((type & 0x80u) == 0))
-		return kd_srvmsg_bad(why,
-				     from_client ?
-					     "server message sent by a client" :
-					     "client message sent by a server",
-				     KD_EPROTO);
-	problem = kd_srvmsg_check(type, (const char *)buf + KD_SRVMSG_HDR,
-				  tlen);
+		return srvmsg_bad(why,
+				  from_client ?
+					  "server message sent by a client" :
+					  "client message sent by a server",
+				  KD_EPROTO);
+	problem = srvmsg_check(type, (const char *)buf + KD_SRVMSG_HDR, tlen);
 	if (problem)
-		return kd_srvmsg_bad(why, problem, KD_EPROTO);
+		return srvmsg_bad(why, problem, KD_EPROTO);
 	m->type = type;
 	if (tlen)
 		m->text = (const char *)buf + KD_SRVMSG_HDR;
