@@ -12,8 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void kd_fuzz_roundtrip(const uint8_t *data, size_t size,
-			      bool from_client)
+static void fuzz_roundtrip(const uint8_t *data, size_t size, bool from_client)
 {
 	static uint8_t out[KD_SRVMSG_MAX_MSG];
 	struct kd_srvmsg m;
@@ -37,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > KD_SRVMSG_MAX_MSG + 16)
 		return 0;
-	kd_fuzz_roundtrip(data, size, true);
-	kd_fuzz_roundtrip(data, size, false);
+	fuzz_roundtrip(data, size, true);
+	fuzz_roundtrip(data, size, false);
 	return 0;
 }

@@ -135,7 +135,7 @@ static char *capture(const char *fmt, ...)
 }
 
 /* kd -z @p path -c "@p cmds; q": stdout into *out; the exit status. */
-static int kd_z(const char *path, const char *cmds, char **out)
+static int image_z(const char *path, const char *cmds, char **out)
 {
 	char c[1024];
 	const char *args[] = { "-z", path, "-c", c, NULL };
@@ -400,7 +400,8 @@ static size_t db_bytes(const char *line, uint8_t *out, size_t cap)
 }
 
 /* `db` of @p len bytes at @p rva (a multiple of 16) into @p out. */
-static void kd_db(const struct img *im, uint32_t rva, uint8_t *out, size_t len)
+static void image_db(const struct img *im, uint32_t rva, uint8_t *out,
+		     size_t len)
 {
 	char *txt = NULL, cmd[96], a[24], key[32];
 	const char *p;
@@ -440,7 +441,7 @@ static void check_sections(const struct img *im)
 		memcpy(want, im->file + s->raw_ptr, sizeof(want));
 		if (raw < sizeof(want))
 			memset(want + raw, 0, sizeof(want) - raw);
-		kd_db(im, s->va, got, sizeof(got));
+		image_db(im, s->va, got, sizeof(got));
 		if (memcmp(got, want, sizeof(got)) != 0)
 			fail_msg("section %s at RVA 0x%x: db differs from the "
 				 "file at 0x%x",
@@ -448,7 +449,7 @@ static void check_sections(const struct img *im)
 		/* Past the raw data, inside VirtualSize: zeros, not the
 		 * file bytes that follow (the next section's). */
 		if (s->vsize >= s->raw_size + 0x40) {
-			kd_db(im, s->va + s->raw_size, got, 0x40);
+			image_db(im, s->va + s->raw_size, got, 0x40);
 			memset(want, 0, 0x40);
 			assert_memory_equal(got, want, 0x40);
 		}
@@ -638,10 +639,10 @@ static void test_data(void **state)
 	char *out = NULL;
 
 	(void)state;
-	assert_int_equal(kd_z(im->path,
-			      "dd prog_x64!ExpTable L4; "
-			      "? dwo(prog_x64!ExpTable+4)",
-			      &out),
+	assert_int_equal(image_z(im->path,
+				 "dd prog_x64!ExpTable L4; "
+				 "? dwo(prog_x64!ExpTable+4)",
+				 &out),
 			 0);
 	assert_non_null(strstr(out, "  11111111 22222222 33333333 44444444"));
 	assert_non_null(strstr(out, "Evaluate expression: 572662306 = "
@@ -657,29 +658,29 @@ static void test_refused(void **state)
 	const char *p;
 
 	(void)state;
-	assert_int_equal(kd_z(im->path, "r", &out), 1);
+	assert_int_equal(image_z(im->path, "r", &out), 1);
 	assert_non_null(strstr(out, "Unable to get register context"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "g", &out), 1);
+	assert_int_equal(image_z(im->path, "g", &out), 1);
 	assert_non_null(strstr(out, "Cannot resume an image file target"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "p", &out), 1);
+	assert_int_equal(image_z(im->path, "p", &out), 1);
 	assert_non_null(strstr(out, "Cannot step an image file target"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "t", &out), 1);
+	assert_int_equal(image_z(im->path, "t", &out), 1);
 	assert_non_null(strstr(out, "Cannot step an image file target"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "bp prog_x64!ExpAdd", &out), 1);
+	assert_int_equal(image_z(im->path, "bp prog_x64!ExpAdd", &out), 1);
 	assert_non_null(strstr(out, "Cannot set breakpoints in an image file "
 				    "target"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "!db 1000", &out), 1);
+	assert_int_equal(image_z(im->path, "!db 1000", &out), 1);
 	assert_non_null(strstr(out, "Cannot read physical memory of an image "
 				    "file target"));
 	assert_null(strstr(out, "??"));
 	free(out);
 	/* Outside the image: an error, never `??` made up. */
-	assert_int_equal(kd_z(im->path, "db 0", &out), 1);
+	assert_int_equal(image_z(im->path, "db 0", &out), 1);
 	fmt_addr(im, im->base, a, sizeof(a));
 	snprintf(want, sizeof(want),
 		 "00000000`00000000 is not in the image file (%s - ", a);
@@ -689,7 +690,7 @@ static void test_refused(void **state)
 	/* Across the end: the bytes that are there, then the error. */
 	snprintf(cmd, sizeof(cmd), "db %llx L40",
 		 (unsigned long long)(im->base + im->size - 0x20));
-	assert_int_equal(kd_z(im->path, cmd, &out), 1);
+	assert_int_equal(image_z(im->path, cmd, &out), 1);
 	fmt_addr(im, im->base + im->size - 0x10, a, sizeof(a));
 	snprintf(want, sizeof(want), "\n%s  ", a);
 	assert_non_null(p = strstr(out, want));
@@ -700,11 +701,11 @@ static void test_refused(void **state)
 	assert_non_null(strstr(p, want));
 	assert_null(strstr(out, "??"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "u 0", &out), 1);
+	assert_int_equal(image_z(im->path, "u 0", &out), 1);
 	assert_non_null(strstr(out, "is not in the image file"));
 	assert_null(strstr(out, "??"));
 	free(out);
-	assert_int_equal(kd_z(im->path, "~1s", &out), 1);
+	assert_int_equal(image_z(im->path, "~1s", &out), 1);
 	assert_non_null(strstr(out, "1 is not a valid processor number"));
 	free(out);
 }

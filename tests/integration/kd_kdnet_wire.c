@@ -125,7 +125,7 @@ struct session_sigs {
  * packets as UDP payloads, host 127.0.0.1 -> target 127.0.0.2), in the
  * words kdcap uses.
  */
-static int kd_level_packet(void *arg, const struct kdt_udp *u)
+static int level_packet(void *arg, const struct kdt_udp *u)
 {
 	struct session_sigs *ss = arg;
 	struct kd_packet_view v;
@@ -470,9 +470,8 @@ static void test_capture_decoded(void **state)
 
 	/* What kdcap decoded is what the session sent and received. */
 	kdcap_sigs(json, &decoded);
-	assert_int_equal(kdt_pcap_udp_foreach(kdlevel, 0, kd_level_packet,
-					      &said, &skipped, err,
-					      sizeof(err)),
+	assert_int_equal(kdt_pcap_udp_foreach(kdlevel, 0, level_packet, &said,
+					      &skipped, err, sizeof(err)),
 			 0);
 	for (int d = 0; d < 2; d++) {
 		size_t n = said.dir[d].n > decoded.dir[d].n ? said.dir[d].n :

@@ -39,7 +39,7 @@ struct rig {
 
 static struct rig R;
 
-static void kd_args_for(int i, char *k, size_t cap)
+static void args_for(int i, char *k, size_t cap)
 {
 	snprintf(k, cap,
 		 "kdsrv:server=@{tcp:server=127.0.0.1,port=%u},"
@@ -53,7 +53,7 @@ static void start_client(struct kp *p, int i)
 	const char *args[] = { "-k", k[i], "-bonc", NULL };
 	char *banner;
 
-	kd_args_for(i, k[i], sizeof(k[i]));
+	args_for(i, k[i], sizeof(k[i]));
 	kp_start(p, args);
 	banner = kp_wait_prompt(p, T_MS);
 	if (!banner)
@@ -240,7 +240,7 @@ static void test_kdsrv_clients(void **state)
 	free(log);
 
 	/* A second client for a transport in use is refused. */
-	kd_args_for(1, k0, sizeof(k0));
+	args_for(1, k0, sizeof(k0));
 	st = kp_run(args0, "q\n", T_MS, &out, &err);
 	assert_int_not_equal(st, 0);
 	if (!strstr(err, "in use by 127.0.0.1:") &&

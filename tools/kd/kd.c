@@ -109,9 +109,9 @@ static void kd_usage(FILE *f)
 	      f);
 }
 
-static int kd_usage_error(const char *fmt, ...) KD_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...) KD_PRINTF(1, 2);
 
-static int kd_usage_error(const char *fmt, ...)
+static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -124,16 +124,16 @@ static int kd_usage_error(const char *fmt, ...)
 }
 
 /* Options that take a value, and those that are accepted and ignored. */
-static const char *const kd_value_opts[] = {
+static const char *const value_opts[] = {
 	"k",	   "c",	    "cf",     "cfr",	"logo",	   "loga",
 	"logou",   "logau", "y",      "i",	"srcpath", "z",
 	"timeout", "t",	    "remote", "server", NULL,
 };
-static const char *const kd_ignored_opts[] = {
+static const char *const ignored_opts[] = {
 	"v", "n", "myob", "lines", "noshell", "q", "qy", "qs", "qsy", NULL,
 };
 
-static bool kd_in_list(const char *const *list, const char *name)
+static bool in_list(const char *const *list, const char *name)
 {
 	for (; *list; list++) {
 		if (strcasecmp(*list, name) == 0)
@@ -142,7 +142,7 @@ static bool kd_in_list(const char *const *list, const char *name)
 	return false;
 }
 
-static int kd_parse_timeout(const char *v, int *out)
+static int parse_timeout(const char *v, int *out)
 {
 	char *end;
 	long n;
@@ -159,7 +159,7 @@ static int kd_parse_timeout(const char *v, int *out)
  * Parse argv.  Returns -1 to go on, or the exit status to leave with
  * (after -?, -version, or an error already printed).
  */
-static int kd_parse_args(int argc, char **argv, struct kd_args *a)
+static int parse_args(int argc, char **argv, struct kd_args *a)
 {
 	int i;
 
@@ -170,7 +170,7 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 		const char *eq;
 
 		if (arg[0] != '-' && arg[0] != '/')
-			return kd_usage_error("unexpected argument '%s'", arg);
+			return usage_error("unexpected argument '%s'", arg);
 		name = arg + 1;
 		if (name[0] == '-') /* --timeout, --help */
 			name++;
@@ -184,11 +184,11 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 		if (strcmp(name, "remote") == 0 ||
 		    strcmp(name, "server") == 0) {
 			if (i != 1)
-				return kd_usage_error("%s must be the first "
-						      "option",
-						      arg);
+				return usage_error("%s must be the first "
+						   "option",
+						   arg);
 			if (i + 1 >= argc)
-				return kd_usage_error("%s needs a value", arg);
+				return usage_error("%s needs a value", arg);
 			if (name[0] == 'r')
 				a->remote = argv[++i];
 			else
@@ -204,7 +204,7 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 			a->version = true;
 			continue;
 		}
-		if (kd_in_list(kd_ignored_opts, name))
+		if (in_list(ignored_opts, name))
 			continue;
 		if (strcasecmp(name, "bonc") == 0 ||
 		    strcasecmp(name, "b") == 0) {
@@ -215,11 +215,11 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 			a->quiet = true;
 			continue;
 		}
-		if (!kd_in_list(kd_value_opts, name))
-			return kd_usage_error("unknown switch '%s'", arg);
+		if (!in_list(value_opts, name))
+			return usage_error("unknown switch '%s'", arg);
 		if (!val) {
 			if (i + 1 >= argc)
-				return kd_usage_error("%s needs a value", arg);
+				return usage_error("%s needs a value", arg);
 			val = argv[++i];
 		}
 		if (strcasecmp(name, "k") == 0) {
@@ -233,10 +233,10 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 			a->log = val;
 			a->log_append = tolower((unsigned char)name[3]) == 'a';
 		} else if (strcasecmp(name, "timeout") == 0) {
-			if (kd_parse_timeout(val, &a->timeout_ms) < 0)
-				return kd_usage_error("bad --timeout '%s' "
-						      "(milliseconds, > 0)",
-						      val);
+			if (parse_timeout(val, &a->timeout_ms) < 0)
+				return usage_error("bad --timeout '%s' "
+						   "(milliseconds, > 0)",
+						   val);
 		} else if (strcasecmp(name, "z") == 0) {
 			a->dump = val;
 		} else if (strcasecmp(name, "y") == 0) {
@@ -251,7 +251,7 @@ static int kd_parse_args(int argc, char **argv, struct kd_args *a)
 /* Console I/O                                                         */
 /* ------------------------------------------------------------------ */
 
-static void kd_write_stdout(void *ctx, const char *text, size_t len)
+static void write_stdout(void *ctx, const char *text, size_t len)
 {
 	(void)ctx;
 	fwrite(text, 1, len, stdout);
@@ -259,7 +259,7 @@ static void kd_write_stdout(void *ctx, const char *text, size_t len)
 }
 
 /* GetString prompts from the target, `e` without values. */
-static int kd_read_stdin(void *ctx, const char *prompt, char *buf, size_t cap)
+static int read_stdin(void *ctx, const char *prompt, char *buf, size_t cap)
 {
 	(void)ctx;
 	if (cap < 2 || cap > INT_MAX)
@@ -272,7 +272,7 @@ static int kd_read_stdin(void *ctx, const char *prompt, char *buf, size_t cap)
 	return KD_OK;
 }
 
-static void kd_attach_give_up(void)
+static void attach_give_up(void)
 {
 	ssize_t r = write(STDERR_FILENO, g_attach_msg, g_attach_msg_len);
 
@@ -280,20 +280,20 @@ static void kd_attach_give_up(void)
 	_exit(KD_EXIT_ATTACH);
 }
 
-static void kd_on_sigint(int sig)
+static void on_sigint(int sig)
 {
 	(void)sig;
 	if (g_attaching && g_sigints++ > 0)
-		kd_attach_give_up();
+		attach_give_up();
 	if (g_session)
 		kd_session_interrupt(g_session);
 }
 
-static void kd_on_alarm(int sig)
+static void on_alarm(int sig)
 {
 	(void)sig;
 	if (g_attaching)
-		kd_attach_give_up();
+		attach_give_up();
 }
 
 /* Arm (ms > 0) or disarm (0) the attach watchdog. */
@@ -307,23 +307,23 @@ static void kd_watchdog(int ms)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void kd_install_signals(void)
+static void install_signals(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kd_on_sigint;
+	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: blocking reads return */
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = kd_on_alarm;
+	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* While the target runs (after `g`), wait for it: input is not read. */
-static void kd_wait_target(struct kd_session *s)
+static void wait_target(struct kd_session *s)
 {
 	while (kd_session_running(s) && !kd_session_quit_requested(s)) {
 		int rc = kd_session_wait(s, -1);
@@ -338,12 +338,12 @@ static void kd_wait_target(struct kd_session *s)
 }
 
 /* Run one typed line; the log gets the prompt and the line. */
-static void kd_run_typed(struct kd_session *s, const char *line)
+static void run_typed(struct kd_session *s, const char *line)
 {
 	kd_session_echo_local(s, line);
 	kd_session_log_command(s, line);
 	kd_session_execute(s, line);
-	kd_wait_target(s);
+	wait_target(s);
 }
 
 /* Bytes of stdin read ahead of the current line (the pipe loop). */
@@ -354,7 +354,7 @@ struct kd_inbuf {
 };
 
 /* Take one whole line (malloc'd, without its newline) or NULL. */
-static char *kd_inbuf_line(struct kd_inbuf *in)
+static char *inbuf_line(struct kd_inbuf *in)
 {
 	char *nl = in->len ? memchr(in->buf, '\n', in->len) : NULL;
 	size_t n = nl ? (size_t)(nl - in->buf) : in->len;
@@ -375,7 +375,7 @@ static char *kd_inbuf_line(struct kd_inbuf *in)
 }
 
 /* Read what stdin has (returns false on EINTR). */
-static bool kd_inbuf_fill(struct kd_inbuf *in)
+static bool inbuf_fill(struct kd_inbuf *in)
 {
 	ssize_t r;
 
@@ -404,20 +404,20 @@ static bool kd_inbuf_fill(struct kd_inbuf *in)
  * Input from a pipe or file: prompt, read a line, run it.  While waiting
  * for the line, commands from debugging-server clients run too.
  */
-static void kd_loop_pipe(struct kd_session *s)
+static void loop_pipe(struct kd_session *s)
 {
 	struct kd_inbuf in = { NULL, 0, 0, false };
 
 	for (;;) {
 		char *line;
 
-		kd_wait_target(s);
+		wait_target(s);
 		kd_session_service(s, false);
 		if (kd_session_quit_requested(s))
 			break;
 		fputs(kd_session_prompt(s), stdout);
 		fflush(stdout);
-		line = kd_inbuf_line(&in);
+		line = inbuf_line(&in);
 		while (!line && !in.eof && !kd_session_quit_requested(s)) {
 			struct pollfd pfd[2] = {
 				{ STDIN_FILENO, POLLIN, 0 },
@@ -441,20 +441,20 @@ static void kd_loop_pipe(struct kd_session *s)
 				fflush(stdout);
 			}
 			if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-				if (!kd_inbuf_fill(&in)) {
+				if (!inbuf_fill(&in)) {
 					fputc('\n', stdout);
 					fputs(kd_session_prompt(s), stdout);
 					fflush(stdout);
 				}
 			}
-			line = kd_inbuf_line(&in);
+			line = inbuf_line(&in);
 		}
 		if (!line) {
 			if (!kd_session_quit_requested(s))
 				fputc('\n', stdout);
 			break;
 		}
-		kd_run_typed(s, line);
+		run_typed(s, line);
 		free(line);
 	}
 	free(in.buf);
@@ -502,14 +502,14 @@ static int kd_el_getc(EditLine *el, wchar_t *wc)
 	}
 }
 
-static char *kd_el_prompt(EditLine *el)
+static char *el_prompt(EditLine *el)
 {
 	(void)el;
 	return (char *)kd_session_prompt(g_session);
 }
 
 /* The console: libedit line editing, ~/.kd_history, Enter repeats. */
-static void kd_loop_tty(struct kd_session *s)
+static void loop_tty(struct kd_session *s)
 {
 	char hist_path[1024] = "";
 	const char *home = getenv("HOME");
@@ -525,13 +525,13 @@ static void kd_loop_tty(struct kd_session *s)
 			el_end(el);
 		if (h)
 			history_end(h);
-		kd_loop_pipe(s);
+		loop_pipe(s);
 		return;
 	}
 	history(h, &ev, H_SETSIZE, 1000);
 	history(h, &ev, H_SETUNIQUE, 1);
 	el_set(el, EL_EDITOR, "emacs");
-	el_set(el, EL_PROMPT, kd_el_prompt);
+	el_set(el, EL_PROMPT, el_prompt);
 	el_set(el, EL_HIST, history, h);
 	el_set(el, EL_GETCFN, kd_el_getc);
 	if (home && *home)
@@ -543,7 +543,7 @@ static void kd_loop_tty(struct kd_session *s)
 		char *line;
 		int count = 0;
 
-		kd_wait_target(s);
+		wait_target(s);
 		kd_session_service(s, false);
 		if (kd_session_quit_requested(s))
 			break;
@@ -565,7 +565,7 @@ static void kd_loop_tty(struct kd_session *s)
 			/* Enter alone repeats the last command (WinDbg). */
 			free(line);
 			if (last)
-				kd_run_typed(s, last);
+				run_typed(s, last);
 			continue;
 		}
 		history(h, &ev, H_ENTER, line);
@@ -573,16 +573,16 @@ static void kd_loop_tty(struct kd_session *s)
 			history(h, &ev, H_SAVE, hist_path);
 		free(last);
 		last = line;
-		kd_run_typed(s, line);
+		run_typed(s, line);
 	}
 	free(last);
 	history_end(h);
 	el_end(el);
 }
 #else
-static void kd_loop_tty(struct kd_session *s)
+static void loop_tty(struct kd_session *s)
 {
-	kd_loop_pipe(s);
+	loop_pipe(s);
 }
 #endif
 
@@ -591,7 +591,7 @@ static void kd_loop_tty(struct kd_session *s)
 /* ------------------------------------------------------------------ */
 
 /* Run a command built from @p a and @p b ("$<" + path, ".logopen " ...). */
-static void kd_run_built(struct kd_session *s, const char *a, const char *b)
+static void run_built(struct kd_session *s, const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	char *cmd = malloc(la + lb + 1);
@@ -615,7 +615,7 @@ int main(int argc, char **argv)
 	int rc, status;
 
 	memset(&a, 0, sizeof(a));
-	rc = kd_parse_args(argc, argv, &a);
+	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
 	if (a.remote)
@@ -638,15 +638,15 @@ int main(int argc, char **argv)
 		return KD_EXIT_FAILED;
 	}
 	g_session = s;
-	kd_session_set_output(s, kd_write_stdout, NULL);
-	kd_session_set_input(s, kd_read_stdin, NULL);
+	kd_session_set_output(s, write_stdout, NULL);
+	kd_session_set_input(s, read_stdin, NULL);
 	if (a.sympath && kd_session_set_sympath(s, a.sympath) < 0) {
 		fprintf(stderr, "kd: -y: %s\n", kd_error_last()->message);
 		g_session = NULL;
 		kd_session_free(s);
 		return KD_EXIT_USAGE;
 	}
-	kd_install_signals();
+	install_signals();
 	if (a.server && kd_session_server_start(s, a.server) < 0) {
 		g_session = NULL;
 		kd_session_free(s);
@@ -660,9 +660,8 @@ int main(int argc, char **argv)
 
 		if (q) {
 			snprintf(q, qn, "\"%s\"", a.log);
-			kd_run_built(s,
-				     a.log_append ? ".logappend " : ".logopen ",
-				     q);
+			run_built(s, a.log_append ? ".logappend " : ".logopen ",
+				  q);
 			free(q);
 		}
 	}
@@ -716,17 +715,17 @@ int main(int argc, char **argv)
 		}
 	}
 	if (a.script && !kd_session_quit_requested(s))
-		kd_run_built(s, "$<", a.script);
+		run_built(s, "$<", a.script);
 	if (a.cmds && !kd_session_quit_requested(s)) {
 		kd_session_print(s, "%s%s\n", kd_session_prompt(s), a.cmds);
 		kd_session_execute(s, a.cmds);
-		kd_wait_target(s);
+		wait_target(s);
 	}
 	if (!kd_session_quit_requested(s)) {
 		if (tty)
-			kd_loop_tty(s);
+			loop_tty(s);
 		else
-			kd_loop_pipe(s);
+			loop_pipe(s);
 	}
 	status = kd_session_failures(s) || g_wait_failed ? KD_EXIT_FAILED :
 							   KD_EXIT_OK;

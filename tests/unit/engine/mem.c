@@ -20,7 +20,7 @@
 #define VBASE 0xfffff80000401000ull
 #define ROBASE 0xfffff80000500000ull
 
-static const char kd_long[] =
+static const char mem_long[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567";
 
 static void put64(uint8_t *p, uint64_t v)
@@ -42,7 +42,7 @@ static int setup(void **state)
 		d[i] = (uint8_t)i;
 	memcpy(d, mz, sizeof(mz));
 	memcpy(d + 0x100, "Hello, kd!", 11);
-	memcpy(d + 0x140, kd_long, sizeof(kd_long));
+	memcpy(d + 0x140, mem_long, sizeof(mem_long));
 	memcpy(d + 0x200, "W\0i\0d\0e\0\0\0", 10);
 	memcpy(d + 0x300, "\xde\xad\xbe\xef", 4);
 	put64(d + 0x380, VBASE);
