@@ -799,6 +799,100 @@ static void mismatch_and_damage_refused(void **state)
 	stop(&l);
 }
 
+/*
+ * kd -z on kdsim's ntoskrnl.exe with -y naming the folder of its PDB:
+ * the image file alone (no machine) gets pdb symbols; x, ln and u name
+ * what llvm-pdbutil lists, at the ImageBase llvm-readobj reads.
+ */
+static void image_file(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct sym *syms = calloc(20000, sizeof(*syms));
+	char exe[640], input[512], buf[512], a[24], file[512];
+	const char *args[] = { "-y", g_kdir, "-z", exe, NULL };
+	char *hdr, *exports, *out = NULL, *xs, *rest;
+	const struct sym *np = NULL;
+	const char *ib;
+	uint64_t base;
+	unsigned line;
+	int nsym, i;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_non_null(syms);
+	unsetenv("_NT_SYMBOL_PATH");
+	unsetenv("_NT_ALT_SYMBOL_PATH");
+	snprintf(exe, sizeof(exe), "%s/%s", g_kdir, nt->file);
+	hdr = run_out("llvm-readobj --file-headers '%s'", exe);
+	assert_non_null(hdr);
+	ib = strstr(hdr, "ImageBase: 0x");
+	assert_non_null(ib);
+	base = strtoull(ib + 11, NULL, 16);
+	free(hdr);
+
+	nsym = pdb_syms(nt->pdb, syms, 20000);
+	assert_true(nsym > 0);
+	exports = exports_of(nt);
+	for (i = 0; i < nsym; i++) {
+		if (syms[i].proc && !is_exported(exports, syms[i].name) &&
+		    strcmp(syms[i].name, "memset") != 0 &&
+		    strcmp(syms[i].name, "memcpy") != 0) {
+			np = &syms[i];
+			break;
+		}
+	}
+	if (!np)
+		fail_msg("ntoskrnl.pdb has no non-exported procedure");
+	fmt_ptr(base + np->rva, a, sizeof(a));
+	snprintf(input, sizeof(input),
+		 "x nt!*\n.echo ---ln\nln %s\n.echo ---u\nu nt!%s L1\n"
+		 ".echo ---lm\nlm\n",
+		 a, np->name);
+	assert_int_equal(kp_run(args, input, T_MS, &out, NULL), 0);
+	assert_non_null(out);
+	snprintf(buf, sizeof(buf), "Symbol search path is: %s\n", g_kdir);
+	if (!strstr(out, buf))
+		fail_msg("no '%s' banner:\n%s", buf, out);
+
+	/* x: every public and procedure at ImageBase + RVA. */
+	xs = strstr(out, "---ln");
+	assert_non_null(xs);
+	for (i = 0; i < nsym; i++) {
+		char *hit;
+
+		fmt_ptr(base + syms[i].rva, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "%s nt!%s ", a, syms[i].name);
+		hit = strstr(out, buf);
+		if (!hit || hit > xs)
+			fail_msg("kd -z: x nt!* lacks '%s'", buf);
+	}
+	/* ln: the non-exported procedure, with llvm-pdbutil's line. */
+	rest = strstr(xs, "---u");
+	assert_non_null(rest);
+	snprintf(buf, sizeof(buf), "nt!%s\n", np->name);
+	if (!strstr(xs, buf) || strstr(xs, buf) > rest)
+		fail_msg("kd -z: ln of %s printed:\n%s", np->name, xs);
+	if (pdb_line_at(nt->pdb, np->rva, file, sizeof(file), &line)) {
+		snprintf(buf, sizeof(buf), "[%s @ %u]", file, line);
+		if (!strstr(xs, buf) || strstr(xs, buf) > rest)
+			fail_msg("kd -z: ln wants %s:\n%s", buf, xs);
+	}
+	/* u: the label and the first instruction at its address. */
+	fmt_ptr(base + np->rva, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "nt!%s:\n%s ", np->name, a);
+	if (!strstr(rest, buf))
+		fail_msg("kd -z: u lacks '%s':\n%s", buf, rest);
+	/* lm: the PDB found through -y. */
+	if (!strstr(strstr(rest, "---lm"), "(private pdb symbols)") ||
+	    !strstr(strstr(rest, "---lm"), nt->pdbname))
+		fail_msg("kd -z: lm after loading:\n%s", rest);
+	print_message("kd -z: %d symbols, %s named from the PDB\n", nsym,
+		      np->name);
+	free(out);
+	free(exports);
+	free(syms);
+}
+
 /* The path commands of a dormant kd (no target needed). */
 static void path_commands(void **state)
 {
@@ -852,6 +946,7 @@ int main(void)
 		cmocka_unit_test(http_store),
 		cmocka_unit_test(cache_offline),
 		cmocka_unit_test(mismatch_and_damage_refused),
+		cmocka_unit_test(image_file),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {
