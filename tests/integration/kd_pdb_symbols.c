@@ -30,7 +30,9 @@
 
 /* Paths here are short /tmp and build names: GCC's truncation guesses
  * about the fixed buffers are noise in this file. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define T_MS 30000
 #define MAX_IMAGES 16
@@ -157,8 +159,9 @@ static bool load_images(void)
 		unsigned age;
 		size_t i, k = 0;
 
-		if (!dot || (strcmp(dot, ".exe") && strcmp(dot, ".dll") &&
-			     strcmp(dot, ".sys")))
+		if (!dot ||
+		    (strcmp(dot, ".exe") != 0 && strcmp(dot, ".dll") != 0 &&
+		     strcmp(dot, ".sys") != 0))
 			continue;
 		snprintf(im->file, sizeof(im->file), "%s", de->d_name);
 		t = run_out("llvm-readobj --coff-debug-directory '%s/%s'",

@@ -43,10 +43,14 @@
 
 /* pdbgen.h's snprintf calls into fixed paths trip GCC's truncation
  * analysis when inlined here; the paths are short /tmp names. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include "../unit/pdb/pdbgen.h"
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include "testsupport.h"
 
 #define NPROG 3
@@ -351,6 +355,9 @@ struct res {
 	char path[KD_SYMSTORE_PATH_MAX];
 	char why[512];
 };
+
+static struct res find(const char *pathfmt, const struct kd_symstore_opts *o,
+		       const struct kd_symstore_key *k, ...) KD_PRINTF(1, 4);
 
 static struct res find(const char *pathfmt, const struct kd_symstore_opts *o,
 		       const struct kd_symstore_key *k, ...)
