@@ -458,6 +458,12 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	}
 	if (ms->checksum)
 		m->checksum = ms->checksum;
+	/* Headers not in memory (triage dumps): what the module list
+	 * says, so lmv still shows them. */
+	if (rc != KD_OK && !ms->timestamp && !ms->checksum) {
+		ms->timestamp = m->timestamp;
+		ms->checksum = m->checksum;
+	}
 	ms->status = rc;
 	/* With a symbol path, the PDB is looked for when first needed. */
 	ms->pdb_state = ms->have_cv && *kd_sym__path(s) ? KD_PDB_DEFERRED :
