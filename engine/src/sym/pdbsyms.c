@@ -272,8 +272,10 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 	if (!ms->have_cv && ms->image_key && !ms->image_tried && !s->sandbox &&
 	    *kd_sym__path(s)) {
 		rc = image_cv(s, m, ms, why, sizeof(why));
+		/* Out of memory is no answer about the image: look again
+		 * next time, but say it now. */
 		if (rc == KD_ENOMEM)
-			return KD_PDB_NONE;
+			ms->image_tried = false;
 		if (rc != KD_OK) {
 			kd_out(s,
 			       "*** ERROR: Unable to find image file %s "

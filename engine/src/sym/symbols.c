@@ -468,7 +468,7 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	 * not all readable: the PDB loader may find a copy of the image by
 	 * its key instead. */
 	ms->image_key = !ms->have_cv && m->timestamp && m->size &&
-			(rc != KD_OK || pe.dbg_rva != 0);
+			m->image[0] && (rc != KD_OK || pe.dbg_rva != 0);
 	ms->status = rc;
 	/* With a symbol path, the PDB is looked for when first needed. */
 	ms->pdb_state = (ms->have_cv || ms->image_key) && *kd_sym__path(s) ?
