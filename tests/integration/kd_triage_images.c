@@ -225,8 +225,10 @@ static void test_triage_lmv(void **state)
 static void test_triage_empty_store(void **state)
 {
 	char path[512], store[256], want[512];
-	const char *args[] = { "-y", store, "-z", path, "-c",
-			       "!sym noisy; .reload /f; lm m nt; q", NULL };
+	const char *args[] = { "-y", store,
+			       "-z", path,
+			       "-c", "!sym noisy; .reload /f; lm m nt; q",
+			       NULL };
 	char *out = NULL, *drv, *p;
 	char name[300], ts[9], cs[9], sz[9];
 
@@ -414,7 +416,8 @@ static void drop_headers(const char *dump)
 	assert_non_null(d);
 	for (off = 0x2000; off + 4096 <= len; off += 4096) {
 		for (i = 0; i < g_nimg; i++) {
-			if (g_img[i].loaded && head_at(d + off, g_img[i].head)) {
+			if (g_img[i].loaded &&
+			    head_at(d + off, g_img[i].head)) {
 				memset(d + off, 0, 4096);
 				hits[i]++;
 				break;
@@ -470,9 +473,9 @@ static bool image_loaded(const char *file)
 static void test_kdsim_headerless(void **state)
 {
 	char sock[160], k[200], store[200], dump[200], line[700];
-	const char *simargs[] = { "-k",	    k,	 "--mem-mib", "96",
-				  "--cpus", "1", "--print-ms", "0",
-				  NULL };
+	const char *simargs[] = { "-k",		k,	  "--mem-mib",
+				  "96",		"--cpus", "1",
+				  "--print-ms", "0",	  NULL };
 	struct kc sim;
 	struct kp kd;
 	char *live_x, *live_ln, *out, *x, *ln;
@@ -493,8 +496,9 @@ static void test_kdsim_headerless(void **state)
 	/* Live: headers in memory, the PDBs from the store. */
 	kc_spawn(&sim, simargs);
 	{
-		const char *kdargs[] = { "-k", sim.host_connstr, "-bonc", "-y",
-					 store, NULL };
+		const char *kdargs[] = { "-k",	  sim.host_connstr,
+					 "-bonc", "-y",
+					 store,	  NULL };
 
 		kp_start(&kd, kdargs);
 	}
@@ -503,8 +507,7 @@ static void test_kdsim_headerless(void **state)
 	/* simdrv and simnet load only when a scenario asks for them. */
 	out = cmd(&kd, "lmv");
 	for (i = 0; i < g_nimg; i++) {
-		snprintf(line, sizeof(line), "Image name: %s\n",
-			 g_img[i].file);
+		snprintf(line, sizeof(line), "Image name: %s\n", g_img[i].file);
 		g_img[i].loaded = strstr(out, line) != NULL;
 	}
 	assert_true(image_loaded("ntoskrnl.exe"));
@@ -579,9 +582,8 @@ static void test_kdsim_headerless(void **state)
 	}
 	wait_prompt(&kd);
 	out = cmd(&kd, ".reload /f");
-	assert_non_null(
-		strstr(out, "*** ERROR: Unable to find image file "
-			    "ntoskrnl.exe"));
+	assert_non_null(strstr(out, "*** ERROR: Unable to find image file "
+				    "ntoskrnl.exe"));
 	free(out);
 	out = cmd(&kd, "lm m nt");
 	assert_null(strstr(out, "pdb symbols"));

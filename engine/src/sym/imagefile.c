@@ -49,8 +49,8 @@ static int fail(char *why, size_t cap, int code, const char *what)
 	return code;
 }
 
-int kd_sym__image_file_cv(const uint8_t *buf, size_t len,
-			  struct kd_modsyms *ms, char *why, size_t cap)
+int kd_sym__image_file_cv(const uint8_t *buf, size_t len, struct kd_modsyms *ms,
+			  char *why, size_t cap)
 {
 	uint32_t lfanew, dirs, ndirs, dbg_rva, dbg_size, i, n;
 	uint16_t nsec, optsz, magic;
