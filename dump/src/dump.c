@@ -1250,6 +1250,27 @@ int kd_dump_triage_driver(const struct kd_dump *d, unsigned int i,
 	return KD_OK;
 }
 
+int kd_dump_triage_driver_stamp(const struct kd_dump *d, unsigned int i,
+				uint32_t *timestamp, uint32_t *checksum)
+{
+	const uint8_t *e;
+
+	if (d->info.type != KD_DUMP_TRIAGE || !d->info.ptr64 ||
+	    i >= d->tri_drv_count)
+		return KD_ENOTFOUND;
+	e = dump_at(d,
+		    d->tri_drv_off +
+			    (uint64_t)i * KD_DMP_TRI64_DRIVER_ENTRY_SIZE,
+		    KD_DMP_TRI64_DRIVER_ENTRY_SIZE);
+	if (!e)
+		return KD_ENOTFOUND;
+	*timestamp = kd_get_le32(e + KD_DMP_TRI64_DRIVER_LDR +
+				 KD_LDR64_TRIAGE_TIMEDATESTAMP);
+	*checksum = kd_get_le32(e + KD_DMP_TRI64_DRIVER_LDR +
+				KD_LDR64_TRIAGE_CHECKSUM);
+	return KD_OK;
+}
+
 unsigned int kd_dump_triage_driver_count(const struct kd_dump *d)
 {
 	return d->info.type == KD_DUMP_TRIAGE ? d->tri_drv_count : 0;

@@ -53,9 +53,13 @@ static void fz_reader(const char *path)
 	(void)kd_dump_translate(d, 0, 0xfffff78000000000ull, &pa);
 	for (i = 0; i < 4 && i < in->ncpus; i++)
 		(void)kd_dump_context(d, i, buf, sizeof(buf), &done);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
+		uint32_t ts, cs;
+
 		(void)kd_dump_triage_driver(d, i, &base, &sz, name,
 					    sizeof(name));
+		(void)kd_dump_triage_driver_stamp(d, i, &ts, &cs);
+	}
 	(void)kd_dump_exception(d, &code, &pa);
 	kd_dump_close(d);
 }

@@ -179,6 +179,17 @@ KD_API int kd_dump_triage_driver(const struct kd_dump *d, unsigned int i,
 				 uint64_t *base, uint32_t *size, char *name,
 				 size_t cap);
 
+/**
+ * The image key of triage driver list entry @p i: the TimeDateStamp and
+ * CheckSum of the LDR entry copy (0 when the system left them 0).  With
+ * the SizeOfImage of kd_dump_triage_driver() they find the image in a
+ * symbol store when its pages are not in the dump.
+ * @return KD_OK; KD_ENOTFOUND as for kd_dump_triage_driver() (nothing
+ *         set).
+ */
+KD_API int kd_dump_triage_driver_stamp(const struct kd_dump *d, unsigned int i,
+				       uint32_t *timestamp, uint32_t *checksum);
+
 /* ---- writing ---------------------------------------------------------- */
 
 /*

@@ -230,6 +230,10 @@
 #define KD_LDR64_SIZE_OF_IMAGE 0x40
 #define KD_LDR64_FULL_DLL_NAME 0x48
 #define KD_LDR64_BASE_DLL_NAME 0x58
+/* Only in the triage copy (the 0x88-byte KLDR_DATA_TABLE_ENTRY64 of
+ * DUMP_DRIVER_ENTRY64), not at these offsets in a live Windows 10 entry. */
+#define KD_LDR64_TRIAGE_CHECKSUM 0x78
+#define KD_LDR64_TRIAGE_TIMEDATESTAMP 0x80
 #define KD_LDR32_DLL_BASE 0x18
 #define KD_LDR32_ENTRY_POINT 0x1C
 #define KD_LDR32_SIZE_OF_IMAGE 0x20

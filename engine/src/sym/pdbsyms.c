@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
 #include <sys/stat.h>
 
 #include <kd/error.h>
@@ -120,6 +121,112 @@ static int find_any_pdb(struct kd_session *s, const struct kd_modsyms *ms,
 	return KD_ENOTFOUND;
 }
 
+/* The largest image file read for its RSDS record (ntoskrnl is ~11 MiB). */
+#define IMAGE_FILE_MAX (256u << 20)
+
+/* All of file @p path, bounded by IMAGE_FILE_MAX. */
+static int read_image_file(const char *path, uint8_t **out, size_t *len,
+			   char *why, size_t whycap)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	uint8_t *buf;
+	size_t n;
+
+	*out = NULL;
+	if (!f || stat(path, &st) != 0) {
+		snprintf(why, whycap, "%.400s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return KD_ERROR;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > IMAGE_FILE_MAX) {
+		snprintf(why, whycap, "%.400s: size %lld out of range", path,
+			 (long long)st.st_size);
+		fclose(f);
+		return KD_EPROTO;
+	}
+	buf = kd_malloc((size_t)st.st_size);
+	if (!buf) {
+		fclose(f);
+		snprintf(why, whycap, "out of memory");
+		return KD_ENOMEM;
+	}
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	if (n != (size_t)st.st_size) {
+		kd_free(buf);
+		snprintf(why, whycap, "%.400s: short read", path);
+		return KD_ERROR;
+	}
+	*out = buf;
+	*len = n;
+	return KD_OK;
+}
+
+/*
+ * The module's headers were not in target memory (triage dumps): find a
+ * copy of its image on the symbol path by the image key the module list
+ * gave (name, TimeDateStamp, SizeOfImage; symstore verifies both in the
+ * file's headers) and read the RSDS record from it.  Each step is shown
+ * under !sym noisy; a failure leaves have_cv false.
+ */
+static int image_cv(struct kd_session *s, struct kd_module *m,
+		    struct kd_modsyms *ms, char *why, size_t whycap)
+{
+	struct kd_symstore_opts o;
+	struct kd_symstore_key key;
+	struct kd_sympath *sp = NULL;
+	char file[sizeof(ms->image_file)], dir[40];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	ms->image_tried = true;
+	why[0] = '\0';
+	memset(&key, 0, sizeof(key));
+	key.name = m->image;
+	key.timestamp = m->timestamp;
+	key.size_of_image = m->size;
+	key.image = true;
+	if (kd_symstore_key_dir(&key, dir, sizeof(dir)) != KD_OK)
+		dir[0] = '\0';
+	kd_sym__noisy(s,
+		      "DBGHELP: %s - image headers not in memory, looking "
+		      "for %s/%s/%s on the symbol path",
+		      m->name, m->image, dir, m->image);
+	rc = kd_sympath_parse(&sp, kd_sym__path(s));
+	if (rc < 0) {
+		snprintf(why, whycap, "%s", kd_error_last()->message);
+		return rc;
+	}
+	memset(&o, 0, sizeof(o));
+	o.offline = offline_env() ||
+		    (kd_sym__options(s) & KD_SYMOPT_OFFLINE) != 0;
+	o.log = store_log;
+	o.log_ctx = s;
+	o.cancel = (volatile int *)&s->interrupt;
+	rc = kd_symstore_find(sp, &o, &key, file, sizeof(file), why, whycap);
+	kd_sympath_free(sp);
+	if (rc != KD_OK) {
+		if (!why[0])
+			snprintf(why, whycap, "%s not found", m->image);
+		return rc;
+	}
+	kd_sym__noisy(s, "DBGHELP: %s - mapped image file %s", m->name, file);
+	rc = read_image_file(file, &buf, &len, why, whycap);
+	if (rc == KD_OK) {
+		rc = kd_sym__image_file_cv(buf, len, ms, why, whycap);
+		kd_free(buf);
+	}
+	if (rc != KD_OK)
+		return rc;
+	snprintf(ms->image_file, sizeof(ms->image_file), "%s", file);
+	kd_sym__noisy(s, "DBGHELP: %s - RSDS record from the image: %s",
+		      m->name, ms->pdb_name);
+	return KD_OK;
+}
+
 /* True when the PDB holds module symbols, not only publics. */
 static bool pdb_is_private(struct kd_pdb *pdb)
 {
@@ -162,6 +269,24 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 	if (ms->pdb_state == KD_PDB_LOADED)
 		return KD_PDB_LOADED;
 	/* A sandboxed session (fuzzing) opens no host files. */
+	if (!ms->have_cv && ms->image_key && !ms->image_tried && !s->sandbox &&
+	    *kd_sym__path(s)) {
+		rc = image_cv(s, m, ms, why, sizeof(why));
+		/* Out of memory is no answer about the image: look again
+		 * next time, but say it now. */
+		if (rc == KD_ENOMEM)
+			ms->image_tried = false;
+		if (rc != KD_OK) {
+			kd_out(s,
+			       "*** ERROR: Unable to find image file %s "
+			       "(TimeDateStamp %08X, SizeOfImage %x): %s\n",
+			       m->image, m->timestamp, m->size, why);
+			kd_sym__noisy(s, "DBGHELP: %s - no image, no symbols",
+				      m->name);
+			ms->pdb_state = KD_PDB_MISSING;
+			return ms->pdb_state;
+		}
+	}
 	if (!ms->have_cv || s->sandbox) {
 		ms->pdb_state = KD_PDB_NONE;
 		return KD_PDB_NONE;

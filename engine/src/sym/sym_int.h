@@ -54,6 +54,12 @@ struct kd_modsyms {
 	uint32_t cv_age;
 	char cv_path[260];  /* the PDB path the linker recorded */
 	char pdb_name[128]; /* its base name: what the store is keyed by */
+	/* Headers not readable from the target but the module list gave
+	 * TimeDateStamp and SizeOfImage: the record is read from a copy
+	 * of the image found on the symbol path by that key (pdbsyms.c). */
+	bool image_key;
+	bool image_tried;     /* looked for since the module was read */
+	char image_file[512]; /* the copy the record came from */
 	/* The PDB (pdbsyms.c). */
 	enum kd_pdbstate pdb_state;
 	struct kd_pdb *pdb;
@@ -109,6 +115,14 @@ enum kd_pdbstate kd_sym__pdb_load(struct kd_session *s, struct kd_module *m,
 				  bool force);
 /* Close the PDB of @p m (.reload /u, a module reloaded). */
 void kd_sym__pdb_unload(struct kd_module *m);
+/*
+ * The CodeView RSDS record of the image file in @p buf (@p len bytes)
+ * into @p ms (cv_*, pdb_name, have_cv), the debug directory found
+ * through the section table.  KD_ENOTFOUND without a record, KD_EPROTO
+ * for a damaged image; @p why says which.
+ */
+int kd_sym__image_file_cv(const uint8_t *buf, size_t len, struct kd_modsyms *ms,
+			  char *why, size_t cap);
 /* The store key of the module's PDB: GUID digits and age. */
 void kd_sym__pdb_key(const struct kd_modsyms *ms, char *buf, size_t cap);
 /* PDB symbol at or before @p addr in @p m: its name (borrowed from the

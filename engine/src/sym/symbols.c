@@ -458,10 +458,22 @@ struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m)
 	}
 	if (ms->checksum)
 		m->checksum = ms->checksum;
+	/* Headers not in memory (triage dumps): what the module list
+	 * says, so lmv still shows them. */
+	if (rc != KD_OK && !ms->timestamp && !ms->checksum) {
+		ms->timestamp = m->timestamp;
+		ms->checksum = m->checksum;
+	}
+	/* No RSDS record read, but the image (or its debug directory) was
+	 * not all readable: the PDB loader may find a copy of the image by
+	 * its key instead. */
+	ms->image_key = !ms->have_cv && m->timestamp && m->size &&
+			m->image[0] && (rc != KD_OK || pe.dbg_rva != 0);
 	ms->status = rc;
 	/* With a symbol path, the PDB is looked for when first needed. */
-	ms->pdb_state = ms->have_cv && *kd_sym__path(s) ? KD_PDB_DEFERRED :
-							  KD_PDB_NONE;
+	ms->pdb_state = (ms->have_cv || ms->image_key) && *kd_sym__path(s) ?
+				KD_PDB_DEFERRED :
+				KD_PDB_NONE;
 	m->syms = ms;
 	return ms;
 }

@@ -60,8 +60,10 @@ void kd_sym__path_changed(struct kd_session *s)
 	for (i = 0; i < s->sym.nmodules; i++) {
 		struct kd_modsyms *ms = s->sym.modules[i].syms;
 
-		if (!ms || !ms->have_cv || ms->pdb_state == KD_PDB_LOADED)
+		if (!ms || !(ms->have_cv || ms->image_key) ||
+		    ms->pdb_state == KD_PDB_LOADED)
 			continue;
+		ms->image_tried = false;
 		ms->pdb_state = have_path ? KD_PDB_DEFERRED : KD_PDB_NONE;
 	}
 }

@@ -274,6 +274,11 @@ static int dt_modules(struct kd_target *t, struct kd_module **out, size_t *nout)
 					  sizeof(m->path)) != KD_OK ||
 		    m->base == 0 || m->size == 0 || m->base + m->size < m->base)
 			continue;
+		/* The image key: the image's pages are rarely in a triage
+		 * dump, so symbols come from a store copy found by it. */
+		if (kd_dump_triage_driver_stamp(d, i, &m->timestamp,
+						&m->checksum) != KD_OK)
+			m->timestamp = m->checksum = 0;
 		slash = strrchr(m->path, '\\');
 		slash = slash ? slash + 1 : m->path;
 		fl = strlen(slash);
