@@ -187,11 +187,20 @@ struct kd_pdb_local {
 	int32_t offset; /* S_REGREL32/S_BPREL32 frame offset */
 	uint16_t reg;	/* S_REGREL32 base register (CV_REG_*) */
 	uint32_t depth; /* 0 = procedure scope, 1+ = nested S_BLOCK32 */
+	/*
+	 * S_LOCAL: an S_DEFRANGE_REGISTER of this local covers the rva asked
+	 * for (outside its gaps), so the value lives in CV register
+	 * live_reg there.  False when no range covers it or only ranges the
+	 * reader does not decode (frame-relative, subfields) do.
+	 */
+	bool has_live_reg;
+	uint16_t live_reg;
 };
 
 /**
  * Call @p cb for each parameter and local of the procedure covering
- * @p rva, in record order.  KD_ENOTFOUND when no procedure covers it.
+ * @p rva, in record order (live_reg resolved at @p rva).  KD_ENOTFOUND
+ * when no procedure covers it.
  */
 KD_API int kd_pdb_proc_locals(struct kd_pdb *pdb, uint32_t rva,
 			      int (*cb)(void *ctx,
