@@ -787,14 +787,32 @@ static int cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 struct kd_k_opts {
-	bool args;	/* b, v */
-	bool call_only; /* c */
-	bool sizes;	/* f */
+	bool args;	  /* b, v */
+	bool call_only;	  /* c */
+	bool sizes;	  /* f */
+	bool params;	  /* p, P */
+	bool param_lines; /* P: one parameter per line */
 };
+
+/* The kp/kP call site of @p f in @p site, its line suffix kept. */
+static void kp_site(struct kd_session *s, const struct kd_frame *f, size_t i,
+		    bool lines, char *site, size_t cap)
+{
+	char file[256];
+	uint32_t line;
+	size_t n;
+
+	if (kd_cmd__kp_site(s, f, i, lines, site, cap) != KD_OK)
+		return;
+	n = strlen(site);
+	if ((kd_sym__options(s) & KD_SYMOPT_LOAD_LINES) &&
+	    kd_sym_line(s, f->ip, file, sizeof(file), &line) == KD_OK)
+		snprintf(site + n, cap - n, " [%.200s @ %u]", file, line);
+}
 
 static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 {
-	struct kd_k_opts o = { false, false, false };
+	struct kd_k_opts o = { false, false, false, false, false };
 	struct kd_frame *frames;
 	uint64_t count = KD_K_DEFAULT;
 	struct kd_args a;
@@ -815,9 +833,13 @@ static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 		case 'f':
 			o.sizes = true;
 			break;
-		case 'n':
-		case 'p':
 		case 'P':
+			o.param_lines = true;
+			/* fall through */
+		case 'p':
+			o.params = true;
+			break;
+		case 'n':
 		case 'L':
 		case 'M':
 			break;
@@ -868,9 +890,11 @@ static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 				"");
 	for (i = 0; i < n && !s->interrupt; i++) {
 		const struct kd_frame *f = &frames[i];
-		char site[256], sp[18], ret[18], mem[16];
+		char site[2048], sp[18], ret[18], mem[16];
 
 		cmd_sym_site(s, f->ip, site, sizeof(site));
+		if (o.params)
+			kp_site(s, f, i, o.param_lines, site, sizeof(site));
 		if (o.call_only) {
 			kd_out(s, "%02zx %s\n", i, site);
 			continue;
@@ -1034,7 +1058,7 @@ const struct kd_command kd_cmds_sym[] = {
 	  "ub [addr] [L count]: disassemble backwards" },
 	{ "uf", cmd_uf, KD_CMDF_STOPPED, "uf addr: disassemble a function" },
 	{ "k", cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
-	  "k[b|c|f|n|p|v] [count]: stack backtrace" },
+	  "k[b|c|f|n|p|P|v] [count]: stack backtrace (p, P: parameters)" },
 	{ ".reload", cmd_reload, KD_CMDF_STOPPED,
 	  ".reload [/f|/i|/u] [/user] [module]: re-read modules and "
 	  "symbols" },
