@@ -845,6 +845,252 @@ static void path_commands(void **state)
 	unsetenv("_NT_SYMBOL_PATH");
 }
 
+/* ------------------------------------------------------------------ */
+/* kp / kP against llvm-pdbutil's S_LOCAL and S_DEFRANGE_REGISTER      */
+/* ------------------------------------------------------------------ */
+
+#define KP_MAXP 8
+
+struct kp_proc {
+	char name[64];
+	unsigned seg, off;
+	int nparams;
+	struct {
+		char name[64];
+		char type[96]; /* llvm-pdbutil's, spelled as WinDbg does */
+		char reg[8];   /* register holding it at the entry, or "" */
+	} p[KP_MAXP];
+};
+
+/* llvm-pdbutil's "unsigned __int64*" / "unsigned" as kp spells them
+ * ("unsigned __int64 *", "unsigned int": the C names WinDbg prints). */
+static void kp_type(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t stars = 0;
+
+	while (n > 0 && in[n - 1] == '*') {
+		n--;
+		stars++;
+	}
+	if (n == 8 && strncmp(in, "unsigned", 8) == 0)
+		snprintf(out, cap, "unsigned int");
+	else
+		snprintf(out, cap, "%.*s", (int)n, in);
+	while (stars--) {
+		size_t l = strlen(out);
+
+		snprintf(out + l, cap - l, " *");
+	}
+}
+
+/*
+ * Procedure @p name from `llvm-pdbutil dump --symbols`: its address, the
+ * S_LOCALs flagged param with their types, and for each the register of
+ * an S_DEFRANGE_REGISTER whose range starts at the procedure's entry.
+ */
+static bool kp_proc_of(const char *dump, const char *name, struct kp_proc *out)
+{
+	char key[96];
+	const char *p, *end;
+	int cur = -1;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	snprintf(key, sizeof(key), "PROC32 [size = ");
+	for (p = dump; (p = strstr(p, key)) != NULL; p++) {
+		const char *eol = strchr(p, '\n');
+		char want[80];
+
+		snprintf(want, sizeof(want), "`%s`", name);
+		if (eol && strstr(p, want) && strstr(p, want) < eol)
+			break;
+	}
+	if (!p)
+		return false;
+	p = strstr(p, "addr = ");
+	if (!p || sscanf(p, "addr = %x:%u", &out->seg, &out->off) != 2)
+		return false;
+	end = strstr(p, "S_END");
+	if (!end)
+		return false;
+	while ((p = strchr(p, '\n')) != NULL && p < end) {
+		const char *q, *t, *te;
+
+		p++;
+		if ((q = strstr(p, "S_LOCAL [")) != NULL &&
+		    q < strchr(p, '\n')) {
+			const char *nb = strchr(q, '`'), *ne;
+
+			cur = -1;
+			if (!nb || !(ne = strchr(nb + 1, '`')))
+				return false;
+			t = strstr(ne, "type=");
+			te = t ? strstr(t, "), flags = ") : NULL;
+			if (!te || out->nparams >= KP_MAXP)
+				return false;
+			if (strncmp(te + 11, "param", 5) != 0)
+				continue;
+			cur = out->nparams++;
+			snprintf(out->p[cur].name, sizeof(out->p[cur].name),
+				 "%.*s", (int)(ne - nb - 1), nb + 1);
+			t = strchr(t, '(');
+			if (!t)
+				return false;
+			kp_type(t + 1, (size_t)(te - t - 1), out->p[cur].type,
+				sizeof(out->p[cur].type));
+		} else if (cur >= 0 && (q = strstr(p, "register = ")) != NULL &&
+			   q < strchr(p, '\n')) {
+			unsigned seg, off;
+			const char *rs = strstr(q, "range start = ");
+			size_t i;
+
+			if (!rs ||
+			    sscanf(rs, "range start = %x:%u", &seg, &off) != 2)
+				return false;
+			if (seg != out->seg || off != out->off ||
+			    out->p[cur].reg[0])
+				continue;
+			for (i = 0; i + 1 < sizeof(out->p[cur].reg) &&
+				    isalnum((unsigned char)q[11 + i]);
+			     i++)
+				out->p[cur].reg[i] = (char)tolower(
+					(unsigned char)q[11 + i]);
+		}
+	}
+	return out->nparams > 0;
+}
+
+/* The frame line of kp output @p out numbered @p nn, malloc'd. */
+static char *kp_frame(const char *out, const char *nn, bool multi)
+{
+	char key[8];
+	const char *p, *e;
+
+	snprintf(key, sizeof(key), "\n%s ", nn);
+	p = strstr(out, key);
+	if (!p)
+		return NULL;
+	p++;
+	e = p;
+	/* kP: the frame runs until the next numbered line or the end. */
+	do {
+		e = strchr(e, '\n');
+		if (!e)
+			e = p + strlen(p);
+	} while (multi && *e == '\n' && e[1] == '\t' && e++);
+	return strndup(p, (size_t)(e - p));
+}
+
+static void kp_params(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct kp_proc pr, outer;
+	char *dump, *out, *f0, *f1, *kpl, buf[256], want[512], r[32];
+	const char *bang, *par;
+	struct live l;
+	int i, shown = 0;
+
+	(void)state;
+	assert_non_null(nt);
+	dump = run_out("llvm-pdbutil dump --symbols '%s'", nt->pdb);
+	assert_non_null(dump);
+	if (!kp_proc_of(dump, "MiSimComputeStep", &pr))
+		fail_msg("llvm-pdbutil lists no parameters of "
+			 "MiSimComputeStep");
+	/* The folder kdsim's build wrote the PDBs to, no server. */
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	start(&l, NULL);
+	free(cmd(&l, "bp nt!MiSimComputeStep"));
+	kp_send(&l.kd, "g\n");
+	out = kp_wait_prompt(&l.kd, T_MS);
+	assert_non_null(out);
+	free(out);
+
+	/* Frame 0 stops at the entry: a parameter whose register range
+	 * starts there shows that register (as `r` reads it), others say
+	 * <value unavailable>. */
+	out = cmd(&l, "kp");
+	f0 = kp_frame(out, "00", false);
+	if (!f0 || !strstr(f0, "nt!MiSimComputeStep("))
+		fail_msg("kp frame 00:\n%s", out);
+	for (i = 0; i < pr.nparams; i++) {
+		if (pr.p[i].reg[0]) {
+			char *rv;
+			const char *eq;
+			uint64_t v;
+
+			snprintf(buf, sizeof(buf), "r %s", pr.p[i].reg);
+			rv = cmd(&l, buf);
+			eq = strchr(rv, '=');
+			assert_non_null(eq);
+			v = strtoull(eq + 1, NULL, 16);
+			free(rv);
+			if (strchr(pr.p[i].type, '*'))
+				fmt_ptr(v, r, sizeof(r));
+			else
+				snprintf(r, sizeof(r), "%llx",
+					 (unsigned long long)v);
+			snprintf(want, sizeof(want), "%s %s = 0x%s",
+				 pr.p[i].type, pr.p[i].name, r);
+			shown++;
+		} else {
+			snprintf(want, sizeof(want),
+				 "%s %s = <value unavailable>", pr.p[i].type,
+				 pr.p[i].name);
+		}
+		if (!strstr(f0, want))
+			fail_msg("kp frame 00 lacks '%s':\n%s", want, f0);
+	}
+	print_message("kp: %d of %d parameters of MiSimComputeStep with a "
+		      "value from their register\n",
+		      shown, pr.nparams);
+	assert_true(shown > 0);
+
+	/* Frame 1: registers of outer frames are not recovered, so every
+	 * register parameter of its procedure is <value unavailable>. */
+	f1 = kp_frame(out, "01", false);
+	assert_non_null(f1);
+	bang = strstr(f1, "nt!");
+	par = bang ? strchr(bang, '(') : NULL;
+	if (!par)
+		fail_msg("kp frame 01 has no parameter list:\n%s", out);
+	snprintf(buf, sizeof(buf), "%.*s", (int)(par - bang - 3), bang + 3);
+	if (kp_proc_of(dump, buf, &outer)) {
+		for (i = 0; i < outer.nparams; i++) {
+			snprintf(want, sizeof(want),
+				 "%s %s = <value unavailable>", outer.p[i].type,
+				 outer.p[i].name);
+			if (!strstr(f1, want))
+				fail_msg("kp frame 01 lacks '%s':\n%s", want,
+					 f1);
+		}
+	}
+	free(f1);
+	free(out);
+
+	/* kP: the same parameters, one per line. */
+	out = cmd(&l, "kP");
+	kpl = kp_frame(out, "00", true);
+	assert_non_null(kpl);
+	snprintf(want, sizeof(want),
+		 "nt!MiSimComputeStep(\n\t%s %s = ", pr.p[0].type,
+		 pr.p[0].name);
+	if (!strstr(kpl, want))
+		fail_msg("kP frame 00 lacks '%s':\n%s", want, out);
+	for (i = 1; i < pr.nparams; i++) {
+		snprintf(want, sizeof(want), ", \n\t%s %s = ", pr.p[i].type,
+			 pr.p[i].name);
+		if (!strstr(kpl, want))
+			fail_msg("kP frame 00 lacks '%s':\n%s", want, out);
+	}
+	free(kpl);
+	free(out);
+	free(f0);
+	free(dump);
+	unsetenv("_NT_SYMBOL_PATH");
+	stop(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -852,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(http_store),
 		cmocka_unit_test(cache_offline),
 		cmocka_unit_test(mismatch_and_damage_refused),
+		cmocka_unit_test(kp_params),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {
