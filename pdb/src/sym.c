@@ -568,6 +568,24 @@ int kd_pdb_addr_to_sym(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_sym *out,
 	return KD_OK;
 }
 
+int kd_pdb_sym_after(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_sym *out)
+{
+	uint32_t i;
+	int rc;
+
+	if (!pdb || !out)
+		return KD_EINVAL;
+	rc = pdb_index_build(pdb);
+	if (rc)
+		return rc;
+	/* The first entry above @p rva; at one RVA procedures sort first,
+	 * so a function's procedure wins over its public. */
+	i = pdb_addr_upper(pdb, rva);
+	if (i >= pdb->naddrs)
+		return KD_ENOTFOUND;
+	return addr_sym(pdb, &pdb->addrs[i], out);
+}
+
 /* Look @p name up in one hash table; decode the match into @p out. */
 static bool gsi_find(struct kd_pdb *pdb, const struct pdb_gsi *g,
 		     const char *name, struct kd_pdb_sym *out)

@@ -157,6 +157,14 @@ KD_API int kd_pdb_addr_to_sym(struct kd_pdb *pdb, uint32_t rva,
 			      struct kd_pdb_sym *out, uint32_t *disp);
 
 /**
+ * The first public or procedure that starts above @p rva (what `ln`
+ * prints after the `|`), a procedure before a public at the same RVA.
+ * KD_ENOTFOUND when nothing lies above @p rva.
+ */
+KD_API int kd_pdb_sym_after(struct kd_pdb *pdb, uint32_t rva,
+			    struct kd_pdb_sym *out);
+
+/**
  * Look @p name up exactly (case-sensitive) through the PDB's own hash
  * tables: globals first (procedure references are followed into their
  * module for start and length), then publics.  KD_ENOTFOUND if absent.
