@@ -652,9 +652,14 @@ static void http_store(void **state)
 	fmt_ptr(base + np->rva, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "ln %s", a);
 	out = cmd(&l, buf);
+	/* The name ends there: the line goes on with the next symbol
+	 * ("   |  (addr)   nt!Next", ln_next checks it) or ends. */
 	snprintf(buf, sizeof(buf), "nt!%s\n", np->name);
-	if (!strstr(out, buf))
-		fail_msg("ln of %s printed:\n%s", np->name, out);
+	if (!strstr(out, buf)) {
+		snprintf(buf, sizeof(buf), "nt!%s   |  (", np->name);
+		if (!strstr(out, buf))
+			fail_msg("ln of %s printed:\n%s", np->name, out);
+	}
 	if (pdb_line_at(nt->pdb, np->rva, file, sizeof(file), &line)) {
 		snprintf(buf, sizeof(buf), "[%s @ %u]", file, line);
 		if (!strstr(out, buf))
@@ -1091,6 +1096,77 @@ static void kp_params(void **state)
 	stop(&l);
 }
 
+/*
+ * ln with a PDB names the following symbol too: for every procedure
+ * llvm-pdbutil lists, at its start and one byte in, "|  (addr)   nt!Next"
+ * where Next is a public or procedure at the lowest RVA above it.
+ */
+static void ln_next(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct sym *syms = calloc(20000, sizeof(*syms));
+	char *out, row[1024], buf[512], a[24], b[24];
+	struct live l;
+	uint64_t base;
+	int nsym, i, j, checked = 0;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_non_null(syms);
+	nsym = pdb_syms(nt->pdb, syms, 20000);
+	assert_true(nsym > 0);
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	start(&l, NULL);
+	out = cmd(&l, "lm");
+	assert_non_null(lm_row(out, "nt", row, sizeof(row)));
+	base = parse_ptr(row);
+	free(out);
+	for (i = 0; i < nsym; i++) {
+		uint32_t next = UINT32_MAX;
+		bool named = false;
+		const char *bar;
+
+		if (!syms[i].proc)
+			continue;
+		for (j = 0; j < nsym; j++)
+			if (syms[j].rva > syms[i].rva && syms[j].rva < next)
+				next = syms[j].rva;
+		if (next == UINT32_MAX)
+			continue;
+		fmt_ptr(base + syms[i].rva, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "ln %s+1", a);
+		out = cmd(&l, buf);
+		fmt_ptr(base + next, b, sizeof(b));
+		snprintf(buf, sizeof(buf), "   |  (%s)   nt!", b);
+		bar = strstr(out, buf);
+		if (!bar)
+			fail_msg("ln of %s+1 lacks '%s':\n%s", syms[i].name,
+				 buf, out);
+		bar += strlen(buf);
+		for (j = 0; j < nsym; j++) {
+			size_t n = strlen(syms[j].name);
+
+			if (syms[j].rva == next &&
+			    strncmp(bar, syms[j].name, n) == 0 &&
+			    (bar[n] == '\n' || bar[n] == '\0'))
+				named = true;
+		}
+		if (!named)
+			fail_msg("ln of %s+1: no symbol llvm-pdbutil lists at "
+				 "%s is named:\n%s",
+				 syms[i].name, b, out);
+		free(out);
+		checked++;
+	}
+	print_message("ln: next symbol of %d procedures matched "
+		      "llvm-pdbutil\n",
+		      checked);
+	assert_true(checked > 0);
+	free(syms);
+	unsetenv("_NT_SYMBOL_PATH");
+	stop(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1099,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(cache_offline),
 		cmocka_unit_test(mismatch_and_damage_refused),
 		cmocka_unit_test(kp_params),
+		cmocka_unit_test(ln_next),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {

@@ -25,13 +25,13 @@ static const struct {
 	uint16_t cv;
 	const char *name;
 } cv_regs[] = {
-	{ 17, "eax" },	{ 18, "ecx" },	{ 19, "edx" },	{ 20, "ebx" },
-	{ 21, "esp" },	{ 22, "ebp" },	{ 23, "esi" },	{ 24, "edi" },
-	{ 328, "rax" }, { 329, "rbx" }, { 330, "rcx" }, { 331, "rdx" },
-	{ 332, "rsi" }, { 333, "rdi" }, { 334, "rbp" }, { 335, "rsp" },
-	{ 336, "r8" },	{ 337, "r9" },	{ 338, "r10" }, { 339, "r11" },
-	{ 340, "r12" }, { 341, "r13" }, { 342, "r14" }, { 343, "r15" },
-	{ 360, "r8d" }, { 361, "r9d" }, { 362, "r10d" }, { 363, "r11d" },
+	{ 17, "eax" },	 { 18, "ecx" },	  { 19, "edx" },   { 20, "ebx" },
+	{ 21, "esp" },	 { 22, "ebp" },	  { 23, "esi" },   { 24, "edi" },
+	{ 328, "rax" },	 { 329, "rbx" },  { 330, "rcx" },  { 331, "rdx" },
+	{ 332, "rsi" },	 { 333, "rdi" },  { 334, "rbp" },  { 335, "rsp" },
+	{ 336, "r8" },	 { 337, "r9" },	  { 338, "r10" },  { 339, "r11" },
+	{ 340, "r12" },	 { 341, "r13" },  { 342, "r14" },  { 343, "r15" },
+	{ 360, "r8d" },	 { 361, "r9d" },  { 362, "r10d" }, { 363, "r11d" },
 	{ 364, "r12d" }, { 365, "r13d" }, { 366, "r14d" }, { 367, "r15d" },
 };
 
@@ -220,8 +220,8 @@ static uint32_t proc_nargs(struct kd_pdb *pdb, uint32_t rva)
 	return count;
 }
 
-int kd_cmd__kp_site(struct kd_session *s, const struct kd_frame *f,
-		    size_t fi, bool one_per_line, char *buf, size_t cap)
+int kd_cmd__kp_site(struct kd_session *s, const struct kd_frame *f, size_t fi,
+		    bool one_per_line, char *buf, size_t cap)
 {
 	struct kd_module *m = kd_module_by_addr(s, f->ip);
 	struct kd_pdb *pdb;

@@ -436,9 +436,9 @@ static int cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	struct kd_modsyms *ms;
 	struct kd_module *m;
 	struct kd_args args;
-	const char *pname;
+	const char *pname, *nname;
 	char a[18], b[18];
-	uint64_t addr, paddr;
+	uint64_t addr, paddr, naddr;
 	int rc;
 
 	kd_args_init(&args, s, c);
@@ -467,13 +467,20 @@ static int cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 			kd_out(s, "[%s @ %u] ", file, line);
 		kd_out(s, "(%s)   ", kd_fmt_ptr(s, a, paddr));
 		if (addr != paddr)
-			kd_out(s, "%s!%s+0x%llx\n", m->name, pname,
+			kd_out(s, "%s!%s+0x%llx", m->name, pname,
 			       (unsigned long long)(addr - paddr));
 		else
+			kd_out(s, "%s!%s", m->name, pname);
+		/* The following symbol, as with exports. */
+		if (kd_sym__pdb_next(s, m, addr, &nname, &naddr) == KD_OK)
+			kd_out(s, "   |  (%s)   %s!%s", kd_fmt_ptr(s, b, naddr),
+			       m->name, nname);
+		kd_out(s, "\n");
+		if (addr == paddr)
 			kd_out(s,
-			       "%s!%s\nExact matches:\n    %s!%s "
+			       "Exact matches:\n    %s!%s "
 			       "(<no parameter info>)\n",
-			       m->name, pname, m->name, pname);
+			       m->name, pname);
 		return KD_OK;
 	}
 	ms = kd_module_syms(s, m);

@@ -115,6 +115,10 @@ void kd_sym__pdb_key(const struct kd_modsyms *ms, char *buf, size_t cap);
  * PDB) and address.  KD_ENOTFOUND without a PDB or symbol. */
 int kd_sym__pdb_addr(struct kd_session *s, struct kd_module *m, uint64_t addr,
 		     const char **name, uint64_t *sym_addr);
+/* The PDB symbol of @p m that starts first above @p addr (ln's "|"
+ * part).  KD_ENOTFOUND without a PDB or such a symbol. */
+int kd_sym__pdb_next(struct kd_session *s, struct kd_module *m, uint64_t addr,
+		     const char **name, uint64_t *sym_addr);
 /* Address of @p name (exact) in the PDB of @p m. */
 int kd_sym__pdb_name(struct kd_session *s, struct kd_module *m,
 		     const char *name, uint64_t *addr);
