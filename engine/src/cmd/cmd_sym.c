@@ -981,10 +981,65 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
 	return KD_OK;
 }
 
+/*
+ * .reload Image=Address,Size[,Timestamp]: @p spec is what follows the `=`
+ * (each part an expression, no blanks).  The module is added, or replaces
+ * the entries at its range, and its symbols load as any module's do.
+ */
+static int reload_add(struct kd_session *s, const char *image, const char *spec)
+{
+	uint64_t v[3] = { 0, 0, 0 };
+	char part[96];
+	const char *p = spec;
+	unsigned n = 0;
+	int rc;
+
+	while (n < 3) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *end = NULL;
+
+		if (len == 0 || len >= sizeof(part))
+			break;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (kd_expr_eval(s, part, &end, &v[n]) != KD_OK ||
+		    (end && *end))
+			break;
+		n++;
+		if (!comma) {
+			p += len;
+			break;
+		}
+		p = comma + 1;
+	}
+	if (n < 2 || *p || !*image)
+		return kd_fail(s, KD_EINVAL,
+			       "Syntax error in '%s=%s': use "
+			       ".reload Module=Address,Size[,Timestamp]",
+			       image, spec);
+	if (v[2] > UINT32_MAX)
+		return kd_fail(s, KD_EINVAL, "Timestamp 0x%llx is not 32 bits",
+			       (unsigned long long)v[2]);
+	rc = kd_sym__module_add(s, image, v[0], v[1], (uint32_t)v[2]);
+	if (rc == KD_EINVAL)
+		return kd_fail(s, rc, "Invalid module range %llx,%llx",
+			       (unsigned long long)v[0],
+			       (unsigned long long)v[1]);
+	if (rc == KD_EOVERFLOW)
+		return kd_fail(s, rc,
+			       "Too many added modules (%d); .reload "
+			       "forgets them",
+			       KD_SYM_ADDED_MAX);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
+	return KD_OK;
+}
+
 static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool user_only = false, force = false, ignore = false, unload = false;
-	char name[128];
+	char name[128], *eq;
 	struct kd_args a;
 	size_t i;
 	int rc;
@@ -1016,11 +1071,18 @@ static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 		const char *w;
 		size_t n = 0;
 
-		/* Module[=Address[,Size[,Timestamp]]]: the name counts. */
+		/* Module[=Address,Size[,Timestamp]]. */
 		if (!kd_args_take_word(&a, &w, &n) || n >= sizeof(name))
 			return kd_args_error(&a);
 		snprintf(name, sizeof(name), "%.*s", (int)n, w);
-		name[strcspn(name, "=")] = '\0';
+		eq = strchr(name, '=');
+		if (eq) {
+			*eq = '\0';
+			rc = kd_args_end(&a);
+			if (rc < 0)
+				return rc;
+			return reload_add(s, name, eq + 1);
+		}
 	}
 	if (user_only) {
 		kd_out(s, "Loading User Symbols\n");
@@ -1030,7 +1092,9 @@ static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 		return reload_one(s, name, force, ignore, unload);
 	if (unload)
 		return kd_fail(s, KD_EINVAL, ".reload /u needs a module");
-	/* Read everything afresh, the list and the images. */
+	/* Read everything afresh, the list and the images; modules added
+	 * by Name=Address,Size are forgotten as WinDbg does. */
+	kd_sym__modules_forget_added(s);
 	kd_cache_invalidate(s);
 	kd_modules_free(s);
 	kd_out(s, "Loading Kernel Symbols\n");
@@ -1067,8 +1131,8 @@ const struct kd_command kd_cmds_sym[] = {
 	{ "k", cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "k[b|c|f|n|p|P|v] [count]: stack backtrace (p, P: parameters)" },
 	{ ".reload", cmd_reload, KD_CMDF_STOPPED,
-	  ".reload [/f|/i|/u] [/user] [module]: re-read modules and "
-	  "symbols" },
+	  ".reload [/f|/i|/u] [/user] [module[=addr,size[,time]]]: "
+	  "re-read modules and symbols" },
 	{ "bm", kd_cmd__bm, KD_CMDF_STOPPED,
 	  "bm mod!pattern: a breakpoint on every matching function" },
 	{ "ld", kd_cmd__ld, KD_CMDF_STOPPED,

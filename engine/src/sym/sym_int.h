@@ -73,6 +73,16 @@ struct kd_modsyms {
  * no exports.  Returns NULL only when out of memory.
  */
 struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m);
+/*
+ * .reload Image=Base,Size[,Timestamp]: add a module the target's list does
+ * not have (or replace the entries at that range or name) and read the
+ * list again.  KD_EINVAL for an empty or wrapping range, KD_EOVERFLOW when
+ * KD_SYM_ADDED_MAX modules were added already.
+ */
+int kd_sym__module_add(struct kd_session *s, const char *image, uint64_t base,
+		       uint64_t size, uint32_t timestamp);
+/* A plain .reload: the target's list only. */
+void kd_sym__modules_forget_added(struct kd_session *s);
 /* Free what kd_module_syms() cached (modules.c). */
 void kd_modsyms_free(struct kd_module *m);
 
