@@ -1167,6 +1167,103 @@ static void ln_next(void **state)
 	stop(&l);
 }
 
+/*
+ * .reload Image=Address,Size,Timestamp adds a module the list does not
+ * have: hal's range under another name replaces hal, and its symbols come
+ * from hal.pdb (the image in memory names it) at the RVAs llvm-pdbutil
+ * gives.  Malformed forms are one error line each and change nothing.
+ */
+static void reload_module_eq(void **state)
+{
+	static const char *const bad[] = { ".reload foo=1", ".reload foo=1,0",
+					   ".reload foo=zz,10",
+					   ".reload foo=1,2,3,4",
+					   ".reload =1,2" };
+	struct image *hal = image_named("hal.dll");
+	struct sym *syms = calloc(4096, sizeof(*syms));
+	const struct sym *proc = NULL;
+	char *out, row[1024], buf[512], a[24];
+	uint64_t base, end;
+	struct live l;
+	int nsym, i;
+	size_t k;
+
+	(void)state;
+	assert_non_null(hal);
+	assert_non_null(syms);
+	nsym = pdb_syms(hal->pdb, syms, 4096);
+	for (i = 0; i < nsym && !proc; i++)
+		if (syms[i].proc)
+			proc = &syms[i];
+	if (!proc)
+		fail_msg("llvm-pdbutil lists no procedure in %s", hal->pdb);
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	start(&l, NULL);
+	out = cmd(&l, "lm");
+	assert_non_null(lm_row(out, "hal", row, sizeof(row)));
+	base = parse_ptr(row);
+	end = parse_ptr(row + 18);
+	free(out);
+	assert_true(end > base);
+
+	fmt_ptr(base, a, sizeof(a));
+	snprintf(buf, sizeof(buf), ".reload myhal.dll=%s,%llx,5f000001", a,
+		 (unsigned long long)(end - base));
+	out = cmd(&l, buf);
+	if (out[0])
+		fail_msg("%s printed:\n%s", buf, out);
+	free(out);
+	out = cmd(&l, "lm");
+	if (!lm_row(out, "myhal", row, sizeof(row)) || parse_ptr(row) != base ||
+	    lm_row(out, "hal", row, sizeof(row)))
+		fail_msg("lm after .reload myhal.dll=...:\n%s", out);
+	free(out);
+
+	/* Its symbols: the procedure at base + RVA, by name both ways. */
+	fmt_ptr(base + proc->rva, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "ln %s", a);
+	out = cmd(&l, buf);
+	snprintf(buf, sizeof(buf), "myhal!%s", proc->name);
+	if (!strstr(out, buf))
+		fail_msg("ln of myhal's %s:\n%s", proc->name, out);
+	free(out);
+	snprintf(buf, sizeof(buf), "? myhal!%s", proc->name);
+	out = cmd(&l, buf);
+	if (parse_ptr(strstr(out, "= ") ? strstr(out, "= ") + 2 : out) !=
+	    base + proc->rva)
+		fail_msg("%s: want %s:\n%s", buf, a, out);
+	free(out);
+	out = cmd(&l, "lmv m myhal");
+	if (!strstr(out, "pdb symbols") || !strstr(out, "(5F000001)"))
+		fail_msg("lmv m myhal:\n%s", out);
+	free(out);
+
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		const char *nl;
+
+		out = cmd(&l, bad[k]);
+		nl = strchr(out, '\n');
+		if (!nl || nl[1] != '\0' || nl == out)
+			fail_msg("%s: want one error line, got:\n%s", bad[k],
+				 out);
+		free(out);
+	}
+	out = cmd(&l, "lm");
+	if (!lm_row(out, "myhal", row, sizeof(row)) ||
+	    lm_row(out, "foo", row, sizeof(row)))
+		fail_msg("lm after malformed .reload forms:\n%s", out);
+	free(out);
+	free(syms);
+	unsetenv("_NT_SYMBOL_PATH");
+	/* Failed commands make kd's exit status non-zero (stdin is no
+	 * terminal: batch rules). */
+	kp_send(&l.kd, "q\n");
+	assert_int_equal(kp_finish(&l.kd, T_MS), 1);
+	kp_free(&l.kd);
+	kc_stop(&l.sim);
+	unlink(l.sock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1176,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(mismatch_and_damage_refused),
 		cmocka_unit_test(kp_params),
 		cmocka_unit_test(ln_next),
+		cmocka_unit_test(reload_module_eq),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {
