@@ -117,15 +117,18 @@ static void type_name(struct kd_pdb *pdb, uint32_t ti, char *buf, size_t cap,
 	}
 }
 
-static uint64_t type_size(struct kd_pdb *pdb, uint32_t ti)
+/* Size in bytes of type @p ti; 0 when unknown.  Bounded: a hostile PDB
+ * may chain modifiers into a loop. */
+static uint64_t type_size(struct kd_pdb *pdb, uint32_t ti, unsigned depth)
 {
 	struct kd_pdb_type t;
 	uint32_t full;
 
-	if (kd_pdb_type_get(pdb, ti, &t) != KD_OK)
+	if (depth > KP_TYPE_DEPTH || kd_pdb_type_get(pdb, ti, &t) != KD_OK)
 		return 0;
-	if (t.leaf == KD_LF_MODIFIER)
-		return type_size(pdb, t.ref);
+	/* Modifiers and enums take the size of what they are built on. */
+	if (t.leaf == KD_LF_MODIFIER || t.leaf == KD_LF_ENUM)
+		return type_size(pdb, t.ref, depth + 1);
 	if (t.forward && kd_pdb_type_resolve(pdb, ti, &full) == KD_OK &&
 	    kd_pdb_type_get(pdb, full, &t) != KD_OK)
 		return 0;
@@ -159,7 +162,7 @@ static void param_value(struct kd_session *s, struct kd_pdb *pdb,
 			const struct kp_param *p, size_t fi, uint64_t sp,
 			char *buf, size_t cap)
 {
-	uint64_t size = type_size(pdb, p->type), v = 0, base, i;
+	uint64_t size = type_size(pdb, p->type, 0), v = 0, base, i;
 	struct kd_pdb_type t;
 	char a[18];
 	uint8_t raw[8];
