@@ -986,8 +986,10 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
  * (each part an expression, no blanks).  The module is added, or replaces
  * the entries at its range, and its symbols load as any module's do.
  */
-static int reload_add(struct kd_session *s, const char *image, const char *spec)
+static int reload_add(struct kd_session *s, const char *image, const char *spec,
+		      bool force, bool ignore)
 {
+	struct kd_module *m;
 	uint64_t v[3] = { 0, 0, 0 };
 	char part[96];
 	const char *p = spec;
@@ -1033,6 +1035,10 @@ static int reload_add(struct kd_session *s, const char *image, const char *spec)
 			       KD_SYM_ADDED_MAX);
 	if (rc < 0)
 		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
+	/* /f, /i: its PDB now, as for a module of the list. */
+	m = kd_module_by_addr(s, v[0]);
+	if (m && (force || ignore))
+		(void)kd_sym__pdb_load(s, m, ignore);
 	return KD_OK;
 }
 
@@ -1081,7 +1087,7 @@ static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 			rc = kd_args_end(&a);
 			if (rc < 0)
 				return rc;
-			return reload_add(s, name, eq + 1);
+			return reload_add(s, name, eq + 1, force, ignore);
 		}
 	}
 	if (user_only) {
