@@ -31,6 +31,9 @@
 #define S_PROCREF 0x1125
 #define S_LPROCREF 0x1127
 #define S_LOCAL 0x113e
+#define S_DEFRANGE 0x113f
+#define S_DEFRANGE_REGISTER 0x1141
+#define S_DEFRANGE_REGISTER_REL 0x1145
 #define S_LPROC32_ID 0x1146
 #define S_GPROC32_ID 0x1147
 #define S_INLINESITE 0x114d
@@ -565,6 +568,24 @@ int kd_pdb_addr_to_sym(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_sym *out,
 	return KD_OK;
 }
 
+int kd_pdb_sym_after(struct kd_pdb *pdb, uint32_t rva, struct kd_pdb_sym *out)
+{
+	uint32_t i;
+	int rc;
+
+	if (!pdb || !out)
+		return KD_EINVAL;
+	rc = pdb_index_build(pdb);
+	if (rc)
+		return rc;
+	/* The first entry above @p rva; at one RVA procedures sort first,
+	 * so a function's procedure wins over its public. */
+	i = pdb_addr_upper(pdb, rva);
+	if (i >= pdb->naddrs)
+		return KD_ENOTFOUND;
+	return addr_sym(pdb, &pdb->addrs[i], out);
+}
+
 /* Look @p name up in one hash table; decode the match into @p out. */
 static bool gsi_find(struct kd_pdb *pdb, const struct pdb_gsi *g,
 		     const char *name, struct kd_pdb_sym *out)
@@ -727,6 +748,52 @@ int kd_pdb_symbols_foreach(struct kd_pdb *pdb, const char *pattern,
 	return KD_OK;
 }
 
+/*
+ * The S_DEFRANGE_* records after an S_LOCAL (at @p off, up to @p end):
+ * the register of the first S_DEFRANGE_REGISTER whose range, less its
+ * gaps, holds @p rva.  Damaged or unmappable ranges are skipped: a value
+ * shown must come from a range that is known to cover the pc.
+ */
+static void local_live_reg(struct kd_pdb *pdb, const struct pdb_buf *b,
+			   uint32_t off, uint32_t end, uint32_t rva,
+			   struct kd_pdb_local *l)
+{
+	struct pdb_buf pl;
+	uint16_t kind;
+
+	for (; off < b->len && off < end; off += pl.len + 4) {
+		uint32_t start, len, rel, g;
+		bool in_gap = false;
+
+		if (!rec_at(b, off, &kind, &pl) || kind < S_DEFRANGE ||
+		    kind > S_DEFRANGE_REGISTER_REL)
+			return;
+		/* reg u16, may-have-no-name u16, {off u32, sect u16,
+		 * len u16}, then gaps of {start u16, len u16}. */
+		if (kind != S_DEFRANGE_REGISTER || pl.len < 12)
+			continue;
+		if (kd_pdb_seg_to_rva(pdb, kd_get_le16(pl.p + 8),
+				      kd_get_le32(pl.p + 4), &start) != KD_OK)
+			continue;
+		len = kd_get_le16(pl.p + 10);
+		if (rva < start || rva - start >= len)
+			continue;
+		rel = rva - start;
+		for (g = 12; g + 4 <= pl.len; g += 4) {
+			uint32_t gs = kd_get_le16(pl.p + g);
+			uint32_t gl = kd_get_le16(pl.p + g + 2);
+
+			if (rel >= gs && rel - gs < gl)
+				in_gap = true;
+		}
+		if (in_gap)
+			continue;
+		l->has_live_reg = true;
+		l->live_reg = kd_get_le16(pl.p);
+		return;
+	}
+}
+
 int kd_pdb_proc_locals(struct kd_pdb *pdb, uint32_t rva,
 		       int (*cb)(void *ctx, const struct kd_pdb_local *local),
 		       void *ctx)
@@ -790,6 +857,7 @@ int kd_pdb_proc_locals(struct kd_pdb *pdb, uint32_t rva,
 			l.type = kd_get_le32(pl.p);
 			l.is_param = (kd_get_le16(pl.p + 4) & 1) != 0;
 			l.name = pdb_str(&rec, 6, NULL);
+			local_live_reg(pdb, &b, off + pl.len + 4, end, rva, &l);
 			break;
 		case S_REGREL32:
 			if (pl.len < 10)

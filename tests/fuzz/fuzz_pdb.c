@@ -32,6 +32,8 @@ static int local_cb(void *ctx, const struct kd_pdb_local *l)
 	struct fz *z = ctx;
 
 	z->sink += (uint32_t)strlen(l->name) + l->type;
+	if (l->has_live_reg)
+		z->sink += l->live_reg;
 	return 0;
 }
 
@@ -61,6 +63,10 @@ static int sym_cb(void *ctx, const struct kd_pdb_sym *s)
 		if (kd_pdb_line_at(z->pdb, s->rva, &l) == KD_OK)
 			z->sink += l.line + (uint32_t)strlen(l.file);
 		kd_pdb_proc_locals(z->pdb, s->rva, local_cb, z);
+		/* Inside the procedure: the def-range gaps are checked. */
+		kd_pdb_proc_locals(z->pdb, s->rva + 1, local_cb, z);
+		if (kd_pdb_sym_after(z->pdb, s->rva, &o) == KD_OK)
+			z->sink += o.rva + (uint32_t)strlen(o.name);
 	}
 	return 0;
 }

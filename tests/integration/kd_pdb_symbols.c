@@ -655,9 +655,14 @@ static void http_store(void **state)
 	fmt_ptr(base + np->rva, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "ln %s", a);
 	out = cmd(&l, buf);
+	/* The name ends there: the line goes on with the next symbol
+	 * ("   |  (addr)   nt!Next", ln_next checks it) or ends. */
 	snprintf(buf, sizeof(buf), "nt!%s\n", np->name);
-	if (!strstr(out, buf))
-		fail_msg("ln of %s printed:\n%s", np->name, out);
+	if (!strstr(out, buf)) {
+		snprintf(buf, sizeof(buf), "nt!%s   |  (", np->name);
+		if (!strstr(out, buf))
+			fail_msg("ln of %s printed:\n%s", np->name, out);
+	}
 	if (pdb_line_at(nt->pdb, np->rva, file, sizeof(file), &line)) {
 		snprintf(buf, sizeof(buf), "[%s @ %u]", file, line);
 		if (!strstr(out, buf))
@@ -942,6 +947,421 @@ static void path_commands(void **state)
 	unsetenv("_NT_SYMBOL_PATH");
 }
 
+/* ------------------------------------------------------------------ */
+/* kp / kP against llvm-pdbutil's S_LOCAL and S_DEFRANGE_REGISTER      */
+/* ------------------------------------------------------------------ */
+
+#define KP_MAXP 8
+
+struct kp_proc {
+	char name[64];
+	unsigned seg, off;
+	int nparams;
+	struct {
+		char name[64];
+		char type[96]; /* llvm-pdbutil's, spelled as WinDbg does */
+		char reg[8];   /* register holding it at the entry, or "" */
+	} p[KP_MAXP];
+};
+
+/* llvm-pdbutil's "unsigned __int64*" / "unsigned" as kp spells them
+ * ("unsigned __int64 *", "unsigned int": the C names WinDbg prints). */
+static void kp_type(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t stars = 0;
+
+	while (n > 0 && in[n - 1] == '*') {
+		n--;
+		stars++;
+	}
+	if (n == 8 && strncmp(in, "unsigned", 8) == 0)
+		snprintf(out, cap, "unsigned int");
+	else
+		snprintf(out, cap, "%.*s", (int)n, in);
+	while (stars--) {
+		size_t l = strlen(out);
+
+		snprintf(out + l, cap - l, " *");
+	}
+}
+
+/*
+ * Procedure @p name from `llvm-pdbutil dump --symbols`: its address, the
+ * S_LOCALs flagged param with their types, and for each the register of
+ * an S_DEFRANGE_REGISTER whose range starts at the procedure's entry.
+ */
+static bool kp_proc_of(const char *dump, const char *name, struct kp_proc *out)
+{
+	char key[96];
+	const char *p, *end;
+	int cur = -1;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	snprintf(key, sizeof(key), "PROC32 [size = ");
+	for (p = dump; (p = strstr(p, key)) != NULL; p++) {
+		const char *eol = strchr(p, '\n');
+		char want[80];
+
+		snprintf(want, sizeof(want), "`%s`", name);
+		if (eol && strstr(p, want) && strstr(p, want) < eol)
+			break;
+	}
+	if (!p)
+		return false;
+	p = strstr(p, "addr = ");
+	if (!p || sscanf(p, "addr = %x:%u", &out->seg, &out->off) != 2)
+		return false;
+	end = strstr(p, "S_END");
+	if (!end)
+		return false;
+	while ((p = strchr(p, '\n')) != NULL && p < end) {
+		const char *q, *t, *te;
+
+		p++;
+		if ((q = strstr(p, "S_LOCAL [")) != NULL &&
+		    q < strchr(p, '\n')) {
+			const char *nb = strchr(q, '`'), *ne;
+
+			cur = -1;
+			if (!nb || !(ne = strchr(nb + 1, '`')))
+				return false;
+			t = strstr(ne, "type=");
+			te = t ? strstr(t, "), flags = ") : NULL;
+			if (!te || out->nparams >= KP_MAXP)
+				return false;
+			if (strncmp(te + 11, "param", 5) != 0)
+				continue;
+			cur = out->nparams++;
+			snprintf(out->p[cur].name, sizeof(out->p[cur].name),
+				 "%.*s", (int)(ne - nb - 1), nb + 1);
+			t = strchr(t, '(');
+			if (!t)
+				return false;
+			kp_type(t + 1, (size_t)(te - t - 1), out->p[cur].type,
+				sizeof(out->p[cur].type));
+		} else if (cur >= 0 && (q = strstr(p, "register = ")) != NULL &&
+			   q < strchr(p, '\n')) {
+			unsigned seg, off;
+			const char *rs = strstr(q, "range start = ");
+			size_t i;
+
+			if (!rs ||
+			    sscanf(rs, "range start = %x:%u", &seg, &off) != 2)
+				return false;
+			if (seg != out->seg || off != out->off ||
+			    out->p[cur].reg[0])
+				continue;
+			for (i = 0; i + 1 < sizeof(out->p[cur].reg) &&
+				    isalnum((unsigned char)q[11 + i]);
+			     i++)
+				out->p[cur].reg[i] = (char)tolower(
+					(unsigned char)q[11 + i]);
+		}
+	}
+	return out->nparams > 0;
+}
+
+/* The frame line of kp output @p out numbered @p nn, malloc'd. */
+static char *kp_frame(const char *out, const char *nn, bool multi)
+{
+	char key[8];
+	const char *p, *e;
+
+	snprintf(key, sizeof(key), "\n%s ", nn);
+	p = strstr(out, key);
+	if (!p)
+		return NULL;
+	p++;
+	e = p;
+	/* kP: the frame runs until the next numbered line or the end. */
+	do {
+		e = strchr(e, '\n');
+		if (!e)
+			e = p + strlen(p);
+	} while (multi && *e == '\n' && e[1] == '\t' && e++);
+	return strndup(p, (size_t)(e - p));
+}
+
+static void kp_params(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct kp_proc pr, outer;
+	char *dump, *out, *f0, *f1, *kpl, buf[256], want[512], r[32];
+	const char *bang, *par;
+	struct live l;
+	int i, shown = 0;
+
+	(void)state;
+	assert_non_null(nt);
+	dump = run_out("llvm-pdbutil dump --symbols '%s'", nt->pdb);
+	assert_non_null(dump);
+	if (!kp_proc_of(dump, "MiSimComputeStep", &pr))
+		fail_msg("llvm-pdbutil lists no parameters of "
+			 "MiSimComputeStep");
+	/* The folder kdsim's build wrote the PDBs to, no server. */
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	start(&l, NULL);
+	free(cmd(&l, "bp nt!MiSimComputeStep"));
+	kp_send(&l.kd, "g\n");
+	out = kp_wait_prompt(&l.kd, T_MS);
+	assert_non_null(out);
+	free(out);
+
+	/* Frame 0 stops at the entry: a parameter whose register range
+	 * starts there shows that register (as `r` reads it), others say
+	 * <value unavailable>. */
+	out = cmd(&l, "kp");
+	f0 = kp_frame(out, "00", false);
+	if (!f0 || !strstr(f0, "nt!MiSimComputeStep("))
+		fail_msg("kp frame 00:\n%s", out);
+	for (i = 0; i < pr.nparams; i++) {
+		if (pr.p[i].reg[0]) {
+			char *rv;
+			const char *eq;
+			uint64_t v;
+
+			snprintf(buf, sizeof(buf), "r %s", pr.p[i].reg);
+			rv = cmd(&l, buf);
+			eq = strchr(rv, '=');
+			assert_non_null(eq);
+			v = strtoull(eq + 1, NULL, 16);
+			free(rv);
+			if (strchr(pr.p[i].type, '*'))
+				fmt_ptr(v, r, sizeof(r));
+			else
+				snprintf(r, sizeof(r), "%llx",
+					 (unsigned long long)v);
+			snprintf(want, sizeof(want), "%s %s = 0x%s",
+				 pr.p[i].type, pr.p[i].name, r);
+			shown++;
+		} else {
+			snprintf(want, sizeof(want),
+				 "%s %s = <value unavailable>", pr.p[i].type,
+				 pr.p[i].name);
+		}
+		if (!strstr(f0, want))
+			fail_msg("kp frame 00 lacks '%s':\n%s", want, f0);
+	}
+	print_message("kp: %d of %d parameters of MiSimComputeStep with a "
+		      "value from their register\n",
+		      shown, pr.nparams);
+	assert_true(shown > 0);
+
+	/* Frame 1: registers of outer frames are not recovered, so every
+	 * register parameter of its procedure is <value unavailable>. */
+	f1 = kp_frame(out, "01", false);
+	assert_non_null(f1);
+	bang = strstr(f1, "nt!");
+	par = bang ? strchr(bang, '(') : NULL;
+	if (!par)
+		fail_msg("kp frame 01 has no parameter list:\n%s", out);
+	snprintf(buf, sizeof(buf), "%.*s", (int)(par - bang - 3), bang + 3);
+	if (kp_proc_of(dump, buf, &outer)) {
+		for (i = 0; i < outer.nparams; i++) {
+			snprintf(want, sizeof(want),
+				 "%s %s = <value unavailable>", outer.p[i].type,
+				 outer.p[i].name);
+			if (!strstr(f1, want))
+				fail_msg("kp frame 01 lacks '%s':\n%s", want,
+					 f1);
+		}
+	}
+	free(f1);
+	free(out);
+
+	/* kP: the same parameters, one per line. */
+	out = cmd(&l, "kP");
+	kpl = kp_frame(out, "00", true);
+	assert_non_null(kpl);
+	snprintf(want, sizeof(want),
+		 "nt!MiSimComputeStep(\n\t%s %s = ", pr.p[0].type,
+		 pr.p[0].name);
+	if (!strstr(kpl, want))
+		fail_msg("kP frame 00 lacks '%s':\n%s", want, out);
+	for (i = 1; i < pr.nparams; i++) {
+		snprintf(want, sizeof(want), ", \n\t%s %s = ", pr.p[i].type,
+			 pr.p[i].name);
+		if (!strstr(kpl, want))
+			fail_msg("kP frame 00 lacks '%s':\n%s", want, out);
+	}
+	free(kpl);
+	free(out);
+	free(f0);
+	free(dump);
+	unsetenv("_NT_SYMBOL_PATH");
+	stop(&l);
+}
+
+/*
+ * ln with a PDB names the following symbol too: for every procedure
+ * llvm-pdbutil lists, at its start and one byte in, "|  (addr)   nt!Next"
+ * where Next is a public or procedure at the lowest RVA above it.
+ */
+static void ln_next(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	struct sym *syms = calloc(20000, sizeof(*syms));
+	char *out, row[1024], buf[512], a[24], b[24];
+	struct live l;
+	uint64_t base;
+	int nsym, i, j, checked = 0;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_non_null(syms);
+	nsym = pdb_syms(nt->pdb, syms, 20000);
+	assert_true(nsym > 0);
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	start(&l, NULL);
+	out = cmd(&l, "lm");
+	assert_non_null(lm_row(out, "nt", row, sizeof(row)));
+	base = parse_ptr(row);
+	free(out);
+	for (i = 0; i < nsym; i++) {
+		uint32_t next = UINT32_MAX;
+		bool named = false;
+		const char *bar;
+
+		if (!syms[i].proc)
+			continue;
+		for (j = 0; j < nsym; j++)
+			if (syms[j].rva > syms[i].rva && syms[j].rva < next)
+				next = syms[j].rva;
+		if (next == UINT32_MAX)
+			continue;
+		fmt_ptr(base + syms[i].rva, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "ln %s+1", a);
+		out = cmd(&l, buf);
+		fmt_ptr(base + next, b, sizeof(b));
+		snprintf(buf, sizeof(buf), "   |  (%s)   nt!", b);
+		bar = strstr(out, buf);
+		if (!bar)
+			fail_msg("ln of %s+1 lacks '%s':\n%s", syms[i].name,
+				 buf, out);
+		bar += strlen(buf);
+		for (j = 0; j < nsym; j++) {
+			size_t n = strlen(syms[j].name);
+
+			if (syms[j].rva == next &&
+			    strncmp(bar, syms[j].name, n) == 0 &&
+			    (bar[n] == '\n' || bar[n] == '\0'))
+				named = true;
+		}
+		if (!named)
+			fail_msg("ln of %s+1: no symbol llvm-pdbutil lists at "
+				 "%s is named:\n%s",
+				 syms[i].name, b, out);
+		free(out);
+		checked++;
+	}
+	print_message("ln: next symbol of %d procedures matched "
+		      "llvm-pdbutil\n",
+		      checked);
+	assert_true(checked > 0);
+	free(syms);
+	unsetenv("_NT_SYMBOL_PATH");
+	stop(&l);
+}
+
+/*
+ * .reload Image=Address,Size,Timestamp adds a module the list does not
+ * have: hal's range under another name replaces hal, and its symbols come
+ * from hal.pdb (the image in memory names it) at the RVAs llvm-pdbutil
+ * gives.  Malformed forms are one error line each and change nothing.
+ */
+static void reload_module_eq(void **state)
+{
+	static const char *const bad[] = { ".reload foo=1", ".reload foo=1,0",
+					   ".reload foo=zz,10",
+					   ".reload foo=1,2,3,4",
+					   ".reload =1,2" };
+	struct image *hal = image_named("hal.dll");
+	struct sym *syms = calloc(4096, sizeof(*syms));
+	const struct sym *proc = NULL;
+	char *out, row[1024], buf[512], a[24];
+	uint64_t base, end;
+	struct live l;
+	int nsym, i;
+	size_t k;
+
+	(void)state;
+	assert_non_null(hal);
+	assert_non_null(syms);
+	nsym = pdb_syms(hal->pdb, syms, 4096);
+	for (i = 0; i < nsym && !proc; i++)
+		if (syms[i].proc)
+			proc = &syms[i];
+	if (!proc)
+		fail_msg("llvm-pdbutil lists no procedure in %s", hal->pdb);
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	start(&l, NULL);
+	out = cmd(&l, "lm");
+	assert_non_null(lm_row(out, "hal", row, sizeof(row)));
+	base = parse_ptr(row);
+	end = parse_ptr(row + 18);
+	free(out);
+	assert_true(end > base);
+
+	fmt_ptr(base, a, sizeof(a));
+	snprintf(buf, sizeof(buf), ".reload /f myhal.dll=%s,%llx,5f000001", a,
+		 (unsigned long long)(end - base));
+	out = cmd(&l, buf);
+	if (out[0])
+		fail_msg("%s printed:\n%s", buf, out);
+	free(out);
+	/* /f: its PDB is loaded at once, not deferred. */
+	out = cmd(&l, "lm");
+	if (!lm_row(out, "myhal", row, sizeof(row)) || parse_ptr(row) != base ||
+	    !strstr(row, "pdb symbols") || lm_row(out, "hal", row, sizeof(row)))
+		fail_msg("lm after .reload /f myhal.dll=...:\n%s", out);
+	free(out);
+
+	/* Its symbols: the procedure at base + RVA, by name both ways. */
+	fmt_ptr(base + proc->rva, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "ln %s", a);
+	out = cmd(&l, buf);
+	snprintf(buf, sizeof(buf), "myhal!%s", proc->name);
+	if (!strstr(out, buf))
+		fail_msg("ln of myhal's %s:\n%s", proc->name, out);
+	free(out);
+	snprintf(buf, sizeof(buf), "? myhal!%s", proc->name);
+	out = cmd(&l, buf);
+	if (parse_ptr(strstr(out, "= ") ? strstr(out, "= ") + 2 : out) !=
+	    base + proc->rva)
+		fail_msg("%s: want %s:\n%s", buf, a, out);
+	free(out);
+	out = cmd(&l, "lmv m myhal");
+	if (!strstr(out, "pdb symbols") || !strstr(out, "(5F000001)"))
+		fail_msg("lmv m myhal:\n%s", out);
+	free(out);
+
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		const char *nl;
+
+		out = cmd(&l, bad[k]);
+		nl = strchr(out, '\n');
+		if (!nl || nl[1] != '\0' || nl == out)
+			fail_msg("%s: want one error line, got:\n%s", bad[k],
+				 out);
+		free(out);
+	}
+	out = cmd(&l, "lm");
+	if (!lm_row(out, "myhal", row, sizeof(row)) ||
+	    lm_row(out, "foo", row, sizeof(row)))
+		fail_msg("lm after malformed .reload forms:\n%s", out);
+	free(out);
+	free(syms);
+	unsetenv("_NT_SYMBOL_PATH");
+	/* Failed commands make kd's exit status non-zero (stdin is no
+	 * terminal: batch rules). */
+	kp_send(&l.kd, "q\n");
+	assert_int_equal(kp_finish(&l.kd, T_MS), 1);
+	kp_free(&l.kd);
+	kc_stop(&l.sim);
+	unlink(l.sock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +1370,9 @@ int main(void)
 		cmocka_unit_test(cache_offline),
 		cmocka_unit_test(mismatch_and_damage_refused),
 		cmocka_unit_test(image_file),
+		cmocka_unit_test(kp_params),
+		cmocka_unit_test(ln_next),
+		cmocka_unit_test(reload_module_eq),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {

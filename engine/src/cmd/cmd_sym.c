@@ -436,9 +436,9 @@ static int cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 	struct kd_modsyms *ms;
 	struct kd_module *m;
 	struct kd_args args;
-	const char *pname;
+	const char *pname, *nname;
 	char a[18], b[18];
-	uint64_t addr, paddr;
+	uint64_t addr, paddr, naddr;
 	int rc;
 
 	kd_args_init(&args, s, c);
@@ -467,13 +467,20 @@ static int cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 			kd_out(s, "[%s @ %u] ", file, line);
 		kd_out(s, "(%s)   ", kd_fmt_ptr(s, a, paddr));
 		if (addr != paddr)
-			kd_out(s, "%s!%s+0x%llx\n", m->name, pname,
+			kd_out(s, "%s!%s+0x%llx", m->name, pname,
 			       (unsigned long long)(addr - paddr));
 		else
+			kd_out(s, "%s!%s", m->name, pname);
+		/* The following symbol, as with exports. */
+		if (kd_sym__pdb_next(s, m, addr, &nname, &naddr) == KD_OK)
+			kd_out(s, "   |  (%s)   %s!%s", kd_fmt_ptr(s, b, naddr),
+			       m->name, nname);
+		kd_out(s, "\n");
+		if (addr == paddr)
 			kd_out(s,
-			       "%s!%s\nExact matches:\n    %s!%s "
+			       "Exact matches:\n    %s!%s "
 			       "(<no parameter info>)\n",
-			       m->name, pname, m->name, pname);
+			       m->name, pname);
 		return KD_OK;
 	}
 	ms = kd_module_syms(s, m);
@@ -787,14 +794,32 @@ static int cmd_uf(struct kd_session *s, struct kd_cmdctx *c)
 /* ------------------------------------------------------------------ */
 
 struct kd_k_opts {
-	bool args;	/* b, v */
-	bool call_only; /* c */
-	bool sizes;	/* f */
+	bool args;	  /* b, v */
+	bool call_only;	  /* c */
+	bool sizes;	  /* f */
+	bool params;	  /* p, P */
+	bool param_lines; /* P: one parameter per line */
 };
+
+/* The kp/kP call site of @p f in @p site, its line suffix kept. */
+static void kp_site(struct kd_session *s, const struct kd_frame *f, size_t i,
+		    bool lines, char *site, size_t cap)
+{
+	char file[256];
+	uint32_t line;
+	size_t n;
+
+	if (kd_cmd__kp_site(s, f, i, lines, site, cap) != KD_OK)
+		return;
+	n = strlen(site);
+	if ((kd_sym__options(s) & KD_SYMOPT_LOAD_LINES) &&
+	    kd_sym_line(s, f->ip, file, sizeof(file), &line) == KD_OK)
+		snprintf(site + n, cap - n, " [%.200s @ %u]", file, line);
+}
 
 static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 {
-	struct kd_k_opts o = { false, false, false };
+	struct kd_k_opts o = { false, false, false, false, false };
 	struct kd_frame *frames;
 	uint64_t count = KD_K_DEFAULT;
 	struct kd_args a;
@@ -815,9 +840,13 @@ static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 		case 'f':
 			o.sizes = true;
 			break;
-		case 'n':
-		case 'p':
 		case 'P':
+			o.param_lines = true;
+			/* fall through */
+		case 'p':
+			o.params = true;
+			break;
+		case 'n':
 		case 'L':
 		case 'M':
 			break;
@@ -868,9 +897,11 @@ static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 				"");
 	for (i = 0; i < n && !s->interrupt; i++) {
 		const struct kd_frame *f = &frames[i];
-		char site[256], sp[18], ret[18], mem[16];
+		char site[2048], sp[18], ret[18], mem[16];
 
 		cmd_sym_site(s, f->ip, site, sizeof(site));
+		if (o.params)
+			kp_site(s, f, i, o.param_lines, site, sizeof(site));
 		if (o.call_only) {
 			kd_out(s, "%02zx %s\n", i, site);
 			continue;
@@ -950,10 +981,71 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
 	return KD_OK;
 }
 
+/*
+ * .reload Image=Address,Size[,Timestamp]: @p spec is what follows the `=`
+ * (each part an expression, no blanks).  The module is added, or replaces
+ * the entries at its range, and its symbols load as any module's do.
+ */
+static int reload_add(struct kd_session *s, const char *image, const char *spec,
+		      bool force, bool ignore)
+{
+	struct kd_module *m;
+	uint64_t v[3] = { 0, 0, 0 };
+	char part[96];
+	const char *p = spec;
+	unsigned n = 0;
+	int rc;
+
+	while (n < 3) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *end = NULL;
+
+		if (len == 0 || len >= sizeof(part))
+			break;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (kd_expr_eval(s, part, &end, &v[n]) != KD_OK ||
+		    (end && *end))
+			break;
+		n++;
+		if (!comma) {
+			p += len;
+			break;
+		}
+		p = comma + 1;
+	}
+	if (n < 2 || *p || !*image)
+		return kd_fail(s, KD_EINVAL,
+			       "Syntax error in '%s=%s': use "
+			       ".reload Module=Address,Size[,Timestamp]",
+			       image, spec);
+	if (v[2] > UINT32_MAX)
+		return kd_fail(s, KD_EINVAL, "Timestamp 0x%llx is not 32 bits",
+			       (unsigned long long)v[2]);
+	rc = kd_sym__module_add(s, image, v[0], v[1], (uint32_t)v[2]);
+	if (rc == KD_EINVAL)
+		return kd_fail(s, rc, "Invalid module range %llx,%llx",
+			       (unsigned long long)v[0],
+			       (unsigned long long)v[1]);
+	if (rc == KD_EOVERFLOW)
+		return kd_fail(s, rc,
+			       "Too many added modules (%d); .reload "
+			       "forgets them",
+			       KD_SYM_ADDED_MAX);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
+	/* /f, /i: its PDB now, as for a module of the list. */
+	m = kd_module_by_addr(s, v[0]);
+	if (m && (force || ignore))
+		(void)kd_sym__pdb_load(s, m, ignore);
+	return KD_OK;
+}
+
 static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 {
 	bool user_only = false, force = false, ignore = false, unload = false;
-	char name[128];
+	char name[128], *eq;
 	struct kd_args a;
 	size_t i;
 	int rc;
@@ -985,11 +1077,18 @@ static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 		const char *w;
 		size_t n = 0;
 
-		/* Module[=Address[,Size[,Timestamp]]]: the name counts. */
+		/* Module[=Address,Size[,Timestamp]]. */
 		if (!kd_args_take_word(&a, &w, &n) || n >= sizeof(name))
 			return kd_args_error(&a);
 		snprintf(name, sizeof(name), "%.*s", (int)n, w);
-		name[strcspn(name, "=")] = '\0';
+		eq = strchr(name, '=');
+		if (eq) {
+			*eq = '\0';
+			rc = kd_args_end(&a);
+			if (rc < 0)
+				return rc;
+			return reload_add(s, name, eq + 1, force, ignore);
+		}
 	}
 	if (user_only) {
 		kd_out(s, "Loading User Symbols\n");
@@ -999,7 +1098,9 @@ static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 		return reload_one(s, name, force, ignore, unload);
 	if (unload)
 		return kd_fail(s, KD_EINVAL, ".reload /u needs a module");
-	/* Read everything afresh, the list and the images. */
+	/* Read everything afresh, the list and the images; modules added
+	 * by Name=Address,Size are forgotten as WinDbg does. */
+	kd_sym__modules_forget_added(s);
 	kd_cache_invalidate(s);
 	kd_modules_free(s);
 	kd_out(s, "Loading Kernel Symbols\n");
@@ -1034,10 +1135,10 @@ const struct kd_command kd_cmds_sym[] = {
 	  "ub [addr] [L count]: disassemble backwards" },
 	{ "uf", cmd_uf, KD_CMDF_STOPPED, "uf addr: disassemble a function" },
 	{ "k", cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
-	  "k[b|c|f|n|p|v] [count]: stack backtrace" },
+	  "k[b|c|f|n|p|P|v] [count]: stack backtrace (p, P: parameters)" },
 	{ ".reload", cmd_reload, KD_CMDF_STOPPED,
-	  ".reload [/f|/i|/u] [/user] [module]: re-read modules and "
-	  "symbols" },
+	  ".reload [/f|/i|/u] [/user] [module[=addr,size[,time]]]: "
+	  "re-read modules and symbols" },
 	{ "bm", kd_cmd__bm, KD_CMDF_STOPPED,
 	  "bm mod!pattern: a breakpoint on every matching function" },
 	{ "ld", kd_cmd__ld, KD_CMDF_STOPPED,

@@ -14,5 +14,12 @@ int kd_cmd__bang_sym(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__lines(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__bm(struct kd_session *s, struct kd_cmdctx *c);
 int kd_cmd__ld(struct kd_session *s, struct kd_cmdctx *c);
+/*
+ * kp / kP call site of frame @p fi: "mod!Func(type name = value, ...)+0x.."
+ * into @p buf (@p one_per_line: kP's "\n\t" before each parameter).
+ * KD_ENOTFOUND when no PDB procedure covers the frame's pc.
+ */
+int kd_cmd__kp_site(struct kd_session *s, const struct kd_frame *f, size_t fi,
+		    bool one_per_line, char *buf, size_t cap);
 
 #endif /* KD_CMD_SYM_H */

@@ -69,6 +69,9 @@ struct kd_cpu {
 /* Memory cache (memcache.c): pages of target memory read during one stop. */
 struct kd_memcache;
 
+/* Modules .reload Name=Base,Size can add at one time. */
+#define KD_SYM_ADDED_MAX 16
+
 /* A loaded module (modules.c). */
 struct kd_module {
 	uint64_t base;
@@ -172,6 +175,10 @@ struct kd_session {
 		bool path_ready;
 		char path[4096];
 		uint32_t symopt; /* SYMOPT_* bits, .symopt */
+		/* Modules `.reload Name=Base,Size` added: merged into every
+		 * read of the list until a plain .reload (sym/modules.c). */
+		struct kd_module added[KD_SYM_ADDED_MAX];
+		size_t nadded;
 	} sym;
 
 	/* Where bare d / !d continue (cmd/cmd_mem.c). */

@@ -253,6 +253,82 @@ static int read_link(struct kd_session *s, uint64_t va, uint64_t *v, bool ptr32)
 	return rc;
 }
 
+/*
+ * The modules .reload Name=Base,Size added replace what the target's list
+ * has at their range or under their name, as WinDbg's do.
+ */
+static int modules_merge_added(struct kd_session *s, struct kd_module **mods,
+			       size_t *n)
+{
+	struct kd_module *m = *mods;
+	size_t i, j, k;
+
+	if (s->sym.nadded == 0)
+		return KD_OK;
+	for (i = 0; i < s->sym.nadded; i++) {
+		const struct kd_module *a = &s->sym.added[i];
+
+		for (j = 0, k = 0; j < *n; j++) {
+			bool overlap = m[j].base < a->base + a->size &&
+				       a->base < m[j].base + m[j].size;
+
+			if (overlap || strcasecmp(m[j].name, a->name) == 0)
+				continue;
+			m[k++] = m[j];
+		}
+		*n = k;
+	}
+	m = kd_realloc(*mods, (*n + s->sym.nadded) * sizeof(*m));
+	if (!m)
+		return KD_ENOMEM;
+	for (i = 0; i < s->sym.nadded; i++) {
+		m[*n] = s->sym.added[i];
+		m[*n].syms = NULL;
+		(*n)++;
+	}
+	*mods = m;
+	return KD_OK;
+}
+
+int kd_sym__module_add(struct kd_session *s, const char *image, uint64_t base,
+		       uint64_t size, uint32_t timestamp)
+{
+	struct kd_module *a = NULL;
+	bool ptr32 = !kd_is_ptr64(s);
+	char name[sizeof(a->name)];
+	size_t i;
+
+	if (size == 0 || size > UINT32_MAX || base + size < base ||
+	    (ptr32 && base + size > 0x100000000ull))
+		return KD_EINVAL;
+	if (!image[0] || strlen(image) >= sizeof(a->image))
+		return KD_EINVAL;
+	module_name(name, sizeof(name), image, base, ptr32);
+	for (i = 0; i < s->sym.nadded; i++)
+		if (strcasecmp(s->sym.added[i].name, name) == 0)
+			a = &s->sym.added[i];
+	if (!a) {
+		if (s->sym.nadded == KD_SYM_ADDED_MAX)
+			return KD_EOVERFLOW;
+		a = &s->sym.added[s->sym.nadded++];
+	}
+	memset(a, 0, sizeof(*a));
+	a->base = base;
+	a->size = (uint32_t)size;
+	a->timestamp = timestamp;
+	snprintf(a->image, sizeof(a->image), "%s", image);
+	snprintf(a->path, sizeof(a->path), "%s", image);
+	memcpy(a->name, name, sizeof(a->name));
+	/* Read the list again so the entry takes its place now. */
+	s->sym.modules_valid = false;
+	return kd_modules_load(s);
+}
+
+void kd_sym__modules_forget_added(struct kd_session *s)
+{
+	s->sym.nadded = 0;
+}
+
 int kd_modules_load(struct kd_session *s)
 {
 	uint64_t head, link;
@@ -377,6 +453,8 @@ int kd_modules_load(struct kd_session *s)
 		return kd_target_failure(s);
 	}
 sort:
+	if (modules_merge_added(s, &mods, &n) != KD_OK)
+		goto nomem;
 	if (n > 1)
 		qsort(mods, n, sizeof(*mods), module_cmp_base);
 	module_dedup(mods, n);

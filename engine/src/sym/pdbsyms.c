@@ -401,6 +401,23 @@ int kd_sym__pdb_addr(struct kd_session *s, struct kd_module *m, uint64_t addr,
 	return KD_OK;
 }
 
+int kd_sym__pdb_next(struct kd_session *s, struct kd_module *m, uint64_t addr,
+		     const char **name, uint64_t *sym_addr)
+{
+	struct kd_pdb *pdb = kd_sym__pdb(s, m);
+	struct kd_pdb_sym sym;
+
+	if (!pdb || addr < m->base || addr - m->base >= m->size)
+		return KD_ENOTFOUND;
+	/* A symbol past the image's end belongs to nothing ln shows. */
+	if (kd_pdb_sym_after(pdb, (uint32_t)(addr - m->base), &sym) != KD_OK ||
+	    !sym.has_rva || sym.rva >= m->size)
+		return KD_ENOTFOUND;
+	*name = sym.name;
+	*sym_addr = m->base + sym.rva;
+	return KD_OK;
+}
+
 int kd_sym__pdb_name(struct kd_session *s, struct kd_module *m,
 		     const char *name, uint64_t *addr)
 {

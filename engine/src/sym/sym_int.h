@@ -79,6 +79,16 @@ struct kd_modsyms {
  * no exports.  Returns NULL only when out of memory.
  */
 struct kd_modsyms *kd_module_syms(struct kd_session *s, struct kd_module *m);
+/*
+ * .reload Image=Base,Size[,Timestamp]: add a module the target's list does
+ * not have (or replace the entries at that range or name) and read the
+ * list again.  KD_EINVAL for an empty or wrapping range, KD_EOVERFLOW when
+ * KD_SYM_ADDED_MAX modules were added already.
+ */
+int kd_sym__module_add(struct kd_session *s, const char *image, uint64_t base,
+		       uint64_t size, uint32_t timestamp);
+/* A plain .reload: the target's list only. */
+void kd_sym__modules_forget_added(struct kd_session *s);
 /* Free what kd_module_syms() cached (modules.c). */
 void kd_modsyms_free(struct kd_module *m);
 
@@ -128,6 +138,10 @@ void kd_sym__pdb_key(const struct kd_modsyms *ms, char *buf, size_t cap);
 /* PDB symbol at or before @p addr in @p m: its name (borrowed from the
  * PDB) and address.  KD_ENOTFOUND without a PDB or symbol. */
 int kd_sym__pdb_addr(struct kd_session *s, struct kd_module *m, uint64_t addr,
+		     const char **name, uint64_t *sym_addr);
+/* The PDB symbol of @p m that starts first above @p addr (ln's "|"
+ * part).  KD_ENOTFOUND without a PDB or such a symbol. */
+int kd_sym__pdb_next(struct kd_session *s, struct kd_module *m, uint64_t addr,
 		     const char **name, uint64_t *sym_addr);
 /* Address of @p name (exact) in the PDB of @p m. */
 int kd_sym__pdb_name(struct kd_session *s, struct kd_module *m,

@@ -157,6 +157,14 @@ KD_API int kd_pdb_addr_to_sym(struct kd_pdb *pdb, uint32_t rva,
 			      struct kd_pdb_sym *out, uint32_t *disp);
 
 /**
+ * The first public or procedure that starts above @p rva (what `ln`
+ * prints after the `|`), a procedure before a public at the same RVA.
+ * KD_ENOTFOUND when nothing lies above @p rva.
+ */
+KD_API int kd_pdb_sym_after(struct kd_pdb *pdb, uint32_t rva,
+			    struct kd_pdb_sym *out);
+
+/**
  * Look @p name up exactly (case-sensitive) through the PDB's own hash
  * tables: globals first (procedure references are followed into their
  * module for start and length), then publics.  KD_ENOTFOUND if absent.
@@ -187,11 +195,20 @@ struct kd_pdb_local {
 	int32_t offset; /* S_REGREL32/S_BPREL32 frame offset */
 	uint16_t reg;	/* S_REGREL32 base register (CV_REG_*) */
 	uint32_t depth; /* 0 = procedure scope, 1+ = nested S_BLOCK32 */
+	/*
+	 * S_LOCAL: an S_DEFRANGE_REGISTER of this local covers the rva asked
+	 * for (outside its gaps), so the value lives in CV register
+	 * live_reg there.  False when no range covers it or only ranges the
+	 * reader does not decode (frame-relative, subfields) do.
+	 */
+	bool has_live_reg;
+	uint16_t live_reg;
 };
 
 /**
  * Call @p cb for each parameter and local of the procedure covering
- * @p rva, in record order.  KD_ENOTFOUND when no procedure covers it.
+ * @p rva, in record order (live_reg resolved at @p rva).  KD_ENOTFOUND
+ * when no procedure covers it.
  */
 KD_API int kd_pdb_proc_locals(struct kd_pdb *pdb, uint32_t rva,
 			      int (*cb)(void *ctx,

@@ -504,6 +504,69 @@ static void test_procedures(void **state)
 	free(got.v);
 }
 
+/*
+ * kd_pdb_sym_after: for every procedure llvm-pdbutil lists, the next
+ * symbol is the lowest public or procedure RVA above it (llvm-pdbutil's
+ * --publics and --symbols), named by a procedure there if one starts
+ * there, else by a public.
+ */
+static void test_sym_after(void **state)
+{
+	char *txt = pdbgen_dump(&gen, "--publics");
+	struct recs pubs = { 0 };
+	size_t i, j;
+	unsigned checked = 0, last = 0;
+
+	(void)state;
+	assert_non_null(txt);
+	parse_gsi(txt, &pubs);
+	free(txt);
+	if (nprocs == 0) /* test_procedures read them already */
+		parse_procs();
+	assert_true(nprocs > 0);
+	for (i = 0; i < nprocs; i++) {
+		uint32_t rva = rva_of(procs[i].r.seg, procs[i].r.addr);
+		uint32_t best = UINT32_MAX;
+		bool by_proc = false, name_ok = false;
+		struct kd_pdb_sym s;
+		int rc;
+
+		for (j = 0; j < nprocs; j++) {
+			uint32_t r = rva_of(procs[j].r.seg, procs[j].r.addr);
+
+			if (r > rva && r < best)
+				best = r;
+		}
+		for (j = 0; j < pubs.n; j++) {
+			uint32_t r = rva_of(pubs.v[j].seg, pubs.v[j].addr);
+
+			if (r > rva && r < best)
+				best = r;
+		}
+		rc = kd_pdb_sym_after(pdb, rva, &s);
+		if (best == UINT32_MAX) {
+			assert_int_equal(rc, KD_ENOTFOUND);
+			last++;
+			continue;
+		}
+		assert_int_equal(rc, KD_OK);
+		assert_int_equal(s.rva, best);
+		for (j = 0; j < nprocs; j++)
+			if (rva_of(procs[j].r.seg, procs[j].r.addr) == best) {
+				by_proc = true;
+				name_ok |= !strcmp(s.name, procs[j].r.name);
+			}
+		for (j = 0; !by_proc && j < pubs.n; j++)
+			if (rva_of(pubs.v[j].seg, pubs.v[j].addr) == best)
+				name_ok |= !strcmp(s.name, pubs.v[j].name);
+		assert_true(name_ok);
+		checked++;
+	}
+	assert_true(checked > 0);
+	assert_true(last <= 1);
+	free(pubs.v);
+}
+
 struct lcollect {
 	char names[16][32];
 	bool param[16];
@@ -845,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_globals),
 		cmocka_unit_test(test_procedures),
 		cmocka_unit_test(test_locals),
+		cmocka_unit_test(test_sym_after),
 		cmocka_unit_test(test_wildcards),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_types),
