@@ -877,9 +877,13 @@ static void image_file(void **state)
 	/* ln: the non-exported procedure, with llvm-pdbutil's line. */
 	rest = strstr(xs, "---u");
 	assert_non_null(rest);
-	snprintf(buf, sizeof(buf), "nt!%s\n", np->name);
-	if (!strstr(xs, buf) || strstr(xs, buf) > rest)
-		fail_msg("kd -z: ln of %s printed:\n%s", np->name, xs);
+	/* "nt!Name" ends the line, or WinDbg's "   |  (next)" follows. */
+	snprintf(buf, sizeof(buf), ")   nt!%s   |  (", np->name);
+	if (!strstr(xs, buf) || strstr(xs, buf) > rest) {
+		snprintf(buf, sizeof(buf), ")   nt!%s\n", np->name);
+		if (!strstr(xs, buf) || strstr(xs, buf) > rest)
+			fail_msg("kd -z: ln of %s printed:\n%s", np->name, xs);
+	}
 	if (pdb_line_at(nt->pdb, np->rva, file, sizeof(file), &line)) {
 		snprintf(buf, sizeof(buf), "[%s @ %u]", file, line);
 		if (!strstr(xs, buf) || strstr(xs, buf) > rest)
