@@ -36,7 +36,9 @@
 #include "testsupport.h"
 
 /* Paths here are short /tmp and build names. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define T_MS 60000
 #define MAX_IMAGES 16
@@ -281,8 +283,9 @@ static bool load_images(void)
 		size_t i, k = 0;
 		FILE *f;
 
-		if (!dot || (strcmp(dot, ".exe") && strcmp(dot, ".dll") &&
-			     strcmp(dot, ".sys")))
+		if (!dot ||
+		    (strcmp(dot, ".exe") != 0 && strcmp(dot, ".dll") != 0 &&
+		     strcmp(dot, ".sys") != 0))
 			continue;
 		snprintf(im->file, sizeof(im->file), "%s", de->d_name);
 		snprintf(path, sizeof(path), "%s/%s", g_kdir, im->file);

@@ -261,7 +261,7 @@ int kd_cmd__kp_site(struct kd_session *s, const struct kd_frame *f, size_t fi,
 	if (n < cap)
 		n += (size_t)snprintf(buf + n, cap - n, ")");
 	if (f->ip != paddr && n < cap)
-		n += (size_t)snprintf(buf + n, cap - n, "+0x%llx",
-				      (unsigned long long)(f->ip - paddr));
+		snprintf(buf + n, cap - n, "+0x%llx",
+			 (unsigned long long)(f->ip - paddr));
 	return KD_OK;
 }

@@ -842,7 +842,8 @@ static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 			break;
 		case 'P':
 			o.param_lines = true;
-			/* fall through */
+			o.params = true;
+			break;
 		case 'p':
 			o.params = true;
 			break;

@@ -60,7 +60,7 @@ int kd_sym__image_file_cv(const uint8_t *buf, size_t len, struct kd_modsyms *ms,
 	if (len < 0x40 || buf[0] != 'M' || buf[1] != 'Z')
 		return fail(why, cap, KD_EPROTO, "not an image (no MZ header)");
 	lfanew = kd_get_le32(buf + 0x3c);
-	if (!in_buf(len, lfanew, 24) || memcmp(buf + lfanew, "PE\0\0", 4))
+	if (!in_buf(len, lfanew, 24) || memcmp(buf + lfanew, "PE\0\0", 4) != 0)
 		return fail(why, cap, KD_EPROTO, "no PE header");
 	fh = (size_t)lfanew + 4;
 	nsec = kd_get_le16(buf + fh + 2);
