@@ -20,6 +20,7 @@
  */
 #include "kdsim_client.h"
 #include "kd_proc.h"
+#include "testsupport.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -58,85 +59,6 @@ struct live {
 	char sock[160];
 };
 
-/* The output of a shell command, malloc'd (NULL when it failed). */
-static char *run_out(const char *fmt, ...) KD_PRINTF(1, 2);
-
-static char *run_out(const char *fmt, ...)
-{
-	char cmd[2048];
-	size_t len = 0, cap = 65536;
-	char *buf = malloc(cap);
-	va_list ap;
-	FILE *f;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f || !buf) {
-		free(buf);
-		if (f)
-			pclose(f);
-		return NULL;
-	}
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	buf[len] = '\0';
-	if (pclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static bool have(const char *tool)
-{
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
-	return system(cmd) == 0;
-}
-
-static int sh(const char *fmt, ...) KD_PRINTF(1, 2);
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* The value after @p label on its line ("  Age: 1" -> "1"). */
-static bool field(const char *text, const char *label, char *out, size_t cap)
-{
-	const char *p = strstr(text, label);
-	size_t n = 0;
-
-	if (!p)
-		return false;
-	p += strlen(label);
-	while (*p == ' ')
-		p++;
-	while (p[n] && p[n] != '\n' && p[n] != '\r')
-		n++;
-	snprintf(out, cap, "%.*s", (int)n, p);
-	return n > 0;
-}
-
 /*
  * Find each image of kdsim's kernel folder and its PDB; the store key
  * from llvm-pdbutil's summary (GUID digits and age in hex).
@@ -164,9 +86,9 @@ static bool load_images(void)
 		     strcmp(dot, ".sys") != 0))
 			continue;
 		snprintf(im->file, sizeof(im->file), "%s", de->d_name);
-		t = run_out("llvm-readobj --coff-debug-directory '%s/%s'",
-			    g_kdir, im->file);
-		if (!t || !field(t, "PDBFileName:", v, sizeof(v))) {
+		t = kdt_run_out("llvm-readobj --coff-debug-directory '%s/%s'",
+				g_kdir, im->file);
+		if (!t || !kdt_field(t, "PDBFileName:", v, sizeof(v))) {
 			free(t);
 			closedir(d);
 			return false;
@@ -183,9 +105,9 @@ static bool load_images(void)
 			closedir(d);
 			return false;
 		}
-		t = run_out("llvm-pdbutil dump --summary '%s'", im->pdb);
-		if (!t || !field(t, "GUID: {", guid, sizeof(guid)) ||
-		    !field(t, "Age:", v, sizeof(v))) {
+		t = kdt_run_out("llvm-pdbutil dump --summary '%s'", im->pdb);
+		if (!t || !kdt_field(t, "GUID: {", guid, sizeof(guid)) ||
+		    !kdt_field(t, "Age:", v, sizeof(v))) {
 			free(t);
 			closedir(d);
 			return false;
@@ -361,7 +283,7 @@ static void fmt_ptr(uint64_t v, char *buf, size_t cap)
 /* Section virtual addresses from llvm-pdbutil --section-headers. */
 static int section_vas(const char *pdb, uint32_t *va, int max)
 {
-	char *t = run_out("llvm-pdbutil dump --section-headers '%s'", pdb);
+	char *t = kdt_run_out("llvm-pdbutil dump --section-headers '%s'", pdb);
 	const char *p;
 	int n = 0;
 
@@ -391,7 +313,8 @@ struct sym {
  */
 static int pdb_syms(const char *pdb, struct sym *out, int max)
 {
-	char *t = run_out("llvm-pdbutil dump --publics --symbols '%s'", pdb);
+	char *t = kdt_run_out("llvm-pdbutil dump --publics --symbols '%s'",
+			      pdb);
 	uint32_t va[64];
 	int nsec = section_vas(pdb, va, 64), n = 0;
 	const char *p;
@@ -436,8 +359,8 @@ static int pdb_syms(const char *pdb, struct sym *out, int max)
 /* Names the image exports (llvm-readobj). */
 static char *exports_of(const struct image *im)
 {
-	char *t = run_out("llvm-readobj --coff-exports '%s/%s'", g_kdir,
-			  im->file);
+	char *t = kdt_run_out("llvm-readobj --coff-exports '%s/%s'", g_kdir,
+			      im->file);
 
 	assert_non_null(t);
 	return t;
@@ -458,7 +381,7 @@ static bool is_exported(const char *exports, const char *name)
 static bool pdb_line_at(const char *pdb, uint32_t rva, char *file, size_t cap,
 			unsigned *line)
 {
-	char *t = run_out("llvm-pdbutil dump --l '%s'", pdb);
+	char *t = kdt_run_out("llvm-pdbutil dump --l '%s'", pdb);
 	uint32_t va[64];
 	int nsec = section_vas(pdb, va, 64);
 	char cur[512] = "";
@@ -526,10 +449,10 @@ static int setup(void **state)
 	for (i = 0; i < g_nimg; i++) {
 		const struct image *im = &g_img[i];
 
-		if (sh("mkdir -p '%s/root/store/%s/%s' && cp '%s' "
-		       "'%s/root/store/%s/%s/%s'",
-		       g_dir, im->pdbname, im->key, im->pdb, g_dir, im->pdbname,
-		       im->key, im->pdbname) != 0)
+		if (kdt_sh("mkdir -p '%s/root/store/%s/%s' && cp '%s' "
+			   "'%s/root/store/%s/%s/%s'",
+			   g_dir, im->pdbname, im->key, im->pdb, g_dir,
+			   im->pdbname, im->key, im->pdbname) != 0)
 			return -1;
 	}
 	start_server();
@@ -540,7 +463,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	stop_server();
-	sh("rm -rf '%s'", g_dir);
+	kdt_sh("rm -rf '%s'", g_dir);
 	return 0;
 }
 
@@ -768,12 +691,12 @@ static void mismatch_and_damage_refused(void **state)
 	assert_non_null(other);
 	/* Another build's PDB under nt's PDB name: its GUID differs. */
 	snprintf(dir, sizeof(dir), "%s/wrong", g_dir);
-	assert_int_equal(sh("mkdir -p '%s' && cp '%s' '%s/%s'", dir, other->pdb,
-			    dir, nt->pdbname),
+	assert_int_equal(kdt_sh("mkdir -p '%s' && cp '%s' '%s/%s'", dir,
+				other->pdb, dir, nt->pdbname),
 			 0);
 	/* And hal's own PDB cut short: damaged. */
-	assert_int_equal(sh("head -c 20000 '%s' > '%s/%s'", other->pdb, dir,
-			    other->pdbname),
+	assert_int_equal(kdt_sh("head -c 20000 '%s' > '%s/%s'", other->pdb, dir,
+				other->pdbname),
 			 0);
 	unsetenv("_NT_SYMBOL_PATH");
 	start(&l, args);
@@ -831,7 +754,7 @@ static void image_file(void **state)
 	unsetenv("_NT_SYMBOL_PATH");
 	unsetenv("_NT_ALT_SYMBOL_PATH");
 	snprintf(exe, sizeof(exe), "%s/%s", g_kdir, nt->file);
-	hdr = run_out("llvm-readobj --file-headers '%s'", exe);
+	hdr = kdt_run_out("llvm-readobj --file-headers '%s'", exe);
 	assert_non_null(hdr);
 	ib = strstr(hdr, "ImageBase: 0x");
 	assert_non_null(ib);
@@ -1098,7 +1021,7 @@ static void kp_params(void **state)
 
 	(void)state;
 	assert_non_null(nt);
-	dump = run_out("llvm-pdbutil dump --symbols '%s'", nt->pdb);
+	dump = kdt_run_out("llvm-pdbutil dump --symbols '%s'", nt->pdb);
 	assert_non_null(dump);
 	if (!kp_proc_of(dump, "MiSimComputeStep", &pr))
 		fail_msg("llvm-pdbutil lists no parameters of "
@@ -1383,8 +1306,9 @@ int main(void)
 		fprintf(stderr, "skipped: kd or kdsim not built\n");
 		return 77;
 	}
-	if (!have("llvm-pdbutil") || !have("llvm-readobj") ||
-	    !have("python3") || (!have("clang-cl-14") && !have("clang-cl"))) {
+	if (!kdt_have("llvm-pdbutil") || !kdt_have("llvm-readobj") ||
+	    !kdt_have("python3") ||
+	    (!kdt_have("clang-cl-14") && !kdt_have("clang-cl"))) {
 		fprintf(stderr, "skipped: llvm-pdbutil, llvm-readobj, "
 				"clang-cl or python3 not found\n");
 		return 77;

@@ -58,84 +58,10 @@ static int g_nimg;
 static char g_kdir[512];
 static char g_dir[128];
 
-static char *run_out(const char *fmt, ...) KD_PRINTF(1, 2);
-
-static char *run_out(const char *fmt, ...)
-{
-	char cmd[2048];
-	size_t len = 0, cap = 1 << 20;
-	char *buf = malloc(cap);
-	va_list ap;
-	FILE *f;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f || !buf) {
-		free(buf);
-		if (f)
-			pclose(f);
-		return NULL;
-	}
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	buf[len] = '\0';
-	if (pclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static int sh(const char *fmt, ...) KD_PRINTF(1, 2);
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static bool have(const char *tool)
-{
-	return sh("command -v %s >/dev/null 2>&1", tool) == 0;
-}
-
-static bool field(const char *text, const char *label, char *out, size_t cap)
-{
-	const char *p = strstr(text, label);
-	size_t n = 0;
-
-	if (!p)
-		return false;
-	p += strlen(label);
-	while (*p == ' ')
-		p++;
-	while (p[n] && p[n] != '\n' && p[n] != '\r')
-		n++;
-	snprintf(out, cap, "%.*s", (int)n, p);
-	return n > 0;
-}
-
 static void need_tools(void)
 {
-	if (!kp_kd_path() || !have("python3") || !have("llvm-readobj") ||
-	    !have("llvm-pdbutil"))
+	if (!kp_kd_path() || !kdt_have("python3") ||
+	    !kdt_have("llvm-readobj") || !kdt_have("llvm-pdbutil"))
 		exit(77);
 }
 
@@ -170,7 +96,7 @@ static char *triage_drivers(const char *dump)
 	assert_non_null(f);
 	fputs(py_drivers, f);
 	fclose(f);
-	out = run_out("python3 '%s' '%s'", py, dump);
+	out = kdt_run_out("python3 '%s' '%s'", py, dump);
 	assert_non_null(out);
 	return out;
 }
@@ -289,13 +215,13 @@ static bool load_images(void)
 			continue;
 		snprintf(im->file, sizeof(im->file), "%s", de->d_name);
 		snprintf(path, sizeof(path), "%s/%s", g_kdir, im->file);
-		t = run_out("llvm-readobj --file-headers "
-			    "--coff-debug-directory '%s'",
-			    path);
-		if (!t || !field(t, "PDBFileName:", v, sizeof(v)) ||
+		t = kdt_run_out("llvm-readobj --file-headers "
+				"--coff-debug-directory '%s'",
+				path);
+		if (!t || !kdt_field(t, "PDBFileName:", v, sizeof(v)) ||
 		    !(x = strstr(t, "TimeDateStamp: ")) ||
 		    !(x = strstr(x, "(0x")) ||
-		    !field(t, "SizeOfImage:", guid, sizeof(guid))) {
+		    !kdt_field(t, "SizeOfImage:", guid, sizeof(guid))) {
 			free(t);
 			closedir(d);
 			return false;
@@ -308,10 +234,10 @@ static bool load_images(void)
 			slash = strrchr(v, '/');
 		snprintf(im->pdbname, sizeof(im->pdbname), "%s",
 			 slash ? slash + 1 : v);
-		t = run_out("llvm-pdbutil dump --summary '%s/%s'", g_kdir,
-			    im->pdbname);
-		if (!t || !field(t, "GUID: {", guid, sizeof(guid)) ||
-		    !field(t, "Age:", v, sizeof(v))) {
+		t = kdt_run_out("llvm-pdbutil dump --summary '%s/%s'", g_kdir,
+				im->pdbname);
+		if (!t || !kdt_field(t, "GUID: {", guid, sizeof(guid)) ||
+		    !kdt_field(t, "Age:", v, sizeof(v))) {
 			free(t);
 			closedir(d);
 			return false;
@@ -347,20 +273,21 @@ static void make_store(const char *name, bool images)
 	for (i = 0; i < g_nimg; i++) {
 		const struct image *im = &g_img[i];
 
-		assert_int_equal(sh("mkdir -p '%s/%s/%s/%s' && cp '%s/%s' "
-				    "'%s/%s/%s/%s/'",
-				    g_dir, name, im->pdbname, im->pdbkey,
-				    g_kdir, im->pdbname, g_dir, name,
-				    im->pdbname, im->pdbkey),
+		assert_int_equal(kdt_sh("mkdir -p '%s/%s/%s/%s' && cp '%s/%s' "
+					"'%s/%s/%s/%s/'",
+					g_dir, name, im->pdbname, im->pdbkey,
+					g_kdir, im->pdbname, g_dir, name,
+					im->pdbname, im->pdbkey),
 				 0);
 		if (!images)
 			continue;
-		assert_int_equal(sh("mkdir -p '%s/%s/%s/%08X%x' && cp '%s/%s' "
-				    "'%s/%s/%s/%08X%x/'",
-				    g_dir, name, im->file, im->stamp, im->size,
-				    g_kdir, im->file, g_dir, name, im->file,
-				    im->stamp, im->size),
-				 0);
+		assert_int_equal(
+			kdt_sh("mkdir -p '%s/%s/%s/%08X%x' && cp '%s/%s' "
+			       "'%s/%s/%s/%08X%x/'",
+			       g_dir, name, im->file, im->stamp, im->size,
+			       g_kdir, im->file, g_dir, name, im->file,
+			       im->stamp, im->size),
+			0);
 	}
 }
 
@@ -606,7 +533,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	return sh("rm -rf '%s'", g_dir);
+	return kdt_sh("rm -rf '%s'", g_dir);
 }
 
 int main(void)
