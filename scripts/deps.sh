@@ -4,7 +4,7 @@
 set -euo pipefail
 
 KD_DEPS=(
-	build-essential cmake pkg-config clang clang-format-14 clang-tidy-14 libclang-rt-14-dev binutils
+	build-essential cmake pkg-config clang clang-tools-14 clang-format-14 clang-tidy-14 libclang-rt-14-dev binutils
 	libssl-dev openssl libpcap-dev libserialport-dev libcmocka-dev
 	libcapstone-dev libedit-dev libunicorn-dev tshark
 	python3 lld llvm libcurl4-openssl-dev libmspack-dev gcab
