@@ -332,6 +332,7 @@ static int teardown(void **state)
 static void check_lm(const struct img *im)
 {
 	char *out = NULL, want[384], a[24], b[24];
+	const char *p;
 
 	out = z_cmd("lm; lmv");
 	fmt_addr(im, im->base, a, sizeof(a));
@@ -341,6 +342,9 @@ static void check_lm(const struct img *im)
 	assert_non_null(strstr(zbanner, want));
 	snprintf(want, sizeof(want), "ModLoad: %s %s   %s\n", a, b, im->path);
 	assert_non_null(strstr(zbanner, want));
+	/* The executable path is said once, as kd says it. */
+	assert_non_null(p = strstr(zbanner, "Executable search path is:"));
+	assert_null(strstr(p + 1, "Executable search path is:"));
 	snprintf(want, sizeof(want), "\n%s %s   %-10s ", a, b, im->mod);
 	if (!strstr(out, want))
 		fail_msg("no '%s' in:\n%s", want, out);

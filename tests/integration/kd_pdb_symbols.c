@@ -874,6 +874,76 @@ static void path_commands(void **state)
 	unsetenv("_NT_SYMBOL_PATH");
 }
 
+/*
+ * kd's symbol switches (-sins, -s, -lines, -n, -sflags) set the options
+ * .symopt shows and change what loads; .reload's /l /w /v and an unknown
+ * option.
+ */
+static void symopt_switches(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	char exe[640];
+	const char *sins[] = { "-sins", "-z", exe, NULL };
+	const char *snd[] = { "-s", "-y", g_kdir, "-z", exe, NULL };
+	const char *dfl[] = { "-y", g_kdir, "-z", exe, NULL };
+	const char *lines[] = { "-lines", "-n", "-z", exe, NULL };
+	const char *flags[] = { "-sflags", "0x10", "-z", exe, NULL };
+	const char *bad[] = { "-sflags", "0x1zz", "-z", exe, NULL };
+	char *out = NULL, *err = NULL;
+
+	(void)state;
+	assert_non_null(nt);
+	snprintf(exe, sizeof(exe), "%s/%s", g_kdir, nt->file);
+	/* -sins: the environment's path is not used. */
+	setenv("_NT_SYMBOL_PATH", g_kdir, 1);
+	assert_int_equal(
+		kp_run(sins, ".symopt\n.reload\nlm\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "Symbol search path is: *** Invalid ***"));
+	assert_non_null(strstr(out, "Symbol options are 0xB1227:"));
+	assert_non_null(strstr(out, "(export symbols)"));
+	assert_null(strstr(out, "pdb symbols)"));
+	free(out);
+	unsetenv("_NT_SYMBOL_PATH");
+	/* Deferred by default: a plain .reload loads no PDB ... */
+	assert_int_equal(kp_run(dfl, ".reload\nlm\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "(deferred)"));
+	free(out);
+	/* ... with -s it does, and the options lose 0x4. */
+	assert_int_equal(
+		kp_run(snd, ".symopt\n.reload\nlm\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "Symbol options are 0xB0223:"));
+	if (!strstr(out, "(private pdb symbols)"))
+		fail_msg("kd -s: .reload left the PDB deferred:\n%s", out);
+	free(out);
+	/* -lines and -n add their bits; -sflags replaces the mask. */
+	assert_int_equal(kp_run(lines, ".symopt\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "Symbol options are 0x800B0237:"));
+	assert_non_null(strstr(out, "0x00000010 - SYMOPT_LOAD_LINES"));
+	free(out);
+	assert_int_equal(kp_run(flags, ".symopt\n", T_MS, &out, NULL), 0);
+	assert_non_null(strstr(out, "Symbol options are 0x10:"));
+	free(out);
+	assert_int_equal(kp_run(bad, "", T_MS, NULL, &err), 2);
+	assert_non_null(strstr(err, "bad -sflags '0x1zz'"));
+	free(err);
+	/* .reload /v says what it loads; /l lists; /w takes the name as
+	 * it is; an option .reload lacks is an error, not ignored. */
+	assert_int_equal(
+		kp_run(dfl, ".reload /v /f\n.reload /l\n", T_MS, &out, NULL),
+		0);
+	assert_non_null(strstr(out, "DBGHELP: nt - private symbols & lines"));
+	assert_non_null(strstr(out, "start             end                 "
+				    "module name\n"));
+	free(out);
+	assert_int_equal(kp_run(dfl, ".reload /w nt*\n", T_MS, &out, NULL), 1);
+	assert_non_null(
+		strstr(out, "\"nt*\" was not found in the image list."));
+	free(out);
+	assert_int_equal(kp_run(dfl, ".reload /q\n", T_MS, &out, NULL), 1);
+	assert_non_null(strstr(out, "Unknown .reload option '/q'"));
+	free(out);
+}
+
 /* ------------------------------------------------------------------ */
 /* kp / kP against llvm-pdbutil's S_LOCAL and S_DEFRANGE_REGISTER      */
 /* ------------------------------------------------------------------ */
@@ -1300,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(kp_params),
 		cmocka_unit_test(ln_next),
 		cmocka_unit_test(reload_module_eq),
+		cmocka_unit_test(symopt_switches),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {

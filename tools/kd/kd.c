@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ struct kd_args {
 	const char *server;  /* -server SPEC */
 	const char *remote;  /* -remote SPEC */
 	const char *sympath; /* -y */
+	/* -lines -n -s -ses -sins -sflags: SYMOPT_* bits to set and clear */
+	uint32_t symopt_set, symopt_clear;
 };
 
 static struct kd_session *g_session;
@@ -80,8 +83,9 @@ static void kd_usage(FILE *f)
 {
 	fputs("usage: kd [-k ConnectString] [-c \"cmd; cmd\"] [-cf Script]\n"
 	      "          [-logo LogFile | -loga LogFile] [-bonc]\n"
-	      "          [--timeout MS] [-y SymbolPath] [-v] [-version] "
-	      "[-?]\n"
+	      "          [--timeout MS] [-y SymbolPath] [-lines] [-n] [-s] "
+	      "[-ses] [-sins]\n"
+	      "          [-sflags 0xNumber] [-v] [-version] [-?]\n"
 	      "\n"
 	      "  -k com:port=/dev/ttyS0,baud=115200   serial line\n"
 	      "  -k com:pipe,port=/path/vm.sock[,reconnect]  VM serial "
@@ -127,17 +131,60 @@ static int usage_error(const char *fmt, ...)
 static const char *const value_opts[] = {
 	"k",	   "c",	    "cf",     "cfr",	"logo",	   "loga",
 	"logou",   "logau", "y",      "i",	"srcpath", "z",
-	"timeout", "t",	    "remote", "server", NULL,
+	"timeout", "t",	    "remote", "server", "sflags",  NULL,
 };
 static const char *const ignored_opts[] = {
-	"v", "n", "myob", "lines", "noshell", "q", "qy", "qs", "qsy", NULL,
+	"v", "myob", "noshell", "q", "qy", "qs", "qsy", NULL,
 };
+
+/* Switches that set or clear one symbol option (symbols.md §2.4). */
+static const struct {
+	const char *name;
+	uint32_t set, clear;
+} symopt_switches[] = {
+	{ "lines", 0x10, 0 },	 /* SYMOPT_LOAD_LINES */
+	{ "n", 0x80000000u, 0 }, /* SYMOPT_DEBUG: noisy loading */
+	{ "s", 0, 0x4 },	 /* SYMOPT_DEFERRED_LOADS off */
+	{ "ses", 0x400, 0 },	 /* SYMOPT_EXACT_SYMBOLS */
+	{ "sins", 0x1000, 0 },	 /* SYMOPT_IGNORE_NT_SYMPATH */
+};
+
+/* -sflags 0xNumber: the whole mask. */
+static int parse_sflags(const char *v, uint32_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno || end == v || *end != '\0' || n > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
 
 static bool in_list(const char *const *list, const char *name)
 {
 	for (; *list; list++) {
 		if (strcasecmp(*list, name) == 0)
 			return true;
+	}
+	return false;
+}
+
+static bool symopt_switch(const char *name, struct kd_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(symopt_switches) / sizeof(symopt_switches[0]);
+	     i++) {
+		if (strcasecmp(symopt_switches[i].name, name) != 0)
+			continue;
+		a->symopt_set = (a->symopt_set & ~symopt_switches[i].clear) |
+				symopt_switches[i].set;
+		a->symopt_clear = (a->symopt_clear & ~symopt_switches[i].set) |
+				  symopt_switches[i].clear;
+		return true;
 	}
 	return false;
 }
@@ -206,6 +253,8 @@ static int parse_args(int argc, char **argv, struct kd_args *a)
 		}
 		if (in_list(ignored_opts, name))
 			continue;
+		if (symopt_switch(name, a))
+			continue;
 		if (strcasecmp(name, "bonc") == 0 ||
 		    strcasecmp(name, "b") == 0) {
 			a->bonc = true;
@@ -241,6 +290,17 @@ static int parse_args(int argc, char **argv, struct kd_args *a)
 			a->dump = val;
 		} else if (strcasecmp(name, "y") == 0) {
 			a->sympath = val;
+		} else if (strcasecmp(name, "sflags") == 0) {
+			uint32_t v;
+
+			if (parse_sflags(val, &v) < 0)
+				return usage_error("bad -sflags '%s' (a 32-bit "
+						   "number, e.g. 0xB0227)",
+						   val);
+			/* The whole mask: switches before it are
+			 * overridden, later ones still apply. */
+			a->symopt_clear = 0xFFFFFFFFu;
+			a->symopt_set = v;
 		}
 		/* -i, -srcpath, -t: accepted, nothing to do yet. */
 	}
@@ -640,6 +700,9 @@ int main(int argc, char **argv)
 	g_session = s;
 	kd_session_set_output(s, write_stdout, NULL);
 	kd_session_set_input(s, read_stdin, NULL);
+	/* The options first: -sins must keep the environment's path out. */
+	if (a.symopt_set || a.symopt_clear)
+		kd_session_change_symopt(s, a.symopt_set, a.symopt_clear);
 	if (a.sympath && kd_session_set_sympath(s, a.sympath) < 0) {
 		fprintf(stderr, "kd: -y: %s\n", kd_error_last()->message);
 		g_session = NULL;

@@ -47,6 +47,18 @@ KD_API KD_WARN_UNUSED int kd_session_new(struct kd_session **out,
 KD_API void kd_session_free(struct kd_session *s);
 
 /**
+ * Change the symbol options (dbghelp's SYMOPT_* bits, as `.symopt`
+ * shows them): clear @p clear, then set @p set.  kd's -lines, -n, -s,
+ * -ses, -sins and -sflags go through here.  Set before the symbol path is
+ * first needed, SYMOPT_IGNORE_NT_SYMPATH (0x1000) keeps _NT_SYMBOL_PATH
+ * and _NT_ALT_SYMBOL_PATH out of the path (kd -sins).
+ */
+KD_API void kd_session_change_symopt(struct kd_session *s, uint32_t set,
+				     uint32_t clear);
+/** The symbol options now (KD and CDB start with 0xB0227). */
+KD_API uint32_t kd_session_symopt(struct kd_session *s);
+
+/**
  * Set the symbol path (`kd -y`), replacing what _NT_ALT_SYMBOL_PATH and
  * _NT_SYMBOL_PATH gave.  Nothing is loaded until a symbol is needed.
  * @return KD_OK; KD_EOVERFLOW for a path longer than 4095 bytes, KD_EINVAL

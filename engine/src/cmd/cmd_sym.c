@@ -940,9 +940,29 @@ static int cmd_k(struct kd_session *s, struct kd_cmdctx *c)
 /* .reload                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The options of one .reload (symbols.md §2.3). */
+struct reload_opts {
+	bool user_only; /* /user */
+	bool force;	/* /f, /o, or SYMOPT_DEFERRED_LOADS off */
+	bool ignore;	/* /i: a mismatched PDB too */
+	bool unload;	/* /u */
+	bool list;	/* /l: list, load nothing */
+	bool literal;	/* /w: the name has no wildcards */
+	bool verbose;	/* /v: the DBGHELP lines for this command */
+	bool refresh;	/* /o: fetch over cached copies */
+	bool keep_list; /* /d: the debugger's list, not read again */
+};
+
+static bool reload_match(const struct reload_opts *o, const char *name,
+			 const char *text)
+{
+	return o->literal ? strcasecmp(name, text) == 0 :
+			    kd_wildcard_match(name, text);
+}
+
 /* .reload Module / .reload /f Module / .reload /u Module. */
-static int reload_one(struct kd_session *s, const char *name, bool force,
-		      bool ignore, bool unload)
+static int reload_one(struct kd_session *s, const char *name,
+		      const struct reload_opts *o)
 {
 	bool any = false;
 	size_t i;
@@ -955,8 +975,8 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
 		struct kd_modsyms *ms;
 
 		/* The module name, then the image name (hal = hal.dll). */
-		if (!kd_wildcard_match(name, m->name) &&
-		    !kd_wildcard_match(name, m->image))
+		if (!reload_match(o, name, m->name) &&
+		    !reload_match(o, name, m->image))
 			continue;
 		any = true;
 		ms = kd_module_syms(s, m);
@@ -965,7 +985,7 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
 				       "Unable to read the symbols of %s",
 				       m->name);
 		kd_sym__pdb_unload(m);
-		if (unload) {
+		if (o->unload) {
 			ms->pdb_state = KD_PDB_UNLOADED;
 			kd_out(s, "Unloaded %s\n", name);
 			continue;
@@ -973,8 +993,8 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
 		ms->pdb_state = ms->have_cv && *kd_sym__path(s) ?
 					KD_PDB_DEFERRED :
 					KD_PDB_NONE;
-		if (force || ignore)
-			(void)kd_sym__pdb_load(s, m, ignore);
+		if (o->force || o->ignore)
+			(void)kd_sym__pdb_load(s, m, o->ignore);
 	}
 	if (!any)
 		return kd_fail(s, KD_ENOTFOUND,
@@ -988,7 +1008,7 @@ static int reload_one(struct kd_session *s, const char *name, bool force,
  * the entries at its range, and its symbols load as any module's do.
  */
 static int reload_add(struct kd_session *s, const char *image, const char *spec,
-		      bool force, bool ignore)
+		      const struct reload_opts *o)
 {
 	struct kd_module *m;
 	uint64_t v[3] = { 0, 0, 0 };
@@ -1038,72 +1058,67 @@ static int reload_add(struct kd_session *s, const char *image, const char *spec,
 		return kd_fail(s, rc, "Unable to read PsLoadedModuleList");
 	/* /f, /i: its PDB now, as for a module of the list. */
 	m = kd_module_by_addr(s, v[0]);
-	if (m && (force || ignore))
-		(void)kd_sym__pdb_load(s, m, ignore);
+	if (m && (o->force || o->ignore))
+		(void)kd_sym__pdb_load(s, m, o->ignore);
 	return KD_OK;
 }
 
-static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
+/* Read the options; KD_EINVAL (with its line) for one .reload lacks. */
+static int reload_parse_opts(struct kd_session *s, struct kd_args *a,
+			     struct reload_opts *o)
 {
-	bool user_only = false, force = false, ignore = false, unload = false;
-	char name[128], *eq;
-	struct kd_args a;
-	size_t i;
-	int rc;
-
-	kd_args_init(&a, s, c);
-	name[0] = '\0';
 	for (;;) {
 		const char *opt;
 		size_t n = 0;
 
-		kd_args_skip(&a);
-		if (kd_args_peek(&a) != '/' && kd_args_peek(&a) != '-')
-			break;
-		kd_args_advance(&a, 1);
-		if (!kd_args_take_word(&a, &opt, &n))
+		kd_args_skip(a);
+		if (kd_args_peek(a) != '/' && kd_args_peek(a) != '-')
+			return KD_OK;
+		kd_args_advance(a, 1);
+		if (!kd_args_take_word(a, &opt, &n))
 			continue;
 		if (n == 4 && strncmp(opt, "user", 4) == 0)
-			user_only = true;
+			o->user_only = true;
 		else if (n == 1 && *opt == 'f')
-			force = true;
+			o->force = true;
 		else if (n == 1 && *opt == 'i')
-			ignore = true;
+			o->ignore = true;
 		else if (n == 1 && *opt == 'u')
-			unload = true;
-		/* /l /n /s /d /o /v /w /unl: accepted. */
+			o->unload = true;
+		else if (n == 1 && *opt == 'l')
+			o->list = true;
+		else if (n == 1 && *opt == 'w')
+			o->literal = true;
+		else if (n == 1 && *opt == 'v')
+			o->verbose = true;
+		else if (n == 1 && *opt == 'o')
+			o->refresh = o->force = true;
+		else if (n == 1 && *opt == 'd')
+			o->keep_list = true;
+		else if (!((n == 1 && (*opt == 'n' || *opt == 's')) ||
+			   (n == 3 && strncmp(opt, "unl", 3) == 0)))
+			/* /n and /s are what kernel mode does anyway (no
+			 * user modules; the system image list); /unl
+			 * reads the unloaded list, which is read always. */
+			return kd_fail(s, KD_EINVAL,
+				       "Unknown .reload option '/%.*s'", (int)n,
+				       opt);
 	}
-	kd_args_skip(&a);
-	if (!kd_args_at_end(&a)) {
-		const char *w;
-		size_t n = 0;
+}
 
-		/* Module[=Address,Size[,Timestamp]]. */
-		if (!kd_args_take_word(&a, &w, &n) || n >= sizeof(name))
-			return kd_args_error(&a);
-		snprintf(name, sizeof(name), "%.*s", (int)n, w);
-		eq = strchr(name, '=');
-		if (eq) {
-			*eq = '\0';
-			rc = kd_args_end(&a);
-			if (rc < 0)
-				return rc;
-			return reload_add(s, name, eq + 1, force, ignore);
-		}
-	}
-	if (user_only) {
-		kd_out(s, "Loading User Symbols\n");
-		return KD_OK;
-	}
-	if (name[0])
-		return reload_one(s, name, force, ignore, unload);
-	if (unload)
-		return kd_fail(s, KD_EINVAL, ".reload /u needs a module");
+static int reload_all(struct kd_session *s, const struct reload_opts *o)
+{
+	size_t i;
+	int rc;
+
 	/* Read everything afresh, the list and the images; modules added
-	 * by Name=Address,Size are forgotten as WinDbg does. */
-	kd_sym__modules_forget_added(s);
-	kd_cache_invalidate(s);
-	kd_modules_free(s);
+	 * by Name=Address,Size are forgotten as WinDbg does.  /d keeps the
+	 * list the debugger has. */
+	if (!o->keep_list) {
+		kd_sym__modules_forget_added(s);
+		kd_cache_invalidate(s);
+		kd_modules_free(s);
+	}
 	kd_out(s, "Loading Kernel Symbols\n");
 	rc = kd_modules_load(s);
 	if (rc < 0)
@@ -1116,11 +1131,78 @@ static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	kd_out(s, "\n");
 	/* /f: the PDBs now, not when first needed. */
-	for (i = 0; (force || ignore) && i < s->sym.nmodules; i++)
-		(void)kd_sym__pdb_load(s, &s->sym.modules[i], ignore);
+	for (i = 0; (o->force || o->ignore) && i < s->sym.nmodules; i++)
+		(void)kd_sym__pdb_load(s, &s->sym.modules[i], o->ignore);
 	kd_out(s, "Loading User Symbols\n");
 	kd_out(s, "Loading unloaded module list\n");
 	return KD_OK;
+}
+
+static int reload_run(struct kd_session *s, struct kd_args *a,
+		      const struct reload_opts *o)
+{
+	char name[128], *eq;
+	int rc;
+
+	name[0] = '\0';
+	kd_args_skip(a);
+	if (!kd_args_at_end(a)) {
+		const char *w;
+		size_t n = 0;
+
+		/* Module[=Address,Size[,Timestamp]]. */
+		if (!kd_args_take_word(a, &w, &n) || n >= sizeof(name))
+			return kd_args_error(a);
+		snprintf(name, sizeof(name), "%.*s", (int)n, w);
+		eq = strchr(name, '=');
+		if (eq) {
+			*eq = '\0';
+			rc = kd_args_end(a);
+			if (rc < 0)
+				return rc;
+			return reload_add(s, name, eq + 1, o);
+		}
+	}
+	if (o->user_only) {
+		kd_out(s, "Loading User Symbols\n");
+		return KD_OK;
+	}
+	if (name[0])
+		return reload_one(s, name, o);
+	if (o->unload)
+		return kd_fail(s, KD_EINVAL, ".reload /u needs a module");
+	return reload_all(s, o);
+}
+
+static int cmd_reload(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct reload_opts o;
+	struct kd_args a;
+	uint32_t opts = kd_sym__options(s);
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	kd_args_init(&a, s, c);
+	rc = reload_parse_opts(s, &a, &o);
+	if (rc < 0)
+		return rc;
+	/* /l lists the modules (kernel mode: as lm does), loads nothing. */
+	if (o.list) {
+		rc = kd_args_end(&a);
+		return rc < 0 ? rc : kd_cmd_run_one(s, "lm");
+	}
+	/* -s (SYMOPT_DEFERRED_LOADS off): every load is a /f load. */
+	if (!(opts & KD_SYMOPT_DEFERRED_LOADS))
+		o.force = true;
+	if (o.verbose)
+		kd_sym__set_options(s, opts | KD_SYMOPT_DEBUG);
+	s->sym.refresh = o.refresh;
+	rc = reload_run(s, &a, &o);
+	s->sym.refresh = false;
+	if (o.verbose)
+		kd_sym__set_options(s, (kd_sym__options(s) & ~KD_SYMOPT_DEBUG) |
+					       (opts & KD_SYMOPT_DEBUG));
+	return rc;
 }
 
 const struct kd_command kd_cmds_sym[] = {
@@ -1138,7 +1220,8 @@ const struct kd_command kd_cmds_sym[] = {
 	{ "k", cmd_k, KD_CMDF_STOPPED | KD_CMDF_PREFIX,
 	  "k[b|c|f|n|p|P|v] [count]: stack backtrace (p, P: parameters)" },
 	{ ".reload", cmd_reload, KD_CMDF_STOPPED,
-	  ".reload [/f|/i|/u] [/user] [module[=addr,size[,time]]]: "
+	  ".reload [/f|/i|/u|/l|/o|/v|/w|/d] [/user] "
+	  "[module[=addr,size[,time]]]: "
 	  "re-read modules and symbols" },
 	{ "bm", kd_cmd__bm, KD_CMDF_STOPPED,
 	  "bm mod!pattern: a breakpoint on every matching function" },

@@ -173,6 +173,8 @@ struct kd_session {
 		/* Symbol path and options (sym/sympath.c): set from the
 		 * environment on first use unless kd -y set them. */
 		bool path_ready;
+		bool symopt_set; /* kd set options before the path */
+		bool refresh;	 /* .reload /o: fetch over cached copies */
 		char path[4096];
 		uint32_t symopt; /* SYMOPT_* bits, .symopt */
 		/* Modules `.reload Name=Base,Size` added: merged into every

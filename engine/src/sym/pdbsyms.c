@@ -52,6 +52,19 @@ static bool offline_env(void)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+/* How the store is asked: offline or not, noisy lines, Ctrl+C, /o. */
+static void store_opts(struct kd_session *s, struct kd_symstore_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->offline = offline_env() ||
+		     (kd_sym__options(s) & KD_SYMOPT_OFFLINE) != 0;
+	o->log = store_log;
+	o->log_ctx = s;
+	/* Ctrl+C stops a download as it stops a command. */
+	o->cancel = (volatile int *)&s->interrupt;
+	o->refresh = s->sym.refresh;
+}
+
 /*
  * Look for the PDB of @p ms along the symbol path through symstore
  * (folders, caches, symbol servers; a file is verified before it is
@@ -72,13 +85,7 @@ static int find_pdb(struct kd_session *s, const struct kd_modsyms *ms,
 		snprintf(why, whycap, "%s", kd_error_last()->message);
 		return rc;
 	}
-	memset(&o, 0, sizeof(o));
-	o.offline = offline_env() ||
-		    (kd_sym__options(s) & KD_SYMOPT_OFFLINE) != 0;
-	o.log = store_log;
-	o.log_ctx = s;
-	/* Ctrl+C stops a download as it stops a command. */
-	o.cancel = (volatile int *)&s->interrupt;
+	store_opts(s, &o);
 	memset(&key, 0, sizeof(key));
 	key.name = ms->pdb_name;
 	memcpy(key.guid, ms->cv_guid, 16);
@@ -200,12 +207,7 @@ static int image_cv(struct kd_session *s, struct kd_module *m,
 		snprintf(why, whycap, "%s", kd_error_last()->message);
 		return rc;
 	}
-	memset(&o, 0, sizeof(o));
-	o.offline = offline_env() ||
-		    (kd_sym__options(s) & KD_SYMOPT_OFFLINE) != 0;
-	o.log = store_log;
-	o.log_ctx = s;
-	o.cancel = (volatile int *)&s->interrupt;
+	store_opts(s, &o);
 	rc = kd_symstore_find(sp, &o, &key, file, sizeof(file), why, whycap);
 	kd_sympath_free(sp);
 	if (rc != KD_OK) {

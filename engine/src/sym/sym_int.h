@@ -153,9 +153,11 @@ int kd_sym_line(struct kd_session *s, uint64_t addr, char *file, size_t cap,
  * deferred. */
 void kd_sym__path_changed(struct kd_session *s);
 /* SYMOPT_* bits the engine honours (dbghelp's values). */
+#define KD_SYMOPT_DEFERRED_LOADS 0x4u
 #define KD_SYMOPT_LOAD_LINES 0x10u
 #define KD_SYMOPT_LOAD_ANYTHING 0x40u
 #define KD_SYMOPT_EXACT_SYMBOLS 0x400u
+#define KD_SYMOPT_IGNORE_NT_SYMPATH 0x1000u
 #define KD_SYMOPT_PUBLICS_ONLY 0x4000u
 #define KD_SYMOPT_DEBUG 0x80000000u
 /* openkd's own: symbol servers are not asked (caches and folders are). */

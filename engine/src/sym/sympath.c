@@ -15,7 +15,10 @@
 
 #include "sym/sym_int.h"
 
-/* Read the environment once, the first time the path is needed. */
+/*
+ * Read the environment once, the first time the path is needed; not at
+ * all with SYMOPT_IGNORE_NT_SYMPATH set before then (kd -sins).
+ */
 static void path_init(struct kd_session *s)
 {
 	const char *alt, *sym;
@@ -23,8 +26,12 @@ static void path_init(struct kd_session *s)
 	if (s->sym.path_ready)
 		return;
 	s->sym.path_ready = true;
-	s->sym.symopt = KD_SYMOPT_DEFAULT;
+	if (!s->sym.symopt_set)
+		s->sym.symopt = KD_SYMOPT_DEFAULT;
+	s->sym.symopt_set = true;
 	s->sym.path[0] = '\0';
+	if (s->sym.symopt & KD_SYMOPT_IGNORE_NT_SYMPATH)
+		return;
 	alt = getenv("_NT_ALT_SYMBOL_PATH");
 	sym = getenv("_NT_SYMBOL_PATH");
 	if (alt && *alt)
@@ -93,6 +100,25 @@ int kd_sym__set_path(struct kd_session *s, const char *path, bool append)
 	s->sym.path[have + n] = '\0';
 	kd_sym__path_changed(s);
 	return KD_OK;
+}
+
+KD_API void kd_session_change_symopt(struct kd_session *s, uint32_t set,
+				     uint32_t clear)
+{
+	if (!s)
+		return;
+	/* Before the path is first read the environment is not looked
+	 * at yet, so -sins can still keep it out. */
+	if (!s->sym.symopt_set) {
+		s->sym.symopt = KD_SYMOPT_DEFAULT;
+		s->sym.symopt_set = true;
+	}
+	s->sym.symopt = (s->sym.symopt & ~clear) | set;
+}
+
+KD_API uint32_t kd_session_symopt(struct kd_session *s)
+{
+	return s ? kd_sym__options(s) : 0;
 }
 
 KD_API int kd_session_set_sympath(struct kd_session *s, const char *path)

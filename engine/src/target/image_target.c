@@ -232,7 +232,6 @@ static void image_banner(struct kd_session *s, const struct image_target *im)
 
 	kd_out(s, "\nLoading Dump File [%s]\n", im->path);
 	kd_sym__print_banner(s);
-	kd_out(s, "Executable search path is: \n");
 	if (im->pe.pe32plus)
 		kd_out(s, "ModLoad: %s %s   %s\n",
 		       kd_fmt_addr(a, im->pe.image_base), kd_fmt_addr(b, end),
