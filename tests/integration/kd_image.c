@@ -53,6 +53,7 @@ struct img {
 	char path[256];
 	char mod[64]; /* the module name kd must give it */
 	bool ptr64, arm64;
+	bool repro; /* a REPRO debug entry: lmv's /Brepro form */
 	uint64_t base;
 	uint32_t size, timestamp, checksum;
 	struct sec sec[MAX_SEC];
@@ -217,7 +218,7 @@ static const char *field(const char *txt, const char *name)
 static void read_llvm(struct img *im)
 {
 	char *hdr = capture("llvm-readobj --file-headers --sections "
-			    "--coff-exports '%s'",
+			    "--coff-exports --coff-debug-directory '%s'",
 			    im->path);
 	char *priv = capture("llvm-objdump -p '%s'", im->path);
 	const char *p, *q;
@@ -235,6 +236,7 @@ static void read_llvm(struct img *im)
 	im->checksum = (uint32_t)v;
 	im->ptr64 = strstr(hdr, "AddressSize: 64bit") != NULL;
 	im->arm64 = strstr(hdr, "IMAGE_FILE_MACHINE_ARM64") != NULL;
+	im->repro = strstr(hdr, "Type: Repro (0x10)") != NULL;
 	/* Sections: Name, VirtualSize, VirtualAddress, RawDataSize,
 	 * PointerToRawData, in that order inside each "Section {". */
 	for (p = hdr; (p = strstr(p, "Section {")) && im->nsec < MAX_SEC; p++) {
@@ -348,8 +350,19 @@ static void check_lm(const struct img *im)
 	snprintf(want, sizeof(want), "\n%s %s   %-10s ", a, b, im->mod);
 	if (!strstr(out, want))
 		fail_msg("no '%s' in:\n%s", want, out);
-	snprintf(want, sizeof(want), "(%08X)\n", im->timestamp);
-	assert_non_null(strstr(out, want));
+	if (im->repro) {
+		assert_non_null(strstr(out, "    Image was built with /Brepro "
+					    "flag.\n"));
+		snprintf(want, sizeof(want),
+			 "    Timestamp:        %08X (This is a reproducible "
+			 "build file hash, not a timestamp)\n",
+			 im->timestamp);
+	} else {
+		assert_null(strstr(out, "/Brepro"));
+		snprintf(want, sizeof(want), "(%08X)\n", im->timestamp);
+	}
+	if (!strstr(out, want))
+		fail_msg("no '%s' in:\n%s", want, out);
 	snprintf(want, sizeof(want), "CheckSum:         %08X\n", im->checksum);
 	assert_non_null(strstr(out, want));
 	snprintf(want, sizeof(want), "ImageSize:        %08X\n", im->size);

@@ -493,6 +493,13 @@ static void test_kdsim_headerless(void **state)
 	}
 	assert_null(strstr(out, "(no symbols)"));
 	free(out);
+	/* lmv names the copy of the image it mapped, as WinDbg does. */
+	out = cmd(&kd, "lmv m nt");
+	snprintf(line, sizeof(line),
+		 "    Mapped memory image file: %s/ntoskrnl.exe/", store);
+	if (!strstr(out, line))
+		fail_msg("no '%s' in lmv:\n%s", line, out);
+	free(out);
 	x = cmd(&kd, "x nt!*");
 	assert_string_equal(x, live_x);
 	snprintf(line, sizeof(line), "ln %llx", (unsigned long long)addr);

@@ -111,9 +111,20 @@ static int lm_row(struct kd_session *s, struct kd_module *m,
 	fmt_time(ts, when, sizeof(when));
 	if (ms && ms->status == KD_OK)
 		kd_out(s, "    Loaded symbol image file: %s\n", m->image);
+	/* The copy of the image found by its key (triage dumps). */
+	if (ms && ms->image_file[0])
+		kd_out(s, "    Mapped memory image file: %s\n", ms->image_file);
 	kd_out(s, "    Image path: %s\n", m->path[0] ? m->path : m->image);
 	kd_out(s, "    Image name: %s\n", m->image);
-	kd_out(s, "    Timestamp:        %s (%08X)\n", when, ts);
+	if (ms && ms->repro) {
+		kd_out(s, "    Image was built with /Brepro flag.\n");
+		kd_out(s,
+		       "    Timestamp:        %08X (This is a reproducible "
+		       "build file hash, not a timestamp)\n",
+		       ts);
+	} else {
+		kd_out(s, "    Timestamp:        %s (%08X)\n", when, ts);
+	}
 	kd_out(s, "    CheckSum:         %08X\n", ms ? ms->checksum : 0u);
 	kd_out(s, "    ImageSize:        %08X\n", m->size);
 	kd_out(s, "    Translations:     0000.04b0 0000.04e4 0409.04b0 "

@@ -54,6 +54,8 @@ struct kd_modsyms {
 	uint32_t cv_age;
 	char cv_path[260];  /* the PDB path the linker recorded */
 	char pdb_name[128]; /* its base name: what the store is keyed by */
+	/* A REPRO debug entry (/Brepro): TimeDateStamp is a file hash. */
+	bool repro;
 	/* Headers not readable from the target but the module list gave
 	 * TimeDateStamp and SizeOfImage: the record is read from a copy
 	 * of the image found on the symbol path by that key (pdbsyms.c). */

@@ -306,6 +306,7 @@ out:
 /* Debug directory entries looked at (real images have 1 to 6). */
 #define PE_MAX_DEBUG_ENTRIES 32
 #define IMAGE_DEBUG_TYPE_CODEVIEW 2
+#define IMAGE_DEBUG_TYPE_REPRO 16
 #define CV_RSDS_HEADER 24
 
 /*
@@ -328,6 +329,11 @@ static void load_cv(struct kd_session *s, uint64_t base, const struct kd_pe *pe,
 		n = PE_MAX_DEBUG_ENTRIES;
 	if (kd_read_virtual_all(s, base + pe->dbg_rva, dir, 28u * n) != KD_OK)
 		return;
+	/* Either order: lld-link and link.exe put REPRO after CODEVIEW. */
+	for (i = 0; i < n; i++) {
+		if (kd_get_le32(dir + 28u * i + 12) == IMAGE_DEBUG_TYPE_REPRO)
+			ms->repro = true;
+	}
 	for (i = 0; i < n; i++) {
 		const uint8_t *e = dir + 28u * i;
 		uint32_t size = kd_get_le32(e + 16);
