@@ -79,7 +79,7 @@ static void read_ustr(struct kd_session *s, const uint8_t *us, char *out,
 
 		if (ch == 0)
 			break;
-		out[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		out[i] = (char)((ch >= 0x20 && ch < 0x7f) ? ch : '?');
 	}
 	out[i] = '\0';
 }

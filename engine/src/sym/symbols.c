@@ -194,7 +194,8 @@ static int load_exports(struct kd_session *s, uint64_t base,
 	uint8_t *dir = NULL, *funcs = NULL, *names = NULL, *ords = NULL;
 	struct kd_export *ex = NULL;
 	char *blob = NULL;
-	size_t blob_len = 0, blob_cap = 0, n = 0;
+	size_t *offs = NULL; /* each name's offset in blob, which moves */
+	size_t blob_len = 0, blob_cap = 4096, n = 0;
 	uint32_t sz = pe->size_of_image;
 	int rc = KD_EPROTO;
 
@@ -228,7 +229,9 @@ static int load_exports(struct kd_session *s, uint64_t base,
 	names = kd_malloc(4u * nnames);
 	ords = kd_malloc(2u * nnames);
 	ex = kd_calloc(nnames, sizeof(*ex));
-	if (!funcs || !names || !ords || !ex) {
+	offs = kd_calloc(nnames, sizeof(*offs));
+	blob = kd_malloc(blob_cap);
+	if (!funcs || !names || !ords || !ex || !offs || !blob) {
 		rc = KD_ENOMEM;
 		goto out;
 	}
@@ -261,7 +264,7 @@ static int load_exports(struct kd_session *s, uint64_t base,
 		if (len == 0)
 			continue;
 		if (blob_len + len + 1 > blob_cap) {
-			size_t ncap = blob_cap ? blob_cap * 2 : 4096;
+			size_t ncap = blob_cap * 2;
 			char *nb;
 
 			while (ncap < blob_len + len + 1)
@@ -278,13 +281,13 @@ static int load_exports(struct kd_session *s, uint64_t base,
 		ex[n].rva = rva;
 		ex[n].ordinal = (uint16_t)(ord + kd_get_le32(dir + 16));
 		ex[n].code = pe_is_code(pe, rva);
-		/* Offsets for now: the blob may still move. */
-		ex[n].name = (const char *)(uintptr_t)blob_len;
+		/* An offset for now: the blob may still move. */
+		offs[n] = blob_len;
 		blob_len += len + 1;
 		n++;
 	}
 	for (i = 0; i < n; i++)
-		ex[i].name = blob + (uintptr_t)ex[i].name;
+		ex[i].name = blob + offs[i];
 	if (n > 1)
 		qsort(ex, n, sizeof(*ex), export_cmp);
 	ms->exports = ex;
@@ -298,6 +301,7 @@ out:
 	kd_free(funcs);
 	kd_free(names);
 	kd_free(ords);
+	kd_free(offs);
 	kd_free(ex);
 	kd_free(blob);
 	return rc;

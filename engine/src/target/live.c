@@ -458,6 +458,9 @@ static int live_request(struct kd_live *lt, struct kd_manipulate *m,
 {
 	int rc;
 
+	/* A failed request leaves a defined (empty) reply behind. */
+	if (reply)
+		memset(reply, 0, sizeof(*reply));
 	lt->in_request = reply != NULL;
 	rc = live_request_once(lt, m, data, data_len, reply);
 	lt->in_request = false;
