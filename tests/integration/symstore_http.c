@@ -739,6 +739,42 @@ static void test_progress_and_noisy_log(void **state)
 	assert_true(no_files(p));
 }
 
+/*
+ * Through a proxy (_NT_SYMBOL_PROXY as WinDbg reads it, or libcurl's
+ * http_proxy): the store's host is never resolved, the proxy is asked
+ * for the whole URL.
+ */
+static void test_proxy(void **state)
+{
+	char want[512], kp[128], proxy[64];
+	const char *port = strrchr(g_url, ':') + 1;
+	struct res r;
+
+	(void)state;
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	snprintf(proxy, sizeof(proxy), "127.0.0.1:%s", port);
+	setenv("_NT_SYMBOL_PROXY", proxy, 1);
+	r = find("srv*%s/cproxy*http://symbols.invalid/s/one", &g_fast,
+		 &g_key[0], g_dir);
+	unsetenv("_NT_SYMBOL_PROXY");
+	assert_int_equal(r.rc, KD_OK);
+	assert_true(same_file(r.path, g_prog[0].pdb));
+	snprintf(want, sizeof(want), "http://symbols.invalid/s/one/%s/a.pdb",
+		 key_path(&g_key[0], kp, sizeof(kp)));
+	assert_true(requested(want));
+	/* libcurl's own variable works the same way. */
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%s", port);
+	setenv("http_proxy", proxy, 1);
+	r = find("srv*%s/cproxy2*http://symbols2.invalid/s/one", &g_fast,
+		 &g_key[0], g_dir);
+	unsetenv("http_proxy");
+	assert_int_equal(r.rc, KD_OK);
+	snprintf(want, sizeof(want), "http://symbols2.invalid/s/one/%s/a.pdb",
+		 kp);
+	assert_true(requested(want));
+}
+
 static void test_cancel_while_stalled(void **state)
 {
 	volatile int stop = 0;
@@ -788,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_chains_and_folders),
 		cmocka_unit_test(test_progress_and_noisy_log),
+		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_cancel_while_stalled),
 		cmocka_unit_test(test_server_stopped),
 	};

@@ -12,6 +12,8 @@
 #                connection closes
 #   /slow/REST   headers, then nothing for a long time
 #   /e500/REST   500
+# It is an HTTP proxy too: a request for http://ANYHOST/MODE/REST is
+# answered as /MODE/REST would be, and logged with its whole URL.
 # Every request line is appended to LOGFILE (flushed), so the test can
 # tell which requests were made and that none was.  The port, chosen by
 # the kernel, is written to PORTFILE once the server listens.
@@ -45,7 +47,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with open(LOGFILE, "a") as log:
             log.write(self.path + "\n")
-        parts = self.path.split("/", 2)
+        path = self.path
+        # As an HTTP proxy: the request names the whole URL, and the
+        # store it names is served from here (the log keeps the URL).
+        if path.startswith("http://"):
+            path = "/" + path[len("http://"):].split("/", 1)[-1]
+        parts = path.split("/", 2)
         mode = parts[1] if len(parts) > 1 else ""
         rest = parts[2] if len(parts) > 2 else ""
         path = os.path.realpath(os.path.join(ROOT, rest))
