@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,62 @@ static int mkdirs(const char *dir)
 		p[i] = i < n ? '/' : '\0';
 	}
 	return 0;
+}
+
+/* Entries looked at per folder when matching a name's case. */
+#define CI_SCAN_MAX 100000
+
+/*
+ * Symbol stores come from Windows, whose file names ignore case: a cache
+ * copied from there may hold NTKRNLMP.PDB/<guid>/ntkrnlmp.pdb.  Where a
+ * component of @p path after its first @p from bytes does not exist,
+ * the one entry of its folder equal to it but for ASCII case is taken
+ * (same length, so in place).  Nothing changes when no such entry is.
+ */
+static void ci_fix(char *path, size_t from)
+{
+	char *comp = path + from;
+
+	while (*comp == '/')
+		comp++;
+	while (*comp) {
+		char *end = strchr(comp, '/');
+		size_t len = end ? (size_t)(end - comp) : strlen(comp);
+		char saved = comp[len];
+		struct dirent *d;
+		unsigned seen = 0;
+		bool fixed = false;
+		DIR *dir;
+
+		comp[len] = '\0';
+		if (!exists(path)) {
+			/* The folder holding it: path up to comp. */
+			if (comp == path) {
+				dir = opendir(".");
+			} else {
+				comp[-1] = '\0';
+				dir = opendir(comp == path + 1 ? "/" : path);
+				comp[-1] = '/';
+			}
+			while (dir && (d = readdir(dir)) != NULL &&
+			       ++seen <= CI_SCAN_MAX) {
+				if (strlen(d->d_name) == len &&
+				    strcasecmp(d->d_name, comp) == 0) {
+					memcpy(comp, d->d_name, len);
+					fixed = true;
+					break;
+				}
+			}
+			if (dir)
+				closedir(dir);
+		}
+		comp[len] = saved;
+		if (!exists(path) && !fixed)
+			return;
+		if (!end)
+			return;
+		comp = end + 1;
+	}
 }
 
 /* The key folder of a local store @p root (two-tier when index2.txt). */
@@ -214,10 +271,12 @@ static int local_store(struct find *f, const char *root, const char *unpack,
 	if (local_keydir(f, root, dir) ||
 	    pathf(out, "%s/%s", dir, f->key->name))
 		return KD_EBUFS;
+	ci_fix(out, strlen(root));
 	if (check(f, out) == KD_OK)
 		return KD_OK;
 	if (pathf(p, "%s/%s", dir, f->zname))
 		return KD_EBUFS;
+	ci_fix(p, strlen(root));
 	if (exists(p)) {
 		char udir[PMAX];
 
@@ -230,6 +289,7 @@ static int local_store(struct find *f, const char *root, const char *unpack,
 		kd_symstore__log(f->o, "SYMSRV:  %s - path not found", p);
 	if (pathf(p, "%s/file.ptr", dir))
 		return KD_EBUFS;
+	ci_fix(p, strlen(root));
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		kd_symstore__log(f->o, "SYMSRV:  %s - path not found", p);

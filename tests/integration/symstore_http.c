@@ -22,6 +22,7 @@
  * absent.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -740,6 +741,37 @@ static void test_progress_and_noisy_log(void **state)
 }
 
 /*
+ * A store copied from Windows, where names ignore case: the PDB's folder
+ * in capitals, the GUID folder in lower case, the file in capitals.
+ */
+static void test_case_of_names(void **state)
+{
+	char kp[128], lower[128], p[512];
+	const char *slash;
+	struct res r;
+	size_t i;
+
+	(void)state;
+	key_path(&g_key[0], kp, sizeof(kp));
+	/* kp is "a.pdb/<GUID><age>": lower-case the key folder. */
+	slash = strchr(kp, '/');
+	assert_non_null(slash);
+	snprintf(lower, sizeof(lower), "%s", slash + 1);
+	for (i = 0; lower[i]; i++)
+		lower[i] = (char)tolower((unsigned char)lower[i]);
+	mkdirs("%s/winstore/A.PDB/%s", g_dir, lower);
+	snprintf(p, sizeof(p), "%s/winstore/A.PDB/%s/A.PDB", g_dir, lower);
+	assert_int_equal(pdbgen_run("cp '%s' '%s'", g_prog[0].pdb, p), 0);
+	r = find("srv*%s/winstore", &g_fast, &g_key[0], g_dir);
+	assert_int_equal(r.rc, KD_OK);
+	assert_string_equal(r.path, p);
+	assert_true(same_file(r.path, g_prog[0].pdb));
+	/* Another key is still a miss, not a near match. */
+	r = find("srv*%s/winstore", &g_fast, &g_key[1], g_dir);
+	assert_int_equal(r.rc, KD_ENOTFOUND);
+}
+
+/*
  * Through a proxy (_NT_SYMBOL_PROXY as WinDbg reads it, or libcurl's
  * http_proxy): the store's host is never resolved, the proxy is asked
  * for the whole URL.
@@ -824,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_chains_and_folders),
 		cmocka_unit_test(test_progress_and_noisy_log),
+		cmocka_unit_test(test_case_of_names),
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_cancel_while_stalled),
 		cmocka_unit_test(test_server_stopped),
