@@ -944,6 +944,87 @@ static void symopt_switches(void **state)
 	free(out);
 }
 
+/*
+ * lm's filters and columns (lm l, e, u, 1m, t n, f): each row or its
+ * absence follows the module's symbol state; the stamp is the one
+ * llvm-readobj reads from the image.
+ */
+static void lm_options(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	char exe[640], want[800], a[24], b[24], *hdr, *out = NULL;
+	/* One -c line: the output has no prompts between the commands. */
+	const char *dfl[] = { "-y",
+			      g_kdir,
+			      "-z",
+			      exe,
+			      "-c",
+			      ".echo ---l; lml; .echo ---1m; lm1m; .echo ---u; "
+			      "lmu; .echo ---tn; lm t n; .echo ---f; lmf; "
+			      ".reload /f; .echo ---l2; lml; .echo ---e; lme; "
+			      ".echo ---end",
+			      NULL };
+	const char *none[] = { "-sins", "-z", exe, "-c", ".reload; lme; lm i f",
+			       NULL };
+	const char *p;
+	uint64_t base;
+	unsigned long size, stamp;
+
+	(void)state;
+	assert_non_null(nt);
+	snprintf(exe, sizeof(exe), "%s/%s", g_kdir, nt->file);
+	hdr = kdt_run_out("llvm-readobj --file-headers '%s'", exe);
+	assert_non_null(hdr);
+	assert_non_null(p = strstr(hdr, "ImageBase: 0x"));
+	base = strtoull(p + 11, NULL, 16);
+	assert_non_null(p = strstr(hdr, "SizeOfImage: "));
+	size = strtoul(p + 13, NULL, 0);
+	assert_non_null(p = strstr(hdr, "TimeDateStamp: "));
+	assert_non_null(p = strstr(p, "(0x"));
+	stamp = strtoul(p + 1, NULL, 16);
+	free(hdr);
+	fmt_ptr(base, a, sizeof(a));
+	fmt_ptr(base + size, b, sizeof(b));
+
+	assert_int_equal(kp_run(dfl, "", T_MS, &out, NULL), 0);
+	/* Deferred: no symbols loaded yet, so lml lists nothing. */
+	snprintf(want, sizeof(want),
+		 "---l\nstart             end                 module name\n"
+		 "---1m\nnt\n---u\nstart             end                 "
+		 "module name\n---tn\n");
+	if (!strstr(out, want))
+		fail_msg("lml / lm1m / lmu:\n%s", out);
+	p = strstr(out, "---tn\n");
+	snprintf(want, sizeof(want), "%s %s   nt       %-12s ", a, b, nt->file);
+	if (!strstr(p, want))
+		fail_msg("lm t n wants '%s':\n%s", want, p);
+	snprintf(want, sizeof(want), "(%08lX)\n---f\n", stamp);
+	if (!strstr(p, want))
+		fail_msg("lm t n wants '%s':\n%s", want, p);
+	snprintf(want, sizeof(want), "%s %s   nt       %s\n", a, b, exe);
+	if (!strstr(p, want))
+		fail_msg("lmf wants '%s':\n%s", want, p);
+	/* Loaded: lml has the row, lme (problems only) has none. */
+	p = strstr(out, "---l2\n");
+	assert_non_null(p);
+	snprintf(want, sizeof(want), "%s %s   nt         (private pdb symbols)",
+		 a, b);
+	if (!strstr(p, want))
+		fail_msg("lml after .reload /f:\n%s", p);
+	if (!strstr(p, "---e\nstart             end                 "
+		       "module name\n---end"))
+		fail_msg("lme with a PDB loaded:\n%s", p);
+	free(out);
+	/* No symbol path: export symbols are a problem lme lists. */
+	assert_int_equal(kp_run(none, "", T_MS, &out, NULL), 1);
+	snprintf(want, sizeof(want), "%s %s   nt         (export symbols)", a,
+		 b);
+	if (!strstr(out, want))
+		fail_msg("lme without PDB:\n%s", out);
+	assert_non_null(strstr(out, "Syntax error in 'lm i f'"));
+	free(out);
+}
+
 /* ------------------------------------------------------------------ */
 /* kp / kP against llvm-pdbutil's S_LOCAL and S_DEFRANGE_REGISTER      */
 /* ------------------------------------------------------------------ */
@@ -1373,6 +1454,7 @@ int main(void)
 		cmocka_unit_test(ln_next),
 		cmocka_unit_test(reload_module_eq),
 		cmocka_unit_test(symopt_switches),
+		cmocka_unit_test(lm_options),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {

@@ -47,10 +47,24 @@ static void cmd_sym_site(struct kd_session *s, uint64_t addr, char *buf,
 /* lm                                                                  */
 /* ------------------------------------------------------------------ */
 
+/* The one column that replaces the symbol status and file (lm i f n p t). */
+enum lm_column {
+	LM_COL_SYMBOLS, /* default: status and PDB or image file */
+	LM_COL_IMAGE,	/* i: status, then the image file name */
+	LM_COL_PATH,	/* f: the full image path, no status */
+	LM_COL_NAME,	/* n: the image name, no status */
+	LM_COL_MAPPED,	/* p: the mapped image file, no status */
+};
+
 struct kd_lm_opts {
 	bool verbose;
 	bool sort_name;
-	bool full_path;
+	enum lm_column col;
+	bool stamps;	     /* t: the file time stamp (after n's name) */
+	bool names_only;     /* 1m */
+	bool loaded_syms;    /* l: symbols loaded (not deferred, not none) */
+	bool problems;	     /* e: no symbols, export symbols, mismatch */
+	bool user_only;	     /* u: user-mode modules only */
 	const char *pattern; /* module name pattern or NULL */
 	char pat_buf[128];
 	bool have_addr;
@@ -74,13 +88,34 @@ static void fmt_time(uint32_t t, char *buf, size_t cap)
 		snprintf(buf, cap, "unavailable");
 }
 
+static int lm_verbose(struct kd_session *s, const struct kd_module *m,
+		      const struct kd_modsyms *ms, const struct kd_lm_opts *o,
+		      uint32_t ts, const char *when);
+
+/* Does the symbol state of a module pass lm's l / e filters? */
+static bool lm_wanted(const struct kd_modsyms *ms, const struct kd_lm_opts *o)
+{
+	bool pdb = ms->pdb_state == KD_PDB_LOADED;
+	bool exports = !pdb && ms->pdb_state != KD_PDB_DEFERRED &&
+		       ms->status == KD_OK;
+
+	if (o->loaded_syms && !pdb && !exports)
+		return false;
+	/* Problems: none, exports only, or a mismatch loaded by /i. */
+	if (o->problems && pdb && !ms->pdb_forced)
+		return false;
+	if (o->problems && ms->pdb_state == KD_PDB_DEFERRED)
+		return false;
+	return true;
+}
+
 static int lm_row(struct kd_session *s, struct kd_module *m,
 		  const struct kd_lm_opts *o)
 {
 	struct kd_modsyms *ms = kd_module_syms(s, m);
 	const char *status = (ms && ms->status == KD_OK) ? "(export symbols)" :
 							   "(no symbols)";
-	const char *file = o->full_path && m->path[0] ? m->path : m->image;
+	const char *file = m->image;
 	char a[18], b[18], when[64], st[32];
 	uint32_t ts;
 
@@ -102,13 +137,45 @@ static int lm_row(struct kd_session *s, struct kd_module *m,
 		status = st;
 		file = ms->pdb_file;
 	}
+	if (!lm_wanted(ms, o))
+		return KD_OK;
+	if (o->names_only) {
+		kd_out(s, "%s\n", m->name);
+		return KD_OK;
+	}
 	kd_fmt_ptr(s, a, m->base);
 	kd_fmt_ptr(s, b, m->base + m->size);
-	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status, file);
-	if (!o->verbose)
-		return KD_OK;
 	ts = m->timestamp ? m->timestamp : (ms ? ms->timestamp : 0);
 	fmt_time(ts, when, sizeof(when));
+	if (o->col == LM_COL_IMAGE) {
+		file = m->image;
+	} else if (o->col != LM_COL_SYMBOLS || o->stamps) {
+		/* No symbol status: the one column asked for. */
+		const char *what = o->col == LM_COL_PATH ?
+					   (m->path[0] ? m->path : m->image) :
+				   o->col == LM_COL_MAPPED ? ms->image_file :
+				   o->col == LM_COL_NAME   ? m->image :
+							     NULL;
+
+		kd_out(s, "%s %s   %-8s", a, b, m->name);
+		if (what && *what)
+			kd_out(s, " %-12s", what);
+		if (o->stamps)
+			kd_out(s, " %s (%08X)", when, ts);
+		kd_out(s, "\n");
+		return lm_verbose(s, m, ms, o, ts, when);
+	}
+	kd_out(s, "%s %s   %-10s %-22s %s\n", a, b, m->name, status, file);
+	return lm_verbose(s, m, ms, o, ts, when);
+}
+
+/* lmv's indented lines after the row. */
+static int lm_verbose(struct kd_session *s, const struct kd_module *m,
+		      const struct kd_modsyms *ms, const struct kd_lm_opts *o,
+		      uint32_t ts, const char *when)
+{
+	if (!o->verbose)
+		return KD_OK;
 	if (ms && ms->status == KD_OK)
 		kd_out(s, "    Loaded symbol image file: %s\n", m->image);
 	/* The copy of the image found by its key (triage dumps). */
@@ -132,7 +199,11 @@ static int lm_row(struct kd_session *s, struct kd_module *m,
 	return KD_OK;
 }
 
-/* Options: v, f, o, l, k, u, n, D (accepted), sm (sort), m pat, a addr. */
+/*
+ * Options: v, l, e, u, 1m, sm (sort), one of i f n p (and t), m pat,
+ * a addr; o, k, D change nothing in kernel mode (every module listed is
+ * a loaded kernel module; no DML).
+ */
 static int lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 		    struct kd_lm_opts *o)
 {
@@ -152,13 +223,38 @@ static int lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 			if (ch == 's' && kd_args_peek_at(&a, 1) == 'm') {
 				o->sort_name = true;
 				kd_args_advance(&a, 2);
+			} else if (ch == '1' && kd_args_peek_at(&a, 1) == 'm') {
+				o->names_only = true;
+				kd_args_advance(&a, 2);
 			} else if (ch == 'v') {
 				o->verbose = true;
 				kd_args_advance(&a, 1);
-			} else if (ch == 'f') {
-				o->full_path = true;
+			} else if (strchr("ifnp", ch)) {
+				enum lm_column col = ch == 'i' ? LM_COL_IMAGE :
+						     ch == 'f' ? LM_COL_PATH :
+						     ch == 'n' ? LM_COL_NAME :
+								 LM_COL_MAPPED;
+
+				/* Only one of them, as WinDbg allows. */
+				if (o->col != LM_COL_SYMBOLS && o->col != col)
+					return kd_args_error(&a);
+				o->col = col;
 				kd_args_advance(&a, 1);
-			} else if (strchr("olkunD", ch)) {
+			} else if (ch == 't') {
+				o->stamps = true;
+				kd_args_advance(&a, 1);
+			} else if (ch == 'l') {
+				o->loaded_syms = true;
+				kd_args_advance(&a, 1);
+			} else if (ch == 'e') {
+				o->problems = true;
+				kd_args_advance(&a, 1);
+			} else if (ch == 'u') {
+				o->user_only = true;
+				kd_args_advance(&a, 1);
+			} else if (strchr("okD", ch)) {
+				/* o: every module listed is loaded; k: all
+				 * are kernel modules; D: no DML here. */
 				kd_args_advance(&a, 1);
 			} else if (ch == 'm') {
 				const char *pat = NULL, *at;
@@ -206,7 +302,9 @@ static int cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	rc = lm_parse(s, c, &o);
 	if (rc < 0)
 		return rc;
-	if (kd_is_ptr64(s))
+	if (o.names_only)
+		; /* lm1m: the names, for .foreach */
+	else if (kd_is_ptr64(s))
 		kd_out(s, "start             end                 "
 			  "module name\n");
 	else
@@ -224,6 +322,12 @@ static int cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 			continue;
 		if (o.have_addr &&
 		    !(o.addr >= m->base && o.addr - m->base < m->size))
+			continue;
+		/* u: user space only; the kernel's list has none, but
+		 * .reload Name=Addr,Size may add one. */
+		if (o.user_only &&
+		    m->base >= (kd_is_ptr64(s) ? 0xFFFF800000000000ull :
+						 0x80000000ull))
 			continue;
 		list[n++] = m;
 	}
