@@ -73,6 +73,11 @@ static const char src[] =
 	"__declspec(dllexport) char ExpBuffer[0x3000];\n"
 	"__declspec(dllexport) int ExpTable[4] = { 0x11111111, 0x22222222,\n"
 	"\t0x33333333, 0x44444444 };\n"
+	/* Gr\u00fc\u00dfe \u65e5\u672c, U+1F600 as a surrogate pair, a
+	 * right-to-left override (shown as a dot), A. */
+	"__declspec(dllexport) unsigned short WideText[] = { 0x47, 0x72,\n"
+	"\t0xFC, 0xDF, 0x65, 0x20, 0x65E5, 0x672C, 0xD83D, 0xDE00, 0x202E,\n"
+	"\t0x41, 0 };\n"
 	"static int helper(int a)\n{\n\tExpBuffer[a & 0xfff] = 1;\n"
 	"\treturn a * 7;\n}\n"
 	"__declspec(dllexport) int ExpAdd(int a, int b)\n{\n"
@@ -664,6 +669,13 @@ static void test_data(void **state)
 	assert_non_null(strstr(out, "  11111111 22222222 33333333 44444444"));
 	assert_non_null(strstr(out, "Evaluate expression: 572662306 = "
 				    "00000000`22222222"));
+	free(out);
+	/* du: UTF-16 text as UTF-8, not dots; the override stays a dot. */
+	assert_int_equal(image_z(im->path, "du prog_x64!WideText", &out), 0);
+	if (!strstr(out, "  \"Gr\xc3\xbc\xc3\x9f"
+			 "e \xe6\x97\xa5\xe6\x9c\xac"
+			 "\xf0\x9f\x98\x80.A\"\n"))
+		fail_msg("du prog_x64!WideText:\n%s", out);
 	free(out);
 }
 

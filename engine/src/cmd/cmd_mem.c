@@ -292,11 +292,49 @@ static uint64_t cmd_mem_display(struct kd_session *s, const struct kd_dfmt *f,
  * da / du: strings up to @p max characters, 48 a line, stopping at a NUL
  * or unreadable memory.  Returns the address after the string.
  */
+/*
+ * A UTF-16 code point as UTF-8 (du prints text, not dots, for every
+ * printable character).  Controls, C1 controls, the bidirectional
+ * overrides and isolates (text that reorders the line around it) and
+ * non-characters are a dot, as controls are in ASCII.  Returns bytes
+ * written (1 to 4).
+ */
+static unsigned put_utf8(char *p, uint32_t cp)
+{
+	if (cp < 0x80) {
+		*p = (char)cmd_mem_ascii((uint8_t)cp);
+		return 1;
+	}
+	if (cp < 0xA0 || (cp >= 0x202A && cp <= 0x202E) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
+	    (cp >= 0xD800 && cp <= 0xDFFF) || (cp & 0xFFFE) == 0xFFFE ||
+	    cp > 0x10FFFF) {
+		*p = '.';
+		return 1;
+	}
+	if (cp < 0x800) {
+		p[0] = (char)(0xC0 | (cp >> 6));
+		p[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		p[0] = (char)(0xE0 | (cp >> 12));
+		p[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		p[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	p[0] = (char)(0xF0 | (cp >> 18));
+	p[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	p[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	p[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
 static uint64_t display_string(struct kd_session *s, bool phys, bool wide,
 			       uint64_t addr, uint64_t max)
 {
 	unsigned csize = wide ? 2 : 1;
-	char line[KD_STR_LINE + 32];
+	char line[KD_STR_LINE * 4 + 32];
 	uint64_t shown = 0;
 
 	while (shown < max && !s->interrupt) {
@@ -337,8 +375,28 @@ static uint64_t display_string(struct kd_session *s, bool phys, bool wide,
 				shown++;
 				break;
 			}
-			*p++ = (char)(ch < 0x80 ? cmd_mem_ascii((uint8_t)ch) :
-						  '.');
+			if (!wide) {
+				*p++ = (char)(ch < 0x80 ? cmd_mem_ascii(
+								  (uint8_t)ch) :
+							  '.');
+				shown++;
+				continue;
+			}
+			/* A surrogate pair is one character; both halves
+			 * on this line, or the high one shows as a dot. */
+			if (ch >= 0xD800 && ch <= 0xDBFF && i + 1 < n &&
+			    all_ok(ok + (size_t)(i + 1) * csize, csize)) {
+				uint64_t lo = get_unit(
+					buf + (size_t)(i + 1) * csize, csize);
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					ch = 0x10000 + ((ch - 0xD800) << 10) +
+					     (lo - 0xDC00);
+					i++;
+					shown++;
+				}
+			}
+			p += put_utf8(p, (uint32_t)ch);
 			shown++;
 		}
 		*p++ = '"';
