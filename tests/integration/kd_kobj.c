@@ -70,8 +70,7 @@ static uint64_t pdb_off(const char *type, const char *member)
 		if (!q || (end && q > end))
 			continue;
 		q = strstr(p, "field list: ");
-		if (!q || strncmp(q + 12, "0x", 2) != 0 ||
-		    (size_t)(q - p) > 80)
+		if (!q || strncmp(q + 12, "0x", 2) != 0 || (size_t)(q - p) > 80)
 			continue;
 		snprintf(fl, sizeof(fl), "%.6s", q + 12);
 		break;
@@ -111,7 +110,8 @@ static uint64_t hexval(const char *s)
 
 	while (*s == ' ')
 		s++;
-	while (n + 1 < sizeof(buf) && (isxdigit((unsigned char)*s) || *s == '`')) {
+	while (n + 1 < sizeof(buf) &&
+	       (isxdigit((unsigned char)*s) || *s == '`')) {
 		if (*s != '`')
 			buf[n++] = *s;
 		s++;
@@ -278,6 +278,65 @@ static char *compare_cmds(void)
 
 static char *live_text;
 
+/* The last line of @p out. */
+static const char *last_line(const char *out)
+{
+	size_t n = strlen(out);
+
+	while (n > 0 && out[n - 1] == '\n')
+		n--;
+	while (n > 0 && out[n - 1] != '\n')
+		n--;
+	return out + n;
+}
+
+/*
+ * Hostile memory (after the dump is written): the commands end with one
+ * line naming what is wrong, never a loop or a crash.
+ */
+static void hostile_lists(void)
+{
+	uint64_t links = pdb_off("_EPROCESS", "ActiveProcessLinks");
+	uint64_t session = pdb_off("_EPROCESS", "Session");
+	uint64_t head = eval("nt!PsActiveProcessHead");
+	char c[128], want_line[160], *out;
+
+	/* A Session the kernel's types cannot describe. */
+	snprintf(c, sizeof(c), "eq %llx %llx",
+		 (unsigned long long)(procs[3].addr + session),
+		 (unsigned long long)procs[3].addr);
+	free(cmd(&g_kd, c));
+	out = cmd(&g_kd, "!process 0 0");
+	assert_string_equal(last_line(out),
+			    "!process: _MM_SESSION_SPACE.SessionId not found "
+			    "in nt's types\n");
+	free(out);
+	/* smss's Flink back to Registry: a loop that misses the head. */
+	snprintf(c, sizeof(c), "eq %llx %llx",
+		 (unsigned long long)(procs[2].addr + links),
+		 (unsigned long long)(procs[1].addr + links));
+	free(cmd(&g_kd, c));
+	out = cmd(&g_kd, "!process 0 0");
+	snprintf(want_line, sizeof(want_line),
+		 "!process: list at %08llx`%08llx loops without coming back "
+		 "to its head\n",
+		 (unsigned long long)(head >> 32),
+		 (unsigned long long)(head & 0xffffffffu));
+	assert_string_equal(last_line(out), want_line);
+	free(out);
+	/* A zero Flink. */
+	snprintf(c, sizeof(c), "eq %llx 0",
+		 (unsigned long long)(procs[2].addr + links));
+	free(cmd(&g_kd, c));
+	out = cmd(&g_kd, "!process 0 0");
+	snprintf(want_line, sizeof(want_line),
+		 "!process: list at %08llx`%08llx: a zero Flink\n",
+		 (unsigned long long)(head >> 32),
+		 (unsigned long long)(head & 0xffffffffu));
+	assert_string_equal(last_line(out), want_line);
+	free(out);
+}
+
 static void test_live(void **state)
 {
 	char sock[160], k[200], c[256];
@@ -332,8 +391,7 @@ static void test_live(void **state)
 			 "HandleCount: <Data Not Accessible>\n"
 			 "    Image: %s\n\n",
 			 (unsigned long long)p->addr,
-			 (unsigned long long)p->pid,
-			 (unsigned long long)p->peb,
+			 (unsigned long long)p->pid, (unsigned long long)p->peb,
 			 (unsigned long long)p->parent,
 			 (unsigned long long)p->dirbase,
 			 (unsigned long long)p->table, p->image);
@@ -395,16 +453,20 @@ static void test_live(void **state)
 		snprintf(c, sizeof(c), "!thread %llx",
 			 (unsigned long long)t->addr);
 		out = cmd(&g_kd, c);
-		snprintf(line, sizeof(line), "THREAD %016llx  Cid %04llx.%04llx  Teb: ",
-			 (unsigned long long)t->addr, (unsigned long long)t->pid,
+		snprintf(line, sizeof(line),
+			 "THREAD %016llx  Cid %04llx.%04llx  Teb: ",
+			 (unsigned long long)t->addr,
+			 (unsigned long long)t->pid,
 			 (unsigned long long)t->tid);
 		want(out, line);
-		snprintf(line, sizeof(line),
-			 "Owning Process            %016llx       Image:         %s\n",
-			 (unsigned long long)owner->addr, owner->image);
+		snprintf(
+			line, sizeof(line),
+			"Owning Process            %016llx       Image:         %s\n",
+			(unsigned long long)owner->addr, owner->image);
 		want(out, line);
 		if (t->addr == running[0] || t->addr == running[1]) {
-			snprintf(line, sizeof(line), "RUNNING on processor %d\n",
+			snprintf(line, sizeof(line),
+				 "RUNNING on processor %d\n",
 				 t->addr == running[0] ? 0 : 1);
 			want(out, line);
 			want(out, "Win32 Start Address nt!KiSystemStartup (0x");
@@ -454,6 +516,7 @@ static void test_live(void **state)
 	if (!strstr(out, "Dump successfully written"))
 		fail_msg(".dump /f printed:\n%s", out);
 	free(out);
+	hostile_lists();
 	kp_send(&g_kd, "q\n");
 	assert_int_equal(kp_finish(&g_kd, T_MS), 1); /* nosuch.exe */
 	kp_free(&g_kd);

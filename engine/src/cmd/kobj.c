@@ -77,11 +77,10 @@ int kd_kobj__field(struct kd_kobj *k, const char *type, const char *path,
 	struct kd_type_member m;
 	struct kd_type_info ti_info;
 	uint32_t ti;
-	int rc = type_of(k, type, &ti);
 
-	if (rc < 0)
-		return rc;
-	if (kd_sym__type_field(k->pdb, ti, path, &m) != KD_OK) {
+	/* The type or the member: either way the line names both. */
+	if (type_of(k, type, &ti) < 0 ||
+	    kd_sym__type_field(k->pdb, ti, path, &m) != KD_OK) {
 		kd_error_clear();
 		return kobj_err(k, KD_ENOTFOUND,
 				"%s.%s not found in nt's types", type, path);
@@ -201,8 +200,8 @@ int kd_kobj__read_ustr(struct kd_kobj *k, uint64_t addr, const char *type,
 }
 
 int kd_kobj__list_walk(struct kd_kobj *k, uint64_t head, const char *type,
-		       const char *link,
-		       int (*cb)(void *ctx, uint64_t record), void *ctx)
+		       const char *link, int (*cb)(void *ctx, uint64_t record),
+		       void *ctx)
 {
 	struct kd_kobj_field lf;
 	uint64_t cur, tortoise, power = 1, lam = 0, n = 0;
@@ -224,8 +223,7 @@ int kd_kobj__list_walk(struct kd_kobj *k, uint64_t head, const char *type,
 		if (++n > KD_KOBJ_MAX_LIST)
 			return kobj_err(k, KD_EPROTO,
 					"list at %s: more than %u entries",
-					kd_fmt_addr(a, head),
-					KD_KOBJ_MAX_LIST);
+					kd_fmt_addr(a, head), KD_KOBJ_MAX_LIST);
 		rc = cb(ctx, cur - lf.offset);
 		if (rc)
 			return rc;
