@@ -19,32 +19,40 @@
 #define DEFAULT_TIME_INCREMENT 156250 /* 100 ns units per clock tick */
 
 static const char *const wait_reasons[] = {
-	"Executive",	     "FreePage",	"PageIn",
-	"PoolAllocation",    "DelayExecution",	"Suspended",
-	"UserRequest",	     "WrExecutive",	"WrFreePage",
-	"WrPageIn",	     "WrPoolAllocation", "WrDelayExecution",
-	"WrSuspended",	     "WrUserRequest",	"WrSpare0",
-	"WrQueue",	     "WrLpcReceive",	"WrLpcReply",
-	"WrVirtualMemory",   "WrPageOut",	"WrRendezvous",
-	"WrKeyedEvent",	     "WrTerminated",	"WrProcessInSwap",
-	"WrCpuRateControl",  "WrCalloutStack",	"WrKernel",
-	"WrResource",	     "WrPushLock",	"WrMutex",
-	"WrQuantumEnd",	     "WrDispatchInt",	"WrPreempted",
-	"WrYieldExecution",  "WrFastMutex",	"WrGuardedMutex",
-	"WrRundown",	     "WrAlertByThreadId", "WrDeferredPreempt",
+	"Executive",	    "FreePage",		 "PageIn",
+	"PoolAllocation",   "DelayExecution",	 "Suspended",
+	"UserRequest",	    "WrExecutive",	 "WrFreePage",
+	"WrPageIn",	    "WrPoolAllocation",	 "WrDelayExecution",
+	"WrSuspended",	    "WrUserRequest",	 "WrSpare0",
+	"WrQueue",	    "WrLpcReceive",	 "WrLpcReply",
+	"WrVirtualMemory",  "WrPageOut",	 "WrRendezvous",
+	"WrKeyedEvent",	    "WrTerminated",	 "WrProcessInSwap",
+	"WrCpuRateControl", "WrCalloutStack",	 "WrKernel",
+	"WrResource",	    "WrPushLock",	 "WrMutex",
+	"WrQuantumEnd",	    "WrDispatchInt",	 "WrPreempted",
+	"WrYieldExecution", "WrFastMutex",	 "WrGuardedMutex",
+	"WrRundown",	    "WrAlertByThreadId", "WrDeferredPreempt",
 };
 
 static const char *const thread_states[] = {
-	"INITIALIZED", "READY",	     "RUNNING",	      "STANDBY",
-	"TERMINATED",  "WAIT",	     "TRANSITION",    "DEFERREDREADY",
+	"INITIALIZED", "READY",
+	"RUNNING",     "STANDBY",
+	"TERMINATED",  "WAIT",
+	"TRANSITION",  "DEFERREDREADY",
 	"GATEWAIT",    "WAITINGFORPROCESSINSWAP",
 };
 
 /* DISPATCHER_HEADER.Type of a waited object, as !thread names it. */
 static const char *const object_types[] = {
-	"NotificationEvent", "SynchronizationEvent", "Mutant",
-	"ProcessObject",     "QueueObject",	     "Semaphore",
-	"ThreadObject",	     "Gate",		     "NotificationTimer",
+	"NotificationEvent",
+	"SynchronizationEvent",
+	"Mutant",
+	"ProcessObject",
+	"QueueObject",
+	"Semaphore",
+	"ThreadObject",
+	"Gate",
+	"NotificationTimer",
 	"SynchronizationTimer",
 };
 
@@ -88,8 +96,7 @@ static int read_process(struct kd_kobj *k, uint64_t e, struct proc_info *p)
 		rc = kd_kobj__read(k, e, "_EPROCESS", "Pcb.DirectoryTableBase",
 				   &p->dirbase);
 	if (rc == KD_OK)
-		rc = kd_kobj__read(k, e, "_EPROCESS", "ObjectTable",
-				   &p->table);
+		rc = kd_kobj__read(k, e, "_EPROCESS", "ObjectTable", &p->table);
 	if (rc == KD_OK)
 		rc = kd_kobj__read(k, e, "_EPROCESS", "Session", &p->session);
 	if (rc == KD_OK)
@@ -103,14 +110,12 @@ static int read_process(struct kd_kobj *k, uint64_t e, struct proc_info *p)
 					     '?');
 	p->image[i] = '\0';
 	if (kd_kobj__has(k, "_EPROCESS", "DeviceMap"))
-		rc = kd_kobj__read(k, e, "_EPROCESS", "DeviceMap",
-				   &p->devmap);
+		rc = kd_kobj__read(k, e, "_EPROCESS", "DeviceMap", &p->devmap);
 	return rc;
 }
 
 /* "00:00:00.015" from @p ticks clock ticks. */
-static void fmt_ticks(struct kd_kobj *k, uint64_t ticks, char *buf,
-		      size_t cap)
+static void fmt_ticks(struct kd_kobj *k, uint64_t ticks, char *buf, size_t cap)
 {
 	uint64_t inc = DEFAULT_TIME_INCREMENT, ms, addr;
 	uint32_t v;
@@ -149,8 +154,7 @@ static void print_stack(struct kd_kobj *k, const char *ind, int cpu)
 	       "Call Site\n",
 	       ind);
 	if (cpu < 0 ||
-	    kd_stack_walk(k->s, (unsigned)cpu, frames, KOBJ_MAX_FRAMES, &n) <
-		    0)
+	    kd_stack_walk(k->s, (unsigned)cpu, frames, KOBJ_MAX_FRAMES, &n) < 0)
 		return;
 	for (i = 0; i < n && !k->s->interrupt; i++) {
 		char sp[18], ret[18], a[4][18], site[256];
@@ -189,13 +193,11 @@ static int read_thread_head(struct kd_kobj *k, uint64_t t,
 	if (rc == KD_OK)
 		rc = kd_kobj__read(k, t, "_KTHREAD", "Teb", &ti->teb);
 	if (rc == KD_OK)
-		rc = kd_kobj__read(k, t, "_KTHREAD", "Win32Thread",
-				   &ti->win32);
+		rc = kd_kobj__read(k, t, "_KTHREAD", "Win32Thread", &ti->win32);
 	if (rc == KD_OK)
 		rc = kd_kobj__read(k, t, "_KTHREAD", "State", &ti->state);
 	if (rc == KD_OK)
-		rc = kd_kobj__read(k, t, "_KTHREAD", "WaitReason",
-				   &ti->reason);
+		rc = kd_kobj__read(k, t, "_KTHREAD", "WaitReason", &ti->reason);
 	if (rc == KD_OK)
 		rc = kd_kobj__read(k, t, "_KTHREAD", "WaitMode", &ti->mode);
 	if (rc == KD_OK)
@@ -232,14 +234,14 @@ static void thread_line(struct kd_kobj *k, const char *ind,
 	else
 		snprintf(st, sizeof(st), "UNKNOWN STATE %llu",
 			 (unsigned long long)ti->state);
-	kd_out(k->s, "%sTHREAD %s  Cid %04llx.%04llx  Teb: %s Win32Thread: %s %s\n",
+	kd_out(k->s,
+	       "%sTHREAD %s  Cid %04llx.%04llx  Teb: %s Win32Thread: %s %s\n",
 	       ind, fmt_hex(a, ti->addr), (unsigned long long)ti->pid,
 	       (unsigned long long)ti->tid, fmt_hex(b, ti->teb),
 	       fmt_hex(c, ti->win32), st);
 }
 
-static int print_wait_objects(struct kd_kobj *k, const char *ind,
-			      uint64_t t)
+static int print_wait_objects(struct kd_kobj *k, const char *ind, uint64_t t)
 {
 	uint64_t wb, size, obj, type, count = 1, i;
 	char a[18];
@@ -291,10 +293,11 @@ static int irp_line(void *vctx, uint64_t irp)
 	if (!c->any)
 		kd_out(c->k->s, "%sIRP List:\n", c->ind);
 	c->any = true;
-	kd_out(c->k->s, "%s    %s: (%04llx,%04llx) Flags: %08llx  Mdl: %08llx\n",
-	       c->ind, fmt_hex(a, irp), (unsigned long long)(type & 0xffff),
-	       (unsigned long long)(size & 0xffff),
-	       (unsigned long long)flags, (unsigned long long)mdl);
+	kd_out(c->k->s,
+	       "%s    %s: (%04llx,%04llx) Flags: %08llx  Mdl: %08llx\n", c->ind,
+	       fmt_hex(a, irp), (unsigned long long)(type & 0xffff),
+	       (unsigned long long)(size & 0xffff), (unsigned long long)flags,
+	       (unsigned long long)mdl);
 	return 0;
 }
 
@@ -458,7 +461,8 @@ static int print_process(struct kobj_ctx *c, const struct proc_info *p)
 		snprintf(sid, sizeof(sid), "none");
 	}
 	kd_out(k->s, "PROCESS %s\n", fmt_hex(a, p->addr));
-	kd_out(k->s, "    SessionId: %s  Cid: %04llx    Peb: %08llx  ParentCid: %04llx\n",
+	kd_out(k->s,
+	       "    SessionId: %s  Cid: %04llx    Peb: %08llx  ParentCid: %04llx\n",
 	       sid, (unsigned long long)p->pid, (unsigned long long)p->peb,
 	       (unsigned long long)p->parent);
 	if (kd_kobj__has(k, "_HANDLE_TABLE", "HandleCount") && p->table) {
@@ -650,7 +654,7 @@ static int cmd_process(struct kd_session *s, struct kd_cmdctx *cc)
 		if (rc == KD_OK)
 			rc = kd_kobj__read(&c.k, t, "_KTHREAD",
 					   "ApcState.Process", &what);
-	} else if (what < 0x100000000ull) {
+	} else if (what < (kd_is_ptr64(s) ? 0x100000000ull : 0x80000000ull)) {
 		/* A process id: find it on the active list. */
 		c.want_pid = what;
 		rc = process_list(&c, "!process");
