@@ -476,7 +476,10 @@ extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
 extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
 extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */
 extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
-extern const struct kd_command kd_cmds_ext_mm[];	 /* ext_mm.c */
+
+/* The kernel extensions (issue 16), one table per file. */
+extern const struct kd_command kd_cmds_ext_mm[];    /* ext_mm.c */
+extern const struct kd_command kd_cmds_ext_error[]; /* ext_error.c */
 
 /* Every table with its .help title, in lookup order; ends with NULLs. */
 struct kd_command_group {
