@@ -18,6 +18,7 @@
 #include <kd/proto/layout.h>
 #include <kd/proto/wire.h>
 
+#include "ntstructs.h"
 #include "simabi.h"
 
 #define PTE_P 0x1ull
@@ -85,9 +86,10 @@ static int pt_next_level(struct kdsim *m, uint64_t table, unsigned int idx,
 	return KD_OK;
 }
 
-/* Map [va, va+size) onto [pa, ...): 2 MiB pages when @large. */
-static int pt_map(struct kdsim *m, uint64_t va, uint64_t pa, uint64_t size,
-		  bool large)
+/* Map [va, va+size) onto [pa, ...) under PML4 @root: 2 MiB pages when
+ * @large. */
+static int pt_map_root(struct kdsim *m, uint64_t root, uint64_t va, uint64_t pa,
+		       uint64_t size, bool large)
 {
 	uint64_t step = large ? (2ull << 20) : SIM_PAGE;
 	uint64_t off;
@@ -96,7 +98,7 @@ static int pt_map(struct kdsim *m, uint64_t va, uint64_t pa, uint64_t size,
 	for (off = 0; off < size; off += step) {
 		uint64_t v = va + off, pdpt, pd, pt;
 
-		rc = pt_next_level(m, m->pml4, (v >> 39) & 511, &pdpt);
+		rc = pt_next_level(m, root, (v >> 39) & 511, &pdpt);
 		if (rc == KD_OK)
 			rc = pt_next_level(m, pdpt, (v >> 30) & 511, &pd);
 		if (rc < 0)
@@ -114,6 +116,40 @@ static int pt_map(struct kdsim *m, uint64_t va, uint64_t pa, uint64_t size,
 			   (pa + off) | PTE_P | PTE_RW | PTE_A | PTE_D);
 	}
 	return KD_OK;
+}
+
+static int pt_map(struct kdsim *m, uint64_t va, uint64_t pa, uint64_t size,
+		  bool large)
+{
+	return pt_map_root(m, m->pml4, va, pa, size, large);
+}
+
+/*
+ * A new address space: its own PML4 whose kernel half (entries 256-511)
+ * shares the boot PML4's lower tables, as every Windows process's does.
+ */
+int sim_new_address_space(struct kdsim *m, uint64_t *root)
+{
+	int rc = pt_alloc(m, root);
+	unsigned int i;
+
+	if (rc < 0)
+		return rc;
+	for (i = 256; i < 512; i++)
+		phys_put64(m, *root + i * 8ull,
+			   phys_get64(m, m->pml4 + i * 8ull));
+	return KD_OK;
+}
+
+/* A fresh zeroed physical page mapped at @va under @root. */
+int sim_map_new_page(struct kdsim *m, uint64_t root, uint64_t va)
+{
+	uint64_t pa;
+	int rc = pt_alloc(m, &pa);
+
+	if (rc == KD_OK)
+		rc = pt_map_root(m, root, va, pa, SIM_PAGE, false);
+	return rc;
 }
 
 uint64_t sim_translate(const struct kdsim *m, uint64_t va, bool *ok)
@@ -204,7 +240,7 @@ int sim_write_virtual(struct kdsim *m, uint64_t va, const void *buf,
 }
 
 /* Boot-time writers into kernel virtual memory (always mapped). */
-static void vput64(struct kdsim *m, uint64_t va, uint64_t v)
+void sim_vput64(struct kdsim *m, uint64_t va, uint64_t v)
 {
 	uint8_t b[8];
 	uint32_t done;
@@ -213,7 +249,7 @@ static void vput64(struct kdsim *m, uint64_t va, uint64_t v)
 	(void)sim_write_virtual(m, va, b, 8, &done);
 }
 
-static void vput32(struct kdsim *m, uint64_t va, uint32_t v)
+void sim_vput32(struct kdsim *m, uint64_t va, uint32_t v)
 {
 	uint8_t b[4];
 	uint32_t done;
@@ -222,7 +258,7 @@ static void vput32(struct kdsim *m, uint64_t va, uint32_t v)
 	(void)sim_write_virtual(m, va, b, 4, &done);
 }
 
-static void vput16(struct kdsim *m, uint64_t va, uint16_t v)
+void sim_vput16(struct kdsim *m, uint64_t va, uint16_t v)
 {
 	uint8_t b[2];
 	uint32_t done;
@@ -231,14 +267,14 @@ static void vput16(struct kdsim *m, uint64_t va, uint16_t v)
 	(void)sim_write_virtual(m, va, b, 2, &done);
 }
 
-static void vputs(struct kdsim *m, uint64_t va, const void *s, size_t n)
+void sim_vputs(struct kdsim *m, uint64_t va, const void *s, size_t n)
 {
 	uint32_t done;
 
 	(void)sim_write_virtual(m, va, s, (uint32_t)n, &done);
 }
 
-static uint64_t pool_alloc(struct kdsim *m, uint64_t size, uint64_t align)
+uint64_t sim_pool_alloc(struct kdsim *m, uint64_t size, uint64_t align)
 {
 	uint64_t va = (m->pool_next + align - 1) & ~(align - 1);
 
@@ -249,20 +285,20 @@ static uint64_t pool_alloc(struct kdsim *m, uint64_t size, uint64_t align)
 }
 
 /* A UNICODE_STRING at @us whose buffer (in pool) holds @s in UTF-16LE. */
-static void put_unicode(struct kdsim *m, uint64_t us, const char *s)
+void sim_put_unicode(struct kdsim *m, uint64_t us, const char *s)
 {
 	size_t n = strlen(s), i;
-	uint64_t buf = pool_alloc(m, (n + 1) * 2, 8);
+	uint64_t buf = sim_pool_alloc(m, (n + 1) * 2, 8);
 
 	for (i = 0; i <= n; i++)
-		vput16(m, buf + i * 2, (uint8_t)s[i]);
-	vput16(m, us, (uint16_t)(n * 2));
-	vput16(m, us + 2, (uint16_t)(n * 2 + 2));
-	vput64(m, us + 8, buf);
+		sim_vput16(m, buf + i * 2, (uint8_t)s[i]);
+	sim_vput16(m, us, (uint16_t)(n * 2));
+	sim_vput16(m, us + 2, (uint16_t)(n * 2 + 2));
+	sim_vput64(m, us + 8, buf);
 }
 
 /* Insert @entry (a LIST_ENTRY64) at the tail of list @head. */
-static void list_insert_tail(struct kdsim *m, uint64_t head, uint64_t entry)
+void sim_list_insert_tail(struct kdsim *m, uint64_t head, uint64_t entry)
 {
 	uint8_t b[8] = { 0 }; /* an unmapped head reads as an empty list */
 	uint32_t done;
@@ -272,16 +308,16 @@ static void list_insert_tail(struct kdsim *m, uint64_t head, uint64_t entry)
 	blink = kd_get_le64(b);
 	if (blink == 0)
 		blink = head;
-	vput64(m, entry, head);
-	vput64(m, entry + 8, blink);
-	vput64(m, blink, entry);
-	vput64(m, head + 8, entry);
+	sim_vput64(m, entry, head);
+	sim_vput64(m, entry + 8, blink);
+	sim_vput64(m, blink, entry);
+	sim_vput64(m, head + 8, entry);
 }
 
-static void list_init(struct kdsim *m, uint64_t head)
+void sim_list_init(struct kdsim *m, uint64_t head)
 {
-	vput64(m, head, head);
-	vput64(m, head + 8, head);
+	sim_vput64(m, head, head);
+	sim_vput64(m, head + 8, head);
 }
 
 /* --- PE32+ loading --- */
@@ -380,20 +416,20 @@ uint64_t kdsim_kernel_export(const struct kdsim *m, const char *name)
 /* Put an LDR_DATA_TABLE_ENTRY64 for image @img into PsLoadedModuleList. */
 static void link_ldr(struct kdsim *m, const struct sim_image *img)
 {
-	uint64_t e = pool_alloc(m, SIM_LDR_SIZE, 16);
+	uint64_t e = sim_pool_alloc(m, SIM_LDR_SIZE, 16);
 	char full[96];
 
 	snprintf(full, sizeof(full), "\\SystemRoot\\system32\\%s%s",
 		 strstr(img->name, ".sys") ? "drivers\\" : "", img->name);
-	vput64(m, e + 0x30, img->base);
-	vput64(m, e + 0x38, img->entry);
-	vput32(m, e + 0x40, img->size);
-	put_unicode(m, e + 0x48, full);
-	put_unicode(m, e + 0x58, img->name);
-	vput32(m, e + 0x68, 0x000C4000); /* Flags: image, entry processed */
-	vput16(m, e + 0x6C, 1);		 /* LoadCount */
-	vput32(m, e + 0x80, img->timestamp);
-	list_insert_tail(m, m->ps_loaded_module_list, e);
+	sim_vput64(m, e + 0x30, img->base);
+	sim_vput64(m, e + 0x38, img->entry);
+	sim_vput32(m, e + 0x40, img->size);
+	sim_put_unicode(m, e + 0x48, full);
+	sim_put_unicode(m, e + 0x58, img->name);
+	sim_vput32(m, e + 0x68, 0x000C4000); /* Flags: image, entry processed */
+	sim_vput16(m, e + 0x6C, 1);	     /* LoadCount */
+	sim_vput32(m, e + 0x80, img->timestamp);
+	sim_list_insert_tail(m, m->ps_loaded_module_list, e);
 }
 
 int sim_load_module(struct kdsim *m, unsigned int slot, unsigned int *idx)
@@ -437,57 +473,15 @@ static void build_gdt(struct kdsim *m)
 	};
 	unsigned int i;
 
-	m->gdt = pool_alloc(m, SIM_PAGE, SIM_PAGE);
-	m->idt = pool_alloc(m, SIM_PAGE, SIM_PAGE);
-	m->tss = pool_alloc(m, 0x68, 16);
+	m->gdt = sim_pool_alloc(m, SIM_PAGE, SIM_PAGE);
+	m->idt = sim_pool_alloc(m, SIM_PAGE, SIM_PAGE);
+	m->tss = sim_pool_alloc(m, 0x68, 16);
 	for (i = 0; i < KD_ARRAY_SIZE(gdt); i++)
-		vput64(m, m->gdt + i * 8, gdt[i]);
-	vput64(m, m->gdt + 0x40,
-	       0x0000890000000067ull | ((m->tss & 0xFFFFFF) << 16) |
-		       (((m->tss >> 24) & 0xFF) << 56));
-	vput64(m, m->gdt + 0x48, m->tss >> 32);
-}
-
-static void build_processes(struct kdsim *m)
-{
-	static const struct {
-		uint32_t pid;
-		const char *name;
-	} procs[] = { { 4, "System" },
-		      { 88, "Registry" },
-		      { 364, "smss.exe" },
-		      { 480, "csrss.exe" },
-		      { 556, "wininit.exe" } };
-	unsigned int i;
-
-	list_init(m, m->ps_active_process_head);
-	for (i = 0; i < KD_ARRAY_SIZE(procs); i++) {
-		uint64_t e = pool_alloc(m, SIM_EPROCESS_SIZE, 16);
-		char name[15] = { 0 };
-
-		vput16(m, e, 3); /* DISPATCHER_HEADER.Type = ProcessObject */
-		/* Empty lists are self-linked, never zero, as in Windows:
-		 * a walker that follows its rules takes zero for corrupt. */
-		list_init(m, e + SIM_DISP_WAIT_LIST);
-		list_init(m, e + SIM_KPROC_PROFILE_LIST);
-		list_init(m, e + SIM_KPROC_THREAD_LIST);
-		list_init(m, e + SIM_EPROC_THREAD_LIST);
-		vput64(m, e + SIM_EPROC_DTB, m->pml4);
-		vput64(m, e + SIM_EPROC_PID, procs[i].pid);
-		strncpy(name, procs[i].name, sizeof(name) - 1);
-		vputs(m, e + SIM_EPROC_NAME, name, sizeof(name));
-		list_insert_tail(m, m->ps_active_process_head,
-				 e + SIM_EPROC_LINKS);
-	}
-}
-
-static uint64_t first_process(struct kdsim *m)
-{
-	uint8_t b[8];
-	uint32_t done;
-
-	(void)sim_read_virtual(m, m->ps_active_process_head, b, 8, &done);
-	return kd_get_le64(b) - SIM_EPROC_LINKS;
+		sim_vput64(m, m->gdt + i * 8, gdt[i]);
+	sim_vput64(m, m->gdt + 0x40,
+		   0x0000890000000067ull | ((m->tss & 0xFFFFFF) << 16) |
+			   (((m->tss >> 24) & 0xFF) << 56));
+	sim_vput64(m, m->gdt + 0x48, m->tss >> 32);
 }
 
 static void build_kdbg(struct kdsim *m)
@@ -495,31 +489,39 @@ static void build_kdbg(struct kdsim *m)
 	uint64_t k = m->kdbg;
 	uint64_t nt = m->img[0].base;
 
-	vput32(m, k + KD_KDBG_OFF_OWNER_TAG, KD_KDBG_TAG);
-	vput32(m, k + KD_KDBG_OFF_SIZE, KD_KDBG_SIZE_MAX);
-	vput64(m, k + KD_KDBG_OFF_KERN_BASE, nt);
-	vput64(m, k + KD_KDBG_OFF_BREAKPOINT_WITH_STATUS, m->bp_with_status);
-	vput16(m, k + KD_KDBG_OFF_PAE_ENABLED, 1 | (4 << 2));
-	vput64(m, k + KD_KDBG_OFF_PS_LOADED_MODULE_LIST,
-	       m->ps_loaded_module_list);
-	vput64(m, k + KD_KDBG_OFF_PS_ACTIVE_PROCESS_HEAD,
-	       m->ps_active_process_head);
-	vput64(m, k + KD_KDBG_OFF_MM_PAGE_SIZE, SIM_PAGE);
-	vput64(m, k + KD_KDBG_OFF_MM_HIGHEST_USER_ADDRESS, 0x7FFFFFFEFFFFull);
-	vput64(m, k + KD_KDBG_OFF_MM_SYSTEM_RANGE_START, 0xFFFF800000000000ull);
-	vput64(m, k + KD_KDBG_OFF_NT_BUILD_LAB,
-	       kdsim_kernel_export(m, "NtBuildLab"));
-	vput64(m, k + KD_KDBG_OFF_KI_PROCESSOR_BLOCK,
-	       kdsim_kernel_export(m, "KiProcessorBlock"));
-	vput16(m, k + KD_KDBG_OFF_SIZE_EPROCESS, SIM_EPROCESS_SIZE);
-	vput16(m, k + KD_KDBG_OFF_OFFSET_EPROCESS_DTB, SIM_EPROC_DTB);
-	vput16(m, k + KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD,
-	       SIMABI_KPRCB_CURRENT_THREAD);
+	sim_vput32(m, k + KD_KDBG_OFF_OWNER_TAG, KD_KDBG_TAG);
+	sim_vput32(m, k + KD_KDBG_OFF_SIZE, KD_KDBG_SIZE_MAX);
+	sim_vput64(m, k + KD_KDBG_OFF_KERN_BASE, nt);
+	sim_vput64(m, k + KD_KDBG_OFF_BREAKPOINT_WITH_STATUS,
+		   m->bp_with_status);
+	sim_vput16(m, k + KD_KDBG_OFF_PAE_ENABLED, 1 | (4 << 2));
+	sim_vput64(m, k + KD_KDBG_OFF_PS_LOADED_MODULE_LIST,
+		   m->ps_loaded_module_list);
+	sim_vput64(m, k + KD_KDBG_OFF_PS_ACTIVE_PROCESS_HEAD,
+		   m->ps_active_process_head);
+	sim_vput64(m, k + KD_KDBG_OFF_MM_PAGE_SIZE, SIM_PAGE);
+	sim_vput64(m, k + KD_KDBG_OFF_MM_HIGHEST_USER_ADDRESS,
+		   0x7FFFFFFEFFFFull);
+	sim_vput64(m, k + KD_KDBG_OFF_MM_SYSTEM_RANGE_START,
+		   0xFFFF800000000000ull);
+	sim_vput64(m, k + KD_KDBG_OFF_NT_BUILD_LAB,
+		   kdsim_kernel_export(m, "NtBuildLab"));
+	sim_vput64(m, k + KD_KDBG_OFF_KI_PROCESSOR_BLOCK,
+		   kdsim_kernel_export(m, "KiProcessorBlock"));
+	sim_vput16(m, k + KD_KDBG_OFF_SIZE_EPROCESS, sizeof(struct _EPROCESS));
+	sim_vput16(m, k + KD_KDBG_OFF_OFFSET_EPROCESS_DTB,
+		   offsetof(struct _KPROCESS, DirectoryTableBase));
+	sim_vput16(m, k + KD_KDBG_OFF_OFFSET_EPROCESS_PEB,
+		   offsetof(struct _EPROCESS, Peb));
+	sim_vput16(m, k + KD_KDBG_OFF_OFFSET_PRCB_CURRENT_THREAD,
+		   offsetof(struct _KPRCB, CurrentThread));
+	sim_vput64(m, k + KD_KDBG_OFF_OBP_ROOT_DIRECTORY_OBJECT,
+		   kdsim_kernel_export(m, "ObpRootDirectoryObject"));
 	/* The registered-block list: head <-> this block. */
-	vput64(m, m->kdbg_list_head, k);
-	vput64(m, m->kdbg_list_head + 8, k);
-	vput64(m, k + KD_KDBG_OFF_FLINK, m->kdbg_list_head);
-	vput64(m, k + KD_KDBG_OFF_BLINK, m->kdbg_list_head);
+	sim_vput64(m, m->kdbg_list_head, k);
+	sim_vput64(m, m->kdbg_list_head + 8, k);
+	sim_vput64(m, k + KD_KDBG_OFF_FLINK, m->kdbg_list_head);
+	sim_vput64(m, k + KD_KDBG_OFF_BLINK, m->kdbg_list_head);
 }
 
 /*
@@ -529,26 +531,25 @@ static void build_kdbg(struct kdsim *m)
  * and where each KPRCB keeps its ProcessorState CONTEXT.  Allocated
  * after the processors so the pool layout before it is unchanged.
  */
-#define SIM_KPRCB_PROC_STATE_CONTEXT 0x100
 static void build_kdbg_dump_fields(struct kdsim *m)
 {
 	uint64_t k = m->kdbg, pages = m->phys_size / SIM_PAGE;
-	uint64_t var = pool_alloc(m, 8, 8);
-	uint64_t d = pool_alloc(m, 0x10 + 2 * 16, 8);
+	uint64_t var = sim_pool_alloc(m, 8, 8);
+	uint64_t d = sim_pool_alloc(m, 0x10 + 2 * 16, 8);
 
 	if (!var || !d)
 		return;
-	vput32(m, d, 2);
-	vput64(m, d + 0x08, pages - 0x61);
-	vput64(m, d + 0x10, 0x1);
-	vput64(m, d + 0x18, 0x9F);
-	vput64(m, d + 0x20, 0x100);
-	vput64(m, d + 0x28, pages - 0x100);
-	vput64(m, var, d);
-	vput64(m, k + KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK, var);
-	vput64(m, k + 0x88, kdsim_kernel_export(m, "KiBugCheckData"));
-	vput16(m, k + KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT,
-	       SIM_KPRCB_PROC_STATE_CONTEXT);
+	sim_vput32(m, d, 2);
+	sim_vput64(m, d + 0x08, pages - 0x61);
+	sim_vput64(m, d + 0x10, 0x1);
+	sim_vput64(m, d + 0x18, 0x9F);
+	sim_vput64(m, d + 0x20, 0x100);
+	sim_vput64(m, d + 0x28, pages - 0x100);
+	sim_vput64(m, var, d);
+	sim_vput64(m, k + KD_KDBG_OFF_MM_PHYSICAL_MEMORY_BLOCK, var);
+	sim_vput64(m, k + 0x88, kdsim_kernel_export(m, "KiBugCheckData"));
+	sim_vput16(m, k + KD_KDBG_OFF_OFFSET_PRCB_PROC_STATE_CONTEXT,
+		   offsetof(struct _KPRCB, ProcessorState.ContextFrame));
 }
 
 static int uc_check(uc_err e, const char *what)
@@ -585,11 +586,11 @@ int sim_select_cpu(struct kdsim *m, int cpu)
 	return KD_OK;
 }
 
-static int reset_cpu(struct kdsim *m, unsigned int i, uint64_t system)
+static int reset_cpu(struct kdsim *m, unsigned int i)
 {
 	struct sim_cpu *c = &m->cpu[i];
 	uint64_t entry = kdsim_kernel_export(m, "KiSystemStartup");
-	uint64_t stack = pool_alloc(m, SIM_STACK_SIZE, SIM_PAGE);
+	uint64_t stack = sim_pool_alloc(m, SIM_STACK_SIZE, SIM_PAGE);
 	uc_x86_mmr gdtr = { 0, m->gdt, 0x57, 0 };
 	uc_x86_mmr idtr = { 0, m->idt, 0xFFF, 0 };
 	uint64_t kbp = kdsim_kernel_export(m, "KiProcessorBlock");
@@ -598,32 +599,16 @@ static int reset_cpu(struct kdsim *m, unsigned int i, uint64_t system)
 
 	memset(c, 0, sizeof(*c));
 	c->uctx = uctx;
-	c->kpcr = pool_alloc(m, SIM_PAGE * 2, SIM_PAGE);
-	c->kprcb = c->kpcr + SIMABI_KPCR_PRCB;
-	c->kthread = pool_alloc(m, SIM_KTHREAD_SIZE, 16);
-	if (!entry || !stack || !c->kpcr || !c->kthread || !kbp)
+	c->kpcr = sim_pool_alloc(m, SIM_PAGE * 2, SIM_PAGE);
+	c->kprcb = c->kpcr + offsetof(struct _KPCR, Prcb);
+	if (!entry || !stack || !c->kpcr || !kbp)
 		return KD_ENOMEM;
 	c->stack_top = stack + SIM_STACK_SIZE;
-	vput64(m, c->kpcr + SIM_KPCR_GDT, m->gdt);
-	vput64(m, c->kpcr + SIM_KPCR_TSS, m->tss);
-	vput64(m, c->kpcr + SIMABI_KPCR_SELF, c->kpcr);
-	vput64(m, c->kpcr + SIMABI_KPCR_CURRENT_PRCB, c->kprcb);
-	vput64(m, c->kpcr + SIM_KPCR_IDT, m->idt);
-	vput64(m, c->kprcb + SIMABI_KPRCB_CURRENT_THREAD, c->kthread);
-	vput32(m, c->kprcb + SIMABI_KPRCB_NUMBER, i);
-	vput16(m, c->kthread, 6); /* DISPATCHER_HEADER.Type = ThreadObject */
-	list_init(m, c->kthread + SIM_DISP_WAIT_LIST);
-	/* The processor's thread belongs to System (KTHREAD.Process): on
-	 * both of its thread lists, as PspInsertThread puts a thread. */
-	list_insert_tail(m, system + SIM_KPROC_THREAD_LIST,
-			 c->kthread + SIM_KTHREAD_THREAD_LIST_ENTRY);
-	list_insert_tail(m, system + SIM_EPROC_THREAD_LIST,
-			 c->kthread + SIM_ETHREAD_THREAD_LIST_ENTRY);
-	vput64(m, c->kthread + SIM_KTHREAD_INITIAL_STACK, c->stack_top);
-	vput64(m, c->kthread + SIM_KTHREAD_STACK_LIMIT, stack);
-	vput64(m, c->kthread + SIM_KTHREAD_STACK_BASE, c->stack_top);
-	vput64(m, c->kthread + SIM_KTHREAD_PROCESS, system);
-	vput64(m, kbp + i * 8ull, c->kprcb);
+	c->kthread = sim_cpu_thread(m, i, stack, c->stack_top, entry);
+	if (!c->kthread)
+		return KD_ENOMEM;
+	sim_build_pcr(m, i);
+	sim_vput64(m, kbp + i * 8ull, c->kprcb);
 
 	c->ks.cr0 = 0x80050033;
 	c->ks.cr3 = m->pml4;
@@ -672,7 +657,7 @@ static int reset_cpu(struct kdsim *m, unsigned int i, uint64_t system)
 	sim_set_reg(m, UC_X86_REG_GS, 0x2B);
 	sim_set_reg(m, UC_X86_REG_GS_BASE, c->kpcr);
 	sim_set_reg(m, UC_X86_REG_RSP, c->stack_top - 0x28);
-	vput64(m, c->stack_top - 0x28, 0); /* return address of the entry */
+	sim_vput64(m, c->stack_top - 0x28, 0); /* return address of the entry */
 	sim_set_reg(m, UC_X86_REG_RCX, i);
 	sim_set_reg(m, UC_X86_REG_RIP, entry);
 	sim_set_reg(m, UC_X86_REG_EFLAGS, 0x202);
@@ -684,7 +669,6 @@ static int reset_cpu(struct kdsim *m, unsigned int i, uint64_t system)
 int sim_boot(struct kdsim *m)
 {
 	unsigned int i;
-	uint64_t system;
 	int rc;
 
 	/* Power cycle: every page back to zero, backing returned to the OS. */
@@ -724,19 +708,24 @@ int sim_boot(struct kdsim *m)
 		fprintf(stderr, "kdsim: the kernel lacks a required export\n");
 		return KD_EPROTO;
 	}
-	list_init(m, m->ps_loaded_module_list);
+	sim_list_init(m, m->ps_loaded_module_list);
 	for (i = 0; i < m->nimg; i++)
 		link_ldr(m, &m->img[i]);
-	build_processes(m);
-	build_kdbg(m);
 	build_gdt(m);
-	vput32(m, kdsim_kernel_export(m, "KeNumberProcessors"), m->cfg.cpus);
-	system = first_process(m);
+	rc = sim_build_processes(m);
+	if (rc < 0)
+		return rc;
+	build_kdbg(m);
+	sim_vput32(m, kdsim_kernel_export(m, "KeNumberProcessors"),
+		   m->cfg.cpus);
 	for (i = 0; i < m->cfg.cpus; i++) {
-		rc = reset_cpu(m, i, system);
+		rc = reset_cpu(m, i);
 		if (rc < 0)
 			return rc;
 	}
+	rc = sim_build_io(m);
+	if (rc < 0)
+		return rc;
 	build_kdbg_dump_fields(m);
 	m->loaded = -1;
 	m->boots++;

@@ -20,33 +20,10 @@
 #define SIM_PT_END 0x400000ull
 #define SIM_MAX_MODULES 8
 
-/* Windows structure offsets kdsim lays out (x64, Windows 10 19041). */
+/* Windows structure offsets kdsim lays out that kernel/ntstructs.h does
+ * not describe (the loader's entries; x64, Windows 10 19041). */
 #define SIM_LDR_SIZE 0xA0
-#define SIM_EPROCESS_SIZE 0x850
-#define SIM_EPROC_DTB 0x28
-#define SIM_EPROC_PID 0x440
-#define SIM_EPROC_LINKS 0x448
-#define SIM_EPROC_NAME 0x5A8
-#define SIM_KTHREAD_SIZE 0x600 /* the whole ETHREAD kdsim lays out */
-#define SIM_KTHREAD_INITIAL_STACK 0x28
-#define SIM_KTHREAD_STACK_LIMIT 0x30
-#define SIM_KTHREAD_STACK_BASE 0x38
-#define SIM_KTHREAD_PROCESS 0x220
-/*
- * LIST_ENTRY heads Windows initialises self-linked (Flink = Blink = &head)
- * while empty: DISPATCHER_HEADER.WaitListHead of every dispatcher object,
- * KPROCESS.ProfileListHead and .ThreadListHead, EPROCESS.ThreadListHead;
- * and the entries that put a thread on its process's two thread lists.
- */
-#define SIM_DISP_WAIT_LIST 0x08
-#define SIM_KPROC_PROFILE_LIST 0x18
-#define SIM_KPROC_THREAD_LIST 0x30
-#define SIM_EPROC_THREAD_LIST 0x5E0
-#define SIM_KTHREAD_THREAD_LIST_ENTRY 0x2F8
-#define SIM_ETHREAD_THREAD_LIST_ENTRY 0x4E8
-#define SIM_KPCR_GDT 0x00
-#define SIM_KPCR_TSS 0x08
-#define SIM_KPCR_IDT 0x38
+#define SIM_MAX_PROCS 8
 #define SIM_STACK_SIZE (64ull << 10)
 
 enum sim_event_kind {
@@ -87,6 +64,13 @@ struct sim_cpu {
 	uint32_t cmd, cmd_arg;
 };
 
+/* The tagged small-pool page objects.c carves objects from. */
+struct sim_objpool {
+	uint64_t page;	   /* 0: none open */
+	uint64_t off;	   /* next block's offset in the page */
+	unsigned int prev; /* size of the last block, 16-byte units */
+};
+
 struct kdsim {
 	struct kdsim_config cfg;
 	char kernel_dir[512];
@@ -108,6 +92,12 @@ struct kdsim {
 	uint64_t ps_loaded_module_list, ps_active_process_head;
 	uint64_t kdbg, kdbg_list_head, bp_with_status, dbg_break_point;
 	uint64_t gdt, idt, tss;
+	/* Kernel objects (objects.c). */
+	struct sim_objpool opool;
+	uint64_t obtypes[16];
+	uint64_t root_dir, driver_dir, device_dir, handle_table_list;
+	uint64_t procs[SIM_MAX_PROCS];	      /* EPROCESS, System first */
+	uint64_t first_thread[SIM_MAX_PROCS]; /* first waiting thread */
 	uint64_t bugcheck[5];
 	bool bugchecked;
 	bool reboot_pending;
@@ -129,8 +119,26 @@ void sim_set_reg(struct kdsim *m, int reg, uint64_t v);
 int sim_load_module(struct kdsim *m, unsigned int slot, unsigned int *idx);
 void sim_update_hw_hook(struct kdsim *m);
 void sim_flush_code(struct kdsim *m);
+int sim_new_address_space(struct kdsim *m, uint64_t *root);
+int sim_map_new_page(struct kdsim *m, uint64_t root, uint64_t va);
+void sim_vput64(struct kdsim *m, uint64_t va, uint64_t v);
+void sim_vput32(struct kdsim *m, uint64_t va, uint32_t v);
+void sim_vput16(struct kdsim *m, uint64_t va, uint16_t v);
+void sim_vputs(struct kdsim *m, uint64_t va, const void *s, size_t n);
+uint64_t sim_pool_alloc(struct kdsim *m, uint64_t size, uint64_t align);
+void sim_put_unicode(struct kdsim *m, uint64_t us, const char *s);
+void sim_list_insert_tail(struct kdsim *m, uint64_t head, uint64_t entry);
+void sim_list_init(struct kdsim *m, uint64_t head);
 void sim_log(const struct kdsim *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* objects.c */
+uint64_t sim_pool_alloc_tagged(struct kdsim *m, uint64_t size, const char *tag);
+int sim_build_processes(struct kdsim *m);
+uint64_t sim_cpu_thread(struct kdsim *m, unsigned int cpu, uint64_t stack,
+			uint64_t stack_top, uint64_t start);
+void sim_build_pcr(struct kdsim *m, unsigned int cpu);
+int sim_build_io(struct kdsim *m);
 
 /* platform.c */
 extern const struct kdstub_platform_ops kdsim_platform_ops;

@@ -2,8 +2,9 @@
 /*
  * kdsim lays out its kernel lists the way Windows does, read through `kd`
  * (both real processes, serial over a unix socket): an empty LIST_ENTRY is
- * self-linked (Flink = Blink = &head), never zero, and System's thread lists
- * hold the processors' threads, linked both ways.
+ * self-linked (Flink = Blink = &head), never zero, System's thread lists
+ * hold the processors' threads, and every other process's thread lists
+ * are closed rings linked both ways.
  */
 #include "kdsim_client.h"
 #include "kd_proc.h"
@@ -14,7 +15,7 @@
 #include <cmocka.h>
 
 #define T_MS 20000
-#define NPROCS 5 /* System, Registry, smss, csrss, wininit */
+#define NPROCS 6 /* System, Registry, smss, csrss, wininit, kdsimapp */
 
 /* Windows 10 19041 x64 offsets, relative to EPROCESS.ActiveProcessLinks. */
 #define LINKS 0x448
@@ -105,6 +106,30 @@ static void expect_empty(const char *expr)
 			 (unsigned long long)b);
 }
 
+/* A non-empty ring: every entry's Blink is the one before it. */
+static void expect_ring(const char *expr)
+{
+	uint64_t head, f, b, at, prev, f2, b2;
+	char e[64];
+	int n = 0;
+
+	list_entry(expr, &head, &f, &b);
+	prev = head;
+	at = f;
+	while (at != head) {
+		if (++n > 16)
+			fail_msg("%s: no way back to the head", expr);
+		snprintf(e, sizeof(e), "0x%llx", (unsigned long long)at);
+		list_entry(e, &at, &f2, &b2);
+		assert_int_equal(b2, prev);
+		prev = at;
+		at = f2;
+	}
+	assert_int_equal(b, prev);
+	if (n == 0)
+		fail_msg("%s at %llx is empty", expr, (unsigned long long)head);
+}
+
 static void test_lists(void **state)
 {
 	char sock[128], k[160], expr[256];
@@ -130,7 +155,8 @@ static void test_lists(void **state)
 			 g_kd.err.data ? g_kd.err.data : "");
 	free(banner);
 
-	/* Every process but System has no threads: all four heads empty. */
+	/* Every process but System: empty profile and wait lists, threads
+	 * on rings through both thread-list heads. */
 	links = eval("poi(nt!PsActiveProcessHead)");
 	for (i = 1; i < NPROCS; i++) {
 		snprintf(expr, sizeof(expr), "poi(0x%llx)",
@@ -138,10 +164,10 @@ static void test_lists(void **state)
 		links = eval(expr);
 		snprintf(expr, sizeof(expr), "0x%llx",
 			 (unsigned long long)(links + EPROC_THREADS));
-		expect_empty(expr);
+		expect_ring(expr);
 		snprintf(expr, sizeof(expr), "0x%llx",
 			 (unsigned long long)(links + KPROC_THREADS));
-		expect_empty(expr);
+		expect_ring(expr);
 		snprintf(expr, sizeof(expr), "0x%llx",
 			 (unsigned long long)(links + KPROC_PROFILE));
 		expect_empty(expr);
@@ -149,7 +175,7 @@ static void test_lists(void **state)
 			 (unsigned long long)(links + DISP_WAIT));
 		expect_empty(expr);
 	}
-	/* The walk of the five processes closes on the head. */
+	/* The walk of the six processes closes on the head. */
 	snprintf(expr, sizeof(expr), "poi(0x%llx)", (unsigned long long)links);
 	assert_int_equal(eval(expr), eval("nt!PsActiveProcessHead"));
 

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 
+#include "ntstructs.h"
 #include "simabi.h"
 
 typedef unsigned long long u64;
@@ -17,11 +18,11 @@ typedef unsigned char u8;
 
 /* --- Data the debugger finds (filled by kdsim at boot) --- */
 
-EXPORT u64 PsLoadedModuleList[2];
-EXPORT u64 PsActiveProcessHead[2];
+EXPORT struct _LIST_ENTRY PsLoadedModuleList;
+EXPORT struct _LIST_ENTRY PsActiveProcessHead;
 EXPORT u64 KdpDebuggerDataListHead[2];
 EXPORT u8 KdDebuggerDataBlock[0x380] __attribute__((aligned(16)));
-EXPORT u64 KiProcessorBlock[64];
+EXPORT struct _KPRCB *KiProcessorBlock[64];
 EXPORT u32 KeNumberProcessors;
 EXPORT u16 NtBuildNumber = 19041;
 EXPORT char NtBuildLab[] = "19041.1.amd64fre.kdsim.000000-0000";
@@ -309,4 +310,182 @@ EXPORT __attribute__((noreturn)) void KiSystemStartup(u32 cpu)
 		else if (cmd == SIMABI_CMD_LOADMOD)
 			MmLoadSystemImage(sim_in(SIMABI_PORT_ARG));
 	}
+}
+
+/* --- Kernel objects (kdsim builds them at boot: objects.c) --- */
+
+/*
+ * Where a debugger finds kdsim's objects, by the names Windows exports:
+ * the processes through PsActiveProcessHead (and PsInitialSystemProcess),
+ * the processors through KiProcessorBlock, the object namespace (\Driver,
+ * \Device, \ObjectTypes) through ObpRootDirectoryObject, the object types
+ * through ObTypeIndexTable (OBJECT_HEADER.TypeIndex, not encoded here).
+ */
+EXPORT struct _EPROCESS *PsInitialSystemProcess;
+EXPORT struct _OBJECT_DIRECTORY *ObpRootDirectoryObject;
+EXPORT struct _OBJECT_TYPE *ObTypeIndexTable[16];
+EXPORT struct _OBJECT_TYPE *PsProcessType;
+EXPORT struct _OBJECT_TYPE *PsThreadType;
+EXPORT struct _OBJECT_TYPE *IoDriverObjectType;
+EXPORT struct _OBJECT_TYPE *IoDeviceObjectType;
+EXPORT struct _OBJECT_TYPE *ObpDirectoryObjectType;
+/* Every process's HANDLE_TABLE.HandleTableList. */
+EXPORT struct _LIST_ENTRY HandleTableListHead;
+
+/*
+ * Types no exported variable above reaches: one pointer each keeps them in
+ * the PDB (its type records are what a debugger reads the objects by).
+ */
+struct _KDSIM_TYPE_ANCHOR {
+	struct _ETHREAD *Thread;
+	struct _KEVENT *Event;
+	struct _CLIENT_ID *ClientId;
+	struct _OBJECT_HEADER *ObjectHeader;
+	struct _OBJECT_HEADER_NAME_INFO *NameInfo;
+	struct _POOL_HEADER *PoolHeader;
+	struct _KIDTENTRY64 *IdtEntry;
+	struct _KPCR *Pcr;
+	struct _DRIVER_OBJECT *DriverObject;
+	struct _DEVICE_OBJECT *DeviceObject;
+	struct _DEVOBJ_EXTENSION *DevobjExtension;
+	struct _IRP *Irp;
+	struct _IO_STACK_LOCATION *IoStackLocation;
+	struct _HANDLE_TABLE *HandleTable;
+};
+EXPORT struct _KDSIM_TYPE_ANCHOR KdsimTypeAnchor;
+
+/*
+ * The interrupt handlers the IDT points at (Windows' names).  kdsim takes
+ * every interrupt in its own hooks before the processor would dispatch
+ * through the IDT, so these never run: each stops the processor.
+ */
+#define KI_TRAP(name, vec)                             \
+	".globl " #name "\n" #name ":\n\tpushq $" #vec \
+	"\n\tjmp KiUnexpectedTrap\n"
+__asm__(".text\n"
+	".globl KiUnexpectedTrap\n"
+	"KiUnexpectedTrap:\n\thlt\n\tjmp KiUnexpectedTrap\n" KI_TRAP(
+		KiDivideErrorFault,
+		0x00) KI_TRAP(KiDebugTrapOrFault,
+			      0x01) KI_TRAP(KiNmiInterrupt,
+					    0x02) KI_TRAP(KiBreakpointTrap,
+							  0x03) KI_TRAP(KiOverflowTrap,
+									0x04)
+		KI_TRAP(KiBoundFault, 0x05) KI_TRAP(KiInvalidOpcodeFault, 0x06) KI_TRAP(
+			KiNpxNotAvailableFault,
+			0x07) KI_TRAP(KiDoubleFaultAbort,
+				      0x08) KI_TRAP(KiNpxSegmentOverrunAbort,
+						    0x09) KI_TRAP(KiInvalidTssFault,
+								  0x0a)
+			KI_TRAP(KiSegmentNotPresentFault, 0x0b) KI_TRAP(
+				KiStackFault,
+				0x0c) KI_TRAP(KiGeneralProtectionFault,
+					      0x0d) KI_TRAP(KiPageFault, 0x0e)
+				KI_TRAP(KiFloatingErrorFault, 0x10) KI_TRAP(
+					KiAlignmentFault,
+					0x11) KI_TRAP(KiMcheckAbort,
+						      0x12) KI_TRAP(KiXmmException,
+								    0x13)
+					KI_TRAP(KiApcInterrupt, 0x1f) KI_TRAP(
+						KiRaiseSecurityCheckFailure,
+						0x29) KI_TRAP(KiRaiseAssertion,
+							      0x2c)
+						KI_TRAP(KiDebugServiceTrap,
+							0x2d) KI_TRAP(KiDpcInterrupt,
+								      0x2f)
+							KI_TRAP(KiIpiInterrupt,
+								0xe1));
+
+void KiDivideErrorFault(void);
+void KiDebugTrapOrFault(void);
+void KiNmiInterrupt(void);
+void KiBreakpointTrap(void);
+void KiOverflowTrap(void);
+void KiBoundFault(void);
+void KiInvalidOpcodeFault(void);
+void KiNpxNotAvailableFault(void);
+void KiDoubleFaultAbort(void);
+void KiNpxSegmentOverrunAbort(void);
+void KiInvalidTssFault(void);
+void KiSegmentNotPresentFault(void);
+void KiStackFault(void);
+void KiGeneralProtectionFault(void);
+void KiPageFault(void);
+void KiFloatingErrorFault(void);
+void KiAlignmentFault(void);
+void KiMcheckAbort(void);
+void KiXmmException(void);
+void KiApcInterrupt(void);
+void KiRaiseSecurityCheckFailure(void);
+void KiRaiseAssertion(void);
+void KiDebugServiceTrap(void);
+void KiDpcInterrupt(void);
+void KiIpiInterrupt(void);
+
+/* kdsim fills the IDT from this table (Windows' KiInterruptInitTable). */
+EXPORT struct _KIDT_INIT_ENTRY KiInterruptInitTable[] = {
+	{ 0x00, 0, (void *)KiDivideErrorFault },
+	{ 0x01, 0, (void *)KiDebugTrapOrFault },
+	{ 0x02, 0, (void *)KiNmiInterrupt },
+	{ 0x03, 3, (void *)KiBreakpointTrap },
+	{ 0x04, 3, (void *)KiOverflowTrap },
+	{ 0x05, 0, (void *)KiBoundFault },
+	{ 0x06, 0, (void *)KiInvalidOpcodeFault },
+	{ 0x07, 0, (void *)KiNpxNotAvailableFault },
+	{ 0x08, 0, (void *)KiDoubleFaultAbort },
+	{ 0x09, 0, (void *)KiNpxSegmentOverrunAbort },
+	{ 0x0a, 0, (void *)KiInvalidTssFault },
+	{ 0x0b, 0, (void *)KiSegmentNotPresentFault },
+	{ 0x0c, 0, (void *)KiStackFault },
+	{ 0x0d, 0, (void *)KiGeneralProtectionFault },
+	{ 0x0e, 0, (void *)KiPageFault },
+	{ 0x10, 0, (void *)KiFloatingErrorFault },
+	{ 0x11, 0, (void *)KiAlignmentFault },
+	{ 0x12, 0, (void *)KiMcheckAbort },
+	{ 0x13, 0, (void *)KiXmmException },
+	{ 0x1f, 0, (void *)KiApcInterrupt },
+	{ 0x29, 3, (void *)KiRaiseSecurityCheckFailure },
+	{ 0x2c, 3, (void *)KiRaiseAssertion },
+	{ 0x2d, 3, (void *)KiDebugServiceTrap },
+	{ 0x2f, 0, (void *)KiDpcInterrupt },
+	{ 0xe1, 0, (void *)KiIpiInterrupt },
+	{ 0, 0, 0 },
+};
+
+/*
+ * Dispatch routines of the drivers kdsim creates (objects.c); a pending
+ * request stays pending, everything else fails as an unset
+ * MajorFunction entry does in Windows.
+ */
+#define STATUS_PENDING 0x00000103
+#define STATUS_INVALID_DEVICE_REQUEST 0xC0000010
+
+EXPORT __attribute__((noinline)) u32 IopInvalidDeviceRequest(
+	struct _DEVICE_OBJECT *dev, struct _IRP *irp)
+{
+	(void)dev;
+	irp->IoStatus.Status = (int)STATUS_INVALID_DEVICE_REQUEST;
+	return STATUS_INVALID_DEVICE_REQUEST;
+}
+
+EXPORT __attribute__((noinline)) u32 PnpDispatch(struct _DEVICE_OBJECT *dev,
+						 struct _IRP *irp)
+{
+	(void)dev;
+	irp->PendingReturned = 1;
+	return STATUS_PENDING;
+}
+
+EXPORT __attribute__((noinline)) u32 KdsimFilterDispatch(
+	struct _DEVICE_OBJECT *dev, struct _IRP *irp)
+{
+	return PnpDispatch(dev->DeviceObjectExtension->AttachedTo, irp);
+}
+
+EXPORT __attribute__((noinline)) u32 KdsimFilterCompletion(
+	struct _DEVICE_OBJECT *dev, struct _IRP *irp, void *ctx)
+{
+	(void)dev;
+	(void)ctx;
+	return irp->PendingReturned;
 }
