@@ -18,6 +18,8 @@ struct kd_ext_field {
 	uint64_t elem_size; /* an array's element; else == size */
 	uint8_t bit_pos;    /* bitfield position and length (0: none) */
 	uint8_t bit_len;
+	uint32_t type; /* the member's type index in @p pdb */
+	struct kd_pdb *pdb;
 };
 
 /* Place of @p path: "_TYPE.Member[.Member...]". */

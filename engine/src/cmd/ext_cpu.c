@@ -106,10 +106,10 @@ static int read_fields(struct kd_session *s, uint64_t base,
 static int cmd_pcr(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char *const f[] = {
-		"_KPCR.MajorVersion", "_KPCR.MinorVersion",
-		"_KPCR.Self",	      "_KPCR.CurrentPrcb",
-		"_KPCR.Irql",	      "_KPCR.IdtBase",
-		"_KPCR.GdtBase",      "_KPCR.TssBase",
+		"_KPCR.MajorVersion",	"_KPCR.MinorVersion",
+		"_KPCR.Self",		"_KPCR.CurrentPrcb",
+		"_KPCR.Irql",		"_KPCR.IdtBase",
+		"_KPCR.GdtBase",	"_KPCR.TssBase",
 		"_KPRCB.CurrentThread", "_KPRCB.NextThread",
 		"_KPRCB.IdleThread",
 	};
@@ -141,8 +141,7 @@ static int cmd_pcr(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "\t%19s: %016llx\n", "CurrentThread",
 	       (unsigned long long)v[8]);
 	kd_out(s, "\t%19s: %016llx\n", "NextThread", (unsigned long long)v[9]);
-	kd_out(s, "\t%19s: %016llx\n", "IdleThread",
-	       (unsigned long long)v[10]);
+	kd_out(s, "\t%19s: %016llx\n", "IdleThread", (unsigned long long)v[10]);
 	return KD_OK;
 }
 
@@ -304,9 +303,8 @@ static int cmd_idt(struct kd_session *s, struct kd_cmdctx *c)
 		if (kd_sym_format(s, isr, sym, sizeof(sym)) != KD_OK)
 			sym[0] = '\0';
 		if (have_intobj) {
-			rc = kd_ext__read_elem(s, prcb,
-					       "_KPRCB.InterruptObject", v,
-					       &intobj);
+			rc = kd_ext__read_elem(
+				s, prcb, "_KPRCB.InterruptObject", v, &intobj);
 			if (rc < 0)
 				return rc;
 		}

@@ -2,168 +2,85 @@
 /*
  * The field answers of cmd/ext.h, from the PDB of the target's kernel.
  *
- * STOPGAP: issue 16 gives field access to cmd/kobj.h (branch r-kobj, on
- * r-dt's sym/types.h); until that lands this file walks nt's TPI through
- * pdb.h's type API, member by member.  When kobj.h is merged these
- * functions become calls into it and the walk below goes.
+ * Built on the type layer (sym/types.h): it finds the type and walks
+ * the member path; this file only reads the bytes.  Issue 16 plans a
+ * field-access helper (cmd/kobj.h, branch r-kobj); when it lands these
+ * functions become calls into it.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include <kd/pdb.h>
-
 #include "cmd/ext.h"
 #include "sym/sym_int.h"
+#include "sym/types.h"
 
-#define EXT_PATH_DEPTH 8 /* components of a field path */
-#define EXT_MOD_DEPTH 8	 /* modifiers stacked on a type */
-
-/* nt's PDB without a line when there is none (a probe). */
-static int nt_pdb_quiet(struct kd_session *s, struct kd_pdb **pdb)
+/*
+ * nt's type @p name ("_KPCR").  @p quiet: no line when missing (a probe);
+ * else one naming what is missing: nt's PDB, or the type in it.
+ */
+static int nt_type(struct kd_session *s, const char *name, bool quiet,
+		   struct kd_type *t)
 {
+	char full[128];
 	struct kd_module *m;
 
 	kd_modules_load(s);
 	m = kd_module_by_name(s, "nt");
-	*pdb = m ? kd_sym__pdb(s, m) : NULL;
-	return *pdb ? KD_OK : KD_ENOTFOUND;
-}
-
-static int nt_pdb(struct kd_session *s, struct kd_pdb **pdb)
-{
-	struct kd_module *m;
-
-	kd_modules_load(s);
-	m = kd_module_by_name(s, "nt");
-	if (!m)
-		return kd_fail(s, KD_ENOTFOUND,
-			       "nt is not in the module list: the kernel "
-			       "extensions need nt's types");
-	*pdb = kd_sym__pdb(s, m);
-	if (!*pdb)
+	if (!m || !kd_sym__pdb(s, m)) {
+		if (quiet)
+			return KD_ENOTFOUND;
 		return kd_fail(s, KD_ENOTFOUND,
 			       "nt has no PDB loaded: the kernel extensions "
 			       "need nt's types (.sympath, .reload /f nt)");
+	}
+	snprintf(full, sizeof(full), "nt!%s", name);
+	if (kd_sym__type_lookup(s, full, t) != KD_OK) {
+		if (quiet)
+			return KD_ENOTFOUND;
+		return kd_fail(s, KD_ENOTFOUND, "%s not found in nt's types",
+			       name);
+	}
 	return KD_OK;
 }
-
-/* @p ti without const/volatile, forward references resolved. */
-static int strip(struct kd_pdb *pdb, uint32_t ti, struct kd_pdb_type *t)
-{
-	unsigned d;
-	uint32_t full;
-
-	for (d = 0; d < EXT_MOD_DEPTH; d++) {
-		if (kd_pdb_type_get(pdb, ti, t) != KD_OK)
-			return KD_EPROTO;
-		if (t->leaf == KD_LF_MODIFIER) {
-			ti = t->ref;
-			continue;
-		}
-		if (t->forward) {
-			if (kd_pdb_type_resolve(pdb, ti, &full) != KD_OK)
-				return KD_ENOTFOUND;
-			if (full == ti)
-				return KD_EPROTO;
-			ti = full;
-			continue;
-		}
-		return KD_OK;
-	}
-	return KD_EPROTO;
-}
-
-struct member_find {
-	const char *name;
-	size_t len;
-	bool found;
-	uint32_t type;
-	uint64_t offset;
-};
-
-static int member_cb(void *ctx, const struct kd_pdb_field *f)
-{
-	struct member_find *mf = ctx;
-
-	if (f->leaf != KD_LF_MEMBER || strlen(f->name) != mf->len ||
-	    memcmp(f->name, mf->name, mf->len) != 0)
-		return 0;
-	mf->found = true;
-	mf->type = f->type;
-	mf->offset = f->offset;
-	return 1;
-}
-
-static int not_found_line(struct kd_session *s, bool quiet, const char *path,
-			  size_t len)
-{
-	if (quiet)
-		return KD_ENOTFOUND;
-	return kd_fail(s, KD_ENOTFOUND, "%.*s not found in nt's types",
-		       (int)len, path);
-}
-
-#define not_found(s, path, len) not_found_line(s, quiet, path, len)
 
 static int find_field(struct kd_session *s, const char *path,
 		      struct kd_ext_field *f, bool quiet)
 {
-	const char *p = strchr(path, '.'), *name;
-	struct kd_pdb_type t;
-	struct kd_pdb *pdb;
+	const char *dot = strchr(path, '.');
+	struct kd_type_member m;
+	struct kd_type_info ti, ei;
+	struct kd_type t;
 	char type[96];
-	uint32_t ti;
-	unsigned depth;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
-	rc = quiet ? nt_pdb_quiet(s, &pdb) : nt_pdb(s, &pdb);
+	if (!dot || dot == path || (size_t)(dot - path) >= sizeof(type))
+		return quiet ? KD_EINVAL :
+			       kd_fail(s, KD_EINVAL, "%s: not _TYPE.Field",
+				       path);
+	memcpy(type, path, (size_t)(dot - path));
+	type[dot - path] = '\0';
+	rc = nt_type(s, type, quiet, &t);
 	if (rc < 0)
 		return rc;
-	if (!p || (size_t)(p - path) >= sizeof(type))
-		return not_found(s, path, strlen(path));
-	memcpy(type, path, (size_t)(p - path));
-	type[p - path] = '\0';
-	if (kd_pdb_type_by_name(pdb, type, &ti) != KD_OK ||
-	    strip(pdb, ti, &t) != KD_OK)
-		return not_found(s, type, strlen(type));
-	for (depth = 0; p && *p == '.' && depth < EXT_PATH_DEPTH; depth++) {
-		struct member_find mf = { 0 };
-
-		name = p + 1;
-		p = strchr(name, '.');
-		mf.name = name;
-		mf.len = p ? (size_t)(p - name) : strlen(name);
-		if (t.leaf != KD_LF_STRUCTURE && t.leaf != KD_LF_UNION &&
-		    t.leaf != KD_LF_CLASS)
-			return not_found(s, path, (size_t)(name - path) - 1);
-		kd_pdb_type_fields(pdb, t.ti, member_cb, &mf);
-		if (!mf.found)
-			return not_found(s, path, (size_t)(name - path) + mf.len);
-		f->off += mf.offset;
-		if (strip(pdb, mf.type, &t) != KD_OK)
-			return not_found(s, path, (size_t)(name - path) + mf.len);
+	if (kd_sym__type_field(t.pdb, t.ti, dot + 1, &m) != KD_OK ||
+	    kd_sym__type_info(t.pdb, m.type, &ti) != KD_OK)
+		return quiet ? KD_ENOTFOUND :
+			       kd_fail(s, KD_ENOTFOUND,
+				       "%s not found in nt's types", path);
+	f->off = m.offset;
+	f->size = f->elem_size = ti.size;
+	f->type = m.type;
+	f->pdb = t.pdb;
+	if (m.is_bitfield) {
+		f->bit_pos = m.bit_pos;
+		f->bit_len = m.bit_len;
 	}
-	if (p)
-		return not_found(s, path, strlen(path));
-	f->size = f->elem_size = t.size;
-	if (t.leaf == KD_LF_BITFIELD) {
-		f->bit_pos = t.bit_pos;
-		f->bit_len = t.bit_len;
-		if (strip(pdb, t.ref, &t) != KD_OK)
-			return not_found(s, path, strlen(path));
-		f->size = f->elem_size = t.size;
-	} else if (t.leaf == KD_LF_ARRAY) {
-		struct kd_pdb_type e;
-
-		if (strip(pdb, t.ref, &e) != KD_OK || e.size == 0)
-			return not_found(s, path, strlen(path));
-		f->elem_size = e.size;
-	}
+	if (ti.kind == KD_TYPE_ARRAY && ti.ref &&
+	    kd_sym__type_info(t.pdb, ti.ref, &ei) == KD_OK && ei.size)
+		f->elem_size = ei.size;
 	return KD_OK;
 }
-
-#undef not_found
 
 int kd_ext__field(struct kd_session *s, const char *path,
 		  struct kd_ext_field *f)
@@ -180,19 +97,15 @@ bool kd_ext__has(struct kd_session *s, const char *path)
 
 int kd_ext__sizeof(struct kd_session *s, const char *type, uint64_t *size)
 {
-	struct kd_pdb_type t;
-	struct kd_pdb *pdb;
-	uint32_t ti;
+	struct kd_type t;
 	int rc;
 
-	rc = nt_pdb(s, &pdb);
+	rc = nt_type(s, type, false, &t);
 	if (rc < 0)
 		return rc;
-	if (kd_pdb_type_by_name(pdb, type, &ti) != KD_OK ||
-	    strip(pdb, ti, &t) != KD_OK)
-		return kd_fail(s, KD_ENOTFOUND, "%s not found in nt's types",
+	if (kd_sym__type_size(t.pdb, t.ti, size) != KD_OK)
+		return kd_fail(s, KD_EPROTO, "sizeof %s: damaged type record",
 			       type);
-	*size = t.size;
 	return KD_OK;
 }
 
@@ -244,8 +157,8 @@ int kd_ext__read_elem(struct kd_session *s, uint64_t addr, const char *path,
 	if (f.elem_size == 0 || i >= f.size / f.elem_size)
 		return kd_fail(s, KD_EINVAL, "%s has no element %llu", path,
 			       (unsigned long long)i);
-	return read_scalar(s, addr + f.off + i * f.elem_size, f.elem_size,
-			   path, v);
+	return read_scalar(s, addr + f.off + i * f.elem_size, f.elem_size, path,
+			   v);
 }
 
 int kd_ext__ustr(struct kd_session *s, uint64_t addr, char *out, size_t cap)
@@ -270,8 +183,7 @@ int kd_ext__ustr(struct kd_session *s, uint64_t addr, char *out, size_t cap)
 	if (n && kd_read_virtual_all(s, buf, w, n * 2) != KD_OK) {
 		char a[18];
 
-		return kd_fail(s, KD_EFAULT,
-			       "Unable to read the string at %s",
+		return kd_fail(s, KD_EFAULT, "Unable to read the string at %s",
 			       kd_fmt_addr(a, buf));
 	}
 	for (i = 0; i < n; i++) {
