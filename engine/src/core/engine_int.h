@@ -479,6 +479,7 @@ extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
 
 /* The kernel extensions (issue 16), one table per file. */
 extern const struct kd_command kd_cmds_ext_cpu[];   /* ext_cpu.c */
+extern const struct kd_command kd_cmds_ext_io[];    /* ext_io.c */
 extern const struct kd_command kd_cmds_ext_mm[];    /* ext_mm.c */
 extern const struct kd_command kd_cmds_ext_error[]; /* ext_error.c */
 
