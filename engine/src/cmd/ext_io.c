@@ -140,7 +140,8 @@ static bool name_eq(const char *a, size_t alen, const char *b)
 	if (strlen(b) != alen)
 		return false;
 	for (i = 0; i < alen; i++) {
-		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+		if (tolower((unsigned char)a[i]) !=
+		    tolower((unsigned char)b[i]))
 			return false;
 	}
 	return true;
@@ -171,8 +172,8 @@ static int dir_find(struct kd_session *s, uint64_t dir, const char *name,
 			char nm[OB_NAME_MAX];
 			uint64_t o = 0;
 
-			rc = kd_ext__read(s, e, "_OBJECT_DIRECTORY_ENTRY.Object",
-					  &o);
+			rc = kd_ext__read(s, e,
+					  "_OBJECT_DIRECTORY_ENTRY.Object", &o);
 			if (rc == KD_OK)
 				rc = ob_name(s, o, nm, sizeof(nm), NULL);
 			if (rc < 0)
@@ -181,9 +182,8 @@ static int dir_find(struct kd_session *s, uint64_t dir, const char *name,
 				*obj = o;
 				return KD_OK;
 			}
-			rc = kd_ext__read(s, e,
-					  "_OBJECT_DIRECTORY_ENTRY.ChainLink",
-					  &e);
+			rc = kd_ext__read(
+				s, e, "_OBJECT_DIRECTORY_ENTRY.ChainLink", &e);
 			if (rc < 0)
 				return rc;
 		}
@@ -213,14 +213,13 @@ static int ob_lookup(struct kd_session *s, const char *path, uint64_t *obj)
 		uint64_t next = 0;
 
 		if (++depth > OB_PATH_DEPTH)
-			return kd_fail(s, KD_EINVAL, "%s: path too deep",
-				       path);
+			return kd_fail(s, KD_EINVAL, "%s: path too deep", path);
 		rc = dir_find(s, cur, p, len, &next);
 		if (rc < 0)
 			return rc;
 		if (!next)
-			return kd_fail(s, KD_ENOTFOUND,
-				       "Object %s not found", path);
+			return kd_fail(s, KD_ENOTFOUND, "Object %s not found",
+				       path);
 		cur = next;
 		p += len;
 		while (*p == '\\')
@@ -348,8 +347,8 @@ static int drv_entries(struct kd_session *s, uint64_t drv)
 		if (rc < 0)
 			return rc;
 		sym_of(s, v, sym, sizeof(sym));
-		kd_out(s, "%s%016llx%s%s\n", ent[i].label, (unsigned long long)v,
-		       sym[0] ? "  " : "", sym);
+		kd_out(s, "%s%016llx%s%s\n", ent[i].label,
+		       (unsigned long long)v, sym[0] ? "  " : "", sym);
 	}
 	rc = kd_ext__read(s, drv, "_DRIVER_OBJECT.DriverExtension", &ext);
 	v = 0;
@@ -395,18 +394,18 @@ static int cmd_drvobj(struct kd_session *s, struct kd_cmdctx *c)
 	       (unsigned long long)drv, name);
 	rc = kd_ext__read(s, drv, "_DRIVER_OBJECT.DriverExtension", &ext);
 	if (rc == KD_OK && ext)
-		rc = kd_ext__read(s, ext,
-				  "_DRIVER_EXTENSION.ClientDriverExtension",
-				  &cl);
+		rc = kd_ext__read(
+			s, ext, "_DRIVER_EXTENSION.ClientDriverExtension", &cl);
 	if (rc < 0)
 		return rc;
 	kd_out(s, "Driver Extension List: (id , addr)\n");
 	for (n = 0; cl && n < DEV_CHAIN_MAX; n++) {
 		uint64_t id = 0, next = 0, hsz = 0;
 
-		rc = kd_ext__read(s, cl,
-				  "_IO_CLIENT_EXTENSION.ClientIdentificationAddress",
-				  &id);
+		rc = kd_ext__read(
+			s, cl,
+			"_IO_CLIENT_EXTENSION.ClientIdentificationAddress",
+			&id);
 		if (rc == KD_OK)
 			rc = kd_ext__read(s, cl,
 					  "_IO_CLIENT_EXTENSION.NextExtension",
@@ -471,8 +470,7 @@ static int dev_lower(struct kd_session *s, uint64_t dev, uint64_t *lower)
 	int rc;
 
 	*lower = 0;
-	rc = kd_ext__read(s, dev, "_DEVICE_OBJECT.DeviceObjectExtension",
-			  &doe);
+	rc = kd_ext__read(s, dev, "_DEVICE_OBJECT.DeviceObjectExtension", &doe);
 	if (rc == KD_OK && doe)
 		rc = kd_ext__read(s, doe, "_DEVOBJ_EXTENSION.AttachedTo",
 				  lower);
@@ -502,11 +500,15 @@ static const struct {
 static int cmd_devobj(struct kd_session *s, struct kd_cmdctx *c)
 {
 	static const char *const f[] = {
-		"_DEVICE_OBJECT.CurrentIrp",	     "_DEVICE_OBJECT.ReferenceCount",
-		"_DEVICE_OBJECT.DeviceType",	     "_DEVICE_OBJECT.Flags",
-		"_DEVICE_OBJECT.SecurityDescriptor", "_DEVICE_OBJECT.DeviceExtension",
+		"_DEVICE_OBJECT.CurrentIrp",
+		"_DEVICE_OBJECT.ReferenceCount",
+		"_DEVICE_OBJECT.DeviceType",
+		"_DEVICE_OBJECT.Flags",
+		"_DEVICE_OBJECT.SecurityDescriptor",
+		"_DEVICE_OBJECT.DeviceExtension",
 		"_DEVICE_OBJECT.DeviceObjectExtension",
-		"_DEVICE_OBJECT.Characteristics", "_DEVICE_OBJECT.AttachedDevice",
+		"_DEVICE_OBJECT.Characteristics",
+		"_DEVICE_OBJECT.AttachedDevice",
 		"_DEVICE_OBJECT.DeviceQueue.Busy",
 	};
 	uint64_t v[KD_ARRAY_SIZE(f)], dev = 0, drv = 0, devnode = 0, xf = 0;
@@ -618,9 +620,8 @@ static int cmd_devstack(struct kd_session *s, struct kd_cmdctx *c)
 
 		rc = dev_driver(s, top, &drv, dname, sizeof(dname));
 		if (rc == KD_OK)
-			rc = kd_ext__read(s, top,
-					  "_DEVICE_OBJECT.DeviceExtension",
-					  &ext);
+			rc = kd_ext__read(
+				s, top, "_DEVICE_OBJECT.DeviceExtension", &ext);
 		if (rc == KD_OK)
 			rc = ob_name(s, top, name, sizeof(name), NULL);
 		if (rc == KD_OK)
@@ -683,7 +684,8 @@ static int cmd_irp(struct kd_session *s, struct kd_cmdctx *c)
 	if (cur > (int)count)
 		kd_out(s, "Irp is completed with %u stacks\n", count);
 	else
-		kd_out(s, "Irp is active with %u stacks %d is current (= %#llx)\n",
+		kd_out(s,
+		       "Irp is active with %u stacks %d is current (= %#llx)\n",
 		       count, cur, (unsigned long long)v[2]);
 	if (v[3])
 		kd_out(s, " Mdl=%016llx", (unsigned long long)v[3]);
@@ -776,8 +778,8 @@ static int dir_list(struct kd_session *s, uint64_t dir)
 			char nm[OB_NAME_MAX], tn[OB_NAME_MAX];
 			uint64_t o = 0, t = 0;
 
-			rc = kd_ext__read(s, e, "_OBJECT_DIRECTORY_ENTRY.Object",
-					  &o);
+			rc = kd_ext__read(s, e,
+					  "_OBJECT_DIRECTORY_ENTRY.Object", &o);
 			if (rc == KD_OK)
 				rc = ob_name(s, o, nm, sizeof(nm), NULL);
 			if (rc == KD_OK)
@@ -790,9 +792,8 @@ static int dir_list(struct kd_session *s, uint64_t dir)
 				kd_out(s, "         ");
 			kd_out(s, "%016llx %-14s%s\n", (unsigned long long)o,
 			       tn, nm);
-			rc = kd_ext__read(s, e,
-					  "_OBJECT_DIRECTORY_ENTRY.ChainLink",
-					  &e);
+			rc = kd_ext__read(
+				s, e, "_OBJECT_DIRECTORY_ENTRY.ChainLink", &e);
 			if (rc < 0)
 				return rc;
 		}

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Memory-manager extensions: !pte and !vtop (x64 four-level tables,
- * walked by arch/paging.c).
+ * walked by arch/paging.c), !pool and !poolused (x64 small pool, fields
+ * of nt's types through cmd/ext.h).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "arch/paging.h"
 #include "cmd/args.h"
+#include "cmd/ext.h"
 #include "core/engine_int.h"
+
+#define POOL_PAGE 4096u
+#define POOL_TRACK_MAX 65536u /* entries of nt!PoolTrackTable read */
 
 /* ------------------------------------------------------------------ */
 /* !pte and !vtop                                                      */
@@ -253,10 +259,245 @@ static int cmd_vtop(struct kd_session *s, struct kd_cmdctx *c)
 		       rc == KD_ENOTFOUND ? 0xD0000147u : 0xC0000005u);
 }
 
+/* ------------------------------------------------------------------ */
+/* !pool and !poolused                                                 */
+/* ------------------------------------------------------------------ */
+
+/* A pool tag as WinDbg prints it: four characters, NULs as blanks. */
+static void tag_text(uint64_t tag, char out[5])
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned ch = (unsigned)(tag >> (8 * i)) & 0xff;
+
+		out[i] = ch == 0		   ? ' ' :
+			 (ch >= 0x20 && ch < 0x7f) ? (char)ch :
+						     '.';
+	}
+	out[4] = '\0';
+}
+
+/* @p pat (up to 4 characters, '?' any one, '*' any rest) against @p tag. */
+static bool tag_match(const char *pat, size_t len, const char tag[5])
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (i < len && pat[i] == '*')
+			return true;
+		if (i >= len ? tag[i] != ' ' :
+			       pat[i] != '?' && pat[i] != tag[i])
+			return false;
+	}
+	return true;
+}
+
+struct pool_block {
+	uint64_t at, size, prev, type, tag;
+};
+
+static int pool_block_read(struct kd_session *s, uint64_t at, uint64_t unit,
+			   struct pool_block *b)
+{
+	int rc;
+
+	b->at = at;
+	rc = kd_ext__read(s, at, "_POOL_HEADER.BlockSize", &b->size);
+	if (rc == KD_OK)
+		rc = kd_ext__read(s, at, "_POOL_HEADER.PreviousSize", &b->prev);
+	if (rc == KD_OK)
+		rc = kd_ext__read(s, at, "_POOL_HEADER.PoolType", &b->type);
+	if (rc == KD_OK)
+		rc = kd_ext__read(s, at, "_POOL_HEADER.PoolTag", &b->tag);
+	b->size *= unit;
+	b->prev *= unit;
+	return rc;
+}
+
+/*
+ * !pool Address: the small-pool page holding Address, block by block
+ * from its start (_POOL_HEADER.BlockSize in units of the header's size,
+ * as on x64); '*' marks the block holding Address.  Large pool
+ * (nt!PoolBigPageTable) and the segment heap of recent Windows are not
+ * read.
+ */
+static int cmd_pool(struct kd_session *s, struct kd_cmdctx *c)
+{
+	uint64_t addr = 0, flags = 0, unit = 0, page, at;
+	struct pool_block b, hit = { 0 };
+	bool found = false;
+	struct kd_args a;
+	uint8_t probe;
+	int rc;
+
+	if (!kd_is_ptr64(s))
+		return kd_fail(s, KD_ENOTSUP, "!pool: x64 targets only");
+	kd_args_init(&a, s, c);
+	if (kd_args_at_end(&a))
+		return kd_args_error(&a);
+	rc = kd_args_take_expr(&a, &addr);
+	if (rc < 0)
+		return rc;
+	kd_args_skip(&a);
+	if (!kd_args_at_end(&a)) {
+		rc = kd_args_take_expr(&a, &flags);
+		if (rc < 0)
+			return rc;
+	}
+	rc = kd_args_end(&a);
+	if (rc == KD_OK)
+		rc = kd_ext__sizeof(s, "_POOL_HEADER", &unit);
+	if (rc < 0)
+		return rc;
+	if (unit == 0 || unit > POOL_PAGE / 2)
+		return kd_fail(s, KD_EPROTO, "_POOL_HEADER is %llu bytes",
+			       (unsigned long long)unit);
+	page = addr & ~(uint64_t)(POOL_PAGE - 1);
+	if (kd_read_virtual_all(s, page, &probe, 1) != KD_OK)
+		return kd_fail(s, KD_EFAULT,
+			       "Address %016llx could not be read. It may be "
+			       "a freed, invalid or paged out page",
+			       (unsigned long long)addr);
+	/* The page's type: the block holding Address, found first. */
+	for (at = page; at < page + POOL_PAGE; at += b.size) {
+		rc = pool_block_read(s, at, unit, &b);
+		if (rc < 0)
+			return rc;
+		if (b.size == 0 || at + b.size > page + POOL_PAGE)
+			break;
+		if (addr >= at && addr < at + b.size) {
+			hit = b;
+			found = true;
+		}
+	}
+	kd_out(s, "Pool page %016llx region is %s\n", (unsigned long long)addr,
+	       !found || hit.type == 0	 ? "Unknown" :
+	       ((hit.type - 1) & 1) != 0 ? "Paged pool" :
+					   "Nonpaged pool");
+	for (at = page; at < page + POOL_PAGE; at += b.size) {
+		bool mine;
+		char tag[5];
+
+		rc = pool_block_read(s, at, unit, &b);
+		if (rc < 0)
+			return rc;
+		if (b.size == 0 || at + b.size > page + POOL_PAGE)
+			return kd_fail(s, KD_EPROTO,
+				       "Bad allocation size @%016llx, too "
+				       "large or zero (%llx)",
+				       (unsigned long long)at,
+				       (unsigned long long)b.size);
+		mine = found && at == hit.at;
+		tag_text(b.tag, tag);
+		kd_out(s,
+		       "%c%016llx size: %4llx previous size: %4llx  %s %c%s\n",
+		       mine ? '*' : ' ', (unsigned long long)at,
+		       (unsigned long long)b.size, (unsigned long long)b.prev,
+		       b.type ? "(Allocated)" : "(Free)     ", mine ? '*' : ' ',
+		       tag);
+		if (mine && b.type)
+			kd_out(s, "\t\tOwning component : Unknown (update "
+				  "pooltag.txt)\n");
+	}
+	return KD_OK;
+}
+
+/*
+ * !poolused [Flags [Tag]]: the tag table nt keeps (nt!PoolTrackTable,
+ * nt!PoolTrackTableSize, _POOL_TRACKER_TABLE), outstanding allocations
+ * and bytes per tag, sorted by tag as the table is.  A kernel without
+ * pool tracking says which symbol it lacks.
+ */
+static int cmd_poolused(struct kd_session *s, struct kd_cmdctx *c)
+{
+	static const char *const f[] = {
+		"_POOL_TRACKER_TABLE.Key",
+		"_POOL_TRACKER_TABLE.NonPagedAllocs",
+		"_POOL_TRACKER_TABLE.NonPagedFrees",
+		"_POOL_TRACKER_TABLE.NonPagedBytes",
+		"_POOL_TRACKER_TABLE.PagedAllocs",
+		"_POOL_TRACKER_TABLE.PagedFrees",
+		"_POOL_TRACKER_TABLE.PagedBytes",
+	};
+	uint64_t tbl_var = 0, size_var = 0, tbl = 0, n = 0, esz = 0, i;
+	uint64_t flags = 0;
+	const char *pat = NULL;
+	size_t patlen = 0;
+	struct kd_args a;
+	unsigned j;
+	int rc;
+
+	if (!kd_is_ptr64(s))
+		return kd_fail(s, KD_ENOTSUP, "!poolused: x64 targets only");
+	kd_args_init(&a, s, c);
+	if (!kd_args_at_end(&a)) {
+		rc = kd_args_take_expr(&a, &flags);
+		if (rc < 0)
+			return rc;
+		kd_args_skip(&a);
+		if (!kd_args_at_end(&a) &&
+		    (!kd_args_take_word(&a, &pat, &patlen) || patlen > 4))
+			return kd_args_error(&a);
+	}
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	/* Only the tag-sorted table is built; the other sorts are not. */
+	if (flags & ~1ull)
+		return kd_fail(s, KD_ENOTSUP,
+			       "!poolused: flags %llx are not supported "
+			       "(0 or 1: sorted by tag)",
+			       (unsigned long long)flags);
+	rc = kd_ext__global(s, "PoolTrackTable", &tbl_var);
+	if (rc == KD_OK)
+		rc = kd_ext__global(s, "PoolTrackTableSize", &size_var);
+	if (rc == KD_OK)
+		rc = kd_ext__sizeof(s, "_POOL_TRACKER_TABLE", &esz);
+	if (rc < 0)
+		return rc;
+	if (kd_read_u64(s, tbl_var, &tbl) != KD_OK ||
+	    kd_read_u64(s, size_var, &n) != KD_OK)
+		return kd_fail(s, KD_EFAULT,
+			       "Unable to read nt!PoolTrackTable or "
+			       "nt!PoolTrackTableSize");
+	if (n > POOL_TRACK_MAX)
+		return kd_fail(s, KD_EPROTO, "nt!PoolTrackTableSize is %llu",
+			       (unsigned long long)n);
+	kd_out(s, "   Sorting by  Tag\n\n  Pool Used:\n");
+	kd_out(s, "            NonPaged            Paged\n");
+	kd_out(s, " Tag    Allocs     Used    Allocs     Used\n");
+	for (i = 0; i < n; i++) {
+		uint64_t v[KD_ARRAY_SIZE(f)];
+		char tag[5];
+
+		for (j = 0; j < KD_ARRAY_SIZE(f); j++) {
+			rc = kd_ext__read(s, tbl + i * esz, f[j], &v[j]);
+			if (rc < 0)
+				return rc;
+		}
+		if (v[0] == 0)
+			continue;
+		tag_text(v[0], tag);
+		if (pat && !tag_match(pat, patlen, tag))
+			continue;
+		kd_out(s, " %s%9llu%9llu%10llu%9llu\n", tag,
+		       (unsigned long long)(v[1] - v[2]),
+		       (unsigned long long)v[3],
+		       (unsigned long long)(v[4] - v[5]),
+		       (unsigned long long)v[6]);
+	}
+	return KD_OK;
+}
+
 const struct kd_command kd_cmds_ext_mm[] = {
 	{ "!pte", cmd_pte, KD_CMDF_STOPPED,
 	  "!pte va: page-table entries of an address" },
 	{ "!vtop", cmd_vtop, KD_CMDF_STOPPED,
 	  "!vtop dirbase va: translate an address" },
+	{ "!pool", cmd_pool, KD_CMDF_STOPPED,
+	  "!pool address: the small-pool page of an address" },
+	{ "!poolused", cmd_poolused, KD_CMDF_STOPPED,
+	  "!poolused: pool use by tag (nt!PoolTrackTable)" },
 	{ NULL, NULL, 0, NULL },
 };
