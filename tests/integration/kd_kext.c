@@ -194,8 +194,7 @@ static uint64_t eval(struct kp *k, const char *expr)
 		char hex[40];
 		size_t n = 0;
 
-		for (eq += 3; *eq && *eq != '\n' && n + 1 < sizeof(hex);
-		     eq++) {
+		for (eq += 3; *eq && *eq != '\n' && n + 1 < sizeof(hex); eq++) {
 			if (*eq != '`')
 				hex[n++] = *eq;
 		}
@@ -212,19 +211,18 @@ static void has_line(const char *out, const char *line, const char *what)
 
 	/* The first line, or one after a newline. */
 	snprintf(want, sizeof(want), "\n%s\n", line);
-	if (strncmp(out, want + 1, strlen(want + 1)) != 0 &&
-	    !strstr(out, want))
+	if (strncmp(out, want + 1, strlen(want + 1)) != 0 && !strstr(out, want))
 		fail_msg("%s: no line\n%s\nin:\n%s", what, line, out);
 }
 
 static void start(struct kc *sim, struct kp *kd, const char *sock)
 {
 	char k[200];
-	const char *simargs[] = { "-k",	    k,	       "--mem-mib",
-				  "96",	    "--cpus",  "2",
-				  "--print-ms", "0",       NULL };
-	const char *kdargs[] = { "-k", sim->host_connstr, "-bonc", "-y",
-				 g_kdir, NULL };
+	const char *simargs[] = { "-k",		k,	  "--mem-mib",
+				  "96",		"--cpus", "2",
+				  "--print-ms", "0",	  NULL };
+	const char *kdargs[] = { "-k", sim->host_connstr, "-bonc", "-y", g_kdir,
+				 NULL };
 	char *out;
 
 	snprintf(k, sizeof(k), "com:pipe,port=%s", sock);
@@ -251,8 +249,8 @@ static void check_cpu(struct kp *kd)
 
 	/* !pcr: each value read back through dq/db at the PDB's offset. */
 	out = same(kd, "!pcr 0");
-	snprintf(line, sizeof(line), "KPCR for Processor 0 at %016llx:",
-		 (unsigned long long)pcr0);
+	snprintf(line, sizeof(line),
+		 "KPCR for Processor 0 at %016llx:", (unsigned long long)pcr0);
 	has_line(out, line, "!pcr");
 	snprintf(line, sizeof(line), "\t            SelfPcr: %016llx",
 		 (unsigned long long)dq1(kd, pcr0 + pdb_off("_KPCR", "Self")));
@@ -277,19 +275,19 @@ static void check_cpu(struct kp *kd)
 	cur1 = dq1(kd, prcb1 + pdb_off("_KPRCB", "CurrentThread"));
 	next1 = dq1(kd, prcb1 + pdb_off("_KPRCB", "NextThread"));
 	out = same(kd, "!prcb 1");
-	snprintf(line, sizeof(line), "PRCB for Processor 1 at %016llx:",
-		 (unsigned long long)prcb1);
+	snprintf(line, sizeof(line),
+		 "PRCB for Processor 1 at %016llx:", (unsigned long long)prcb1);
 	has_line(out, line, "!prcb");
 	snprintf(line, sizeof(line),
 		 "Threads--  Current %016llx Next %016llx Idle %016llx",
 		 (unsigned long long)cur1, (unsigned long long)next1,
-		 (unsigned long long)dq1(kd, prcb1 + pdb_off("_KPRCB",
-							     "IdleThread")));
+		 (unsigned long long)dq1(
+			 kd, prcb1 + pdb_off("_KPRCB", "IdleThread")));
 	has_line(out, line, "!prcb threads");
 	snprintf(line, sizeof(line), "Number %u SetMember %08llx",
 		 db1(kd, prcb1 + pdb_off("_KPRCB", "Number")),
-		 (unsigned long long)dq1(kd, prcb1 + pdb_off("_KPRCB",
-							     "SetMember")));
+		 (unsigned long long)dq1(
+			 kd, prcb1 + pdb_off("_KPRCB", "SetMember")));
 	has_line(out, line, "!prcb number");
 	free(out);
 
@@ -395,17 +393,18 @@ static void check_io(struct kp *kd)
 	snprintf(line, sizeof(line),
 		 "[03] IRP_MJ_READ                        %016llx"
 		 "             nt!KdsimFilterDispatch",
-		 (unsigned long long)dq1(kd, flt_drv + pdb_off("_DRIVER_OBJECT",
-							       "MajorFunction") +
+		 (unsigned long long)dq1(kd, flt_drv +
+						     pdb_off("_DRIVER_OBJECT",
+							     "MajorFunction") +
 						     3 * 8));
 	has_line(out, line, "!drvobj dispatch");
 	free(out);
 
 	/* The bus device is PnpManager's; the filter sits on it. */
 	bus = dq1(kd, bus_drv + pdb_off("_DRIVER_OBJECT", "DeviceObject"));
-	assert_int_equal(dq1(kd, bus + pdb_off("_DEVICE_OBJECT",
-					       "AttachedDevice")),
-			 flt);
+	assert_int_equal(
+		dq1(kd, bus + pdb_off("_DEVICE_OBJECT", "AttachedDevice")),
+		flt);
 	out = same(kd, "!devstack %llx", (unsigned long long)bus);
 	ext = dq1(kd, flt + pdb_off("_DEVICE_OBJECT", "DeviceExtension"));
 	snprintf(line, sizeof(line),
@@ -430,8 +429,9 @@ static void check_io(struct kp *kd)
 	snprintf(line, sizeof(line), "Current Irp %08llx RefCount ",
 		 (unsigned long long)irp);
 	assert_non_null(strstr(out, line));
-	snprintf(line, sizeof(line), "AttachedDevice (Upper) %016llx "
-				     "\\Driver\\kdsimflt",
+	snprintf(line, sizeof(line),
+		 "AttachedDevice (Upper) %016llx "
+		 "\\Driver\\kdsimflt",
 		 (unsigned long long)flt);
 	has_line(out, line, "!devobj upper");
 	has_line(out, "Device queue is busy.", "!devobj queue");
@@ -483,7 +483,8 @@ static void check_misc(struct kp *kd)
 				 "cannot find the file specified.\n");
 	free(out);
 	out = same(kd, "!error 2 1");
-	assert_string_equal(out, "Error code: (NTSTATUS) 0x2 - STATUS_WAIT_2\n");
+	assert_string_equal(out,
+			    "Error code: (NTSTATUS) 0x2 - STATUS_WAIT_2\n");
 	free(out);
 	out = cmd(kd, "!poolused");
 	assert_string_equal(out, "nt!PoolTrackTable not found in nt's "
@@ -492,6 +493,57 @@ static void check_misc(struct kp *kd)
 	/* kdsim's PML4 maps no self-map slot: said, not faked. */
 	out = same(kd, "!pte nt!KiPageFault");
 	assert_memory_equal(out, "No page-table self-map", 22);
+	free(out);
+}
+
+/*
+ * Hostile memory, written into the live kdsim after the dump: a device
+ * attached to itself and a directory hash chain that loops each give
+ * one line, not a bound's worth of output.
+ */
+static void check_loops(struct kp *kd)
+{
+	uint64_t bus_drv, bus, devdir, e;
+	char line[256], *out;
+
+	out = cmd(kd, "!object \\");
+	devdir = listed(out, "Device");
+	free(out);
+	out = cmd(kd, "!object \\Driver");
+	bus_drv = listed(out, "PnpManager");
+	free(out);
+	bus = dq1(kd, bus_drv + pdb_off("_DRIVER_OBJECT", "DeviceObject"));
+	free(cmdf(kd, "eq %llx %llx",
+		  (unsigned long long)(bus + pdb_off("_DEVICE_OBJECT",
+						     "AttachedDevice")),
+		  (unsigned long long)bus));
+	out = cmdf(kd, "!devstack %llx", (unsigned long long)bus);
+	snprintf(line, sizeof(line),
+		 "Device stack of %016llx: %016llx repeats or the stack has "
+		 "more than 256 devices\n",
+		 (unsigned long long)bus, (unsigned long long)bus);
+	assert_string_equal(out, line);
+	free(out);
+
+	/* KdsimBus0's bucket: its entry's ChainLink points at itself. */
+	out = cmd(kd, "!object \\Device");
+	assert_non_null(strstr(out, "     19  "));
+	free(out);
+	e = dq1(kd,
+		devdir + pdb_off("_OBJECT_DIRECTORY", "HashBuckets") + 19 * 8);
+	free(cmdf(kd, "eq %llx %llx",
+		  (unsigned long long)(e + pdb_off("_OBJECT_DIRECTORY_ENTRY",
+						   "ChainLink")),
+		  (unsigned long long)e));
+	snprintf(line, sizeof(line),
+		 "Directory %016llx: entry %016llx repeats or the directory "
+		 "has more than 1024 entries\n",
+		 (unsigned long long)devdir, (unsigned long long)e);
+	out = cmd(kd, "!devobj \\Device\\Nothing");
+	assert_string_equal(out, line);
+	free(out);
+	out = cmd(kd, "!object \\Device");
+	assert_non_null(strstr(out, line));
 	free(out);
 }
 
@@ -513,6 +565,7 @@ static void test_live_and_dump(void **state)
 	if (!strstr(out, "Dump successfully written"))
 		fail_msg(".dump printed:\n%s", out);
 	free(out);
+	check_loops(&kd);
 	kp_send(&kd, "q\n");
 	/* !poolused failed on purpose: batch status 1. */
 	assert_int_equal(kp_finish(&kd, T_MS), 1);

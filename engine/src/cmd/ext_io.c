@@ -21,12 +21,46 @@
 
 #define OB_NAME_MAX 256	     /* characters of one name */
 #define OB_HASH_BUCKETS 37   /* _OBJECT_DIRECTORY.HashBuckets */
-#define OB_CHAIN_MAX 4096    /* entries of one hash chain */
+#define OB_DIR_MAX 1024	     /* entries of one directory */
 #define OB_PATH_DEPTH 16     /* components of a namespace path */
 #define DEV_CHAIN_MAX 256    /* devices of a driver or a stack */
 #define IRP_STACK_MAX 64     /* stack locations shown */
 #define INFO_MASK_CREATOR 1u /* _OBJECT_HEADER.InfoMask bits */
 #define INFO_MASK_NAME 2u
+
+/*
+ * The addresses a list walk has met: a repeat is a loop in hostile or
+ * torn memory, and ends the walk with one line instead of a bound's
+ * worth of output.
+ */
+struct seen {
+	uint64_t *a;
+	unsigned n, cap;
+};
+
+/* False when @p x was met already or the walk is longer than cap. */
+static bool seen_new(struct seen *v, uint64_t x)
+{
+	unsigned i;
+
+	for (i = 0; i < v->n; i++) {
+		if (v->a[i] == x)
+			return false;
+	}
+	if (v->n == v->cap)
+		return false;
+	v->a[v->n++] = x;
+	return true;
+}
+
+static int dir_loop(struct kd_session *s, uint64_t dir, uint64_t e)
+{
+	return kd_fail(s, KD_EPROTO,
+		       "Directory %016llx: entry %016llx repeats or the "
+		       "directory has more than %u entries",
+		       (unsigned long long)dir, (unsigned long long)e,
+		       OB_DIR_MAX);
+}
 
 static int need_x64(struct kd_session *s, const char *cmd)
 {
@@ -158,7 +192,9 @@ static int dir_bucket(struct kd_session *s, uint64_t dir, unsigned b,
 static int dir_find(struct kd_session *s, uint64_t dir, const char *name,
 		    size_t len, uint64_t *obj)
 {
-	unsigned b, n;
+	uint64_t met[OB_DIR_MAX];
+	struct seen v = { met, 0, OB_DIR_MAX };
+	unsigned b;
 	int rc;
 
 	*obj = 0;
@@ -168,9 +204,12 @@ static int dir_find(struct kd_session *s, uint64_t dir, const char *name,
 		rc = dir_bucket(s, dir, b, &e);
 		if (rc < 0)
 			return rc;
-		for (n = 0; e && n < OB_CHAIN_MAX; n++) {
+		while (e) {
 			char nm[OB_NAME_MAX];
 			uint64_t o = 0;
+
+			if (!seen_new(&v, e))
+				return dir_loop(s, dir, e);
 
 			rc = kd_ext__read(s, e,
 					  "_OBJECT_DIRECTORY_ENTRY.Object", &o);
@@ -376,6 +415,8 @@ static int drv_entries(struct kd_session *s, uint64_t drv)
 static int cmd_drvobj(struct kd_session *s, struct kd_cmdctx *c)
 {
 	uint64_t drv = 0, flags = 1, dev = 0, ext = 0, cl = 0;
+	uint64_t xmet[DEV_CHAIN_MAX];
+	struct seen xv = { xmet, 0, DEV_CHAIN_MAX };
 	char name[OB_NAME_MAX];
 	struct kd_args a;
 	unsigned n;
@@ -399,8 +440,14 @@ static int cmd_drvobj(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	kd_out(s, "Driver Extension List: (id , addr)\n");
-	for (n = 0; cl && n < DEV_CHAIN_MAX; n++) {
+	for (n = 0; cl; n++) {
 		uint64_t id = 0, next = 0, hsz = 0;
+
+		if (!seen_new(&xv, cl))
+			return kd_fail(s, KD_EPROTO,
+				       "Driver extension list: %016llx repeats "
+				       "or the list has more than %u entries",
+				       (unsigned long long)cl, DEV_CHAIN_MAX);
 
 		rc = kd_ext__read(
 			s, cl,
@@ -423,8 +470,11 @@ static int cmd_drvobj(struct kd_session *s, struct kd_cmdctx *c)
 		rc = kd_ext__read(s, drv, "_DRIVER_OBJECT.DeviceObject", &dev);
 		if (rc < 0)
 			return rc;
+		uint64_t met[DEV_CHAIN_MAX];
+		struct seen v = { met, 0, DEV_CHAIN_MAX };
+
 		kd_out(s, "Device Object list:\n");
-		for (n = 0; dev && n < DEV_CHAIN_MAX; n++) {
+		for (n = 0; dev && seen_new(&v, dev); n++) {
 			kd_out(s, "%s%016llx", n ? "  " : "",
 			       (unsigned long long)dev);
 			rc = kd_ext__read(s, dev, "_DEVICE_OBJECT.NextDevice",
@@ -437,8 +487,9 @@ static int cmd_drvobj(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "\n");
 		if (dev)
 			return kd_fail(s, KD_EPROTO,
-				       "Device list longer than %u entries",
-				       DEV_CHAIN_MAX);
+				       "Device list: %016llx repeats or the "
+				       "list has more than %u devices",
+				       (unsigned long long)dev, DEV_CHAIN_MAX);
 	}
 	if (flags & 2) {
 		kd_out(s, "\n");
@@ -585,11 +636,20 @@ static int cmd_devobj(struct kd_session *s, struct kd_cmdctx *c)
  * through DeviceObjectExtension->AttachedTo, top first; '>' marks the
  * device asked for.
  */
+static int stack_loop(struct kd_session *s, uint64_t dev, uint64_t at)
+{
+	return kd_fail(s, KD_EPROTO,
+		       "Device stack of %016llx: %016llx repeats or the stack "
+		       "has more than %u devices",
+		       (unsigned long long)dev, (unsigned long long)at,
+		       DEV_CHAIN_MAX);
+}
+
 static int cmd_devstack(struct kd_session *s, struct kd_cmdctx *c)
 {
-	uint64_t dev = 0, top, up = 0, flags = 0;
+	uint64_t dev = 0, top, up = 0, flags = 0, met[DEV_CHAIN_MAX];
+	struct seen v = { met, 0, DEV_CHAIN_MAX };
 	struct kd_args a;
-	unsigned n;
 	int rc;
 
 	rc = need_x64(s, "!devstack");
@@ -599,25 +659,24 @@ static int cmd_devstack(struct kd_session *s, struct kd_cmdctx *c)
 		rc = take_flags(&a, &flags);
 	if (rc < 0)
 		return rc;
-	top = dev;
-	for (n = 0; n < DEV_CHAIN_MAX; n++) {
+	for (top = dev;; top = up) {
+		if (!seen_new(&v, top))
+			return stack_loop(s, dev, top);
 		rc = kd_ext__read(s, top, "_DEVICE_OBJECT.AttachedDevice", &up);
 		if (rc < 0)
 			return rc;
 		if (!up)
 			break;
-		top = up;
 	}
-	if (n == DEV_CHAIN_MAX)
-		return kd_fail(s, KD_EPROTO,
-			       "Device stack above %016llx longer than %u",
-			       (unsigned long long)dev, DEV_CHAIN_MAX);
+	v.n = 0;
 	kd_out(s, "  !DevObj           !DrvObj            !DevExt           "
 		  "ObjectName\n");
-	for (n = 0; top && n < DEV_CHAIN_MAX; n++) {
+	while (top) {
 		char name[OB_NAME_MAX], dname[OB_NAME_MAX];
 		uint64_t drv = 0, ext = 0, lower = 0;
 
+		if (!seen_new(&v, top))
+			return stack_loop(s, dev, top);
 		rc = dev_driver(s, top, &drv, dname, sizeof(dname));
 		if (rc == KD_OK)
 			rc = kd_ext__read(
@@ -633,10 +692,6 @@ static int cmd_devstack(struct kd_session *s, struct kd_cmdctx *c)
 		       (unsigned long long)ext, name);
 		top = lower;
 	}
-	if (top)
-		return kd_fail(s, KD_EPROTO,
-			       "Device stack below %016llx longer than %u",
-			       (unsigned long long)dev, DEV_CHAIN_MAX);
 	return KD_OK;
 }
 
@@ -763,6 +818,8 @@ static int cmd_irp(struct kd_session *s, struct kd_cmdctx *c)
 /* A directory's contents: hash bucket, object, type, name. */
 static int dir_list(struct kd_session *s, uint64_t dir)
 {
+	uint64_t met[OB_DIR_MAX];
+	struct seen v = { met, 0, OB_DIR_MAX };
 	unsigned b, n;
 	int rc;
 
@@ -774,10 +831,12 @@ static int dir_list(struct kd_session *s, uint64_t dir)
 		rc = dir_bucket(s, dir, b, &e);
 		if (rc < 0)
 			return rc;
-		for (n = 0; e && n < OB_CHAIN_MAX; n++) {
+		for (n = 0; e; n++) {
 			char nm[OB_NAME_MAX], tn[OB_NAME_MAX];
 			uint64_t o = 0, t = 0;
 
+			if (!seen_new(&v, e))
+				return dir_loop(s, dir, e);
 			rc = kd_ext__read(s, e,
 					  "_OBJECT_DIRECTORY_ENTRY.Object", &o);
 			if (rc == KD_OK)
