@@ -474,6 +474,7 @@ extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
 extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
+extern const struct kd_command kd_cmds_kobj[];	 /* cmd_kobj.c: !process */
 extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */
 extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
 
