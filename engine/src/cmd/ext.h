@@ -5,7 +5,8 @@
  * and its value at an object's address.  Every offset and size comes from
  * the PDB of the target's kernel; a field it lacks is one printed line
  * naming it ("_KPCR.Irql not found in nt's types") and a negative return.
- * ext_fields.c answers these; nothing here keeps an offset of its own.
+ * ext_fields.c answers these through cmd/kobj.h; nothing here keeps an
+ * offset of its own.
  */
 #ifndef KD_CMD_EXT_H
 #define KD_CMD_EXT_H
@@ -16,9 +17,7 @@ struct kd_ext_field {
 	uint64_t off;	    /* from the start of the outer type */
 	uint64_t size;	    /* bytes of the member (the whole array) */
 	uint64_t elem_size; /* an array's element; else == size */
-	uint8_t bit_pos;    /* bitfield position and length (0: none) */
-	uint8_t bit_len;
-	uint32_t type; /* the member's type index in @p pdb */
+	uint32_t type;	    /* the member's type index in @p pdb */
 	struct kd_pdb *pdb;
 };
 
@@ -30,9 +29,9 @@ bool kd_ext__has(struct kd_session *s, const char *path);
 /* sizeof(nt!@p type). */
 int kd_ext__sizeof(struct kd_session *s, const char *type, uint64_t *size);
 /*
- * The unsigned value of scalar/pointer field @p path of the object at
- * @p addr (bitfields extracted).  A failed read prints "Unable to read
- * <path> at <addr>" and returns KD_EFAULT.
+ * The value of scalar/pointer field @p path of the object at
+ * @p addr (bitfields extracted, signed types sign-extended).  A failed
+ * read prints kobj's "cannot read <path> at <addr>" and returns KD_EFAULT.
  */
 int kd_ext__read(struct kd_session *s, uint64_t addr, const char *path,
 		 uint64_t *v);
