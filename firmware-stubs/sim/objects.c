@@ -76,8 +76,15 @@
 #define USER_PEB_BASE 0x0000003000000000ull
 
 /* Object type indexes (ObTypeIndexTable). */
-enum { TI_TYPE = 2, TI_DIRECTORY, TI_PROCESS, TI_THREAD, TI_DRIVER,
-       TI_DEVICE, TI_COUNT };
+enum {
+	TI_TYPE = 2,
+	TI_DIRECTORY,
+	TI_PROCESS,
+	TI_THREAD,
+	TI_DRIVER,
+	TI_DEVICE,
+	TI_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -233,8 +240,7 @@ static uint64_t ob_create(struct kdsim *m, unsigned int ti, uint64_t body_size,
 	body = hdr + hdr_size;
 	sim_vput64(m, hdr + OFF(_OBJECT_HEADER, PointerCount), 1);
 	sim_vput64(m, hdr + OFF(_OBJECT_HEADER, HandleCount), 0);
-	sim_vputs(m, hdr + OFF(_OBJECT_HEADER, TypeIndex), &(uint8_t){ ti },
-		  1);
+	sim_vputs(m, hdr + OFF(_OBJECT_HEADER, TypeIndex), &(uint8_t){ ti }, 1);
 	if (name) {
 		uint8_t mask = NT_OB_INFO_NAME;
 
@@ -307,8 +313,9 @@ static int build_namespace(struct kdsim *m)
 		}
 	}
 	/* The type objects counted themselves before "Type" existed. */
-	sim_vput32(m, m->obtypes[TI_TYPE] + OFF(_OBJECT_TYPE,
-						TotalNumberOfObjects),
+	sim_vput32(m,
+		   m->obtypes[TI_TYPE] +
+			   OFF(_OBJECT_TYPE, TotalNumberOfObjects),
 		   TI_COUNT - TI_TYPE);
 	m->root_dir = ob_create(m, TI_DIRECTORY,
 				sizeof(struct _OBJECT_DIRECTORY), NULL, 0);
@@ -367,8 +374,7 @@ static void add_active_thread(struct kdsim *m, uint64_t proc)
 
 	(void)sim_read_virtual(m, proc + OFF(_EPROCESS, ActiveThreads), b, 4,
 			       &done);
-	sim_vput32(m, proc + OFF(_EPROCESS, ActiveThreads),
-		   kd_get_le32(b) + 1);
+	sim_vput32(m, proc + OFF(_EPROCESS, ActiveThreads), kd_get_le32(b) + 1);
 }
 
 /* A waiting thread @k of process @i, waiting on the process's event. */
@@ -386,8 +392,8 @@ static int waiting_thread(struct kdsim *m, unsigned int i, unsigned int k,
 
 	if (rc < 0)
 		return rc;
-	thread_init(m, t, proc, procs[i].pid, procs[i].pid + 4 * (k + 1),
-		    stack, top, procs[i].priority);
+	thread_init(m, t, proc, procs[i].pid, procs[i].pid + 4 * (k + 1), stack,
+		    top, procs[i].priority);
 	/* The stack a switch would resume on: below the initial frame. */
 	sim_vput64(m, t + OFF(_KTHREAD, KernelStack), top - 0x1d0);
 	sim_vputs(m, t + OFF(_KTHREAD, State), &state, 1);
@@ -540,16 +546,21 @@ void sim_build_pcr(struct kdsim *m, unsigned int cpu)
 	struct sim_cpu *c = &m->cpu[cpu];
 	uint64_t p = c->kpcr, b = c->kprcb;
 
-	KD_STATIC_ASSERT(offsetof(struct _KPCR, Self) == SIMABI_KPCR_SELF, "simabi.h");
+	KD_STATIC_ASSERT(offsetof(struct _KPCR, Self) == SIMABI_KPCR_SELF,
+			 "simabi.h");
 	KD_STATIC_ASSERT(offsetof(struct _KPCR, CurrentPrcb) ==
-			 SIMABI_KPCR_CURRENT_PRCB, "simabi.h");
-	KD_STATIC_ASSERT(offsetof(struct _KPCR, Prcb) == SIMABI_KPCR_PRCB, "simabi.h");
+				 SIMABI_KPCR_CURRENT_PRCB,
+			 "simabi.h");
+	KD_STATIC_ASSERT(offsetof(struct _KPCR, Prcb) == SIMABI_KPCR_PRCB,
+			 "simabi.h");
 	KD_STATIC_ASSERT(offsetof(struct _KPRCB, CurrentThread) ==
-			 SIMABI_KPRCB_CURRENT_THREAD, "simabi.h");
-	KD_STATIC_ASSERT(offsetof(struct _KPRCB, Number) ==
-			 SIMABI_KPRCB_NUMBER, "simabi.h");
+				 SIMABI_KPRCB_CURRENT_THREAD,
+			 "simabi.h");
+	KD_STATIC_ASSERT(offsetof(struct _KPRCB, Number) == SIMABI_KPRCB_NUMBER,
+			 "simabi.h");
 	KD_STATIC_ASSERT(offsetof(struct _KPRCB, SimWorkTicks) ==
-			 SIMABI_KPRCB_TICKS, "simabi.h");
+				 SIMABI_KPRCB_TICKS,
+			 "simabi.h");
 	KD_STATIC_ASSERT(sizeof(struct _KPCR) <= 2 * SIM_PAGE, "simabi.h");
 	sim_vput64(m, p + OFF(_KPCR, GdtBase), m->gdt);
 	sim_vput64(m, p + OFF(_KPCR, TssBase), m->tss);
@@ -682,8 +693,8 @@ static uint64_t build_device(struct kdsim *m, uint64_t drv, const char *name,
 		   sizeof(struct _DEVOBJ_EXTENSION));
 	sim_vput64(m, dx + OFF(_DEVOBJ_EXTENSION, DeviceObject), d);
 	/* Head of the driver's device list (DRIVER_OBJECT.DeviceObject). */
-	(void)sim_read_virtual(m, drv + OFF(_DRIVER_OBJECT, DeviceObject), b,
-			       8, &done);
+	(void)sim_read_virtual(m, drv + OFF(_DRIVER_OBJECT, DeviceObject), b, 8,
+			       &done);
 	sim_vput64(m, d + OFF(_DEVICE_OBJECT, NextDevice), kd_get_le64(b));
 	sim_vput64(m, drv + OFF(_DRIVER_OBJECT, DeviceObject), d);
 	return d;
@@ -722,20 +733,20 @@ static int build_irp(struct kdsim *m, uint64_t fdo, uint64_t filter)
 		uint64_t s = sl + i * sizeof(struct _IO_STACK_LOCATION);
 
 		v = IRP_MJ_READ;
-		sim_vputs(m, s + OFF(_IO_STACK_LOCATION, MajorFunction), &v,
-			  1);
+		sim_vputs(m, s + OFF(_IO_STACK_LOCATION, MajorFunction), &v, 1);
 		v = i ? SL_PENDING_RETURNED | SL_INVOKE_ON_ALL :
 			SL_PENDING_RETURNED;
 		sim_vputs(m, s + OFF(_IO_STACK_LOCATION, Control), &v, 1);
-		sim_vput32(m, s + OFF(_IO_STACK_LOCATION, Parameters.Read.Length),
+		sim_vput32(m,
+			   s + OFF(_IO_STACK_LOCATION, Parameters.Read.Length),
 			   0x200);
 		sim_vput64(m, s + OFF(_IO_STACK_LOCATION, DeviceObject),
 			   i ? filter : fdo);
 		if (i)
-			sim_vput64(m,
-				   s + OFF(_IO_STACK_LOCATION,
-					   CompletionRoutine),
-				   compl);
+			sim_vput64(
+				m,
+				s + OFF(_IO_STACK_LOCATION, CompletionRoutine),
+				compl );
 	}
 	sim_vput64(m, fdo + OFF(_DEVICE_OBJECT, CurrentIrp), irp);
 	v = 1;

@@ -80,8 +80,8 @@ int kd_kobj__read_ustr(struct kd_kobj *k, uint64_t addr, const char *type,
  * error.  A non-zero return from @p cb stops the walk and is returned.
  */
 int kd_kobj__list_walk(struct kd_kobj *k, uint64_t head, const char *type,
-		       const char *link,
-		       int (*cb)(void *ctx, uint64_t record), void *ctx);
+		       const char *link, int (*cb)(void *ctx, uint64_t record),
+		       void *ctx);
 
 /* Print k->err as the command's error line and return @p rc. */
 int kd_kobj__fail(struct kd_kobj *k, const char *cmd, int rc);

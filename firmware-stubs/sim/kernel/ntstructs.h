@@ -101,23 +101,23 @@ struct _KAPC_STATE {
 };
 
 struct _KPROCESS {
-	struct _DISPATCHER_HEADER Header;	   /* 0x000 */
-	struct _LIST_ENTRY ProfileListHead;	   /* 0x018 */
-	uint64_t DirectoryTableBase;		   /* 0x028 */
-	struct _LIST_ENTRY ThreadListHead;	   /* 0x030 */
-	uint32_t ProcessLock;			   /* 0x040 */
-	uint32_t ProcessTimerDelay;		   /* 0x044 */
-	uint64_t Affinity;			   /* 0x048 */
-	struct _LIST_ENTRY ReadyListHead;	   /* 0x050 */
-	uint64_t ActiveProcessors;		   /* 0x060 */
-	uint32_t ProcessFlags;			   /* 0x068 */
-	int8_t BasePriority;			   /* 0x06c */
-	int8_t QuantumReset;			   /* 0x06d */
-	uint8_t Visited;			   /* 0x06e */
-	uint8_t Spare0;				   /* 0x06f */
-	uint32_t KernelTime;			   /* 0x070 */
-	uint32_t UserTime;			   /* 0x074 */
-	uint8_t Reserved[0x438 - 0x78];		   /* to Windows' size */
+	struct _DISPATCHER_HEADER Header;   /* 0x000 */
+	struct _LIST_ENTRY ProfileListHead; /* 0x018 */
+	uint64_t DirectoryTableBase;	    /* 0x028 */
+	struct _LIST_ENTRY ThreadListHead;  /* 0x030 */
+	uint32_t ProcessLock;		    /* 0x040 */
+	uint32_t ProcessTimerDelay;	    /* 0x044 */
+	uint64_t Affinity;		    /* 0x048 */
+	struct _LIST_ENTRY ReadyListHead;   /* 0x050 */
+	uint64_t ActiveProcessors;	    /* 0x060 */
+	uint32_t ProcessFlags;		    /* 0x068 */
+	int8_t BasePriority;		    /* 0x06c */
+	int8_t QuantumReset;		    /* 0x06d */
+	uint8_t Visited;		    /* 0x06e */
+	uint8_t Spare0;			    /* 0x06f */
+	uint32_t KernelTime;		    /* 0x070 */
+	uint32_t UserTime;		    /* 0x074 */
+	uint8_t Reserved[0x438 - 0x78];	    /* to Windows' size */
 };
 
 struct _HANDLE_TABLE {
@@ -134,33 +134,33 @@ struct _HANDLE_TABLE {
 };
 
 struct _EPROCESS {
-	struct _KPROCESS Pcb;				 /* 0x000 */
-	uint64_t ProcessLock;				 /* 0x438 */
-	NT_P(void) UniqueProcessId;			 /* 0x440 */
-	struct _LIST_ENTRY ActiveProcessLinks;		 /* 0x448 */
-	uint64_t RundownProtect;			 /* 0x458 */
-	uint32_t Flags2;				 /* 0x460 */
-	uint32_t Flags;					 /* 0x464 */
-	int64_t CreateTime;				 /* 0x468 */
+	struct _KPROCESS Pcb;		       /* 0x000 */
+	uint64_t ProcessLock;		       /* 0x438 */
+	NT_P(void) UniqueProcessId;	       /* 0x440 */
+	struct _LIST_ENTRY ActiveProcessLinks; /* 0x448 */
+	uint64_t RundownProtect;	       /* 0x458 */
+	uint32_t Flags2;		       /* 0x460 */
+	uint32_t Flags;			       /* 0x464 */
+	int64_t CreateTime;		       /* 0x468 */
 	uint8_t Reserved0[0x4b8 - 0x470];
-	struct _EX_FAST_REF Token;			 /* 0x4b8 */
+	struct _EX_FAST_REF Token; /* 0x4b8 */
 	uint8_t Reserved1[0x538 - 0x4c0];
-	NT_P(void) DeviceMap;				 /* 0x538 */
-	NT_P(void) InheritedFromUniqueProcessId;	 /* 0x540 */
-	uint64_t Reserved2;				 /* 0x548 */
-	NT_P(void) Peb;					 /* 0x550 */
-	NT_P(void) Session;				 /* 0x558 */
+	NT_P(void) DeviceMap;			 /* 0x538 */
+	NT_P(void) InheritedFromUniqueProcessId; /* 0x540 */
+	uint64_t Reserved2;			 /* 0x548 */
+	NT_P(void) Peb;				 /* 0x550 */
+	NT_P(void) Session;			 /* 0x558 */
 	uint8_t Reserved3[0x570 - 0x560];
-	NT_P(struct _HANDLE_TABLE) ObjectTable;		 /* 0x570 */
-	NT_P(void) DebugPort;				 /* 0x578 */
+	NT_P(struct _HANDLE_TABLE) ObjectTable; /* 0x570 */
+	NT_P(void) DebugPort;			/* 0x578 */
 	uint8_t Reserved4[0x5a8 - 0x580];
-	uint8_t ImageFileName[15];			 /* 0x5a8 */
-	uint8_t PriorityClass;				 /* 0x5b7 */
+	uint8_t ImageFileName[15]; /* 0x5a8 */
+	uint8_t PriorityClass;	   /* 0x5b7 */
 	uint8_t Reserved5[0x5e0 - 0x5b8];
-	struct _LIST_ENTRY ThreadListHead;		 /* 0x5e0 */
-	uint32_t ActiveThreads;				 /* 0x5f0 */
-	uint32_t ImagePathHash;				 /* 0x5f4 */
-	uint8_t Reserved6[0x850 - 0x5f8];		 /* to Windows' size */
+	struct _LIST_ENTRY ThreadListHead; /* 0x5e0 */
+	uint32_t ActiveThreads;		   /* 0x5f0 */
+	uint32_t ImagePathHash;		   /* 0x5f4 */
+	uint8_t Reserved6[0x850 - 0x5f8];  /* to Windows' size */
 };
 
 struct _KTHREAD {
@@ -215,37 +215,37 @@ struct _KTHREAD {
 	uint32_t NextProcessor;			 /* 0x128 */
 	uint32_t Spare1;			 /* 0x12c */
 	uint8_t Reserved0[0x140 - 0x130];
-	struct _KWAIT_BLOCK WaitBlock[4];	 /* 0x140 */
+	struct _KWAIT_BLOCK WaitBlock[4]; /* 0x140 */
 	uint8_t Reserved1[0x220 - 0x200];
-	NT_P(struct _KPROCESS) Process;		 /* 0x220 */
+	NT_P(struct _KPROCESS) Process; /* 0x220 */
 	uint8_t Reserved2[0x2f8 - 0x228];
-	struct _LIST_ENTRY ThreadListEntry;	 /* 0x2f8 */
-	uint8_t Reserved3[0x430 - 0x308];	 /* to Windows' size */
+	struct _LIST_ENTRY ThreadListEntry; /* 0x2f8 */
+	uint8_t Reserved3[0x430 - 0x308];   /* to Windows' size */
 };
 
 struct _ETHREAD {
-	struct _KTHREAD Tcb;			/* 0x000 */
-	int64_t CreateTime;			/* 0x430 */
-	int64_t ExitTime;			/* 0x438 */
+	struct _KTHREAD Tcb; /* 0x000 */
+	int64_t CreateTime;  /* 0x430 */
+	int64_t ExitTime;    /* 0x438 */
 	uint8_t Reserved0[0x478 - 0x440];
-	struct _CLIENT_ID Cid;			/* 0x478 */
+	struct _CLIENT_ID Cid; /* 0x478 */
 	uint8_t Reserved1[0x4a0 - 0x488];
-	NT_P(void) StartAddress;		/* 0x4a0 */
-	uint64_t Reserved2;			/* 0x4a8 */
-	struct _LIST_ENTRY IrpList;		/* 0x4b0 */
+	NT_P(void) StartAddress;    /* 0x4a0 */
+	uint64_t Reserved2;	    /* 0x4a8 */
+	struct _LIST_ENTRY IrpList; /* 0x4b0 */
 	uint8_t Reserved3[0x4d0 - 0x4c0];
-	NT_P(void) Win32StartAddress;		/* 0x4d0 */
+	NT_P(void) Win32StartAddress; /* 0x4d0 */
 	uint8_t Reserved4[0x4e8 - 0x4d8];
-	struct _LIST_ENTRY ThreadListEntry;	/* 0x4e8 */
-	uint64_t RundownProtect;		/* 0x4f8 */
+	struct _LIST_ENTRY ThreadListEntry; /* 0x4e8 */
+	uint64_t RundownProtect;	    /* 0x4f8 */
 };
 
 /* Small-pool block header, 16 bytes before each block (x64). */
 struct _POOL_HEADER {
 	uint16_t PreviousSize : 8; /* in 16-byte units */
 	uint16_t PoolIndex : 8;
-	uint16_t BlockSize : 8;	   /* in 16-byte units, header included */
-	uint16_t PoolType : 8;	   /* 0 free, 1 NonPagedPool + 1... */
+	uint16_t BlockSize : 8; /* in 16-byte units, header included */
+	uint16_t PoolType : 8;	/* 0 free, 1 NonPagedPool + 1... */
 	uint32_t PoolTag;
 	NT_P(struct _EPROCESS) ProcessBilled;
 };
@@ -265,17 +265,17 @@ struct _OBJECT_TYPE {
 
 /* The header before every object body (Body at +0x30, as on x64). */
 struct _OBJECT_HEADER {
-	int64_t PointerCount;		/* 0x00 */
-	int64_t HandleCount;		/* 0x08 */
-	uint64_t Lock;			/* 0x10 */
-	uint8_t TypeIndex;		/* 0x18: ObTypeIndexTable, not encoded */
-	uint8_t TraceFlags;		/* 0x19 */
-	uint8_t InfoMask;		/* 0x1a */
-	uint8_t Flags;			/* 0x1b */
-	uint32_t Reserved;		/* 0x1c */
-	NT_P(void) ObjectCreateInfo;	/* 0x20 */
-	NT_P(void) SecurityDescriptor;	/* 0x28 */
-	uint64_t Body;			/* 0x30 */
+	int64_t PointerCount;	       /* 0x00 */
+	int64_t HandleCount;	       /* 0x08 */
+	uint64_t Lock;		       /* 0x10 */
+	uint8_t TypeIndex;	       /* 0x18: ObTypeIndexTable, not encoded */
+	uint8_t TraceFlags;	       /* 0x19 */
+	uint8_t InfoMask;	       /* 0x1a */
+	uint8_t Flags;		       /* 0x1b */
+	uint32_t Reserved;	       /* 0x1c */
+	NT_P(void) ObjectCreateInfo;   /* 0x20 */
+	NT_P(void) SecurityDescriptor; /* 0x28 */
+	uint64_t Body;		       /* 0x30 */
 };
 
 /* Just before the OBJECT_HEADER when InfoMask has NT_OB_INFO_NAME. */
@@ -327,56 +327,56 @@ struct _KPROCESSOR_STATE {
 };
 
 struct _KPRCB {
-	uint32_t MxCsr;				   /* 0x000 */
-	uint8_t LegacyNumber;			   /* 0x004 */
-	uint8_t ReservedMustBeZero;		   /* 0x005 */
-	uint8_t InterruptRequest;		   /* 0x006 */
-	uint8_t IdleHalt;			   /* 0x007 */
-	NT_P(struct _KTHREAD) CurrentThread;	   /* 0x008 */
-	NT_P(struct _KTHREAD) NextThread;	   /* 0x010 */
-	NT_P(struct _KTHREAD) IdleThread;	   /* 0x018 */
-	uint8_t NestingLevel;			   /* 0x020 */
-	uint8_t ClockOwner;			   /* 0x021 */
-	uint8_t PendingTickFlags;		   /* 0x022 */
-	uint8_t IdleState;			   /* 0x023 */
-	uint32_t Number;			   /* 0x024 */
-	uint64_t RspBase;			   /* 0x028 */
-	uint64_t PrcbLock;			   /* 0x030 */
-	uint64_t SetMember;			   /* 0x038 */
-	uint64_t SimWorkTicks;			   /* 0x040: kdsim's own */
-	uint8_t DebuggerSavedIRQL;		   /* 0x048 */
+	uint32_t MxCsr;			     /* 0x000 */
+	uint8_t LegacyNumber;		     /* 0x004 */
+	uint8_t ReservedMustBeZero;	     /* 0x005 */
+	uint8_t InterruptRequest;	     /* 0x006 */
+	uint8_t IdleHalt;		     /* 0x007 */
+	NT_P(struct _KTHREAD) CurrentThread; /* 0x008 */
+	NT_P(struct _KTHREAD) NextThread;    /* 0x010 */
+	NT_P(struct _KTHREAD) IdleThread;    /* 0x018 */
+	uint8_t NestingLevel;		     /* 0x020 */
+	uint8_t ClockOwner;		     /* 0x021 */
+	uint8_t PendingTickFlags;	     /* 0x022 */
+	uint8_t IdleState;		     /* 0x023 */
+	uint32_t Number;		     /* 0x024 */
+	uint64_t RspBase;		     /* 0x028 */
+	uint64_t PrcbLock;		     /* 0x030 */
+	uint64_t SetMember;		     /* 0x038 */
+	uint64_t SimWorkTicks;		     /* 0x040: kdsim's own */
+	uint8_t DebuggerSavedIRQL;	     /* 0x048 */
 	uint8_t Reserved0[7];
-	uint32_t InterruptCount;		   /* 0x050 */
-	uint32_t KernelTime;			   /* 0x054 */
-	uint32_t UserTime;			   /* 0x058 */
-	uint32_t DpcTime;			   /* 0x05c */
-	uint32_t InterruptTime;			   /* 0x060 */
+	uint32_t InterruptCount; /* 0x050 */
+	uint32_t KernelTime;	 /* 0x054 */
+	uint32_t UserTime;	 /* 0x058 */
+	uint32_t DpcTime;	 /* 0x05c */
+	uint32_t InterruptTime;	 /* 0x060 */
 	uint8_t Reserved1[0x100 - 0x64];
 	struct _KPROCESSOR_STATE ProcessorState; /* 0x100 */
 };
 
 struct _KPCR {
-	NT_P(void) GdtBase;			/* 0x000 */
-	NT_P(void) TssBase;			/* 0x008 */
-	uint64_t UserRsp;			/* 0x010 */
-	NT_P(struct _KPCR) Self;		/* 0x018 */
-	NT_P(struct _KPRCB) CurrentPrcb;	/* 0x020 */
-	NT_P(void) LockArray;			/* 0x028 */
-	NT_P(void) Used_Self;			/* 0x030 */
-	NT_P(struct _KIDTENTRY64) IdtBase;	/* 0x038 */
-	uint64_t Unused[2];			/* 0x040 */
-	uint8_t Irql;				/* 0x050 */
-	uint8_t SecondLevelCacheAssociativity;	/* 0x051 */
-	uint8_t ObsoleteNumber;			/* 0x052 */
-	uint8_t Fill0;				/* 0x053 */
-	uint32_t Unused0[3];			/* 0x054 */
-	uint16_t MajorVersion;			/* 0x060 */
-	uint16_t MinorVersion;			/* 0x062 */
-	uint32_t StallScaleFactor;		/* 0x064 */
+	NT_P(void) GdtBase;		       /* 0x000 */
+	NT_P(void) TssBase;		       /* 0x008 */
+	uint64_t UserRsp;		       /* 0x010 */
+	NT_P(struct _KPCR) Self;	       /* 0x018 */
+	NT_P(struct _KPRCB) CurrentPrcb;       /* 0x020 */
+	NT_P(void) LockArray;		       /* 0x028 */
+	NT_P(void) Used_Self;		       /* 0x030 */
+	NT_P(struct _KIDTENTRY64) IdtBase;     /* 0x038 */
+	uint64_t Unused[2];		       /* 0x040 */
+	uint8_t Irql;			       /* 0x050 */
+	uint8_t SecondLevelCacheAssociativity; /* 0x051 */
+	uint8_t ObsoleteNumber;		       /* 0x052 */
+	uint8_t Fill0;			       /* 0x053 */
+	uint32_t Unused0[3];		       /* 0x054 */
+	uint16_t MajorVersion;		       /* 0x060 */
+	uint16_t MinorVersion;		       /* 0x062 */
+	uint32_t StallScaleFactor;	       /* 0x064 */
 	uint8_t Reserved0[0x108 - 0x68];
-	NT_P(void) KdVersionBlock;		/* 0x108 */
+	NT_P(void) KdVersionBlock; /* 0x108 */
 	uint8_t Reserved1[0x180 - 0x110];
-	struct _KPRCB Prcb;			/* 0x180 */
+	struct _KPRCB Prcb; /* 0x180 */
 };
 
 struct _IO_STATUS_BLOCK {
@@ -385,11 +385,11 @@ struct _IO_STATUS_BLOCK {
 };
 
 struct _IO_STACK_LOCATION {
-	uint8_t MajorFunction;			/* 0x00 */
-	uint8_t MinorFunction;			/* 0x01 */
-	uint8_t Flags;				/* 0x02 */
-	uint8_t Control;			/* 0x03 */
-	uint32_t Reserved;			/* 0x04 */
+	uint8_t MajorFunction; /* 0x00 */
+	uint8_t MinorFunction; /* 0x01 */
+	uint8_t Flags;	       /* 0x02 */
+	uint8_t Control;       /* 0x03 */
+	uint32_t Reserved;     /* 0x04 */
 	union {
 		struct {
 			NT_P(void) Argument1;
@@ -402,21 +402,21 @@ struct _IO_STACK_LOCATION {
 			uint32_t Key;
 			int64_t ByteOffset;
 		} Read;
-	} Parameters;				/* 0x08 */
+	} Parameters;				  /* 0x08 */
 	NT_P(struct _DEVICE_OBJECT) DeviceObject; /* 0x28 */
-	NT_P(void) FileObject;			/* 0x30 */
-	NT_P(void) CompletionRoutine;		/* 0x38 */
-	NT_P(void) Context;			/* 0x40 */
+	NT_P(void) FileObject;			  /* 0x30 */
+	NT_P(void) CompletionRoutine;		  /* 0x38 */
+	NT_P(void) Context;			  /* 0x40 */
 };
 
 struct _IRP {
-	int16_t Type;				/* 0x00 */
-	uint16_t Size;				/* 0x02 */
-	uint16_t AllocationProcessorNumber;	/* 0x04 */
-	uint16_t Reserved;			/* 0x06 */
-	NT_P(void) MdlAddress;			/* 0x08 */
-	uint32_t Flags;				/* 0x10 */
-	uint32_t Reserved1;			/* 0x14 */
+	int16_t Type;			    /* 0x00 */
+	uint16_t Size;			    /* 0x02 */
+	uint16_t AllocationProcessorNumber; /* 0x04 */
+	uint16_t Reserved;		    /* 0x06 */
+	NT_P(void) MdlAddress;		    /* 0x08 */
+	uint32_t Flags;			    /* 0x10 */
+	uint32_t Reserved1;		    /* 0x14 */
 	union {
 		NT_P(struct _IRP) MasterIrp;
 		int32_t IrpCount;
@@ -439,15 +439,16 @@ struct _IRP {
 	NT_P(void) UserBuffer;			/* 0x70 */
 	union {
 		struct {
-			NT_P(void) DriverContext[4];		   /* 0x78 */
-			NT_P(struct _ETHREAD) Thread;		   /* 0x98 */
-			NT_P(void) AuxiliaryBuffer;		   /* 0xa0 */
-			struct _LIST_ENTRY ListEntry;		   /* 0xa8 */
-			NT_P(struct _IO_STACK_LOCATION) CurrentStackLocation; /* 0xb8 */
-			NT_P(void) OriginalFileObject;		   /* 0xc0 */
-			NT_P(void) IrpExtension;		   /* 0xc8 */
+			NT_P(void) DriverContext[4];  /* 0x78 */
+			NT_P(struct _ETHREAD) Thread; /* 0x98 */
+			NT_P(void) AuxiliaryBuffer;   /* 0xa0 */
+			struct _LIST_ENTRY ListEntry; /* 0xa8 */
+			NT_P(struct _IO_STACK_LOCATION)
+			CurrentStackLocation;	       /* 0xb8 */
+			NT_P(void) OriginalFileObject; /* 0xc0 */
+			NT_P(void) IrpExtension;       /* 0xc8 */
 		} Overlay;
-	} Tail;					/* 0x78 */
+	} Tail; /* 0x78 */
 };
 
 struct _KDEVICE_QUEUE {
@@ -475,31 +476,31 @@ struct _DEVOBJ_EXTENSION {
 };
 
 struct _DEVICE_OBJECT {
-	int16_t Type;					/* 0x000 */
-	uint16_t Size;					/* 0x002 */
-	int32_t ReferenceCount;				/* 0x004 */
-	NT_P(struct _DRIVER_OBJECT) DriverObject;	/* 0x008 */
-	NT_P(struct _DEVICE_OBJECT) NextDevice;		/* 0x010 */
-	NT_P(struct _DEVICE_OBJECT) AttachedDevice;	/* 0x018 */
-	NT_P(struct _IRP) CurrentIrp;			/* 0x020 */
-	NT_P(void) Timer;				/* 0x028 */
-	uint32_t Flags;					/* 0x030 */
-	uint32_t Characteristics;			/* 0x034 */
-	NT_P(void) Vpb;					/* 0x038 */
-	NT_P(void) DeviceExtension;			/* 0x040 */
-	uint32_t DeviceType;				/* 0x048 */
-	int8_t StackSize;				/* 0x04c */
+	int16_t Type;				    /* 0x000 */
+	uint16_t Size;				    /* 0x002 */
+	int32_t ReferenceCount;			    /* 0x004 */
+	NT_P(struct _DRIVER_OBJECT) DriverObject;   /* 0x008 */
+	NT_P(struct _DEVICE_OBJECT) NextDevice;	    /* 0x010 */
+	NT_P(struct _DEVICE_OBJECT) AttachedDevice; /* 0x018 */
+	NT_P(struct _IRP) CurrentIrp;		    /* 0x020 */
+	NT_P(void) Timer;			    /* 0x028 */
+	uint32_t Flags;				    /* 0x030 */
+	uint32_t Characteristics;		    /* 0x034 */
+	NT_P(void) Vpb;				    /* 0x038 */
+	NT_P(void) DeviceExtension;		    /* 0x040 */
+	uint32_t DeviceType;			    /* 0x048 */
+	int8_t StackSize;			    /* 0x04c */
 	uint8_t Reserved0[0xa0 - 0x4d];
-	struct _KDEVICE_QUEUE DeviceQueue;		/* 0x0a0 */
+	struct _KDEVICE_QUEUE DeviceQueue; /* 0x0a0 */
 	uint8_t Reserved1[0x110 - 0xc8];
-	NT_P(void) SecurityDescriptor;			/* 0x110 */
+	NT_P(void) SecurityDescriptor; /* 0x110 */
 	uint8_t Reserved2[0x130 - 0x118];
-	uint16_t SectorSize;				/* 0x130 */
-	uint16_t Spare1;				/* 0x132 */
-	uint32_t Reserved3;				/* 0x134 */
+	uint16_t SectorSize;				      /* 0x130 */
+	uint16_t Spare1;				      /* 0x132 */
+	uint32_t Reserved3;				      /* 0x134 */
 	NT_P(struct _DEVOBJ_EXTENSION) DeviceObjectExtension; /* 0x138 */
-	NT_P(void) Reserved;				/* 0x140 */
-	uint64_t Reserved4;				/* 0x148 */
+	NT_P(void) Reserved;				      /* 0x140 */
+	uint64_t Reserved4;				      /* 0x148 */
 };
 
 struct _DRIVER_EXTENSION {
@@ -533,7 +534,7 @@ struct _DRIVER_OBJECT {
 	NT_P(void) MajorFunction[NT_IRP_MJ_COUNT];	/* 0x070 */
 };
 
-#define NT_CHECK(t, f, off)                                                    \
+#define NT_CHECK(t, f, off) \
 	_Static_assert(offsetof(struct t, f) == (off), #t "." #f)
 #define NT_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t)
 
