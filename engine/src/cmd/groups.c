@@ -27,6 +27,10 @@ struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_kobj, "Kernel objects" },
 	{ cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */
 	{ kd_cmds_kdsrv, "KD connection server" },
+	{ kd_cmds_ext_cpu, "Kernel extensions: processors" },
+	{ kd_cmds_ext_io, "Kernel extensions: I/O and objects" },
+	{ kd_cmds_ext_mm, "Kernel extensions: memory" },
+	{ kd_cmds_ext_error, "Kernel extensions: error codes" },
 	{ kd_cmds_misc, "Scripts, logs and control flow" },
 	{ NULL, NULL },
 };

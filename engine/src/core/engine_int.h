@@ -480,6 +480,12 @@ extern const struct kd_command kd_cmds_kobj[];	 /* cmd_kobj.c: !process */
 extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */
 extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
 
+/* The kernel extensions (issue 16), one table per file. */
+extern const struct kd_command kd_cmds_ext_cpu[];   /* ext_cpu.c */
+extern const struct kd_command kd_cmds_ext_io[];    /* ext_io.c */
+extern const struct kd_command kd_cmds_ext_mm[];    /* ext_mm.c */
+extern const struct kd_command kd_cmds_ext_error[]; /* ext_error.c */
+
 /* Every table with its .help title, in lookup order; ends with NULLs. */
 struct kd_command_group {
 	const struct kd_command *table;

@@ -340,8 +340,13 @@ static void test_engine_mem__physical(void **state)
 			    "#    2000 bbaa 0000\n");
 }
 
-/* !pte's header: the VA right-aligned as WinDbg prints it. */
-#define PTE_HDR "                                           "
+/* !pte's header: the VA right-aligned as WinDbg prints it, after the
+ * line saying the fake's tables have no self-map (addresses physical). */
+#define PTE_HDR                                                            \
+	"No page-table self-map (no nt!MmPteBase, no PML4 entry maps the " \
+	"PML4): entry addresses are physical\n"                            \
+	"                                           "
+#define PTE_VA "                                           VA "
 
 static void test_engine_mem__pte(void **state)
 {
@@ -375,6 +380,50 @@ static void test_engine_mem__pte(void **state)
 			"pfn 101       ---DA--KWEV  pfn 102       ---DA--KWEV  "
 			"not valid\n");
 	assert_int_equal(e->rc, KD_OK);
+}
+
+/*
+ * With a self-map, the entry addresses are the self-map's virtual ones.
+ * Slot 0x1ED (Windows before 1607): the expected addresses of VA
+ * 1`40000000 are those of the WinDbg transcript in the facts (kernel-
+ * commands.md 5.5), not computed here; the PTE's contents too.
+ */
+static void test_engine_mem__pte_selfmap(void **state)
+{
+	struct fake_env *e = *state;
+	uint8_t *ph = e->f->phys;
+
+	put64(ph + 0x100000 + 8 * 0x1ed, 0x100063);
+	put64(ph + 0x100000, 0x110067);
+	put64(ph + 0x110000 + 8 * 5, 0x111067);
+	put64(ph + 0x111000, 0x112067);
+	put64(ph + 0x112000, 0x82A0000061330025ull);
+	assert_string_equal(
+		fake_run(e, "!pte 1`40000000"), PTE_VA
+		"0000000140000000\n"
+		"PXE at FFFFF6FB7DBED000    PPE at FFFFF6FB7DA00028    "
+		"PDE at FFFFF6FB40005000    PTE at FFFFF68000A00000\n"
+		"contains 0000000000110067  contains 0000000000111067  "
+		"contains 0000000000112067  contains 82A0000061330025\n"
+		"pfn 110       ---DA--UWEV  pfn 111       ---DA--UWEV  "
+		"pfn 112       ---DA--UWEV  pfn 61330     ----A--UR-V\n");
+	/* The kernel VA of the other cases: PXE slot 0x1F0 is F80 into
+	 * the PXE page, as the physical column showed. */
+	assert_string_equal(
+		fake_run(e, "!pte fffff800`00401abc"), PTE_VA
+		"fffff80000401abc\n"
+		"PXE at FFFFF6FB7DBEDF80    PPE at FFFFF6FB7DBF0000    "
+		"PDE at FFFFF6FB7E000010    PTE at FFFFF6FC00002008\n"
+		"contains 0000000000101063  contains 0000000000102063  "
+		"contains 0000000000103063  contains 8000000000205163\n"
+		"pfn 101       ---DA--KWEV  pfn 102       ---DA--KWEV  "
+		"pfn 103       ---DA--KWEV  pfn 205       -G-DA--KW-V\n");
+	assert_int_equal(e->rc, KD_OK);
+	/* A randomized slot (1607 and later): 0x1F3. */
+	put64(ph + 0x100000 + 8 * 0x1ed, 0);
+	put64(ph + 0x100000 + 8 * 0x1f3, 0x100063);
+	assert_non_null(strstr(fake_run(e, "!pte 1`40000000"),
+			       "PXE at FFFFF9FCFE7F3000    "));
 }
 
 static void test_engine_mem__vtop(void **state)
@@ -480,6 +529,7 @@ int main(void)
 		T(test_engine_mem__search),
 		T(test_engine_mem__physical),
 		T(test_engine_mem__pte),
+		T(test_engine_mem__pte_selfmap),
 		T(test_engine_mem__vtop),
 		T(test_engine_mem__writemem_readmem),
 #undef T
