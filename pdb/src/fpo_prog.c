@@ -102,7 +102,8 @@ static bool parse_number(const char *t, size_t len, uint32_t *out)
 		neg = true;
 		i = 1;
 	}
-	if (len - i > 2 && t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
+	if (len - i > 2 && t[i] == '0' &&
+	    (t[i + 1] == 'x' || t[i + 1] == 'X')) {
 		hex = true;
 		i += 2;
 	}
@@ -231,9 +232,10 @@ int kd_pdb_prog_run(struct kd_pdb_prog *p, const char *prog, size_t len)
 				if (rc)
 					return rc;
 				if (set_var(p, st[sp - 2].name, b, true))
-					return prog_bad("too many variables",
-							st[sp - 2].name,
-							strlen(st[sp - 2].name));
+					return prog_bad(
+						"too many variables",
+						st[sp - 2].name,
+						strlen(st[sp - 2].name));
 				sp -= 2;
 				continue;
 			}
@@ -263,10 +265,10 @@ int kd_pdb_prog_run(struct kd_pdb_prog *p, const char *prog, size_t len)
 
 			for (i = 0; i < tl; i++)
 				if (!is_name_char(t[i]))
-					return prog_bad("unknown token", t,
-							tl);
+					return prog_bad("unknown token", t, tl);
 		}
-		if (t[0] != '$' && t[0] != '.' && !(t[0] >= 'a' && t[0] <= 'z') &&
+		if (t[0] != '$' && t[0] != '.' &&
+		    !(t[0] >= 'a' && t[0] <= 'z') &&
 		    !(t[0] >= 'A' && t[0] <= 'Z') && t[0] != '_')
 			return prog_bad("unknown token", t, tl);
 		st[sp].is_var = true;
@@ -276,6 +278,7 @@ int kd_pdb_prog_run(struct kd_pdb_prog *p, const char *prog, size_t len)
 	}
 	/* What the program leaves unassigned is an error in dbghelp too. */
 	if (sp != 0)
-		return prog_bad("operands left over", prog, len < 32 ? len : 32);
+		return prog_bad("operands left over", prog,
+				len < 32 ? len : 32);
 	return KD_OK;
 }

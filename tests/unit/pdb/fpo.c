@@ -214,9 +214,9 @@ static void test_lookup(void **state)
 		}
 	}
 	/* Below the first function (the headers) nothing covers. */
-	assert_int_equal(kd_pdb_frame_at(pdb, 0x10,
-					 &(struct kd_pdb_frame){ 0 }),
-			 KD_ENOTFOUND);
+	assert_int_equal(
+		kd_pdb_frame_at(pdb, 0x10, &(struct kd_pdb_frame){ 0 }),
+		KD_ENOTFOUND);
 }
 
 static void test_old_fpo_absent(void **state)
@@ -228,9 +228,9 @@ static void test_old_fpo_absent(void **state)
 	assert_true(old_absent);
 	assert_int_equal(kd_pdb_fpo_count(pdb, &n), KD_ENOTFOUND);
 	assert_int_equal(n, 0);
-	assert_int_equal(kd_pdb_fpo_at(pdb, rows[0].rva,
-				       &(struct kd_pdb_fpo){ 0 }),
-			 KD_ENOTFOUND);
+	assert_int_equal(
+		kd_pdb_fpo_at(pdb, rows[0].rva, &(struct kd_pdb_fpo){ 0 }),
+		KD_ENOTFOUND);
 }
 
 /* A stack of 64 words at 0x1000 whose word at address a is a ^ 0x5a5a. */
@@ -260,9 +260,9 @@ static void test_programs(void **state)
 		assert_int_equal(kd_pdb_prog_set(&p, ".raSearch", ra), KD_OK);
 		assert_int_equal(kd_pdb_prog_set(&p, "$esp", 0x1000), KD_OK);
 		assert_int_equal(kd_pdb_prog_set(&p, "$eip", 0x401000), KD_OK);
-		assert_int_equal(kd_pdb_prog_run(&p, rows[i].prog,
-						 strlen(rows[i].prog)),
-				 KD_OK);
+		assert_int_equal(
+			kd_pdb_prog_run(&p, rows[i].prog, strlen(rows[i].prog)),
+			KD_OK);
 		assert_int_equal(kd_pdb_prog_get(&p, "$eip", &v, &set), KD_OK);
 		assert_true(set);
 		assert_int_equal(v, ra ^ 0x5a5au);
@@ -311,8 +311,8 @@ static void test_hostile_programs(void **state)
 		p.read32 = fake_read;
 		if (kd_pdb_prog_run(&p, bad[i], strlen(bad[i])) == KD_OK)
 			fail_msg("accepted: %s", bad[i]);
-		assert_non_null(strstr(kd_error_last()->message,
-				       "frame program"));
+		assert_non_null(
+			strstr(kd_error_last()->message, "frame program"));
 	}
 	/* Too many tokens, though each assignment is fine. */
 	while (pos + 16 < sizeof(big))
