@@ -31,8 +31,9 @@ static int stack_read(void *ctx, uint32_t addr, uint32_t *v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {
-		"$eip", "$esp", "$ebp", "$ebx", "$esi", "$edi", ".raSearch",
-		".cbLocals", ".cbSavedRegs", ".cbParams", "$T0",
+		"$eip",		"$esp",	     "$ebp",	  "$ebx",
+		"$esi",		"$edi",	     ".raSearch", ".cbLocals",
+		".cbSavedRegs", ".cbParams", "$T0",
 	};
 	uint32_t stack[STACK_WORDS];
 	struct kd_pdb_prog p;
