@@ -112,8 +112,8 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *ctx)
 		}
 		r->calls[r->ncalls].slot = esp - 4;
 		r->calls[r->ncalls].ret = (uint32_t)addr + 5;
-		r->calls[r->ncalls].target =
-			(uint32_t)addr + 5 + kd_get_le32(b + 1);
+		r->calls[r->ncalls].target = (uint32_t)addr + 5 +
+					     kd_get_le32(b + 1);
 		r->ncalls++;
 	} else if ((b[0] == 0xc3 || b[0] == 0xc2) && r->ncalls) {
 		r->ncalls--;
@@ -168,8 +168,8 @@ static int load_image(struct run *r, uint32_t *entry)
 		va = kd_get_le32(sh + 12);
 		raw = kd_get_le32(sh + 16);
 		ptr = kd_get_le32(sh + 20);
-		if (raw > r->img_len || ptr > r->img_len - raw || va > r->size ||
-		    raw > r->size - va)
+		if (raw > r->img_len || ptr > r->img_len - raw ||
+		    va > r->size || raw > r->size - va)
 			return die("section outside the image");
 		memcpy(r->phys + IMAGE_PA + va, f + ptr, raw);
 	}
@@ -407,8 +407,8 @@ int main(int argc, char **argv)
 	printf("image %08x %x\n", r.base, r.size);
 	printf("break %08x %08x\n", r.eip, r.esp);
 	for (i = 0; i < r.ncalls; i++)
-		printf("call %08x %08x %08x\n", r.calls[i].slot,
-		       r.calls[i].ret, r.calls[i].target);
+		printf("call %08x %08x %08x\n", r.calls[i].slot, r.calls[i].ret,
+		       r.calls[i].target);
 	rc = 0;
 out:
 	if (uc)

@@ -21,7 +21,15 @@
 #define X86_RA_SCAN 64
 
 /* The registers a frame program can restore. */
-enum { X_EIP, X_ESP, X_EBP, X_EBX, X_ESI, X_EDI, X_NREGS };
+enum {
+	X_EIP,
+	X_ESP,
+	X_EBP,
+	X_EBX,
+	X_ESI,
+	X_EDI,
+	X_NREGS
+};
 static const char *const x_names[X_NREGS] = {
 	"$eip", "$esp", "$ebp", "$ebx", "$esi", "$edi",
 };
@@ -104,10 +112,9 @@ static int by_frame_data(struct kd_session *s, struct kd_pdb *pdb, uint32_t rva,
 
 	if (kd_pdb_frame_at(pdb, rva, &fd) != KD_OK || !fd.program[0])
 		return KD_ENOTFOUND;
-	rc = find_return(s,
-			 c->r[X_ESP] + c->callee_params + fd.locals +
-				 fd.saved_regs,
-			 &ra);
+	rc = find_return(
+		s, c->r[X_ESP] + c->callee_params + fd.locals + fd.saved_regs,
+		&ra);
 	if (rc)
 		return rc;
 	memset(&p, 0, sizeof(p));
