@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -168,24 +169,30 @@ static void test_tool_chain(void **state)
 	assert_true(brk_eip > base + fn_rva[0]);
 }
 
-static void test_kn(void **state)
+/* `kn` with the PDBs of @p symdir: the chain, checked frame by frame. */
+static void check_kn(const char *symdir)
 {
-	char cmds[160], *out, *p;
+	const char *args[] = { "-z", dump, "-y", symdir, "-c", NULL, NULL };
+	char cmds[160], *out = NULL, *err = NULL, *p;
 	unsigned i = 0;
 	int st;
 	static const char *const call_text[X86FPO_DEPTH] = {
-		"__debugbreak();",
-		"return fpo_leaf(",
-		"return fpo_three(",
-		"return fpo_two(",
-		"return fpo_one(",
+		"__debugbreak();", "return fpo_leaf(", "return fpo_three(",
+		"return fpo_two(", "return fpo_one(",
 	};
 
-	(void)state;
 	snprintf(cmds, sizeof(cmds), ".reload /f fpo.sys=%x,%x; .lines -e; kn",
 		 base, size);
-	out = run_kd(cmds, true, &st);
+	args[5] = cmds;
+	st = kp_run(args, NULL, T_MS, &out, &err);
+	free(err);
+	assert_non_null(out);
 	assert_int_equal(st, 0);
+	/* The PDB came from @p symdir. */
+	if (!strstr(out, "fpo.sys") && !strstr(out, "fpo!")) {
+		fprintf(stderr, "no fpo symbols in:\n%s\n", out);
+		fail();
+	}
 	p = strstr(out, " # ChildEBP RetAddr");
 	if (!p) {
 		fprintf(stderr, "no kn table in:\n%s\n", out);
@@ -230,6 +237,69 @@ static void test_kn(void **state)
 	free(out);
 }
 
+static void test_kn(void **state)
+{
+	(void)state;
+	check_kn(gen.dir);
+}
+
+/*
+ * The same walk from old FPO (FPO_DATA) records alone: the PDB is given
+ * an FPO stream made from llvm-pdbutil's frame data rows (per function:
+ * its range, prolog bytes, locals and saved registers at the body, its
+ * parameters, whether it saves EBP) and loses its FRAMEDATA stream
+ * (tests/unit/pdb/fpo_inject.py), in a folder of its own on -y.
+ */
+static void test_kn_old_fpo(void **state)
+{
+	struct x86fpo_row rows[64];
+	char dir[128], list[160], pdb[160], *out;
+	const char *slash = strrchr(__FILE__, '/');
+	unsigned n, i, k, funcs = 0;
+	bool old_absent;
+	FILE *f;
+
+	(void)state;
+	n = x86fpo_frame_rows(gen.pdb, rows, 64, &old_absent);
+	assert_true(n >= X86FPO_DEPTH);
+	snprintf(dir, sizeof(dir), "%s/old", gen.dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(list, sizeof(list), "%s/fpo.txt", dir);
+	snprintf(pdb, sizeof(pdb), "%s/fpo.pdb", dir);
+	f = fopen(list, "w");
+	assert_non_null(f);
+	for (i = 0; i < n; i++) {
+		const struct x86fpo_row *body = &rows[i];
+
+		if (!rows[i].start)
+			continue;
+		/* The function's innermost row describes its body. */
+		for (k = i + 1; k < n && !rows[k].start &&
+				rows[k].rva - rows[i].rva < rows[i].code;
+		     k++)
+			body = &rows[k];
+		fprintf(f, "%u %u %u %u %u %u 0 %d 0\n", rows[i].rva,
+			rows[i].code, body->locals / 4, rows[i].params / 4,
+			rows[i].prolog, body->saved / 4,
+			strstr(body->prog, "$ebp") != NULL);
+		funcs++;
+	}
+	assert_int_equal(fclose(f), 0);
+	assert_true(funcs >= X86FPO_DEPTH);
+	assert_int_equal(kdt_sh("python3 %.*s/../unit/pdb/fpo_inject.py %s %s "
+				"%s --drop-frame-data",
+				(int)(slash - __FILE__), __FILE__, gen.pdb, pdb,
+				list),
+			 0);
+	/* llvm-pdbutil agrees: old FPO records only. */
+	out = kdt_run_out("llvm-pdbutil dump --fpo %s", pdb);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "New FPO stream not present"));
+	assert_non_null(strstr(out, "|       FPO\n"));
+	free(out);
+	check_kn(dir);
+}
+
 static void test_needs_frame_data(void **state)
 {
 	char cmds[160], hidden[128], *out;
@@ -256,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tool_chain),
 		cmocka_unit_test(test_kn),
+		cmocka_unit_test(test_kn_old_fpo),
 		cmocka_unit_test(test_needs_frame_data),
 	};
 

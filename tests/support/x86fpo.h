@@ -11,6 +11,8 @@
 #ifndef KD_TEST_X86FPO_H
 #define KD_TEST_X86FPO_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,101 @@ static inline int x86fpo_build(struct x86fpo *g)
 		      "/nodefaultlib /entry:fpo_entry /subsystem:native "
 		      "/driver /base:%#x /out:%s %s",
 		      g->pdb, X86FPO_BASE, g->img, g->obj);
+}
+
+/* One row of llvm-pdbutil's "New FPO Data" table. */
+struct x86fpo_row {
+	uint32_t rva, code, locals, params, stack, prolog, saved;
+	bool seh, eh, start;
+	char prog[512];
+};
+
+static inline bool x86fpo_bool(const char *s, bool *v)
+{
+	while (*s == ' ')
+		s++;
+	if (strncmp(s, "true", 4) == 0)
+		*v = true;
+	else if (strncmp(s, "false", 5) == 0)
+		*v = false;
+	else
+		return false;
+	return true;
+}
+
+/* 10 `|`-separated columns, then the program (trailing blanks cut). */
+static inline bool x86fpo_parse_row(char *line, struct x86fpo_row *r)
+{
+	char *col[11];
+	unsigned n = 0;
+	char *p = line, *bar;
+	size_t l;
+
+	while (n < 10 && (bar = strchr(p, '|')) != NULL) {
+		*bar = 0;
+		col[n++] = p;
+		p = bar + 1;
+	}
+	if (n != 10)
+		return false;
+	col[10] = p;
+	r->rva = (uint32_t)strtoul(col[0], NULL, 16);
+	r->code = (uint32_t)strtoul(col[1], NULL, 10);
+	r->locals = (uint32_t)strtoul(col[2], NULL, 10);
+	r->params = (uint32_t)strtoul(col[3], NULL, 10);
+	r->stack = (uint32_t)strtoul(col[4], NULL, 10);
+	r->prolog = (uint32_t)strtoul(col[5], NULL, 10);
+	r->saved = (uint32_t)strtoul(col[6], NULL, 10);
+	if (!x86fpo_bool(col[7], &r->seh) || !x86fpo_bool(col[8], &r->eh) ||
+	    !x86fpo_bool(col[9], &r->start))
+		return false;
+	while (*col[10] == ' ')
+		col[10]++;
+	snprintf(r->prog, sizeof(r->prog), "%s", col[10]);
+	l = strlen(r->prog);
+	while (l && (r->prog[l - 1] == ' ' || r->prog[l - 1] == '\n'))
+		r->prog[--l] = 0;
+	return true;
+}
+
+static inline int x86fpo_row_cmp(const void *a, const void *b)
+{
+	const struct x86fpo_row *x = a, *y = b;
+
+	return x->rva < y->rva ? -1 : x->rva > y->rva;
+}
+
+/*
+ * The rows of `llvm-pdbutil dump --fpo PDB`'s "New FPO Data" table,
+ * sorted by RVA (starts are distinct in this image), into @p rows; the
+ * count is returned (0 on failure).  *@p old_absent says whether the
+ * tool reported no old FPO stream.
+ */
+static inline unsigned x86fpo_frame_rows(const char *pdb,
+					 struct x86fpo_row *rows, unsigned max,
+					 bool *old_absent)
+{
+	char *out, *line, *save = NULL;
+	bool in_new = false;
+	unsigned n = 0;
+
+	out = kdt_run_out("llvm-pdbutil dump --fpo %s", pdb);
+	if (!out)
+		return 0;
+	*old_absent = strstr(out, "FPO stream not present") != NULL;
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "New FPO Data"))
+			in_new = true;
+		if (!in_new || strncmp(line, "  RVA", 5) == 0 ||
+		    !strchr(line, '|'))
+			continue;
+		if (n < max && x86fpo_parse_row(line, &rows[n]))
+			n++;
+	}
+	free(out);
+	qsort(rows, n, sizeof(rows[0]), x86fpo_row_cmp);
+	return n;
 }
 
 static inline void x86fpo_cleanup(struct x86fpo *g)

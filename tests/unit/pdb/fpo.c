@@ -29,101 +29,22 @@
 
 #define MAX_ROWS 256
 
-struct row {
-	uint32_t rva, code, locals, params, stack, prolog, saved;
-	bool seh, eh, start;
-	char prog[512];
-};
-
 static struct x86fpo gen;
 static struct kd_pdb *pdb;
-static struct row rows[MAX_ROWS];
+static struct x86fpo_row rows[MAX_ROWS];
 static unsigned nrows;
 static bool old_absent;
 
-static bool parse_bool(const char *s, bool *v)
-{
-	while (*s == ' ')
-		s++;
-	if (strncmp(s, "true", 4) == 0)
-		*v = true;
-	else if (strncmp(s, "false", 5) == 0)
-		*v = false;
-	else
-		return false;
-	return true;
-}
-
-/* One "New FPO Data" row: 10 `|`-separated columns, then the program. */
-static bool parse_row(char *line, struct row *r)
-{
-	char *col[11];
-	unsigned n = 0;
-	char *p = line, *bar;
-	size_t l;
-
-	while (n < 10 && (bar = strchr(p, '|')) != NULL) {
-		*bar = 0;
-		col[n++] = p;
-		p = bar + 1;
-	}
-	if (n != 10)
-		return false;
-	col[10] = p;
-	r->rva = (uint32_t)strtoul(col[0], NULL, 16);
-	r->code = (uint32_t)strtoul(col[1], NULL, 10);
-	r->locals = (uint32_t)strtoul(col[2], NULL, 10);
-	r->params = (uint32_t)strtoul(col[3], NULL, 10);
-	r->stack = (uint32_t)strtoul(col[4], NULL, 10);
-	r->prolog = (uint32_t)strtoul(col[5], NULL, 10);
-	r->saved = (uint32_t)strtoul(col[6], NULL, 10);
-	if (!parse_bool(col[7], &r->seh) || !parse_bool(col[8], &r->eh) ||
-	    !parse_bool(col[9], &r->start))
-		return false;
-	while (*col[10] == ' ')
-		col[10]++;
-	snprintf(r->prog, sizeof(r->prog), "%s", col[10]);
-	l = strlen(r->prog);
-	while (l && (r->prog[l - 1] == ' ' || r->prog[l - 1] == '\n'))
-		r->prog[--l] = 0;
-	return true;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-
-	return x->rva < y->rva ? -1 : x->rva > y->rva;
-}
-
 static int setup(void **state)
 {
-	char *out, *line, *save = NULL;
-	bool in_new = false;
-
 	(void)state;
 	if (!x86fpo_tools())
 		exit(77);
 	if (x86fpo_build(&gen) != 0)
 		return -1;
-	out = kdt_run_out("llvm-pdbutil dump --fpo %s", gen.pdb);
-	if (!out)
+	nrows = x86fpo_frame_rows(gen.pdb, rows, MAX_ROWS, &old_absent);
+	if (nrows == 0)
 		return -1;
-	old_absent = strstr(out, "FPO stream not present") != NULL;
-	for (line = strtok_r(out, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, "New FPO Data"))
-			in_new = true;
-		if (!in_new || strncmp(line, "  RVA", 5) == 0 ||
-		    !strchr(line, '|'))
-			continue;
-		if (nrows < MAX_ROWS && parse_row(line, &rows[nrows]))
-			nrows++;
-	}
-	free(out);
-	/* The reader hands the table out by start RVA; so are these rows
-	 * (starts are distinct in this image). */
-	qsort(rows, nrows, sizeof(rows[0]), row_cmp);
 	return kd_pdb_open_file(&pdb, gen.pdb) == KD_OK ? 0 : -1;
 }
 
@@ -231,6 +152,155 @@ static void test_old_fpo_absent(void **state)
 	assert_int_equal(
 		kd_pdb_fpo_at(pdb, rows[0].rva, &(struct kd_pdb_fpo){ 0 }),
 		KD_ENOTFOUND);
+}
+
+/* One row of llvm-pdbutil's "Old FPO Data" table. */
+struct old_row {
+	uint32_t rva, code, locals, params, prolog, regs;
+	char type[16];
+};
+
+static unsigned old_rows(const char *path, struct old_row *r, unsigned max)
+{
+	char *out = kdt_run_out("llvm-pdbutil dump --fpo %s", path);
+	char *line, *save = NULL;
+	unsigned n = 0;
+	bool in_old = false;
+
+	assert_non_null(out);
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char bp[8], seh[8];
+
+		if (strstr(line, "Old FPO Data"))
+			in_old = true;
+		if (strstr(line, "New FPO Data"))
+			in_old = false;
+		if (in_old && n < max &&
+		    sscanf(line,
+			   "%x | %u | %u | %u | %u | %u | %7s | %7s | %15s",
+			   &r[n].rva, &r[n].code, &r[n].locals, &r[n].params,
+			   &r[n].prolog, &r[n].regs, bp, seh, r[n].type) == 9)
+			n++;
+	}
+	free(out);
+	return n;
+}
+
+/* This file's folder, where fpo_inject.py (and msf_repack.py) are. */
+static const char *script_dir(void)
+{
+	static char dir[512];
+	const char *slash = strrchr(__FILE__, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	return dir;
+}
+
+static const char *frame_type(uint8_t t)
+{
+	static const char *const names[] = { "FPO", "Trap", "TSS", "Non-FPO" };
+
+	return names[t & 3];
+}
+
+/*
+ * An old FPO stream added to the PDB (tests/unit/pdb/fpo_inject.py; no
+ * free linker writes one): every record as llvm-pdbutil reads it.
+ * llvm-pdbutil 14 decodes the attribute word's prolog as 4 bits and
+ * fHasSEH/fUseBP from bits 9/10, where winnt.h's FPO_DATA has cbProlog :
+ * 8, cbRegs : 3, fHasSEH : 1 (bit 11), fUseBP : 1 (bit 12): those are
+ * checked against the values written, prologs kept below 16.
+ */
+static void test_old_fpo_injected(void **state)
+{
+	static const struct {
+		uint32_t rva, size, locals;
+		uint16_t params;
+		uint8_t prolog, regs;
+		bool seh, bp;
+		uint8_t frame;
+	} recs[] = {
+		/* Out of order on purpose: the reader sorts. */
+		{ 0x3100, 32, 0, 0, 0, 0, false, false, KD_FPO_FRAME_NONFPO },
+		{ 0x3000, 16, 2, 1, 9, 7, true, true, KD_FPO_FRAME_TSS },
+		{ 0x3010, 8, 1, 3, 3, 1, false, true, KD_FPO_FRAME_TRAP },
+		{ 0x3200, 64, 300, 5, 15, 4, true, false, KD_FPO_FRAME_FPO },
+	};
+	struct old_row llvm[8];
+	char list[192], out[192];
+	struct kd_pdb *p = NULL;
+	struct kd_pdb_fpo f;
+	struct kd_pdb_frame fd;
+	uint32_t n = 0, i, k;
+	FILE *fp;
+
+	(void)state;
+	snprintf(list, sizeof(list), "%s/fpo.txt", gen.dir);
+	snprintf(out, sizeof(out), "%s/old.pdb", gen.dir);
+	fp = fopen(list, "w");
+	assert_non_null(fp);
+	for (i = 0; i < KD_ARRAY_SIZE(recs); i++)
+		fprintf(fp, "%u %u %u %u %u %u %d %d %u\n", recs[i].rva,
+			recs[i].size, recs[i].locals, recs[i].params,
+			recs[i].prolog, recs[i].regs, recs[i].seh, recs[i].bp,
+			recs[i].frame);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(kdt_sh("python3 %s/fpo_inject.py %s %s %s",
+				script_dir(), gen.pdb, out, list),
+			 0);
+	assert_int_equal(old_rows(out, llvm, 8), KD_ARRAY_SIZE(recs));
+	assert_int_equal(kd_pdb_open_file(&p, out), KD_OK);
+	assert_int_equal(kd_pdb_fpo_count(p, &n), KD_OK);
+	assert_int_equal(n, KD_ARRAY_SIZE(recs));
+	for (i = 0; i < n; i++) {
+		assert_int_equal(kd_pdb_fpo_get(p, i, &f), KD_OK);
+		/* Sorted: entry i has the i-th smallest start. */
+		for (k = 0;
+		     k < KD_ARRAY_SIZE(llvm) && llvm[k].rva != f.rva_start; k++)
+			;
+		assert_true(k < KD_ARRAY_SIZE(recs));
+		assert_int_equal(f.proc_size, llvm[k].code);
+		assert_int_equal(f.locals_dwords, llvm[k].locals);
+		assert_int_equal(f.params_dwords, llvm[k].params);
+		assert_int_equal(f.prolog, llvm[k].prolog);
+		assert_int_equal(f.regs, llvm[k].regs);
+		assert_string_equal(frame_type(f.frame), llvm[k].type);
+		for (k = 0; recs[k].rva != f.rva_start; k++)
+			;
+		assert_int_equal(f.has_seh, recs[k].seh);
+		assert_int_equal(f.use_bp, recs[k].bp);
+		if (i > 0) {
+			struct kd_pdb_fpo prev;
+
+			assert_int_equal(kd_pdb_fpo_get(p, i - 1, &prev),
+					 KD_OK);
+			assert_true(prev.rva_start < f.rva_start);
+		}
+	}
+	assert_int_equal(kd_pdb_fpo_at(p, 0x3005, &f), KD_OK);
+	assert_int_equal(f.rva_start, 0x3000);
+	assert_int_equal(kd_pdb_fpo_at(p, 0x3017, &f), KD_OK);
+	assert_int_equal(f.rva_start, 0x3010);
+	assert_int_equal(kd_pdb_fpo_at(p, 0x3018, &f), KD_ENOTFOUND);
+	assert_int_equal(kd_pdb_fpo_at(p, 0x323f, &f), KD_OK);
+	assert_int_equal(f.locals_dwords, 300);
+	assert_int_equal(kd_pdb_fpo_at(p, 0x3240, &f), KD_ENOTFOUND);
+	assert_int_equal(kd_pdb_fpo_get(p, n, &f), KD_EINVAL);
+	/* The frame data table is still there beside it. */
+	assert_int_equal(kd_pdb_frame_at(p, rows[0].rva, &fd), KD_OK);
+	kd_pdb_close(p);
+
+	/* A table that is no whole number of records: one clear line. */
+	assert_int_equal(kdt_sh("python3 %s/fpo_inject.py %s %s %s --junk 5",
+				script_dir(), gen.pdb, out, list),
+			 0);
+	assert_int_equal(kd_pdb_open_file(&p, out), KD_OK);
+	assert_int_equal(kd_pdb_fpo_count(p, &n), KD_EPROTO);
+	assert_non_null(strstr(kd_error_last()->message, "not a multiple"));
+	assert_int_equal(kd_pdb_fpo_at(p, 0x3005, &f), KD_EPROTO);
+	kd_pdb_close(p);
 }
 
 /* A stack of 64 words at 0x1000 whose word at address a is a ^ 0x5a5a. */
@@ -356,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_old_fpo_absent),
+		cmocka_unit_test(test_old_fpo_injected),
 		cmocka_unit_test(test_programs),
 		cmocka_unit_test(test_hostile_programs),
 	};
