@@ -62,17 +62,18 @@ static bool is_return_address(struct kd_session *s, uint32_t ret)
 	for (k = 0; k + 1 < sizeof(b); k++) {
 		uint8_t modrm = b[k + 1], mod = modrm >> 6, rm = modrm & 7;
 		unsigned len = 2;
+		bool disp32;
 
 		if (b[k] != 0xff || ((modrm >> 3) & 7) != 2)
 			continue;
-		if (mod != 3 && rm == 4)
-			len++; /* SIB */
-		if (mod == 1)
-			len += 1;
-		else if (mod == 2 || (mod == 0 && rm == 5))
-			len += 4;
-		else if (mod == 0 && rm == 4 && (b[k + 2] & 7) == 5)
-			len += 4;
+		disp32 = mod == 2 || (mod == 0 && rm == 5);
+		if (mod != 3 && rm == 4) {
+			len++; /* SIB; base 5 with mod 0 is a disp32 */
+			if (mod == 0 && k + 2 < sizeof(b) &&
+			    (b[k + 2] & 7) == 5)
+				disp32 = true;
+		}
+		len += disp32 ? 4u : mod == 1 ? 1u : 0u;
 		if (k + len == sizeof(b))
 			return true;
 	}
