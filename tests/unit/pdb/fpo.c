@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include <kd/alloc.h>
 #include <kd/error.h>
 #include <kd/pdb.h>
 
@@ -303,6 +304,46 @@ static void test_old_fpo_injected(void **state)
 	kd_pdb_close(p);
 }
 
+/*
+ * Every allocation of opening the PDB and loading both frame tables
+ * failed in turn: each failure is KD_ENOMEM from the call that needed
+ * it (never a quiet empty table), and the loop reaches the end.
+ */
+static void test_oom(void **state)
+{
+	long n;
+
+	(void)state;
+	for (n = 0; n < 10000; n++) {
+		struct kd_pdb *p = NULL;
+		struct kd_pdb_frame fd;
+		uint32_t count = 0;
+		int rc;
+
+		kd_alloc_fail_after(n, false);
+		rc = kd_pdb_open_file(&p, gen.pdb);
+		if (rc == KD_OK) {
+			rc = kd_pdb_frame_count(p, &count);
+			if (rc == KD_OK) {
+				assert_int_equal(count, nrows);
+				rc = kd_pdb_frame_at(p, rows[0].rva, &fd);
+			}
+		}
+		if (rc != KD_OK)
+			assert_int_equal(rc, KD_ENOMEM);
+		kd_pdb_close(p);
+		if (!kd_alloc_fail_pending()) {
+			assert_int_not_equal(rc, KD_OK);
+			continue;
+		}
+		/* Fewer allocations than n: every one was failed once. */
+		assert_int_equal(rc, KD_OK);
+		break;
+	}
+	kd_alloc_fail_after(-1, false);
+	assert_true(n > 0 && n < 10000);
+}
+
 /* A stack of 64 words at 0x1000 whose word at address a is a ^ 0x5a5a. */
 static int fake_read(void *ctx, uint32_t addr, uint32_t *v)
 {
@@ -427,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_old_fpo_absent),
 		cmocka_unit_test(test_old_fpo_injected),
+		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_programs),
 		cmocka_unit_test(test_hostile_programs),
 	};
