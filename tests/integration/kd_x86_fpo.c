@@ -35,6 +35,7 @@ static char dump[160];
 static uint32_t base, size, brk_eip;
 static struct {
 	uint32_t slot, ret, target;
+	uint32_t args[3];
 } calls[MAX_CALLS];
 static unsigned ncalls;
 /* llvm-pdbutil's view: RVA of each function on the chain. */
@@ -103,18 +104,22 @@ static int setup(void **state)
 		return -1;
 	for (line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned a, b, c;
+		unsigned a, b, c, a0, a1, a2;
 
 		if (sscanf(line, "image %x %x", &a, &b) == 2) {
 			base = a;
 			size = b;
 		} else if (sscanf(line, "break %x %x", &a, &b) == 2) {
 			brk_eip = a;
-		} else if (sscanf(line, "call %x %x %x", &a, &b, &c) == 3 &&
+		} else if (sscanf(line, "call %x %x %x %x %x %x", &a, &b, &c,
+				  &a0, &a1, &a2) == 6 &&
 			   ncalls < MAX_CALLS) {
 			calls[ncalls].slot = a;
 			calls[ncalls].ret = b;
 			calls[ncalls].target = c;
+			calls[ncalls].args[0] = a0;
+			calls[ncalls].args[1] = a1;
+			calls[ncalls].args[2] = a2;
 			ncalls++;
 		}
 	}
@@ -300,6 +305,43 @@ static void test_kn_old_fpo(void **state)
 	check_kn(dir);
 }
 
+/* kb: each frame's first three stack arguments, as the call pushed them. */
+static void test_kb(void **state)
+{
+	char cmds[160], *out, *p;
+	unsigned i = 0;
+	int st;
+
+	(void)state;
+	snprintf(cmds, sizeof(cmds), ".reload /f fpo.sys=%x,%x; kb", base,
+		 size);
+	out = run_kd(cmds, true, &st);
+	assert_int_equal(st, 0);
+	p = strstr(out, " # ChildEBP RetAddr  Args to Child");
+	assert_non_null(p);
+	for (p = strchr(p, '\n'); p && *p; p = strchr(p + 1, '\n')) {
+		unsigned idx, child, ret, a[3];
+		char name[64];
+
+		if (sscanf(p + 1, "%2x %8x %8x %8x %8x %8x fpo!%63[^+]", &idx,
+			   &child, &ret, &a[0], &a[1], &a[2], name) != 7)
+			break;
+		assert_int_equal(idx, i);
+		assert_string_equal(name, x86fpo_chain[i]);
+		/* Frame i was called by the (ncalls - 1 - i)-th call. */
+		if (i < ncalls) {
+			unsigned k;
+
+			for (k = 0; k < 3; k++)
+				assert_int_equal(a[k],
+						 calls[ncalls - 1 - i].args[k]);
+		}
+		i++;
+	}
+	assert_int_equal(i, X86FPO_DEPTH);
+	free(out);
+}
+
 static void test_needs_frame_data(void **state)
 {
 	char cmds[160], hidden[128], *out;
@@ -327,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_tool_chain),
 		cmocka_unit_test(test_kn),
 		cmocka_unit_test(test_kn_old_fpo),
+		cmocka_unit_test(test_kb),
 		cmocka_unit_test(test_needs_frame_data),
 	};
 

@@ -18,7 +18,9 @@
  *
  *   image BASE SIZE
  *   break EIP ESP
- *   call SLOT RET TARGET
+ *   call SLOT RET TARGET ARG0 ARG1 ARG2
+ *
+ * (the first three stack arguments as they were when the call ran).
  *
  * Exit status 0 on success, 1 with a line on stderr otherwise.
  */
@@ -55,6 +57,7 @@ struct run {
 	uint32_t base, size;
 	struct {
 		uint32_t slot, ret, target;
+		uint8_t args[12];
 	} calls[MAX_CALLS];
 	unsigned ncalls;
 	bool hit, bad;
@@ -114,6 +117,12 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *ctx)
 		r->calls[r->ncalls].ret = (uint32_t)addr + 5;
 		r->calls[r->ncalls].target = (uint32_t)addr + 5 +
 					     kd_get_le32(b + 1);
+		if (uc_mem_read(uc, esp, r->calls[r->ncalls].args, 12) !=
+		    UC_ERR_OK) {
+			r->bad = true;
+			uc_emu_stop(uc);
+			return;
+		}
 		r->ncalls++;
 	} else if ((b[0] == 0xc3 || b[0] == 0xc2) && r->ncalls) {
 		r->ncalls--;
@@ -407,8 +416,11 @@ int main(int argc, char **argv)
 	printf("image %08x %x\n", r.base, r.size);
 	printf("break %08x %08x\n", r.eip, r.esp);
 	for (i = 0; i < r.ncalls; i++)
-		printf("call %08x %08x %08x\n", r.calls[i].slot, r.calls[i].ret,
-		       r.calls[i].target);
+		printf("call %08x %08x %08x %08x %08x %08x\n", r.calls[i].slot,
+		       r.calls[i].ret, r.calls[i].target,
+		       kd_get_le32(r.calls[i].args),
+		       kd_get_le32(r.calls[i].args + 4),
+		       kd_get_le32(r.calls[i].args + 8));
 	rc = 0;
 out:
 	if (uc)
