@@ -426,6 +426,7 @@ void kd_pdb_close(struct kd_pdb *pdb)
 		return;
 	pdb_sym_free(pdb);
 	pdb_tpi_free(pdb);
+	pdb_fpo_free(pdb);
 	kd_free(pdb->mods);
 	kd_free(pdb->secs);
 	if (pdb->streams)

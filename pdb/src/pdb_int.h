@@ -74,6 +74,18 @@ struct pdb_gsi {
 	uint32_t *bucket_start; /* nbuckets+1 starts into hr, built at load */
 };
 
+struct pdb_fpo_ent {
+	uint32_t start, idx; /* start RVA, record index in the stream */
+};
+
+/* An FPO_DATA or FRAMEDATA table, sorted by start RVA on first use. */
+struct pdb_fpo_tab {
+	struct pdb_lazy lazy;
+	const uint8_t *base; /* first record */
+	uint32_t n, esz;
+	struct pdb_fpo_ent *order; /* by start RVA */
+};
+
 struct pdb_tpi {
 	struct pdb_lazy lazy;
 	bool present;
@@ -141,6 +153,10 @@ struct kd_pdb {
 
 	struct pdb_tpi tpi;
 	struct pdb_tpi ipi; /* same layout; no name table */
+
+	/* x86 frame tables (lazily). */
+	struct pdb_fpo_tab fpo;	   /* FPO_DATA */
+	struct pdb_fpo_tab frames; /* FRAMEDATA */
 };
 
 /* Record a malformed-file error "pdb: NAME: ..." and return @p code. */
@@ -175,6 +191,7 @@ int pdb_contribs_load(struct kd_pdb *pdb);
 int pdb_index_build(struct kd_pdb *pdb);
 void pdb_sym_free(struct kd_pdb *pdb);
 void pdb_tpi_free(struct kd_pdb *pdb);
+void pdb_fpo_free(struct kd_pdb *pdb);
 
 /*
  * A CodeView numeric leaf at @p p (@p len bytes available): the value in

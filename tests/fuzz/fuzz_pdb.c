@@ -111,6 +111,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = begin; i < end && i - begin < MAX_TYPES; i++)
 			if (kd_pdb_id_get(z.pdb, i, &t) == KD_OK)
 				z.sink += t.ref + (uint32_t)strlen(t.name);
+	/* The x86 frame tables: every entry, and a lookup at each start. */
+	if (kd_pdb_frame_count(z.pdb, &n) == KD_OK)
+		for (i = 0; i < n && i < 4096; i++) {
+			struct kd_pdb_frame f;
+
+			if (kd_pdb_frame_get(z.pdb, i, &f) == KD_OK) {
+				z.sink += (uint32_t)strlen(f.program);
+				kd_pdb_frame_at(z.pdb, f.rva_start, &f);
+			}
+		}
+	if (kd_pdb_fpo_count(z.pdb, &n) == KD_OK)
+		for (i = 0; i < n && i < 4096; i++) {
+			struct kd_pdb_fpo f;
+
+			if (kd_pdb_fpo_get(z.pdb, i, &f) == KD_OK)
+				kd_pdb_fpo_at(z.pdb, f.rva_start + 1, &f);
+		}
 	kd_pdb_close(z.pdb);
 	kd_error_clear();
 	return (int)(z.sink & 0);

@@ -4,8 +4,9 @@
  * and UNWIND_INFO codes (or as a leaf when there are none), starting from
  * the processor's context; bounded in depth and stopped on no progress.
  * amd64.c's unwind member hands it that context.  kd_stack_walk() (arch.c)
- * runs the machine's unwinder (x86.c: the EBP chain, arm64.c: the fp/lr
- * frame records).  Called by the ops files: calls only regs.c in arch/.
+ * runs the machine's unwinder (x86_unwind.c: frame data, FPO, then the
+ * EBP chain; arm64.c: the fp/lr frame records).  Called by the ops
+ * files: calls only regs.c in arch/.
  */
 #include <string.h>
 

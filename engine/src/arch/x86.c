@@ -2,8 +2,8 @@
 /*
  * x86 (i386), crash dumps only: the 716-byte CONTEXT of kdproto's
  * layout.h, its register names, WinDbg's x86 `r` layout and flags line
- * (shared with x64), cr0-cr4 from the KPRCB, and the EBP-chain walk with
- * its ChildEBP `k` table.
+ * (shared with x64), cr0-cr4 from the KPRCB, and the ChildEBP `k` table
+ * of the walk in x86_unwind.c.
  */
 #include <string.h>
 
@@ -12,6 +12,7 @@
 #include <kd/dump.h>
 
 #include "arch/arch.h"
+#include "sym/sym_int.h"
 
 _Static_assert(KD_X86_CONTEXT_SIZE <= KD_ARCH_CTX_MAX,
 	       "x86 CONTEXT larger than kd_cpu's buffer");
@@ -213,51 +214,18 @@ static void x86_print_regs(struct kd_session *s, const uint8_t *c)
 	kd_out(s, "%13sefl=%08x\n", "", (unsigned)efl);
 }
 
-/* ---- x86: the EBP chain ---- */
-
-static int x86_unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		      size_t max, size_t *n)
+/* The call site, with " [file @ line]" when line loading is on. */
+static void site_line(struct kd_session *s, uint64_t ip, char *site, size_t cap)
 {
-	uint64_t ebp = 0, eip = 0;
-	size_t count = 0;
-	int rc;
+	char file[256];
+	uint32_t line;
+	size_t n;
 
-	rc = kd_arch__reg_get(s, &kd_arch_x86, cpu, "ebp", 3, &ebp, NULL);
-	if (rc == KD_OK)
-		rc = kd_arch__reg_get(s, &kd_arch_x86, cpu, "eip", 3, &eip,
-				      NULL);
-	if (rc < 0)
-		return rc;
-	while (count < max && !s->interrupt) {
-		struct kd_frame *f = &out[count];
-		uint8_t link[8];
-		uint32_t next;
-		unsigned k;
-
-		memset(f, 0, sizeof(*f));
-		f->sp = ebp;
-		f->ip = eip;
-		count++;
-		/* [ebp] caller's ebp, [ebp+4] return address, then args. */
-		if (ebp == 0 || (ebp & 3) ||
-		    kd_read_virtual_all(s, ebp, link, 8) != KD_OK)
-			break;
-		next = kd_get_le32(link);
-		f->ret = kd_get_le32(link + 4);
-		for (k = 0; k < 3; k++) {
-			uint32_t a;
-
-			if (kd_read_u32(s, ebp + 8 + 4u * k, &a) == KD_OK)
-				f->args[k] = a;
-		}
-		/* The chain must grow upwards, or it is a loop. */
-		if (f->ret == 0 || next <= ebp)
-			break;
-		eip = f->ret;
-		ebp = next;
-	}
-	*n = count;
-	return KD_OK;
+	kd_stack__site(s, ip, site, cap);
+	n = strlen(site);
+	if ((kd_sym__options(s) & KD_SYMOPT_LOAD_LINES) &&
+	    kd_sym_line(s, ip, file, sizeof(file), &line) == KD_OK)
+		snprintf(site + n, cap - n, " [%.200s @ %u]", file, line);
 }
 
 static void x86_print_stack(struct kd_session *s, const struct kd_frame *f,
@@ -273,7 +241,7 @@ static void x86_print_stack(struct kd_session *s, const struct kd_frame *f,
 	for (i = 0; i < n && !s->interrupt; i++) {
 		char site[256];
 
-		kd_stack__site(s, f[i].ip, site, sizeof(site));
+		site_line(s, f[i].ip, site, sizeof(site));
 		if (call_only)
 			kd_out(s, "%02zx %s\n", i, site);
 		else if (args)
@@ -304,7 +272,7 @@ const struct kd_arch_ops kd_arch_x86 = {
 	.cs_mode = CS_MODE_32,
 	.disasm = KD_DIS_X86,
 	.hex_cols = 16,
-	.unwind = x86_unwind,
+	.unwind = kd_x86__unwind,
 	.print_stack = x86_print_stack,
 	.print_regs = x86_print_regs,
 	.flag_states = kd_x86__eflags_states,

@@ -437,8 +437,8 @@ struct kd_frame {
 	uint64_t args[4]; /* home slots above the return address */
 };
 /* Walk with the machine's unwinder (x64: the unwind data of the loaded
- * images; x86: the EBP chain, sp = ChildEBP, args = 3 dwords; ARM64: the
- * fp/lr chain). */
+ * images; x86: frame data, FPO, then the EBP chain, sp = ChildEBP, args =
+ * 3 dwords; ARM64: the fp/lr chain). */
 int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 		  size_t max, size_t *n);
 

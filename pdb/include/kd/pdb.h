@@ -349,6 +349,115 @@ KD_API int kd_pdb_type_fields(struct kd_pdb *pdb, uint32_t ti,
 KD_API int kd_pdb_type_args(struct kd_pdb *pdb, uint32_t ti, uint32_t *out,
 			    uint32_t cap, uint32_t *count);
 
+/* --- x86 frame tables (FPO) ------------------------------------------ */
+
+/* FPO_DATA: the old FPO stream's 16-byte records (IMAGE_DEBUG_TYPE_FPO). */
+#define KD_FPO_FRAME_FPO 0    /* no frame pointer */
+#define KD_FPO_FRAME_TRAP 1   /* a trap frame */
+#define KD_FPO_FRAME_TSS 2    /* a task gate */
+#define KD_FPO_FRAME_NONFPO 3 /* a normal EBP frame */
+
+struct kd_pdb_fpo {
+	uint32_t rva_start;	/* ulOffStart */
+	uint32_t proc_size;	/* cbProcSize */
+	uint32_t locals_dwords; /* cdwLocals */
+	uint16_t params_dwords; /* cdwParams */
+	uint8_t prolog;		/* cbProlog: prolog bytes */
+	uint8_t regs;		/* cbRegs: registers saved */
+	bool has_seh;
+	bool use_bp;   /* EBP was set up as a frame pointer */
+	uint8_t frame; /* KD_FPO_FRAME_* */
+};
+
+/* FRAMEDATA: the new FPO stream's 32-byte records with a program string. */
+struct kd_pdb_frame {
+	uint32_t rva_start;  /* ulRvaStart */
+	uint32_t code_size;  /* cbBlock */
+	uint32_t locals;     /* cbLocals, bytes */
+	uint32_t params;     /* cbParams, bytes */
+	uint32_t max_stack;  /* cbStkMax */
+	const char *program; /* frameFunc from /names, "" when none */
+	uint16_t prolog;     /* cbProlog */
+	uint16_t saved_regs; /* cbSavedRegs, bytes */
+	bool has_seh, has_eh, func_start;
+};
+
+/*
+ * Entries in the FPO (FPO_DATA) table in *@p count; KD_ENOTFOUND when the
+ * PDB has no FPO stream, KD_EPROTO when its size is no whole number of
+ * records.
+ */
+KD_API int kd_pdb_fpo_count(struct kd_pdb *pdb, uint32_t *count);
+/** Entry @p index of the table sorted by start RVA.  KD_EINVAL past it. */
+KD_API int kd_pdb_fpo_get(struct kd_pdb *pdb, uint32_t index,
+			  struct kd_pdb_fpo *out);
+/**
+ * The FPO_DATA entry covering @p rva (binary search; the latest start
+ * whose range holds it).  KD_ENOTFOUND when none does.
+ */
+KD_API int kd_pdb_fpo_at(struct kd_pdb *pdb, uint32_t rva,
+			 struct kd_pdb_fpo *out);
+
+/** As kd_pdb_fpo_count() for the new FPO (FRAMEDATA) table. */
+KD_API int kd_pdb_frame_count(struct kd_pdb *pdb, uint32_t *count);
+/** As kd_pdb_fpo_get(); program is borrowed from /names. */
+KD_API int kd_pdb_frame_get(struct kd_pdb *pdb, uint32_t index,
+			    struct kd_pdb_frame *out);
+/**
+ * The FRAMEDATA entry for the code at @p rva: the innermost one (the
+ * latest start) whose range holds it, so a prolog address gets the
+ * program of the registers pushed so far.  KD_ENOTFOUND when none does.
+ */
+KD_API int kd_pdb_frame_at(struct kd_pdb *pdb, uint32_t rva,
+			   struct kd_pdb_frame *out);
+
+/* --- Frame programs ---------------------------------------------------- */
+
+/*
+ * A FRAMEDATA program string ("$T0 .raSearch = $eip $T0 ^ = $esp $T0 4 +
+ * = ...") is postfix: operands are pushed, `+ - * / %` combine the two
+ * on top, `@` aligns (a b @ = a & -b), `^` reads the 32-bit value at the
+ * address on top through the caller's callback, `=` assigns the value on
+ * top to the variable under it.  Variables ($eip, $T0, .raSearch, ...)
+ * live in struct kd_pdb_prog; the caller sets the registers and the
+ * values dbghelp provides (.raSearch, .cbLocals, .cbSavedRegs,
+ * .cbParams) before running it and reads the registers back after.
+ * Every bound is fixed below; a bad program gives KD_EPROTO and one line.
+ */
+#define KD_PDB_PROG_MAX_VARS 32
+#define KD_PDB_PROG_MAX_STACK 32
+#define KD_PDB_PROG_MAX_NAME 24
+#define KD_PDB_PROG_MAX_OPS 512 /* tokens run */
+
+struct kd_pdb_prog {
+	struct {
+		char name[KD_PDB_PROG_MAX_NAME];
+		uint32_t value;
+		bool assigned; /* set by the program (not the caller) */
+	} vars[KD_PDB_PROG_MAX_VARS];
+	unsigned nvars;
+	/* Read 4 bytes at @addr: 0 on success, a negative KD_E* else. */
+	int (*read32)(void *ctx, uint32_t addr, uint32_t *value);
+	void *ctx;
+};
+
+/** Set variable @p name (created when new).  KD_EBUFS when full. */
+KD_API int kd_pdb_prog_set(struct kd_pdb_prog *p, const char *name,
+			   uint32_t value);
+/**
+ * Value of variable @p name in *@p value; *@p assigned (may be NULL)
+ * says whether the program set it.  KD_ENOTFOUND when unknown.
+ */
+KD_API int kd_pdb_prog_get(const struct kd_pdb_prog *p, const char *name,
+			   uint32_t *value, bool *assigned);
+/**
+ * Run program @p prog (at most @p len bytes, stopping at a NUL) on @p p.
+ * KD_EPROTO for a malformed program (unknown token, stack under- or
+ * overflow, unknown variable, division by zero, too long), the read
+ * callback's error when a `^` read fails.
+ */
+KD_API int kd_pdb_prog_run(struct kd_pdb_prog *p, const char *prog, size_t len);
+
 KD_END_DECLS
 
 #endif /* KD_PDB_H */
