@@ -104,7 +104,7 @@ DT_OBJECT DtObject = {
 	.Type = -3,
 	.Size = sizeof(DT_OBJECT),
 	.Flags = 0x80000001,
-	.AllFlags = 0x2b, /* Enabled 1, Mode 5, Spare 1 */
+	.AllFlags = 0x2b, /* Enabled 1, Mode 5, Spare 2 */
 	.Inner = { 7, -1, 0x1234 },
 	.Pair = { { 1, 2, 3 }, { 4, -5, 6 } },
 	.Value = { .Quad = 0x1122334455667788ull },
