@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_IN (BS * 16u)
 #define MAX_TYPES 512
 
+static volatile uint64_t g_sink;
+
 struct fz {
 	struct kd_pdb *pdb;
 	uint32_t ti;
@@ -196,5 +198,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kd_error_clear();
 	free(file);
 	/* Keep the results alive without printing them. */
-	return z.sink == 0x5eed5eed5eed5eedull ? 0 : 0;
+	g_sink = z.sink;
+	return 0;
 }

@@ -297,8 +297,7 @@ static void check_live(char **o)
 		"   +0x008 AllFlags         : 0x2b\n",
 		"   +0x008 Enabled          : 0y1\n",
 		"   +0x008 Mode             : 0y101\n",
-		"   +0x008 Spare            : 0y000000000000000000000000"
-		"0010\n",
+		"   +0x008 Spare            : 0y0000000000000000000000000010\n",
 		"   +0x00c Inner            : _DT_INNER\n",
 		"   +0x014 Pair             : [2] _DT_INNER\n",
 		"   +0x030 Color            : 5 ( DtBlue )\n",
