@@ -187,6 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kd_pdb_open_mem(&z.pdb, file, flen, "fuzz.pdb") == KD_OK) {
 		for (k = 0; k < sizeof(basics) / sizeof(basics[0]); k++)
 			walk(&z, basics[k]);
+		if (kd_sym__type_basic("unsigned long *", &ti) == KD_OK)
+			walk(&z, ti);
 		if (kd_pdb_type_range(z.pdb, &begin, &end) == KD_OK) {
 			for (ti = begin; ti < end && ti - begin < MAX_TYPES;
 			     ti++)
