@@ -187,7 +187,7 @@ static int info_of(struct kd_pdb *pdb, uint32_t ti, struct kd_type_info *out)
 		out->name = ty.name;
 		out->count = ty.count;
 		out->is_anonymous = ty.name[0] == '\0' ||
-				    strncmp(ty.name, "<unnamed-", 9) == 0 ||
+				    strstr(ty.name, "<unnamed-") ||
 				    strncmp(ty.name, "__unnamed", 9) == 0;
 		break;
 	case KD_LF_ENUM:
@@ -363,7 +363,9 @@ static const char *dt_basic(uint32_t kind)
 
 static void tag_name(struct sbuf *b, const char *name)
 {
-	sb_add(b, "%s", name[0] ? name : "<unnamed-tag>");
+	/* clang names them "_PARENT::<unnamed-tag>"; WinDbg shows the tag. */
+	sb_add(b, "%s",
+	       name[0] && !strstr(name, "<unnamed-") ? name : "<unnamed-tag>");
 }
 
 static void c_name(struct kd_pdb *pdb, uint32_t ti, struct sbuf *b,
@@ -911,7 +913,6 @@ int kd_sym__type_read_int(struct kd_pdb *pdb, uint32_t ti, const void *bytes,
 					"fit %u bits",
 					ti, i.bit_pos, i.bit_len, bits);
 		v >>= i.bit_pos;
-		size = 0; /* now counted in bits */
 		if (i.bit_len < 64)
 			v &= (1ull << i.bit_len) - 1;
 		if (i.is_signed && i.bit_len < 64 && (v >> (i.bit_len - 1)) & 1)
@@ -921,6 +922,67 @@ int kd_sym__type_read_int(struct kd_pdb *pdb, uint32_t ti, const void *bytes,
 	}
 	*value = v;
 	return KD_OK;
+}
+
+int kd_sym__type_basic(const char *cname, uint32_t *ti)
+{
+	static const struct {
+		const char *name;
+		uint32_t ti;
+	} basics[] = {
+		{ "void", 0x03 },
+		{ "HRESULT", 0x08 },
+		{ "signed char", 0x10 },
+		{ "unsigned char", 0x20 },
+		{ "char", 0x70 },
+		{ "wchar_t", 0x71 },
+		{ "char16_t", 0x7a },
+		{ "char32_t", 0x7b },
+		{ "short", 0x11 },
+		{ "signed short", 0x11 },
+		{ "unsigned short", 0x21 },
+		{ "long", 0x12 },
+		{ "signed long", 0x12 },
+		{ "unsigned long", 0x22 },
+		{ "int", 0x74 },
+		{ "signed int", 0x74 },
+		{ "unsigned int", 0x75 },
+		{ "unsigned", 0x75 },
+		{ "__int64", 0x13 },
+		{ "long long", 0x13 },
+		{ "unsigned __int64", 0x23 },
+		{ "unsigned long long", 0x23 },
+		{ "float", 0x40 },
+		{ "double", 0x41 },
+		{ "bool", 0x30 },
+	};
+	char buf[64];
+	size_t n, k;
+	bool ptr = false;
+
+	if (!cname || !ti)
+		return KD_EINVAL;
+	n = strlen(cname);
+	while (n && cname[n - 1] == ' ')
+		n--;
+	if (n && cname[n - 1] == '*') {
+		ptr = true;
+		n--;
+		while (n && cname[n - 1] == ' ')
+			n--;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return KD_ENOTFOUND;
+	memcpy(buf, cname, n);
+	buf[n] = '\0';
+	for (k = 0; k < sizeof(basics) / sizeof(basics[0]); k++) {
+		if (strcmp(basics[k].name, buf) == 0) {
+			/* Mode 6: a 64-bit near pointer to the basic type. */
+			*ti = basics[k].ti | (ptr ? 0x600u : 0);
+			return KD_OK;
+		}
+	}
+	return KD_ENOTFOUND;
 }
 
 /* ---- session lookups ---- */

@@ -151,6 +151,15 @@ int kd_sym__type_read_int(struct kd_pdb *pdb, uint32_t ti, const void *bytes,
 			  size_t len, uint64_t *value);
 
 /*
+ * The CodeView basic type index of C spelling @p cname ("int", "unsigned
+ * long", "char", "wchar_t", "unsigned __int64", "void", "bool", "float",
+ * "double", "short", "signed char", ...; "int *" etc. are the 64-bit
+ * pointer forms) in *@p ti, usable with any PDB.  KD_ENOTFOUND for a
+ * name that is no basic type.
+ */
+int kd_sym__type_basic(const char *cname, uint32_t *ti);
+
+/*
  * Find the type named @p name: "mod!Name" in that module's PDB, or a bare
  * "Name" in nt's PDB first and then each loaded module's in list order.
  * Structs, unions, classes, enums and typedef names (S_UDT) are found;

@@ -87,6 +87,7 @@ typedef struct _DT_NODE {
 
 LONG DtCallback(void *Context);
 extern DT_NODE DtNodes[3];
+extern DT_NODE DtLoop[3];
 extern DT_OBJECT DtObject;
 
 LONG DtCallback(void *Context)
@@ -100,11 +101,19 @@ DT_NODE DtNodes[3] = {
 	{ 3, 0, { &DtNodes[0].Links, &DtNodes[1].Links }, DtBlue },
 };
 
+/* A list that loops back to its second element, never to its start:
+ * the walk has to notice by itself. */
+DT_NODE DtLoop[3] = {
+	{ 0x10, 0, { &DtLoop[1].Links, 0 }, DtRed },
+	{ 0x11, 0, { &DtLoop[2].Links, 0 }, DtRed },
+	{ 0x12, 0, { &DtLoop[1].Links, 0 }, DtRed },
+};
+
 DT_OBJECT DtObject = {
 	.Type = -3,
 	.Size = sizeof(DT_OBJECT),
 	.Flags = 0x80000001,
-	.AllFlags = 0x2b, /* Enabled 1, Mode 5, Spare 1 */
+	.AllFlags = 0x2b, /* Enabled 1, Mode 5, Spare 2 */
 	.Inner = { 7, -1, 0x1234 },
 	.Pair = { { 1, 2, 3 }, { 4, -5, 6 } },
 	.Value = { .Quad = 0x1122334455667788ull },
