@@ -26,16 +26,35 @@ static char g_pdb[600];
 static struct kd_pdb *g;
 static char *g_dump; /* llvm-pdbutil dump --types */
 
-/* The offset llvm-pdbutil lists for member @p name of field list
- * @p list (its "0xNNNN | LF_FIELDLIST" record). */
-static unsigned long pdbutil_offset(const char *name)
+/*
+ * The offset llvm-pdbutil lists for member @p name of struct or union
+ * @p type: found in the field list its full (not forward) record names,
+ * so a member of the same name in another type cannot answer.
+ */
+static unsigned long pdbutil_offset(const char *type, const char *name)
 {
-	char want[96];
-	const char *p, *o;
+	char rec[96], want[96], list[32];
+	const char *p = g_dump, *fl, *end, *o;
 
+	snprintf(rec, sizeof(rec), "`%s`\n", type);
+	for (;;) {
+		p = strstr(p, rec);
+		assert_non_null(p);
+		fl = strstr(p, "field list: ");
+		assert_non_null(fl);
+		p += strlen(rec);
+		if (strncmp(fl + 12, "0x", 2) == 0)
+			break; /* not a forward reference */
+	}
+	snprintf(list, sizeof(list), " %.*s | LF_FIELDLIST",
+		 (int)strspn(fl + 12, "0123456789abcdefABCDEFx"), fl + 12);
+	fl = strstr(g_dump, list);
+	assert_non_null(fl);
+	end = strstr(fl + strlen(list), "\n  0x");
 	snprintf(want, sizeof(want), "LF_MEMBER [name = `%s`,", name);
-	p = strstr(g_dump, want);
+	p = strstr(fl, want);
 	assert_non_null(p);
+	assert_true(!end || p < end);
 	o = strstr(p, "offset = ");
 	assert_non_null(o);
 	return strtoul(o + 9, NULL, 10);
@@ -58,12 +77,14 @@ static void paths(void **state)
 	(void)state;
 	assert_int_equal(kd_sym__type_field(g, obj, "Inner.Count", &m), KD_OK);
 	assert_int_equal(m.offset,
-			 pdbutil_offset("Inner") + pdbutil_offset("Count"));
+			 pdbutil_offset("_DT_OBJECT", "Inner") +
+				 pdbutil_offset("_DT_INNER", "Count"));
 	assert_int_equal(kd_sym__type_size(g, inner, &esz), KD_OK);
 	assert_int_equal(kd_sym__type_field(g, obj, "Pair[1].Delta", &m),
 			 KD_OK);
-	assert_int_equal(m.offset, pdbutil_offset("Pair") + esz +
-					   pdbutil_offset("Delta"));
+	assert_int_equal(m.offset,
+			 pdbutil_offset("_DT_OBJECT", "Pair") + esz +
+				 pdbutil_offset("_DT_INNER", "Delta"));
 	/* Bitfields keep their position; case is folded when exact fails. */
 	assert_int_equal(kd_sym__type_field(g, obj, "mode", &m), KD_OK);
 	assert_true(m.is_bitfield);
@@ -71,7 +92,7 @@ static void paths(void **state)
 	assert_int_equal(m.bit_len, 3);
 	/* Named member of an anonymous union, then its anonymous struct. */
 	assert_int_equal(kd_sym__type_field(g, obj, "u.s.High", &m), KD_OK);
-	assert_int_equal(m.offset, pdbutil_offset("u") + 2);
+	assert_int_equal(m.offset, pdbutil_offset("_DT_OBJECT", "u") + 2);
 	/* Errors: no such member, through a pointer, index past the end. */
 	assert_int_equal(kd_sym__type_field(g, obj, "Nope", &m), KD_ENOTFOUND);
 	assert_int_equal(kd_sym__type_field(g, obj, "Self.Type", &m),
