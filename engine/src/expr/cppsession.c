@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The C++ evaluator's backend for a debugging session: symbols and types
- * from the modules' PDBs, memory and registers from the target, MASM
+ * The C++ evaluator's backend for a debugging session: globals and types
+ * by name from the type layer (sym/types.c), locals from the current
+ * function's PDB, memory and registers from the target, MASM
  * pieces (@@masm(), pseudo-registers) through the MASM evaluator the
  * caller passes in (so this file never names expr.c, which calls it).
  */
@@ -12,6 +13,7 @@
 #include "expr/cppexpr.h"
 #include "expr/cppsession.h"
 #include "sym/sym_int.h"
+#include "sym/types.h"
 
 struct cppsess {
 	struct kd_session *s;
@@ -69,29 +71,6 @@ static int sess_masm(void *ctx, const char *text, const char **end,
 	if (!cs->masm)
 		return KD_ENOTSUP;
 	return cs->masm(cs->s, text, end, v);
-}
-
-/* Split "mod!name" into the module and the rest; NULL module for none. */
-static const char *split(struct kd_session *s, const char *name,
-			 struct kd_module **m)
-{
-	const char *bang = strchr(name, '!');
-	char mod[sizeof((*m)->name)];
-	size_t n;
-
-	*m = NULL;
-	if (!bang)
-		return name;
-	n = (size_t)(bang - name);
-	if (n == 0 || n >= sizeof(mod))
-		return NULL;
-	memcpy(mod, name, n);
-	mod[n] = '\0';
-	/* The data model spells the kernel ntkrnlmp. */
-	if (strcmp(mod, "ntkrnlmp") == 0 || strcmp(mod, "ntoskrnl") == 0)
-		snprintf(mod, sizeof(mod), "nt");
-	*m = kd_module_by_name(s, mod);
-	return *m ? bang + 1 : NULL;
 }
 
 /* A local or parameter of the current function, from its PDB. */
@@ -167,111 +146,68 @@ static int find_local(struct cppsess *cs, const char *name, uint64_t *v,
 	return KD_OK;
 }
 
-static int sym_in(struct kd_session *s, struct kd_module *m, const char *name,
-		  uint64_t *v, struct kd_cpp_type *t)
+/* "ntkrnlmp!X" (the data model's name of the kernel) as "nt!X". */
+static const char *kernel_alias(const char *name, char *buf, size_t cap)
 {
-	struct kd_pdb *pdb = kd_sym__pdb(s, m);
-	struct kd_pdb_sym sym;
+	static const char *const alias[] = { "ntkrnlmp!", "ntoskrnl!" };
+	size_t i, n;
 
-	if (!pdb || kd_pdb_name_to_sym(pdb, name, &sym) != KD_OK ||
-	    !sym.has_rva || (sym.kind & (KD_PDB_SYM_UDT | KD_PDB_SYM_CONSTANT)))
-		return KD_ENOTFOUND;
-	*v = m->base + sym.rva;
-	t->src = pdb;
-	t->ti = (sym.kind & KD_PDB_SYM_DATA) ? sym.type : 0;
-	t->nptr = 0;
-	return KD_OK;
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
+		n = strlen(alias[i]);
+		if (strncmp(name, alias[i], n) == 0 &&
+		    strlen(name + n) + 4 <= cap) {
+			memcpy(buf, "nt!", 3);
+			memcpy(buf + 3, name + n, strlen(name + n) + 1);
+			return buf;
+		}
+	}
+	return name;
 }
 
+/*
+ * A local of the current function (bare names only), else a global with
+ * its type from the type layer (sym/types.c), else any symbol or export
+ * as an address without a type.
+ */
 static int sess_symbol(void *ctx, const char *name, uint64_t *v,
 		       bool *is_value, struct kd_cpp_type *t)
 {
 	struct cppsess *cs = ctx;
 	struct kd_session *s = cs->s;
-	struct kd_module *m;
-	const char *rest;
-	size_t i;
+	struct kd_type kt;
+	char buf[300];
 
 	*is_value = false;
-	if (kd_modules_load(s) != KD_OK)
-		return KD_ENOTFOUND;
-	rest = split(s, name, &m);
-	if (!rest)
-		return KD_ENOTFOUND;
-	if (m) {
-		if (sym_in(s, m, rest, v, t) == KD_OK)
-			return KD_OK;
-	} else {
-		if (find_local(cs, name, v, is_value, t) == KD_OK)
-			return KD_OK;
-		m = kd_module_by_name(s, "nt");
-		if (m && sym_in(s, m, name, v, t) == KD_OK)
-			return KD_OK;
-		for (i = 0; i < s->sym.nmodules; i++) {
-			if (&s->sym.modules[i] != m &&
-			    sym_in(s, &s->sym.modules[i], name, v, t) == KD_OK)
-				return KD_OK;
-		}
+	name = kernel_alias(name, buf, sizeof(buf));
+	if (!strchr(name, '!') &&
+	    find_local(cs, name, v, is_value, t) == KD_OK)
+		return KD_OK;
+	if (kd_sym__global_type(s, name, v, &kt) == KD_OK) {
+		t->src = kt.pdb;
+		t->ti = kt.ti;
+		t->nptr = 0;
+		return KD_OK;
 	}
-	/* An export or a symbol without type information: an address. */
 	t->src = NULL;
 	t->ti = 0;
 	t->nptr = 0;
 	return kd_sym_lookup(s, name, v) == KD_OK ? KD_OK : KD_ENOTFOUND;
 }
 
-static int type_in(struct kd_session *s, struct kd_module *m, const char *name,
-		   struct kd_cpp_type *t)
-{
-	struct kd_pdb *pdb = kd_sym__pdb(s, m);
-	struct kd_pdb_sym sym;
-	uint32_t ti;
-
-	if (!pdb)
-		return KD_ENOTFOUND;
-	if (kd_pdb_type_by_name(pdb, name, &ti) != KD_OK) {
-		/* A typedef: an S_UDT names it. */
-		if (kd_pdb_name_to_sym(pdb, name, &sym) != KD_OK ||
-		    !(sym.kind & KD_PDB_SYM_UDT))
-			return KD_ENOTFOUND;
-		ti = sym.type;
-	}
-	t->src = pdb;
-	t->ti = ti;
-	t->nptr = 0;
-	return KD_OK;
-}
-
+/* A type by name through the type layer. */
 static int sess_type_named(void *ctx, const char *name, struct kd_cpp_type *t)
 {
 	struct cppsess *cs = ctx;
-	struct kd_session *s = cs->s;
-	struct kd_module *m;
-	const char *rest;
-	size_t i;
+	struct kd_type kt;
+	char buf[300];
 
-	if (kd_modules_load(s) != KD_OK)
+	if (kd_sym__type_lookup(cs->s, kernel_alias(name, buf, sizeof(buf)),
+				&kt) != KD_OK)
 		return KD_ENOTFOUND;
-	rest = split(s, name, &m);
-	if (!rest)
-		return KD_ENOTFOUND;
-	if (m)
-		return type_in(s, m, rest, t);
-	/* A bare name: nt first, then every module with a PDB loaded (a
-	 * type lookup does not load PDBs that are still deferred). */
-	m = kd_module_by_name(s, "nt");
-	if (m && type_in(s, m, name, t) == KD_OK)
-		return KD_OK;
-	for (i = 0; i < s->sym.nmodules; i++) {
-		struct kd_modsyms *ms = s->sym.modules[i].syms;
-
-		if (&s->sym.modules[i] == m || !ms ||
-		    ms->pdb_state != KD_PDB_LOADED)
-			continue;
-		if (type_in(s, &s->sym.modules[i], name, t) == KD_OK)
-			return KD_OK;
-	}
-	return KD_ENOTFOUND;
+	t->src = kt.pdb;
+	t->ti = kt.ti;
+	t->nptr = 0;
+	return KD_OK;
 }
 
 static int sess_type_get(void *ctx, void *src, uint32_t ti,
