@@ -199,8 +199,8 @@ static int dt_member_cb(void *ctx, const struct kd_cpp_member *m)
 			int i, n = 0;
 
 			n = snprintf(val, sizeof(val), "0y");
-			for (i = m->bit_len - 1; i >= 0 && n + 2 < (int)sizeof(val);
-			     i--)
+			for (i = m->bit_len - 1;
+			     i >= 0 && n + 2 < (int)sizeof(val); i--)
 				val[n++] = (x >> i) & 1 ? '1' : '0';
 			val[n] = '\0';
 		}
@@ -272,8 +272,8 @@ static int dt_member_cb(void *ctx, const struct kd_cpp_member *m)
 	} else {
 		fmt_scalar(w->ops, m->type, x, false, val, sizeof(val));
 	}
-	kd_out(w->s, "   +0x%03llx %-16s : %s\n",
-	       (unsigned long long)m->offset, m->name, val);
+	kd_out(w->s, "   +0x%03llx %-16s : %s\n", (unsigned long long)m->offset,
+	       m->name, val);
 	return 0;
 }
 
@@ -304,8 +304,9 @@ static int show_cpp(struct kd_session *s, const struct kd_cpp_ops *ops,
 
 	kd_cpp__type_name(ops, v->type, true, tn, sizeof(tn));
 	if (kd_cpp__tinfo(ops, v->type, &ti) != KD_OK)
-		return kd_fail(s, KD_EPROTO, "Type information of '%s' is "
-					     "damaged",
+		return kd_fail(s, KD_EPROTO,
+			       "Type information of '%s' is "
+			       "damaged",
 			       tn);
 	switch (ti.kind) {
 	case KD_CPP_UDT:
@@ -322,7 +323,8 @@ static int show_cpp(struct kd_session *s, const struct kd_cpp_ops *ops,
 		struct kd_cpp_tinfo el;
 
 		if (!v->lvalue)
-			return kd_fail(s, KD_EINVAL, "The array has no address");
+			return kd_fail(s, KD_EINVAL,
+				       "The array has no address");
 		if (kd_cpp__tinfo(ops, ti.inner, &el) == KD_OK &&
 		    el.kind == KD_CPP_CHAR && (el.size == 1 || el.size == 2) &&
 		    fmt_string(ops, v->addr, ti.size / el.size,
@@ -335,8 +337,14 @@ static int show_cpp(struct kd_session *s, const struct kd_cpp_ops *ops,
 		return KD_OK;
 	}
 	case KD_CPP_VOID:
-		return kd_fail(s, KD_EINVAL,
-			       "No type information: the expression is void");
+		if (!v->lvalue)
+			return kd_fail(s, KD_EINVAL,
+				       "No type information: the expression "
+				       "is void");
+		/* A symbol without a type: its address, as in MASM. */
+		fmt_ptr(ops, v->addr, true, val, sizeof(val));
+		kd_out(s, "void * %s\n", val);
+		return KD_OK;
 	default:
 		break;
 	}
@@ -364,8 +372,7 @@ static int eval_error(struct kd_session *s, struct kd_cmdctx *c,
 {
 	if (err->code == KD_EINVAL && strncmp(err->msg, "Syntax", 6) == 0 &&
 	    err->at >= c->line && err->at <= c->line + strlen(c->line))
-		return kd_syntax_error(s, c->line,
-				       (size_t)(err->at - c->line));
+		return kd_syntax_error(s, c->line, (size_t)(err->at - c->line));
 	return kd_fail(s, err->code < 0 ? err->code : KD_EINVAL, "%s",
 		       err->msg);
 }
@@ -441,12 +448,16 @@ static void dx_value(const struct kd_cpp_ops *ops, struct kd_cpp_value *v,
 		return;
 	}
 	if (kd_cpp__load(ops, v, &x) != KD_OK) {
-		snprintf(val, vcap, " : Unable to read memory at Address 0x%llx",
+		snprintf(val, vcap,
+			 " : Unable to read memory at Address 0x%llx",
 			 (unsigned long long)v->addr);
 		return;
 	}
 	snprintf(val, vcap, " : ");
-	fmt_scalar(ops, v->type, x, true, val + 3, vcap - 3);
+	if (v->bit_len > 0)
+		snprintf(val + 3, vcap - 3, "0x%llx", (unsigned long long)x);
+	else
+		fmt_scalar(ops, v->type, x, true, val + 3, vcap - 3);
 	if (ti.kind == KD_CPP_PTR && x != 0 &&
 	    kd_cpp__tinfo(ops, ti.inner, &pt) == KD_OK &&
 	    pt.kind == KD_CPP_UDT) {
@@ -483,8 +494,8 @@ static int dx_member_cb(void *ctx, const struct kd_cpp_member *m)
 	else
 		snprintf(off, sizeof(off), "[+0x%03llx]",
 			 (unsigned long long)m->offset);
-	kd_out(w->s, "%*s%s %-16s%s [Type: %s]\n", (int)(4 * w->depth), "",
-	       off, m->name, val, tn);
+	kd_out(w->s, "%*s%s %-16s%s [Type: %s]\n", (int)(4 * w->depth), "", off,
+	       m->name, val, tn);
 	if (expand && w->depth < w->max)
 		dx_children(w->s, w->ops, et, eaddr, w->depth + 1, w->max);
 	return 0;
@@ -607,8 +618,7 @@ int kd_cmd__dx(struct kd_session *s, struct kd_cmdctx *c)
 			    sizeof(buf))
 				return kd_fail(s, KD_EINVAL,
 					       "Expression too long");
-			memcpy(buf, dx_roots[i].text,
-			       strlen(dx_roots[i].text));
+			memcpy(buf, dx_roots[i].text, strlen(dx_roots[i].text));
 			memcpy(buf + strlen(dx_roots[i].text), text + n,
 			       strlen(text + n) + 1);
 			break;

@@ -305,8 +305,7 @@ int kd_cpp__tinfo(const struct kd_cpp_ops *ops, struct kd_cpp_type t,
 			out->size = basic_size(r.ref & 0xff);
 			out->is_signed = true;
 			if (r.ref < 0x1000)
-				(void)basic_kind(r.ref & 0xff,
-						 &out->is_signed);
+				(void)basic_kind(r.ref & 0xff, &out->is_signed);
 			out->name = r.name ? r.name : "";
 			out->leaf = r.leaf;
 			return KD_OK;
@@ -510,7 +509,8 @@ static int find_cb(void *ctx, const struct kd_cpp_member *m)
 	struct mfind *f = ctx;
 	struct kd_cpp_tinfo ti;
 
-	if (strlen(m->name) == f->len && memcmp(m->name, f->name, f->len) == 0) {
+	if (strlen(m->name) == f->len &&
+	    memcmp(m->name, f->name, f->len) == 0) {
 		f->found = *m;
 		f->hit = true;
 		return 1;
@@ -779,12 +779,11 @@ static bool parse_basic(struct cpp *c, uint32_t *ti)
 		else if (n == 5 && memcmp(c->p, "const", 5) == 0)
 			;
 		else if (words == 0) {
-			for (i = 0; i < sizeof(basic_names) /
-						sizeof(basic_names[0]);
+			for (i = 0;
+			     i < sizeof(basic_names) / sizeof(basic_names[0]);
 			     i++) {
 				if (strlen(basic_names[i].name) == n &&
-				    memcmp(c->p, basic_names[i].name, n) ==
-					    0) {
+				    memcmp(c->p, basic_names[i].name, n) == 0) {
 					c->p += n;
 					*ti = basic_names[i].ti;
 					return true;
@@ -926,10 +925,14 @@ static int rvalue(struct cpp *c, struct kd_cpp_value *v, const char *at)
 		v->v = 0;
 		return 0;
 	}
-	if (ti.kind == KD_CPP_VOID)
-		return fail(c, KD_EINVAL, at,
-			    "Type information missing: no value at %llx",
-			    (unsigned long long)v->addr);
+	if (ti.kind == KD_CPP_VOID) {
+		/* A symbol without type information (a function, a public,
+		 * an export) stands for its address, as in MASM. */
+		v->type.nptr++;
+		v->v = v->addr;
+		v->lvalue = false;
+		return 0;
+	}
 	rc = kd_cpp__load(c->ops, v, &x);
 	if (rc == KD_EFAULT)
 		return fail(c, KD_EFAULT, at, "Memory access error at %llx",
@@ -1051,8 +1054,8 @@ static int binary(struct cpp *c, int op, struct kd_cpp_value *a,
 				return fail(c, KD_EINVAL, at,
 					    "Pointers to different types "
 					    "cannot be subtracted");
-			set_int(a, T_INT8, (uint64_t)((int64_t)(x - y) /
-						      (int64_t)n));
+			set_int(a, T_INT8,
+				(uint64_t)((int64_t)(x - y) / (int64_t)n));
 			return 0;
 		}
 		if (op >= B_LT && op <= B_NE) {
@@ -1254,9 +1257,10 @@ static int parse_char(struct cpp *c, struct kd_cpp_value *v, bool wide)
 			       isxdigit((unsigned char)c->p[1]) && n < 4) {
 				char h = (char)tolower((unsigned char)c->p[1]);
 
-				x = x * 16 + (unsigned)(isdigit((unsigned char)h) ?
-								h - '0' :
-								h - 'a' + 10);
+				x = x * 16 +
+				    (unsigned)(isdigit((unsigned char)h) ?
+						       h - '0' :
+						       h - 'a' + 10);
 				c->p++;
 				n++;
 			}
@@ -1373,12 +1377,13 @@ static int parse_register(struct cpp *c, struct kd_cpp_value *v)
 	c->p += n;
 	if (!c->skip &&
 	    (!c->ops->reg || c->ops->reg(c->ops->ctx, name, &x, &size) < 0))
-		return fail(c, KD_ENOTFOUND, start, "Bad register error at '%s'",
-			    name);
-	set_int(v, size == 1 ? T_UCHAR :
-		   size == 2 ? T_USHORT :
-		   size == 4 ? T_UINT4 :
-			       T_UINT8,
+		return fail(c, KD_ENOTFOUND, start,
+			    "Bad register error at '%s'", name);
+	set_int(v,
+		size == 1 ? T_UCHAR :
+		size == 2 ? T_USHORT :
+		size == 4 ? T_UINT4 :
+			    T_UINT8,
 		x);
 	return 0;
 }
@@ -1575,7 +1580,8 @@ static int member_access(struct cpp *c, struct kd_cpp_value *v, bool arrow,
 	name = c->p;
 	n = ident_len(c, c->p, false);
 	if (n == 0)
-		return fail(c, KD_EINVAL, name, "Syntax error: member expected");
+		return fail(c, KD_EINVAL, name,
+			    "Syntax error: member expected");
 	c->p += n;
 	if (arrow) {
 		if (rvalue(c, v, at) < 0)
@@ -1627,8 +1633,9 @@ static int parse_postfix(struct cpp *c, struct kd_cpp_value *v)
 		if (accept(c, "->")) {
 			if (member_access(c, v, true, at) < 0)
 				return -1;
-		} else if (peek(c) == '.' && !(c->p + 1 < c->text_end &&
-					       isdigit((unsigned char)c->p[1]))) {
+		} else if (peek(c) == '.' &&
+			   !(c->p + 1 < c->text_end &&
+			     isdigit((unsigned char)c->p[1]))) {
 			c->p++;
 			if (member_access(c, v, false, at) < 0)
 				return -1;
@@ -1694,7 +1701,7 @@ static int parse_unary(struct cpp *c, struct kd_cpp_value *v)
 					    ch == '~' ? ~v->v :
 							v->v,
 					    rt == T_INT4 || rt == T_UINT4 ? 4 :
-									   8,
+									    8,
 					    type_signed(rt)));
 			}
 		}

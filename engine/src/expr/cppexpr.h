@@ -94,15 +94,14 @@ struct kd_cpp_ops {
 			   void *cbctx);
 	/* A MASM expression (@@masm()); *end where it stopped.  May be
 	 * NULL: @@masm() is then an error. */
-	int (*masm)(void *ctx, const char *text, const char **end,
-		    uint64_t *v);
+	int (*masm)(void *ctx, const char *text, const char **end, uint64_t *v);
 };
 
 /* Why an evaluation failed: a code and one line of text. */
 struct kd_cpp_error {
-	int code;	   /* KD_EINVAL syntax, KD_ENOTFOUND, KD_EFAULT... */
-	const char *at;	   /* where in the text */
-	char msg[160];	   /* the line, without a newline */
+	int code;	/* KD_EINVAL syntax, KD_ENOTFOUND, KD_EFAULT... */
+	const char *at; /* where in the text */
+	char msg[160];	/* the line, without a newline */
 };
 
 /*

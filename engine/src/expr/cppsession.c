@@ -63,8 +63,7 @@ static int sess_reg(void *ctx, const char *name, uint64_t *v, unsigned *size)
 	return KD_OK;
 }
 
-static int sess_masm(void *ctx, const char *text, const char **end,
-		     uint64_t *v)
+static int sess_masm(void *ctx, const char *text, const char **end, uint64_t *v)
 {
 	struct cppsess *cs = ctx;
 
@@ -169,8 +168,8 @@ static const char *kernel_alias(const char *name, char *buf, size_t cap)
  * its type from the type layer (sym/types.c), else any symbol or export
  * as an address without a type.
  */
-static int sess_symbol(void *ctx, const char *name, uint64_t *v,
-		       bool *is_value, struct kd_cpp_type *t)
+static int sess_symbol(void *ctx, const char *name, uint64_t *v, bool *is_value,
+		       struct kd_cpp_type *t)
 {
 	struct cppsess *cs = ctx;
 	struct kd_session *s = cs->s;
@@ -179,8 +178,7 @@ static int sess_symbol(void *ctx, const char *name, uint64_t *v,
 
 	*is_value = false;
 	name = kernel_alias(name, buf, sizeof(buf));
-	if (!strchr(name, '!') &&
-	    find_local(cs, name, v, is_value, t) == KD_OK)
+	if (!strchr(name, '!') && find_local(cs, name, v, is_value, t) == KD_OK)
 		return KD_OK;
 	if (kd_sym__global_type(s, name, v, &kt) == KD_OK) {
 		t->src = kt.pdb;
@@ -217,8 +215,7 @@ static int sess_type_get(void *ctx, void *src, uint32_t ti,
 	return kd_pdb_type_get(src, ti, out);
 }
 
-static int sess_type_resolve(void *ctx, void *src, uint32_t ti,
-			     uint32_t *full)
+static int sess_type_resolve(void *ctx, void *src, uint32_t ti, uint32_t *full)
 {
 	(void)ctx;
 	return kd_pdb_type_resolve(src, ti, full);
@@ -238,7 +235,7 @@ void kd_cpp__session_ops(struct kd_session *s, kd_cpp_masm_fn masm,
 	struct cppsess *cs = (struct cppsess *)out->ctx_space;
 
 	_Static_assert(sizeof(out->ctx_space) >= sizeof(struct cppsess),
-		      "kd_cpp_session context too small");
+		       "kd_cpp_session context too small");
 	cs->s = s;
 	cs->masm = masm;
 	memset(&out->ops, 0, sizeof(out->ops));
