@@ -18,6 +18,8 @@
 #define SHOW_MEMBERS 1024
 #define SHOW_ELEMENTS 100
 #define DX_MAX_DEPTH 8
+/* Lines one dx prints at most (a structure may contain itself). */
+#define DX_MAX_LINES 5000
 /* Characters of a char array shown as a string. */
 #define SHOW_STRING 256
 
@@ -404,6 +406,7 @@ int kd_cmd__cpp_eval(struct kd_session *s, struct kd_cmdctx *c)
 /* ---- dx -------------------------------------------------------------- */
 
 struct dxwalk {
+	unsigned *lines; /* left to print in this dx */
 	struct kd_session *s;
 	const struct kd_cpp_ops *ops;
 	uint64_t base;
@@ -411,9 +414,9 @@ struct dxwalk {
 	unsigned shown;
 };
 
-static void dx_children(struct kd_session *s, const struct kd_cpp_ops *ops,
-			struct kd_cpp_type t, uint64_t addr, unsigned depth,
-			unsigned max);
+static void dx_children(unsigned *lines, struct kd_session *s,
+			const struct kd_cpp_ops *ops, struct kd_cpp_type t,
+			uint64_t addr, unsigned depth, unsigned max);
 
 /* " : value" of @p v for dx (empty for aggregates), its [Type: ...]. */
 static void dx_value(const struct kd_cpp_ops *ops, struct kd_cpp_value *v,
@@ -476,8 +479,9 @@ static int dx_member_cb(void *ctx, const struct kd_cpp_member *m)
 	char val[SHOW_STRING + 64], tn[160], off[40];
 	bool expand;
 
-	if (++w->shown > SHOW_MEMBERS)
+	if (++w->shown > SHOW_MEMBERS || *w->lines == 0)
 		return 1;
+	(*w->lines)--;
 	memset(&v, 0, sizeof(v));
 	v.type = m->type;
 	v.lvalue = true;
@@ -497,13 +501,14 @@ static int dx_member_cb(void *ctx, const struct kd_cpp_member *m)
 	kd_out(w->s, "%*s%s %-16s%s [Type: %s]\n", (int)(4 * w->depth), "", off,
 	       m->name, val, tn);
 	if (expand && w->depth < w->max)
-		dx_children(w->s, w->ops, et, eaddr, w->depth + 1, w->max);
+		dx_children(w->lines, w->s, w->ops, et, eaddr, w->depth + 1,
+			    w->max);
 	return 0;
 }
 
-static void dx_children(struct kd_session *s, const struct kd_cpp_ops *ops,
-			struct kd_cpp_type t, uint64_t addr, unsigned depth,
-			unsigned max)
+static void dx_children(unsigned *lines, struct kd_session *s,
+			const struct kd_cpp_ops *ops, struct kd_cpp_type t,
+			uint64_t addr, unsigned depth, unsigned max)
 {
 	struct kd_cpp_tinfo ti, el;
 	struct dxwalk w;
@@ -513,6 +518,7 @@ static void dx_children(struct kd_session *s, const struct kd_cpp_ops *ops,
 		return;
 	if (ti.kind == KD_CPP_UDT) {
 		memset(&w, 0, sizeof(w));
+		w.lines = lines;
 		w.s = s;
 		w.ops = ops;
 		w.base = addr;
@@ -525,13 +531,14 @@ static void dx_children(struct kd_session *s, const struct kd_cpp_ops *ops,
 	    kd_cpp__tinfo(ops, ti.inner, &el) != KD_OK || el.size == 0)
 		return;
 	n = ti.size / el.size;
-	for (i = 0; i < n && i < SHOW_ELEMENTS; i++) {
+	for (i = 0; i < n && i<SHOW_ELEMENTS && * lines> 0; i++) {
 		struct kd_cpp_value v;
 		struct kd_cpp_type et;
 		uint64_t eaddr = 0;
 		char val[SHOW_STRING + 64], tn[160], idx[32];
 		bool expand;
 
+		(*lines)--;
 		memset(&v, 0, sizeof(v));
 		v.type = ti.inner;
 		v.lvalue = true;
@@ -542,7 +549,7 @@ static void dx_children(struct kd_session *s, const struct kd_cpp_ops *ops,
 		kd_out(s, "%*s%-16s%s [Type: %s]\n", (int)(4 * depth), "", idx,
 		       val, tn);
 		if (expand && depth < max)
-			dx_children(s, ops, et, eaddr, depth + 1, max);
+			dx_children(lines, s, ops, et, eaddr, depth + 1, max);
 	}
 	if (n > SHOW_ELEMENTS)
 		kd_out(s, "%*s[...]\n", (int)(4 * depth), "");
@@ -570,7 +577,7 @@ int kd_cmd__dx(struct kd_session *s, struct kd_cmdctx *c)
 	struct kd_cpp_type et;
 	const char *end = NULL, *text;
 	char buf[KD_CPP_MAX_TEXT], val[SHOW_STRING + 64], tn[256];
-	unsigned depth = 1;
+	unsigned depth = 1, lines = DX_MAX_LINES;
 	uint64_t eaddr = 0;
 	struct kd_args a;
 	bool expand;
@@ -657,6 +664,8 @@ int kd_cmd__dx(struct kd_session *s, struct kd_cmdctx *c)
 		return kd_fail(s, KD_EFAULT, "Error: %s", val + 3);
 	kd_out(s, "%-28.*s%s [Type: %s]\n", (int)len, text, val, tn);
 	if (expand && depth > 0)
-		dx_children(s, &cs.ops, et, eaddr, 1, depth);
+		dx_children(&lines, s, &cs.ops, et, eaddr, 1, depth);
+	if (lines == 0)
+		kd_out(s, "    [...] (output cut at %u lines)\n", DX_MAX_LINES);
 	return KD_OK;
 }

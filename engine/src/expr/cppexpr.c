@@ -39,6 +39,8 @@
 
 /* Type chains (modifier of alias of ...) followed at most this deep. */
 #define TYPE_DEPTH 32
+/* Members one walk visits at most, nested ones included. */
+#define MEMBER_BUDGET 20000
 /* Longest name (symbol, type, member) handled. */
 #define NAME_MAX_LEN 256
 
@@ -65,6 +67,7 @@ static int fail(struct cpp *c, int code, const char *at, const char *fmt, ...)
 static int fail(struct cpp *c, int code, const char *at, const char *fmt, ...)
 {
 	va_list ap;
+	char *m;
 
 	if (c->failed)
 		return -1;
@@ -74,6 +77,11 @@ static int fail(struct cpp *c, int code, const char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
 	va_end(ap);
+	/* The message quotes the text: keep it one printable line. */
+	for (m = c->err->msg; *m; m++) {
+		if ((unsigned char)*m < 0x20 || (unsigned char)*m >= 0x7f)
+			*m = '?';
+	}
 	return -1;
 }
 
@@ -419,6 +427,7 @@ void kd_cpp__type_name(const struct kd_cpp_ops *ops, struct kd_cpp_type t,
 /* ---- members -------------------------------------------------------- */
 
 struct mwalk {
+	unsigned *budget; /* members left to visit in this whole walk */
 	const struct kd_cpp_ops *ops;
 	void *src;
 	uint64_t base;
@@ -428,8 +437,8 @@ struct mwalk {
 	int rc;
 };
 
-static int members_rec(const struct kd_cpp_ops *ops, void *src, uint32_t ti,
-		       uint64_t base, unsigned depth,
+static int members_rec(unsigned *budget, const struct kd_cpp_ops *ops,
+		       void *src, uint32_t ti, uint64_t base, unsigned depth,
 		       int (*cb)(void *, const struct kd_cpp_member *),
 		       void *cbctx);
 
@@ -441,11 +450,18 @@ static int member_cb(void *ctx, const struct kd_pdb_field *f)
 	struct kd_cpp_tinfo ti;
 	struct kd_cpp_type mt = { w->src, f->type, 0 };
 
+	/* Hostile records can nest anonymous members and base classes in
+	 * each other: the whole walk has a budget, not only a depth. */
+	if (*w->budget == 0) {
+		w->rc = KD_EPROTO;
+		return w->rc;
+	}
+	(*w->budget)--;
 	if (f->leaf == KD_LF_BCLASS) {
 		/* A base class's members come first, at its offset. */
 		if (kd_cpp__tinfo(w->ops, mt, &ti) == KD_OK &&
 		    ti.kind == KD_CPP_UDT) {
-			w->rc = members_rec(w->ops, w->src, ti.ti,
+			w->rc = members_rec(w->budget, w->ops, w->src, ti.ti,
 					    w->base + f->offset, w->depth + 1,
 					    w->cb, w->cbctx);
 			return w->rc;
@@ -468,12 +484,12 @@ static int member_cb(void *ctx, const struct kd_pdb_field *f)
 	return w->rc;
 }
 
-static int members_rec(const struct kd_cpp_ops *ops, void *src, uint32_t ti,
-		       uint64_t base, unsigned depth,
+static int members_rec(unsigned *budget, const struct kd_cpp_ops *ops,
+		       void *src, uint32_t ti, uint64_t base, unsigned depth,
 		       int (*cb)(void *, const struct kd_cpp_member *),
 		       void *cbctx)
 {
-	struct mwalk w = { ops, src, base, depth, cb, cbctx, 0 };
+	struct mwalk w = { budget, ops, src, base, depth, cb, cbctx, 0 };
 	int rc;
 
 	if (depth > TYPE_DEPTH || !ops->type_fields)
@@ -488,14 +504,16 @@ int kd_cpp__members(const struct kd_cpp_ops *ops, struct kd_cpp_type udt,
 		    int (*cb)(void *cbctx, const struct kd_cpp_member *m),
 		    void *cbctx)
 {
+	unsigned budget = MEMBER_BUDGET;
 	struct kd_cpp_tinfo ti;
 
 	if (kd_cpp__tinfo(ops, udt, &ti) != KD_OK || ti.kind != KD_CPP_UDT)
 		return KD_EINVAL;
-	return members_rec(ops, udt.src, ti.ti, 0, 0, cb, cbctx);
+	return members_rec(&budget, ops, udt.src, ti.ti, 0, 0, cb, cbctx);
 }
 
 struct mfind {
+	unsigned *budget;
 	const struct kd_cpp_ops *ops;
 	const char *name;
 	size_t len;
@@ -525,8 +543,8 @@ static int find_cb(void *ctx, const struct kd_cpp_member *m)
 
 		sub.depth++;
 		sub.hit = false;
-		rc = members_rec(f->ops, m->type.src, ti.ti, m->offset,
-				 sub.depth, find_cb, &sub);
+		rc = members_rec(f->budget, f->ops, m->type.src, ti.ti,
+				 m->offset, sub.depth, find_cb, &sub);
 		if (rc == 1 && sub.hit) {
 			f->found = sub.found;
 			f->hit = true;
@@ -539,9 +557,11 @@ static int find_cb(void *ctx, const struct kd_cpp_member *m)
 static bool find_member(const struct kd_cpp_ops *ops, struct kd_cpp_type udt,
 			const char *name, size_t len, struct kd_cpp_member *out)
 {
+	unsigned budget = MEMBER_BUDGET;
 	struct mfind f;
 
 	memset(&f, 0, sizeof(f));
+	f.budget = &budget;
 	f.ops = ops;
 	f.name = name;
 	f.len = len;
