@@ -187,7 +187,7 @@ static int info_of(struct kd_pdb *pdb, uint32_t ti, struct kd_type_info *out)
 		out->name = ty.name;
 		out->count = ty.count;
 		out->is_anonymous = ty.name[0] == '\0' ||
-				    strncmp(ty.name, "<unnamed-", 9) == 0 ||
+				    strstr(ty.name, "<unnamed-") ||
 				    strncmp(ty.name, "__unnamed", 9) == 0;
 		break;
 	case KD_LF_ENUM:
@@ -363,7 +363,9 @@ static const char *dt_basic(uint32_t kind)
 
 static void tag_name(struct sbuf *b, const char *name)
 {
-	sb_add(b, "%s", name[0] ? name : "<unnamed-tag>");
+	/* clang names them "_PARENT::<unnamed-tag>"; WinDbg shows the tag. */
+	sb_add(b, "%s",
+	       name[0] && !strstr(name, "<unnamed-") ? name : "<unnamed-tag>");
 }
 
 static void c_name(struct kd_pdb *pdb, uint32_t ti, struct sbuf *b,
