@@ -174,8 +174,8 @@ static bool load_layout(const char *pdb)
 		    (!nl || (n < nl && o < nl))) {
 			const char *ne = strchr(n + 8, '`');
 
-			snprintf(g_f[g_nf].name, sizeof(g_f[g_nf].name),
-				 "%.*s", (int)(ne - n - 8), n + 8);
+			snprintf(g_f[g_nf].name, sizeof(g_f[g_nf].name), "%.*s",
+				 (int)(ne - n - 8), n + 8);
 			g_f[g_nf].offset = strtoull(o + 9, NULL, 10);
 			g_nf++;
 		}
@@ -213,8 +213,7 @@ static int setup(void **state)
 		   "/OUT:cpptypes.sys /PDB:cpptypes.pdb cpptypes.obj",
 		   g_dir, cl, KD_TEST_DATA_DIR) != 0)
 		return -1;
-	t = kdt_run_out("llvm-readobj --file-headers '%s/cpptypes.sys'",
-			g_dir);
+	t = kdt_run_out("llvm-readobj --file-headers '%s/cpptypes.sys'", g_dir);
 	if (!t || !kdt_field(t, "TimeDateStamp:", v, sizeof(v)) ||
 	    !strstr(v, "(0x")) {
 		free(t);
@@ -346,8 +345,7 @@ static void members_match_memory(void **state)
 	(void)state;
 	v = mem("dd", g_obj + field("Count")->offset);
 	fmt_unsigned(v, num, sizeof(num));
-	snprintf(c, sizeof(c), "?? ((cpptypes!_SAMPLE *)0x%llx)->Count",
-		 g_obj);
+	snprintf(c, sizeof(c), "?? ((cpptypes!_SAMPLE *)0x%llx)->Count", g_obj);
 	snprintf(want, sizeof(want), "unsigned int %s", num);
 	expect(c, want);
 
@@ -407,15 +405,17 @@ static void pointer_arithmetic(void **state)
 	snprintf(want, sizeof(want), "struct _SAMPLE * 0x%08llx`%08llx",
 		 p2 >> 32, p2 & 0xffffffffull);
 	expect(c, want);
-	snprintf(c, sizeof(c),
-		 "?? (cpptypes!_SAMPLE *)0x%llx + 3 - (cpptypes!_SAMPLE *)0x%llx",
-		 g_obj, g_obj);
+	snprintf(
+		c, sizeof(c),
+		"?? (cpptypes!_SAMPLE *)0x%llx + 3 - (cpptypes!_SAMPLE *)0x%llx",
+		g_obj, g_obj);
 	expect(c, "__int64 0n3");
-	snprintf(c, sizeof(c),
-		 "?? &((cpptypes!_SAMPLE *)0x%llx)->Values[1] == "
-		 "(unsigned __int64 *)(0x%llx + #FIELD_OFFSET(cpptypes!_SAMPLE, "
-		 "Values) + 8)",
-		 g_obj, g_obj);
+	snprintf(
+		c, sizeof(c),
+		"?? &((cpptypes!_SAMPLE *)0x%llx)->Values[1] == "
+		"(unsigned __int64 *)(0x%llx + #FIELD_OFFSET(cpptypes!_SAMPLE, "
+		"Values) + 8)",
+		g_obj, g_obj);
 	expect(c, "bool true");
 	/* Integers follow C: int, unsigned int, __int64, and their math. */
 	expect("?? 1 + 2 * 3", "int 0n7");
@@ -478,8 +478,9 @@ static void struct_display(void **state)
 	snprintf(want, sizeof(want), "   +0x%03llx Count            : %s",
 		 field("Count")->offset, num);
 	has_line(out, want, c);
-	snprintf(want, sizeof(want), "   +0x%03llx Inner            : "
-				     "_SAMPLE_INNER",
+	snprintf(want, sizeof(want),
+		 "   +0x%03llx Inner            : "
+		 "_SAMPLE_INNER",
 		 field("Inner")->offset);
 	has_line(out, want, c);
 	free(out);
@@ -496,8 +497,8 @@ static void dx_display(void **state)
 	(void)state;
 	snprintf(c, sizeof(c), "dx -r1 (cpptypes!_SAMPLE *)0x%llx", g_obj);
 	out = cmd(c);
-	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _SAMPLE *]",
-		 c + 7, g_obj);
+	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _SAMPLE *]", c + 7,
+		 g_obj);
 	has_line(out, want, c);
 	v = mem("dd", g_obj + field("Count")->offset);
 	snprintf(want, sizeof(want),
@@ -513,10 +514,10 @@ static void dx_display(void **state)
 
 	snprintf(c, sizeof(c), "dx -r0 (cpptypes!_SAMPLE *)0x%llx", g_obj);
 	out = cmd(c);
-	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _SAMPLE *]",
-		 c + 7, g_obj);
+	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _SAMPLE *]", c + 7,
+		 g_obj);
 	if (strcmp(out, want) != 0 && !(strncmp(out, want, strlen(want)) == 0 &&
-					 strcmp(out + strlen(want), "\n") == 0))
+					strcmp(out + strlen(want), "\n") == 0))
 		fail_msg("%s: want only '%s':\n%s", c, want, out);
 	free(out);
 
@@ -561,8 +562,8 @@ static void errors(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		out = cmd(cases[i].cmd);
-		if (!strstr(out, cases[i].want) || strchr(out, '\n') !=
-							   out + strlen(out) - 1)
+		if (!strstr(out, cases[i].want) ||
+		    strchr(out, '\n') != out + strlen(out) - 1)
 			fail_msg("%s: want one line with '%s':\n%s",
 				 cases[i].cmd, cases[i].want, out);
 		free(out);
@@ -576,6 +577,77 @@ static void errors(void **state)
 		fail_msg("deep nesting:\n%s", out);
 	free(out);
 	expect("?? 2 + 2", "int 0n4");
+}
+
+/*
+ * Parameters of the current function by name: at a breakpoint on
+ * nt!MiSimComputeStep, each parameter kp shows with a value (kp reads
+ * the PDB's register ranges itself) must give the same typed value, and
+ * what a pointer parameter points to must be what dq reads there.  Runs
+ * last on the shared session: it lets kdsim go.
+ */
+static void parameters_by_name(void **state)
+{
+	char *out, *line, *p, want[256], c[160];
+	int shown = 0;
+
+	(void)state;
+	free(cmd("bp nt!MiSimComputeStep"));
+	kp_send(&g_kd, "g\n");
+	out = kp_wait_prompt(&g_kd, T_MS);
+	assert_non_null(out);
+	free(out);
+	free(cmd("bc *"));
+	out = cmd("kp 1");
+	line = strstr(out, "nt!MiSimComputeStep(");
+	if (!line)
+		fail_msg("kp at the breakpoint:\n%s", out);
+	p = line + strlen("nt!MiSimComputeStep(");
+	/* "unsigned __int64 * a = 0xfffff800`10015f00, ..." */
+	while (*p && *p != ')') {
+		const char *eq = strstr(p, " = ");
+		const char *sep, *name;
+		size_t tlen;
+
+		if (!eq)
+			break;
+		sep = strpbrk(eq + 3, ",)");
+		if (!sep)
+			break;
+		name = eq;
+		while (name > p && name[-1] != ' ')
+			name--;
+		tlen = (size_t)(name - p);
+		while (tlen > 0 && p[tlen - 1] == ' ')
+			tlen--;
+		if (strncmp(eq + 3, "0x", 2) == 0 && memchr(p, '*', tlen)) {
+			unsigned long long ptr;
+
+			snprintf(c, sizeof(c), "?? %.*s", (int)(eq - name),
+				 name);
+			snprintf(want, sizeof(want), "%.*s %.*s", (int)tlen, p,
+				 (int)(sep - eq - 3), eq + 3);
+			expect(c, want);
+			ptr = parse_tick(eq + 5);
+			snprintf(c, sizeof(c), "?? *%.*s", (int)(eq - name),
+				 name);
+			{
+				char num[32];
+
+				fmt_unsigned(mem("dq", ptr), num, sizeof(num));
+				snprintf(want, sizeof(want),
+					 "unsigned __int64 %s", num);
+			}
+			expect(c, want);
+			shown++;
+		}
+		p = (char *)sep + (*sep == ',' ? 1 : 0);
+		while (*p == ' ')
+			p++;
+	}
+	free(out);
+	print_message("%d parameters of MiSimComputeStep by name\n", shown);
+	assert_true(shown > 0);
 }
 
 /* Batch mode: a failed ?? is a non-zero exit (on the kernel's image
@@ -614,6 +686,7 @@ int main(void)
 		cmocka_unit_test(struct_display),
 		cmocka_unit_test(dx_display),
 		cmocka_unit_test(errors),
+		cmocka_unit_test(parameters_by_name),
 		cmocka_unit_test(batch_exit),
 	};
 
