@@ -109,7 +109,7 @@ static void fz_fixed(void)
 }
 
 static const uint16_t fz_leaves[] = {
-	KD_LF_MODIFIER,	 KD_LF_POINTER, KD_LF_ARRAY,    KD_LF_STRUCTURE,
+	KD_LF_MODIFIER,	 KD_LF_POINTER, KD_LF_ARRAY,	KD_LF_STRUCTURE,
 	KD_LF_UNION,	 KD_LF_ENUM,	KD_LF_BITFIELD, KD_LF_ALIAS,
 	KD_LF_PROCEDURE, 0x1234,
 };
@@ -130,7 +130,8 @@ static void fz_hostile(const uint8_t *p)
 	struct fz_type *h = &fz_types[fz_ntypes];
 
 	memset(h, 0, sizeof(*h));
-	h->t.leaf = fz_leaves[p[0] % (sizeof(fz_leaves) / sizeof(fz_leaves[0]))];
+	h->t.leaf =
+		fz_leaves[p[0] % (sizeof(fz_leaves) / sizeof(fz_leaves[0]))];
 	h->t.ref = fz_ref(p[1], p[2]);
 	h->t.size = (uint64_t)p[3] << (p[4] & 7);
 	h->t.forward = (p[4] & 0x80) != 0;
@@ -143,8 +144,9 @@ static void fz_hostile(const uint8_t *p)
 				     h->t.ref, p[3], 0 };
 	h->f[1] = (struct fz_field){ (p[4] & 2) ? "" : "b", KD_LF_MEMBER,
 				     FZ_BASE + (uint32_t)fz_ntypes, p[5], 0 };
-	h->f[2] = (struct fz_field){ "c", (p[4] & 4) ? KD_LF_BCLASS :
-						       KD_LF_ENUMERATE,
+	h->f[2] = (struct fz_field){ "c",
+				     (p[4] & 4) ? KD_LF_BCLASS :
+						  KD_LF_ENUMERATE,
 				     h->t.ref, 0, (int64_t)p[3] };
 	h->nf = 3;
 	fz_ntypes++;
@@ -245,7 +247,8 @@ static int fz_type_named(void *ctx, const char *name, struct kd_cpp_type *t)
 
 static const struct fz_type *fz_get(void *src, uint32_t ti)
 {
-	if (src != &fz_src || ti < FZ_BASE || ti - FZ_BASE >= (uint32_t)fz_ntypes)
+	if (src != &fz_src || ti < FZ_BASE ||
+	    ti - FZ_BASE >= (uint32_t)fz_ntypes)
 		return NULL;
 	return &fz_types[ti - FZ_BASE];
 }
@@ -307,8 +310,7 @@ static int fz_type_fields(void *ctx, void *src, uint32_t ti,
 	return KD_OK;
 }
 
-static int fz_masm(void *ctx, const char *text, const char **end,
-		   uint64_t *v)
+static int fz_masm(void *ctx, const char *text, const char **end, uint64_t *v)
 {
 	char *e = NULL;
 

@@ -263,13 +263,19 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	int rc;
+
 	(void)state;
 	kp_send(&g_kd, "q\n");
-	(void)kp_finish(&g_kd, T_MS);
+	/* A clean exit: no sanitizer report, no leak. */
+	rc = kp_finish(&g_kd, T_MS);
+	if (rc != 0)
+		fprintf(stderr, "kd exited %d:\n%s\n", rc,
+			g_kd.err.data ? g_kd.err.data : "");
 	kp_free(&g_kd);
 	kc_stop(&g_sim);
 	kdt_sh("rm -rf '%s'", g_dir);
-	return 0;
+	return rc == 0 ? 0 : -1;
 }
 
 /* Output @p out must hold line @p want (whole line). */
