@@ -43,6 +43,38 @@ struct _SAMPLE {
 	short Small;
 };
 
+/*
+ * The kernel objects dx's @$curthread and @$curprocess are typed with
+ * (looked up by bare name: nt first, then every module).  kdsim keeps a
+ * thread's process at +0x220, as Windows 10's _KTHREAD.Process; here the
+ * current process of the thread, ApcState.Process, is laid there.
+ */
+struct _KPROCESS {
+	unsigned long long Header[3];
+};
+
+struct _EPROCESS {
+	struct _KPROCESS Pcb;
+	void *UniqueProcessId;
+};
+
+struct _KAPC_STATE {
+	struct _LIST_ENTRY ApcListHead[2];
+	struct _KPROCESS *Process;
+};
+
+struct _KTHREAD {
+	unsigned char Header[0x200];
+	struct _KAPC_STATE ApcState;
+};
+
+struct _ETHREAD {
+	struct _KTHREAD Tcb;
+	void *Cid[2];
+};
+
+struct _ETHREAD *g_Thread;
+struct _EPROCESS *g_Process;
 struct _SAMPLE g_Sample;
 struct _SAMPLE *g_SamplePtr = &g_Sample;
 

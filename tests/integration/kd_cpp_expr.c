@@ -39,6 +39,9 @@ static char g_kdir[512]; /* kdsim's kernel images and PDBs */
 static struct field g_f[MAX_FIELDS];
 static int g_nf;
 static unsigned long long g_size; /* sizeof(_SAMPLE) from llvm-pdbutil */
+static struct field g_kt[MAX_FIELDS], g_apc[MAX_FIELDS];
+static int g_nkt, g_napc;
+static unsigned long long g_kt_size, g_apc_size;
 static unsigned long long g_stamp, g_image_size;
 static struct kc g_sim;
 static struct kp g_kd;
@@ -127,22 +130,24 @@ static const struct field *field(const char *name)
 }
 
 /*
- * _SAMPLE's size and members from `llvm-pdbutil dump --types`: the field
- * list named by the LF_STRUCTURE `_SAMPLE` record.
+ * The size and members of structure @p name from `llvm-pdbutil dump
+ * --types`: the field list its defining LF_STRUCTURE record names.
  */
-static bool load_layout(const char *pdb)
+static bool load_layout(const char *t, const char *name, struct field *f,
+			int *nf, unsigned long long *size)
 {
-	char *t = kdt_run_out("llvm-pdbutil dump --types '%s'", pdb);
-	char fl[16], want[40];
+	char fl[16], want[64], tag[64];
 	const char *p, *q, *end;
+	size_t tl;
 
-	if (!t)
-		return false;
-	/* The defining record: "0x1011 | LF_STRUCTURE [size = 32] `_SAMPLE`". */
+	*nf = 0;
+	/* "0x1011 | LF_STRUCTURE [size = 32] `_SAMPLE`" */
+	snprintf(tag, sizeof(tag), "] `%s`", name);
+	tl = strlen(tag);
 	for (p = t; (p = strstr(p, "| LF_STRUCTURE [")) != NULL; p++) {
 		end = strchr(p, '\n');
-		q = strstr(p, "] `_SAMPLE`");
-		if (end && q && q < end && q + 11 == end) {
+		q = strstr(p, tag);
+		if (end && q && q < end && q + tl == end) {
 			const char *l2 = strchr(end + 1, '\n');
 			const char *has = strstr(end, "field list: 0x");
 
@@ -152,20 +157,20 @@ static bool load_layout(const char *pdb)
 		}
 	}
 	if (!p)
-		goto bad;
+		return false;
 	q = strstr(p, "field list: ");
 	end = strstr(p, "sizeof ");
 	if (!q || !end)
-		goto bad;
+		return false;
 	snprintf(fl, sizeof(fl), "%.6s", q + 12);
-	g_size = strtoull(end + 7, NULL, 10);
+	*size = strtoull(end + 7, NULL, 10);
 	snprintf(want, sizeof(want), "%s | LF_FIELDLIST", fl);
 	p = strstr(t, want);
 	if (!p)
-		goto bad;
+		return false;
 	p = strchr(p, '\n');
 	while (p && strncmp(p + 1, "           - ", 13) == 0 &&
-	       g_nf < MAX_FIELDS) {
+	       *nf < MAX_FIELDS) {
 		const char *nl = strchr(p + 1, '\n');
 		const char *n = strstr(p + 1, "name = `");
 		const char *o = strstr(p + 1, "offset = ");
@@ -174,18 +179,25 @@ static bool load_layout(const char *pdb)
 		    (!nl || (n < nl && o < nl))) {
 			const char *ne = strchr(n + 8, '`');
 
-			snprintf(g_f[g_nf].name, sizeof(g_f[g_nf].name), "%.*s",
+			snprintf(f[*nf].name, sizeof(f[*nf].name), "%.*s",
 				 (int)(ne - n - 8), n + 8);
-			g_f[g_nf].offset = strtoull(o + 9, NULL, 10);
-			g_nf++;
+			f[*nf].offset = strtoull(o + 9, NULL, 10);
+			(*nf)++;
 		}
 		p = nl;
 	}
-	free(t);
-	return g_size > 0 && g_nf > 8;
-bad:
-	free(t);
-	return false;
+	return *size > 0 && *nf > 0;
+}
+
+/* Offset of member @p m in @p f (-1 when llvm-pdbutil lists none). */
+static long long offset_of(const struct field *f, int nf, const char *m)
+{
+	int i;
+
+	for (i = 0; i < nf; i++)
+		if (strcmp(f[i].name, m) == 0)
+			return (long long)f[i].offset;
+	return -1;
 }
 
 static int setup(void **state)
@@ -226,9 +238,14 @@ static int setup(void **state)
 	}
 	g_image_size = strtoull(v, NULL, 10);
 	free(t);
-	snprintf(path, sizeof(path), "%s/cpptypes.pdb", g_dir);
-	if (!load_layout(path))
+	t = kdt_run_out("llvm-pdbutil dump --types '%s/cpptypes.pdb'", g_dir);
+	if (!t || !load_layout(t, "_SAMPLE", g_f, &g_nf, &g_size) || g_nf < 8 ||
+	    !load_layout(t, "_KTHREAD", g_kt, &g_nkt, &g_kt_size) ||
+	    !load_layout(t, "_KAPC_STATE", g_apc, &g_napc, &g_apc_size)) {
+		free(t);
 		return -1;
+	}
+	free(t);
 
 	/* kdsim, and kd with both folders on the symbol path. */
 	snprintf(g_sock, sizeof(g_sock), "%s/sim.sock", g_dir);
@@ -267,11 +284,16 @@ static int teardown(void **state)
 
 	(void)state;
 	kp_send(&g_kd, "q\n");
-	/* A clean exit: no sanitizer report, no leak. */
+	/* Status 1: the errors test's commands failed, as they should;
+	 * anything else (a sanitizer's abort, a leak) fails the group. */
 	rc = kp_finish(&g_kd, T_MS);
-	if (rc != 0)
+	if (rc != 1 || (g_kd.err.data && strstr(g_kd.err.data, "Sanitizer"))) {
 		fprintf(stderr, "kd exited %d:\n%s\n", rc,
 			g_kd.err.data ? g_kd.err.data : "");
+		rc = -1;
+	} else {
+		rc = 0;
+	}
 	kp_free(&g_kd);
 	kc_stop(&g_sim);
 	kdt_sh("rm -rf '%s'", g_dir);
@@ -586,6 +608,41 @@ static void errors(void **state)
 }
 
 /*
+ * dx's data model: @$curthread is the thread of the processor's control
+ * space (MASM's $thread), @$curprocess its ApcState.Process, read at the
+ * offsets llvm-pdbutil gives; MASM's $proc reads the same slot.
+ */
+static void data_model(void **state)
+{
+	unsigned long long thread = eval_masm("$thread"), proc;
+	long long apc = offset_of(g_kt, g_nkt, "ApcState");
+	long long pr = offset_of(g_apc, g_napc, "Process");
+	char want[200];
+	char *out;
+
+	(void)state;
+	assert_true(apc >= 0 && pr >= 0);
+	proc = mem("dq", thread + (unsigned long long)(apc + pr));
+	assert_int_equal(proc, eval_masm("$proc"));
+	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _ETHREAD *]",
+		 "@$curthread", thread);
+	expect("dx -r0 @$curthread", want);
+	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _EPROCESS *]",
+		 "@$curprocess", proc);
+	expect("dx -r0 @$curprocess", want);
+	/* Children of the typed pointer, and a path through the root. */
+	out = cmd("dx @$curthread");
+	snprintf(want, sizeof(want),
+		 "    [+0x000] Tcb              [Type: "
+		 "_KTHREAD]");
+	has_line(out, want, "dx @$curthread");
+	free(out);
+	snprintf(want, sizeof(want), "%-28s : 0x%llx [Type: _KPROCESS *]",
+		 "@$curthread.Tcb.ApcState.Process", proc);
+	expect("dx @$curthread.Tcb.ApcState.Process", want);
+}
+
+/*
  * Parameters of the current function by name: at a breakpoint on
  * nt!MiSimComputeStep, each parameter kp shows with a value (kp reads
  * the PDB's register ranges itself) must give the same typed value, and
@@ -692,6 +749,7 @@ int main(void)
 		cmocka_unit_test(struct_display),
 		cmocka_unit_test(dx_display),
 		cmocka_unit_test(errors),
+		cmocka_unit_test(data_model),
 		cmocka_unit_test(parameters_by_name),
 		cmocka_unit_test(batch_exit),
 	};

@@ -564,8 +564,8 @@ static const struct {
 	const char *name;
 	const char *text;
 } dx_roots[] = {
-	{ "@$curthread", "((nt!_ETHREAD *)@$thread)" },
-	{ "@$curprocess", "((nt!_EPROCESS *)((nt!_KTHREAD *)@$thread)->"
+	{ "@$curthread", "((_ETHREAD *)@$thread)" },
+	{ "@$curprocess", "((_EPROCESS *)((_KTHREAD *)@$thread)->"
 			  "ApcState.Process)" },
 };
 
