@@ -276,6 +276,7 @@ static const char *const ro_cmds[] = {
 	"dt nt!_DT_OBJECT Color Name nt!DtObject",
 	"dt -a nt!_DT_OBJECT Pair nt!DtObject",
 	"dt nt!_DT_NODE -l Links.Next nt!DtNodes",
+	"dt nt!_DT_NODE Id -l Links.Next nt!DtLoop",
 	"dt nt!_DT*",
 	"dt -y nt!_DT_V",
 };
@@ -297,8 +298,7 @@ static void check_live(char **o)
 		"   +0x008 AllFlags         : 0x2b\n",
 		"   +0x008 Enabled          : 0y1\n",
 		"   +0x008 Mode             : 0y101\n",
-		"   +0x008 Spare            : 0y000000000000000000000000"
-		"0010\n",
+		"   +0x008 Spare            : 0y0000000000000000000000000010\n",
 		"   +0x00c Inner            : _DT_INNER\n",
 		"   +0x014 Pair             : [2] _DT_INNER\n",
 		"   +0x030 Color            : 5 ( DtBlue )\n",
@@ -359,9 +359,16 @@ static void check_live(char **o)
 	must_have(ro_cmds[8], o[8],
 		  "   +0x018 Color            : 5 ( DtBlue )\n");
 	assert_null(strstr(o[8], "Id               : 0x4"));
-	must_have(ro_cmds[9], o[9], "nt!_DT_OBJECT\n");
-	must_have(ro_cmds[9], o[9], "nt!_DT_COLOR\n");
-	must_have(ro_cmds[10], o[10],
+	/* A loop that misses the start: each element once, then a line. */
+	must_have(ro_cmds[9], o[9], "   +0x000 Id               : 0x10\n");
+	must_have(ro_cmds[9], o[9],
+		  "   +0x000 Id               : 0x11\n\n## Links.Next at 0x");
+	must_have(ro_cmds[9], o[9],
+		  "   +0x000 Id               : 0x12\n\nList loops back to ");
+	assert_null(strstr(o[9], "Color"));
+	must_have(ro_cmds[10], o[10], "nt!_DT_OBJECT\n");
+	must_have(ro_cmds[10], o[10], "nt!_DT_COLOR\n");
+	must_have(ro_cmds[11], o[11],
 		  "nt!_DT_VALUE\n   +0x000 Quad "
 		  "            : Uint8B\n   +0x000 Parts "
 		  "           : [2] Uint4B\n");

@@ -913,7 +913,6 @@ int kd_sym__type_read_int(struct kd_pdb *pdb, uint32_t ti, const void *bytes,
 					"fit %u bits",
 					ti, i.bit_pos, i.bit_len, bits);
 		v >>= i.bit_pos;
-		size = 0; /* now counted in bits */
 		if (i.bit_len < 64)
 			v &= (1ull << i.bit_len) - 1;
 		if (i.is_signed && i.bit_len < 64 && (v >> (i.bit_len - 1)) & 1)

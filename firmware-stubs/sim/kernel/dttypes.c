@@ -87,6 +87,7 @@ typedef struct _DT_NODE {
 
 LONG DtCallback(void *Context);
 extern DT_NODE DtNodes[3];
+extern DT_NODE DtLoop[3];
 extern DT_OBJECT DtObject;
 
 LONG DtCallback(void *Context)
@@ -98,6 +99,14 @@ DT_NODE DtNodes[3] = {
 	{ 1, 0, { &DtNodes[1].Links, &DtNodes[2].Links }, DtRed },
 	{ 2, 0, { &DtNodes[2].Links, &DtNodes[0].Links }, DtGreen },
 	{ 3, 0, { &DtNodes[0].Links, &DtNodes[1].Links }, DtBlue },
+};
+
+/* A list that loops back to its second element, never to its start:
+ * the walk has to notice by itself. */
+DT_NODE DtLoop[3] = {
+	{ 0x10, 0, { &DtLoop[1].Links, 0 }, DtRed },
+	{ 0x11, 0, { &DtLoop[2].Links, 0 }, DtRed },
+	{ 0x12, 0, { &DtLoop[1].Links, 0 }, DtRed },
 };
 
 DT_OBJECT DtObject = {
