@@ -67,8 +67,8 @@ static void fmt_scalar(const struct kd_cpp_ops *ops, struct kd_cpp_type t,
 	case KD_CPP_ENUM:
 		en = kd_cpp__enum_name(ops, t, x);
 		if (en)
-			snprintf(buf, cap, "%s%lld ( %s )", dx ? "" : "",
-				 (long long)(int64_t)x, en);
+			snprintf(buf, cap, "%lld ( %s )", (long long)(int64_t)x,
+				 en);
 		else
 			snprintf(buf, cap, "%lld", (long long)(int64_t)x);
 		return;
@@ -125,7 +125,10 @@ static bool fmt_string(const struct kd_cpp_ops *ops, uint64_t addr,
 
 		if (c == 0)
 			break;
-		buf[n++] = c < 0x80 && isprint((int)c) ? (char)c : '?';
+		if (c < 0x80 && isprint((int)c))
+			buf[n++] = (char)(uint8_t)c;
+		else
+			buf[n++] = '?';
 	}
 	buf[n++] = '"';
 	buf[n] = '\0';

@@ -671,7 +671,9 @@ static void skip_blanks(struct cpp *c)
 static char peek(struct cpp *c)
 {
 	skip_blanks(c);
-	return c->p < c->text_end ? *c->p : '\0';
+	if (c->p >= c->text_end)
+		return '\0';
+	return *c->p;
 }
 
 static bool ident_start(char ch)
