@@ -47,6 +47,7 @@ static struct kc g_sim;
 static struct kp g_kd;
 static char g_sock[160];
 static unsigned long long g_obj; /* nt!DbgPrint: where _SAMPLE is laid */
+static bool g_kd_unclean;	 /* kd's exit was not the expected one */
 
 static char *cmd(const char *c)
 {
@@ -290,6 +291,7 @@ static int teardown(void **state)
 	if (rc != 1 || (g_kd.err.data && strstr(g_kd.err.data, "Sanitizer"))) {
 		fprintf(stderr, "kd exited %d:\n%s\n", rc,
 			g_kd.err.data ? g_kd.err.data : "");
+		g_kd_unclean = true;
 		rc = -1;
 	} else {
 		rc = 0;
@@ -765,5 +767,9 @@ int main(void)
 				"lld-link or clang-cl not found\n");
 		return 77;
 	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* A failed group teardown is reported, but does not count as a
+	 * failed test in cmocka's result: check it here. */
+	if (cmocka_run_group_tests(tests, setup, teardown) != 0 || g_kd_unclean)
+		return 1;
+	return 0;
 }
