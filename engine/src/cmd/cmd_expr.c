@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Expression commands: `? expr` (evaluate), `.formats expr` (every number
- * format WinDbg shows) and `n [base]` (the default radix).
+ * format WinDbg shows) and `n [base]` (the default radix); `??` and `dx`
+ * are in cmd_cpp.c.
  */
 #define _DEFAULT_SOURCE 1 /* localtime_r, tm_gmtoff */
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "cmd/args.h"
+#include "cmd/cmd_cpp.h"
 #include "core/engine_int.h"
 
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
@@ -76,14 +78,6 @@ static int cmd_evaluate(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "Evaluate expression: %d = %08x\n",
 		       (int)(int32_t)(uint32_t)v, (unsigned)(uint32_t)v);
 	return KD_OK;
-}
-
-static int cmd_cplusplus(struct kd_session *s, struct kd_cmdctx *c)
-{
-	(void)c;
-	return kd_fail(s, KD_ENOTSUP,
-		       "C++ expressions (?\?) are not supported; use ? "
-		       "with a MASM expression");
 }
 
 /*
@@ -273,8 +267,10 @@ static int cmd_radix(struct kd_session *s, struct kd_cmdctx *c)
 const struct kd_command kd_cmds_expr[] = {
 	{ "?", cmd_evaluate, KD_CMDF_PREFIX,
 	  "? expr: evaluate a MASM expression" },
-	{ "??", cmd_cplusplus, KD_CMDF_PREFIX,
-	  "?? expr: C++ expressions (not supported)" },
+	{ "??", kd_cmd__cpp_eval, KD_CMDF_PREFIX,
+	  "?? expr: evaluate a C++ expression, show its type" },
+	{ "dx", kd_cmd__dx, 0,
+	  "dx [-r[N]] expr: display a C++ expression's object" },
 	{ ".formats", cmd_formats, 0,
 	  ".formats expr: show a number in every format" },
 	{ "n", cmd_radix, 0, "n [8|10|16]: show or set the number base" },

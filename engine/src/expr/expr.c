@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "expr/cppsession.h"
 
 /* Nesting of parentheses and unary operators, for fuzzed input. */
 #define EXPR_MAX_DEPTH 64
@@ -24,6 +25,7 @@ enum expr_err {
 	EXPR_MEMORY,  /* "Memory access error at" */
 	EXPR_DIVZERO, /* "Divide by zero error at" */
 	EXPR_BADREG,  /* "Bad register error at" */
+	EXPR_CPP,     /* @@c++() failed: the C++ evaluator's line */
 };
 
 struct expr {
@@ -32,6 +34,7 @@ struct expr {
 	int depth;
 	enum expr_err err;
 	const char *err_at;
+	struct kd_cpp_error cpp; /* EXPR_CPP */
 };
 
 /* Binary operators, lowest precedence level first. */
@@ -412,6 +415,7 @@ static int expr_register(struct expr *e, const char *w, size_t len, uint64_t *v)
 }
 
 static int parse_binary(struct expr *e, int level, uint64_t *v);
+static int parse_switch(struct expr *e, uint64_t *v);
 
 /* `@name`, `@$name`, `$name`. */
 static int parse_at_name(struct expr *e, uint64_t *v)
@@ -477,6 +481,66 @@ static int parse_word(struct expr *e, uint64_t *v)
 	if (kd_sym_lookup(e->s, name, v) < 0)
 		return expr_fail(e, EXPR_RESOLVE, w);
 	e->p += len;
+	return 0;
+}
+
+/*
+ * @@c++(...) and @@(...): the parenthesised text in the C++ evaluator;
+ * @@masm(...) is plain parentheses here.
+ */
+static int parse_switch(struct expr *e, uint64_t *v)
+{
+	const char *start = e->p;
+	const char *open, *end = NULL;
+	char buf[KD_CPP_MAX_TEXT];
+	int level = 0;
+	size_t n;
+	bool cpp;
+
+	e->p += 2;
+	if (strncmp(e->p, "masm", 4) == 0) {
+		cpp = false;
+		e->p += 4;
+	} else if (strncmp(e->p, "c++", 3) == 0) {
+		cpp = true;
+		e->p += 3;
+	} else {
+		cpp = true;
+	}
+	expr_skip_blanks(e);
+	if (*e->p != '(')
+		return expr_fail(e, EXPR_SYNTAX, e->p);
+	open = e->p;
+	if (!cpp) {
+		e->p++;
+		if (parse_binary(e, LEVEL_OR, v) < 0)
+			return -1;
+		expr_skip_blanks(e);
+		if (*e->p != ')')
+			return expr_fail(e, EXPR_SYNTAX, e->p);
+		e->p++;
+		return 0;
+	}
+	/* The matching parenthesis ends the C++ part. */
+	for (n = 0; open[n] && n < sizeof(buf); n++) {
+		if (open[n] == '(')
+			level++;
+		else if (open[n] == ')' && --level == 0)
+			break;
+	}
+	if (open[n] != ')' || n >= sizeof(buf))
+		return expr_fail(e, EXPR_SYNTAX, start);
+	memcpy(buf, open + 1, n - 1);
+	buf[n - 1] = '\0';
+	if (kd_cpp__session_eval(e->s, kd_expr_eval, buf, &end, v, &e->cpp) <
+	    0) {
+		return expr_fail(e, EXPR_CPP, start);
+	}
+	while (end && (*end == ' ' || *end == '\t'))
+		end++;
+	if (end && *end)
+		return expr_fail(e, EXPR_SYNTAX, open + 1 + (end - buf));
+	e->p = open + n + 1;
 	return 0;
 }
 
@@ -591,6 +655,11 @@ static int parse_unary(struct expr *e, uint64_t *v)
 			return expr_fail(e, EXPR_MEMORY,
 					 paren ? e->p - 1 : e->p);
 		return 0;
+	}
+	if (ch == '@' && e->p[1] == '@') {
+		rc = parse_switch(e, v);
+		e->depth--;
+		return rc;
 	}
 	if (ch == '(') {
 		e->p++;
@@ -866,6 +935,9 @@ static int expr_report(struct kd_session *s, const char *line,
 	case EXPR_BADREG:
 		kd_out(s, "Bad register error at '%.*s'\n", len, at);
 		return KD_ENOTFOUND;
+	case EXPR_CPP:
+		kd_out(s, "%s\n", e->cpp.msg);
+		return e->cpp.code < 0 ? e->cpp.code : KD_EINVAL;
 	default:
 		return kd_syntax_error(s, line, line_offset(line, at));
 	}

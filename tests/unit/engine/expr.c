@@ -594,9 +594,8 @@ static void test_expr__messages(void **state)
 			    "Couldn't resolve error at 'foo+1'\n");
 	assert_string_equal(run(e, "? mod!sym"),
 			    "Couldn't resolve error at 'mod!sym'\n");
-	assert_string_equal(run(e, "?? 1"),
-			    "C++ expressions (?\?) are not supported; use ? "
-			    "with a MASM expression\n");
+	/* ?? is the C++ evaluator now (issue 16): typed results. */
+	assert_string_equal(run(e, "?? 1"), "int 0n1\n");
 	/* Multiprocessor prompt "1: kd> " moves the caret. */
 	e->s->tgt.ncpus = 2;
 	e->s->tgt.cpu = 0;
