@@ -11,13 +11,15 @@
 #include <kd/dumpfmt.h>
 #include "core/engine_int.h"
 #include "arch/arch.h"
+#include "cmd/args.h"
+#include "cmd/bugcodes.h"
 
 struct kd_bugcheck {
 	uint32_t code;
 	uint64_t p[4];
 };
 
-/* What each parameter means; ip_arg: the 1-based parameter that holds
+/* What each parameter means (the names come from bugcodes.c); ip_arg: the 1-based parameter that holds
  * the faulting instruction address (0: use the context's rip). */
 struct kd_bugcheck_desc {
 	uint32_t code;
@@ -121,12 +123,6 @@ static const struct kd_bugcheck_desc bugchecks[] = {
 	  "A dump was taken of a running system; nothing crashed.",
 	  { "reserved", "reserved", "reserved", "reserved" },
 	  0 },
-	{ 0x5454414D,
-	  "OPENKD_TEST_BUGCHECK",
-	  "Code 0x5454414D is not a Windows bug check: a test or tool "
-	  "wrote it.",
-	  { "not known", "not known", "not known", "not known" },
-	  0 },
 };
 
 static const struct kd_bugcheck_desc *bugcheck_find(uint32_t code)
@@ -224,11 +220,73 @@ static bool process_name(struct kd_session *s, char *out, size_t cap)
 	return out[0] != '\0';
 }
 
+/* "NAME (code)" and the description, or WinDbg's two lines for a code
+ * Microsoft does not document. */
+static void print_name(struct kd_session *s, uint32_t code,
+		       const struct kd_bugcheck_desc *desc)
+{
+	const char *name = kd_cmd__bugcode_name(code);
+
+	if (!name && desc)
+		name = desc->name;
+	if (!name) {
+		kd_out(s,
+		       "\nUnknown bugcheck code (%x)\n"
+		       "Unknown bugcheck description\n",
+		       code);
+		return;
+	}
+	kd_out(s, "\n%s (%x)\n", name, code);
+	if (desc)
+		kd_out(s, "%s\n", desc->text);
+}
+
 static void stars(struct kd_session *s)
 {
 	kd_out(s, "%s\n",
 	       "*****************************************"
 	       "**************************************");
+}
+
+/* "Arg1: value, meaning" lines at the target's pointer width. */
+static void print_args(struct kd_session *s, const uint64_t *p,
+		       const struct kd_bugcheck_desc *desc)
+{
+	unsigned k;
+
+	kd_out(s, "Arguments:\n");
+	for (k = 0; k < 4; k++)
+		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1, kd_is_ptr64(s) ? 16 : 8,
+		       (unsigned long long)(kd_is_ptr64(s) ?
+						    p[k] :
+						    p[k] & 0xffffffffu),
+		       desc ? ", " : "", desc ? desc->args[k] : "");
+}
+
+/* !analyze -show Code [P1 [P2 [P3 [P4]]]]: the name and argument texts. */
+static int analyze_show(struct kd_session *s, struct kd_args *a)
+{
+	uint64_t code = 0, p[4] = { 0 };
+	unsigned k;
+
+	kd_args_skip(a);
+	if (kd_args_at_end(a))
+		return kd_fail(s, KD_EINVAL,
+			       "!analyze -show needs a bug check code");
+	if (kd_args_take_expr(a, &code) != KD_OK)
+		return KD_EINVAL;
+	for (k = 0; k < 4; k++) {
+		kd_args_skip(a);
+		if (kd_args_at_end(a))
+			break;
+		if (kd_args_take_expr(a, &p[k]) != KD_OK)
+			return KD_EINVAL;
+	}
+	if (kd_args_end(a) != KD_OK)
+		return KD_EINVAL;
+	print_name(s, (uint32_t)code, bugcheck_find((uint32_t)code));
+	print_args(s, p, bugcheck_find((uint32_t)code));
+	return KD_OK;
 }
 
 static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
@@ -242,7 +300,15 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	size_t n = 0, i;
 	unsigned k;
 
-	(void)c;
+	struct kd_args args;
+	const char *w;
+	size_t wl;
+
+	kd_args_init(&args, s, c);
+	kd_args_skip(&args);
+	if (kd_args_take_word(&args, &w, &wl) && wl == 5 &&
+	    !memcmp(w, "-show", 5))
+		return analyze_show(s, &args);
 	if (get_bugcheck(s, &bc) != KD_OK || bc.code == 0)
 		return kd_fail(s, KD_ENOTFOUND,
 			       "The target did not stop in a "
@@ -253,17 +319,8 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "*%-77s*\n", "                        Bugcheck Analysis");
 	kd_out(s, "*%77s*\n", "");
 	stars(s);
-	kd_out(s, "\n%s (%x)\n", desc ? desc->name : "UNKNOWN_BUGCHECK",
-	       bc.code);
-	if (desc)
-		kd_out(s, "%s\n", desc->text);
-	kd_out(s, "Arguments:\n");
-	for (k = 0; k < 4; k++)
-		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1, kd_is_ptr64(s) ? 16 : 8,
-		       (unsigned long long)(kd_is_ptr64(s) ?
-						    bc.p[k] :
-						    bc.p[k] & 0xffffffffu),
-		       desc ? ", " : "", desc ? desc->args[k] : "");
+	print_name(s, bc.code, desc);
+	print_args(s, bc.p, desc);
 	kd_out(s, "\nDebugging Details:\n------------------\n\n");
 	kd_out(s, "BUGCHECK_CODE:  %x\n\n", bc.code);
 	for (k = 0; k < 4; k++)
