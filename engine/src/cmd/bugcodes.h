@@ -19,4 +19,7 @@ const char *kd_cmd__bugcode_name(uint32_t code);
 /* The whole table, sorted by code (for the unit test). */
 const struct kd_bugcode *kd_cmd__bugcodes(size_t *n);
 
+/* "Access violation", "Break instruction exception"... (cmd_exec.c). */
+const char *kd_cmd__exception_name(uint32_t code);
+
 #endif /* KD_CMD_BUGCODES_H */

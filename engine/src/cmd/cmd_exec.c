@@ -13,6 +13,7 @@
 
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "cmd/bugcodes.h"
 #include "arch/arch.h"
 #include "core/memcache.h"
 
@@ -317,7 +318,7 @@ static void print_banner_box(struct kd_session *s)
 	       "**************************************");
 }
 
-static const char *exception_name(uint32_t code)
+const char *kd_cmd__exception_name(uint32_t code)
 {
 	switch (code) {
 	case KD_STATUS_BREAKPOINT:
@@ -332,6 +333,8 @@ static const char *exception_name(uint32_t code)
 		return "Integer divide-by-zero";
 	case 0x80000002u:
 		return "Data misaligned";
+	case 0xC0000420u:
+		return "Assertion failure";
 	default:
 		return "Unknown exception";
 	}
@@ -381,6 +384,7 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 
 	s->tgt.running = false;
 	s->tgt.last = *ev;
+	s->exec.event_ms = kd_now_ms();
 	if (ev->cpu < s->tgt.ncpus)
 		s->tgt.cpu = ev->cpu;
 	kd_cpus_invalidate(s);
@@ -413,8 +417,8 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 	if (s->exec.stepping)
 		return false; /* the step command reports */
 	if (ev->kind == KD_EV_EXCEPTION) {
-		kd_out(s, "%s - code %08x (%s)\n", exception_name(ev->code),
-		       ev->code,
+		kd_out(s, "%s - code %08x (%s)\n",
+		       kd_cmd__exception_name(ev->code), ev->code,
 		       ev->first_chance ? "first chance" :
 					  "!!! second chance !!!");
 		if (ev->code == KD_STATUS_BREAKPOINT &&

@@ -210,6 +210,7 @@ struct kd_session {
 		bool breakin_requested; /* the next break is our break-in */
 		struct kd_temp_bp temps[12];
 		unsigned int ntemps;
+		uint64_t event_ms; /* unix ms of the last stop (.lastevent) */
 	} exec;
 
 	/* The debugging server and its clients (dbgserver/). */
@@ -219,6 +220,21 @@ struct kd_session {
 		 * scripts */
 		bool remote_cmd;
 	} dbgsrv;
+
+	/* A register context that stands in for processor cpu's own:
+	 * .cxr/.trap/.ecxr load ctx, .frame n fctx (the frame's registers
+	 * as far as the unwinder recovered them).  Written by
+	 * cmd/cmd_ctx.c, read by arch/regs.c; dropped when the target runs
+	 * or stops again (core/session.c). */
+	struct kd_sess_scope {
+		bool ctx_set;
+		bool frame_set;
+		bool unwinding; /* a walk starts from ctx, not fctx */
+		unsigned int cpu;
+		size_t frame;
+		uint8_t ctx[KD_ARCH_CTX_MAX];
+		uint8_t fctx[KD_ARCH_CTX_MAX];
+	} scope;
 
 	/* Loud failures: the first target request that failed (timed out,
 	 * link lost...) while a command ran.  The command prints it and
@@ -473,6 +489,7 @@ extern const struct kd_command kd_cmds_expr[];	 /* cmd_expr.c */
 extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
+extern const struct kd_command kd_cmds_ctx[];	 /* cmd_ctx.c: .cxr, .trap */
 extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
 extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */
 extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */

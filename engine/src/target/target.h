@@ -50,7 +50,9 @@ struct kd_event {
 	unsigned int ncpus;
 	uint64_t thread;
 	uint64_t pc;
-	uint32_t code; /* exception code (NTSTATUS) */
+	uint32_t code;	      /* exception code (NTSTATUS) */
+	uint32_t exc_flags;   /* the record's ExceptionFlags */
+	uint64_t exc_address; /* the record's ExceptionAddress */
 	bool first_chance;
 	unsigned int nparams;
 	uint64_t params[KD_EXCEPTION_MAXIMUM_PARAMETERS];

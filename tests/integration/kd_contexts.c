@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Context and event commands (issue 16), kd and kdsim as real processes:
+ *  - live: the debugger asks kdsim's kernel for an assertion
+ *    (nt!KiSimAssertRequest), the kernel takes int 0x2c through a
+ *    _KTRAP_FRAME and reports STATUS_ASSERTION_FAILURE; .lastevent,
+ *    .exr -1 and .exr on the kernel's record, .trap on the frame (its
+ *    rip/rsp checked against dq of the frame, the instruction there is
+ *    the int 2Ch), k from the trap context, k from the live context
+ *    walking through the machine frame, .cxr resetting, and the kernel
+ *    running on past the assertion once continued;
+ *  - the real triage dump: .cxr -1 / .ecxr load the CONTEXT the 0x7E
+ *    bug check names, .exr -1 its EXCEPTION_RECORD, checked against the
+ *    bug check's own parameters (README facts) and dq of the record.
+ */
+#include "kdsim_client.h"
+#include "kd_proc.h"
+#include "testsupport.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#define T_MS 20000
+
+struct live {
+	struct kc sim;
+	struct kp kd;
+	char sock[128];
+};
+
+static char *cmd(struct live *l, const char *c)
+{
+	char *out = kp_cmd(&l->kd, c, T_MS);
+
+	if (!out)
+		fail_msg("kd did not answer '%s'; stdout so far:\n%s\nstderr:"
+			 "\n%s",
+			 c, l->kd.out.data ? l->kd.out.data : "",
+			 l->kd.err.data ? l->kd.err.data : "");
+	return out;
+}
+
+static void has(const char *out, const char *c, const char *needle)
+{
+	if (!strstr(out, needle))
+		fail_msg("'%s' printed:\n%s\nexpected: %s", c, out, needle);
+}
+
+static void expect(struct live *l, const char *c, const char *needle)
+{
+	char *out = cmd(l, c);
+
+	has(out, c, needle);
+	free(out);
+}
+
+/* The value after "Evaluate expression: ... = " (backtick removed). */
+static uint64_t eval(struct live *l, const char *expr)
+{
+	char c[160], hex[40];
+	char *out, *p;
+	size_t n = 0;
+
+	snprintf(c, sizeof(c), "? %s", expr);
+	out = cmd(l, c);
+	p = strstr(out, " = ");
+	if (!p)
+		fail_msg("'%s' printed:\n%s", c, out);
+	for (p += 3; *p && n + 1 < sizeof(hex); p++)
+		if (*p != '`' && *p != '\n')
+			hex[n++] = *p;
+		else if (*p == '\n')
+			break;
+	hex[n] = '\0';
+	free(out);
+	return strtoull(hex, NULL, 16);
+}
+
+static uint64_t reg_in(const char *out, const char *name)
+{
+	char key[16];
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s=", name);
+	p = strstr(out, key);
+	assert_non_null(p);
+	return strtoull(p + strlen(key), NULL, 16);
+}
+
+static void start(struct live *l)
+{
+	char k[160];
+	const char *kdargs[] = { "-k", l->sim.host_connstr, "-y",
+				 KD_KDSIM_KERNEL_DIR, "-bonc", NULL };
+	const char *args[] = { "-k",	 k,   "--print-ms", "0",
+			       "--cpus", "1", NULL };
+	char *banner;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->sock, sizeof(l->sock), "/tmp/openkd-kdctx-%d.sock",
+		 (int)getpid());
+	snprintf(k, sizeof(k), "com:pipe,port=%s", l->sock);
+	kc_spawn(&l->sim, args);
+	kdargs[1] = l->sim.host_connstr;
+	kp_start(&l->kd, kdargs);
+	banner = kp_wait_prompt(&l->kd, T_MS);
+	if (!banner)
+		fail_msg("no prompt; stdout:\n%s\nstderr:\n%s",
+			 l->kd.out.data ? l->kd.out.data : "",
+			 l->kd.err.data ? l->kd.err.data : "");
+	free(banner);
+}
+
+/* @p failed: commands failed on purpose, so kd exits with status 1. */
+static void stop(struct live *l, bool failed)
+{
+	kp_send(&l->kd, "q\n");
+	assert_int_equal(kp_finish(&l->kd, T_MS), failed ? 1 : 0);
+	kp_free(&l->kd);
+	kc_stop(&l->sim);
+	unlink(l->sock);
+}
+
+static void test_live_assertion(void **state)
+{
+	struct live l;
+	char *out, c[160], line[200];
+	uint64_t tf, rip, rsp, fn, stop_pc;
+
+	(void)state;
+	start(&l);
+	/* Before any event of ours: the attach's break-in. */
+	expect(&l, ".lastevent",
+	       "Last event: Break instruction exception - code 80000003 "
+	       "(first chance)\n  debugger time: ");
+
+	/* The kernel asserts through a trap frame and reports it. */
+	expect(&l, "ed nt!KiSimAssertRequest 1", "");
+	out = cmd(&l, "g");
+	has(out, "g", "Assertion failure - code c0000420 (first chance)\n");
+	has(out, "g", "nt!KiSimDispatchException+0x");
+	free(out);
+	stop_pc = eval(&l, "@rip");
+	expect(&l, ".lastevent",
+	       "Last event: Assertion failure - code c0000420 (first "
+	       "chance)\n  debugger time: ");
+
+	/* The frame and the record the kernel published, read apart. */
+	tf = eval(&l, "poi(nt!KiSimLastTrapFrame)");
+	rip = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x168)");
+	rsp = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x180)");
+	fn = eval(&l, "nt!RtlSimCheckInvariant");
+	assert_true(rip > fn && rip < fn + 0x40);
+	assert_true(tf != 0 && rsp > tf);
+
+	/* .exr -1 (the event) and .exr of the kernel's record agree. */
+	snprintf(line, sizeof(line),
+		 "ExceptionAddress: %016llx (nt!RtlSimCheckInvariant+"
+		 "0x%016llx)\n"
+		 "   ExceptionCode: c0000420 (Assertion failure)\n"
+		 "  ExceptionFlags: 00000000\n"
+		 "NumberParameters: 0\n",
+		 (unsigned long long)rip, (unsigned long long)(rip - fn));
+	expect(&l, ".exr -1", line);
+	expect(&l, ".exr nt!KiSimLastExceptionRecord", line);
+
+	/* .trap: the registers of the frame, the int 2Ch at its rip. */
+	snprintf(c, sizeof(c), ".trap %llx", (unsigned long long)tf);
+	out = cmd(&l, c);
+	has(out, c,
+	    "NOTE: The trap frame does not contain all registers.\n"
+	    "Some register values may be zeroed or incorrect.\n");
+	assert_int_equal(reg_in(out, "rip"), rip);
+	assert_int_equal(reg_in(out, "rsp"), rsp);
+	has(out, c, "int     2Ch");
+	/* No segment line after the flags: .trap's shape. */
+	assert_null(strstr(out, "cs="));
+	free(out);
+	/* k from the trap context: the asserting code and its callers. */
+	out = cmd(&l, "k");
+	snprintf(line, sizeof(line), "00 %05llx`%08llx ",
+		 (unsigned long long)(rsp >> 32),
+		 (unsigned long long)(rsp & 0xffffffffu));
+	has(out, "k", line);
+	snprintf(line, sizeof(line), "nt!RtlSimCheckInvariant+0x%llx\n",
+		 (unsigned long long)(rip - fn));
+	has(out, "k", line);
+	has(out, "k", "nt!KiSimCheckAssertRequest+0x");
+	has(out, "k", "nt!KiSystemStartup+0x");
+	assert_null(strstr(out, "KiSimDispatchException"));
+	free(out);
+	assert_int_equal(eval(&l, "@rip"), rip);
+
+	/* .cxr alone: back to the processor's own registers. */
+	expect(&l, ".cxr", "Resetting default scope");
+	assert_int_equal(eval(&l, "@rip"), stop_pc);
+	/* The live walk goes on through the machine frame. */
+	out = cmd(&l, "k");
+	has(out, "k", "nt!KiSimDispatchException+0x");
+	has(out, "k", "nt!KiRaiseAssertion+0x");
+	has(out, "k", line);
+	free(out);
+
+	/* A bad address is one error line. */
+	expect(&l, ".trap 0", "Unable to read trap frame at ");
+	expect(&l, ".exr 0", "Cannot read Exception record @ ");
+
+	/* Continued, the kernel passes over the assertion and runs on. */
+	assert_true(kp_send(&l.kd, "g\n"));
+	kc_sleep_ms(300);
+	kp_interrupt(&l.kd);
+	out = kp_wait_prompt(&l.kd, T_MS);
+	assert_non_null(out);
+	has(out, "g", "Break instruction exception - code 80000003");
+	free(out);
+	expect(&l, "dd nt!KiSimAssertRequest L1", " 00000000\n");
+	stop(&l, true);
+}
+
+/* "fffff804`8b58334c" at @p p as a number. */
+static uint64_t hex_bt(const char *p)
+{
+	char hex[24];
+	size_t n = 0;
+
+	while (*p && *p != ' ' && *p != '\n' && n + 1 < sizeof(hex)) {
+		if (*p != '`')
+			hex[n++] = *p;
+		p++;
+	}
+	hex[n] = '\0';
+	return strtoull(hex, NULL, 16);
+}
+
+static void test_dump_exception_context(void **state)
+{
+	char path[512], c[400];
+	const char *args[] = { "-z", path, "-c", ".bugcheck; q", NULL };
+	char *out = NULL, *err = NULL, *p;
+	uint64_t exr, cxr;
+	int i;
+
+	(void)state;
+	kdt_require_shared(path, sizeof(path), "dumps/triage_x64.dmp");
+	if (!kp_kd_path())
+		exit(77);
+	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
+	/* "Arguments p1 p2 p3 p4": the record and the context addresses. */
+	p = strstr(out, "Arguments ");
+	assert_non_null(p);
+	for (i = 0; i < 3; i++) {
+		p = strchr(p, ' ');
+		assert_non_null(p);
+		p++;
+	}
+	exr = hex_bt(p);
+	p = strchr(p, ' ');
+	assert_non_null(p);
+	cxr = hex_bt(p + 1);
+	free(out);
+	free(err);
+	assert_true(exr && cxr);
+
+	snprintf(c, sizeof(c),
+		 "dd %llx L1; dq %llx L1; .exr -1; .cxr -1; k 1; .cxr; "
+		 ".ecxr; .cxr 0; q",
+		 (unsigned long long)exr, (unsigned long long)(cxr + 0xf8));
+	args[3] = c;
+	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
+	/* Independent reads: the record's code, the CONTEXT's Rip. */
+	assert_non_null(strstr(out, " c0000005\n"));
+	assert_non_null(strstr(out, " fffff804`8b58334c\n"));
+	/* README: 0x1000007E with (0xc0000005, 0xfffff8048b58334c, ...). */
+	if (!strstr(out, "ExceptionAddress: fffff8048b58334c "
+			 "(amdppm+0x000000000000334c)\n"
+			 "   ExceptionCode: c0000005 (Access violation)\n"
+			 "  ExceptionFlags: 00000000\n"
+			 "NumberParameters: 2\n"))
+		fail_msg("kd printed:\n%s", out);
+	assert_non_null(strstr(out, "Attempt to "));
+	/* The CONTEXT of parameter 4 (.cxr -1 and .ecxr): rip is the
+	 * exception address. */
+	p = strstr(out, "rip=fffff8048b58334c ");
+	assert_non_null(p);
+	assert_non_null(strstr(p + 1, "rip=fffff8048b58334c "));
+	assert_non_null(strstr(out, "amdppm+0x334c:\n"));
+	assert_non_null(strstr(out, "Resetting default scope"));
+	free(out);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_live_assertion),
+		cmocka_unit_test(test_dump_exception_context),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
