@@ -107,8 +107,7 @@ typedef struct _EXCEPTION_RECORD {
 	u64 ExceptionInformation[15];
 } EXCEPTION_RECORD;
 
-_Static_assert(__builtin_offsetof(EXCEPTION_RECORD, NumberParameters) ==
-		       0x18,
+_Static_assert(__builtin_offsetof(EXCEPTION_RECORD, NumberParameters) == 0x18,
 	       "NumberParameters");
 _Static_assert(sizeof(EXCEPTION_RECORD) == 0x98, "EXCEPTION_RECORD");
 
@@ -119,8 +118,8 @@ EXPORT volatile u32 KiSimAssertRequest;
 EXPORT KTRAP_FRAME *volatile KiSimLastTrapFrame;
 EXPORT EXCEPTION_RECORD KiSimLastExceptionRecord;
 
-EXPORT __attribute__((noinline)) void
-KiSimDispatchException(KTRAP_FRAME *TrapFrame)
+EXPORT __attribute__((noinline)) void KiSimDispatchException(
+	KTRAP_FRAME *TrapFrame)
 {
 	EXCEPTION_RECORD *er = &KiSimLastExceptionRecord;
 
@@ -132,8 +131,7 @@ KiSimDispatchException(KTRAP_FRAME *TrapFrame)
 	KiSimLastTrapFrame = TrapFrame;
 	__asm__ volatile("int $0x2d"
 			 :
-			 : "a"(SIMABI_SVC_EXCEPTION), "c"(er),
-			   "d"(TrapFrame)
+			 : "a"(SIMABI_SVC_EXCEPTION), "c"(er), "d"(TrapFrame)
 			 : "memory");
 	/* Continued: resume after the two-byte int 0x2c. */
 	TrapFrame->Rip += 2;
