@@ -92,10 +92,10 @@ static uint64_t reg_in(const char *out, const char *name)
 static void start(struct live *l)
 {
 	char k[160];
-	const char *kdargs[] = { "-k", l->sim.host_connstr, "-y",
-				 KD_KDSIM_KERNEL_DIR, "-bonc", NULL };
-	const char *args[] = { "-k",	 k,   "--print-ms", "0",
-			       "--cpus", "1", NULL };
+	const char *kdargs[] = { "-k",	  l->sim.host_connstr,
+				 "-y",	  KD_KDSIM_KERNEL_DIR,
+				 "-bonc", NULL };
+	const char *args[] = { "-k", k, "--print-ms", "0", "--cpus", "1", NULL };
 	char *banner;
 
 	memset(l, 0, sizeof(*l));

@@ -70,8 +70,7 @@ static int cxr_load(struct kd_session *s, uint64_t addr)
  * parameters 3 and 4, 0x3B's parameter 3 (context only), 0x1E none.
  * Zero when the code carries no such address.
  */
-static void bugcheck_records(struct kd_session *s, uint64_t *exr,
-			     uint64_t *cxr)
+static void bugcheck_records(struct kd_session *s, uint64_t *exr, uint64_t *cxr)
 {
 	uint32_t code = s->tgt.id.snapshot ? s->tgt.id.bugcheck_code : 0;
 	const uint64_t *p = s->tgt.id.bugcheck_params;
@@ -101,8 +100,7 @@ static int cmd_cxr(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (kd_args_take_expr(&a, &addr) != KD_OK || kd_args_end(&a) != KD_OK)
 		return KD_EINVAL;
-	if (addr == (uint64_t)-1 ||
-	    (!kd_is_ptr64(s) && addr == 0xffffffffu)) {
+	if (addr == (uint64_t)-1 || (!kd_is_ptr64(s) && addr == 0xffffffffu)) {
 		bugcheck_records(s, &exr, &cxr);
 		if (!cxr)
 			return kd_fail(s, KD_ENOTFOUND,
@@ -240,14 +238,22 @@ static void out_reg_rows(struct kd_session *s, const uint8_t *c)
 		const char *name;
 		uint16_t off;
 	} order[] = {
-		{ "rax", KD_AMD64_CTX_OFF_RAX }, { "rbx", KD_AMD64_CTX_OFF_RBX },
-		{ "rcx", KD_AMD64_CTX_OFF_RCX }, { "rdx", KD_AMD64_CTX_OFF_RDX },
-		{ "rsi", KD_AMD64_CTX_OFF_RSI }, { "rdi", KD_AMD64_CTX_OFF_RDI },
-		{ "rip", KD_AMD64_CTX_OFF_RIP }, { "rsp", KD_AMD64_CTX_OFF_RSP },
-		{ "rbp", KD_AMD64_CTX_OFF_RBP }, { "r8", KD_AMD64_CTX_OFF_R8 },
-		{ "r9", KD_AMD64_CTX_OFF_R9 },	 { "r10", KD_AMD64_CTX_OFF_R10 },
-		{ "r11", KD_AMD64_CTX_OFF_R11 }, { "r12", KD_AMD64_CTX_OFF_R12 },
-		{ "r13", KD_AMD64_CTX_OFF_R13 }, { "r14", KD_AMD64_CTX_OFF_R14 },
+		{ "rax", KD_AMD64_CTX_OFF_RAX },
+		{ "rbx", KD_AMD64_CTX_OFF_RBX },
+		{ "rcx", KD_AMD64_CTX_OFF_RCX },
+		{ "rdx", KD_AMD64_CTX_OFF_RDX },
+		{ "rsi", KD_AMD64_CTX_OFF_RSI },
+		{ "rdi", KD_AMD64_CTX_OFF_RDI },
+		{ "rip", KD_AMD64_CTX_OFF_RIP },
+		{ "rsp", KD_AMD64_CTX_OFF_RSP },
+		{ "rbp", KD_AMD64_CTX_OFF_RBP },
+		{ "r8", KD_AMD64_CTX_OFF_R8 },
+		{ "r9", KD_AMD64_CTX_OFF_R9 },
+		{ "r10", KD_AMD64_CTX_OFF_R10 },
+		{ "r11", KD_AMD64_CTX_OFF_R11 },
+		{ "r12", KD_AMD64_CTX_OFF_R12 },
+		{ "r13", KD_AMD64_CTX_OFF_R13 },
+		{ "r14", KD_AMD64_CTX_OFF_R14 },
 		{ "r15", KD_AMD64_CTX_OFF_R15 },
 	};
 	uint32_t efl = kd_get_le32(c + KD_AMD64_CTX_OFF_EFLAGS);
@@ -291,8 +297,7 @@ static int cmd_trap(struct kd_session *s, struct kd_cmdctx *c)
 			       "on this machine");
 	trap_layout(s, &l);
 	if (kd_read_virtual_all(s, addr, frame, (size_t)l.size) != KD_OK)
-		return kd_fail(s, KD_EFAULT,
-			       "Unable to read trap frame at %s",
+		return kd_fail(s, KD_EFAULT, "Unable to read trap frame at %s",
 			       kd_fmt_ptr(s, p, addr));
 	/* What the frame does not hold stays zero, as WinDbg warns. */
 	memset(ctx, 0, sizeof(ctx));
@@ -338,8 +343,7 @@ static int exr_read(struct kd_session *s, uint64_t va, struct exr *e)
 }
 
 /* "mod!Sym+0x000000000000000d": the offset at the pointer's width. */
-static void exr_site(struct kd_session *s, uint64_t addr, char *buf,
-		     size_t cap)
+static void exr_site(struct kd_session *s, uint64_t addr, char *buf, size_t cap)
 {
 	char sym[256];
 	char *plus;
@@ -353,8 +357,7 @@ static void exr_site(struct kd_session *s, uint64_t addr, char *buf,
 		off = strtoull(plus + 3, NULL, 16);
 		*plus = '\0';
 	}
-	snprintf(buf, cap, " (%s+0x%0*llx)", sym, kd_is_ptr64(s) ? 16 : 8,
-		 off);
+	snprintf(buf, cap, " (%s+0x%0*llx)", sym, kd_is_ptr64(s) ? 16 : 8, off);
 }
 
 static void exr_print(struct kd_session *s, const struct exr *e)
@@ -382,8 +385,9 @@ static void exr_print(struct kd_session *s, const struct exr *e)
 						       NULL;
 
 		if (e->params[0] == 8)
-			kd_out(s, "Attempt to execute non-executable "
-				  "address %0*llx\n",
+			kd_out(s,
+			       "Attempt to execute non-executable "
+			       "address %0*llx\n",
 			       w, (unsigned long long)e->params[1]);
 		else if (what)
 			kd_out(s, "Attempt to %s address %0*llx\n", what, w,
@@ -425,12 +429,10 @@ static int cmd_exr(struct kd_session *s, struct kd_cmdctx *c)
 	kd_args_init(&a, s, c);
 	kd_args_skip(&a);
 	if (kd_args_at_end(&a))
-		return kd_fail(s, KD_EINVAL,
-			       "Usage: .exr Address | -1");
+		return kd_fail(s, KD_EINVAL, "Usage: .exr Address | -1");
 	if (kd_args_take_expr(&a, &addr) != KD_OK || kd_args_end(&a) != KD_OK)
 		return KD_EINVAL;
-	if (addr == (uint64_t)-1 ||
-	    (!kd_is_ptr64(s) && addr == 0xffffffffu)) {
+	if (addr == (uint64_t)-1 || (!kd_is_ptr64(s) && addr == 0xffffffffu)) {
 		rc = exr_last(s, &e);
 		if (rc != KD_OK)
 			return kd_fail(s, rc,

@@ -24,6 +24,7 @@ struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_sym, "Symbols, modules, stacks" },
 	{ kd_cmds_dump, "Crash dumps" },
 	{ kd_cmds_ctx, "Contexts and events" },
+	{ kd_cmds_sx, "Event filters" },
 	{ kd_cmds_dumpw, "Writing dumps" },
 	{ cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */
 	{ kd_cmds_kdsrv, "KD connection server" },

@@ -109,6 +109,15 @@ struct kd_session_hooks {
 	void (*disasm_close)(struct kd_session *s);
 };
 
+/* Event filter states (sx*) and bounds. */
+#define KD_SX_BREAK 0
+#define KD_SX_SECOND 1
+#define KD_SX_OUTPUT 2
+#define KD_SX_IGNORE 3
+#define KD_SX_COUNT 27
+#define KD_SX_ARG_MAX 64
+#define KD_SX_CMD_MAX 256
+
 /*
  * The session, one sub-struct per area.  Each area's fields are written by
  * the files named in its comment; others may read them.
@@ -220,6 +229,19 @@ struct kd_session {
 		 * scripts */
 		bool remote_cmd;
 	} dbgsrv;
+
+	/* Event filters: sx, sxe, sxd, sxn, sxi (cmd/cmd_sx.c; the table
+	 * of events is there, in the order of ev[]). */
+	struct kd_sess_sx {
+		bool ready; /* ev[] holds the defaults or the user's */
+		struct kd_sx {
+			uint8_t state; /* KD_SX_* */
+			bool handled;
+			char arg[KD_SX_ARG_MAX]; /* ld:/ud: module filter */
+			char cmd[KD_SX_CMD_MAX];
+			char cmd2[KD_SX_CMD_MAX];
+		} ev[KD_SX_COUNT];
+	} sx;
 
 	/* A register context that stands in for processor cpu's own:
 	 * .cxr/.trap/.ecxr load ctx, .frame n fctx (the frame's registers
@@ -490,6 +512,7 @@ extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
 extern const struct kd_command kd_cmds_ctx[];	 /* cmd_ctx.c: .cxr, .trap */
+extern const struct kd_command kd_cmds_sx[];	 /* cmd_sx.c: sx* */
 extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
 extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */
 extern const struct kd_command kd_cmds_kdsrv[];	 /* cmd_kdsrv.c */
