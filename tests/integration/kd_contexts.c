@@ -291,11 +291,108 @@ static void test_dump_exception_context(void **state)
 	free(err);
 }
 
+/* The text of the line starting with @p label in @p out ("" none). */
+static void line_after(const char *out, const char *label, char *buf,
+		       size_t cap)
+{
+	const char *p = strstr(out, label);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!p)
+		return;
+	for (p += strlen(label); *p && *p != '\n' && n + 1 < cap; p++)
+		buf[n++] = *p;
+	buf[n] = '\0';
+}
+
+/*
+ * !analyze -v on the real triage dump gets past the header: the CONTEXT
+ * and EXCEPTION_RECORD of the 0x1000007E bug check (addresses from its
+ * parameters), the stack from that context, STACK_COMMAND, OS_VERSION
+ * and BUILDLAB_STR from the build string vertarget prints, FOLLOWUP_IP,
+ * PROCESS_NAME and BUCKET_ID.
+ */
+static void test_dump_analyze(void **state)
+{
+	char path[512], want[300], lab[128], rsp[40];
+	const char *args[] = { "-z", path, "-c",
+			       ".bugcheck; vertarget; !analyze -v; "
+			       "!analyze -show 0x1C8; q",
+			       NULL };
+	char *out = NULL, *err = NULL, *p, *ctx;
+	char f[4][64];
+	uint64_t exr, cxr;
+	int i;
+
+	(void)state;
+	kdt_require_shared(path, sizeof(path), "dumps/triage_x64.dmp");
+	if (!kp_kd_path())
+		exit(77);
+	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
+	p = strstr(out, "Arguments ");
+	assert_non_null(p);
+	for (i = 0; i < 3; i++) {
+		p = strchr(p, ' ');
+		assert_non_null(p);
+		p++;
+	}
+	exr = hex_bt(p);
+	p = strchr(p, ' ');
+	assert_non_null(p);
+	cxr = hex_bt(p + 1);
+
+	snprintf(want, sizeof(want), "CONTEXT:  %016llx -- (.cxr 0x%llx)\n",
+		 (unsigned long long)cxr, (unsigned long long)cxr);
+	ctx = strstr(out, want);
+	if (!ctx)
+		fail_msg("no '%s' in:\n%s", want, out);
+	assert_non_null(strstr(ctx, "rip=fffff8048b58334c "));
+	assert_non_null(strstr(ctx, "amdppm+0x334c:\n"));
+	assert_non_null(strstr(ctx, "Resetting default scope\n"));
+	line_after(ctx, "rsp=", rsp, sizeof(rsp));
+	rsp[16] = '\0';
+	snprintf(want, sizeof(want),
+		 "EXCEPTION_RECORD:  %016llx -- (.exr 0x%llx)\n"
+		 "ExceptionAddress: fffff8048b58334c "
+		 "(amdppm+0x000000000000334c)\n"
+		 "   ExceptionCode: c0000005 (Access violation)\n",
+		 (unsigned long long)exr, (unsigned long long)exr);
+	assert_non_null(strstr(out, want));
+	/* STACK_TEXT starts at the context's rsp. */
+	snprintf(want, sizeof(want), "STACK_TEXT:  \n%.8s`%.8s ", rsp, rsp + 8);
+	if (!strstr(out, want))
+		fail_msg("no '%s' in:\n%s", want, out);
+	snprintf(want, sizeof(want), "STACK_COMMAND:  .cxr 0x%llx ; kb\n",
+		 (unsigned long long)cxr);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "FOLLOWUP_IP: \namdppm+0x334c\n"));
+	assert_non_null(strstr(out, "PROCESS_NAME:  "));
+	assert_non_null(
+		strstr(out, "BUCKET_ID:  AV_amdppm!unknown_function\n"));
+	/* "Built by: 19041.1.amd64fre.<branch>.<date>": the version fields. */
+	line_after(out, "Built by: ", lab, sizeof(lab));
+	memset(f, 0, sizeof(f));
+	assert_int_equal(sscanf(lab, "%63[^.].%63[^.].%63[^.].%63[^.]", f[0],
+				f[1], f[2], f[3]),
+			 4);
+	snprintf(want, sizeof(want), "OS_VERSION:  10.0.%s.%s\n", f[0], f[1]);
+	assert_non_null(strstr(out, want));
+	assert_string_equal(f[0], "19041"); /* README */
+	snprintf(want, sizeof(want), "BUILDLAB_STR:  %s\n", f[3]);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "MANUALLY_INITIATED_POWER_BUTTON_HOLD "
+				    "(1c8)\n"));
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_assertion),
 		cmocka_unit_test(test_dump_exception_context),
+		cmocka_unit_test(test_dump_analyze),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

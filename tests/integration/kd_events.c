@@ -52,17 +52,16 @@ static void expect(struct live *l, const char *c, const char *needle)
 	free(out);
 }
 
-
-
 static void start(struct live *l)
 {
 	char k[160];
 	const char *kdargs[] = { "-k",	  l->sim.host_connstr,
 				 "-y",	  KD_KDSIM_KERNEL_DIR,
 				 "-bonc", NULL };
-	const char *args[] = { "-k",	       k,      "--print-ms", "0",
-			       "--loadmod-ms", "2500", "--cpus",     "1",
-			       NULL };
+	const char *args[] = {
+		"-k",	k,	  "--print-ms", "0", "--loadmod-ms",
+		"2500", "--cpus", "1",		NULL
+	};
 	char *banner;
 
 	memset(l, 0, sizeof(*l));
@@ -123,8 +122,9 @@ static void test_filters(void **state)
 	 * simdrv.sys 2.5 s after it starts and simnet.sys 2.5 s later: the
 	 * filter is set long before either. */
 	expect(&l, "sxe ld:simnet.sys", "");
-	expect(&l, "sx", "  ld - Load module - break (only break for "
-			 "simnet.sys)\n");
+	expect(&l, "sx",
+	       "  ld - Load module - break (only break for "
+	       "simnet.sys)\n");
 	out = cmd(&l, "g");
 	has(out, "g", "ModLoad: ");
 	has(out, "g", "\\SystemRoot\\system32\\drivers\\simnet.sys\n");
@@ -162,8 +162,9 @@ static void test_filters(void **state)
 
 	/* sxe -c: it stops and the command runs there. */
 	expect(&l, "sxe -c \"? 0x1234\" asrt", "");
-	expect(&l, "sx", "asrt - Assertion failure - break - not handled\n"
-			 "       Command: \"? 0x1234\"\n");
+	expect(&l, "sx",
+	       "asrt - Assertion failure - break - not handled\n"
+	       "       Command: \"? 0x1234\"\n");
 	expect(&l, "ed nt!KiSimAssertRequest 1", "");
 	out = cmd(&l, "g");
 	has(out, "g", "Assertion failure - code c0000420 (first chance)\n");
@@ -172,8 +173,9 @@ static void test_filters(void **state)
 
 	/* sxr: the defaults again; a bad name is one error line. */
 	expect(&l, "sxr", "");
-	expect(&l, "sx", "asrt - Assertion failure - break - not handled\n"
-			 " bpe - ");
+	expect(&l, "sx",
+	       "asrt - Assertion failure - break - not handled\n"
+	       " bpe - ");
 	expect(&l, "sxe nosuchevent",
 	       "Unknown event or exception 'nosuchevent'");
 	expect(&l, "sxe av:foo", "Only ld and ud take a module argument");

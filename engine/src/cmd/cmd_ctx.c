@@ -17,6 +17,7 @@
 #include "arch/arch.h"
 #include "cmd/args.h"
 #include "cmd/bugcodes.h"
+#include "cmd/cmd_ctx.h"
 #include "core/engine_int.h"
 #include "sym/sym_int.h"
 
@@ -50,39 +51,79 @@ static int print_context(struct kd_session *s)
 	return kd_print_current_instruction(s);
 }
 
+void kd_cmd__scope_reset(struct kd_session *s)
+{
+	scope_reset(s);
+}
+
+int kd_cmd__cxr_load(struct kd_session *s, uint64_t addr)
+{
+	uint8_t buf[KD_ARCH_CTX_MAX];
+
+	if (kd_read_virtual_all(s, addr, buf, kd_arch(s)->ctx_size) != KD_OK)
+		return KD_EFAULT;
+	scope_load(s, buf);
+	return KD_OK;
+}
+
+int kd_cmd__cxr_show(struct kd_session *s, uint64_t addr)
+{
+	int rc = kd_cmd__cxr_load(s, addr);
+
+	if (rc != KD_OK)
+		return rc;
+	kd_arch(s)->print_regs(s, s->scope.ctx);
+	(void)kd_print_current_instruction(s);
+	return KD_OK;
+}
+
 /* The CONTEXT record at @p addr becomes the register context. */
 static int cxr_load(struct kd_session *s, uint64_t addr)
 {
-	uint8_t buf[KD_ARCH_CTX_MAX];
 	char a[18];
 
-	if (kd_read_virtual_all(s, addr, buf, kd_arch(s)->ctx_size) != KD_OK)
+	if (kd_cmd__cxr_load(s, addr) != KD_OK)
 		return kd_fail(s, KD_EFAULT,
 			       "Unable to read context at %s, Win32 "
 			       "error 0n30",
 			       kd_fmt_ptr(s, a, addr));
-	scope_load(s, buf);
 	return print_context(s);
 }
 
-/*
- * Where the bug check keeps its exception record and context: 0x7E's
- * parameters 3 and 4, 0x3B's parameter 3 (context only), 0x1E none.
- * Zero when the code carries no such address.
- */
-static void bugcheck_records(struct kd_session *s, uint64_t *exr, uint64_t *cxr)
+void kd_cmd__bugcheck_records(struct kd_session *s, uint64_t *exr,
+			      uint64_t *cxr, uint64_t *trap)
 {
 	uint32_t code = s->tgt.id.snapshot ? s->tgt.id.bugcheck_code : 0;
 	const uint64_t *p = s->tgt.id.bugcheck_params;
 
 	*exr = 0;
 	*cxr = 0;
-	if ((code & 0x0FFFFFFFu) == 0x7E || (code & 0x0FFFFFFFu) == 0x8E) {
-		*exr = (code & 0x0FFFFFFFu) == 0x7E ? p[2] : 0;
-		*cxr = (code & 0x0FFFFFFFu) == 0x7E ? p[3] : 0;
-	} else if (code == 0x3B) {
+	*trap = 0;
+	switch (code & 0x0FFFFFFFu) {
+	case 0x7E: /* SYSTEM_THREAD_EXCEPTION_NOT_HANDLED(_M) */
+		*exr = p[2];
+		*cxr = p[3];
+		break;
+	case 0x8E: /* KERNEL_MODE_EXCEPTION_NOT_HANDLED(_M) */
+		*trap = p[2];
+		break;
+	case 0x3B: /* SYSTEM_SERVICE_EXCEPTION */
 		*cxr = p[2];
+		break;
+	case 0x139: /* KERNEL_SECURITY_CHECK_FAILURE */
+		*trap = p[1];
+		*exr = p[2];
+		break;
+	default:
+		break;
 	}
+}
+
+static void bugcheck_records(struct kd_session *s, uint64_t *exr, uint64_t *cxr)
+{
+	uint64_t trap;
+
+	kd_cmd__bugcheck_records(s, exr, cxr, &trap);
 }
 
 /* .cxr [Address]: no address (or 0) resets to the processor's context. */
@@ -272,15 +313,49 @@ static void out_reg_rows(struct kd_session *s, const uint8_t *c)
 	kd_out(s, "iopl=%u         %s\n", (unsigned)((efl >> 12) & 3), states);
 }
 
+int kd_cmd__trap_load(struct kd_session *s, uint64_t addr)
+{
+	struct trap_layout l;
+	uint8_t frame[0x1000], ctx[KD_ARCH_CTX_MAX];
+	size_t i;
+
+	if (kd_arch(s) != &kd_arch_amd64)
+		return KD_ENOTSUP;
+	trap_layout(s, &l);
+	if (kd_read_virtual_all(s, addr, frame, (size_t)l.size) != KD_OK)
+		return KD_EFAULT;
+	/* What the frame does not hold stays zero, as WinDbg warns. */
+	memset(ctx, 0, sizeof(ctx));
+	kd_put_le32(ctx + KD_AMD64_CTX_OFF_FLAGS, 0x0010000bu);
+	for (i = 0; i < NTRAP; i++) {
+		const struct trap_field *f = &trap_fields[i];
+
+		memcpy(ctx + f->ctx_off, frame + l.off[i], f->size);
+	}
+	scope_load(s, ctx);
+	return KD_OK;
+}
+
+int kd_cmd__trap_show(struct kd_session *s, uint64_t addr)
+{
+	int rc = kd_cmd__trap_load(s, addr);
+
+	if (rc != KD_OK)
+		return rc;
+	kd_out(s, "NOTE: The trap frame does not contain all registers.\n"
+		  "Some register values may be zeroed or incorrect.\n");
+	out_reg_rows(s, s->scope.ctx);
+	(void)kd_print_current_instruction(s);
+	return KD_OK;
+}
+
 /* .trap [Address]: the registers a _KTRAP_FRAME saved (x64). */
 static int cmd_trap(struct kd_session *s, struct kd_cmdctx *c)
 {
-	struct trap_layout l;
 	struct kd_args a;
-	uint8_t frame[0x1000], ctx[KD_ARCH_CTX_MAX];
 	uint64_t addr = 0;
 	char p[18];
-	size_t i;
+	int rc;
 
 	kd_args_init(&a, s, c);
 	kd_args_skip(&a);
@@ -291,27 +366,15 @@ static int cmd_trap(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (kd_args_take_expr(&a, &addr) != KD_OK || kd_args_end(&a) != KD_OK)
 		return KD_EINVAL;
-	if (kd_arch(s) != &kd_arch_amd64)
-		return kd_fail(s, KD_ENOTSUP,
+	rc = kd_cmd__trap_show(s, addr);
+	if (rc == KD_ENOTSUP)
+		return kd_fail(s, rc,
 			       ".trap reads x64 trap frames only; use .cxr "
 			       "on this machine");
-	trap_layout(s, &l);
-	if (kd_read_virtual_all(s, addr, frame, (size_t)l.size) != KD_OK)
-		return kd_fail(s, KD_EFAULT, "Unable to read trap frame at %s",
+	if (rc != KD_OK)
+		return kd_fail(s, rc, "Unable to read trap frame at %s",
 			       kd_fmt_ptr(s, p, addr));
-	/* What the frame does not hold stays zero, as WinDbg warns. */
-	memset(ctx, 0, sizeof(ctx));
-	kd_put_le32(ctx + KD_AMD64_CTX_OFF_FLAGS, 0x0010000bu);
-	for (i = 0; i < NTRAP; i++) {
-		const struct trap_field *f = &trap_fields[i];
-
-		memcpy(ctx + f->ctx_off, frame + l.off[i], f->size);
-	}
-	scope_load(s, ctx);
-	kd_out(s, "NOTE: The trap frame does not contain all registers.\n"
-		  "Some register values may be zeroed or incorrect.\n");
-	out_reg_rows(s, ctx);
-	return kd_print_current_instruction(s);
+	return KD_OK;
 }
 
 /* ---- .exr ---- */
@@ -414,6 +477,16 @@ static int exr_last(struct kd_session *s, struct exr *e)
 	e->nparams = s->tgt.last.nparams;
 	for (i = 0; i < e->nparams && i < EXR_MAX_PARAMS; i++)
 		e->params[i] = s->tgt.last.params[i];
+	return KD_OK;
+}
+
+int kd_cmd__exr_show(struct kd_session *s, uint64_t addr)
+{
+	struct exr e;
+
+	if (exr_read(s, addr, &e) != KD_OK)
+		return KD_EFAULT;
+	exr_print(s, &e);
 	return KD_OK;
 }
 

@@ -13,6 +13,10 @@
 #include "arch/arch.h"
 #include "cmd/args.h"
 #include "cmd/bugcodes.h"
+#include "cmd/cmd_ctx.h"
+#include "sym/sym_int.h"
+#include "target/target.h"
+#include <kd/pdb.h>
 
 struct kd_bugcheck {
 	uint32_t code;
@@ -184,6 +188,42 @@ static int cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
+struct field_find {
+	const char *name;
+	uint64_t off;
+	bool found;
+};
+
+static int field_cb(void *ctx, const struct kd_pdb_field *f)
+{
+	struct field_find *ff = ctx;
+
+	if (f->leaf == KD_LF_MEMBER && f->name && !strcmp(f->name, ff->name)) {
+		ff->off = f->offset;
+		ff->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The offset of @p type.@p field in the kernel's PDB. */
+static int pdb_field(struct kd_session *s, const char *type, const char *field,
+		     uint32_t *off)
+{
+	struct kd_module *m = kd_module_by_name(s, "nt");
+	struct kd_pdb *pdb = m ? kd_sym__pdb(s, m) : NULL;
+	struct field_find ff = { field, 0, false };
+	uint32_t ti;
+
+	if (!pdb || kd_pdb_type_by_name(pdb, type, &ti) != KD_OK)
+		return KD_ENOTFOUND;
+	(void)kd_pdb_type_fields(pdb, ti, field_cb, &ff);
+	if (!ff.found || ff.off > 0x10000)
+		return KD_ENOTFOUND;
+	*off = (uint32_t)ff.off;
+	return KD_OK;
+}
+
 /* ImageFileName of the current process: EPROCESS offsets by build. */
 static bool process_name(struct kd_session *s, char *out, size_t cap)
 {
@@ -206,9 +246,12 @@ static bool process_name(struct kd_session *s, char *out, size_t cap)
 		apc = kd_get_le16(b);
 	if (!thread || !apc || kd_read_u64(s, thread + apc, &proc) || !proc)
 		return false;
-	/* EPROCESS.ImageFileName: the same offset in both ranges. */
-	if ((build >= 19041 && build <= 19045) ||
-	    (build >= 22000 && build <= 22631))
+	/* EPROCESS.ImageFileName: from the kernel's PDB when it has the
+	 * type, else the offset of the builds known (the same in both). */
+	if (pdb_field(s, "_EPROCESS", "ImageFileName", &name_off) == KD_OK)
+		;
+	else if ((build >= 19041 && build <= 19045) ||
+		 (build >= 22000 && build <= 22631))
 		name_off = 0x5A8;
 	else
 		return false;
@@ -289,13 +332,113 @@ static int analyze_show(struct kd_session *s, struct kd_args *a)
 	return KD_OK;
 }
 
+/* The records a bug check names and the command that shows its stack. */
+struct records {
+	uint64_t exr, cxr, trap;
+	char stack_cmd[64];
+};
+
+/*
+ * TRAP_FRAME, CONTEXT and EXCEPTION_RECORD blocks, each as its command
+ * prints it, then "Resetting default scope" as WinDbg does.  A record
+ * that cannot be read says so in its block.
+ */
+static void records(struct kd_session *s, struct records *r)
+{
+	unsigned w = kd_is_ptr64(s) ? 16 : 8;
+
+	memset(r, 0, sizeof(*r));
+	kd_cmd__bugcheck_records(s, &r->exr, &r->cxr, &r->trap);
+	if (r->trap) {
+		kd_out(s, "TRAP_FRAME:  %0*llx -- (.trap 0x%llx)\n", w,
+		       (unsigned long long)r->trap,
+		       (unsigned long long)r->trap);
+		if (kd_cmd__trap_show(s, r->trap) == KD_OK)
+			snprintf(r->stack_cmd, sizeof(r->stack_cmd),
+				 ".trap 0x%llx ; kb",
+				 (unsigned long long)r->trap);
+		else
+			kd_out(s, "Unable to read trap frame at %0*llx\n", w,
+			       (unsigned long long)r->trap);
+		kd_cmd__scope_reset(s);
+		kd_out(s, "Resetting default scope\n\n");
+	}
+	if (r->cxr) {
+		kd_out(s, "CONTEXT:  %0*llx -- (.cxr 0x%llx)\n", w,
+		       (unsigned long long)r->cxr, (unsigned long long)r->cxr);
+		if (kd_cmd__cxr_show(s, r->cxr) == KD_OK)
+			snprintf(r->stack_cmd, sizeof(r->stack_cmd),
+				 ".cxr 0x%llx ; kb",
+				 (unsigned long long)r->cxr);
+		else
+			kd_out(s, "Unable to read context at %0*llx\n", w,
+			       (unsigned long long)r->cxr);
+		kd_cmd__scope_reset(s);
+		kd_out(s, "Resetting default scope\n\n");
+	}
+	if (r->exr) {
+		kd_out(s, "EXCEPTION_RECORD:  %0*llx -- (.exr 0x%llx)\n", w,
+		       (unsigned long long)r->exr, (unsigned long long)r->exr);
+		if (kd_cmd__exr_show(s, r->exr) != KD_OK)
+			kd_out(s, "Cannot read Exception record @ %0*llx\n", w,
+			       (unsigned long long)r->exr);
+		kd_out(s, "\n");
+	}
+}
+
+/* The context STACK_TEXT walks from (the one STACK_COMMAND names). */
+static int load_record_context(struct kd_session *s, const struct records *r)
+{
+	if (r->cxr && !strncmp(r->stack_cmd, ".cxr", 4))
+		return kd_cmd__cxr_load(s, r->cxr);
+	if (r->trap)
+		return kd_cmd__trap_load(s, r->trap);
+	return KD_ENOTFOUND;
+}
+
+/*
+ * OS_VERSION and BUILDLAB_STR from NtBuildLab
+ * ("19041.1.amd64fre.vb_release.191206-1406": 10.0.19041.1 and
+ * vb_release); nothing when the kernel's string cannot be read.
+ */
+static void os_version(struct kd_session *s)
+{
+	char lab[128], build[32] = "", branch[64] = "";
+	const char *p = lab, *dot;
+	unsigned field = 0;
+	size_t n;
+
+	kd_target_build_lab(s, lab, sizeof(lab));
+	if (!lab[0])
+		return;
+	while (p && *p && field < 4) {
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (field == 1 && n < sizeof(build) - strlen(build))
+			snprintf(build + strlen(build),
+				 sizeof(build) - strlen(build), ".%.*s", (int)n,
+				 p);
+		else if (field == 0 && n < sizeof(build))
+			snprintf(build, sizeof(build), "%.*s", (int)n, p);
+		else if (field == 3 && n < sizeof(branch))
+			snprintf(branch, sizeof(branch), "%.*s", (int)n, p);
+		field++;
+		p = dot ? dot + 1 : NULL;
+	}
+	if (build[0])
+		kd_out(s, "OS_VERSION:  10.0.%s\n\n", build);
+	if (branch[0])
+		kd_out(s, "BUILDLAB_STR:  %s\n\n", branch);
+}
+
 static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 {
 	const struct kd_bugcheck_desc *desc;
 	struct kd_bugcheck bc;
 	struct kd_frame frames[32];
 	struct kd_module *m = NULL;
-	char a[18], b[18], sym[160], pname[32];
+	char a[18], b[18], sym[160], pname[32], bucket[300];
+	struct records rec;
 	uint64_t ip = 0;
 	size_t n = 0, i;
 	unsigned k;
@@ -335,6 +478,7 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		       (unsigned)(bc.p[0] & 0xffffffffu));
 	if (process_name(s, pname, sizeof(pname)))
 		kd_out(s, "PROCESS_NAME:  %s\n\n", pname);
+	records(s, &rec);
 	if (ip) {
 		kd_out(s, "FAULTING_IP: \n");
 		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK)
@@ -342,6 +486,10 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "%s\n\n", kd_fmt_ptr(s, a, ip));
 		m = kd_module_by_addr(s, ip);
 	}
+	/* The stack of the exception's context when the bug check names
+	 * one, else of the processor. */
+	if (rec.stack_cmd[0] && load_record_context(s, &rec) != KD_OK)
+		rec.stack_cmd[0] = '\0';
 	if (kd_stack_walk(s, s->tgt.cpu, frames, KD_ARRAY_SIZE(frames), &n) ==
 		    KD_OK &&
 	    n > 0) {
@@ -357,35 +505,40 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		}
 		kd_out(s, "\n");
 	}
+	kd_cmd__scope_reset(s);
+	if (m && kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK) {
+		kd_out(s, "FOLLOWUP_IP: \n%s\n%s\n\n", sym,
+		       kd_fmt_ptr(s, a, ip));
+		kd_out(s, "SYMBOL_NAME:  %s\n\n", sym);
+	}
 	if (m) {
 		char fn[256];
 		bool have_fn = kd_sym_function(s, ip, fn, sizeof(fn)) == KD_OK;
-
-		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK) {
-			if (have_fn)
-				kd_out(s, "FOLLOWUP_IP: \n%s\n%s\n\n", sym,
-				       kd_fmt_ptr(s, a, ip));
-			kd_out(s, "SYMBOL_NAME:  %s\n\n", sym);
-		}
-		kd_out(s, "MODULE_NAME: %s\n\n", m->name);
-		kd_out(s, "IMAGE_NAME:  %s\n\n", m->image);
 		bool av = (bc.p[0] & 0xffffffffu) == 0xC0000005u &&
 			  ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E ||
 			   bc.code == 0x3B);
 
+		kd_out(s, "MODULE_NAME: %s\n\n", m->name);
+		kd_out(s, "IMAGE_NAME:  %s\n\n", m->image);
 		/* With PDB symbols the bucket names the function. */
 		if (!have_fn)
 			snprintf(fn, sizeof(fn), "%s!unknown_function",
 				 m->name);
 		if (av)
-			kd_out(s, "FAILURE_BUCKET_ID:  AV_%s\n\n", fn);
+			snprintf(bucket, sizeof(bucket), "AV_%s", fn);
 		else
-			kd_out(s, "FAILURE_BUCKET_ID:  0x%X_%s\n\n",
-			       bc.code & 0xFFFFFFF, fn);
+			snprintf(bucket, sizeof(bucket), "0x%X_%s",
+				 bc.code & 0xFFFFFFF, fn);
 	} else {
-		kd_out(s, "FAILURE_BUCKET_ID:  0x%X_unknown_module\n\n",
-		       bc.code & 0xFFFFFFF);
+		snprintf(bucket, sizeof(bucket), "0x%X_unknown_module",
+			 bc.code & 0xFFFFFFF);
 	}
+	kd_out(s, "STACK_COMMAND:  %s\n\n",
+	       rec.stack_cmd[0] ? rec.stack_cmd : "kb");
+	kd_out(s, "FAILURE_BUCKET_ID:  %s\n\n", bucket);
+	os_version(s);
+	kd_out(s, "BUCKET_ID:  %s\n\n", bucket);
+	kd_out(s, "Followup:     MachineOwner\n---------\n\n");
 	return KD_OK;
 }
 

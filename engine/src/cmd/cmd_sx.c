@@ -55,8 +55,8 @@ static const struct sx_def defs[] = {
 	{ "ip", "In-page I/O error", 0xC0000006u, KD_SX_BREAK, false },
 	{ "isc", "Invalid system call", 0xC000001Cu, KD_SX_BREAK, false },
 	{ "lsq", "Invalid lock sequence", 0xC000001Eu, KD_SX_BREAK, false },
-	{ "sbo", "Security check failure or stack buffer overrun",
-	  0xC0000409u, KD_SX_BREAK, false },
+	{ "sbo", "Security check failure or stack buffer overrun", 0xC0000409u,
+	  KD_SX_BREAK, false },
 	{ "sov", "Stack overflow", 0xC00000FDu, KD_SX_BREAK, false },
 	{ "sse", "Single step exception", 0x80000004u, KD_SX_BREAK, true },
 	{ "wkd", "Wake debugger", 0x80000007u, KD_SX_BREAK, false },
@@ -238,8 +238,8 @@ static int take_cmd(struct kd_session *s, struct kd_args *a, char *dst,
 		return KD_EINVAL;
 	if (len >= cap)
 		return kd_fail(s, KD_EOVERFLOW,
-			       "Command too long (%zu bytes, at most %zu)",
-			       len, cap - 1);
+			       "Command too long (%zu bytes, at most %zu)", len,
+			       cap - 1);
 	memcpy(dst, text, len);
 	dst[len] = '\0';
 	return KD_OK;
@@ -310,9 +310,9 @@ static int sx_set(struct kd_session *s, struct kd_cmdctx *c, int state)
 					       (int)wl, w);
 			memcpy(num, w, wl);
 			num[wl] = '\0';
-			code = strtoull(num, &end, s->expr.radix ?
-							   (int)s->expr.radix :
-							   16);
+			code = strtoull(num, &end,
+					s->expr.radix ? (int)s->expr.radix :
+							16);
 			if (*end == '\0')
 				idx = find_code((uint32_t)code);
 			if (*end == '\0' && idx < 0)
