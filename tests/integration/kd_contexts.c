@@ -387,10 +387,123 @@ static void test_dump_analyze(void **state)
 	free(err);
 }
 
+/* The line of @p out that starts with @p prefix, into @p buf. */
+static bool line_with(const char *out, const char *prefix, char *buf,
+		      size_t cap)
+{
+	const char *p = out;
+	size_t n = 0;
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			while (p[n] && p[n] != '\n' && n + 1 < cap) {
+				buf[n] = p[n];
+				n++;
+			}
+			buf[n] = '\0';
+			return true;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/* "fffff800`10015db0" for @p v. */
+static void bt(char *buf, size_t cap, uint64_t v)
+{
+	snprintf(buf, cap, "%08llx`%08llx", (unsigned long long)(v >> 32),
+		 (unsigned long long)(v & 0xffffffffu));
+}
+
+/*
+ * .frame, kn numbers and dv with the kernel PDB's locals, at kdsim's
+ * assertion stop: values checked against independent reads (the
+ * kernel's published trap frame and record, dq of the trap frame), and
+ * `<value unavailable>` where the location is a volatile register of an
+ * outer frame.
+ */
+static void test_frames_and_locals(void **state)
+{
+	struct live l;
+	char *out, c[160], want[200], line[300], a[24], b[24];
+	uint64_t tf, er, rip, rsp, rax;
+
+	(void)state;
+	start(&l);
+	expect(&l, "ed nt!KiSimAssertRequest 1", "");
+	out = cmd(&l, "g");
+	has(out, "g", "Assertion failure - code c0000420");
+	free(out);
+	tf = eval(&l, "poi(nt!KiSimLastTrapFrame)");
+	er = eval(&l, "nt!KiSimLastExceptionRecord");
+	rip = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x168)");
+	rsp = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x180)");
+	rax = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x30)");
+
+	/* Frame 0, KiSimDispatchException(TrapFrame): its parameter and
+	 * local, names right-aligned. */
+	bt(a, sizeof(a), tf);
+	bt(b, sizeof(b), er);
+	snprintf(want, sizeof(want), "TrapFrame = 0x%s\n       er = 0x%s\n", a,
+		 b);
+	expect(&l, "dv", want);
+	snprintf(want, sizeof(want),
+		 "prv param  @rdx                       struct _KTRAP_FRAME * "
+		 "TrapFrame = 0x%s\n",
+		 a);
+	expect(&l, "dv /i /v /t", want);
+	expect(&l, "dv er*", "er = 0x");
+
+	/* kn numbers the frames; .frame 2 is the asserting code. */
+	out = cmd(&l, "kn");
+	assert_true(line_with(out, "02 ", line, sizeof(line)));
+	has(line, "kn", "nt!RtlSimCheckInvariant+0x");
+	free(out);
+	out = cmd(&l, ".frame 2");
+	has(out, ".frame 2", line);
+	free(out);
+	assert_int_equal(eval(&l, "@rip"), rip);
+	assert_int_equal(eval(&l, "@rsp"), rsp);
+	/* value lives in rax there: not recovered in an outer frame. */
+	expect(&l, "dv", "value = <value unavailable>\n");
+	expect(&l, ".frame", line);
+	/* /r: the frame's registers, then its instruction. */
+	out = cmd(&l, ".frame /r 3");
+	has(out, ".frame /r 3", "03 ");
+	has(out, ".frame /r 3", "rip=");
+	has(out, ".frame /r 3", "nt!KiSimCheckAssertRequest+0x");
+	free(out);
+	expect(&l, ".frame 9",
+	       "Cannot find frame 0x9, previous scope "
+	       "unchanged");
+
+	/* From the trap context, frame 0 has every register: value is the
+	 * trap frame's Rax (dq of the frame, read apart). */
+	snprintf(c, sizeof(c), ".trap %llx", (unsigned long long)tf);
+	free(cmd(&l, c));
+	snprintf(want, sizeof(want),
+		 "@rax                       value = 0x%llx\n",
+		 (unsigned long long)rax);
+	expect(&l, "dv /v value", want);
+
+	/* Back to the processor: frame 1 is assembly without locals. */
+	expect(&l, ".cxr", "Resetting default scope");
+	expect(&l, "dv", "TrapFrame = 0x");
+	free(cmd(&l, ".frame 1"));
+	expect(&l, "dv",
+	       "Unable to enumerate locals, HRESULT 0x80004005\n"
+	       "Private symbols (symbols.pri) are required for "
+	       "locals.");
+	stop(&l, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_assertion),
+		cmocka_unit_test(test_frames_and_locals),
 		cmocka_unit_test(test_dump_exception_context),
 		cmocka_unit_test(test_dump_analyze),
 	};

@@ -18,6 +18,7 @@
 #include "cmd/args.h"
 #include "cmd/bugcodes.h"
 #include "cmd/cmd_ctx.h"
+#include "cmd/cmd_sym.h"
 #include "core/engine_int.h"
 #include "sym/sym_int.h"
 
@@ -520,6 +521,161 @@ static int cmd_exr(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
+/* ---- .frame and dv ---- */
+
+#define FRAME_MAX 256
+
+/* Walk the stack of the current context: at least @p want + 1 frames
+ * asked for.  The caller frees *@p frames. */
+static int walk(struct kd_session *s, size_t want, struct kd_frame **frames,
+		size_t *n)
+{
+	size_t max = want + 1 > FRAME_MAX ? FRAME_MAX : want + 1;
+	int rc;
+
+	*n = 0;
+	*frames = kd_calloc(max, sizeof(**frames));
+	if (!*frames)
+		return KD_ENOMEM;
+	rc = kd_stack_walk(s, s->tgt.cpu, *frames, max, n);
+	if (rc < 0) {
+		kd_free(*frames);
+		*frames = NULL;
+	}
+	return rc;
+}
+
+/* The frame's `k` line: "02 fffff800`10015f80 fffff800`00401931     nt!X". */
+static void frame_line(struct kd_session *s, const struct kd_frame *f, size_t i)
+{
+	char site[512], sp[18], ret[18];
+
+	kd_stack__site(s, f->ip, site, sizeof(site));
+	if (kd_arch(s)->ptr_size == 8)
+		kd_out(s, "%02zx %s %s     %s\n", i, kd_fmt_addr(sp, f->sp),
+		       kd_fmt_addr(ret, f->ret), site);
+	else
+		kd_out(s, "%02zx %s %s %s\n", i, kd_fmt_ptr(s, sp, f->sp),
+		       kd_fmt_ptr(s, ret, f->ret), site);
+}
+
+/*
+ * Make frame @p f (number @p n) the local context: the walk's context
+ * with the registers the unwinder had at that frame, its pc and sp.
+ */
+static int frame_load(struct kd_session *s, const struct kd_frame *f, size_t n)
+{
+	const struct kd_arch_ops *a = kd_arch(s);
+	uint8_t *base;
+	bool was = s->scope.unwinding;
+	int rc, i;
+
+	if (s->scope.ctx_set && s->scope.cpu != s->tgt.cpu)
+		s->scope.ctx_set = false;
+	s->scope.unwinding = true;
+	rc = kd_context(s, s->tgt.cpu, &base);
+	s->scope.unwinding = was;
+	if (rc < 0)
+		return rc;
+	memcpy(s->scope.fctx, base, a->ctx_size);
+	if (f->have_regs && a == &kd_arch_amd64)
+		for (i = 0; i < 16; i++) /* CONTEXT: rax.. in encoding order */
+			kd_put_le64(s->scope.fctx + KD_AMD64_CTX_OFF_RAX +
+					    8 * i,
+				    f->regs[i]);
+	kd_arch_set_pc(a, s->scope.fctx, f->ip);
+	kd_arch_set_sp(a, s->scope.fctx, f->sp);
+	s->scope.cpu = s->tgt.cpu;
+	s->scope.frame = n;
+	s->scope.frame_set = n != 0;
+	return KD_OK;
+}
+
+/* .frame [/c] [/r] [FrameNumber] */
+static int cmd_frame(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_frame *frames = NULL;
+	struct kd_args a;
+	uint64_t want = s->scope.frame_set ? s->scope.frame : 0;
+	bool regs = false;
+	size_t n = 0;
+	int opt, rc;
+
+	kd_args_init(&a, s, c);
+	for (;;) {
+		kd_args_skip(&a);
+		opt = kd_args_take_option(&a, "/", "rc", KD_ARGS_OPT_ALONE);
+		if (!opt)
+			break;
+		if (opt == 'r')
+			regs = true;
+	}
+	if (!kd_args_at_end(&a)) {
+		if (kd_args_take_expr(&a, &want) != KD_OK ||
+		    kd_args_end(&a) != KD_OK)
+			return KD_EINVAL;
+	}
+	rc = walk(s, want > FRAME_MAX ? FRAME_MAX : (size_t)want, &frames, &n);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to get the stack of processor %u",
+			       s->tgt.cpu);
+	if (want >= n) {
+		kd_free(frames);
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Cannot find frame 0x%llx, previous scope "
+			       "unchanged",
+			       (unsigned long long)want);
+	}
+	rc = frame_load(s, &frames[want], (size_t)want);
+	if (rc == KD_OK)
+		frame_line(s, &frames[want], (size_t)want);
+	kd_free(frames);
+	if (rc < 0)
+		return kd_fail(s, rc, "Unable to get register context");
+	return regs ? print_context(s) : KD_OK;
+}
+
+/* dv [/i] [/t] [/v] [Pattern]: locals of the current frame. */
+static int cmd_dv(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_frame *frames = NULL;
+	struct kd_args a;
+	size_t fi = s->scope.frame_set ? s->scope.frame : 0, n = 0, wl = 0;
+	unsigned flags = 0;
+	const char *w = NULL;
+	char pat[128];
+	int opt, rc;
+
+	kd_args_init(&a, s, c);
+	for (;;) {
+		kd_args_skip(&a);
+		opt = kd_args_take_option(&a, "/", "itvV", KD_ARGS_OPT_ALONE);
+		if (!opt)
+			break;
+		flags |= opt == 'i' ? KD_DV_KIND :
+			 opt == 't' ? KD_DV_TYPE :
+				      KD_DV_ADDR;
+	}
+	if (!kd_args_at_end(&a) && !kd_args_take_word(&a, &w, &wl))
+		return kd_args_error(&a);
+	if (kd_args_end(&a) != KD_OK)
+		return KD_EINVAL;
+	if (wl >= sizeof(pat))
+		return kd_fail(s, KD_EOVERFLOW, "Pattern too long");
+	if (w)
+		snprintf(pat, sizeof(pat), "%.*s", (int)wl, w);
+	rc = walk(s, fi, &frames, &n);
+	if (rc < 0 || fi >= n) {
+		kd_free(frames);
+		return kd_fail(s, rc < 0 ? rc : KD_ENOTFOUND,
+			       "Unable to get the stack of processor %u",
+			       s->tgt.cpu);
+	}
+	rc = kd_cmd__dv(s, &frames[fi], fi, flags, w ? pat : NULL);
+	kd_free(frames);
+	return rc;
+}
+
 /* ---- .lastevent ---- */
 
 static int cmd_lastevent(struct kd_session *s, struct kd_cmdctx *c)
@@ -569,5 +725,9 @@ const struct kd_command kd_cmds_ctx[] = {
 	  ".exr Address|-1: show an exception record" },
 	{ ".lastevent", cmd_lastevent, KD_CMDF_STOPPED,
 	  "show the last event the target reported" },
+	{ ".frame", cmd_frame, KD_CMDF_STOPPED,
+	  ".frame [/r] [Frame]: select a stack frame as the local context" },
+	{ "dv", cmd_dv, KD_CMDF_STOPPED,
+	  "dv [/i] [/t] [/v] [Pattern]: locals of the current frame" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -471,6 +471,11 @@ struct kd_frame {
 	uint64_t ip;	  /* Call Site */
 	uint64_t ret;	  /* RetAddr */
 	uint64_t args[4]; /* home slots above the return address */
+	/* x64: rax..r15 in encoding order as the unwinder had them at this
+	 * frame (non-volatile ones recovered, volatile ones the callee's);
+	 * have_regs false on other machines. */
+	uint64_t regs[16];
+	bool have_regs;
 };
 /* Walk with the machine's unwinder (x64: the unwind data of the loaded
  * images; x86: the EBP chain, sp = ChildEBP, args = 3 dwords; ARM64: the
