@@ -151,13 +151,13 @@ static void test_live_assertion(void **state)
 	tf = eval(&l, "poi(nt!KiSimLastTrapFrame)");
 	rip = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x168)");
 	rsp = eval(&l, "poi(poi(nt!KiSimLastTrapFrame) + 0x180)");
-	fn = eval(&l, "nt!RtlSimCheckInvariant");
+	fn = eval(&l, "nt!ExSimCheckInvariant");
 	assert_true(rip > fn && rip < fn + 0x40);
 	assert_true(tf != 0 && rsp > tf);
 
 	/* .exr -1 (the event) and .exr of the kernel's record agree. */
 	snprintf(line, sizeof(line),
-		 "ExceptionAddress: %016llx (nt!RtlSimCheckInvariant+"
+		 "ExceptionAddress: %016llx (nt!ExSimCheckInvariant+"
 		 "0x%016llx)\n"
 		 "   ExceptionCode: c0000420 (Assertion failure)\n"
 		 "  ExceptionFlags: 00000000\n"
@@ -184,7 +184,7 @@ static void test_live_assertion(void **state)
 		 (unsigned long long)(rsp >> 32),
 		 (unsigned long long)(rsp & 0xffffffffu));
 	has(out, "k", line);
-	snprintf(line, sizeof(line), "nt!RtlSimCheckInvariant+0x%llx\n",
+	snprintf(line, sizeof(line), "nt!ExSimCheckInvariant+0x%llx\n",
 		 (unsigned long long)(rip - fn));
 	has(out, "k", line);
 	has(out, "k", "nt!KiSimCheckAssertRequest+0x");
@@ -459,7 +459,7 @@ static void test_frames_and_locals(void **state)
 	/* kn numbers the frames; .frame 2 is the asserting code. */
 	out = cmd(&l, "kn");
 	assert_true(line_with(out, "02 ", line, sizeof(line)));
-	has(line, "kn", "nt!RtlSimCheckInvariant+0x");
+	has(line, "kn", "nt!ExSimCheckInvariant+0x");
 	free(out);
 	out = cmd(&l, ".frame 2");
 	has(out, ".frame 2", line);

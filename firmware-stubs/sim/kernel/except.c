@@ -201,7 +201,7 @@ __asm__(".globl KiRaiseAssertion\n"
 
 /* The asserting code: checks an invariant of the work counters and
  * raises STATUS_ASSERTION_FAILURE through int 0x2c when it fails. */
-EXPORT __attribute__((noinline)) u64 RtlSimCheckInvariant(u64 value)
+EXPORT __attribute__((noinline)) u64 ExSimCheckInvariant(u64 value)
 {
 	u64 twice = value * 2;
 
@@ -215,6 +215,6 @@ EXPORT __attribute__((noinline)) void KiSimCheckAssertRequest(u64 iteration)
 {
 	if (!KiSimAssertRequest)
 		return;
-	RtlSimCheckInvariant(iteration);
+	ExSimCheckInvariant(iteration);
 	KiSimAssertRequest = 0;
 }
