@@ -265,7 +265,7 @@ static void test_dump_exception_context(void **state)
 
 	snprintf(c, sizeof(c),
 		 "dd %llx L1; dq %llx L1; .exr -1; .cxr -1; k 1; .cxr; "
-		 ".ecxr; .cxr 0; q",
+		 ".ecxr; .cxr 0; .lastevent; q",
 		 (unsigned long long)exr, (unsigned long long)(cxr + 0xf8));
 	args[3] = c;
 	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
@@ -287,6 +287,9 @@ static void test_dump_exception_context(void **state)
 	assert_non_null(strstr(p + 1, "rip=fffff8048b58334c "));
 	assert_non_null(strstr(out, "amdppm+0x334c:\n"));
 	assert_non_null(strstr(out, "Resetting default scope"));
+	/* A dump keeps no event: .lastevent says so, invents none. */
+	assert_non_null(strstr(out, "Last event: <none> (a crash dump "
+				    "records no event; see .bugcheck)\n"));
 	free(out);
 	free(err);
 }

@@ -687,6 +687,12 @@ static int cmd_lastevent(struct kd_session *s, struct kd_cmdctx *c)
 	kd_args_init(&a, s, c);
 	if (kd_args_end(&a) != KD_OK)
 		return KD_EINVAL;
+	if (s->tgt.id.snapshot) {
+		/* A dump keeps the bug check, not the event before it. */
+		kd_out(s, "Last event: <none> (a crash dump records no "
+			  "event; see .bugcheck)\n");
+		return KD_OK;
+	}
 	switch (ev->kind) {
 	case KD_EV_EXCEPTION:
 		kd_out(s, "Last event: %s - code %08x (%s)\n",
