@@ -22,6 +22,7 @@ struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_reg, "Registers" },
 	{ kd_cmds_expr, "Expressions" },
 	{ kd_cmds_sym, "Symbols, modules, stacks" },
+	{ kd_cmds_dt, "Types" },
 	{ kd_cmds_dump, "Crash dumps" },
 	{ kd_cmds_ctx, "Contexts and events" },
 	{ kd_cmds_sx, "Event filters" },

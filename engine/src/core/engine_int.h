@@ -514,6 +514,7 @@ extern const struct kd_command kd_cmds_mem[];	 /* cmd_mem.c */
 extern const struct kd_command kd_cmds_reg[];	 /* cmd_reg.c */
 extern const struct kd_command kd_cmds_expr[];	 /* cmd_expr.c */
 extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
+extern const struct kd_command kd_cmds_dt[];	 /* cmd_dt.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
 extern const struct kd_command kd_cmds_ctx[];	 /* cmd_ctx.c: .cxr, .trap */
