@@ -166,6 +166,12 @@ static void test_live_assertion(void **state)
 	expect(&l, ".exr -1", line);
 	expect(&l, ".exr nt!KiSimLastExceptionRecord", line);
 
+	/* The kernel PDB describes _KTRAP_FRAME (r-dt's dt reads it): .trap
+	 * takes its offsets from there, Windows' own. */
+	expect(&l, "dt nt!_KTRAP_FRAME Rip Rsp",
+	       "   +0x168 Rip              : Uint8B\n"
+	       "   +0x180 Rsp              : Uint8B\n");
+
 	/* .trap: the registers of the frame, the int 2Ch at its rip. */
 	snprintf(c, sizeof(c), ".trap %llx", (unsigned long long)tf);
 	out = cmd(&l, c);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kd/pdb.h>
 #include "arch/arch.h"
 #include "cmd/args.h"
 #include "cmd/bugcodes.h"
@@ -21,6 +20,7 @@
 #include "cmd/cmd_sym.h"
 #include "core/engine_int.h"
 #include "sym/sym_int.h"
+#include "sym/types.h"
 
 #define EXR_MAX_PARAMS 15
 
@@ -223,55 +223,37 @@ struct trap_layout {
 	bool from_pdb;
 };
 
-static int trap_field_cb(void *ctx, const struct kd_pdb_field *f)
-{
-	struct trap_layout *l = ctx;
-	size_t i;
-
-	if (f->leaf != KD_LF_MEMBER || !f->name)
-		return 0;
-	for (i = 0; i < NTRAP; i++)
-		if (strcmp(f->name, trap_fields[i].name) == 0 &&
-		    f->offset + trap_fields[i].size <= l->size)
-			l->off[i] = (uint16_t)f->offset;
-	return 0;
-}
-
 /*
- * The _KTRAP_FRAME layout: the kernel PDB's when it has the type with
- * every field .trap reads, else the documented one.
+ * The _KTRAP_FRAME layout: the kernel PDB's (through the type layer) when
+ * it has the type with every field .trap reads, else the documented one.
  */
 static void trap_layout(struct kd_session *s, struct trap_layout *l)
 {
-	struct kd_module *m = kd_module_by_name(s, "nt");
-	struct kd_pdb *pdb = m ? kd_sym__pdb(s, m) : NULL;
-	struct kd_pdb_type t;
-	uint32_t ti;
+	struct trap_layout p;
+	struct kd_type_member mem;
+	struct kd_type t;
+	uint64_t size = 0;
 	size_t i;
 
 	for (i = 0; i < NTRAP; i++)
 		l->off[i] = trap_fields[i].doc_off;
 	l->size = TRAP_DOC_SIZE;
 	l->from_pdb = false;
-	if (!pdb || kd_pdb_type_by_name(pdb, "_KTRAP_FRAME", &ti) != KD_OK ||
-	    kd_pdb_type_get(pdb, ti, &t) != KD_OK || t.size == 0 ||
-	    t.size > 0x1000)
+	if (kd_sym__type_lookup(s, "nt!_KTRAP_FRAME", &t) != KD_OK ||
+	    kd_sym__type_size(t.pdb, t.ti, &size) != KD_OK || size == 0 ||
+	    size > 0x1000)
 		return;
-	{
-		struct trap_layout p;
-
-		memset(&p, 0, sizeof(p));
-		for (i = 0; i < NTRAP; i++)
-			p.off[i] = 0xffff;
-		p.size = t.size;
-		if (kd_pdb_type_fields(pdb, ti, trap_field_cb, &p) != KD_OK)
-			return;
-		for (i = 0; i < NTRAP; i++)
-			if (p.off[i] == 0xffff)
-				return; /* a field is missing: not this one */
-		p.from_pdb = true;
-		*l = p;
+	memset(&p, 0, sizeof(p));
+	p.size = size;
+	for (i = 0; i < NTRAP; i++) {
+		if (kd_sym__type_field(t.pdb, t.ti, trap_fields[i].name,
+				       &mem) != KD_OK ||
+		    mem.offset + trap_fields[i].size > size)
+			return; /* a field is missing: not this layout */
+		p.off[i] = (uint16_t)mem.offset;
 	}
+	p.from_pdb = true;
+	*l = p;
 }
 
 static void out_reg_rows(struct kd_session *s, const uint8_t *c)

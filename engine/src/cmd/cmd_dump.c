@@ -15,8 +15,8 @@
 #include "cmd/bugcodes.h"
 #include "cmd/cmd_ctx.h"
 #include "sym/sym_int.h"
+#include "sym/types.h"
 #include "target/target.h"
-#include <kd/pdb.h>
 
 struct kd_bugcheck {
 	uint32_t code;
@@ -188,39 +188,18 @@ static int cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
-struct field_find {
-	const char *name;
-	uint64_t off;
-	bool found;
-};
-
-static int field_cb(void *ctx, const struct kd_pdb_field *f)
-{
-	struct field_find *ff = ctx;
-
-	if (f->leaf == KD_LF_MEMBER && f->name && !strcmp(f->name, ff->name)) {
-		ff->off = f->offset;
-		ff->found = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* The offset of @p type.@p field in the kernel's PDB. */
+/* The offset of @p type.@p field in the kernel's PDB (the type layer). */
 static int pdb_field(struct kd_session *s, const char *type, const char *field,
 		     uint32_t *off)
 {
-	struct kd_module *m = kd_module_by_name(s, "nt");
-	struct kd_pdb *pdb = m ? kd_sym__pdb(s, m) : NULL;
-	struct field_find ff = { field, 0, false };
-	uint32_t ti;
+	struct kd_type_member mem;
+	struct kd_type t;
 
-	if (!pdb || kd_pdb_type_by_name(pdb, type, &ti) != KD_OK)
+	if (kd_sym__type_lookup(s, type, &t) != KD_OK ||
+	    kd_sym__type_field(t.pdb, t.ti, field, &mem) != KD_OK ||
+	    mem.offset > 0x10000)
 		return KD_ENOTFOUND;
-	(void)kd_pdb_type_fields(pdb, ti, field_cb, &ff);
-	if (!ff.found || ff.off > 0x10000)
-		return KD_ENOTFOUND;
-	*off = (uint32_t)ff.off;
+	*off = (uint32_t)mem.offset;
 	return KD_OK;
 }
 
@@ -248,7 +227,7 @@ static bool process_name(struct kd_session *s, char *out, size_t cap)
 		return false;
 	/* EPROCESS.ImageFileName: from the kernel's PDB when it has the
 	 * type, else the offset of the builds known (the same in both). */
-	if (pdb_field(s, "_EPROCESS", "ImageFileName", &name_off) == KD_OK)
+	if (pdb_field(s, "nt!_EPROCESS", "ImageFileName", &name_off) == KD_OK)
 		;
 	else if ((build >= 19041 && build <= 19045) ||
 		 (build >= 22000 && build <= 22631))
