@@ -268,6 +268,53 @@ static void do_loadmod(struct kdsim *m, int cpu, unsigned int slot)
 		after_stop(m, &r);
 }
 
+/* SVC_EXCEPTION: the kernel dispatches an exception record (except.c). */
+static void do_exception(struct kdsim *m, int cpu, uint64_t va)
+{
+	uint8_t b[0x98];
+	uint64_t params[15];
+	uint32_t done = 0, n, i;
+
+	if (sim_read_virtual(m, va, b, sizeof(b), &done) < 0 ||
+	    done != sizeof(b))
+		return;
+	n = kd_get_le32(b + 0x18);
+	if (n > 15)
+		n = 15;
+	for (i = 0; i < n; i++)
+		params[i] = kd_get_le64(b + 0x20 + 8 * i);
+	report(m, cpu, kd_get_le32(b), kd_get_le64(b + 0x10), n, params);
+}
+
+/*
+ * Interrupt delivery as an x64 processor does it without a privilege or
+ * stack change: align rsp down to 16, push SS, RSP, RFLAGS, CS and RIP
+ * (past the int instruction), and go to the handler.  False when the
+ * kernel has no handler or the stack cannot be written.
+ */
+static bool deliver(struct kdsim *m, int cpu, uint64_t handler)
+{
+	uint8_t f[40];
+	uint64_t rsp, sp;
+	uint32_t done = 0;
+
+	if (!handler || sim_select_cpu(m, cpu) < 0)
+		return false;
+	rsp = sim_reg(m, UC_X86_REG_RSP);
+	sp = (rsp & ~0xFull) - sizeof(f);
+	kd_put_le64(f, sim_reg(m, UC_X86_REG_RIP));
+	kd_put_le64(f + 8, sim_reg(m, UC_X86_REG_CS));
+	kd_put_le64(f + 16, sim_reg(m, UC_X86_REG_RFLAGS));
+	kd_put_le64(f + 24, rsp);
+	kd_put_le64(f + 32, sim_reg(m, UC_X86_REG_SS));
+	if (sim_write_virtual(m, sp, f, sizeof(f), &done) < 0 ||
+	    done != sizeof(f))
+		return false;
+	sim_set_reg(m, UC_X86_REG_RSP, sp);
+	sim_set_reg(m, UC_X86_REG_RIP, handler);
+	return true;
+}
+
 static void do_service(struct kdsim *m, int cpu)
 {
 	uint8_t b[40];
@@ -291,6 +338,9 @@ static void do_service(struct kdsim *m, int cpu)
 		break;
 	case SIMABI_SVC_HALT:
 		m->cpu[cpu].halted = true;
+		break;
+	case SIMABI_SVC_EXCEPTION:
+		do_exception(m, cpu, m->ev.rcx);
 		break;
 	default:
 		break;
@@ -339,6 +389,10 @@ static void handle_event(struct kdsim *m, int cpu, bool stepped)
 		return;
 	case SIM_EV_FAULT: {
 		uint64_t p[2] = { 0, ev.rcx };
+
+		if (ev.intno == SIMABI_VECTOR_ASSERT &&
+		    deliver(m, cpu, kdsim_kernel_export(m, "KiRaiseAssertion")))
+			return;
 
 		if (sim_select_cpu(m, cpu) == 0)
 			rip = sim_reg(m, UC_X86_REG_RIP);

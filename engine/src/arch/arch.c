@@ -95,7 +95,9 @@ int kd_cpus_flush(struct kd_session *s)
 	for (i = 0; i < s->tgt.ncpus; i++) {
 		struct kd_cpu *c = &s->tgt.cpus[i];
 
-		if (!c->dirty)
+		/* A register set in a .cxr/.frame context changed only that
+		 * context: the processor's own was never read. */
+		if (!c->dirty || !c->valid)
 			continue;
 		rc = kd_arch(s)->write_context ?
 			     kd_arch(s)->write_context(s->target, i, c->ctx) :
@@ -222,10 +224,17 @@ int kd_virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa)
 int kd_stack_walk(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 		  size_t max, size_t *n)
 {
+	bool was = s->scope.unwinding;
+	int rc;
+
 	*n = 0;
 	if (max > KD_STACK_MAX_DEPTH)
 		max = KD_STACK_MAX_DEPTH;
-	return kd_arch(s)->unwind(s, cpu, out, max, n);
+	/* After .frame n, k still walks the whole stack of the context. */
+	s->scope.unwinding = true;
+	rc = kd_arch(s)->unwind(s, cpu, out, max, n);
+	s->scope.unwinding = was;
+	return rc;
 }
 
 /* ---- x64 CONTEXT registers by KD_AMD64_* id ---- */

@@ -178,6 +178,15 @@ int kd_arch__context(struct kd_session *s, const struct kd_arch_ops *a,
 
 	if (!s->target || !s->tgt.cpus || cpu >= s->tgt.ncpus)
 		return KD_EINVAL;
+	/* .frame, .cxr, .trap: their context stands in for the cpu's. */
+	if (s->scope.cpu == cpu && s->scope.frame_set && !s->scope.unwinding) {
+		*ctx = s->scope.fctx;
+		return KD_OK;
+	}
+	if (s->scope.cpu == cpu && s->scope.ctx_set) {
+		*ctx = s->scope.ctx;
+		return KD_OK;
+	}
 	c = &s->tgt.cpus[cpu];
 	if (!c->valid) {
 		rc = a->read_context(s->target, cpu, c->ctx);

@@ -313,6 +313,8 @@ int kd_amd64__unwind(struct kd_session *s, const uint8_t *ctx,
 		memset(f, 0, sizeof(*f));
 		f->sp = sp;
 		f->ip = c.rip;
+		memcpy(f->regs, c.r, sizeof(f->regs)); /* .frame n, dv */
+		f->have_regs = true;
 		rc = unwind_frame(s, &c, &slot);
 		count++;
 		if (rc != KD_OK)

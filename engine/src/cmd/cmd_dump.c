@@ -11,13 +11,19 @@
 #include <kd/dumpfmt.h>
 #include "core/engine_int.h"
 #include "arch/arch.h"
+#include "cmd/args.h"
+#include "cmd/bugcodes.h"
+#include "cmd/cmd_ctx.h"
+#include "sym/sym_int.h"
+#include "sym/types.h"
+#include "target/target.h"
 
 struct kd_bugcheck {
 	uint32_t code;
 	uint64_t p[4];
 };
 
-/* What each parameter means; ip_arg: the 1-based parameter that holds
+/* What each parameter means (the names come from bugcodes.c); ip_arg: the 1-based parameter that holds
  * the faulting instruction address (0: use the context's rip). */
 struct kd_bugcheck_desc {
 	uint32_t code;
@@ -121,12 +127,6 @@ static const struct kd_bugcheck_desc bugchecks[] = {
 	  "A dump was taken of a running system; nothing crashed.",
 	  { "reserved", "reserved", "reserved", "reserved" },
 	  0 },
-	{ 0x5454414D,
-	  "OPENKD_TEST_BUGCHECK",
-	  "Code 0x5454414D is not a Windows bug check: a test or tool "
-	  "wrote it.",
-	  { "not known", "not known", "not known", "not known" },
-	  0 },
 };
 
 static const struct kd_bugcheck_desc *bugcheck_find(uint32_t code)
@@ -188,6 +188,21 @@ static int cmd_bugcheck(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
+/* The offset of @p type.@p field in the kernel's PDB (the type layer). */
+static int pdb_field(struct kd_session *s, const char *type, const char *field,
+		     uint32_t *off)
+{
+	struct kd_type_member mem;
+	struct kd_type t;
+
+	if (kd_sym__type_lookup(s, type, &t) != KD_OK ||
+	    kd_sym__type_field(t.pdb, t.ti, field, &mem) != KD_OK ||
+	    mem.offset > 0x10000)
+		return KD_ENOTFOUND;
+	*off = (uint32_t)mem.offset;
+	return KD_OK;
+}
+
 /* ImageFileName of the current process: EPROCESS offsets by build. */
 static bool process_name(struct kd_session *s, char *out, size_t cap)
 {
@@ -210,9 +225,12 @@ static bool process_name(struct kd_session *s, char *out, size_t cap)
 		apc = kd_get_le16(b);
 	if (!thread || !apc || kd_read_u64(s, thread + apc, &proc) || !proc)
 		return false;
-	/* EPROCESS.ImageFileName: the same offset in both ranges. */
-	if ((build >= 19041 && build <= 19045) ||
-	    (build >= 22000 && build <= 22631))
+	/* EPROCESS.ImageFileName: from the kernel's PDB when it has the
+	 * type, else the offset of the builds known (the same in both). */
+	if (pdb_field(s, "nt!_EPROCESS", "ImageFileName", &name_off) == KD_OK)
+		;
+	else if ((build >= 19041 && build <= 19045) ||
+		 (build >= 22000 && build <= 22631))
 		name_off = 0x5A8;
 	else
 		return false;
@@ -224,11 +242,172 @@ static bool process_name(struct kd_session *s, char *out, size_t cap)
 	return out[0] != '\0';
 }
 
+/* "NAME (code)" and the description, or WinDbg's two lines for a code
+ * Microsoft does not document. */
+static void print_name(struct kd_session *s, uint32_t code,
+		       const struct kd_bugcheck_desc *desc)
+{
+	const char *name = kd_cmd__bugcode_name(code);
+
+	if (!name && desc)
+		name = desc->name;
+	if (!name) {
+		kd_out(s,
+		       "\nUnknown bugcheck code (%x)\n"
+		       "Unknown bugcheck description\n",
+		       code);
+		return;
+	}
+	kd_out(s, "\n%s (%x)\n", name, code);
+	if (desc)
+		kd_out(s, "%s\n", desc->text);
+}
+
 static void stars(struct kd_session *s)
 {
 	kd_out(s, "%s\n",
 	       "*****************************************"
 	       "**************************************");
+}
+
+/* "Arg1: value, meaning" lines at the target's pointer width. */
+static void print_args(struct kd_session *s, const uint64_t *p,
+		       const struct kd_bugcheck_desc *desc)
+{
+	unsigned k;
+
+	kd_out(s, "Arguments:\n");
+	for (k = 0; k < 4; k++)
+		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1, kd_is_ptr64(s) ? 16 : 8,
+		       (unsigned long long)(kd_is_ptr64(s) ?
+						    p[k] :
+						    p[k] & 0xffffffffu),
+		       desc ? ", " : "", desc ? desc->args[k] : "");
+}
+
+/* !analyze -show Code [P1 [P2 [P3 [P4]]]]: the name and argument texts. */
+static int analyze_show(struct kd_session *s, struct kd_args *a)
+{
+	uint64_t code = 0, p[4] = { 0 };
+	unsigned k;
+
+	kd_args_skip(a);
+	if (kd_args_at_end(a))
+		return kd_fail(s, KD_EINVAL,
+			       "!analyze -show needs a bug check code");
+	if (kd_args_take_expr(a, &code) != KD_OK)
+		return KD_EINVAL;
+	for (k = 0; k < 4; k++) {
+		kd_args_skip(a);
+		if (kd_args_at_end(a))
+			break;
+		if (kd_args_take_expr(a, &p[k]) != KD_OK)
+			return KD_EINVAL;
+	}
+	if (kd_args_end(a) != KD_OK)
+		return KD_EINVAL;
+	print_name(s, (uint32_t)code, bugcheck_find((uint32_t)code));
+	print_args(s, p, bugcheck_find((uint32_t)code));
+	return KD_OK;
+}
+
+/* The records a bug check names and the command that shows its stack. */
+struct records {
+	uint64_t exr, cxr, trap;
+	char stack_cmd[64];
+};
+
+/*
+ * TRAP_FRAME, CONTEXT and EXCEPTION_RECORD blocks, each as its command
+ * prints it, then "Resetting default scope" as WinDbg does.  A record
+ * that cannot be read says so in its block.
+ */
+static void records(struct kd_session *s, struct records *r)
+{
+	unsigned w = kd_is_ptr64(s) ? 16 : 8;
+
+	memset(r, 0, sizeof(*r));
+	kd_cmd__bugcheck_records(s, &r->exr, &r->cxr, &r->trap);
+	if (r->trap) {
+		kd_out(s, "TRAP_FRAME:  %0*llx -- (.trap 0x%llx)\n", w,
+		       (unsigned long long)r->trap,
+		       (unsigned long long)r->trap);
+		if (kd_cmd__trap_show(s, r->trap) == KD_OK)
+			snprintf(r->stack_cmd, sizeof(r->stack_cmd),
+				 ".trap 0x%llx ; kb",
+				 (unsigned long long)r->trap);
+		else
+			kd_out(s, "Unable to read trap frame at %0*llx\n", w,
+			       (unsigned long long)r->trap);
+		kd_cmd__scope_reset(s);
+		kd_out(s, "Resetting default scope\n\n");
+	}
+	if (r->cxr) {
+		kd_out(s, "CONTEXT:  %0*llx -- (.cxr 0x%llx)\n", w,
+		       (unsigned long long)r->cxr, (unsigned long long)r->cxr);
+		if (kd_cmd__cxr_show(s, r->cxr) == KD_OK)
+			snprintf(r->stack_cmd, sizeof(r->stack_cmd),
+				 ".cxr 0x%llx ; kb",
+				 (unsigned long long)r->cxr);
+		else
+			kd_out(s, "Unable to read context at %0*llx\n", w,
+			       (unsigned long long)r->cxr);
+		kd_cmd__scope_reset(s);
+		kd_out(s, "Resetting default scope\n\n");
+	}
+	if (r->exr) {
+		kd_out(s, "EXCEPTION_RECORD:  %0*llx -- (.exr 0x%llx)\n", w,
+		       (unsigned long long)r->exr, (unsigned long long)r->exr);
+		if (kd_cmd__exr_show(s, r->exr) != KD_OK)
+			kd_out(s, "Cannot read Exception record @ %0*llx\n", w,
+			       (unsigned long long)r->exr);
+		kd_out(s, "\n");
+	}
+}
+
+/* The context STACK_TEXT walks from (the one STACK_COMMAND names). */
+static int load_record_context(struct kd_session *s, const struct records *r)
+{
+	if (r->cxr && !strncmp(r->stack_cmd, ".cxr", 4))
+		return kd_cmd__cxr_load(s, r->cxr);
+	if (r->trap)
+		return kd_cmd__trap_load(s, r->trap);
+	return KD_ENOTFOUND;
+}
+
+/*
+ * OS_VERSION and BUILDLAB_STR from NtBuildLab
+ * ("19041.1.amd64fre.vb_release.191206-1406": 10.0.19041.1 and
+ * vb_release); nothing when the kernel's string cannot be read.
+ */
+static void os_version(struct kd_session *s)
+{
+	char lab[128], build[32] = "", branch[64] = "";
+	const char *p = lab, *dot;
+	unsigned field = 0;
+	size_t n;
+
+	kd_target_build_lab(s, lab, sizeof(lab));
+	if (!lab[0])
+		return;
+	while (p && *p && field < 4) {
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (field == 1 && n < sizeof(build) - strlen(build))
+			snprintf(build + strlen(build),
+				 sizeof(build) - strlen(build), ".%.*s", (int)n,
+				 p);
+		else if (field == 0 && n < sizeof(build))
+			snprintf(build, sizeof(build), "%.*s", (int)n, p);
+		else if (field == 3 && n < sizeof(branch))
+			snprintf(branch, sizeof(branch), "%.*s", (int)n, p);
+		field++;
+		p = dot ? dot + 1 : NULL;
+	}
+	if (build[0])
+		kd_out(s, "OS_VERSION:  10.0.%s\n\n", build);
+	if (branch[0])
+		kd_out(s, "BUILDLAB_STR:  %s\n\n", branch);
 }
 
 static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
@@ -237,12 +416,21 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	struct kd_bugcheck bc;
 	struct kd_frame frames[32];
 	struct kd_module *m = NULL;
-	char a[18], b[18], sym[160], pname[32];
+	char a[18], b[18], sym[160], pname[32], bucket[300];
+	struct records rec;
 	uint64_t ip = 0;
 	size_t n = 0, i;
 	unsigned k;
 
-	(void)c;
+	struct kd_args args;
+	const char *w;
+	size_t wl;
+
+	kd_args_init(&args, s, c);
+	kd_args_skip(&args);
+	if (kd_args_take_word(&args, &w, &wl) && wl == 5 &&
+	    !memcmp(w, "-show", 5))
+		return analyze_show(s, &args);
 	if (get_bugcheck(s, &bc) != KD_OK || bc.code == 0)
 		return kd_fail(s, KD_ENOTFOUND,
 			       "The target did not stop in a "
@@ -253,17 +441,8 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 	kd_out(s, "*%-77s*\n", "                        Bugcheck Analysis");
 	kd_out(s, "*%77s*\n", "");
 	stars(s);
-	kd_out(s, "\n%s (%x)\n", desc ? desc->name : "UNKNOWN_BUGCHECK",
-	       bc.code);
-	if (desc)
-		kd_out(s, "%s\n", desc->text);
-	kd_out(s, "Arguments:\n");
-	for (k = 0; k < 4; k++)
-		kd_out(s, "Arg%u: %0*llx%s%s\n", k + 1, kd_is_ptr64(s) ? 16 : 8,
-		       (unsigned long long)(kd_is_ptr64(s) ?
-						    bc.p[k] :
-						    bc.p[k] & 0xffffffffu),
-		       desc ? ", " : "", desc ? desc->args[k] : "");
+	print_name(s, bc.code, desc);
+	print_args(s, bc.p, desc);
 	kd_out(s, "\nDebugging Details:\n------------------\n\n");
 	kd_out(s, "BUGCHECK_CODE:  %x\n\n", bc.code);
 	for (k = 0; k < 4; k++)
@@ -278,6 +457,7 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		       (unsigned)(bc.p[0] & 0xffffffffu));
 	if (process_name(s, pname, sizeof(pname)))
 		kd_out(s, "PROCESS_NAME:  %s\n\n", pname);
+	records(s, &rec);
 	if (ip) {
 		kd_out(s, "FAULTING_IP: \n");
 		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK)
@@ -285,6 +465,10 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		kd_out(s, "%s\n\n", kd_fmt_ptr(s, a, ip));
 		m = kd_module_by_addr(s, ip);
 	}
+	/* The stack of the exception's context when the bug check names
+	 * one, else of the processor. */
+	if (rec.stack_cmd[0] && load_record_context(s, &rec) != KD_OK)
+		rec.stack_cmd[0] = '\0';
 	if (kd_stack_walk(s, s->tgt.cpu, frames, KD_ARRAY_SIZE(frames), &n) ==
 		    KD_OK &&
 	    n > 0) {
@@ -300,35 +484,40 @@ static int cmd_analyze(struct kd_session *s, struct kd_cmdctx *c)
 		}
 		kd_out(s, "\n");
 	}
+	kd_cmd__scope_reset(s);
+	if (m && kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK) {
+		kd_out(s, "FOLLOWUP_IP: \n%s\n%s\n\n", sym,
+		       kd_fmt_ptr(s, a, ip));
+		kd_out(s, "SYMBOL_NAME:  %s\n\n", sym);
+	}
 	if (m) {
 		char fn[256];
 		bool have_fn = kd_sym_function(s, ip, fn, sizeof(fn)) == KD_OK;
-
-		if (kd_sym_format(s, ip, sym, sizeof(sym)) == KD_OK) {
-			if (have_fn)
-				kd_out(s, "FOLLOWUP_IP: \n%s\n%s\n\n", sym,
-				       kd_fmt_ptr(s, a, ip));
-			kd_out(s, "SYMBOL_NAME:  %s\n\n", sym);
-		}
-		kd_out(s, "MODULE_NAME: %s\n\n", m->name);
-		kd_out(s, "IMAGE_NAME:  %s\n\n", m->image);
 		bool av = (bc.p[0] & 0xffffffffu) == 0xC0000005u &&
 			  ((bc.code & 0xFFFFFFF) == 0x7E || bc.code == 0x1E ||
 			   bc.code == 0x3B);
 
+		kd_out(s, "MODULE_NAME: %s\n\n", m->name);
+		kd_out(s, "IMAGE_NAME:  %s\n\n", m->image);
 		/* With PDB symbols the bucket names the function. */
 		if (!have_fn)
 			snprintf(fn, sizeof(fn), "%s!unknown_function",
 				 m->name);
 		if (av)
-			kd_out(s, "FAILURE_BUCKET_ID:  AV_%s\n\n", fn);
+			snprintf(bucket, sizeof(bucket), "AV_%s", fn);
 		else
-			kd_out(s, "FAILURE_BUCKET_ID:  0x%X_%s\n\n",
-			       bc.code & 0xFFFFFFF, fn);
+			snprintf(bucket, sizeof(bucket), "0x%X_%s",
+				 bc.code & 0xFFFFFFF, fn);
 	} else {
-		kd_out(s, "FAILURE_BUCKET_ID:  0x%X_unknown_module\n\n",
-		       bc.code & 0xFFFFFFF);
+		snprintf(bucket, sizeof(bucket), "0x%X_unknown_module",
+			 bc.code & 0xFFFFFFF);
 	}
+	kd_out(s, "STACK_COMMAND:  %s\n\n",
+	       rec.stack_cmd[0] ? rec.stack_cmd : "kb");
+	kd_out(s, "FAILURE_BUCKET_ID:  %s\n\n", bucket);
+	os_version(s);
+	kd_out(s, "BUCKET_ID:  %s\n\n", bucket);
+	kd_out(s, "Followup:     MachineOwner\n---------\n\n");
 	return KD_OK;
 }
 

@@ -13,6 +13,8 @@
 
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "cmd/bugcodes.h"
+#include "cmd/cmd_sx.h"
 #include "arch/arch.h"
 #include "core/memcache.h"
 
@@ -317,7 +319,7 @@ static void print_banner_box(struct kd_session *s)
 	       "**************************************");
 }
 
-static const char *exception_name(uint32_t code)
+const char *kd_cmd__exception_name(uint32_t code)
 {
 	switch (code) {
 	case KD_STATUS_BREAKPOINT:
@@ -332,6 +334,8 @@ static const char *exception_name(uint32_t code)
 		return "Integer divide-by-zero";
 	case 0x80000002u:
 		return "Data misaligned";
+	case 0xC0000420u:
+		return "Assertion failure";
 	default:
 		return "Unknown exception";
 	}
@@ -381,6 +385,7 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 
 	s->tgt.running = false;
 	s->tgt.last = *ev;
+	s->exec.event_ms = kd_now_ms();
 	if (ev->cpu < s->tgt.ncpus)
 		s->tgt.cpu = ev->cpu;
 	kd_cpus_invalidate(s);
@@ -413,8 +418,8 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 	if (s->exec.stepping)
 		return false; /* the step command reports */
 	if (ev->kind == KD_EV_EXCEPTION) {
-		kd_out(s, "%s - code %08x (%s)\n", exception_name(ev->code),
-		       ev->code,
+		kd_out(s, "%s - code %08x (%s)\n",
+		       kd_cmd__exception_name(ev->code), ev->code,
 		       ev->first_chance ? "first chance" :
 					  "!!! second chance !!!");
 		if (ev->code == KD_STATUS_BREAKPOINT &&
@@ -424,6 +429,68 @@ bool kd_event_stop(struct kd_session *s, const struct kd_event *ev)
 	s->exec.breakin_requested = false;
 	kd_print_current_instruction(s);
 	return false;
+}
+
+/* "ModLoad: start end   path" of a load or unload the user breaks on. */
+static void print_modload(struct kd_session *s, const struct kd_event *ev)
+{
+	char a[18], b[18];
+
+	kd_out(s, "%s: %s %s   %s\n",
+	       ev->kind == KD_EV_LOAD ? "ModLoad" : "Unload module",
+	       kd_fmt_ptr(s, a, ev->mod_base),
+	       kd_fmt_ptr(s, b, ev->mod_base + ev->mod_size), ev->path);
+}
+
+/* The sx command of @p ev's filter for its chance, or NULL. */
+static const char *sx_cmd(struct kd_session *s, const struct kd_event *ev)
+{
+	struct kd_sx_action act;
+
+	if (ev->kind != KD_EV_EXCEPTION || ev->code == KD_STATUS_BREAKPOINT ||
+	    ev->code == KD_STATUS_SINGLE_STEP)
+		return NULL;
+	kd_cmd__sx_action(s, ev, &act);
+	return ev->first_chance ? act.cmd : act.cmd2;
+}
+
+/* Stop at @p ev, then run the filter's command @p cmd (it may resume). */
+static bool event_stop_sx(struct kd_session *s, const struct kd_event *ev,
+			  const char *cmd)
+{
+	if (kd_event_stop(s, ev))
+		return true;
+	return cmd && kd_exec_bp_commands(s, cmd);
+}
+
+/*
+ * An exception the filters let pass (sxd on the first chance, sxn, sxi):
+ * report it for sxn and resume it, handled or not as the filter says.
+ * 1 when it passed, 0 when it stops; the debugger's own breakpoints and
+ * steps always stop.
+ */
+static int sx_pass(struct kd_session *s, const struct kd_event *ev)
+{
+	struct kd_resume go = { KD_DBG_CONTINUE, false, 0 };
+	struct kd_sx_action act;
+	int rc;
+
+	if (ev->code == KD_STATUS_BREAKPOINT ||
+	    ev->code == KD_STATUS_SINGLE_STEP)
+		return 0;
+	kd_cmd__sx_action(s, ev, &act);
+	if (act.state == KD_SX_BREAK ||
+	    (act.state == KD_SX_SECOND && !ev->first_chance))
+		return 0;
+	if (act.state == KD_SX_OUTPUT)
+		kd_out(s, "%s - code %08x (%s)\n",
+		       kd_cmd__exception_name(ev->code), ev->code,
+		       ev->first_chance ? "first chance" :
+					  "!!! second chance !!!");
+	if (!act.handled || !ev->first_chance)
+		go.status = KD_DBG_EXCEPTION_NOT_HANDLED;
+	rc = s->target->ops->resume(s->target, ev->cpu, &go);
+	return rc < 0 ? rc : 1;
 }
 
 static void print_shutdown(struct kd_session *s)
@@ -481,8 +548,20 @@ static int wait_stop(struct kd_session *s, int timeout_ms)
 		}
 		if (ev.kind == KD_EV_LOAD || ev.kind == KD_EV_UNLOAD) {
 			struct kd_resume go = { KD_DBG_CONTINUE, false, 0 };
+			struct kd_sx_action act;
 
 			s->sym.modules_valid = false;
+			kd_cmd__sx_action(s, &ev, &act);
+			if (act.state == KD_SX_BREAK) {
+				/* sxe ld[:Module]: stop at the load. */
+				print_modload(s, &ev);
+				if (event_stop_sx(s, &ev, act.cmd)) {
+					rc = kd_exec_continue(s);
+					if (rc < 0)
+						return rc;
+				}
+				continue;
+			}
 			rc = s->target->ops->resume(s->target, ev.cpu, &go);
 			if (rc < 0)
 				return rc;
@@ -496,7 +575,12 @@ static int wait_stop(struct kd_session *s, int timeout_ms)
 				return rc;
 			continue;
 		}
-		if (kd_event_stop(s, &ev)) {
+		rc = sx_pass(s, &ev);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			continue;
+		if (event_stop_sx(s, &ev, sx_cmd(s, &ev))) {
 			rc = kd_exec_continue(s);
 			if (rc < 0)
 				return rc;

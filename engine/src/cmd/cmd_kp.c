@@ -150,11 +150,16 @@ static bool reg_value(struct kd_session *s, uint16_t cv, uint64_t *v)
 {
 	const struct kd_arch_reg *r;
 	const char *name = cv_reg_name(cv);
+	bool was = s->scope.unwinding, ok;
 
 	if (!name)
 		return false;
 	r = kd_arch_reg_find(kd_arch(s), name, strlen(name), 0);
-	return r && kd_arch_reg_read(s, s->tgt.cpu, r, v) == KD_OK;
+	/* Frame 0's registers even after .frame n picked another frame. */
+	s->scope.unwinding = true;
+	ok = r && kd_arch_reg_read(s, s->tgt.cpu, r, v) == KD_OK;
+	s->scope.unwinding = was;
+	return ok;
 }
 
 /* " = value" text of @p p in frame @p fi (stack pointer @p sp). */
@@ -263,5 +268,235 @@ int kd_cmd__kp_site(struct kd_session *s, const struct kd_frame *f, size_t fi,
 	if (f->ip != paddr && n < cap)
 		snprintf(buf + n, cap - n, "+0x%llx",
 			 (unsigned long long)(f->ip - paddr));
+	return KD_OK;
+}
+
+/* ---- dv ---- */
+
+#define DV_MAX 64
+
+struct dv_var {
+	const char *name;
+	uint32_t type;
+	uint16_t kind;
+	bool is_param;
+	bool has_reg;
+	uint16_t reg;
+	int32_t offset;
+};
+
+struct dv_list {
+	struct dv_var v[DV_MAX];
+	size_t n;
+	uint32_t nargs;
+	uint32_t regrels; /* S_REGREL32 records seen (parameters first) */
+};
+
+static int dv_local_cb(void *ctx, const struct kd_pdb_local *l)
+{
+	struct dv_list *list = ctx;
+	struct dv_var *v;
+
+	if (list->n >= DV_MAX)
+		return 0;
+	v = &list->v[list->n++];
+	v->name = l->name;
+	v->type = l->type;
+	v->kind = l->kind;
+	if (l->kind == 0x113e) {
+		v->is_param = l->is_param;
+		v->has_reg = l->has_live_reg;
+		v->reg = l->live_reg;
+	} else {
+		/* S_REGREL32 has no param flag: the procedure's first
+		 * nargs records at its own scope are its parameters. */
+		v->is_param = l->depth == 0 && list->regrels < list->nargs;
+		if (l->depth == 0)
+			list->regrels++;
+		v->has_reg = true;
+		v->reg = l->reg;
+	}
+	v->offset = l->offset;
+	return 0;
+}
+
+/* The x64 encoding index (rax 0 .. r15 15) of CodeView register @p cv;
+ * *@p bits its width.  -1 for another register. */
+static int cv_index(uint16_t cv, unsigned *bits)
+{
+	static const int8_t amd64[] = { 0, 3, 1, 2, 6, 7, 5, 4 };
+
+	*bits = 64;
+	if (cv >= 17 && cv <= 24) { /* eax .. edi */
+		*bits = 32;
+		return cv - 17;
+	}
+	if (cv >= 328 && cv <= 335)
+		return amd64[cv - 328];
+	if (cv >= 336 && cv <= 343)
+		return 8 + (cv - 336);
+	if (cv >= 360 && cv <= 367) { /* r8d .. r15d */
+		*bits = 32;
+		return 8 + (cv - 360);
+	}
+	return -1;
+}
+
+/*
+ * Register @p cv in frame @p fi: frame 0 has every register; an outer
+ * frame only the non-volatile ones the unwinder restored (rbx, rbp, rsi,
+ * rdi, r12-r15, rsp).  False when it is not known there.
+ */
+static bool frame_reg(const struct kd_frame *f, size_t fi, uint16_t cv,
+		      uint64_t *v)
+{
+	unsigned bits;
+	int i = cv_index(cv, &bits);
+
+	if (i < 0 || !f->have_regs)
+		return false;
+	if (fi != 0 && (i <= 2 || (i >= 8 && i <= 11)))
+		return false; /* rax, rcx, rdx, r8-r11: volatile */
+	*v = i == 4 ? f->sp : f->regs[i];
+	if (bits == 32)
+		*v &= 0xffffffffu;
+	return true;
+}
+
+/* Is basic type @p ti (below 0x1000, no pointer mode) signed? */
+static bool basic_signed(uint32_t ti)
+{
+	switch (ti) {
+	case 0x10: /* T_CHAR */
+	case 0x11: /* T_SHORT */
+	case 0x12: /* T_LONG */
+	case 0x13: /* T_QUAD */
+	case 0x68: /* T_INT1 */
+	case 0x70: /* T_RCHAR */
+	case 0x72: /* T_INT2 */
+	case 0x74: /* T_INT4 */
+	case 0x76: /* T_INT8 */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Where @p v lives in frame @p f (for /v) and its value text. */
+static void dv_value(struct kd_session *s, struct kd_pdb *pdb,
+		     const struct dv_var *v, const struct kd_frame *f,
+		     size_t fi, char *loc, size_t loc_cap, char *buf,
+		     size_t cap)
+{
+	uint64_t size = type_size(pdb, v->type, 0), val = 0, base, addr, i;
+	struct kd_pdb_type t;
+	const char *rn;
+	uint8_t raw[8];
+	char a[18];
+	bool ptr;
+
+	loc[0] = '\0';
+	if (kd_pdb_type_get(pdb, v->type, &t) != KD_OK)
+		memset(&t, 0, sizeof(t));
+	ptr = t.leaf == KD_LF_POINTER ||
+	      (v->type < 0x1000 && (v->type & 0x700));
+	if (!v->has_reg) {
+		snprintf(buf, cap, "<value unavailable>");
+		return;
+	}
+	if (v->kind == 0x113e) {
+		rn = cv_reg_name(v->reg);
+		snprintf(loc, loc_cap, "@%s", rn ? rn : "?");
+		if (size == 0 || size > 8 || !frame_reg(f, fi, v->reg, &val)) {
+			snprintf(buf, cap, "<value unavailable>");
+			return;
+		}
+	} else {
+		if (v->kind != 0x1111 ||
+		    (v->reg == CV_AMD64_RSP ?
+			     (base = f->sp, false) :
+			     !frame_reg(f, fi, v->reg, &base))) {
+			snprintf(buf, cap, "<value unavailable>");
+			return;
+		}
+		addr = base + (uint64_t)(int64_t)v->offset;
+		kd_fmt_ptr(s, a, addr);
+		snprintf(loc, loc_cap, "%s", a);
+		if (size == 0 || size > 8) {
+			/* An aggregate: its type, as dv shows a struct. */
+			type_name(pdb, v->type, buf, cap, 0);
+			return;
+		}
+		if (kd_read_virtual_all(s, addr, raw, (size_t)size) != KD_OK) {
+			snprintf(buf, cap, "<memory read error>");
+			return;
+		}
+		for (i = 0; i < size; i++)
+			val |= (uint64_t)raw[i] << (8 * i);
+	}
+	if (size < 8)
+		val &= (1ull << (size * 8)) - 1;
+	if (ptr && size == 8) {
+		snprintf(buf, cap, "0x%s", kd_fmt_ptr(s, a, val));
+	} else if (v->type < 0x1000 && basic_signed(v->type)) {
+		int64_t sv = (int64_t)val;
+
+		if (size < 8 && (val >> (size * 8 - 1)) & 1)
+			sv = (int64_t)(val | ~((1ull << (size * 8)) - 1));
+		snprintf(buf, cap, "0n%lld", (long long)sv);
+	} else {
+		snprintf(buf, cap, "0x%llx", (unsigned long long)val);
+	}
+}
+
+int kd_cmd__dv(struct kd_session *s, const struct kd_frame *f, size_t fi,
+	       unsigned flags, const char *pattern)
+{
+	struct kd_module *m = kd_module_by_addr(s, f->ip);
+	/* An outer frame's pc is a return address: its call is before. */
+	uint64_t pc = fi > 0 && f->ip ? f->ip - 1 : f->ip;
+	struct kd_pdb *pdb = m ? kd_sym__pdb(s, m) : NULL;
+	struct dv_list *list;
+	size_t i, width = 0;
+	unsigned pw = kd_is_ptr64(s) ? 17 : 8;
+
+	list = kd_calloc(1, sizeof(*list));
+	if (!list)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	if (pdb)
+		list->nargs = proc_nargs(pdb, (uint32_t)(pc - m->base));
+	if (!pdb || kd_pdb_proc_locals(pdb, (uint32_t)(pc - m->base),
+				       dv_local_cb, list) != KD_OK) {
+		kd_free(list);
+		kd_out(s, "Unable to enumerate locals, HRESULT 0x80004005\n");
+		return kd_fail(s, KD_ENOTFOUND,
+			       "Private symbols (symbols.pri) are required "
+			       "for locals.");
+	}
+	for (i = 0; i < list->n; i++) {
+		size_t l = strlen(list->v[i].name);
+
+		if (l > width)
+			width = l;
+	}
+	for (i = 0; i < list->n && !s->interrupt; i++) {
+		const struct dv_var *v = &list->v[i];
+		char val[160], loc[24], ty[128];
+
+		if (pattern && !kd_wildcard_match(pattern, v->name))
+			continue;
+		dv_value(s, pdb, v, f, fi, loc, sizeof(loc), val, sizeof(val));
+		if (flags & KD_DV_KIND)
+			kd_out(s, "prv %s  ", v->is_param ? "param" : "local");
+		if (flags & KD_DV_ADDR)
+			kd_out(s, "%-*s          ", (int)pw, loc);
+		if (flags & KD_DV_TYPE) {
+			type_name(pdb, v->type, ty, sizeof(ty), 0);
+			kd_out(s, "%s %s = %s\n", ty, v->name, val);
+		} else {
+			kd_out(s, "%*s = %s\n", (int)width, v->name, val);
+		}
+	}
+	kd_free(list);
 	return KD_OK;
 }

@@ -24,6 +24,8 @@ struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_sym, "Symbols, modules, stacks" },
 	{ kd_cmds_dt, "Types" },
 	{ kd_cmds_dump, "Crash dumps" },
+	{ kd_cmds_ctx, "Contexts and events" },
+	{ kd_cmds_sx, "Event filters" },
 	{ kd_cmds_dumpw, "Writing dumps" },
 	{ kd_cmds_kobj, "Kernel objects" },
 	{ cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */

@@ -109,6 +109,15 @@ struct kd_session_hooks {
 	void (*disasm_close)(struct kd_session *s);
 };
 
+/* Event filter states (sx*) and bounds. */
+#define KD_SX_BREAK 0
+#define KD_SX_SECOND 1
+#define KD_SX_OUTPUT 2
+#define KD_SX_IGNORE 3
+#define KD_SX_COUNT 27
+#define KD_SX_ARG_MAX 64
+#define KD_SX_CMD_MAX 256
+
 /*
  * The session, one sub-struct per area.  Each area's fields are written by
  * the files named in its comment; others may read them.
@@ -212,6 +221,7 @@ struct kd_session {
 		bool breakin_requested; /* the next break is our break-in */
 		struct kd_temp_bp temps[12];
 		unsigned int ntemps;
+		uint64_t event_ms; /* unix ms of the last stop (.lastevent) */
 	} exec;
 
 	/* The debugging server and its clients (dbgserver/). */
@@ -221,6 +231,34 @@ struct kd_session {
 		 * scripts */
 		bool remote_cmd;
 	} dbgsrv;
+
+	/* Event filters: sx, sxe, sxd, sxn, sxi (cmd/cmd_sx.c; the table
+	 * of events is there, in the order of ev[]). */
+	struct kd_sess_sx {
+		bool ready; /* ev[] holds the defaults or the user's */
+		struct kd_sx {
+			uint8_t state; /* KD_SX_* */
+			bool handled;
+			char arg[KD_SX_ARG_MAX]; /* ld:/ud: module filter */
+			char cmd[KD_SX_CMD_MAX];
+			char cmd2[KD_SX_CMD_MAX];
+		} ev[KD_SX_COUNT];
+	} sx;
+
+	/* A register context that stands in for processor cpu's own:
+	 * .cxr/.trap/.ecxr load ctx, .frame n fctx (the frame's registers
+	 * as far as the unwinder recovered them).  Written by
+	 * cmd/cmd_ctx.c, read by arch/regs.c; dropped when the target runs
+	 * or stops again (core/session.c). */
+	struct kd_sess_scope {
+		bool ctx_set;
+		bool frame_set;
+		bool unwinding; /* a walk starts from ctx, not fctx */
+		unsigned int cpu;
+		size_t frame;
+		uint8_t ctx[KD_ARCH_CTX_MAX];
+		uint8_t fctx[KD_ARCH_CTX_MAX];
+	} scope;
 
 	/* Loud failures: the first target request that failed (timed out,
 	 * link lost...) while a command ran.  The command prints it and
@@ -435,6 +473,11 @@ struct kd_frame {
 	uint64_t ip;	  /* Call Site */
 	uint64_t ret;	  /* RetAddr */
 	uint64_t args[4]; /* home slots above the return address */
+	/* x64: rax..r15 in encoding order as the unwinder had them at this
+	 * frame (non-volatile ones recovered, volatile ones the callee's);
+	 * have_regs false on other machines. */
+	uint64_t regs[16];
+	bool have_regs;
 };
 /* Walk with the machine's unwinder (x64: the unwind data of the loaded
  * images; x86: frame data, FPO, then the EBP chain, sp = ChildEBP, args =
@@ -476,6 +519,8 @@ extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
 extern const struct kd_command kd_cmds_dt[];	 /* cmd_dt.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
+extern const struct kd_command kd_cmds_ctx[];	 /* cmd_ctx.c: .cxr, .trap */
+extern const struct kd_command kd_cmds_sx[];	 /* cmd_sx.c: sx* */
 extern const struct kd_command kd_cmds_dumpw[];	 /* cmd_dumpw.c: .dump */
 extern const struct kd_command kd_cmds_kobj[];	 /* cmd_kobj.c: !process */
 extern const struct kd_command kd_cmds_server[]; /* dbgserver/cmd_server.c */

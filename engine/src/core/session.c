@@ -186,6 +186,8 @@ void kd_cpus_invalidate(struct kd_session *s)
 {
 	unsigned i;
 
+	s->scope.ctx_set = false;
+	s->scope.frame_set = false;
 	for (i = 0; i < s->tgt.ncpus; i++) {
 		s->tgt.cpus[i].valid = false;
 		s->tgt.cpus[i].dirty = false;

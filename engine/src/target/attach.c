@@ -49,7 +49,7 @@ const char *kd_windows_name(unsigned build)
 }
 
 /* Read the NtBuildLab string ("19041.1.amd64fre...") if the block has it. */
-static void build_lab(struct kd_session *s, char *buf, size_t cap)
+void kd_target_build_lab(struct kd_session *s, char *buf, size_t cap)
 {
 	size_t done = 0, i;
 
@@ -137,7 +137,7 @@ void kd_target_print_version(struct kd_session *s)
 	       (s->tgt.version.flags & KD_VERS_FLAG_MP) ? "MP" : "UP",
 	       s->tgt.ncpus, id->checked_build ? "Checked" : "Free",
 	       machine_name(id->machine));
-	build_lab(s, lab, sizeof(lab));
+	kd_target_build_lab(s, lab, sizeof(lab));
 	if (lab[0])
 		kd_out(s, "Built by: %s\n", lab);
 	kd_out(s, "Machine Name:\n");

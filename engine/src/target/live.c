@@ -85,6 +85,8 @@ static int live_event(struct kd_event *ev, const uint8_t *buf, size_t len)
 	case KD_STATE_EXCEPTION:
 		ev->kind = KD_EV_EXCEPTION;
 		ev->code = sc.u.exception.record.code;
+		ev->exc_flags = sc.u.exception.record.flags;
+		ev->exc_address = sc.u.exception.record.address;
 		ev->first_chance = sc.u.exception.first_chance != 0;
 		ev->nparams = sc.u.exception.record.number_parameters;
 		if (ev->nparams > KD_EXCEPTION_MAXIMUM_PARAMETERS)

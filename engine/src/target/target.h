@@ -50,7 +50,9 @@ struct kd_event {
 	unsigned int ncpus;
 	uint64_t thread;
 	uint64_t pc;
-	uint32_t code; /* exception code (NTSTATUS) */
+	uint32_t code;	      /* exception code (NTSTATUS) */
+	uint32_t exc_flags;   /* the record's ExceptionFlags */
+	uint64_t exc_address; /* the record's ExceptionAddress */
 	bool first_chance;
 	unsigned int nparams;
 	uint64_t params[KD_EXCEPTION_MAXIMUM_PARAMETERS];
@@ -286,6 +288,8 @@ int kd_target_first_stop(struct kd_session *s, const struct kd_event *ev);
 unsigned int kd_target_ncpus_used(unsigned int n);
 /* vertarget's block: version, build lab, kernel base, times. */
 void kd_target_print_version(struct kd_session *s);
+/* NtBuildLab ("19041.1.amd64fre.vb_release.191206-1406"), "" unknown. */
+void kd_target_build_lab(struct kd_session *s, char *buf, size_t cap);
 /* Fill s->tgt (version, machine, debugger data block) from identify(). */
 int kd_target_identify(struct kd_session *s, struct kd_target_id *id);
 

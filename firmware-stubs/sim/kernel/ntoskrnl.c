@@ -287,6 +287,9 @@ static void write_prcb_ticks(u64 v)
 			 : "memory");
 }
 
+/* except.c: the assertion the debugger asks for through a trap frame. */
+void KiSimCheckAssertRequest(u64 iteration);
+
 /* Entry point of every processor: rcx = processor number. */
 EXPORT __attribute__((noreturn)) void KiSystemStartup(u32 cpu)
 {
@@ -301,6 +304,7 @@ EXPORT __attribute__((noreturn)) void KiSystemStartup(u32 cpu)
 
 		acc += KeWorkerStep(cpu, i);
 		write_prcb_ticks(read_prcb_ticks() + 1);
+		KiSimCheckAssertRequest(i);
 		cmd = sim_in(SIMABI_PORT_COMMAND);
 		if (cmd == SIMABI_CMD_PRINT)
 			DbgPrint("kdsim: cpu %u iteration %llu acc %llx\n", cpu,

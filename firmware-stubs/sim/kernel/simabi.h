@@ -15,12 +15,19 @@
  *   BUGCHECK: rcx = address of KiBugCheckData (u64 code, parameters 1-4)
  *   LOADMOD:  rcx = module slot to "load" (kdsim maps it and reports it)
  *   HALT:     the processor stops for good (after a bug check)
+ *   EXCEPTION: rcx = EXCEPTION_RECORD64, rdx = the _KTRAP_FRAME it was
+ *             built from: report a first-chance exception (except.c)
  */
 #define SIMABI_VECTOR 0x2D
 #define SIMABI_SVC_PRINT 1
 #define SIMABI_SVC_BUGCHECK 2
 #define SIMABI_SVC_LOADMOD 3
 #define SIMABI_SVC_HALT 4
+#define SIMABI_SVC_EXCEPTION 5
+
+/* Raise-assertion vector (int 0x2c, NT_ASSERT): kdsim delivers it to the
+ * kernel's KiRaiseAssertion with an x64 machine frame. */
+#define SIMABI_VECTOR_ASSERT 0x2C
 
 /*
  * `in eax, dx` from COMMAND returns what kdsim wants this processor to do
