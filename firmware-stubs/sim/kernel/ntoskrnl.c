@@ -392,11 +392,9 @@ __asm__(".text\n"
 								    0x13)
 					KI_TRAP(KiApcInterrupt, 0x1f) KI_TRAP(
 						KiRaiseSecurityCheckFailure,
-						0x29) KI_TRAP(KiRaiseAssertion,
-							      0x2c)
-						KI_TRAP(KiDebugServiceTrap,
-							0x2d) KI_TRAP(KiDpcInterrupt,
-								      0x2f)
+						0x29) KI_TRAP(KiDebugServiceTrap,
+							      0x2d)
+						KI_TRAP(KiDpcInterrupt, 0x2f)
 							KI_TRAP(KiIpiInterrupt,
 								0xe1));
 
@@ -421,6 +419,7 @@ void KiMcheckAbort(void);
 void KiXmmException(void);
 void KiApcInterrupt(void);
 void KiRaiseSecurityCheckFailure(void);
+/* The 0x2c handler is kernel/except.c's, which builds a trap frame. */
 void KiRaiseAssertion(void);
 void KiDebugServiceTrap(void);
 void KiDpcInterrupt(void);
