@@ -51,6 +51,7 @@ struct kd_lm_opts {
 	bool verbose;
 	bool sort_name;
 	bool full_path;
+	bool names_only;     /* 1m: one module name a line, for .foreach */
 	const char *pattern; /* module name pattern or NULL */
 	char pat_buf[128];
 	bool have_addr;
@@ -132,7 +133,8 @@ static int lm_row(struct kd_session *s, struct kd_module *m,
 	return KD_OK;
 }
 
-/* Options: v, f, o, l, k, u, n, D (accepted), sm (sort), m pat, a addr. */
+/* Options: v, f, o, l, k, u, n, D (accepted), sm (sort), 1m (names only),
+ * m pat, a addr. */
 static int lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 		    struct kd_lm_opts *o)
 {
@@ -151,6 +153,9 @@ static int lm_parse(struct kd_session *s, struct kd_cmdctx *c,
 
 			if (ch == 's' && kd_args_peek_at(&a, 1) == 'm') {
 				o->sort_name = true;
+				kd_args_advance(&a, 2);
+			} else if (ch == '1' && kd_args_peek_at(&a, 1) == 'm') {
+				o->names_only = true;
 				kd_args_advance(&a, 2);
 			} else if (ch == 'v') {
 				o->verbose = true;
@@ -206,10 +211,11 @@ static int cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	rc = lm_parse(s, c, &o);
 	if (rc < 0)
 		return rc;
-	if (kd_is_ptr64(s))
+	/* 1m has no header: its names are tokens for scripts. */
+	if (!o.names_only && kd_is_ptr64(s))
 		kd_out(s, "start             end                 "
 			  "module name\n");
-	else
+	else if (!o.names_only)
 		kd_out(s, "start    end        module name\n");
 	rc = kd_modules_load(s);
 	if (rc < 0)
@@ -229,8 +235,12 @@ static int cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	if (o.sort_name && n > 1)
 		qsort(list, n, sizeof(*list), cmp_mod_name);
-	for (i = 0; i < n && !s->interrupt && rc == KD_OK; i++)
-		rc = lm_row(s, list[i], &o);
+	for (i = 0; i < n && !s->interrupt && rc == KD_OK; i++) {
+		if (o.names_only)
+			kd_out(s, "%s\n", list[i]->name);
+		else
+			rc = lm_row(s, list[i], &o);
+	}
 	kd_free(list);
 	return rc;
 }
