@@ -50,6 +50,22 @@ static int reg_pseudo(struct kd_session *s, struct kd_args *args)
 	uint64_t v;
 	int rc;
 
+	/* `r $.u0 = text`: the fixed-name alias $u0 gets the text. */
+	if (name[1] == '.' && name[2] == 'u' &&
+	    isdigit((unsigned char)name[3]) && !is_regch(name[4])) {
+		const char *text;
+		size_t tl;
+
+		kd_args_advance(args, 4);
+		kd_args_skip(args);
+		if (kd_args_peek(args) != '=')
+			return kd_args_error(args);
+		kd_args_advance(args, 1);
+		kd_args_skip(args);
+		kd_args_take_rest(args, KD_ARGS_CRLF, &text, &tl);
+		return kd_cmd__alias_set_fixed(s, (unsigned)(name[3] - '0'),
+					       text, tl);
+	}
 	while (is_regch(name[n]) || name[n] == '_')
 		n++;
 	kd_args_advance(args, n);

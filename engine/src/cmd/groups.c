@@ -27,6 +27,7 @@ struct kd_command_group kd_command_groups[] = {
 	{ cmds_unset, "Remote debugging" }, /* dbgserver/cmd_server.c */
 	{ kd_cmds_kdsrv, "KD connection server" },
 	{ kd_cmds_misc, "Scripts, logs and control flow" },
+	{ kd_cmds_script, "Aliases, loops and .printf" },
 	{ NULL, NULL },
 };
 
