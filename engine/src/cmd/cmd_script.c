@@ -234,8 +234,8 @@ static int alias_set(struct kd_session *s, const char *name, size_t len,
 			       ALIAS_MAX);
 	}
 	if (!s->script.aliases) {
-		s->script.aliases =
-			kd_calloc(ALIAS_MAX, sizeof(*s->script.aliases));
+		s->script.aliases = kd_calloc(ALIAS_MAX,
+					      sizeof(*s->script.aliases));
 		if (!s->script.aliases) {
 			kd_free(v);
 			return kd_fail(s, KD_ENOMEM, "Out of memory");
@@ -717,12 +717,11 @@ static int cmd_ad(struct kd_session *s, struct kd_cmdctx *c)
 		}
 		al = alias_find(s, w, n);
 		if (!al)
-			return kd_fail(s, KD_ENOTFOUND,
-				       "No alias named '%.*s'", (int)n, w);
+			return kd_fail(s, KD_ENOTFOUND, "No alias named '%.*s'",
+				       (int)n, w);
 		kd_free(al->value);
 		i = (size_t)(al - s->script.aliases);
-		memmove(al, al + 1,
-			(s->script.naliases - i - 1) * sizeof(*al));
+		memmove(al, al + 1, (s->script.naliases - i - 1) * sizeof(*al));
 		s->script.naliases--;
 	}
 	return KD_OK;
@@ -750,6 +749,328 @@ static int cmd_al(struct kd_session *s, struct kd_cmdctx *c)
 	return KD_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* .printf                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The format string's escapes: \n \t \r \a \" \\ (others kept). */
+static char *printf_unescape(const char *t, size_t len)
+{
+	char *o = kd_malloc(len + 1);
+	size_t i, n = 0;
+
+	if (!o)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		char ch = t[i];
+
+		if (ch == '\\' && i + 1 < len) {
+			char e = t[++i];
+
+			ch = e == 'n' ? '\n' :
+			     e == 't' ? '\t' :
+			     e == 'r' ? '\r' :
+			     e == 'a' ? '\a' :
+					e;
+		}
+		o[n++] = ch;
+	}
+	o[n] = '\0';
+	return o;
+}
+
+/*
+ * The C conversions go to snprintf with a spec built here from checked
+ * parts only (flags, bounded width and precision, one known letter).
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+/*
+ * Format @p fmt with @p argv into @p b.  Returns KD_OK, or an error
+ * printed as one line: a bad conversion, a missing argument, arguments
+ * left over, memory that cannot be read.
+ */
+static int printf_format(struct kd_session *s, const char *fmt,
+			 const uint64_t *argv, size_t argc, struct sbuf *b)
+{
+	const char *p = fmt;
+	size_t used = 0;
+
+	while (*p) {
+		char spec[32], tmp[PRINTF_FIELD_MAX * 2 + 64], conv;
+		const char *start = p;
+		unsigned long width = 0, prec = 0;
+		bool is64 = false, dbl = false;
+		size_t sl = 0;
+		uint64_t v;
+
+		if (*p != '%') {
+			const char *e = strchr(p, '%');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+
+			sb_add(b, p, n);
+			p += n;
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			sb_addc(b, '%');
+			p++;
+			continue;
+		}
+		spec[sl++] = '%';
+		while (*p && strchr("-+ #0", *p) && sl < 8)
+			spec[sl++] = *p++;
+		while (isdigit((unsigned char)*p) && width <= PRINTF_FIELD_MAX)
+			width = width * 10 + (unsigned long)(*p++ - '0');
+		if (*p == '.') {
+			p++;
+			while (isdigit((unsigned char)*p) &&
+			       prec <= PRINTF_FIELD_MAX)
+				prec = prec * 10 + (unsigned long)(*p++ - '0');
+		}
+		if (width > PRINTF_FIELD_MAX || prec > PRINTF_FIELD_MAX ||
+		    isdigit((unsigned char)*p))
+			return kd_fail(s, KD_EINVAL,
+				       "Format width or precision is larger "
+				       "than %d in '%.*s'",
+				       PRINTF_FIELD_MAX, (int)(p - start + 1),
+				       start);
+		if (strncmp(p, "I64", 3) == 0) {
+			is64 = true;
+			p += 3;
+		} else if (strncmp(p, "I32", 3) == 0) {
+			p += 3;
+		} else if (p[0] == 'l' && p[1] == 'l') {
+			is64 = true;
+			p += 2;
+		} else if (p[0] == 'l' && p[1] == 'y') {
+			p++; /* %ly: %y, source lines are not read here */
+		} else if (p[0] == 'l') {
+			dbl = true; /* long is 32 bits, but %lf is double */
+			p++;
+		} else if (p[0] == 'h') {
+			p++;
+		}
+		conv = *p;
+		if (conv == '\0')
+			return kd_fail(s, KD_EINVAL,
+				       "Incomplete format '%s' at the end",
+				       start);
+		if (!strchr("diouxXcspNmylfeEgGaA", conv))
+			return kd_fail(s, KD_EINVAL, "Unknown format '%.*s'",
+				       (int)(p - start + 1), start);
+		if (used >= argc)
+			return kd_fail(s, KD_EINVAL,
+				       "Missing argument for format '%.*s'",
+				       (int)(p - start + 1), start);
+		v = argv[used++];
+		p++;
+		if (sl + 24 > sizeof(spec))
+			return kd_fail(s, KD_EINVAL, "Bad format '%s'", start);
+		if (width)
+			sl += (size_t)snprintf(spec + sl, sizeof(spec) - sl,
+					       "%lu", width);
+		if (start[strcspn(start, ".")] == '.' && strchr(start, '.') < p)
+			sl += (size_t)snprintf(spec + sl, sizeof(spec) - sl,
+					       ".%lu", prec);
+		switch (conv) {
+		case 'd':
+		case 'i':
+			memcpy(spec + sl, "lld", 4);
+			snprintf(tmp, sizeof(tmp), spec,
+				 is64 ? (long long)v : (long long)(int32_t)v);
+			break;
+		case 'o':
+		case 'u':
+		case 'x':
+		case 'X':
+			spec[sl] = 'l';
+			spec[sl + 1] = 'l';
+			spec[sl + 2] = conv;
+			spec[sl + 3] = '\0';
+			snprintf(tmp, sizeof(tmp), spec,
+				 (unsigned long long)(is64 ? v : (uint32_t)v));
+			break;
+		case 'c':
+			memcpy(spec + sl, "c", 2);
+			snprintf(tmp, sizeof(tmp), spec,
+				 isprint((int)(v & 0xff)) ? (int)(v & 0xff) :
+							    '.');
+			break;
+		case 'f':
+		case 'e':
+		case 'E':
+		case 'g':
+		case 'G':
+		case 'a':
+		case 'A': {
+			double d;
+
+			if (dbl) {
+				memcpy(&d, &v, sizeof(d));
+			} else {
+				uint32_t lo = (uint32_t)v;
+				float f;
+
+				memcpy(&f, &lo, sizeof(f));
+				d = f;
+			}
+			spec[sl] = conv;
+			spec[sl + 1] = '\0';
+			snprintf(tmp, sizeof(tmp), spec, d);
+			break;
+		}
+		case 'p': {
+			char a[18];
+
+			snprintf(tmp, sizeof(tmp), "%s", kd_fmt_ptr(s, a, v));
+			break;
+		}
+		case 'N':
+			snprintf(tmp, sizeof(tmp), "%016llX",
+				 (unsigned long long)v);
+			break;
+		case 'y': {
+			char sym[256], a[18];
+
+			if (kd_sym_format(s, v, sym, sizeof(sym)) < 0)
+				snprintf(tmp, sizeof(tmp), "%s",
+					 kd_fmt_ptr(s, a, v));
+			else
+				snprintf(tmp, sizeof(tmp), "%s (%s)", sym,
+					 kd_fmt_ptr(s, a, v));
+			break;
+		}
+		case 'm':
+		case 's': {
+			bool wide, counted;
+			int rc;
+
+			/* %s reads an ASCII string like %ma. */
+			wide = false;
+			counted = false;
+			if (conv == 'm') {
+				if (p[0] == 'a' || p[0] == 'u') {
+					wide = p[0] == 'u';
+					p++;
+				} else if (p[0] == 's' &&
+					   (p[1] == 'a' || p[1] == 'u')) {
+					wide = p[1] == 'u';
+					counted = true;
+					p += 2;
+				} else {
+					return kd_fail(s, KD_EINVAL,
+						       "Unknown format '%.*s'",
+						       (int)(p - start), start);
+				}
+			}
+			{
+				struct sbuf str = { NULL, 0, 0, STRING_MAX * 4,
+						    false };
+
+				rc = counted ? read_counted(s, v, wide, &str) :
+					       read_string(s, v, wide, false, 0,
+							   &str);
+				if (rc < 0) {
+					char a[18];
+
+					kd_free(str.p);
+					return kd_fail(s, KD_EFAULT,
+						       "Memory access error "
+						       "at '%s'",
+						       kd_fmt_ptr(s, a, v));
+				}
+				memcpy(spec + sl, "s", 2);
+				snprintf(tmp, sizeof(tmp), spec,
+					 str.p ? str.p : "");
+				if (strlen(str.p ? str.p : "") >=
+				    sizeof(tmp) - 1)
+					sb_add(b, str.p, str.len);
+				else
+					sb_add(b, tmp, strlen(tmp));
+				kd_free(str.p);
+				tmp[0] = '\0';
+			}
+			break;
+		}
+		default:
+			tmp[0] = '\0';
+			break;
+		}
+		sb_add(b, tmp, strlen(tmp));
+	}
+	if (used < argc)
+		return kd_fail(s, KD_EINVAL,
+			       "%zu argument%s left over after the format",
+			       argc - used, argc - used == 1 ? "" : "s");
+	return KD_OK;
+}
+
+#pragma GCC diagnostic pop
+
+static int cmd_printf(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct sbuf b = { NULL, 0, 0, PRINTF_MAX + 1, false };
+	uint64_t argv[PRINTF_ARGS_MAX];
+	size_t argc = 0, flen;
+	const char *ftext;
+	struct kd_args a;
+	char *fmt;
+	int rc;
+
+	kd_args_init(&a, s, c);
+	for (;;) {
+		kd_args_skip(&a);
+		/* /D (DML) and WinDbg's colour options: plain text here. */
+		if (kd_args_peek(&a) == '/' &&
+		    (kd_args_peek_at(&a, 1) == 'D' ||
+		     kd_args_peek_at(&a, 1) == 'o')) {
+			size_t n = kd_args_peek_at(&a, 1) == 'o' ? 3 : 2;
+
+			kd_args_advance(&a, n);
+			continue;
+		}
+		break;
+	}
+	if (kd_args_peek(&a) != '"')
+		return kd_args_error(&a);
+	rc = kd_args_take_quoted(&a, KD_ARGS_Q_ESCAPES, &ftext, &flen);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		kd_args_skip(&a);
+		if (kd_args_at_end(&a))
+			break;
+		if (kd_args_peek(&a) != ',')
+			return kd_args_error(&a);
+		kd_args_advance(&a, 1);
+		kd_args_skip(&a);
+		if (argc == PRINTF_ARGS_MAX)
+			return kd_fail(s, KD_EINVAL,
+				       "More than %d .printf arguments",
+				       PRINTF_ARGS_MAX);
+		rc = kd_args_take_expr(&a, &argv[argc]);
+		if (rc < 0)
+			return rc;
+		argc++;
+	}
+	fmt = printf_unescape(ftext, flen);
+	if (!fmt)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	rc = printf_format(s, fmt, argv, argc, &b);
+	kd_free(fmt);
+	if (rc >= 0 && b.over)
+		rc = kd_fail(s, KD_EOVERFLOW,
+			     ".printf output is longer than %u characters",
+			     PRINTF_MAX);
+	if (rc >= 0 && b.len)
+		kd_out_raw(s, b.p, b.len);
+	kd_free(b.p);
+	return rc;
+}
+
 const struct kd_command kd_cmds_script[] = {
 	{ "as", cmd_as, KD_CMDF_REST,
 	  "as [/e|/ma|/mu|/msa|/msu|/x|/c] Name Value: set an alias" },
@@ -757,5 +1078,7 @@ const struct kd_command kd_cmds_script[] = {
 	  "aS [/e|/ma|/mu|/msa|/msu|/x|/f|/c] Name Value: alias to `;`" },
 	{ "ad", cmd_ad, 0, "ad Name|*: delete aliases" },
 	{ "al", cmd_al, 0, "al: list the aliases" },
+	{ ".printf", cmd_printf, 0,
+	  ".printf [/D] \"format\" [, args]: formatted output" },
 	{ NULL, NULL, 0, NULL },
 };
