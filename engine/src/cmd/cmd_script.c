@@ -1071,6 +1071,455 @@ static int cmd_printf(struct kd_session *s, struct kd_cmdctx *c)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Loops                                                               */
+/* ------------------------------------------------------------------ */
+
+/* The group opened at @p p ( `(`, `{`, a quote): its closing character,
+ * nested groups and quoted text skipped; NULL when the text ends. */
+static const char *group_end(const char *p)
+{
+	char open = *p;
+	char close = (char)(open == '(' ? ')' : open == '{' ? '}' : open);
+	int depth = 0;
+	char quote = 0;
+
+	if (open == '"') {
+		for (p++; *p; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				return p;
+		}
+		return NULL;
+	}
+	for (; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && quote == '"' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '"') {
+			quote = *p;
+		} else if (*p == open) {
+			depth++;
+		} else if (*p == close && --depth == 0) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* The group at the cursor (blanks skipped): its inside. */
+static int take_group(struct kd_args *a, char open, const char **in,
+		      size_t *len)
+{
+	const char *e;
+
+	kd_args_skip(a);
+	if (kd_args_peek(a) != open)
+		return kd_args_error(a);
+	e = group_end(a->p);
+	if (!e)
+		return kd_args_error_eol(a);
+	*in = a->p + 1;
+	*len = (size_t)(e - a->p - 1);
+	a->p = e + 1;
+	return KD_OK;
+}
+
+/* Evaluate @p len bytes at @p p as a condition (the whole text). */
+static int loop_cond(struct kd_session *s, const char *p, size_t len,
+		     bool *truth)
+{
+	char *t = dup_n(p, len);
+	const char *pos;
+	uint64_t v = 0;
+	int rc;
+
+	if (!t)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	pos = t;
+	rc = kd_expr_arg(s, t, &pos, &v);
+	if (rc >= 0 && *kd_skip_blanks(pos) != '\0')
+		rc = kd_syntax_error(s, t, (size_t)(pos - t));
+	kd_free(t);
+	*truth = v != 0;
+	return rc;
+}
+
+/*
+ * After one run of a loop body: true when the loop goes on.  A pending
+ * .break ends it, .continue is used up here; Ctrl+C, q or the iteration
+ * bound stop it (the bound with an error line in *rc).
+ */
+static bool loop_next(struct kd_session *s, unsigned *iter, int *rc)
+{
+	int ctl = s->script.loop_ctl;
+
+	s->script.loop_ctl = 0;
+	if (ctl == KD_LOOP_BREAK || s->interrupt || s->quit)
+		return false;
+	if (++*iter >= LOOP_MAX) {
+		*rc = kd_fail(s, KD_EOVERFLOW,
+			      "Loop stopped after %u iterations", LOOP_MAX);
+		return false;
+	}
+	return true;
+}
+
+static int loop_run(struct kd_session *s, const char *p, size_t len, int *first)
+{
+	int rc;
+
+	s->script.loop_depth++;
+	rc = run_body(s, p, len);
+	s->script.loop_depth--;
+	if (rc < 0 && *first == KD_OK)
+		*first = rc;
+	return rc;
+}
+
+static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *cond, *body;
+	size_t clen, blen;
+	unsigned iter = 0;
+	int rc, first = KD_OK;
+	struct kd_args a;
+
+	kd_args_init(&a, s, c);
+	rc = take_group(&a, '(', &cond, &clen);
+	if (rc >= 0)
+		rc = take_group(&a, '{', &body, &blen);
+	if (rc >= 0)
+		rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		bool truth;
+
+		rc = loop_cond(s, cond, clen, &truth);
+		if (rc < 0)
+			return rc;
+		if (!truth)
+			break;
+		(void)loop_run(s, body, blen, &first);
+		if (!loop_next(s, &iter, &first))
+			break;
+	}
+	return first;
+}
+
+static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *cond, *body;
+	size_t clen, blen;
+	unsigned iter = 0;
+	int rc, first = KD_OK;
+	struct kd_args a;
+
+	kd_args_init(&a, s, c);
+	rc = take_group(&a, '{', &body, &blen);
+	if (rc >= 0)
+		rc = take_group(&a, '(', &cond, &clen);
+	if (rc >= 0)
+		rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		bool truth;
+
+		(void)loop_run(s, body, blen, &first);
+		if (!loop_next(s, &iter, &first))
+			break;
+		rc = loop_cond(s, cond, clen, &truth);
+		if (rc < 0)
+			return rc;
+		if (!truth)
+			break;
+	}
+	return first;
+}
+
+/* .for (Init ; Condition ; Increment[; Increment...]) { Commands } */
+static int cmd_for(struct kd_session *s, struct kd_cmdctx *c)
+{
+	const char *hdr, *body, *cond, *incr = "";
+	size_t hlen, blen, ilen, clen;
+	unsigned iter = 0;
+	int rc, first = KD_OK;
+	struct kd_args a;
+	char *h;
+
+	kd_args_init(&a, s, c);
+	rc = take_group(&a, '(', &hdr, &hlen);
+	if (rc >= 0)
+		rc = take_group(&a, '{', &body, &blen);
+	if (rc >= 0)
+		rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	h = dup_n(hdr, hlen);
+	if (!h)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	ilen = kd_cmd_split(h, &cond);
+	clen = *cond ? kd_cmd_split(cond, &incr) : 0;
+	if (h[ilen] != ';' || !*cond || cond[clen] != ';') {
+		kd_free(h);
+		return kd_fail(s, KD_EINVAL,
+			       ".for needs (Init ; Condition ; Increment)");
+	}
+	rc = run_body(s, h, ilen);
+	while (rc >= 0) {
+		bool truth;
+
+		rc = loop_cond(s, cond, clen, &truth);
+		if (rc < 0 || !truth)
+			break;
+		(void)loop_run(s, body, blen, &first);
+		if (!loop_next(s, &iter, &first))
+			break;
+		rc = run_body(s, incr, strlen(incr));
+	}
+	kd_free(h);
+	if (rc < 0 && first == KD_OK)
+		first = rc;
+	return first;
+}
+
+static int cmd_break(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct kd_args a;
+	int rc;
+
+	kd_args_init(&a, s, c);
+	rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	if (s->script.loop_depth == 0)
+		return kd_fail(s, KD_EINVAL, "%s is only valid inside a loop",
+			       c->name);
+	s->script.loop_ctl = strcmp(c->name, ".break") == 0 ? KD_LOOP_BREAK :
+							      KD_LOOP_CONTINUE;
+	return KD_OK;
+}
+
+/*
+ * The body with the whole-word @p var (or ${var}) replaced by @p tok:
+ * .foreach's variable.
+ */
+static char *foreach_subst(const char *body, size_t blen, const char *var,
+			   size_t vlen, const char *tok, size_t tlen)
+{
+	struct sbuf b = { NULL, 0, 0, LINE_MAX_BYTES, false };
+	size_t i = 0;
+
+	while (i < blen) {
+		const char *p = body + i;
+
+		if (p[0] == '$' && p[1] == '{' && i + vlen + 3 <= blen &&
+		    memcmp(p + 2, var, vlen) == 0 && p[2 + vlen] == '}') {
+			sb_add(&b, tok, tlen);
+			i += vlen + 3;
+		} else if ((i == 0 || !name_ch(p[-1])) && i + vlen <= blen &&
+			   memcmp(p, var, vlen) == 0 &&
+			   (i + vlen == blen || !name_ch(p[vlen]))) {
+			sb_add(&b, tok, tlen);
+			i += vlen;
+		} else {
+			sb_addc(&b, *p);
+			i++;
+		}
+	}
+	if (b.over) {
+		kd_free(b.p);
+		return NULL;
+	}
+	return b.p ? b.p : dup_n("", 0);
+}
+
+/* .foreach [/pS n] [/ps n] [/s | /f] ( Var { Cmds } | "Text" ) { Cmds } */
+static int cmd_foreach(struct kd_session *s, struct kd_cmdctx *c)
+{
+	struct sbuf src = { NULL, 0, 0, CAPTURE_MAX, false };
+	uint64_t skip_first = 0, skip_each = 0, used = 0;
+	const char *hdr, *body, *var, *in, *t;
+	size_t hlen, blen, vlen, inlen;
+	unsigned iter = 0;
+	char mode = 0;
+	int rc = KD_OK, first = KD_OK;
+	struct kd_args a, h;
+	char *ins;
+
+	kd_args_init(&a, s, c);
+	for (;;) {
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) != '/')
+			break;
+		if (kd_args_peek_at(&a, 1) == 'p' &&
+		    (kd_args_peek_at(&a, 2) == 'S' ||
+		     kd_args_peek_at(&a, 2) == 's')) {
+			bool each = kd_args_peek_at(&a, 2) == 's';
+
+			const char *w, *end;
+			char num[32];
+			size_t n;
+
+			/* One word: `/pS 1 /ps 1` is not `1 / ps`. */
+			kd_args_advance(&a, 3);
+			kd_args_skip(&a);
+			if (!kd_args_take_word(&a, &w, &n) || n >= sizeof(num))
+				return kd_args_error(&a);
+			memcpy(num, w, n);
+			num[n] = '\0';
+			if (kd_expr_eval(s, num, &end,
+					 each ? &skip_each : &skip_first) < 0 ||
+			    *end != '\0')
+				return kd_fail(s, KD_EINVAL,
+					       "Bad count '%s' for /p%c", num,
+					       each ? 's' : 'S');
+			if ((each ? skip_each : skip_first) > LOOP_MAX)
+				return kd_fail(s, KD_EINVAL,
+					       "Count '%s' is larger than %u",
+					       num, LOOP_MAX);
+		} else if (kd_args_peek_at(&a, 1) == 's' ||
+			   kd_args_peek_at(&a, 1) == 'f') {
+			mode = kd_args_peek_at(&a, 1);
+			kd_args_advance(&a, 2);
+		} else {
+			return kd_args_error(&a);
+		}
+	}
+	rc = take_group(&a, '(', &hdr, &hlen);
+	if (rc >= 0)
+		rc = take_group(&a, '{', &body, &blen);
+	if (rc >= 0)
+		rc = kd_args_end(&a);
+	if (rc < 0)
+		return rc;
+	/* Inside the parentheses: the variable, then { } or "". */
+	ins = dup_n(hdr, hlen);
+	if (!ins)
+		return kd_fail(s, KD_ENOMEM, "Out of memory");
+	kd_args_init_text(&h, s, ins, ins);
+	kd_args_skip(&h);
+	var = h.p;
+	while (name_ch(kd_args_peek(&h)))
+		kd_args_advance(&h, 1);
+	vlen = (size_t)(h.p - var);
+	if (vlen == 0) {
+		rc = kd_args_error(&h);
+		goto out;
+	}
+	if (mode) {
+		const char *q;
+
+		kd_args_skip(&h);
+		if (kd_args_peek(&h) != '"') {
+			rc = kd_args_error(&h);
+			goto out;
+		}
+		rc = kd_args_take_quoted(&h, KD_ARGS_Q_ESCAPES, &q, &inlen);
+		if (rc < 0)
+			goto out;
+		if (mode == 's') {
+			sb_add(&src, q, inlen);
+		} else {
+			char *path = dup_n(q, inlen);
+
+			if (!path) {
+				rc = kd_fail(s, KD_ENOMEM, "Out of memory");
+				goto out;
+			}
+			src.max = CAPTURE_MAX;
+			if (s->sandbox) {
+				rc = kd_fail(s, KD_ENOTSUP,
+					     "Host files are disabled in "
+					     "this session");
+			} else {
+				FILE *f = fopen(path, "r");
+				char chunk[4096];
+				size_t n;
+
+				if (!f) {
+					rc = kd_fail(s, KD_ENOTFOUND,
+						     "Unable to open '%s', %s",
+						     path, strerror(errno));
+				} else {
+					while ((n = fread(chunk, 1,
+							  sizeof(chunk), f)) >
+					       0)
+						sb_add(&src, chunk, n);
+					fclose(f);
+				}
+			}
+			kd_free(path);
+			if (rc < 0)
+				goto out;
+		}
+	} else {
+		rc = take_group(&h, '{', &in, &inlen);
+		if (rc < 0)
+			goto out;
+		rc = run_captured(s, in, inlen, &src);
+		if (rc < 0)
+			goto out;
+	}
+	rc = kd_args_end(&h);
+	if (rc < 0)
+		goto out;
+	if (src.over) {
+		rc = kd_fail(s, KD_EOVERFLOW, "Input is longer than %u bytes",
+			     CAPTURE_MAX);
+		goto out;
+	}
+	/* Token by token: skip the first skip_first, then use one and
+	 * skip skip_each after it. */
+	t = src.p ? src.p : "";
+	used = 0;
+	while (*t && !s->quit && !s->interrupt) {
+		size_t n = 0;
+		char *run;
+
+		while (*t && isspace((unsigned char)*t))
+			t++;
+		if (!*t)
+			break;
+		while (t[n] && !isspace((unsigned char)t[n]))
+			n++;
+		if (skip_first) {
+			skip_first--;
+			t += n;
+			continue;
+		}
+		if (used++ % (skip_each + 1) != 0) {
+			t += n;
+			continue;
+		}
+		run = foreach_subst(body, blen, var, vlen, t, n);
+		t += n;
+		if (!run) {
+			rc = kd_fail(s, KD_EOVERFLOW,
+				     "Command is longer than %u characters",
+				     LINE_MAX_BYTES);
+			break;
+		}
+		(void)loop_run(s, run, strlen(run), &first);
+		kd_free(run);
+		if (!loop_next(s, &iter, &first))
+			break;
+	}
+	if (rc >= 0)
+		rc = first;
+out:
+	kd_free(ins);
+	kd_free(src.p);
+	return rc;
+}
+
 const struct kd_command kd_cmds_script[] = {
 	{ "as", cmd_as, KD_CMDF_REST,
 	  "as [/e|/ma|/mu|/msa|/msu|/x|/c] Name Value: set an alias" },
@@ -1080,5 +1529,12 @@ const struct kd_command kd_cmds_script[] = {
 	{ "al", cmd_al, 0, "al: list the aliases" },
 	{ ".printf", cmd_printf, 0,
 	  ".printf [/D] \"format\" [, args]: formatted output" },
+	{ ".for", cmd_for, 0, ".for (init ; cond ; incr) { cmds }" },
+	{ ".while", cmd_while, 0, ".while (cond) { cmds }" },
+	{ ".do", cmd_do, 0, ".do { cmds } (cond)" },
+	{ ".foreach", cmd_foreach, 0,
+	  ".foreach [/pS n] [/ps n] [/s|/f] (var {cmds}|\"text\") { cmds }" },
+	{ ".break", cmd_break, 0, "leave the innermost loop" },
+	{ ".continue", cmd_break, 0, "next iteration of the innermost loop" },
 	{ NULL, NULL, 0, NULL },
 };
