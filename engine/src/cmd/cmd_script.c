@@ -632,6 +632,14 @@ static int cmd_as(struct kd_session *s, struct kd_cmdctx *c)
 		rc = kd_args_take_expr(&a, &x);
 		if (rc < 0)
 			goto out;
+		/* Commands may follow the expression after `;`. */
+		kd_args_skip(&a);
+		if (kd_args_peek(&a) == ';')
+			rest = a.p + 1;
+		else if (!kd_args_at_end(&a)) {
+			rc = kd_args_error(&a);
+			goto out;
+		}
 		if (opt[0] == 'x') {
 			snprintf(num, sizeof(num), "0x%llx",
 				 (unsigned long long)x);
