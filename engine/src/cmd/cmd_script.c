@@ -376,6 +376,8 @@ int kd_cmd__alias_expand(struct kd_session *s, const char *line, char **out)
 
 			while (*p == ' ' || *p == '\t')
 				sb_addc(&b, *p++);
+			if (*p == '\0') /* blanks ended the line */
+				break;
 			n = alias_cmd_at(p);
 			cmd_start = false;
 			if (n) {
