@@ -40,8 +40,9 @@ static char g_dir[64];
  */
 static char *run_kd_cf(const char *script, const char *cmds, int want_status)
 {
-	const char *args[] = { "-k", g_sim.host_connstr, "-b", "-cf", script,
-			       "-c", cmds, NULL };
+	const char *args[] = {
+		"-k", g_sim.host_connstr, "-b", "-cf", script, "-c", cmds, NULL
+	};
 	char *out = NULL, *err = NULL;
 	int st;
 
@@ -107,8 +108,8 @@ static void fmt_addr(char *buf, size_t cap, uint64_t v)
 static int setup(void **state)
 {
 	char sock[128];
-	const char *args[] = { "-k", NULL, "--print-ms", "0", "--cpus", "1",
-			       NULL };
+	const char *args[] = { "-k",	 NULL, "--print-ms", "0",
+			       "--cpus", "1",  NULL };
 	char k[160];
 
 	(void)state;
@@ -225,13 +226,14 @@ static void test_aliases(void **state)
 	(void)state;
 	char path[128];
 
-	out = run_kd("db nt L2\naS /x a 5+1\nal\n"
-		     "aS Name \"two words\"\n.echo [${Name}] "
-		     "[${/d:Name}] [${/d:None}] [${/f:None}] [${/n:Name}] "
-		     "[${/v:Name}]\nas /ma zm nt; .block { .echo value=${zm} }\n"
-		     "ad a\n.echo a ${/d:a}\nal\nad *\nal\nad nope\n"
-		     "aS al1 x\nr $.u0 = fixed text\n.echo $u0 ok\n",
-		     1);
+	out = run_kd(
+		"db nt L2\naS /x a 5+1\nal\n"
+		"aS Name \"two words\"\n.echo [${Name}] "
+		"[${/d:Name}] [${/d:None}] [${/f:None}] [${/n:Name}] "
+		"[${/v:Name}]\nas /ma zm nt; .block { .echo value=${zm} }\n"
+		"ad a\n.echo a ${/d:a}\nal\nad *\nal\nad nope\n"
+		"aS al1 x\nr $.u0 = fixed text\n.echo $u0 ok\n",
+		1);
 	expect_in(out, "kd> al\n  Alias            Value\n"
 		       " -------          -------\n"
 		       " a                0x6\n");
@@ -250,8 +252,7 @@ static void test_aliases(void **state)
 		assert_non_null(p);
 		p = strstr(strchr(p, '\n') + 1, "  ");
 		assert_int_equal(sscanf(p, " %x %x", &b0, &b1), 2);
-		snprintf(line, sizeof(line), "value=%c%c", (char)b0,
-			 (char)b1);
+		snprintf(line, sizeof(line), "value=%c%c", (char)b0, (char)b1);
 		expect_in(out, line);
 	}
 	free(out);
@@ -263,6 +264,37 @@ static void test_aliases(void **state)
 	fclose(fopen(path, "w"));
 	out = run_kd_cf(path, "aS /x b 5+1; .block{.echo b}; .echo [b]; q", 0);
 	expect_in(out, "\n0x6\n[b]\n");
+	free(out);
+}
+
+/* Values from a file, the environment, command output; .foreach /f. */
+static void test_alias_sources(void **state)
+{
+	char path[128], lines[512], *out;
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/words.txt", g_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_true(fputs("alpha beta\n gamma\n", fp) >= 0);
+	fclose(fp);
+	assert_int_equal(setenv("OPENKD_SCRIPT_TEST", "from-env", 1), 0);
+	snprintf(lines, sizeof(lines),
+		 ".block { .foreach /f (t \"%s\") { .printf \"${t},\" }; "
+		 ".echo end }\n"
+		 "aS /f fa %s\n.echo [${fa}]\n"
+		 "as /e ea OPENKD_SCRIPT_TEST\n.echo [${ea}]\n"
+		 "as /c ca .echo one; .echo two\n.echo [${ca}]\n"
+		 "as /e eb OPENKD_SCRIPT_NOT_SET\n",
+		 path, path);
+	out = run_kd(lines, 1);
+	expect_in(out, "\nalpha,beta,gamma,end\n");
+	expect_in(out, "\n[alpha beta\n gamma\n]\n");
+	expect_in(out, "\n[from-env]\n");
+	expect_in(out, "\n[one\ntwo]\n");
+	expect_in(out, "Environment variable 'OPENKD_SCRIPT_NOT_SET' is not "
+		       "set\n");
 	free(out);
 }
 
@@ -357,8 +389,8 @@ static void test_must_show_script(void **state)
 	while (*p == 'f' && n < 8) {
 		char hi[9], lo[9];
 
-		assert_int_equal(sscanf(p, "%8[0-9a-f]`%8[0-9a-f] %*s %63s",
-					hi, lo, names[n]),
+		assert_int_equal(sscanf(p, "%8[0-9a-f]`%8[0-9a-f] %*s %63s", hi,
+					lo, names[n]),
 				 3);
 		bases[n] = (strtoull(hi, NULL, 16) << 32) |
 			   strtoull(lo, NULL, 16);
@@ -414,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_pseudo_registers),
 		cmocka_unit_test(test_printf),
 		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_alias_sources),
 		cmocka_unit_test(test_loops),
 		cmocka_unit_test(test_must_show_script),
 	};
