@@ -17,6 +17,7 @@
 
 #include "cmd/args.h"
 #include "core/engine_int.h"
+#include "sym/sym_int.h" /* kd_sym_line for %ly */
 
 #define ALIAS_MAX 256
 #define ALIAS_NAME_MAX 64
@@ -856,7 +857,8 @@ static int printf_format(struct kd_session *s, const char *fmt,
 			is64 = true;
 			p += 2;
 		} else if (p[0] == 'l' && p[1] == 'y') {
-			p++; /* %ly: %y, source lines are not read here */
+			dbl = true; /* %ly: %y with the source line */
+			p++;
 		} else if (p[0] == 'l') {
 			dbl = true; /* long is 32 bits, but %lf is double */
 			p++;
@@ -945,11 +947,21 @@ static int printf_format(struct kd_session *s, const char *fmt,
 		case 'y': {
 			char sym[256], a[18];
 
+			char file[256], at[300];
+			uint32_t line = 0;
+
+			/* %ly adds " [file @ line]" as k does, when the
+			 * module's PDB has the line. */
+			at[0] = '\0';
+			if (dbl && kd_sym_line(s, v, file, sizeof(file),
+					       &line) == KD_OK)
+				snprintf(at, sizeof(at), " [%s @ %u]", file,
+					 line);
 			if (kd_sym_format(s, v, sym, sizeof(sym)) < 0)
 				snprintf(tmp, sizeof(tmp), "%s",
 					 kd_fmt_ptr(s, a, v));
 			else
-				snprintf(tmp, sizeof(tmp), "%s (%s)", sym,
+				snprintf(tmp, sizeof(tmp), "%s%s (%s)", sym, at,
 					 kd_fmt_ptr(s, a, v));
 			break;
 		}
