@@ -141,7 +141,8 @@ static void test_pseudo_registers(void **state)
 
 	(void)state;
 	out = run_kd("r rip\nr $t0=5\n? $t0\nr $t1 = @rip+1\nr $t1\n"
-		     "? @$t1 - @rip\nr $t19 = 0n7 * 3\n? @$t19\nr $ip=1\n",
+		     "? @$t1 - @rip\nr $t19 = 0n7 * 3\n? @$t19\nr $t0, rip\n"
+		     "r $ip=1\n",
 		     1);
 	rip = reg_in(out, "rip");
 	expect_in(out, "Evaluate expression: 5 = 00000000`00000005\n");
@@ -151,6 +152,10 @@ static void test_pseudo_registers(void **state)
 	expect_in(out, "Evaluate expression: 1 = 00000000`00000001\n");
 	expect_in(out, "Evaluate expression: 21 = 00000000`00000015\n");
 	expect_in(out, "Pseudo-register $ip is read-only\n");
+	/* Listed with other registers on one line, as r lists them. */
+	snprintf(line, sizeof(line), "\n$t0=0000000000000005 rip=%016llx\n",
+		 (unsigned long long)rip);
+	expect_in(out, line);
 	free(out);
 }
 

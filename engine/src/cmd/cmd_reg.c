@@ -43,7 +43,8 @@ static int reg_dump(struct kd_session *s)
  * kd_pseudo_reg_set (only $t0..$t19 are writable); showing evaluates
  * it as `?` would, printed the way `r` prints it ($t0=0000000000000005).
  */
-static int reg_pseudo(struct kd_session *s, struct kd_args *args)
+static int reg_pseudo(struct kd_session *s, struct kd_args *args, char *one,
+		      size_t cap)
 {
 	const char *name = args->p;
 	size_t n = 1;
@@ -77,8 +78,8 @@ static int reg_pseudo(struct kd_session *s, struct kd_args *args)
 		if (rc < 0 || end != name + n)
 			return kd_fail(s, KD_ENOTFOUND,
 				       "Bad register error at '%s'", name);
-		kd_out(s, "%.*s=%016llx\n", (int)n, name,
-		       (unsigned long long)v);
+		snprintf(one, cap, "%.*s=%016llx", (int)n, name,
+			 (unsigned long long)v);
 		return KD_OK;
 	}
 	kd_args_advance(args, 1);
@@ -124,9 +125,20 @@ static int cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 			kd_args_advance(&args, 1);
 		name = args.p;
 		if (name[0] == '$') {
-			rc = reg_pseudo(s, &args);
+			char one[64];
+
+			one[0] = '\0';
+			rc = reg_pseudo(s, &args, one, sizeof(one));
 			if (rc < 0)
 				break;
+			/* Shown on the line with the other registers. */
+			if (one[0] && used + strlen(one) + 2 < sizeof(shown)) {
+				if (used)
+					shown[used++] = ' ';
+				used += (size_t)snprintf(shown + used,
+							 sizeof(shown) - used,
+							 "%s", one);
+			}
 			goto next;
 		}
 		while (is_regch(name[n]))
