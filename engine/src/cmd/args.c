@@ -186,7 +186,10 @@ char *kd_args_unescape(const char *text, size_t len)
 	if (!out)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		if (text[i] == '\\' && i + 1 < len && text[i + 1] == '"')
+		/* \" and \\ as in C: `bp a ".printf \"x\\n\""` gives
+		 * .printf its own \n. */
+		if (text[i] == '\\' && i + 1 < len &&
+		    (text[i + 1] == '"' || text[i + 1] == '\\'))
 			i++;
 		out[n++] = text[i];
 	}

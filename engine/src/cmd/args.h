@@ -119,7 +119,8 @@ int kd_args_take_quoted(struct kd_args *a, unsigned flags, const char **text,
 			size_t *len);
 /*
  * A heap copy (kd_free) of @p len bytes of quoted text with each
- * backslash-quote pair made a quote.  NULL when out of memory.
+ * backslash-quote pair made a quote and each backslash pair one
+ * backslash.  NULL when out of memory.
  */
 char *kd_args_unescape(const char *text, size_t len);
 

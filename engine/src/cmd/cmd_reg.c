@@ -39,6 +39,65 @@ static int reg_dump(struct kd_session *s)
 }
 
 /*
+ * `r $t0 = expr` / `r $t0`: a pseudo-register.  Setting goes through
+ * kd_pseudo_reg_set (only $t0..$t19 are writable); showing evaluates
+ * it as `?` would, printed the way `r` prints it ($t0=0000000000000005).
+ */
+static int reg_pseudo(struct kd_session *s, struct kd_args *args, char *one,
+		      size_t cap)
+{
+	const char *name = args->p;
+	size_t n = 1;
+	uint64_t v;
+	int rc;
+
+	/* `r $.u0 = text`: the fixed-name alias $u0 gets the text. */
+	if (name[1] == '.' && name[2] == 'u' &&
+	    isdigit((unsigned char)name[3]) && !is_regch(name[4])) {
+		const char *text;
+		size_t tl;
+
+		kd_args_advance(args, 4);
+		kd_args_skip(args);
+		if (kd_args_peek(args) != '=')
+			return kd_args_error(args);
+		kd_args_advance(args, 1);
+		kd_args_skip(args);
+		kd_args_take_rest(args, KD_ARGS_CRLF, &text, &tl);
+		return kd_cmd__alias_set_fixed(s, (unsigned)(name[3] - '0'),
+					       text, tl);
+	}
+	while (is_regch(name[n]) || name[n] == '_')
+		n++;
+	kd_args_advance(args, n);
+	kd_args_skip(args);
+	if (kd_args_peek(args) != '=') {
+		const char *end;
+
+		rc = kd_expr_eval(s, name, &end, &v);
+		if (rc < 0 || end != name + n)
+			return kd_fail(s, KD_ENOTFOUND,
+				       "Bad register error at '%s'", name);
+		snprintf(one, cap, "%.*s=%016llx", (int)n, name,
+			 (unsigned long long)v);
+		return KD_OK;
+	}
+	kd_args_advance(args, 1);
+	kd_args_skip(args);
+	rc = kd_args_take_expr(args, &v);
+	if (rc < 0)
+		return rc;
+	rc = kd_pseudo_reg_set(s, name, n, v);
+	if (rc == KD_ENOTSUP)
+		return kd_fail(s, rc, "Pseudo-register %.*s is read-only",
+			       (int)n, name);
+	if (rc < 0)
+		return kd_fail(s, rc, "Bad register error at '%.*s'", (int)n,
+			       name);
+	return KD_OK;
+}
+
+/*
  * `r`, `r reg`, `r reg=expr`, several separated by commas or blanks:
  * `r rax, rbx`, `r rax=1, rcx=2`.  A leading `@` is accepted.
  */
@@ -65,6 +124,23 @@ static int cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 		if (kd_args_peek(&args) == '@')
 			kd_args_advance(&args, 1);
 		name = args.p;
+		if (name[0] == '$') {
+			char one[64];
+
+			one[0] = '\0';
+			rc = reg_pseudo(s, &args, one, sizeof(one));
+			if (rc < 0)
+				break;
+			/* Shown on the line with the other registers. */
+			if (one[0] && used + strlen(one) + 2 < sizeof(shown)) {
+				if (used)
+					shown[used++] = ' ';
+				used += (size_t)snprintf(shown + used,
+							 sizeof(shown) - used,
+							 "%s", one);
+			}
+			goto next;
+		}
 		while (is_regch(name[n]))
 			n++;
 		d = n ? kd_arch_reg_find(a, name, n, KD_REGF_NOR) : NULL;
@@ -130,6 +206,7 @@ static int cmd_r(struct kd_session *s, struct kd_cmdctx *c)
 							 "%s", one);
 			}
 		}
+next:
 		kd_args_skip(&args);
 		if (reg_sep_bad(&args)) {
 			rc = kd_args_error(&args);

@@ -254,8 +254,17 @@ int kd_session_execute(struct kd_session *s, const char *line)
 {
 	const char *p = line;
 	int first_rc = KD_OK;
+	char *expanded = NULL;
 
 	s->interrupt = 0;
+	/* Aliases are replaced when a line (or a block) is parsed, so an
+	 * alias set on this line applies in a later .block only. */
+	if (kd_cmd__alias_expand(s, line, &expanded) < 0) {
+		s->failures++;
+		return KD_EOVERFLOW;
+	}
+	if (expanded)
+		p = expanded;
 	while (*p && !s->quit) {
 		const char *next;
 		size_t len;
@@ -268,8 +277,10 @@ int kd_session_execute(struct kd_session *s, const char *line)
 			break;
 		len = kd_cmd_next(p, &next);
 		one = kd_malloc(len + 1);
-		if (!one)
+		if (!one) {
+			kd_free(expanded);
 			return KD_ENOMEM;
+		}
 		memcpy(one, p, len);
 		one[len] = '\0';
 		rc = kd_cmd_run_one(s, one);
@@ -279,9 +290,11 @@ int kd_session_execute(struct kd_session *s, const char *line)
 			if (first_rc == KD_OK)
 				first_rc = rc;
 		}
-		if (s->interrupt)
+		/* Ctrl+C, or a .break/.continue leaving this body. */
+		if (s->interrupt || s->script.loop_ctl)
 			break;
 		p = next;
 	}
+	kd_free(expanded);
 	return first_rc;
 }

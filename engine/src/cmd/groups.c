@@ -35,6 +35,7 @@ struct kd_command_group kd_command_groups[] = {
 	{ kd_cmds_ext_mm, "Kernel extensions: memory" },
 	{ kd_cmds_ext_error, "Kernel extensions: error codes" },
 	{ kd_cmds_misc, "Scripts, logs and control flow" },
+	{ kd_cmds_script, "Aliases, loops and .printf" },
 	{ NULL, NULL },
 };
 

@@ -107,6 +107,8 @@ struct kd_session_hooks {
 	/* Close the disassembler, its mode follows the target
 	 * (arch/disasm.c). */
 	void (*disasm_close)(struct kd_session *s);
+	/* Drop the aliases (cmd/cmd_script.c). */
+	void (*aliases_free)(struct kd_session *s);
 };
 
 /* Event filter states (sx*) and bounds. */
@@ -117,6 +119,11 @@ struct kd_session_hooks {
 #define KD_SX_COUNT 27
 #define KD_SX_ARG_MAX 64
 #define KD_SX_CMD_MAX 256
+
+/* A .break / .continue waiting for its loop (s->script.loop_ctl): the
+ * interpreter stops running the rest of the body. */
+#define KD_LOOP_BREAK 1
+#define KD_LOOP_CONTINUE 2
 
 /*
  * The session, one sub-struct per area.  Each area's fields are written by
@@ -206,10 +213,17 @@ struct kd_session {
 		uint64_t pseudo_t[20]; /* $t0..$t19 */
 	} expr;
 
-	/* Scripts and control flow (cmd/cmd_misc.c). */
+	/* Scripts and control flow (cmd/cmd_misc.c, cmd/cmd_script.c). */
 	struct kd_sess_script {
 		int script_depth; /* $$< nesting */
 		int ctl_depth;	  /* .if / j / .block / script nesting */
+		/* User aliases (as/aS), sorted by name, and $u0..$u9
+		 * (cmd/cmd_script.c; freed through hooks.aliases_free). */
+		struct kd_alias *aliases;
+		size_t naliases;
+		char *fixed[10];
+		int loop_depth; /* .for/.while/.do/.foreach nesting */
+		int loop_ctl;	/* KD_LOOP_BREAK / KD_LOOP_CONTINUE pending */
 	} script;
 
 	/* Execution and breakpoints (cmd/cmd_exec.c, cmd/cmd_bp.c). */
@@ -518,6 +532,7 @@ extern const struct kd_command kd_cmds_expr[];	 /* cmd_expr.c */
 extern const struct kd_command kd_cmds_sym[];	 /* cmd_sym.c */
 extern const struct kd_command kd_cmds_dt[];	 /* cmd_dt.c */
 extern const struct kd_command kd_cmds_misc[];	 /* cmd_misc.c */
+extern const struct kd_command kd_cmds_script[]; /* cmd_script.c */
 extern const struct kd_command kd_cmds_dump[];	 /* cmd_dump.c: reading */
 extern const struct kd_command kd_cmds_ctx[];	 /* cmd_ctx.c: .cxr, .trap */
 extern const struct kd_command kd_cmds_sx[];	 /* cmd_sx.c: sx* */
@@ -552,6 +567,17 @@ void kd_cmd__set_group(const char *title, const struct kd_command *table);
 void kd_cmd__use_groups(const struct kd_command_group *g);
 /* The table the interpreter uses (for `?` and `.help`). */
 const struct kd_command_group *kd_cmd__groups(void);
+/*
+ * Replace the aliases in @p line as WinDbg does when it parses a line
+ * (cmd/cmd_script.c): user aliases as whole words, ${Name} and its
+ * ${/d: /f: /n: /v:} forms, $u0..$u9.  *out is NULL when nothing
+ * changed, else a heap copy (kd_free).  KD_EOVERFLOW (after printing
+ * the error line) when the result would be too long.
+ */
+int kd_cmd__alias_expand(struct kd_session *s, const char *line, char **out);
+/* Set fixed-name alias $u@p n (`r $.u0 = text`); @p len bytes. */
+int kd_cmd__alias_set_fixed(struct kd_session *s, unsigned n, const char *v,
+			    size_t len);
 /* Create a session (core/session.c); the public kd_session_new of
  * api/session.c wires the layers, then calls it. */
 int kd_session__create(struct kd_session **out,

@@ -89,6 +89,8 @@ void kd_session_free(struct kd_session *s)
 		kd_free(s->exec.bps[i].expr);
 		kd_free(s->exec.bps[i].command);
 	}
+	if (s->hooks.aliases_free)
+		s->hooks.aliases_free(s);
 	if (s->out.log)
 		fclose(s->out.log);
 	kd_memcache_free(s->cache);
