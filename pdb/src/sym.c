@@ -222,6 +222,7 @@ static bool sym_decode(struct kd_pdb *pdb, const struct pdb_buf *b,
 		out->offset = kd_get_le32(pl.p + 28);
 		out->segment = kd_get_le16(pl.p + 32);
 		out->is_global = kind == S_GPROC32 || kind == S_GPROC32_ID;
+		out->type_is_id = kind == S_GPROC32_ID || kind == S_LPROC32_ID;
 		out->is_function = true;
 		out->module = module;
 		noff = 35;

@@ -1025,6 +1025,47 @@ static void lm_options(void **state)
 	free(out);
 }
 
+/*
+ * x with private symbols spells each procedure's parameter types, as the
+ * kernel's source declares them (u32 is unsigned int, u64 unsigned
+ * __int64; const dropped, as WinDbg's x shows CreateFileW's LPCWSTR as
+ * wchar_t *); a public alone keeps "(<no parameter info>)".
+ */
+static void x_param_types(void **state)
+{
+	struct image *nt = image_named("ntoskrnl.exe");
+	char exe[640], *out = NULL;
+	const char *pdb[] = { "-y",
+			      g_kdir,
+			      "-z",
+			      exe,
+			      "-c",
+			      "x nt!RtlFibonacci; x nt!DbgPrint; "
+			      "x nt!MiSimComputeStep; x nt!KeBugCheckEx",
+			      NULL };
+	const char *none[] = { "-sins", "-z", exe, "-c", "x nt!RtlFibonacci",
+			       NULL };
+
+	(void)state;
+	assert_non_null(nt);
+	snprintf(exe, sizeof(exe), "%s/%s", g_kdir, nt->file);
+	assert_int_equal(kp_run(pdb, "", T_MS, &out, NULL), 0);
+	if (!strstr(out, " nt!RtlFibonacci (unsigned int)\n") ||
+	    !strstr(out, " nt!DbgPrint (char *, ...)\n") ||
+	    !strstr(out, " nt!MiSimComputeStep (unsigned __int64 *, "
+			 "unsigned __int64 *)\n") ||
+	    !strstr(out, " nt!KeBugCheckEx (unsigned int, unsigned __int64, "
+			 "unsigned __int64, unsigned __int64, unsigned "
+			 "__int64)\n"))
+		fail_msg("x with private symbols:\n%s", out);
+	free(out);
+	/* Exports only: nothing is known of the parameters. */
+	assert_int_equal(kp_run(none, "", T_MS, &out, NULL), 0);
+	if (!strstr(out, " nt!RtlFibonacci (<no parameter info>)\n"))
+		fail_msg("x with exports only:\n%s", out);
+	free(out);
+}
+
 /* ------------------------------------------------------------------ */
 /* kp / kP against llvm-pdbutil's S_LOCAL and S_DEFRANGE_REGISTER      */
 /* ------------------------------------------------------------------ */
@@ -1455,6 +1496,7 @@ int main(void)
 		cmocka_unit_test(reload_module_eq),
 		cmocka_unit_test(symopt_switches),
 		cmocka_unit_test(lm_options),
+		cmocka_unit_test(x_param_types),
 	};
 
 	if (!kp_kd_path() || !kc_kdsim_path()) {

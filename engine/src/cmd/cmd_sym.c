@@ -16,6 +16,7 @@
 #include "cmd/cmd_sym.h"
 #include "arch/arch.h"
 #include "sym/sym_int.h"
+#include "sym/types.h"
 
 #define KD_U_DEFAULT 8
 #define KD_U_MAX 0x10000u
@@ -345,9 +346,11 @@ static int cmd_lm(struct kd_session *s, struct kd_cmdctx *c)
 
 struct kd_xhit {
 	uint64_t addr;
-	const struct kd_module *m;
+	struct kd_module *m;
 	const char *name; /* borrowed: export table or PDB */
 	bool code;
+	/* A PDB procedure's function type (TPI index), 0 when none. */
+	uint32_t ftype;
 };
 
 static int cmp_xhit_name(const void *a, const void *b)
@@ -377,30 +380,71 @@ static int cmp_xhit_mod_addr(const void *a, const void *b)
 	return cmp_xhit_addr(a, b);
 }
 
-static void x_print(struct kd_session *s, uint64_t addr,
-		    const struct kd_module *m, const char *name, bool code,
+/* Most parameters x spells out before it ends the list with ", ...". */
+#define X_MAX_PARAMS 32
+
+/*
+ * A procedure's parameter types in C spelling, as x prints them with
+ * private symbols: "(unsigned int, struct _X *)", "(void)", "(char *,
+ * ...)".  False when @p ftype is no procedure type of @p pdb.
+ */
+static bool x_params(struct kd_pdb *pdb, uint32_t ftype, char *buf, size_t cap)
+{
+	uint32_t args[X_MAX_PARAMS], n = 0, i;
+	struct kd_pdb_type t;
+	size_t len = 1;
+
+	if (!pdb || !ftype || kd_pdb_type_get(pdb, ftype, &t) != KD_OK ||
+	    (t.leaf != KD_LF_PROCEDURE && t.leaf != KD_LF_MFUNCTION) ||
+	    kd_pdb_type_args(pdb, ftype, args, X_MAX_PARAMS, &n) != KD_OK)
+		return false;
+	snprintf(buf, cap, "(");
+	if (n == 0)
+		snprintf(buf + len, cap - len, "void");
+	for (i = 0; i < n && i < X_MAX_PARAMS && len + 8 < cap; i++) {
+		char one[160];
+
+		/* T_NOTYPE ends a variadic list. */
+		if (args[i] == 0)
+			snprintf(one, sizeof(one), "...");
+		else if (kd_sym__type_cname(pdb, args[i], one, sizeof(one)) < 0)
+			snprintf(one, sizeof(one), "<type 0x%x>", args[i]);
+		snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", one);
+		len = strlen(buf);
+	}
+	if (n > X_MAX_PARAMS && len + 8 < cap)
+		snprintf(buf + len, cap - len, ", ...");
+	len = strlen(buf);
+	snprintf(buf + len, cap - len, ")");
+	return true;
+}
+
+static void x_print(struct kd_session *s, uint64_t addr, struct kd_module *m,
+		    const char *name, bool code, uint32_t ftype,
 		    const char *indent)
 {
-	char a[18];
+	char a[18], params[1024];
+	const char *what = code ? "(<no parameter info>)" :
+				  "= <no type information>";
 
+	if (code && ftype &&
+	    x_params(kd_sym__pdb(s, m), ftype, params, sizeof(params)))
+		what = params;
 	if (indent)
-		kd_out(s, "%s%s!%s %s\n", indent, m->name, name,
-		       code ? "(<no parameter info>)" :
-			      "= <no type information>");
+		kd_out(s, "%s%s!%s %s\n", indent, m->name, name, what);
 	else
 		kd_out(s, "%s %s!%s %s\n", kd_fmt_ptr(s, a, addr), m->name,
-		       name,
-		       code ? "(<no parameter info>)" :
-			      "= <no type information>");
+		       name, what);
 }
 
 struct kd_xlist {
 	struct kd_xhit *hits;
 	size_t n, cap;
-	const struct kd_module *m;
+	struct kd_module *m;
 };
 
-static int x_add(struct kd_xlist *l, uint64_t addr, const char *name, bool code)
+static int x_add(struct kd_xlist *l, uint64_t addr, const char *name, bool code,
+		 uint32_t ftype)
 {
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -415,18 +459,41 @@ static int x_add(struct kd_xlist *l, uint64_t addr, const char *name, bool code)
 	l->hits[l->n].m = l->m;
 	l->hits[l->n].name = name;
 	l->hits[l->n].code = code;
+	l->hits[l->n].ftype = ftype;
 	l->n++;
 	return KD_OK;
 }
 
+/* A procedure's TPI function type (an *_ID procedure names it through
+ * its LF_FUNC_ID), or 0. */
+static uint32_t x_proc_type(struct kd_pdb *pdb, const struct kd_pdb_sym *sym)
+{
+	struct kd_pdb_type id;
+
+	if (sym->kind != KD_PDB_SYM_PROC)
+		return 0;
+	if (!sym->type_is_id)
+		return sym->type;
+	if (kd_pdb_id_get(pdb, sym->type, &id) != KD_OK ||
+	    (id.leaf != KD_LF_FUNC_ID && id.leaf != KD_LF_MFUNC_ID))
+		return 0;
+	return id.ref;
+}
+
+struct x_pdb_ctx {
+	struct kd_xlist *l;
+	struct kd_pdb *pdb;
+};
+
 static int x_pdb_cb(void *ctx, const struct kd_pdb_sym *sym)
 {
-	struct kd_xlist *l = ctx;
+	struct x_pdb_ctx *x = ctx;
+	struct kd_xlist *l = x->l;
 
 	if (!sym->has_rva || sym->rva >= l->m->size)
 		return 0;
-	return x_add(l, l->m->base + sym->rva, sym->name, sym->is_function) <
-			       0 ?
+	return x_add(l, l->m->base + sym->rva, sym->name, sym->is_function,
+		     x_proc_type(x->pdb, sym)) < 0 ?
 		       KD_ENOMEM :
 		       0;
 }
@@ -499,11 +566,13 @@ static int cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 		 * exports too: they replace them when the PDB loads. */
 		pdb = kd_sym__pdb(s, m);
 		if (pdb) {
+			struct x_pdb_ctx xc = { &l, pdb };
+
 			rc = kd_pdb_symbols_foreach(pdb, sympat,
 						    KD_PDB_SYM_PUBLIC |
 							    KD_PDB_SYM_PROC |
 							    KD_PDB_SYM_DATA,
-						    x_pdb_cb, &l);
+						    x_pdb_cb, &xc);
 			if (rc == KD_ENOMEM)
 				goto nomem;
 			continue;
@@ -514,7 +583,8 @@ static int cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 
 			if (!kd_wildcard_match(sympat, e->name))
 				continue;
-			if (x_add(&l, m->base + e->rva, e->name, e->code) < 0)
+			if (x_add(&l, m->base + e->rva, e->name, e->code, 0) <
+			    0)
 				goto nomem;
 		}
 	}
@@ -526,6 +596,9 @@ static int cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 		    l.hits[first - 1].addr == l.hits[i].addr &&
 		    strcmp(l.hits[first - 1].name, l.hits[i].name) == 0) {
 			l.hits[first - 1].code |= l.hits[i].code;
+			/* The procedure's type, not the public's none. */
+			if (!l.hits[first - 1].ftype)
+				l.hits[first - 1].ftype = l.hits[i].ftype;
 			continue;
 		}
 		l.hits[first++] = l.hits[i];
@@ -537,7 +610,7 @@ static int cmd_x(struct kd_session *s, struct kd_cmdctx *c)
 		qsort(l.hits, l.n, sizeof(*l.hits), cmp_xhit_name);
 	for (i = 0; i < l.n && !s->interrupt; i++)
 		x_print(s, l.hits[i].addr, l.hits[i].m, l.hits[i].name,
-			l.hits[i].code, NULL);
+			l.hits[i].code, l.hits[i].ftype, NULL);
 	kd_free(l.hits);
 	return KD_OK;
 nomem:
@@ -625,7 +698,7 @@ static int cmd_ln(struct kd_session *s, struct kd_cmdctx *c)
 		for (i = (size_t)(prev - ms->exports);
 		     i < ms->nexports && ms->exports[i].rva == prev->rva; i++)
 			x_print(s, addr, m, ms->exports[i].name,
-				ms->exports[i].code, "    ");
+				ms->exports[i].code, 0, "    ");
 	}
 	return KD_OK;
 }

@@ -145,6 +145,7 @@ struct kd_pdb_sym {
 	bool has_rva;
 	bool is_global;	  /* S_GPROC32/S_GDATA32 (not a static) */
 	bool is_function; /* a procedure or a public flagged function/code */
+	bool type_is_id;  /* type is an IPI id (S_GPROC32_ID, S_LPROC32_ID) */
 };
 
 /**
