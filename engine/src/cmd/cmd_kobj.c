@@ -81,7 +81,7 @@ static const char *fmt_hex(char buf[18], uint64_t v)
 static int read_process(struct kd_kobj *k, uint64_t e, struct proc_info *p)
 {
 	uint8_t name[16];
-	size_t n, i;
+	size_t n = 0, i;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -243,7 +243,7 @@ static void thread_line(struct kd_kobj *k, const char *ind,
 
 static int print_wait_objects(struct kd_kobj *k, const char *ind, uint64_t t)
 {
-	uint64_t wb, size, obj, type, count = 1, i;
+	uint64_t wb = 0, size = 0, obj = 0, type = 0, count = 1, i;
 	char a[18];
 	int rc = kd_kobj__read(k, t, "_KTHREAD", "WaitBlockList", &wb);
 
@@ -278,7 +278,7 @@ struct irp_ctx {
 static int irp_line(void *vctx, uint64_t irp)
 {
 	struct irp_ctx *c = vctx;
-	uint64_t type, size, flags, mdl;
+	uint64_t type = 0, size = 0, flags = 0, mdl = 0;
 	char a[18];
 	int rc = kd_kobj__read(c->k, irp, "_IRP", "Type", &type);
 
@@ -318,10 +318,11 @@ static int print_thread(struct kd_kobj *k, const char *ind, uint64_t t,
 			unsigned int flags)
 {
 	struct thread_info ti;
-	struct proc_info p;
+	struct proc_info p = { 0 };
 	struct irp_ctx ic = { k, ind, false };
-	uint64_t apc, wait, ctxsw, ideal, ut, kt, start, init, cur, base, lim;
-	uint64_t prio, bprio, unusual, fg;
+	uint64_t apc = 0, wait = 0, ctxsw = 0, ideal = 0, ut = 0, kt = 0;
+	uint64_t start = 0, init = 0, cur = 0, base = 0, lim = 0;
+	uint64_t prio = 0, bprio = 0, unusual = 0, fg = 0;
 	char a[18], b[18], t1[24], t2[24], sym[200];
 	int rc = read_thread_head(k, t, &ti);
 
@@ -483,7 +484,7 @@ static int print_process(struct kobj_ctx *c, const struct proc_info *p)
 	}
 	kd_out(k->s, "    Image: %s\n", p->image);
 	if (c->flags & 0x1) {
-		uint64_t token, ct, ut, kt, bp;
+		uint64_t token = 0, ct = 0, ut = 0, kt = 0, bp = 0;
 		char t1[24], t2[24];
 
 		rc = kd_kobj__read(k, p->addr, "_EPROCESS", "Token.Value",

@@ -60,7 +60,7 @@ static int type_of(struct kd_kobj *k, const char *type, uint32_t *ti)
 
 int kd_kobj__type_size(struct kd_kobj *k, const char *type, uint64_t *size)
 {
-	uint32_t ti;
+	uint32_t ti = 0;
 	int rc = type_of(k, type, &ti);
 
 	if (rc == KD_OK && kd_sym__type_size(k->pdb, ti, size) != KD_OK) {
@@ -76,7 +76,7 @@ int kd_kobj__field(struct kd_kobj *k, const char *type, const char *path,
 {
 	struct kd_type_member m;
 	struct kd_type_info ti_info;
-	uint32_t ti;
+	uint32_t ti = 0;
 
 	/* The type or the member: either way the line names both. */
 	if (type_of(k, type, &ti) < 0 ||
@@ -127,7 +127,7 @@ static int read_mem(struct kd_kobj *k, uint64_t at, void *buf, size_t len,
 int kd_kobj__read(struct kd_kobj *k, uint64_t addr, const char *type,
 		  const char *path, uint64_t *v)
 {
-	struct kd_kobj_field f;
+	struct kd_kobj_field f = { 0 };
 	uint8_t b[8];
 	int rc = kd_kobj__field(k, type, path, &f);
 
@@ -151,7 +151,7 @@ int kd_kobj__read(struct kd_kobj *k, uint64_t addr, const char *type,
 int kd_kobj__read_bytes(struct kd_kobj *k, uint64_t addr, const char *type,
 			const char *path, void *buf, size_t cap, size_t *len)
 {
-	struct kd_kobj_field f;
+	struct kd_kobj_field f = { 0 };
 	int rc = kd_kobj__field(k, type, path, &f);
 
 	if (rc < 0)
@@ -164,8 +164,8 @@ int kd_kobj__read_ustr(struct kd_kobj *k, uint64_t addr, const char *type,
 		       const char *path, char *buf, size_t cap)
 {
 	uint8_t w[2 * KD_KOBJ_MAX_USTR];
-	uint64_t len, ptr;
-	struct kd_kobj_field f;
+	uint64_t len = 0, ptr = 0;
+	struct kd_kobj_field f = { 0 };
 	size_t n, i;
 	int rc;
 
@@ -203,8 +203,8 @@ int kd_kobj__list_walk(struct kd_kobj *k, uint64_t head, const char *type,
 		       const char *link, int (*cb)(void *ctx, uint64_t record),
 		       void *ctx)
 {
-	struct kd_kobj_field lf;
-	uint64_t cur, tortoise, power = 1, lam = 0, n = 0;
+	struct kd_kobj_field lf = { 0 };
+	uint64_t cur = head, tortoise, power = 1, lam = 0, n = 0;
 	char a[18];
 	int rc = kd_kobj__field(k, type, link, &lf);
 
