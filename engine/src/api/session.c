@@ -5,7 +5,8 @@
  * layer contributes to them is wired here, once per process, before the
  * first session: the debugging server's commands into the command table,
  * and that table into the interpreter (cmd/commands.c does not name it:
- * the handlers it lists call the interpreter).
+ * the handlers it lists call the interpreter); and, on each session, the
+ * alias expansion of cmd/cmd_script.c into the interpreter's hook.
  */
 #include <pthread.h>
 
@@ -21,6 +22,11 @@ static void api_wire(void)
 
 int kd_session_new(struct kd_session **out, const struct kd_session_opts *opts)
 {
+	int rc;
+
 	pthread_once(&api_once, api_wire);
-	return kd_session__create(out, opts);
+	rc = kd_session__create(out, opts);
+	if (rc == KD_OK)
+		(*out)->hooks.alias_expand = kd_cmd__alias_expand;
+	return rc;
 }

@@ -231,9 +231,11 @@ void kd_x86__eflags_states(uint64_t efl, char out[24]);
 int kd_amd64__unwind(struct kd_session *s, const uint8_t *ctx,
 		     struct kd_frame *out, size_t max, size_t *n);
 int kd_amd64__virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa);
-/* The x86 walk: frame data, FPO, then the EBP chain (x86_unwind.c). */
-int kd_x86__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		   size_t max, size_t *n);
+/* The x86 walk: frame data, FPO, then the EBP chain (x86_unwind.c),
+ * reading @cpu's registers through @ops, the x86 ops (x86.c passes them:
+ * the leaf never names the ops file). */
+int kd_x86__unwind(struct kd_session *s, const struct kd_arch_ops *ops,
+		   unsigned cpu, struct kd_frame *out, size_t max, size_t *n);
 /* "nt!Sym+0x12", else the address as "0x80400100" (stack.c). */
 void kd_stack__site(struct kd_session *s, uint64_t addr, char *buf, size_t cap);
 

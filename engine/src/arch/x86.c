@@ -257,6 +257,14 @@ static void x86_print_stack(struct kd_session *s, const struct kd_frame *f,
 
 static const uint8_t x86_int3[] = { 0xCC };
 
+/* The x86 walk (x86_unwind.c) reading registers through these ops: the
+ * leaf files never call back into the ops file. */
+static int x86_unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
+		      size_t max, size_t *n)
+{
+	return kd_x86__unwind(s, &kd_arch_x86, cpu, out, max, n);
+}
+
 const struct kd_arch_ops kd_arch_x86 = {
 	.id = KD_ARCH_X86,
 	.machine = KD_MACHINE_I386,
@@ -272,7 +280,7 @@ const struct kd_arch_ops kd_arch_x86 = {
 	.cs_mode = CS_MODE_32,
 	.disasm = KD_DIS_X86,
 	.hex_cols = 16,
-	.unwind = kd_x86__unwind,
+	.unwind = x86_unwind,
 	.print_stack = x86_print_stack,
 	.print_regs = x86_print_regs,
 	.flag_states = kd_x86__eflags_states,

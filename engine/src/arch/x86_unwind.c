@@ -194,8 +194,8 @@ static int by_ebp(struct kd_session *s, struct x86_uctx *c, uint32_t *slot)
 	return KD_OK;
 }
 
-int kd_x86__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
-		   size_t max, size_t *n)
+int kd_x86__unwind(struct kd_session *s, const struct kd_arch_ops *ops,
+		   unsigned cpu, struct kd_frame *out, size_t max, size_t *n)
 {
 	struct x86_uctx c;
 	size_t count = 0;
@@ -207,8 +207,7 @@ int kd_x86__unwind(struct kd_session *s, unsigned cpu, struct kd_frame *out,
 	for (i = 0; i < X_NREGS; i++) {
 		uint64_t v = 0;
 
-		rc = kd_arch__reg_get(s, &kd_arch_x86, cpu, x_names[i] + 1, 3,
-				      &v, NULL);
+		rc = kd_arch__reg_get(s, ops, cpu, x_names[i] + 1, 3, &v, NULL);
 		if (rc < 0)
 			return rc;
 		c.r[i] = (uint32_t)v;

@@ -259,7 +259,8 @@ int kd_session_execute(struct kd_session *s, const char *line)
 	s->interrupt = 0;
 	/* Aliases are replaced when a line (or a block) is parsed, so an
 	 * alias set on this line applies in a later .block only. */
-	if (kd_cmd__alias_expand(s, line, &expanded) < 0) {
+	if (s->hooks.alias_expand &&
+	    s->hooks.alias_expand(s, line, &expanded) < 0) {
 		s->failures++;
 		return KD_EOVERFLOW;
 	}

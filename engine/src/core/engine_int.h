@@ -109,6 +109,10 @@ struct kd_session_hooks {
 	void (*disasm_close)(struct kd_session *s);
 	/* Drop the aliases (cmd/cmd_script.c). */
 	void (*aliases_free)(struct kd_session *s);
+	/* Replace the aliases in a line as the interpreter parses it
+	 * (kd_cmd__alias_expand, cmd/cmd_script.c; api/session.c sets it
+	 * for every session: cmd/commands.c must not name a handler file). */
+	int (*alias_expand)(struct kd_session *s, const char *line, char **out);
 };
 
 /* Event filter states (sx*) and bounds. */
