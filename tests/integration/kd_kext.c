@@ -185,7 +185,7 @@ static uint64_t eval(struct kp *k, const char *expr)
 {
 	char *out = cmdf(k, "? %s", expr);
 	const char *p = strstr(out, "Evaluate expression: ");
-	const char *eq;
+	const char *eq = NULL;
 	uint64_t v;
 
 	if (!p || !(eq = strstr(p, " = ")))
@@ -514,8 +514,8 @@ static void check_loops(struct kp *kd)
 	free(out);
 	bus = dq1(kd, bus_drv + pdb_off("_DRIVER_OBJECT", "DeviceObject"));
 	free(cmdf(kd, "eq %llx %llx",
-		  (unsigned long long)(bus + pdb_off("_DEVICE_OBJECT",
-						     "AttachedDevice")),
+		  (unsigned long long)bus +
+			  pdb_off("_DEVICE_OBJECT", "AttachedDevice"),
 		  (unsigned long long)bus));
 	out = cmdf(kd, "!devstack %llx", (unsigned long long)bus);
 	snprintf(line, sizeof(line),
@@ -532,8 +532,8 @@ static void check_loops(struct kp *kd)
 	e = dq1(kd,
 		devdir + pdb_off("_OBJECT_DIRECTORY", "HashBuckets") + 19 * 8);
 	free(cmdf(kd, "eq %llx %llx",
-		  (unsigned long long)(e + pdb_off("_OBJECT_DIRECTORY_ENTRY",
-						   "ChainLink")),
+		  (unsigned long long)e +
+			  pdb_off("_OBJECT_DIRECTORY_ENTRY", "ChainLink"),
 		  (unsigned long long)e));
 	snprintf(line, sizeof(line),
 		 "Directory %016llx: entry %016llx repeats or the directory "

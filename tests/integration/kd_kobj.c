@@ -303,7 +303,7 @@ static void hostile_lists(void)
 
 	/* A Session the kernel's types cannot describe. */
 	snprintf(c, sizeof(c), "eq %llx %llx",
-		 (unsigned long long)(procs[3].addr + session),
+		 (unsigned long long)procs[3].addr + session,
 		 (unsigned long long)procs[3].addr);
 	free(cmd(&g_kd, c));
 	out = cmd(&g_kd, "!process 0 0");
@@ -313,8 +313,8 @@ static void hostile_lists(void)
 	free(out);
 	/* smss's Flink back to Registry: a loop that misses the head. */
 	snprintf(c, sizeof(c), "eq %llx %llx",
-		 (unsigned long long)(procs[2].addr + links),
-		 (unsigned long long)(procs[1].addr + links));
+		 (unsigned long long)procs[2].addr + links,
+		 (unsigned long long)procs[1].addr + links);
 	free(cmd(&g_kd, c));
 	out = cmd(&g_kd, "!process 0 0");
 	snprintf(want_line, sizeof(want_line),
@@ -326,7 +326,7 @@ static void hostile_lists(void)
 	free(out);
 	/* A zero Flink. */
 	snprintf(c, sizeof(c), "eq %llx 0",
-		 (unsigned long long)(procs[2].addr + links));
+		 (unsigned long long)procs[2].addr + links);
 	free(cmd(&g_kd, c));
 	out = cmd(&g_kd, "!process 0 0");
 	snprintf(want_line, sizeof(want_line),

@@ -959,10 +959,10 @@ static void lm_options(void **state)
 			      "-z",
 			      exe,
 			      "-c",
-			      ".echo ---l; lml; .echo ---1m; lm1m; .echo ---u; "
-			      "lmu; .echo ---tn; lm t n; .echo ---f; lmf; "
-			      ".reload /f; .echo ---l2; lml; .echo ---e; lme; "
-			      ".echo ---end",
+			      (".echo ---l; lml; .echo ---1m; lm1m; .echo ---u; "
+			       "lmu; .echo ---tn; lm t n; .echo ---f; lmf; "
+			       ".reload /f; .echo ---l2; lml; .echo ---e; lme; "
+			       ".echo ---end"),
 			      NULL };
 	const char *none[] = { "-sins", "-z", exe, "-c", ".reload; lme; lm i f",
 			       NULL };

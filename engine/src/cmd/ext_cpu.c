@@ -71,7 +71,7 @@ static int cpu_prcb(struct kd_session *s, unsigned cpu, uint64_t *prcb)
 static int cpu_pcr(struct kd_session *s, unsigned cpu, uint64_t *pcr,
 		   uint64_t *prcb)
 {
-	struct kd_ext_field f;
+	struct kd_ext_field f = { 0 };
 	int rc;
 
 	rc = cpu_prcb(s, cpu, prcb);
@@ -113,7 +113,7 @@ static int cmd_pcr(struct kd_session *s, struct kd_cmdctx *c)
 		"_KPRCB.CurrentThread", "_KPRCB.NextThread",
 		"_KPRCB.IdleThread",
 	};
-	uint64_t v[KD_ARRAY_SIZE(f)], pcr = 0, prcb = 0;
+	uint64_t v[KD_ARRAY_SIZE(f)] = { 0 }, pcr = 0, prcb = 0;
 	unsigned cpu = 0;
 	int rc;
 
@@ -155,7 +155,7 @@ static int cmd_prcb(struct kd_session *s, struct kd_cmdctx *c)
 		"_KPRCB.DpcTime",	"_KPRCB.InterruptTime",
 		"_KPRCB.KernelTime",	"_KPRCB.UserTime",
 	};
-	uint64_t v[KD_ARRAY_SIZE(f)], prcb = 0;
+	uint64_t v[KD_ARRAY_SIZE(f)] = { 0 }, prcb = 0;
 	unsigned cpu = 0;
 	int rc;
 
@@ -325,7 +325,7 @@ static int cmd_idt(struct kd_session *s, struct kd_cmdctx *c)
  */
 static int lock_column(struct kd_session *s, uint64_t prcb, char out[17])
 {
-	struct kd_ext_field lq, lk;
+	struct kd_ext_field lq = { 0 }, lk = { 0 };
 	unsigned i;
 	int rc;
 
@@ -347,7 +347,7 @@ static int lock_column(struct kd_session *s, uint64_t prcb, char out[17])
 				       "Unable to read _KPRCB.LockQueue[%u] "
 				       "at %s",
 				       i, kd_fmt_addr(a, at));
-		out[i] = (v & 2) ? 'O' : (v & 1) ? 'W' : '.';
+		out[i] = (char)((v & 2) ? 'O' : (v & 1) ? 'W' : '.');
 	}
 	out[16] = '\0';
 	return KD_OK;

@@ -54,7 +54,7 @@ int kd_ext__field(struct kd_session *s, const char *path,
 	char type[EXT_TYPE_MAX];
 	struct kd_kobj_field kf;
 	struct kd_type_info ti, ei;
-	const char *member;
+	const char *member = "";
 	struct kd_kobj k;
 	int rc;
 
@@ -107,7 +107,7 @@ int kd_ext__read(struct kd_session *s, uint64_t addr, const char *path,
 		 uint64_t *v)
 {
 	char type[EXT_TYPE_MAX];
-	const char *member;
+	const char *member = "";
 	struct kd_kobj k;
 	int rc;
 

@@ -92,7 +92,7 @@ static int ob_name(struct kd_session *s, uint64_t obj, char *out, size_t cap,
 		   uint64_t *dir)
 {
 	uint64_t hdr = 0, mask = 0, nsz = 0, csz = 0, ni, d = 0;
-	struct kd_ext_field nm;
+	struct kd_ext_field nm = { 0 };
 	int rc;
 
 	out[0] = '\0';
@@ -205,7 +205,7 @@ static int dir_find(struct kd_session *s, uint64_t dir, const char *name,
 		if (rc < 0)
 			return rc;
 		while (e) {
-			char nm[OB_NAME_MAX];
+			char nm[OB_NAME_MAX] = "";
 			uint64_t o = 0;
 
 			if (!seen_new(&v, e))
@@ -463,7 +463,7 @@ static int cmd_drvobj(struct kd_session *s, struct kd_cmdctx *c)
 			return rc;
 		/* The client's extension follows its list header. */
 		kd_out(s, "(%016llx %016llx)  \n", (unsigned long long)id,
-		       (unsigned long long)(cl + hsz));
+		       (unsigned long long)cl + hsz);
 		cl = next;
 	}
 	if (flags & 1) {
@@ -562,7 +562,8 @@ static int cmd_devobj(struct kd_session *s, struct kd_cmdctx *c)
 		"_DEVICE_OBJECT.AttachedDevice",
 		"_DEVICE_OBJECT.DeviceQueue.Busy",
 	};
-	uint64_t v[KD_ARRAY_SIZE(f)], dev = 0, drv = 0, devnode = 0, xf = 0;
+	uint64_t v[KD_ARRAY_SIZE(f)] = { 0 }, dev = 0, drv = 0, devnode = 0,
+		 xf = 0;
 	uint64_t lower = 0, flags = 0, other = 0;
 	char name[OB_NAME_MAX], dname[OB_NAME_MAX], chars[512];
 	struct kd_args a;
@@ -709,7 +710,8 @@ static int cmd_irp(struct kd_session *s, struct kd_cmdctx *c)
 		"_IRP.AssociatedIrp.SystemBuffer",
 		"_IRP.Tail.Overlay.Thread",
 	};
-	uint64_t v[KD_ARRAY_SIZE(f)], irp = 0, detail = 0, isz = 0, lsz = 0;
+	uint64_t v[KD_ARRAY_SIZE(f)] = { 0 }, irp = 0, detail = 0, isz = 0,
+		 lsz = 0;
 	struct kd_args a;
 	unsigned i, count;
 	int cur;
@@ -865,7 +867,7 @@ static int cmd_object(struct kd_session *s, struct kd_cmdctx *c)
 {
 	uint64_t obj = 0, flags = 9, hdr = 0, type = 0, hc = 0, pc = 0;
 	uint64_t dir = 0;
-	char tn[OB_NAME_MAX], nm[OB_NAME_MAX];
+	char tn[OB_NAME_MAX] = "", nm[OB_NAME_MAX] = "";
 	struct kd_args a;
 	int rc;
 

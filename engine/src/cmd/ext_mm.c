@@ -271,9 +271,9 @@ static void tag_text(uint64_t tag, char out[5])
 	for (i = 0; i < 4; i++) {
 		unsigned ch = (unsigned)(tag >> (8 * i)) & 0xff;
 
-		out[i] = ch == 0		   ? ' ' :
-			 (ch >= 0x20 && ch < 0x7f) ? (char)ch :
-						     '.';
+		out[i] = (char)(ch == 0			  ? ' ' :
+				(ch >= 0x20 && ch < 0x7f) ? ch :
+							    '.');
 	}
 	out[4] = '\0';
 }
