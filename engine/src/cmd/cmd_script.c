@@ -68,7 +68,8 @@ static void sb_add(struct sbuf *b, const char *t, size_t n)
 		b->p = np;
 		b->cap = ncap;
 	}
-	memcpy(b->p + b->len, t, n);
+	if (n > 0)
+		memcpy(b->p + b->len, t, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
@@ -678,12 +679,16 @@ static int cmd_as(struct kd_session *s, struct kd_cmdctx *c)
 			rc = kd_fail(s, KD_ENOTSUP,
 				     "The environment is not read in this "
 				     "session");
-		} else if (!getenv(arg)) {
-			rc = kd_fail(s, KD_ENOTFOUND,
-				     "Environment variable '%s' is not set",
-				     arg);
 		} else {
-			sb_add(&val, getenv(arg), strlen(getenv(arg)));
+			const char *env = getenv(arg);
+
+			if (!env)
+				rc = kd_fail(s, KD_ENOTFOUND,
+					     "Environment variable '%s' is "
+					     "not set",
+					     arg);
+			else
+				sb_add(&val, env, strlen(env));
 		}
 		kd_free(arg);
 		if (rc < 0)
