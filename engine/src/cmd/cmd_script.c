@@ -783,11 +783,11 @@ static char *printf_unescape(const char *t, size_t len)
 		if (ch == '\\' && i + 1 < len) {
 			char e = t[++i];
 
-			ch = e == 'n' ? '\n' :
-			     e == 't' ? '\t' :
-			     e == 'r' ? '\r' :
-			     e == 'a' ? '\a' :
-					e;
+			ch = (char)(e == 'n' ? '\n' :
+				    e == 't' ? '\t' :
+				    e == 'r' ? '\r' :
+				    e == 'a' ? '\a' :
+					       e);
 		}
 		o[n++] = ch;
 	}
