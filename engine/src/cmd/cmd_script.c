@@ -861,11 +861,10 @@ static int printf_format(struct kd_session *s, const char *fmt,
 		} else if (p[0] == 'l' && p[1] == 'l') {
 			is64 = true;
 			p += 2;
-		} else if (p[0] == 'l' && p[1] == 'y') {
-			dbl = true; /* %ly: %y with the source line */
-			p++;
 		} else if (p[0] == 'l') {
-			dbl = true; /* long is 32 bits, but %lf is double */
+			/* long is 32 bits, but %lf is double; %ly: %y with
+			 * the source line */
+			dbl = true;
 			p++;
 		} else if (p[0] == 'h') {
 			p++;
