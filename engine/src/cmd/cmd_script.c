@@ -1210,8 +1210,8 @@ static int loop_run(struct kd_session *s, const char *p, size_t len, int *first)
 
 static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *cond, *body;
-	size_t clen, blen;
+	const char *cond = "", *body = "";
+	size_t clen = 0, blen = 0;
 	unsigned iter = 0;
 	int rc, first = KD_OK;
 	struct kd_args a;
@@ -1225,7 +1225,7 @@ static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		bool truth;
+		bool truth = false;
 
 		rc = loop_cond(s, cond, clen, &truth);
 		if (rc < 0)
@@ -1241,8 +1241,8 @@ static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
 
 static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *cond, *body;
-	size_t clen, blen;
+	const char *cond = "", *body = "";
+	size_t clen = 0, blen = 0;
 	unsigned iter = 0;
 	int rc, first = KD_OK;
 	struct kd_args a;
@@ -1256,7 +1256,7 @@ static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		bool truth;
+		bool truth = false;
 
 		(void)loop_run(s, body, blen, &first);
 		if (!loop_next(s, &iter, &first))
@@ -1273,8 +1273,8 @@ static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
 /* .for (Init ; Condition ; Increment[; Increment...]) { Commands } */
 static int cmd_for(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *hdr, *body, *cond, *incr = "";
-	size_t hlen, blen, ilen, clen;
+	const char *hdr = "", *body = "", *cond, *incr = "";
+	size_t hlen = 0, blen = 0, ilen, clen;
 	unsigned iter = 0;
 	int rc, first = KD_OK;
 	struct kd_args a;
@@ -1300,7 +1300,7 @@ static int cmd_for(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	rc = run_body(s, h, ilen);
 	while (rc >= 0) {
-		bool truth;
+		bool truth = false;
 
 		rc = loop_cond(s, cond, clen, &truth);
 		if (rc < 0 || !truth)
@@ -1372,8 +1372,8 @@ static int cmd_foreach(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct sbuf src = { NULL, 0, 0, CAPTURE_MAX, false };
 	uint64_t skip_first = 0, skip_each = 0, used = 0;
-	const char *hdr, *body, *var, *in, *t;
-	size_t hlen, blen, vlen, inlen;
+	const char *hdr = "", *body = "", *var, *in = "", *t;
+	size_t hlen = 0, blen = 0, vlen, inlen = 0;
 	unsigned iter = 0;
 	char mode = 0;
 	int rc = KD_OK, first = KD_OK;
