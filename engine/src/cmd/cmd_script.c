@@ -54,7 +54,7 @@ static void sb_add(struct sbuf *b, const char *t, size_t n)
 		b->over = true;
 		return;
 	}
-	if (b->len + n + 1 > b->cap) {
+	if (!b->p || b->len + n + 1 > b->cap) {
 		size_t ncap = b->cap ? b->cap : 256;
 		char *np;
 
