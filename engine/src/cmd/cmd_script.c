@@ -54,7 +54,7 @@ static void sb_add(struct sbuf *b, const char *t, size_t n)
 		b->over = true;
 		return;
 	}
-	if (b->len + n + 1 > b->cap) {
+	if (!b->p || b->len + n + 1 > b->cap) {
 		size_t ncap = b->cap ? b->cap : 256;
 		char *np;
 
@@ -68,7 +68,8 @@ static void sb_add(struct sbuf *b, const char *t, size_t n)
 		b->p = np;
 		b->cap = ncap;
 	}
-	memcpy(b->p + b->len, t, n);
+	if (n > 0)
+		memcpy(b->p + b->len, t, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
@@ -678,12 +679,16 @@ static int cmd_as(struct kd_session *s, struct kd_cmdctx *c)
 			rc = kd_fail(s, KD_ENOTSUP,
 				     "The environment is not read in this "
 				     "session");
-		} else if (!getenv(arg)) {
-			rc = kd_fail(s, KD_ENOTFOUND,
-				     "Environment variable '%s' is not set",
-				     arg);
 		} else {
-			sb_add(&val, getenv(arg), strlen(getenv(arg)));
+			const char *env = getenv(arg);
+
+			if (!env)
+				rc = kd_fail(s, KD_ENOTFOUND,
+					     "Environment variable '%s' is "
+					     "not set",
+					     arg);
+			else
+				sb_add(&val, env, strlen(env));
 		}
 		kd_free(arg);
 		if (rc < 0)
@@ -778,11 +783,11 @@ static char *printf_unescape(const char *t, size_t len)
 		if (ch == '\\' && i + 1 < len) {
 			char e = t[++i];
 
-			ch = e == 'n' ? '\n' :
-			     e == 't' ? '\t' :
-			     e == 'r' ? '\r' :
-			     e == 'a' ? '\a' :
-					e;
+			ch = (char)(e == 'n' ? '\n' :
+				    e == 't' ? '\t' :
+				    e == 'r' ? '\r' :
+				    e == 'a' ? '\a' :
+					       e);
 		}
 		o[n++] = ch;
 	}
@@ -856,11 +861,10 @@ static int printf_format(struct kd_session *s, const char *fmt,
 		} else if (p[0] == 'l' && p[1] == 'l') {
 			is64 = true;
 			p += 2;
-		} else if (p[0] == 'l' && p[1] == 'y') {
-			dbl = true; /* %ly: %y with the source line */
-			p++;
 		} else if (p[0] == 'l') {
-			dbl = true; /* long is 32 bits, but %lf is double */
+			/* long is 32 bits, but %lf is double; %ly: %y with
+			 * the source line */
+			dbl = true;
 			p++;
 		} else if (p[0] == 'h') {
 			p++;
@@ -1206,8 +1210,8 @@ static int loop_run(struct kd_session *s, const char *p, size_t len, int *first)
 
 static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *cond, *body;
-	size_t clen, blen;
+	const char *cond = "", *body = "";
+	size_t clen = 0, blen = 0;
 	unsigned iter = 0;
 	int rc, first = KD_OK;
 	struct kd_args a;
@@ -1221,7 +1225,7 @@ static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		bool truth;
+		bool truth = false;
 
 		rc = loop_cond(s, cond, clen, &truth);
 		if (rc < 0)
@@ -1237,8 +1241,8 @@ static int cmd_while(struct kd_session *s, struct kd_cmdctx *c)
 
 static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *cond, *body;
-	size_t clen, blen;
+	const char *cond = "", *body = "";
+	size_t clen = 0, blen = 0;
 	unsigned iter = 0;
 	int rc, first = KD_OK;
 	struct kd_args a;
@@ -1252,7 +1256,7 @@ static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		bool truth;
+		bool truth = false;
 
 		(void)loop_run(s, body, blen, &first);
 		if (!loop_next(s, &iter, &first))
@@ -1269,8 +1273,8 @@ static int cmd_do(struct kd_session *s, struct kd_cmdctx *c)
 /* .for (Init ; Condition ; Increment[; Increment...]) { Commands } */
 static int cmd_for(struct kd_session *s, struct kd_cmdctx *c)
 {
-	const char *hdr, *body, *cond, *incr = "";
-	size_t hlen, blen, ilen, clen;
+	const char *hdr = "", *body = "", *cond, *incr = "";
+	size_t hlen = 0, blen = 0, ilen, clen;
 	unsigned iter = 0;
 	int rc, first = KD_OK;
 	struct kd_args a;
@@ -1296,7 +1300,7 @@ static int cmd_for(struct kd_session *s, struct kd_cmdctx *c)
 	}
 	rc = run_body(s, h, ilen);
 	while (rc >= 0) {
-		bool truth;
+		bool truth = false;
 
 		rc = loop_cond(s, cond, clen, &truth);
 		if (rc < 0 || !truth)
@@ -1368,8 +1372,8 @@ static int cmd_foreach(struct kd_session *s, struct kd_cmdctx *c)
 {
 	struct sbuf src = { NULL, 0, 0, CAPTURE_MAX, false };
 	uint64_t skip_first = 0, skip_each = 0, used = 0;
-	const char *hdr, *body, *var, *in, *t;
-	size_t hlen, blen, vlen, inlen;
+	const char *hdr = "", *body = "", *var, *in = "", *t;
+	size_t hlen = 0, blen = 0, vlen, inlen = 0;
 	unsigned iter = 0;
 	char mode = 0;
 	int rc = KD_OK, first = KD_OK;
