@@ -272,7 +272,7 @@ static void test_dump_exception_context(void **state)
 	snprintf(c, sizeof(c),
 		 "dd %llx L1; dq %llx L1; .exr -1; .cxr -1; k 1; .cxr; "
 		 ".ecxr; .cxr 0; .lastevent; q",
-		 (unsigned long long)exr, (unsigned long long)(cxr + 0xf8));
+		 (unsigned long long)exr, (unsigned long long)cxr + 0xf8);
 	args[3] = c;
 	assert_int_equal(kp_run(args, NULL, T_MS, &out, &err), 0);
 	/* Independent reads: the record's code, the CONTEXT's Rip. */
@@ -326,8 +326,8 @@ static void test_dump_analyze(void **state)
 {
 	char path[512], want[300], lab[128], rsp[40];
 	const char *args[] = { "-z", path, "-c",
-			       ".bugcheck; vertarget; !analyze -v; "
-			       "!analyze -show 0x1C8; q",
+			       (".bugcheck; vertarget; !analyze -v; "
+				"!analyze -show 0x1C8; q"),
 			       NULL };
 	char *out = NULL, *err = NULL, *p, *ctx;
 	char f[4][64];

@@ -1040,8 +1040,8 @@ static void x_param_types(void **state)
 			      "-z",
 			      exe,
 			      "-c",
-			      "x nt!RtlFibonacci; x nt!DbgPrint; "
-			      "x nt!MiSimComputeStep; x nt!KeBugCheckEx",
+			      ("x nt!RtlFibonacci; x nt!DbgPrint; "
+			       "x nt!MiSimComputeStep; x nt!KeBugCheckEx"),
 			      NULL };
 	const char *none[] = { "-sins", "-z", exe, "-c", "x nt!RtlFibonacci",
 			       NULL };

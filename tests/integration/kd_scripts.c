@@ -147,7 +147,7 @@ static void test_pseudo_registers(void **state)
 	rip = reg_in(out, "rip");
 	expect_in(out, "Evaluate expression: 5 = 00000000`00000005\n");
 	snprintf(line, sizeof(line), "\n$t1=%016llx\n",
-		 (unsigned long long)(rip + 1));
+		 (unsigned long long)rip + 1);
 	expect_in(out, line);
 	expect_in(out, "Evaluate expression: 1 = 00000000`00000001\n");
 	expect_in(out, "Evaluate expression: 21 = 00000000`00000015\n");
@@ -202,7 +202,7 @@ static void test_printf(void **state)
 			 4);
 	/* %ma: up to the NUL, bytes above 0x7f shown as '?'. */
 	for (i = 0; i < 4 && bytes[i]; i++)
-		ms[n++] = bytes[i] < 0x80 ? (char)bytes[i] : '?';
+		ms[n++] = (char)(bytes[i] < 0x80 ? bytes[i] : '?');
 	ms[n] = '\0';
 	fib = eval_after(out, "? nt!RtlFibonacci\n");
 

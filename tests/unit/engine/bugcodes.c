@@ -66,7 +66,7 @@ static void test_table_matches_facts(void **state)
 			sscanf(p, "`0x%lx` %79[A-Z0-9_]%n", &code, name, &used),
 			2);
 		got = kd_cmd__bugcode_name((uint32_t)code);
-		if (!got || strcmp(got, name))
+		if (!got || strcmp(got, name) != 0)
 			fail_msg("0x%lX: facts say %s, table says %s", code,
 				 name, got ? got : "(none)");
 		seen++;
