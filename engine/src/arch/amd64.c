@@ -218,8 +218,11 @@ static int amd64_special(struct kd_session *s, unsigned cpu, uint16_t off,
 	return KD_OK;
 }
 
-/* WinDbg's x64 `r`: three registers a line, the flags, the segments. */
-static void amd64_print_regs(struct kd_session *s, const uint8_t *c)
+/*
+ * WinDbg's x64 register rows: three general registers a line, then the
+ * iopl and flag-state line (`r`, and `.trap` without the segments).
+ */
+void kd_amd64__print_gprs(struct kd_session *s, const uint8_t *c)
 {
 	static const struct {
 		const char *name;
@@ -243,14 +246,6 @@ static void amd64_print_regs(struct kd_session *s, const uint8_t *c)
 		{ "r14", KD_AMD64_CTX_OFF_R14 },
 		{ "r15", KD_AMD64_CTX_OFF_R15 },
 	};
-	static const struct {
-		const char *name;
-		uint16_t off;
-	} seg[] = {
-		{ "cs", KD_AMD64_CTX_OFF_CS }, { "ss", KD_AMD64_CTX_OFF_SS },
-		{ "ds", KD_AMD64_CTX_OFF_DS }, { "es", KD_AMD64_CTX_OFF_ES },
-		{ "fs", KD_AMD64_CTX_OFF_FS }, { "gs", KD_AMD64_CTX_OFF_GS },
-	};
 	uint32_t efl = kd_get_le32(c + KD_AMD64_CTX_OFF_EFLAGS);
 	char states[24];
 	size_t i;
@@ -264,6 +259,23 @@ static void amd64_print_regs(struct kd_session *s, const uint8_t *c)
 	}
 	kd_x86__eflags_states(efl, states);
 	kd_out(s, "iopl=%-10u%s\n", (unsigned)((efl >> 12) & 3), states);
+}
+
+/* WinDbg's x64 `r`: the register rows, then the segments. */
+static void amd64_print_regs(struct kd_session *s, const uint8_t *c)
+{
+	static const struct {
+		const char *name;
+		uint16_t off;
+	} seg[] = {
+		{ "cs", KD_AMD64_CTX_OFF_CS }, { "ss", KD_AMD64_CTX_OFF_SS },
+		{ "ds", KD_AMD64_CTX_OFF_DS }, { "es", KD_AMD64_CTX_OFF_ES },
+		{ "fs", KD_AMD64_CTX_OFF_FS }, { "gs", KD_AMD64_CTX_OFF_GS },
+	};
+	uint32_t efl = kd_get_le32(c + KD_AMD64_CTX_OFF_EFLAGS);
+	size_t i;
+
+	kd_amd64__print_gprs(s, c);
 	for (i = 0; i < KD_ARRAY_SIZE(seg); i++)
 		kd_out(s, "%s=%04x%s", seg[i].name,
 		       (unsigned)kd_get_le16(c + seg[i].off),

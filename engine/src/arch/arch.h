@@ -230,6 +230,8 @@ void kd_x86__eflags_states(uint64_t efl, char out[24]);
  * page-table translation (paging.c). */
 int kd_amd64__unwind(struct kd_session *s, const uint8_t *ctx,
 		     struct kd_frame *out, size_t max, size_t *n);
+/* The x64 register rows and flag line of `r` (without the segments). */
+void kd_amd64__print_gprs(struct kd_session *s, const uint8_t *c);
 int kd_amd64__virt_to_phys(struct kd_session *s, uint64_t va, uint64_t *pa);
 /* The x86 walk: frame data, FPO, then the EBP chain (x86_unwind.c),
  * reading @cpu's registers through @ops, the x86 ops (x86.c passes them:

@@ -256,46 +256,6 @@ static void trap_layout(struct kd_session *s, struct trap_layout *l)
 	*l = p;
 }
 
-static void out_reg_rows(struct kd_session *s, const uint8_t *c)
-{
-	static const struct {
-		const char *name;
-		uint16_t off;
-	} order[] = {
-		{ "rax", KD_AMD64_CTX_OFF_RAX },
-		{ "rbx", KD_AMD64_CTX_OFF_RBX },
-		{ "rcx", KD_AMD64_CTX_OFF_RCX },
-		{ "rdx", KD_AMD64_CTX_OFF_RDX },
-		{ "rsi", KD_AMD64_CTX_OFF_RSI },
-		{ "rdi", KD_AMD64_CTX_OFF_RDI },
-		{ "rip", KD_AMD64_CTX_OFF_RIP },
-		{ "rsp", KD_AMD64_CTX_OFF_RSP },
-		{ "rbp", KD_AMD64_CTX_OFF_RBP },
-		{ "r8", KD_AMD64_CTX_OFF_R8 },
-		{ "r9", KD_AMD64_CTX_OFF_R9 },
-		{ "r10", KD_AMD64_CTX_OFF_R10 },
-		{ "r11", KD_AMD64_CTX_OFF_R11 },
-		{ "r12", KD_AMD64_CTX_OFF_R12 },
-		{ "r13", KD_AMD64_CTX_OFF_R13 },
-		{ "r14", KD_AMD64_CTX_OFF_R14 },
-		{ "r15", KD_AMD64_CTX_OFF_R15 },
-	};
-	uint32_t efl = kd_get_le32(c + KD_AMD64_CTX_OFF_EFLAGS);
-	char states[24] = "";
-	size_t i;
-
-	for (i = 0; i < KD_ARRAY_SIZE(order); i++) {
-		bool last = i % 3 == 2 || i + 1 == KD_ARRAY_SIZE(order);
-
-		kd_out(s, "%3s=%016llx%s", order[i].name,
-		       (unsigned long long)kd_get_le64(c + order[i].off),
-		       last ? "\n" : " ");
-	}
-	if (kd_arch(s)->flag_states)
-		kd_arch(s)->flag_states(efl, states);
-	kd_out(s, "iopl=%u         %s\n", (unsigned)((efl >> 12) & 3), states);
-}
-
 int kd_cmd__trap_load(struct kd_session *s, uint64_t addr)
 {
 	struct trap_layout l;
@@ -327,7 +287,7 @@ int kd_cmd__trap_show(struct kd_session *s, uint64_t addr)
 		return rc;
 	kd_out(s, "NOTE: The trap frame does not contain all registers.\n"
 		  "Some register values may be zeroed or incorrect.\n");
-	out_reg_rows(s, s->scope.ctx);
+	kd_amd64__print_gprs(s, s->scope.ctx);
 	(void)kd_print_current_instruction(s);
 	return KD_OK;
 }
